@@ -1,0 +1,3 @@
+from verteilung.cli import entry
+
+entry()

@@ -1,0 +1,191 @@
+"""Command line: a thin typer layer over ``verteilung.api`` and friends.
+
+Exit codes: 0 done, 2 bad input, 3 infeasible allocation, 1 internal error. Errors print one
+line per problem and no traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from verteilung import __version__, api
+from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.report.output import atomic_write_bytes, emit, to_json_bytes
+
+app = typer.Typer(help="Refugee allocation quotas for the 396 Gemeinden of NRW (FlüAG, "
+                  "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False)
+data_app = typer.Typer(help="Inspect shipped and user data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+err = Console(stderr=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class System(StrEnum):
+    flueag = "flueag"
+    awov = "awov"
+
+
+GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Own Gemeinde table (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ flags].")]
+JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Key year: population/area of 31.12. of the year before (default: newest).")]
+StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Reference date YYYY-MM-DD for dated parameters (default: 1 Jan of --jahr).")]
+FormatOpt = Annotated[Fmt, typer.Option("--format", help="Output format.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file (atomically) instead of stdout.")]
+OhneMeldungOpt = Annotated[bool, typer.Option("--ohne-meldung-null", help="Count a Gemeinde missing from the stock file as 'no report' (stock 0, flagged).")]
+KappungOpt = Annotated[str, typer.Option("--kappung", help="FlüAG cap reading: R1 (z ≤ 1.25 e, default) or R2 (z ≤ 1.15 e).")]
+EinmaligOpt = Annotated[bool, typer.Option("--kappung-einmalig", help="Redistribute the cap excess once instead of until no Gemeinde exceeds its cap.")]
+Anlage1Opt = Annotated[str, typer.Option("--anlage1", help="AWoV Anlage-1 reading: A, B (default) or C.")]
+MieteOpt = Annotated[str, typer.Option("--mietpreisliste", help="Rent-cap list for § 4 (3) AWoV: 2015 (default), mieterschutzvo_2020, mieterschutzvo_2025.")]
+KombOpt = Annotated[str, typer.Option("--minderung", help="Both AWoV cuts: additiv (default) or multiplikativ.")]
+BasisOpt = Annotated[str, typer.Option("--umverteilung", help="Base for redistributing AWoV cuts: k0 (default) or gemindert.")]
+RundungOpt = Annotated[str, typer.Option("--rundung", help="Soll/Aufnahmeverpflichtung as integers: aufrunden (default) or runden.")]
+
+
+def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str) -> api.KeyOptions:
+    problems = []
+    if kappung not in ("R1", "R2"):
+        problems.append(Problem("--kappung", f"unknown reading {kappung!r}; choose R1 or R2"))
+    if anlage1 not in ("A", "B", "C"):
+        problems.append(Problem("--anlage1", f"unknown reading {anlage1!r}; choose A, B or C"))
+    if komb not in ("additiv", "multiplikativ"):
+        problems.append(Problem("--minderung", f"unknown reading {komb!r}"))
+    if basis not in ("k0", "gemindert"):
+        problems.append(Problem("--umverteilung", f"unknown reading {basis!r}"))
+    if problems:
+        raise InputError(problems)
+    return api.KeyOptions(kappung, not einmalig, anlage1, miete, komb, basis)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"verteilung {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """verteilung: FlüAG and Wohnsitzauflage quotas, allocation and merged models."""
+
+
+@data_app.command("check")
+def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
+               bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file to validate.")] = None,
+               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Validate inputs and print rows, population, area and reference date."""
+    result = api.data_check(gemeinden, jahr, bestand, ohne_meldung_null)
+    if fmt == Fmt.table and out is None:
+        c = Console()
+        c.print(f"[bold]Datenbasis[/bold]: {result['quelle']}")
+        for key in ("jahr", "stichtag_bevoelkerung", "gemeinden", "einwohner", "flaeche_km2"):
+            value = result[key]
+            c.print(f"{key}: {value:,}" if isinstance(value, float) or key == "einwohner"
+                    else f"{key}: {value}")
+        for row in result["einwohner_fehlend"]:
+            c.print(f"[yellow]ohne Einwohnerzahl[/yellow]: {row['ags']} {row['gemeinde']} "
+                    "(keys for this year are refused)")
+        if "bestand" in result:
+            c.print(f"Bestand: {result['bestand']}")
+        return
+    data = to_json_bytes(result)
+    if out is not None:
+        atomic_write_bytes(out, data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@data_app.command("list")
+def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Shipped datasets and the key years they cover."""
+    emit(api.data_list(), fmt.value, out, title="Mitgelieferte Daten")
+
+
+@app.command()
+def keys(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+         gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+         kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
+         mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
+         fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Distribution key per Gemeinde (FlüAG Zuweisungsschlüssel or AWoV Integrationsschlüssel)."""
+    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
+    table, info = api.keys(system.value, gemeinden, jahr, stichtag, opts)
+    emit(table, fmt.value, out, info, title=f"Schlüssel {system.value}")
+
+
+@app.command()
+def status(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+           bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
+           gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+           rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
+           kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
+           mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
+           fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Verteilstatistik: Soll, Aufnahmeverpflichtung and Erfüllungsquote per Gemeinde."""
+    if rundung not in ("aufrunden", "runden"):
+        raise InputError(Problem("--rundung", f"unknown rule {rundung!r}; choose aufrunden or runden"))
+    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
+    table, info = api.status(system.value, bestand, gemeinden, jahr, stichtag, rundung,  # type: ignore[arg-type]
+                             ohne_meldung_null, opts)
+    public = table.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"]) if fmt == Fmt.table else table
+    emit(public, fmt.value, out, info, title=f"Verteilstatistik {system.value}")
+
+
+@app.command()
+def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digits).")],
+            system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+            bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file: adds Soll, obligation and quota.")] = None,
+            rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
+            anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
+            umverteilung: BasisOpt = "k0") -> None:
+    """The computation for one Gemeinde, step by step, each step with its paragraph."""
+    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
+    steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, rundung, opts)  # type: ignore[arg-type]
+    c = Console()
+    for n, (text, para) in enumerate(steps):
+        c.print(f"{n}. {text}" + (f"\n   [dim]{para}[/dim]" if para else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        app(args=argv, prog_name="verteilung", standalone_mode=False)
+    except VerteilungError as exc:
+        if debug:
+            raise
+        for line in str(exc).splitlines():
+            err.print(f"[red]error[/red]: {line}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 1
+    except Exception as exc:  # an internal error: say so, keep the traceback for --debug
+        if debug:
+            raise
+        err.print(f"[red]internal error[/red]: {exc.__class__.__name__}: {exc} (run with --debug "
+                  "for the traceback)", highlight=False)
+        return 1
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tables, workbooks and reports built from results."""
