@@ -1,0 +1,1 @@
+"""The statutory keys as code: FlüAG, AWoV and the generic weighted key they share."""

@@ -1,0 +1,165 @@
+"""AWoV § 4: the Integrationsschlüssel of the Wohnsitzauflage (continued as an Erlass since 2021).
+
+K0 = 0.8 e + 0.1 f + 0.1 a, then −10 % for the rent-cap Gemeinden (§ 4 Abs. 3) and −10 % for
+Gemeinden with a high share of SGB-II recipients from the Anlage-2 EU states (§ 4 Abs. 4),
+the cut amounts redistributed to the other Gemeinden.
+
+The unemployment component a follows Anlage 1, whose text was not found (LEGAL.md Q12). It is
+a_i = m_i / Σ m_j ("Messziffer", Finnentrop council 2016) with three candidate m_i:
+- "A": P_i · (1 − u_i)        (labour-market participation; barely differs from population)
+- "B": P_i · ū / u_i          (default: population weighted by relative labour-market strength)
+- "C": U_i                    (literal reading: share of the state's registered unemployed)
+with U_i registered unemployed (BA), u_i = U_i / P_i, ū = ΣU / ΣP. README explains the default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from verteilung import params
+from verteilung.errors import InputError, Problem
+from verteilung.law.key import KeySpec, Reduction, compute_key
+from verteilung.resources import shipped
+
+Variante = Literal["A", "B", "C"]
+Mietpreisliste = Literal["2015", "mieterschutzvo_2020", "mieterschutzvo_2025"]
+
+VARIANTEN = {
+    "A": "m = P·(1−u): Erwerbsbeteiligung",
+    "B": "m = P·ū/u: Bevölkerung gewichtet mit relativer Arbeitsmarktlage (Standard)",
+    "C": "m = U: Anteil an den Arbeitslosen des Landes (Wortlaut)",
+}
+PARAGRAPH_KEY = "§ 4 Abs. 2 AWoV"
+PARAGRAPH_ANLAGE1 = "§ 4 Abs. 2 Nr. 3 AWoV i.V.m. Anlage 1"
+PARAGRAPH_MIETE = "§ 4 Abs. 3 AWoV"
+PARAGRAPH_EU = "§ 4 Abs. 4 AWoV"
+
+
+@lru_cache(maxsize=1)
+def _gemeinde_unemployed() -> pd.DataFrame:
+    return pd.read_csv(shipped("inputs", "nrw", "arbeitslose.csv"), dtype={"ags": str})
+
+
+@lru_cache(maxsize=1)
+def _kreis_rates() -> pd.DataFrame:
+    return pd.read_csv(shipped("inputs", "nrw", "kreise_arbeitslosenquote.csv"),
+                       dtype={"kreis_ags": str})
+
+
+def unemployed(gemeinden: pd.DataFrame, datenjahr: int) -> tuple[np.ndarray, str]:
+    """Registered unemployed per Gemeinde and a label saying where the figures come from.
+
+    A user column ``arbeitslose`` wins. Otherwise the newest year ≤ datenjahr of either BA
+    Gemeinde counts or INKAR Kreis rates (Gemeinde counts on a tie); Kreis rates are applied to
+    each Gemeinde's population and labelled as an approximation.
+    """
+    if "arbeitslose" in gemeinden.columns and gemeinden["arbeitslose"].notna().all():
+        return gemeinden["arbeitslose"].to_numpy(dtype=float), "Nutzerdatei (Spalte arbeitslose)"
+    bg = _gemeinde_unemployed()
+    kr = _kreis_rates()
+    g_years = [y for y in sorted(bg["jahr"].unique()) if y <= datenjahr]
+    k_years = [y for y in sorted(kr["jahr"].unique()) if y <= datenjahr]
+    best_g = g_years[-1] if g_years else None
+    best_k = k_years[-1] if k_years else None
+    known = set(bg["ags"])
+    if best_g is not None and (best_k is None or best_g >= best_k) and set(gemeinden["ags"]) <= known:
+        counts = bg[bg["jahr"] == best_g].set_index("ags")["arbeitslose"]
+        label = f"BA Arbeitslose nach Gemeinden, Jahresdurchschnitt {best_g}"
+        if best_g != datenjahr:
+            label += f" (neuestes verfügbares Jahr; gesucht {datenjahr})"
+        return counts.reindex(gemeinden["ags"]).to_numpy(dtype=float), label
+    if best_k is not None and "kreis_ags" in gemeinden.columns:
+        rates = kr[kr["jahr"] == best_k].set_index("kreis_ags")["alo_quote_prozent"]
+        r = gemeinden["kreis_ags"].map(rates)
+        if r.notna().all():
+            label = (f"NÄHERUNG: INKAR-Arbeitslosenquote des Kreises {best_k} × Einwohner "
+                     "(keine Gemeindedaten für dieses Jahr)")
+            return (r.to_numpy(dtype=float) / 100.0) * gemeinden["einwohner"].to_numpy(dtype=float), label
+    raise InputError(Problem(
+        "Gemeinde table", "no unemployment figures for the AWoV key: add a column 'arbeitslose' "
+        "(registered unemployed per Gemeinde) to the Gemeinde file"))
+
+
+def messziffer(einwohner: np.ndarray, arbeitslose: np.ndarray, variante: Variante) -> np.ndarray:
+    if variante not in VARIANTEN:
+        raise InputError(Problem("AWoV", f"unknown Anlage-1 variant {variante!r}; choose A, B or C"))
+    if variante == "C":
+        return arbeitslose.astype(float)
+    u = arbeitslose / einwohner
+    if variante == "A":
+        return einwohner * (1.0 - u)
+    if (arbeitslose <= 0).any():
+        raise InputError(Problem("AWoV", "variant B needs unemployed > 0 in every Gemeinde"))
+    ubar = arbeitslose.sum() / einwohner.sum()
+    return einwohner * ubar / u
+
+
+def rent_cap_flags(gemeinden: pd.DataFrame, stichtag: dt.date | str, liste: Mietpreisliste) -> pd.Series:
+    if liste == "2015":
+        ags = set(params.value("awov_mietpreisbremse_liste", stichtag))
+        return gemeinden["ags"].isin(ags)
+    if liste not in gemeinden.columns:
+        raise InputError(Problem("Gemeinde table", f"rent-cap list column {liste!r} does not exist"))
+    return gemeinden[liste].astype(bool)
+
+
+def spec(stichtag: dt.date | str, kombination: str = "additiv", umverteilung_basis: str = "k0",
+         empfaenger: str = "nicht_betroffen") -> KeySpec:
+    return KeySpec(
+        name="AWoV-Integrationsschlüssel",
+        weights={"einwohner": params.value("awov_gewicht_einwohner", stichtag),
+                 "flaeche_km2": params.value("awov_gewicht_flaeche", stichtag),
+                 "awov_messziffer": params.value("awov_gewicht_arbeitslose", stichtag)},
+        reductions=(
+            Reduction("awov_mietpreisbremse", params.value("awov_minderung_mietpreisbremse", stichtag),
+                      PARAGRAPH_MIETE, "Mietpreisbegrenzungsverordnung 2015"),
+            Reduction("eu_sgb2", params.value("awov_minderung_eu_sgb2", stichtag), PARAGRAPH_EU,
+                      "SGB-II-Bezug EU-Staaten Anlage 2"),
+        ),
+        kombination=kombination,  # type: ignore[arg-type]
+        umverteilung_basis=umverteilung_basis,  # type: ignore[arg-type]
+        empfaenger=empfaenger,  # type: ignore[arg-type]
+        paragraphs={"weights": PARAGRAPH_KEY},
+    )
+
+
+def prepare(gemeinden: pd.DataFrame, stichtag: dt.date | str, variante: Variante = "B",
+            mietpreisliste: Mietpreisliste = "2015", datenjahr: int | None = None) -> pd.DataFrame:
+    """Gemeinde table with the columns the Integrationsschlüssel needs."""
+    stichtag = dt.date.fromisoformat(stichtag) if isinstance(stichtag, str) else stichtag
+    g = gemeinden.copy()
+    g.attrs = dict(gemeinden.attrs)
+    if datenjahr is None:
+        datenjahr = (g.attrs.get("jahr") or stichtag.year) - 1
+    alo, quelle = unemployed(g, datenjahr)
+    g["arbeitslose_verwendet"] = alo
+    g["awov_messziffer"] = messziffer(g["einwohner"].to_numpy(dtype=float), alo, variante)
+    g["awov_mietpreisbremse"] = rent_cap_flags(g, stichtag, mietpreisliste).to_numpy()
+    if "eu_sgb2" not in g.columns:
+        g["eu_sgb2"] = False
+    g.attrs.update(arbeitslose_quelle=quelle)
+    return g
+
+
+def key(gemeinden: pd.DataFrame, stichtag: dt.date | str, variante: Variante = "B",
+        mietpreisliste: Mietpreisliste = "2015", kombination: str = "additiv",
+        umverteilung_basis: str = "k0", empfaenger: str = "nicht_betroffen") -> pd.DataFrame:
+    g = prepare(gemeinden, stichtag, variante, mietpreisliste)
+    out = compute_key(g, spec(stichtag, kombination, umverteilung_basis, empfaenger))
+    out.insert(2, "arbeitslose", g["arbeitslose_verwendet"].to_numpy())
+    out.attrs["lesarten"] = {
+        "anlage1_variante": f"{variante}: {VARIANTEN[variante]}",
+        "arbeitslose_quelle": g.attrs["arbeitslose_quelle"],
+        "mietpreisliste": mietpreisliste,
+        "minderung_kombination": kombination,
+        "umverteilung_basis": umverteilung_basis,
+        "empfaenger": empfaenger,
+        "eu_sgb2_daten": "keine Daten: keine Gemeinde markiert" if not g["eu_sgb2"].any()
+        else f"{int(g['eu_sgb2'].sum())} Gemeinden markiert (Nutzerdaten)",
+    }
+    return out

@@ -1,0 +1,75 @@
+"""Dated legal parameters: one YAML file per quantity, values keyed by the date they took effect.
+
+Asking for a date before the first value is an error: the law had no such rule then, and a
+guess would silently compute something no statute prescribed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+
+from verteilung.errors import InputError, Problem
+from verteilung.resources import params_dir
+
+
+@dataclass(frozen=True)
+class ParamValue:
+    name: str
+    value: Any
+    start: dt.date
+    paragraph: str
+    title: str
+    href: str
+    uncertain: bool = False
+    note: str = ""
+
+    def cite(self) -> str:
+        flag = " (Beginn unsicher)" if self.uncertain else ""
+        return f"{self.paragraph}: {self.title}, gültig ab {self.start.isoformat()}{flag}"
+
+
+@cache
+def _load(name: str) -> dict:
+    path = params_dir() / f"{name}.yaml"
+    if not path.exists():
+        raise KeyError(f"unknown parameter {name!r}")
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in params_dir().glob("*.yaml"))
+
+
+def _as_date(when: dt.date | str) -> dt.date:
+    return dt.date.fromisoformat(when) if isinstance(when, str) else when
+
+
+def get(name: str, when: dt.date | str) -> ParamValue:
+    """The value in force on ``when``."""
+    when = _as_date(when)
+    spec = _load(name)
+    entries = sorted((_as_date(k) if not isinstance(k, dt.date) else k, v)
+                     for k, v in spec["values"].items())
+    current = None
+    for start, entry in entries:
+        if start <= when:
+            current = (start, entry)
+    if current is None:
+        raise InputError(Problem(
+            f"parameter {name}", f"no value in force on {when.isoformat()}: the first value "
+            f"starts {entries[0][0].isoformat()} ({spec['paragraph']})"))
+    start, entry = current
+    ref = entry.get("reference", {})
+    return ParamValue(name=name, value=entry["value"], start=start, paragraph=spec["paragraph"],
+                      title=ref.get("title", ""), href=ref.get("href", ""),
+                      uncertain=bool(entry.get("uncertain", False)), note=entry.get("note", ""))
+
+
+def value(name: str, when: dt.date | str) -> Any:
+    return get(name, when).value
