@@ -23,6 +23,7 @@ def tables(draw, min_size=3, max_size=25):
     alo = draw(st.lists(st.integers(1, 50), min_size=n, max_size=n))
     miete = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     eu = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    miete[0] = eu[0] = False  # a cut needs somebody to take it (all-flagged is refused, tested below)
     return pd.DataFrame({
         "ags": [f"05{i:06d}" for i in range(n)],
         "gemeinde": [f"G{i}" for i in range(n)],
@@ -129,6 +130,17 @@ def test_generic_key_reductions_go_to_the_others_in_proportion():
     k = compute_key(g, spec)["schluessel"].to_numpy()
     # A loses 0.05; B and C share it 30:20
     assert np.allclose(k, [0.45, 0.30 + 0.03, 0.20 + 0.02])
+
+
+def test_reduction_with_nobody_left_is_refused():
+    import pytest
+
+    from verteilung.errors import InputError
+
+    g = pd.DataFrame({"ags": ["05000001", "05000002"], "gemeinde": list("AB"), "einwohner": [1.0, 2.0],
+                      "flag": [True, True]})
+    with pytest.raises(InputError, match="nobody can take the excess"):
+        compute_key(g, KeySpec("x", {"einwohner": 1.0}, reductions=(Reduction("flag", 0.1),)))
 
 
 def test_weights_must_sum_to_one_and_columns_must_exist():

@@ -244,3 +244,32 @@ def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: in
             (f"Erfüllungsquote = (Bestand + Anrechnung) / Soll = {t['erfuellungsquote']:.2f} %", para),
         ]
     return steps
+
+
+def allocate(system: str, bestand: str | Path, personen: int | None = None, haushalte: str | Path | None = None,
+             beschraenkungen: str | Path | None = None, gemeinden: str | Path | None = None,
+             jahr: int | None = None, stichtag: str | None = None, solver: str = "highs", pfad: str = "auto",
+             zeitlimit: float = 60.0, ohne_meldung_null: bool = False, options: KeyOptions | None = None):
+    """Allocate one period's arrivals within one system; every input is validated before solving."""
+    from verteilung.allocate import allocate as run
+    from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
+    from verteilung.status import system_state
+
+    options = options or KeyOptions()
+    system = "awov" if system == "wsa" else system
+    if system not in SYSTEM_STOCK:
+        raise InputError(Problem("--system", f"unknown system {system!r}; choose flueag or awov"))
+    if solver not in ("highs", "cbc"):
+        raise InputError(Problem("--solver", f"unknown solver {solver!r}; choose highs or cbc"))
+    if pfad not in ("auto", "referenz", "solver"):
+        raise InputError(Problem("--pfad", f"unknown path {pfad!r}; choose auto, referenz or solver"))
+    g = load_gemeinden(gemeinden, jahr)
+    when = default_stichtag(g, stichtag)
+    b = load_bestand(bestand, g, required=SYSTEM_STOCK[system], ohne_meldung_null=ohne_meldung_null)
+    hh = load_haushalte(haushalte, g) if haushalte is not None else None
+    cons = load_beschraenkungen(beschraenkungen, g) if beschraenkungen is not None else None
+    state = system_state(system, g, b, when, **options.for_system(system))
+    result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
+                 pfad=pfad, zeitlimit=zeitlimit)  # type: ignore[arg-type]
+    result.summary.update(stichtag=when.isoformat(), lesarten=state.info["lesarten"])
+    return result

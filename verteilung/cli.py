@@ -17,7 +17,7 @@ from rich.console import Console
 
 from verteilung import __version__, api
 from verteilung.errors import InputError, Problem, VerteilungError
-from verteilung.report.output import atomic_write_bytes, emit, to_json_bytes
+from verteilung.report.output import atomic_write_bytes, emit, records, to_csv_bytes, to_json_bytes
 
 app = typer.Typer(help="Refugee allocation quotas for the 396 Gemeinden of NRW (FlüAG, "
                   "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False)
@@ -157,6 +157,45 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
     c = Console()
     for n, (text, para) in enumerate(steps):
         c.print(f"{n}. {text}" + (f"\n   [dim]{para}[/dim]" if para else ""))
+
+
+@app.command()
+def allocate(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+             bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
+             personen: Annotated[int | None, typer.Option("--personen", help="Number of single persons to allocate.")] = None,
+             haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Household file: haushalt_id, personen[, ags_fest].")] = None,
+             beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Constraints: ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
+             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+             solver: Annotated[str, typer.Option("--solver", help="highs (default) or cbc, for the constrained path.")] = "highs",
+             pfad: Annotated[str, typer.Option("--pfad", help="auto (default), referenz or solver.")] = "auto",
+             zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Solver time limit in seconds.")] = 60.0,
+             haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Write the household list (CSV) here.")] = None,
+             ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
+             fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Allocate this period's arrivals: lowest Erfüllungsquote first, households kept whole."""
+    if (personen is None) == (haushalte is None):
+        raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
+    opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
+    result = api.allocate(system.value, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
+                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, opts)
+    if fmt == Fmt.json:
+        payload = {"summary": result.summary, "rows": records(result.table)}
+        if result.households is not None:
+            payload["haushalte"] = records(result.households)
+        data = to_json_bytes(payload)
+        if haushalte_out is not None and result.households is not None:
+            atomic_write_bytes(haushalte_out, to_csv_bytes(result.households))
+        if out is not None:
+            atomic_write_bytes(out, data)
+        else:
+            sys.stdout.buffer.write(data)
+        return
+    if haushalte_out is not None and result.households is not None:
+        atomic_write_bytes(haushalte_out, to_csv_bytes(result.households))
+    shown = result.table if fmt != Fmt.table else result.table[result.table["zuweisung"] > 0]
+    emit(shown, fmt.value, out, result.summary, title=f"Zuweisung {system.value}")
+    if fmt == Fmt.table:
+        err.print(f"Rechenzeit: {result.seconds:.3f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,118 @@
+"""Benchmark the allocation core; prints medians of repeated runs and the ratio to a naive baseline.
+
+Instances (stocks and households are SYNTHETIC, seeded, not official data):
+- NRW: the 396 Gemeinden, FlüAG key 2024, stock = key × 100,000 × U(0.7, 1.3); 3,000 persons, or
+  about 1,100 households (sizes drawn from 1..6) with the same number of persons.
+- DE: all 10,959 German Gemeinden (population/area key, 31.12.2023), same construction.
+Paths: reference (greedy heap), constrained (capacities that bind: PuLP + HiGHS), and the naive
+baseline measured in the same run: one PuLP + CBC integer model per allocation (maximise the
+lowest fulfilment over one integer variable per Gemeinde).
+
+Run: python benchmarks/bench_allocate.py [--repeat 5] [--skip-de]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from verteilung.allocate import allocate
+from verteilung.data import load_gemeinden
+from verteilung.law import flueag
+from verteilung.resources import shipped
+from verteilung.solve.lp import quiet_stdout
+from verteilung.status import SystemState
+
+
+def instance(g: pd.DataFrame, key: np.ndarray, seed: int, persons: int = 3000):
+    rng = np.random.default_rng(seed)
+    bestand = np.round(key * 100_000 * rng.uniform(0.7, 1.3, len(g)))
+    state = SystemState("flueag", g, key, bestand, np.zeros(len(g)))
+    sizes = []
+    while sum(sizes) < persons:
+        sizes.append(int(rng.choice([1, 1, 1, 2, 2, 3, 4, 5, 6])))
+    sizes[-1] -= sum(sizes) - persons
+    if sizes[-1] == 0:
+        sizes.pop()
+    hh = pd.DataFrame({"haushalt_id": [f"h{i}" for i in range(len(sizes))], "personen": sizes,
+                       "ags_fest": [""] * len(sizes)})
+    free = allocate(state, haushalte=hh)
+    cap = np.where(free.zuweisung > 8, 8.0, np.nan)  # capacity binds where the free result exceeds 8
+    cons = pd.DataFrame({"ags": g["ags"], "max_zuweisung": cap, "min_zuweisung": 0.0, "gesperrt": False})
+    return state, hh, cons
+
+
+def naive(state: SystemState, persons: int) -> None:
+    soll = state.schluessel * (state.total + persons)
+    prob = pulp.LpProblem("naiv", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i}", 0, cat=pulp.LpInteger) for i in range(len(soll))]
+    t = pulp.LpVariable("t")
+    prob += t
+    prob += pulp.lpSum(x) == persons
+    for i in range(len(soll)):
+        prob += state.bestand[i] + x[i] >= t * soll[i]
+    with quiet_stdout():
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, threads=1))
+    assert pulp.LpStatus[prob.status] == "Optimal"
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run(label: str, g: pd.DataFrame, key: np.ndarray, repeat: int, slow_repeat: int) -> list[dict]:
+    state, hh, cons = instance(g, key, seed=42)
+    rows = []
+    base = median_time(lambda: naive(state, 3000), slow_repeat)
+    rows.append({"instanz": label, "pfad": "naiv: PuLP+CBC, ein Modell je Zuweisung (Personen)",
+                 "median_s": base, "wiederholungen": slow_repeat})
+    cases = [
+        ("Referenz, 3.000 Personen", lambda: allocate(state, personen=3000), repeat),
+        (f"Referenz, {len(hh)} Haushalte", lambda: allocate(state, haushalte=hh), repeat),
+        ("Solver (HiGHS) erzwungen, 3.000 Personen", lambda: allocate(state, personen=3000, pfad="solver"),
+         slow_repeat),
+        (f"Beschränkt (HiGHS), {len(hh)} Haushalte", lambda: allocate(state, haushalte=hh, beschraenkungen=cons),
+         slow_repeat),
+    ]
+    for name, fn, reps in cases:
+        t = median_time(fn, reps)
+        rows.append({"instanz": label, "pfad": name, "median_s": t, "wiederholungen": reps})
+    for r in rows:
+        r["faktor_vs_naiv"] = base / r["median_s"]
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--slow-repeat", type=int, default=3)
+    ap.add_argument("--skip-de", action="store_true")
+    args = ap.parse_args()
+    g = load_gemeinden(jahr=2024)
+    rows = run("NRW 396", g, flueag.key(g, "2024-01-01")["schluessel"].to_numpy(), args.repeat, args.slow_repeat)
+    if not args.skip_de:
+        de = pd.read_csv(shipped("inputs", "de", "gemeinden_2023.csv"), dtype={"ags": str})
+        de = de[(de["einwohner"] > 0) & (de["flaeche_km2"] > 0)].reset_index(drop=True)
+        de["flaeche_km2"] = de["flaeche_km2"].astype(float)
+        de["einwohner"] = de["einwohner"].astype(float)
+        key = flueag.key(de, "2024-01-01")["schluessel"].to_numpy()
+        rows += run(f"DE {len(de)}", de, key, args.repeat, args.slow_repeat)
+    df = pd.DataFrame(rows)
+    pd.set_option("display.width", 200)
+    print("Synthetic seeded stocks and households; median wall time per allocation.")
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Allocate one period's arrivals within one system: reference path or constrained solver path.
+
+Targets use the total after the arrivals: soll_i = key_i · (T + N). The reference path
+("lowest Erfüllungsquote first") is used unless a capacity or minimum binds, i.e. unless its
+result breaks one; blocks and fixed households are handled by both paths.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from verteilung.errors import InfeasibleError, InputError, Problem
+from verteilung.solve import greedy, lp
+from verteilung.solve.waterfill import water_level
+from verteilung.status import SystemState, quote
+
+Pfad = Literal["auto", "referenz", "solver"]
+
+
+@dataclass
+class Allocation:
+    table: pd.DataFrame
+    households: pd.DataFrame | None
+    summary: dict
+    soll: np.ndarray
+    last: np.ndarray
+    zuweisung: np.ndarray
+    eligible: np.ndarray
+    r_before_last: np.ndarray = field(default_factory=lambda: np.array([]))
+    chosen: np.ndarray = field(default_factory=lambda: np.array([], dtype=bool))
+    seconds: float = 0.0
+
+
+def _bounds(constraints: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if constraints is None:
+        return np.zeros(n), np.full(n, np.inf), np.zeros(n, dtype=bool)
+    upper = constraints["max_zuweisung"].to_numpy(dtype=float)
+    upper = np.where(np.isnan(upper), np.inf, upper)
+    return constraints["min_zuweisung"].to_numpy(dtype=float), upper, constraints["gesperrt"].to_numpy(dtype=bool)
+
+
+def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None) -> tuple[SystemState, pd.DataFrame | None]:
+    """Row order must not matter: the solver model is always built in AGS order."""
+    order = np.argsort(state.gemeinden["ags"].to_numpy(), kind="stable")
+    if (order == np.arange(len(order))).all():
+        return state, constraints
+    pick = lambda a: None if a is None else np.asarray(a)[order]  # noqa: E731
+    sorted_state = SystemState(state.name, state.gemeinden.iloc[order].reset_index(drop=True),
+                               pick(state.schluessel), pick(state.bestand), pick(state.anrechnung),
+                               pick(state.verrechnung), pick(state.gesperrt), state.info)
+    if constraints is not None:
+        constraints = constraints.set_index("ags").loc[sorted_state.gemeinden["ags"]].reset_index()
+    return sorted_state, constraints
+
+
+def precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np.ndarray, lower: np.ndarray,
+             upper: np.ndarray, blocked: np.ndarray, free_sizes: np.ndarray, fixed_blocked: list[str]) -> None:
+    """Refuse what cannot work before any solver runs, saying why."""
+    reasons = []
+    for a in fixed_blocked:
+        reasons.append(f"household {a}")
+    for i in np.flatnonzero(lower > upper):
+        reasons.append(f"{names[i]} (AGS {ags[i]}): min_zuweisung {lower[i]:g} > max_zuweisung {upper[i]:g}")
+    for i in np.flatnonzero(blocked & (lower > 0)):
+        reasons.append(f"{names[i]} (AGS {ags[i]}) is gesperrt but has min_zuweisung {lower[i]:g}")
+    for i in np.flatnonzero(fixed > upper):
+        reasons.append(f"{names[i]} (AGS {ags[i]}): fixed households bring {fixed[i]:g} persons, "
+                       f"max_zuweisung is {upper[i]:g}")
+    n_free = float(free_sizes.sum())
+    room = np.where(eligible, np.maximum(0, upper - fixed), 0)
+    need = np.where(eligible, np.maximum(0, lower - fixed), 0)
+    if n_free > room.sum():
+        reasons.append(f"{n_free:g} persons to place but the eligible Gemeinden have only {room.sum():g} places left")
+    if need.sum() > n_free:
+        reasons.append(f"minimums need {need.sum():g} persons but only {n_free:g} arrive")
+    if free_sizes.size and room.max(initial=0) < free_sizes.max():
+        reasons.append(f"a household of {int(free_sizes.max())} persons fits no Gemeinde's remaining capacity")
+    if n_free > 0 and not eligible.any():
+        reasons.append("no Gemeinde may receive anyone (all blocked or without Soll)")
+    if reasons:
+        raise InfeasibleError("allocation infeasible: " + "; ".join(reasons))
+
+
+def allocate(state: SystemState, personen: int | None = None, haushalte: pd.DataFrame | None = None,
+             beschraenkungen: pd.DataFrame | None = None, solver: str = "highs", pfad: Pfad = "auto",
+             zeitlimit: float = 60.0) -> Allocation:
+    started = time.perf_counter()
+    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
+    g = state.gemeinden
+    n = len(g)
+    ags = g["ags"].to_numpy()
+    names = g["gemeinde"].to_numpy()
+    ags_rank = np.argsort(np.argsort(ags, kind="stable"), kind="stable")
+    if (personen is None) == (haushalte is None):
+        raise InputError(Problem("arrivals", "give either a number of persons or a household file"))
+    if haushalte is None:
+        if personen is None or personen < 0:
+            raise InputError(Problem("--personen", "must be a non-negative whole number"))
+        hh_ids = None
+        hh_sizes = np.ones(int(personen), dtype=np.int64)
+        hh_fixed = np.full(int(personen), -1)
+    else:
+        hh_ids = haushalte["haushalt_id"].to_numpy()
+        hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
+        pos = {a: i for i, a in enumerate(ags)}
+        hh_fixed = np.array([pos.get(a, -1) if a else -1 for a in haushalte["ags_fest"]], dtype=np.int64)
+    total_n = int(hh_sizes.sum())
+    lower, upper, blocked = _bounds(beschraenkungen, n)
+    blocked = blocked | state.gesperrt
+    soll = state.schluessel * (state.total + total_n)
+    last = state.last.astype(float)
+    eligible = ~blocked & (soll > 0)
+
+    fixed = np.zeros(n)
+    for h in np.flatnonzero(hh_fixed >= 0):
+        fixed[hh_fixed[h]] += hh_sizes[h]
+    fixed_blocked = [f"{hh_ids[h]} is fixed to {names[hh_fixed[h]]} (AGS {ags[hh_fixed[h]]}), which is gesperrt"
+                     for h in np.flatnonzero(hh_fixed >= 0) if blocked[hh_fixed[h]]] if hh_ids is not None else []
+    free = np.flatnonzero(hh_fixed < 0)
+    order = free[greedy.household_order(hh_sizes[free])]
+    precheck(names, ags, eligible, fixed, lower, upper, blocked, hh_sizes[free], fixed_blocked)
+
+    base = last + fixed
+    ref = greedy.assign_units(base, soll, eligible, hh_sizes[order], ags_rank)
+    total = ref.zuweisung + fixed
+    binds = bool(np.any(total > upper + 1e-9) or np.any(total < lower - 1e-9))
+    use_solver = pfad == "solver" or (pfad == "auto" and binds)
+    if pfad == "referenz" and binds:
+        raise InfeasibleError("the reference path breaks a capacity or minimum; use the solver path")
+    target = np.full(len(hh_sizes), -1, dtype=np.int64)
+    target[hh_fixed >= 0] = hh_fixed[hh_fixed >= 0]
+    if use_solver:
+        sizes = sorted({int(s) for s in hh_sizes[free]}, reverse=True) or [1]
+        counts = [int((hh_sizes[free] == s).sum()) for s in sizes]
+        res = lp.solve(base, soll, eligible, np.maximum(0, lower - fixed), np.maximum(0, upper - fixed), sizes,
+                       counts, ags_rank, solver, zeitlimit)
+        target[order] = lp.place_households(res.slots, sizes, hh_sizes, order, base, soll, ags_rank)[order]
+        path = res.solver
+        if not res.max_min_bewiesen:
+            path += f" (Max-Min-Stufe nach {lp.MAX_MIN_NODES} Knoten beendet, Optimalität nicht bewiesen)"
+        level = res.level
+        continuous = res.target
+        r_before = np.full(n, np.nan)
+    else:
+        target[order] = ref.unit_target
+        path = "Referenzverfahren (niedrigste Erfüllungsquote zuerst)"
+        if eligible.any():
+            wl = water_level(base, soll, float(hh_sizes[free].sum()), eligible)
+            level, continuous = wl.level, wl.allocation
+        else:  # nobody has a Soll (empty state, no arrivals): nothing to level
+            level, continuous = float("nan"), np.zeros(n)
+        r_before = ref.r_before_last
+    zuweisung = np.bincount(target, weights=hh_sizes, minlength=n).astype(np.int64) if len(target) else \
+        np.zeros(n, dtype=np.int64)
+    vorher = quote(last, soll)
+    nachher = quote(last + zuweisung, soll)
+    table = pd.DataFrame({
+        "ags": ags, "gemeinde": names,
+        "soll": soll, "bestand": state.bestand.astype(np.int64), "anrechnung": state.anrechnung,
+        "zuweisung": zuweisung,
+        "erfuellungsquote_vorher": np.round(vorher, 4), "erfuellungsquote_nachher": np.round(nachher, 4),
+    })
+    if np.any(state.verrechnung):
+        table.insert(5, "verrechnung", state.verrechnung)
+    households = None
+    if hh_ids is not None:
+        households = pd.DataFrame({"haushalt_id": hh_ids, "personen": hh_sizes, "ags": ags[target],
+                                   "gemeinde": names[target], "fest": hh_fixed >= 0})
+    elig_after = nachher[eligible]
+    summary = {
+        "system": state.name,
+        "personen": total_n,
+        "haushalte": len(hh_sizes) if hh_ids is not None else None,
+        "pfad": path,
+        "wasserstand_prozent": level * 100,
+        # max-min value of the continuous (LP) optimum: the lowest fulfilment it reaches
+        "lp_niveau_prozent": float(np.min(((base + continuous) / soll)[eligible]) * 100) if eligible.any() else None,
+        "niedrigste_quote_nachher": float(np.nanmin(elig_after)) if elig_after.size else None,
+        "hoechste_quote_nachher": float(np.nanmax(elig_after)) if elig_after.size else None,
+        "empfangende_gemeinden": int((zuweisung > 0).sum()),
+        "beschraenkung_bindet": binds,
+    }
+    # wall time stays out of the summary so that files from equal inputs are byte-identical
+    return Allocation(table, households, summary, soll, last, zuweisung, eligible, r_before,
+                      chosen=np.isin(np.arange(n), target[hh_fixed < 0]),
+                      seconds=time.perf_counter() - started)

@@ -1,0 +1,84 @@
+"""The continuous optimum: raise the lowest fulfilment as far as the arrivals allow.
+
+Level s solves Σ clip(s·soll_i − last_i, lower_i, upper_i) = N over the eligible Gemeinden.
+Without bounds this is the largest s with Σ max(0, s·soll_i − last_i) ≤ N. The left side is
+piecewise linear and nondecreasing in s, so one sort of its breakpoints gives s exactly
+(O(n log n)); no bisection tolerance is involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Level:
+    level: float            # the water level s (a fulfilment ratio, 1.0 = 100 %)
+    allocation: np.ndarray  # continuous persons per Gemeinde at that level (0 where ineligible)
+
+
+def water_level(last: np.ndarray, soll: np.ndarray, n: float, eligible: np.ndarray | None = None,
+                lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> Level:
+    last = np.asarray(last, dtype=float)
+    soll = np.asarray(soll, dtype=float)
+    size = last.shape[0]
+    ok = soll > 0 if eligible is None else (np.asarray(eligible, dtype=bool) & (soll > 0))
+    lo = np.zeros(size) if lower is None else np.asarray(lower, dtype=float)
+    hi = np.full(size, np.inf) if upper is None else np.asarray(upper, dtype=float)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        raise ValueError("no eligible Gemeinde with a positive Soll")
+    L, S, lo_e, hi_e = last[idx], soll[idx], lo[idx], hi[idx]
+    if n < lo_e.sum() - 1e-9 or n > hi_e.sum() + 1e-9:
+        raise ValueError("arrivals outside the bounds' range")
+    # each Gemeinde adds slope S_i between its two breakpoints
+    start = (L + lo_e) / S
+    stop = (L + hi_e) / S
+    events = np.concatenate([start, stop])
+    deltas = np.concatenate([S, -S])
+    finite = np.isfinite(events)
+    events, deltas = events[finite], deltas[finite]
+    order = np.argsort(events, kind="stable")
+    events, deltas = events[order], deltas[order]
+    value = lo_e.sum()
+    slope = 0.0
+    prev = events[0]
+    level = prev
+    for pos in range(events.size):
+        b = events[pos]
+        nxt = value + slope * (b - prev)
+        if nxt >= n - 1e-12 and slope > 0:
+            level = prev + (n - value) / slope
+            break
+        value, prev = nxt, b
+        slope += deltas[pos]
+        level = b
+    else:
+        if slope > 0:
+            level = prev + (n - value) / slope
+    alloc = np.zeros(size)
+    alloc[idx] = np.clip(level * S - L, lo_e, hi_e)
+    return Level(float(level), alloc)
+
+
+def water_levels(last: np.ndarray, soll: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Unbounded levels for a batch of scenarios (rows), without a Python loop over rows.
+
+    Row k solves Σ_i max(0, s_k·soll_ki − last_ki) = n_k. Sort each row by last/soll; with the
+    j cheapest Gemeinden in the water, s = (n + Σ last) / Σ soll over them; the right j is the
+    last one whose own ratio lies below the resulting level.
+    """
+    last = np.asarray(last, dtype=float)
+    soll = np.asarray(soll, dtype=float)
+    n = np.asarray(n, dtype=float).reshape(-1, 1)
+    ratio = last / soll
+    order = np.argsort(ratio, axis=1, kind="stable")
+    r_sorted = np.take_along_axis(ratio, order, axis=1)
+    cl = np.cumsum(np.take_along_axis(last, order, axis=1), axis=1)
+    cs = np.cumsum(np.take_along_axis(soll, order, axis=1), axis=1)
+    candidate = (n + cl) / cs
+    valid = r_sorted <= candidate + 1e-15
+    j = valid.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1)
+    return candidate[np.arange(candidate.shape[0]), j]
