@@ -198,6 +198,44 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
         err.print(f"Rechenzeit: {result.seconds:.3f} s")
 
 
+class CompareFmt(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+@app.command()
+def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma-separated models (default: all shipped).")] = None,
+            bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+            gemeinden: GemeindenOpt = None,
+            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="FlüAG arrivals this period (default: monthly mean 2021).")] = 1260,
+            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="WSA arrivals this period (default: monthly mean 2021).")] = 493,
+            jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+            gewichte: Annotated[str | None, typer.Option("--gewichte", help="Own key on the combined stock, e.g. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
+            ohne_meldung_null: OhneMeldungOpt = False,
+            fmt: Annotated[CompareFmt, typer.Option("--format", help="What to print: table (summary), csv, json, xlsx.")] = CompareFmt.table,
+            out: Annotated[Path, typer.Option("--out", help="Folder for all tables (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
+    """Today's two systems against merged models: who takes more, who fewer (the main job)."""
+    from verteilung.compare import compare as run
+    from verteilung.compare import write_outputs
+    from verteilung.model import parse_weights
+    from verteilung.report.terminal import print_compare
+
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    weights = parse_weights(gewichte) if gewichte else None
+    res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null)
+    folder = write_outputs(res, out)
+    if fmt == CompareFmt.json:
+        from verteilung.compare import summary_payload
+
+        sys.stdout.buffer.write(to_json_bytes(summary_payload(res)))
+    elif fmt == CompareFmt.csv:
+        sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
+    else:
+        print_compare(res, folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv

@@ -64,7 +64,7 @@ def wide_console() -> Console:
     """A terminal keeps its width; a pipe or file gets room for every column."""
     import sys
 
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def _clean(value: Any) -> Any:

@@ -1,0 +1,239 @@
+"""Merged models and compare: a hand-checked example, invariants, model-file refusals, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verteilung import api
+from verteilung.compare import compare
+from verteilung.errors import InputError
+from verteilung.model import Context, evaluate, load_model, parse_model
+
+G = "tests/data/modelle_gemeinden.csv"
+B = "tests/data/modelle_bestand.csv"
+
+# By hand (LEGAL.md § 5 extended): z = (0.576347, 0.298653, 0.125).
+# AWoV reading B: u = (0.06, 0.03, 0.03), ū = 0.048, m = P·ū/u = (480k, 480k, 160k),
+# a = (3/7, 3/7, 1/7), K = 0.8 e + 0.1 f + 0.1 a.
+Z = np.array([0.55 + 0.04 * 0.55 / 0.835, 0.285 + 0.04 * 0.285 / 0.835, 0.125])
+K = 0.8 * np.array([0.6, 0.3, 0.1]) + 0.1 * np.array([0.1, 0.15, 0.75]) + 0.1 * np.array([3 / 7, 3 / 7, 1 / 7])
+
+
+@pytest.fixture(scope="module")
+def result():
+    return compare(bestand=B, gemeinden=G, zugaenge_flueag=100, zugaenge_wsa=50, stichtag="2024-01-01")
+
+
+def rows(result, model):
+    return result.gemeinden[result.gemeinden["modell"] == model].set_index("ags")
+
+
+def test_status_quo_by_hand(result):
+    sq = rows(result, "status-quo")
+    # FlüAG: soll' = z·8700; only #3 (55 %) and #1 (99.7 %) are open; #3 stays lowest -> all 100
+    assert list(sq["zuweisung_flueag"]) == [0, 0, 100]
+    # WSA: soll' = K·2550; r = (0.736, 0.658, 2.317): #2 is lowest and stays lowest -> all 50
+    assert list(sq["zuweisung_wsa"]) == [0, 50, 0]
+    assert sq.loc["05000003", "quote_flueag"] == pytest.approx(700 / (Z[2] * 8700) * 100)
+    assert sq.loc["05000002", "quote_wsa"] == pytest.approx(550 / (K[1] * 2550) * 100)
+    # conflicts: 100 FlüAG persons to #3 (WSA 236 %) and 50 WSA persons to #2 (FlüAG 116.8 %)
+    m = result.metriken.set_index("modell")
+    assert m.loc["status-quo", "konflikt_personen"] == 150
+    assert m.loc["status-quo", "konflikt_gemeinden"] == 2
+
+
+def test_m1_by_hand(result):
+    m1 = rows(result, "m1-gemeinsamer-bestand")
+    # one stock (6000, 3500 incl. credit, 1600), soll = z·11250, r = (0.925, 1.042, 1.138): all 150 to #1
+    assert list(m1["zuweisung"]) == [150, 0, 0]
+    assert m1["soll"].to_numpy() == pytest.approx(Z * 11250)
+    assert m1.loc["05000001", "quote"] == pytest.approx(6150 / (Z[0] * 11250) * 100)
+    assert result.metriken.set_index("modell").loc["m1-gemeinsamer-bestand", "konflikt_personen"] == 0
+
+
+def test_m2_by_hand(result):
+    alpha = 8600 / 11100
+    assert result.info["alpha_m2"] == pytest.approx(alpha)
+    m2 = rows(result, "m2-mischschluessel")
+    assert m2["soll"].to_numpy() == pytest.approx((alpha * Z + (1 - alpha) * K) * 11250)
+    assert list(m2["zuweisung"]) == [150, 0, 0]
+
+
+def test_m3_by_hand(result):
+    m3 = rows(result, "m3-verrechnung")
+    # WSA surplus of #3 = 1000 − K3·2500 is charged to its FlüAG obligation -> #3 closed;
+    # #2 (load 3000 > soll') is closed too: all 100 FlüAG to #1.
+    assert list(m3["zuweisung_flueag"]) == [100, 0, 0]
+    # FlüAG surplus (43.4, 431.6, 0) charged to WSA: r = (0.768, 1.227, 2.317): all 50 WSA to #1
+    assert list(m3["zuweisung_wsa"]) == [50, 0, 0]
+    assert result.metriken.set_index("modell").loc["m3-verrechnung", "konflikt_personen"] == 50
+
+
+def test_m4_by_hand(result):
+    m4 = rows(result, "m4-sperre")
+    # #3 has a WSA quota of 236 % >= 100 %: blocked for FlüAG; #1 is the only open Gemeinde
+    assert list(m4["zuweisung_flueag"]) == [100, 0, 0]
+    assert list(m4["zuweisung_wsa"]) == [0, 50, 0]
+
+
+def test_changes_against_status_quo_and_aggregates(result):
+    m1 = rows(result, "m1-gemeinsamer-bestand")
+    assert list(m1["aenderung_zuweisung"]) == [150, -50, -100]
+    typ = result.aggregate["gemeindetypen"]
+    row = typ[(typ["modell"] == "m1-gemeinsamer-bestand") & (typ["gemeinde_typ"] == "kreisfreie Stadt")]
+    assert int(row["aenderung_zuweisung"].iloc[0]) == 150
+    assert any("m1-gemeinsamer-bestand" in line and "+150" in line for line in result.befunde)
+
+
+def test_status_quo_reproduces_status_and_allocate():
+    res = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge_flueag=100, zugaenge_wsa=50,
+                  stichtag="2024-01-01")
+    sq = rows(res, "status-quo")
+    for system, col in (("flueag", "zuweisung_flueag"), ("awov", "zuweisung_wsa")):
+        alloc = api.allocate(system, B, personen=100 if system == "flueag" else 50, gemeinden=G, stichtag="2024-01-01")
+        if system == "awov":  # the WSA system has no 'only open obligations' rule
+            assert list(alloc.zuweisung) == list(sq[col])
+        table, _ = api.status(system, B, G, stichtag="2024-01-01")
+        sysrow = res.systeme.set_index("system").loc["flueag" if system == "flueag" else "wsa"]
+        assert sysrow["bestand"] == table["bestand"].sum()
+    alloc = api.allocate("flueag", B, personen=100, gemeinden=G, stichtag="2024-01-01")
+    assert list(alloc.zuweisung) == list(sq["zuweisung_flueag"])
+
+
+def test_custom_weights(result):
+    res = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge_flueag=100, zugaenge_wsa=50,
+                  stichtag="2024-01-01", gewichte={"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
+    own = rows(res, "eigene-gewichte")
+    key = 0.8 * np.array([0.6, 0.3, 0.1]) + 0.1 * np.array([0.1, 0.15, 0.75]) + 0.1 * np.array([0.75, 0.1875, 0.0625])
+    assert own["soll"].to_numpy() == pytest.approx(key * 11250)
+    assert own["zuweisung"].sum() == 150
+
+
+@pytest.mark.parametrize("change,needle", [
+    ({"farbe": "blau"}, "farbe: unknown key"),
+    ({"systeme": [{"name": "g", "schluessel": {"typ": "gewichtet", "gewichte": {"einwohner": 0.7}},
+                   "bestand": ["flueag_bestand"], "zugaenge": "alle"}]}, "weights sum to 0.7, not 1"),
+    ({"systeme": [{"name": "g", "schluessel": {"typ": "zufall"}, "bestand": ["flueag_bestand"],
+                   "zugaenge": "alle"}]}, "schluessel"),
+])
+def test_bad_model_files_are_refused(tmp_path, change, needle):
+    import yaml
+
+    data = yaml.safe_load(Path("models/m1-gemeinsamer-bestand.yaml").read_text(encoding="utf-8"))
+    data.update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_model(path)
+    assert needle in str(exc.value) and str(path) in str(exc.value)
+
+
+def test_unknown_column_in_weights_is_refused(cli):
+    r = cli("compare", "--gewichte", "einwohner=0.5,steuerkraft=0.5", "--out", "/tmp/verteilung-never")
+    assert r.code == 2 and "'steuerkraft' does not exist" in r.stderr
+
+
+def test_every_shipped_model_is_documented():
+    import yaml
+
+    from verteilung.model import available_models
+
+    assert set(available_models()) == {"status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel",
+                                       "m3-verrechnung", "m4-sperre"}
+    for m in available_models():
+        d = load_model(m)
+        assert d.titel and d.beschreibung_de and d.description_en and d.rechtsgrundlage and d.begruendung
+        assert yaml.safe_load(Path(f"models/{m}.yaml").read_text(encoding="utf-8"))["id"] == m
+
+
+# ---------------------------------------------------------------- invariants on random inputs
+
+@st.composite
+def contexts(draw):
+    n = draw(st.integers(3, 10))
+    pop = draw(st.lists(st.integers(1_000, 500_000), min_size=n, max_size=n))
+    g = pd.DataFrame({
+        "ags": [f"05{i:06d}" for i in range(n)], "gemeinde": [f"G{i}" for i in range(n)],
+        "einwohner": np.array(pop, dtype=float),
+        "flaeche_km2": np.array(draw(st.lists(st.integers(10, 500), min_size=n, max_size=n)), dtype=float),
+        "arbeitslose": np.array(pop, dtype=float) * 0.05, "eu_sgb2": False, "kreis": "K",
+    })
+    b = pd.DataFrame({
+        "ags": g["ags"], "flueag_bestand": draw(st.lists(st.integers(0, 3000), min_size=n, max_size=n)),
+        "anrechnung_plaetze": draw(st.lists(st.sampled_from([0, 0, 0, 500]), min_size=n, max_size=n)),
+        "anrechnung_plaetze_eae": 0, "wsa_bestand": draw(st.lists(st.integers(0, 3000), min_size=n, max_size=n)),
+    })
+    import datetime as dt
+
+    zug = {"flueag": draw(st.integers(0, 400)), "wsa": draw(st.integers(0, 200))}
+    return Context(g, b, dt.date(2024, 1, 1), zug)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contexts())
+def test_every_model_places_exactly_its_arrivals(ctx):
+    for name in ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre"):
+        model = load_model(name)
+        res = evaluate(model, ctx)
+        for s in model.systeme:
+            z = res[s.name].zuweisung
+            assert z.sum() == ctx.arrivals(s)
+            assert (z >= 0).all()
+        if name == "m1-gemeinsamer-bestand" and res["gesamt"].allocation.eligible.any():
+            a = res["gesamt"].allocation
+            final = (a.last + a.zuweisung) / a.soll
+            lowest = final[a.eligible].min()
+            got = a.zuweisung > 0
+            assert (a.r_before_last[got] <= lowest + 1e-9).all()
+
+
+def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
+    r = cli("compare", "--out", tmp_path / "v")
+    assert r.code == 0, r.stderr
+    assert "SYNTHETISCH" in r.stdout and "Befunde" in r.stdout
+    assert len(r.stdout.splitlines()) <= 40  # fits a terminal screen
+    files = sorted(p.name for p in (tmp_path / "v").iterdir())
+    assert files and all(f.startswith("SYNTHETISCH_") for f in files)
+    summary = json.loads((tmp_path / "v" / "SYNTHETISCH_vergleich.json").read_text())
+    assert summary["info"]["synthetisch"] is True
+    assert summary["metriken"][0]["modell"] == "status-quo"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "v" / "SYNTHETISCH_vergleich.xlsx")
+    assert {"Vergleich", "Metriken", "Kreise", "Regierungsbezirke", "Parameter"} <= set(wb.sheetnames)
+    ws = wb["Vergleich"]
+    assert ws["A1"].value == "Modell" and ws.freeze_panes == "A2" and ws.auto_filter.ref
+
+
+def test_compare_json_is_deterministic(cli, tmp_path):
+    a = cli("compare", "--format", "json", "--out", tmp_path / "a")
+    b = cli("compare", "--format", "json", "--out", tmp_path / "b")
+    assert a.code == 0 and a.stdout == b.stdout
+    assert (tmp_path / "a" / "SYNTHETISCH_gemeinden.csv").read_bytes() == \
+        (tmp_path / "b" / "SYNTHETISCH_gemeinden.csv").read_bytes()
+
+
+def test_parse_model_reports_every_problem():
+    with pytest.raises(InputError) as exc:
+        parse_model({"id": "x"}, "inline")
+    assert "titel" in str(exc.value) and "systeme" in str(exc.value)
+
+
+def test_readme_findings_match_the_default_run():
+    from scripts.update_readme import README, block
+
+    assert block() in README.read_text(encoding="utf-8")
+
+
+def test_scenario_generator_reproduces_the_shipped_file():
+    from scripts.make_szenario import FILE, OUT, build
+
+    df, _ = build()
+    assert df.to_csv(index=False, lineterminator="\n").encode() == (OUT / FILE).read_bytes()

@@ -1,0 +1,295 @@
+"""Several models on the same people for one period; metrics and aggregates.
+
+Models define Soll differently, so each is also measured on a common yardstick: the combined
+load after this period's allocation (FlüAG stock + credited places + WSA stock + all
+assignments) per 1,000 inhabitants, and its index to the state average (= 100).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from verteilung.data import load_bestand, load_gemeinden
+from verteilung.errors import InputError, Problem
+from verteilung.law import awov
+from verteilung.model import Context, ModelDef, SystemResult, available_models, custom_model, evaluate, load_model
+from verteilung.resources import shipped
+
+BASELINE = "status-quo"
+DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
+# 2021: 15,122 FlüAG assignments and 5,916 assignments under § 12a (AfD KA 397, LEGAL.md § 4.1),
+# as monthly averages
+DEFAULT_ZUGAENGE_FLUEAG = round(15_122 / 12)
+DEFAULT_ZUGAENGE_WSA = round(5_916 / 12)
+GROUPS = {"kreise": "kreis", "regierungsbezirke": "regierungsbezirk", "gemeindetypen": "gemeinde_typ",
+          "verstaedterung": "verstaedterung"}
+
+
+def default_bestand() -> Path:
+    return shipped("inputs", "nrw", "szenario", "bestand_synthetisch_2024.csv")
+
+
+@dataclass
+class CompareResult:
+    gemeinden: pd.DataFrame
+    metriken: pd.DataFrame
+    systeme: pd.DataFrame
+    aggregate: dict[str, pd.DataFrame]
+    gewinner_verlierer: pd.DataFrame
+    info: dict
+    befunde: list[str] = field(default_factory=list)
+
+
+def weighted_gini(values: np.ndarray, weights: np.ndarray) -> float:
+    """Gini of a per-capita quantity over inhabitants (each Gemeinde weighted by population)."""
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cw = np.cumsum(w)
+    cv = np.cumsum(v * w)
+    if cv[-1] == 0:
+        return 0.0
+    lorenz = np.concatenate([[0.0], cv / cv[-1]])
+    pop = np.concatenate([[0.0], cw / cw[-1]])
+    return float(1 - np.sum((pop[1:] - pop[:-1]) * (lorenz[1:] + lorenz[:-1])))
+
+
+def weighted_cv(values: np.ndarray, weights: np.ndarray) -> float:
+    mean = np.average(values, weights=weights)
+    return float(np.sqrt(np.average((values - mean) ** 2, weights=weights)) / mean) if mean else 0.0
+
+
+def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    einwohner = g["einwohner"].to_numpy(dtype=float)
+    base_load = (ctx.bestand["flueag_bestand"].to_numpy(dtype=float) + ctx.anrechnung
+                 + ctx.bestand["wsa_bestand"].to_numpy(dtype=float))
+    zuweisung = sum((r.zuweisung for r in res.values()), np.zeros(len(g)))
+    soll = sum((r.allocation.soll for r in res.values()), np.zeros(len(g)))
+    counted = sum((r.state.bestand + r.state.anrechnung + r.zuweisung for r in res.values()), np.zeros(len(g)))
+    load = base_load + zuweisung
+    per_1000 = load / einwohner * 1000
+    state_avg = load.sum() / einwohner.sum() * 1000
+    df = pd.DataFrame({
+        "modell": model.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
+        "kreis": g["kreis"].to_numpy(), "regierungsbezirk": g["regierungsbezirk"].to_numpy(),
+        "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "verstaedterung": g["verstaedterung"].to_numpy(),
+        "einwohner": einwohner.astype(np.int64), "soll": soll, "gezaehlt": counted,
+        "quote": np.where(soll > 0, counted / soll * 100, np.nan), "zuweisung": zuweisung.astype(np.int64),
+    })
+    for name, r in res.items():
+        df[f"quote_{name}"] = r.quote_nachher
+        df[f"zuweisung_{name}"] = r.zuweisung
+    df["last_nachher"] = load
+    df["last_je_1000"] = per_1000
+    df["last_index"] = per_1000 / state_avg * 100
+    return df
+
+
+def _conflicts(res: dict[str, SystemResult]) -> tuple[int, int]:
+    """Persons assigned to Gemeinden that are above 100 % in another system of the same model."""
+    persons = gemeinden = 0
+    for name, r in res.items():
+        above = np.zeros(len(r.zuweisung), dtype=bool)
+        for other, o in res.items():
+            if other != name:
+                above |= np.nan_to_num(o.start_quote) > 100
+        hit = above & (r.zuweisung > 0)
+        persons += int(r.zuweisung[hit].sum())
+        gemeinden += int(hit.sum())
+    return persons, gemeinden
+
+
+def _system_rows(model: ModelDef, res: dict[str, SystemResult]) -> list[dict]:
+    rows = []
+    for name, r in res.items():
+        q = r.quote_nachher
+        q = q[np.isfinite(q)]
+        rows.append({
+            "modell": model.id, "system": name, "schluessel": r.key_label, "zugaenge": int(r.zuweisung.sum()),
+            "bestand": float(r.state.bestand.sum()), "anrechnung": float(r.state.anrechnung.sum()),
+            "quote_min": q.min(), "quote_p10": np.percentile(q, 10), "quote_median": np.median(q),
+            "quote_p90": np.percentile(q, 90), "quote_max": q.max(),
+            "ueber_100": int((q > 100).sum()), "ueber_120": int((q > 120).sum()), "ueber_150": int((q > 150).sum()),
+            "empfangende_gemeinden": int((r.zuweisung > 0).sum()),
+        })
+    return rows
+
+
+def compare(modelle: list[str] | None = None, bestand: str | Path | None = None, gemeinden: str | Path | None = None,
+            zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG, zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA,
+            jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
+            ohne_meldung_null: bool = False) -> CompareResult:
+    """Evaluate each model on the same inputs; status-quo is always computed as the baseline."""
+    if zugaenge_flueag < 0 or zugaenge_wsa < 0:
+        raise InputError(Problem("--zugaenge", "arrivals must not be negative"))
+    g = load_gemeinden(gemeinden, jahr)
+    from verteilung.api import default_stichtag
+
+    when = default_stichtag(g, stichtag)
+    bestand_path = Path(bestand) if bestand is not None else default_bestand()
+    b = load_bestand(bestand_path, g, required=("flueag_bestand", "wsa_bestand"), ohne_meldung_null=ohne_meldung_null)
+    g = g.copy()
+    if "arbeitslose" not in g.columns or g["arbeitslose"].isna().any():
+        g["arbeitslose"], _ = awov.unemployed(g, (g.attrs.get("jahr") or when.year) - 1)
+    g["flaeche"] = g["flaeche_km2"]
+    defs: list[ModelDef] = [load_model(m) for m in (modelle or DEFAULT_MODELS)]
+    if gewichte:
+        defs.append(custom_model(gewichte))
+    if BASELINE not in [d.id for d in defs]:
+        defs.insert(0, load_model(BASELINE))
+    ids = [d.id for d in defs]
+    if len(set(ids)) != len(ids):
+        raise InputError(Problem("--modelle", "a model is listed twice"))
+    ctx = Context(g, b, when, {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa})
+
+    frames, metric_rows, system_rows = [], [], []
+    for d in defs:
+        res = evaluate(d, ctx)
+        df = _gemeinde_rows(d, res, g, ctx)
+        frames.append(df)
+        system_rows += _system_rows(d, res)
+        persons, n_conf = _conflicts(res)
+        per = df["last_je_1000"].to_numpy()
+        w = df["einwohner"].to_numpy(dtype=float)
+        metric_rows.append({
+            "modell": d.id, "titel": d.titel, "systeme": len(d.systeme),
+            "quote_min": df["quote"].min(), "quote_p10": df["quote"].quantile(0.1),
+            "quote_median": df["quote"].median(), "quote_p90": df["quote"].quantile(0.9),
+            "quote_max": df["quote"].max(),
+            "ueber_100": int((df["quote"] > 100).sum()), "ueber_120": int((df["quote"] > 120).sum()),
+            "ueber_150": int((df["quote"] > 150).sum()),
+            "gini_last_je_einwohner": weighted_gini(per, w), "vk_last_je_einwohner": weighted_cv(per, w),
+            "last_index_p10": df["last_index"].quantile(0.1), "last_index_p90": df["last_index"].quantile(0.9),
+            "konflikt_personen": persons, "konflikt_gemeinden": n_conf,
+            "zuweisungen": int(df["zuweisung"].sum()),
+        })
+    long = pd.concat(frames, ignore_index=True)
+    base = long[long["modell"] == BASELINE].set_index("ags")
+    long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
+    long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
+    aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
+    gv = _winners_losers(long)
+    info = {
+        "modelle": ids, "stichtag": when.isoformat(), "datenbasis": g.attrs["datenbasis"],
+        "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
+        "synthetisch": bool(b.attrs.get("synthetisch")),
+        "zugaenge_flueag": zugaenge_flueag, "zugaenge_wsa": zugaenge_wsa,
+        "alpha_m2": ctx.auto_alpha(),
+        "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},
+        "modell_titel": {d.id: d.titel for d in defs},
+    }
+    result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate, gv, info)
+    result.befunde = findings(result)
+    return result
+
+
+def _aggregate(long: pd.DataFrame, col: str) -> pd.DataFrame:
+    grp = long.groupby(["modell", col], sort=True)
+    out = grp.agg(gemeinden=("ags", "count"), einwohner=("einwohner", "sum"), last_nachher=("last_nachher", "sum"),
+                  zuweisung=("zuweisung", "sum")).reset_index()
+    out["last_je_1000"] = out["last_nachher"] / out["einwohner"] * 1000
+    base = out[out["modell"] == BASELINE].set_index(col)
+    out["aenderung_je_1000"] = out["last_je_1000"] - out[col].map(base["last_je_1000"])
+    out["aenderung_zuweisung"] = out["zuweisung"] - out[col].map(base["zuweisung"])
+    return out
+
+
+def _winners_losers(long: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    rows = []
+    for m, df in long[long["modell"] != BASELINE].groupby("modell", sort=False):
+        ranked = df.sort_values(["aenderung_zuweisung", "ags"])
+        for label, part in (("entlastet", ranked.head(top)), ("belastet", ranked.tail(top)[::-1])):
+            for _, r in part.iterrows():
+                rows.append({"modell": m, "richtung": label, "ags": r["ags"], "gemeinde": r["gemeinde"],
+                             "gemeinde_typ": r["gemeinde_typ"], "aenderung_zuweisung": int(r["aenderung_zuweisung"]),
+                             "aenderung_je_1000": r["aenderung_je_1000"]})
+    return pd.DataFrame(rows)
+
+
+def findings(res: CompareResult) -> list[str]:
+    """Plain sentences: which Gemeinde types take more or fewer of this period's arrivals."""
+    typ = res.aggregate["gemeindetypen"]
+    base = typ[typ["modell"] == BASELINE].set_index("gemeinde_typ")
+    lines = []
+    for m in res.info["modelle"]:
+        if m == BASELINE:
+            continue
+        part = typ[typ["modell"] == m].set_index("gemeinde_typ")
+        bits = []
+        for t in ("kreisfreie Stadt", "kreisangehörige Stadt", "kreisangehörige Gemeinde"):
+            if t in part.index:
+                before, after = int(base.loc[t, "zuweisung"]), int(part.loc[t, "zuweisung"])
+                bits.append(f"{t}: {after:,} statt {before:,} Zuweisungen ({after - before:+,})")
+        met = res.metriken.set_index("modell")
+        conf = (f"Konflikte {int(met.loc[m, 'konflikt_personen']):,} statt "
+                f"{int(met.loc[BASELINE, 'konflikt_personen']):,} Personen")
+        lines.append(f"{m}: " + "; ".join(bits) + f"; {conf}.")
+    return lines
+
+
+def known_models() -> list[str]:
+    return available_models()
+
+
+def parameter_table(res: CompareResult) -> pd.DataFrame:
+    """Model, parameters with their legal references, data vintage, scenario label."""
+    from verteilung import params
+
+    rows = [
+        {"parameter": "Datenbasis Gemeinden", "wert": res.info["datenbasis"], "quelle": "inputs/nrw/README.md"},
+        {"parameter": "Bestandsdatei", "wert": res.info["bestand_datei"],
+         "quelle": "SYNTHETISCH (inputs/nrw/szenario/README.md)" if res.info["synthetisch"] else "Nutzerdatei"},
+        {"parameter": "Stichtag", "wert": res.info["stichtag"], "quelle": ""},
+        {"parameter": "Zugänge FlüAG", "wert": res.info["zugaenge_flueag"],
+         "quelle": "Standard: Monatsmittel 2021 (15.122 / 12), AfD KA 397"},
+        {"parameter": "Zugänge WSA", "wert": res.info["zugaenge_wsa"],
+         "quelle": "Standard: Monatsmittel 2021 (5.916 / 12), AfD KA 397"},
+        {"parameter": "α (M2)", "wert": round(res.info["alpha_m2"], 6),
+         "quelle": "FlüAG-Anteil am gemeinsamen Bestand"},
+    ]
+    for m in res.info["modelle"]:
+        rows.append({"parameter": f"Modell {m}", "wert": res.info["modell_titel"][m], "quelle": f"models/{m}.yaml"})
+    for name in params.names():
+        try:
+            p = params.get(name, res.info["stichtag"])
+        except InputError:
+            continue
+        value = p.value if not isinstance(p.value, list) else f"{len(p.value)} Gemeinden"
+        rows.append({"parameter": name, "wert": str(value), "quelle": p.cite() + f" ({p.href})"})
+    return pd.DataFrame(rows)
+
+
+def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
+    """All tables as CSV, a JSON summary and an XLSX workbook, swapped into place atomically."""
+    from verteilung.report.output import atomic_dir, to_csv_bytes, to_json_bytes
+    from verteilung.report.xlsx import workbook_bytes
+
+    out_dir = Path(out_dir)
+    label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
+    tables = {"gemeinden": res.gemeinden, "metriken": res.metriken, "systeme": res.systeme,
+              "gewinner_verlierer": res.gewinner_verlierer, "parameter": parameter_table(res), **res.aggregate}
+    sq = res.gemeinden[res.gemeinden["modell"] == BASELINE]
+    with atomic_dir(out_dir) as tmp:
+        for name, df in tables.items():
+            (tmp / f"{label}{name}.csv").write_bytes(to_csv_bytes(df))
+        (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
+        sheets = {
+            "Vergleich": res.gemeinden, "Metriken": res.metriken, "Systeme": res.systeme,
+            "Kreise": res.aggregate["kreise"], "Regierungsbezirke": res.aggregate["regierungsbezirke"],
+            "Gemeindetypen": res.aggregate["gemeindetypen"], "Gewinner und Verlierer": res.gewinner_verlierer,
+            "Status quo je Gemeinde": sq, "Parameter": parameter_table(res),
+        }
+        (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(sheets))
+    return out_dir
+
+
+def summary_payload(res: CompareResult) -> dict:
+    from verteilung.report.output import records
+
+    return {"info": res.info, "hinweis": "SYNTHETISCHE Bestandsdaten" if res.info["synthetisch"] else "",
+            "metriken": records(res.metriken), "systeme": records(res.systeme), "befunde": res.befunde,
+            "gemeindetypen": records(res.aggregate["gemeindetypen"])}

@@ -1,0 +1,291 @@
+"""Model files (YAML) → systems → status and allocation, through one code path.
+
+A model names one or more systems (DESIGN.md). Each system has a key, the stock columns it
+counts, whether state-facility places are credited, which arrivals it receives, and rules. The
+status quo has two systems; a merged model has one over the combined stock; nothing is specific
+to "two".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from verteilung.allocate import Allocation, allocate
+from verteilung.errors import InputError, Problem
+from verteilung.law import awov, flueag
+from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
+from verteilung.resources import shipped
+from verteilung.status import SystemState, anrechnung, quote
+
+STOCK_COLUMNS = ("flueag_bestand", "wsa_bestand")
+ARRIVALS = ("flueag", "wsa", "alle")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FlueagKey(Strict):
+    typ: Literal["flueag"]
+    kappung: Literal["R1", "R2"] = "R1"
+
+
+class AwovKey(Strict):
+    typ: Literal["awov"]
+    anlage1: Literal["A", "B", "C"] = "B"
+
+
+class MixKey(Strict):
+    """α·FlüAG + (1−α)·AWoV; α "auto" = FlüAG's share of the combined stock (LEGAL.md § 6.3 M2)."""
+
+    typ: Literal["mix"]
+    alpha: float | Literal["auto"] = "auto"
+
+    @field_validator("alpha")
+    @classmethod
+    def _in_unit(cls, v):
+        if v != "auto" and not 0 <= v <= 1:
+            raise ValueError("alpha must lie between 0 and 1 (or be 'auto')")
+        return v
+
+
+class CapSpec(Strict):
+    komponente: str = "einwohner"
+    faktor: float = Field(gt=0)
+
+
+class ReductionSpec(Strict):
+    merkmal: str
+    satz: float = Field(gt=0, lt=1)
+
+
+class WeightedKey(Strict):
+    typ: Literal["gewichtet"]
+    gewichte: dict[str, float]
+    kappung: CapSpec | None = None
+    minderungen: list[ReductionSpec] = []
+
+    @field_validator("gewichte")
+    @classmethod
+    def _sum_one(cls, v: dict[str, float]):
+        if not v:
+            raise ValueError("at least one weight is needed")
+        if any(w < 0 for w in v.values()):
+            raise ValueError("weights must not be negative")
+        total = sum(v.values())
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"weights sum to {total:g}, not 1")
+        return v
+
+
+KeyDef = Annotated[FlueagKey | AwovKey | MixKey | WeightedKey, Field(discriminator="typ")]
+
+
+class SystemDef(Strict):
+    name: str
+    schluessel: KeyDef
+    bestand: list[Literal["flueag_bestand", "wsa_bestand"]]
+    anrechnung: bool = False
+    zugaenge: Literal["flueag", "wsa", "alle"]
+    nur_offene_verpflichtung: bool = False
+    # M3: the surplus in the named other system counts against this system's obligation
+    verrechnung_mit: str | None = None
+    # M4: no assignment while the named other system's quota is at or above the threshold
+    sperre_wenn: str | None = None
+    sperre_schwelle: float = Field(default=1.0, gt=0)
+
+
+class ModelDef(Strict):
+    id: str
+    titel: str
+    beschreibung_de: str
+    description_en: str
+    rechtsgrundlage: str
+    vorschlag: str
+    begruendung: str
+    systeme: list[SystemDef] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self):
+        names = [s.name for s in self.systeme]
+        if len(set(names)) != len(names):
+            raise ValueError("system names must be unique")
+        for s in self.systeme:
+            for ref in (s.verrechnung_mit, s.sperre_wenn):
+                if ref is not None and ref not in names:
+                    raise ValueError(f"system {s.name!r} refers to unknown system {ref!r}")
+        return self
+
+
+def models_dir() -> Path:
+    return shipped("models")
+
+
+def available_models() -> list[str]:
+    return sorted(p.stem for p in models_dir().glob("*.yaml"))
+
+
+def load_model(name_or_path: str | Path) -> ModelDef:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = models_dir() / f"{name_or_path}.yaml"
+    if not path.exists():
+        raise InputError(Problem(str(name_or_path), f"no such model; shipped models: {', '.join(available_models())}"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(str(path), f"not valid YAML: {exc}")) from exc
+    return parse_model(data, str(path))
+
+
+def parse_model(data: object, source: str) -> ModelDef:
+    try:
+        return ModelDef.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e["loc"])
+            msg = e["msg"].replace("Extra inputs are not permitted", "unknown key")
+            problems.append(Problem(source, f"{where}: {msg}"))
+        raise InputError(problems) from exc
+
+
+def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
+                 minderungen: list[ReductionSpec] | None = None) -> ModelDef:
+    """One system over the combined stock with the analyst's own weights (--gewichte)."""
+    label = ", ".join(f"{k}={v:g}" for k, v in gewichte.items())
+    return parse_model({
+        "id": "eigene-gewichte", "titel": f"Eigene Gewichte ({label})",
+        "beschreibung_de": "Ein System über den gemeinsamen Bestand mit frei gewählten Gewichten.",
+        "description_en": "One system over the combined stock with analyst-chosen weights.",
+        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "LEGAL.md § 6.3 (M1/M2 mit anderen Gewichten)",
+        "begruendung": "Vom Nutzer auf der Kommandozeile angegeben.",
+        "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": gewichte,
+                                                       "kappung": kappung.model_dump() if kappung else None,
+                                                       "minderungen": [m.model_dump() for m in minderungen or []]},
+                     "bestand": ["flueag_bestand", "wsa_bestand"], "anrechnung": True, "zugaenge": "alle"}],
+    }, "--gewichte")
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise InputError(Problem("--gewichte", f"expected column=weight, got {part!r}"))
+        k, v = part.split("=", 1)
+        try:
+            out[k.strip()] = float(v)
+        except ValueError as exc:
+            raise InputError(Problem("--gewichte", f"weight of {k.strip()!r} is not a number: {v!r}")) from exc
+    return out
+
+
+# ---------------------------------------------------------------- evaluation
+
+class Context:
+    """Inputs shared by every model in one comparison: Gemeinden, stocks, date, arrivals."""
+
+    def __init__(self, gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date,
+                 zugaenge: dict[str, int]):
+        self.gemeinden = gemeinden
+        self.bestand = bestand
+        self.stichtag = stichtag
+        self.zugaenge = zugaenge
+        self._keys: dict[str, np.ndarray] = {}
+        self.anrechnung, self.anrechnung_faktoren = anrechnung(bestand, stichtag)
+
+    def key(self, spec: FlueagKey | AwovKey | MixKey | WeightedKey) -> tuple[np.ndarray, str]:
+        if isinstance(spec, FlueagKey):
+            k = self._cached(f"flueag-{spec.kappung}",
+                             lambda: flueag.key(self.gemeinden, self.stichtag, spec.kappung)["schluessel"].to_numpy())
+            return k, f"FlüAG ({spec.kappung})"
+        if isinstance(spec, AwovKey):
+            k = self._cached(f"awov-{spec.anlage1}",
+                             lambda: awov.key(self.gemeinden, self.stichtag, spec.anlage1)["schluessel"].to_numpy())
+            return k, f"AWoV (Anlage 1: {spec.anlage1})"
+        if isinstance(spec, MixKey):
+            alpha = self.auto_alpha() if spec.alpha == "auto" else float(spec.alpha)
+            z, _ = self.key(FlueagKey(typ="flueag"))
+            k, _ = self.key(AwovKey(typ="awov"))
+            return alpha * z + (1 - alpha) * k, f"Mischschlüssel α = {alpha:.4f}"
+        ks = KeySpec("eigene Gewichte", spec.gewichte,
+                     cap=Cap(spec.kappung.komponente, spec.kappung.faktor) if spec.kappung else None,
+                     reductions=tuple(Reduction(m.merkmal, m.satz) for m in spec.minderungen))
+        return compute_key(self.gemeinden, ks)["schluessel"].to_numpy(), "gewichtet: " + ", ".join(
+            f"{c}={w:g}" for c, w in spec.gewichte.items())
+
+    def _cached(self, name: str, fn) -> np.ndarray:
+        if name not in self._keys:
+            self._keys[name] = fn()
+        return self._keys[name]
+
+    def auto_alpha(self) -> float:
+        f = self.bestand["flueag_bestand"].sum() + self.anrechnung.sum()
+        w = self.bestand["wsa_bestand"].sum()
+        return float(f / (f + w)) if f + w > 0 else 0.5
+
+    def stock(self, sysdef: SystemDef) -> np.ndarray:
+        return sum((self.bestand[c].to_numpy(dtype=float) for c in sysdef.bestand), np.zeros(len(self.gemeinden)))
+
+    def arrivals(self, sysdef: SystemDef) -> int:
+        if sysdef.zugaenge == "alle":
+            return self.zugaenge["flueag"] + self.zugaenge["wsa"]
+        return self.zugaenge[sysdef.zugaenge]
+
+
+class SystemResult:
+    def __init__(self, sysdef: SystemDef, state: SystemState, allocation: Allocation, key_label: str,
+                 start_quote: np.ndarray):
+        self.sysdef = sysdef
+        self.state = state
+        self.allocation = allocation
+        self.key_label = key_label
+        self.start_quote = start_quote      # quota at the start of the period (status, before arrivals)
+
+    @property
+    def zuweisung(self) -> np.ndarray:
+        return self.allocation.zuweisung
+
+    @property
+    def quote_nachher(self) -> np.ndarray:
+        return quote(self.state.bestand + self.state.anrechnung + self.zuweisung, self.allocation.soll)
+
+
+def evaluate(model: ModelDef, ctx: Context) -> dict[str, SystemResult]:
+    """Status and this period's allocation for every system of the model."""
+    n = len(ctx.gemeinden)
+    states: dict[str, SystemState] = {}
+    labels: dict[str, str] = {}
+    for s in model.systeme:
+        key, label = ctx.key(s.schluessel)
+        credit = ctx.anrechnung if s.anrechnung else np.zeros(n)
+        states[s.name] = SystemState(s.name, ctx.gemeinden, key, ctx.stock(s), credit)
+        labels[s.name] = label
+    start = {name: quote(st.bestand + st.anrechnung, st.schluessel * st.total) / 100 for name, st in states.items()}
+    surplus = {name: np.maximum(0.0, st.bestand + st.anrechnung - st.schluessel * st.total)
+               for name, st in states.items()}
+    results: dict[str, SystemResult] = {}
+    for s in model.systeme:
+        st = states[s.name]
+        if s.verrechnung_mit:
+            st.verrechnung = surplus[s.verrechnung_mit]
+        blocked = np.zeros(n, dtype=bool)
+        if s.sperre_wenn:
+            blocked |= np.nan_to_num(start[s.sperre_wenn], nan=0.0) >= s.sperre_schwelle
+        n_arr = ctx.arrivals(s)
+        if s.nur_offene_verpflichtung:
+            soll_after = st.schluessel * (st.total + n_arr)
+            blocked |= st.last >= soll_after
+        if blocked.all() and n_arr > 0:
+            blocked[:] = False  # a rule that blocks everyone cannot hold: nobody would receive anyone
+        st.gesperrt = blocked
+        alloc = allocate(st, personen=n_arr)
+        results[s.name] = SystemResult(s, st, alloc, labels[s.name], start[s.name] * 100)
+    return results
