@@ -156,3 +156,8 @@ def test_debug_shows_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "verteilung", "--debug", "keys", "--system", "flueag",
                         "--gemeinden", str(path)], capture_output=True, text=True)
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_unknown_option_is_a_usage_error(cli):
+    r = cli("status", "--bogus")
+    assert r.code == 2 and "No such option" in (r.stdout + r.stderr)

@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -237,24 +236,20 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; usage errors are typer's own (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        app(args=argv, prog_name="verteilung", standalone_mode=False)
+        app(args=argv, prog_name="verteilung", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except VerteilungError as exc:
         if debug:
             raise
         for line in str(exc).splitlines():
             err.print(f"[red]error[/red]: {line}", highlight=False, soft_wrap=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return 2
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return 1
     except Exception as exc:  # an internal error: say so, keep the traceback for --debug
         if debug:
             raise
