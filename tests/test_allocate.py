@@ -254,8 +254,8 @@ def test_lp_level_equals_pulp_max_min():
     upper = np.where(rng.random(n) < 0.3, rng.uniform(0, 5, n), np.inf)
     lvl = water_level(last, soll, 300.0, upper=upper)
     prob = pulp.LpProblem("maxmin", pulp.LpMaximize)
-    t = pulp.LpVariable("t")
-    x = [pulp.LpVariable(f"x{i}", 0, None if np.isinf(upper[i]) else upper[i]) for i in range(n)]
+    t = prob.add_variable("t")
+    x = [prob.add_variable(f"x{i}", 0, None if np.isinf(upper[i]) else upper[i]) for i in range(n)]
     prob += t
     prob += pulp.lpSum(x) == 300.0
     for i in range(n):

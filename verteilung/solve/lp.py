@@ -106,7 +106,7 @@ def _persons(y: dict, i: int, sizes: list[int]):
 def _base_model(name: str, sense: int, idx: np.ndarray, sizes: list[int], counts: list[int],
                 lower: np.ndarray, upper: np.ndarray) -> tuple[pulp.LpProblem, dict]:
     prob = pulp.LpProblem(name, sense)
-    y = {(i, c): pulp.LpVariable(f"y_{i}_{c}", lowBound=0, cat=pulp.LpInteger)
+    y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, cat=pulp.LpInteger)
          for i in idx for c in range(len(sizes))}
     for c, count in enumerate(counts):
         prob += pulp.lpSum(y[i, c] for i in idx) == count, f"klasse_{c}"
@@ -140,7 +140,7 @@ def max_min_milp(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.
                  sizes: list[int], counts: list[int], solver: str = "highs", time_limit: float = 60.0,
                  max_nodes: int | None = MAX_MIN_NODES) -> tuple[float, bool]:
     prob, y = _base_model("max_min", pulp.LpMaximize, idx, sizes, counts, lower, upper)
-    t = pulp.LpVariable("t")
+    t = prob.add_variable("t")
     prob += t
     for i in idx:
         prob += float(last[i]) + _persons(y, i, sizes) >= t * float(soll[i]), f"niveau_{i}"
@@ -182,8 +182,8 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
     # stage 3: shortfall below the continuous targets, keeping everybody at or above t*
     prob, y = _base_model("zuweisung", pulp.LpMinimize, idx, sizes, counts, lower, upper)
     one_household = float(max(sizes)) - 1e-6
-    d = {i: pulp.LpVariable(f"d_{i}", lowBound=0, upBound=one_household) for i in idx}
-    e = {i: pulp.LpVariable(f"e_{i}", lowBound=0) for i in idx}
+    d = {i: prob.add_variable(f"d_{i}", lowBound=0, upBound=one_household) for i in idx}
+    e = {i: prob.add_variable(f"e_{i}", lowBound=0) for i in idx}
     weight = 1.0 + TIE_BREAK * (len(last) - rank) / len(last)
     prob += pulp.lpSum((d[i] + BEYOND_ONE_HOUSEHOLD * e[i]) * (weight[i] / soll[i]) for i in idx)
     for i in idx:
