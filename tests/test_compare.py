@@ -237,3 +237,22 @@ def test_scenario_generator_reproduces_the_shipped_file():
 
     df, _ = build()
     assert df.to_csv(index=False, lineterminator="\n").encode() == (OUT / FILE).read_bytes()
+
+
+def test_custom_weights_with_cap_and_reduction_through_cli(cli, tmp_path):
+    r = cli("compare", "--modelle", "status-quo", "--gemeinden", G, "--bestand", B, "--stichtag", "2024-01-01",
+            "--zugaenge-flueag", "100", "--zugaenge-wsa", "50", "--gewichte", "einwohner=0.9,flaeche=0.1",
+            "--gewichte-kappung", "einwohner=1.25", "--format", "csv", "--out", tmp_path / "o")
+    assert r.code == 0, r.stderr
+    df = pd.read_csv(pd.io.common.StringIO(r.stdout), dtype={"ags": str})
+    own = df[df["modell"] == "eigene-gewichte"]
+    # with the FlüAG weights and the R1 cap, the custom key is the FlüAG key
+    assert own["soll"].to_numpy() == pytest.approx(Z * 11250)
+
+
+def test_package_level_api():
+    import verteilung
+
+    res = verteilung.compare(modelle=["m1-gemeinsamer-bestand"], bestand=B, gemeinden=G, zugaenge_flueag=100,
+                             zugaenge_wsa=50, stichtag="2024-01-01")
+    assert set(res.gemeinden["modell"]) == {"status-quo", "m1-gemeinsamer-bestand"}

@@ -141,6 +141,7 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
                        counts, ags_rank, solver, zeitlimit)
         target[order] = lp.place_households(res.slots, sizes, hh_sizes, order, base, soll, ags_rank)[order]
         path = res.solver
+        integer_max_min = res.max_min
         if not res.max_min_bewiesen:
             path += f" (Max-Min-Stufe nach {lp.MAX_MIN_NODES} Knoten beendet, Optimalität nicht bewiesen)"
         level = res.level
@@ -148,6 +149,7 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
         r_before = np.full(n, np.nan)
     else:
         target[order] = ref.unit_target
+        integer_max_min = float("nan")
         path = "Referenzverfahren (niedrigste Erfüllungsquote zuerst)"
         if eligible.any():
             wl = water_level(base, soll, float(hh_sizes[free].sum()), eligible)
@@ -180,6 +182,8 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
         "wasserstand_prozent": level * 100,
         # max-min value of the continuous (LP) optimum: the lowest fulfilment it reaches
         "lp_niveau_prozent": float(np.min(((base + continuous) / soll)[eligible]) * 100) if eligible.any() else None,
+        # solver path: the largest lowest fulfilment any integer allocation reaches (stage 2)
+        "ganzzahliges_max_min_prozent": integer_max_min * 100 if use_solver else None,
         "niedrigste_quote_nachher": float(np.nanmin(elig_after)) if elig_after.size else None,
         "hoechste_quote_nachher": float(np.nanmax(elig_after)) if elig_after.size else None,
         "empfangende_gemeinden": int((zuweisung > 0).sum()),

@@ -212,6 +212,8 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
             zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="WSA arrivals this period (default: monthly mean 2021).")] = 493,
             jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             gewichte: Annotated[str | None, typer.Option("--gewichte", help="Own key on the combined stock, e.g. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
+            gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Cap for --gewichte: COLUMN=FACTOR, key ≤ FACTOR × share of COLUMN (e.g. einwohner=1.25).")] = None,
+            gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Reductions for --gewichte: FLAG=RATE[,...] (e.g. mietpreisbremse_2015=0.1).")] = None,
             ohne_meldung_null: OhneMeldungOpt = False,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="What to print: table (summary), csv, json, xlsx.")] = CompareFmt.table,
             out: Annotated[Path, typer.Option("--out", help="Folder for all tables (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
@@ -222,8 +224,13 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
     from verteilung.report.terminal import print_compare
 
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    if (gewichte_kappung or gewichte_minderung) and not gewichte:
+        raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "only together with --gewichte"))
     weights = parse_weights(gewichte) if gewichte else None
-    res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null)
+    cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
+    cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
+    res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
+              kappung=cap, minderungen=cuts)
     folder = write_outputs(res, out)
     if fmt == CompareFmt.json:
         from verteilung.compare import summary_payload

@@ -122,8 +122,13 @@ def _system_rows(model: ModelDef, res: dict[str, SystemResult]) -> list[dict]:
 def compare(modelle: list[str] | None = None, bestand: str | Path | None = None, gemeinden: str | Path | None = None,
             zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG, zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA,
             jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
-            ohne_meldung_null: bool = False) -> CompareResult:
-    """Evaluate each model on the same inputs; status-quo is always computed as the baseline."""
+            ohne_meldung_null: bool = False, kappung: dict[str, float] | None = None,
+            minderungen: dict[str, float] | None = None) -> CompareResult:
+    """Evaluate each model on the same inputs; status-quo is always computed as the baseline.
+
+    ``gewichte`` adds a one-system model over the combined stock with these weights, optionally
+    capped (``kappung={column: factor}``) and reduced (``minderungen={flag: rate}``).
+    """
     if zugaenge_flueag < 0 or zugaenge_wsa < 0:
         raise InputError(Problem("--zugaenge", "arrivals must not be negative"))
     g = load_gemeinden(gemeinden, jahr)
@@ -138,7 +143,13 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     g["flaeche"] = g["flaeche_km2"]
     defs: list[ModelDef] = [load_model(m) for m in (modelle or DEFAULT_MODELS)]
     if gewichte:
-        defs.append(custom_model(gewichte))
+        from verteilung.model import CapSpec, ReductionSpec
+
+        if kappung and len(kappung) != 1:
+            raise InputError(Problem("--gewichte-kappung", "give exactly one COLUMN=FACTOR"))
+        cap = CapSpec(komponente=next(iter(kappung)), faktor=next(iter(kappung.values()))) if kappung else None
+        cuts = [ReductionSpec(merkmal=k, satz=v) for k, v in (minderungen or {}).items()]
+        defs.append(custom_model(gewichte, cap, cuts))
     if BASELINE not in [d.id for d in defs]:
         defs.insert(0, load_model(BASELINE))
     ids = [d.id for d in defs]

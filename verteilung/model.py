@@ -174,16 +174,17 @@ def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
     }, "--gewichte")
 
 
-def parse_weights(text: str) -> dict[str, float]:
+def parse_weights(text: str, option: str = "--gewichte") -> dict[str, float]:
+    """``a=0.8,b=0.2`` → {"a": 0.8, "b": 0.2}; also used for cap and reduction options."""
     out: dict[str, float] = {}
     for part in text.split(","):
         if "=" not in part:
-            raise InputError(Problem("--gewichte", f"expected column=weight, got {part!r}"))
+            raise InputError(Problem(option, f"expected column=number, got {part!r}"))
         k, v = part.split("=", 1)
         try:
             out[k.strip()] = float(v)
         except ValueError as exc:
-            raise InputError(Problem("--gewichte", f"weight of {k.strip()!r} is not a number: {v!r}")) from exc
+            raise InputError(Problem(option, f"value of {k.strip()!r} is not a number: {v!r}")) from exc
     return out
 
 
