@@ -216,6 +216,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
             gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Reductions for --gewichte: FLAG=RATE[,...] (e.g. mietpreisbremse_2015=0.1).")] = None,
             ohne_meldung_null: OhneMeldungOpt = False,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="What to print: table (summary), csv, json, xlsx.")] = CompareFmt.table,
+            report: Annotated[bool, typer.Option("--report", help="Also write the HTML report bericht.html.")] = False,
             out: Annotated[Path, typer.Option("--out", help="Folder for all tables (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
     """Today's two systems against merged models: who takes more, who fewer (the main job)."""
     from verteilung.compare import compare as run
@@ -232,6 +233,10 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
               kappung=cap, minderungen=cuts)
     folder = write_outputs(res, out)
+    if report:
+        from verteilung.report.html import render_report
+
+        atomic_write_bytes(folder / "bericht.html", render_report(res).encode("utf-8"))
     if fmt == CompareFmt.json:
         from verteilung.compare import summary_payload
 
@@ -240,6 +245,66 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
         sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
     else:
         print_compare(res, folder)
+
+
+@app.command()
+def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of months.")] = 24,
+             modelle: Annotated[str | None, typer.Option("--modelle", help="Comma-separated models (default: all shipped).")] = None,
+             szenario: Annotated[Path | None, typer.Option("--szenario", help="Flow scenario YAML (default: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
+             bestand: Annotated[Path | None, typer.Option("--bestand", help="Starting stocks (default: the SYNTHETIC scenario).")] = None,
+             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+             seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")] = None,
+             report: Annotated[bool, typer.Option("--report", help="Also write the HTML report (with a comparison).")] = False,
+             out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/simulation")) -> None:
+    """Month by month: the same people under each model; conflicts and spread over time."""
+    from verteilung.report.output import atomic_dir, wide_console
+    from verteilung.simulate import simulate as run
+    from verteilung.simulate import summary_lines, terminal_progress
+
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress())
+    label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
+    cmp = None
+    if report:
+        from verteilung.compare import compare as run_compare
+
+        cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag)
+    with atomic_dir(out) as tmp:
+        (tmp / f"{label}monate.csv").write_bytes(to_csv_bytes(res.monate))
+        (tmp / f"{label}gemeinden_ende.csv").write_bytes(to_csv_bytes(res.gemeinden))
+        (tmp / f"{label}simulation.json").write_bytes(to_json_bytes({"info": res.info, "befunde": summary_lines(res)}))
+        if cmp is not None:
+            from verteilung.report.html import render_report
+
+            (tmp / "bericht.html").write_bytes(render_report(cmp, res).encode("utf-8"))
+    c = wide_console()
+    if res.info["synthetisch"]:
+        c.print("[bold yellow]SYNTHETISCHE Startbestände[/bold yellow]; Flüsse: " + res.info["szenario"], highlight=False)
+    c.print(f"{monate} Monate, Seed {res.info['seed']}", highlight=False)
+    for line in summary_lines(res):
+        c.print(f" • {line}", highlight=False)
+    c.print(f"Ergebnisse: {out}/", highlight=False)
+
+
+@app.command()
+def report(monate: Annotated[int, typer.Option("--monate", help="Months to simulate for the trajectories (0: none).")] = 24,
+           modelle: Annotated[str | None, typer.Option("--modelle", help="Comma-separated models (default: all shipped).")] = None,
+           bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+           szenario: Annotated[Path | None, typer.Option("--szenario", help="Flow scenario YAML for the simulation.")] = None,
+           gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+           out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("outputs/bericht.html")) -> None:
+    """A self-contained German HTML report: models, maps, charts and tables (opens offline)."""
+    from verteilung.compare import compare as run_compare
+    from verteilung.report.html import render_report
+    from verteilung.simulate import simulate as run_sim
+    from verteilung.simulate import terminal_progress
+
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag)
+    sim = run_sim(monate, names, szenario, bestand, gemeinden, jahr, stichtag, progress=terminal_progress()) \
+        if monate > 0 else None
+    atomic_write_bytes(out, render_report(cmp, sim).encode("utf-8"))
+    err.print(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,7 @@ class CompareResult:
     gewinner_verlierer: pd.DataFrame
     info: dict
     befunde: list[str] = field(default_factory=list)
+    verteilstatistik: dict[str, pd.DataFrame] = field(default_factory=dict)  # status quo, start of period
 
 
 def weighted_gini(values: np.ndarray, weights: np.ndarray) -> float:
@@ -119,6 +120,35 @@ def _system_rows(model: ModelDef, res: dict[str, SystemResult]) -> list[dict]:
     return rows
 
 
+def enrich_gemeinden(g: pd.DataFrame, when: dt.date) -> pd.DataFrame:
+    """Add the columns custom weights may name: ``arbeitslose`` (as the AWoV uses it), ``flaeche``."""
+    g = g.copy()
+    g.attrs = dict(g.attrs)
+    if "arbeitslose" not in g.columns or g["arbeitslose"].isna().any():
+        g["arbeitslose"], _ = awov.unemployed(g, (g.attrs.get("jahr") or when.year) - 1)
+    g["flaeche"] = g["flaeche_km2"]
+    return g
+
+
+def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: Context) -> tuple[dict, int]:
+    """Fairness metrics of one model after this period's allocation, and its conflict persons."""
+    df = _gemeinde_rows(d, res, g, ctx)
+    persons, n_conf = _conflicts(res)
+    per = df["last_je_1000"].to_numpy()
+    w = df["einwohner"].to_numpy(dtype=float)
+    q = df["quote"]
+    row = {
+        "modell": d.id, "titel": d.titel, "systeme": len(d.systeme),
+        "quote_min": q.min(), "quote_p10": q.quantile(0.1), "quote_median": q.median(),
+        "quote_p90": q.quantile(0.9), "quote_max": q.max(),
+        "ueber_100": int((q > 100).sum()), "ueber_120": int((q > 120).sum()), "ueber_150": int((q > 150).sum()),
+        "gini_last_je_einwohner": weighted_gini(per, w), "vk_last_je_einwohner": weighted_cv(per, w),
+        "last_index_p10": df["last_index"].quantile(0.1), "last_index_p90": df["last_index"].quantile(0.9),
+        "konflikt_personen": persons, "konflikt_gemeinden": n_conf, "zuweisungen": int(df["zuweisung"].sum()),
+    }
+    return row, persons
+
+
 def compare(modelle: list[str] | None = None, bestand: str | Path | None = None, gemeinden: str | Path | None = None,
             zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG, zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA,
             jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
@@ -137,10 +167,7 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     when = default_stichtag(g, stichtag)
     bestand_path = Path(bestand) if bestand is not None else default_bestand()
     b = load_bestand(bestand_path, g, required=("flueag_bestand", "wsa_bestand"), ohne_meldung_null=ohne_meldung_null)
-    g = g.copy()
-    if "arbeitslose" not in g.columns or g["arbeitslose"].isna().any():
-        g["arbeitslose"], _ = awov.unemployed(g, (g.attrs.get("jahr") or when.year) - 1)
-    g["flaeche"] = g["flaeche_km2"]
+    g = enrich_gemeinden(g, when)
     defs: list[ModelDef] = [load_model(m) for m in (modelle or DEFAULT_MODELS)]
     if gewichte:
         from verteilung.model import CapSpec, ReductionSpec
@@ -158,26 +185,14 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     ctx = Context(g, b, when, {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa})
 
     frames, metric_rows, system_rows = [], [], []
+    sq_states = {}
     for d in defs:
         res = evaluate(d, ctx)
-        df = _gemeinde_rows(d, res, g, ctx)
-        frames.append(df)
+        if d.id == BASELINE:
+            sq_states = {name: r.state for name, r in res.items()}
+        frames.append(_gemeinde_rows(d, res, g, ctx))
         system_rows += _system_rows(d, res)
-        persons, n_conf = _conflicts(res)
-        per = df["last_je_1000"].to_numpy()
-        w = df["einwohner"].to_numpy(dtype=float)
-        metric_rows.append({
-            "modell": d.id, "titel": d.titel, "systeme": len(d.systeme),
-            "quote_min": df["quote"].min(), "quote_p10": df["quote"].quantile(0.1),
-            "quote_median": df["quote"].median(), "quote_p90": df["quote"].quantile(0.9),
-            "quote_max": df["quote"].max(),
-            "ueber_100": int((df["quote"] > 100).sum()), "ueber_120": int((df["quote"] > 120).sum()),
-            "ueber_150": int((df["quote"] > 150).sum()),
-            "gini_last_je_einwohner": weighted_gini(per, w), "vk_last_je_einwohner": weighted_cv(per, w),
-            "last_index_p10": df["last_index"].quantile(0.1), "last_index_p90": df["last_index"].quantile(0.9),
-            "konflikt_personen": persons, "konflikt_gemeinden": n_conf,
-            "zuweisungen": int(df["zuweisung"].sum()),
-        })
+        metric_rows.append(metric_row(d, res, g, ctx)[0])
     long = pd.concat(frames, ignore_index=True)
     base = long[long["modell"] == BASELINE].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
@@ -193,7 +208,10 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},
         "modell_titel": {d.id: d.titel for d in defs},
     }
-    result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate, gv, info)
+    from verteilung.status import verteilstatistik
+
+    result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate, gv, info,
+                           verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
     result.befunde = findings(result)
     return result
 
@@ -221,6 +239,15 @@ def _winners_losers(long: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def de(n: int) -> str:
+    """German thousands separator: 1.148, -36."""
+    return f"{n:,}".replace(",", ".")
+
+
+def de_signed(n: int) -> str:
+    return ("+" if n > 0 else "") + de(n)
+
+
 def findings(res: CompareResult) -> list[str]:
     """Plain sentences: which Gemeinde types take more or fewer of this period's arrivals."""
     typ = res.aggregate["gemeindetypen"]
@@ -234,10 +261,10 @@ def findings(res: CompareResult) -> list[str]:
         for t in ("kreisfreie Stadt", "kreisangehörige Stadt", "kreisangehörige Gemeinde"):
             if t in part.index:
                 before, after = int(base.loc[t, "zuweisung"]), int(part.loc[t, "zuweisung"])
-                bits.append(f"{t}: {after:,} statt {before:,} Zuweisungen ({after - before:+,})")
+                bits.append(f"{t}: {de(after)} statt {de(before)} Zuweisungen ({de_signed(after - before)})")
         met = res.metriken.set_index("modell")
-        conf = (f"Konflikte {int(met.loc[m, 'konflikt_personen']):,} statt "
-                f"{int(met.loc[BASELINE, 'konflikt_personen']):,} Personen")
+        conf = (f"Konflikte {de(int(met.loc[m, 'konflikt_personen']))} statt "
+                f"{de(int(met.loc[BASELINE, 'konflikt_personen']))} Personen")
         lines.append(f"{m}: " + "; ".join(bits) + f"; {conf}.")
     return lines
 
@@ -283,16 +310,17 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
     tables = {"gemeinden": res.gemeinden, "metriken": res.metriken, "systeme": res.systeme,
               "gewinner_verlierer": res.gewinner_verlierer, "parameter": parameter_table(res), **res.aggregate}
-    sq = res.gemeinden[res.gemeinden["modell"] == BASELINE]
     with atomic_dir(out_dir) as tmp:
         for name, df in tables.items():
             (tmp / f"{label}{name}.csv").write_bytes(to_csv_bytes(df))
         (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
         sheets = {
+            "Verteilstatistik FlüAG": res.verteilstatistik["flueag"],
+            "Verteilstatistik WSA": res.verteilstatistik["wsa"],
             "Vergleich": res.gemeinden, "Metriken": res.metriken, "Systeme": res.systeme,
             "Kreise": res.aggregate["kreise"], "Regierungsbezirke": res.aggregate["regierungsbezirke"],
             "Gemeindetypen": res.aggregate["gemeindetypen"], "Gewinner und Verlierer": res.gewinner_verlierer,
-            "Status quo je Gemeinde": sq, "Parameter": parameter_table(res),
+            "Parameter": parameter_table(res),
         }
         (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(sheets))
     return out_dir

@@ -1,0 +1,91 @@
+"""The HTML report (self-contained, opens in a real browser) and the officers' workbook."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from verteilung.compare import compare, write_outputs
+from verteilung.report import browser
+from verteilung.report.html import render_report
+from verteilung.simulate import simulate
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("bericht") / "bericht.html"
+    path.write_text(render_report(compare(), simulate(2)), encoding="utf-8")
+    return path
+
+
+def test_report_is_self_contained_german_and_labelled(report_file):
+    html = report_file.read_text(encoding="utf-8")
+    assert '<html lang="de">' in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)   # nothing is fetched from a network
+    assert html.count('src="data:image/png;base64,') >= 8    # 5 maps, 4 charts
+    assert "SYNTHETISCHE Bestandsdaten" in html
+    assert "© GeoBasis-DE / BKG" in html and "dl-de/by-2-0" in html
+    for heading in ("Die Modelle", "Karten", "Gewinner und Verlierer", "Kreise", "Regierungsbezirke"):
+        assert heading in html
+
+
+def _need_browser():
+    if browser.chromium() is None:
+        if IN_CI:
+            pytest.fail("chromium must be installed in CI (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium not installed here (apt-get install chromium); CI runs this test")
+
+
+def test_report_loads_in_chromium_without_errors(report_file):
+    _need_browser()
+    check = browser.check_page(report_file)
+    assert check.ready, "page did not finish loading"
+    assert check.images >= 8 and check.images_ok == check.images
+    assert check.errors == 0 and check.console_errors == []
+
+
+def test_report_screenshot_is_not_blank(report_file, tmp_path):
+    _need_browser()
+    from matplotlib.image import imread
+
+    png = browser.screenshot(report_file, tmp_path / "shot.png", height=1600)
+    pixels = imread(png)
+    assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
+    assert float(np.std(pixels[..., :3])) > 0.05       # not a blank page
+
+
+def test_report_cli(cli, tmp_path):
+    r = cli("report", "--monate", "1", "--out", tmp_path / "b.html")
+    assert r.code == 0, r.stderr
+    assert (tmp_path / "b.html").stat().st_size > 100_000
+
+
+def test_officers_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    res = compare(bestand="tests/data/modelle_bestand.csv", gemeinden="tests/data/modelle_gemeinden.csv",
+                  zugaenge_flueag=100, zugaenge_wsa=50, stichtag="2024-01-01")
+    folder = write_outputs(res, tmp_path / "v")
+    wb = load_workbook(folder / "vergleich.xlsx")
+    for sheet in ("Verteilstatistik FlüAG", "Verteilstatistik WSA", "Vergleich", "Kreise", "Regierungsbezirke",
+                  "Parameter"):
+        assert sheet in wb.sheetnames
+    ws = wb["Verteilstatistik FlüAG"]
+    head = [c.value for c in ws[1]]
+    assert head[:4] == ["AGS", "Gemeinde", "Kreis", "Schlüssel"]
+    assert "Erfüllungsquote" in head and "Aufnahmeverpflichtung" in head
+    col = {h: i + 1 for i, h in enumerate(head)}
+    assert ws.cell(row=2, column=col["AGS"]).value == "05000001"
+    assert ws.cell(row=4, column=col["Aufnahmeverpflichtung"]).value == 475     # LEGAL.md § 5, Gemeinde 3
+    assert ws.cell(row=4, column=col["Erfüllungsquote"]).value == pytest.approx(55.81)
+    assert ws.cell(row=4, column=col["Erfüllungsquote"]).number_format == '0.00" %"'
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    params = {r[0].value: r[1].value for r in wb["Parameter"].iter_rows(min_row=2)}
+    assert params["flueag_kappung"] == "0.25"
+    assert "Bestandsdatei" in params

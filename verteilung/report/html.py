@@ -1,0 +1,104 @@
+"""One self-contained HTML report in German (jinja2): styles, scripts and images embedded."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from verteilung import __version__
+from verteilung.compare import BASELINE, CompareResult
+from verteilung.model import load_model
+from verteilung.report import charts
+from verteilung.simulate import SimResult, summary_lines
+
+TEMPLATE = Path(__file__).with_name("templates") / "bericht.html.j2"
+
+
+def _img(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _table(df: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> dict:
+    rows = []
+    for r in df[list(columns)].itertuples(index=False):
+        cells = []
+        for v in r:
+            if isinstance(v, float):
+                cells.append({"text": f"{v:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", "."),
+                              "sort": v})
+            elif isinstance(v, int):
+                cells.append({"text": f"{v:,}".replace(",", "."), "sort": v})
+            else:
+                cells.append({"text": str(v), "sort": str(v)})
+        rows.append(cells)
+    return {"head": list(columns.values()), "rows": rows}
+
+
+def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
+    order = cmp.info["modelle"]
+    merged = [m for m in order if m != BASELINE]
+    g = cmp.gemeinden
+    sq = g[g["modell"] == BASELINE].set_index("ags")
+    maps = [{"titel": "Gesamtlast heute je 1.000 Einwohner (Status quo, nach der Periode)", "divergierend": False,
+             "bild": _img(charts.gemeinde_map(sq["last_je_1000"], "Status quo: Gesamtlast je 1.000 Einwohner",
+                                              "Personen je 1.000 EW"))}]
+    if sim is not None:
+        end = sim.gemeinden
+        for m in merged:
+            vals = end[end["modell"] == m].set_index("ags")["ende_gegen_status_quo_je_1000"]
+            maps.append({"titel": f"{m}: Last nach {sim.info['monate']} Monaten gegenüber Status quo",
+                         "divergierend": True,
+                         "bild": _img(charts.gemeinde_map(vals, f"{m} gegenüber Status quo",
+                                                          "Differenz je 1.000 EW", diverging=True))})
+    else:
+        for m in merged:
+            vals = g[g["modell"] == m].set_index("ags")["aenderung_je_1000"]
+            maps.append({"titel": f"{m}: Änderung der Last in dieser Periode gegenüber Status quo",
+                         "divergierend": True,
+                         "bild": _img(charts.gemeinde_map(vals, f"{m} gegenüber Status quo",
+                                                          "Differenz je 1.000 EW", diverging=True))})
+    figures = [
+        {"titel": "Quotenverteilung je Modell", "bild": _img(charts.quota_boxplot(g, order))},
+        {"titel": "Zuweisungen nach Gemeindetyp",
+         "bild": _img(charts.type_bars(cmp.aggregate["gemeindetypen"], order))},
+    ]
+    if sim is not None:
+        figures += [
+            {"titel": "Streuung der Last je Einwohner über die Zeit",
+             "bild": _img(charts.trajectories(sim.monate, "vk_last_je_einwohner",
+                                              "Variationskoeffizient der Last je Einwohner", "VK"))},
+            {"titel": "Konflikte zwischen den Systemen, kumuliert",
+             "bild": _img(charts.trajectories(sim.monate, "konflikt_personen_kumuliert",
+                                              "Zuweisungen in Gemeinden über 100 % im anderen System (kumuliert)",
+                                              "Personen"))},
+        ]
+    models = []
+    for m in order:
+        try:
+            d = load_model(m)
+            models.append({"id": m, "titel": d.titel, "text": d.beschreibung_de, "vorschlag": d.vorschlag,
+                           "grundlage": d.rechtsgrundlage})
+        except Exception:  # custom weights have no file
+            models.append({"id": m, "titel": cmp.info["modell_titel"].get(m, m), "text": "", "vorschlag": "",
+                           "grundlage": ""})
+    met = _table(cmp.metriken, {"modell": "Modell", "quote_p10": "Quote P10", "quote_median": "Median",
+                                "quote_p90": "P90", "ueber_100": "über 100 %", "gini_last_je_einwohner": "Gini",
+                                "konflikt_personen": "Konflikte (Personen)", "zuweisungen": "Zuweisungen"}, 3)
+    gv = _table(cmp.gewinner_verlierer, {"modell": "Modell", "richtung": "Richtung", "gemeinde": "Gemeinde",
+                                         "gemeinde_typ": "Typ", "aenderung_zuweisung": "Änderung Zuweisung",
+                                         "aenderung_je_1000": "Änderung je 1.000 EW"}, 3)
+    kreise = _table(cmp.aggregate["kreise"][cmp.aggregate["kreise"]["modell"] != BASELINE],
+                    {"modell": "Modell", "kreis": "Kreis", "einwohner": "Einwohner", "zuweisung": "Zuweisung",
+                     "aenderung_zuweisung": "Änderung", "last_je_1000": "Last je 1.000 EW"})
+    rb = _table(cmp.aggregate["regierungsbezirke"],
+                {"modell": "Modell", "regierungsbezirk": "Regierungsbezirk", "einwohner": "Einwohner",
+                 "zuweisung": "Zuweisung", "aenderung_zuweisung": "Änderung", "last_je_1000": "Last je 1.000 EW"})
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True)
+    return env.get_template(TEMPLATE.name).render(
+        info=cmp.info, synthetisch=cmp.info["synthetisch"], modelle=models, maps=maps, figures=figures,
+        metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
+        sim_befunde=summary_lines(sim) if sim is not None else [], sim_info=sim.info if sim is not None else None,
+        version=__version__, attribution=charts.ATTRIBUTION)
