@@ -307,6 +307,67 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Months to simul
     err.print(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)")
 
 
+runs_app = typer.Typer(help="The run ledger: list, show and compare recorded runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+LedgerOpt = Annotated[str | None, typer.Option("--ledger", help="Ledger URL (sqlite:///PATH or postgresql+psycopg://...).")]
+RunConfigOpt = Annotated[Path | None, typer.Option("--config", help="Run config whose ledger to read.")]
+
+
+@app.command("run")
+def run_cmd(periode: Annotated[str, typer.Option("--periode", help="The month, YYYY-MM.")],
+            config: Annotated[Path, typer.Option("--config", help="TOML config naming the inputs, model, outputs, ledger.")],
+            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Wait for a running run of the same period (default) or refuse (exit 75).")] = True) -> None:
+    """The monthly run: validate, Verteilstatistik, allocation, outputs, ledger. Idempotent."""
+    from verteilung.run import run_period
+
+    outcome = run_period(periode, config, warten=warten, command=["verteilung", *sys.argv[1:]])
+    if outcome.status == "unveraendert":
+        typer.echo(f"unverändert: {outcome.periode}/r{outcome.revision} ({outcome.folder})")
+    else:
+        typer.echo(f"fertig: {outcome.periode}/r{outcome.revision} -> {outcome.folder}")
+
+
+def _ledger(ledger: str | None, config: Path | None):
+    from verteilung.ledger import Ledger, default_url
+    from verteilung.run import load_config
+
+    if ledger:
+        return Ledger(ledger)
+    if config:
+        cfg = load_config(config)
+        base = config.resolve().parent
+        out_root = Path(cfg.ausgabe.ordner) if Path(cfg.ausgabe.ordner).is_absolute() else base / cfg.ausgabe.ordner
+        return Ledger(cfg.ausgabe.ledger or default_url(out_root))
+    return Ledger(default_url(Path("outputs")))
+
+
+@runs_app.command("list")
+def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Every recorded run: period, revision, status, times, user and host."""
+    emit(_ledger(ledger, config).list(), fmt.value, out, title="Läufe", max_rows=None)
+
+
+@runs_app.command("show")
+def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE or PERIODE/REVISION (default: newest revision).")],
+              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """One run: summary, input hashes and per-Gemeinde results."""
+    from verteilung.ledger import parse_ref
+
+    run, rows = _ledger(ledger, config).get(*parse_ref(ref))
+    info = {k: v for k, v in run.items() if k != "id"}
+    emit(rows, fmt.value, out, info, title=f"Lauf {run['periode']}/r{run['revision']}")
+
+
+@runs_app.command("diff")
+def runs_diff(a: Annotated[str, typer.Argument(help="PERIODE/REV")], b: Annotated[str, typer.Argument(help="PERIODE/REV")],
+              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """What changed between two runs, per Gemeinde and system (only changed rows)."""
+    from verteilung.ledger import parse_ref
+
+    diff = _ledger(ledger, config).diff(parse_ref(a), parse_ref(b))
+    emit(diff, fmt.value, out, {"geaendert": len(diff), "a": a, "b": b}, title=f"{a} → {b}", max_rows=None)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; usage errors are typer's own (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -194,23 +194,25 @@ class Context:
     """Inputs shared by every model in one comparison: Gemeinden, stocks, date, arrivals."""
 
     def __init__(self, gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date,
-                 zugaenge: dict[str, int]):
+                 zugaenge: dict[str, int], zugaenge_system: dict[str, int] | None = None):
         self.gemeinden = gemeinden
         self.bestand = bestand
         self.stichtag = stichtag
         self.zugaenge = zugaenge
+        self.zugaenge_system = zugaenge_system or {}  # per system name; wins over the streams
         self._keys: dict[str, np.ndarray] = {}
+        self.lesarten: dict[str, dict] = {}  # readings of ambiguous law per key label
         self.anrechnung, self.anrechnung_faktoren = anrechnung(bestand, stichtag)
 
     def key(self, spec: FlueagKey | AwovKey | MixKey | WeightedKey) -> tuple[np.ndarray, str]:
         if isinstance(spec, FlueagKey):
-            k = self._cached(f"flueag-{spec.kappung}",
-                             lambda: flueag.key(self.gemeinden, self.stichtag, spec.kappung)["schluessel"].to_numpy())
-            return k, f"FlüAG ({spec.kappung})"
+            label = f"FlüAG ({spec.kappung})"
+            k = self._cached(label, lambda: flueag.key(self.gemeinden, self.stichtag, spec.kappung))
+            return k, label
         if isinstance(spec, AwovKey):
-            k = self._cached(f"awov-{spec.anlage1}",
-                             lambda: awov.key(self.gemeinden, self.stichtag, spec.anlage1)["schluessel"].to_numpy())
-            return k, f"AWoV (Anlage 1: {spec.anlage1})"
+            label = f"AWoV (Anlage 1: {spec.anlage1})"
+            k = self._cached(label, lambda: awov.key(self.gemeinden, self.stichtag, spec.anlage1))
+            return k, label
         if isinstance(spec, MixKey):
             alpha = self.auto_alpha() if spec.alpha == "auto" else float(spec.alpha)
             z, _ = self.key(FlueagKey(typ="flueag"))
@@ -222,10 +224,12 @@ class Context:
         return compute_key(self.gemeinden, ks)["schluessel"].to_numpy(), "gewichtet: " + ", ".join(
             f"{c}={w:g}" for c, w in spec.gewichte.items())
 
-    def _cached(self, name: str, fn) -> np.ndarray:
-        if name not in self._keys:
-            self._keys[name] = fn()
-        return self._keys[name]
+    def _cached(self, label: str, fn) -> np.ndarray:
+        if label not in self._keys:
+            table = fn()
+            self._keys[label] = table["schluessel"].to_numpy()
+            self.lesarten[label] = table.attrs.get("lesarten", {})
+        return self._keys[label]
 
     def auto_alpha(self) -> float:
         f = self.bestand["flueag_bestand"].sum() + self.anrechnung.sum()
@@ -236,6 +240,8 @@ class Context:
         return sum((self.bestand[c].to_numpy(dtype=float) for c in sysdef.bestand), np.zeros(len(self.gemeinden)))
 
     def arrivals(self, sysdef: SystemDef) -> int:
+        if sysdef.name in self.zugaenge_system:
+            return self.zugaenge_system[sysdef.name]
         if sysdef.zugaenge == "alle":
             return self.zugaenge["flueag"] + self.zugaenge["wsa"]
         return self.zugaenge[sysdef.zugaenge]
@@ -259,15 +265,26 @@ class SystemResult:
         return quote(self.state.bestand + self.state.anrechnung + self.zuweisung, self.allocation.soll)
 
 
-def evaluate(model: ModelDef, ctx: Context) -> dict[str, SystemResult]:
-    """Status and this period's allocation for every system of the model."""
+def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] | None = None,
+             beschraenkungen: dict[str, pd.DataFrame] | None = None, solver: str = "highs",
+             zeitlimit: float = 60.0) -> dict[str, SystemResult]:
+    """Status and this period's allocation for every system of the model.
+
+    ``haushalte`` and ``beschraenkungen`` are keyed by system name; a system without households
+    receives its arrivals as single persons.
+    """
+    haushalte = haushalte or {}
+    beschraenkungen = beschraenkungen or {}
     n = len(ctx.gemeinden)
     states: dict[str, SystemState] = {}
     labels: dict[str, str] = {}
     for s in model.systeme:
         key, label = ctx.key(s.schluessel)
         credit = ctx.anrechnung if s.anrechnung else np.zeros(n)
-        states[s.name] = SystemState(s.name, ctx.gemeinden, key, ctx.stock(s), credit)
+        lesarten = ctx.lesarten.get(label, {}) if not isinstance(s.schluessel, MixKey) else {
+            k: v for name in ("FlüAG (R1)", "AWoV (Anlage 1: B)") for k, v in ctx.lesarten.get(name, {}).items()}
+        states[s.name] = SystemState(s.name, ctx.gemeinden, key, ctx.stock(s), credit,
+                                     info={"lesarten": {"schluessel": label, **lesarten}})
         labels[s.name] = label
     start = {name: quote(st.bestand + st.anrechnung, st.schluessel * st.total) / 100 for name, st in states.items()}
     surplus = {name: np.maximum(0.0, st.bestand + st.anrechnung - st.schluessel * st.total)
@@ -287,6 +304,8 @@ def evaluate(model: ModelDef, ctx: Context) -> dict[str, SystemResult]:
         if blocked.all() and n_arr > 0:
             blocked[:] = False  # a rule that blocks everyone cannot hold: nobody would receive anyone
         st.gesperrt = blocked
-        alloc = allocate(st, personen=n_arr)
+        hh = haushalte.get(s.name)
+        alloc = allocate(st, personen=None if hh is not None else n_arr, haushalte=hh,
+                         beschraenkungen=beschraenkungen.get(s.name), solver=solver, zeitlimit=zeitlimit)
         results[s.name] = SystemResult(s, st, alloc, labels[s.name], start[s.name] * 100)
     return results

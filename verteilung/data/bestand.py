@@ -51,7 +51,8 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     missing = [a for a in gemeinden["ags"] if a not in reported]
     if missing and not ohne_meldung_null:
         names = dict(zip(gemeinden["ags"], gemeinden["gemeinde"], strict=True))
-        problems += [Problem(file, f"Gemeinde {names[a]} missing from the stock file (use "
+        hint = " (file truncated?)" if len(missing) > len(gemeinden) // 4 else ""
+        problems += [Problem(file, f"Gemeinde {names[a]} missing from the stock file{hint} (use "
                              "--ohne-meldung-null to count a missing report as stock 0)", ags=a)
                      for a in missing]
     if problems:
@@ -61,6 +62,7 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     out["ohne_meldung"] = ~out["ags"].isin(reported)
     for col in STOCK_COLUMNS:
         out[col] = out[col].fillna(0).astype("int64")
-    out.attrs.update(quelle=file, synthetisch="synthetisch" in path.name.lower()
+    marked = "quelle" in raw.columns and raw["quelle"].str.upper().str.contains("SYNTHETISCH").any()
+    out.attrs.update(quelle=file, synthetisch=bool(marked) or "synthetisch" in path.name.lower()
                      or "synthetic" in path.name.lower())
     return out.reset_index(drop=True)

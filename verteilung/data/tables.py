@@ -51,7 +51,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             df = pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False,
                              quoting=csv.QUOTE_MINIMAL, skipinitialspace=True)
         except (pd.errors.ParserError, csv.Error) as exc:
-            raise InputError(Problem(name, f"malformed CSV: {exc}")) from exc
+            raise InputError(Problem(name, f"malformed CSV (truncated or damaged file?): "
+                                     f"{str(exc).strip()}")) from exc
     df.columns = [str(c).strip() for c in df.columns]
     df = df.fillna("")
     for col in df.columns:

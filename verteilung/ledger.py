@@ -1,0 +1,164 @@
+"""Run history: one row per run and its per-Gemeinde results, in SQLite or PostgreSQL.
+
+SQLAlchemy Core keeps one code path for both. Unique keys (period, revision) and (period,
+input fingerprint) make the database itself refuse a second revision from the same inputs, even
+when two machines share one PostgreSQL ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from verteilung.errors import InputError, Problem
+
+metadata = MetaData()
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("periode", String(7), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("modell", String(100), nullable=False),
+    Column("input_hashes", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("started", String(32), nullable=False),
+    Column("finished", String(32), nullable=False),
+    Column("user", String(100), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("command", Text, nullable=False),
+    Column("folder", Text, nullable=False),
+    UniqueConstraint("periode", "revision", name="uq_runs_periode_revision"),
+    UniqueConstraint("periode", "fingerprint", name="uq_runs_periode_fingerprint"),
+)
+
+run_gemeinden = Table(
+    "run_gemeinden", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False, index=True),
+    Column("system", String(50), nullable=False),
+    Column("ags", String(8), nullable=False),
+    Column("gemeinde", String(200), nullable=False),
+    Column("bestand", Float, nullable=False),
+    Column("anrechnung", Float, nullable=False),
+    Column("soll", Integer, nullable=False),
+    Column("aufnahmeverpflichtung", Integer, nullable=False),
+    Column("erfuellungsquote", Float),
+    Column("zuweisung", Integer, nullable=False),
+)
+
+
+class DuplicateRun(Exception):
+    """Another process recorded the same inputs for this period first."""
+
+
+def default_url(output_root: Path) -> str:
+    return f"sqlite:///{(output_root / 'ledger.sqlite').resolve()}"
+
+
+class Ledger:
+    def __init__(self, url: str):
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            metadata.create_all(self.engine)
+        except (OperationalError, ModuleNotFoundError) as exc:
+            raise InputError(Problem("ledger", f"cannot open ledger {self.safe_url}: {exc.__class__.__name__}: "
+                                     f"{str(exc).splitlines()[0]}")) from exc
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without a password, for messages and logs."""
+        return self.engine.url.render_as_string(hide_password=True) if hasattr(self, "engine") else self.url
+
+    def find(self, periode: str, fingerprint: str) -> dict | None:
+        with self.engine.connect() as con:
+            row = con.execute(select(runs).where(runs.c.periode == periode, runs.c.fingerprint == fingerprint)).first()
+        return dict(row._mapping) if row else None
+
+    def revisions(self, periode: str) -> set[int]:
+        with self.engine.connect() as con:
+            return {r[0] for r in con.execute(select(runs.c.revision).where(runs.c.periode == periode))}
+
+    def max_revision(self, periode: str) -> int:
+        with self.engine.connect() as con:
+            return con.execute(select(func.max(runs.c.revision)).where(runs.c.periode == periode)).scalar() or 0
+
+    def record(self, run: dict, gemeinden: pd.DataFrame) -> int:
+        """Write the run and its Gemeinde rows in one transaction."""
+        try:
+            with self.engine.begin() as con:
+                run_id = con.execute(runs.insert().values(**run)).inserted_primary_key[0]
+                rows = gemeinden.assign(run_id=run_id).to_dict(orient="records")
+                if rows:
+                    con.execute(run_gemeinden.insert(), rows)
+        except IntegrityError as exc:
+            raise DuplicateRun(str(exc).splitlines()[0]) from exc
+        return int(run_id)
+
+    def list(self) -> pd.DataFrame:
+        cols = [runs.c.periode, runs.c.revision, runs.c.status, runs.c.modell, runs.c.started, runs.c.finished,
+                runs.c.user, runs.c.host, runs.c.fingerprint]
+        with self.engine.connect() as con:
+            df = pd.DataFrame(con.execute(select(*cols).order_by(runs.c.periode, runs.c.revision)).all(),
+                              columns=[c.name for c in cols])
+        df["fingerprint"] = df["fingerprint"].str[:12]
+        return df
+
+    def get(self, periode: str, revision: int | None = None) -> tuple[dict, pd.DataFrame]:
+        with self.engine.connect() as con:
+            q = select(runs).where(runs.c.periode == periode)
+            q = q.where(runs.c.revision == revision) if revision else q.order_by(runs.c.revision.desc())
+            row = con.execute(q).first()
+            if row is None:
+                what = f"{periode}/{revision}" if revision else periode
+                raise InputError(Problem("ledger", f"no run {what} in {self.safe_url}"))
+            run = dict(row._mapping)
+            rows = con.execute(select(run_gemeinden).where(run_gemeinden.c.run_id == run["id"])
+                               .order_by(run_gemeinden.c.system, run_gemeinden.c.ags)).all()
+        run["input_hashes"] = json.loads(run["input_hashes"])
+        run["summary"] = json.loads(run["summary"])
+        return run, pd.DataFrame(rows, columns=[c.name for c in run_gemeinden.columns]).drop(columns="run_id")
+
+    def diff(self, a: tuple[str, int | None], b: tuple[str, int | None]) -> pd.DataFrame:
+        """Per Gemeinde and system: what changed between two runs (only rows that differ)."""
+        _, left = self.get(*a)
+        _, right = self.get(*b)
+        keys = ["system", "ags", "gemeinde"]
+        m = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"))
+        fields = ["bestand", "anrechnung", "soll", "aufnahmeverpflichtung", "erfuellungsquote", "zuweisung"]
+        changed = pd.Series(False, index=m.index)
+        for f in fields:
+            m[f"{f}_diff"] = m[f"{f}_b"] - m[f"{f}_a"]
+            changed |= (m[f"{f}_a"] != m[f"{f}_b"]) & ~(m[f"{f}_a"].isna() & m[f"{f}_b"].isna())
+        cols = keys + [c for f in fields for c in (f"{f}_a", f"{f}_b", f"{f}_diff")]
+        return m.loc[changed, cols].reset_index(drop=True)
+
+
+def parse_ref(text: str) -> tuple[str, int | None]:
+    """``2024-05`` or ``2024-05/2``."""
+    periode, _, rev = text.partition("/")
+    if rev and not rev.isdigit():
+        raise InputError(Problem("run", f"expected PERIODE[/REVISION], e.g. 2024-05/2, got {text!r}"))
+    return periode, int(rev) if rev else None
