@@ -368,6 +368,74 @@ def runs_diff(a: Annotated[str, typer.Argument(help="PERIODE/REV")], b: Annotate
     emit(diff, fmt.value, out, {"geaendert": len(diff), "a": a, "b": b}, title=f"{a} → {b}", max_rows=None)
 
 
+def _ranges(specs: list[str]) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    for spec in specs:
+        for part in spec.split(","):
+            name, _, rng = part.partition("=")
+            lo, _, hi = rng.partition(":")
+            try:
+                out[name.strip()] = (float(lo), float(hi or lo))
+            except ValueError as exc:
+                raise InputError(Problem("--parameter", f"expected NAME=LOW:HIGH, got {part!r}")) from exc
+    return out
+
+
+@app.command()
+def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-bestand, m2-mischschluessel or gewichtet.")],
+          parameter: Annotated[list[str] | None, typer.Option("--parameter", help="NAME=LOW:HIGH (a weight, kappung, alpha, anrechnung, zugaenge); repeat or comma-separate.")] = None,
+          raster: Annotated[int | None, typer.Option("--raster", help="Grid with K points per parameter.")] = None,
+          stichprobe: Annotated[int | None, typer.Option("--stichprobe", help="Uniform random sample of S scenarios.")] = None,
+          seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and perturbations.")] = 0,
+          stoerung: Annotated[str | None, typer.Option("--stoerung", help="Random data perturbation, e.g. einwohner=0.02,bestand=0.05 (relative σ).")] = None,
+          zugaenge: Annotated[int | None, typer.Option("--zugaenge", help="Arrivals per scenario (default: monthly means 2021, FlüAG + WSA).")] = None,
+          gewichte: Annotated[str | None, typer.Option("--gewichte", help="Base weights for --modell gewichtet.")] = None,
+          bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+          workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+          dask: Annotated[bool, typer.Option("--dask", help="Run the batches on a Dask LocalCluster.")] = False,
+          dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT.")] = None,
+          batch: Annotated[int, typer.Option("--batch", help="Scenarios per batch (bounds memory).")] = 2000,
+          fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Resume an interrupted sweep in --out.")] = False,
+          out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/sweep")) -> None:
+    """Stress-test a unified key: thousands to millions of scenarios, vectorised and batched."""
+    import datetime as dt
+
+    from verteilung import sweep as sw
+    from verteilung.model import parse_weights
+    from verteilung.sweep_runner import progress_bar, run_sweep, write_results
+
+    if (raster is None) == (stichprobe is None):
+        raise InputError(Problem("sweep", "give exactly one of --raster K or --stichprobe S"))
+    base = sw.prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None)
+    model = sw.sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]),
+                           parse_weights(gewichte) if gewichte else None)
+    scenarios = sw.build_scenarios(model, base, _ranges(parameter or []), raster, stichprobe, seed)
+    pert = parse_weights(stoerung, "--stoerung") if stoerung else {}
+    res = run_sweep(base, model, scenarios, out, pert, seed, batch, workers, dask, dask_scheduler, fortsetzen,
+                    progress_bar())
+    write_results(res, out)
+    from verteilung.report.output import wide_console
+
+    c = wide_console()
+    if res.info.get("synthetisch"):
+        c.print("[bold yellow]SYNTHETISCHE Bestandsdaten[/bold yellow]", highlight=False)
+    rate = res.info["szenarien"] / max(res.info["sekunden"], 1e-9)
+    c.print(f"{res.info['szenarien']:,} Szenarien ({model.name}) in {res.info['sekunden']:.1f} s "
+            f"({rate:,.0f}/s, {res.info['engine']})", highlight=False)
+    d = res.szenarien
+    for col, label in (("gini_last_je_einwohner", "Gini Last/EW"), ("quote_p90", "Quote P90"),
+                       ("soll_anteil_laendlich", "Soll-Anteil gering besiedelt"),
+                       ("zuweisung_anteil_kreisfrei", "Zuweisungsanteil kreisfreie Städte")):
+        c.print(f" {label}: min {d[col].min():.4g}, Median {d[col].median():.4g}, max {d[col].max():.4g}",
+                highlight=False)
+    g = res.gemeinden.assign(wechsel=lambda x: x["anteil_entlastet"] * (1 - x["anteil_entlastet"]))
+    top = g.sort_values(["wechsel", "ags"], ascending=[False, True]).head(5)
+    c.print(" Gemeinden, die am häufigsten die Seite wechseln (entlastet in p % der Szenarien): "
+            + ", ".join(f"{r.gemeinde} ({r.anteil_entlastet:.0%})" for r in top.itertuples()), highlight=False)
+    c.print(f"Ergebnisse (Parquet, CSV): {out}/", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; usage errors are typer's own (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)

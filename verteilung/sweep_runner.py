@@ -1,0 +1,187 @@
+"""Run a sweep in batches: one process, local worker processes, or a Dask cluster.
+
+Batches, not one task per scenario. Each finished batch is written to ``<out>/batches/`` at
+once, so Ctrl-C keeps what is done and ``--fortsetzen`` resumes with the missing batches only.
+Random perturbations are seeded per scenario id, so results do not depend on batch size,
+worker count or engine; batch results are combined in batch order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from verteilung.errors import InputError, Problem
+from verteilung.report.output import atomic_write_bytes, to_json_bytes
+from verteilung.sweep import Base, GemeindeStats, SweepModel, evaluate_batch
+
+_WORKER: dict = {}
+
+
+@dataclass
+class SweepResult:
+    szenarien: pd.DataFrame
+    gemeinden: pd.DataFrame
+    info: dict
+
+
+def plan_id(model: SweepModel, scenarios: pd.DataFrame, stoerung: dict, seed: int, batch: int) -> str:
+    h = hashlib.sha256()
+    h.update(repr((model, sorted(stoerung.items()), seed, batch)).encode())
+    h.update(pd.util.hash_pandas_object(scenarios, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _evaluate(base: Base, model: SweepModel, part: pd.DataFrame, stoerung: dict, seed: int):
+    res = evaluate_batch(base, model, part, stoerung, seed)
+    stats = GemeindeStats(len(base.einwohner))
+    stats.add(res, base.baseline_load)
+    return res.scenarios, stats
+
+
+def _init_worker(base: Base, model: SweepModel, stoerung: dict, seed: int) -> None:
+    _WORKER.update(base=base, model=model, stoerung=stoerung, seed=seed)
+
+
+def _worker_task(k: int, part: pd.DataFrame):
+    return k, *_evaluate(_WORKER["base"], _WORKER["model"], part, _WORKER["stoerung"], _WORKER["seed"])
+
+
+def _dask_task(k: int, part: pd.DataFrame, base: Base, model: SweepModel, stoerung: dict, seed: int):
+    return k, *_evaluate(base, model, part, stoerung, seed)
+
+
+def _save(folder: Path, k: int, frame: pd.DataFrame, stats: GemeindeStats) -> None:
+    frame.to_parquet(folder / f"batch_{k:06d}.parquet", index=False)
+    tmp = folder / f".batch_{k:06d}.npz"
+    with tmp.open("wb") as fh:
+        np.savez(fh, hist=stats.hist, over_100=stats.over_100, relieved=stats.relieved, count=stats.count)
+    tmp.replace(folder / f"batch_{k:06d}.npz")
+
+
+def _load_stats(path: Path, n: int) -> GemeindeStats:
+    data = np.load(path)
+    s = GemeindeStats(n)
+    s.hist, s.over_100, s.relieved, s.count = data["hist"], data["over_100"], data["relieved"], int(data["count"])
+    return s
+
+
+def run_sweep(base: Base, model: SweepModel, scenarios: pd.DataFrame, out: Path, stoerung: dict | None = None,
+              seed: int = 0, batch: int = 2000, workers: int = 1, dask: bool = False,
+              dask_scheduler: str | None = None, fortsetzen: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    stoerung = stoerung or {}
+    started = time.perf_counter()
+    folder = out / "batches"
+    plan = plan_id(model, scenarios, stoerung, seed, batch)
+    plan_file = out / "plan.json"
+    if folder.exists() and any(folder.iterdir()):
+        old = json.loads(plan_file.read_text()) if plan_file.exists() else {}
+        if not fortsetzen or old.get("plan") != plan:
+            raise InputError(Problem(str(out), "holds batches of another or an earlier sweep; use --fortsetzen with "
+                                     "the same arguments to resume it, or choose another --out"))
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(plan_file, to_json_bytes({"plan": plan, "szenarien": len(scenarios), "batch": batch}))
+    parts = {k: scenarios.iloc[i:i + batch] for k, i in enumerate(range(0, len(scenarios), batch))}
+    done = {k for k in parts if (folder / f"batch_{k:06d}.npz").exists()}
+    todo = [k for k in parts if k not in done]
+    finished = sum(len(parts[k]) for k in done)
+    if progress:
+        progress(finished, len(scenarios))
+
+    def consume(results: Iterable[tuple[int, pd.DataFrame, GemeindeStats]]) -> None:
+        nonlocal finished
+        for k, frame, stats in results:
+            _save(folder, k, frame, stats)
+            finished += len(frame)
+            if progress:
+                progress(finished, len(scenarios))
+
+    try:
+        if dask or dask_scheduler:
+            consume(_run_dask(base, model, parts, todo, stoerung, seed, workers, dask_scheduler))
+        elif workers > 1:
+            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(base, model, stoerung, seed)) as ex:
+                consume(ex.map(_worker_task, todo, [parts[k] for k in todo]))
+        else:
+            consume((k, *_evaluate(base, model, parts[k], stoerung, seed)) for k in todo)
+    except KeyboardInterrupt:
+        n_done = len(list(folder.glob("batch_*.npz")))
+        print(f"\nabgebrochen: {n_done} von {len(parts)} Stapeln gespeichert in {folder}; fortsetzen mit "
+              "demselben Befehl und --fortsetzen", file=sys.stderr)
+        raise
+    frames = [pd.read_parquet(folder / f"batch_{k:06d}.parquet") for k in sorted(parts)]
+    stats = GemeindeStats(len(base.einwohner))
+    for k in sorted(parts):
+        stats.merge(_load_stats(folder / f"batch_{k:06d}.npz", len(base.einwohner)))
+    table = pd.concat(frames, ignore_index=True) if frames else scenarios.iloc[0:0]
+    info = {"modell": model.name, "szenarien": len(table), "stapel": len(parts), "stapelgroesse": batch,
+            "seed": seed, "stoerung": stoerung, "engine": "dask" if (dask or dask_scheduler) else
+            (f"{workers} Prozesse" if workers > 1 else "1 Prozess"), "sekunden": time.perf_counter() - started,
+            **base.info}
+    return SweepResult(table, stats.table(base), info)
+
+
+def _run_dask(base, model, parts, todo, stoerung, seed, workers, address):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise InputError(Problem("--dask", "Dask is not installed: pip install '.[distributed]'")) from exc
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        shared = client.scatter([base, model], broadcast=True)
+        futures = [client.submit(_dask_task, k, parts[k], shared[0], shared[1], stoerung, seed, pure=False)
+                   for k in todo]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def write_results(res: SweepResult, out: Path) -> None:
+    from verteilung.report.output import to_csv_bytes
+
+    label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
+    res.szenarien.to_parquet(out / f"{label}szenarien.parquet", index=False)
+    atomic_write_bytes(out / f"{label}szenarien.csv", to_csv_bytes(res.szenarien))
+    res.gemeinden.to_parquet(out / f"{label}gemeinden.parquet", index=False)
+    atomic_write_bytes(out / f"{label}gemeinden.csv", to_csv_bytes(res.gemeinden))
+    atomic_write_bytes(out / f"{label}sweep.json", to_json_bytes(res.info))
+
+
+def progress_bar() -> Callable[[int, int], None] | None:
+    """Scenarios per second and time left on a terminal; silent when output is redirected."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("Szenarien"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                   TimeRemainingColumn(), transient=True)
+    task = bar.add_task("sweep", total=1, rate="")
+    bar.start()
+    t0 = time.perf_counter()
+
+    def update(done: int, total: int) -> None:
+        rate = done / max(1e-9, time.perf_counter() - t0)
+        bar.update(task, total=total, completed=done, rate=f"{rate:,.0f}/s")
+        if done >= total:
+            bar.stop()
+
+    return update
