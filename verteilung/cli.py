@@ -436,6 +436,75 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
     c.print(f"Ergebnisse (Parquet, CSV): {out}/", highlight=False)
 
 
+@app.command()
+def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-bestand, m2-mischschluessel or gewichtet.")],
+                  parameter: Annotated[list[str], typer.Option("--parameter", help="NAME=LOW:HIGH; repeat or comma-separate.")],
+                  gewichte: Annotated[str | None, typer.Option("--gewichte", help="Base weights for --modell gewichtet.")] = None,
+                  sobol: Annotated[int, typer.Option("--sobol", help="Base sample size N of the Saltelli design (N·(k+2) runs).")] = 1024,
+                  seed: Annotated[int, typer.Option("--seed")] = 0,
+                  bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+                  out: Annotated[Path, typer.Option("--out", help="Folder for tables and tornado charts.")] = Path("outputs/sensitivitaet")) -> None:
+    """One-at-a-time swings (tornado) and Sobol indices: which parameter drives which metric."""
+    import datetime as dt
+
+    from verteilung import sensitivity as sens
+    from verteilung import sweep as sw
+    from verteilung.model import parse_weights
+    from verteilung.report.output import atomic_dir, wide_console
+
+    base = sw.prepare_base(bestand=bestand)
+    model = sw.sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]),
+                           parse_weights(gewichte) if gewichte else None)
+    ranges = _ranges(parameter)
+    oat = sens.oat(base, model, ranges)
+    sob = sens.sobol(base, model, ranges, sobol, seed)
+    with atomic_dir(out) as tmp:
+        (tmp / "tornado.csv").write_bytes(to_csv_bytes(oat))
+        (tmp / "sobol.csv").write_bytes(to_csv_bytes(sob))
+        for m in sens.DEFAULT_METRICS:
+            (tmp / f"tornado_{m}.png").write_bytes(sens.tornado_png(oat, m))
+    c = wide_console()
+    for metric, p in sens.drivers(sob).items():
+        row = sob[(sob["kennzahl"] == metric) & (sob["parameter"] == p)].iloc[0]
+        c.print(f" {metric}: getrieben von {p} (Sobol gesamt {row['ST']:.2f}, erster Ordnung {row['S1']:.2f})",
+                highlight=False)
+    c.print(f"Tabellen und Tornado-Diagramme: {out}/", highlight=False)
+
+
+@app.command()
+def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Key columns to weight, e.g. einwohner,flaeche,arbeitslose.")],
+              ziel: Annotated[str, typer.Option("--ziel", help="max_abstand (largest |load − Soll|) or umverteilung (persons to move).")] = "max_abstand",
+              grenze: Annotated[list[str] | None, typer.Option("--grenze", help="Weight bounds COLUMN=LOW:HIGH; repeat.")] = None,
+              laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Soll share of sparsely populated Gemeinden may rise by at most X % against the status quo.")] = None,
+              hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Named Gemeinden at or below Y % quota: AGS=Y[,...].")] = None,
+              bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+              out: Annotated[Path, typer.Option("--out", help="The model file to write (YAML, runs with compare --modelle FILE).")] = Path("outputs/kalibriert.yaml")) -> None:
+    """Choose key weights by LP (PuLP/HiGHS) for a stated objective under stated limits; writes a model file."""
+    from verteilung.calibrate import calibrate as run
+    from verteilung.compare import compare as run_compare
+    from verteilung.compare import enrich_gemeinden
+    from verteilung.model import parse_weights
+
+    cmp = run_compare(["status-quo"], bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge_flueag=0, zugaenge_wsa=0)
+    sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
+    from verteilung.api import default_stichtag
+    from verteilung.data import load_gemeinden
+
+    g = load_gemeinden(gemeinden, jahr)
+    g = enrich_gemeinden(g, default_stichtag(g, stichtag))
+    rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
+    basis = float(sq["soll"].to_numpy()[rural].sum() / sq["soll"].sum())
+    cols = [c.strip() for c in spalten.split(",") if c.strip()]
+    limits = {k: v for k, v in _ranges(grenze or []).items()}
+    caps = {a: v for a, v in parse_weights(hoechstens, "--hoechstens").items()} if hoechstens else None
+    res = run(g, sq["last_nachher"].to_numpy(dtype=float), cols, ziel, limits, laendlich_max_anstieg, basis, caps)
+    atomic_write_bytes(out, res.model_yaml.encode("utf-8"))
+    typer.echo(f"Gewichte: {', '.join(f'{k}={v:.4f}' for k, v in res.weights.items())}")
+    typer.echo(f"Zielwert ({ziel}): {res.objective:,.2f}; bindende Grenzen: {'; '.join(res.binding) or 'keine'}")
+    typer.echo(f"Modelldatei: {out} (verteilung compare --modelle {out})")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; usage errors are typer's own (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,124 @@
+"""Benchmark sweeps: scenarios per second by engine, a naive PuLP baseline, the memory-bandwidth bound.
+
+Workload: a three-weight sweep (einwohner, flaeche, arbeitslose on the simplex) of the own-weights
+model on the 396 NRW Gemeinden with the SYNTHETIC stock scenario. Engines: one process,
+--workers 2, Dask LocalCluster with 2 workers. Naive baseline: per scenario, the key with numpy
+and the continuous allocation as a PuLP/HiGHS LP (maximise the lowest fulfilment), measured on a
+subset and extrapolated (said so in the output). Physical limit: the time to read the S × 396
+float64 quota matrix once at the measured memory bandwidth.
+
+Run: python benchmarks/bench_sweep.py [--repeat 3] [--skip-million]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from verteilung import sweep as sw
+from verteilung.solve.lp import quiet_stdout
+from verteilung.sweep_runner import run_sweep
+
+WEIGHTS = {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1}
+RANGES = {"einwohner": (0.6, 0.95), "flaeche": (0.0, 0.2)}
+
+
+def scenarios(base: sw.Base, model: sw.SweepModel, count: int) -> pd.DataFrame:
+    # sample more than needed, keep the first `count` on the simplex
+    sc = sw.build_scenarios(model, base, RANGES, stichprobe=int(count * 1.25) + 10, seed=1)
+    sc = sc.head(count).copy()
+    sc["szenario"] = np.arange(len(sc))
+    return sc
+
+
+def timed_sweep(base, model, sc, repeat: int, **engine) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        out = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+        t0 = time.perf_counter()
+        run_sweep(base, model, sc, out, batch=5000, **engine)
+        times.append(time.perf_counter() - t0)
+        shutil.rmtree(out)
+    med = statistics.median(times)
+    return med, len(sc) / med
+
+
+def naive_rate(base: sw.Base, model: sw.SweepModel, sc: pd.DataFrame, subset: int = 40) -> float:
+    """Scenarios per second of a loop that solves one PuLP LP per scenario."""
+    t0 = time.perf_counter()
+    for _, row in sc.head(subset).iterrows():
+        w = np.array([[row[c] for c in model.a.weights]])
+        key = sw.vector_key(model.a, base, w, np.array([np.nan]), None)[0]
+        last = base.flueag_bestand + base.wsa_bestand + base.plaetze
+        n = float(row["zugaenge"])
+        soll = key * (last.sum() + n)
+        prob = pulp.LpProblem("naiv", pulp.LpMaximize)
+        t = prob.add_variable("t")
+        x = [prob.add_variable(f"x{i}", 0) for i in range(len(soll))]
+        prob += t
+        prob += pulp.lpSum(x) == n
+        for i in range(len(soll)):
+            prob += last[i] + x[i] >= t * soll[i]
+        with quiet_stdout():
+            prob.solve(pulp.HiGHS(msg=False))
+    return subset / (time.perf_counter() - t0)
+
+
+def bandwidth_gbs() -> float:
+    a = np.ones(64 * 1024 * 1024 // 8 * 4)  # 256 MiB
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        a.sum()
+        times.append(time.perf_counter() - t0)
+    return a.nbytes / statistics.median(times) / 1e9
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-million", action="store_true")
+    args = ap.parse_args()
+    base = sw.prepare_base()
+    model = sw.sweep_model("gewichtet", dt.date.fromisoformat(base.info["stichtag"]), WEIGHTS)
+    rows = []
+    sizes = [(10_000, args.repeat)] + ([] if args.skip_million else [(1_000_000, 1)])
+    bw = bandwidth_gbs()
+    for count, reps in sizes:
+        sc = scenarios(base, model, count)
+        for label, engine in (("1 Prozess", {}), ("--workers 2", {"workers": 2}),
+                              ("Dask LocalCluster (2)", {"workers": 2, "dask": True})):
+            med, rate = timed_sweep(base, model, sc, reps, **engine)
+            rows.append({"szenarien": count, "engine": label, "median_s": med, "szenarien_je_s": rate,
+                         "wiederholungen": reps})
+        bound = bw * 1e9 / (len(base.einwohner) * 8)
+        rows.append({"szenarien": count, "engine": f"Grenze: S×396 float64 einmal lesen bei {bw:.1f} GB/s",
+                     "median_s": count / bound, "szenarien_je_s": bound, "wiederholungen": 0})
+    naive = naive_rate(base, model, scenarios(base, model, 40))
+    rows.append({"szenarien": 40, "engine": "naiv: ein PuLP/HiGHS-LP je Szenario (40 gemessen, hochgerechnet)",
+                 "median_s": 10_000 / naive, "szenarien_je_s": naive, "wiederholungen": 1})
+    df = pd.DataFrame(rows)
+    single = df[(df["engine"] == "1 Prozess") & (df["szenarien"] == 10_000)]["szenarien_je_s"].iloc[0]
+    df["faktor_vs_naiv"] = df["szenarien_je_s"] / naive
+    df["faktor_vs_1_prozess_10k"] = df["szenarien_je_s"] / single
+    pd.set_option("display.width", 220)
+    print("Three-weight sweep on 396 NRW Gemeinden (SYNTHETIC stocks); naive row: extrapolated to 10,000.")
+    print(df.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS: this process {peak:,.0f} MiB, largest child {peak_children:,.0f} MiB "
+          "(batches of 5,000 scenarios)")
+
+
+if __name__ == "__main__":
+    main()

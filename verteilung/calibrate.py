@@ -1,0 +1,109 @@
+"""The inverse problem: choose key weights that best meet a stated objective under stated limits.
+
+A weighted key is linear in its weights, so with Soll_i = T · Σ_c w_c · share_ci the problem is
+an LP (PuLP, HiGHS). Objectives:
+- ``max_abstand``: minimise the largest gap |load_i − Soll_i| between a Gemeinde's combined load
+  and its Soll;
+- ``umverteilung``: minimise the total reassignment Σ_i max(0, load_i − Soll_i), i.e. the persons
+  who would have to move for every Gemeinde to meet its Soll.
+Limits: each weight within bounds; the Soll share of sparsely populated Gemeinden (gering
+besiedelt) may rise by at most X % against the status quo; named Gemeinden must stay at or below
+Y % quota. Caps and reductions are not linear in the weights and are not calibrated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pulp
+import yaml
+
+from verteilung.errors import InfeasibleError, InputError, Problem
+from verteilung.solve.lp import quiet_stdout, solver_name
+
+
+@dataclass
+class Calibration:
+    weights: dict[str, float]
+    objective: float
+    binding: list[str]
+    model_yaml: str
+    solver: str
+
+
+def calibrate(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[str], ziel: str = "max_abstand",
+              grenzen: dict[str, tuple[float, float]] | None = None, laendlich_max_anstieg: float | None = None,
+              laendlich_basis: float | None = None, gemeinden_hoechstens: dict[str, float] | None = None,
+              solver: str = "highs") -> Calibration:
+    grenzen = grenzen or {}
+    problems = [Problem("--spalten", f"column {c!r} does not exist or is not numeric") for c in columns
+                if c not in gemeinden.columns or not pd.api.types.is_numeric_dtype(gemeinden[c])]
+    problems += [Problem("--grenze", f"{c!r} is not among the calibrated columns") for c in grenzen if c not in columns]
+    if ziel not in ("max_abstand", "umverteilung"):
+        problems.append(Problem("--ziel", f"unknown objective {ziel!r}; choose max_abstand or umverteilung"))
+    if problems:
+        raise InputError(problems)
+    shares = {c: gemeinden[c].to_numpy(dtype=float) / gemeinden[c].sum() for c in columns}
+    total = float(load.sum())
+    n = len(load)
+    prob = pulp.LpProblem("kalibrierung", pulp.LpMinimize)
+    w = {c: prob.add_variable(f"w_{c}", *grenzen.get(c, (0.0, 1.0))) for c in columns}
+    soll = [pulp.lpSum(total * shares[c][i] * w[c] for c in columns) for i in range(n)]
+    prob += pulp.lpSum(w.values()) == 1, "summe_eins"
+    if ziel == "max_abstand":
+        z = prob.add_variable("z", 0)
+        prob += z
+        for i in range(n):
+            prob += z >= load[i] - soll[i]
+            prob += z >= soll[i] - load[i]
+    else:
+        d = [prob.add_variable(f"d{i}", 0) for i in range(n)]
+        prob += pulp.lpSum(d)
+        for i in range(n):
+            prob += d[i] >= load[i] - soll[i]
+    named: dict[str, pulp.LpConstraint] = {}
+    if laendlich_max_anstieg is not None:
+        rural = (gemeinden["verstaedterung"] == "gering besiedelt").to_numpy()
+        limit = (laendlich_basis or 0.0) * (1 + laendlich_max_anstieg / 100)
+        c = pulp.lpSum(shares[col][rural].sum() * w[col] for col in columns) <= limit
+        prob += c, "laendlich"
+        named[f"Soll-Anteil gering besiedelter Gemeinden höchstens +{laendlich_max_anstieg:g} %"] = c
+    for ags, pct in (gemeinden_hoechstens or {}).items():
+        pos = np.flatnonzero(gemeinden["ags"].to_numpy() == ags)
+        if not len(pos):
+            raise InputError(Problem("--hoechstens", f"AGS {ags} not in the Gemeinde table", ags=ags))
+        i = int(pos[0])
+        c = soll[i] * (pct / 100) >= load[i]
+        prob += c, f"quote_{ags}"
+        named[f"{gemeinden['gemeinde'].iloc[i]} ({ags}) höchstens {pct:g} %"] = c
+    with quiet_stdout():
+        prob.solve(pulp.HiGHS(msg=False) if solver == "highs" else pulp.PULP_CBC_CMD(msg=False))
+    if prob.status != pulp.LpStatusOptimal:
+        raise InfeasibleError(f"calibration has no solution under these limits ({pulp.LpStatus[prob.status]})")
+    raw = {c: max(0.0, float(w[c].value())) for c in columns}  # solver noise below zero
+    weights = {c: round(v / sum(raw.values()), 12) for c, v in raw.items()}
+    binding = [label for label, c in named.items() if abs(c.slack or 0.0) <= 1e-7 * max(1.0, total)]
+    for c, v in weights.items():
+        lo, hi = grenzen.get(c, (0.0, 1.0))
+        if c in grenzen and min(abs(v - lo), abs(v - hi)) <= 1e-9:
+            binding.append(f"Gewicht {c} an der Grenze {v:g}")
+    objective = float(pulp.value(prob.objective))
+    text = model_yaml(weights, ziel, objective, binding)
+    return Calibration(weights, objective, binding, text, solver_name(solver))
+
+
+def model_yaml(weights: dict[str, float], ziel: str, objective: float, binding: list[str]) -> str:
+    label = ", ".join(f"{k}={v:.4f}" for k, v in weights.items())
+    doc = {
+        "id": "kalibriert", "titel": f"Kalibrierter Schlüssel ({label})",
+        "beschreibung_de": f"Ein System über den gemeinsamen Bestand; Gewichte aus verteilung calibrate (Ziel {ziel}, "
+                           f"Wert {objective:.4f}).",
+        "description_en": f"One system over the combined stock; weights from verteilung calibrate (objective {ziel}).",
+        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "LEGAL.md § 6.3, Gewichte kalibriert",
+        "begruendung": "Bindende Grenzen: " + ("; ".join(binding) if binding else "keine"),
+        "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": weights},
+                     "bestand": ["flueag_bestand", "wsa_bestand"], "anrechnung": True, "zugaenge": "alle"}],
+    }
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

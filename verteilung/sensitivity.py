@@ -1,0 +1,91 @@
+"""Which parameter drives which metric: one-at-a-time swings (tornado) and Sobol indices (SALib).
+
+Both evaluate through the vectorised sweep core, so a whole Sobol design is one batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from verteilung.errors import InputError, Problem
+from verteilung.sweep import Base, SweepModel, complete_scenarios, evaluate_batch
+
+DEFAULT_METRICS = ("soll_anteil_laendlich", "gini_last_je_einwohner", "quote_p90", "zuweisung_anteil_kreisfrei")
+
+
+def _check_box(model: SweepModel, ranges: dict[str, tuple[float, float]]) -> None:
+    named = [w for w in model.a.weights if w in ranges]
+    if named and sum(ranges[w][1] for w in named) > 1 + 1e-12:
+        raise InputError(Problem("--parameter", "the ranges of the named weights may sum to more than 1; "
+                                 "a variance-based analysis needs every point of the box on the simplex: "
+                                 f"reduce the upper bounds of {', '.join(named)}"))
+
+
+def oat(base: Base, model: SweepModel, ranges: dict[str, tuple[float, float]],
+        metrics: tuple[str, ...] = DEFAULT_METRICS) -> pd.DataFrame:
+    """Each parameter at its low and high end, the others at the midpoint of their ranges."""
+    _check_box(model, ranges)
+    mid = {k: (lo + hi) / 2 for k, (lo, hi) in ranges.items()}
+    rows = [mid]
+    for k, (lo, hi) in ranges.items():
+        rows += [{**mid, k: lo}, {**mid, k: hi}]
+    res = evaluate_batch(base, model, complete_scenarios(model, base, pd.DataFrame(rows))).scenarios
+    out = []
+    for j, k in enumerate(ranges):
+        low, high = res.iloc[1 + 2 * j], res.iloc[2 + 2 * j]
+        for m in metrics:
+            out.append({"parameter": k, "kennzahl": m, "basis": res.iloc[0][m], "bei_min": low[m], "bei_max": high[m],
+                        "spanne": abs(high[m] - low[m])})
+    return pd.DataFrame(out)
+
+
+def sobol(base: Base, model: SweepModel, ranges: dict[str, tuple[float, float]], n: int = 512, seed: int = 0,
+          metrics: tuple[str, ...] = DEFAULT_METRICS) -> pd.DataFrame:
+    """First-order and total Sobol indices per parameter and metric (Saltelli design, SALib)."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    _check_box(model, ranges)
+    names = list(ranges)
+    if len(names) < 2:
+        raise InputError(Problem("--parameter", "Sobol indices need at least two parameters"))
+    problem = {"num_vars": len(names), "names": names, "bounds": [list(ranges[k]) for k in names]}
+    x = sample.sample(problem, n, calc_second_order=False, seed=seed)
+    sc = complete_scenarios(model, base, pd.DataFrame(x, columns=names))
+    if len(sc) != len(x):
+        raise InputError(Problem("--parameter", "some sampled points left the simplex; narrow the ranges"))
+    res = evaluate_batch(base, model, sc).scenarios
+    rows = []
+    for m in metrics:
+        y = res[m].to_numpy(dtype=float)
+        if np.allclose(y, y[0]):
+            si = {"S1": np.zeros(len(names)), "ST": np.zeros(len(names)), "S1_conf": np.zeros(len(names)),
+                  "ST_conf": np.zeros(len(names))}
+        else:
+            si = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+        for j, k in enumerate(names):
+            rows.append({"parameter": k, "kennzahl": m, "S1": float(si["S1"][j]), "ST": float(si["ST"][j]),
+                         "S1_konf": float(si["S1_conf"][j]), "ST_konf": float(si["ST_conf"][j])})
+    return pd.DataFrame(rows)
+
+
+def drivers(sob: pd.DataFrame) -> dict[str, str]:
+    """The parameter with the largest total index, per metric."""
+    return {m: part.sort_values(["ST", "parameter"], ascending=[False, True]).iloc[0]["parameter"]
+            for m, part in sob.groupby("kennzahl", sort=False)}
+
+
+def tornado_png(table: pd.DataFrame, metric: str) -> bytes:
+    from verteilung.report.charts import plt, png
+
+    part = table[table["kennzahl"] == metric].sort_values("spanne")
+    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.45 * len(part)))
+    base = part["basis"].iloc[0] if len(part) else 0
+    for y, r in enumerate(part.itertuples()):
+        ax.barh(y, r.bei_min - base, left=base, color="#4c78a8")
+        ax.barh(y, r.bei_max - base, left=base, color="#e45756")
+    ax.axvline(base, color="#333333", lw=0.8)
+    ax.set_yticks(range(len(part)), part["parameter"])
+    ax.set_title(f"{metric}: Parameter am unteren (blau) und oberen (rot) Ende")
+    return png(fig)
