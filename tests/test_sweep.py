@@ -96,16 +96,24 @@ def test_interrupted_sweep_resumes_to_the_same_result(base, tmp_path):
 
 def test_sweep_cli(cli, tmp_path):
     r = cli("sweep", "--modell", "gewichtet", "--gewichte", "einwohner=0.8,flaeche=0.1,arbeitslose=0.1",
-            "--parameter", "einwohner=0.6:0.9,flaeche=0:0.2", "--raster", "4", "--stoerung", "einwohner=0.01",
-            "--out", tmp_path / "s")
+            "--parameter", "einwohner=0.6:0.8,flaeche=0:0.2", "--raster", "4", "--stoerung", "einwohner=0.01",
+            "--report", "--out", tmp_path / "s")
     assert r.code == 0, r.stderr
     assert "Szenarien" in r.stdout and "Seite wechseln" in r.stdout
     sc = pd.read_parquet(tmp_path / "s" / "SYNTHETISCH_szenarien.parquet")
-    # 4 × 4 grid; the two points with einwohner + flaeche > 1 lie off the simplex and are dropped
-    assert len(sc) == 14 and np.allclose(sc[["einwohner", "flaeche", "arbeitslose"]].sum(axis=1), 1)
+    assert len(sc) == 16 and np.allclose(sc[["einwohner", "flaeche", "arbeitslose"]].sum(axis=1), 1)
     assert (sc["arbeitslose"] >= 0).all()
+    html = (tmp_path / "s" / "sweep_bericht.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 6 and "SYNTHETISCHE" in html
     g = pd.read_csv(tmp_path / "s" / "SYNTHETISCH_gemeinden.csv", dtype={"ags": str})
     assert len(g) == 396 and g["anteil_ueber_100"].between(0, 1).all()
+
+
+def test_grid_points_off_the_simplex_are_dropped(base):
+    model = sw.sweep_model("gewichtet", WHEN, {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
+    sc = sw.build_scenarios(model, base, {"einwohner": (0.6, 0.9), "flaeche": (0, 0.2)}, raster=4)
+    # einwohner 0.9 with flaeche 0.133 or 0.2 sums past 1: 14 of 16 remain
+    assert len(sc) == 14 and (sc["arbeitslose"] >= -1e-12).all()
 
 
 def test_unsweepable_model_is_refused(cli, tmp_path):

@@ -397,6 +397,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT.")] = None,
           batch: Annotated[int, typer.Option("--batch", help="Scenarios per batch (bounds memory).")] = 2000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Resume an interrupted sweep in --out.")] = False,
+          report: Annotated[bool, typer.Option("--report", help="Also write sweep_bericht.html (fan chart, side changes, tornado).")] = False,
           out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/sweep")) -> None:
     """Stress-test a unified key: thousands to millions of scenarios, vectorised and batched."""
     import datetime as dt
@@ -415,6 +416,16 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
     res = run_sweep(base, model, scenarios, out, pert, seed, batch, workers, dask, dask_scheduler, fortsetzen,
                     progress_bar())
     write_results(res, out)
+    if report:
+        from verteilung.report.html import render_sweep_report
+        from verteilung.sensitivity import oat
+
+        ranges = _ranges(parameter or [])
+        try:
+            tornado = oat(base, model, ranges) if ranges else None
+        except InputError:  # ranges leave the simplex at their ends: no one-at-a-time swings
+            tornado = None
+        atomic_write_bytes(out / "sweep_bericht.html", render_sweep_report(res, tornado).encode("utf-8"))
     from verteilung.report.output import wide_console
 
     c = wide_console()

@@ -104,3 +104,30 @@ def trajectories(monate: pd.DataFrame, column: str, title: str, ylabel: str) -> 
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     return png(fig)
+
+
+def fan_chart(gemeinden: pd.DataFrame) -> bytes:
+    """Per Gemeinde the 5-95 % band and median of its quota across sweep scenarios, sorted by median."""
+    d = gemeinden.sort_values(["quote_p50", "ags"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    x = np.arange(len(d))
+    ax.fill_between(x, d["quote_p05"], d["quote_p95"], color="#9ecae1", label="5–95 % der Szenarien")
+    ax.plot(x, d["quote_p50"], color="#08519c", lw=1.2, label="Median")
+    ax.axhline(100, color="#999999", lw=0.8, ls="--")
+    ax.set_xlabel("Gemeinden, nach Median sortiert")
+    ax.set_ylabel("Quote, %")
+    ax.set_title("Streuung der Quote je Gemeinde über alle Szenarien")
+    ax.legend(frameon=False)
+    return png(fig)
+
+
+def side_changes(gemeinden: pd.DataFrame, top: int = 15) -> bytes:
+    """Gemeinden relieved in about half the scenarios: their side depends most on the weights."""
+    d = gemeinden.assign(w=gemeinden["anteil_entlastet"] * (1 - gemeinden["anteil_entlastet"]))
+    d = d.sort_values(["w", "ags"], ascending=[False, True]).head(top)[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.4 + 0.3 * len(d)))
+    ax.barh(d["gemeinde"], d["anteil_entlastet"] * 100, color="#e6550d")
+    ax.axvline(50, color="#999999", lw=0.8, ls="--")
+    ax.set_xlabel("entlastet gegenüber Status quo, % der Szenarien")
+    ax.set_title("Gemeinden, die am häufigsten die Seite wechseln")
+    return png(fig)

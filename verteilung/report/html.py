@@ -102,3 +102,20 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
         sim_befunde=summary_lines(sim) if sim is not None else [], sim_info=sim.info if sim is not None else None,
         version=__version__, attribution=charts.ATTRIBUTION)
+
+
+def render_sweep_report(res, tornado: pd.DataFrame | None = None) -> str:
+    """The sweep's charts: quota fan per Gemeinde, side changes, tornado charts when given."""
+    from verteilung.sensitivity import DEFAULT_METRICS, tornado_png
+
+    figures = [{"titel": "Quote je Gemeinde: Median und 5–95 %-Band", "bild": _img(charts.fan_chart(res.gemeinden))},
+               {"titel": "Gemeinden, die am häufigsten die Seite wechseln",
+                "bild": _img(charts.side_changes(res.gemeinden))}]
+    if tornado is not None:
+        figures += [{"titel": f"Tornado: {m}", "bild": _img(tornado_png(tornado, m))} for m in DEFAULT_METRICS]
+    d = res.szenarien
+    kennzahlen = [{"name": c, "min": f"{d[c].min():.4g}", "median": f"{d[c].median():.4g}", "max": f"{d[c].max():.4g}"}
+                  for c in ("quote_p10", "quote_median", "quote_p90", "gini_last_je_einwohner",
+                            "soll_anteil_laendlich", "zuweisung_anteil_kreisfrei")]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True)
+    return env.get_template("sweep.html.j2").render(info=res.info, figures=figures, kennzahlen=kennzahlen)
