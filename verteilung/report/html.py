@@ -45,21 +45,17 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
     maps = [{"titel": "Gesamtlast heute je 1.000 Einwohner (Status quo, nach der Periode)", "divergierend": False,
              "bild": _img(charts.gemeinde_map(sq["last_je_1000"], "Status quo: Gesamtlast je 1.000 Einwohner",
                                               "Personen je 1.000 EW"))}]
+    # the change under each merged model: after the simulated months if there are any, else this period
     if sim is not None:
-        end = sim.gemeinden
-        for m in merged:
-            vals = end[end["modell"] == m].set_index("ags")["ende_gegen_status_quo_je_1000"]
-            maps.append({"titel": f"{m}: Last nach {sim.info['monate']} Monaten gegenüber Status quo",
-                         "divergierend": True,
-                         "bild": _img(charts.gemeinde_map(vals, f"{m} gegenüber Status quo",
-                                                          "Differenz je 1.000 EW", diverging=True))})
+        source, column = sim.gemeinden, "ende_gegen_status_quo_je_1000"
+        when = f"nach {sim.info['monate']} Monaten"
     else:
-        for m in merged:
-            vals = g[g["modell"] == m].set_index("ags")["aenderung_je_1000"]
-            maps.append({"titel": f"{m}: Änderung der Last in dieser Periode gegenüber Status quo",
-                         "divergierend": True,
-                         "bild": _img(charts.gemeinde_map(vals, f"{m} gegenüber Status quo",
-                                                          "Differenz je 1.000 EW", diverging=True))})
+        source, column, when = g, "aenderung_je_1000", "in dieser Periode"
+    for m in merged:
+        vals = source[source["modell"] == m].set_index("ags")[column]
+        maps.append({"titel": f"{m}: Last {when} gegenüber Status quo", "divergierend": True,
+                     "bild": _img(charts.gemeinde_map(vals, f"{m} gegenüber Status quo", "Differenz je 1.000 EW",
+                                                      diverging=True))})
     figures = [
         {"titel": "Quotenverteilung je Modell", "bild": _img(charts.quota_boxplot(g, order))},
         {"titel": "Zuweisungen nach Gemeindetyp",
