@@ -227,3 +227,12 @@ def test_bad_config_and_period_are_refused(tmp_path):
     r = run(tmp_path)
     assert r.returncode == 2 and "farbe" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_many_processes_open_a_new_ledger_at_once(tmp_path):
+    """Regression: concurrent first use raced on CREATE TABLE ('table runs already exists')."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    code = f"from verteilung.ledger import Ledger; Ledger({url!r}).max_revision('2024-05')"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(12)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors

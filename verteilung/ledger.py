@@ -8,6 +8,7 @@ when two machines share one PostgreSQL ledger.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +27,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from verteilung.errors import InputError, Problem
 
@@ -82,10 +83,22 @@ class Ledger:
             self.engine: Engine = create_engine(url, future=True)
             if url.startswith("sqlite:///"):
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            metadata.create_all(self.engine)
+            self._create_tables()
         except (OperationalError, ModuleNotFoundError) as exc:
             raise InputError(Problem("ledger", f"cannot open ledger {self.safe_url}: {exc.__class__.__name__}: "
                                      f"{str(exc).splitlines()[0]}")) from exc
+
+    def _create_tables(self) -> None:
+        """Create the tables; two processes opening a new ledger at once may race, so retry."""
+        for attempt in range(10):
+            try:
+                metadata.create_all(self.engine)
+                return
+            except (OperationalError, ProgrammingError, IntegrityError) as exc:
+                lost_race = "already exists" in str(exc) or "duplicate key" in str(exc)
+                if not lost_race or attempt == 9:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     @property
     def safe_url(self) -> str:
