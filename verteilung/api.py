@@ -14,19 +14,13 @@ from verteilung.data import available_years, load_bestand, load_gemeinden
 from verteilung.errors import InputError, Problem
 from verteilung.law import awov, flueag
 from verteilung.resources import shipped
-from verteilung.status import Rundung, summary, system_state, verteilstatistik
+from verteilung.status import Rundung, reference_date, summary, system_state, verteilstatistik
 
 SYSTEM_STOCK = {"flueag": ("flueag_bestand",), "awov": ("wsa_bestand",)}
 
 
 def default_stichtag(gemeinden: pd.DataFrame, stichtag: str | dt.date | None) -> dt.date:
-    if stichtag is not None:
-        try:
-            return dt.date.fromisoformat(stichtag) if isinstance(stichtag, str) else stichtag
-        except ValueError as exc:
-            raise InputError(Problem("--stichtag", f"not a date (YYYY-MM-DD): {stichtag!r}")) from exc
-    jahr = gemeinden.attrs.get("jahr") or dt.date.today().year
-    return dt.date(jahr, 1, 1)
+    return reference_date(gemeinden, stichtag)
 
 
 def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
@@ -64,20 +58,11 @@ def data_list() -> pd.DataFrame:
                      "gemeinden": len(g), "einwohner": int(g["einwohner"].sum()),
                      "einwohner_fehlend": int(g["einwohner"].isna().sum()),
                      "genauigkeit": ",".join(sorted(g["genauigkeit"].dropna().unique()))})
-    for name in sorted(p.name for p in shipped("inputs", "nrw", "szenario").glob("*.csv")) \
-            if _has_scenarios() else []:
-        rows.append({"datensatz": f"nrw/szenario/{name}", "jahr": None, "stichtag": None,
+    for path in sorted(shipped("inputs", "nrw", "szenario").glob("*.csv")):
+        rows.append({"datensatz": f"nrw/szenario/{path.name}", "jahr": None, "stichtag": None,
                      "gemeinden": None, "einwohner": None, "einwohner_fehlend": None,
                      "genauigkeit": "SYNTHETISCH"})
     return pd.DataFrame(rows)
-
-
-def _has_scenarios() -> bool:
-    try:
-        shipped("inputs", "nrw", "szenario")
-    except FileNotFoundError:
-        return False
-    return True
 
 
 @dataclass

@@ -507,8 +507,8 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Key column
     rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
     basis = float(sq["soll"].to_numpy()[rural].sum() / sq["soll"].sum())
     cols = [c.strip() for c in spalten.split(",") if c.strip()]
-    limits = {k: v for k, v in _ranges(grenze or []).items()}
-    caps = {a: v for a, v in parse_weights(hoechstens, "--hoechstens").items()} if hoechstens else None
+    limits = _ranges(grenze or [])
+    caps = parse_weights(hoechstens, "--hoechstens") if hoechstens else None
     res = run(g, sq["last_nachher"].to_numpy(dtype=float), cols, ziel, limits, laendlich_max_anstieg, basis, caps)
     atomic_write_bytes(out, res.model_yaml.encode("utf-8"))
     typer.echo(f"Gewichte: {', '.join(f'{k}={v:.4f}' for k, v in res.weights.items())}")

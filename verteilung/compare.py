@@ -17,7 +17,7 @@ import pandas as pd
 from verteilung.data import load_bestand, load_gemeinden
 from verteilung.errors import InputError, Problem
 from verteilung.law import awov
-from verteilung.model import Context, ModelDef, SystemResult, available_models, custom_model, evaluate, load_model
+from verteilung.model import Context, ModelDef, SystemResult, custom_model, evaluate, load_model
 from verteilung.resources import shipped
 
 BASELINE = "status-quo"
@@ -267,10 +267,6 @@ def findings(res: CompareResult) -> list[str]:
                 f"{de(int(met.loc[BASELINE, 'konflikt_personen']))} Personen")
         lines.append(f"{m}: " + "; ".join(bits) + f"; {conf}.")
     return lines
-
-
-def known_models() -> list[str]:
-    return available_models()
 
 
 def parameter_table(res: CompareResult) -> pd.DataFrame:

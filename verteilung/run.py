@@ -43,7 +43,7 @@ from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError
 from verteilung.ledger import DuplicateRun, Ledger, default_url
 from verteilung.model import Context, evaluate, load_model, models_dir
-from verteilung.report.output import to_csv_bytes, to_json_bytes
+from verteilung.report.output import jsonable, to_csv_bytes, to_json_bytes
 from verteilung.report.xlsx import workbook_bytes
 from verteilung.resources import params_dir, shipped
 from verteilung.status import Rundung, verteilstatistik
@@ -312,7 +312,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
             ledger.record({
                 "periode": periode, "revision": revision, "fingerprint": fingerprint, "status": "fertig",
                 "modell": model.id, "input_hashes": json.dumps(hashes, sort_keys=True),
-                "summary": json.dumps(_clean(summary), sort_keys=True, ensure_ascii=False),
+                "summary": json.dumps(jsonable(summary), sort_keys=True, ensure_ascii=False),
                 "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
                 "user": getpass.getuser(), "host": socket.gethostname(), "command": " ".join(command or sys.argv),
                 "folder": str(final.resolve()),
@@ -326,16 +326,6 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
         with (final / "lauf.log").open("a", encoding="utf-8") as fh:
             fh.write(log.lines[-1] + "\n")
         return RunOutcome("fertig", periode, revision, final, summary)
-
-
-def _clean(obj):
-    import math
-
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
-    return obj
 
 
 def _explain(model, results, ctx, g, b, cfg, log: StepLog) -> list[str]:

@@ -122,18 +122,23 @@ def summary(table: pd.DataFrame) -> dict:
     }
 
 
-def _date(stichtag: dt.date | str | None, gemeinden: pd.DataFrame) -> dt.date:
+def reference_date(gemeinden: pd.DataFrame, stichtag: dt.date | str | None) -> dt.date:
+    """The date whose parameters apply: as given, else 1 January of the key year."""
     if stichtag is None:
-        jahr = gemeinden.attrs.get("jahr") or dt.date.today().year
-        return dt.date(jahr, 1, 1)
-    return dt.date.fromisoformat(stichtag) if isinstance(stichtag, str) else stichtag
+        return dt.date(gemeinden.attrs.get("jahr") or dt.date.today().year, 1, 1)
+    if isinstance(stichtag, dt.date):
+        return stichtag
+    try:
+        return dt.date.fromisoformat(stichtag)
+    except ValueError as exc:
+        raise InputError(Problem("--stichtag", f"not a date (YYYY-MM-DD): {stichtag!r}")) from exc
 
 
 def flueag_state(gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date | str | None = None,
                  kappung: str = "R1", kappung_iteriert: bool = True) -> SystemState:
     from verteilung.law import flueag
 
-    when = _date(stichtag, gemeinden)
+    when = reference_date(gemeinden, stichtag)
     k = flueag.key(gemeinden, when, kappung, kappung_iteriert)  # type: ignore[arg-type]
     a, factors = anrechnung(bestand, when)
     return SystemState("flueag", gemeinden, k["schluessel"].to_numpy(),
@@ -147,7 +152,7 @@ def awov_state(gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date
                **awov_options) -> SystemState:
     from verteilung.law import awov
 
-    when = _date(stichtag, gemeinden)
+    when = reference_date(gemeinden, stichtag)
     k = awov.key(gemeinden, when, **awov_options)
     n = len(gemeinden)
     return SystemState("awov", gemeinden, k["schluessel"].to_numpy(),

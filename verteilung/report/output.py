@@ -67,11 +67,12 @@ def wide_console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def _clean(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Plain Python values for JSON: numpy scalars unwrapped, NaN and infinity as null."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.integer):
@@ -85,7 +86,7 @@ def _clean(value: Any) -> Any:
 
 
 def to_json_bytes(payload: dict) -> bytes:
-    return (json.dumps(_clean(payload), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return (json.dumps(jsonable(payload), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
@@ -93,7 +94,7 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def records(df: pd.DataFrame) -> list[dict]:
-    return [_clean(r) for r in df.to_dict(orient="records")]
+    return [jsonable(r) for r in df.to_dict(orient="records")]
 
 
 def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
