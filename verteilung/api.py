@@ -62,7 +62,8 @@ def data_list() -> pd.DataFrame:
         rows.append({"datensatz": f"nrw/szenario/{path.name}", "jahr": None, "stichtag": None,
                      "gemeinden": None, "einwohner": None, "einwohner_fehlend": None,
                      "genauigkeit": "SYNTHETISCH"})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"jahr": "Int64", "gemeinden": "Int64", "einwohner": "Int64",
+                                      "einwohner_fehlend": "Int64"})
 
 
 @dataclass

@@ -113,6 +113,8 @@ def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
 
 
 def _fmt(v: Any) -> str:
+    if v is pd.NA or v is None:
+        return ""
     if isinstance(v, float | np.floating):
         if math.isnan(v):
             return ""
