@@ -67,3 +67,23 @@ def test_console_script_runs_as_installed(tmp_path):
     out = subprocess.run([sys.executable, "-m", "verteilung", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.startswith("verteilung ")
+
+
+def test_installed_package_works_outside_the_checkout(tmp_path):
+    """Run the installed console script away from the repository: shipped data, models, parameters
+    and report templates must come with the package (in CI this is the wheel `pip install` built)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    exe = shutil.which("verteilung")
+    if exe is None:
+        pytest.skip("console script not installed (pip install .)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    check = subprocess.run([exe, "data", "check", "--format", "json"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, check=True)
+    assert json.loads(check.stdout)["einwohner"] == 18_190_422
+    subprocess.run([exe, "report", "--monate", "1", "--modelle", "status-quo,m1-gemeinsamer-bestand", "--out",
+                    "b.html"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert (tmp_path / "b.html").stat().st_size > 100_000
