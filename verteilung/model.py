@@ -215,9 +215,11 @@ class Context:
             return k, label
         if isinstance(spec, MixKey):
             alpha = self.auto_alpha() if spec.alpha == "auto" else float(spec.alpha)
-            z, _ = self.key(FlueagKey(typ="flueag"))
-            k, _ = self.key(AwovKey(typ="awov"))
-            return alpha * z + (1 - alpha) * k, f"Mischschlüssel α = {alpha:.4f}"
+            z, z_label = self.key(FlueagKey(typ="flueag"))
+            k, k_label = self.key(AwovKey(typ="awov"))
+            label = f"Mischschlüssel α = {alpha:.4f}"
+            self.lesarten[label] = {**self.lesarten[z_label], **self.lesarten[k_label]}
+            return alpha * z + (1 - alpha) * k, label
         ks = KeySpec("eigene Gewichte", spec.gewichte,
                      cap=Cap(spec.kappung.komponente, spec.kappung.faktor) if spec.kappung else None,
                      reductions=tuple(Reduction(m.merkmal, m.satz) for m in spec.minderungen))
@@ -281,10 +283,8 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
     for s in model.systeme:
         key, label = ctx.key(s.schluessel)
         credit = ctx.anrechnung if s.anrechnung else np.zeros(n)
-        lesarten = ctx.lesarten.get(label, {}) if not isinstance(s.schluessel, MixKey) else {
-            k: v for name in ("FlüAG (R1)", "AWoV (Anlage 1: B)") for k, v in ctx.lesarten.get(name, {}).items()}
         states[s.name] = SystemState(s.name, ctx.gemeinden, key, ctx.stock(s), credit,
-                                     info={"lesarten": {"schluessel": label, **lesarten}})
+                                     info={"lesarten": {"schluessel": label, **ctx.lesarten.get(label, {})}})
         labels[s.name] = label
     start = {name: quote(st.bestand + st.anrechnung, st.schluessel * st.total) / 100 for name, st in states.items()}
     surplus = {name: np.maximum(0.0, st.bestand + st.anrechnung - st.schluessel * st.total)

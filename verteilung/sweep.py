@@ -23,7 +23,7 @@ from verteilung import params
 from verteilung.compare import weighted_cv, weighted_gini
 from verteilung.errors import InputError, Problem
 from verteilung.law import awov
-from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
+from verteilung.law.key import Cap, KeySpec, Reduction, apply_cap, apply_reductions, compute_key
 from verteilung.solve.waterfill import water_level, water_levels
 
 SPECIAL = ("kappung", "alpha", "anrechnung", "zugaenge")
@@ -37,6 +37,10 @@ class KeyDef:
     cap_component: str | None = None
     cap_factor: float | None = None
     reductions: tuple[tuple[str, float], ...] = ()
+    # readings of the reductions (LEGAL.md Q13), as in law.key.KeySpec
+    kombination: str = "additiv"
+    umverteilung_basis: str = "k0"
+    empfaenger: str = "nicht_betroffen"
 
 
 @dataclass(frozen=True)
@@ -225,33 +229,10 @@ def vector_key(kd: KeyDef, base: Base, weights: np.ndarray, cap_factor: np.ndarr
         comp = share_cache.get(kd.cap_component)
         if comp is None:
             comp = _shares(base.columns[kd.cap_component])
-        limit = cap_factor[:, None] * comp
-        key = raw.copy()
-        capped = np.zeros(key.shape, dtype=bool)
-        while True:
-            over = ~capped & (key > limit * (1 + 1e-12))
-            if not over.any():
-                break
-            capped |= over
-            key = np.where(capped, limit, key)
-            free_sum = np.where(capped, 0.0, key).sum(axis=1)
-            capped_sum = np.where(capped, limit, 0.0).sum(axis=1)
-            scale = np.divide(1.0 - capped_sum, free_sum, out=np.ones_like(free_sum), where=free_sum > 0)
-            key = np.where(capped, limit, key * scale[:, None])
+        key, _ = apply_cap(raw, cap_factor[:, None] * comp, iterate=True)
     if kd.reductions:
-        k0 = key
-        remaining = k0.copy()
-        cuts = []
-        for flag, rate in kd.reductions:
-            f = base.flags[flag]
-            cut = np.where(f, rate * k0, 0.0)
-            cuts.append((f, cut))
-            remaining = remaining - cut
-        key = remaining.copy()
-        for f, cut in cuts:
-            pool = cut.sum(axis=1)
-            w = np.where(~f, k0, 0.0)
-            key = key + pool[:, None] * w / w.sum(axis=1, keepdims=True)
+        key, _ = apply_reductions(key, [base.flags[f] for f, _ in kd.reductions], [r for _, r in kd.reductions],
+                                  kd.kombination, kd.umverteilung_basis, kd.empfaenger)
     return key
 
 
@@ -333,7 +314,9 @@ def evaluate_single(base: Base, model: SweepModel, row: pd.Series, pop_factor: n
     def key_of(kd: KeyDef, weights: dict[str, float], factor: float) -> np.ndarray:
         spec = KeySpec("szenario", weights,
                        cap=Cap(kd.cap_component, factor) if kd.cap_component else None,
-                       reductions=tuple(Reduction(f, r) for f, r in kd.reductions))
+                       reductions=tuple(Reduction(f, r) for f, r in kd.reductions),
+                       kombination=kd.kombination, umverteilung_basis=kd.umverteilung_basis,
+                       empfaenger=kd.empfaenger)  # type: ignore[arg-type]
         return compute_key(g, spec)["schluessel"].to_numpy()
 
     key = key_of(model.a, {w: float(row[w]) for w in model.a.weights}, float(row["kappung"]))

@@ -81,21 +81,24 @@ def shares(values: np.ndarray) -> np.ndarray:
 def apply_cap(raw: np.ndarray, cap_values: np.ndarray, iterate: bool) -> tuple[np.ndarray, np.ndarray]:
     """Cut keys above their cap, give the excess to the others in proportion to their key.
 
-    Returns the capped key and the mask of capped Gemeinden. Iterating stops when no Gemeinde
-    exceeds its cap; a single pass (``iterate=False``) leaves any second-round overshoot.
+    Works on one key (n,) or a batch of keys (S, n), Gemeinden on the last axis, so the sweep
+    uses the same rule. Returns the capped key and the mask of capped Gemeinden. Iterating stops
+    when no Gemeinde exceeds its cap; a single pass (``iterate=False``) leaves any second-round
+    overshoot.
     """
-    key = raw.astype(float).copy()
+    key = np.array(raw, dtype=float)
+    cap_values = np.broadcast_to(cap_values, key.shape)
     capped = np.zeros(key.shape, dtype=bool)
     while True:
         over = ~capped & (key > cap_values * (1 + 1e-12))
         if not over.any():
             break
         capped |= over
-        free = ~capped
-        if not free.any():
+        if capped.all(axis=-1).any():
             raise InputError(Problem("key", "every Gemeinde is capped; the cap cannot be met"))
-        key[capped] = cap_values[capped]
-        key[free] *= (1.0 - key[capped].sum()) / key[free].sum()
+        free_sum = np.where(capped, 0.0, key).sum(axis=-1, keepdims=True)
+        capped_sum = np.where(capped, cap_values, 0.0).sum(axis=-1, keepdims=True)
+        key = np.where(capped, cap_values, key * ((1.0 - capped_sum) / free_sum))
         if not iterate:
             break
     return key, capped
@@ -103,28 +106,28 @@ def apply_cap(raw: np.ndarray, cap_values: np.ndarray, iterate: bool) -> tuple[n
 
 def apply_reductions(k0: np.ndarray, flags: list[np.ndarray], rates: list[float],
                      kombination: str, basis: str, empfaenger: str) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Cut flagged Gemeinden, redistribute each cut's pool to its recipients."""
+    """Cut flagged Gemeinden, redistribute each cut's pool to its recipients (one key or a batch)."""
     cuts: list[np.ndarray] = []
-    remaining = k0.copy()
+    remaining = np.array(k0, dtype=float)
     for flag, rate in zip(flags, rates, strict=True):
         base = k0 if kombination == "additiv" else remaining
         cut = np.where(flag, rate * base, 0.0)
         cuts.append(cut)
         remaining = remaining - cut
     key = remaining.copy()
-    any_flag = np.zeros(k0.shape, dtype=bool)
+    any_flag = np.zeros(k0.shape[-1], dtype=bool)
     for flag in flags:
         any_flag |= flag
     dist_base = k0 if basis == "k0" else remaining
     for flag, cut in zip(flags, cuts, strict=True):
         recipients = ~flag if empfaenger == "nicht_betroffen" else ~any_flag
-        pool = cut.sum()
-        if pool == 0:
+        pool = cut.sum(axis=-1, keepdims=True)
+        if not np.any(pool):
             continue
         if not recipients.any():
             raise InputError(Problem("key", "every Gemeinde is reduced; nobody can take the excess"))
         w = np.where(recipients, dist_base, 0.0)
-        key = key + pool * w / w.sum()
+        key = key + pool * w / w.sum(axis=-1, keepdims=True)
     return key, cuts
 
 
