@@ -256,3 +256,20 @@ def test_package_level_api():
     res = verteilung.compare(modelle=["m1-gemeinsamer-bestand"], bestand=B, gemeinden=G, zugaenge_flueag=100,
                              zugaenge_wsa=50, stichtag="2024-01-01")
     assert set(res.gemeinden["modell"]) == {"status-quo", "m1-gemeinsamer-bestand"}
+
+
+def test_models_name_the_real_unemployment_source():
+    """Regression: compare filled the column itself and then labelled it as the user's file."""
+    import datetime as dt
+
+    from verteilung.compare import default_bestand, enrich_gemeinden
+    from verteilung.data import load_bestand, load_gemeinden
+
+    g = load_gemeinden()
+    when = dt.date(2024, 1, 1)
+    res = evaluate(load_model("status-quo"), Context(enrich_gemeinden(g, when), load_bestand(default_bestand(), g),
+                                                     when, {"flueag": 10, "wsa": 5}))
+    assert res["wsa"].state.info["lesarten"]["arbeitslose_quelle"].startswith("NÄHERUNG")
+    own = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge_flueag=1, zugaenge_wsa=1,
+                  stichtag="2024-01-01")
+    assert own.systeme.set_index("system").loc["wsa", "schluessel"] == "AWoV (Anlage 1: B)"

@@ -125,7 +125,8 @@ def enrich_gemeinden(g: pd.DataFrame, when: dt.date) -> pd.DataFrame:
     g = g.copy()
     g.attrs = dict(g.attrs)
     if "arbeitslose" not in g.columns or g["arbeitslose"].isna().any():
-        g["arbeitslose"], _ = awov.unemployed(g, (g.attrs.get("jahr") or when.year) - 1)
+        g["arbeitslose"], source = awov.unemployed(g, (g.attrs.get("jahr") or when.year) - 1)
+        g.attrs["arbeitslose_quelle"] = source  # so the AWoV key names the real source, not "Nutzerdatei"
     g["flaeche"] = g["flaeche_km2"]
     return g
 

@@ -59,7 +59,8 @@ def unemployed(gemeinden: pd.DataFrame, datenjahr: int) -> tuple[np.ndarray, str
     each Gemeinde's population and labelled as an approximation.
     """
     if "arbeitslose" in gemeinden.columns and gemeinden["arbeitslose"].notna().all():
-        return gemeinden["arbeitslose"].to_numpy(dtype=float), "Nutzerdatei (Spalte arbeitslose)"
+        source = gemeinden.attrs.get("arbeitslose_quelle", "Nutzerdatei (Spalte arbeitslose)")
+        return gemeinden["arbeitslose"].to_numpy(dtype=float), source
     bg = _gemeinde_unemployed()
     kr = _kreis_rates()
     g_years = [y for y in sorted(bg["jahr"].unique()) if y <= datenjahr]
