@@ -56,6 +56,10 @@ class InfeasibleError(VerteilungError):
 
 
 class SolverError(VerteilungError):
-    """The solver stopped without a proven optimum (time limit, numerical trouble)."""
+    """The solver stopped without a usable solution (time limit, numerical trouble).
 
-    exit_code = 1
+    Exit code 4: not the user's input (2), not a proven infeasibility (3), not a bug (1); the
+    message says what to change (time limit, constraints) and the run can be retried.
+    """
+
+    exit_code = 4
