@@ -581,8 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error: say so, keep the traceback for --debug
         if debug:
             raise
-        _say_error([f"interner Fehler: {exc.__class__.__name__}: {exc} (mit --debug für den "
-                    "vollständigen Traceback)"])
+        _say_error([f"interner Fehler: {exc.__class__.__name__}: {exc} (Einzelheiten mit "
+                    "--debug)"])
         return 1
     return 0
 
