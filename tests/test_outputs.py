@@ -97,8 +97,7 @@ def test_out_dot_writes_into_the_working_directory(cli, tmp_path, monkeypatch):
 FOLDER_COMMANDS = [
     ("compare", *SMALL),
     ("simulate", "--monate", "1"),
-    ("sensitivitaet", "--modell", "gewichtet", "--gewichte", "einwohner=0.8,flaeche=0.2",
-     "--parameter", "einwohner=0.7:0.9", "--sobol", "8"),
+    ("sensitivitaet", "--modell", "m1", "--parameter", "kappung=1.05:1.6,zugaenge=100:5000", "--sobol", "8"),
     ("sweep", "--modell", "gewichtet", "--gewichte", "einwohner=0.8,flaeche=0.2",
      "--parameter", "einwohner=0.7:0.9", "--raster", "2"),
 ]

@@ -1,4 +1,8 @@
-"""Workbooks for officers: German headers, number formats, frozen header row, autofilter."""
+"""BASELINE ONLY (benchmarks/bench_cli.py): the previous XLSX writer, with openpyxl.
+
+This is verteilung/report/xlsx.py as it was before the switch to XlsxWriter, kept verbatim so the
+benchmark can time the same `compare` with the old writer in the same run. Not used by the tool.
+"""
 
 from __future__ import annotations
 
