@@ -94,25 +94,35 @@ def write_sheet(wb: Any, title: str, df: pd.DataFrame, header_fmt: Any, formats:
         if code and code not in formats:
             formats[code] = wb.add_format({"num_format": code})
         fmts.append(formats[code] if code else None)
-    columns = [df.iloc[:, j].tolist() for j in range(len(cols))]
-    for j, values in enumerate(columns):
+    inf = math.inf
+    for j in range(len(cols)):
         fmt = fmts[j]
         width = widths[j]
-        for i, raw in enumerate(values, start=1):
-            v = _cell_value(raw)
-            if v is None:
-                if fmt is not None:
-                    ws.write_blank(i, j, None, fmt)
-                continue
-            if isinstance(v, bool):
-                ws.write_boolean(i, j, v, fmt)
+        write_number, write_string, write_boolean = ws.write_number, ws.write_string, ws.write_boolean
+        for i, v in enumerate(df.iloc[:, j].tolist(), start=1):
+            t = type(v)
+            if t is not str and t is not int and t is not float and t is not bool:
+                v = _cell_value(v)
+                if v is None:
+                    continue
+                t = type(v)
+            if t is str:
+                write_string(i, j, v, fmt)  # text stays text: never a formula, URL or number
+                text = v
+            elif t is bool:
+                write_boolean(i, j, v, fmt)
+                text = "FALSCH" if not v else "WAHR"
+            elif t is float:
+                if v != v or v == inf or v == -inf:
+                    continue
+                write_number(i, j, v, fmt)
+                text = f"{v:,.2f}"
+            elif t is int:
+                write_number(i, j, v, fmt)
                 text = str(v)
-            elif isinstance(v, int | float):
-                ws.write_number(i, j, v, fmt)
-                text = f"{v:,.2f}" if isinstance(v, float) else str(v)
             else:
                 text = str(v)
-                ws.write_string(i, j, text, fmt)
+                write_string(i, j, text, fmt)
             if i <= 500 and len(text) > width:
                 width = len(text)
         widths[j] = width
