@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from verteilung import api
 
 app = typer.Typer(help="Refugee allocation quotas for the 396 Gemeinden of NRW (FlüAG, "
-                  "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False)
+                  "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False,
+                  rich_markup_mode=None)
 data_app = typer.Typer(help="Inspect shipped and user data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
@@ -216,14 +217,14 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
             payload["haushalte"] = records(result.households)
         data = to_json_bytes(payload)
         if haushalte_out is not None and result.households is not None:
-            atomic_write_bytes(haushalte_out, to_csv_bytes(result.households))
+            atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
         if out is not None:
             atomic_write_bytes(out, data)
         else:
             sys.stdout.buffer.write(data)
         return
     if haushalte_out is not None and result.households is not None:
-        atomic_write_bytes(haushalte_out, to_csv_bytes(result.households))
+        atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
     shown = result.table if fmt != Fmt.table else result.table[result.table["zuweisung"] > 0]
     emit(shown, fmt.value, out, result.summary, title=f"Zuweisung {system.value}")
     if fmt == Fmt.table:
