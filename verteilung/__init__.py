@@ -5,13 +5,60 @@ The public API mirrors the CLI one to one (DESIGN.md): every command calls these
     import verteilung
     res = verteilung.compare()                      # verteilung compare
     table, info = verteilung.status("flueag", "bestand.csv")
+
+The functions are loaded on first use (PEP 562), so ``import verteilung`` and the CLI's
+``--help`` do not pay for pandas and the solvers.
 """
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from verteilung.api import allocate, data_check, explain, keys, status
-from verteilung.compare import compare
-from verteilung.data import load_bestand, load_gemeinden
+_LAZY = {
+    "allocate": "verteilung.api", "data_check": "verteilung.api", "explain": "verteilung.api",
+    "keys": "verteilung.api", "status": "verteilung.api", "compare": "verteilung.compare",
+    "load_bestand": "verteilung.data", "load_gemeinden": "verteilung.data",
+}
+
+if TYPE_CHECKING:
+    from verteilung.api import allocate, data_check, explain, keys, status
+    from verteilung.compare import compare
+    from verteilung.data import load_bestand, load_gemeinden
 
 __all__ = ["__version__", "allocate", "compare", "data_check", "explain", "keys", "load_bestand",
            "load_gemeinden", "status"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'verteilung' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``verteilung.compare`` the function when the submodule of that name is imported.
+
+    Importing a submodule sets it as an attribute of its package; with the eager imports this
+    package had, the function was bound afterwards and won. Loaded lazily, the function must win
+    explicitly; the module stays available as ``sys.modules["verteilung.compare"]``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

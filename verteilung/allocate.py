@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InfeasibleError, InputError, Problem
-from verteilung.solve import greedy, lp
+from verteilung.solve import greedy
 from verteilung.solve.waterfill import water_level
 from verteilung.status import SystemState, quote
 
@@ -135,6 +135,8 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
     target = np.full(len(hh_sizes), -1, dtype=np.int64)
     target[hh_fixed >= 0] = hh_fixed[hh_fixed >= 0]
     if use_solver:
+        from verteilung.solve import lp  # PuLP is imported only when the solver path runs
+
         sizes = sorted({int(s) for s in hh_sizes[free]}, reverse=True) or [1]
         counts = [int((hh_sizes[free] == s).sum()) for s in sizes]
         res = lp.solve(base, soll, eligible, np.maximum(0, lower - fixed), np.maximum(0, upper - fixed), sizes,

@@ -1,28 +1,44 @@
 """Command line: a thin typer layer over ``verteilung.api`` and friends.
 
-Exit codes: 0 done, 2 bad input, 3 infeasible allocation, 1 internal error. Errors print one
-line per problem and no traceback unless ``--debug``.
+Exit codes: 0 done, 1 internal error, 2 bad input, path, option or config, 3 infeasible
+allocation, 4 solver stopped without a usable solution, 75 a run of the same period is running
+(``run --nicht-warten``). Errors print one plain-text line per problem ("Fehler: …") and no
+traceback unless ``--debug``.
+
+Heavy libraries (pandas, PuLP, matplotlib, …) are imported inside the commands that need them,
+so ``verteilung --help`` starts quickly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from verteilung import __version__, api
+from verteilung import __version__
 from verteilung.errors import InputError, Problem, VerteilungError
-from verteilung.report.output import atomic_write_bytes, emit, records, to_csv_bytes, to_json_bytes
+from verteilung.report.output import (
+    atomic_write_bytes,
+    check_out_dir,
+    check_out_file,
+    emit,
+    records,
+    to_csv_bytes,
+    to_json_bytes,
+)
+
+if TYPE_CHECKING:
+    from verteilung import api
 
 app = typer.Typer(help="Refugee allocation quotas for the 396 Gemeinden of NRW (FlüAG, "
-                  "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False)
+                  "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False,
+                  rich_markup_mode=None)
 data_app = typer.Typer(help="Inspect shipped and user data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-err = Console(stderr=True)
 
 
 class Fmt(StrEnum):
@@ -52,6 +68,8 @@ RundungOpt = Annotated[str, typer.Option("--rundung", help="Soll/Aufnahmeverpfli
 
 
 def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str) -> api.KeyOptions:
+    from verteilung import api
+
     problems = []
     if kappung not in ("R1", "R2"):
         problems.append(Problem("--kappung", f"unknown reading {kappung!r}; choose R1 or R2"))
@@ -85,16 +103,19 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file to validate.")] = None,
                ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Validate inputs and print rows, population, area and reference date."""
+    from verteilung import api
+    from verteilung.report.output import wide_console
+
     result = api.data_check(gemeinden, jahr, bestand, ohne_meldung_null)
     if fmt == Fmt.table and out is None:
-        c = Console()
-        c.print(f"[bold]Datenbasis[/bold]: {result['quelle']}")
+        c = wide_console()
+        c.print(f"Datenbasis: {result['quelle']}")
         for key in ("jahr", "stichtag_bevoelkerung", "gemeinden", "einwohner", "flaeche_km2"):
             value = result[key]
             c.print(f"{key}: {value:,}" if isinstance(value, float) or key == "einwohner"
                     else f"{key}: {value}")
         for row in result["einwohner_fehlend"]:
-            c.print(f"[yellow]ohne Einwohnerzahl[/yellow]: {row['ags']} {row['gemeinde']} "
+            c.print(f"ohne Einwohnerzahl: {row['ags']} {row['gemeinde']} "
                     "(keys for this year are refused)")
         if "bestand" in result:
             c.print(f"Bestand: {result['bestand']}")
@@ -109,6 +130,8 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
 @data_app.command("list")
 def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Shipped datasets and the key years they cover."""
+    from verteilung import api
+
     emit(api.data_list(), fmt.value, out, title="Mitgelieferte Daten")
 
 
@@ -119,6 +142,8 @@ def keys(system: Annotated[System, typer.Option("--system", help="flueag or awov
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
          fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Distribution key per Gemeinde (FlüAG Zuweisungsschlüssel or AWoV Integrationsschlüssel)."""
+    from verteilung import api
+
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
     table, info = api.keys(system.value, gemeinden, jahr, stichtag, opts)
     emit(table, fmt.value, out, info, title=f"Schlüssel {system.value}")
@@ -133,6 +158,8 @@ def status(system: Annotated[System, typer.Option("--system", help="flueag or aw
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
            fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Verteilstatistik: Soll, Aufnahmeverpflichtung and Erfüllungsquote per Gemeinde."""
+    from verteilung import api
+
     if rundung not in ("aufrunden", "runden"):
         raise InputError(Problem("--rundung", f"unknown rule {rundung!r}; choose aufrunden or runden"))
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
@@ -151,11 +178,16 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
             umverteilung: BasisOpt = "k0") -> None:
     """The computation for one Gemeinde, step by step, each step with its paragraph."""
+    from rich.text import Text
+
+    from verteilung import api
+    from verteilung.report.output import wide_console
+
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
     steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, rundung, opts)  # type: ignore[arg-type]
-    c = Console()
+    c = wide_console()
     for n, (text, para) in enumerate(steps):
-        c.print(f"{n}. {text}" + (f"\n   [dim]{para}[/dim]" if para else ""))
+        c.print(Text.assemble(f"{n}. {text}", (f"\n   {para}", "dim") if para else ""))
 
 
 @app.command()
@@ -172,6 +204,8 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Allocate this period's arrivals: lowest Erfüllungsquote first, households kept whole."""
+    from verteilung import api
+
     if (personen is None) == (haushalte is None):
         raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
@@ -183,18 +217,18 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
             payload["haushalte"] = records(result.households)
         data = to_json_bytes(payload)
         if haushalte_out is not None and result.households is not None:
-            atomic_write_bytes(haushalte_out, to_csv_bytes(result.households))
+            atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
         if out is not None:
             atomic_write_bytes(out, data)
         else:
             sys.stdout.buffer.write(data)
         return
     if haushalte_out is not None and result.households is not None:
-        atomic_write_bytes(haushalte_out, to_csv_bytes(result.households))
+        atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
     shown = result.table if fmt != Fmt.table else result.table[result.table["zuweisung"] > 0]
     emit(shown, fmt.value, out, result.summary, title=f"Zuweisung {system.value}")
     if fmt == Fmt.table:
-        err.print(f"Rechenzeit: {result.seconds:.3f} s")
+        typer.echo(f"Rechenzeit: {result.seconds:.3f} s", err=True)
 
 
 class CompareFmt(StrEnum):
@@ -224,6 +258,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
     from verteilung.model import parse_weights
     from verteilung.report.terminal import print_compare
 
+    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
         raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "only together with --gewichte"))
@@ -257,10 +292,13 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
              report: Annotated[bool, typer.Option("--report", help="Also write the HTML report (with a comparison).")] = False,
              out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/simulation")) -> None:
     """Month by month: the same people under each model; conflicts and spread over time."""
+    from rich.text import Text
+
     from verteilung.report.output import atomic_dir, wide_console
     from verteilung.simulate import simulate as run
     from verteilung.simulate import summary_lines, terminal_progress
 
+    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress())
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
@@ -279,7 +317,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
             (tmp / "bericht.html").write_bytes(render_report(cmp, res).encode("utf-8"))
     c = wide_console()
     if res.info["synthetisch"]:
-        c.print("[bold yellow]SYNTHETISCHE Startbestände[/bold yellow]; Flüsse: " + res.info["szenario"], highlight=False)
+        c.print(Text.assemble(("SYNTHETISCHE Startbestände", "bold yellow"), "; Flüsse: " + res.info["szenario"]))
     c.print(f"{monate} Monate, Seed {res.info['seed']}", highlight=False)
     for line in summary_lines(res):
         c.print(f" • {line}", highlight=False)
@@ -299,12 +337,13 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Months to simul
     from verteilung.simulate import simulate as run_sim
     from verteilung.simulate import terminal_progress
 
+    check_out_file(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag)
     sim = run_sim(monate, names, szenario, bestand, gemeinden, jahr, stichtag, progress=terminal_progress()) \
         if monate > 0 else None
     atomic_write_bytes(out, render_report(cmp, sim).encode("utf-8"))
-    err.print(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)")
+    typer.echo(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)", err=True)
 
 
 runs_app = typer.Typer(help="The run ledger: list, show and compare recorded runs.", no_args_is_help=True)
@@ -406,6 +445,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
     from verteilung.model import parse_weights
     from verteilung.sweep_runner import progress_bar, run_sweep, write_results
 
+    check_out_dir(out)
     if (raster is None) == (stichprobe is None):
         raise InputError(Problem("sweep", "give exactly one of --raster K or --stichprobe S"))
     base = sw.prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None)
@@ -426,11 +466,13 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
         except InputError:  # ranges leave the simplex at their ends: no one-at-a-time swings
             tornado = None
         atomic_write_bytes(out / "sweep_bericht.html", render_sweep_report(res, tornado).encode("utf-8"))
+    from rich.text import Text
+
     from verteilung.report.output import wide_console
 
     c = wide_console()
     if res.info.get("synthetisch"):
-        c.print("[bold yellow]SYNTHETISCHE Bestandsdaten[/bold yellow]", highlight=False)
+        c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
     rate = res.info["szenarien"] / max(res.info["sekunden"], 1e-9)
     c.print(f"{res.info['szenarien']:,} Szenarien ({model.name}) in {res.info['sekunden']:.1f} s "
             f"({rate:,.0f}/s, {res.info['engine']})", highlight=False)
@@ -463,6 +505,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="m1-gemei
     from verteilung.model import parse_weights
     from verteilung.report.output import atomic_dir, wide_console
 
+    check_out_dir(out)
     base = sw.prepare_base(bestand=bestand)
     model = sw.sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]),
                            parse_weights(gewichte) if gewichte else None)
@@ -497,6 +540,7 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Key column
     from verteilung.compare import enrich_gemeinden
     from verteilung.model import parse_weights
 
+    check_out_file(out)
     cmp = run_compare(["status-quo"], bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge_flueag=0, zugaenge_wsa=0)
     sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
     from verteilung.api import default_stichtag
@@ -528,16 +572,48 @@ def main(argv: list[str] | None = None) -> int:
     except VerteilungError as exc:
         if debug:
             raise
-        for line in str(exc).splitlines():
-            err.print(f"[red]error[/red]: {line}", highlight=False, soft_wrap=True)
+        _say_error([f"Fehler: {line}" for line in str(exc).splitlines()] or ["Fehler"])
         return exc.exit_code
+    except OSError as exc:  # a path the user gave: a folder for a file, missing, not allowed
+        if debug:
+            raise
+        _say_error([f"Fehler: {_os_problem(exc)}"])
+        return 2
     except Exception as exc:  # an internal error: say so, keep the traceback for --debug
         if debug:
             raise
-        err.print(f"[red]internal error[/red]: {exc.__class__.__name__}: {exc} (run with --debug "
-                  "for the traceback)", highlight=False)
+        _say_error([f"interner Fehler: {exc.__class__.__name__}: {exc} (Einzelheiten mit "
+                    "--debug)"])
         return 1
     return 0
+
+
+_OS_REASONS = {
+    IsADirectoryError: "ist ein Ordner, erwartet wird eine Datei",
+    NotADirectoryError: "ist kein Ordner (ein Teil des Pfads ist eine Datei)",
+    FileNotFoundError: "nicht gefunden",
+    FileExistsError: "existiert bereits",
+    PermissionError: "keine Berechtigung",
+}
+
+
+def _os_problem(exc: OSError) -> str:
+    """One German line for a file-system error on a path the user named."""
+    reason = next((text for kind, text in _OS_REASONS.items() if isinstance(exc, kind)), None)
+    if reason is None:
+        reason = exc.strerror or exc.__class__.__name__
+    name = exc.filename if exc.filename is not None else ""
+    if exc.filename2 is not None:
+        name = f"{name} -> {exc.filename2}"
+    return f"{name}: {reason}" if name else reason
+
+
+def _say_error(lines: list[str]) -> None:
+    """Print error lines as plain text (no markup: names from input data are shown verbatim)."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    sys.stderr.write("".join(f"{line}\n" for line in lines))
+    sys.stderr.flush()
 
 
 def entry() -> None:

@@ -9,6 +9,7 @@ worker count or engine; batch results are combined in batch order.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import sys
 import time
@@ -155,13 +156,19 @@ def _run_dask(base, model, parts, todo, stoerung, seed, workers, address):
             cluster.close()
 
 
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
 def write_results(res: SweepResult, out: Path) -> None:
     from verteilung.report.output import to_csv_bytes
 
     label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
-    res.szenarien.to_parquet(out / f"{label}szenarien.parquet", index=False)
+    atomic_write_bytes(out / f"{label}szenarien.parquet", _parquet_bytes(res.szenarien))
     atomic_write_bytes(out / f"{label}szenarien.csv", to_csv_bytes(res.szenarien))
-    res.gemeinden.to_parquet(out / f"{label}gemeinden.parquet", index=False)
+    atomic_write_bytes(out / f"{label}gemeinden.parquet", _parquet_bytes(res.gemeinden))
     atomic_write_bytes(out / f"{label}gemeinden.csv", to_csv_bytes(res.gemeinden))
     atomic_write_bytes(out / f"{label}sweep.json", to_json_bytes(res.info))
 

@@ -6,17 +6,18 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from verteilung.compare import BASELINE, CompareResult
 from verteilung.report.output import wide_console
 
 
 def print_compare(res: CompareResult, folder: Path, console: Console | None = None) -> None:
-    c = console or wide_console()
+    c = console or wide_console()  # markup off: model and Gemeinde names are printed as they are
     info = res.info
     if info["synthetisch"]:
-        c.print("[bold yellow]SYNTHETISCHE Bestandsdaten[/bold yellow] (inputs/nrw/szenario/README.md); "
-                "echte Tabellen mit --bestand DATEI", highlight=False)
+        c.print(Text.assemble(("SYNTHETISCHE Bestandsdaten", "bold yellow"),
+                              " (inputs/nrw/szenario/README.md); echte Tabellen mit --bestand DATEI"))
     c.print(f"{info['datenbasis']}; Stichtag {info['stichtag']}; Zugänge FlüAG {info['zugaenge_flueag']:,}, "
             f"WSA {info['zugaenge_wsa']:,}", highlight=False)
     t = Table(title="Modelle im Vergleich (Quote = gezählt / Soll nach Zuweisung)", title_justify="left")
@@ -28,11 +29,11 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     for _, m in res.metriken.iterrows():
         part = typ[typ["modell"] == m["modell"]].set_index("gemeinde_typ")["zuweisung"]
         kreisfrei = int(part.get("kreisfreie Stadt", 0))
-        t.add_row(m["modell"], f"{m['quote_p10']:.1f}", f"{m['quote_median']:.1f}", f"{m['quote_p90']:.1f}",
+        t.add_row(Text(str(m["modell"])), f"{m['quote_p10']:.1f}", f"{m['quote_median']:.1f}", f"{m['quote_p90']:.1f}",
                   str(m["ueber_100"]), f"{m['gini_last_je_einwohner']:.3f}", f"{m['konflikt_personen']:,}",
                   f"{kreisfrei:,}", f"{int(part.sum()) - kreisfrei:,}")
     c.print(t)
-    c.print("[bold]Befunde[/bold] (Zuweisungen dieser Periode je Gemeindetyp gegenüber status-quo):")
+    c.print(Text.assemble(("Befunde", "bold"), " (Zuweisungen dieser Periode je Gemeindetyp gegenüber status-quo):"))
     for line in res.befunde:
         c.print(f" • {line}", highlight=False)
     gv = res.gewinner_verlierer

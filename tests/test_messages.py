@@ -1,0 +1,83 @@
+"""Error messages are plain text: brackets from user data are printed verbatim, exit 2, never a
+traceback, with the German prefix "Fehler: ".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+from verteilung.data import load_gemeinden
+
+AGS = list(load_gemeinden(jahr=2024)["ags"])
+MARKUP = ["[/x]", "[red]", "[bold]"]
+G = "tests/data/modelle_gemeinden.csv"
+B = "tests/data/modelle_bestand.csv"
+
+
+def stock(tmp_path: Path, first_row: str, header: str = "ags,flueag_bestand,anrechnung_plaetze,wsa_bestand",
+          name: str = "bestand.csv") -> Path:
+    rows = [first_row, *[f"{a},10,0,5" for a in AGS[1:]]]
+    return write(tmp_path / name, "\n".join([header, *rows]) + "\n")
+
+
+def cases(tmp_path: Path, tag: str) -> dict[str, list]:
+    """Each error path with TAG in the user's data, and the CLI arguments that reach it."""
+    sub = tmp_path / "f"
+    sub.mkdir(exist_ok=True)
+    (sub / f"ordner{tag}").mkdir(parents=True, exist_ok=True)  # "[/x]" makes "ordner[" / "x]"
+    hh = write(sub / "haushalte.csv", f"haushalt_id,personen\n{tag}h1,x{tag}\n")
+    toml = write(sub / "run.toml", f'bestand = "b.csv"\n"{tag}" = 1\n[zugaenge.flueag]\npersonen = 1\n')
+    return {
+        "cell value": ["status", "--system", "flueag", "--bestand",
+                       stock(sub, f"{AGS[0]},1{tag},0,5")],
+        "ags in file": ["status", "--system", "flueag", "--bestand", stock(sub, f"{tag}05,10,0,5")],
+        "ags argument": ["explain", tag, "--system", "flueag"],
+        "household id": ["allocate", "--system", "flueag", "--bestand", B, "--gemeinden", G,
+                         "--stichtag", "2024-01-01", "--haushalte", hh],
+        "file name": ["status", "--system", "flueag", "--bestand", sub / f"fehlt{tag}.csv"],
+        "header": ["status", "--system", "flueag", "--bestand",
+                   stock(sub, f"{AGS[0]},10,0,5", header=f"ags,flueag_bestand{tag},anrechnung_plaetze",
+                         name="kopf.csv")],
+        "period": ["runs", "show", f"2024-05/{tag}", "--ledger", f"sqlite:///{sub / 'l.sqlite'}"],
+        "period of run": ["run", "--periode", f"2024-{tag}", "--config", toml],
+        "model name": ["compare", "--modelle", f"m9{tag}", "--out", sub / "v"],
+        "toml key": ["run", "--periode", "2024-05", "--config", toml],
+        "weights": ["compare", "--gewichte", f"einwohner{tag}=1", "--out", sub / "v"],
+        "out file": ["keys", "--system", "flueag", "--format", "csv", "--out", sub / f"ordner{tag}"],
+    }
+
+
+@pytest.mark.parametrize("tag", MARKUP)
+def test_brackets_in_user_data_are_printed_verbatim(cli, tmp_path, tag):
+    failures = []
+    for what, args in cases(tmp_path, tag).items():
+        r = cli(*args)
+        ok = (r.code == 2 and tag in r.stderr and "Traceback" not in r.stderr
+              and r.stderr.startswith("Fehler: "))
+        if not ok:
+            failures.append((what, r.code, r.stderr[-400:]))
+    assert not failures, failures
+
+
+def test_internal_error_is_german_and_plain(cli, monkeypatch):
+    import verteilung.api
+
+    def boom(*_a, **_k):
+        raise RuntimeError("[/x] kaputt [red]")
+
+    monkeypatch.setattr(verteilung.api, "data_list", boom)
+    r = cli("data", "list")
+    assert r.code == 1
+    assert r.stderr.startswith("interner Fehler: RuntimeError: [/x] kaputt [red]")
+    assert "Traceback" not in r.stderr
+
+
+def test_terminal_tables_show_names_verbatim(cli, tmp_path):
+    g = write(tmp_path / "g.csv", Path(G).read_text().replace("Gemeinde 1", "[red]Rot[/red]")
+              .replace("Gemeinde 2", "Zwei[/x]"))
+    r = cli("keys", "--system", "flueag", "--gemeinden", g, "--stichtag", "2024-01-01")
+    assert r.code == 0, r.stderr
+    assert "[red]Rot[/red]" in r.stdout and "Zwei[/x]" in r.stdout
