@@ -73,7 +73,7 @@ class LedgerCommitError(VerteilungError):
 
 class Arrivals(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    personen: int | None = Field(default=None, ge=0, le=MAX_PERSONEN)
+    personen: int | None = Field(default=None, ge=0, le=MAX_PERSONEN, strict=True)
     haushalte: str | None = None
     beschraenkungen: str | None = None
 
@@ -95,9 +95,9 @@ class RunConfig(BaseModel):
     modell: str = "status-quo"
     bestand: str
     gemeinden: str | None = None
-    jahr: int | None = Field(default=None, ge=1900, le=2999)
+    jahr: int | None = Field(default=None, ge=1900, le=2999, strict=True)  # TOML is typed: "2024" is refused
     stichtag: dt.date | None = None
-    ohne_meldung_null: bool = False
+    ohne_meldung_null: bool = Field(default=False, strict=True)
     rundung: Rundung = "aufrunden"
     solver: Literal["highs", "cbc"] = "highs"
     zugaenge: dict[str, Arrivals]
@@ -339,8 +339,7 @@ def ledger_entry_from_disk(rev: DiskRevision, note: str) -> tuple[dict, pd.DataF
         f = rev.folder / f"verteilstatistik_{system}.csv"
         if not f.is_file():
             raise ValueError(f"{f.name} fehlt")
-        vs = pd.read_csv(f, dtype={"ags": str, "gemeinde": str}, keep_default_na=False, na_values=[""],
-                         float_precision="round_trip")
+        vs = pd.read_csv(f, dtype={"ags": str, "gemeinde": str}, keep_default_na=False, na_values=[""])
         parts.append(gemeinde_rows(system, vs))
     mtime = dt.datetime.fromtimestamp((rev.folder / "manifest.json").stat().st_mtime, dt.UTC)
     befehl = m.get("befehl") or []
