@@ -770,15 +770,22 @@ def _explain(model, results, ctx, g, b, cfg, log: StepLog) -> list[str]:
         st, a = r.state, r.allocation.summary
         lines += [
             f"[{name}] Schlüssel: {r.key_label}; Lesarten: {st.info.get('lesarten', {})}",
-            f"[{name}] Bestand {st.bestand.sum():,.0f}, Anrechnung {st.anrechnung.sum():,.1f} (§ 3 Abs. 5 FlüAG: "
+            f"[{name}] Bestand {_de(st.bestand.sum())}, Anrechnung {_de(st.anrechnung.sum(), 1)} (§ 3 Abs. 5 FlüAG: "
             f"Faktoren {', '.join(f'{p.name}={p.value}' for p in ctx.anrechnung_faktoren)})"
-            if st.anrechnung.any() else f"[{name}] Bestand {st.bestand.sum():,.0f}, keine Anrechnung",
+            if st.anrechnung.any() else f"[{name}] Bestand {_de(st.bestand.sum())}, keine Anrechnung",
             f"[{name}] Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
-            f"[{name}] Zuweisung von {a['personen']:,} Personen: {a['pfad']}; niedrigste Quote danach "
-            f"{a['niedrigste_quote_nachher']:.2f} %, Gemeinden mit Zuweisung: {a['empfangende_gemeinden']} "
+            f"[{name}] Zuweisung von {_de(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
+            f"{_de(a['niedrigste_quote_nachher'], 2, group=False)} %, "
+            f"Gemeinden mit Zuweisung: {a['empfangende_gemeinden']} "
             "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3; Haushalte ungeteilt, § 3 Abs. 1 S. 2 FlüAG)"
             if a["niedrigste_quote_nachher"] is not None else f"[{name}] keine Zuweisung",
         ]
     for line in lines:
         log(line)
     return lines
+
+
+def _de(value: float, decimals: int = 0, group: bool = True) -> str:
+    """German number format for the explanation: 146.000 and 13.800,0 and 73,00."""
+    text = f"{value:,.{decimals}f}" if group else f"{value:.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
