@@ -282,3 +282,25 @@ def test_repair_refuses_a_revision_whose_files_changed(cli, two_revisions, tmp_p
     assert tree_hash(out) == before
     r = cli("run", "--periode", PERIODE, "--config", config)        # still refused: r2 is unknown
     assert r.code == 2 and "2024-05/r2" in r.stderr and "2024-05/r1" not in r.stderr
+
+
+def test_new_postgres_ledger_is_refused_and_repaired(cli, tmp_path):
+    """The same rules on a shared PostgreSQL ledger: a recreated database is new, not a fresh start."""
+    from tests.test_run import IN_CI, PG_URL, postgres_available
+    from verteilung.ledger import metadata
+
+    if not postgres_available():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL} (.ci/run starts it)")
+        pytest.skip("no PostgreSQL server reachable here; set VERTEILUNG_TEST_POSTGRES_URL (CI runs these)")
+    engine = Ledger(PG_URL).engine
+    metadata.drop_all(engine)
+    config = workspace(tmp_path, ['ordner = "out"', f'ledger = "{PG_URL}"'])
+    assert cli("run", "--periode", PERIODE, "--config", config).code == 0
+    metadata.drop_all(engine)                                            # the database is replaced
+    r = cli("run", "--periode", PERIODE, "--config", config)
+    assert r.code == 2 and "2024-05/r1" in r.stderr and "runs repair" in r.stderr
+    assert "verteilung:verteilung@" not in r.stderr                     # no password in messages
+    assert cli("runs", "repair", "--config", config).code == 0
+    r = cli("run", "--periode", PERIODE, "--config", config)
+    assert r.code == 0 and "unverändert: 2024-05/r1" in r.stdout
