@@ -51,20 +51,32 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """r1 and r2 recorded once per module (two full runs); tests work on copies."""
+    from verteilung.cli import main
+
+    ws = tmp_path_factory.mktemp("vorlage")
+    config = workspace(ws)
+    assert main(["run", "--periode", PERIODE, "--config", str(config)]) == 0
+    change_stock(ws, 7)
+    assert main(["run", "--periode", PERIODE, "--config", str(config)]) == 0
+    assert names(ws / "out" / PERIODE) == ["r1", "r2"]
+    return ws
+
+
 @pytest.fixture
-def two_revisions(cli, tmp_path):
+def two_revisions(cli, template, tmp_path):
     """A workspace with r1 and r2 recorded; returns (config, the two runs as `runs show` reports them)."""
-    config = workspace(tmp_path)
-    assert cli("run", "--periode", PERIODE, "--config", config).code == 0
-    change_stock(tmp_path, 7)
-    r = cli("run", "--periode", PERIODE, "--config", config)
-    assert r.code == 0 and "2024-05/r2" in r.stdout, r.stderr
+    shutil.copytree(template, tmp_path, dirs_exist_ok=True)
+    config = tmp_path / "run.toml"
     shown = {n: cli("runs", "show", f"{PERIODE}/{n}", "--config", config, "--format", "json").json() for n in (1, 2)}
     return config, shown
 
 
 def comparable(show: dict) -> dict:
-    s = {k: v for k, v in show["summary"].items() if k not in ("command", "started", "finished", "user", "host")}
+    volatile = ("command", "started", "finished", "user", "host", "folder")
+    s = {k: v for k, v in show["summary"].items() if k not in volatile}
     return {"summary": s, "rows": show["rows"]}
 
 
@@ -143,6 +155,7 @@ def test_run_refs_are_validated(cli, tmp_path, ref):
 def test_ref_with_r_prefix_as_the_run_prints_it(cli, two_revisions):
     config, shown = two_revisions
     assert cli("runs", "show", "2024-05/r2", "--config", config, "--format", "json").json() == shown[2]
+    assert cli("runs", "show", "2024-05", "--config", config, "--format", "json").json() == shown[2]
 
 
 BAD_CONFIG = [

@@ -408,10 +408,9 @@ def reconcile(out_root: Path, ledger: Ledger, periode: str, log: StepLog, fix: s
 
 def _restore_or_remove_temp(p: Path, entries: dict[tuple[str, int], str], log: StepLog, remove: bool = True) -> str:
     m = read_manifest(p)
-    if m is not None:
-        key = (str(m.get("periode")), m.get("revision"))
-        final = p.parent / f"r{m.get('revision')}"
-        if entries.get(key) == m.get("fingerprint") and not final.exists():  # type: ignore[call-overload]
+    if m is not None and isinstance(m.get("revision"), int) and isinstance(m.get("fingerprint"), str):
+        final = p.parent / f"r{m['revision']}"
+        if entries.get((p.parent.name, m["revision"])) == m["fingerprint"] and not final.exists():
             os.replace(p, final)
             log(f"Revision {final.name} aus {p.name} wiederhergestellt (Ledger-Eintrag vorhanden)")
             return "wiederhergestellt"
