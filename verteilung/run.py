@@ -714,7 +714,8 @@ def repair(out_root: Path, ledger: Ledger, aufraeumen: bool, echo: Callable[[str
                     what = "unvollständiger Lauf (versteckter Arbeitsordner)"
                 else:
                     m = read_manifest(p)
-                    if m and entries.get((d.name, m.get("revision"))) == m.get("fingerprint"):  # type: ignore[call-overload]
+                    rev_no, fp = (m or {}).get("revision"), (m or {}).get("fingerprint")
+                    if m and isinstance(rev_no, int) and isinstance(fp, str) and entries.get((d.name, rev_no)) == fp:
                         what = f"beiseitegelegt; Kopie von {d.name}/r{m.get('revision')} im Ledger"
                     elif m:
                         what = (f"beiseitegelegt; Revision r{m.get('revision')}, Fingerabdruck "
