@@ -203,7 +203,7 @@ def test_lock_refusal_with_nicht_warten(ws):
     _wait_for(lambda: (ws / "out" / PERIODE).exists() and any(p.name.startswith(".tmp-")
                                                               for p in (ws / "out" / PERIODE).iterdir()))
     second = verteilung(ws, "run", "--periode", PERIODE, "--config", "run.toml", "--nicht-warten")
-    assert second.returncode == 75 and "another run for this period is in progress" in second.stderr
+    assert second.returncode == 75 and "ein anderer Lauf für diese Periode läuft gerade" in second.stderr
     first.communicate(timeout=300)
     assert first.returncode == 0
 
@@ -223,7 +223,7 @@ def test_infeasible_allocation_exits_3_and_writes_nothing(tmp_path):
 def test_bad_config_and_period_are_refused(tmp_path):
     (tmp_path / "run.toml").write_text('bestand = "fehlt.csv"\nfarbe = 1\n[zugaenge.flueag]\npersonen = 1\n')
     r = verteilung(tmp_path, "run", "--periode", "2024-13", "--config", "run.toml")
-    assert r.returncode == 2 and "expected YYYY-MM" in r.stderr
+    assert r.returncode == 2 and "erwartet JJJJ-MM" in r.stderr
     r = run(tmp_path)
     assert r.returncode == 2 and "farbe" in r.stderr
     assert not (tmp_path / "out").exists()

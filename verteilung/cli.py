@@ -368,15 +368,12 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="The month, Y
 
 def _ledger(ledger: str | None, config: Path | None):
     from verteilung.ledger import Ledger, default_url
-    from verteilung.run import load_config
+    from verteilung.run import open_ledger
 
     if ledger:
         return Ledger(ledger)
     if config:
-        cfg = load_config(config)
-        base = config.resolve().parent
-        out_root = Path(cfg.ausgabe.ordner) if Path(cfg.ausgabe.ordner).is_absolute() else base / cfg.ausgabe.ordner
-        return Ledger(cfg.ausgabe.ledger or default_url(out_root))
+        return open_ledger(config)[0]  # a relative sqlite:/// path counts from the config's folder
     return Ledger(default_url(Path("outputs")))
 
 
@@ -405,6 +402,16 @@ def runs_diff(a: Annotated[str, typer.Argument(help="PERIODE/REV")], b: Annotate
 
     diff = _ledger(ledger, config).diff(parse_ref(a), parse_ref(b))
     emit(diff, fmt.value, out, {"geaendert": len(diff), "a": a, "b": b}, title=f"{a} → {b}", max_rows=None)
+
+
+@runs_app.command("repair")
+def runs_repair(ledger: LedgerOpt = None, config: RunConfigOpt = None,
+                ordner: Annotated[Path | None, typer.Option("--ordner", help="Ausgabeordner mit den Perioden (zu --ledger; Standard: outputs).")] = None,
+                aufraeumen: Annotated[bool, typer.Option("--aufraeumen", help="Übrige .verworfen-* und versteckte .tmp-* Ordner löschen.")] = False) -> None:
+    """Ledger-Einträge aus den manifest.json der Revisionen nachtragen; Reste melden (und mit --aufraeumen löschen)."""
+    from verteilung.run import repair_command
+
+    repair_command(ledger, config, ordner, aufraeumen, typer.echo)
 
 
 def _ranges(specs: list[str]) -> dict[str, tuple[float, float]]:

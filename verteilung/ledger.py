@@ -8,7 +8,9 @@ when two machines share one PostgreSQL ledger.
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +28,8 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError, ProgrammingError
 
 from verteilung.errors import InputError, Problem
 
@@ -68,6 +70,16 @@ run_gemeinden = Table(
 )
 
 
+ledger_info = Table(
+    "ledger_info", metadata,
+    Column("key", String(50), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")   # ASCII digits only; always used with fullmatch
+URL_HINT = "erwartet sqlite:///PFAD oder postgresql+psycopg://BENUTZER@RECHNER/DATENBANK"
+
+
 class DuplicateRun(Exception):
     """Another process recorded the same inputs for this period first."""
 
@@ -76,17 +88,50 @@ def default_url(output_root: Path) -> str:
     return f"sqlite:///{(output_root / 'ledger.sqlite').resolve()}"
 
 
+def parse_url(url: str, where: str = "--ledger", base: Path | None = None) -> URL:
+    """Check a ledger URL; a relative SQLite path is taken relative to ``base`` (the config's folder).
+
+    Only SQLite and PostgreSQL are accepted. The URL itself is never echoed in a refusal: it may
+    hold a password.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(Problem(where, f"keine gültige Datenbank-URL ({URL_HINT})")) from None
+    dialect = parsed.get_backend_name()
+    if dialect not in ("sqlite", "postgresql"):
+        raise InputError(Problem(where, f"Datenbank {dialect!r} wird nicht unterstützt ({URL_HINT})"))
+    if dialect == "sqlite":
+        db = parsed.database or ""
+        if db in ("", ":memory:") or db.startswith("file:"):
+            raise InputError(Problem(where, f"SQLite-Ledger braucht einen Dateipfad ({URL_HINT})"))
+        path = Path(db).expanduser()
+        if not path.is_absolute():
+            path = (base or Path.cwd()) / path
+        parsed = parsed.set(database=str(path.resolve()))
+    return parsed
+
+
 class Ledger:
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str | URL, where: str = "--ledger"):
+        parsed = url if isinstance(url, URL) else parse_url(url, where)
+        self.url = parsed.render_as_string(hide_password=False)
+        self.sqlite_path = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+        if self.sqlite_path is not None and self.sqlite_path.is_dir():
+            raise InputError(Problem(where, f"{self.sqlite_path} ist ein Ordner, erwartet eine SQLite-Datei"))
         try:
-            self.engine: Engine = create_engine(url, future=True)
-            if url.startswith("sqlite:///"):
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(parsed, future=True)
+            if self.sqlite_path is not None:
+                self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             self._create_tables()
-        except (OperationalError, ModuleNotFoundError) as exc:
-            raise InputError(Problem("ledger", f"cannot open ledger {self.safe_url}: {exc.__class__.__name__}: "
-                                     f"{str(exc).splitlines()[0]}")) from exc
+            self.id = self._ledger_id()
+        except (DatabaseError, ArgumentError, ModuleNotFoundError, OSError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            if "file is not a database" in detail:
+                reason = f"{self.sqlite_path} ist keine SQLite-Datenbank"
+            else:
+                reason = f"Ledger {self.safe_url} lässt sich nicht öffnen ({exc.__class__.__name__}: {detail})"
+            raise InputError(Problem(where, reason)) from exc
 
     def _create_tables(self) -> None:
         """Create the tables; two processes opening a new ledger at once may race, so retry."""
@@ -99,6 +144,21 @@ class Ledger:
                 if not lost_race or attempt == 9:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+
+    def _ledger_id(self) -> str:
+        """A random id made when the ledger is created: manifests carry it, so a run can tell its own
+        interrupted commit from revisions recorded in another (lost or replaced) ledger."""
+        for _ in range(10):
+            with self.engine.connect() as con:
+                value = con.execute(select(ledger_info.c.value).where(ledger_info.c.key == "id")).scalar()
+            if value:
+                return str(value)
+            try:
+                with self.engine.begin() as con:
+                    con.execute(ledger_info.insert().values(key="id", value=uuid.uuid4().hex))
+            except IntegrityError:
+                time.sleep(0.02)  # another process made it first: read theirs
+        raise OperationalError("ledger id", {}, Exception("ledger_info not readable"))
 
     @property
     def safe_url(self) -> str:
@@ -113,6 +173,12 @@ class Ledger:
     def revisions(self, periode: str) -> set[int]:
         with self.engine.connect() as con:
             return {r[0] for r in con.execute(select(runs.c.revision).where(runs.c.periode == periode))}
+
+    def entries(self) -> dict[tuple[str, int], str]:
+        """Every recorded (period, revision) with its input fingerprint."""
+        with self.engine.connect() as con:
+            rows = con.execute(select(runs.c.periode, runs.c.revision, runs.c.fingerprint)).all()
+        return {(r[0], int(r[1])): r[2] for r in rows}
 
     def max_revision(self, periode: str) -> int:
         with self.engine.connect() as con:
@@ -142,11 +208,12 @@ class Ledger:
     def get(self, periode: str, revision: int | None = None) -> tuple[dict, pd.DataFrame]:
         with self.engine.connect() as con:
             q = select(runs).where(runs.c.periode == periode)
-            q = q.where(runs.c.revision == revision) if revision else q.order_by(runs.c.revision.desc())
+            q = q.where(runs.c.revision == revision) if revision is not None else q.order_by(runs.c.revision.desc())
             row = con.execute(q).first()
             if row is None:
-                what = f"{periode}/{revision}" if revision else periode
-                raise InputError(Problem("ledger", f"no run {what} in {self.safe_url}"))
+                what = f"{periode}/r{revision}" if revision is not None else periode
+                raise InputError(Problem("Ledger", f"kein Lauf {what} in {self.safe_url} "
+                                         "(verteilung runs list zeigt die eingetragenen Läufe)"))
             run = dict(row._mapping)
             rows = con.execute(select(run_gemeinden).where(run_gemeinden.c.run_id == run["id"])
                                .order_by(run_gemeinden.c.system, run_gemeinden.c.ags)).all()
@@ -169,9 +236,14 @@ class Ledger:
         return m.loc[changed, cols].reset_index(drop=True)
 
 
+REF_RE = re.compile(r"(?P<periode>[0-9]{4}-(0[1-9]|1[0-2]))(/r?(?P<revision>[1-9][0-9]{0,8}))?")
+
+
 def parse_ref(text: str) -> tuple[str, int | None]:
-    """``2024-05`` or ``2024-05/2``."""
-    periode, _, rev = text.partition("/")
-    if rev and not rev.isdigit():
-        raise InputError(Problem("run", f"expected PERIODE[/REVISION], e.g. 2024-05/2, got {text!r}"))
-    return periode, int(rev) if rev else None
+    """``2024-05``, ``2024-05/2`` or ``2024-05/r2``: ASCII digits only, nothing stripped."""
+    m = REF_RE.fullmatch(text)
+    if m is None:
+        raise InputError(Problem("Lauf-Angabe", f"erwartet PERIODE oder PERIODE/REVISION mit Ziffern 0-9, "
+                                 f"z. B. 2024-05 oder 2024-05/2, erhalten {text!r}"))
+    rev = m.group("revision")
+    return m.group("periode"), int(rev) if rev else None

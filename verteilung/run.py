@@ -1,14 +1,18 @@
 """The scheduled monthly run: validate → status per system → allocation → outputs → ledger.
 
-Guarantees (README "Scheduled runs"):
+Guarantees (README "Scheduled monthly runs"):
 - every input is validated before anything is written; bad input exits 2 and writes nothing;
 - the same period with the same inputs is "unchanged": nothing new is written, exit 0;
 - changed inputs give a new revision ``<out>/<periode>/r<N>`` beside the old ones;
-- a revision is built in a hidden temporary folder and renamed into place; the ledger
-  transaction comes last. A run killed before the rename leaves only the hidden folder (removed
-  by the next run); one killed between rename and ledger commit leaves a folder the ledger does
-  not know, which the next run moves aside before anything else. Either way the published state
-  is the previous one or the complete new one;
+- the ledger is the source of truth and never loses a revision: a run never moves a published
+  revision aside. Revisions on disk that the ledger does not know (ledger deleted, new or
+  another one) make the run refuse (exit 2) until ``verteilung runs repair`` has rebuilt their
+  entries from the manifests;
+- a revision is built in a hidden temporary folder and renamed into place; the ledger commit
+  comes last. A run killed before the rename leaves only the hidden folder (removed by the next
+  run); one killed between rename and commit leaves a complete revision whose manifest names this
+  ledger: the next run completes its entry from the manifest. A commit that fails (disk full)
+  hides the revision again, so no visible revision is ever without its ledger entry;
 - one run per period at a time: a lock file, waited for or refused (``warten``).
 """
 
@@ -22,50 +26,61 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import socket
 import sys
-import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from verteilung import __version__, params
 from verteilung.data import load_bestand, load_gemeinden
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError
-from verteilung.ledger import DuplicateRun, Ledger, default_url
+from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
 from verteilung.report.output import jsonable, to_csv_bytes, to_json_bytes
 from verteilung.report.xlsx import workbook_bytes
 from verteilung.resources import params_dir, shipped
 from verteilung.status import Rundung, verteilstatistik
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may retry later
+MAX_PERSONEN = 10_000_000  # arrivals per system and month above this are a typo, not a month
+REVISION_RE = re.compile(r"r([1-9][0-9]*)")
+TEMP_PREFIX = ".tmp-"
+DISCARDED_PREFIX = ".verworfen-"
 
 
 class LockedError(VerteilungError):
     exit_code = EXIT_LOCKED
 
 
+class LedgerCommitError(VerteilungError):
+    """The ledger refused the commit (disk full, connection lost): the revision was taken back."""
+
+    exit_code = 1
+
+
 class Arrivals(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    personen: int | None = Field(default=None, ge=0)
+    personen: int | None = Field(default=None, ge=0, le=MAX_PERSONEN, strict=True)
     haushalte: str | None = None
     beschraenkungen: str | None = None
 
     @model_validator(mode="after")
     def _one(self):
         if (self.personen is None) == (self.haushalte is None):
-            raise ValueError("give exactly one of personen or haushalte")
+            raise ValueError("genau eins von personen oder haushalte angeben")
         return self
 
 
@@ -80,13 +95,70 @@ class RunConfig(BaseModel):
     modell: str = "status-quo"
     bestand: str
     gemeinden: str | None = None
-    jahr: int | None = None
-    stichtag: str | None = None
-    ohne_meldung_null: bool = False
+    jahr: int | None = Field(default=None, ge=1900, le=2999, strict=True)  # TOML is typed: "2024" is refused
+    stichtag: dt.date | None = None
+    ohne_meldung_null: bool = Field(default=False, strict=True)
     rundung: Rundung = "aufrunden"
-    solver: str = "highs"
+    solver: Literal["highs", "cbc"] = "highs"
     zugaenge: dict[str, Arrivals]
     ausgabe: Output = Output()
+
+    @field_validator("stichtag", mode="before")
+    @classmethod
+    def _date(cls, value: object) -> object:
+        if isinstance(value, dt.datetime):
+            raise ValueError("stichtag")
+        if isinstance(value, dt.date) or value is None:
+            return value
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError("stichtag")
+
+
+_EXPECTED = {
+    "stichtag": "ein Datum JJJJ-MM-TT, z. B. 2024-05-01",
+    "solver": "highs oder cbc",
+    "rundung": "aufrunden oder runden",
+}
+_KNOWN_KEYS = {
+    (): sorted(RunConfig.model_fields), ("ausgabe",): sorted(Output.model_fields),
+    ("zugaenge", "*"): sorted(Arrivals.model_fields),
+}
+
+
+def _german(err: dict) -> str:
+    """One pydantic error as a German sentence: key, what is expected, what was given."""
+    loc = tuple(str(x) for x in err["loc"])
+    key = ".".join(loc) or "(Datei)"
+    kind, given = err["type"], err.get("input")
+    shown = f"; erhalten {given!r}" if isinstance(given, str | int | float | bool) and kind != "missing" else ""
+    if kind == "missing":
+        return f"{key}: Pflichtangabe fehlt"
+    if kind == "extra_forbidden":
+        parent = loc[:-1] if loc[:1] != ("zugaenge",) else ("zugaenge", "*")
+        allowed = _KNOWN_KEYS.get(parent, [])
+        return f"{key}: unbekannter Schlüssel" + (f" (erlaubt: {', '.join(allowed)})" if allowed else "")
+    if loc and loc[-1] in _EXPECTED:
+        return f"{key}: erwartet {_EXPECTED[loc[-1]]}{shown}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{key}: erwartet eine ganze Zahl{shown}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        lo, hi = ("ge", "le")
+        ctx = err.get("ctx", {})
+        bound = f"mindestens {ctx[lo]}" if lo in ctx else f"höchstens {ctx[hi]:,}".replace(",", ".")
+        return f"{key}: muss {bound} sein{shown}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{key}: erwartet true oder false{shown}"
+    if kind in ("string_type",):
+        return f"{key}: erwartet Text in Anführungszeichen{shown}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{key}: erwartet einen Abschnitt mit Schlüsseln, keinen Einzelwert{shown}"
+    if kind == "value_error":
+        return f"{key}: {err.get('ctx', {}).get('error', err['msg'])!s}"
+    return f"{key}: ungültiger Wert{shown}"
 
 
 @dataclass
@@ -119,18 +191,27 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def check_period(periode: str, where: str = "--periode") -> None:
+    """``YYYY-MM`` in ASCII digits, nothing stripped: one month has exactly one spelling."""
+    if not PERIOD_RE.fullmatch(periode):
+        raise InputError(Problem(where, f"erwartet JJJJ-MM mit Ziffern 0-9 und Monat 01 bis 12, z. B. 2024-05; "
+                                 f"erhalten {periode!r}"))
+
+
 def load_config(path: Path) -> RunConfig:
-    if not path.exists():
-        raise InputError(Problem(str(path), "config file not found"))
+    if not path.is_file():
+        what = "ist ein Ordner" if path.is_dir() else "nicht gefunden"
+        raise InputError(Problem(str(path), f"Konfigurationsdatei {what}; erwartet eine TOML-Datei"))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(str(path), f"not valid TOML: {exc}")) from exc
+    except UnicodeDecodeError:
+        raise InputError(Problem(str(path), "kein UTF-8-Text; erwartet eine TOML-Datei in UTF-8")) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(Problem(str(path), f"kein gültiges TOML: {exc}")) from None
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise InputError([Problem(str(path), f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in exc.errors()]
-                         ) from exc
+        raise InputError([Problem(str(path), _german(e)) for e in exc.errors()]) from None
 
 
 def _resolve(base: Path, value: str | None) -> Path | None:
@@ -138,6 +219,34 @@ def _resolve(base: Path, value: str | None) -> Path | None:
         return None
     p = Path(value)
     return p if p.is_absolute() else (base / p)
+
+
+def output_root(cfg: RunConfig, config_path: Path) -> Path:
+    """``ausgabe.ordner`` relative to the config file; refused when it (or a parent) is a file."""
+    root = _resolve(config_path.resolve().parent, cfg.ausgabe.ordner)
+    assert root is not None
+    for p in (root, *root.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise InputError(Problem(str(config_path), f"ausgabe.ordner: {p} ist eine Datei; erwartet einen "
+                                         "Ordner (wird angelegt, wenn er fehlt)"))
+            break
+    return root
+
+
+def ledger_url(cfg: RunConfig, config_path: Path, out_root: Path) -> URL:
+    """The ledger of a config: ``ausgabe.ledger`` (a relative SQLite path counts from the config's
+    folder, not the working directory), by default ``<ordner>/ledger.sqlite``."""
+    if cfg.ausgabe.ledger is None:
+        return make_url(default_url(out_root))
+    return parse_url(cfg.ausgabe.ledger, f"{config_path}: ausgabe.ledger", config_path.resolve().parent)
+
+
+def open_ledger(config_path: Path) -> tuple[Ledger, Path]:
+    """The ledger and output folder named by a run config (for ``runs`` commands)."""
+    cfg = load_config(config_path)
+    out_root = output_root(cfg, config_path)
+    return Ledger(ledger_url(cfg, config_path, out_root), f"{config_path}: ausgabe.ledger"), out_root
 
 
 @contextmanager
@@ -148,8 +257,8 @@ def period_lock(path: Path, wait: bool, log: StepLog) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not wait:
-                raise LockedError(f"another run for this period is in progress (lock {path}); "
-                                  "try again later or use --warten") from None
+                raise LockedError(f"{path}: ein anderer Lauf für diese Periode läuft gerade; später erneut "
+                                  "versuchen oder mit --warten starten") from None
             log(f"warte auf Sperre {path}")
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -165,38 +274,189 @@ def _test_pause(point: str) -> None:
         time.sleep(float(spec.split(":", 1)[1]))
 
 
-def reconcile(period_dir: Path, ledger: Ledger, periode: str, log: StepLog) -> None:
-    """Remove leftovers of killed runs: hidden temp folders, and revisions the ledger never recorded."""
-    if not period_dir.exists():
-        return
-    known = ledger.revisions(periode)
+# --- revisions on disk ------------------------------------------------------------------------
+
+
+@dataclass
+class DiskRevision:
+    periode: str
+    revision: int
+    folder: Path
+    manifest: dict | None        # None: missing or unreadable
+
+
+def read_manifest(folder: Path) -> dict | None:
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def period_dirs(out_root: Path) -> list[Path]:
+    if not out_root.is_dir():
+        return []
+    return sorted(p for p in out_root.iterdir() if p.is_dir() and PERIOD_RE.fullmatch(p.name))
+
+
+def disk_revisions(period_dir: Path) -> list[DiskRevision]:
+    found = []
     for p in sorted(period_dir.iterdir()):
-        if p.name.startswith(".tmp-"):
-            shutil.rmtree(p, ignore_errors=True)
-            log(f"unvollständigen Lauf entfernt: {p.name}")
-        elif re.fullmatch(r"r\d+", p.name) and int(p.name[1:]) not in known:
-            target = period_dir / f".verworfen-{p.name}-{int(time.time())}"
-            os.replace(p, target)
-            log(f"Revision {p.name} ohne Ledger-Eintrag (abgebrochener Lauf) beiseitegelegt: {target.name}")
+        m = REVISION_RE.fullmatch(p.name)
+        if m and p.is_dir():
+            found.append(DiskRevision(period_dir.name, int(m.group(1)), p, read_manifest(p)))
+    return sorted(found, key=lambda r: r.revision)
 
 
-def run_period(periode: str, config_path: str | Path, warten: bool = True, command: list[str] | None = None,
-               stream: TextIO | None = None) -> RunOutcome:
-    log = StepLog(stream)
-    started = dt.datetime.now(dt.UTC)
-    t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    if not PERIOD_RE.match(periode):
-        raise InputError(Problem("--periode", f"expected YYYY-MM, got {periode!r}"))
-    config_path = Path(config_path)
+def gemeinde_rows(system: str, vs: pd.DataFrame) -> pd.DataFrame:
+    """The per-Gemeinde result rows the ledger keeps for one system (from the Verteilstatistik)."""
+    return pd.DataFrame({
+        "system": system, "ags": vs["ags"], "gemeinde": vs["gemeinde"], "bestand": vs["bestand"].astype(float),
+        "anrechnung": vs["anrechnung"].astype(float), "soll": vs["soll"].astype(int),
+        "aufnahmeverpflichtung": vs["aufnahmeverpflichtung"].astype(int),
+        "erfuellungsquote": vs["erfuellungsquote"].astype(float), "zuweisung": vs["zuweisung"].astype(int)})
+
+
+def ledger_entry_from_disk(rev: DiskRevision, note: str) -> tuple[dict, pd.DataFrame]:
+    """Rebuild a revision's ledger row and Gemeinde rows from its manifest and Verteilstatistik CSVs.
+
+    Raises ValueError with a German reason when the folder does not prove itself complete.
+    """
+    m = rev.manifest
+    if m is None:
+        raise ValueError("manifest.json fehlt oder ist unlesbar")
+    if m.get("periode") != rev.periode or m.get("revision") != rev.revision:
+        raise ValueError(f"manifest.json nennt {m.get('periode')}/r{m.get('revision')}, nicht den Ordnernamen")
+    for name, digest in (m.get("ausgaben") or {}).items():
+        f = rev.folder / name
+        if not f.is_file() or sha256(f) != digest:
+            raise ValueError(f"{name} fehlt oder weicht von der Prüfsumme im manifest.json ab")
+    summary = m.get("zusammenfassung")
+    if not isinstance(summary, dict) or not summary or not isinstance(m.get("eingaben"), dict):
+        raise ValueError("manifest.json ohne zusammenfassung oder eingaben")
+    parts = []
+    for system in sorted(summary):
+        f = rev.folder / f"verteilstatistik_{system}.csv"
+        if not f.is_file():
+            raise ValueError(f"{f.name} fehlt")
+        vs = pd.read_csv(f, dtype={"ags": str, "gemeinde": str}, keep_default_na=False, na_values=[""])
+        parts.append(gemeinde_rows(system, vs))
+    mtime = dt.datetime.fromtimestamp((rev.folder / "manifest.json").stat().st_mtime, dt.UTC)
+    befehl = m.get("befehl") or []
+    run = {
+        "periode": rev.periode, "revision": rev.revision, "fingerprint": m["fingerprint"], "status": "fertig",
+        "modell": m.get("modell", "?"),
+        "input_hashes": json.dumps({k: v["sha256"] for k, v in m["eingaben"].items()}, sort_keys=True),
+        "summary": json.dumps(summary, sort_keys=True, ensure_ascii=False),
+        "started": m.get("gestartet") or mtime.isoformat(timespec="seconds"),
+        "finished": m.get("beendet") or mtime.isoformat(timespec="seconds"),
+        "user": m.get("benutzer") or "unbekannt", "host": m.get("rechner") or "unbekannt",
+        "command": (" ".join(befehl) if isinstance(befehl, list) else str(befehl)) + f" ({note})",
+        "folder": str(rev.folder.resolve()),
+    }
+    return run, pd.concat(parts, ignore_index=True)
+
+
+def _refuse_unknown(unknown: list[DiskRevision], ledger_name: str, out_root: Path, fix: str) -> None:
+    names = ", ".join(f"{r.periode}/r{r.revision}" for r in unknown[:10]) + (" …" if len(unknown) > 10 else "")
+    raise InputError(Problem(str(out_root), f"Revisionen auf der Platte, die der Ledger {ledger_name} nicht kennt: "
+                             f"{names} (Ledger fehlt, ist neu oder ein anderer). Nichts geschrieben. Abhilfe: "
+                             f"{fix} trägt sie aus ihren manifest.json nach; danach den Lauf erneut starten"))
+
+
+def reconcile(out_root: Path, ledger: Ledger, periode: str, log: StepLog, fix: str) -> None:
+    """Bring this period's folder and the ledger into agreement before a run (under the period lock).
+
+    - a hidden ``.tmp-*`` folder is a run that never published: restored into place when the
+      ledger recorded exactly its revision (commit done, rename lost), otherwise removed;
+    - a visible revision the ledger does not know, written for *this* ledger (its id is in the
+      manifest), is a run killed between rename and commit: its entry is completed from the manifest;
+    - any other unknown revision (any period) means the ledger is missing, new or another one:
+      the run is refused, nothing is moved.
+    """
+    entries = ledger.entries()
+    period_dir = out_root / periode
+    if period_dir.is_dir():
+        for p in sorted(period_dir.iterdir()):
+            if p.name.startswith(TEMP_PREFIX) and p.is_dir():
+                _restore_or_remove_temp(p, entries, log)
+    unknown: list[DiskRevision] = []
+    for d in period_dirs(out_root):
+        for rev in disk_revisions(d):
+            if (rev.periode, rev.revision) in entries:
+                continue
+            own = rev.manifest is not None and rev.manifest.get("ledger_id") == ledger.id
+            if own and rev.periode == periode:
+                try:
+                    run, rows = ledger_entry_from_disk(rev, "nachgetragen beim nächsten Lauf")
+                    ledger.record(run, rows)
+                except (ValueError, KeyError, DuplicateRun):
+                    unknown.append(rev)
+                    continue
+                log(f"Revision r{rev.revision} ohne Ledger-Eintrag (abgebrochener Lauf) aus manifest.json "
+                    "nachgetragen")
+            elif not own:
+                unknown.append(rev)
+    if unknown:
+        _refuse_unknown(unknown, ledger.safe_url, out_root, fix)
+    stale = [p.name for p in (period_dir.iterdir() if period_dir.is_dir() else [])
+             if p.name.startswith(DISCARDED_PREFIX)]
+    if stale:
+        log(f"Hinweis: {len(stale)} beiseitegelegte Ordner ({', '.join(sorted(stale))}); "
+            f"{fix} --aufraeumen entfernt sie")
+
+
+def _restore_or_remove_temp(p: Path, entries: dict[tuple[str, int], str], log: StepLog, remove: bool = True) -> str:
+    m = read_manifest(p)
+    if m is not None and isinstance(m.get("revision"), int) and isinstance(m.get("fingerprint"), str):
+        final = p.parent / f"r{m['revision']}"
+        if entries.get((p.parent.name, m["revision"])) == m["fingerprint"] and not final.exists():
+            os.replace(p, final)
+            log(f"Revision {final.name} aus {p.name} wiederhergestellt (Ledger-Eintrag vorhanden)")
+            return "wiederhergestellt"
+    if remove:
+        shutil.rmtree(p, ignore_errors=True)
+        log(f"unvollständigen Lauf entfernt: {p.name}")
+        return "entfernt"
+    return "vorhanden"
+
+
+# --- the run, step by step --------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """Validated inputs of one run: nothing has been written yet."""
+
+    periode: str
+    config_path: Path
+    cfg: RunConfig
+    model: object
+    g: pd.DataFrame
+    b: pd.DataFrame
+    when: dt.date
+    haushalte: dict
+    beschr: dict
+    counts: dict
+    inputs: dict[str, Path]
+    hashes: dict[str, str]
+    fingerprint: str
+    out_root: Path
+    ledger_url: URL
+
+
+def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
+    """Step 1: validate the period, the config and every input before anything is written."""
+    check_period(periode)
     cfg = load_config(config_path)
     base = config_path.resolve().parent
+    out_root = output_root(cfg, config_path)
+    url = ledger_url(cfg, config_path, out_root)
     log(f"Lauf {periode}: Konfiguration {config_path}")
-
-    # 1. validate every input before anything is written
     inputs: dict[str, Path] = {"config": config_path}
     bestand_path = _resolve(base, cfg.bestand)
     gemeinden_path = _resolve(base, cfg.gemeinden)
+    assert bestand_path is not None
     inputs["bestand"] = bestand_path
     if gemeinden_path:
         inputs["gemeinden"] = gemeinden_path
@@ -204,18 +464,19 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
         for name in ("gemeinden.csv", "bevoelkerung.csv", "arbeitslose.csv", "kreise_arbeitslosenquote.csv"):
             inputs[f"shipped/{name}"] = shipped("inputs", "nrw", name)
     model_file = _resolve(base, cfg.modell) if Path(cfg.modell).suffix else models_dir() / f"{cfg.modell}.yaml"
+    assert model_file is not None
     model = load_model(model_file if Path(cfg.modell).suffix else cfg.modell)
     inputs["modell"] = model_file
     g = load_gemeinden(gemeinden_path, cfg.jahr)
     year, month = int(periode[:4]), int(periode[5:])
-    when = dt.date.fromisoformat(cfg.stichtag) if cfg.stichtag else dt.date(year, month, 1)
+    when = cfg.stichtag or dt.date(year, month, 1)
     b = load_bestand(bestand_path, g, ohne_meldung_null=cfg.ohne_meldung_null)
     names = {s.name for s in model.systeme}
     unknown = set(cfg.zugaenge) - names
     missing = names - set(cfg.zugaenge)
-    problems = [Problem(str(config_path), f"zugaenge.{n}: model {model.id} has no system {n!r} "
-                        f"(systems: {', '.join(sorted(names))})") for n in sorted(unknown)]
-    problems += [Problem(str(config_path), f"zugaenge.{n} is missing (arrivals for every system of "
+    problems = [Problem(str(config_path), f"zugaenge.{n}: Modell {model.id} hat kein System {n!r} "
+                        f"(Systeme: {', '.join(sorted(names))})") for n in sorted(unknown)]
+    problems += [Problem(str(config_path), f"zugaenge.{n}: Pflichtangabe fehlt (Zugänge für jedes System von "
                          f"{model.id})") for n in sorted(missing)]
     if problems:
         raise InputError(problems)
@@ -223,6 +484,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
     for name, arr in cfg.zugaenge.items():
         if arr.haushalte:
             p = _resolve(base, arr.haushalte)
+            assert p is not None
             inputs[f"haushalte/{name}"] = p
             haushalte[name] = load_haushalte(p, g)
             counts[name] = int(haushalte[name]["personen"].sum())
@@ -230,6 +492,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
             counts[name] = int(arr.personen or 0)
         if arr.beschraenkungen:
             p = _resolve(base, arr.beschraenkungen)
+            assert p is not None
             inputs[f"beschraenkungen/{name}"] = p
             beschr[name] = load_beschraenkungen(p, g)
     for p in sorted(params_dir().glob("*.yaml")):
@@ -237,95 +500,261 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
     hashes = {k: sha256(v) for k, v in sorted(inputs.items())}
     fingerprint = hashlib.sha256(json.dumps({"periode": periode, "version": __version__, "inputs": hashes,
                                              "stichtag": when.isoformat()}, sort_keys=True).encode()).hexdigest()
-    timings["validierung_s"] = time.perf_counter() - t0
     log(f"Eingaben geprüft ({len(inputs)} Dateien), Fingerabdruck {fingerprint[:12]}")
+    return Prepared(periode, config_path, cfg, model, g, b, when, haushalte, beschr, counts, inputs, hashes,
+                    fingerprint, out_root, url)
 
-    out_root = _resolve(base, cfg.ausgabe.ordner)
-    ledger = Ledger(cfg.ausgabe.ledger or default_url(out_root))
-    period_dir = out_root / periode
-    with period_lock(out_root / f".{periode}.lock", warten, log):
-        reconcile(period_dir, ledger, periode, log)
-        previous = ledger.find(periode, fingerprint)
+
+def _write(path: Path, data: bytes) -> str:
+    """Write and fsync one output file; returns its sha256 for the manifest."""
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[str], revision: int,
+                   ledger: Ledger, log: StepLog, meta: dict) -> tuple[dict, pd.DataFrame]:
+    """Step 3: every output of the revision into the (hidden) folder ``tmp``; returns summary and rows."""
+    cfg, when = prep.cfg, prep.when
+    ausgaben: dict[str, str] = {}
+    tables, parts = {}, []
+    for name, r in results.items():
+        vs = verteilstatistik(r.state, cfg.rundung)
+        vs["zuweisung"] = r.zuweisung
+        tables[f"Verteilstatistik {name}"] = vs.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"])
+        ausgaben[f"verteilstatistik_{name}.csv"] = _write(tmp / f"verteilstatistik_{name}.csv", to_csv_bytes(vs))
+        ausgaben[f"zuweisung_{name}.csv"] = _write(tmp / f"zuweisung_{name}.csv", to_csv_bytes(r.allocation.table))
+        if r.allocation.households is not None:
+            ausgaben[f"haushalte_{name}.csv"] = _write(tmp / f"haushalte_{name}.csv",
+                                                       to_csv_bytes(r.allocation.households))
+        parts.append(gemeinde_rows(name, vs))
+        _test_pause("write")
+    ausgaben["verteilstatistik.xlsx"] = _write(tmp / "verteilstatistik.xlsx", workbook_bytes(tables))
+    summary = {name: {k: v for k, v in r.allocation.summary.items() if k != "lesarten"}
+               for name, r in results.items()}
+    ausgaben["erlaeuterung.txt"] = _write(tmp / "erlaeuterung.txt", ("\n".join(explanation) + "\n").encode("utf-8"))
+    in_force = []
+    for name in params.names():
+        try:
+            pv = params.get(name, when)
+        except InputError:
+            continue
+        in_force.append({"name": name, "wert": pv.value, "gueltig_ab": pv.start.isoformat(),
+                         "paragraph": pv.paragraph, "quelle": pv.title, "href": pv.href})
+    solvers = sorted({s["pfad"] for s in summary.values()})
+    manifest = {
+        "periode": prep.periode, "revision": revision, "fingerprint": prep.fingerprint, "version": __version__,
+        "python": platform.python_version(), "modell": prep.model.id, "stichtag": when.isoformat(),  # type: ignore[attr-defined]
+        "eingaben": {k: {"pfad": str(prep.inputs[k]), "sha256": v} for k, v in prep.hashes.items()},
+        "parameter": in_force, "lesarten": {n: r.state.info.get("lesarten", {}) for n, r in results.items()},
+        "verfahren": solvers, "zeiten": meta["timings"], "befehl": meta["command"],
+        "zusammenfassung": summary,
+        # what `runs repair` needs to rebuild the ledger entry from this folder alone
+        "ledger_id": ledger.id, "gestartet": meta["started"],
+        "beendet": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "benutzer": meta["user"], "rechner": meta["host"], "ausgaben": dict(sorted(ausgaben.items())),
+    }
+    _write(tmp / "manifest.json", to_json_bytes(manifest))
+    log(f"Ausgaben geschrieben: Revision r{revision}")
+    _write(tmp / "lauf.log", ("\n".join(log.lines) + "\n").encode("utf-8"))
+    return jsonable(summary), pd.concat(parts, ignore_index=True)
+
+
+def publish(prep: Prepared, ledger: Ledger, tmp: Path, final: Path, revision: int, summary: dict,
+            rows: pd.DataFrame, meta: dict, log: StepLog) -> RunOutcome:
+    """Step 4: rename into place, then the ledger commit; a failed commit takes the revision back."""
+    os.replace(tmp, final)
+    _fsync_dir(final.parent)
+    _test_pause("renamed")
+    entry = {
+        "periode": prep.periode, "revision": revision, "fingerprint": prep.fingerprint, "status": "fertig",
+        "modell": prep.model.id, "input_hashes": json.dumps(prep.hashes, sort_keys=True),  # type: ignore[attr-defined]
+        "summary": json.dumps(summary, sort_keys=True, ensure_ascii=False),
+        "started": meta["started"], "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "user": meta["user"], "host": meta["host"], "command": " ".join(meta["command"]),
+        "folder": str(final.resolve()),
+    }
+    try:
+        ledger.record(entry, rows)
+    except DuplicateRun:
+        _take_back(final, revision)
+        prev = ledger.find(prep.periode, prep.fingerprint)
+        log("unverändert: ein anderer Lauf hat dieselben Eingaben zuerst eingetragen")
+        return RunOutcome("unveraendert", prep.periode, prev["revision"] if prev else revision,
+                          Path(prev["folder"]) if prev else final)
+    except (OSError, SQLAlchemyError) as exc:
+        hidden = _take_back(final, revision)
+        detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise LedgerCommitError(f"{ledger.safe_url}: Ledger-Eintrag für {prep.periode}/r{revision} fehlgeschlagen "
+                                f"({detail}); die Revision ist nicht veröffentlicht ({hidden.name} wird beim "
+                                "nächsten Lauf entfernt). Ursache beheben und den Lauf erneut starten") from exc
+    log(f"Ledger eingetragen ({ledger.safe_url}): {prep.periode}/r{revision}")
+    with (final / "lauf.log").open("a", encoding="utf-8") as fh:
+        fh.write(log.lines[-1] + "\n")
+    return RunOutcome("fertig", prep.periode, revision, final, summary)
+
+
+def _take_back(final: Path, revision: int) -> Path:
+    """Hide a just-renamed revision whose commit failed: no visible revision without a ledger entry.
+
+    It stays as a hidden temp folder: the next run restores it if the commit did land after all
+    (the ledger then names exactly this revision and fingerprint), and removes it otherwise.
+    """
+    hidden = final.with_name(f"{TEMP_PREFIX}r{revision}-{secrets.token_hex(4)}")
+    os.replace(final, hidden)
+    return hidden
+
+
+def run_period(periode: str, config_path: str | Path, warten: bool = True, command: list[str] | None = None,
+               stream: TextIO | None = None) -> RunOutcome:
+    log = StepLog(stream)
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    config_path = Path(config_path)
+    prep = prepare(periode, config_path, log)
+    timings = {"validierung_s": time.perf_counter() - t0}
+    fix = f"verteilung runs repair --config {config_path}"
+    if prep.ledger_url.get_backend_name() == "sqlite" and not Path(str(prep.ledger_url.database)).exists():
+        unknown = [r for d in period_dirs(prep.out_root) for r in disk_revisions(d)]
+        if unknown:   # a lost ledger file: refuse before creating an empty one
+            _refuse_unknown(unknown, f"{prep.ledger_url.database} (Datei fehlt)", prep.out_root, fix)
+    ledger = Ledger(prep.ledger_url, f"{config_path}: ausgabe.ledger")
+    period_dir = prep.out_root / periode
+    with period_lock(prep.out_root / f".{periode}.lock", warten, log):
+        reconcile(prep.out_root, ledger, periode, log, fix)
+        previous = ledger.find(periode, prep.fingerprint)
         if previous:
             log(f"unverändert: gleiche Eingaben wie Revision {previous['revision']}; nichts geschrieben")
             return RunOutcome("unveraendert", periode, previous["revision"], Path(previous["folder"]))
 
         # 2. status and allocation
         t1 = time.perf_counter()
-        ctx = Context(g, b, when, {"flueag": 0, "wsa": 0}, zugaenge_system=counts)
-        results = evaluate(model, ctx, haushalte, beschr, solver=cfg.solver)
+        ctx = Context(prep.g, prep.b, prep.when, {"flueag": 0, "wsa": 0}, zugaenge_system=prep.counts)
+        results = evaluate(prep.model, ctx, prep.haushalte, prep.beschr, solver=prep.cfg.solver)
         timings["berechnung_s"] = time.perf_counter() - t1
-        explanation = _explain(model, results, ctx, g, b, cfg, log)
+        explanation = _explain(prep.model, results, ctx, prep.g, prep.b, prep.cfg, log)
 
-        # 3. outputs, built aside and renamed into place
-        revision = max([ledger.max_revision(periode)] + [int(p.name[1:]) for p in period_dir.glob("r*")
-                                                        if p.name[1:].isdigit()]) + 1
-        final = period_dir / f"r{revision}"
+        # 3. outputs, built aside (ordinary permissions, unlike mkdtemp's 0700) and renamed into place
+        revision = max([ledger.max_revision(periode)] + [r.revision for r in (
+            disk_revisions(period_dir) if period_dir.is_dir() else [])]) + 1
         period_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=period_dir))
-        tables, gemeinde_rows = {}, []
-        for name, r in results.items():
-            vs = verteilstatistik(r.state, cfg.rundung)
-            vs["zuweisung"] = r.zuweisung
-            tables[f"Verteilstatistik {name}"] = vs.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"])
-            (tmp / f"verteilstatistik_{name}.csv").write_bytes(to_csv_bytes(vs))
-            (tmp / f"zuweisung_{name}.csv").write_bytes(to_csv_bytes(r.allocation.table))
-            if r.allocation.households is not None:
-                (tmp / f"haushalte_{name}.csv").write_bytes(to_csv_bytes(r.allocation.households))
-            gemeinde_rows.append(pd.DataFrame({
-                "system": name, "ags": vs["ags"], "gemeinde": vs["gemeinde"], "bestand": vs["bestand"].astype(float),
-                "anrechnung": vs["anrechnung"].astype(float), "soll": vs["soll"].astype(int),
-                "aufnahmeverpflichtung": vs["aufnahmeverpflichtung"].astype(int),
-                "erfuellungsquote": vs["erfuellungsquote"].astype(float), "zuweisung": r.zuweisung.astype(int)}))
-            _test_pause("write")
-        (tmp / "verteilstatistik.xlsx").write_bytes(workbook_bytes(tables))
-        summary = {name: {k: v for k, v in r.allocation.summary.items() if k != "lesarten"}
-                   for name, r in results.items()}
-        (tmp / "erlaeuterung.txt").write_text("\n".join(explanation) + "\n", encoding="utf-8")
-        in_force = []
-        for name in params.names():
-            try:
-                pv = params.get(name, when)
-            except InputError:
-                continue
-            in_force.append({"name": name, "wert": pv.value, "gueltig_ab": pv.start.isoformat(),
-                             "paragraph": pv.paragraph, "quelle": pv.title, "href": pv.href})
-        solvers = sorted({s["pfad"] for s in summary.values()})
+        tmp = period_dir / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        tmp.mkdir()
         timings["gesamt_s"] = time.perf_counter() - t0
-        manifest = {
-            "periode": periode, "revision": revision, "fingerprint": fingerprint, "version": __version__,
-            "python": platform.python_version(), "modell": model.id, "stichtag": when.isoformat(),
-            "eingaben": {k: {"pfad": str(inputs[k]), "sha256": v} for k, v in hashes.items()},
-            "parameter": in_force, "lesarten": {n: r.state.info.get("lesarten", {}) for n, r in results.items()},
-            "verfahren": solvers, "zeiten": timings, "befehl": command or sys.argv,
-            "zusammenfassung": summary,
-        }
-        (tmp / "manifest.json").write_bytes(to_json_bytes(manifest))
-        log(f"Ausgaben geschrieben: Revision r{revision}")
-        (tmp / "lauf.log").write_text("\n".join(log.lines) + "\n", encoding="utf-8")
-        os.replace(tmp, final)
-        _test_pause("renamed")
-
-        # 4. ledger, last
-        finished = dt.datetime.now(dt.UTC)
+        meta = {"started": started.isoformat(timespec="seconds"), "user": getpass.getuser(),
+                "host": socket.gethostname(), "command": command or sys.argv, "timings": timings}
         try:
-            ledger.record({
-                "periode": periode, "revision": revision, "fingerprint": fingerprint, "status": "fertig",
-                "modell": model.id, "input_hashes": json.dumps(hashes, sort_keys=True),
-                "summary": json.dumps(jsonable(summary), sort_keys=True, ensure_ascii=False),
-                "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
-                "user": getpass.getuser(), "host": socket.gethostname(), "command": " ".join(command or sys.argv),
-                "folder": str(final.resolve()),
-            }, pd.concat(gemeinde_rows, ignore_index=True))
-        except DuplicateRun:
-            os.replace(final, period_dir / f".verworfen-r{revision}-{int(time.time())}")
-            prev = ledger.find(periode, fingerprint)
-            log("unverändert: ein anderer Lauf hat dieselben Eingaben zuerst eingetragen")
-            return RunOutcome("unveraendert", periode, prev["revision"] if prev else revision, final)
-        log(f"Ledger eingetragen ({ledger.safe_url}): {periode}/r{revision}")
-        with (final / "lauf.log").open("a", encoding="utf-8") as fh:
-            fh.write(log.lines[-1] + "\n")
-        return RunOutcome("fertig", periode, revision, final, summary)
+            summary, rows = write_revision(tmp, prep, results, explanation, revision, ledger, log, meta)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+        # 4. rename, then the ledger, last
+        return publish(prep, ledger, tmp, period_dir / f"r{revision}", revision, summary, rows, meta, log)
+
+
+# --- runs repair ------------------------------------------------------------------------------
+
+
+def repair(out_root: Path, ledger: Ledger, aufraeumen: bool, echo: Callable[[str], None]) -> list[Problem]:
+    """Rebuild missing ledger entries from the revisions on disk; report (and remove) leftovers.
+
+    Returns the problems a person has to look at (nothing is moved or deleted for them).
+    """
+    problems: list[Problem] = []
+    log = StepLog(_Discard())
+    counts = {"eingetragen": 0, "nachgetragen": 0}
+    if not out_root.is_dir():
+        raise InputError(Problem(str(out_root), "Ausgabeordner nicht gefunden; erwartet den Ordner mit den "
+                                 "Perioden-Ordnern (--config oder --ordner)"))
+    echo(f"Ledger {ledger.safe_url}, Ausgabeordner {out_root}")
+    for d in period_dirs(out_root):
+        with period_lock(out_root / f".{d.name}.lock", True, log):
+            entries = ledger.entries()
+            for rev in disk_revisions(d):
+                ref = f"{rev.periode}/r{rev.revision}"
+                known = entries.get((rev.periode, rev.revision))
+                if known is not None:
+                    if rev.manifest is not None and rev.manifest.get("fingerprint") not in (None, known):
+                        problems.append(Problem(str(rev.folder), f"{ref}: Fingerabdruck im manifest.json weicht "
+                                                "vom Ledger-Eintrag ab; nichts geändert, bitte prüfen"))
+                    counts["eingetragen"] += 1
+                    continue
+                try:
+                    run, rows = ledger_entry_from_disk(rev, "nachgetragen: verteilung runs repair")
+                    ledger.record(run, rows)
+                except (ValueError, KeyError) as exc:
+                    problems.append(Problem(str(rev.folder), f"{ref} nicht nachgetragen: {exc}"))
+                    continue
+                except DuplicateRun:
+                    problems.append(Problem(str(rev.folder), f"{ref} nicht nachgetragen: der Ledger hat dieselben "
+                                            "Eingaben oder diese Revisionsnummer schon unter einem anderen Eintrag"))
+                    continue
+                counts["nachgetragen"] += 1
+                echo(f"nachgetragen: {ref} aus {rev.folder / 'manifest.json'}")
+            entries = ledger.entries()
+            for p in sorted(d.iterdir()):
+                if not p.is_dir() or not p.name.startswith((TEMP_PREFIX, DISCARDED_PREFIX)):
+                    continue
+                if p.name.startswith(TEMP_PREFIX):
+                    state = _restore_or_remove_temp(p, entries, lambda _m: None, remove=False)
+                    if state == "wiederhergestellt":
+                        echo(f"wiederhergestellt: {d.name}/{p.name} (Ledger-Eintrag vorhanden)")
+                        continue
+                    what = "unvollständiger Lauf (versteckter Arbeitsordner)"
+                else:
+                    m = read_manifest(p)
+                    rev_no, fp = (m or {}).get("revision"), (m or {}).get("fingerprint")
+                    if m and isinstance(rev_no, int) and isinstance(fp, str) and entries.get((d.name, rev_no)) == fp:
+                        what = f"beiseitegelegt; Kopie von {d.name}/r{m.get('revision')} im Ledger"
+                    elif m:
+                        what = (f"beiseitegelegt; Revision r{m.get('revision')}, Fingerabdruck "
+                                f"{str(m.get('fingerprint'))[:12]}, nicht im Ledger")
+                    else:
+                        what = "beiseitegelegt; ohne lesbares manifest.json"
+                if aufraeumen:
+                    shutil.rmtree(p)
+                    echo(f"entfernt: {d.name}/{p.name} ({what})")
+                else:
+                    echo(f"übrig: {d.name}/{p.name} ({what}); --aufraeumen entfernt ihn")
+    echo(f"{counts['nachgetragen']} Revision(en) nachgetragen, {counts['eingetragen']} waren schon eingetragen"
+         + (f", {len(problems)} Problem(e)" if problems else ""))
+    return problems
+
+
+class _Discard:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
+def repair_command(ledger_url_arg: str | None, config: Path | None, ordner: Path | None, aufraeumen: bool,
+                   echo: Callable[[str], None]) -> None:
+    """``verteilung runs repair``: the config names ledger and folder; or ``--ledger`` and ``--ordner``."""
+    if config is not None:
+        ledger, out_root = open_ledger(config)
+        if ledger_url_arg:
+            ledger = Ledger(ledger_url_arg)
+        if ordner is not None:
+            out_root = ordner
+    else:
+        out_root = ordner or Path("outputs")
+        ledger = Ledger(ledger_url_arg) if ledger_url_arg else Ledger(default_url(out_root))
+    problems = repair(out_root, ledger, aufraeumen, echo)
+    if problems:
+        raise InputError(problems)
 
 
 def _explain(model, results, ctx, g, b, cfg, log: StepLog) -> list[str]:
@@ -341,15 +770,22 @@ def _explain(model, results, ctx, g, b, cfg, log: StepLog) -> list[str]:
         st, a = r.state, r.allocation.summary
         lines += [
             f"[{name}] Schlüssel: {r.key_label}; Lesarten: {st.info.get('lesarten', {})}",
-            f"[{name}] Bestand {st.bestand.sum():,.0f}, Anrechnung {st.anrechnung.sum():,.1f} (§ 3 Abs. 5 FlüAG: "
+            f"[{name}] Bestand {_de(st.bestand.sum())}, Anrechnung {_de(st.anrechnung.sum(), 1)} (§ 3 Abs. 5 FlüAG: "
             f"Faktoren {', '.join(f'{p.name}={p.value}' for p in ctx.anrechnung_faktoren)})"
-            if st.anrechnung.any() else f"[{name}] Bestand {st.bestand.sum():,.0f}, keine Anrechnung",
+            if st.anrechnung.any() else f"[{name}] Bestand {_de(st.bestand.sum())}, keine Anrechnung",
             f"[{name}] Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
-            f"[{name}] Zuweisung von {a['personen']:,} Personen: {a['pfad']}; niedrigste Quote danach "
-            f"{a['niedrigste_quote_nachher']:.2f} %, Gemeinden mit Zuweisung: {a['empfangende_gemeinden']} "
+            f"[{name}] Zuweisung von {_de(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
+            f"{_de(a['niedrigste_quote_nachher'], 2, group=False)} %, "
+            f"Gemeinden mit Zuweisung: {a['empfangende_gemeinden']} "
             "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3; Haushalte ungeteilt, § 3 Abs. 1 S. 2 FlüAG)"
             if a["niedrigste_quote_nachher"] is not None else f"[{name}] keine Zuweisung",
         ]
     for line in lines:
         log(line)
     return lines
+
+
+def _de(value: float, decimals: int = 0, group: bool = True) -> str:
+    """German number format for the explanation: 146.000 and 13.800,0 and 73,00."""
+    text = f"{value:,.{decimals}f}" if group else f"{value:.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
