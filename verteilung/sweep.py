@@ -331,17 +331,20 @@ def _kth(m: int, qs: tuple[float, ...]) -> list[int]:
 
 def _metrics(base: Base, last: np.ndarray, soll: np.ndarray, n_arr: np.ndarray, ein: np.ndarray,
              w_ein: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Metrics of one cache-sized chunk: no sort for the level, a partition for the quota
-    quantiles, one shared sort of the load per inhabitant for the Gini and the index quantile."""
+    """Metrics of one cache-sized chunk: no sort for the level (Newton steps), a value sort (or a
+    partition) for the quota quantiles, one shared argsort of the load per inhabitant for the
+    Gini and the load-index quantile (the index is that load over a per-row constant)."""
     level = _levels(last, soll, n_arr)
     alloc = np.maximum(0.0, level[:, None] * soll - last)
     after = last + alloc
     quote = after / soll * 100
     per_1000 = after / ein * 1000
     state_avg = after.sum(axis=1) / ein.sum(axis=1) * 1000
+    # np.sort (SIMD) beats np.partition at eight positions on rows of a few hundred (measured:
+    # 1.0 vs 3.7 ms for 441 × 396); np.partition is kept for long rows
     m = quote.shape[1]
     qs = (0.1, 0.5, 0.9)
-    part = np.partition(quote, _kth(m, qs), axis=1)
+    part = np.sort(quote, axis=1) if m <= 4096 else np.partition(quote, _kth(m, qs), axis=1)
     q10, q50, q90 = _quantiles_sorted(part, qs)
     order = np.argsort(per_1000, axis=1)
     v = np.take_along_axis(per_1000, order, axis=1)
