@@ -10,7 +10,11 @@ runs with the metric code before issue 16 (sorting water levels, np.quantile, a 
 sort, searchsorted histogram, whole batches at once), measured in the same run as the ratio
 baseline (`faktor_vs_vorher`).
 
-Run: python benchmarks/bench_sweep.py [--repeat 3] [--skip-million]
+At 1,000,000 scenarios only the goal's engine (--workers 2) is run; add --million-baseline for
+the previous implementation there too (its ratio row), --million-all for the single process
+and Dask. Rows are printed as they finish.
+
+Run: python benchmarks/bench_sweep.py [--repeat 3] [--skip-million] [--million-all]
 """
 
 from __future__ import annotations
@@ -114,6 +118,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-million", action="store_true")
+    ap.add_argument("--million-all", action="store_true")
+    ap.add_argument("--million-baseline", action="store_true")
     args = ap.parse_args()
     base = sw.prepare_base()
     model = sw.sweep_model("gewichtet", dt.date.fromisoformat(base.info["stichtag"]), WEIGHTS)
@@ -125,15 +131,19 @@ def main() -> None:
         before = {}
         with previous_implementation():
             for label, engine in (("1 Prozess", {}), ("--workers 2", {"workers": 2})):
-                if count > 100_000 and label == "1 Prozess":
-                    continue  # the slow single-process baseline only at 10,000 (1,000,000 runs are long)
+                if count > 100_000 and (label == "1 Prozess" or not args.million_baseline):
+                    continue  # the slow baseline at 1,000,000 only on request (those runs are long)
                 med, rate = timed_sweep(base, model, sc, reps, **engine)
                 before[label] = med
                 rows.append({"szenarien": count, "engine": f"vorher: {label}", "median_s": med,
                              "szenarien_je_s": rate, "wiederholungen": reps})
+                print(f"  {count:>9,} vorher {label}: median {med:,.2f} s", flush=True)
         for label, engine in (("1 Prozess", {}), ("--workers 2", {"workers": 2}),
                               ("Dask LocalCluster (2)", {"workers": 2, "dask": True})):
+            if count > 100_000 and not args.million_all and label != "--workers 2":
+                continue
             med, rate = timed_sweep(base, model, sc, reps, **engine)
+            print(f"  {count:>9,} {label}: median {med:,.2f} s", flush=True)
             rows.append({"szenarien": count, "engine": label, "median_s": med, "szenarien_je_s": rate,
                          "wiederholungen": reps, "faktor_vs_vorher": before[label] / med if label in before
                          else np.nan})
