@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from verteilung.compare import DEFAULT_MODELS, compare
 from verteilung.errors import InputError
-from verteilung.simulate import default_szenario, simulate
+from verteilung.simulate import _split, default_szenario, simulate
 
 G = "tests/data/modelle_gemeinden.csv"
 B = "tests/data/modelle_bestand.csv"
@@ -82,3 +87,50 @@ def test_simulate_cli_summary_and_files(cli, tmp_path):
     assert "SYNTHETISCH" in r.stdout and "Konflikte" in r.stdout and "Seed 2021" in r.stdout
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert names == ["SYNTHETISCH_gemeinden_ende.csv", "SYNTHETISCH_monate.csv", "SYNTHETISCH_simulation.json"]
+
+
+LAND_TOTALS = ["zugaenge", "anerkennungen", "abgaenge", "ausreisen", "wsa_enden", "fortzuege"]
+
+
+def test_same_people_under_every_model(shipped_run):
+    """Common random numbers per person: each month the Land totals of arrivals, recognitions,
+    removals, ends of the WSA obligation and departures, and so the Land's stock, are the same
+    under all five models; only where they happen differs."""
+    m = shipped_run.monate.copy()
+    assert sorted(m["modell"].unique()) == sorted(DEFAULT_MODELS)
+    m["bestand"] = m["bestand_flueag"] + m["bestand_wsa"]
+    for col in [*LAND_TOTALS, "bestand"]:
+        wide = m.pivot(index="monat", columns="modell", values=col)
+        assert (wide.nunique(axis=1) == 1).all(), (col, wide)
+    assert (m["abgaenge"] == m["ausreisen"] + m["wsa_enden"] + m["fortzuege"]).all()
+    assert (m["anerkennungen"] > 0).all() and (m["ausreisen"] > 0).all()
+
+
+def test_month_one_is_compare_on_the_same_inputs(shipped_run):
+    """Arrivals are allocated on the stocks at the start of the month, before the month's exits,
+    so month 1 reports exactly what `compare` reports (e.g. the status quo's conflict persons)."""
+    cmp = compare(DEFAULT_MODELS).metriken.set_index("modell")
+    first = shipped_run.monate[shipped_run.monate["monat"] == 1].set_index("modell")
+    cols = [c for c in cmp.columns if c in first.columns and c not in ("titel",)]
+    assert {"konflikt_personen", "gini_last_je_einwohner", "quote_p90"} <= set(cols)
+    pd.testing.assert_frame_equal(first.loc[cmp.index, cols], cmp[cols], check_dtype=False)
+
+
+def test_fates_do_not_depend_on_the_models_chosen():
+    a = simulate(3, bestand=B, gemeinden=G, stichtag="2024-01-01", seed=3, modelle=["status-quo"])
+    b = simulate(3, bestand=B, gemeinden=G, stichtag="2024-01-01", seed=3)
+    sq = b.monate[b.monate["modell"] == "status-quo"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a.monate, sq)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 500), min_size=1, max_size=40), st.data())
+def test_merged_arrivals_split_into_exactly_the_streams(counts, data):
+    z = np.array(counts, dtype=np.int64)
+    whole = int(z.sum())
+    part = data.draw(st.integers(0, whole))
+    first = _split(z, part, whole)
+    assert first.sum() == part
+    assert ((first >= 0) & (first <= z)).all()
+    if whole:
+        assert (np.abs(first - z * part / whole) <= 1).all()

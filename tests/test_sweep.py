@@ -7,9 +7,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verteilung import sweep as sw
 from verteilung.compare import compare
+from verteilung.solve.waterfill import water_levels
 from verteilung.sweep_runner import run_sweep
 
 WHEN = dt.date(2024, 1, 1)
@@ -119,3 +122,46 @@ def test_grid_points_off_the_simplex_are_dropped(base):
 def test_unsweepable_model_is_refused(cli, tmp_path):
     r = cli("sweep", "--modell", "status-quo", "--raster", "2", "--out", tmp_path / "x")
     assert r.code == 2 and "cannot sweep" in r.stderr
+
+
+ALL_METRICS = ("quote_min", "quote_p10", "quote_median", "quote_p90", "quote_max", "ueber_100",
+               "gini_last_je_einwohner", "vk_last_je_einwohner", "last_index_p90", "wasserstand",
+               "soll_anteil_laendlich", "zuweisung_anteil_kreisfrei", "gemeinden_entlastet")
+
+
+@pytest.mark.parametrize("name,ranges,stoerung,rows", [
+    ("m1", {"einwohner": (0.5, 1.0), "kappung": (1.05, 2.0), "zugaenge": (0, 8000), "anrechnung": (0, 1.3)}, {}, 7),
+    ("m2", {"alpha": (0, 1), "zugaenge": (0, 3000)}, {"einwohner": 0.03, "bestand": 0.1}, None),
+    ("gewichtet", {"einwohner": (0.5, 0.9), "flaeche": (0, 0.3)}, {"bestand": 0.05}, 1000),
+])
+def test_fast_metrics_equal_the_previous_implementation(base, name, ranges, stoerung, rows):
+    """Every reported figure of the partition/shared-sort/Newton path equals the previous sorting
+    code (`metrics_reference`) to 1e-9, whatever the chunk size."""
+    model = sw.sweep_model(name, WHEN, {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
+    sc = sw.build_scenarios(model, base, ranges, stichprobe=120, seed=13)
+    fast = sw.evaluate_batch(base, model, sc, stoerung, seed=5, rows=rows)
+    ref = sw.evaluate_batch(base, model, sc, stoerung, seed=5, metrics=sw.metrics_reference)
+    for col in ALL_METRICS:
+        np.testing.assert_allclose(fast.scenarios[col], ref.scenarios[col], rtol=1e-9, atol=1e-9, err_msg=col)
+    np.testing.assert_allclose(fast.quote, ref.quote, rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 10_000), st.integers(0, 2**32 - 1))
+def test_levels_without_sorting_equal_the_sorting_water_levels(m, n, seed):
+    rng = np.random.default_rng(seed)
+    last = np.round(rng.uniform(0, 50, (8, m))) * rng.integers(0, 2, (8, m))  # zeros and ties
+    soll = rng.uniform(0.5, 30, (8, m))
+    soll[:, 0] = np.round(soll[:, 0])
+    ns = np.full(8, float(n))
+    ns[0] = 0.0
+    np.testing.assert_allclose(sw._levels(last, soll, ns), water_levels(last, soll, ns), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                          st.integers(-4, 2004).map(lambda k: k / 4),
+                          st.floats(-1, 501)), min_size=1, max_size=50))
+def test_quota_bins_by_arithmetic_equal_searchsorted(values):
+    q = np.array(values, dtype=float)
+    assert (sw.quota_bin(q) == np.searchsorted(sw.QUOTA_BINS, q, side="right")).all()

@@ -1,14 +1,19 @@
 """Month-by-month stock-flow simulation of the same people under each model.
 
-Every model starts from the same stocks and sees the same flows. Each month:
-1. exits (seeded binomial draws per Gemeinde): FlüAG persons whose removal obligation becomes
-   enforceable, WSA persons whose residence obligation ends, departures from both stocks;
-2. recognitions: FlüAG persons recognised in place move to the WSA stock. Under a two-system
-   model this raises the other quota in the same Gemeinde (the Gelsenkirchen effect); under a
-   merged model the combined count does not change;
-3. arrivals: allocated with the allocation core under the model's rules.
-Each model draws from its own generator seeded with the same seed, so equal seeds give equal
-results, and the seed is recorded in every output.
+Every model starts from the same stocks and sees the same people. Each person (everyone in the
+starting stocks and every arrival of every month) gets one fate, drawn once from the seeded
+generator before any model runs (common random numbers per person): in which month they are
+recognised, removed (FlüAG, enforceable obligation to leave), reach the end of the residence
+obligation (WSA) or depart. Only where a person lives depends on the model. So the Land totals
+of arrivals, recognitions, removals, WSA ends and departures are identical under every model in
+every month; the models differ only in where these things happen. Each month:
+1. arrivals: allocated with the allocation core under the model's rules, on the stocks at the
+   start of the month (month 1 is therefore exactly `compare` on the same inputs);
+2. at the end of the month, the month's fates: recognitions move FlüAG persons to the WSA stock
+   in the same Gemeinde (under a two-system model this raises the other quota there, the
+   Gelsenkirchen effect; under a merged model the combined count does not change), then
+   removals, ends of the WSA obligation and departures leave the stocks.
+Equal seeds give equal results, and the seed is recorded in every output.
 """
 
 from __future__ import annotations
@@ -83,9 +88,66 @@ class SimResult:
     info: dict = field(default_factory=dict)
 
 
-def _split(total: np.ndarray, share: float) -> np.ndarray:
-    """Split integer totals by a share, rounding per Gemeinde (part for the first category)."""
-    return np.floor(total * share + 0.5).astype(np.int64)
+def _split(total: np.ndarray, part: int, whole: int) -> np.ndarray:
+    """Split integer counts per Gemeinde so that exactly ``part`` of the ``whole`` go to the first
+    category (cumulative rounding: each Gemeinde's share is within one person of its proportion)."""
+    cum = np.concatenate([[0], np.cumsum(total, dtype=np.int64)])
+    first = (2 * cum * part + whole) // (2 * whole) if whole else cum
+    return np.diff(first)
+
+
+@dataclass
+class People:
+    """Everyone the simulation follows, with one fate each (the same under every model)."""
+
+    home: np.ndarray        # Gemeinde index of the starting stocks, -1 for arrivals
+    arrival: np.ndarray     # month of arrival, 0 for the starting stocks
+    kind: np.ndarray        # 1 FlüAG, 2 WSA on arrival
+    recognised: np.ndarray  # month of recognition, 0 if none within the horizon
+    exit_month: np.ndarray  # month of leaving the stocks, 0 if none within the horizon
+    exit_kind: np.ndarray   # 1 removal, 2 end of the WSA obligation, 3 departure
+    exit_from: np.ndarray   # 1 FlüAG stock, 2 WSA stock
+
+
+def draw_people(fb0: np.ndarray, wb0: np.ndarray, n_f: int, n_w: int, monate: int, sz: Szenario,
+                seed: int) -> People:
+    """Fates month by month with the scenario's monthly rates, each person at most one exit."""
+    n = len(fb0)
+    start = int(fb0.sum() + wb0.sum())
+    home = np.concatenate([np.repeat(np.arange(n), fb0), np.repeat(np.arange(n), wb0),
+                           np.full(monate * (n_f + n_w), -1)])
+    arrival = np.concatenate([np.zeros(start, dtype=np.int64), np.repeat(np.arange(1, monate + 1), n_f + n_w)])
+    kind = np.concatenate([np.ones(int(fb0.sum()), dtype=np.int8), np.full(int(wb0.sum()), 2, dtype=np.int8),
+                           np.tile(np.repeat(np.array([1, 2], dtype=np.int8), [n_f, n_w]), monate)])
+    size = len(home)
+    state = np.where(arrival == 0, kind, 0).astype(np.int8)   # 0 not yet here, 3 gone
+    recognised = np.zeros(size, dtype=np.int64)
+    exit_month = np.zeros(size, dtype=np.int64)
+    exit_kind = np.zeros(size, dtype=np.int8)
+    exit_from = np.zeros(size, dtype=np.int8)
+    rng = np.random.default_rng(seed)
+    p_removal = sz.ausreisepflicht_anteil_monat.wert
+    p_recog = sz.anerkennung_anteil_monat.wert
+    p_end = 1.0 / sz.wsa_dauer_monate.wert
+    p_depart = sz.fortzug_anteil_monat.wert
+    for month in range(1, monate + 1):
+        new = arrival == month
+        state[new] = kind[new]
+        u = rng.random((4, size))
+        f = state == 1
+        removed = f & (u[0] < p_removal)
+        rec = f & ~removed & (u[1] < p_recog)
+        state[rec] = 2
+        recognised[rec] = month
+        w = state == 2
+        ended = w & (u[2] < p_end)
+        departed = ((f & ~removed & ~rec) | (w & ~ended)) & (u[3] < p_depart)
+        for mask, code in ((removed, 1), (ended, 2), (departed, 3)):
+            exit_month[mask] = month
+            exit_kind[mask] = code
+            exit_from[mask] = state[mask]
+        state[removed | ended | departed] = 3
+    return People(home, arrival, kind, recognised, exit_month, exit_kind, exit_from)
 
 
 def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str | Path | None = None,
@@ -110,48 +172,67 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     defs = [load_model(m) for m in names]
     n_f = int(sz.zugaenge_flueag_monat.wert)
     n_w = int(sz.zugaenge_wsa_monat.wert)
+    fb0 = b0["flueag_bestand"].to_numpy().astype(np.int64)
+    wb0 = b0["wsa_bestand"].to_numpy().astype(np.int64)
+    people = draw_people(fb0, wb0, n_f, n_w, monate, sz, seed)
+    n_gem = len(fb0)
+    # the month's events, the same people under every model
+    events = []
+    for month in range(1, monate + 1):
+        leaving = people.exit_month == month
+        events.append({
+            "cohort": np.flatnonzero(people.arrival == month),
+            "recognised": np.flatnonzero(people.recognised == month),
+            "exit_f": np.flatnonzero(leaving & (people.exit_from == 1)),
+            "exit_w": np.flatnonzero(leaving & (people.exit_from == 2)),
+            "totals": {"ausreisen": int((leaving & (people.exit_kind == 1)).sum()),
+                       "wsa_enden": int((leaving & (people.exit_kind == 2)).sum()),
+                       "fortzuege": int((leaving & (people.exit_kind == 3)).sum())},
+        })
     rows, finals = [], []
     total_steps = len(defs) * monate
     step = 0
     for d in defs:
-        rng = np.random.default_rng(seed)
         b = b0.copy()
-        start_b = b["flueag_bestand"].to_numpy().copy()
-        start_w = b["wsa_bestand"].to_numpy().copy()
+        start_b, start_w = fb0.copy(), wb0.copy()
+        fb, wb = fb0.copy(), wb0.copy()
+        where = people.home.copy()
         cum_conflicts = 0
         rows.append({"monat": 0, "modell": d.id, "bestand_flueag": int(start_b.sum()),
                      "bestand_wsa": int(start_w.sum()), "zugaenge": 0, "abgaenge": 0, "anerkennungen": 0})
         for month in range(1, monate + 1):
-            fb = b["flueag_bestand"].to_numpy().astype(np.int64)
-            wb = b["wsa_bestand"].to_numpy().astype(np.int64)
-            out_f = rng.binomial(fb, sz.ausreisepflicht_anteil_monat.wert)
-            fb = fb - out_f
-            moved = rng.binomial(fb, sz.anerkennung_anteil_monat.wert)
-            fb, wb = fb - moved, wb + moved
-            out_w = rng.binomial(wb, 1.0 / sz.wsa_dauer_monate.wert)
-            wb = wb - out_w
-            gone_f = rng.binomial(fb, sz.fortzug_anteil_monat.wert)
-            gone_w = rng.binomial(wb, sz.fortzug_anteil_monat.wert)
-            fb, wb = fb - gone_f, wb - gone_w
+            ev = events[month - 1]
             b["flueag_bestand"], b["wsa_bestand"] = fb, wb
             ctx = Context(g, b, when, {"flueag": n_f, "wsa": n_w})
             res = evaluate(d, ctx)
             row, conflicts = metric_row(d, res, g, ctx)
             cum_conflicts += conflicts
+            zf = np.zeros(n_gem, dtype=np.int64)
+            zw = np.zeros(n_gem, dtype=np.int64)
             for s in d.systeme:
-                z = res[s.name].zuweisung
+                z = np.asarray(res[s.name].zuweisung, dtype=np.int64)
                 if s.zugaenge == "flueag":
-                    fb = fb + z
+                    zf += z
                 elif s.zugaenge == "wsa":
-                    wb = wb + z
+                    zw += z
                 else:  # merged: the same people, asylum seekers and recognised in their proportion
-                    share = n_f / (n_f + n_w) if n_f + n_w else 1.0
-                    part = _split(z, share)
-                    fb, wb = fb + part, wb + (z - part)
+                    part = _split(z, n_f, n_f + n_w)
+                    zf, zw = zf + part, zw + (z - part)
+            if zf.sum() != n_f or zw.sum() != n_w:
+                raise RuntimeError(f"model {d.id} allocated {zf.sum()} + {zw.sum()} persons, "
+                                   f"not the month's {n_f} + {n_w}")
+            cohort = ev["cohort"]
+            where[cohort[:n_f]] = np.repeat(np.arange(n_gem), zf)
+            where[cohort[n_f:]] = np.repeat(np.arange(n_gem), zw)
+            fb, wb = fb + zf, wb + zw
+            moved = np.bincount(where[ev["recognised"]], minlength=n_gem)
+            fb, wb = fb - moved, wb + moved
+            fb = fb - np.bincount(where[ev["exit_f"]], minlength=n_gem)
+            wb = wb - np.bincount(where[ev["exit_w"]], minlength=n_gem)
             b["flueag_bestand"], b["wsa_bestand"] = fb, wb
             rows.append({"monat": month, **row, "konflikt_personen_kumuliert": cum_conflicts,
-                         "anerkennungen": int(moved.sum()),
-                         "abgaenge": int(out_f.sum() + out_w.sum() + gone_f.sum() + gone_w.sum()),
+                         "anerkennungen": len(ev["recognised"]),
+                         "abgaenge": len(ev["exit_f"]) + len(ev["exit_w"]), **ev["totals"],
                          "zugaenge": int(row["zuweisungen"]),
                          "bestand_flueag": int(fb.sum()), "bestand_wsa": int(wb.sum())})
             step += 1
