@@ -212,6 +212,11 @@ def test_excel_csv_neutralises_formulas_but_not_negative_numbers():
     assert b";-36;-1,5" in data
 
 
+def test_excel_csv_decimal_and_date_cells():
+    df = pd.DataFrame({"stichtag": ["2024-01-01"], "wert": [Decimal("2169.185")], "gueltig_ab": [dt.date(2017, 1, 1)]})
+    assert de.excel_csv_bytes(df).decode("utf-8-sig").split("\r\n")[1] == "01.01.2024;2169,185;01.01.2017"
+
+
 def test_excel_csv_note_line():
     data = de.excel_csv_bytes(_frame().head(1), note="SYNTHETISCH: Bestände aus scripts/make_szenario.py")
     assert data.decode("utf-8-sig").startswith("SYNTHETISCH: Bestände")
