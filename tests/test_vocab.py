@@ -74,6 +74,7 @@ def test_columns_of_real_outputs_have_labels():
 def test_composed_identifiers():
     assert vocab.label("zuweisung_flueag") == "Zuweisung FlüAG"
     assert vocab.label("bestand_wsa") == "Bestand WSA"
+    assert vocab.label("zuweisung_awov") == "Zuweisung WSA"
     assert vocab.label("flueag_bestand") == "Bestand FlüAG"
     assert vocab.label("erfuellungsquote_nachher_wsa") == "Erfüllungsquote nach Zuweisung WSA (%)"
     assert vocab.label("erfuellungsquote_a") == "Erfüllungsquote Lauf A (%)"

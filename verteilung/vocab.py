@@ -219,7 +219,8 @@ def column(ident: str) -> Column | None:
         if base is not None:
             label = f"Änderung {base.label}" if word == "Änderung" else _with_suffix(base.label, f"Lauf {word}")
             return Column(label, base.kind, base.decimals, signed or base.signed)
-    for sid, short in SYSTEMS_SHORT.items():
+    for sid in ("flueag", "wsa", "awov", "gesamt"):  # identifiers and the input alias awov
+        short = system_label(sid, short=True)
         base = None
         if ident.endswith(f"_{sid}"):
             base = column(ident[: -len(sid) - 1])
