@@ -68,6 +68,22 @@ def test_golden_texts():
     assert line == "265.885 / 18.190.422; Soll = 2.169,19 → 2.170"
 
 
+def test_fmt_exact_keeps_every_digit():
+    assert de.fmt_exact(0.035) == "0,035"
+    assert de.fmt_exact(1079) == "1.079"
+    assert de.fmt_exact(1234.5678901) == "1.234,5678901"
+    assert de.fmt_exact(-0.5) == "-0,5"
+    assert de.fmt_exact(Decimal("2.50")) == "2,5"
+    assert de.fmt_exact(True) == "ja"
+    assert de.fmt_exact(float("nan")) == ""
+
+
+def test_text_columns_with_numbers():
+    """A parameter table mixes numbers, flags and text in one column: each shown as it is, German style."""
+    p = de.present(pd.DataFrame({"parameter": ["a", "b", "c", "d"], "wert": [True, 1, 0.035, "R1"]}))
+    assert list(p["Wert"]) == ["ja", "1", "0,035", "R1"]
+
+
 def test_babel_supplies_the_symbols():
     """Away from ties our result equals Babel's own de_DE formatting."""
     from babel.numbers import format_decimal

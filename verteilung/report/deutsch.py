@@ -170,6 +170,27 @@ def fmt_number(value: Any, places: int = 2) -> str:
     return fmt_dec(value, places)
 
 
+def fmt_exact(value: Any) -> str:
+    """A number with all the digits it has, German separators: 0.035 -> ``0,035``, 1079 -> ``1.079``.
+
+    For values whose precision is their meaning (legal parameters in a text column), where fixed
+    decimals would round 0.035 to 0,04.
+    """
+    if isinstance(value, bool):
+        return YES if value else NO
+    d = to_decimal(value, 0) if isinstance(value, numbers.Integral) else None
+    if d is None:
+        if _missing(value) or not isinstance(value, numbers.Real | Decimal):
+            return ""
+        f = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+        if not f.is_finite():
+            return ""
+        d = f
+    from babel.numbers import format_decimal
+
+    return format_decimal(d, format="#,##0.###", locale=_locale(), decimal_quantization=False)
+
+
 def parse_number(text: str) -> Decimal:
     """German text back to a number (``2.169,19`` -> 2169.19), via Babel; ``−`` and ``%`` are accepted."""
     from babel.numbers import parse_decimal
@@ -198,8 +219,8 @@ def fmt_value(value: Any, col: Column) -> str:
     if _missing(value):
         return ""
     kind, places = col.kind, col.places
-    if kind is Kind.TEXT:
-        return str(value)
+    if kind is Kind.TEXT:  # numbers in a text column (a parameter's value) keep all digits, German style
+        return fmt_exact(value) if isinstance(value, numbers.Number) else str(value)
     if kind is Kind.FLAG:
         return YES if bool(value) else NO
     if kind is Kind.DATE:
@@ -266,10 +287,11 @@ def _text_column(name: str, values: list, col: Column) -> list[str]:
     memo: dict[Any, str] = {}
     out = []
     for v in values:
+        key = (type(v), v)  # 1, 1.0 and True are equal as keys but shown differently
         try:
-            text = memo[v]
+            text = memo[key]
         except KeyError:
-            text = memo[v] = fmt_value(_value_labels(name, v), col)
+            text = memo[key] = fmt_value(_value_labels(name, v), col)
         except TypeError:  # unhashable cell
             text = fmt_value(v, col)
         out.append(text)
