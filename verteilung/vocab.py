@@ -1,0 +1,319 @@
+"""One vocabulary for everything a person reads (GLOSSAR.md): German labels and number kinds per column.
+
+Machine formats (JSON, the machine CSV) keep the ASCII identifiers; terminal, HTML, XLSX and the
+German Excel CSV show the label from here, so a column is called the same everywhere. The number
+kind of a column decides both the German text format (``verteilung.report.deutsch``) and the XLSX
+number format, so a Soll has two decimals in every view.
+
+Pure standard library on purpose: the CLI imports this for option parsing and help texts, and
+``verteilung --help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a column's values are shown."""
+
+    INTEGER = "ganzzahl"  # persons and counts: 1.079
+    DECIMAL = "dezimal"  # exact values with given decimals: 2.169,19
+    PERCENT = "prozent"  # values already in percent units (94.65): 94,65 %
+    FRACTION = "anteil"  # values 0..1 shown as percent (0.125): 12,50 %
+    SHARE = "schluessel"  # key shares, 8 decimals: 0,01234568
+    NUMBER = "nummer"  # integer codes without grouping (year, revision): 2024
+    DATE = "datum"  # ISO date in data, 01.01.2024 shown
+    DATETIME = "zeitpunkt"  # ISO timestamp in data, 29.11.2026 19:51:50 shown
+    FLAG = "ja_nein"  # booleans: ja / nein
+    TEXT = "text"
+
+
+DEFAULT_DECIMALS = {Kind.DECIMAL: 2, Kind.PERCENT: 2, Kind.FRACTION: 2, Kind.SHARE: 8}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as a person sees it: German label, number kind, decimals, and whether changes show a sign."""
+
+    label: str
+    kind: Kind = Kind.TEXT
+    decimals: int = -1  # -1: the kind's default
+    signed: bool = False
+
+    @property
+    def places(self) -> int:
+        return self.decimals if self.decimals >= 0 else DEFAULT_DECIMALS.get(self.kind, 0)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind not in (Kind.TEXT, Kind.DATE, Kind.DATETIME, Kind.FLAG)
+
+    @property
+    def xlsx_format(self) -> str:
+        """XLSX number format code. Codes are locale-neutral: German Excel shows ``#,##0.00`` as 2.169,19."""
+        return xlsx_format(self)
+
+
+def _c(label: str, kind: Kind = Kind.TEXT, decimals: int = -1, signed: bool = False) -> Column:
+    return Column(label, kind, decimals, signed)
+
+
+INT, DEC, PCT, FRAC, SHARE, NUM = Kind.INTEGER, Kind.DECIMAL, Kind.PERCENT, Kind.FRACTION, Kind.SHARE, Kind.NUMBER
+
+# Identifier -> column. Percent columns say "(%)" in the label; every label is unique (tests check both).
+COLUMNS: dict[str, Column] = {
+    # Gemeinde data
+    "ags": _c("AGS"), "gemeinde": _c("Gemeinde"), "kreis": _c("Kreis"), "kreis_ags": _c("Kreis-AGS"),
+    "regierungsbezirk": _c("Regierungsbezirk"), "gemeinde_typ": _c("Gemeindetyp"),
+    "verstaedterung": _c("Verstädterung"), "einwohner": _c("Einwohner", INT),
+    "flaeche_km2": _c("Fläche (km²)", DEC), "arbeitslose": _c("Arbeitslose", INT),
+    "datensatz": _c("Datensatz"), "jahr": _c("Jahr", NUM), "stichtag": _c("Stichtag", Kind.DATE),
+    "stichtag_bevoelkerung": _c("Stand der Bevölkerungszahl", Kind.DATE),
+    "einwohner_fehlend": _c("Gemeinden ohne Einwohnerzahl", INT), "genauigkeit": _c("Genauigkeit"),
+    "quelle": _c("Quelle"),
+    # key and its steps
+    "schluessel": _c("Schlüssel", SHARE), "schluessel_name": _c("Schlüssel (Art)"),
+    "schluessel_roh": _c("Schlüssel vor Kappung und Minderung", SHARE),
+    "kappungsgrenze": _c("Kappungsgrenze", SHARE), "gekappt": _c("gekappt", Kind.FLAG),
+    "schluessel_nach_kappung": _c("Schlüssel nach Kappung", SHARE),
+    "anteil_einwohner": _c("Anteil Einwohner", SHARE), "anteil_flaeche": _c("Anteil Fläche", SHARE),
+    "anteil_flaeche_km2": _c("Anteil Fläche (km²)", SHARE), "anteil_arbeitslose": _c("Anteil Arbeitslose", SHARE),
+    "anteil_awov_messziffer": _c("Anteil Messziffer Arbeitslose", SHARE),
+    "minderung_mietpreisbremse": _c("Minderung Mietpreisbremse", SHARE),
+    "minderung_eu_sgb2": _c("Minderung EU-Bürger SGB II", SHARE),
+    # stock and Soll
+    "system": _c("System"), "modell": _c("Modell"), "titel": _c("Titel"), "systeme": _c("Systeme"),
+    "bestand": _c("Bestand", INT), "anrechnung": _c("Anrechnung", DEC),
+    "anrechnung_plaetze": _c("Plätze in Landeseinrichtungen", INT),
+    "anrechnung_plaetze_eae": _c("Plätze mit Erstaufnahme (EAE)", INT),
+    "verrechnung": _c("Verrechnung (Überhang im anderen System)", DEC),
+    "gesamt": _c("Gesamtzahl (T)", DEC), "gesamt_T": _c("Gesamtzahl (T), Summe", DEC),
+    "soll": _c("Soll (Stichtag)", DEC), "soll_gerundet": _c("Soll, gerundet", INT),
+    "soll_nach_zuweisung": _c("Soll nach Zuweisung", DEC),
+    "soll_exakt": _c("Soll (Stichtag), exakt", DEC), "soll_summe": _c("Soll, gerundet (Summe)", INT),
+    "aufnahmeverpflichtung": _c("Aufnahmeverpflichtung", INT),
+    "aufnahmeverpflichtung_exakt": _c("Aufnahmeverpflichtung, exakt", DEC),
+    "aufnahmeverpflichtung_summe": _c("Aufnahmeverpflichtung (Summe)", INT),
+    "erfuellungsquote": _c("Erfüllungsquote (%)", PCT),
+    "erfuellungsquote_vorher": _c("Erfüllungsquote vor Zuweisung (%)", PCT),
+    "erfuellungsquote_nachher": _c("Erfüllungsquote nach Zuweisung (%)", PCT),
+    "ohne_meldung": _c("ohne Meldung", Kind.FLAG), "ueber_100_prozent": _c("Gemeinden über 100 % (Summe)", INT),
+    # arrivals and allocation
+    "zugaenge": _c("Zugänge", INT), "abgaenge": _c("Abgänge", INT), "anerkennungen": _c("Anerkennungen", INT),
+    "zuweisung": _c("Zuweisung", INT), "zuweisungen": _c("Zuweisungen", INT),
+    "haushalt": _c("Haushalt"), "haushalt_id": _c("Haushalt-Nr."), "haushalte": _c("Haushalte", INT),
+    "personen": _c("Personen", INT), "fest": _c("fest zugewiesen", Kind.FLAG),
+    "pfad": _c("Verfahren"), "wasserstand": _c("Wasserstand (%)", PCT),
+    "wasserstand_prozent": _c("Wasserstand der stetigen Verteilung (%)", PCT),
+    "lp_niveau_prozent": _c("Niveau der LP-Lösung (%)", PCT),
+    "ganzzahliges_max_min_prozent": _c("Bestes ganzzahliges Mindestniveau (%)", PCT),
+    "niedrigste_quote_nachher": _c("Niedrigste Erfüllungsquote nach Zuweisung (%)", PCT),
+    "hoechste_quote_nachher": _c("Höchste Erfüllungsquote nach Zuweisung (%)", PCT),
+    "empfangende_gemeinden": _c("Empfangende Gemeinden", INT),
+    "beschraenkung_bindet": _c("Beschränkung bindet", Kind.FLAG),
+    "min_zuweisung": _c("Mindestzuweisung", INT), "max_zuweisung": _c("Höchstzuweisung", INT),
+    "gesperrt": _c("gesperrt", Kind.FLAG), "ags_fest": _c("AGS (fest)"),
+    # comparison of models
+    "gezaehlt": _c("Gezählt nach Zuweisung", DEC), "quote": _c("Quote nach Zuweisung (%)", PCT),
+    "last_nachher": _c("Gesamtlast nach Zuweisung", DEC), "last_je_1000": _c("Last je 1.000 Einwohner", DEC),
+    "last_index": _c("Lastindex (Land = 100)", DEC),
+    "aenderung_je_1000": _c("Änderung je 1.000 Einwohner", DEC, signed=True),
+    "aenderung_zuweisung": _c("Änderung Zuweisung", INT, signed=True),
+    "gemeinden": _c("Gemeinden", INT), "richtung": _c("Richtung"),
+    "quote_min": _c("Quote min (%)", PCT), "quote_median": _c("Quote Median (%)", PCT),
+    "quote_max": _c("Quote max (%)", PCT),
+    "ueber_100": _c("Gemeinden über 100 %", INT), "ueber_120": _c("Gemeinden über 120 %", INT),
+    "ueber_150": _c("Gemeinden über 150 %", INT),
+    "gini_last_je_einwohner": _c("Gini (Last je Einwohner)", DEC, 3),
+    "vk_last_je_einwohner": _c("Variationskoeffizient (Last je Einwohner)", DEC, 3),
+    "last_index_p10": _c("Lastindex P10", DEC), "last_index_p90": _c("Lastindex P90", DEC),
+    "konflikt": _c("Konflikt", Kind.FLAG), "konflikt_personen": _c("Konflikte (Personen)", INT),
+    "konflikt_gemeinden": _c("Konflikte (Gemeinden)", INT),
+    "konflikt_personen_kumuliert": _c("Konflikte kumuliert (Personen)", INT),
+    "parameter": _c("Parameter"), "wert": _c("Wert"), "gueltig_ab": _c("gültig ab", Kind.DATE),
+    "paragraph": _c("Rechtsgrundlage"), "lesart": _c("Lesart"), "lesarten": _c("Lesarten"),
+    "datenbasis": _c("Datenbasis"), "bestand_datei": _c("Bestandsdatei"), "hinweis": _c("Hinweis"),
+    "rundung": _c("Rundung"), "anrechnung_faktoren": _c("Anrechnungsfaktoren"),
+    "summe_schluessel": _c("Summe der Schlüssel", SHARE), "gekappt_anzahl": _c("Gemeinden gekappt", INT),
+    # simulation
+    "monat": _c("Monat", NUM),
+    "flueag_bestand_start": _c("Bestand FlüAG, Anfang", INT), "flueag_bestand_ende": _c("Bestand FlüAG, Ende", INT),
+    "wsa_bestand_start": _c("Bestand WSA, Anfang", INT), "wsa_bestand_ende": _c("Bestand WSA, Ende", INT),
+    "last_je_1000_start": _c("Last je 1.000 Einwohner, Anfang", DEC),
+    "last_je_1000_ende": _c("Last je 1.000 Einwohner, Ende", DEC),
+    "ende_gegen_status_quo_je_1000": _c("Ende gegen Status quo je 1.000 Einwohner", DEC, signed=True),
+    # sweep, sensitivity
+    "szenario": _c("Szenario", NUM), "alpha": _c("Alpha (Mischungsanteil)", DEC, 4),
+    "kappung": _c("Kappungsfaktor", DEC, 4), "anrechnung_faktor": _c("Anrechnungsfaktor", DEC, 4),
+    "soll_anteil_laendlich": _c("Soll-Anteil ländlicher Gemeinden (%)", FRAC),
+    "zuweisung_anteil_kreisfrei": _c("Zuweisungsanteil kreisfreier Städte (%)", FRAC),
+    "gemeinden_entlastet": _c("Gemeinden entlastet", INT),
+    "anteil_ueber_100": _c("Anteil Szenarien mit Quote > 100 (%)", FRAC),
+    "anteil_entlastet": _c("Anteil Szenarien, in denen entlastet (%)", FRAC),
+    "kennzahl": _c("Kennzahl"), "basis": _c("Basiswert", DEC, 4), "bei_min": _c("bei Minimum", DEC, 4),
+    "bei_max": _c("bei Maximum", DEC, 4), "spanne": _c("Spanne", DEC, 4),
+    "S1": _c("Sobol-Index erster Ordnung (S1)", DEC, 3), "ST": _c("Sobol-Index gesamt (ST)", DEC, 3),
+    "S1_konf": _c("Konfidenz S1", DEC, 3), "ST_konf": _c("Konfidenz ST", DEC, 3),
+    # run ledger
+    "periode": _c("Periode"), "revision": _c("Revision", NUM), "status": _c("Status"),
+    "started": _c("Beginn", Kind.DATETIME), "finished": _c("Ende", Kind.DATETIME),
+    "user": _c("Benutzer"), "host": _c("Rechner"),
+    "fingerprint": _c("Fingerabdruck"), "command": _c("Befehl"), "folder": _c("Ordner"),
+    "input_hashes": _c("Eingaben (SHA-256)"), "summary": _c("Zusammenfassung"),
+    "geaendert": _c("Geänderte Zeilen", INT), "a": _c("Lauf A"), "b": _c("Lauf B"),
+}
+
+# Systems: identifier -> label shown in text; short form for sheet names, column suffixes and tight tables.
+SYSTEMS: dict[str, str] = {"flueag": "FlüAG", "wsa": "Wohnsitzauflage (WSA)", "gesamt": "Gesamtsystem"}
+SYSTEMS_SHORT: dict[str, str] = {"flueag": "FlüAG", "wsa": "WSA", "gesamt": "Gesamt"}
+# Spellings accepted on input (lower-case, compared case-insensitively) -> identifier.
+SYSTEM_ALIASES: dict[str, str] = {
+    "flueag": "flueag", "flüag": "flueag", "fluag": "flueag",
+    "wsa": "wsa", "awov": "wsa", "wohnsitzauflage": "wsa", "wohnsitzauflage (wsa)": "wsa",
+    "gesamt": "gesamt", "gesamtsystem": "gesamt",
+}
+PRIMARY_SYSTEMS = ("flueag", "wsa")
+
+# Today's output columns whose meaning differs from the canonical identifier (GLOSSAR.md): rename them
+# with ``df.rename(columns=RENAMES[output])`` before presenting, so that e.g. a rounded Soll is never
+# labelled as the exact one. Keys name the output (command, or command.table).
+RENAMES: dict[str, dict[str, str]] = {
+    "status": {"soll": "soll_gerundet", "soll_exakt": "soll"},
+    "run.verteilstatistik": {"soll": "soll_gerundet", "soll_exakt": "soll"},
+    "runs.show": {"soll": "soll_gerundet"},
+    "allocate": {"soll": "soll_nach_zuweisung"},
+    "run.zuweisung": {"soll": "soll_nach_zuweisung"},
+    "compare.gemeinden": {"soll": "soll_nach_zuweisung", "quote": "erfuellungsquote_nachher",
+                          **{f"quote_{s}": f"erfuellungsquote_nachher_{s}" for s in SYSTEMS}},
+    "compare.systeme": {"schluessel": "schluessel_name"},
+    "keys.summary": {"gekappt": "gekappt_anzahl"},
+    "sweep.szenarien": {"einwohner": "gewicht_einwohner", "flaeche_km2": "gewicht_flaeche_km2",
+                        "flaeche": "gewicht_flaeche", "arbeitslose": "gewicht_arbeitslose",
+                        "awov_messziffer": "gewicht_awov_messziffer", "anrechnung": "anrechnung_faktor"},
+}
+RENAMES["runs.diff"] = {f"soll{s}": f"soll_gerundet{s}" for s in ("_a", "_b", "_diff")}
+
+_DIFF_SUFFIXES = {"_a": ("A", False), "_b": ("B", False), "_diff": ("Änderung", True)}
+
+
+def _with_suffix(label: str, suffix: str) -> str:
+    """Insert a qualifier before a trailing unit: ("Erfüllungsquote (%)", "FlüAG") -> "Erfüllungsquote FlüAG (%)"."""
+    if label.endswith(" (%)"):
+        return f"{label[:-4]} {suffix} (%)"
+    return f"{label} {suffix}"
+
+
+def column(ident: str) -> Column | None:
+    """The column for an identifier, including the composed ones (``quote_flueag``, ``bestand_a``, ...).
+
+    None when the identifier is unknown: the caller then falls back to its dtype, and a test lists
+    every output column so unknown ones are caught before they reach a user.
+    """
+    if ident in COLUMNS:
+        return COLUMNS[ident]
+    for suffix, (word, signed) in _DIFF_SUFFIXES.items():  # runs diff: bestand_a, bestand_b, bestand_diff
+        base = column(ident[: -len(suffix)]) if ident.endswith(suffix) else None
+        if base is not None:
+            label = f"Änderung {base.label}" if word == "Änderung" else _with_suffix(base.label, f"Lauf {word}")
+            return Column(label, base.kind, base.decimals, signed or base.signed)
+    for sid in ("flueag", "wsa", "awov", "gesamt"):  # identifiers and the input alias awov
+        short = system_label(sid, short=True)
+        base = None
+        if ident.endswith(f"_{sid}"):
+            base = column(ident[: -len(sid) - 1])
+        elif ident.startswith(f"{sid}_"):
+            base = column(ident[len(sid) + 1:])
+        if base is not None:
+            return Column(_with_suffix(base.label, short), base.kind, base.decimals, base.signed)
+    for prefix, word, kind in (("anteil_", "Anteil", Kind.SHARE), ("minderung_", "Minderung", Kind.SHARE),
+                               ("gewicht_", "Gewicht", Kind.DECIMAL)):
+        if ident.startswith(prefix):
+            base = column(ident[len(prefix):])
+            rest = base.label if base else ident[len(prefix):]
+            return Column(f"{word} {rest}", kind, 4 if kind is Kind.DECIMAL else -1)
+    if ident.startswith("quote_p") and ident[7:].isdigit():  # quote_p05, quote_p10, ... quote_p95
+        return Column(f"Quote P{ident[7:]} (%)", Kind.PERCENT)
+    return None
+
+
+def label(ident: str) -> str:
+    """German label of a column or summary key; the identifier itself when none is defined."""
+    col = column(ident)
+    return col.label if col else ident
+
+
+def labels(idents: Iterable[str]) -> list[str]:
+    """Labels for a table's columns; refuses duplicates, which would make a table ambiguous."""
+    out = [label(i) for i in idents]
+    dup = sorted({x for x in out if out.count(x) > 1})
+    if dup:
+        raise ValueError(f"two columns share the label {', '.join(dup)}: rename with vocab.RENAMES first")
+    return out
+
+
+def xlsx_format(col: Column) -> str:
+    """Excel number format code for a column (codes use '.' and ','; Excel localises the display)."""
+    places = col.places
+    frac = "." + "0" * places if places else ""
+    if col.kind in (Kind.INTEGER, Kind.DECIMAL):
+        code = f"#,##0{frac}"
+    elif col.kind is Kind.PERCENT:
+        code = f'0{frac}" %"'
+    elif col.kind is Kind.FRACTION:
+        code = f"0{frac} %"
+    elif col.kind is Kind.SHARE:
+        code = f"0{frac}"
+    elif col.kind is Kind.NUMBER:
+        return "0"
+    elif col.kind is Kind.DATE:
+        return "dd.mm.yyyy"
+    elif col.kind is Kind.DATETIME:
+        return "dd.mm.yyyy hh:mm:ss"
+    elif col.kind is Kind.TEXT:
+        return "@"
+    else:
+        return "General"
+    if col.signed:
+        return f'"+"{code};"−"{code};{code}'
+    return code
+
+
+def system_id(name: str, known: Iterable[str] = PRIMARY_SYSTEMS) -> str:
+    """Canonical system identifier for a spelling a user may type: ``system_id("awov") == "wsa"``.
+
+    Case-insensitive; names of a model's own systems pass when listed in ``known``. Unknown names are
+    refused with a German message naming the accepted spellings, never guessed.
+    """
+    key = name.strip().lower()
+    ident = SYSTEM_ALIASES.get(key, key)
+    allowed = list(known)
+    if ident not in allowed:
+        shown = ", ".join(f"{a} ({SYSTEMS_SHORT.get(a, a)})" for a in allowed)
+        raise ValueError(f"unbekanntes System „{name}“; erlaubt: {shown}"
+                         + (" (awov wird als wsa angenommen)" if "wsa" in allowed else ""))
+    return ident
+
+
+def system_label(ident: str, short: bool = False) -> str:
+    """How a system is named where a person reads it (FlüAG, Wohnsitzauflage (WSA)); aliases accepted."""
+    key = SYSTEM_ALIASES.get(ident.strip().lower(), ident)
+    table = SYSTEMS_SHORT if short else SYSTEMS
+    return table.get(key, ident)
+
+
+def markdown_table(idents: Iterable[str] | None = None) -> str:
+    """The vocabulary as a Markdown table (docs/ausgaben.md embeds it; a test keeps both in step)."""
+    rows = ["| Bezeichner (JSON, maschinelle CSV) | Anzeige (Terminal, HTML, XLSX, Excel-CSV) | Art | "
+            "Stellen | XLSX-Format |", "|---|---|---|---|---|"]
+    for ident in idents if idents is not None else COLUMNS:
+        col = column(ident)
+        if col is None:
+            continue
+        sign = ", mit Vorzeichen" if col.signed else ""
+        places = str(col.places) if col.numeric and col.kind is not Kind.NUMBER else ""
+        fmt = col.xlsx_format.replace("|", "\\|")
+        rows.append(f"| `{ident}` | {col.label} | {col.kind.value}{sign} | {places} | `{fmt}` |")
+    return "\n".join(rows) + "\n"
