@@ -40,7 +40,7 @@ def app_command(host: str = "127.0.0.1", port: int = 8765, token: str | None = N
 
     from verteilung.app.server import create_app
 
-    app = create_app(token=required)
+    app = create_app(token=required, warm=True)
     shown = "localhost" if host in LOCAL_HOSTS else host
     print(f"verteilung app: http://{shown}:{port}/" + ("?token=…" if required else ""), file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

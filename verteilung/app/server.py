@@ -33,6 +33,7 @@ BESTAND_COOKIE = "verteilung_bestand"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
+PROFIL_MONATE = 12
 SWEEP_FIELDS = {"parameter", "raster", "stichprobe", "szenarien", "bereiche"}
 PAGES = {"vergleich": "Modelle vergleichen", "gemeinde": "Meine Gemeinde", "simulation": "Simulation",
          "daten": "Daten", "api": "API"}
@@ -129,8 +130,12 @@ class ZuteilungAnfrage(BaseModel):
 System = Annotated[Literal["flueag", "awov"], Query(description="flueag oder awov")]
 
 
-def create_app(token: str | None = None, engine: Engine | None = None) -> FastAPI:
-    """The application; ``token`` set means every request must carry it."""
+def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False) -> FastAPI:
+    """The application; ``token`` set means every request must carry it.
+
+    ``warm`` computes the map geometry and the profile page's default simulation in the background
+    at start, so the first visitor does not wait for them.
+    """
     eng = engine or Engine()
     app = FastAPI(title="verteilung", version=__version__, docs_url=None, redoc_url=None,
                   description="Verteilung Geflüchteter auf die Gemeinden NRW: JSON-API (spiegelt die Python-API).")
@@ -280,7 +285,7 @@ def create_app(token: str | None = None, engine: Engine | None = None) -> FastAP
 
     @app.post("/api/allocate", tags=["Python-API"], summary="Zugänge einer Periode zuweisen (verteilung.allocate)")
     def api_allocate(req: ZuteilungAnfrage):
-        from verteilung import allocate
+        from verteilung.api import allocate
 
         with stock_path(req.bestand) as path:
             res = compute(allocate, req.system, path, personen=req.personen)
@@ -357,11 +362,8 @@ def create_app(token: str | None = None, engine: Engine | None = None) -> FastAP
         with stock_path(e.bestand) as path:
             schritte = {s: [{"schritt": a, "rechtsgrundlage": p} for a, p in explain(ags, s, bestand=path)]
                         for s in ("flueag", "awov")}
-        sim = simulation(12, DEFAULT_MODELS, None, e.bestand)
-        sg = sim.gemeinden[sim.gemeinden["ags"] == ags]
         cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
-        scols = ["modell", "last_je_1000_start", "last_je_1000_ende", "ende_gegen_status_quo_je_1000"]
         return JSONResponse(jsonable({
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
             "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
@@ -370,8 +372,17 @@ def create_app(token: str | None = None, engine: Engine | None = None) -> FastAP
                         "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
                         "datei": bname, "synthetisch": synth},
             "modelle": views.table(g, cols), "schritte": schritte, "einstellungen": echo,
-            "simulation": views.table(sg, scols) | {"monate": 12},
         }))
+
+    @app.get("/api/ansicht/gemeinde-simulation", tags=["Seiten"], summary="Simulierter Verlauf einer Gemeinde")
+    def view_gemeinde_simulation(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
+        e, _ = page_settings(request)
+        sim = simulation(PROFIL_MONATE, DEFAULT_MODELS, None, e.bestand)
+        sg = sim.gemeinden[sim.gemeinden["ags"] == ags]
+        if sg.empty:
+            raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
+        cols = ["modell", "last_je_1000_start", "last_je_1000_ende", "ende_gegen_status_quo_je_1000"]
+        return JSONResponse(jsonable(views.table(sg, cols) | {"monate": PROFIL_MONATE}))
 
     @app.get("/api/ansicht/simulation", tags=["Seiten"], summary="Daten der Seite 'Simulation'")
     def view_simulation(request: Request, monate: Annotated[int, Query(ge=1, le=views.MAX_MONATE)] = 24,
@@ -384,7 +395,7 @@ def create_app(token: str | None = None, engine: Engine | None = None) -> FastAP
         monat = min(monat, monate)
         karte = karte if karte in res.info["modelle"] and karte != BASELINE else next(
             (m for m in res.info["modelle"] if m != BASELINE), BASELINE)
-        at = simulation(monat, (karte,), None, bestand)
+        at = res if monat == monate else simulation(monat, (karte,), None, bestand)
         m = at.gemeinden[at.gemeinden["modell"] == karte]
         kurven = {col: [{"modell": mod, "monat": part["monat"].tolist(),
                          "wert": [round(float(v), 5) for v in part[col]]}
@@ -422,11 +433,12 @@ def create_app(token: str | None = None, engine: Engine | None = None) -> FastAP
             data = json.loads(view_gemeinde(request, request.query_params.get("ags", "")).body)
             sheets = {"Modelle": pd.DataFrame(data["modelle"]["zeilen"]),
                       "Rechenweg": pd.DataFrame([{"system": s, **x} for s, xs in data["schritte"].items() for x in xs]),
-                      "Simulation": pd.DataFrame(data["simulation"]["zeilen"])}
+                      "Simulation": pd.DataFrame(json.loads(view_gemeinde_simulation(
+                          request, request.query_params.get("ags", "")).body)["zeilen"])}
         else:
             q = request.query_params
             names = tuple(m for m in (q.get("modelle") or ",".join(DEFAULT_MODELS)).split(",") if m)
-            monate = int(q.get("monate", "24")) if q.get("monate", "24").isdigit() else 0
+            monate = int(q.get("monate", "12")) if q.get("monate", "12").isdigit() else 0
             res = simulation(monate, names, None, None)
             sheets = {"Monate": res.monate, "Gemeinden": res.gemeinden}
         name = f"verteilung-{ansicht}"
@@ -514,6 +526,18 @@ def create_app(token: str | None = None, engine: Engine | None = None) -> FastAP
     def plotly_js():
         return Response(_plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
+    @app.get("/static/topojson/{name}", include_in_schema=False)
+    def topojson(name: str):
+        """Plotly's geo layer asks for a world map; an empty one keeps it off the internet."""
+        layers = ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")
+        empty = {"type": "Topology", "arcs": [], "transform": {"scale": [1, 1], "translate": [0, 0]},
+                 "objects": {k: {"type": "GeometryCollection", "geometries": []} for k in layers}}
+        return JSONResponse(empty, headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)
+
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str):
         files = {"app.js": "text/javascript", "app.css": "text/css"}
@@ -521,6 +545,12 @@ def create_app(token: str | None = None, engine: Engine | None = None) -> FastAP
             return problems(["nicht gefunden"], 404)
         return Response((HERE / "static" / name).read_bytes(), media_type=files[name])
 
+    if warm:
+        def _warm() -> None:
+            views.geojson_bytes()
+            simulation(PROFIL_MONATE, DEFAULT_MODELS, None, None)
+
+        threading.Thread(target=_warm, name="verteilung-app-warm", daemon=True).start()
     app.state.engine = eng
     return app
 

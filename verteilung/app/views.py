@@ -163,13 +163,13 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
 # ------------------------------------------------------------------ search
 
 def fold(text: str) -> str:
-    """Search form of a name: lower case, umlauts as ae/oe/ue/ss, no accents, no 'Stadt' suffix."""
-    t = text.casefold().strip()
+    """Search form of a name: lower case, umlauts as ae/oe/ue/ss, no accents, no \"Stadt\" suffix."""
+    t = text.casefold().split(",")[0].strip()  # official suffixes: ", Stadt", ", Kupferstadt", ...
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         t = t.replace(a, b)
     t = unicodedata.normalize("NFKD", t)
     t = "".join(c for c in t if not unicodedata.combining(c))
-    t = re.sub(r"[,\s]+stadt$", "", t)
+    t = re.sub(r"\s+stadt$", "", t)
     t = re.sub(r"^stadt\s+", "", t)
     return re.sub(r"[^a-z0-9]+", " ", t).strip()
 

@@ -55,7 +55,7 @@
     const lim = Math.max(1e-9, ...k.wert.filter((v) => v !== null).map(Math.abs));
     const trace = {
       type: "choropleth", geojson: g, featureidkey: "properties.ags", locations: k.ags, z: k.wert,
-      zmin: -lim, zmax: lim, zmid: 0, colorscale: "RdBu", reversescale: true,
+      zmin: -lim, zmax: lim, zmid: 0, colorscale: "RdBu",
       text: hover, hovertemplate: "%{text}<extra></extra>", marker: {line: {width: 0.3, color: "#555"}},
       colorbar: {title: {text: "je 1.000 EW"}, thickness: 12},
     };
@@ -64,7 +64,7 @@
       geo: {fitbounds: "locations", visible: false, projection: {type: "mercator"}},
       uirevision: "karte",
     };
-    await Plotly.react(el, [trace], layout, {displaylogo: false, responsive: true, locale: "de"});
+    await Plotly.react(el, [trace], layout, {displaylogo: false, responsive: true, topojsonURL: "/static/topojson/"});
     el.dataset.stand = String(Date.now());
     if (klick && !el.dataset.klick) {
       el.dataset.klick = "1";
@@ -206,8 +206,9 @@
         ", Wohnsitzauflage " + de(d.bestand.wsa, 0) + ", Plätze in Landeseinrichtungen " + de(d.bestand.anrechnung_plaetze, 0) +
         (d.bestand.synthetisch ? " (Bestände SYNTHETISCH)" : " (Bestände: " + d.bestand.datei + ")");
       tabelle("t_modelle", d.modelle);
-      tabelle("t_simulation", d.simulation);
-      $("sim_monate").textContent = String(d.simulation.monate);
+      holen("/api/ansicht/gemeinde-simulation?" + url.toString()).then((s) => {
+        tabelle("t_simulation", s); $("sim_monate").textContent = String(s.monate);
+      }).catch(() => {});
       for (const s of ["flueag", "awov"]) {
         const ol = $("s_" + s); ol.replaceChildren();
         for (const x of d.schritte[s]) {
@@ -233,6 +234,7 @@
       form.querySelectorAll("input[name=modell]").forEach((c) => { c.checked = want.includes(c.value); });
     }
     if (url.has("monate")) $("monate").value = url.get("monate");
+    else $("monate").value = "12";
     $("monat").max = $("monate").value;
     if (url.has("monat")) $("monat").value = url.get("monat");
     let kartenModell = url.get("karte") || "";
