@@ -133,8 +133,8 @@ System = Annotated[Literal["flueag", "awov"], Query(description="flueag oder awo
 def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False) -> FastAPI:
     """The application; ``token`` set means every request must carry it.
 
-    ``warm`` computes the map geometry and the profile page's default simulation in the background
-    at start, so the first visitor does not wait for them.
+    ``warm`` prepares the map geometry in the background at start, so the first visitor does not
+    wait for it.
     """
     eng = engine or Engine()
     app = FastAPI(title="verteilung", version=__version__, docs_url=None, redoc_url=None,
@@ -204,6 +204,21 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             return fn(*args, **kwargs)
         finally:
             compute_slots.release()
+
+    cmp_cache: OrderedDict[Einstellungen, Any] = OrderedDict()
+
+    def vergleich(e: Einstellungen):
+        """The comparison for these settings; the last 32 are kept (permalinks, back and forth)."""
+        with sim_lock:
+            if e in cmp_cache:
+                cmp_cache.move_to_end(e)
+                return cmp_cache[e]
+        res = compute(eng.vergleich, e)
+        with sim_lock:
+            cmp_cache[e] = res
+            while len(cmp_cache) > 32:
+                cmp_cache.popitem(last=False)
+        return res
 
     def check_models(names: list[str]) -> None:
         bad = [m for m in names if m not in eng.modelle]
@@ -310,7 +325,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             raise InputError(Problem("kappung", "nur zusammen mit gewichte"))
         e = Einstellungen(tuple(req.modelle), gew, req.kappung, req.alpha, req.anrechnung, req.zugaenge_flueag,
                           req.zugaenge_wsa, req.bestand)
-        res = compute(eng.vergleich, e)
+        res = compute(eng.vergleich, e)  # uncached: the API always computes
         return {"info": jsonable(res.info), "befunde": res.befunde, "metriken": views.records(res.metriken),
                 "systeme": views.records(res.systeme), "gemeinden": views.records(res.gemeinden),
                 "aggregate": {k: views.records(v) for k, v in res.aggregate.items()},
@@ -342,7 +357,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     @app.get("/api/ansicht/vergleich", tags=["Seiten"], summary="Daten der Seite 'Modelle vergleichen'")
     def view_vergleich(request: Request):
         e, echo = page_settings(request)
-        res = compute(eng.vergleich, e)
+        res = vergleich(e)
         out = views.vergleich_json(res, request.query_params.get("karte"), modelle_info)
         out["einstellungen"] = echo
         return JSONResponse(jsonable(out))
@@ -354,7 +369,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         e, echo = page_settings(request)
         if ags not in set(eng.gemeinden["ags"]):
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
-        res = compute(eng.vergleich, e)
+        res = vergleich(e)
         g = res.gemeinden[res.gemeinden["ags"] == ags]
         row = eng.gemeinden[eng.gemeinden["ags"] == ags].iloc[0]
         b, bname, synth = eng.stock(e.bestand)
@@ -425,7 +440,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                  fmt: Literal["csv", "xlsx"]):
         if ansicht == "vergleich":
             e, _ = page_settings(request)
-            res = compute(eng.vergleich, e)
+            res = vergleich(e)
             karte = request.query_params.get("karte")
             out = views.vergleich_json(res, karte, modelle_info)
             sheets = views.vergleich_tabellen(res, out["karte_modell"])
@@ -548,7 +563,6 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     if warm:
         def _warm() -> None:
             views.geojson_bytes()
-            simulation(PROFIL_MONATE, DEFAULT_MODELS, None, None)
 
         threading.Thread(target=_warm, name="verteilung-app-warm", daemon=True).start()
     app.state.engine = eng
