@@ -113,8 +113,9 @@ def test_page_view_normalises_slider_weights_like_the_cli(client):
 def test_own_weights_assign_exactly_the_arrivals(client, w, arrivals):
     q = {"modelle": "", "w_einwohner": w[0], "w_flaeche": w[1], "w_arbeitslose": w[2], "zf": arrivals, "zw": 0}
     d = client.get("/api/ansicht/vergleich", params=q).json()
-    met = {m["modell"]: m for m in d["tabellen"]["Metriken"]["zeilen"]}
-    assert met["eigene-gewichte"]["zuweisungen"] == arrivals == met["status-quo"]["zuweisungen"]
+    rows = d["tabellen"]["Metriken"]["zeilen"]  # status quo first, the own key last
+    assert d["info"]["modelle"] == ["status-quo", "eigene-gewichte"]
+    assert rows[-1]["zuweisungen"] == arrivals == rows[0]["zuweisungen"]
 
 
 def test_search_handles_prefixes_umlauts_stadt_and_ags(client):

@@ -146,6 +146,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     modelle_info = {m: {"id": m, "titel": d.titel, "beschreibung": d.beschreibung_de,
                         "rechtsgrundlage": d.rechtsgrundlage, "vorschlag": d.vorschlag,
                         "begruendung": d.begruendung} for m, d in eng.modelle.items()}
+    titel = {m: d.titel for m, d in eng.modelle.items()}
     modelle_info["eigene-gewichte"] = {
         "id": "eigene-gewichte", "titel": "Eigene Gewichte",
         "beschreibung": "Ein gemeinsames System über beide Bestände mit den oben gewählten Gewichten.",
@@ -386,7 +387,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             "bestand": {"flueag": int(brow["flueag_bestand"]), "wsa": int(brow["wsa_bestand"]),
                         "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
                         "datei": bname, "synthetisch": synth},
-            "modelle": views.table(g, cols), "schritte": schritte, "einstellungen": echo,
+            "modelle": views.table(g, cols, res.info["modell_titel"]), "schritte": schritte, "einstellungen": echo,
         }))
 
     @app.get("/api/ansicht/gemeinde-simulation", tags=["Seiten"], summary="Simulierter Verlauf einer Gemeinde")
@@ -397,7 +398,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         if sg.empty:
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
         cols = ["modell", "last_je_1000_start", "last_je_1000_ende", "ende_gegen_status_quo_je_1000"]
-        return JSONResponse(jsonable(views.table(sg, cols) | {"monate": PROFIL_MONATE}))
+        return JSONResponse(jsonable(views.table(sg, cols, titel) | {"monate": PROFIL_MONATE}))
 
     @app.get("/api/ansicht/simulation", tags=["Seiten"], summary="Daten der Seite 'Simulation'")
     def view_simulation(request: Request, monate: Annotated[int, Query(ge=1, le=views.MAX_MONATE)] = 24,
@@ -418,6 +419,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                   for col in ("vk_last_je_einwohner", "konflikt_personen_kumuliert", "gini_last_je_einwohner")}
         return JSONResponse(jsonable({
             "info": res.info, "monate": monate, "monat": monat, "karte_modell": karte, "kurven": kurven,
+            "titel": titel,
             "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                       "wert": [round(float(v), 3) for v in m["ende_gegen_status_quo_je_1000"]],
                       "last": [round(float(v), 2) for v in m["last_je_1000_ende"]]},
@@ -425,7 +427,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                                                                          "gini_last_je_einwohner",
                                                                          "konflikt_personen",
                                                                          "konflikt_personen_kumuliert",
-                                                                         "bestand_flueag", "bestand_wsa")])},
+                                                                         "bestand_flueag", "bestand_wsa")], titel)},
         }))
 
     @app.get("/api/geo/gemeinden.geojson", tags=["Daten"], summary="Gemeindegrenzen (vereinfacht)")

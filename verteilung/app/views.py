@@ -116,9 +116,12 @@ def records(df: pd.DataFrame, digits: int = 4) -> list[dict]:
     return out
 
 
-def table(df: pd.DataFrame, columns: list[str]) -> dict:
-    return {"spalten": [LABELS.get(c, c) for c in columns], "schluessel": columns,
-            "zeilen": records(df[columns])}
+def table(df: pd.DataFrame, columns: list[str], titel: Mapping[str, str] | None = None) -> dict:
+    """Rows for the page, German headers; model ids shown by their titles (no slugs to readers)."""
+    df = df[columns]
+    if titel and "modell" in columns:
+        df = df.assign(modell=df["modell"].map(lambda m: titel.get(m, m)))
+    return {"spalten": [LABELS.get(c, c) for c in columns], "schluessel": columns, "zeilen": records(df)}
 
 
 def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
@@ -154,7 +157,8 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
                   "soll": [round(float(v), 1) for v in m["soll"]],
                   "quote": [None if not math.isfinite(v) else round(float(v), 1) for v in m["quote"]],
                   "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
-        "tabellen": {name: table(df, list(df.columns)) for name, df in t.items() if name != "Karte"},
+        "tabellen": {name: table(df, list(df.columns), res.info["modell_titel"]) for name, df in t.items()
+                     if name != "Karte"},
         "modelle": [modelle.get(i, {"id": i, "titel": res.info["modell_titel"].get(i, i)}) for i in ids],
     }
     return out

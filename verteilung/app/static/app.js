@@ -262,16 +262,16 @@
       const sel = $("karte"); sel.replaceChildren();
       for (const m of d.info.modelle) {
         if (m === "status-quo") continue;
-        const o = document.createElement("option"); o.value = m; o.textContent = m; if (m === kartenModell) o.selected = true; sel.appendChild(o);
+        const o = document.createElement("option"); o.value = m; o.textContent = d.titel[m] || m; if (m === kartenModell) o.selected = true; sel.appendChild(o);
       }
-      const plot = (el, serie, titel, y) => Plotly.react(el, serie.map((s) => ({type: "scatter", mode: "lines", name: s.modell, x: s.monat, y: s.wert})),
+      const plot = (el, serie, titel, y) => Plotly.react(el, serie.map((s) => ({type: "scatter", mode: "lines", name: (d.titel[s.modell] || s.modell).split(":")[0], x: s.monat, y: s.wert})),
         {title: {text: titel, font: {size: 14}}, margin: {l: 50, r: 10, t: 36, b: 40}, xaxis: {title: {text: "Monat"}}, yaxis: {title: {text: y}}, legend: {font: {size: 10}}},
         {displaylogo: false, responsive: true});
       await plot($("kurve_vk"), d.kurven.vk_last_je_einwohner, "Streuung der Last je Einwohner (VK)", "VK");
       await plot($("kurve_konflikt"), d.kurven.konflikt_personen_kumuliert, "Konflikte zwischen den Systemen, kumuliert", "Personen");
       const k = d.karte;
       const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Last je 1.000 EW: " + de(k.last[i], 1) + "<br>gegenüber Status quo: " + de(k.wert[i], 2));
-      await karte($("map"), k, d.karte_modell + " im Monat " + d.monat + " gegenüber Status quo", hover,
+      await karte($("map"), k, (d.titel[d.karte_modell] || d.karte_modell) + " im Monat " + d.monat + " gegenüber Status quo", hover,
         (ags) => { location.href = "/gemeinde?ags=" + encodeURIComponent(ags); });
       tabelle("t_Monate", d.tabellen.Monate);
       $("laden").hidden = true;
