@@ -49,7 +49,7 @@ def server():
     yield base
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=3)
     except subprocess.TimeoutExpired:
         proc.kill()
 
@@ -103,6 +103,10 @@ def test_slider_changes_map_and_winners_and_permalink_reproduces(server, browser
     _loaded(other)
     assert _state(other) == (z1, winners1)
     assert other.input_value("#w_flaeche") == "40"
+    # a click on a Gemeinde opens its profile with the same settings
+    other.locator("#map path.choroplethlocation").nth(200).click(force=True)
+    other.wait_for_url("**/gemeinde?ags=*", timeout=20_000)
+    assert "w_flaeche=40" in other.url
     other.close()
 
 

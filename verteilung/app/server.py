@@ -504,7 +504,10 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         genau = eng.gemeinden["genauigkeit"].fillna("").value_counts().to_dict() \
             if "genauigkeit" in eng.gemeinden.columns else {}
         return {"info": {"datenbasis": eng.gemeinden.attrs["datenbasis"], "stichtag": eng.stichtag.isoformat(),
-                         "bestand": "inputs/nrw/szenario/bestand_synthetisch_2024.csv"},
+                         "bestand": "inputs/nrw/szenario/bestand_synthetisch_2024.csv",
+                         "arbeitslose": eng.gemeinden.attrs.get("arbeitslose_quelle", "")},
+                "genau_de": {"exact": "exakt (amtlich)", "rounded_10": "auf 10 gerundet (NÄHERUNG)",
+                             "SYNTHETISCH": "SYNTHETISCH"},
                 "datensaetze": views.records(data_list()), "parameter": rows, "genauigkeit": genau,
                 "max_upload": MAX_UPLOAD_BYTES // 1024}
 
