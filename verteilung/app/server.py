@@ -143,6 +143,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     compute_slots = threading.BoundedSemaphore(2)
     sim_cache: OrderedDict[tuple, Any] = OrderedDict()
     sim_lock = threading.Lock()
+    inflight: dict[tuple, threading.Lock] = {}
     modelle_info = {m: {"id": m, "titel": d.titel, "beschreibung": d.beschreibung_de,
                         "rechtsgrundlage": d.rechtsgrundlage, "vorschlag": d.vorschlag,
                         "begruendung": d.begruendung} for m, d in eng.modelle.items()}
@@ -251,15 +252,21 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             if key in sim_cache:
                 sim_cache.move_to_end(key)
                 return sim_cache[key]
+            running = inflight.setdefault(key, threading.Lock())
         from verteilung.simulate import simulate
 
-        with stock_path(bestand) as path:
-            res = compute(simulate, monate=monate, modelle=list(modelle), seed=seed,
-                          bestand=path if bestand is not None else None)
-        with sim_lock:
-            sim_cache[key] = res
-            while len(sim_cache) > 16:
-                sim_cache.popitem(last=False)
+        with running:  # the same simulation asked twice at once is computed once
+            with sim_lock:
+                if key in sim_cache:
+                    return sim_cache[key]
+            with stock_path(bestand) as path:
+                res = compute(simulate, monate=monate, modelle=list(modelle), seed=seed,
+                              bestand=path if bestand is not None else None)
+            with sim_lock:
+                sim_cache[key] = res
+                inflight.pop(key, None)
+                while len(sim_cache) > 16:
+                    sim_cache.popitem(last=False)
         return res
 
     def page_settings(request: Request) -> tuple[Einstellungen, dict]:
@@ -449,9 +456,10 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         elif ansicht == "gemeinde":
             data = json.loads(view_gemeinde(request, request.query_params.get("ags", "")).body)
             sheets = {"Modelle": pd.DataFrame(data["modelle"]["zeilen"]),
-                      "Rechenweg": pd.DataFrame([{"system": s, **x} for s, xs in data["schritte"].items() for x in xs]),
-                      "Simulation": pd.DataFrame(json.loads(view_gemeinde_simulation(
-                          request, request.query_params.get("ags", "")).body)["zeilen"])}
+                      "Rechenweg": pd.DataFrame([{"system": s, **x} for s, xs in data["schritte"].items() for x in xs])}
+            if request.query_params.get("verlauf") == "1":  # the page shows the path only when asked
+                sheets["Simulation"] = pd.DataFrame(json.loads(view_gemeinde_simulation(
+                    request, request.query_params.get("ags", "")).body)["zeilen"])
         else:
             q = request.query_params
             names = tuple(m for m in (q.get("modelle") or ",".join(DEFAULT_MODELS)).split(",") if m)

@@ -206,9 +206,15 @@
         ", Wohnsitzauflage " + de(d.bestand.wsa, 0) + ", Plätze in Landeseinrichtungen " + de(d.bestand.anrechnung_plaetze, 0) +
         (d.bestand.synthetisch ? " (Bestände SYNTHETISCH)" : " (Bestände: " + d.bestand.datei + ")");
       tabelle("t_modelle", d.modelle);
-      holen("/api/ansicht/gemeinde-simulation?" + url.toString()).then((s) => {
-        tabelle("t_simulation", s); $("sim_monate").textContent = String(s.monate);
-      }).catch(() => {});
+      const verlauf = async () => {
+        $("verlauf").disabled = true; $("sim_laden").hidden = false;
+        url.set("verlauf", "1"); setLinks(url, "gemeinde", "/gemeinde");
+        try { tabelle("t_simulation", await holen("/api/ansicht/gemeinde-simulation?" + url.toString())); }
+        catch (e) { $("verlauf").disabled = false; }
+        $("sim_laden").hidden = true;
+      };
+      $("verlauf").addEventListener("click", verlauf);
+      if (url.get("verlauf") === "1") verlauf();
       for (const s of ["flueag", "awov"]) {
         const ol = $("s_" + s); ol.replaceChildren();
         for (const x of d.schritte[s]) {
