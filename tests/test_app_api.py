@@ -1,0 +1,261 @@
+"""The app's JSON API equals the Python API; bad input answers 4xx in German; the safety rules hold."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import verteilung
+import verteilung.api
+from verteilung.app import views
+from verteilung.app.cli import TOKEN_ENV, app_command
+from verteilung.app.server import MAX_BODY_BYTES, create_app
+from verteilung.compare import default_bestand
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's notice about httpx vs httpx2
+    from fastapi.testclient import TestClient
+
+TOKEN = "geheim-und-lang-genug-123"
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app())
+
+
+@pytest.fixture(scope="module")
+def token_client():
+    return TestClient(create_app(token=TOKEN, engine=None))
+
+
+def _assert_german_problems(r, status=422):
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert isinstance(body["probleme"], list) and body["probleme"]
+    assert "Traceback" not in r.text
+    return body["probleme"]
+
+
+# ------------------------------------------------------------------ results equal the Python API
+
+def test_compare_equals_python_api(client):
+    r = client.post("/api/compare", json={})
+    assert r.status_code == 200, r.text
+    res = verteilung.compare()
+    body = r.json()
+    assert body["gemeinden"] == views.records(res.gemeinden)
+    assert body["metriken"] == views.records(res.metriken)
+    assert body["gewinner_verlierer"] == views.records(res.gewinner_verlierer)
+    assert body["aggregate"]["regierungsbezirke"] == views.records(res.aggregate["regierungsbezirke"])
+    assert body["befunde"] == res.befunde
+    assert body["info"]["modelle"] == res.info["modelle"]
+
+
+def test_compare_with_own_weights_equals_python_api(client):
+    req = {"modelle": ["status-quo", "m2-mischschluessel"], "gewichte": {"einwohner": 0.7, "flaeche": 0.2,
+                                                                        "arbeitslose": 0.1},
+           "kappung": 1.25, "zugaenge_flueag": 900, "zugaenge_wsa": 300}
+    r = client.post("/api/compare", json=req)
+    assert r.status_code == 200, r.text
+    res = verteilung.compare(modelle=req["modelle"], gewichte=req["gewichte"], kappung={"einwohner": 1.25},
+                             zugaenge_flueag=900, zugaenge_wsa=300)
+    assert r.json()["gemeinden"] == views.records(res.gemeinden)
+    assert r.json()["metriken"] == views.records(res.metriken)
+
+
+def test_keys_status_explain_allocate_equal_python_api(client):
+    for system in ("flueag", "awov"):
+        table, _ = verteilung.keys(system)
+        assert client.get("/api/keys", params={"system": system}).json()["gemeinden"] == views.records(table, 10)
+        table, _ = verteilung.status(system, default_bestand())
+        assert client.get("/api/status", params={"system": system}).json()["gemeinden"] == views.records(table, 6)
+    steps = verteilung.explain("05366012", "flueag", bestand=default_bestand())
+    got = client.get("/api/explain", params={"ags": "05366012", "system": "flueag"}).json()["schritte"]
+    assert [(s["schritt"], s["rechtsgrundlage"]) for s in got] == steps
+    res = verteilung.api.allocate("awov", default_bestand(), personen=120)  # verteilung.allocate: the module
+    got = client.post("/api/allocate", json={"system": "awov", "personen": 120}).json()
+    assert got["gemeinden"] == views.records(res.table, 6)
+
+
+def test_simulate_equals_python_api(client):
+    from verteilung.simulate import simulate
+
+    r = client.post("/api/simulate", json={"monate": 2, "modelle": ["status-quo", "m1-gemeinsamer-bestand"]})
+    assert r.status_code == 200, r.text
+    res = simulate(monate=2, modelle=["status-quo", "m1-gemeinsamer-bestand"])
+    assert r.json()["monate"] == views.records(res.monate)
+    assert r.json()["gemeinden"] == views.records(res.gemeinden)
+
+
+def test_page_view_normalises_slider_weights_like_the_cli(client):
+    """The page's sliders (percent, any scale) give the CLI's --gewichte result once normalised."""
+    q = {"modelle": "m1-gemeinsamer-bestand", "w_einwohner": "60", "w_flaeche": "30", "w_arbeitslose": "30"}
+    d = client.get("/api/ansicht/vergleich", params=q).json()
+    assert d["karte_modell"] == "eigene-gewichte"
+    res = verteilung.compare(modelle=["m1-gemeinsamer-bestand"],
+                             gewichte={"einwohner": 0.5, "flaeche": 0.25, "arbeitslose": 0.25})
+    own = res.gemeinden[res.gemeinden["modell"] == "eigene-gewichte"]
+    assert d["karte"]["ags"] == own["ags"].tolist()
+    assert d["karte"]["aenderung"] == own["aenderung_zuweisung"].astype(int).tolist()
+    # the permalink reproduces the view exactly
+    assert client.get("/api/ansicht/vergleich", params=q).json() == d
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)).filter(lambda w: sum(w) > 0),
+       st.integers(0, 3000))
+def test_own_weights_assign_exactly_the_arrivals(client, w, arrivals):
+    q = {"modelle": "", "w_einwohner": w[0], "w_flaeche": w[1], "w_arbeitslose": w[2], "zf": arrivals, "zw": 0}
+    d = client.get("/api/ansicht/vergleich", params=q).json()
+    rows = d["tabellen"]["Metriken"]["zeilen"]  # status quo first, the own key last
+    assert d["info"]["modelle"] == ["status-quo", "eigene-gewichte"]
+    assert rows[-1]["zuweisungen"] == arrivals == rows[0]["zuweisungen"]
+
+
+def test_search_handles_prefixes_umlauts_stadt_and_ags(client):
+    def first(q):
+        return client.get("/api/gemeinden", params={"q": q}).json()["treffer"][0]["gemeinde"]
+
+    assert first("Dahl") == "Dahlem"
+    assert first("dahlem") == "Dahlem"
+    assert first("Muenster") == "Münster, Stadt"
+    assert first("Münster, Stadt") == "Münster, Stadt"
+    assert first("Stadt Aachen") == "Aachen, Stadt"
+    assert first("05366012") == "Dahlem"
+    assert client.get("/api/gemeinden", params={"q": "xyzxyz"}).json()["treffer"] == []
+
+
+def test_downloads_hold_what_the_view_shows(client):
+    q = {"modelle": "m1-gemeinsamer-bestand", "eigene": "0"}
+    d = client.get("/api/ansicht/vergleich", params=q).json()
+    r = client.get("/download/vergleich.xlsx", params=q)
+    assert r.status_code == 200
+    sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None, dtype={"ags": str})
+    assert sheets["Karte"]["ags"].tolist() == d["karte"]["ags"]
+    assert len(sheets["Gewinner und Verlierer"]) == len(d["tabellen"]["Gewinner und Verlierer"]["zeilen"])
+    r = client.get("/download/vergleich.csv", params=q)
+    assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment")
+    assert r.text.count("05366012") == 1  # the map's table: one row per Gemeinde
+
+
+def test_profile_shows_each_model_and_both_explanations(client):
+    d = client.get("/api/ansicht/gemeinde", params={"ags": "05366012", "eigene": "0"}).json()
+    assert d["gemeinde"] == "Dahlem" and len(d["modelle"]["zeilen"]) == 5
+    assert d["schritte"]["awov"][0]["schritt"].startswith("Dahlem (AGS 05366012)")
+    r = client.get("/download/gemeinde.xlsx", params={"ags": "05366012", "eigene": "0"})
+    sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None)
+    assert list(sheets) == ["Modelle", "Rechenweg"] and len(sheets["Modelle"]) == 5
+
+
+def test_pages_render_in_german_with_csp(client):
+    for path, word in (("/", "Modelle vergleichen"), ("/gemeinde", "Meine Gemeinde"),
+                       ("/simulation", "Simulation"), ("/daten", "SYNTHETISCH"), ("/api", "OpenAPI")):
+        r = client.get(path)
+        assert r.status_code == 200 and word in r.text
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "unsafe-eval" not in csp and "http" not in csp
+    assert "NÄHERUNG" in client.get("/daten").text
+    assert client.get("/openapi.json").json()["paths"]["/api/compare"]["post"]
+
+
+# ------------------------------------------------------------------ bad input: 4xx, German lines
+
+@pytest.mark.parametrize(("method", "path", "payload", "needle"), [
+    ("post", "/api/compare", {"modelle": ["../../etc/passwd"]}, "unbekanntes Modell"),
+    ("post", "/api/compare", {"modelle": ["/etc/passwd.yaml"]}, "unbekanntes Modell"),
+    ("post", "/api/compare", {"gewichte": {"einwohner": 0.5}}, "nicht 1"),
+    ("post", "/api/compare", {"gewichte": {"geheim": 1.0}}, "unbekannte Spalte"),
+    ("post", "/api/compare", {"zugaenge_flueag": -1}, "mindestens 0"),
+    ("post", "/api/compare", {"zugaenge_flueag": "viele"}, "keine gültige Zahl"),
+    ("post", "/api/compare", {"parameter": ["einwohner=0.5:0.9"], "raster": 100}, "verteilung sweep"),
+    ("post", "/api/simulate", {"monate": 61}, "höchstens 60"),
+    ("post", "/api/simulate", {"monate": 59}, "zu großer Rechenauftrag"),
+    ("get", "/api/explain?ags=../x&system=flueag", None, "ags"),
+    ("get", "/api/explain?ags=99999999&system=flueag", None, "99999999"),
+    ("get", "/api/keys?system=bayern", None, "system"),
+    ("get", "/api/ansicht/vergleich?w_einwohner=abc", None, "keine Zahl"),
+    ("get", "/api/ansicht/vergleich?modelle=x&w_einwohner=0&w_flaeche=0&w_arbeitslose=0", None, "unbekanntes"),
+    ("get", "/api/ansicht/vergleich?bestand=unbekannt", None, "hochgeladene"),
+])
+def test_bad_input_answers_422_with_german_lines(client, method, path, payload, needle):
+    r = client.post(path, json=payload) if method == "post" else client.get(path)
+    lines = _assert_german_problems(r)
+    assert any(needle in line for line in lines), lines
+
+
+def test_static_files_are_a_fixed_list(client):
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/..%2F..%2Fserver.py").status_code == 404
+    assert client.get("/static/server.py").status_code == 404
+
+
+# ------------------------------------------------------------------ safety
+
+def test_other_host_without_token_is_refused(monkeypatch, capsys):
+    from verteilung.app.__main__ import main
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert app_command("0.0.0.0", 0, None, None) == 2
+    assert "Zugangsschlüssel" in capsys.readouterr().err
+    assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
+    assert app_command("0.0.0.0", 0, "kurz", None) == 2
+
+
+def test_token_is_required_for_every_request(token_client):
+    c = token_client
+    c.cookies.clear()
+    for path in ("/", "/api/modelle", "/static/app.js", "/openapi.json"):
+        _assert_german_problems(c.get(path), 401)
+    _assert_german_problems(c.get("/api/modelle", headers={"Authorization": "Bearer falsch"}), 401)
+    assert c.get("/api/modelle", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    r = c.get(f"/gemeinde?token={TOKEN}&ags=05366012", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/gemeinde?ags=05366012"
+    assert "httponly" in r.headers["set-cookie"].lower()
+    assert c.get("/api/modelle").status_code == 200  # the cookie now carries it
+    c.cookies.clear()
+
+
+def _stock_csv(name_value: str | None = None, bad_ags: str | None = None) -> bytes:
+    df = pd.read_csv(default_bestand(), dtype=str)
+    if name_value is not None:
+        df.loc[0, "gemeinde"] = name_value
+    if bad_ags is not None:
+        df.loc[1, "ags"] = bad_ags
+    return df.drop(columns=["quelle"]).to_csv(index=False).encode("utf-8")
+
+
+def test_uploaded_stock_is_checked_escaped_and_used(client):
+    script = "<script>alert(1)</script>"
+    r = client.post("/daten/bestand", files={"datei": ("meine.csv", _stock_csv(name_value=script), "text/csv")})
+    assert r.status_code == 200, r.text
+    assert script not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    r = client.post("/daten/bestand", files={"datei": ("meine.csv", _stock_csv(bad_ags=script), "text/csv")})
+    assert r.status_code == 422
+    assert script not in r.text and "&lt;script&gt;" in r.text
+    # the JSON upload answers with an id; the comparison on it equals the CLI's on the same file
+    data = _stock_csv()
+    r = client.post("/api/bestand", files={"datei": ("meine.csv", data, "text/csv")})
+    assert r.status_code == 200, r.text
+    key = r.json()["bestand"]
+    got = client.post("/api/compare", json={"modelle": ["m1-gemeinsamer-bestand"], "bestand": key}).json()
+    assert got["info"]["bestand_datei"] == "meine.csv" and got["info"]["synthetisch"] is False
+    expected = verteilung.compare(modelle=["m1-gemeinsamer-bestand"], bestand=default_bestand())
+    assert got["gemeinden"] == views.records(expected.gemeinden)  # same numbers, the file was a copy
+
+
+def test_oversized_or_foreign_uploads_are_refused(client):
+    big = _stock_csv() + b"#" * (600 * 1024)
+    lines = _assert_german_problems(client.post("/api/bestand", files={"datei": ("gross.csv", big, "text/csv")}))
+    assert any("zu groß" in line for line in lines)
+    huge = b"x" * (MAX_BODY_BYTES + 1)
+    lines = _assert_german_problems(client.post("/api/bestand", files={"datei": ("riesig.csv", huge, "text/csv")}),
+                                    413)
+    assert any("zu groß" in line for line in lines)
+    lines = _assert_german_problems(client.post("/api/bestand", files={"datei": ("x.yaml", b"a: 1", "text/yaml")}))
+    assert any("CSV" in line for line in lines)

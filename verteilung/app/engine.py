@@ -1,0 +1,256 @@
+"""The computations behind the app: shipped data prepared once, one comparison per settings.
+
+`Engine.vergleich` is `verteilung.compare` with the Gemeinde table, the stock table and the
+statutory keys loaded once at start instead of on every call, plus the app's extra knobs (M2's
+α, a multiplier on the credit factor). For the same settings it returns the same tables as
+`verteilung.compare` (tests/test_app_api.py checks this).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import secrets
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from verteilung.api import default_stichtag
+from verteilung.compare import (
+    BASELINE,
+    DEFAULT_MODELS,
+    DEFAULT_ZUGAENGE_FLUEAG,
+    DEFAULT_ZUGAENGE_WSA,
+    GROUPS,
+    CompareResult,
+    _aggregate,
+    _gemeinde_rows,
+    _system_rows,
+    _winners_losers,
+    default_bestand,
+    enrich_gemeinden,
+    findings,
+    metric_row,
+)
+from verteilung.data import load_bestand, load_gemeinden
+from verteilung.errors import InputError, Problem
+from verteilung.model import (
+    CapSpec,
+    Context,
+    ModelDef,
+    available_models,
+    custom_model,
+    evaluate,
+    load_model,
+    parse_model,
+)
+from verteilung.status import verteilstatistik
+
+MAX_UPLOAD_BYTES = 512 * 1024
+MAX_UPLOADS = 32
+UPLOAD_SUFFIXES = (".csv", ".xlsx")
+
+
+def problem_lines(exc: InputError) -> list[str]:
+    return [line for line in exc.render().splitlines() if line]
+
+
+@dataclass(frozen=True)
+class Einstellungen:
+    """Everything one comparison depends on (the page's permalink carries exactly these)."""
+
+    modelle: tuple[str, ...] = DEFAULT_MODELS
+    gewichte: tuple[tuple[str, float], ...] = ()
+    kappung: float | None = None          # cap of the own key: ≤ factor × population share
+    alpha: float | None = None            # M2's α; None: FlüAG's share of the combined stock
+    anrechnung: float = 1.0               # multiplier on the statutory credit factors
+    zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG
+    zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA
+    bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
+
+
+@dataclass
+class Upload:
+    name: str
+    data: bytes
+    bestand: pd.DataFrame
+    vorschau: pd.DataFrame
+
+
+@dataclass
+class Engine:
+    """Shipped data, keys and models loaded once; uploads held in memory (bounded, LRU)."""
+
+    gemeinden: pd.DataFrame = field(init=False)
+    stichtag: object = field(init=False)
+    bestand: pd.DataFrame = field(init=False)
+    modelle: dict[str, ModelDef] = field(init=False)
+    uploads: OrderedDict[str, Upload] = field(init=False, default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        raw = load_gemeinden()
+        self.stichtag = default_stichtag(raw, None)
+        self.raw_gemeinden = raw
+        self.bestand = load_bestand(default_bestand(), raw, required=("flueag_bestand", "wsa_bestand"))
+        self.gemeinden = enrich_gemeinden(raw, self.stichtag)
+        self.modelle = {m: load_model(m) for m in available_models()}
+        self._lock = threading.Lock()
+        self._keys: dict[str, np.ndarray] = {}
+        self._lesarten: dict[str, dict] = {}
+        # warm the statutory keys once: every later comparison reuses them
+        ctx = self._context(self.bestand, {"flueag": 0, "wsa": 0})
+        for d in self.modelle.values():
+            for s in d.systeme:
+                ctx.key(s.schluessel)
+        self.zahlspalten = sorted(c for c in self.gemeinden.columns
+                                  if pd.api.types.is_numeric_dtype(self.gemeinden[c])
+                                  and not pd.api.types.is_bool_dtype(self.gemeinden[c])
+                                  and self.gemeinden[c].notna().all() and c not in ("flaeche_km2", "lat", "lon"))
+
+    # ------------------------------------------------------------------ inputs
+
+    def _context(self, bestand: pd.DataFrame, zugaenge: dict[str, int]) -> Context:
+        ctx = Context(self.gemeinden, bestand, self.stichtag, zugaenge)  # type: ignore[arg-type]
+        ctx._keys = self._keys  # shared cache: keys depend only on the Gemeinde table and date
+        ctx.lesarten = self._lesarten
+        return ctx
+
+    def model(self, name: str) -> ModelDef:
+        """A shipped model by id only: a request never names a file."""
+        if name not in self.modelle:
+            raise InputError(Problem("modelle", f"unbekanntes Modell {name!r}; verfügbar: "
+                                     f"{', '.join(self.modelle)}"))
+        return self.modelle[name]
+
+    def upload(self, name: str, data: bytes) -> str:
+        """Validate an uploaded stock table like ``--bestand``; keep it in memory; return its id."""
+        b, raw = self.check_bestand(name, data)
+        key = secrets.token_urlsafe(16)
+        with self._lock:
+            self.uploads[key] = Upload(name, data, b, raw)
+            while len(self.uploads) > MAX_UPLOADS:
+                self.uploads.popitem(last=False)
+        return key
+
+    def check_bestand(self, name: str, data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+        label = Path(name or "upload.csv").name[:80] or "upload.csv"
+        suffix = Path(label).suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            raise InputError(Problem(label, "nur CSV- oder XLSX-Dateien (.csv, .xlsx) werden angenommen"))
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise InputError(Problem(label, f"Datei zu groß ({len(data):,} Bytes; höchstens "
+                                     f"{MAX_UPLOAD_BYTES:,} Bytes)".replace(",", ".")))
+        with self.temporary(data, suffix) as path:
+            try:
+                b = load_bestand(path, self.raw_gemeinden, required=("flueag_bestand", "wsa_bestand"))
+            except InputError as exc:
+                raise InputError([Problem(label if p.file == str(path) else p.file, p.reason, p.row, p.ags)
+                                  for p in exc.problems]) from None
+            from verteilung.data.tables import read_table
+
+            raw = read_table(path)
+        b.attrs["quelle"] = label
+        return b, raw
+
+    @staticmethod
+    @contextlib.contextmanager
+    def temporary(data: bytes, suffix: str) -> Iterator[Path]:
+        """The bytes in a private temporary file (system temp folder), deleted on exit."""
+        with tempfile.TemporaryDirectory(prefix="verteilung-app-") as tmp:
+            path = Path(tmp) / f"bestand{suffix}"
+            path.write_bytes(data)
+            yield path
+
+    def stock(self, key: str | None) -> tuple[pd.DataFrame, str, bool]:
+        if key is None:
+            return self.bestand, "inputs/nrw/szenario/" + default_bestand().name, True
+        up = self.uploads.get(key)
+        if up is None:
+            raise InputError(Problem("bestand", "keine hochgeladene Bestandstabelle unter dieser Kennung "
+                                     "(Anwendung neu gestartet? Bitte erneut hochladen)"))
+        return up.bestand, up.name, bool(up.bestand.attrs.get("synthetisch"))
+
+    # ------------------------------------------------------------------ compare
+
+    def definitions(self, e: Einstellungen) -> list[ModelDef]:
+        defs = [self.model(m) for m in e.modelle]
+        if e.alpha is not None:
+            defs = [self._with_alpha(d, e.alpha) for d in defs]
+        if e.gewichte:
+            cap = CapSpec(komponente="einwohner", faktor=e.kappung) if e.kappung else None
+            defs.append(custom_model(dict(e.gewichte), cap))
+        if BASELINE not in [d.id for d in defs]:
+            defs.insert(0, self.model(BASELINE))
+        ids = [d.id for d in defs]
+        if len(set(ids)) != len(ids):
+            raise InputError(Problem("modelle", "ein Modell ist doppelt genannt"))
+        return defs
+
+    @staticmethod
+    def _with_alpha(d: ModelDef, alpha: float) -> ModelDef:
+        data = d.model_dump()
+        changed = False
+        for s in data["systeme"]:
+            if s["schluessel"]["typ"] == "mix":
+                s["schluessel"]["alpha"] = alpha
+                changed = True
+        return parse_model(data, "alpha") if changed else d
+
+    def vergleich(self, e: Einstellungen) -> CompareResult:
+        """`verteilung.compare` on the prepared inputs (same tables for the same settings)."""
+        if e.zugaenge_flueag < 0 or e.zugaenge_wsa < 0:
+            raise InputError(Problem("zugaenge", "Zugänge dürfen nicht negativ sein"))
+        b, bestand_name, synthetisch = self.stock(e.bestand)
+        defs = self.definitions(e)
+        g = self.gemeinden
+        ctx = self._context(b, {"flueag": e.zugaenge_flueag, "wsa": e.zugaenge_wsa})
+        if e.anrechnung != 1.0:
+            ctx.anrechnung = ctx.anrechnung * e.anrechnung
+        frames, metric_rows, system_rows = [], [], []
+        sq_states = {}
+        for d in defs:
+            res = evaluate(d, ctx)
+            if d.id == BASELINE:
+                sq_states = {name: r.state for name, r in res.items()}
+            frames.append(_gemeinde_rows(d, res, g, ctx))
+            system_rows += _system_rows(d, res)
+            metric_rows.append(metric_row(d, res, g, ctx)[0])
+        long = pd.concat(frames, ignore_index=True)
+        base = long[long["modell"] == BASELINE].set_index("ags")
+        long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
+        long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
+        aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
+        info = {
+            "modelle": [d.id for d in defs], "stichtag": self.stichtag.isoformat(),  # type: ignore[attr-defined]
+            "datenbasis": g.attrs["datenbasis"], "bestand_datei": bestand_name, "synthetisch": synthetisch,
+            "zugaenge_flueag": e.zugaenge_flueag, "zugaenge_wsa": e.zugaenge_wsa,
+            "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
+            "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
+            "modell_titel": {d.id: d.titel for d in defs},
+        }
+        result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
+                               _winners_losers(long), info,
+                               verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
+        result.befunde = findings(result)
+        return result
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, sep=";", decimal=",", float_format="%.4f")
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, df in sheets.items():
+            df.to_excel(writer, sheet_name=name[:31], index=False)
+            writer.sheets[name[:31]].freeze_panes = "A2"
+    return buf.getvalue()

@@ -1,0 +1,253 @@
+"""Shape engine results for the pages: query parameters → settings, tables → JSON, search, map."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from verteilung.app.engine import Einstellungen
+from verteilung.compare import BASELINE, DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, CompareResult
+from verteilung.errors import InputError, Problem
+from verteilung.resources import shipped
+
+MAX_ZUGAENGE = 100_000
+MAX_MONATE = 60
+MAX_MODELL_MONATE = 150  # months × models of one simulation request (about 5 s)
+DEFAULT_GEWICHTE = {"einwohner": 80.0, "flaeche": 10.0, "arbeitslose": 10.0}
+SLIDER_SPALTEN = ("einwohner", "flaeche", "arbeitslose")
+
+LABELS = {
+    "modell": "Modell", "ags": "AGS", "gemeinde": "Gemeinde", "kreis": "Kreis",
+    "regierungsbezirk": "Regierungsbezirk", "gemeinde_typ": "Gemeindetyp", "verstaedterung": "Verstädterung",
+    "einwohner": "Einwohner", "soll": "Soll", "gezaehlt": "gezählt", "quote": "Quote %",
+    "zuweisung": "Zuweisungen", "last_nachher": "Last nachher", "last_je_1000": "Last je 1.000 EW",
+    "last_index": "Lastindex", "aenderung_je_1000": "Änderung je 1.000 EW",
+    "aenderung_zuweisung": "Änderung Zuweisungen", "richtung": "Richtung", "titel": "Titel",
+    "quote_p10": "Quote P10", "quote_median": "Quote Median", "quote_p90": "Quote P90",
+    "ueber_100": "über 100 %", "gini_last_je_einwohner": "Gini Last/EW", "vk_last_je_einwohner": "VK Last/EW",
+    "konflikt_personen": "Konflikte (Personen)", "konflikt_gemeinden": "Konflikte (Gemeinden)",
+    "zuweisungen": "Zuweisungen", "gemeinden": "Gemeinden",
+}
+
+
+def _num(params: Mapping[str, str], name: str, default: float, lo: float, hi: float,
+         problems: list[Problem], label: str) -> float:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = float(raw.replace(",", "."))
+    except ValueError:
+        problems.append(Problem(name, f"{label}: keine Zahl ({raw[:40]!r})"))
+        return default
+    if not math.isfinite(v) or not lo <= v <= hi:
+        problems.append(Problem(name, f"{label}: {v:g} liegt nicht zwischen {lo:g} und {hi:g}"))
+        return default
+    return v
+
+
+def settings_from_query(params: Mapping[str, str], modelle_alle: list[str],
+                        zahlspalten: list[str]) -> tuple[Einstellungen, dict]:
+    """The page's URL parameters (the permalink) → settings; German problem lines on bad input."""
+    problems: list[Problem] = []
+    raw_models = params.get("modelle")
+    if raw_models is None:
+        names = [m for m in modelle_alle if m != BASELINE]
+    else:
+        names = [m.strip() for m in raw_models.split(",") if m.strip()]
+    for m in names:
+        if m not in modelle_alle:
+            problems.append(Problem("modelle", f"unbekanntes Modell {m[:60]!r}; verfügbar: {', '.join(modelle_alle)}"))
+    if len(names) > len(modelle_alle):
+        problems.append(Problem("modelle", "zu viele Modelle"))
+    eigene = params.get("eigene", "1") not in ("0", "", "nein")
+    gewichte: dict[str, float] = {}
+    if eigene:
+        for col in zahlspalten:
+            default = DEFAULT_GEWICHTE.get(col, 0.0)
+            v = _num(params, f"w_{col}", default, 0, 100, problems, f"Gewicht {col}")
+            if v > 0:
+                gewichte[col] = v
+        unknown = [k[2:] for k in params if k.startswith("w_") and k[2:] not in zahlspalten]
+        if unknown:
+            problems.append(Problem("gewichte", f"unbekannte Spalte {unknown[0][:40]!r}; möglich: "
+                                    f"{', '.join(zahlspalten)}"))
+        if not gewichte and not problems:
+            problems.append(Problem("gewichte", "mindestens ein Gewicht muss größer als 0 sein"))
+    kappung = _num(params, "kappung", 0.0, 0, 5, problems, "Kappung")
+    if 0 < kappung < 1:
+        problems.append(Problem("kappung", "Kappung: Faktor muss mindestens 1 sein (0 = keine Kappung)"))
+    alpha_raw = params.get("alpha", "auto")
+    alpha = None if alpha_raw in ("auto", "") else _num(params, "alpha", 0.5, 0, 1, problems, "α (M2)")
+    anrechnung = _num(params, "anrechnung", 1.0, 0, 3, problems, "Faktor Anrechnung")
+    zf = _num(params, "zf", DEFAULT_ZUGAENGE_FLUEAG, 0, MAX_ZUGAENGE, problems, "Zugänge FlüAG")
+    zw = _num(params, "zw", DEFAULT_ZUGAENGE_WSA, 0, MAX_ZUGAENGE, problems, "Zugänge WSA")
+    if problems:
+        raise InputError(problems)
+    total = sum(gewichte.values())
+    weights = tuple((k, v / total) for k, v in gewichte.items()) if gewichte else ()
+    e = Einstellungen(modelle=tuple(names), gewichte=weights, kappung=kappung or None, alpha=alpha,
+                      anrechnung=anrechnung, zugaenge_flueag=round(zf), zugaenge_wsa=round(zw),
+                      bestand=params.get("bestand") or None)
+    echo = {"modelle": names, "eigene": eigene, "gewichte": gewichte, "kappung": kappung, "alpha": alpha,
+            "anrechnung": anrechnung, "zf": e.zugaenge_flueag, "zw": e.zugaenge_wsa}
+    return e, echo
+
+
+def records(df: pd.DataFrame, digits: int = 4) -> list[dict]:
+    """JSON-safe rows: NaN → None, numpy scalars → Python, floats rounded."""
+    out = []
+    for row in df.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if isinstance(v, np.generic):
+                v = v.item()
+            if isinstance(v, float):
+                v = None if not math.isfinite(v) else round(v, digits)
+            clean[str(k)] = v
+        out.append(clean)
+    return out
+
+
+def table(df: pd.DataFrame, columns: list[str], titel: Mapping[str, str] | None = None) -> dict:
+    """Rows for the page, German headers; model ids shown by their titles (no slugs to readers)."""
+    df = df[columns]
+    if titel and "modell" in columns:
+        df = df.assign(modell=df["modell"].map(lambda m: titel.get(m, m)))
+    return {"spalten": [LABELS.get(c, c) for c in columns], "schluessel": columns, "zeilen": records(df)}
+
+
+def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
+    """Exactly the tables the comparison page shows (and its downloads contain)."""
+    g = res.gemeinden
+    m = g[g["modell"] == karte]
+    gv = res.gewinner_verlierer
+    gv = gv[gv["modell"] == karte] if len(gv) else gv
+    return {
+        "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "soll", "quote", "zuweisung",
+                    "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]],
+        "Metriken": res.metriken[["modell", "titel", "quote_p10", "quote_median", "quote_p90", "ueber_100",
+                                  "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
+                                  "konflikt_gemeinden", "zuweisungen"]],
+        "Gewinner und Verlierer": gv,
+        "Stadt und Land": res.aggregate["verstaedterung"],
+        "Gemeindetypen": res.aggregate["gemeindetypen"],
+        "Regierungsbezirke": res.aggregate["regierungsbezirke"],
+    }
+
+
+def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict:
+    ids = res.info["modelle"]
+    if karte not in ids:
+        karte = next((m for m in ids if m == "eigene-gewichte"), None) or next(
+            (m for m in ids if m != BASELINE), BASELINE)
+    t = vergleich_tabellen(res, karte)
+    m = t["Karte"]
+    out = {
+        "info": res.info, "karte_modell": karte, "befunde": res.befunde,
+        "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
+                  "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
+                  "soll": [round(float(v), 1) for v in m["soll"]],
+                  "quote": [None if not math.isfinite(v) else round(float(v), 1) for v in m["quote"]],
+                  "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
+        "tabellen": {name: table(df, list(df.columns), res.info["modell_titel"]) for name, df in t.items()
+                     if name != "Karte"},
+        "modelle": [modelle.get(i, {"id": i, "titel": res.info["modell_titel"].get(i, i)}) for i in ids],
+    }
+    return out
+
+
+# ------------------------------------------------------------------ search
+
+def fold(text: str) -> str:
+    """Search form of a name: lower case, umlauts as ae/oe/ue/ss, no accents, no \"Stadt\" suffix."""
+    t = text.casefold().split(",")[0].strip()  # official suffixes: ", Stadt", ", Kupferstadt", ...
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        t = t.replace(a, b)
+    t = unicodedata.normalize("NFKD", t)
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    t = re.sub(r"\s+stadt$", "", t)
+    t = re.sub(r"^stadt\s+", "", t)
+    return re.sub(r"[^a-z0-9]+", " ", t).strip()
+
+
+def suche(gemeinden: pd.DataFrame, q: str, limit: int = 10) -> list[dict]:
+    q = q.strip()[:60]
+    if not q:
+        return []
+    if q.isdigit():
+        hits = gemeinden[gemeinden["ags"].str.startswith(q)]
+        return [{"ags": a, "gemeinde": n, "kreis": k} for a, n, k in
+                zip(hits["ags"], hits["gemeinde"], hits["kreis"], strict=True)][:limit]
+    f = fold(q)
+    if not f:
+        return []
+    scored = []
+    for a, n, k in zip(gemeinden["ags"], gemeinden["gemeinde"], gemeinden["kreis"], strict=True):
+        name = fold(n)
+        if name.startswith(f):
+            rank = 0
+        elif any(w.startswith(f) for w in name.split()):
+            rank = 1
+        elif f in name:
+            rank = 2
+        else:
+            continue
+        scored.append((rank, len(name), n, a, k))
+    scored.sort()
+    return [{"ags": a, "gemeinde": n, "kreis": k} for _, _, n, a, k in scored[:limit]]
+
+
+# ------------------------------------------------------------------ geometry
+
+@lru_cache(maxsize=1)
+def geojson_bytes() -> bytes:
+    """The shipped Gemeinde boundaries, simplified (Douglas-Peucker, 0.001° ≈ 70-110 m) to keep pages light."""
+    data = json.loads(shipped("inputs", "nrw", "gemeinden.geojson").read_text(encoding="utf-8"))
+
+    def ring(coords: list) -> list:
+        pts = simplify([(round(x, 4), round(y, 4)) for x, y in coords], 0.001)
+        return [[round(x, 4), round(y, 4)] for x, y in pts]
+
+    feats = []
+    for f in data["features"]:
+        geom = f["geometry"]
+        if geom["type"] == "Polygon":
+            coords = [ring(r) for r in geom["coordinates"]]
+        else:
+            coords = [[ring(r) for r in poly] for poly in geom["coordinates"]]
+        feats.append({"type": "Feature", "properties": {"ags": f["properties"]["ags"]},
+                      "geometry": {"type": geom["type"], "coordinates": coords}})
+    return json.dumps({"type": "FeatureCollection", "features": feats}, separators=(",", ":")).encode()
+
+
+def simplify(points: list[tuple[float, float]], tol: float) -> list[tuple[float, float]]:
+    """Douglas-Peucker on one closed ring; keeps at least four points so the ring stays a polygon."""
+    if len(points) < 5:
+        return points
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        a, b = stack.pop()
+        (x1, y1), (x2, y2) = points[a], points[b]
+        dx, dy = x2 - x1, y2 - y1
+        norm = math.hypot(dx, dy)
+        best, idx = -1.0, -1
+        for i in range(a + 1, b):
+            x, y = points[i]
+            d = abs(dy * (x - x1) - dx * (y - y1)) / norm if norm else math.hypot(x - x1, y - y1)
+            if d > best:
+                best, idx = d, i
+        if idx > 0 and best > tol:
+            keep[idx] = True
+            stack += [(a, idx), (idx, b)]
+    out = [p for p, k in zip(points, keep, strict=True) if k]
+    return out if len(out) >= 4 else points
