@@ -48,7 +48,7 @@ def change_stock(ws: Path, delta: int) -> None:
 
 
 def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error:")]
+    return [line for line in stderr.splitlines() if line.startswith("Fehler:")]
 
 
 @pytest.fixture(scope="module")
