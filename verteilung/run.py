@@ -39,6 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from verteilung import __version__, params
 from verteilung.data import load_bestand, load_gemeinden
+from verteilung.data.bestand import required_for_systems
+from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError
 from verteilung.ledger import DuplicateRun, Ledger, default_url
@@ -209,7 +211,8 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
     g = load_gemeinden(gemeinden_path, cfg.jahr)
     year, month = int(periode[:4]), int(periode[5:])
     when = dt.date.fromisoformat(cfg.stichtag) if cfg.stichtag else dt.date(year, month, 1)
-    b = load_bestand(bestand_path, g, ohne_meldung_null=cfg.ohne_meldung_null)
+    b = load_bestand(bestand_path, g, required=required_for_systems([s.bestand for s in model.systeme]),
+                     ohne_meldung_null=cfg.ohne_meldung_null)
     names = {s.name for s in model.systeme}
     unknown = set(cfg.zugaenge) - names
     missing = names - set(cfg.zugaenge)
@@ -227,7 +230,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
             haushalte[name] = load_haushalte(p, g)
             counts[name] = int(haushalte[name]["personen"].sum())
         else:
-            counts[name] = int(arr.personen or 0)
+            counts[name] = pruefe_personen(arr.personen or 0, f"{config_path}: zugaenge.{name}.personen")
         if arr.beschraenkungen:
             p = _resolve(base, arr.beschraenkungen)
             inputs[f"beschraenkungen/{name}"] = p
@@ -298,7 +301,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
             "eingaben": {k: {"pfad": str(inputs[k]), "sha256": v} for k, v in hashes.items()},
             "parameter": in_force, "lesarten": {n: r.state.info.get("lesarten", {}) for n, r in results.items()},
             "verfahren": solvers, "zeiten": timings, "befehl": command or sys.argv,
-            "zusammenfassung": summary,
+            "zusammenfassung": summary, "angenommen_null": b.attrs["angenommen_null"],
         }
         (tmp / "manifest.json").write_bytes(to_json_bytes(manifest))
         log(f"Ausgaben geschrieben: Revision r{revision}")
