@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from verteilung.data.tables import AgsCheck, Checker, Schema, Table, missing_summary, text
@@ -67,8 +68,9 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     present = [c for c in STOCK_COLUMNS if tab.has(c)]
     relevant = STOCK_COLUMNS if not required or "flueag_bestand" in required else required
     assumed = [c for c in relevant if c not in present]
-    known = set(gemeinden["ags"])
-    population = dict(zip(gemeinden["ags"], gemeinden["einwohner"], strict=True))
+    all_ags = gemeinden["ags"].tolist()
+    known = set(all_ags)
+    population = dict(zip(all_ags, gemeinden["einwohner"].tolist(), strict=True))
     check = Checker(tab)
     ags_ok = AgsCheck(check, known)
     values: dict[str, list] = {c: [] for c in present}
@@ -97,23 +99,23 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     if not reported:
         raise InputError(Problem(file, "die Datei hat eine Kopfzeile, aber keine Datenzeilen"))
     reported_set = set(reported)
-    missing = [a for a in gemeinden["ags"] if a not in reported_set]
+    missing = [a for a in all_ags if a not in reported_set]
     if missing and not ohne_meldung_null:
-        names = dict(zip(gemeinden["ags"], gemeinden["gemeinde"], strict=True))
+        names = dict(zip(all_ags, gemeinden["gemeinde"].tolist(), strict=True))
         hint = " – Datei abgeschnitten?" if len(missing) > len(gemeinden) // 4 else ""
         check.add(missing_summary(missing, names, len(gemeinden), "Bestandsdatei") + hint
                   + " (mit --ohne-meldung-null zählt eine fehlende Meldung als Bestand 0)")
     check.stop_if_wrong()
-    df = pd.DataFrame({"ags": reported})
+    at = {a: i for i, a in enumerate(reported)}
+    pos = [at.get(a) for a in all_ags]
+    out = pd.DataFrame({"ags": gemeinden["ags"].to_numpy()})
     for col in STOCK_COLUMNS:
-        df[col] = pd.array(values[col], dtype="int64") if col in values else 0
+        vals = values.get(col)
+        out[col] = np.asarray([0 if i is None or vals is None else vals[i] for i in pos], dtype=np.int64)
     for h, vals in extras.items():
-        if h not in df.columns:
-            df[h] = vals
-    out = gemeinden[["ags"]].merge(df, on="ags", how="left")
-    out["ohne_meldung"] = ~out["ags"].isin(reported_set)
-    for col in STOCK_COLUMNS:
-        out[col] = out[col].fillna(0).astype("int64")
+        if h not in out.columns:
+            out[h] = [None if i is None else vals[i] for i in pos]
+    out["ohne_meldung"] = np.asarray([i is None for i in pos], dtype=bool)
     marked = "quelle" in extras and any("SYNTHETISCH" in q.upper() for q in extras["quelle"])
     out.attrs.update(quelle=file, synthetisch=bool(marked) or "synthetisch" in path.name.lower()
                      or "synthetic" in path.name.lower(), angenommen_null=assumed)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
-from verteilung.data.zahlen import Schreibweise, Zahlfehler, parse_zahl, tausender
+from verteilung.data.zahlen import MAX_ZIFFERN, Schreibweise, Zahlfehler, parse_zahl, tausender
 from verteilung.errors import MAX_LISTED, InputError, Problem
 
 AGS_RE = re.compile(r"^\d{8}$")
@@ -163,7 +163,9 @@ def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, lis
                     raise InputError(Problem(name, f"beschädigte CSV-Datei (abgeschnitten oder "
                                              f"beschädigt?): {exc}", nr + 1)) from exc
                 nr += 1
-                yield nr, [c.strip() for c in record]
+                cells = [c.strip() for c in record]
+                if any(cells):                  # empty rows (also ";;;") are skipped
+                    yield nr, cells
 
     return header, rows(), ("de" if sep == ";" else "offen")
 
@@ -255,6 +257,7 @@ class Table:
         self._check_header(list(required))
         self.finished = False
         self.rows_read = 0
+        self.last_row = 1
 
     def _check_header(self, required: list[str]) -> None:
         while self.width and not self.header[self.width - 1]:
@@ -308,10 +311,13 @@ class Table:
 
     def rows(self) -> Iterator[Row]:
         """Data rows with exactly the header's width; empty rows are skipped."""
+        width, xlsx = self.width, self.xlsx
         for nr, cells in self._rows:
-            if all(_blank(c) for c in cells):
+            if xlsx and all(_blank(c) for c in cells):
                 continue
-            if len(cells) > self.width:
+            if len(cells) == width:
+                pass
+            elif len(cells) > width:
                 if any(not _blank(c) for c in cells[self.width:]):
                     hint = (" (ein Komma in einer Zahl ohne Anführungszeichen? Zahlen ohne "
                             "Tausendertrennzeichen schreiben)" if self.schreibweise == "offen"
@@ -326,6 +332,7 @@ class Table:
                                              f"{self.width} (Feld gelöscht oder Zeile abgeschnitten?)", nr))
                 cells = cells + [""] * (self.width - len(cells))
             self.rows_read += 1
+            self.last_row = nr
             if self.rows_read > self.schema.max_rows:
                 raise InputError(Problem(self.file, f"mehr als {tausender(self.schema.max_rows)} Datenzeilen; "
                                          f"so viele hat keine {self.schema.name} (falsche Datei gewählt?)", nr))
@@ -359,6 +366,10 @@ class Checker:
                max_wert: float | None = None, max_grund: str = "", positiv: bool = False
                ) -> int | float | None:
         cell = self.table.cell(row, column)
+        if type(cell) is str and cell.isdigit() and cell.isascii() and len(cell) <= MAX_ZIFFERN:
+            n = int(cell)                       # plain digits: the grammar's common case, inlined
+            if ganz and (max_wert is None or n <= max_wert) and (n or not positiv):
+                return n
         if _blank(cell):
             if not leer_ok:
                 self.add(f"{column} ist leer", row.nr, ags)
@@ -390,8 +401,10 @@ class Checker:
         if self.problems:
             if not self.table.finished:
                 self.table.close()
-                self.problems.append(Problem(self.file, f"Prüfung nach Zeile {self.table.rows_read + 1} "
-                                             "angehalten; weitere Zeilen nicht gelesen"))
+                self.problems.insert(0, Problem(self.file, f"{tausender(len(self.problems))} Fehler in den "
+                                                f"ersten {tausender(self.table.rows_read)} Datenzeilen; Prüfung "
+                                                f"nach Zeile {self.table.last_row} angehalten, weitere Zeilen "
+                                                "nicht gelesen"))
             raise InputError(self.problems)
 
 

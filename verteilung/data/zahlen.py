@@ -168,6 +168,12 @@ def parse_zahl(cell: object, *, ganz: bool, schreibweise: Schreibweise = "offen"
     decimals. ``max_wert`` is the plausibility bound (``max_grund`` says what it is, for the
     message); ``positiv`` refuses 0.
     """
+    if isinstance(cell, str) and cell.isascii() and cell.isdigit() and len(cell) <= MAX_ZIFFERN:
+        n = int(cell)  # the common case: plain digits (same result as the full grammar, faster)
+        if (positiv and n == 0) or (max_wert is not None and math.isfinite(max_wert) and n > max_wert):
+            return parse_zahl(f" {cell}", ganz=ganz, schreibweise=schreibweise, max_wert=max_wert,
+                              max_grund=max_grund, positiv=positiv)
+        return n if ganz else float(n)
     if cell is None:
         raise Zahlfehler("ist leer")
     if isinstance(cell, bool):
