@@ -151,21 +151,19 @@ def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, lis
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         nonlocal nr
         with fh:
-            while True:
-                try:
-                    record = next(reader)
-                except StopIteration:
-                    return
-                except UnicodeDecodeError as exc:
-                    raise InputError(Problem(name, f"nicht UTF-8-kodiert (Byte 0x{exc.object[exc.start]:02x} "
-                                             f"nach Zeile {nr}); bitte als „CSV UTF-8“ speichern")) from exc
-                except csv.Error as exc:
-                    raise InputError(Problem(name, f"beschädigte CSV-Datei (abgeschnitten oder "
-                                             f"beschädigt?): {exc}", nr + 1)) from exc
-                nr += 1
-                cells = [c.strip() for c in record]
-                if any(cells):                  # empty rows (also ";;;") are skipped
-                    yield nr, cells
+            try:
+                for record in reader:
+                    nr += 1
+                    if any(record):
+                        cells = list(map(str.strip, record))
+                        if any(cells):          # empty rows (also ";;;") are skipped
+                            yield nr, cells
+            except UnicodeDecodeError as exc:
+                raise InputError(Problem(name, f"nicht UTF-8-kodiert (Byte 0x{exc.object[exc.start]:02x} "
+                                         f"nach Zeile {nr}); bitte als „CSV UTF-8“ speichern")) from exc
+            except csv.Error as exc:
+                raise InputError(Problem(name, f"beschädigte CSV-Datei (abgeschnitten oder "
+                                         f"beschädigt?): {exc}", nr + 1)) from exc
 
     return header, rows(), ("de" if sep == ";" else "offen")
 
@@ -229,7 +227,7 @@ def text(cell: Cell) -> str:
     return str(cell)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     nr: int
     cells: list[Cell]
