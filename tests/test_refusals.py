@@ -52,50 +52,50 @@ def test_valid_file_is_accepted(cli, tmp_path):
 def test_duplicate_ags(cli, tmp_path):
     rows = full_rows()
     rows.append(f"{AGS[3]},1,0,1")
-    check_refused(cli, tmp_path, stock_file(tmp_path, rows), "row 398", AGS[3], "duplicate AGS (first in row 5)")
+    check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 398", AGS[3], "AGS doppelt (zuerst in Zeile 5)")
 
 
 def test_malformed_ags_with_lost_leading_zero(cli, tmp_path):
     bad = AGS[0].lstrip("0")
-    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({0: f"{bad},10,0,5"})), "row 2",
-                  "malformed AGS", "leading zero lost")
+    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({0: f"{bad},10,0,5"})), "Zeile 2",
+                  "kein gültiger AGS", "führende Null verloren")
 
 
 def test_ags_not_in_gemeinde_table(cli, tmp_path):
     rows = full_rows()
     rows.append("09162000,10,0,5")
-    check_refused(cli, tmp_path, stock_file(tmp_path, rows), "row 398", "AGS 09162000",
-                  "not in the Gemeinde table")
+    check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 398", "AGS 09162000",
+                  "nicht in der Gemeindetabelle")
 
 
 def test_negative_number(cli, tmp_path):
-    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({5: f"{AGS[5]},-3,0,5"})), "row 7",
-                  f"AGS {AGS[5]}", "flueag_bestand is negative")
+    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({5: f"{AGS[5]},-3,0,5"})), "Zeile 7",
+                  f"AGS {AGS[5]}", "flueag_bestand: „-3“ ist negativ")
 
 
 def test_non_numeric(cli, tmp_path):
-    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({9: f"{AGS[9]},zehn,0,5"})), "row 11",
-                  f"AGS {AGS[9]}", "not a number")
+    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({9: f"{AGS[9]},zehn,0,5"})), "Zeile 11",
+                  f"AGS {AGS[9]}", "„zehn“ ist keine Zahl")
 
 
 def test_fractional_persons(cli, tmp_path):
-    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({1: f"{AGS[1]},2.5,0,5"})), "row 3",
-                  "whole number")
+    check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({1: f"{AGS[1]},2.5,0,5"})), "Zeile 3",
+                  "keine ganze Zahl")
 
 
 def test_missing_required_column(cli, tmp_path):
     path = stock_file(tmp_path, [f"{a},5" for a in AGS], header="ags,wsa_bestand")
-    check_refused(cli, tmp_path, path, "missing required column", "flueag_bestand")
+    check_refused(cli, tmp_path, path, "Pflichtspalte(n) fehlen", "flueag_bestand")
 
 
 def test_empty_file(cli, tmp_path):
     path = write(tmp_path / "bestand.csv", "")
-    check_refused(cli, tmp_path, path, "file is empty")
+    check_refused(cli, tmp_path, path, "Datei ist leer")
 
 
 def test_header_only(cli, tmp_path):
     path = stock_file(tmp_path, [])
-    check_refused(cli, tmp_path, path, "no data rows")
+    check_refused(cli, tmp_path, path, "keine Datenzeilen")
 
 
 def test_wrong_encoding(cli, tmp_path):
@@ -103,12 +103,12 @@ def test_wrong_encoding(cli, tmp_path):
     rows[0] = rows[0] + ",Düsseldorf"
     path = stock_file(tmp_path, rows, header="ags,flueag_bestand,anrechnung_plaetze,wsa_bestand,notiz",
                       encoding="cp1252")
-    check_refused(cli, tmp_path, path, "not UTF-8")
+    check_refused(cli, tmp_path, path, "nicht UTF-8")
 
 
 def test_missing_gemeinde_refused_then_accepted_as_no_report(cli, tmp_path):
     path = stock_file(tmp_path, full_rows()[1:])
-    check_refused(cli, tmp_path, path, f"AGS {AGS[0]}", "missing from the stock file")
+    check_refused(cli, tmp_path, path, "1 der 396 Gemeinden fehlt in der Bestandsdatei", AGS[0])
     r = cli("status", "--system", "flueag", "--bestand", path, "--ohne-meldung-null", "--format", "json")
     assert r.code == 0, r.stderr
     d = r.json()
@@ -119,8 +119,8 @@ def test_missing_gemeinde_refused_then_accepted_as_no_report(cli, tmp_path):
 
 def test_many_problems_listed_at_once_up_to_twenty(cli, tmp_path):
     rows = full_rows({i: f"{AGS[i]},-1,0,5" for i in range(30)})
-    err = check_refused(cli, tmp_path, stock_file(tmp_path, rows), "row 2", "row 21", "and 10 more problems")
-    assert err.count("negative") == 20
+    err = check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 2", "Zeile 21", "and 10 more problems")
+    assert err.count("ist negativ") == 20
 
 
 def test_semicolon_csv_and_xlsx_are_read(cli, tmp_path):
@@ -136,9 +136,9 @@ def test_semicolon_csv_and_xlsx_are_read(cli, tmp_path):
 
 
 @pytest.mark.parametrize("text,needle", [
-    ("ags,gemeinde,einwohner,flaeche_km2\n05000001,A,100,0\n", "flaeche_km2 must be greater than zero"),
-    ("ags,gemeinde,einwohner\n05000001,A,100\n", "missing required column(s): flaeche_km2"),
-    ("ags,gemeinde,einwohner,flaeche_km2\n0500001,A,100,3\n", "malformed AGS"),
+    ("ags,gemeinde,einwohner,flaeche_km2\n05000001,A,100,0\n", "flaeche_km2: muss größer als 0 sein"),
+    ("ags,gemeinde,einwohner\n05000001,A,100\n", "Pflichtspalte(n) fehlen in der Gemeindedatei: flaeche_km2"),
+    ("ags,gemeinde,einwohner,flaeche_km2\n0500001,A,100,3\n", "kein gültiger AGS"),
 ])
 def test_bad_gemeinde_file(cli, tmp_path, text, needle):
     path = write(tmp_path / "g.csv", text)

@@ -126,7 +126,7 @@ def test_changed_stock_gives_revision_2_and_diff_names_the_gemeinde(ws):
 
 
 @pytest.mark.parametrize("defect,needle", [
-    ("bad_ags", "malformed AGS"), ("negative", "is negative"), ("truncated", "truncated"),
+    ("bad_ags", "kein gültiger AGS"), ("negative", "ist negativ"), ("truncated", "abgeschnitten"),
 ])
 def test_corrupt_input_changes_nothing(ws, defect, needle):
     assert run(ws).returncode == 0

@@ -46,6 +46,7 @@ def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
             "anrechnung_plaetze_eae": int(b["anrechnung_plaetze_eae"].sum()),
             "wsa_bestand": int(b["wsa_bestand"].sum()),
             "ohne_meldung": int(b["ohne_meldung"].sum()),
+            "angenommen_null": b.attrs["angenommen_null"],
         }
     return out
 
@@ -141,6 +142,8 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
         info["anrechnung_faktoren"] = {p.name: p.value for p in state.info["anrechnung_faktoren"]}
     if b["ohne_meldung"].any():
         info["ohne_meldung"] = int(b["ohne_meldung"].sum())
+    if b.attrs["angenommen_null"]:
+        info["angenommen_null"] = b.attrs["angenommen_null"]
     return table, info
 
 
@@ -238,6 +241,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
              zeitlimit: float = 60.0, ohne_meldung_null: bool = False, options: KeyOptions | None = None):
     """Allocate one period's arrivals within one system; every input is validated before solving."""
     from verteilung.allocate import allocate as run
+    from verteilung.data.zahlen import pruefe_personen
     from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
     from verteilung.status import system_state
 
@@ -249,6 +253,8 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
         raise InputError(Problem("--solver", f"unknown solver {solver!r}; choose highs or cbc"))
     if pfad not in ("auto", "referenz", "solver"):
         raise InputError(Problem("--pfad", f"unknown path {pfad!r}; choose auto, referenz or solver"))
+    if personen is not None:
+        personen = pruefe_personen(personen, "--personen")
     g = load_gemeinden(gemeinden, jahr)
     when = default_stichtag(g, stichtag)
     b = load_bestand(bestand, g, required=SYSTEM_STOCK[system], ohne_meldung_null=ohne_meldung_null)
@@ -258,4 +264,6 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
                  pfad=pfad, zeitlimit=zeitlimit)  # type: ignore[arg-type]
     result.summary.update(stichtag=when.isoformat(), lesarten=state.info["lesarten"])
+    if b.attrs["angenommen_null"]:
+        result.summary["angenommen_null"] = b.attrs["angenommen_null"]
     return result

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.data import load_bestand, load_gemeinden
+from verteilung.data.zahlen import pruefe_personen
 from verteilung.errors import InputError, Problem
 from verteilung.law import awov
 from verteilung.model import Context, ModelDef, SystemResult, custom_model, evaluate, load_model
@@ -160,8 +161,8 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     ``gewichte`` adds a one-system model over the combined stock with these weights, optionally
     capped (``kappung={column: factor}``) and reduced (``minderungen={flag: rate}``).
     """
-    if zugaenge_flueag < 0 or zugaenge_wsa < 0:
-        raise InputError(Problem("--zugaenge", "arrivals must not be negative"))
+    zugaenge_flueag = pruefe_personen(zugaenge_flueag, "--zugaenge-flueag")
+    zugaenge_wsa = pruefe_personen(zugaenge_wsa, "--zugaenge-wsa")
     g = load_gemeinden(gemeinden, jahr)
     from verteilung.api import default_stichtag
 
@@ -203,7 +204,7 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     info = {
         "modelle": ids, "stichtag": when.isoformat(), "datenbasis": g.attrs["datenbasis"],
         "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
-        "synthetisch": bool(b.attrs.get("synthetisch")),
+        "synthetisch": bool(b.attrs.get("synthetisch")), "angenommen_null": b.attrs["angenommen_null"],
         "zugaenge_flueag": zugaenge_flueag, "zugaenge_wsa": zugaenge_wsa,
         "alpha_m2": ctx.auto_alpha(),
         "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},

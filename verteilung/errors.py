@@ -19,7 +19,7 @@ class Problem:
     def __str__(self) -> str:
         parts = [self.file]
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(f"Zeile {self.row}")
         if self.ags:
             parts.append(f"AGS {self.ags}")
         return f"{', '.join(parts)}: {self.reason}"

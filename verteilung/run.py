@@ -45,6 +45,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from verteilung import __version__, params
 from verteilung.data import load_bestand, load_gemeinden
+from verteilung.data.bestand import required_for_systems
+from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
@@ -470,7 +472,8 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     g = load_gemeinden(gemeinden_path, cfg.jahr)
     year, month = int(periode[:4]), int(periode[5:])
     when = cfg.stichtag or dt.date(year, month, 1)
-    b = load_bestand(bestand_path, g, ohne_meldung_null=cfg.ohne_meldung_null)
+    b = load_bestand(bestand_path, g, required=required_for_systems([s.bestand for s in model.systeme]),
+                     ohne_meldung_null=cfg.ohne_meldung_null)
     names = {s.name for s in model.systeme}
     unknown = set(cfg.zugaenge) - names
     missing = names - set(cfg.zugaenge)
@@ -489,7 +492,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
             haushalte[name] = load_haushalte(p, g)
             counts[name] = int(haushalte[name]["personen"].sum())
         else:
-            counts[name] = int(arr.personen or 0)
+            counts[name] = pruefe_personen(arr.personen or 0, f"{config_path}: zugaenge.{name}.personen")
         if arr.beschraenkungen:
             p = _resolve(base, arr.beschraenkungen)
             assert p is not None
@@ -558,7 +561,7 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
         "eingaben": {k: {"pfad": str(prep.inputs[k]), "sha256": v} for k, v in prep.hashes.items()},
         "parameter": in_force, "lesarten": {n: r.state.info.get("lesarten", {}) for n, r in results.items()},
         "verfahren": solvers, "zeiten": meta["timings"], "befehl": meta["command"],
-        "zusammenfassung": summary,
+        "zusammenfassung": summary, "angenommen_null": prep.b.attrs.get("angenommen_null", []),
         # what `runs repair` needs to rebuild the ledger entry from this folder alone
         "ledger_id": ledger.id, "gestartet": meta["started"],
         "beendet": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from verteilung.data.tables import check_ags, parse_flags, parse_numbers, read_table, require_columns
+from verteilung.data.tables import AgsCheck, Checker, Schema, Table, text
+from verteilung.data.zahlen import FLAECHE_MAX_KM2, PERSONEN_MAX
 from verteilung.errors import InputError, Problem
 from verteilung.resources import shipped
 
@@ -58,8 +59,9 @@ def load_gemeinden(path: str | Path | None = None, jahr: int | None = None) -> p
         jahr = years[-1]
     if jahr not in years:
         raise InputError(Problem(
-            "shipped data", f"no population data for key year {jahr}; available: "
-            f"{', '.join(map(str, years))} (key year Y uses the figures of 31.12. of Y-1)"))
+            str(shipped("inputs", "nrw", "bevoelkerung.csv")), f"keine Bevölkerungsdaten für das "
+            f"Schlüsseljahr {jahr}; vorhanden: {', '.join(map(str, years))} (Schlüsseljahr J nutzt die "
+            "Zahlen vom 31.12. des Jahres J−1)"))
     pop = _shipped_population()
     pop = pop[pop["jahr"] == jahr][["ags", "einwohner", "flaeche_km2", "genauigkeit", "quelle"]]
     df = _shipped_attributes().merge(pop, on="ags", how="left", validate="one_to_one")
@@ -70,58 +72,97 @@ def load_gemeinden(path: str | Path | None = None, jahr: int | None = None) -> p
     df["eu_sgb2"] = False
     df = df.sort_values("ags").reset_index(drop=True)
     df.attrs.update(jahr=jahr, stichtag=stichtag_for(jahr), quelle="shipped",
+                    datei=str(shipped("inputs", "nrw", "bevoelkerung.csv")),
                     datenbasis=f"IT.NRW/Destatis Gemeindeverzeichnis, Stand {stichtag_for(jahr)}")
     return df
 
 
+SCHEMA = Schema(
+    name="Gemeindedatei",
+    spalten={
+        "ags": ("AGS", "Gemeindeschlüssel", "Amtlicher Gemeindeschlüssel", "Gemeindekennziffer"),
+        "gemeinde": ("Gemeinde", "Gemeindename", "Name"),
+        "einwohner": ("Einwohner", "Einwohnerzahl", "Bevölkerung"),
+        "flaeche_km2": ("Fläche", "Fläche km²", "flaeche", "Fläche in km²"),
+        "arbeitslose": ("Arbeitslose",),
+        "kreis": ("Kreis",), "kreis_ags": ("Kreisschlüssel",), "regierungsbezirk": ("Regierungsbezirk",),
+        "gemeinde_typ": ("Gemeindetyp",), "verstaedterung": ("Verstädterung",), "land": ("Bundesland",),
+        "lon": ("Längengrad",), "lat": ("Breitengrad",),
+        **{f: () for f in FLAG_COLUMNS},
+    },
+)
+DECIMALS = {"arbeitslose": None, "lon": 180.0, "lat": 90.0}
+
+
 def _load_user_gemeinden(path: Path) -> pd.DataFrame:
-    raw = read_table(path)
-    file = str(path)
-    problems = require_columns(raw, REQUIRED, file)
-    if problems:
-        raise InputError(problems)
-    problems = check_ags(raw, file)
-    df = raw.copy()
-    ein, p = parse_numbers(raw, "einwohner", file, integer=True)
-    problems += p
-    fl, p = parse_numbers(raw, "flaeche_km2", file, integer=False, positive=True)
-    problems += p
-    df["einwohner"], df["flaeche_km2"] = ein.astype("float64"), fl
+    tab = Table(path, SCHEMA, required=REQUIRED)
+    file = tab.file
+    check = Checker(tab)
+    ags_ok = AgsCheck(check, None)
+    cols: dict[str, list] = {c: [] for c in tab.index}
+    cols.update({h: [] for h in tab.extras})
+    for chunk in tab.chunks():
+        for row in chunk:
+            ags = text(tab.cell(row, "ags"))
+            ags_ok(ags, row.nr)
+            for col in tab.index:
+                if col == "einwohner":
+                    v = check.number(row, col, ags=ags, ganz=True, max_wert=PERSONEN_MAX,
+                                     max_grund="die Obergrenze für eine Gemeinde")
+                    einwohner = v
+                elif col == "flaeche_km2":
+                    v = check.number(row, col, ags=ags, ganz=False, positiv=True, max_wert=FLAECHE_MAX_KM2,
+                                     max_grund="die Obergrenze für eine Gemeinde in km²")
+                elif col in DECIMALS:
+                    continue
+                elif col in FLAG_COLUMNS:
+                    v = check.flag(row, col, ags)
+                else:
+                    v = text(tab.cell(row, col))
+                cols[col].append(v)
+            for col in DECIMALS:
+                if col in tab.index:
+                    bound = DECIMALS[col] if col != "arbeitslose" else (einwohner or PERSONEN_MAX)
+                    cols[col].append(check.number(
+                        row, col, ags=ags, ganz=False, leer_ok=col != "arbeitslose", max_wert=bound,
+                        max_grund="die Einwohnerzahl" if col == "arbeitslose" else "der größte Wert"))
+            for h, i in tab.extras.items():
+                cols[h].append(text(row.cells[i]))
+        check.stop_if_wrong()
+    if not cols["ags"]:
+        raise InputError(Problem(file, "die Datei hat eine Kopfzeile, aber keine Datenzeilen"))
+    df = pd.DataFrame({c: pd.Series(v, dtype="float64") if c in ("einwohner", "flaeche_km2", *DECIMALS)
+                       else pd.Series(v, dtype=bool) if c in FLAG_COLUMNS else pd.Series(v, dtype=object)
+                       for c, v in cols.items()})
     for col in FLAG_COLUMNS:
-        if col in raw.columns:
-            df[col], p = parse_flags(raw, col, file)
-            problems += p
-        else:
+        if col not in df.columns:
             df[col] = False
-    if "arbeitslose" in raw.columns:
-        df["arbeitslose"], p = parse_numbers(raw, "arbeitslose", file, integer=False)
-        problems += p
     for col, default in TEXT_DEFAULTS.items():
         if col not in df.columns:
             df[col] = default
-    if "kreis_ags" in raw.columns and not df["kreis_ags"].astype(bool).any():
+    if "kreis_ags" in tab.index and not df["kreis_ags"].astype(bool).any():
         df["kreis_ags"] = df["ags"].str[:5]
-    extra_numeric = [c for c in raw.columns if c not in df.columns or c in ("lon", "lat")]
-    for col in extra_numeric:
-        df[col] = pd.to_numeric(raw[col], errors="coerce")
-    if problems:
-        raise InputError(problems)
     df = df.sort_values("ags").reset_index(drop=True)
-    df.attrs.update(jahr=None, stichtag=None, quelle=file, datenbasis=f"user file {file}")
+    df.attrs.update(jahr=None, stichtag=None, quelle=file, datei=file, datenbasis=f"Nutzerdatei {file}")
     return df
+
+
+def gemeinde_datei(gemeinden: pd.DataFrame) -> str:
+    """The file a Gemeinde table came from, for messages (never just "Gemeinde table")."""
+    return str(gemeinden.attrs.get("datei") or gemeinden.attrs.get("quelle") or "Gemeindetabelle")
 
 
 def require_complete(gemeinden: pd.DataFrame, columns: tuple[str, ...]) -> None:
     """Refuse a key over blank figures instead of treating them as zero."""
     problems = []
+    file = gemeinde_datei(gemeinden)
     for col in columns:
         if col not in gemeinden.columns:
-            problems.append(Problem("Gemeinde table", f"column {col!r} does not exist"))
+            problems.append(Problem(file, f"die Spalte {col} fehlt"))
             continue
         for _, row in gemeinden[gemeinden[col].isna()].iterrows():
             problems.append(Problem(
-                gemeinden.attrs.get("datenbasis", "Gemeinde table"),
-                f"{col} is blank for {row['gemeinde']}; no key can be computed for this year "
-                "(the statistical office published no value)", ags=row["ags"]))
+                file, f"{col} ist leer für {row['gemeinde']}; für dieses Jahr lässt sich kein Schlüssel "
+                "berechnen (das Statistische Landesamt hat keinen Wert veröffentlicht)", ags=row["ags"]))
     if problems:
         raise InputError(problems)

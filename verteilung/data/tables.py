@@ -1,145 +1,442 @@
-"""Read user tables (CSV or XLSX) and collect every defect before refusing.
+"""Read user tables (CSV or XLSX) strictly and collect every defect before refusing.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2,
 so an officer can jump straight to the line named in the message.
+
+What is checked before a single data row is read (docs/eingaben.md):
+
+- the file's size against the limit of its kind (a table with one row per Gemeinde is small;
+  a big file is refused at once instead of being parsed for minutes);
+- the header, read as written: names match case-insensitively, with umlauts, spaces and
+  hyphens normalised, and German spellings as aliases (``AGS``, ``Gemeindeschlüssel``,
+  ``Bestand FlüAG``, ``Fläche (km²)`` …); a name given twice is refused (pandas would rename
+  the second to ``x.1`` silently); an unknown name close to a known one (``wsa_bestnad``) is
+  refused with "meinten Sie …?"; a column the command needs and the file lacks is refused.
+
+Data rows are then read in chunks; the first chunk with a defect ends the reading, so a huge
+file of unknown AGS is refused after its first rows. Numbers go through the one grammar of
+``verteilung.data.zahlen``.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import datetime as dt
+import itertools
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
+from rapidfuzz.distance import OSA
 
-from verteilung.errors import InputError, Problem
+from verteilung.data.zahlen import MAX_ZIFFERN, Schreibweise, Zahlfehler, parse_zahl, tausender
+from verteilung.errors import MAX_LISTED, InputError, Problem
 
 AGS_RE = re.compile(r"^\d{8}$")
 FIRST_DATA_ROW = 2
+CHUNK_ROWS = 10_000
+
+MB = 1024 * 1024
+MAX_BYTES_TABELLE = 50 * MB
+"""Size limit of a table with one row per Gemeinde (stock, Gemeinde, constraints files).
+All German Gemeinden (about 10,800) fit in about 1 MB."""
+MAX_ROWS_TABELLE = 100_000
+MAX_BYTES_HAUSHALTE = 500 * MB
+"""Size limit of a household file (up to 10 million households at about 50 bytes a row)."""
+
+Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | None
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (UTF-8, ``,`` or ``;``) or XLSX file with every cell as text."""
-    path = Path(path)
-    name = str(path)
+# ---------------------------------------------------------------------------------- header
+
+
+def normalise(name: str) -> str:
+    """Header name as compared: NFKC, case-folded, umlauts spelled out, runs of other
+    characters as one ``_`` (``Fläche (km²)`` → ``flaeche_km2``, ``Bestand FlüAG`` → ``bestand_flueag``)."""
+    text = unicodedata.normalize("NFKC", str(name)).casefold()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The columns one kind of input file knows: canonical name → aliases (as written in docs)."""
+
+    name: str                                   # "Bestandsdatei", used in messages
+    spalten: dict[str, tuple[str, ...]]
+    verwechselbar: dict[str, str] = field(default_factory=dict)  # normalised name → canonical
+    max_bytes: int = MAX_BYTES_TABELLE
+    max_rows: int = MAX_ROWS_TABELLE
+
+    def lookup(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for canon, aliases in self.spalten.items():
+            for alias in (canon, *aliases):
+                key = normalise(alias)
+                if out.get(key, canon) != canon:
+                    raise ValueError(f"alias {alias!r} of two columns in {self.name}")
+                out[key] = canon
+        return out
+
+
+def _letter(i: int) -> str:
+    """Spreadsheet column letter of a 0-based index (0 → A, 26 → AA)."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _tolerance(name: str) -> int:
+    return 1 if len(name) <= 5 else 2 if len(name) <= 12 else 3
+
+
+def _suggest(key: str, schema: Schema, lookup: dict[str, str], present: set[str]) -> str | None:
+    """The known column an unknown header most likely misspells (None if none is close)."""
+    if key in schema.verwechselbar and schema.verwechselbar[key] not in present:
+        return schema.verwechselbar[key]
+    best: tuple[int, str] | None = None
+    for alias, canon in lookup.items():
+        if canon in present:
+            continue
+        d = OSA.distance(key, alias)
+        if d <= _tolerance(alias) and (best is None or d < best[0]):
+            best = (d, canon)
+    return best[1] if best else None
+
+
+# ---------------------------------------------------------------------------------- reading
+
+
+def _check_file(path: Path, name: str, max_bytes: int) -> int:
     if not path.exists():
-        raise InputError(Problem(name, "file not found"))
-    if path.stat().st_size == 0:
-        raise InputError(Problem(name, "file is empty"))
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
+        raise InputError(Problem(name, "Datei nicht gefunden"))
+    if path.is_dir():
+        raise InputError(Problem(name, "ist ein Ordner, keine Datei"))
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(Problem(name, "Datei ist leer"))
+    if size > max_bytes:
+        raise InputError(Problem(name, f"Datei ist {size / MB:,.0f} MB groß; erlaubt sind höchstens "
+                                 f"{max_bytes // MB} MB für diese Art Datei (falsche Datei gewählt?)"
+                                 .replace(",", ".")))
+    return size
+
+
+def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise]:
+    fh = path.open("r", encoding="utf-8-sig", newline="")
+    try:
+        first = fh.readline()
+    except UnicodeDecodeError as exc:
+        fh.close()
+        raise InputError(Problem(name, f"nicht UTF-8-kodiert (Byte 0x{exc.object[exc.start]:02x} in "
+                                 "Zeile 1); bitte als „CSV UTF-8“ speichern")) from exc
+    if not first.strip():
+        fh.close()
+        raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
+    sep = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(itertools.chain([first], fh), delimiter=sep, quotechar='"', strict=True)
+    nr = 1
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as exc:
+        fh.close()
+        raise InputError(Problem(name, f"beschädigte CSV-Datei in Zeile 1: {exc}")) from exc
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        nonlocal nr
+        with fh:
+            try:
+                for record in reader:
+                    nr += 1
+                    if any(record):
+                        cells = list(map(str.strip, record))
+                        if any(cells):          # empty rows (also ";;;") are skipped
+                            yield nr, cells
+            except UnicodeDecodeError as exc:
+                raise InputError(Problem(name, f"nicht UTF-8-kodiert (Byte 0x{exc.object[exc.start]:02x} "
+                                         f"nach Zeile {nr}); bitte als „CSV UTF-8“ speichern")) from exc
+            except csv.Error as exc:
+                raise InputError(Problem(name, f"beschädigte CSV-Datei (abgeschnitten oder "
+                                         f"beschädigt?): {exc}", nr + 1)) from exc
+
+    return header, rows(), ("de" if sep == ";" else "offen")
+
+
+def _xlsx_value(v: object) -> Cell:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v.strip()
+    return v  # type: ignore[return-value]
+
+
+def _xlsx_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        first = next(it, None)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InputError(Problem(name, f"kann nicht als XLSX gelesen werden ({exc.__class__.__name__})"
+                                 )) from exc
+    if first is None:
+        wb.close()
+        raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
+    header = ["" if v is None else str(v).strip() for v in first]
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
-            df = pd.read_excel(path, dtype=str, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many types for damaged files
-            raise InputError(Problem(name, f"cannot read as XLSX ({exc.__class__.__name__})")) from exc
-    else:
-        raw = path.read_bytes()
+            for nr, values in enumerate(it, start=2):
+                yield nr, [_xlsx_value(v) for v in values]
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(Problem(name, f"kann nicht als XLSX gelesen werden ({exc.__class__.__name__})"
+                                     )) from exc
+        finally:
+            wb.close()
+
+    return header, rows(), "offen"
+
+
+def _blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and cell == "")
+
+
+def text(cell: Cell) -> str:
+    """A cell as text: identifiers (AGS, household id) and names. A numeric XLSX cell 5111000
+    gives ``"5111000"`` (so a lost leading zero is seen, not hidden)."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, bool):
+        return "WAHR" if cell else "FALSCH"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.datetime | dt.date | dt.time):
+        return cell.isoformat()
+    return str(cell)
+
+
+@dataclass(slots=True)
+class Row:
+    nr: int
+    cells: list[Cell]
+
+
+class Table:
+    """An opened input table: its header checked, its rows read lazily in chunks."""
+
+    def __init__(self, path: str | Path, schema: Schema, required: Iterable[str] = (),
+                 max_bytes: int | None = None):
+        self.path = Path(path)
+        self.file = str(path)
+        self.schema = schema
+        _check_file(self.path, self.file, max_bytes or schema.max_bytes)
+        self.xlsx = self.path.suffix.lower() in (".xlsx", ".xlsm")
+        if self.xlsx:
+            header, rows, self.schreibweise = _xlsx_rows(self.path, self.file)
+        else:
+            header, rows, self.schreibweise = _csv_rows(self.path, self.file)
+        self._rows = rows
+        self.header = header
+        self.index: dict[str, int] = {}        # canonical name → column position
+        self.extras: dict[str, int] = {}       # unknown header (as written) → column position
+        self.width = len(header)
+        self._check_header(list(required))
+        self.finished = False
+        self.rows_read = 0
+        self.last_row = 1
+
+    def _check_header(self, required: list[str]) -> None:
+        while self.width and not self.header[self.width - 1]:
+            self.width -= 1                     # trailing empty header cells (";;" at the end)
+        header = self.header[: self.width]
+        lookup = self.schema.lookup()
+        problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        unknown: list[tuple[int, str]] = []
+        for i, h in enumerate(header):
+            key = normalise(h)
+            if not key:
+                problems.append(Problem(self.file, f"Spalte {_letter(i)} hat keine Überschrift", 1))
+                continue
+            name = lookup.get(key, key)
+            if name in seen:
+                first = seen[name]
+                problems.append(Problem(self.file, f"die Spalte {name} steht doppelt in der Kopfzeile "
+                                        f"(Spalten {_letter(first)} „{header[first]}“ und {_letter(i)} "
+                                        f"„{h}“); bitte eine davon löschen", 1))
+                continue
+            seen[name] = i
+            if key in lookup:
+                self.index[name] = i
+            else:
+                unknown.append((i, h))
+        present = set(self.index)
+        for i, h in unknown:
+            guess = _suggest(normalise(h), self.schema, lookup, present)
+            if guess:
+                problems.append(Problem(self.file, f"unbekannte Spalte „{h}“ (Spalte {_letter(i)}) – "
+                                        f"meinten Sie „{guess}“? Bitte die Überschrift korrigieren", 1))
+            else:
+                self.extras[h] = i
+        missing = [c for c in required if c not in self.index]
+        if missing:
+            problems.append(Problem(self.file, f"Pflichtspalte(n) fehlen in der {self.schema.name}: "
+                                    f"{', '.join(missing)} (gefunden: {', '.join(h for h in header if h)})",
+                                    1))
+        if problems:
+            self.close()
+            raise InputError(problems)
+
+    def close(self) -> None:
+        close = getattr(self._rows, "close", None)
+        if close:
+            close()
+
+    def has(self, column: str) -> bool:
+        return column in self.index
+
+    def rows(self) -> Iterator[Row]:
+        """Data rows with exactly the header's width; empty rows are skipped."""
+        width, xlsx = self.width, self.xlsx
+        for nr, cells in self._rows:
+            if xlsx and all(_blank(c) for c in cells):
+                continue
+            if len(cells) == width:
+                pass
+            elif len(cells) > width:
+                if any(not _blank(c) for c in cells[self.width:]):
+                    hint = (" (ein Komma in einer Zahl ohne Anführungszeichen? Zahlen ohne "
+                            "Tausendertrennzeichen schreiben)" if self.schreibweise == "offen"
+                            and not self.xlsx else "")
+                    raise InputError(Problem(self.file, f"die Zeile hat {len(cells)} Felder, die Kopfzeile "
+                                             f"nur {self.width}: Wert in Spalte {_letter(self.width)} ohne "
+                                             f"Überschrift{hint}", nr))
+                cells = cells[: self.width]
+            elif len(cells) < self.width:
+                if not self.xlsx:
+                    raise InputError(Problem(self.file, f"die Zeile hat {len(cells)} Felder, die Kopfzeile "
+                                             f"{self.width} (Feld gelöscht oder Zeile abgeschnitten?)", nr))
+                cells = cells + [""] * (self.width - len(cells))
+            self.rows_read += 1
+            self.last_row = nr
+            if self.rows_read > self.schema.max_rows:
+                raise InputError(Problem(self.file, f"mehr als {tausender(self.schema.max_rows)} Datenzeilen; "
+                                         f"so viele hat keine {self.schema.name} (falsche Datei gewählt?)", nr))
+            yield Row(nr, cells)
+        self.finished = True
+
+    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+        it = self.rows()
+        while True:
+            chunk = list(itertools.islice(it, size))
+            if not chunk:
+                return
+            yield chunk
+
+    def cell(self, row: Row, column: str) -> Cell:
+        return row.cells[self.index[column]] if column in self.index else ""
+
+
+class Checker:
+    """Collects the problems of one file; numbers through the one grammar."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.file = table.file
+        self.problems: list[Problem] = []
+
+    def add(self, reason: str, row: int | None = None, ags: str | None = None) -> None:
+        self.problems.append(Problem(self.file, reason, row, ags or None))
+
+    def number(self, row: Row, column: str, *, ags: str | None, ganz: bool, leer_ok: bool = False,
+               max_wert: float | None = None, max_grund: str = "", positiv: bool = False
+               ) -> int | float | None:
+        cell = self.table.cell(row, column)
+        if type(cell) is str and cell.isdigit() and cell.isascii() and len(cell) <= MAX_ZIFFERN:
+            n = int(cell)                       # plain digits: the grammar's common case, inlined
+            if ganz and (max_wert is None or n <= max_wert) and (n or not positiv):
+                return n
+        if _blank(cell):
+            if not leer_ok:
+                self.add(f"{column} ist leer", row.nr, ags)
+            return None
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                Problem(name, f"not UTF-8 encoded (byte 0x{raw[exc.start]:02x} at offset "
-                        f"{exc.start}); save the file as CSV UTF-8")
-            ) from exc
-        if not text.strip():
-            raise InputError(Problem(name, "file is empty"))
-        first_line = text.splitlines()[0]
-        sep = ";" if first_line.count(";") > first_line.count(",") else ","
-        try:
-            df = pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False,
-                             quoting=csv.QUOTE_MINIMAL, skipinitialspace=True)
-        except (pd.errors.ParserError, csv.Error) as exc:
-            raise InputError(Problem(name, f"malformed CSV (truncated or damaged file?): "
-                                     f"{str(exc).strip()}")) from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    df = df.fillna("")
-    for col in df.columns:
-        df[col] = df[col].astype(str).str.strip()
-    if df.empty:
-        raise InputError(Problem(name, "file has a header but no data rows"))
-    return df
+            return parse_zahl(cell, ganz=ganz, schreibweise=self.table.schreibweise, max_wert=max_wert,
+                              max_grund=max_grund, positiv=positiv)
+        except Zahlfehler as exc:
+            self.add(f"{column}: {exc}", row.nr, ags)
+            return None
+
+    def flag(self, row: Row, column: str, ags: str | None) -> bool:
+        """0/1, ja/nein, wahr/falsch (or an XLSX boolean); blank counts as not flagged."""
+        cell = self.table.cell(row, column)
+        if isinstance(cell, bool):
+            return cell
+        if isinstance(cell, int | float) and cell in (0, 1):
+            return bool(cell)
+        low = text(cell).strip().lower()
+        if low in {"1", "ja", "j", "true", "wahr", "yes", "x"}:
+            return True
+        if low in {"0", "nein", "n", "false", "falsch", "no", ""}:
+            return False
+        self.add(f"{column} muss 0/1 (oder ja/nein) sein, nicht „{text(cell)}“", row.nr, ags)
+        return False
+
+    def stop_if_wrong(self) -> None:
+        """After a chunk: refuse if anything is wrong (later rows are not read)."""
+        if self.problems:
+            if not self.table.finished:
+                self.table.close()
+                self.problems.insert(0, Problem(self.file, f"{tausender(len(self.problems))} Fehler in den "
+                                                f"ersten {tausender(self.table.rows_read)} Datenzeilen; Prüfung "
+                                                f"nach Zeile {self.table.last_row} angehalten, weitere Zeilen "
+                                                "nicht gelesen"))
+            raise InputError(self.problems)
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str) -> list[Problem]:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        return [Problem(file, f"missing required column(s): {', '.join(missing)} "
-                        f"(found: {', '.join(df.columns)})")]
-    return []
-
-
-def check_ags(df: pd.DataFrame, file: str, known: set[str] | None = None) -> list[Problem]:
+class AgsCheck:
     """Malformed, duplicate and unknown AGS, one problem per offending row."""
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    for i, ags in enumerate(df["ags"], start=FIRST_DATA_ROW):
+
+    def __init__(self, checker: Checker, known: set[str] | None, what: str = "in der Gemeindetabelle"):
+        self.checker = checker
+        self.known = known
+        self.what = what
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, ags: str, nr: int, column: str = "ags", unique: bool = True) -> bool:
         if not AGS_RE.match(ags):
             hint = ""
             if re.fullmatch(r"\d{7}", ags):
-                hint = " (7 digits: leading zero lost? store the AGS as text, e.g. '0" + ags + "')"
-            problems.append(Problem(file, f"malformed AGS {ags!r}: expected 8 digits{hint}", i,
-                                    ags or None))
-            continue
-        if ags in seen:
-            problems.append(Problem(file, f"duplicate AGS (first in row {seen[ags]})", i, ags))
-            continue
-        seen[ags] = i
-        if known is not None and ags not in known:
-            problems.append(Problem(file, "AGS not in the Gemeinde table", i, ags))
-    return problems
+                hint = (f" (7 Ziffern: führende Null verloren? Den AGS als Text speichern, z. B. „0{ags}“)")
+            self.checker.add(f"{column}: „{ags}“ ist kein gültiger AGS (erwartet: 8 Ziffern){hint}", nr,
+                             ags or None)
+            return False
+        if unique:
+            if ags in self.seen:
+                self.checker.add(f"AGS doppelt (zuerst in Zeile {self.seen[ags]})", nr, ags)
+                return False
+            self.seen[ags] = nr
+        if self.known is not None and ags not in self.known:
+            self.checker.add(f"{column}: AGS nicht {self.what}", nr, ags)
+            return False
+        return True
 
 
-def parse_numbers(df: pd.DataFrame, column: str, file: str, *, integer: bool,
-                  allow_blank: bool = False, positive: bool = False) -> tuple[pd.Series, list[Problem]]:
-    """Convert one text column to numbers; blanks become NA only where allowed."""
-    problems: list[Problem] = []
-    values: list[float | None] = []
-    for i, (ags, cell) in enumerate(zip(df["ags"], df[column], strict=True), start=FIRST_DATA_ROW):
-        text = cell.replace("\u00a0", "").replace(" ", "")
-        if text == "":
-            if not allow_blank:
-                problems.append(Problem(file, f"{column} is blank", i, ags))
-            values.append(None)
-            continue
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")  # German decimal comma
-        try:
-            number = float(text)
-        except ValueError:
-            problems.append(Problem(file, f"{column} is not a number: {cell!r}", i, ags))
-            values.append(None)
-            continue
-        if number != number or number in (float("inf"), float("-inf")):
-            problems.append(Problem(file, f"{column} is not a finite number: {cell!r}", i, ags))
-        elif number < 0:
-            problems.append(Problem(file, f"{column} is negative: {cell}", i, ags))
-        elif positive and number == 0:
-            problems.append(Problem(file, f"{column} must be greater than zero", i, ags))
-        elif integer and number != int(number):
-            problems.append(Problem(file, f"{column} must be a whole number of persons: {cell}", i, ags))
-        values.append(number)
-    series = pd.Series(values, index=df.index, dtype="float64")
-    if integer and not problems and not series.isna().any():
-        series = series.astype("int64")
-    return series, problems
-
-
-def parse_flags(df: pd.DataFrame, column: str, file: str) -> tuple[pd.Series, list[Problem]]:
-    """0/1, ja/nein, true/false; blank counts as not flagged."""
-    truthy = {"1", "ja", "j", "true", "wahr", "yes", "x"}
-    falsy = {"0", "nein", "n", "false", "falsch", "no", ""}
-    problems: list[Problem] = []
-    out = []
-    for i, (ags, cell) in enumerate(zip(df["ags"], df[column], strict=True), start=FIRST_DATA_ROW):
-        low = cell.lower()
-        if low in truthy:
-            out.append(True)
-        elif low in falsy:
-            out.append(False)
-        else:
-            problems.append(Problem(file, f"{column} must be 0/1 (or ja/nein): {cell!r}", i, ags))
-            out.append(False)
-        continue
-    return pd.Series(out, index=df.index, dtype=bool), problems
+def missing_summary(missing: list[str], names: dict[str, str], total: int, what: str) -> str:
+    """One line for Gemeinden absent from a file: count, then the first 20 by name and AGS."""
+    shown = ", ".join(f"{names.get(a, a)} ({a})" for a in missing[:MAX_LISTED])
+    verb = "fehlt" if len(missing) == 1 else "fehlen"
+    first = f"erste {MAX_LISTED}: " if len(missing) > MAX_LISTED else ""
+    return f"{tausender(len(missing))} der {tausender(total)} Gemeinden {verb} in der {what}: {first}{shown}"

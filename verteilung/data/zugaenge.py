@@ -7,61 +7,146 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from verteilung.data.tables import FIRST_DATA_ROW, check_ags, parse_flags, parse_numbers, read_table, require_columns
+from verteilung.data.tables import MAX_BYTES_HAUSHALTE, AgsCheck, Checker, Schema, Table, text
+from verteilung.data.zahlen import HAUSHALT_MAX, PERSONEN_MAX, tausender
 from verteilung.errors import InputError, Problem
+
+HAUSHALTE = Schema(
+    name="Haushaltsdatei",
+    spalten={
+        "haushalt_id": ("Haushalt", "Haushalts-ID", "Haushaltsnummer", "ID"),
+        "personen": ("Personen", "Personenzahl", "Anzahl Personen"),
+        "ags_fest": ("AGS fest", "feste Gemeinde", "Zielgemeinde"),
+    },
+    # a plain AGS column in a household file is not read: say which column is meant
+    verwechselbar={"ags": "ags_fest", "gemeindeschluessel": "ags_fest"},
+    max_bytes=MAX_BYTES_HAUSHALTE,
+    max_rows=PERSONEN_MAX,
+)
+
+BESCHRAENKUNGEN = Schema(
+    name="Beschränkungsdatei",
+    spalten={
+        "ags": ("AGS", "Gemeindeschlüssel", "Amtlicher Gemeindeschlüssel", "Gemeindekennziffer"),
+        "max_zuweisung": ("max", "Höchstzahl", "höchstens", "Maximum"),
+        "min_zuweisung": ("min", "Mindestzahl", "mindestens", "Minimum"),
+        "gesperrt": ("Sperre", "Sperrung"),
+        "gemeinde": ("Gemeinde", "Gemeindename", "Name"),
+    },
+)
 
 
 def load_haushalte(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFrame:
-    """Columns ``haushalt_id, personen, ags_fest`` (ags_fest optional, blank = free)."""
-    file = str(path)
-    raw = read_table(path)
-    problems = require_columns(raw, ("haushalt_id", "personen"), file)
-    if problems:
-        raise InputError(problems)
-    known = set(gemeinden["ags"])
+    """Columns ``haushalt_id, personen, ags_fest`` (ags_fest optional, blank = free).
+
+    Read in chunks: the first chunk with a defect ends the reading, so a big bad file is refused
+    after its first rows. Household sizes are bounded by ``HAUSHALT_MAX``, their sum by
+    ``PERSONEN_MAX``.
+    """
+    tab = Table(path, HAUSHALTE, required=("haushalt_id", "personen"))
+    file = tab.file
+    check = Checker(tab)
+    known = set(gemeinden["ags"].tolist())
+    ags_ok = AgsCheck(check, known)
     seen: dict[str, int] = {}
-    ags_fest = raw["ags_fest"] if "ags_fest" in raw.columns else pd.Series([""] * len(raw))
-    for i, (hid, fest) in enumerate(zip(raw["haushalt_id"], ags_fest, strict=True), start=FIRST_DATA_ROW):
-        if not hid:
-            problems.append(Problem(file, "haushalt_id is blank", i, fest or None))
-        elif hid in seen:
-            problems.append(Problem(file, f"duplicate haushalt_id {hid!r} (first in row {seen[hid]})", i,
-                                    fest or None))
-        else:
-            seen[hid] = i
-        if fest and fest not in known:
-            problems.append(Problem(file, "ags_fest is not in the Gemeinde table", i, fest))
-    tmp = raw.assign(ags=list(ags_fest))
-    personen, p = parse_numbers(tmp, "personen", file, integer=True, positive=True)
-    problems += p
-    if problems:
-        raise InputError(problems)
-    return pd.DataFrame({"haushalt_id": raw["haushalt_id"], "personen": personen.astype("int64"),
-                         "ags_fest": list(ags_fest)})
+    ids: list[str] = []
+    sizes: list[int] = []
+    fixed: list[str] = []
+    total = 0
+    for chunk in tab.chunks():
+        if _fast_chunk(tab, chunk, known, seen, ids, sizes, fixed):
+            total = sum(sizes)
+            if total > PERSONEN_MAX:
+                check.add(f"die Haushalte umfassen mehr als {tausender(PERSONEN_MAX)} Personen (bis Zeile "
+                          f"{chunk[-1].nr}); das ist mehr als die Obergrenze je Zeitraum")
+                check.stop_if_wrong()
+            continue
+        for row in chunk:
+            hid = text(tab.cell(row, "haushalt_id"))
+            fest = text(tab.cell(row, "ags_fest"))
+            if not hid:
+                check.add("haushalt_id ist leer", row.nr, fest)
+            elif hid in seen:
+                check.add(f"haushalt_id „{hid}“ doppelt (zuerst in Zeile {seen[hid]})", row.nr, fest)
+            else:
+                seen[hid] = row.nr
+            if fest:
+                ags_ok(fest, row.nr, column="ags_fest", unique=False)
+            n = check.number(row, "personen", ags=fest, ganz=True, positiv=True, max_wert=HAUSHALT_MAX,
+                             max_grund="die Obergrenze je Haushalt")
+            total += n or 0
+            ids.append(hid)
+            sizes.append(n or 0)
+            fixed.append(fest)
+        if total > PERSONEN_MAX:
+            check.add(f"die Haushalte umfassen mehr als {tausender(PERSONEN_MAX)} Personen (bis Zeile "
+                      f"{chunk[-1].nr}); das ist mehr als die Obergrenze je Zeitraum")
+        check.stop_if_wrong()
+    if not ids:
+        raise InputError(Problem(file, "die Datei hat eine Kopfzeile, aber keine Datenzeilen"))
+    return pd.DataFrame({"haushalt_id": pd.Series(ids, dtype=object),
+                         "personen": np.asarray(sizes, dtype=np.int64),
+                         "ags_fest": pd.Series(fixed, dtype=object)})
+
+
+def _fast_chunk(tab: Table, chunk: list, known: set[str], seen: dict[str, int], ids: list[str],
+                sizes: list[int], fixed: list[str]) -> bool:
+    """Accept a whole chunk of plain CSV rows at once if every check passes (the common case);
+    False sends the chunk through the row-by-row check that words each problem."""
+    if tab.xlsx:
+        return False
+    i_id, i_p = tab.index["haushalt_id"], tab.index["personen"]
+    i_f = tab.index.get("ags_fest")
+    hid = [r.cells[i_id] for r in chunk]
+    pers = [r.cells[i_p] for r in chunk]
+    fest = [r.cells[i_f] for r in chunk] if i_f is not None else [""] * len(chunk)
+    digits = "".join(pers)
+    if not (all(hid) and digits.isascii() and digits.isdigit() and min(map(len, pers)) >= 1
+            and max(map(len, pers)) <= 3):
+        return False
+    n = list(map(int, pers))
+    if min(n) < 1 or max(n) > HAUSHALT_MAX:
+        return False
+    new = dict(zip(hid, (r.nr for r in chunk), strict=True))
+    if len(new) != len(hid) or not seen.keys().isdisjoint(new):
+        return False
+    if not {f for f in fest if f} <= known:
+        return False
+    seen.update(new)
+    ids.extend(hid)
+    sizes.extend(n)
+    fixed.extend(fest)
+    return True
 
 
 def load_beschraenkungen(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFrame:
     """Per-Gemeinde ``max_zuweisung``, ``min_zuweisung``, ``gesperrt``, aligned to ``gemeinden``."""
-    file = str(path)
-    raw = read_table(path)
-    problems = require_columns(raw, ("ags",), file)
-    present = [c for c in ("max_zuweisung", "min_zuweisung", "gesperrt") if c in raw.columns]
-    if not present and not problems:
-        problems.append(Problem(file, "no constraint column; expected max_zuweisung, min_zuweisung or gesperrt"))
-    if problems:
-        raise InputError(problems)
-    problems = check_ags(raw, file, set(gemeinden["ags"]))
-    df = pd.DataFrame({"ags": raw["ags"]})
-    for col in ("max_zuweisung", "min_zuweisung"):
-        if col in raw.columns:
-            values, p = parse_numbers(raw, col, file, integer=True, allow_blank=True)
-            problems += p
-            df[col] = values
-    if "gesperrt" in raw.columns:
-        df["gesperrt"], p = parse_flags(raw, "gesperrt", file)
-        problems += p
-    if problems:
-        raise InputError(problems)
+    tab = Table(path, BESCHRAENKUNGEN, required=("ags",))
+    file = tab.file
+    present = [c for c in ("max_zuweisung", "min_zuweisung", "gesperrt") if tab.has(c)]
+    if not present:
+        tab.close()
+        raise InputError(Problem(file, "keine Beschränkungsspalte; erwartet wird max_zuweisung, "
+                                 "min_zuweisung oder gesperrt", 1))
+    check = Checker(tab)
+    ags_ok = AgsCheck(check, set(gemeinden["ags"]))
+    cols: dict[str, list] = {"ags": [], **{c: [] for c in present}}
+    for chunk in tab.chunks():
+        for row in chunk:
+            ags = text(tab.cell(row, "ags"))
+            ags_ok(ags, row.nr)
+            cols["ags"].append(ags)
+            for col in ("max_zuweisung", "min_zuweisung"):
+                if col in present:
+                    v = check.number(row, col, ags=ags, ganz=True, leer_ok=True, max_wert=PERSONEN_MAX,
+                                     max_grund="die Obergrenze je Zeitraum")
+                    cols[col].append(np.nan if v is None else float(v))
+            if "gesperrt" in present:
+                cols["gesperrt"].append(check.flag(row, "gesperrt", ags))
+        check.stop_if_wrong()
+    if not cols["ags"]:
+        raise InputError(Problem(file, "die Datei hat eine Kopfzeile, aber keine Datenzeilen"))
+    df = pd.DataFrame(cols)
     out = gemeinden[["ags"]].merge(df, on="ags", how="left")
     out["max_zuweisung"] = out.get("max_zuweisung", pd.Series(np.nan, index=out.index)).astype(float)
     out["min_zuweisung"] = out.get("min_zuweisung", pd.Series(np.nan, index=out.index)).astype(float).fillna(0)

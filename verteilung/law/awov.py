@@ -82,7 +82,8 @@ def unemployed(gemeinden: pd.DataFrame, datenjahr: int) -> tuple[np.ndarray, str
                      "(keine Gemeindedaten für dieses Jahr)")
             return (r.to_numpy(dtype=float) / 100.0) * gemeinden["einwohner"].to_numpy(dtype=float), label
     raise InputError(Problem(
-        "Gemeinde table", "no unemployment figures for the AWoV key: add a column 'arbeitslose' "
+        gemeinden.attrs.get("datei", "Gemeinde table"),
+        "no unemployment figures for the AWoV key: add a column 'arbeitslose' "
         "(registered unemployed per Gemeinde) to the Gemeinde file"))
 
 
@@ -105,7 +106,8 @@ def rent_cap_flags(gemeinden: pd.DataFrame, stichtag: dt.date | str, liste: Miet
         ags = set(params.value("awov_mietpreisbremse_liste", stichtag))
         return gemeinden["ags"].isin(ags)
     if liste not in gemeinden.columns:
-        raise InputError(Problem("Gemeinde table", f"rent-cap list column {liste!r} does not exist"))
+        raise InputError(Problem(gemeinden.attrs.get("datei", "Gemeinde table"),
+                                 f"rent-cap list column {liste!r} does not exist"))
     return gemeinden[liste].astype(bool)
 
 
