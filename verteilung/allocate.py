@@ -115,8 +115,8 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
     else:
         hh_ids = haushalte["haushalt_id"].to_numpy()
         hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
-        pos = {a: i for i, a in enumerate(ags)}
-        hh_fixed = np.array([pos.get(a, -1) if a else -1 for a in haushalte["ags_fest"]], dtype=np.int64)
+        # position of each fixed household's Gemeinde (-1: free; unknown AGS are refused earlier)
+        hh_fixed = pd.Index(ags).get_indexer(haushalte["ags_fest"]).astype(np.int64)
         n_persons = int(hh_sizes.sum())
     total_n = n_persons
     lower, upper, blocked = _bounds(beschraenkungen, n)
@@ -192,8 +192,10 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
         chosen[target[~is_fixed]] = True
     vorher = quote(last, soll)
     nachher = quote(last + zuweisung, soll)
+    # the frame's own string arrays, not numpy object copies: no re-conversion per row
+    ags_col, name_col = g["ags"].array, g["gemeinde"].array
     table = pd.DataFrame({
-        "ags": ags, "gemeinde": names,
+        "ags": ags_col, "gemeinde": name_col,
         "soll": soll, "bestand": state.bestand.astype(np.int64), "anrechnung": state.anrechnung,
         "zuweisung": zuweisung,
         "erfuellungsquote_vorher": np.round(vorher, 4), "erfuellungsquote_nachher": np.round(nachher, 4),
@@ -202,8 +204,9 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
         table.insert(5, "verrechnung", state.verrechnung)
     households = None
     if hh_ids is not None:
-        households = pd.DataFrame({"haushalt_id": hh_ids, "personen": hh_sizes, "ags": ags[target],
-                                   "gemeinde": names[target], "fest": hh_fixed >= 0})
+        households = pd.DataFrame({"haushalt_id": haushalte["haushalt_id"].array, "personen": hh_sizes,
+                                   "ags": ags_col.take(target), "gemeinde": name_col.take(target),
+                                   "fest": hh_fixed >= 0})
     elig_after = nachher[eligible]
     summary = {
         "system": state.name,
