@@ -93,7 +93,9 @@ def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: n
 
 def allocate(state: SystemState, personen: int | None = None, haushalte: pd.DataFrame | None = None,
              beschraenkungen: pd.DataFrame | None = None, solver: str = "highs", pfad: Pfad = "auto",
-             zeitlimit: float = 60.0) -> Allocation:
+             zeitlimit: float = 60.0, *, milp: bool = False) -> Allocation:
+    """One period's allocation. ``milp`` forces the integer models on the constrained path (for
+    comparisons); by default that path first tries the exact decomposition (`lp.solve`)."""
     started = time.perf_counter()
     state, beschraenkungen = _in_ags_order(state, beschraenkungen)
     g = state.gemeinden
@@ -157,7 +159,7 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
             sizes = sorted({int(v) for v in free_sizes}, reverse=True) or [1]
             counts = [int((free_sizes == v).sum()) for v in sizes]
         res = lp.solve(base, soll, eligible, np.maximum(0, lower - fixed), np.maximum(0, upper - fixed), sizes,
-                       counts, ags_rank, solver, zeitlimit)
+                       counts, ags_rank, solver, zeitlimit, milp=milp)
         if persons_only:
             free_zuweisung = res.slots[:, 0].astype(np.int64)
         else:

@@ -38,6 +38,7 @@ import numpy as np
 import pulp
 
 from verteilung.errors import InfeasibleError, SolverError
+from verteilung.solve import greedy
 from verteilung.solve.greedy import TIE_DIGITS, priority
 from verteilung.solve.waterfill import water_level
 
@@ -106,7 +107,10 @@ def _persons(y: dict, i: int, sizes: list[int]):
 def _base_model(name: str, sense: int, idx: np.ndarray, sizes: list[int], counts: list[int],
                 lower: np.ndarray, upper: np.ndarray) -> tuple[pulp.LpProblem, dict]:
     prob = pulp.LpProblem(name, sense)
-    y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, cat=pulp.LpInteger)
+    # no Gemeinde can take more households of a class than the class has or its capacity holds
+    y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, cat=pulp.LpInteger,
+                                   upBound=min(counts[c], int(upper[i] // sizes[c])) if np.isfinite(upper[i])
+                                   else counts[c])
          for i in idx for c in range(len(sizes))}
     for c, count in enumerate(counts):
         prob += pulp.lpSum(y[i, c] for i in idx) == count, f"klasse_{c}"
@@ -120,27 +124,34 @@ def _base_model(name: str, sense: int, idx: np.ndarray, sizes: list[int], counts
 
 def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | None = None) -> bool:
     """Solve; True if proven optimal, False if a node limit stopped it with a feasible solution."""
-    with quiet_stdout():
-        prob.solve(_make_solver(solver, time_limit, max_nodes))
+    try:
+        with quiet_stdout():
+            prob.solve(_make_solver(solver, time_limit, max_nodes))
+    except (pulp.PulpSolverError, MemoryError, OSError) as exc:
+        raise SolverError(f"Der Solver ({solver}) ist ohne verwertbare Lösung abgebrochen ({exc}). Abhilfe: "
+                          "--zeitlimit erhöhen, --solver wechseln oder Kapazitäten/Mindestwerte lockern.") from exc
     if prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
         raise InfeasibleError("the solver proved that no allocation meets all constraints: the household "
                               "sizes cannot be fitted into the capacities and minimums given")
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
         if max_nodes:
             return False
-        raise SolverError(f"time limit of {time_limit:g} s reached before the solver proved its solution "
-                          "optimal; raise --zeitlimit")
+        raise SolverError(f"Zeitlimit von {time_limit:g} s erreicht, bevor der Solver die Lösung als optimal "
+                          "bewiesen hat. Abhilfe: --zeitlimit erhöhen (z. B. --zeitlimit "
+                          f"{max(120, 4 * time_limit):g}) oder Kapazitäten/Mindestwerte lockern.")
     if prob.sol_status != pulp.LpSolutionOptimal:
-        raise SolverError(f"solver stopped without a solution ({pulp.LpStatus[prob.status]}, "
-                          f"time limit {time_limit:g} s); raise --zeitlimit or check the constraints")
+        raise SolverError(f"Der Solver hat ohne verwertbare Lösung angehalten (Status {pulp.LpStatus[prob.status]}, "
+                          f"Zeitlimit {time_limit:g} s). Abhilfe: --zeitlimit erhöhen oder Kapazitäten/"
+                          "Mindestwerte prüfen und lockern.")
     return True
 
 
 def max_min_milp(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  sizes: list[int], counts: list[int], solver: str = "highs", time_limit: float = 60.0,
-                 max_nodes: int | None = MAX_MIN_NODES) -> tuple[float, bool]:
+                 max_nodes: int | None = MAX_MIN_NODES, upper_bound: float | None = None) -> tuple[float, bool]:
+    """Stage 2 for households; ``upper_bound`` (the persons max-min) caps t, which cuts the search."""
     prob, y = _base_model("max_min", pulp.LpMaximize, idx, sizes, counts, lower, upper)
-    t = prob.add_variable("t")
+    t = prob.add_variable("t", upBound=None if upper_bound is None else float(upper_bound) + 1e-9)
     prob += t
     for i in idx:
         prob += float(last[i]) + _persons(y, i, sizes) >= t * float(soll[i]), f"niveau_{i}"
@@ -148,43 +159,208 @@ def max_min_milp(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.
     return float(t.value()), proven
 
 
+def _bounded_greedy(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                    persons: int, ags_rank: np.ndarray) -> tuple[float, np.ndarray]:
+    """Minimums first, then one person at a time to the lowest r (full Gemeinden skipped).
+
+    Returns the lowest fulfilment reached and the persons per Gemeinde. Uses the exact
+    O(n log n) form of the heap (`greedy.person_counts`); the heap itself only if that declines.
+    """
+    base = np.asarray(last, dtype=float) + np.where(eligible, lower, 0)
+    room = np.where(eligible, upper - lower, 0)
+    extra = persons - int(np.where(eligible, lower, 0).sum())
+    open_ = eligible & (room > 0)
+    res = greedy.person_counts(base, soll, open_, extra, ags_rank, upper=room) if open_.any() else None
+    if res is not None or extra == 0:
+        counts = res.zuweisung if res is not None else np.zeros(len(base), dtype=np.int64)
+        current = greedy.accumulate(base, counts)
+    else:
+        current = base.copy()
+        heap = [priority(current[i], soll[i], int(ags_rank[i]), int(i)) for i in np.flatnonzero(open_)]
+        heapq.heapify(heap)
+        for _ in range(extra):
+            *_, i = heapq.heappop(heap)
+            current[i] += 1
+            room[i] -= 1
+            if room[i] > 0:
+                heapq.heappush(heap, priority(current[i], soll[i], int(ags_rank[i]), i))
+        counts = np.rint(current - base).astype(np.int64)
+    x = np.where(eligible, lower, 0).astype(np.int64) + counts
+    return float(np.min(current[eligible] / soll[eligible])), x
+
+
 def bounded_greedy_level(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray,
                          upper: np.ndarray, persons: int, ags_rank: np.ndarray) -> float:
     """Exact integer max-min for single persons under box bounds."""
-    current = np.asarray(last, dtype=float) + np.where(eligible, lower, 0)
-    room = np.where(eligible, upper - lower, 0)
-    heap = [priority(current[i], soll[i], int(ags_rank[i]), int(i)) for i in np.flatnonzero(eligible & (room > 0))]
+    return _bounded_greedy(last, soll, eligible, lower, upper, persons, ags_rank)[0]
+
+
+def shortfall_greedy(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                     target: np.ndarray, need: np.ndarray, persons: int, one_household: float,
+                     weight: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Stage 3 for whole persons, exactly: minimise Σ w_i·(d_i + 1000·e_i)/soll_i.
+
+    The cost of Gemeinde i is convex and piecewise linear in its persons x_i (slope −1000·w/soll
+    more than one household below the target, −w/soll within one household, 0 above it), the
+    only coupling is Σ x = persons, so taking the cheapest marginal units first is optimal
+    (separable convex resource allocation). Units are grouped in blocks of equal marginal cost;
+    ties go to the earlier Gemeinde in the reference order. Returns x (0 outside ``idx``).
+    """
+    n = len(last)
+    x = np.zeros(n, dtype=np.int64)
+    x[idx] = need[idx]
+    rest = persons - int(need[idx].sum())
+    if rest <= 0:
+        return x
+    T, lo, up = target[idx], need[idx].astype(float), upper[idx]
+    a = weight[idx] / soll[idx]
+    D = one_household
+
+    def cost(v: np.ndarray) -> np.ndarray:
+        z = np.maximum(T_b - v, 0)
+        return a_b * (np.minimum(z, D) + BEYOND_ONE_HOUSEHOLD * np.maximum(z - D, 0))
+
+    # far block: whole units more than one household below the target
+    far_end = np.clip(np.floor(T - D - 1) + 1, lo, up)          # first unit not entirely far
+    near_end = np.clip(np.ceil(T), far_end, up)                  # first unit at or above the target
+    blocks_i = [np.arange(idx.size)]
+    blocks_n = [far_end - lo]
+    blocks_d = [-BEYOND_ONE_HOUSEHOLD * a]
+    blocks_x = [lo]
+    width = (near_end - far_end).astype(np.int64)
+    rep = np.repeat(np.arange(idx.size), width)
+    start = np.cumsum(width) - width
+    xs = far_end[rep] + (np.arange(rep.size) - start[rep])
+    T_b, a_b = T[rep], a[rep]
+    blocks_i.append(rep)
+    blocks_n.append(np.ones(rep.size))
+    blocks_d.append(cost(xs + 1) - cost(xs))
+    blocks_x.append(xs)
+    blocks_i.append(np.arange(idx.size))                          # free units above the target
+    blocks_n.append(np.minimum(up - near_end, rest))
+    blocks_d.append(np.zeros(idx.size))
+    blocks_x.append(near_end)
+    bi, bn, bd, bx = (np.concatenate(v) for v in (blocks_i, blocks_n, blocks_d, blocks_x))
+    keep = bn > 0
+    bi, bn, bd, bx = bi[keep], bn[keep], bd[keep], bx[keep]
+    order = np.lexsort((bx, rank[idx][bi], bd))
+    bi, bn = bi[order], bn[order]
+    before = np.cumsum(bn) - bn
+    take = np.clip(rest - before, 0, bn).astype(np.int64)
+    x[idx] += np.bincount(bi, weights=take, minlength=idx.size).astype(np.int64)
+    return x
+
+
+def pack_households(x: np.ndarray, sizes: list[int], counts: list[int], ags_rank: np.ndarray) -> np.ndarray | None:
+    """Household classes per Gemeinde with exactly x_i persons each, or None if this heuristic fails.
+
+    Largest classes first, each household to the Gemeinde with the most room left (ties: smaller
+    AGS); single persons fill what remains. Which households share a Gemeinde does not change
+    anybody's fulfilment: x is already decided.
+    """
+    n = len(x)
+    slots = np.zeros((n, len(sizes)), dtype=np.int64)
+    room = x.astype(np.int64).tolist()
+    rank = np.asarray(ags_rank).tolist()
+    heap = [(-room[i], rank[i], i) for i in range(n) if room[i] > 0]
     heapq.heapify(heap)
-    for _ in range(persons - int(np.where(eligible, lower, 0).sum())):
-        *_, i = heapq.heappop(heap)
-        current[i] += 1
-        room[i] -= 1
-        if room[i] > 0:
-            heapq.heappush(heap, priority(current[i], soll[i], int(ags_rank[i]), i))
-    return float(np.min(current[eligible] / soll[eligible]))
+    single = None
+    for c, (size, count) in enumerate(zip(sizes, counts, strict=True)):
+        if size == 1:
+            single = c
+            continue
+        placed = [0] * n
+        for _ in range(count):
+            if not heap or -heap[0][0] < size:
+                return None
+            r, rk, i = heapq.heappop(heap)
+            room[i] = -r - size
+            placed[i] += 1
+            if room[i] > 0:
+                heapq.heappush(heap, (-room[i], rk, i))
+        slots[:, c] = placed
+    left = np.array(room, dtype=np.int64)
+    if single is None:
+        return slots if not left.any() else None
+    if left.sum() != counts[single]:
+        return None
+    slots[:, single] = left
+    return slots
+
+
+def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], counts: list[int], solver: str,
+                          time_limit: float) -> np.ndarray | None:
+    """The same as `pack_households` with an integer model (x fixed): None if no packing exists."""
+    prob = pulp.LpProblem("packung", pulp.LpMinimize)
+    y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, upBound=int(x[i]) // sizes[c], cat=pulp.LpInteger)
+         for i in idx for c in range(len(sizes)) if x[i] >= sizes[c]}
+    prob += pulp.lpSum([])
+    for c, count in enumerate(counts):
+        prob += pulp.lpSum(v for (i, cc), v in y.items() if cc == c) == count, f"klasse_{c}"
+    for i in idx:
+        prob += pulp.lpSum(sizes[c] * y[i, c] for c in range(len(sizes)) if (i, c) in y) == int(x[i]), f"x_{i}"
+    try:
+        _run(prob, solver, time_limit)
+    except InfeasibleError:
+        return None
+    slots = np.zeros((len(x), len(sizes)), dtype=np.int64)
+    for (i, c), var in y.items():
+        slots[i, c] = round(var.value() or 0)
+    return slots
+
+
+EXACT_LABEL = ("Exakte Zerlegung ohne MILP (Max-Min und Fehlbetrag erreichen die Schranke der "
+               "Personen-Relaxation: optimal bewiesen)")
 
 
 def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray, upper: np.ndarray,
           sizes: list[int], counts: list[int], ags_rank: np.ndarray, solver: str = "highs",
-          time_limit: float = 60.0) -> SolverResult:
+          time_limit: float = 60.0, milp: bool = False) -> SolverResult:
+    """Constrained allocation. Unless ``milp`` forces the integer models, first the exact route:
+
+    relax households to single persons. The bounded greedy then gives the persons max-min t_p,
+    an upper bound for the household max-min, and `shortfall_greedy` the optimal stage 3 for
+    persons under t ≥ t_p. If the households can be packed into exactly those person counts
+    (heuristic, else an integer packing model with the counts fixed), the household problem
+    reaches both bounds: optimal, proven, without branch-and-bound. Otherwise the integer
+    models below run, stage 2 bounded above by t_p.
+    """
     started = time.perf_counter()
     n_free = int(sum(s * c for s, c in zip(sizes, counts, strict=True)))
     lvl = water_level(last, soll, n_free, eligible, lower, upper)
     idx = np.flatnonzero(eligible & (soll > 0))
     rank = reference_rank(last, soll, ags_rank)
+    weight = 1.0 + TIE_BREAK * (len(last) - rank) / len(last)
+    one_household = float(max(sizes)) - 1e-6
+    t_p, x_p = _bounded_greedy(last, soll, eligible, lower, upper, n_free, ags_rank)
+
+    if not milp:
+        need = np.ceil(t_p * soll * (1 - 1e-7) - last - 1e-9)
+        need = np.minimum(np.maximum(need, np.where(eligible, lower, 0)), x_p).astype(np.int64)
+        x = shortfall_greedy(last, soll, idx, lower, upper, lvl.allocation, need, n_free, one_household,
+                             weight, rank)
+        if sizes == [1]:
+            slots, label = x.reshape(-1, 1), EXACT_LABEL
+        else:
+            slots, label = pack_households(x, sizes, counts, ags_rank), EXACT_LABEL
+            if slots is None:
+                slots = fixed_persons_packing(x, idx, sizes, counts, solver, time_limit)
+                label = (f"{solver_name(solver)} nur für die Haushaltspackung (Max-Min und Fehlbetrag exakt: "
+                         "optimal bewiesen)")
+        if slots is not None:
+            return SolverResult(slots, lvl.level, lvl.allocation, label, time.perf_counter() - started, t_p, True)
 
     # stage 2: integer max-min
     if sizes == [1]:
-        t_star, proven = bounded_greedy_level(last, soll, eligible, lower, upper, n_free, ags_rank), True
+        t_star, proven = t_p, True
     else:
-        t_star, proven = max_min_milp(last, soll, idx, lower, upper, sizes, counts, solver, time_limit)
+        t_star, proven = max_min_milp(last, soll, idx, lower, upper, sizes, counts, solver, time_limit,
+                                      upper_bound=t_p)
 
     # stage 3: shortfall below the continuous targets, keeping everybody at or above t*
     prob, y = _base_model("zuweisung", pulp.LpMinimize, idx, sizes, counts, lower, upper)
-    one_household = float(max(sizes)) - 1e-6
     d = {i: prob.add_variable(f"d_{i}", lowBound=0, upBound=one_household) for i in idx}
     e = {i: prob.add_variable(f"e_{i}", lowBound=0) for i in idx}
-    weight = 1.0 + TIE_BREAK * (len(last) - rank) / len(last)
     prob += pulp.lpSum((d[i] + BEYOND_ONE_HOUSEHOLD * e[i]) * (weight[i] / soll[i]) for i in idx)
     for i in idx:
         persons = _persons(y, i, sizes)
