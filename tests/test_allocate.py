@@ -330,7 +330,7 @@ def stage3_cost(res, cons, hh_max: int) -> float:
 @given(instances(constrained=True, households=True))
 def test_exact_route_is_as_good_as_the_integer_models(inst):
     """Max-min equal to the proven MILP optimum, shortfall no worse than the MILP's (HiGHS)."""
-    g, key, bestand, hh, personen, cons = inst
+    _g, _key, _bestand, hh, _personen, cons = inst
     if hh is None or not len(hh) or (hh["ags_fest"] != "").any():
         reject()
     try:
