@@ -166,7 +166,9 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
             target[order] = lp.place_households(res.slots, sizes, hh_sizes, order, base, soll, ags_rank)[order]
         path = res.solver
         integer_max_min = res.max_min
-        if not res.max_min_bewiesen:
+        if res.hinweis:
+            path += f" ({res.hinweis}; Optimalität nicht bewiesen)"
+        elif not res.max_min_bewiesen:
             path += f" (Max-Min-Stufe nach {lp.MAX_MIN_NODES} Knoten beendet, Optimalität nicht bewiesen)"
         level = res.level
         continuous = res.target

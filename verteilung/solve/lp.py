@@ -56,6 +56,7 @@ class SolverResult:
     seconds: float
     max_min: float = float("nan")
     max_min_bewiesen: bool = True
+    hinweis: str = ""        # said in the result when a stage stopped before proving optimality
 
 
 @contextmanager
@@ -122,8 +123,10 @@ def _base_model(name: str, sense: int, idx: np.ndarray, sizes: list[int], counts
     return prob, y
 
 
-def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | None = None) -> bool:
-    """Solve; True if proven optimal, False if a node limit stopped it with a feasible solution."""
+def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | None = None,
+         accept_incumbent: bool = False) -> bool:
+    """Solve; True if proven optimal, False if a node limit (or, with ``accept_incumbent``, the time
+    limit) stopped it with a feasible solution."""
     try:
         with quiet_stdout():
             prob.solve(_make_solver(solver, time_limit, max_nodes))
@@ -134,7 +137,7 @@ def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | 
         raise InfeasibleError("the solver proved that no allocation meets all constraints: the household "
                               "sizes cannot be fitted into the capacities and minimums given")
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
-        if max_nodes:
+        if max_nodes or accept_incumbent:
             return False
         raise SolverError(f"Zeitlimit von {time_limit:g} s erreicht, bevor der Solver die Lösung als optimal "
                           "bewiesen hat. Abhilfe: --zeitlimit erhöhen (z. B. --zeitlimit "
@@ -148,15 +151,68 @@ def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | 
 
 def max_min_milp(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  sizes: list[int], counts: list[int], solver: str = "highs", time_limit: float = 60.0,
-                 max_nodes: int | None = MAX_MIN_NODES, upper_bound: float | None = None) -> tuple[float, bool]:
-    """Stage 2 for households; ``upper_bound`` (the persons max-min) caps t, which cuts the search."""
+                 max_nodes: int | None = MAX_MIN_NODES, upper_bound: float | None = None,
+                 lower_bound: float | None = None) -> tuple[float, bool]:
+    """Stage 2 for households; the bounds (persons max-min above, a feasible level below) cut the search."""
+    t, proven, _ = _max_min(last, soll, idx, lower, upper, sizes, counts, solver, time_limit, max_nodes,
+                            upper_bound, lower_bound)
+    return t, proven
+
+
+def _max_min(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+             sizes: list[int], counts: list[int], solver: str, time_limit: float, max_nodes: int | None,
+             upper_bound: float | None, lower_bound: float | None) -> tuple[float, bool, np.ndarray]:
     prob, y = _base_model("max_min", pulp.LpMaximize, idx, sizes, counts, lower, upper)
-    t = prob.add_variable("t", upBound=None if upper_bound is None else float(upper_bound) + 1e-9)
+    t = prob.add_variable("t", lowBound=None if lower_bound is None else float(lower_bound) - 1e-9,
+                          upBound=None if upper_bound is None else float(upper_bound) + 1e-9)
     prob += t
     for i in idx:
         prob += float(last[i]) + _persons(y, i, sizes) >= t * float(soll[i]), f"niveau_{i}"
     proven = _run(prob, solver, time_limit, max_nodes)
-    return float(t.value()), proven
+    return float(t.value()), proven, _slots(y, len(last), len(sizes))
+
+
+def _shortfall_cost(x: np.ndarray, target: np.ndarray, idx: np.ndarray, soll: np.ndarray, weight: np.ndarray,
+                    one_household: float) -> float:
+    short = np.maximum(target[idx] - x[idx], 0)
+    d = np.minimum(short, one_household)
+    return float(((d + BEYOND_ONE_HOUSEHOLD * (short - d)) * weight[idx] / soll[idx]).sum())
+
+
+def _slots(y: dict, n: int, classes: int) -> np.ndarray:
+    slots = np.zeros((n, classes), dtype=np.int64)
+    for (i, c), var in y.items():
+        slots[i, c] = round(var.value() or 0)
+    return slots
+
+
+def capacity_greedy(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray,
+                    upper: np.ndarray, sizes: list[int], counts: list[int], ags_rank: np.ndarray) -> np.ndarray | None:
+    """The reference rule with capacities: largest class first, each household to the lowest r
+    among the Gemeinden it still fits. A feasible allocation (a lower bound for stage 2) or None
+    (a household fits nowhere, or a minimum is missed)."""
+    cur = np.asarray(last, dtype=float).tolist()
+    s = np.asarray(soll, dtype=float).tolist()
+    room = np.where(eligible, upper, 0).tolist()
+    rank = np.asarray(ags_rank).tolist()
+    slots = np.zeros((len(cur), len(sizes)), dtype=np.int64)
+    r12, r9 = greedy._round12, greedy._round9
+    for c, (size, count) in enumerate(zip(sizes, counts, strict=True)):
+        heap = [(r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rank[i], i) for i in range(len(cur)) if room[i] >= size]
+        heapq.heapify(heap)
+        for _ in range(count):
+            if not heap:
+                return None
+            _, _, rk, i = heapq.heappop(heap)
+            slots[i, c] += 1
+            cur[i] += size
+            room[i] -= size
+            if room[i] >= size:
+                heapq.heappush(heap, (r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rk, i))
+    persons = slots @ np.asarray(sizes)
+    if np.any(np.where(eligible, lower, 0) > persons):
+        return None
+    return slots
 
 
 def _bounded_greedy(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -350,12 +406,47 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
         if slots is not None:
             return SolverResult(slots, lvl.level, lvl.allocation, label, time.perf_counter() - started, t_p, True)
 
-    # stage 2: integer max-min
+    # Exact model reduction: a Gemeinde whose continuous target is 0 (no minimum) already lies at or
+    # above the level s ≥ t_p ≥ t*, and persons sent there cost nothing in stage 3; one uncapped
+    # such Gemeinde can take whatever the others would, so all others can be left out.
+    idx_full = idx
+    dumps = idx[(lvl.allocation[idx] <= 0) & (lower[idx] <= 0) & ~np.isfinite(upper[idx])]
+    if dumps.size:
+        keep = (lvl.allocation[idx] > 0) | (lower[idx] > 0)
+        idx = np.union1d(idx[keep], dumps[np.argmin(rank[dumps])])
+
+    # stage 2: integer max-min, between a feasible level (capacity-aware greedy) and t_p
+    heur = capacity_greedy(last, soll, eligible, lower, upper, sizes, counts, ags_rank)
+    fallback = heur
+    t_lb = None
+    if heur is not None:
+        t_lb = float(np.min(((last + heur @ np.asarray(sizes)) / soll)[idx_full]))
+    # upper bound: the persons max-min, and at most H Gemeinden can receive one of the H households,
+    # so one of the H + 1 lowest fulfilments stays where it is
+    households = int(sum(counts))
+    ratios = np.sort(last[idx_full] / soll[idx_full])
+    t_ub = min(t_p, float(ratios[households])) if households < ratios.size else t_p
+    notes = []
     if sizes == [1]:
         t_star, proven = t_p, True
+    elif t_lb is not None and t_lb >= t_ub - 1e-12:
+        t_star, proven = t_lb, True        # the greedy's level reaches the bound: proven
     else:
-        t_star, proven = max_min_milp(last, soll, idx, lower, upper, sizes, counts, solver, time_limit,
-                                      upper_bound=t_p)
+        try:
+            t_star, proven, fallback = _max_min(last, soll, idx, lower, upper, sizes, counts, solver,
+                                                time_limit / 2, MAX_MIN_NODES, t_ub, t_lb)
+        except SolverError:
+            if heur is None:
+                raise
+            t_star, proven = t_lb, False
+            notes.append("Max-Min-Stufe ohne Lösung beendet: Niveau der kapazitätsbewussten Zuweisung verwendet")
+        else:
+            if not proven:
+                notes.append(f"Max-Min-Stufe nach {MAX_MIN_NODES} Knoten oder {time_limit / 2:g} s beendet")
+    if heur is not None and t_lb is not None and t_lb >= t_star - 1e-9:
+        candidates = [c for c in (fallback, heur) if c is not None]
+        fallback = min(candidates, key=lambda sl: _shortfall_cost(sl @ np.asarray(sizes), lvl.allocation, idx_full,
+                                                                   soll, weight, one_household))
 
     # stage 3: shortfall below the continuous targets, keeping everybody at or above t*
     prob, y = _base_model("zuweisung", pulp.LpMinimize, idx, sizes, counts, lower, upper)
@@ -366,12 +457,19 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
         persons = _persons(y, i, sizes)
         prob += d[i] + e[i] >= float(lvl.allocation[i]) - persons, f"fehl_{i}"
         prob += float(last[i]) + persons >= t_star * float(soll[i]) - 1e-7 * float(soll[i]), f"niveau_{i}"
-    _run(prob, solver, time_limit)
+    remaining = max(1.0, time_limit - (time.perf_counter() - started))
+    try:
+        if not _run(prob, solver, remaining, accept_incumbent=True):
+            notes.append(f"Fehlbetragsstufe beim Zeitlimit ({remaining:.0f} s) mit zulässiger Lösung beendet")
+        slots = _slots(y, len(last), len(sizes))
+    except SolverError:
+        if fallback is None:
+            raise
+        notes.append("Fehlbetragsstufe ohne Lösung beendet: Lösung der Max-Min-Stufe verwendet")
+        slots = fallback
     seconds = time.perf_counter() - started
-    slots = np.zeros((len(last), len(sizes)), dtype=np.int64)
-    for (i, c), var in y.items():
-        slots[i, c] = round(var.value() or 0)
-    return SolverResult(slots, lvl.level, lvl.allocation, solver_name(solver), seconds, t_star, proven)
+    return SolverResult(slots, lvl.level, lvl.allocation, solver_name(solver), seconds, t_star, proven,
+                        hinweis="; ".join(notes))
 
 
 def place_households(slots: np.ndarray, sizes: list[int], hh_sizes: np.ndarray, order: np.ndarray,
