@@ -144,3 +144,46 @@ def test_households_fast_equals_reference(data):
     assert (a.zuweisung == b.zuweisung).all()
     assert (a.unit_target == b.unit_target).all()
     assert np.array_equal(a.r_before_last, b.r_before_last, equal_nan=True)
+
+
+def place_households_reference(slots, sizes, hh_sizes, order, last, soll, ags_rank):
+    """The constrained path's placement as it was (numpy scalars in the heap keys)."""
+    import heapq
+
+    current = np.asarray(last, dtype=float).copy()
+    remaining = slots.copy()
+    target = np.full(len(hh_sizes), -1, dtype=np.int64)
+    class_of = {s: c for c, s in enumerate(sizes)}
+    heaps: dict = {}
+    for h in order:
+        c = class_of[int(hh_sizes[h])]
+        if c not in heaps:
+            heaps[c] = [greedy.priority(current[i], soll[i], int(ags_rank[i]), int(i))
+                        for i in np.flatnonzero(remaining[:, c] > 0)]
+            heapq.heapify(heaps[c])
+        _, _, _, i = heapq.heappop(heaps[c])
+        target[h] = i
+        current[i] += hh_sizes[h]
+        remaining[i, c] -= 1
+        if remaining[i, c] > 0:
+            heapq.heappush(heaps[c], greedy.priority(current[i], soll[i], int(ags_rank[i]), int(i)))
+    return target
+
+
+@FAST
+@given(st.data())
+def test_place_households_equals_reference(data):
+    from verteilung.solve import lp
+
+    last, soll, _eligible, _n, rank, _ = data.draw(person_instances())
+    soll = np.where(soll > 0, soll, 1.0)
+    hh = np.array(data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=40)), dtype=np.int64)
+    order = greedy.household_order(hh)
+    sizes = sorted(set(hh.tolist()), reverse=True)
+    slots = np.zeros((len(last), len(sizes)), dtype=np.int64)
+    for c, v in enumerate(sizes):
+        for _ in range(int((hh == v).sum())):
+            slots[data.draw(st.integers(0, len(last) - 1)), c] += 1
+    a = lp.place_households(slots, sizes, hh, order, last, soll, rank)
+    b = place_households_reference(slots, sizes, hh, order, last, soll, rank)
+    assert (a == b).all()

@@ -172,7 +172,8 @@ def person_counts(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, n: i
         return GreedyResult(zuweisung, np.empty(0, dtype=np.int64), r_before)
     if idx.size == 0:
         raise ValueError("no eligible Gemeinde")
-    L, S, cap = last[idx], soll[idx], cap_all[idx]
+    L, S = last[idx], soll[idx]
+    cap = np.ceil(cap_all[idx])  # the heap serves a Gemeinde while its room is > 0
     if cap.sum() < n:
         return None
     rank = np.asarray(ags_rank)[idx]

@@ -346,7 +346,10 @@ def pack_households(x: np.ndarray, sizes: list[int], counts: list[int], ags_rank
 
 def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], counts: list[int], solver: str,
                           time_limit: float) -> np.ndarray | None:
-    """The same as `pack_households` with an integer model (x fixed): None if no packing exists."""
+    """The same as `pack_households` with an integer model (x fixed): None if no packing exists
+    (or none is found within the time limit: the caller then goes on to the full models)."""
+    if int((x[idx] > 0).sum()) > sum(counts):
+        return None   # every receiving Gemeinde needs a household of its own
     prob = pulp.LpProblem("packung", pulp.LpMinimize)
     y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, upBound=int(x[i]) // sizes[c], cat=pulp.LpInteger)
          for i in idx for c in range(len(sizes)) if x[i] >= sizes[c]}
@@ -357,7 +360,7 @@ def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], coun
         prob += pulp.lpSum(sizes[c] * y[i, c] for c in range(len(sizes)) if (i, c) in y) == int(x[i]), f"x_{i}"
     try:
         _run(prob, solver, time_limit)
-    except InfeasibleError:
+    except (InfeasibleError, SolverError):
         return None
     slots = np.zeros((len(x), len(sizes)), dtype=np.int64)
     for (i, c), var in y.items():
@@ -474,25 +477,33 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
 
 def place_households(slots: np.ndarray, sizes: list[int], hh_sizes: np.ndarray, order: np.ndarray,
                      last: np.ndarray, soll: np.ndarray, ags_rank: np.ndarray) -> np.ndarray:
-    """Gemeinde index per household: in reference order, to the lowest-r Gemeinde with a free slot."""
-    current = np.asarray(last, dtype=float).copy()
+    """Gemeinde index per household: in reference order, to the lowest-r Gemeinde with a free slot.
+
+    Same keys as `greedy.priority` (numpy's rounding, reproduced on plain floats)."""
+    cur = np.asarray(last, dtype=float).tolist()
+    s = np.asarray(soll, dtype=float).tolist()
+    rank = np.asarray(ags_rank).tolist()
     remaining = slots.copy()
     target = np.full(len(hh_sizes), -1, dtype=np.int64)
-    class_of = {s: c for c, s in enumerate(sizes)}
+    class_of = {v: c for c, v in enumerate(sizes)}
     heaps: dict[int, list] = {}
-    for h in order:
-        c = class_of[int(hh_sizes[h])]
+    r12, r9 = greedy._round12, greedy._round9
+    size_of = np.asarray(hh_sizes).tolist()
+    for h in np.asarray(order).tolist():
+        size = size_of[h]
+        c = class_of[size]
         if c not in heaps:
-            heaps[c] = [priority(current[i], soll[i], int(ags_rank[i]), int(i))
-                        for i in np.flatnonzero(remaining[:, c] > 0)]
+            col = remaining[:, c]
+            heaps[c] = [(r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rank[i], i)
+                        for i in np.flatnonzero(col > 0).tolist()]
             heapq.heapify(heaps[c])
+            left = col.tolist()
         # classes come one after another (largest first), so a class's heap is built when it
         # starts and no entry in it can be stale
-        _, _, _, i = heapq.heappop(heaps[c])
+        _, _, rk, i = heapq.heappop(heaps[c])
         target[h] = i
-        current[i] += hh_sizes[h]
-        remaining[i, c] -= 1
-        if remaining[i, c] > 0:
-            heapq.heappush(heaps[c], priority(current[i], soll[i], int(ags_rank[i]), int(i)))
+        cur[i] += size
+        left[i] -= 1
+        if left[i] > 0:
+            heapq.heappush(heaps[c], (r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rk, i))
     return target
-
