@@ -22,6 +22,18 @@
    reference order (lowest r, larger obligation, smaller AGS) and equal-cost solutions resolve
    in the officers' order; the model is built in AGS order and HiGHS runs single-threaded.
 4. Households are placed into the chosen slots in the reference order (`place_households`).
+
+Before stages 2–3 run as integer models, `solve` tries the exact route (issue 16): relax the
+households to single persons; the bounded greedy gives that relaxation's max-min t_p (an upper
+bound) and `shortfall_greedy` its optimal stage 3 (separable convex, one coupling sum: cheapest
+marginal units first). If the households pack into exactly those person counts (heuristic, else
+a packing model with the counts fixed), both bounds are reached: optimal, proven, no
+branch-and-bound. Otherwise the integer models run on an exactly reduced set of Gemeinden
+(zero-target Gemeinden beyond one uncapped one cannot matter), with stage 2 bounded by
+min(t_p, the (H+1)-th lowest fulfilment for H households) above and a capacity-aware greedy
+below (equal bounds: proven without a model). A stage that stops at its limit with a feasible
+solution is used and the result says so; a solver without any usable solution raises
+SolverError (exit code 4) with a German message of what to change.
 """
 
 from __future__ import annotations
