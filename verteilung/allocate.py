@@ -74,6 +74,8 @@ def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: n
         reasons.append(f"{names[i]} (AGS {ags[i]}): min_zuweisung {lower[i]:g} > max_zuweisung {upper[i]:g}")
     for i in np.flatnonzero(blocked & (lower > 0)):
         reasons.append(f"{names[i]} (AGS {ags[i]}) is gesperrt but has min_zuweisung {lower[i]:g}")
+    for i in np.flatnonzero(~eligible & ~blocked & (lower - fixed > 0)):
+        reasons.append(f"{names[i]} (AGS {ags[i]}) has no Soll but min_zuweisung {lower[i]:g}")
     for i in np.flatnonzero(fixed > upper):
         reasons.append(f"{names[i]} (AGS {ags[i]}): fixed households bring {fixed[i]:g} persons, "
                        f"max_zuweisung is {upper[i]:g}")
@@ -118,7 +120,11 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
         hh_ids = haushalte["haushalt_id"].to_numpy()
         hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
         # position of each fixed household's Gemeinde (-1: free; unknown AGS are refused earlier)
-        hh_fixed = pd.Index(ags).get_indexer(haushalte["ags_fest"]).astype(np.int64)
+        fest = haushalte["ags_fest"]
+        named = fest.notna().to_numpy() & (fest != "").to_numpy()
+        hh_fixed = np.full(len(fest), -1, dtype=np.int64)
+        if named.any():
+            hh_fixed[named] = pd.Index(ags).get_indexer(fest[named])
         n_persons = int(hh_sizes.sum())
     total_n = n_persons
     lower, upper, blocked = _bounds(beschraenkungen, n)
