@@ -8,7 +8,19 @@ Paths: reference (greedy heap), constrained (capacities that bind: PuLP + HiGHS)
 baseline measured in the same run: one PuLP + CBC integer model per allocation (maximise the
 lowest fulfilment over one integer variable per Gemeinde).
 
-Run: python benchmarks/bench_allocate.py [--repeat 5] [--skip-de]
+Issue 16 rows, each against a baseline measured in the same run:
+- allocation vs N (NRW; 3,000 / 1,000,000 / 10,000,000 persons): the exact O(n log n) path
+  (`greedy.person_counts` inside `allocate`) against the heap reference (`greedy.assign_units`,
+  one heap operation per person). The heap for 10^7 persons takes minutes; unless --heap-10m is
+  given its time is extrapolated linearly from the 10^6 run and the row says so.
+- households (NRW, ~1,100): `allocate` and its heap (`greedy.assign_households`) against the
+  reference heap `greedy.assign_units`.
+- constrained (binding capacities) at three scales: NRW ~1,100 households, DE ~1,070 households,
+  NRW 200,000 households: the default route (exact decomposition, else reduced integer models)
+  against the integer models forced (`allocate(..., milp=True)`); the forced models are not run
+  for 200,000 households (one integer variable per Gemeinde and size class, far beyond the limit).
+
+Run: python benchmarks/bench_allocate.py [--repeat 5] [--skip-de] [--skip-naive] [--heap-10m]
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ from verteilung.allocate import allocate
 from verteilung.data import load_gemeinden
 from verteilung.law import flueag
 from verteilung.resources import shipped
+from verteilung.solve import greedy
 from verteilung.solve.lp import quiet_stdout
 from verteilung.status import SystemState
 
@@ -35,16 +48,24 @@ def instance(g: pd.DataFrame, key: np.ndarray, seed: int, persons: int = 3000):
     bestand = np.round(key * 100_000 * rng.uniform(0.7, 1.3, len(g)))
     state = SystemState("flueag", g, key, bestand, np.zeros(len(g)))
     sizes = []
-    while sum(sizes) < persons:
-        sizes.append(int(rng.choice([1, 1, 1, 2, 2, 3, 4, 5, 6])))
+    if persons <= 10_000:   # the original draw (keeps the seeded small instances unchanged)
+        while sum(sizes) < persons:
+            sizes.append(int(rng.choice([1, 1, 1, 2, 2, 3, 4, 5, 6])))
+    else:
+        draw = rng.choice([1, 1, 1, 2, 2, 3, 4, 5, 6], size=persons // 2)
+        sizes = draw[: int(np.searchsorted(np.cumsum(draw), persons)) + 1].tolist()
     sizes[-1] -= sum(sizes) - persons
     if sizes[-1] == 0:
         sizes.pop()
     hh = pd.DataFrame({"haushalt_id": [f"h{i}" for i in range(len(sizes))], "personen": sizes,
                        "ags_fest": [""] * len(sizes)})
     free = allocate(state, haushalte=hh)
-    # capacity binds: every Gemeinde that received 2+ persons may take only half of that
-    cap = np.where(free.zuweisung >= 2, free.zuweisung // 2, np.nan).astype(float)
+    # capacity binds: every Gemeinde that received 2+ persons may take only half of that (for large
+    # instances, where every Gemeinde receives, only every third Gemeinde: else nothing would fit)
+    capped = free.zuweisung >= 2
+    if persons > 10_000:
+        capped &= np.arange(len(g)) % 3 == 0
+    cap = np.where(capped, free.zuweisung // 2, np.nan).astype(float)
     cons = pd.DataFrame({"ags": g["ags"], "max_zuweisung": cap, "min_zuweisung": 0.0, "gesperrt": False})
     return state, hh, cons
 
@@ -105,27 +126,99 @@ def run(label: str, g: pd.DataFrame, key: np.ndarray, repeat: int, slow_repeat: 
     return rows
 
 
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    return median_time(fn, repeat)[0]
+
+
+def fmt_s(v: float) -> str:
+    return f"{v * 1e3:.2f} ms" if v < 1 else f"{v:.2f} s"
+
+
+def issue16_rows(g: pd.DataFrame, key: np.ndarray, de: tuple | None, repeat: int, heap_10m: bool) -> list[dict]:
+    rows = []
+    state, hh, cons = instance(g, key, seed=42)
+    rank = np.argsort(np.argsort(g["ags"].to_numpy(), kind="stable"), kind="stable")
+    heap_1m = None
+    for n in (3_000, 1_000_000, 10_000_000):
+        fast = timed(lambda n=n: allocate(state, personen=n), repeat)
+        soll = state.schluessel * (state.total + n)
+        elig = soll > 0
+        note = ""
+        if n == 10_000_000 and not heap_10m:
+            heap = heap_1m * 10
+            note = " (Heap linear aus 10^6 hochgerechnet)"
+        else:
+            reps = repeat if n <= 3_000 else 1
+            heap = timed(lambda n=n, soll=soll, elig=elig: greedy.assign_units(
+                state.last, soll, elig, np.ones(n, dtype=np.int64), rank), reps)
+            note = "" if reps == repeat else " (Heap: 1 Lauf)"
+            if n == 1_000_000:
+                heap_1m = heap
+        rows.append({"zeile": f"NRW, {n:,} Personen: allocate (exakt, O(n log n)) vs. Heap-Referenz{note}",
+                     "median": fmt_s(fast), "basis": fmt_s(heap), "faktor": f"{heap / fast:,.0f}×"})
+    sizes = hh["personen"].to_numpy()[greedy.household_order(hh["personen"].to_numpy())]
+    soll = state.schluessel * (state.total + sizes.sum())
+    elig = soll > 0
+    ref = timed(lambda: greedy.assign_units(state.last, soll, elig, sizes, rank), repeat)
+    new_heap = timed(lambda: greedy.assign_households(state.last, soll, elig, sizes, rank), repeat)
+    full = timed(lambda: allocate(state, haushalte=hh), repeat)
+    rows.append({"zeile": f"NRW, {len(hh):,} Haushalte: Heap auf Python-Zahlen vs. Referenz-Heap",
+                 "median": fmt_s(new_heap), "basis": fmt_s(ref), "faktor": f"{ref / new_heap:.1f}×"})
+    rows.append({"zeile": f"NRW, {len(hh):,} Haushalte: allocate gesamt vs. Referenz-Heap allein",
+                 "median": fmt_s(full), "basis": fmt_s(ref), "faktor": f"{ref / full:.1f}×"})
+
+    def constrained(label: str, st: SystemState, h: pd.DataFrame, c: pd.DataFrame, reps: int, forced: bool) -> None:
+        t_new = timed(lambda: allocate(st, haushalte=h, beschraenkungen=c), reps)
+        how = allocate(st, haushalte=h, beschraenkungen=c).summary["pfad"]
+        if forced:
+            t_old = timed(lambda: allocate(st, haushalte=h, beschraenkungen=c, milp=True), reps)
+            base, factor = fmt_s(t_old), f"{t_old / t_new:.1f}×"
+        else:
+            base, factor = "nicht gemessen", "—"
+        rows.append({"zeile": f"{label}: beschränkt, Standardweg vs. ganzzahlige Modelle erzwungen "
+                     f"({reps} Lauf/Läufe) — {how}", "median": fmt_s(t_new), "basis": base, "faktor": factor})
+
+    constrained(f"NRW, {len(hh):,} Haushalte", state, hh, cons, 3, True)
+    if de is not None:
+        s2, hh2, c2 = de
+        constrained(f"DE {len(s2.gemeinden):,}, {len(hh2):,} Haushalte", s2, hh2, c2, 1, True)
+    s3, hh3, c3 = instance(g, key, seed=7, persons=550_000)
+    constrained(f"NRW, {len(hh3):,} Haushalte", s3, hh3, c3, 1, False)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--slow-repeat", type=int, default=3)
     ap.add_argument("--naive-limit", type=float, default=NAIVE_LIMIT_S)
     ap.add_argument("--skip-de", action="store_true")
+    ap.add_argument("--skip-naive", action="store_true", help="only the issue-16 rows")
+    ap.add_argument("--heap-10m", action="store_true", help="run the heap for 10^7 persons (minutes)")
     args = ap.parse_args()
     g = load_gemeinden(jahr=2024)
-    rows = run("NRW 396", g, flueag.key(g, "2024-01-01")["schluessel"].to_numpy(), args.repeat, args.slow_repeat,
-               args.naive_limit)
+    key = flueag.key(g, "2024-01-01")["schluessel"].to_numpy()
+    de_inst = None
     if not args.skip_de:
         de = pd.read_csv(shipped("inputs", "de", "gemeinden_2023.csv"), dtype={"ags": str})
         de = de[(de["einwohner"] > 0) & (de["flaeche_km2"] > 0)].reset_index(drop=True)
         de["flaeche_km2"] = de["flaeche_km2"].astype(float)
         de["einwohner"] = de["einwohner"].astype(float)
-        key = flueag.key(de, "2024-01-01")["schluessel"].to_numpy()
+        de_key = flueag.key(de, "2024-01-01")["schluessel"].to_numpy()
+        de_inst = instance(de, de_key, seed=42)
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_colwidth", 200)
+    print("Synthetic seeded stocks and households; medians of repeated runs "
+          f"({args.repeat} unless the row says otherwise).")
+    print(pd.DataFrame(issue16_rows(g, key, de_inst, args.repeat, args.heap_10m)).to_string(index=False))
+    if args.skip_naive:
+        return
+    rows = run("NRW 396", g, key, args.repeat, args.slow_repeat, args.naive_limit)
+    if not args.skip_de:
         # the naive DE model only hits its time limit, so one run of it gives the lower bound
-        rows += run(f"DE {len(de)}", de, key, args.repeat, args.slow_repeat, args.naive_limit, naive_repeat=1)
+        rows += run(f"DE {len(de)}", de, de_key, args.repeat, args.slow_repeat, args.naive_limit, naive_repeat=1)
     df = pd.DataFrame(rows)
-    pd.set_option("display.width", 200)
-    print("Synthetic seeded stocks and households; median wall time per allocation.")
+    print()
     print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 

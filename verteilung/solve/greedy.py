@@ -54,3 +54,164 @@ def assign_units(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes
 def household_order(sizes: np.ndarray) -> np.ndarray:
     """Largest households first; equal sizes keep their input order (stable sort)."""
     return np.argsort(-np.asarray(sizes), kind="stable")
+
+
+# ---------------------------------------------------------------- fast paths
+#
+# The heap above is the reference. The functions below give identical results (tests hold them
+# to it): the heap key is computed with numpy's rounding (round() of a numpy float is
+# rint(x·10^d)/10^d), which plain Python floats reproduce bit for bit, and the load grows by
+# repeated `+= 1.0`, which `accumulate` reproduces exactly.
+
+def _round12(x: float) -> float:
+    return round(x * 1e12) / 1e12
+
+
+def _round9(x: float) -> float:
+    return round(x * 1e9) / 1e9
+
+
+def assign_households(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,
+                      ags_rank: np.ndarray) -> GreedyResult:
+    """`assign_units` without numpy scalars in the loop: same keys, same order, same result."""
+    cur = np.asarray(last, dtype=float).tolist()
+    s = np.asarray(soll, dtype=float).tolist()
+    rank = np.asarray(ags_rank).tolist()
+    heap = []
+    for i in np.flatnonzero(eligible & (soll > 0)).tolist():
+        c, si = cur[i], s[i]
+        heap.append((_round12(c / si), _round9(-(si - c)), rank[i], i))
+    size_list = np.asarray(sizes).tolist()
+    if not heap and size_list:
+        raise ValueError("no eligible Gemeinde")
+    heapq.heapify(heap)
+    target = [0] * len(size_list)
+    r_before = [float("nan")] * len(cur)
+    pop, push = heapq.heappop, heapq.heappush
+    for u, size in enumerate(size_list):
+        r, _, rk, i = pop(heap)
+        r_before[i] = r
+        target[u] = i
+        c = cur[i] + size
+        cur[i] = c
+        si = s[i]
+        push(heap, (round(c / si * 1e12) / 1e12, round(-(si - c) * 1e9) / 1e9, rk, i))
+    tgt = np.array(target, dtype=np.int64)
+    zuweisung = np.bincount(tgt, weights=np.asarray(sizes, dtype=float), minlength=len(cur)).astype(np.int64) \
+        if len(tgt) else np.zeros(len(cur), dtype=np.int64)
+    return GreedyResult(zuweisung, tgt, np.array(r_before, dtype=float))
+
+
+def accumulate(last: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The float value of ``x = last; x += 1.0`` repeated k times, without the loop.
+
+    Adding 1.0 is exact while x stays inside its binade (and while a negative x stays ≤ 0); it
+    rounds only where x crosses into the next binade (or from negative to positive). So step
+    from crossing to crossing: at most about 60 vectorised rounds whatever k is.
+    """
+    x = np.asarray(last, dtype=float).copy()
+    k = np.asarray(k, dtype=np.int64).copy()
+    if x.size == 0:
+        return x
+    if np.all(x == np.floor(x)) and np.all(np.abs(x) + k < 2.0 ** 52):
+        return x + k  # integral loads: every step is exact
+    if np.any(np.abs(x) + k >= 2.0 ** 52):
+        raise ValueError("load too large for exact accumulation")
+    todo = k > 0
+    while todo.any():
+        neg = todo & (x < 0)
+        if neg.any():
+            j = np.minimum(k[neg], np.floor(-x[neg]).astype(np.int64))
+            step = np.where(j > 0, x[neg] + j, x[neg] + 1.0)  # into (−1, 0]: exact; else one rounding step
+            k[neg] -= np.maximum(j, 1)
+            x[neg] = step
+        pos = todo & ~neg
+        if pos.any():
+            xp = x[pos]
+            _, e = np.frexp(xp)
+            p = np.ldexp(1.0, e)                 # next power of two above xp (1 for xp = 0)
+            j = np.ceil(p - xp).astype(np.int64)  # steps until x reaches p
+            kp = k[pos]
+            inside = j > kp
+            x[pos] = np.where(inside, xp + kp, (xp + np.maximum(j - 1, 0)) + 1.0)
+            k[pos] = np.where(inside, 0, kp - j)
+        todo = k > 0
+    return x
+
+
+def _keys(cur: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.round(cur / s, TIE_DIGITS), np.round(-(s - cur), 9)
+
+
+def person_counts(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, n: int, ags_rank: np.ndarray,
+                  upper: np.ndarray | None = None) -> GreedyResult | None:
+    """Per-Gemeinde counts of ``assign_units(last, soll, eligible, ones(n), ags_rank)`` in O(m log m).
+
+    Gemeinde i's k-th person (k = 0, 1, …) is given at key_i(k) = (fulfilment before it, −remaining
+    obligation, AGS rank), the heap's key, increasing in k; the heap hands out the n smallest keys
+    overall. The continuous water level brackets the n-th key: below the level for n − m persons
+    (m eligible Gemeinden) every key is taken, above the level for n none is, so only about
+    5 m keys near the boundary are computed and sorted with the heap's own rounding. The result
+    is checked against the bracket and None is returned (caller falls back to the heap) if the
+    check fails. ``upper`` caps the persons per Gemeinde (the bounded greedy of the solver path).
+    ``unit_target`` is left empty (persons have no identity).
+    """
+    from verteilung.solve.waterfill import water_level
+
+    n = int(n)
+    size = len(last)
+    last = np.asarray(last, dtype=float)
+    soll = np.asarray(soll, dtype=float)
+    zuweisung = np.zeros(size, dtype=np.int64)
+    r_before = np.full(size, np.nan)
+    ok = eligible & (soll > 0)
+    cap_all = np.full(size, np.inf) if upper is None else np.asarray(upper, dtype=float)
+    ok &= cap_all > 0
+    idx = np.flatnonzero(ok)
+    if n == 0:
+        return GreedyResult(zuweisung, np.empty(0, dtype=np.int64), r_before)
+    if idx.size == 0:
+        raise ValueError("no eligible Gemeinde")
+    L, S = last[idx], soll[idx]
+    cap = np.ceil(cap_all[idx])  # the heap serves a Gemeinde while its room is > 0
+    if cap.sum() < n:
+        return None
+    rank = np.asarray(ags_rank)[idx]
+    m = idx.size
+    bounded = upper is not None
+    hi_level = water_level(L, S, float(n), upper=cap if bounded else None).level
+    n_lo = n - m - 1
+    cap_i = np.where(np.isfinite(cap), cap, 2.0 ** 53)
+    if n_lo > 0:
+        lo_level = water_level(L, S, float(n_lo), upper=cap if bounded else None).level
+        lo = np.clip(np.ceil(lo_level * S - L) - 2, 0, cap_i).astype(np.int64)
+    else:
+        lo = np.zeros(m, dtype=np.int64)
+    hi = np.clip(np.ceil(hi_level * S - L) + 2, 0, cap_i).astype(np.int64)
+    hi = np.maximum(hi, lo)
+    need = n - int(lo.sum())
+    width = hi - lo
+    total = int(width.sum())
+    if need < 0 or need > total or total > 50 * m + 1000:
+        return None
+    # tag 0: each Gemeinde's last key below lo (all must be taken), 1: candidates, 2: first key at hi
+    w_idx = np.flatnonzero(lo > 0)
+    b_idx = np.flatnonzero(hi < cap_i)
+    cand_i = np.repeat(np.arange(m), width)
+    starts = np.cumsum(width) - width
+    cand_k = lo[cand_i] + (np.arange(total) - starts[cand_i])
+    g_i = np.concatenate([w_idx, cand_i, b_idx])
+    g_k = np.concatenate([lo[w_idx] - 1, cand_k, hi[b_idx]])
+    tag = np.concatenate([np.zeros(w_idx.size, np.int8), np.ones(total, np.int8), np.full(b_idx.size, 2, np.int8)])
+    r, t2 = _keys(accumulate(L[g_i], g_k), S[g_i])
+    order = np.lexsort((g_i, rank[g_i], t2, r))
+    first = tag[order[:w_idx.size + need]]
+    if (first == 2).any() or int((first == 0).sum()) != w_idx.size:
+        return None
+    taken = order[:w_idx.size + need]
+    taken = taken[tag[taken] == 1]
+    counts = lo + np.bincount(g_i[taken], minlength=m)
+    zuweisung[idx] = counts
+    got = counts > 0
+    r_before[idx[got]] = _keys(accumulate(L[got], counts[got] - 1), S[got])[0]
+    return GreedyResult(zuweisung, np.empty(0, dtype=np.int64), r_before)

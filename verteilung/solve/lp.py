@@ -22,6 +22,18 @@
    reference order (lowest r, larger obligation, smaller AGS) and equal-cost solutions resolve
    in the officers' order; the model is built in AGS order and HiGHS runs single-threaded.
 4. Households are placed into the chosen slots in the reference order (`place_households`).
+
+Before stages 2–3 run as integer models, `solve` tries the exact route (issue 16): relax the
+households to single persons; the bounded greedy gives that relaxation's max-min t_p (an upper
+bound) and `shortfall_greedy` its optimal stage 3 (separable convex, one coupling sum: cheapest
+marginal units first). If the households pack into exactly those person counts (heuristic, else
+a packing model with the counts fixed), both bounds are reached: optimal, proven, no
+branch-and-bound. Otherwise the integer models run on an exactly reduced set of Gemeinden
+(zero-target Gemeinden beyond one uncapped one cannot matter), with stage 2 bounded by
+min(t_p, the (H+1)-th lowest fulfilment for H households) above and a capacity-aware greedy
+below (equal bounds: proven without a model). A stage that stops at its limit with a feasible
+solution is used and the result says so; a solver without any usable solution raises
+SolverError (exit code 4) with a German message of what to change.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ import numpy as np
 import pulp
 
 from verteilung.errors import InfeasibleError, SolverError
+from verteilung.solve import greedy
 from verteilung.solve.greedy import TIE_DIGITS, priority
 from verteilung.solve.waterfill import water_level
 
@@ -55,6 +68,7 @@ class SolverResult:
     seconds: float
     max_min: float = float("nan")
     max_min_bewiesen: bool = True
+    hinweis: str = ""        # said in the result when a stage stopped before proving optimality
 
 
 @contextmanager
@@ -106,7 +120,10 @@ def _persons(y: dict, i: int, sizes: list[int]):
 def _base_model(name: str, sense: int, idx: np.ndarray, sizes: list[int], counts: list[int],
                 lower: np.ndarray, upper: np.ndarray) -> tuple[pulp.LpProblem, dict]:
     prob = pulp.LpProblem(name, sense)
-    y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, cat=pulp.LpInteger)
+    # no Gemeinde can take more households of a class than the class has or its capacity holds
+    y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, cat=pulp.LpInteger,
+                                   upBound=min(counts[c], int(upper[i] // sizes[c])) if np.isfinite(upper[i])
+                                   else counts[c])
          for i in idx for c in range(len(sizes))}
     for c, count in enumerate(counts):
         prob += pulp.lpSum(y[i, c] for i in idx) == count, f"klasse_{c}"
@@ -118,107 +135,387 @@ def _base_model(name: str, sense: int, idx: np.ndarray, sizes: list[int], counts
     return prob, y
 
 
-def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | None = None) -> bool:
-    """Solve; True if proven optimal, False if a node limit stopped it with a feasible solution."""
-    with quiet_stdout():
-        prob.solve(_make_solver(solver, time_limit, max_nodes))
+def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | None = None,
+         accept_incumbent: bool = False) -> bool:
+    """Solve; True if proven optimal, False if a node limit (or, with ``accept_incumbent``, the time
+    limit) stopped it with a feasible solution."""
+    try:
+        with quiet_stdout():
+            prob.solve(_make_solver(solver, time_limit, max_nodes))
+    except (pulp.PulpSolverError, MemoryError, OSError) as exc:
+        raise SolverError(f"Der Solver ({solver}) ist ohne verwertbare Lösung abgebrochen ({exc}). Abhilfe: "
+                          "--zeitlimit erhöhen, --solver wechseln oder Kapazitäten/Mindestwerte lockern.") from exc
     if prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
         raise InfeasibleError("the solver proved that no allocation meets all constraints: the household "
                               "sizes cannot be fitted into the capacities and minimums given")
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
-        if max_nodes:
+        if max_nodes or accept_incumbent:
             return False
-        raise SolverError(f"time limit of {time_limit:g} s reached before the solver proved its solution "
-                          "optimal; raise --zeitlimit")
+        raise SolverError(f"Zeitlimit von {time_limit:g} s erreicht, bevor der Solver die Lösung als optimal "
+                          "bewiesen hat. Abhilfe: --zeitlimit erhöhen (z. B. --zeitlimit "
+                          f"{max(120, 4 * time_limit):g}) oder Kapazitäten/Mindestwerte lockern.")
     if prob.sol_status != pulp.LpSolutionOptimal:
-        raise SolverError(f"solver stopped without a solution ({pulp.LpStatus[prob.status]}, "
-                          f"time limit {time_limit:g} s); raise --zeitlimit or check the constraints")
+        raise SolverError(f"Der Solver hat ohne verwertbare Lösung angehalten (Status {pulp.LpStatus[prob.status]}, "
+                          f"Zeitlimit {time_limit:g} s). Abhilfe: --zeitlimit erhöhen oder Kapazitäten/"
+                          "Mindestwerte prüfen und lockern.")
     return True
 
 
 def max_min_milp(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  sizes: list[int], counts: list[int], solver: str = "highs", time_limit: float = 60.0,
-                 max_nodes: int | None = MAX_MIN_NODES) -> tuple[float, bool]:
+                 max_nodes: int | None = MAX_MIN_NODES, upper_bound: float | None = None,
+                 lower_bound: float | None = None) -> tuple[float, bool]:
+    """Stage 2 for households; the bounds (persons max-min above, a feasible level below) cut the search."""
+    t, proven, _ = _max_min(last, soll, idx, lower, upper, sizes, counts, solver, time_limit, max_nodes,
+                            upper_bound, lower_bound)
+    return t, proven
+
+
+def _max_min(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+             sizes: list[int], counts: list[int], solver: str, time_limit: float, max_nodes: int | None,
+             upper_bound: float | None, lower_bound: float | None) -> tuple[float, bool, np.ndarray]:
     prob, y = _base_model("max_min", pulp.LpMaximize, idx, sizes, counts, lower, upper)
-    t = prob.add_variable("t")
+    t = prob.add_variable("t", lowBound=None if lower_bound is None else float(lower_bound) - 1e-9,
+                          upBound=None if upper_bound is None else float(upper_bound) + 1e-9)
     prob += t
     for i in idx:
         prob += float(last[i]) + _persons(y, i, sizes) >= t * float(soll[i]), f"niveau_{i}"
     proven = _run(prob, solver, time_limit, max_nodes)
-    return float(t.value()), proven
+    return float(t.value()), proven, _slots(y, len(last), len(sizes))
+
+
+def _shortfall_cost(x: np.ndarray, target: np.ndarray, idx: np.ndarray, soll: np.ndarray, weight: np.ndarray,
+                    one_household: float) -> float:
+    short = np.maximum(target[idx] - x[idx], 0)
+    d = np.minimum(short, one_household)
+    return float(((d + BEYOND_ONE_HOUSEHOLD * (short - d)) * weight[idx] / soll[idx]).sum())
+
+
+def _slots(y: dict, n: int, classes: int) -> np.ndarray:
+    slots = np.zeros((n, classes), dtype=np.int64)
+    for (i, c), var in y.items():
+        slots[i, c] = round(var.value() or 0)
+    return slots
+
+
+def capacity_greedy(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray,
+                    upper: np.ndarray, sizes: list[int], counts: list[int], ags_rank: np.ndarray) -> np.ndarray | None:
+    """The reference rule with capacities: largest class first, each household to the lowest r
+    among the Gemeinden it still fits. A feasible allocation (a lower bound for stage 2) or None
+    (a household fits nowhere, or a minimum is missed)."""
+    cur = np.asarray(last, dtype=float).tolist()
+    s = np.asarray(soll, dtype=float).tolist()
+    room = np.where(eligible, upper, 0).tolist()
+    rank = np.asarray(ags_rank).tolist()
+    slots = np.zeros((len(cur), len(sizes)), dtype=np.int64)
+    r12, r9 = greedy._round12, greedy._round9
+    for c, (size, count) in enumerate(zip(sizes, counts, strict=True)):
+        heap = [(r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rank[i], i) for i in range(len(cur)) if room[i] >= size]
+        heapq.heapify(heap)
+        for _ in range(count):
+            if not heap:
+                return None
+            _, _, rk, i = heapq.heappop(heap)
+            slots[i, c] += 1
+            cur[i] += size
+            room[i] -= size
+            if room[i] >= size:
+                heapq.heappush(heap, (r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rk, i))
+    persons = slots @ np.asarray(sizes)
+    if np.any(np.where(eligible, lower, 0) > persons):
+        return None
+    return slots
+
+
+def _bounded_greedy(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                    persons: int, ags_rank: np.ndarray) -> tuple[float, np.ndarray]:
+    """Minimums first, then one person at a time to the lowest r (full Gemeinden skipped).
+
+    Returns the lowest fulfilment reached and the persons per Gemeinde. Uses the exact
+    O(n log n) form of the heap (`greedy.person_counts`); the heap itself only if that declines.
+    """
+    base = np.asarray(last, dtype=float) + np.where(eligible, lower, 0)
+    room = np.where(eligible, upper - lower, 0)
+    extra = persons - int(np.where(eligible, lower, 0).sum())
+    open_ = eligible & (room > 0)
+    res = greedy.person_counts(base, soll, open_, extra, ags_rank, upper=room) if open_.any() else None
+    if res is not None or extra == 0:
+        counts = res.zuweisung if res is not None else np.zeros(len(base), dtype=np.int64)
+        current = greedy.accumulate(base, counts)
+    else:
+        current = base.copy()
+        heap = [priority(current[i], soll[i], int(ags_rank[i]), int(i)) for i in np.flatnonzero(open_)]
+        heapq.heapify(heap)
+        for _ in range(extra):
+            *_, i = heapq.heappop(heap)
+            current[i] += 1
+            room[i] -= 1
+            if room[i] > 0:
+                heapq.heappush(heap, priority(current[i], soll[i], int(ags_rank[i]), i))
+        counts = np.rint(current - base).astype(np.int64)
+    x = np.where(eligible, lower, 0).astype(np.int64) + counts
+    return float(np.min(current[eligible] / soll[eligible])), x
 
 
 def bounded_greedy_level(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray,
                          upper: np.ndarray, persons: int, ags_rank: np.ndarray) -> float:
     """Exact integer max-min for single persons under box bounds."""
-    current = np.asarray(last, dtype=float) + np.where(eligible, lower, 0)
-    room = np.where(eligible, upper - lower, 0)
-    heap = [priority(current[i], soll[i], int(ags_rank[i]), int(i)) for i in np.flatnonzero(eligible & (room > 0))]
+    return _bounded_greedy(last, soll, eligible, lower, upper, persons, ags_rank)[0]
+
+
+def shortfall_greedy(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                     target: np.ndarray, need: np.ndarray, persons: int, one_household: float,
+                     weight: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Stage 3 for whole persons, exactly: minimise Σ w_i·(d_i + 1000·e_i)/soll_i.
+
+    The cost of Gemeinde i is convex and piecewise linear in its persons x_i (slope −1000·w/soll
+    more than one household below the target, −w/soll within one household, 0 above it), the
+    only coupling is Σ x = persons, so taking the cheapest marginal units first is optimal
+    (separable convex resource allocation). Units are grouped in blocks of equal marginal cost;
+    ties go to the earlier Gemeinde in the reference order. Returns x (0 outside ``idx``).
+    """
+    n = len(last)
+    x = np.zeros(n, dtype=np.int64)
+    x[idx] = need[idx]
+    rest = persons - int(need[idx].sum())
+    if rest <= 0:
+        return x
+    T, lo, up = target[idx], need[idx].astype(float), upper[idx]
+    a = weight[idx] / soll[idx]
+    D = one_household
+
+    def cost(v: np.ndarray) -> np.ndarray:
+        z = np.maximum(T_b - v, 0)
+        return a_b * (np.minimum(z, D) + BEYOND_ONE_HOUSEHOLD * np.maximum(z - D, 0))
+
+    # far block: whole units more than one household below the target
+    far_end = np.clip(np.floor(T - D - 1) + 1, lo, up)          # first unit not entirely far
+    near_end = np.clip(np.ceil(T), far_end, up)                  # first unit at or above the target
+    blocks_i = [np.arange(idx.size)]
+    blocks_n = [far_end - lo]
+    blocks_d = [-BEYOND_ONE_HOUSEHOLD * a]
+    blocks_x = [lo]
+    width = (near_end - far_end).astype(np.int64)
+    rep = np.repeat(np.arange(idx.size), width)
+    start = np.cumsum(width) - width
+    xs = far_end[rep] + (np.arange(rep.size) - start[rep])
+    T_b, a_b = T[rep], a[rep]
+    blocks_i.append(rep)
+    blocks_n.append(np.ones(rep.size))
+    blocks_d.append(cost(xs + 1) - cost(xs))
+    blocks_x.append(xs)
+    blocks_i.append(np.arange(idx.size))                          # free units above the target
+    blocks_n.append(np.minimum(up - near_end, rest))
+    blocks_d.append(np.zeros(idx.size))
+    blocks_x.append(near_end)
+    bi, bn, bd, bx = (np.concatenate(v) for v in (blocks_i, blocks_n, blocks_d, blocks_x))
+    keep = bn > 0
+    bi, bn, bd, bx = bi[keep], bn[keep], bd[keep], bx[keep]
+    order = np.lexsort((bx, rank[idx][bi], bd))
+    bi, bn = bi[order], bn[order]
+    before = np.cumsum(bn) - bn
+    take = np.clip(rest - before, 0, bn).astype(np.int64)
+    x[idx] += np.bincount(bi, weights=take, minlength=idx.size).astype(np.int64)
+    return x
+
+
+def pack_households(x: np.ndarray, sizes: list[int], counts: list[int], ags_rank: np.ndarray) -> np.ndarray | None:
+    """Household classes per Gemeinde with exactly x_i persons each, or None if this heuristic fails.
+
+    Largest classes first, each household to the Gemeinde with the most room left (ties: smaller
+    AGS); single persons fill what remains. Which households share a Gemeinde does not change
+    anybody's fulfilment: x is already decided.
+    """
+    n = len(x)
+    slots = np.zeros((n, len(sizes)), dtype=np.int64)
+    room = x.astype(np.int64).tolist()
+    rank = np.asarray(ags_rank).tolist()
+    heap = [(-room[i], rank[i], i) for i in range(n) if room[i] > 0]
     heapq.heapify(heap)
-    for _ in range(persons - int(np.where(eligible, lower, 0).sum())):
-        *_, i = heapq.heappop(heap)
-        current[i] += 1
-        room[i] -= 1
-        if room[i] > 0:
-            heapq.heappush(heap, priority(current[i], soll[i], int(ags_rank[i]), i))
-    return float(np.min(current[eligible] / soll[eligible]))
+    single = None
+    for c, (size, count) in enumerate(zip(sizes, counts, strict=True)):
+        if size == 1:
+            single = c
+            continue
+        placed = [0] * n
+        for _ in range(count):
+            if not heap or -heap[0][0] < size:
+                return None
+            r, rk, i = heapq.heappop(heap)
+            room[i] = -r - size
+            placed[i] += 1
+            if room[i] > 0:
+                heapq.heappush(heap, (-room[i], rk, i))
+        slots[:, c] = placed
+    left = np.array(room, dtype=np.int64)
+    if single is None:
+        return slots if not left.any() else None
+    if left.sum() != counts[single]:
+        return None
+    slots[:, single] = left
+    return slots
+
+
+def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], counts: list[int], solver: str,
+                          time_limit: float) -> np.ndarray | None:
+    """The same as `pack_households` with an integer model (x fixed): None if no packing exists
+    (or none is found within the time limit: the caller then goes on to the full models)."""
+    if int((x[idx] > 0).sum()) > sum(counts):
+        return None   # every receiving Gemeinde needs a household of its own
+    prob = pulp.LpProblem("packung", pulp.LpMinimize)
+    y = {(i, c): prob.add_variable(f"y_{i}_{c}", lowBound=0, upBound=int(x[i]) // sizes[c], cat=pulp.LpInteger)
+         for i in idx for c in range(len(sizes)) if x[i] >= sizes[c]}
+    prob += pulp.lpSum([])
+    for c, count in enumerate(counts):
+        prob += pulp.lpSum(v for (i, cc), v in y.items() if cc == c) == count, f"klasse_{c}"
+    for i in idx:
+        prob += pulp.lpSum(sizes[c] * y[i, c] for c in range(len(sizes)) if (i, c) in y) == int(x[i]), f"x_{i}"
+    try:
+        _run(prob, solver, time_limit)
+    except (InfeasibleError, SolverError):
+        return None
+    slots = np.zeros((len(x), len(sizes)), dtype=np.int64)
+    for (i, c), var in y.items():
+        slots[i, c] = round(var.value() or 0)
+    return slots
+
+
+EXACT_LABEL = ("Exakte Zerlegung ohne MILP (Max-Min und Fehlbetrag erreichen die Schranke der "
+               "Personen-Relaxation: optimal bewiesen)")
 
 
 def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray, upper: np.ndarray,
           sizes: list[int], counts: list[int], ags_rank: np.ndarray, solver: str = "highs",
-          time_limit: float = 60.0) -> SolverResult:
+          time_limit: float = 60.0, milp: bool = False) -> SolverResult:
+    """Constrained allocation. Unless ``milp`` forces the integer models, first the exact route:
+
+    relax households to single persons. The bounded greedy then gives the persons max-min t_p,
+    an upper bound for the household max-min, and `shortfall_greedy` the optimal stage 3 for
+    persons under t ≥ t_p. If the households can be packed into exactly those person counts
+    (heuristic, else an integer packing model with the counts fixed), the household problem
+    reaches both bounds: optimal, proven, without branch-and-bound. Otherwise the integer
+    models below run, stage 2 bounded above by t_p.
+    """
     started = time.perf_counter()
     n_free = int(sum(s * c for s, c in zip(sizes, counts, strict=True)))
     lvl = water_level(last, soll, n_free, eligible, lower, upper)
     idx = np.flatnonzero(eligible & (soll > 0))
     rank = reference_rank(last, soll, ags_rank)
+    weight = 1.0 + TIE_BREAK * (len(last) - rank) / len(last)
+    one_household = float(max(sizes)) - 1e-6
+    t_p, x_p = _bounded_greedy(last, soll, eligible, lower, upper, n_free, ags_rank)
 
-    # stage 2: integer max-min
+    if not milp:
+        need = np.ceil(t_p * soll * (1 - 1e-7) - last - 1e-9)
+        need = np.minimum(np.maximum(need, np.where(eligible, lower, 0)), x_p).astype(np.int64)
+        x = shortfall_greedy(last, soll, idx, lower, upper, lvl.allocation, need, n_free, one_household,
+                             weight, rank)
+        if sizes == [1]:
+            slots, label = x.reshape(-1, 1), EXACT_LABEL
+        else:
+            slots, label = pack_households(x, sizes, counts, ags_rank), EXACT_LABEL
+            if slots is None:
+                slots = fixed_persons_packing(x, idx, sizes, counts, solver, time_limit)
+                label = (f"{solver_name(solver)} nur für die Haushaltspackung (Max-Min und Fehlbetrag exakt: "
+                         "optimal bewiesen)")
+        if slots is not None:
+            return SolverResult(slots, lvl.level, lvl.allocation, label, time.perf_counter() - started, t_p, True)
+
+    # Exact model reduction: a Gemeinde whose continuous target is 0 (no minimum) already lies at or
+    # above the level s ≥ t_p ≥ t*, and persons sent there cost nothing in stage 3; one uncapped
+    # such Gemeinde can take whatever the others would, so all others can be left out.
+    idx_full = idx
+    dumps = idx[(lvl.allocation[idx] <= 0) & (lower[idx] <= 0) & ~np.isfinite(upper[idx])]
+    if dumps.size:
+        keep = (lvl.allocation[idx] > 0) | (lower[idx] > 0)
+        idx = np.union1d(idx[keep], dumps[np.argmin(rank[dumps])])
+
+    # stage 2: integer max-min, between a feasible level (capacity-aware greedy) and t_p
+    heur = capacity_greedy(last, soll, eligible, lower, upper, sizes, counts, ags_rank)
+    fallback = heur
+    t_lb = None
+    if heur is not None:
+        t_lb = float(np.min(((last + heur @ np.asarray(sizes)) / soll)[idx_full]))
+    # upper bound: the persons max-min, and at most H Gemeinden can receive one of the H households,
+    # so one of the H + 1 lowest fulfilments stays where it is
+    households = int(sum(counts))
+    ratios = np.sort(last[idx_full] / soll[idx_full])
+    t_ub = min(t_p, float(ratios[households])) if households < ratios.size else t_p
+    notes = []
     if sizes == [1]:
-        t_star, proven = bounded_greedy_level(last, soll, eligible, lower, upper, n_free, ags_rank), True
+        t_star, proven = t_p, True
+    elif t_lb is not None and t_lb >= t_ub - 1e-12:
+        t_star, proven = t_lb, True        # the greedy's level reaches the bound: proven
     else:
-        t_star, proven = max_min_milp(last, soll, idx, lower, upper, sizes, counts, solver, time_limit)
+        try:
+            t_star, proven, fallback = _max_min(last, soll, idx, lower, upper, sizes, counts, solver,
+                                                time_limit / 2, MAX_MIN_NODES, t_ub, t_lb)
+        except SolverError:
+            if heur is None:
+                raise
+            t_star, proven = t_lb, False
+            notes.append("Max-Min-Stufe ohne Lösung beendet: Niveau der kapazitätsbewussten Zuweisung verwendet")
+        else:
+            if not proven:
+                notes.append(f"Max-Min-Stufe nach {MAX_MIN_NODES} Knoten oder {time_limit / 2:g} s beendet")
+    if heur is not None and t_lb is not None and t_lb >= t_star - 1e-9:
+        candidates = [c for c in (fallback, heur) if c is not None]
+        fallback = min(candidates, key=lambda sl: _shortfall_cost(sl @ np.asarray(sizes), lvl.allocation, idx_full,
+                                                                   soll, weight, one_household))
 
     # stage 3: shortfall below the continuous targets, keeping everybody at or above t*
     prob, y = _base_model("zuweisung", pulp.LpMinimize, idx, sizes, counts, lower, upper)
-    one_household = float(max(sizes)) - 1e-6
     d = {i: prob.add_variable(f"d_{i}", lowBound=0, upBound=one_household) for i in idx}
     e = {i: prob.add_variable(f"e_{i}", lowBound=0) for i in idx}
-    weight = 1.0 + TIE_BREAK * (len(last) - rank) / len(last)
     prob += pulp.lpSum((d[i] + BEYOND_ONE_HOUSEHOLD * e[i]) * (weight[i] / soll[i]) for i in idx)
     for i in idx:
         persons = _persons(y, i, sizes)
         prob += d[i] + e[i] >= float(lvl.allocation[i]) - persons, f"fehl_{i}"
         prob += float(last[i]) + persons >= t_star * float(soll[i]) - 1e-7 * float(soll[i]), f"niveau_{i}"
-    _run(prob, solver, time_limit)
+    remaining = max(1.0, time_limit - (time.perf_counter() - started))
+    try:
+        if not _run(prob, solver, remaining, accept_incumbent=True):
+            notes.append(f"Fehlbetragsstufe beim Zeitlimit ({remaining:.0f} s) mit zulässiger Lösung beendet")
+        slots = _slots(y, len(last), len(sizes))
+    except SolverError:
+        if fallback is None:
+            raise
+        notes.append("Fehlbetragsstufe ohne Lösung beendet: Lösung der Max-Min-Stufe verwendet")
+        slots = fallback
     seconds = time.perf_counter() - started
-    slots = np.zeros((len(last), len(sizes)), dtype=np.int64)
-    for (i, c), var in y.items():
-        slots[i, c] = round(var.value() or 0)
-    return SolverResult(slots, lvl.level, lvl.allocation, solver_name(solver), seconds, t_star, proven)
+    return SolverResult(slots, lvl.level, lvl.allocation, solver_name(solver), seconds, t_star, proven,
+                        hinweis="; ".join(notes))
 
 
 def place_households(slots: np.ndarray, sizes: list[int], hh_sizes: np.ndarray, order: np.ndarray,
                      last: np.ndarray, soll: np.ndarray, ags_rank: np.ndarray) -> np.ndarray:
-    """Gemeinde index per household: in reference order, to the lowest-r Gemeinde with a free slot."""
-    current = np.asarray(last, dtype=float).copy()
+    """Gemeinde index per household: in reference order, to the lowest-r Gemeinde with a free slot.
+
+    Same keys as `greedy.priority` (numpy's rounding, reproduced on plain floats)."""
+    cur = np.asarray(last, dtype=float).tolist()
+    s = np.asarray(soll, dtype=float).tolist()
+    rank = np.asarray(ags_rank).tolist()
     remaining = slots.copy()
     target = np.full(len(hh_sizes), -1, dtype=np.int64)
-    class_of = {s: c for c, s in enumerate(sizes)}
+    class_of = {v: c for c, v in enumerate(sizes)}
     heaps: dict[int, list] = {}
-    for h in order:
-        c = class_of[int(hh_sizes[h])]
+    r12, r9 = greedy._round12, greedy._round9
+    size_of = np.asarray(hh_sizes).tolist()
+    for h in np.asarray(order).tolist():
+        size = size_of[h]
+        c = class_of[size]
         if c not in heaps:
-            heaps[c] = [priority(current[i], soll[i], int(ags_rank[i]), int(i))
-                        for i in np.flatnonzero(remaining[:, c] > 0)]
+            col = remaining[:, c]
+            heaps[c] = [(r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rank[i], i)
+                        for i in np.flatnonzero(col > 0).tolist()]
             heapq.heapify(heaps[c])
+            left = col.tolist()
         # classes come one after another (largest first), so a class's heap is built when it
         # starts and no entry in it can be stale
-        _, _, _, i = heapq.heappop(heaps[c])
+        _, _, rk, i = heapq.heappop(heaps[c])
         target[h] = i
-        current[i] += hh_sizes[h]
-        remaining[i, c] -= 1
-        if remaining[i, c] > 0:
-            heapq.heappush(heaps[c], priority(current[i], soll[i], int(ags_rank[i]), int(i)))
+        cur[i] += size
+        left[i] -= 1
+        if left[i] > 0:
+            heapq.heappush(heaps[c], (r12(cur[i] / s[i]), r9(-(s[i] - cur[i])), rk, i))
     return target
-
