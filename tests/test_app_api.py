@@ -259,3 +259,10 @@ def test_oversized_or_foreign_uploads_are_refused(client):
     assert any("zu groß" in line for line in lines)
     lines = _assert_german_problems(client.post("/api/bestand", files={"datei": ("x.yaml", b"a: 1", "text/yaml")}))
     assert any("CSV" in line for line in lines)
+
+
+def test_cli_app_refuses_other_host_without_token(cli, monkeypatch):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    r = cli("app", "--host", "0.0.0.0", "--port", "8765")
+    assert r.code == 2
+    assert "Zugangsschlüssel" in r.stderr and "0.0.0.0" in r.stderr

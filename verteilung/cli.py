@@ -346,6 +346,16 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Months to simul
     typer.echo(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)", err=True)
 
 
+@app.command("app")
+def app_cmd(host: Annotated[str, typer.Option("--host", help="Adresse (Standard 127.0.0.1; jede andere braucht --token).")] = "127.0.0.1",
+            port: Annotated[int, typer.Option("--port", help="Port.")] = 8765,
+            token: Annotated[str | None, typer.Option("--token", help="Zugangsschlüssel (oder VERTEILUNG_APP_TOKEN).")] = None) -> None:
+    """Interaktive Anwendung im Browser und JSON-API unter /api/ (docs/app.md)."""
+    from verteilung.app.cli import app_command
+
+    raise typer.Exit(app_command(host, port, token))
+
+
 runs_app = typer.Typer(help="The run ledger: list, show and compare recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 LedgerOpt = Annotated[str | None, typer.Option("--ledger", help="Ledger URL (sqlite:///PATH or postgresql+psycopg://...).")]
