@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,19 @@ def cli(capfd):
         return Result(code, out, errout)
 
     return run
+
+
+@pytest.fixture
+def postgres_exclusive():
+    """Hold a machine-wide lock while a test drops and recreates the shared PostgreSQL tables.
+
+    The suite runs on two worker processes (pytest-xdist); two ledger tests on the one test
+    database must not interleave.
+    """
+    from filelock import FileLock
+
+    with FileLock(Path(tempfile.gettempdir()) / "verteilung-test-postgres.lock"):
+        yield
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ def test_exact_ties_follow_the_documented_rule():
              reference_persons(last, soll, np.ones(4, bool), n, rank))
 
 
-@pytest.mark.parametrize("n", [0, 1, 3_000, 1_000_000, 10_000_000])
+@pytest.mark.parametrize("n", [0, 1, 3_000, 200_000, 10_000_000])
 def test_large_n_on_396_gemeinden(n):
     rng = np.random.default_rng(n)
     soll_share = rng.uniform(0.2, 5, 396)
@@ -109,7 +109,7 @@ def test_large_n_on_396_gemeinden(n):
     eligible = rng.random(396) > 0.05
     fast = greedy.person_counts(last, soll, eligible, n, rank)
     assert fast is not None and fast.zuweisung.sum() == n
-    if n <= 1_000_000:   # the heap for 10^7 persons takes minutes; 10^6 is held to it here
+    if n <= 200_000:   # the heap is linear in N (10^7 takes minutes); above, the certificate
         same(fast, reference_persons(last, soll, eligible, n, rank))
     else:
         # the certificate itself: every receiving Gemeinde's last person came at or below every

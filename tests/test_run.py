@@ -35,6 +35,7 @@ def ws(request, tmp_path):
     """A workspace: stock file, run config, output folder; the ledger in SQLite or PostgreSQL."""
     ledger = None
     if request.param == "postgres":
+        request.getfixturevalue("postgres_exclusive")   # one test at a time owns the shared database
         if not postgres_available():
             if IN_CI:
                 pytest.fail(f"PostgreSQL not reachable at {PG_URL} (.ci/run starts it)")

@@ -297,7 +297,7 @@ def test_repair_refuses_a_revision_whose_files_changed(cli, two_revisions, tmp_p
     assert r.code == 2 and "2024-05/r2" in r.stderr and "2024-05/r1" not in r.stderr
 
 
-def test_new_postgres_ledger_is_refused_and_repaired(cli, tmp_path):
+def test_new_postgres_ledger_is_refused_and_repaired(cli, tmp_path, postgres_exclusive):
     """The same rules on a shared PostgreSQL ledger: a recreated database is new, not a fresh start."""
     from tests.test_run import IN_CI, PG_URL, postgres_available
     from verteilung.ledger import metadata
