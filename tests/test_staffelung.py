@@ -252,3 +252,29 @@ def test_capped_heap_equals_fast_path(data):
     ref = greedy.assign_units(last, soll, eligible, np.ones(n, dtype=np.int64), rank)
     assert unbounded.zuweisung.tolist() == ref.zuweisung.tolist()
     assert unbounded.unit_target.tolist() == ref.unit_target.tolist()
+
+
+def test_households_stuck_under_bounds_go_to_the_solver():
+    # Bounds A 6, B 0, C 4 (1 per 1,000 inhabitants). Largest first, the 4-household goes to A
+    # (lowest fulfilment), and then one 3-household fits nowhere (A 2 left, C 4 → 1 after the
+    # other). The greedy stops; the solver path finds 3 + 3 in A and 4 in C.
+    g = pd.DataFrame({"ags": ["05000001", "05000002", "05000003"], "gemeinde": ["A", "B", "C"],
+                      "einwohner": [6000, 500, 4000]})
+    state = SystemState("flueag", g, np.array([0.4, 0.4, 0.2]), np.array([10, 38, 30]), np.zeros(3))
+    hh = pd.DataFrame({"haushalt_id": ["h1", "h2", "h3"], "personen": [3, 3, 4], "ags_fest": ["", "", ""]})
+    a = allocate(state, haushalte=hh, staffelung=Staffelung(max_je_1000_einwohner=1))
+    assert a.zuweisung.tolist() == [6, 0, 4]
+    assert not a.summary["pfad"].startswith("Referenzverfahren")
+    hh.loc[2, "ags_fest"] = "05000002"
+    with pytest.raises(InfeasibleError, match="feste Haushalte bringen 4 Personen, die Staffelung erlaubt 0"):
+        allocate(state, haushalte=hh, staffelung=Staffelung(max_je_1000_einwohner=1))
+
+
+def test_weeks_with_capacities_and_minimums():
+    # max_zuweisung holds for the month (C: 4 in week 1, none left for week 2); the minimum of B
+    # is asked of the last week. The month's counts equal the one-period constrained result.
+    c = pd.DataFrame({"ags": ["05000001", "05000002", "05000003"], "min_zuweisung": [0, 1, 0.0],
+                      "max_zuweisung": [np.nan, np.nan, 4], "gesperrt": [False] * 3})
+    a = allocate(small_state(), 10, beschraenkungen=c, staffelung=Staffelung(wochen=2))
+    assert [w.zuweisung.tolist() for w in a.wochen] == [[1, 0, 4], [4, 1, 0]]
+    assert a.zuweisung.tolist() == allocate(small_state(), 10, beschraenkungen=c).zuweisung.tolist() == [5, 1, 4]
