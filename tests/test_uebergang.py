@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from verteilung.allocate import allocate
 from verteilung.errors import InputError
 from verteilung.status import SystemState, quote
-from verteilung.uebergang import Uebergang, ausrichten, kennzahlen, mischen, schluessel_im_monat, zustand_im_monat
+from verteilung.uebergang import (
+    Uebergang,
+    ausrichten,
+    effektiver_schluessel,
+    kennzahlen,
+    mischen,
+    schluessel_im_monat,
+    zustand_im_monat,
+)
 
 ALT = np.array([0.5, 0.3, 0.2])
 NEU = np.array([0.2, 0.5, 0.3])
@@ -90,6 +98,7 @@ def test_from_dict():
     assert Uebergang.from_dict({"monate": 6, "verlauf": "linear"}) == Uebergang(6)
     assert Uebergang.from_dict({"verlauf": [0.25, 0.5, 0.75, 1]}) == Uebergang(4, (0.25, 0.5, 0.75, 1.0))
     assert Uebergang.from_dict(None) is None
+    assert Uebergang.from_dict({"monate": 3, "von": "m4-sperre"}).von == "m4-sperre"
     with pytest.raises(InputError, match="unbekannte Angabe"):
         Uebergang.from_dict({"monate": 6, "art": "linear"})
     with pytest.raises(ValueError):
@@ -102,6 +111,10 @@ def test_ausrichten_by_ags():
     s1 = SystemState("flueag", g1, np.array([0.7, 0.3]), np.zeros(2), np.zeros(2))
     s2 = SystemState("gesamt", g2, np.array([0.5, 0.5]), np.zeros(2), np.zeros(2))
     assert ausrichten(s1, s2).tolist() == [0.3, 0.7]
+    # two systems: Soll (0.7 · 10, 0.3 · 10) + (0.5 · 30, 0.5 · 30) = (22, 18) in s1's order
+    s1.bestand = np.array([5.0, 5.0])
+    s3 = SystemState("awov", g2, np.array([0.5, 0.5]), np.array([10.0, 20.0]), np.zeros(2))
+    assert effektiver_schluessel([s1, s3], s2).tolist() == pytest.approx([18 / 40, 22 / 40])
     with pytest.raises(InputError, match="fehlen"):
         ausrichten(s1, SystemState("gesamt", pd.DataFrame({"ags": ["c"], "gemeinde": ["C"]}), np.ones(1),
                                    np.zeros(1), np.zeros(1)))

@@ -24,15 +24,19 @@ GELSENKIRCHEN = "05513000"
 
 @dataclass(frozen=True)
 class Uebergang:
-    """Phase-in over ``monate`` months, ``verlauf`` "linear" or a tuple of weights (one per month)."""
+    """Phase-in over ``monate`` months, ``verlauf`` "linear" or a tuple of weights (one per month),
+    starting from the model ``von`` (its id; the status quo by default)."""
 
     monate: int = 0
     verlauf: str | tuple[float, ...] = "linear"
+    von: str = "status-quo"
 
     def __post_init__(self) -> None:
         def bad(reason: str) -> None:
             raise InputError(Problem("uebergang", reason))
 
+        if not isinstance(self.von, str) or not self.von:
+            bad(f"von muss die id eines Modells sein, nicht {self.von!r}")
         if isinstance(self.monate, bool) or not isinstance(self.monate, int | np.integer) or self.monate < 0:
             bad(f"monate muss eine ganze Zahl ≥ 0 sein, nicht {self.monate!r}")
         if isinstance(self.verlauf, str):
@@ -60,13 +64,15 @@ class Uebergang:
             return None
         if not isinstance(data, dict):
             raise InputError(Problem("uebergang", "muss eine Zuordnung sein, z. B. {monate: 6, verlauf: linear}"))
-        unknown = sorted(set(data) - {"monate", "verlauf"})
+        unknown = sorted(set(data) - {"monate", "verlauf", "von"})
         if unknown:
-            raise InputError(Problem("uebergang", f"unbekannte Angabe {', '.join(unknown)}; erlaubt: monate, verlauf"))
+            raise InputError(Problem("uebergang", f"unbekannte Angabe {', '.join(unknown)}; "
+                                                  "erlaubt: monate, verlauf, von"))
         verlauf = data.get("verlauf", "linear")
+        von = data.get("von", "status-quo")
         if isinstance(verlauf, list | tuple):
-            return cls(int(data.get("monate", len(verlauf))), tuple(verlauf))
-        return cls(data.get("monate", 0), verlauf)
+            return cls(data.get("monate", len(verlauf)), tuple(verlauf), von)
+        return cls(data.get("monate", 0), verlauf, von)
 
     def gewicht(self, monat: int) -> float:
         """Weight of the new key in month ``monat`` (1-based); 1.0 from month T on."""
@@ -116,6 +122,17 @@ def ausrichten(quelle: SystemState, ziel: SystemState) -> np.ndarray:
     if missing:
         raise InputError(Problem("uebergang", f"{len(missing)} Gemeinden fehlen im Status quo, z. B. AGS {missing[0]}"))
     return np.asarray(quelle.schluessel, dtype=float)[[pos[a] for a in ziel.gemeinden["ags"]]]
+
+
+def effektiver_schluessel(quellen: list[SystemState], ziel: SystemState) -> np.ndarray:
+    """The share of the summed Soll of several systems (the status quo's FlüAG and AWoV), in
+    ``ziel``'s row order: Σ_s key_s · total_s, normalised. Blending this key with a merged
+    model's key is blending the Solls at the merged total."""
+    soll = sum(ausrichten(q, ziel) * q.total for q in quellen)
+    summe = float(np.sum(soll))
+    if summe <= 0:
+        raise InputError(Problem("uebergang", "der Status quo hat keinen Soll (Bestand 0)"))
+    return np.asarray(soll, dtype=float) / summe
 
 
 # ---------------------------------------------------------------- transition figures
