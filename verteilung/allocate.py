@@ -17,6 +17,7 @@ import pandas as pd
 from verteilung.errors import InfeasibleError, InputError, Problem
 from verteilung.solve import greedy
 from verteilung.solve.waterfill import water_level
+from verteilung.staffelung import Staffelung, haushalte_je_woche, personen_je_woche
 from verteilung.status import SystemState, quote
 
 Pfad = Literal["auto", "referenz", "solver"]
@@ -34,6 +35,10 @@ class Allocation:
     r_before_last: np.ndarray = field(default_factory=lambda: np.array([]))
     chosen: np.ndarray = field(default_factory=lambda: np.array([], dtype=bool))
     seconds: float = 0.0
+    # Staffelung: the bound of each period (rows: periods, inf = none) and, for weekly periods,
+    # each week's own allocation (in week order); empty without pacing
+    obergrenze: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    wochen: list[Allocation] = field(default_factory=list)
 
 
 def _bounds(constraints: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,11 +98,64 @@ def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: n
         raise InfeasibleError("allocation infeasible: " + "; ".join(reasons))
 
 
+def _pacing_reasons(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np.ndarray, cap: np.ndarray,
+                    upper: np.ndarray, n_free: int, largest: int, smallest: int, units: int,
+                    min_gemeinden: int) -> tuple[list[str], int]:
+    """Why a paced period cannot work (German, shown as is), and the spread it must reach."""
+    reasons = []
+    for i in np.flatnonzero(eligible & (fixed > cap)):
+        reasons.append(f"{names[i]} (AGS {ags[i]}): feste Haushalte bringen {fixed[i]:g} Personen, "
+                       f"die Staffelung erlaubt {cap[i]:g}")
+    room = np.where(eligible, np.maximum(0, upper - fixed), 0)
+    if n_free > room.sum():
+        reasons.append(f"{n_free} Personen kommen an, die Obergrenzen der Staffelung erlauben zusammen "
+                       f"nur {room.sum():g}")
+    elif largest and room.max(initial=0) < largest:
+        reasons.append(f"ein Haushalt mit {largest} Personen überschreitet jede Obergrenze der Staffelung "
+                       f"(höchste: {room.max(initial=0):g})")
+    receivers = int((eligible & (fixed > 0)).sum())
+    spread = min(int(min_gemeinden), units + receivers)
+    possible = int((eligible & ((fixed > 0) | (room >= max(smallest, 1)))).sum())
+    if spread > possible:
+        reasons.append(f"mindestens {spread} empfangende Gemeinden verlangt (min_gemeinden), aber nur "
+                       f"{possible} Gemeinden dürfen in dieser Periode jemanden aufnehmen")
+    return reasons, spread
+
+
+def _paced_reference(base: np.ndarray, soll: np.ndarray, eligible: np.ndarray, free_sizes: np.ndarray,
+                     n_free: int, persons_only: bool, ags_rank: np.ndarray, room: np.ndarray, spread: int,
+                     received: np.ndarray) -> greedy.GreedyResult | None:
+    """"Lowest fulfilment first" among the Gemeinden still under their bound; None if stuck."""
+    if persons_only:
+        res = greedy.person_counts(base, soll, eligible, n_free, ags_rank,
+                                   upper=room if np.isfinite(room).any() else None)
+        if res is not None and int(((res.zuweisung > 0) | received).sum()) >= spread:
+            return res
+        return greedy.assign_capped(base, soll, eligible, np.ones(n_free, dtype=np.int64), ags_rank, room,
+                                    spread, received)
+    return greedy.assign_capped(base, soll, eligible, free_sizes, ags_rank, room, spread, received)
+
+
 def allocate(state: SystemState, personen: int | None = None, haushalte: pd.DataFrame | None = None,
              beschraenkungen: pd.DataFrame | None = None, solver: str = "highs", pfad: Pfad = "auto",
-             zeitlimit: float = 60.0, *, milp: bool = False) -> Allocation:
+             zeitlimit: float = 60.0, *, milp: bool = False, staffelung: Staffelung | None = None) -> Allocation:
     """One period's allocation. ``milp`` forces the integer models on the constrained path (for
-    comparisons); by default that path first tries the exact decomposition (`lp.solve`)."""
+    comparisons); by default that path first tries the exact decomposition (`lp.solve`).
+
+    ``staffelung`` adds pacing rules (`verteilung.staffelung`): per-Gemeinde bounds per period,
+    weekly periods, minimum spread. None (the default) is today's allocation, byte for byte.
+    """
+    if staffelung is None:
+        return _allocate_period(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, milp)
+    if staffelung.wochen == 1:
+        return _allocate_period(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, milp,
+                                staffelung)
+    return _allocate_weeks(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, milp, staffelung)
+
+
+def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
+                     beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float,
+                     milp: bool, staffelung: Staffelung | None = None) -> Allocation:
     started = time.perf_counter()
     state, beschraenkungen = _in_ags_order(state, beschraenkungen)
     g = state.gemeinden
@@ -143,16 +201,35 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
     free_sizes = hh_sizes[order]
     n_free = n_persons if persons_only else int(free_sizes.sum())
     largest = (1 if n_free else 0) if persons_only else (int(free_sizes.max()) if free_sizes.size else 0)
+    cap = None
+    spread = 0
+    if staffelung is not None:
+        einwohner = g["einwohner"].to_numpy(dtype=float) if "einwohner" in g.columns else None
+        cap = staffelung.obergrenze(soll, einwohner)
+        units = n_free if persons_only else len(free_sizes)
+        smallest = (1 if n_free else 0) if persons_only else (int(free_sizes.min()) if free_sizes.size else 0)
+        reasons, spread = _pacing_reasons(names, ags, eligible, fixed, cap, np.minimum(upper, cap), n_free,
+                                          largest, smallest, units, staffelung.min_gemeinden)
+        if reasons:
+            raise InfeasibleError("Staffelung nicht erfüllbar: " + "; ".join(reasons))
+        upper = np.minimum(upper, cap)
     _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked)
 
     base = last + fixed
-    if persons_only:
+    if cap is not None:
+        ref = _paced_reference(base, soll, eligible, free_sizes, n_free, persons_only, ags_rank,
+                               np.maximum(0, upper - fixed), spread, eligible & (fixed > 0))
+    elif persons_only:
         ref = greedy.person_counts(base, soll, eligible, n_free, ags_rank) or \
             greedy.assign_units(base, soll, eligible, np.ones(n_free, dtype=np.int64), ags_rank)
     else:
         ref = greedy.assign_households(base, soll, eligible, free_sizes, ags_rank)
+    stuck = ref is None  # paced: a household fits under no remaining bound, or the spread fails
+    if stuck:
+        ref = greedy.GreedyResult(np.zeros(n, dtype=np.int64), np.full(len(free_sizes), -1, dtype=np.int64),
+                                  np.full(n, np.nan))
     total = ref.zuweisung + fixed
-    binds = bool(np.any(total > upper + 1e-9) or np.any(total < lower - 1e-9))
+    binds = stuck or bool(np.any(total > upper + 1e-9) or np.any(total < lower - 1e-9))
     use_solver = pfad == "solver" or (pfad == "auto" and binds)
     if pfad == "referenz" and binds:
         raise InfeasibleError("the reference path breaks a capacity or minimum; use the solver path")
@@ -189,7 +266,9 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
         integer_max_min = float("nan")
         path = "Referenzverfahren (niedrigste Erfüllungsquote zuerst)"
         if eligible.any():
-            wl = water_level(base, soll, float(n_free), eligible)
+            # paced: the continuous optimum under the bounds
+            wl = water_level(base, soll, float(n_free), eligible,
+                             upper=None if cap is None else np.maximum(0, upper - fixed))
             level, continuous = wl.level, wl.allocation
         else:  # nobody has a Soll (empty state, no arrivals): nothing to level
             level, continuous = float("nan"), np.zeros(n)
@@ -235,6 +314,126 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
         "empfangende_gemeinden": int((zuweisung > 0).sum()),
         "beschraenkung_bindet": binds,
     }
+    if staffelung is not None:
+        if spread and int((zuweisung > 0).sum()) < spread:
+            raise InfeasibleError(f"Staffelung: mindestens {spread} empfangende Gemeinden verlangt, "
+                                  f"der Solver-Pfad erreicht nur {int((zuweisung > 0).sum())}")
+        summary["staffelung"] = staffelung.as_dict()
+        summary["staffelung_an_grenze"] = int((np.isfinite(cap) & (zuweisung >= cap)).sum())
+        table["obergrenze"] = np.where(np.isfinite(cap), cap, np.nan)
     # wall time stays out of the summary so that files from equal inputs are byte-identical
     return Allocation(table, households, summary, soll, last, zuweisung, eligible, r_before, chosen=chosen,
-                      seconds=time.perf_counter() - started)
+                      seconds=time.perf_counter() - started,
+                      obergrenze=np.empty((0, n)) if cap is None else cap.reshape(1, n))
+
+
+def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
+                    beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float, milp: bool,
+                    staffelung: Staffelung) -> Allocation:
+    """A month in ``staffelung.wochen`` weeks: each week one paced period, its assignments added to
+    the stock before the next. Capacities (max_zuweisung) hold for the month's total; minimums are
+    asked of the last week (what the earlier weeks left open). Every week's pacing is checked
+    before the first week is allocated."""
+    started = time.perf_counter()
+    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
+    if (personen is None) == (haushalte is None):
+        raise InputError(Problem("arrivals", "give either a number of persons or a household file"))
+    if haushalte is None and (personen is None or personen < 0):
+        raise InputError(Problem("--personen", "must be a non-negative whole number"))
+    k = staffelung.wochen
+    g = state.gemeinden
+    n = len(g)
+    ags, names = g["ags"].to_numpy(), g["gemeinde"].to_numpy()
+    lower, upper, blocked = _bounds(beschraenkungen, n)
+    blocked = blocked | state.gesperrt
+    einwohner = g["einwohner"].to_numpy(dtype=float) if "einwohner" in g.columns else None
+    if haushalte is None:
+        parts: list[tuple[int | None, pd.DataFrame | None]] = [(p, None) for p in personen_je_woche(personen, k)]
+        week_of = np.empty(0, dtype=np.int64)
+    else:
+        week_of = haushalte_je_woche(haushalte["personen"].to_numpy(dtype=np.int64), k)
+        parts = [(None, haushalte[week_of == w].reset_index(drop=True)) for w in range(k)]
+    # refuse before solving: each week's Soll, and so its bounds, is known in advance
+    reasons = []
+    so_far = 0
+    for w, (p, hh) in enumerate(parts):
+        if hh is None:
+            n_w, sizes, fixed = int(p), np.empty(0, dtype=np.int64), np.zeros(n)
+            free_sizes = sizes
+        else:
+            sizes = hh["personen"].to_numpy(dtype=np.int64)
+            fest = hh["ags_fest"]
+            named = fest.notna().to_numpy() & (fest != "").to_numpy()
+            pos = pd.Index(ags).get_indexer(fest[named])
+            fixed = np.zeros(n)
+            np.add.at(fixed, pos[pos >= 0], sizes[named][pos >= 0])
+            free_sizes = sizes[~named]
+            n_w = int(free_sizes.sum())
+        so_far += n_w + int(fixed.sum())
+        soll_w = state.schluessel * (state.total + so_far)
+        cap = staffelung.obergrenze(soll_w, einwohner)
+        elig = ~blocked & (soll_w > 0)
+        units = n_w if hh is None else len(free_sizes)
+        largest = (1 if n_w else 0) if hh is None else (int(free_sizes.max()) if free_sizes.size else 0)
+        smallest = (1 if n_w else 0) if hh is None else (int(free_sizes.min()) if free_sizes.size else 0)
+        found, _ = _pacing_reasons(names, ags, elig, fixed, cap, np.minimum(upper, cap), n_w, largest, smallest,
+                                   units, staffelung.min_gemeinden)
+        reasons += [f"Woche {w + 1}: {r}" for r in found]
+    if reasons:
+        raise InfeasibleError("Staffelung nicht erfüllbar: " + "; ".join(reasons))
+
+    done = np.zeros(n, dtype=np.int64)
+    weeks: list[Allocation] = []
+    for w, (p, hh) in enumerate(parts):
+        week_state = SystemState(state.name, g, state.schluessel, state.bestand + done, state.anrechnung,
+                                 state.verrechnung, state.gesperrt, state.info)
+        cons = None
+        if beschraenkungen is not None:
+            cons = beschraenkungen.copy()
+            left = upper - done
+            cons["max_zuweisung"] = np.where(np.isfinite(left), left, np.nan)
+            cons["min_zuweisung"] = np.maximum(0, lower - done) if w == k - 1 else 0.0
+        a = _allocate_period(week_state, p, hh, cons, solver, pfad, zeitlimit, milp, staffelung)
+        weeks.append(a)
+        done = done + a.zuweisung
+
+    n_persons = int(done.sum())
+    soll = state.schluessel * (state.total + n_persons)
+    last = state.last.astype(float)
+    eligible = ~blocked & (soll > 0)
+    vorher, nachher = quote(last, soll), quote(last + done, soll)
+    table = weeks[-1].table.drop(columns="obergrenze").copy()
+    table["soll"] = soll
+    table["bestand"] = state.bestand.astype(np.int64)
+    table["zuweisung"] = done
+    table["erfuellungsquote_vorher"] = np.round(vorher, 4)
+    table["erfuellungsquote_nachher"] = np.round(nachher, 4)
+    for w, a in enumerate(weeks):
+        table[f"zuweisung_woche_{w + 1}"] = a.zuweisung
+    households = None
+    if haushalte is not None:
+        households = pd.concat([a.households for a in weeks], ignore_index=True)
+        households["woche"] = np.concatenate([np.full(len(a.households), w + 1) for w, a in enumerate(weeks)])
+        input_pos = np.concatenate([np.flatnonzero(week_of == w) for w in range(k)])
+        households = households.iloc[np.argsort(input_pos, kind="stable")].reset_index(drop=True)
+    r_before = np.full(n, np.nan)
+    for a in weeks:
+        got = a.zuweisung > 0
+        r_before[got] = a.r_before_last[got]
+    paths = list(dict.fromkeys(a.summary["pfad"] for a in weeks))
+    elig_after = nachher[eligible]
+    summary = dict(weeks[-1].summary)  # water level and LP level: those of the last week
+    summary.update({
+        "personen": n_persons,
+        "haushalte": len(haushalte) if haushalte is not None else None,
+        "pfad": "; ".join(paths),
+        "niedrigste_quote_nachher": float(np.nanmin(elig_after)) if elig_after.size else None,
+        "hoechste_quote_nachher": float(np.nanmax(elig_after)) if elig_after.size else None,
+        "empfangende_gemeinden": int((done > 0).sum()),
+        "beschraenkung_bindet": any(a.summary["beschraenkung_bindet"] for a in weeks),
+        "staffelung_an_grenze": sum(a.summary["staffelung_an_grenze"] for a in weeks),
+        "personen_je_woche": [int(a.zuweisung.sum()) for a in weeks],
+    })
+    return Allocation(table, households, summary, soll, last, done, eligible, r_before, chosen=done > 0,
+                      seconds=time.perf_counter() - started,
+                      obergrenze=np.vstack([a.obergrenze for a in weeks]), wochen=weeks)

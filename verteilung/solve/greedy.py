@@ -215,3 +215,66 @@ def person_counts(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, n: i
     got = counts > 0
     r_before[idx[got]] = _keys(accumulate(L[got], counts[got] - 1), S[got])[0]
     return GreedyResult(zuweisung, np.empty(0, dtype=np.int64), r_before)
+
+
+def assign_capped(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,
+                  ags_rank: np.ndarray, room: np.ndarray, min_receivers: int = 0,
+                  received: np.ndarray | None = None) -> GreedyResult | None:
+    """`assign_units` among the Gemeinden still under their bound (Staffelung).
+
+    Each unit (in the given order) goes to the lowest key among the eligible Gemeinden whose
+    remaining ``room`` holds it whole; a Gemeinde without room for it is passed over, not
+    removed (a smaller unit may still fit). Minimum spread: once the units left are no more
+    than the receivers still missing to reach ``min_receivers``, each unit goes to the lowest key
+    among the Gemeinden that have received nobody yet (``received`` marks Gemeinden that count as
+    receivers already, e.g. through fixed households). Returns None if a unit fits nowhere.
+    Without bounds (room inf) and spread this is exactly `assign_units`.
+    """
+    cur = np.asarray(last, dtype=float).tolist()
+    s = np.asarray(soll, dtype=float).tolist()
+    rank = np.asarray(ags_rank).tolist()
+    left = np.where(eligible & (np.asarray(soll) > 0), np.asarray(room, dtype=float), 0.0).tolist()
+    heap = [(_round12(cur[i] / s[i]), _round9(-(s[i] - cur[i])), rank[i], i)
+            for i in range(len(cur)) if left[i] > 0]
+    heapq.heapify(heap)
+    size_list = np.asarray(sizes).tolist()
+    target = [0] * len(size_list)
+    r_before = [float("nan")] * len(cur)
+    received = [False] * len(cur) if received is None else np.asarray(received, dtype=bool).tolist()
+    n_received = sum(received)
+    pop, push = heapq.heappop, heapq.heappush
+    for u, size in enumerate(size_list):
+        missing = min_receivers - n_received
+        if missing > 0 and len(size_list) - u <= missing:
+            fresh = [(_round12(cur[i] / s[i]), _round9(-(s[i] - cur[i])), rank[i], i)
+                     for i in range(len(cur)) if not received[i] and left[i] >= size]
+            if not fresh:
+                return None
+            key = min(fresh)
+            heap.remove(key)
+            heapq.heapify(heap)
+        else:
+            passed = []
+            while heap and left[heap[0][3]] < size:
+                passed.append(pop(heap))
+            if not heap:
+                return None
+            key = pop(heap)
+            for p in passed:
+                push(heap, p)
+        r, _, rk, i = key
+        r_before[i] = r
+        target[u] = i
+        if not received[i]:
+            received[i] = True
+            n_received += 1
+        c = cur[i] + size
+        cur[i] = c
+        left[i] -= size
+        si = s[i]
+        if left[i] > 0:
+            push(heap, (round(c / si * 1e12) / 1e12, round(-(si - c) * 1e9) / 1e9, rk, i))
+    tgt = np.array(target, dtype=np.int64)
+    zuweisung = np.bincount(tgt, weights=np.asarray(sizes, dtype=float), minlength=len(cur)).astype(np.int64) \
+        if len(tgt) else np.zeros(len(cur), dtype=np.int64)
+    return GreedyResult(zuweisung, tgt, np.array(r_before, dtype=float))
