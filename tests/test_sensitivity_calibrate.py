@@ -91,7 +91,9 @@ def test_tornado_swings(base):
     oat = sens.oat(base, model, {"kappung": (1.05, 1.6), "zugaenge": (100, 5000)})
     row = oat[(oat["parameter"] == "zugaenge") & (oat["kennzahl"] == "soll_anteil_laendlich")].iloc[0]
     assert row["spanne"] == pytest.approx(0.0, abs=1e-12)
-    assert sens.tornado_png(oat, "quote_p90")[:8] == b"\x89PNG\r\n\x1a\n"
+    from verteilung.report.charts import tornado_png
+
+    assert tornado_png(oat, "quote_p90")[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_box_off_the_simplex_is_refused(base):

@@ -21,15 +21,15 @@ import typer
 
 from verteilung import __version__
 from verteilung.errors import InputError, Problem, VerteilungError
-from verteilung.report.output import (
+from verteilung.io import (
     atomic_write_bytes,
     check_out_dir,
     check_out_file,
-    emit,
     records,
     to_csv_bytes,
     to_json_bytes,
 )
+from verteilung.report.output import emit
 
 if TYPE_CHECKING:
     from verteilung import api
@@ -519,8 +519,10 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="m1-gemei
 
     from verteilung import sensitivity as sens
     from verteilung import sweep as sw
+    from verteilung.io import atomic_dir
     from verteilung.model import parse_weights
-    from verteilung.report.output import atomic_dir, wide_console
+    from verteilung.report.charts import tornado_png
+    from verteilung.report.output import wide_console
 
     check_out_dir(out)
     base = sw.prepare_base(bestand=bestand)
@@ -533,7 +535,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="m1-gemei
         (tmp / "tornado.csv").write_bytes(to_csv_bytes(oat))
         (tmp / "sobol.csv").write_bytes(to_csv_bytes(sob))
         for m in sens.DEFAULT_METRICS:
-            (tmp / f"tornado_{m}.png").write_bytes(sens.tornado_png(oat, m))
+            (tmp / f"tornado_{m}.png").write_bytes(tornado_png(oat, m))
     c = wide_console()
     for metric, p in sens.drivers(sob).items():
         row = sob[(sob["kennzahl"] == metric) & (sob["parameter"] == p)].iloc[0]

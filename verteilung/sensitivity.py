@@ -74,18 +74,3 @@ def drivers(sob: pd.DataFrame) -> dict[str, str]:
     """The parameter with the largest total index, per metric."""
     return {m: part.sort_values(["ST", "parameter"], ascending=[False, True]).iloc[0]["parameter"]
             for m, part in sob.groupby("kennzahl", sort=False)}
-
-
-def tornado_png(table: pd.DataFrame, metric: str) -> bytes:
-    from verteilung.report.charts import plt, png
-
-    part = table[table["kennzahl"] == metric].sort_values("spanne")
-    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.45 * len(part)))
-    base = part["basis"].iloc[0] if len(part) else 0
-    for y, r in enumerate(part.itertuples()):
-        ax.barh(y, r.bei_min - base, left=base, color="#4c78a8")
-        ax.barh(y, r.bei_max - base, left=base, color="#e45756")
-    ax.axvline(base, color="#333333", lw=0.8)
-    ax.set_yticks(range(len(part)), part["parameter"])
-    ax.set_title(f"{metric}: Parameter am unteren (blau) und oberen (rot) Ende")
-    return png(fig)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
-from verteilung.report.output import atomic_write_bytes, to_json_bytes
+from verteilung.io import atomic_write_bytes, to_json_bytes
 from verteilung.sweep import Base, GemeindeStats, SweepModel, evaluate_batch
 
 _WORKER: dict = {}
@@ -163,7 +163,7 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
 
 
 def write_results(res: SweepResult, out: Path) -> None:
-    from verteilung.report.output import to_csv_bytes
+    from verteilung.io import to_csv_bytes
 
     label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
     atomic_write_bytes(out / f"{label}szenarien.parquet", _parquet_bytes(res.szenarien))

@@ -102,13 +102,13 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
 
 def render_sweep_report(res, tornado: pd.DataFrame | None = None) -> str:
     """The sweep's charts: quota fan per Gemeinde, side changes, tornado charts when given."""
-    from verteilung.sensitivity import DEFAULT_METRICS, tornado_png
+    from verteilung.sensitivity import DEFAULT_METRICS
 
     figures = [{"titel": "Quote je Gemeinde: Median und 5–95 %-Band", "bild": _img(charts.fan_chart(res.gemeinden))},
                {"titel": "Gemeinden, die am häufigsten die Seite wechseln",
                 "bild": _img(charts.side_changes(res.gemeinden))}]
     if tornado is not None:
-        figures += [{"titel": f"Tornado: {m}", "bild": _img(tornado_png(tornado, m))} for m in DEFAULT_METRICS]
+        figures += [{"titel": f"Tornado: {m}", "bild": _img(charts.tornado_png(tornado, m))} for m in DEFAULT_METRICS]
     d = res.szenarien
     kennzahlen = [{"name": c, "min": f"{d[c].min():.4g}", "median": f"{d[c].median():.4g}", "max": f"{d[c].max():.4g}"}
                   for c in ("quote_p10", "quote_median", "quote_p90", "gini_last_je_einwohner",
