@@ -32,6 +32,58 @@ def base():
 ])
 def test_vectorised_equals_single_scenario_path(base, name, ranges, stoerung):
     model = sw.sweep_model(name, WHEN, {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
+    assert_agrees(base, model, ranges, stoerung)
+
+
+def model_yaml(tmp_path, ident: str, system: dict) -> str:
+    import yaml
+
+    doc = {"id": ident, "titel": ident, "beschreibung_de": "Test", "description_en": "test",
+           "rechtsgrundlage": "keine", "vorschlag": "keiner", "begruendung": "Test",
+           "systeme": [{"name": "gesamt", **system}]}
+    path = tmp_path / f"{ident}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("ident,system,ranges,lesarten", [
+    # FlüAG key with cap reading R2 over the combined stock
+    ("flueag-r2", {"schluessel": {"typ": "flueag", "kappung": "R2"}, "bestand": ["flueag_bestand", "wsa_bestand"],
+                   "anrechnung": True, "zugaenge": "alle"},
+     {"einwohner": (0.7, 1.0), "zugaenge": (0, 4000)}, {"kappung_iteriert": False}),
+    # AWoV key (Anlage 1 reading A, both cuts multiplicative, redistributed on the reduced key), WSA stock only
+    ("awov-a", {"schluessel": {"typ": "awov", "anlage1": "A"}, "bestand": ["wsa_bestand"], "zugaenge": "wsa"},
+     {"einwohner": (0.6, 0.9), "flaeche_km2": (0.0, 0.2)}, {"minderung": "multiplikativ", "umverteilung": "gemindert"}),
+    # a user's own key with a cap and a reduction, FlüAG stock only, no credit
+    ("eigen", {"schluessel": {"typ": "gewichtet", "gewichte": {"einwohner": 0.7, "flaeche": 0.2, "arbeitslose": 0.1},
+                              "kappung": {"komponente": "einwohner", "faktor": 1.3},
+                              "minderungen": [{"merkmal": "awov_mietpreisbremse", "satz": 0.15}]},
+               "bestand": ["flueag_bestand"], "zugaenge": "flueag"},
+     {"einwohner": (0.5, 0.8), "kappung": (1.1, 1.6)}, {}),
+    # the mixed key with fixed alpha and cut readings
+    ("mix", {"schluessel": {"typ": "mix", "alpha": 0.4}, "bestand": ["flueag_bestand", "wsa_bestand"],
+             "anrechnung": True, "zugaenge": "alle"}, {"anrechnung": (0.0, 1.0)}, {"minderung": "multiplikativ"}),
+])
+def test_user_yaml_models_equal_the_single_scenario_path(base, tmp_path, ident, system, ranges, lesarten):
+    from verteilung.law.lesarten import Lesarten
+
+    model = sw.sweep_model(model_yaml(tmp_path, ident, system), WHEN, lesarten=Lesarten(**lesarten))
+    assert model.name == ident and model.bestand == tuple(system["bestand"])
+    assert_agrees(base, model, ranges, {"bestand": 0.05})
+
+
+def test_model_fields_map_onto_sweep_parameters(base, tmp_path):
+    path = model_yaml(tmp_path, "nur-wsa", {"schluessel": {"typ": "awov"}, "bestand": ["wsa_bestand"],
+                                            "zugaenge": "wsa"})
+    model = sw.sweep_model(path, WHEN)
+    sc = sw.complete_scenarios(model, base, pd.DataFrame(index=range(1)))
+    assert sc["anrechnung"].iloc[0] == 0.0 and sc["zugaenge"].iloc[0] == base.zugaenge_strom["wsa"]
+    r2 = sw.sweep_model(model_yaml(tmp_path, "r2", {"schluessel": {"typ": "flueag", "kappung": "R2"},
+                                                    "bestand": ["flueag_bestand"], "zugaenge": "flueag"}), WHEN)
+    assert r2.a.cap_factor == pytest.approx(1.15) and sw.sweep_model("m1", WHEN).a.cap_factor == pytest.approx(1.25)
+
+
+def assert_agrees(base, model, ranges, stoerung):
     sc = sw.build_scenarios(model, base, ranges, stichprobe=40, seed=11)
     res = sw.evaluate_batch(base, model, sc, stoerung, seed=5)
     pert = sw.perturbation(base, stoerung, 5, sc["szenario"].to_numpy())
