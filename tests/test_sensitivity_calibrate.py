@@ -10,7 +10,7 @@ import pytest
 
 from verteilung import sensitivity as sens
 from verteilung import sweep as sw
-from verteilung.calibrate import calibrate
+from verteilung.calibrate import calibrate_weights as calibrate
 from verteilung.errors import InputError
 
 WHEN = dt.date(2024, 1, 1)
@@ -100,3 +100,28 @@ def test_box_off_the_simplex_is_refused(base):
     model = sw.sweep_model("gewichtet", WHEN, {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
     with pytest.raises(InputError, match="reduce the upper bounds"):
         sens.sobol(base, model, {"einwohner": (0.6, 0.95), "flaeche": (0, 0.2)})
+
+
+def test_sensitivitaet_cli_names_the_driver(cli, tmp_path):
+    """A small Saltelli design (64 · 4 runs): the rural Soll share depends on the cap, never on arrivals."""
+    out = tmp_path / "sens"
+    r = cli("sensitivitaet", "--modell", "m1", "--parameter", "kappung=1.05:1.6,zugaenge=100:5000",
+            "--sobol", "64", "--seed", "3", "--out", out)
+    assert r.code == 0, r.stderr
+    assert "soll_anteil_laendlich: getrieben von kappung" in r.stdout
+    sob = pd.read_csv(out / "sobol.csv")
+    rural = sob[sob["kennzahl"] == "soll_anteil_laendlich"].set_index("parameter")
+    assert rural.loc["zugaenge", "ST"] == pytest.approx(0.0, abs=1e-9)
+    assert (out / "tornado_quote_p90.png").read_bytes()[:4] == b"\x89PNG"
+    r = cli("sensitivitaet", "--modell", "status-quo", "--parameter", "kappung=1.1:1.5,zugaenge=1:2",
+            "--sobol", "8", "--out", tmp_path / "x")
+    assert r.code == 2 and "cannot sweep" in r.stderr
+
+
+def test_api_results_carry_their_metadata(base):
+    from verteilung.sensitivity import sensitivitaet
+
+    res = sensitivitaet("m1", {"kappung": (1.05, 1.6), "zugaenge": (100, 5000)}, sobol_n=16)
+    assert res.treiber["soll_anteil_laendlich"] == "kappung"
+    assert res.info["synthetisch"] is True and res.info["stichtag"] == base.info["stichtag"]
+    assert res.info["modell"] == "m1-gemeinsamer-bestand" and res.info["szenarien"] == 64
