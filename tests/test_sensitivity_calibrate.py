@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from verteilung import sensitivity as sens
-from verteilung import sweep as sw
 from verteilung.calibrate import calibrate_weights as calibrate
 from verteilung.errors import InputError
+
+# the module, not the API function `verteilung.sweep` of the same name
+sw = importlib.import_module("verteilung.sweep")
 
 WHEN = dt.date(2024, 1, 1)
 
@@ -125,3 +128,28 @@ def test_api_results_carry_their_metadata(base):
     assert res.treiber["soll_anteil_laendlich"] == "kappung"
     assert res.info["synthetisch"] is True and res.info["stichtag"] == base.info["stichtag"]
     assert res.info["modell"] == "m1-gemeinsamer-bestand" and res.info["szenarien"] == 64
+
+
+def test_calibrated_model_file_is_swept_as_a_model(tmp_path):
+    """calibrate → model YAML → sweep: the file is the single source of the key."""
+    from verteilung.calibrate import calibrate as calibrate_api
+    from verteilung.sweep_runner import sweep
+
+    res = calibrate_api(["einwohner", "flaeche"], grenzen={"flaeche": (0.0, 0.2)})
+    assert res.info["synthetisch"] is True and res.info["spalten"] == ["einwohner", "flaeche"]
+    path = tmp_path / "kal.yaml"
+    path.write_text(res.model_yaml, encoding="utf-8")
+    sw_res = sweep(path, {"zugaenge": (0, 2000)}, raster=3)
+    assert sw_res.info["modell"] == "kalibriert" and len(sw_res.szenarien) == 3
+    assert sw_res.model.a.weights == pytest.approx(res.weights)
+    assert sw_res.info["stichtag"] == res.info["stichtag"]
+
+
+def test_report_api_renders_the_models_from_their_files():
+    from markupsafe import escape
+
+    from verteilung.report.bericht import report
+
+    b = report(monate=0, modelle=["status-quo", "m1-gemeinsamer-bestand"])
+    assert b.simulation is None and b.info["synthetisch"]
+    assert "<html" in b.html and str(escape(sw.load_model("m1-gemeinsamer-bestand").vorschlag)) in b.html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import numpy as np
 import pandas as pd
@@ -10,10 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verteilung import sweep as sw
 from verteilung.compare import compare
 from verteilung.solve.waterfill import water_levels
 from verteilung.sweep_runner import run_sweep
+
+# the module, not the API function `verteilung.sweep` of the same name
+sw = importlib.import_module("verteilung.sweep")
 
 WHEN = dt.date(2024, 1, 1)
 METRICS = ("quote_min", "quote_p10", "quote_median", "quote_p90", "quote_max", "gini_last_je_einwohner",

@@ -141,4 +141,8 @@ def model_yaml(weights: dict[str, float], ziel: str, objective: float, binding: 
         "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": weights},
                      "bestand": ["flueag_bestand", "wsa_bestand"], "anrechnung": True, "zugaenge": "alle"}],
     }
-    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    from verteilung.model import parse_model
+
+    parse_model(yaml.safe_load(text), "calibrate")  # the file is a model like any other (compare, sweep, run)
+    return text

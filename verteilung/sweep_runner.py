@@ -67,11 +67,11 @@ def _dask_task(k: int, part: pd.DataFrame, base: Base, model: SweepModel, stoeru
 
 
 def _save(folder: Path, k: int, frame: pd.DataFrame, stats: GemeindeStats) -> None:
-    frame.to_parquet(folder / f"batch_{k:06d}.parquet", index=False)
-    tmp = folder / f".batch_{k:06d}.npz"
-    with tmp.open("wb") as fh:
-        np.savez(fh, hist=stats.hist, over_100=stats.over_100, relieved=stats.relieved, count=stats.count)
-    tmp.replace(folder / f"batch_{k:06d}.npz")
+    """Both files of a batch, each atomically; the .npz last, as the mark of a finished batch."""
+    atomic_write_bytes(folder / f"batch_{k:06d}.parquet", _parquet_bytes(frame))
+    buf = io.BytesIO()
+    np.savez(buf, hist=stats.hist, over_100=stats.over_100, relieved=stats.relieved, count=stats.count)
+    atomic_write_bytes(folder / f"batch_{k:06d}.npz", buf.getvalue())
 
 
 def _load_stats(path: Path, n: int) -> GemeindeStats:
