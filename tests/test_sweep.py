@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -220,3 +221,16 @@ def test_levels_without_sorting_equal_the_sorting_water_levels(m, n, seed):
 def test_quota_bins_by_arithmetic_equal_searchsorted(values):
     q = np.array(values, dtype=float)
     assert (sw.quota_bin(q) == np.searchsorted(sw.QUOTA_BINS, q, side="right")).all()
+
+
+def test_sweep_cli_takes_a_model_file_and_readings(cli, tmp_path):
+    path = model_yaml(tmp_path, "nur-wsa", {"schluessel": {"typ": "awov", "anlage1": "C"}, "bestand": ["wsa_bestand"],
+                                            "zugaenge": "wsa"})
+    r = cli("sweep", "--modell", path, "--parameter", "einwohner=0.7:0.9", "--raster", "3",
+            "--minderung", "multiplikativ", "--out", tmp_path / "s")
+    assert r.code == 0, r.stderr
+    assert "(nur-wsa)" in r.stdout
+    info = json.loads((tmp_path / "s" / "SYNTHETISCH_sweep.json").read_text(encoding="utf-8"))
+    assert info["lesarten"]["minderung"] == "multiplikativ" and info["modell"] == "nur-wsa"
+    r = cli("sweep", "--modell", path, "--raster", "2", "--minderung", "bogus", "--out", tmp_path / "t")
+    assert r.code == 2 and "bogus" in r.stderr

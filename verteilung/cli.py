@@ -427,6 +427,13 @@ def _ranges(specs: list[str] | None) -> dict[str, tuple[float, float]]:
     return parse_ranges(specs)
 
 
+def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
+    """The readings a swept model's key uses (the cap reading R1/R2 and Anlage 1 are the model's fields)."""
+    from verteilung.law.lesarten import Lesarten
+
+    return Lesarten(kappung_iteriert=not einmalig, mietpreisliste=miete, minderung=komb, umverteilung=basis)
+
+
 @app.command()
 def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system model: m1-gemeinsamer-bestand, m2-mischschluessel, a model YAML path, or gewichtet (with --gewichte).")],
           parameter: Annotated[list[str] | None, typer.Option("--parameter", help="NAME=LOW:HIGH (a weight, kappung, alpha, anrechnung, zugaenge); repeat or comma-separate.")] = None,
@@ -443,6 +450,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system mod
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT.")] = None,
           batch: Annotated[int, typer.Option("--batch", help="Scenarios per batch (bounds memory).")] = 2000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Resume an interrupted sweep in --out.")] = False,
+          einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Also write sweep_bericht.html (fan chart, side changes, tornado).")] = False,
           out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/sweep")) -> None:
     """Stress-test a unified key: thousands to millions of scenarios, vectorised and batched."""
@@ -456,7 +464,8 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system mod
                     stoerung=parse_weights(stoerung, "--stoerung") if stoerung else None, zugaenge=zugaenge,
                     gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand, gemeinden=gemeinden,
                     jahr=jahr, stichtag=stichtag, out=out, workers=workers, dask=dask, dask_scheduler=dask_scheduler,
-                    batch=batch, fortsetzen=fortsetzen, progress=progress_bar())
+                    batch=batch, fortsetzen=fortsetzen, progress=progress_bar(),
+                    lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
     write_results(res, out)
     if report:
         from verteilung.report.html import render_sweep_report
@@ -497,6 +506,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="A one-sy
                   sobol: Annotated[int, typer.Option("--sobol", help="Base sample size N of the Saltelli design (N·(k+2) runs).")] = 1024,
                   seed: Annotated[int, typer.Option("--seed")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+                  einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
                   out: Annotated[Path, typer.Option("--out", help="Folder for tables and tornado charts.")] = Path("outputs/sensitivitaet")) -> None:
     """One-at-a-time swings (tornado) and Sobol indices: which parameter drives which metric."""
     from verteilung.io import atomic_dir
@@ -508,7 +518,8 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="A one-sy
 
     check_out_dir(out)
     res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
-              gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand)
+              gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
+              lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
     with atomic_dir(out) as tmp:
         (tmp / "tornado.csv").write_bytes(to_csv_bytes(res.tornado))
         (tmp / "sobol.csv").write_bytes(to_csv_bytes(res.sobol))
