@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib
 import resource
 import shutil
 import statistics
@@ -33,9 +34,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from verteilung import sweep as sw
 from verteilung.solve.lp import quiet_stdout
 from verteilung.sweep_runner import run_sweep
+
+# the module, not the API function `verteilung.sweep` of the same name
+sw = importlib.import_module("verteilung.sweep")
 
 WEIGHTS = {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1}
 RANGES = {"einwohner": (0.6, 0.95), "flaeche": (0.0, 0.2)}

@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 
 from verteilung.compare import compare
+from verteilung.report.bericht import render_report
 from verteilung.report.browser import screenshot
-from verteilung.report.html import render_report
 from verteilung.simulate import simulate
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "bericht.png"

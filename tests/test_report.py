@@ -11,7 +11,7 @@ import pytest
 
 from verteilung.compare import compare, write_outputs
 from verteilung.report import browser
-from verteilung.report.html import render_report
+from verteilung.report.bericht import render_report
 from verteilung.simulate import simulate
 
 IN_CI = os.environ.get("CI") == "true"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from verteilung import sensitivity as sens
-from verteilung import sweep as sw
-from verteilung.calibrate import calibrate
+from verteilung.calibrate import calibrate_weights as calibrate
 from verteilung.errors import InputError
+
+# the module, not the API function `verteilung.sweep` of the same name
+sw = importlib.import_module("verteilung.sweep")
 
 WHEN = dt.date(2024, 1, 1)
 
@@ -91,10 +94,62 @@ def test_tornado_swings(base):
     oat = sens.oat(base, model, {"kappung": (1.05, 1.6), "zugaenge": (100, 5000)})
     row = oat[(oat["parameter"] == "zugaenge") & (oat["kennzahl"] == "soll_anteil_laendlich")].iloc[0]
     assert row["spanne"] == pytest.approx(0.0, abs=1e-12)
-    assert sens.tornado_png(oat, "quote_p90")[:8] == b"\x89PNG\r\n\x1a\n"
+    from verteilung.report.charts import tornado_png
+
+    assert tornado_png(oat, "quote_p90")[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_box_off_the_simplex_is_refused(base):
     model = sw.sweep_model("gewichtet", WHEN, {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
     with pytest.raises(InputError, match="reduce the upper bounds"):
         sens.sobol(base, model, {"einwohner": (0.6, 0.95), "flaeche": (0, 0.2)})
+
+
+def test_sensitivitaet_cli_names_the_driver(cli, tmp_path):
+    """A small Saltelli design (64 · 4 runs): the rural Soll share depends on the cap, never on arrivals."""
+    out = tmp_path / "sens"
+    r = cli("sensitivitaet", "--modell", "m1", "--parameter", "kappung=1.05:1.6,zugaenge=100:5000",
+            "--sobol", "64", "--seed", "3", "--out", out)
+    assert r.code == 0, r.stderr
+    assert "soll_anteil_laendlich: getrieben von kappung" in r.stdout
+    sob = pd.read_csv(out / "sobol.csv")
+    rural = sob[sob["kennzahl"] == "soll_anteil_laendlich"].set_index("parameter")
+    assert rural.loc["zugaenge", "ST"] == pytest.approx(0.0, abs=1e-9)
+    assert (out / "tornado_quote_p90.png").read_bytes()[:4] == b"\x89PNG"
+    r = cli("sensitivitaet", "--modell", "status-quo", "--parameter", "kappung=1.1:1.5,zugaenge=1:2",
+            "--sobol", "8", "--out", tmp_path / "x")
+    assert r.code == 2 and "cannot sweep" in r.stderr
+
+
+def test_api_results_carry_their_metadata(base):
+    from verteilung.sensitivity import sensitivitaet
+
+    res = sensitivitaet("m1", {"kappung": (1.05, 1.6), "zugaenge": (100, 5000)}, sobol_n=16)
+    assert res.treiber["soll_anteil_laendlich"] == "kappung"
+    assert res.info["synthetisch"] is True and res.info["stichtag"] == base.info["stichtag"]
+    assert res.info["modell"] == "m1-gemeinsamer-bestand" and res.info["szenarien"] == 64
+
+
+def test_calibrated_model_file_is_swept_as_a_model(tmp_path):
+    """calibrate → model YAML → sweep: the file is the single source of the key."""
+    from verteilung.calibrate import calibrate as calibrate_api
+    from verteilung.sweep_runner import sweep
+
+    res = calibrate_api(["einwohner", "flaeche"], grenzen={"flaeche": (0.0, 0.2)})
+    assert res.info["synthetisch"] is True and res.info["spalten"] == ["einwohner", "flaeche"]
+    path = tmp_path / "kal.yaml"
+    path.write_text(res.model_yaml, encoding="utf-8")
+    sw_res = sweep(path, {"zugaenge": (0, 2000)}, raster=3)
+    assert sw_res.info["modell"] == "kalibriert" and len(sw_res.szenarien) == 3
+    assert sw_res.model.a.weights == pytest.approx(res.weights)
+    assert sw_res.info["stichtag"] == res.info["stichtag"]
+
+
+def test_report_api_renders_the_models_from_their_files():
+    from markupsafe import escape
+
+    from verteilung.report.bericht import report
+
+    b = report(monate=0, modelle=["status-quo", "m1-gemeinsamer-bestand"])
+    assert b.simulation is None and b.info["synthetisch"]
+    assert "<html" in b.html and str(escape(sw.load_model("m1-gemeinsamer-bestand").vorschlag)) in b.html

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -10,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verteilung import sweep as sw
 from verteilung.compare import compare
 from verteilung.solve.waterfill import water_levels
 from verteilung.sweep_runner import run_sweep
+
+# the module, not the API function `verteilung.sweep` of the same name
+sw = importlib.import_module("verteilung.sweep")
 
 WHEN = dt.date(2024, 1, 1)
 METRICS = ("quote_min", "quote_p10", "quote_median", "quote_p90", "quote_max", "gini_last_je_einwohner",
@@ -32,6 +36,58 @@ def base():
 ])
 def test_vectorised_equals_single_scenario_path(base, name, ranges, stoerung):
     model = sw.sweep_model(name, WHEN, {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
+    assert_agrees(base, model, ranges, stoerung)
+
+
+def model_yaml(tmp_path, ident: str, system: dict) -> str:
+    import yaml
+
+    doc = {"id": ident, "titel": ident, "beschreibung_de": "Test", "description_en": "test",
+           "rechtsgrundlage": "keine", "vorschlag": "keiner", "begruendung": "Test",
+           "systeme": [{"name": "gesamt", **system}]}
+    path = tmp_path / f"{ident}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("ident,system,ranges,lesarten", [
+    # FlüAG key with cap reading R2 over the combined stock
+    ("flueag-r2", {"schluessel": {"typ": "flueag", "kappung": "R2"}, "bestand": ["flueag_bestand", "wsa_bestand"],
+                   "anrechnung": True, "zugaenge": "alle"},
+     {"einwohner": (0.7, 1.0), "zugaenge": (0, 4000)}, {"kappung_iteriert": False}),
+    # AWoV key (Anlage 1 reading A, both cuts multiplicative, redistributed on the reduced key), WSA stock only
+    ("awov-a", {"schluessel": {"typ": "awov", "anlage1": "A"}, "bestand": ["wsa_bestand"], "zugaenge": "wsa"},
+     {"einwohner": (0.6, 0.9), "flaeche_km2": (0.0, 0.2)}, {"minderung": "multiplikativ", "umverteilung": "gemindert"}),
+    # a user's own key with a cap and a reduction, FlüAG stock only, no credit
+    ("eigen", {"schluessel": {"typ": "gewichtet", "gewichte": {"einwohner": 0.7, "flaeche": 0.2, "arbeitslose": 0.1},
+                              "kappung": {"komponente": "einwohner", "faktor": 1.3},
+                              "minderungen": [{"merkmal": "awov_mietpreisbremse", "satz": 0.15}]},
+               "bestand": ["flueag_bestand"], "zugaenge": "flueag"},
+     {"einwohner": (0.5, 0.8), "kappung": (1.1, 1.6)}, {}),
+    # the mixed key with fixed alpha and cut readings
+    ("mix", {"schluessel": {"typ": "mix", "alpha": 0.4}, "bestand": ["flueag_bestand", "wsa_bestand"],
+             "anrechnung": True, "zugaenge": "alle"}, {"anrechnung": (0.0, 1.0)}, {"minderung": "multiplikativ"}),
+])
+def test_user_yaml_models_equal_the_single_scenario_path(base, tmp_path, ident, system, ranges, lesarten):
+    from verteilung.law.lesarten import Lesarten
+
+    model = sw.sweep_model(model_yaml(tmp_path, ident, system), WHEN, lesarten=Lesarten(**lesarten))
+    assert model.name == ident and model.bestand == tuple(system["bestand"])
+    assert_agrees(base, model, ranges, {"bestand": 0.05})
+
+
+def test_model_fields_map_onto_sweep_parameters(base, tmp_path):
+    path = model_yaml(tmp_path, "nur-wsa", {"schluessel": {"typ": "awov"}, "bestand": ["wsa_bestand"],
+                                            "zugaenge": "wsa"})
+    model = sw.sweep_model(path, WHEN)
+    sc = sw.complete_scenarios(model, base, pd.DataFrame(index=range(1)))
+    assert sc["anrechnung"].iloc[0] == 0.0 and sc["zugaenge"].iloc[0] == base.zugaenge_strom["wsa"]
+    r2 = sw.sweep_model(model_yaml(tmp_path, "r2", {"schluessel": {"typ": "flueag", "kappung": "R2"},
+                                                    "bestand": ["flueag_bestand"], "zugaenge": "flueag"}), WHEN)
+    assert r2.a.cap_factor == pytest.approx(1.15) and sw.sweep_model("m1", WHEN).a.cap_factor == pytest.approx(1.25)
+
+
+def assert_agrees(base, model, ranges, stoerung):
     sc = sw.build_scenarios(model, base, ranges, stichprobe=40, seed=11)
     res = sw.evaluate_batch(base, model, sc, stoerung, seed=5)
     pert = sw.perturbation(base, stoerung, 5, sc["szenario"].to_numpy())
@@ -165,3 +221,16 @@ def test_levels_without_sorting_equal_the_sorting_water_levels(m, n, seed):
 def test_quota_bins_by_arithmetic_equal_searchsorted(values):
     q = np.array(values, dtype=float)
     assert (sw.quota_bin(q) == np.searchsorted(sw.QUOTA_BINS, q, side="right")).all()
+
+
+def test_sweep_cli_takes_a_model_file_and_readings(cli, tmp_path):
+    path = model_yaml(tmp_path, "nur-wsa", {"schluessel": {"typ": "awov", "anlage1": "C"}, "bestand": ["wsa_bestand"],
+                                            "zugaenge": "wsa"})
+    r = cli("sweep", "--modell", path, "--parameter", "einwohner=0.7:0.9", "--raster", "3",
+            "--minderung", "multiplikativ", "--out", tmp_path / "s")
+    assert r.code == 0, r.stderr
+    assert "(nur-wsa)" in r.stdout
+    info = json.loads((tmp_path / "s" / "SYNTHETISCH_sweep.json").read_text(encoding="utf-8"))
+    assert info["lesarten"]["minderung"] == "multiplikativ" and info["modell"] == "nur-wsa"
+    r = cli("sweep", "--modell", path, "--raster", "2", "--minderung", "bogus", "--out", tmp_path / "t")
+    assert r.code == 2 and "bogus" in r.stderr

@@ -13,7 +13,8 @@ Y % quota. Caps and reductions are not linear in the weights and are not calibra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,9 +32,43 @@ class Calibration:
     binding: list[str]
     model_yaml: str
     solver: str
+    info: dict = field(default_factory=dict)  # stichtag, datenbasis, synthetisch, parameters
 
 
-def calibrate(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[str], ziel: str = "max_abstand",
+def calibrate(spalten: list[str], ziel: str = "max_abstand", *, grenzen: dict[str, tuple[float, float]] | None = None,
+              laendlich_max_anstieg: float | None = None, hoechstens: dict[str, float] | None = None,
+              bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
+              stichtag: str | None = None, solver: str = "highs") -> Calibration:
+    """Key weights over the Gemeinde columns ``spalten`` that best meet ``ziel`` (``max_abstand``:
+    the largest |load − Soll|; ``umverteilung``: persons to move) for today's combined load
+    (status quo, no arrivals), within ``grenzen`` per weight, the rural Soll share rising by at
+    most ``laendlich_max_anstieg`` %, and named Gemeinden (AGS → %) at or below their quota.
+    ``model_yaml`` of the result is a one-system model file for `compare`, `sweep`, `run`.
+
+    >>> import verteilung
+    >>> res = verteilung.calibrate(["einwohner", "flaeche"], grenzen={"flaeche": (0, 0.2)})  # doctest: +SKIP
+    >>> res.weights  # doctest: +SKIP
+    """
+    from verteilung.compare import compare, default_bestand
+    from verteilung.inputs import prepare
+
+    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
+                  bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    cmp = compare(["status-quo"], bestand, gemeinden, jahr=jahr, stichtag=inp.stichtag, zugaenge_flueag=0,
+                  zugaenge_wsa=0)
+    sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
+    rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
+    basis = float(sq["soll"].to_numpy()[rural].sum() / sq["soll"].sum())
+    res = calibrate_weights(inp.gemeinden, sq["last_nachher"].to_numpy(dtype=float), list(spalten), ziel, grenzen,
+                            laendlich_max_anstieg, basis, hoechstens, solver)
+    res.info = {**inp.info(), "synthetisch": inp.synthetisch, "spalten": list(spalten), "ziel": ziel,
+                "grenzen": {k: list(v) for k, v in (grenzen or {}).items()},
+                "laendlich_max_anstieg": laendlich_max_anstieg, "laendlich_basis": basis,
+                "hoechstens": dict(hoechstens or {})}
+    return res
+
+
+def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[str], ziel: str = "max_abstand",
               grenzen: dict[str, tuple[float, float]] | None = None, laendlich_max_anstieg: float | None = None,
               laendlich_basis: float | None = None, gemeinden_hoechstens: dict[str, float] | None = None,
               solver: str = "highs") -> Calibration:
@@ -106,4 +141,8 @@ def model_yaml(weights: dict[str, float], ziel: str, objective: float, binding: 
         "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": weights},
                      "bestand": ["flueag_bestand", "wsa_bestand"], "anrechnung": True, "zugaenge": "alle"}],
     }
-    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    from verteilung.model import parse_model
+
+    parse_model(yaml.safe_load(text), "calibrate")  # the file is a model like any other (compare, sweep, run)
+    return text

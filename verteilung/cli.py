@@ -21,15 +21,15 @@ import typer
 
 from verteilung import __version__
 from verteilung.errors import InputError, Problem, VerteilungError
-from verteilung.report.output import (
+from verteilung.io import (
     atomic_write_bytes,
     check_out_dir,
     check_out_file,
-    emit,
     records,
     to_csv_bytes,
     to_json_bytes,
 )
+from verteilung.report.output import emit
 
 if TYPE_CHECKING:
     from verteilung import api
@@ -269,7 +269,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
               kappung=cap, minderungen=cuts)
     folder = write_outputs(res, out)
     if report:
-        from verteilung.report.html import render_report
+        from verteilung.report.bericht import render_report
 
         atomic_write_bytes(folder / "bericht.html", render_report(res).encode("utf-8"))
     if fmt == CompareFmt.json:
@@ -312,7 +312,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
         (tmp / f"{label}gemeinden_ende.csv").write_bytes(to_csv_bytes(res.gemeinden))
         (tmp / f"{label}simulation.json").write_bytes(to_json_bytes({"info": res.info, "befunde": summary_lines(res)}))
         if cmp is not None:
-            from verteilung.report.html import render_report
+            from verteilung.report.bericht import render_report
 
             (tmp / "bericht.html").write_bytes(render_report(cmp, res).encode("utf-8"))
     c = wide_console()
@@ -332,17 +332,14 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Months to simul
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("outputs/bericht.html")) -> None:
     """A self-contained German HTML report: models, maps, charts and tables (opens offline)."""
-    from verteilung.compare import compare as run_compare
-    from verteilung.report.html import render_report
-    from verteilung.simulate import simulate as run_sim
+    from verteilung.report.bericht import report as run_report
     from verteilung.simulate import terminal_progress
 
     check_out_file(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
-    cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag)
-    sim = run_sim(monate, names, szenario, bestand, gemeinden, jahr, stichtag, progress=terminal_progress()) \
-        if monate > 0 else None
-    atomic_write_bytes(out, render_report(cmp, sim).encode("utf-8"))
+    res = run_report(monate, names, bestand=bestand, szenario=szenario, gemeinden=gemeinden, jahr=jahr,
+                     stichtag=stichtag, progress=terminal_progress() if monate > 0 else None)
+    atomic_write_bytes(out, res.html.encode("utf-8"))
     typer.echo(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)", err=True)
 
 
@@ -424,21 +421,21 @@ def runs_repair(ledger: LedgerOpt = None, config: RunConfigOpt = None,
     repair_command(ledger, config, ordner, aufraeumen, typer.echo)
 
 
-def _ranges(specs: list[str]) -> dict[str, tuple[float, float]]:
-    out: dict[str, tuple[float, float]] = {}
-    for spec in specs:
-        for part in spec.split(","):
-            name, _, rng = part.partition("=")
-            lo, _, hi = rng.partition(":")
-            try:
-                out[name.strip()] = (float(lo), float(hi or lo))
-            except ValueError as exc:
-                raise InputError(Problem("--parameter", f"expected NAME=LOW:HIGH, got {part!r}")) from exc
-    return out
+def _ranges(specs: list[str] | None) -> dict[str, tuple[float, float]]:
+    from verteilung.sweep_runner import parse_ranges
+
+    return parse_ranges(specs)
+
+
+def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
+    """The readings a swept model's key uses (the cap reading R1/R2 and Anlage 1 are the model's fields)."""
+    from verteilung.law.lesarten import Lesarten
+
+    return Lesarten(kappung_iteriert=not einmalig, mietpreisliste=miete, minderung=komb, umverteilung=basis)
 
 
 @app.command()
-def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-bestand, m2-mischschluessel or gewichtet.")],
+def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system model: m1-gemeinsamer-bestand, m2-mischschluessel, a model YAML path, or gewichtet (with --gewichte).")],
           parameter: Annotated[list[str] | None, typer.Option("--parameter", help="NAME=LOW:HIGH (a weight, kappung, alpha, anrechnung, zugaenge); repeat or comma-separate.")] = None,
           raster: Annotated[int | None, typer.Option("--raster", help="Grid with K points per parameter.")] = None,
           stichprobe: Annotated[int | None, typer.Option("--stichprobe", help="Uniform random sample of S scenarios.")] = None,
@@ -453,33 +450,29 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT.")] = None,
           batch: Annotated[int, typer.Option("--batch", help="Scenarios per batch (bounds memory).")] = 2000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Resume an interrupted sweep in --out.")] = False,
+          einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Also write sweep_bericht.html (fan chart, side changes, tornado).")] = False,
           out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/sweep")) -> None:
     """Stress-test a unified key: thousands to millions of scenarios, vectorised and batched."""
-    import datetime as dt
-
-    from verteilung import sweep as sw
     from verteilung.model import parse_weights
-    from verteilung.sweep_runner import progress_bar, run_sweep, write_results
+    from verteilung.sweep_runner import progress_bar, write_results
+    from verteilung.sweep_runner import sweep as run_sweep
 
     check_out_dir(out)
-    if (raster is None) == (stichprobe is None):
-        raise InputError(Problem("sweep", "give exactly one of --raster K or --stichprobe S"))
-    base = sw.prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None)
-    model = sw.sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]),
-                           parse_weights(gewichte) if gewichte else None)
-    scenarios = sw.build_scenarios(model, base, _ranges(parameter or []), raster, stichprobe, seed)
-    pert = parse_weights(stoerung, "--stoerung") if stoerung else {}
-    res = run_sweep(base, model, scenarios, out, pert, seed, batch, workers, dask, dask_scheduler, fortsetzen,
-                    progress_bar())
+    ranges = _ranges(parameter)
+    res = run_sweep(modell, ranges, raster=raster, stichprobe=stichprobe, seed=seed,
+                    stoerung=parse_weights(stoerung, "--stoerung") if stoerung else None, zugaenge=zugaenge,
+                    gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand, gemeinden=gemeinden,
+                    jahr=jahr, stichtag=stichtag, out=out, workers=workers, dask=dask, dask_scheduler=dask_scheduler,
+                    batch=batch, fortsetzen=fortsetzen, progress=progress_bar(),
+                    lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
     write_results(res, out)
     if report:
         from verteilung.report.html import render_sweep_report
         from verteilung.sensitivity import oat
 
-        ranges = _ranges(parameter or [])
         try:
-            tornado = oat(base, model, ranges) if ranges else None
+            tornado = oat(res.base, res.model, ranges) if ranges else None
         except InputError:  # ranges leave the simplex at their ends: no one-at-a-time swings
             tornado = None
         atomic_write_bytes(out / "sweep_bericht.html", render_sweep_report(res, tornado).encode("utf-8"))
@@ -491,7 +484,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
     if res.info.get("synthetisch"):
         c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
     rate = res.info["szenarien"] / max(res.info["sekunden"], 1e-9)
-    c.print(f"{res.info['szenarien']:,} Szenarien ({model.name}) in {res.info['sekunden']:.1f} s "
+    c.print(f"{res.info['szenarien']:,} Szenarien ({res.info['modell']}) in {res.info['sekunden']:.1f} s "
             f"({rate:,.0f}/s, {res.info['engine']})", highlight=False)
     d = res.szenarien
     for col, label in (("gini_last_je_einwohner", "Gini Last/EW"), ("quote_p90", "Quote P90"),
@@ -507,35 +500,34 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-b
 
 
 @app.command()
-def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="m1-gemeinsamer-bestand, m2-mischschluessel or gewichtet.")],
+def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="A one-system model: m1-gemeinsamer-bestand, m2-mischschluessel, a model YAML path, or gewichtet (with --gewichte).")],
                   parameter: Annotated[list[str], typer.Option("--parameter", help="NAME=LOW:HIGH; repeat or comma-separate.")],
                   gewichte: Annotated[str | None, typer.Option("--gewichte", help="Base weights for --modell gewichtet.")] = None,
                   sobol: Annotated[int, typer.Option("--sobol", help="Base sample size N of the Saltelli design (N·(k+2) runs).")] = 1024,
                   seed: Annotated[int, typer.Option("--seed")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+                  einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
                   out: Annotated[Path, typer.Option("--out", help="Folder for tables and tornado charts.")] = Path("outputs/sensitivitaet")) -> None:
     """One-at-a-time swings (tornado) and Sobol indices: which parameter drives which metric."""
-    import datetime as dt
-
-    from verteilung import sensitivity as sens
-    from verteilung import sweep as sw
+    from verteilung.io import atomic_dir
     from verteilung.model import parse_weights
-    from verteilung.report.output import atomic_dir, wide_console
+    from verteilung.report.charts import tornado_png
+    from verteilung.report.output import wide_console
+    from verteilung.sensitivity import DEFAULT_METRICS
+    from verteilung.sensitivity import sensitivitaet as run
 
     check_out_dir(out)
-    base = sw.prepare_base(bestand=bestand)
-    model = sw.sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]),
-                           parse_weights(gewichte) if gewichte else None)
-    ranges = _ranges(parameter)
-    oat = sens.oat(base, model, ranges)
-    sob = sens.sobol(base, model, ranges, sobol, seed)
+    res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
+              gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
+              lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
     with atomic_dir(out) as tmp:
-        (tmp / "tornado.csv").write_bytes(to_csv_bytes(oat))
-        (tmp / "sobol.csv").write_bytes(to_csv_bytes(sob))
-        for m in sens.DEFAULT_METRICS:
-            (tmp / f"tornado_{m}.png").write_bytes(sens.tornado_png(oat, m))
+        (tmp / "tornado.csv").write_bytes(to_csv_bytes(res.tornado))
+        (tmp / "sobol.csv").write_bytes(to_csv_bytes(res.sobol))
+        for m in DEFAULT_METRICS:
+            (tmp / f"tornado_{m}.png").write_bytes(tornado_png(res.tornado, m))
     c = wide_console()
-    for metric, p in sens.drivers(sob).items():
+    sob = res.sobol
+    for metric, p in res.treiber.items():
         row = sob[(sob["kennzahl"] == metric) & (sob["parameter"] == p)].iloc[0]
         c.print(f" {metric}: getrieben von {p} (Sobol gesamt {row['ST']:.2f}, erster Ordnung {row['S1']:.2f})",
                 highlight=False)
@@ -553,24 +545,13 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Key column
               out: Annotated[Path, typer.Option("--out", help="The model file to write (YAML, runs with compare --modelle FILE).")] = Path("outputs/kalibriert.yaml")) -> None:
     """Choose key weights by LP (PuLP/HiGHS) for a stated objective under stated limits; writes a model file."""
     from verteilung.calibrate import calibrate as run
-    from verteilung.compare import compare as run_compare
-    from verteilung.compare import enrich_gemeinden
     from verteilung.model import parse_weights
 
     check_out_file(out)
-    cmp = run_compare(["status-quo"], bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge_flueag=0, zugaenge_wsa=0)
-    sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
-    from verteilung.api import default_stichtag
-    from verteilung.data import load_gemeinden
-
-    g = load_gemeinden(gemeinden, jahr)
-    g = enrich_gemeinden(g, default_stichtag(g, stichtag))
-    rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
-    basis = float(sq["soll"].to_numpy()[rural].sum() / sq["soll"].sum())
     cols = [c.strip() for c in spalten.split(",") if c.strip()]
-    limits = _ranges(grenze or [])
-    caps = parse_weights(hoechstens, "--hoechstens") if hoechstens else None
-    res = run(g, sq["last_nachher"].to_numpy(dtype=float), cols, ziel, limits, laendlich_max_anstieg, basis, caps)
+    res = run(cols, ziel, grenzen=_ranges(grenze), laendlich_max_anstieg=laendlich_max_anstieg,
+              hoechstens=parse_weights(hoechstens, "--hoechstens") if hoechstens else None, bestand=bestand,
+              gemeinden=gemeinden, jahr=jahr, stichtag=stichtag)
     atomic_write_bytes(out, res.model_yaml.encode("utf-8"))
     typer.echo(f"Gewichte: {', '.join(f'{k}={v:.4f}' for k, v in res.weights.items())}")
     typer.echo(f"Zielwert ({ziel}): {res.objective:,.2f}; bindende Grenzen: {'; '.join(res.binding) or 'keine'}")

@@ -1,14 +1,20 @@
 """Which parameter drives which metric: one-at-a-time swings (tornado) and Sobol indices (SALib).
 
-Both evaluate through the vectorised sweep core, so a whole Sobol design is one batch.
+Both evaluate through the vectorised sweep core, so a whole Sobol design is one batch. Numbers
+only: the tornado charts are drawn by `verteilung.report.charts.tornado_png`.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
+from verteilung.law.lesarten import Lesarten
 from verteilung.sweep import Base, SweepModel, complete_scenarios, evaluate_batch
 
 DEFAULT_METRICS = ("soll_anteil_laendlich", "gini_last_je_einwohner", "quote_p90", "zuweisung_anteil_kreisfrei")
@@ -76,16 +82,37 @@ def drivers(sob: pd.DataFrame) -> dict[str, str]:
             for m, part in sob.groupby("kennzahl", sort=False)}
 
 
-def tornado_png(table: pd.DataFrame, metric: str) -> bytes:
-    from verteilung.report.charts import plt, png
+@dataclass
+class SensitivityResult:
+    """One-at-a-time swings, Sobol indices, the driving parameter per metric, and the metadata."""
 
-    part = table[table["kennzahl"] == metric].sort_values("spanne")
-    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.45 * len(part)))
-    base = part["basis"].iloc[0] if len(part) else 0
-    for y, r in enumerate(part.itertuples()):
-        ax.barh(y, r.bei_min - base, left=base, color="#4c78a8")
-        ax.barh(y, r.bei_max - base, left=base, color="#e45756")
-    ax.axvline(base, color="#333333", lw=0.8)
-    ax.set_yticks(range(len(part)), part["parameter"])
-    ax.set_title(f"{metric}: Parameter am unteren (blau) und oberen (rot) Ende")
-    return png(fig)
+    tornado: pd.DataFrame        # parameter, kennzahl, basis, bei_min, bei_max, spanne
+    sobol: pd.DataFrame          # parameter, kennzahl, S1, ST, S1_konf, ST_konf
+    treiber: dict[str, str]      # metric → parameter with the largest total index
+    info: dict = field(default_factory=dict)
+
+
+def sensitivitaet(modell: str | Path, parameter: dict[str, tuple[float, float]], *, sobol_n: int = 1024,
+                  seed: int = 0, gewichte: dict[str, float] | None = None, lesarten: Lesarten | None = None,
+                  bestand: str | Path | None = None, gemeinden: str | Path | None = None,
+                  jahr: int | None = None, stichtag: str | None = None,
+                  metrics: tuple[str, ...] = DEFAULT_METRICS) -> SensitivityResult:
+    """Which of the ``parameter`` ranges drives which metric of a one-system model (``modell`` as
+    in `verteilung.sweep`): tornado swings and Sobol indices from a Saltelli design of
+    ``sobol_n`` · (k + 2) scenarios.
+
+    >>> import verteilung
+    >>> res = verteilung.sensitivitaet("m1", {"kappung": (1.05, 1.6), "zugaenge": (100, 5000)},
+    ...                                sobol_n=64)  # doctest: +SKIP
+    >>> res.treiber["soll_anteil_laendlich"]  # doctest: +SKIP
+    'kappung'
+    """
+    from verteilung.sweep import prepare_base, sweep_model
+
+    base = prepare_base(gemeinden, bestand, jahr, stichtag, lesarten=lesarten)
+    model = sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]), gewichte, lesarten=lesarten)
+    swings = oat(base, model, parameter, metrics)
+    sob = sobol(base, model, parameter, sobol_n, seed, metrics)
+    info = {**base.info, "modell": model.name, "titel": model.titel, "seed": seed, "sobol_n": sobol_n,
+            "szenarien": sobol_n * (len(parameter) + 2), "parameter": {k: list(v) for k, v in parameter.items()}}
+    return SensitivityResult(swings, sob, drivers(sob), info)

@@ -7,79 +7,138 @@ runs over scenarios and no LP is solved (the LP is for constrained allocations o
 ``evaluate_single`` computes one scenario with the ordinary single-scenario code
 (`compute_key`, `water_level`, the compare metrics); tests hold the two to 1e-9.
 
-Sweepable models: m1 (FlüAG key), m2 (mixed key, α), and own weights (with optional cap and
-reductions). Two-system models (status quo, M3, M4) are the baseline, not swept.
+The model files are the single source: any one-system model (a shipped name or a YAML path,
+read by `verteilung.model.load_model`) is swept, its key built from the law layer's key specs
+(`flueag.spec`, `awov.spec`) with every cap and reduction reading. Two-system models (status
+quo, M3, M4) are the baseline, not swept. This module computes numbers only; it writes no file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from verteilung import params
 from verteilung.compare import weighted_cv, weighted_gini
 from verteilung.errors import InputError, Problem
-from verteilung.law import awov
+from verteilung.law import awov, flueag
 from verteilung.law.key import Cap, KeySpec, Reduction, apply_cap, apply_reductions, compute_key
+from verteilung.law.lesarten import Lesarten
+from verteilung.model import AwovKey, FlueagKey, MixKey, ModelDef, custom_model, load_model
 from verteilung.solve.waterfill import water_level, water_levels
 
 SPECIAL = ("kappung", "alpha", "anrechnung", "zugaenge")
 PERTURBABLE = ("einwohner", "bestand")
 QUOTA_BINS = np.linspace(0.0, 500.0, 2001)  # per-Gemeinde quota histogram, 0.25-point bins
+ALIASES = {"m1": "m1-gemeinsamer-bestand", "m2": "m2-mischschluessel"}
+CUSTOM = ("gewichtet", "eigene-gewichte")
 
 
 @dataclass(frozen=True)
-class KeyDef:
+class SweepKey:
+    """A key as the vectorised core evaluates it: weights, an optional cap, optional reductions."""
+
     weights: dict[str, float]
     cap_component: str | None = None
     cap_factor: float | None = None
     reductions: tuple[tuple[str, float], ...] = ()
-    # readings of the reductions (LEGAL.md Q13), as in law.key.KeySpec
+    # readings of the cap and the reductions (LEGAL.md Q3, Q13), as in law.key.KeySpec
+    cap_iterate: bool = True
     kombination: str = "additiv"
     umverteilung_basis: str = "k0"
     empfaenger: str = "nicht_betroffen"
 
+    @classmethod
+    def from_spec(cls, spec: KeySpec, rename: dict[str, str] | None = None) -> SweepKey:
+        """The law layer's key spec; ``rename`` maps a weight column to the base column holding it."""
+        rename = rename or {}
+        return cls({rename.get(c, c): float(w) for c, w in spec.weights.items()},
+                   spec.cap.component if spec.cap else None, spec.cap.factor if spec.cap else None,
+                   tuple((r.flag, float(r.rate)) for r in spec.reductions),
+                   spec.cap.iterate if spec.cap else True, spec.kombination, spec.umverteilung_basis,
+                   spec.empfaenger)
+
+    def spec(self, weights: dict[str, float], cap_factor: float) -> KeySpec:
+        """The same key for `compute_key` (the single-scenario path)."""
+        return KeySpec("szenario", weights,
+                       cap=Cap(self.cap_component, cap_factor, self.cap_iterate) if self.cap_component else None,
+                       reductions=tuple(Reduction(f, r) for f, r in self.reductions),
+                       kombination=self.kombination, umverteilung_basis=self.umverteilung_basis,  # type: ignore[arg-type]
+                       empfaenger=self.empfaenger)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class SweepModel:
+    """A one-system model file as the sweep evaluates it."""
+
     name: str
-    a: KeyDef
-    b: KeyDef | None = None
+    a: SweepKey
+    b: SweepKey | None = None
     alpha: float | None = None  # None: FlüAG's share of the combined stock (M2 default)
+    bestand: tuple[str, ...] = ("flueag_bestand", "wsa_bestand")
+    anrechnung: bool = True     # places in state facilities credited (the model's field)
+    zugaenge: str = "alle"      # arrivals stream of the model's system
+    titel: str = ""
 
 
-def flueag_keydef(when: dt.date) -> KeyDef:
-    return KeyDef({"einwohner": params.value("flueag_gewicht_einwohner", when),
-                   "flaeche_km2": params.value("flueag_gewicht_flaeche", when)},
-                  "einwohner", 1.0 + params.value("flueag_kappung", when))
+def messziffer_column(anlage1: str) -> str:
+    """The base column holding the AWoV unemployment component under an Anlage-1 reading."""
+    return "awov_messziffer" if anlage1 == "B" else f"awov_messziffer_{anlage1}"
 
 
-def awov_keydef(when: dt.date) -> KeyDef:
-    return KeyDef({"einwohner": params.value("awov_gewicht_einwohner", when),
-                   "flaeche_km2": params.value("awov_gewicht_flaeche", when),
-                   "awov_messziffer": params.value("awov_gewicht_arbeitslose", when)},
-                  reductions=(("awov_mietpreisbremse", params.value("awov_minderung_mietpreisbremse", when)),
-                              ("eu_sgb2", params.value("awov_minderung_eu_sgb2", when))))
+def flueag_sweepkey(when: dt.date, kappung: str = "R1", lesarten: Lesarten | None = None) -> SweepKey:
+    lesarten = lesarten or Lesarten()
+    return SweepKey.from_spec(flueag.spec(when, kappung, lesarten.kappung_iteriert))  # type: ignore[arg-type]
 
 
-def sweep_model(name: str, when: dt.date, gewichte: dict[str, float] | None = None,
-                kappung: tuple[str, float] | None = None, minderungen: dict[str, float] | None = None) -> SweepModel:
-    if name in ("m1", "m1-gemeinsamer-bestand"):
-        return SweepModel("m1-gemeinsamer-bestand", flueag_keydef(when))
-    if name in ("m2", "m2-mischschluessel"):
-        return SweepModel("m2-mischschluessel", flueag_keydef(when), awov_keydef(when))
-    if name in ("gewichtet", "eigene-gewichte"):
+def awov_sweepkey(when: dt.date, anlage1: str = "B", lesarten: Lesarten | None = None) -> SweepKey:
+    lesarten = lesarten or Lesarten()
+    return SweepKey.from_spec(awov.spec(when, lesarten.minderung, lesarten.umverteilung),
+                              {"awov_messziffer": messziffer_column(anlage1)})
+
+
+def from_model(md: ModelDef, when: dt.date, lesarten: Lesarten | None = None) -> SweepModel:
+    """A one-system model file → the sweep's key (caps and reductions in every reading)."""
+    lesarten = lesarten or Lesarten()
+    if len(md.systeme) != 1:
+        raise InputError(Problem("--modell", f"cannot sweep {md.id!r}: it has {len(md.systeme)} systems; a sweep "
+                                 "needs a one-system model (m1-gemeinsamer-bestand, m2-mischschluessel, "
+                                 "gewichtet or a YAML file; two-system models are the baseline)"))
+    s = md.systeme[0]
+    k = s.schluessel
+    b, alpha = None, None
+    if isinstance(k, FlueagKey):
+        a = flueag_sweepkey(when, k.kappung, lesarten)
+    elif isinstance(k, AwovKey):
+        a = awov_sweepkey(when, k.anlage1, lesarten)
+    elif isinstance(k, MixKey):  # as model.Context: FlüAG (R1) and AWoV (Anlage 1 B)
+        a, b = flueag_sweepkey(when, "R1", lesarten), awov_sweepkey(when, "B", lesarten)
+        alpha = None if k.alpha == "auto" else float(k.alpha)
+    else:
+        a = SweepKey(dict(k.gewichte), k.kappung.komponente if k.kappung else None,
+                     k.kappung.faktor if k.kappung else None,
+                     tuple((m.merkmal, m.satz) for m in k.minderungen))
+    return SweepModel(md.id, a, b, alpha, tuple(s.bestand), s.anrechnung, s.zugaenge, md.titel)
+
+
+def sweep_model(name: str | Path, when: dt.date, gewichte: dict[str, float] | None = None,
+                kappung: tuple[str, float] | None = None, minderungen: dict[str, float] | None = None,
+                lesarten: Lesarten | None = None) -> SweepModel:
+    """The sweep model for ``--modell``: a shipped one-system model, a YAML path, or ``gewichtet``
+    (own weights from ``gewichte``, optionally capped and reduced)."""
+    from verteilung.model import CapSpec, ReductionSpec
+
+    if str(name) in CUSTOM:
         if not gewichte:
             raise InputError(Problem("--gewichte", "model 'gewichtet' needs base weights, e.g. "
                                      "einwohner=0.8,flaeche=0.1,arbeitslose=0.1"))
-        return SweepModel("eigene-gewichte", KeyDef(dict(gewichte), kappung[0] if kappung else None,
-                                                    kappung[1] if kappung else None,
-                                                    tuple((minderungen or {}).items())))
-    raise InputError(Problem("--modell", f"cannot sweep {name!r}: choose m1-gemeinsamer-bestand, "
-                             "m2-mischschluessel or gewichtet (two-system models are the baseline)"))
+        cap = CapSpec(komponente=kappung[0], faktor=kappung[1]) if kappung else None
+        cuts = [ReductionSpec(merkmal=f, satz=r) for f, r in (minderungen or {}).items()]
+        return from_model(custom_model(dict(gewichte), cap, cuts), when, lesarten)
+    return from_model(load_model(ALIASES.get(str(name), name)), when, lesarten)
 
 
 @dataclass
@@ -98,25 +157,34 @@ class Base:
     rural: np.ndarray                        # gering besiedelt
     kreisfrei: np.ndarray
     info: dict = field(default_factory=dict)
+    zugaenge_strom: dict[str, int] = field(default_factory=dict)  # default arrivals per stream
+
+    def stock(self, columns: tuple[str, ...]) -> np.ndarray:
+        by_name = {"flueag_bestand": self.flueag_bestand, "wsa_bestand": self.wsa_bestand}
+        return sum((by_name[c] for c in columns), np.zeros(len(self.einwohner)))
 
 
 def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr: int | None = None,
                  stichtag: str | None = None, zugaenge_flueag: int | None = None,
-                 zugaenge_wsa: int | None = None) -> Base:
-    from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, compare
-
-    zf = DEFAULT_ZUGAENGE_FLUEAG if zugaenge_flueag is None else zugaenge_flueag
-    zw = DEFAULT_ZUGAENGE_WSA if zugaenge_wsa is None else zugaenge_wsa
-    res = compare(["status-quo"], bestand, gemeinden, zf, zw, jahr, stichtag)
-    from verteilung.api import default_stichtag
-    from verteilung.compare import default_bestand, enrich_gemeinden
-    from verteilung.data import load_bestand, load_gemeinden
+                 zugaenge_wsa: int | None = None, lesarten: Lesarten | None = None) -> Base:
+    """The inputs (one preparation, `verteilung.inputs.prepare`) and the status-quo baseline."""
+    from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, compare, default_bestand
+    from verteilung.inputs import prepare
     from verteilung.status import anrechnung
 
-    g = load_gemeinden(gemeinden, jahr)
-    when = default_stichtag(g, stichtag)
-    b = load_bestand(bestand or default_bestand(), g, required=("flueag_bestand", "wsa_bestand"))
-    g = awov.prepare(enrich_gemeinden(g, when), when)
+    lesarten = lesarten or Lesarten()
+    zf = DEFAULT_ZUGAENGE_FLUEAG if zugaenge_flueag is None else zugaenge_flueag
+    zw = DEFAULT_ZUGAENGE_WSA if zugaenge_wsa is None else zugaenge_wsa
+    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
+                  bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    when = inp.stichtag
+    res = compare(["status-quo"], bestand, gemeinden, zf, zw, jahr, when)
+    b = inp.bestand
+    assert b is not None
+    g = awov.prepare(inp.gemeinden, when, "B", lesarten.mietpreisliste)  # type: ignore[arg-type]
+    for variante in ("A", "C"):
+        g[messziffer_column(variante)] = awov.messziffer(g["einwohner"].to_numpy(dtype=float),
+                                                         g["arbeitslose_verwendet"].to_numpy(dtype=float), variante)
     credit, _ = anrechnung(b, when)
     numeric = {c: g[c].to_numpy(dtype=float) for c in g.columns
                if pd.api.types.is_numeric_dtype(g[c]) and not pd.api.types.is_bool_dtype(g[c])
@@ -128,8 +196,9 @@ def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr:
     return Base(g, numeric, flags, b["flueag_bestand"].to_numpy(dtype=float), b["wsa_bestand"].to_numpy(dtype=float),
                 credit, g["einwohner"].to_numpy(dtype=float), sq["last_nachher"].to_numpy(dtype=float), zf + zw,
                 rural, kreisfrei,
-                info={"stichtag": when.isoformat(), "datenbasis": g.attrs["datenbasis"],
-                      "synthetisch": bool(b.attrs.get("synthetisch")), "zugaenge": zf + zw})
+                info={"stichtag": when.isoformat(), "jahr": inp.jahr, "datenbasis": inp.datenbasis,
+                      "synthetisch": inp.synthetisch, "zugaenge": zf + zw, "lesarten": lesarten.as_dict()},
+                zugaenge_strom={"flueag": zf, "wsa": zw, "alle": zf + zw})
 
 
 # ---------------------------------------------------------------- scenarios
@@ -174,11 +243,11 @@ def complete_scenarios(model: SweepModel, base: Base, df: pd.DataFrame) -> pd.Da
     if "kappung" not in df.columns:
         df["kappung"] = model.a.cap_factor if model.a.cap_factor else np.nan
     if "alpha" not in df.columns:
-        df["alpha"] = default_alpha(base) if model.b is not None and model.alpha is None else (model.alpha or 1.0)
+        df["alpha"] = (default_alpha(base) if model.alpha is None else model.alpha) if model.b is not None else 1.0
     if "anrechnung" not in df.columns:
-        df["anrechnung"] = 1.0
+        df["anrechnung"] = 1.0 if model.anrechnung else 0.0
     if "zugaenge" not in df.columns:
-        df["zugaenge"] = float(base.zugaenge)
+        df["zugaenge"] = float(base.zugaenge_strom.get(model.zugaenge, base.zugaenge))
     df["zugaenge"] = np.round(df["zugaenge"])
     df = df.reset_index(drop=True)
     df.insert(0, "szenario", np.arange(len(df)))
@@ -211,7 +280,7 @@ def _shares(values: np.ndarray) -> np.ndarray:
     return values / values.sum(axis=-1, keepdims=True)
 
 
-def vector_key(kd: KeyDef, base: Base, weights: np.ndarray, cap_factor: np.ndarray,
+def vector_key(kd: SweepKey, base: Base, weights: np.ndarray, cap_factor: np.ndarray,
                pop_factor: np.ndarray | None) -> np.ndarray:
     """Keys (S × n) for S weight rows; same operations in the same order as the single path."""
     s_count = weights.shape[0]
@@ -229,7 +298,7 @@ def vector_key(kd: KeyDef, base: Base, weights: np.ndarray, cap_factor: np.ndarr
         comp = share_cache.get(kd.cap_component)
         if comp is None:
             comp = _shares(base.columns[kd.cap_component])
-        key, _ = apply_cap(raw, cap_factor[:, None] * comp, iterate=True)
+        key, _ = apply_cap(raw, cap_factor[:, None] * comp, iterate=kd.cap_iterate)
     if kd.reductions:
         key, _ = apply_reductions(key, [base.flags[f] for f, _ in kd.reductions], [r for _, r in kd.reductions],
                                   kd.kombination, kd.umverteilung_basis, kd.empfaenger)
@@ -430,7 +499,7 @@ def evaluate_batch(base: Base, model: SweepModel, sc: pd.DataFrame, stoerung: di
             wb = np.tile(np.array(list(model.b.weights.values())), (key.shape[0], 1))
             kb = vector_key(model.b, base, wb, np.full(key.shape[0], np.nan), pf)
             key = alpha[sl, None] * key + (1 - alpha[sl, None]) * kb
-        stocks = base.flueag_bestand + base.wsa_bestand
+        stocks = base.stock(model.bestand)
         stocks = stocks * stock_factor[sl] if stock_factor is not None else stocks
         last = stocks + anrechnung[sl, None] * base.plaetze
         last = np.broadcast_to(last, key.shape)
@@ -452,18 +521,13 @@ def evaluate_single(base: Base, model: SweepModel, row: pd.Series, pop_factor: n
     if pop_factor is not None:
         g["einwohner"] = base.einwohner * pop_factor
 
-    def key_of(kd: KeyDef, weights: dict[str, float], factor: float) -> np.ndarray:
-        spec = KeySpec("szenario", weights,
-                       cap=Cap(kd.cap_component, factor) if kd.cap_component else None,
-                       reductions=tuple(Reduction(f, r) for f, r in kd.reductions),
-                       kombination=kd.kombination, umverteilung_basis=kd.umverteilung_basis,
-                       empfaenger=kd.empfaenger)  # type: ignore[arg-type]
-        return compute_key(g, spec)["schluessel"].to_numpy()
+    def key_of(kd: SweepKey, weights: dict[str, float], factor: float) -> np.ndarray:
+        return compute_key(g, kd.spec(weights, factor))["schluessel"].to_numpy()
 
     key = key_of(model.a, {w: float(row[w]) for w in model.a.weights}, float(row["kappung"]))
     if model.b is not None:
         key = float(row["alpha"]) * key + (1 - float(row["alpha"])) * key_of(model.b, model.b.weights, np.nan)
-    stocks = base.flueag_bestand + base.wsa_bestand
+    stocks = base.stock(model.bestand)
     if stock_factor is not None:
         stocks = stocks * stock_factor
     last = stocks + float(row["anrechnung"]) * base.plaetze

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
-from verteilung.report.output import atomic_write_bytes, to_json_bytes
+from verteilung.io import atomic_write_bytes, to_json_bytes
+from verteilung.law.lesarten import Lesarten
 from verteilung.sweep import Base, GemeindeStats, SweepModel, evaluate_batch
 
 _WORKER: dict = {}
@@ -30,9 +31,13 @@ _WORKER: dict = {}
 
 @dataclass
 class SweepResult:
+    """A sweep: one row per scenario (parameters + metrics), per-Gemeinde aggregates, metadata."""
+
     szenarien: pd.DataFrame
     gemeinden: pd.DataFrame
     info: dict
+    model: SweepModel | None = None   # the swept model (for one-at-a-time swings after the sweep)
+    base: Base | None = None
 
 
 def plan_id(model: SweepModel, scenarios: pd.DataFrame, stoerung: dict, seed: int, batch: int) -> str:
@@ -62,11 +67,11 @@ def _dask_task(k: int, part: pd.DataFrame, base: Base, model: SweepModel, stoeru
 
 
 def _save(folder: Path, k: int, frame: pd.DataFrame, stats: GemeindeStats) -> None:
-    frame.to_parquet(folder / f"batch_{k:06d}.parquet", index=False)
-    tmp = folder / f".batch_{k:06d}.npz"
-    with tmp.open("wb") as fh:
-        np.savez(fh, hist=stats.hist, over_100=stats.over_100, relieved=stats.relieved, count=stats.count)
-    tmp.replace(folder / f"batch_{k:06d}.npz")
+    """Both files of a batch, each atomically; the .npz last, as the mark of a finished batch."""
+    atomic_write_bytes(folder / f"batch_{k:06d}.parquet", _parquet_bytes(frame))
+    buf = io.BytesIO()
+    np.savez(buf, hist=stats.hist, over_100=stats.over_100, relieved=stats.relieved, count=stats.count)
+    atomic_write_bytes(folder / f"batch_{k:06d}.npz", buf.getvalue())
 
 
 def _load_stats(path: Path, n: int) -> GemeindeStats:
@@ -163,7 +168,7 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
 
 
 def write_results(res: SweepResult, out: Path) -> None:
-    from verteilung.report.output import to_csv_bytes
+    from verteilung.io import to_csv_bytes
 
     label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
     atomic_write_bytes(out / f"{label}szenarien.parquet", _parquet_bytes(res.szenarien))
@@ -192,3 +197,68 @@ def progress_bar() -> Callable[[int, int], None] | None:
             bar.stop()
 
     return update
+
+
+def parse_ranges(specs: list[str] | str | None) -> dict[str, tuple[float, float]]:
+    """``NAME=LOW:HIGH[,NAME=LOW:HIGH]`` (repeatable) → {name: (low, high)}; ``NAME=X`` fixes X."""
+    if isinstance(specs, str):
+        specs = [specs]
+    out: dict[str, tuple[float, float]] = {}
+    for spec in specs or []:
+        for part in spec.split(","):
+            name, _, rng = part.partition("=")
+            lo, _, hi = rng.partition(":")
+            try:
+                out[name.strip()] = (float(lo), float(hi or lo))
+            except ValueError as exc:
+                raise InputError(Problem("--parameter", f"expected NAME=LOW:HIGH, got {part!r}")) from exc
+    return out
+
+
+def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None = None, *,
+          raster: int | None = None, stichprobe: int | None = None, seed: int = 0,
+          stoerung: dict[str, float] | None = None, zugaenge: int | None = None,
+          gewichte: dict[str, float] | None = None, lesarten: Lesarten | None = None,
+          bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
+          stichtag: str | None = None, out: str | Path | None = None, workers: int = 1, dask: bool = False,
+          dask_scheduler: str | None = None, batch: int = 2000, fortsetzen: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    """Stress-test a one-system model: many scenarios of its parameters, vectorised and batched.
+
+    ``modell`` is a shipped one-system model (``m1-gemeinsamer-bestand``, ``m2-mischschluessel``),
+    a model YAML path, or ``gewichtet`` with ``gewichte``. ``parameter`` maps a weight of the model's
+    key or one of kappung, alpha, anrechnung, zugaenge to its range; give ``raster`` (K points per
+    parameter) or ``stichprobe`` (S uniform draws). Finished batches are kept in ``out/batches``
+    (a temporary folder when ``out`` is None) so ``fortsetzen=True`` resumes an interrupted sweep.
+    The result carries one row per scenario (``szenarien``), per-Gemeinde quantiles (``gemeinden``)
+    and ``info`` (stichtag, datenbasis, synthetisch, model, engine, parameters).
+
+    >>> import verteilung
+    >>> res = verteilung.sweep("m1", {"kappung": (1.05, 1.5)}, raster=5)  # doctest: +SKIP
+    >>> res.szenarien[["kappung", "gini_last_je_einwohner"]]  # doctest: +SKIP
+    """
+    import datetime as dt
+    import tempfile
+
+    from verteilung.sweep import build_scenarios, prepare_base, sweep_model
+
+    if (raster is None) == (stichprobe is None):
+        raise InputError(Problem("sweep", "give exactly one of --raster K or --stichprobe S"))
+    ranges = dict(parameter or {})
+    base = prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None, lesarten)
+    model = sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]), gewichte, lesarten=lesarten)
+    scenarios = build_scenarios(model, base, ranges, raster, stichprobe, seed)
+    pert = dict(stoerung or {})
+
+    def run(folder: Path) -> SweepResult:
+        return run_sweep(base, model, scenarios, folder, pert, seed, batch, workers, dask, dask_scheduler,
+                         fortsetzen, progress)
+
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="verteilung-sweep-") as tmp:
+            res = run(Path(tmp))
+    else:
+        res = run(Path(out))
+    res.info.update(parameter={k: list(v) for k, v in ranges.items()}, titel=model.titel)
+    res.model, res.base = model, base
+    return res

@@ -131,3 +131,17 @@ def side_changes(gemeinden: pd.DataFrame, top: int = 15) -> bytes:
     ax.set_xlabel("entlastet gegenüber Status quo, % der Szenarien")
     ax.set_title("Gemeinden, die am häufigsten die Seite wechseln")
     return png(fig)
+
+
+def tornado_png(table: pd.DataFrame, metric: str) -> bytes:
+    """Tornado chart of one metric from a one-at-a-time table (`verteilung.sensitivity.oat`)."""
+    part = table[table["kennzahl"] == metric].sort_values("spanne")
+    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.45 * len(part)))
+    base = part["basis"].iloc[0] if len(part) else 0
+    for y, r in enumerate(part.itertuples()):
+        ax.barh(y, r.bei_min - base, left=base, color="#4c78a8")
+        ax.barh(y, r.bei_max - base, left=base, color="#e45756")
+    ax.axvline(base, color="#333333", lw=0.8)
+    ax.set_yticks(range(len(part)), part["parameter"])
+    ax.set_title(f"{metric}: Parameter am unteren (blau) und oberen (rot) Ende")
+    return png(fig)

@@ -1,18 +1,26 @@
-"""One self-contained HTML report in German (jinja2): styles, scripts and images embedded."""
+"""One self-contained HTML report in German (jinja2): styles, scripts and images embedded.
+
+Rendering only: the callers compute (a comparison, a simulation, the models' descriptions, the
+findings) and hand the results in; `verteilung.report.bericht` is the usual caller.
+"""
 
 from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 import pandas as pd
 
 from verteilung import __version__
-from verteilung.compare import BASELINE, CompareResult
-from verteilung.model import load_model
 from verteilung.report import charts
-from verteilung.simulate import SimResult, summary_lines
+
+if TYPE_CHECKING:
+    from verteilung.compare import CompareResult
+    from verteilung.simulate import SimResult
+
+BASELINE = "status-quo"  # the baseline model's id (verteilung.compare.BASELINE)
 
 TEMPLATE = Path(__file__).with_name("templates") / "bericht.html.j2"
 
@@ -37,7 +45,11 @@ def _table(df: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> dict:
     return {"head": list(columns.values()), "rows": rows}
 
 
-def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
+def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: list[dict] | None = None,
+                  sim_befunde: list[str] | None = None) -> str:
+    """The report of a comparison (and a simulation). ``modelle``: one dict per model in the
+    comparison's order with id, titel, text, vorschlag, grundlage (`bericht.model_descriptions`);
+    ``sim_befunde``: the simulation's findings in words (`simulate.summary_lines`)."""
     order = cmp.info["modelle"]
     merged = [m for m in order if m != BASELINE]
     g = cmp.gemeinden
@@ -71,15 +83,9 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
                                               "Zuweisungen in Gemeinden über 100 % im anderen System (kumuliert)",
                                               "Personen"))},
         ]
-    models = []
-    for m in order:
-        try:
-            d = load_model(m)
-            models.append({"id": m, "titel": d.titel, "text": d.beschreibung_de, "vorschlag": d.vorschlag,
-                           "grundlage": d.rechtsgrundlage})
-        except Exception:  # custom weights have no file
-            models.append({"id": m, "titel": cmp.info["modell_titel"].get(m, m), "text": "", "vorschlag": "",
-                           "grundlage": ""})
+    models = modelle if modelle is not None else [
+        {"id": m, "titel": cmp.info["modell_titel"].get(m, m), "text": "", "vorschlag": "", "grundlage": ""}
+        for m in order]
     met = _table(cmp.metriken, {"modell": "Modell", "quote_p10": "Quote P10", "quote_median": "Median",
                                 "quote_p90": "P90", "ueber_100": "über 100 %", "gini_last_je_einwohner": "Gini",
                                 "konflikt_personen": "Konflikte (Personen)", "zuweisungen": "Zuweisungen"}, 3)
@@ -96,19 +102,19 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
     return env.get_template(TEMPLATE.name).render(
         info=cmp.info, synthetisch=cmp.info["synthetisch"], modelle=models, maps=maps, figures=figures,
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
-        sim_befunde=summary_lines(sim) if sim is not None else [], sim_info=sim.info if sim is not None else None,
+        sim_befunde=list(sim_befunde or []), sim_info=sim.info if sim is not None else None,
         version=__version__, attribution=charts.ATTRIBUTION)
 
 
 def render_sweep_report(res, tornado: pd.DataFrame | None = None) -> str:
     """The sweep's charts: quota fan per Gemeinde, side changes, tornado charts when given."""
-    from verteilung.sensitivity import DEFAULT_METRICS, tornado_png
+    from verteilung.sensitivity import DEFAULT_METRICS
 
     figures = [{"titel": "Quote je Gemeinde: Median und 5–95 %-Band", "bild": _img(charts.fan_chart(res.gemeinden))},
                {"titel": "Gemeinden, die am häufigsten die Seite wechseln",
                 "bild": _img(charts.side_changes(res.gemeinden))}]
     if tornado is not None:
-        figures += [{"titel": f"Tornado: {m}", "bild": _img(tornado_png(tornado, m))} for m in DEFAULT_METRICS]
+        figures += [{"titel": f"Tornado: {m}", "bild": _img(charts.tornado_png(tornado, m))} for m in DEFAULT_METRICS]
     d = res.szenarien
     kennzahlen = [{"name": c, "min": f"{d[c].min():.4g}", "median": f"{d[c].median():.4g}", "max": f"{d[c].max():.4g}"}
                   for c in ("quote_p10", "quote_median", "quote_p90", "gini_last_je_einwohner",

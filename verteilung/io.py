@@ -1,0 +1,199 @@
+"""File writing at the bottom of the house: atomic writes, modes, output folders, and the
+serialised formats (CSV, JSON) chosen in one place.
+
+Every module that writes a file (analysis results, run revisions, sweep batches, reports) goes
+through here; nothing in this module imports anything of the project but `errors`.
+
+Atomic: the bytes go to a temporary file in the target folder, then ``os.replace`` moves it
+into place, so a crash never leaves half a file under the final name. Files and folders get the
+modes the user's umask gives ordinary files (0644/0755 under umask 022), not the private 0600/0700
+of ``tempfile``.
+
+An output folder (``--out DIR``) is created if needed; only the files the command writes are
+replaced, one by one. A folder that is a file, or that holds a run ledger or run revisions, is
+refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from verteilung.errors import InputError, Problem
+
+if TYPE_CHECKING:  # heavy imports only where a table is really written
+    import pandas as pd
+
+LEDGER_NAME = "ledger.sqlite"
+_PERIOD_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_REVISION_DIR = re.compile(r"^r\d+$")
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it; the CLI is single-threaded here)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def public_mode(directory: bool = False) -> int:
+    """The mode an ordinary new file (0666) or folder (0777) gets under the current umask."""
+    return (0o777 if directory else 0o666) & ~current_umask()
+
+
+def make_temp_dir(parent: str | Path, prefix: str = ".tmp-") -> Path:
+    """``tempfile.mkdtemp`` in PARENT, but with the umask's folder mode instead of 0700.
+
+    For callers that build a folder and rename it into place as a whole (e.g. a run revision).
+    """
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(tmp, public_mode(directory=True))
+    return tmp
+
+
+def _holds_runs(folder: Path) -> str | None:
+    """Why FOLDER must not be an output folder (a ledger or run revisions in it), or None."""
+    if (folder / LEDGER_NAME).exists():
+        return f"enthält ein Laufbuch ({LEDGER_NAME})"
+    try:
+        periods = [p for p in folder.iterdir() if p.is_dir() and _PERIOD_DIR.match(p.name)]
+    except OSError:
+        return None
+    for period in periods:
+        try:
+            revisions = [r for r in period.iterdir() if r.is_dir() and _REVISION_DIR.match(r.name)]
+        except OSError:
+            continue
+        if any((r / "manifest.json").exists() for r in revisions):
+            return f"enthält Lauf-Revisionen ({period.name}/r…)"
+    return None
+
+
+def check_out_dir(path: str | Path, option: str = "--out") -> Path:
+    """Refuse an output folder that is a file or holds runs; nothing is created here."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(Problem(option, f"{path} ist eine Datei, erwartet wird ein Ordner"))
+    if path.is_dir():
+        why = _holds_runs(path)
+        if why:
+            raise InputError(Problem(option, f"{path} {why}; Ergebnisse bitte in einen eigenen Ordner "
+                                     "schreiben (z. B. outputs/vergleich)"))
+    return path
+
+
+def check_out_file(path: str | Path, option: str = "--out") -> Path:
+    """Refuse an output file that is an existing folder or the run ledger."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(Problem(option, f"{path} ist ein Ordner, erwartet wird ein Dateiname"))
+    if path.name == LEDGER_NAME and path.exists():
+        raise InputError(Problem(option, f"{path} ist ein Laufbuch und wird nicht überschrieben"))
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InputError(Problem(option, f"{path.parent} ist eine Datei, erwartet wird ein Ordner"))
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, option: str = "--out") -> None:
+    """Write DATA to PATH atomically (temp file in the same folder + ``os.replace``).
+
+    The file gets the umask's mode (0644 under umask 022); an existing folder at PATH is refused.
+    """
+    path = check_out_file(path, option)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), public_mode())
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_dir(path: str | Path, option: str = "--out") -> Iterator[Path]:
+    """Stage a command's files in a hidden folder inside PATH, then move each into PATH.
+
+    PATH is created if missing; files already in PATH that this command does not write stay as
+    they are; each written file replaces its old version atomically. A PATH that is a file or
+    holds a run ledger or revisions is refused (exit 2) before anything is written. If the block
+    fails, nothing in PATH changes.
+    """
+    path = check_out_dir(path, option)
+    path.mkdir(parents=True, exist_ok=True)
+    tmp = make_temp_dir(path, prefix=".verteilung-neu-")
+    try:
+        yield tmp
+        names = sorted(p.name for p in tmp.iterdir())
+        for name in names:
+            if (path / name).is_dir() and not (tmp / name).is_dir():
+                raise InputError(Problem(option, f"{path / name} ist ein Ordner; die Datei {name} "
+                                         "kann dort nicht geschrieben werden"))
+        for name in names:
+            src = tmp / name
+            if src.is_file():
+                os.chmod(src, public_mode())
+            os.replace(src, path / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def excel_safe_text(value: str) -> str:
+    """A text cell for a CSV meant to be opened in Excel (OWASP CSV-injection rule).
+
+    Text that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    apostrophe so a spreadsheet shows it as text instead of evaluating it. Plain numbers
+    (``-3``, ``+1.5``) are left alone. The machine CSV (``--format csv``) stays raw.
+    """
+    if not value or value[0] not in "=+-@\t\r":
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def jsonable(value: Any) -> Any:
+    """Plain Python values for JSON: numpy scalars unwrapped, NaN and infinity as null."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if value is pd.NA:
+        return None
+    return value
+
+
+def to_json_bytes(payload: dict) -> bytes:
+    return (json.dumps(jsonable(payload), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    return [jsonable(r) for r in df.to_dict(orient="records")]
