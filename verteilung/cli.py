@@ -32,7 +32,7 @@ from verteilung.report.output import (
 )
 
 if TYPE_CHECKING:
-    from verteilung import api
+    from verteilung.law.lesarten import Lesarten
 
 app = typer.Typer(help="Refugee allocation quotas for the 396 Gemeinden of NRW (FlüAG, "
                   "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False,
@@ -48,7 +48,10 @@ class Fmt(StrEnum):
 
 
 class System(StrEnum):
+    """Registered systems (verteilung.law.systems); ``awov`` is accepted as alias of ``wsa``."""
+
     flueag = "flueag"
+    wsa = "wsa"
     awov = "awov"
 
 
@@ -67,21 +70,13 @@ BasisOpt = Annotated[str, typer.Option("--umverteilung", help="Base for redistri
 RundungOpt = Annotated[str, typer.Option("--rundung", help="Soll/Aufnahmeverpflichtung as integers: aufrunden (default) or runden.")]
 
 
-def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str) -> api.KeyOptions:
-    from verteilung import api
+def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str,
+             rundung: str = "aufrunden") -> Lesarten:
+    """The readings from the CLI options; the law layer validates them (exit 2 on an unknown one)."""
+    from verteilung.law.lesarten import Lesarten
 
-    problems = []
-    if kappung not in ("R1", "R2"):
-        problems.append(Problem("--kappung", f"unknown reading {kappung!r}; choose R1 or R2"))
-    if anlage1 not in ("A", "B", "C"):
-        problems.append(Problem("--anlage1", f"unknown reading {anlage1!r}; choose A, B or C"))
-    if komb not in ("additiv", "multiplikativ"):
-        problems.append(Problem("--minderung", f"unknown reading {komb!r}"))
-    if basis not in ("k0", "gemindert"):
-        problems.append(Problem("--umverteilung", f"unknown reading {basis!r}"))
-    if problems:
-        raise InputError(problems)
-    return api.KeyOptions(kappung, not einmalig, anlage1, miete, komb, basis)
+    return Lesarten(kappung=kappung, kappung_iteriert=not einmalig, anlage1=anlage1,
+                    mietpreisliste=miete, minderung=komb, umverteilung=basis, rundung=rundung)
 
 
 def _version(value: bool) -> None:
@@ -136,7 +131,7 @@ def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
 
 
 @app.command()
-def keys(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+def keys(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
@@ -145,12 +140,12 @@ def keys(system: Annotated[System, typer.Option("--system", help="flueag or awov
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
-    table, info = api.keys(system.value, gemeinden, jahr, stichtag, opts)
+    table, info = api.keys(system.value, gemeinden, jahr, stichtag, lesarten=opts)
     emit(table, fmt.value, out, info, title=f"Schlüssel {system.value}")
 
 
 @app.command()
-def status(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+def status(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
            bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
@@ -160,18 +155,16 @@ def status(system: Annotated[System, typer.Option("--system", help="flueag or aw
     """Verteilstatistik: Soll, Aufnahmeverpflichtung and Erfüllungsquote per Gemeinde."""
     from verteilung import api
 
-    if rundung not in ("aufrunden", "runden"):
-        raise InputError(Problem("--rundung", f"unknown rule {rundung!r}; choose aufrunden or runden"))
-    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
-    table, info = api.status(system.value, bestand, gemeinden, jahr, stichtag, rundung,  # type: ignore[arg-type]
-                             ohne_meldung_null, opts)
+    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
+    table, info = api.status(system.value, bestand, gemeinden, jahr, stichtag,
+                             ohne_meldung_null=ohne_meldung_null, lesarten=opts)
     public = table.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"]) if fmt == Fmt.table else table
     emit(public, fmt.value, out, info, title=f"Verteilstatistik {system.value}")
 
 
 @app.command()
 def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digits).")],
-            system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+            system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file: adds Soll, obligation and quota.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
@@ -183,15 +176,15 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
     from verteilung import api
     from verteilung.report.output import wide_console
 
-    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
-    steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, rundung, opts)  # type: ignore[arg-type]
+    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
+    steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, lesarten=opts)
     c = wide_console()
     for n, (text, para) in enumerate(steps):
         c.print(Text.assemble(f"{n}. {text}", (f"\n   {para}", "dim") if para else ""))
 
 
 @app.command()
-def allocate(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+def allocate(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
              bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
              personen: Annotated[int | None, typer.Option("--personen", help="Number of single persons to allocate.")] = None,
              haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Household file: haushalt_id, personen[, ags_fest].")] = None,
@@ -210,7 +203,7 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
         raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
     result = api.allocate(system.value, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
-                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, opts)
+                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts)
     if fmt == Fmt.json:
         payload = {"summary": result.summary, "rows": records(result.table)}
         if result.households is not None:

@@ -1,0 +1,108 @@
+"""Issue 12 core: the system registry, one input preparation, readings validated in the law layer,
+the Python API importable from ``verteilung``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import verteilung
+from tests.conftest import write
+from verteilung.errors import InputError
+from verteilung.law import systems
+from verteilung.law.lesarten import Lesarten
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "inputs" / "nrw" / "szenario" / "bestand_synthetisch_2024.csv"
+G_TEXT = "ags,gemeinde,einwohner,flaeche_km2\n05000001,A,1000,3\n05000002,B,2000,4\n05000003,C,500,9\n"
+
+
+def test_registry_knows_wsa_with_awov_as_alias():
+    assert systems.ids() == ["flueag", "wsa"]
+    assert systems.get("awov") is systems.get("wsa") is systems.WSA
+    with pytest.raises(InputError):
+        systems.get("bogus")
+
+
+@pytest.mark.parametrize("readings", [{"kappung": "R9"}, {"minderung": "bogus"}, {"anlage1": "D"},
+                                      {"kappung_iteriert": "ja"}, {"farbe": "blau"}])
+def test_unknown_reading_through_the_python_api_is_bad_input(readings):
+    with pytest.raises(InputError):
+        verteilung.keys("flueag", **readings)
+    with pytest.raises(InputError):
+        Lesarten.from_mapping(readings, "modell.yaml")
+
+
+def test_lesarten_object_and_keywords_give_the_same_key():
+    a, _ = verteilung.keys("flueag", kappung="R2")
+    b, info = verteilung.keys("flueag", lesarten=Lesarten(kappung="R2"))
+    assert a.equals(b) and info["lesarten"]["kappung"] == "R2"
+    with pytest.raises(InputError):
+        verteilung.keys("flueag", lesarten=Lesarten(kappung="R2"), kappung="R1")
+
+
+def test_wsa_and_its_alias_give_the_same_status():
+    t1, i1 = verteilung.status("wsa", SCENARIO)
+    t2, i2 = verteilung.status("awov", SCENARIO)
+    assert t1.equals(t2) and i1["system"] == i2["system"] == "wsa"
+
+
+def test_allocate_is_the_function_as_readme_shows():
+    import verteilung.allocate  # the submodule must not shadow the function
+
+    res = verteilung.allocate("flueag", SCENARIO, personen=100)
+    assert int(res.table["zuweisung"].sum()) == 100
+    assert callable(verteilung.allocate)
+
+
+def test_user_gemeinden_without_a_date_is_refused_never_the_clock(cli, tmp_path):
+    g = write(tmp_path / "g.csv", G_TEXT)
+    r = cli("keys", "--system", "flueag", "--gemeinden", g)
+    assert r.code == 2 and "--stichtag" in r.stderr and "--jahr" in r.stderr, r.stderr
+    r = cli("keys", "--system", "flueag", "--gemeinden", g, "--jahr", "2016", "--format", "json")
+    assert r.code == 0, r.stderr
+    assert r.json()["summary"]["stichtag"] == "2016-01-01"
+
+
+def test_user_gemeinden_with_a_stichtag_column_uses_the_files_date(cli, tmp_path):
+    rows = G_TEXT.splitlines()
+    text = rows[0] + ",stichtag\n" + "".join(f"{r},2023-07-01\n" for r in rows[1:])
+    g = write(tmp_path / "g.csv", text)
+    r = cli("keys", "--system", "flueag", "--gemeinden", g, "--format", "json")
+    assert r.code == 0, r.stderr
+    assert r.json()["summary"]["stichtag"] == "2023-07-01"
+
+
+def test_cli_refuses_an_unknown_reading_with_exit_2(cli):
+    r = cli("keys", "--system", "flueag", "--kappung", "R9")
+    assert r.code == 2 and "--kappung" in r.stderr and "R9" in r.stderr, r.stderr
+    r = cli("status", "--system", "wsa", "--bestand", SCENARIO, "--minderung", "bogus")
+    assert r.code == 2 and "--minderung" in r.stderr, r.stderr
+
+
+def test_model_yaml_with_an_unknown_reading_is_bad_input(cli, tmp_path):
+    model = {"id": "x", "titel": "x", "beschreibung_de": "x", "description_en": "x",
+             "rechtsgrundlage": "x", "vorschlag": "x", "begruendung": "x",
+             "systeme": [{"name": "flueag", "schluessel": {"typ": "flueag", "kappung": "R9"},
+                          "bestand": ["flueag_bestand"], "anrechnung": True, "zugaenge": "flueag"}]}
+    path = tmp_path / "m.yaml"
+    path.write_text(json.dumps(model), encoding="utf-8")  # JSON is YAML
+    r = cli("compare", "--modelle", path, "--bestand", SCENARIO, "--out", tmp_path / "o")
+    assert r.code == 2 and "kappung" in r.stderr, r.stderr
+
+
+def test_run_toml_with_an_unknown_solver_is_bad_input(cli, tmp_path):
+    (tmp_path / "run.toml").write_text(f'bestand = "{SCENARIO}"\nsolver = "gurobi"\n'
+                                       '[zugaenge.flueag]\npersonen = 10\n[zugaenge.wsa]\npersonen = 5\n')
+    r = cli("run", "--periode", "2024-05", "--config", tmp_path / "run.toml")
+    assert r.code == 2 and "solver" in r.stderr, r.stderr
+
+
+def test_results_carry_their_inputs_metadata():
+    res = verteilung.status("flueag", SCENARIO)
+    assert res.inputs is not None and res.inputs.synthetisch
+    assert res.info["stichtag"] == res.inputs.stichtag.isoformat()
+    steps = verteilung.explain("05513000", "flueag")
+    assert steps.info["system"] == "flueag" and len(steps) > 3
