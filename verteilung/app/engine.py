@@ -152,11 +152,8 @@ class Engine:
             except InputError as exc:
                 raise InputError([Problem(label if p.file == str(path) else p.file, p.reason, p.row, p.ags)
                                   for p in exc.problems]) from None
-            from verteilung.data.tables import read_table
-
-            raw = read_table(path)
         b.attrs["quelle"] = label
-        return b, raw
+        return b, b  # the preview shows the table as read (extra columns kept as text)
 
     @staticmethod
     @contextlib.contextmanager
