@@ -106,3 +106,48 @@ def test_results_carry_their_inputs_metadata():
     assert res.info["stichtag"] == res.inputs.stichtag.isoformat()
     steps = verteilung.explain("05513000", "flueag")
     assert steps.info["system"] == "flueag" and len(steps) > 3
+
+
+THREE = {"id": "drei-systeme", "titel": "Drei Systeme", "beschreibung_de": "FlüAG, WSA und ein drittes",
+         "description_en": "three systems", "rechtsgrundlage": "Test", "vorschlag": "Test", "begruendung": "Test",
+         "systeme": [
+             {"name": "flueag", "schluessel": {"typ": "flueag"}, "bestand": ["flueag_bestand"],
+              "anrechnung": True, "zugaenge": "flueag"},
+             {"name": "wsa", "schluessel": {"typ": "awov"}, "bestand": ["wsa_bestand"], "zugaenge": "wsa"},
+             {"name": "drittes", "schluessel": {"typ": "gewichtet", "gewichte": {"einwohner": 0.5, "flaeche": 0.5}},
+              "bestand": ["dritt_bestand"], "zugaenge": "drittes"}]}
+
+
+def _three_system_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    model = tmp_path / "drei.yaml"
+    model.write_text(json.dumps(THREE), encoding="utf-8")
+    lines = SCENARIO.read_text(encoding="utf-8").splitlines()
+    stock = tmp_path / "bestand.csv"
+    stock.write_text("\n".join([lines[0] + ",dritt_bestand"] + [f"{x},{i % 7}" for i, x in enumerate(lines[1:])])
+                     + "\n", encoding="utf-8")
+    return model, stock
+
+
+def test_a_third_system_runs_through_compare_and_run(cli, tmp_path):
+    model, stock = _three_system_inputs(tmp_path)
+    r = cli("compare", "--modelle", model, "--bestand", stock, "--zugaenge", "drittes=120",
+            "--zugaenge-flueag", "100", "--zugaenge-wsa", "50", "--out", tmp_path / "v", "--format", "json")
+    assert r.code == 0, r.stderr
+    systeme = {(s["modell"], s["system"]): s for s in r.json()["systeme"]}
+    assert systeme[("drei-systeme", "drittes")]["zugaenge"] == 120
+    assert systeme[("drei-systeme", "drittes")]["bestand"] == sum(i % 7 for i in range(396))
+    assert systeme[("drei-systeme", "flueag")]["zugaenge"] == 100
+    # without the third stream's count the command says which option to give
+    r = cli("compare", "--modelle", model, "--bestand", stock, "--out", tmp_path / "w")
+    assert r.code == 2 and "--zugaenge drittes=N" in r.stderr, r.stderr
+    # a stock file without the third system's column is refused, naming it
+    r = cli("compare", "--modelle", model, "--bestand", SCENARIO, "--zugaenge", "drittes=1", "--out", tmp_path / "x")
+    assert r.code == 2 and "dritt_bestand" in r.stderr, r.stderr
+    (tmp_path / "run.toml").write_text(
+        f'modell = "{model}"\nbestand = "{stock}"\n[zugaenge.flueag]\npersonen = 100\n'
+        '[zugaenge.wsa]\npersonen = 50\n[zugaenge.drittes]\npersonen = 30\n', encoding="utf-8")
+    r = cli("run", "--periode", "2024-05", "--config", tmp_path / "run.toml")
+    assert r.code == 0, r.stderr
+    r = cli("runs", "show", "2024-05", "--config", tmp_path / "run.toml", "--format", "json")
+    assert r.code == 0, r.stderr
+    assert "drittes" in r.stdout

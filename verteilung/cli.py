@@ -79,6 +79,25 @@ def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, 
                     mietpreisliste=miete, minderung=komb, umverteilung=basis, rundung=rundung)
 
 
+ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Arrivals of a stream by name, NAME=N (repeatable), e.g. drittes=120 for a model's own system.")]
+
+
+def _streams(specs: list[str] | None) -> dict[str, int] | None:
+    """``["drittes=120"]`` → {"drittes": 120}; the count is checked by the analysis."""
+    if not specs:
+        return None
+    out: dict[str, int] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or not name.strip():
+            raise InputError(Problem("--zugaenge", f"erwartet NAME=N, erhalten {spec!r}"))
+        try:
+            out[name.strip()] = int(value.strip())
+        except ValueError:
+            raise InputError(Problem("--zugaenge", f"{name.strip()}: keine ganze Zahl: {value!r}")) from None
+    return out
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"verteilung {__version__}")
@@ -237,6 +256,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
             gemeinden: GemeindenOpt = None,
             zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="FlüAG arrivals this period (default: monthly mean 2021).")] = 1260,
             zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="WSA arrivals this period (default: monthly mean 2021).")] = 493,
+            zugaenge: ZugaengeOpt = None,
             jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             gewichte: Annotated[str | None, typer.Option("--gewichte", help="Own key on the combined stock, e.g. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
             gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Cap for --gewichte: COLUMN=FACTOR, key ≤ FACTOR × share of COLUMN (e.g. einwohner=1.25).")] = None,
@@ -259,7 +279,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
-              kappung=cap, minderungen=cuts)
+              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge))
     folder = write_outputs(res, out)
     if report:
         from verteilung.report.html import render_report

@@ -44,11 +44,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from verteilung import __version__, params
-from verteilung.data import load_bestand, load_gemeinden
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.inputs import prepare as prepare_inputs
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
 from verteilung.report.output import jsonable, to_csv_bytes, to_json_bytes
@@ -469,11 +469,13 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     assert model_file is not None
     model = load_model(model_file if Path(cfg.modell).suffix else cfg.modell)
     inputs["modell"] = model_file
-    g = load_gemeinden(gemeinden_path, cfg.jahr)
     year, month = int(periode[:4]), int(periode[5:])
-    when = cfg.stichtag or dt.date(year, month, 1)
-    b = load_bestand(bestand_path, g, required=required_for_systems([s.bestand for s in model.systeme]),
-                     ohne_meldung_null=cfg.ohne_meldung_null)
+    inp = prepare_inputs(jahr=cfg.jahr, stichtag=cfg.stichtag or dt.date(year, month, 1),
+                         gemeinden=gemeinden_path, bestand=bestand_path,
+                         bestand_spalten=required_for_systems([s.bestand for s in model.systeme]),
+                         ohne_meldung_null=cfg.ohne_meldung_null)
+    g, b, when = inp.gemeinden, inp.bestand, inp.stichtag
+    assert b is not None
     names = {s.name for s in model.systeme}
     unknown = set(cfg.zugaenge) - names
     missing = names - set(cfg.zugaenge)
