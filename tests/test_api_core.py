@@ -151,3 +151,26 @@ def test_a_third_system_runs_through_compare_and_run(cli, tmp_path):
     r = cli("runs", "show", "2024-05", "--config", tmp_path / "run.toml", "--format", "json")
     assert r.code == 0, r.stderr
     assert "drittes" in r.stdout
+
+
+def test_every_command_has_a_documented_function_in_verteilung():
+    import verteilung.run
+    import verteilung.simulate  # importing the submodules must not shadow the functions
+
+    for name in ("keys", "status", "explain", "allocate", "compare", "simulate", "run", "runs_list",
+                 "runs_show", "runs_diff", "data_check", "data_list"):
+        fn = getattr(verteilung, name)
+        assert callable(fn) and not isinstance(fn, type(verteilung)), name
+        assert fn.__doc__, name
+
+
+def test_runs_api_matches_the_cli(cli, tmp_path):
+    (tmp_path / "run.toml").write_text(f'bestand = "{SCENARIO}"\n[zugaenge.flueag]\npersonen = 10\n'
+                                       '[zugaenge.wsa]\npersonen = 5\n', encoding="utf-8")
+    out = verteilung.run("2024-05", tmp_path / "run.toml")
+    assert out.revision == 1
+    listed = verteilung.runs_list(config=tmp_path / "run.toml")
+    assert list(listed["periode"]) == ["2024-05"]
+    rows, info = verteilung.runs_show("2024-05", config=tmp_path / "run.toml")
+    r = cli("runs", "show", "2024-05", "--config", tmp_path / "run.toml", "--format", "json")
+    assert r.code == 0 and len(r.json()["rows"]) == len(rows) and info["revision"] == 1

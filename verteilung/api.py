@@ -27,6 +27,10 @@ def default_stichtag(gemeinden: pd.DataFrame, stichtag: str | dt.date | None) ->
 
 def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
                bestand: str | Path | None = None, ohne_meldung_null: bool = False) -> dict:
+    """Validate inputs: rows, population, area, reference date (``verteilung data check``).
+
+    >>> verteilung.data_check(bestand="bestand.csv")["bestand"]["flueag_bestand"]
+    """
     g = load_gemeinden(gemeinden, jahr)
     blank = g[g["einwohner"].isna()]
     out = {
@@ -54,6 +58,10 @@ def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
 
 
 def data_list() -> pd.DataFrame:
+    """Shipped datasets and the key years they cover (``verteilung data list``).
+
+    >>> verteilung.data_list()[["datensatz", "jahr", "stichtag"]]
+    """
     rows = []
     for y in available_years():
         g = load_gemeinden(jahr=y)
@@ -336,3 +344,57 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     if inp.angenommen_null:
         result.summary["angenommen_null"] = list(inp.angenommen_null)
     return result
+
+
+def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str] | None = None):
+    """The monthly run of one period from a run.toml (``verteilung run``); idempotent.
+
+    Returns the outcome (``status``: neu/unveraendert, ``periode``, ``revision``, ``folder``).
+
+    >>> out = verteilung.run("2024-05", "run.toml")
+    >>> out.folder
+    """
+    from verteilung.run import run_period
+
+    return run_period(periode, config, warten=warten, command=befehl or ["verteilung.run", periode])
+
+
+def _ledger(ledger: str | None, config: str | Path | None):
+    from verteilung.ledger import Ledger, default_url
+    from verteilung.run import open_ledger
+
+    if ledger:
+        return Ledger(ledger)
+    if config:
+        return open_ledger(Path(config))[0]  # a relative sqlite:/// path counts from the config's folder
+    return Ledger(default_url(Path("outputs")))
+
+
+def runs_list(ledger: str | None = None, config: str | Path | None = None) -> pd.DataFrame:
+    """Every recorded run: period, revision, status, times (``verteilung runs list``).
+
+    >>> verteilung.runs_list(config="run.toml")[["periode", "revision", "status"]]
+    """
+    return _ledger(ledger, config).list()
+
+
+def runs_show(ref: str, ledger: str | None = None, config: str | Path | None = None) -> Result:
+    """One run (``PERIODE`` or ``PERIODE/REVISION``): per-Gemeinde rows and its record.
+
+    >>> table, info = verteilung.runs_show("2024-05", config="run.toml")
+    """
+    from verteilung.ledger import parse_ref
+
+    record, rows = _ledger(ledger, config).get(*parse_ref(ref))
+    return Result(rows, {k: v for k, v in record.items() if k != "id"})
+
+
+def runs_diff(a: str, b: str, ledger: str | None = None, config: str | Path | None = None) -> Result:
+    """What changed between two runs, per Gemeinde and system (``verteilung runs diff``).
+
+    >>> table, info = verteilung.runs_diff("2024-05/1", "2024-05/2", config="run.toml")
+    """
+    from verteilung.ledger import parse_ref
+
+    diff = _ledger(ledger, config).diff(parse_ref(a), parse_ref(b))
+    return Result(diff, {"geaendert": len(diff), "a": a, "b": b})

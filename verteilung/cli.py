@@ -380,51 +380,41 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="The month, Y
             config: Annotated[Path, typer.Option("--config", help="TOML config naming the inputs, model, outputs, ledger.")],
             warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Wait for a running run of the same period (default) or refuse (exit 75).")] = True) -> None:
     """The monthly run: validate, Verteilstatistik, allocation, outputs, ledger. Idempotent."""
-    from verteilung.run import run_period
+    from verteilung import api
 
-    outcome = run_period(periode, config, warten=warten, command=["verteilung", *sys.argv[1:]])
+    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]])
     if outcome.status == "unveraendert":
         typer.echo(f"unverändert: {outcome.periode}/r{outcome.revision} ({outcome.folder})")
     else:
         typer.echo(f"fertig: {outcome.periode}/r{outcome.revision} -> {outcome.folder}")
 
 
-def _ledger(ledger: str | None, config: Path | None):
-    from verteilung.ledger import Ledger, default_url
-    from verteilung.run import open_ledger
-
-    if ledger:
-        return Ledger(ledger)
-    if config:
-        return open_ledger(config)[0]  # a relative sqlite:/// path counts from the config's folder
-    return Ledger(default_url(Path("outputs")))
-
-
 @runs_app.command("list")
 def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Every recorded run: period, revision, status, times, user and host."""
-    emit(_ledger(ledger, config).list(), fmt.value, out, title="Läufe", max_rows=None)
+    from verteilung import api
+
+    emit(api.runs_list(ledger, config), fmt.value, out, title="Läufe", max_rows=None)
 
 
 @runs_app.command("show")
 def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE or PERIODE/REVISION (default: newest revision).")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """One run: summary, input hashes and per-Gemeinde results."""
-    from verteilung.ledger import parse_ref
+    from verteilung import api
 
-    run, rows = _ledger(ledger, config).get(*parse_ref(ref))
-    info = {k: v for k, v in run.items() if k != "id"}
-    emit(rows, fmt.value, out, info, title=f"Lauf {run['periode']}/r{run['revision']}")
+    rows, info = api.runs_show(ref, ledger, config)
+    emit(rows, fmt.value, out, info, title=f"Lauf {info['periode']}/r{info['revision']}")
 
 
 @runs_app.command("diff")
 def runs_diff(a: Annotated[str, typer.Argument(help="PERIODE/REV")], b: Annotated[str, typer.Argument(help="PERIODE/REV")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """What changed between two runs, per Gemeinde and system (only changed rows)."""
-    from verteilung.ledger import parse_ref
+    from verteilung import api
 
-    diff = _ledger(ledger, config).diff(parse_ref(a), parse_ref(b))
-    emit(diff, fmt.value, out, {"geaendert": len(diff), "a": a, "b": b}, title=f"{a} → {b}", max_rows=None)
+    diff, info = api.runs_diff(a, b, ledger, config)
+    emit(diff, fmt.value, out, info, title=f"{a} → {b}", max_rows=None)
 
 
 @runs_app.command("repair")
