@@ -93,13 +93,6 @@ def test_model_yaml_with_an_unknown_reading_is_bad_input(cli, tmp_path):
     assert r.code == 2 and "kappung" in r.stderr, r.stderr
 
 
-def test_run_toml_with_an_unknown_solver_is_bad_input(cli, tmp_path):
-    (tmp_path / "run.toml").write_text(f'bestand = "{SCENARIO}"\nsolver = "gurobi"\n'
-                                       '[zugaenge.flueag]\npersonen = 10\n[zugaenge.wsa]\npersonen = 5\n')
-    r = cli("run", "--periode", "2024-05", "--config", tmp_path / "run.toml")
-    assert r.code == 2 and "solver" in r.stderr, r.stderr
-
-
 def test_results_carry_their_inputs_metadata():
     res = verteilung.status("flueag", SCENARIO)
     assert res.inputs is not None and res.inputs.synthetisch
@@ -174,3 +167,30 @@ def test_runs_api_matches_the_cli(cli, tmp_path):
     rows, info = verteilung.runs_show("2024-05", config=tmp_path / "run.toml")
     r = cli("runs", "show", "2024-05", "--config", tmp_path / "run.toml", "--format", "json")
     assert r.code == 0 and len(r.json()["rows"]) == len(rows) and info["revision"] == 1
+
+
+@pytest.mark.parametrize("table", ['[lesarten]\nkappung = "R9"\n', '[lesarten]\nfarbe = "blau"\n',
+                                   'solver = "gurobi"\n'])
+def test_run_toml_with_an_unknown_reading_or_solver_is_bad_input(cli, tmp_path, table):
+    head = table.partition("\n")[0]
+    text = (f'bestand = "{SCENARIO}"\n' + (table if not head.startswith("[") else "")
+            + '[zugaenge.flueag]\npersonen = 10\n[zugaenge.wsa]\npersonen = 5\n'
+            + (table if head.startswith("[") else ""))
+    (tmp_path / "run.toml").write_text(text, encoding="utf-8")
+    r = cli("run", "--periode", "2024-05", "--config", tmp_path / "run.toml")
+    assert r.code == 2 and ("R9" in r.stderr or "farbe" in r.stderr or "solver" in r.stderr), r.stderr
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_run_toml_readings_reach_the_keys(cli, tmp_path):
+    base = f'bestand = "{SCENARIO}"\n[zugaenge.flueag]\npersonen = 10\n[zugaenge.wsa]\npersonen = 5\n'
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "run.toml").write_text(base, encoding="utf-8")
+    (tmp_path / "b" / "run.toml").write_text(base + '[lesarten]\nkappung = "R2"\n', encoding="utf-8")
+    shown = {}
+    for name in ("a", "b"):
+        assert cli("run", "--periode", "2024-05", "--config", tmp_path / name / "run.toml").code == 0
+        manifest = json.loads((tmp_path / name / "outputs" / "2024-05" / "r1" / "manifest.json").read_text())
+        shown[name] = manifest["lesarten"]["flueag"]["kappung"]
+    assert shown == {"a": "R1", "b": "R2"}

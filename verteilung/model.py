@@ -8,6 +8,7 @@ to "two".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
@@ -213,8 +214,9 @@ class Context:
 
     def __init__(self, gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date,
                  zugaenge: dict[str, int], zugaenge_system: dict[str, int] | None = None,
-                 weitere_bestand: tuple[str, ...] = ()):
+                 weitere_bestand: tuple[str, ...] = (), lesarten: Lesarten | None = None):
         self.gemeinden = gemeinden
+        self.lesarten_basis = lesarten or Lesarten()  # readings a model's key does not set itself
         self.weitere_bestand = weitere_bestand  # stock columns of further systems (base load)
         self.bestand = bestand
         self.stichtag = stichtag
@@ -226,14 +228,14 @@ class Context:
 
     def key(self, spec: FlueagKey | AwovKey | MixKey | WeightedKey) -> tuple[np.ndarray, str]:
         if isinstance(spec, FlueagKey):
-            label = f"FlüAG ({spec.kappung})"
-            k = self._cached(label, lambda: systems.FLUEAG.key(self.gemeinden, self.stichtag,
-                                                                Lesarten(kappung=spec.kappung)))
+            chosen = self._readings(spec, "kappung")
+            label = f"FlüAG ({chosen.kappung})"
+            k = self._cached(label, lambda: systems.FLUEAG.key(self.gemeinden, self.stichtag, chosen))
             return k, label
         if isinstance(spec, AwovKey):
-            label = f"AWoV (Anlage 1: {spec.anlage1})"
-            k = self._cached(label, lambda: systems.WSA.key(self.gemeinden, self.stichtag,
-                                                             Lesarten(anlage1=spec.anlage1)))
+            chosen = self._readings(spec, "anlage1")
+            label = f"AWoV (Anlage 1: {chosen.anlage1})"
+            k = self._cached(label, lambda: systems.WSA.key(self.gemeinden, self.stichtag, chosen))
             return k, label
         if isinstance(spec, MixKey):
             alpha = self.auto_alpha() if spec.alpha == "auto" else float(spec.alpha)
@@ -247,6 +249,12 @@ class Context:
                      reductions=tuple(Reduction(m.merkmal, m.satz) for m in spec.minderungen))
         return compute_key(self.gemeinden, ks)["schluessel"].to_numpy(), "gewichtet: " + ", ".join(
             f"{c}={w:g}" for c, w in spec.gewichte.items())
+
+    def _readings(self, spec: FlueagKey | AwovKey, name: str) -> Lesarten:
+        """The context's readings, with the one the model's key sets explicitly."""
+        if name in spec.model_fields_set:
+            return dataclasses.replace(self.lesarten_basis, **{name: getattr(spec, name)})
+        return self.lesarten_basis
 
     def _cached(self, label: str, fn) -> np.ndarray:
         if label not in self._keys:
