@@ -194,3 +194,9 @@ def test_run_toml_readings_reach_the_keys(cli, tmp_path):
         manifest = json.loads((tmp_path / name / "outputs" / "2024-05" / "r1" / "manifest.json").read_text())
         shown[name] = manifest["lesarten"]["flueag"]["kappung"]
     assert shown == {"a": "R1", "b": "R2"}
+
+
+def test_explain_names_the_rent_cap_list_chosen(cli):
+    r = cli("explain", "05362036", "--system", "awov", "--mietpreisliste", "mieterschutzvo_2020")
+    assert r.code == 0, r.stderr
+    assert "Mieterschutzverordnung 2020" in r.stdout and "2015" not in r.stdout, r.stdout

@@ -15,7 +15,7 @@ from verteilung.data import available_years, load_bestand, load_gemeinden
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import Inputs, prepare
 from verteilung.law import awov, systems
-from verteilung.law.lesarten import Lesarten
+from verteilung.law.lesarten import ERLAUBT, Lesarten
 from verteilung.resources import shipped
 from verteilung.status import Rundung, reference_date, summary, system_state, verteilstatistik
 
@@ -259,6 +259,8 @@ def _explain_steps(ags: str, system: str, gemeinden, jahr, stichtag, bestand,
     else:
         k = systems.get("wsa").key(g, when, chosen)
         r = k.iloc[i]
+        # the list in force under the chosen reading, as the law layer names it (not typed here)
+        liste = ERLAUBT["mietpreisliste"][chosen.mietpreisliste].removesuffix(" (Standard)")
         steps += [
             (f"Einwohneranteil e = {r['anteil_einwohner']:.8f}", "§ 4 Abs. 2 Nr. 1 AWoV (Gewicht 80 %)"),
             (f"Flächenanteil f = {r['anteil_flaeche_km2']:.8f}", "§ 4 Abs. 2 Nr. 2 AWoV (Gewicht 10 %)"),
@@ -269,11 +271,11 @@ def _explain_steps(ags: str, system: str, gemeinden, jahr, stichtag, bestand,
              awov.PARAGRAPH_KEY),
         ]
         if r["minderung_awov_mietpreisbremse"] > 0:
-            steps.append((f"Minderung um 10 % (Mietpreisbegrenzungsverordnung 2015): "
+            steps.append((f"Minderung um 10 % ({liste}): "
                           f"−{r['minderung_awov_mietpreisbremse']:.8f}", awov.PARAGRAPH_MIETE))
         else:
             steps.append(("keine Minderung nach Abs. 3 (nicht im Geltungsbereich der "
-                          "Mietpreisbegrenzungsverordnung 2015)", awov.PARAGRAPH_MIETE))
+                          f"{liste})", awov.PARAGRAPH_MIETE))
         if r["minderung_eu_sgb2"] > 0:
             steps.append((f"Minderung um 10 % (SGB-II-Bezug EU-Staaten): −{r['minderung_eu_sgb2']:.8f}",
                           awov.PARAGRAPH_EU))
