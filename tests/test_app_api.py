@@ -77,8 +77,8 @@ def test_keys_status_explain_allocate_equal_python_api(client):
         assert client.get("/api/status", params={"system": system}).json()["gemeinden"] == views.records(table, 6)
     steps = verteilung.explain("05366012", "flueag", bestand=default_bestand())
     got = client.get("/api/explain", params={"ags": "05366012", "system": "flueag"}).json()["schritte"]
-    assert [(s["schritt"], s["rechtsgrundlage"]) for s in got] == steps
-    res = verteilung.api.allocate("awov", default_bestand(), personen=120)  # verteilung.allocate: the module
+    assert [(s["schritt"], s["rechtsgrundlage"]) for s in got] == list(steps)
+    res = verteilung.allocate("awov", default_bestand(), personen=120)
     got = client.post("/api/allocate", json={"system": "awov", "personen": 120}).json()
     assert got["gemeinden"] == views.records(res.table, 6)
 

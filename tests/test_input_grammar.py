@@ -248,7 +248,7 @@ def test_gemeinde_file_errors_name_the_file(cli, tmp_path):
 def test_gemeinde_file_in_german_notation(cli, tmp_path):
     g = write(tmp_path / "g.csv", "AGS;Gemeinde;Einwohner;Fläche (km²)\n05000001;A;1.200;12,5\n"
                                   "05000002;B;800;7,25\n")
-    r = cli("keys", "--system", "flueag", "--gemeinden", g, "--format", "json")
+    r = cli("keys", "--system", "flueag", "--gemeinden", g, "--jahr", "2024", "--format", "json")
     assert r.code == 0, r.stderr
     rows = r.json()["rows"]
     assert [x["einwohner"] for x in rows] == [1200, 800] and [x["flaeche_km2"] for x in rows] == [12.5, 7.25]

@@ -188,7 +188,7 @@ def test_outputs_get_the_umask_modes(cli, tmp_path, mask):
         atomic_write_bytes(tmp_path / "k" / "x.csv", b"a\n")
         if mask == 0o022:
             folders += ["b", "s"]
-            r = cli("report", "--monate", "0", *SMALL[:6], "--out", tmp_path / "b" / "bericht.html")
+            r = cli("report", "--monate", "0", *SMALL[:8], "--out", tmp_path / "b" / "bericht.html")
             assert r.code == 0, r.stderr
             r = cli("sweep", "--modell", "gewichtet", "--gewichte", "einwohner=0.8,flaeche=0.2",
                     "--parameter", "einwohner=0.7:0.9", "--raster", "2", "--gemeinden", G, "--bestand", B,

@@ -5,6 +5,10 @@ The public API mirrors the CLI one to one (DESIGN.md): every command calls these
     import verteilung
     res = verteilung.compare()                      # verteilung compare
     table, info = verteilung.status("flueag", "bestand.csv")
+    res = verteilung.allocate("wsa", "bestand.csv", personen=493, kappung="R2")
+
+Readings of ambiguous law are passed as ``lesarten=verteilung.Lesarten(...)`` or as keywords;
+an unknown one raises ``verteilung.errors.InputError`` (the CLI's exit 2).
 
 The functions are loaded on first use (PEP 562), so ``import verteilung`` and the CLI's
 ``--help`` do not pay for pandas and the solvers.
@@ -20,18 +24,36 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "allocate": "verteilung.api", "data_check": "verteilung.api", "explain": "verteilung.api",
-    "keys": "verteilung.api", "status": "verteilung.api", "compare": "verteilung.compare",
+    "allocate": "verteilung.api", "data_check": "verteilung.api", "data_list": "verteilung.api",
+    "explain": "verteilung.api", "keys": "verteilung.api", "status": "verteilung.api",
+    "run": "verteilung.api", "runs_list": "verteilung.api", "runs_show": "verteilung.api",
+    "runs_diff": "verteilung.api", "compare": "verteilung.compare", "simulate": "verteilung.simulate",
     "load_bestand": "verteilung.data", "load_gemeinden": "verteilung.data",
+    "prepare": "verteilung.inputs", "Inputs": "verteilung.inputs", "Lesarten": "verteilung.law.lesarten",
 }
 
 if TYPE_CHECKING:
-    from verteilung.api import allocate, data_check, explain, keys, status
+    from verteilung.api import (
+        allocate,
+        data_check,
+        data_list,
+        explain,
+        keys,
+        run,
+        runs_diff,
+        runs_list,
+        runs_show,
+        status,
+    )
     from verteilung.compare import compare
     from verteilung.data import load_bestand, load_gemeinden
+    from verteilung.inputs import Inputs, prepare
+    from verteilung.law.lesarten import Lesarten
+    from verteilung.simulate import simulate
 
-__all__ = ["__version__", "allocate", "compare", "data_check", "explain", "keys", "load_bestand",
-           "load_gemeinden", "status"]
+__all__ = ["Inputs", "Lesarten", "__version__", "allocate", "compare", "data_check", "data_list",
+           "explain", "keys", "load_bestand", "load_gemeinden", "prepare", "run", "runs_diff",
+           "runs_list", "runs_show", "simulate", "status"]
 
 
 def __getattr__(name: str) -> Any:

@@ -32,7 +32,7 @@ from verteilung.io import (
 from verteilung.report.output import emit
 
 if TYPE_CHECKING:
-    from verteilung import api
+    from verteilung.law.lesarten import Lesarten
 
 app = typer.Typer(help="Refugee allocation quotas for the 396 Gemeinden of NRW (FlüAG, "
                   "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False,
@@ -48,7 +48,10 @@ class Fmt(StrEnum):
 
 
 class System(StrEnum):
+    """Registered systems (verteilung.law.systems); ``awov`` is accepted as alias of ``wsa``."""
+
     flueag = "flueag"
+    wsa = "wsa"
     awov = "awov"
 
 
@@ -67,21 +70,32 @@ BasisOpt = Annotated[str, typer.Option("--umverteilung", help="Base for redistri
 RundungOpt = Annotated[str, typer.Option("--rundung", help="Soll/Aufnahmeverpflichtung as integers: aufrunden (default) or runden.")]
 
 
-def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str) -> api.KeyOptions:
-    from verteilung import api
+def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str,
+             rundung: str = "aufrunden") -> Lesarten:
+    """The readings from the CLI options; the law layer validates them (exit 2 on an unknown one)."""
+    from verteilung.law.lesarten import Lesarten
 
-    problems = []
-    if kappung not in ("R1", "R2"):
-        problems.append(Problem("--kappung", f"unknown reading {kappung!r}; choose R1 or R2"))
-    if anlage1 not in ("A", "B", "C"):
-        problems.append(Problem("--anlage1", f"unknown reading {anlage1!r}; choose A, B or C"))
-    if komb not in ("additiv", "multiplikativ"):
-        problems.append(Problem("--minderung", f"unknown reading {komb!r}"))
-    if basis not in ("k0", "gemindert"):
-        problems.append(Problem("--umverteilung", f"unknown reading {basis!r}"))
-    if problems:
-        raise InputError(problems)
-    return api.KeyOptions(kappung, not einmalig, anlage1, miete, komb, basis)
+    return Lesarten(kappung=kappung, kappung_iteriert=not einmalig, anlage1=anlage1,
+                    mietpreisliste=miete, minderung=komb, umverteilung=basis, rundung=rundung)
+
+
+ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Arrivals of a stream by name, NAME=N (repeatable), e.g. drittes=120 for a model's own system.")]
+
+
+def _streams(specs: list[str] | None) -> dict[str, int] | None:
+    """``["drittes=120"]`` → {"drittes": 120}; the count is checked by the analysis."""
+    if not specs:
+        return None
+    out: dict[str, int] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or not name.strip():
+            raise InputError(Problem("--zugaenge", f"erwartet NAME=N, erhalten {spec!r}"))
+        try:
+            out[name.strip()] = int(value.strip())
+        except ValueError:
+            raise InputError(Problem("--zugaenge", f"{name.strip()}: keine ganze Zahl: {value!r}")) from None
+    return out
 
 
 def _version(value: bool) -> None:
@@ -136,7 +150,7 @@ def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
 
 
 @app.command()
-def keys(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+def keys(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
@@ -145,12 +159,12 @@ def keys(system: Annotated[System, typer.Option("--system", help="flueag or awov
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
-    table, info = api.keys(system.value, gemeinden, jahr, stichtag, opts)
+    table, info = api.keys(system.value, gemeinden, jahr, stichtag, lesarten=opts)
     emit(table, fmt.value, out, info, title=f"Schlüssel {system.value}")
 
 
 @app.command()
-def status(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+def status(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
            bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
@@ -160,18 +174,16 @@ def status(system: Annotated[System, typer.Option("--system", help="flueag or aw
     """Verteilstatistik: Soll, Aufnahmeverpflichtung and Erfüllungsquote per Gemeinde."""
     from verteilung import api
 
-    if rundung not in ("aufrunden", "runden"):
-        raise InputError(Problem("--rundung", f"unknown rule {rundung!r}; choose aufrunden or runden"))
-    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
-    table, info = api.status(system.value, bestand, gemeinden, jahr, stichtag, rundung,  # type: ignore[arg-type]
-                             ohne_meldung_null, opts)
+    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
+    table, info = api.status(system.value, bestand, gemeinden, jahr, stichtag,
+                             ohne_meldung_null=ohne_meldung_null, lesarten=opts)
     public = table.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"]) if fmt == Fmt.table else table
     emit(public, fmt.value, out, info, title=f"Verteilstatistik {system.value}")
 
 
 @app.command()
 def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digits).")],
-            system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+            system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file: adds Soll, obligation and quota.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
@@ -183,15 +195,15 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
     from verteilung import api
     from verteilung.report.output import wide_console
 
-    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
-    steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, rundung, opts)  # type: ignore[arg-type]
+    opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
+    steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, lesarten=opts)
     c = wide_console()
     for n, (text, para) in enumerate(steps):
         c.print(Text.assemble(f"{n}. {text}", (f"\n   {para}", "dim") if para else ""))
 
 
 @app.command()
-def allocate(system: Annotated[System, typer.Option("--system", help="flueag or awov.")],
+def allocate(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
              bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
              personen: Annotated[int | None, typer.Option("--personen", help="Number of single persons to allocate.")] = None,
              haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Household file: haushalt_id, personen[, ags_fest].")] = None,
@@ -210,7 +222,7 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
         raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
     result = api.allocate(system.value, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
-                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, opts)
+                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts)
     if fmt == Fmt.json:
         payload = {"summary": result.summary, "rows": records(result.table)}
         if result.households is not None:
@@ -244,6 +256,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
             gemeinden: GemeindenOpt = None,
             zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="FlüAG arrivals this period (default: monthly mean 2021).")] = 1260,
             zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="WSA arrivals this period (default: monthly mean 2021).")] = 493,
+            zugaenge: ZugaengeOpt = None,
             jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             gewichte: Annotated[str | None, typer.Option("--gewichte", help="Own key on the combined stock, e.g. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
             gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Cap for --gewichte: COLUMN=FACTOR, key ≤ FACTOR × share of COLUMN (e.g. einwohner=1.25).")] = None,
@@ -266,7 +279,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
-              kappung=cap, minderungen=cuts)
+              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge))
     folder = write_outputs(res, out)
     if report:
         from verteilung.report.bericht import render_report
@@ -364,51 +377,41 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="The month, Y
             config: Annotated[Path, typer.Option("--config", help="TOML config naming the inputs, model, outputs, ledger.")],
             warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Wait for a running run of the same period (default) or refuse (exit 75).")] = True) -> None:
     """The monthly run: validate, Verteilstatistik, allocation, outputs, ledger. Idempotent."""
-    from verteilung.run import run_period
+    from verteilung import api
 
-    outcome = run_period(periode, config, warten=warten, command=["verteilung", *sys.argv[1:]])
+    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]])
     if outcome.status == "unveraendert":
         typer.echo(f"unverändert: {outcome.periode}/r{outcome.revision} ({outcome.folder})")
     else:
         typer.echo(f"fertig: {outcome.periode}/r{outcome.revision} -> {outcome.folder}")
 
 
-def _ledger(ledger: str | None, config: Path | None):
-    from verteilung.ledger import Ledger, default_url
-    from verteilung.run import open_ledger
-
-    if ledger:
-        return Ledger(ledger)
-    if config:
-        return open_ledger(config)[0]  # a relative sqlite:/// path counts from the config's folder
-    return Ledger(default_url(Path("outputs")))
-
-
 @runs_app.command("list")
 def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Every recorded run: period, revision, status, times, user and host."""
-    emit(_ledger(ledger, config).list(), fmt.value, out, title="Läufe", max_rows=None)
+    from verteilung import api
+
+    emit(api.runs_list(ledger, config), fmt.value, out, title="Läufe", max_rows=None)
 
 
 @runs_app.command("show")
 def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE or PERIODE/REVISION (default: newest revision).")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """One run: summary, input hashes and per-Gemeinde results."""
-    from verteilung.ledger import parse_ref
+    from verteilung import api
 
-    run, rows = _ledger(ledger, config).get(*parse_ref(ref))
-    info = {k: v for k, v in run.items() if k != "id"}
-    emit(rows, fmt.value, out, info, title=f"Lauf {run['periode']}/r{run['revision']}")
+    rows, info = api.runs_show(ref, ledger, config)
+    emit(rows, fmt.value, out, info, title=f"Lauf {info['periode']}/r{info['revision']}")
 
 
 @runs_app.command("diff")
 def runs_diff(a: Annotated[str, typer.Argument(help="PERIODE/REV")], b: Annotated[str, typer.Argument(help="PERIODE/REV")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """What changed between two runs, per Gemeinde and system (only changed rows)."""
-    from verteilung.ledger import parse_ref
+    from verteilung import api
 
-    diff = _ledger(ledger, config).diff(parse_ref(a), parse_ref(b))
-    emit(diff, fmt.value, out, {"geaendert": len(diff), "a": a, "b": b}, title=f"{a} → {b}", max_rows=None)
+    diff, info = api.runs_diff(a, b, ledger, config)
+    emit(diff, fmt.value, out, info, title=f"{a} → {b}", max_rows=None)
 
 
 @runs_app.command("repair")

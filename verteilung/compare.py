@@ -14,11 +14,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from verteilung.data import load_bestand, load_gemeinden
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.errors import InputError, Problem
 from verteilung.law import awov
-from verteilung.model import Context, ModelDef, SystemResult, custom_model, evaluate, load_model
+from verteilung.model import (
+    STOCK_COLUMNS,
+    Context,
+    ModelDef,
+    SystemResult,
+    custom_model,
+    evaluate,
+    load_model,
+    stock_columns_of,
+)
 from verteilung.resources import shipped
 
 BASELINE = "status-quo"
@@ -67,8 +75,7 @@ def weighted_cv(values: np.ndarray, weights: np.ndarray) -> float:
 
 def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     einwohner = g["einwohner"].to_numpy(dtype=float)
-    base_load = (ctx.bestand["flueag_bestand"].to_numpy(dtype=float) + ctx.anrechnung
-                 + ctx.bestand["wsa_bestand"].to_numpy(dtype=float))
+    base_load = ctx.base_load()
     zuweisung = sum((r.zuweisung for r in res.values()), np.zeros(len(g)))
     soll = sum((r.allocation.soll for r in res.values()), np.zeros(len(g)))
     counted = sum((r.state.bestand + r.state.anrechnung + r.zuweisung for r in res.values()), np.zeros(len(g)))
@@ -155,21 +162,24 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
             zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG, zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA,
             jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
             ohne_meldung_null: bool = False, kappung: dict[str, float] | None = None,
-            minderungen: dict[str, float] | None = None) -> CompareResult:
+            minderungen: dict[str, float] | None = None, zugaenge: dict[str, int] | None = None) -> CompareResult:
     """Evaluate each model on the same inputs; status-quo is always computed as the baseline.
 
     ``gewichte`` adds a one-system model over the combined stock with these weights, optionally
     capped (``kappung={column: factor}``) and reduced (``minderungen={flag: rate}``).
-    """
-    zugaenge_flueag = pruefe_personen(zugaenge_flueag, "--zugaenge-flueag")
-    zugaenge_wsa = pruefe_personen(zugaenge_wsa, "--zugaenge-wsa")
-    g = load_gemeinden(gemeinden, jahr)
-    from verteilung.api import default_stichtag
+    ``zugaenge`` gives arrivals per stream by name (``{"drittes": 100}``; also ``flueag``/``wsa``,
+    which then win over ``zugaenge_flueag``/``zugaenge_wsa``); a model's own system over its own
+    stock column receives its own stream.
 
-    when = default_stichtag(g, stichtag)
-    bestand_path = Path(bestand) if bestand is not None else default_bestand()
-    b = load_bestand(bestand_path, g, required=("flueag_bestand", "wsa_bestand"), ohne_meldung_null=ohne_meldung_null)
-    g = enrich_gemeinden(g, when)
+    >>> res = verteilung.compare(["status-quo", "m1-gemeinsamer-bestand"], zugaenge_flueag=1000)
+    >>> res.metriken[["modell", "gini_last_je_einwohner"]]
+    """
+    from verteilung.inputs import prepare
+
+    streams = {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa, **(zugaenge or {})}
+    streams = {name: pruefe_personen(n, f"--zugaenge-{name}" if name in ("flueag", "wsa")
+                                     else f"--zugaenge {name}") for name, n in streams.items()}
+    zugaenge_flueag, zugaenge_wsa = streams["flueag"], streams["wsa"]
     defs: list[ModelDef] = [load_model(m) for m in (modelle or DEFAULT_MODELS)]
     if gewichte:
         from verteilung.model import CapSpec, ReductionSpec
@@ -184,7 +194,13 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "a model is listed twice"))
-    ctx = Context(g, b, when, {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa})
+    columns = stock_columns_of(defs)
+    bestand_path = Path(bestand) if bestand is not None else default_bestand()
+    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand_path,
+                  bestand_spalten=columns, ohne_meldung_null=ohne_meldung_null)
+    g, b, when = inp.gemeinden, inp.bestand, inp.stichtag
+    assert b is not None
+    ctx = Context(g, b, when, streams, weitere_bestand=columns)
 
     frames, metric_rows, system_rows = [], [], []
     sq_states = {}
@@ -202,9 +218,9 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
     gv = _winners_losers(long)
     info = {
-        "modelle": ids, "stichtag": when.isoformat(), "datenbasis": g.attrs["datenbasis"],
+        "modelle": ids, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
         "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
-        "synthetisch": bool(b.attrs.get("synthetisch")), "angenommen_null": b.attrs["angenommen_null"],
+        "synthetisch": inp.synthetisch, "angenommen_null": list(inp.angenommen_null),
         "zugaenge_flueag": zugaenge_flueag, "zugaenge_wsa": zugaenge_wsa,
         "alpha_m2": ctx.auto_alpha(),
         "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},
@@ -212,6 +228,11 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     }
     from verteilung.status import verteilstatistik
 
+    further = {k: v for k, v in streams.items() if k not in ("flueag", "wsa")}
+    if further:
+        info["zugaenge_weitere"] = further
+    if len(columns) > len(STOCK_COLUMNS):
+        info["bestand_spalten"] = list(columns)
     result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate, gv, info,
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
     result.befunde = findings(result)
@@ -275,6 +296,8 @@ def parameter_table(res: CompareResult) -> pd.DataFrame:
     """Model, parameters with their legal references, data vintage, scenario label."""
     from verteilung import params
 
+    further = [{"parameter": f"Zugänge {name}", "wert": n, "quelle": "--zugaenge"}
+               for name, n in res.info.get("zugaenge_weitere", {}).items()]
     rows = [
         {"parameter": "Datenbasis Gemeinden", "wert": res.info["datenbasis"], "quelle": "inputs/nrw/README.md"},
         {"parameter": "Bestandsdatei", "wert": res.info["bestand_datei"],
@@ -284,6 +307,7 @@ def parameter_table(res: CompareResult) -> pd.DataFrame:
          "quelle": "Standard: Monatsmittel 2021 (15.122 / 12), AfD KA 397"},
         {"parameter": "Zugänge WSA", "wert": res.info["zugaenge_wsa"],
          "quelle": "Standard: Monatsmittel 2021 (5.916 / 12), AfD KA 397"},
+        *further,
         {"parameter": "α (M2)", "wert": round(res.info["alpha_m2"], 6),
          "quelle": "FlüAG-Anteil am gemeinsamen Bestand"},
     ]
@@ -313,8 +337,7 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
             (tmp / f"{label}{name}.csv").write_bytes(to_csv_bytes(df))
         (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
         sheets = {
-            "Verteilstatistik FlüAG": res.verteilstatistik["flueag"],
-            "Verteilstatistik WSA": res.verteilstatistik["wsa"],
+            **{f"Verteilstatistik {_kurz(name)}"[:31]: table for name, table in res.verteilstatistik.items()},
             "Vergleich": res.gemeinden, "Metriken": res.metriken, "Systeme": res.systeme,
             "Kreise": res.aggregate["kreise"], "Regierungsbezirke": res.aggregate["regierungsbezirke"],
             "Gemeindetypen": res.aggregate["gemeindetypen"], "Gewinner und Verlierer": res.gewinner_verlierer,
@@ -322,6 +345,16 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
         }
         (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(sheets))
     return out_dir
+
+
+def _kurz(system: str) -> str:
+    """Short shown name of a system for sheet names: the registry's, else the model's name."""
+    from verteilung.law import systems
+
+    try:
+        return systems.get(system).kurz
+    except InputError:
+        return system
 
 
 def summary_payload(res: CompareResult) -> dict:

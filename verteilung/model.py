@@ -8,6 +8,7 @@ to "two".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,12 +20,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from verteilung.allocate import Allocation, allocate
 from verteilung.errors import InputError, Problem
-from verteilung.law import awov, flueag
+from verteilung.law import systems
 from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
+from verteilung.law.lesarten import Lesarten
 from verteilung.resources import shipped
 from verteilung.status import SystemState, anrechnung, quote
 
-STOCK_COLUMNS = ("flueag_bestand", "wsa_bestand")
+STOCK_COLUMNS = ("flueag_bestand", "wsa_bestand")  # always read; a model may name further ones
+
+
+def stock_columns_of(models: list[ModelDef]) -> tuple[str, ...]:
+    """The stock columns some models count: the shipped two, then further ones in order."""
+    out = list(STOCK_COLUMNS)
+    for m in models:
+        for s in m.systeme:
+            out += [c for c in s.bestand if c not in out]
+    return tuple(out)
 ARRIVALS = ("flueag", "wsa", "alle")
 
 
@@ -88,12 +99,20 @@ class WeightedKey(Strict):
 KeyDef = Annotated[FlueagKey | AwovKey | MixKey | WeightedKey, Field(discriminator="typ")]
 
 
+_NAME = r"^[a-z][a-z0-9_]*$"
+
+
 class SystemDef(Strict):
+    """One system of a model. ``bestand`` may name any stock column of the stock file (a further
+    system's own column is read and validated like the shipped ones); ``zugaenge`` names an
+    arrivals stream: ``flueag``, ``wsa``, ``alle`` (both) or the model's own stream, whose count
+    comes from ``--zugaenge NAME=N`` or ``[zugaenge.NAME]`` in run.toml."""
+
     name: str
     schluessel: KeyDef
-    bestand: list[Literal["flueag_bestand", "wsa_bestand"]]
+    bestand: list[Annotated[str, Field(pattern=_NAME)]] = Field(min_length=1)
     anrechnung: bool = False
-    zugaenge: Literal["flueag", "wsa", "alle"]
+    zugaenge: Annotated[str, Field(pattern=_NAME)]
     nur_offene_verpflichtung: bool = False
     # M3: the surplus in the named other system counts against this system's obligation
     verrechnung_mit: str | None = None
@@ -194,11 +213,14 @@ class Context:
     """Inputs shared by every model in one comparison: Gemeinden, stocks, date, arrivals."""
 
     def __init__(self, gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date,
-                 zugaenge: dict[str, int], zugaenge_system: dict[str, int] | None = None):
+                 zugaenge: dict[str, int], zugaenge_system: dict[str, int] | None = None,
+                 weitere_bestand: tuple[str, ...] = (), lesarten: Lesarten | None = None):
         self.gemeinden = gemeinden
+        self.lesarten_basis = lesarten or Lesarten()  # readings a model's key does not set itself
+        self.weitere_bestand = weitere_bestand  # stock columns of further systems (base load)
         self.bestand = bestand
         self.stichtag = stichtag
-        self.zugaenge = zugaenge
+        self.zugaenge = zugaenge  # per arrivals stream (flueag, wsa, a model's own)
         self.zugaenge_system = zugaenge_system or {}  # per system name; wins over the streams
         self._keys: dict[str, np.ndarray] = {}
         self.lesarten: dict[str, dict] = {}  # readings of ambiguous law per key label
@@ -206,12 +228,14 @@ class Context:
 
     def key(self, spec: FlueagKey | AwovKey | MixKey | WeightedKey) -> tuple[np.ndarray, str]:
         if isinstance(spec, FlueagKey):
-            label = f"FlüAG ({spec.kappung})"
-            k = self._cached(label, lambda: flueag.key(self.gemeinden, self.stichtag, spec.kappung))
+            chosen = self._readings(spec, "kappung")
+            label = f"FlüAG ({chosen.kappung})"
+            k = self._cached(label, lambda: systems.FLUEAG.key(self.gemeinden, self.stichtag, chosen))
             return k, label
         if isinstance(spec, AwovKey):
-            label = f"AWoV (Anlage 1: {spec.anlage1})"
-            k = self._cached(label, lambda: awov.key(self.gemeinden, self.stichtag, spec.anlage1))
+            chosen = self._readings(spec, "anlage1")
+            label = f"AWoV (Anlage 1: {chosen.anlage1})"
+            k = self._cached(label, lambda: systems.WSA.key(self.gemeinden, self.stichtag, chosen))
             return k, label
         if isinstance(spec, MixKey):
             alpha = self.auto_alpha() if spec.alpha == "auto" else float(spec.alpha)
@@ -226,6 +250,12 @@ class Context:
         return compute_key(self.gemeinden, ks)["schluessel"].to_numpy(), "gewichtet: " + ", ".join(
             f"{c}={w:g}" for c, w in spec.gewichte.items())
 
+    def _readings(self, spec: FlueagKey | AwovKey, name: str) -> Lesarten:
+        """The context's readings, with the one the model's key sets explicitly."""
+        if name in spec.model_fields_set:
+            return dataclasses.replace(self.lesarten_basis, **{name: getattr(spec, name)})
+        return self.lesarten_basis
+
     def _cached(self, label: str, fn) -> np.ndarray:
         if label not in self._keys:
             table = fn()
@@ -238,6 +268,17 @@ class Context:
         w = self.bestand["wsa_bestand"].sum()
         return float(f / (f + w)) if f + w > 0 else 0.5
 
+    def stock_columns(self) -> list[str]:
+        """Every stock column counted: the shipped two, then those further systems name."""
+        return [*STOCK_COLUMNS, *(c for c in self.weitere_bestand if c not in STOCK_COLUMNS)]
+
+    def base_load(self) -> np.ndarray:
+        """All persons counted in any system plus credited places: the common yardstick."""
+        load = self.anrechnung.astype(float).copy()
+        for c in self.stock_columns():
+            load = load + self.bestand[c].to_numpy(dtype=float)
+        return load
+
     def stock(self, sysdef: SystemDef) -> np.ndarray:
         return sum((self.bestand[c].to_numpy(dtype=float) for c in sysdef.bestand), np.zeros(len(self.gemeinden)))
 
@@ -246,6 +287,10 @@ class Context:
             return self.zugaenge_system[sysdef.name]
         if sysdef.zugaenge == "alle":
             return self.zugaenge["flueag"] + self.zugaenge["wsa"]
+        if sysdef.zugaenge not in self.zugaenge:
+            raise InputError(Problem("--zugaenge", f"System {sysdef.name!r} erhält den Zugangsstrom "
+                                     f"{sysdef.zugaenge!r}: bitte --zugaenge {sysdef.zugaenge}=N angeben "
+                                     f"(in run.toml: [zugaenge.{sysdef.name}])"))
         return self.zugaenge[sysdef.zugaenge]
 
 

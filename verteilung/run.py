@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -44,11 +44,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from verteilung import __version__, params
-from verteilung.data import load_bestand, load_gemeinden
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.inputs import prepare as prepare_inputs
+from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
 from verteilung.report.output import jsonable, to_csv_bytes, to_json_bytes
@@ -102,6 +103,7 @@ class RunConfig(BaseModel):
     ohne_meldung_null: bool = Field(default=False, strict=True)
     rundung: Rundung = "aufrunden"
     solver: Literal["highs", "cbc"] = "highs"
+    lesarten: dict[str, Any] = Field(default_factory=dict)  # validated by Lesarten.from_mapping
     zugaenge: dict[str, Arrivals]
     ausgabe: Output = Output()
 
@@ -211,9 +213,19 @@ def load_config(path: Path) -> RunConfig:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(Problem(str(path), f"kein gültiges TOML: {exc}")) from None
     try:
-        return RunConfig.model_validate(data)
+        cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
         raise InputError([Problem(str(path), _german(e)) for e in exc.errors()]) from None
+    if "rundung" in cfg.lesarten:
+        raise InputError(Problem(str(path), "lesarten.rundung: die Rundung steht oben in der Datei "
+                                 "(rundung = \"aufrunden\" oder \"runden\")"))
+    lesarten_of(cfg, path)  # an unknown reading is refused before anything runs
+    return cfg
+
+
+def lesarten_of(cfg: RunConfig, path: Path | str = "run.toml") -> Lesarten:
+    """The readings of a run: run.toml ``[lesarten]`` over the defaults; the model's key wins."""
+    return Lesarten.from_mapping({**cfg.lesarten, "rundung": cfg.rundung}, f"{path}: [lesarten]")
 
 
 def _resolve(base: Path, value: str | None) -> Path | None:
@@ -469,11 +481,13 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     assert model_file is not None
     model = load_model(model_file if Path(cfg.modell).suffix else cfg.modell)
     inputs["modell"] = model_file
-    g = load_gemeinden(gemeinden_path, cfg.jahr)
     year, month = int(periode[:4]), int(periode[5:])
-    when = cfg.stichtag or dt.date(year, month, 1)
-    b = load_bestand(bestand_path, g, required=required_for_systems([s.bestand for s in model.systeme]),
-                     ohne_meldung_null=cfg.ohne_meldung_null)
+    inp = prepare_inputs(jahr=cfg.jahr, stichtag=cfg.stichtag or dt.date(year, month, 1),
+                         gemeinden=gemeinden_path, bestand=bestand_path,
+                         bestand_spalten=required_for_systems([s.bestand for s in model.systeme]),
+                         ohne_meldung_null=cfg.ohne_meldung_null)
+    g, b, when = inp.gemeinden, inp.bestand, inp.stichtag
+    assert b is not None
     names = {s.name for s in model.systeme}
     unknown = set(cfg.zugaenge) - names
     missing = names - set(cfg.zugaenge)
@@ -642,7 +656,8 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
 
         # 2. status and allocation
         t1 = time.perf_counter()
-        ctx = Context(prep.g, prep.b, prep.when, {"flueag": 0, "wsa": 0}, zugaenge_system=prep.counts)
+        ctx = Context(prep.g, prep.b, prep.when, {"flueag": 0, "wsa": 0}, zugaenge_system=prep.counts,
+                      lesarten=lesarten_of(prep.cfg, prep.config_path))
         results = evaluate(prep.model, ctx, prep.haushalte, prep.beschr, solver=prep.cfg.solver)
         timings["berechnung_s"] = time.perf_counter() - t1
         explanation = _explain(prep.model, results, ctx, prep.g, prep.b, prep.cfg, log)

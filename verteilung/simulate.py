@@ -29,7 +29,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from verteilung.compare import DEFAULT_MODELS, de, metric_row
-from verteilung.data import load_bestand, load_gemeinden
 from verteilung.errors import InputError, Problem
 from verteilung.model import Context, evaluate, load_model
 from verteilung.resources import shipped
@@ -154,18 +153,23 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
              bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
              stichtag: str | None = None, seed: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> SimResult:
-    from verteilung.api import default_stichtag
-    from verteilung.compare import default_bestand, enrich_gemeinden
+    """Month by month: the same people under each model (``verteilung simulate``).
+
+    >>> res = verteilung.simulate(6, ["status-quo", "m1-gemeinsamer-bestand"], seed=1)
+    >>> res.monate.tail()
+    """
+    from verteilung.compare import default_bestand
+    from verteilung.inputs import prepare
 
     if monate < 1:
         raise InputError(Problem("--monate", "must be at least 1"))
     sz = load_szenario(szenario)
     seed = sz.seed if seed is None else seed
-    g = load_gemeinden(gemeinden, jahr)
-    when = default_stichtag(g, stichtag)
     bestand_path = Path(bestand) if bestand is not None else default_bestand()
-    b0 = load_bestand(bestand_path, g, required=("flueag_bestand", "wsa_bestand"))
-    g = enrich_gemeinden(g, when)
+    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand_path,
+                  bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    g, when, b0 = inp.gemeinden, inp.stichtag, inp.bestand
+    assert b0 is not None
     names = list(modelle or DEFAULT_MODELS)
     if "status-quo" not in names:
         names.insert(0, "status-quo")
@@ -256,9 +260,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     sq = final[final["modell"] == "status-quo"].set_index("ags")["last_je_1000_ende"]
     final["ende_gegen_status_quo_je_1000"] = final["last_je_1000_ende"] - final["ags"].map(sq)
     info = {"monate": monate, "seed": seed, "szenario": sz.titel, "modelle": [d.id for d in defs],
-            "stichtag": when.isoformat(), "datenbasis": g.attrs["datenbasis"],
+            "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
-            "synthetisch": bool(b0.attrs.get("synthetisch")),
+            "synthetisch": inp.synthetisch,
             "fluesse": {k: {"wert": v.wert, "quelle": v.quelle} for k, v in sz if isinstance(v, Rate)}}
     info["startbestand"] = {m: {"flueag": int(r["bestand_flueag"]), "wsa": int(r["bestand_wsa"])}
                             for m, r in start_rows.iterrows()}

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from verteilung import params
 from verteilung.errors import InputError, Problem
+from verteilung.law.lesarten import Lesarten
+
+if TYPE_CHECKING:
+    from verteilung.law.systems import LegalSystem
 
 Rundung = Literal["aufrunden", "runden"]
 ROUNDING_SLACK = 1e-9  # float noise must not turn 28.0000000001 into 29
 
-SYSTEM_LABELS = {"flueag": "FlüAG", "awov": "Wohnsitzauflage (AWoV)", "gesamt": "Gesamtsystem"}
+# Shown names of systems a model may name without registering them; registered systems answer
+# from the registry (verteilung.law.systems).
+SYSTEM_LABELS = {"gesamt": "Gesamtsystem"}
 
 
 @dataclass
@@ -47,7 +53,14 @@ class SystemState:
 
     @property
     def label(self) -> str:
-        return SYSTEM_LABELS.get(self.name, self.name)
+        from verteilung.law import systems
+
+        if self.name in SYSTEM_LABELS:
+            return SYSTEM_LABELS[self.name]
+        try:
+            return systems.get(self.name).anzeige
+        except InputError:
+            return self.name
 
     @property
     def last(self) -> np.ndarray:
@@ -123,49 +136,35 @@ def summary(table: pd.DataFrame) -> dict:
 
 
 def reference_date(gemeinden: pd.DataFrame, stichtag: dt.date | str | None) -> dt.date:
-    """The date whose parameters apply: as given, else 1 January of the key year."""
-    if stichtag is None:
-        return dt.date(gemeinden.attrs.get("jahr") or dt.date.today().year, 1, 1)
-    if isinstance(stichtag, dt.date):
-        return stichtag
-    try:
-        return dt.date.fromisoformat(stichtag)
-    except ValueError as exc:
-        raise InputError(Problem("--stichtag", f"not a date (YYYY-MM-DD): {stichtag!r}")) from exc
+    """The date whose parameters apply: as given, else 1 January of the table's key year.
+
+    Never the clock: a table without a key year and no date given is refused (exit 2).
+    """
+    from verteilung.inputs import resolve_stichtag
+
+    jahr = gemeinden.attrs.get("jahr")
+    return resolve_stichtag(stichtag, int(jahr) if jahr else None, True)
 
 
-def flueag_state(gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date | str | None = None,
-                 kappung: str = "R1", kappung_iteriert: bool = True) -> SystemState:
-    from verteilung.law import flueag
+def system_state(system: str | LegalSystem, gemeinden: pd.DataFrame, bestand: pd.DataFrame,
+                 stichtag: dt.date | str | None = None, lesarten: Lesarten | None = None) -> SystemState:
+    """Key, counted stock and credited places of one system, as its registry entry declares."""
+    from verteilung.law import systems
 
+    s = systems.get(system) if isinstance(system, str) else system
+    lesarten = lesarten or Lesarten()
     when = reference_date(gemeinden, stichtag)
-    k = flueag.key(gemeinden, when, kappung, kappung_iteriert)  # type: ignore[arg-type]
-    a, factors = anrechnung(bestand, when)
-    return SystemState("flueag", gemeinden, k["schluessel"].to_numpy(),
-                       bestand["flueag_bestand"].to_numpy(dtype=float), a,
-                       info={"stichtag": when.isoformat(), "key": k, "anrechnung_faktoren": factors,
-                             "lesarten": k.attrs["lesarten"],
-                             "ohne_meldung": bestand["ohne_meldung"].to_numpy()})
-
-
-def awov_state(gemeinden: pd.DataFrame, bestand: pd.DataFrame, stichtag: dt.date | str | None = None,
-               **awov_options) -> SystemState:
-    from verteilung.law import awov
-
-    when = reference_date(gemeinden, stichtag)
-    k = awov.key(gemeinden, when, **awov_options)
+    k = s.key(gemeinden, when, lesarten)
     n = len(gemeinden)
-    return SystemState("awov", gemeinden, k["schluessel"].to_numpy(),
-                       bestand["wsa_bestand"].to_numpy(dtype=float), np.zeros(n),
-                       info={"stichtag": when.isoformat(), "key": k, "lesarten": k.attrs["lesarten"],
-                             "ohne_meldung": bestand["ohne_meldung"].to_numpy()})
-
-
-def system_state(system: str, gemeinden: pd.DataFrame, bestand: pd.DataFrame,
-                 stichtag: dt.date | str | None = None, **options) -> SystemState:
-    if system == "flueag":
-        return flueag_state(gemeinden, bestand, stichtag, **options)
-    if system in ("awov", "wsa"):
-        return awov_state(gemeinden, bestand, stichtag, **options)
-    raise InputError(Problem("system", f"unknown system {system!r}; choose flueag or awov"))
-
+    stock = np.zeros(n)
+    for column in s.bestand:
+        stock = stock + bestand[column].to_numpy(dtype=float)
+    info: dict = {"stichtag": when.isoformat(), "key": k, "lesarten": k.attrs.get("lesarten", {})}
+    if s.anrechnung:
+        credit, factors = anrechnung(bestand, when)
+        info["anrechnung_faktoren"] = factors
+    else:
+        credit = np.zeros(n)
+    if "ohne_meldung" in bestand.columns:
+        info["ohne_meldung"] = bestand["ohne_meldung"].to_numpy()
+    return SystemState(s.id, gemeinden, k["schluessel"].to_numpy(), stock, credit, info=info)

@@ -13,6 +13,7 @@ credit columns are optional and, when absent, taken as 0 and listed in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -58,14 +59,19 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     Bezirksregierung shows late reporters "ohne Bestand".
     """
     path = Path(path)
-    tab = Table(path, SCHEMA, required=("ags", *required))
+    # a model may name a further stock column (its own system): read and checked like the others
+    further = tuple(c for c in required if c not in STOCK_COLUMNS)
+    schema = SCHEMA if not further else dataclasses.replace(
+        SCHEMA, spalten={**SCHEMA.spalten, **{c: () for c in further if c not in SCHEMA.spalten}})
+    stock_columns = STOCK_COLUMNS + further
+    tab = Table(path, schema, required=("ags", *required))
     file = tab.file
     if not any(tab.has(c) for c in STOCK_COLUMNS):
         tab.close()
         raise InputError(Problem(file, "keine Bestandsspalte gefunden; erwartet wird mindestens eine von "
                                  f"{', '.join(STOCK_COLUMNS)} (gefunden: {', '.join(h for h in tab.header if h)})",
                                  1))
-    present = [c for c in STOCK_COLUMNS if tab.has(c)]
+    present = [c for c in stock_columns if tab.has(c)]
     relevant = STOCK_COLUMNS if not required or "flueag_bestand" in required else required
     assumed = [c for c in relevant if c not in present]
     all_ags = gemeinden["ags"].tolist()
@@ -109,7 +115,7 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     at = {a: i for i, a in enumerate(reported)}
     pos = [at.get(a) for a in all_ags]
     out = pd.DataFrame({"ags": gemeinden["ags"].to_numpy()})
-    for col in STOCK_COLUMNS:
+    for col in stock_columns:
         vals = values.get(col)
         out[col] = np.asarray([0 if i is None or vals is None else vals[i] for i in pos], dtype=np.int64)
     for h, vals in extras.items():

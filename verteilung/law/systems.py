@@ -26,6 +26,7 @@ class LegalSystem:
 
     id: str                                  # identifier in options, files, JSON ("flueag", "wsa")
     anzeige: str                             # shown name (GLOSSAR.md)
+    kurz: str                                # short shown name (sheet names, column heads)
     schluessel_name: str                     # "Zuweisungsschlüssel", "Integrationsschlüssel"
     bestand: tuple[str, ...]                 # stock columns counted
     anrechnung: bool                         # places in state facilities credited (FlüAG § 3 Abs. 5)
@@ -63,7 +64,7 @@ def register(system: LegalSystem) -> LegalSystem:
 
 
 FLUEAG = register(LegalSystem(
-    id="flueag", anzeige="FlüAG", schluessel_name="Zuweisungsschlüssel",
+    id="flueag", anzeige="FlüAG", kurz="FlüAG", schluessel_name="Zuweisungsschlüssel",
     bestand=("flueag_bestand",), anrechnung=True, zugaenge="flueag",
     standard_zugaenge=round(15_122 / 12), key=_flueag_key,
     paragraphen={"schluessel": "§ 3 Abs. 1 S. 1 FlüAG", "kappung": "§ 3 Abs. 1 S. 4-5 FlüAG",
@@ -72,7 +73,7 @@ FLUEAG = register(LegalSystem(
     lesarten=("kappung", "kappung_iteriert"),
 ))
 WSA = register(LegalSystem(
-    id="wsa", anzeige="Wohnsitzauflage (WSA)", schluessel_name="Integrationsschlüssel",
+    id="wsa", anzeige="Wohnsitzauflage (WSA)", kurz="WSA", schluessel_name="Integrationsschlüssel",
     bestand=("wsa_bestand",), anrechnung=False, zugaenge="wsa",
     standard_zugaenge=round(5_916 / 12), key=_wsa_key,
     paragraphen={"schluessel": "§ 4 Abs. 2 AWoV", "status": "§ 4, § 5 Abs. 1 AWoV",
@@ -105,6 +106,6 @@ def system_from_model(name: str, anzeige: str, key: KeyBuilder, bestand: tuple[s
     """A further system defined by a model file; not registered globally (it lives with its model)."""
     if name in _REGISTRY:
         raise InputError(Problem("Modell", f"der Systemname {name!r} ist schon vergeben"))
-    return LegalSystem(id=name, anzeige=anzeige, schluessel_name=f"Schlüssel ({anzeige})",
+    return LegalSystem(id=name, anzeige=anzeige, kurz=anzeige, schluessel_name=f"Schlüssel ({anzeige})",
                        bestand=bestand, anrechnung=anrechnung, zugaenge=zugaenge,
                        standard_zugaenge=standard_zugaenge, key=key)
