@@ -30,6 +30,8 @@ _LAZY = {
     "runs_diff": "verteilung.api", "compare": "verteilung.compare", "simulate": "verteilung.simulate",
     "load_bestand": "verteilung.data", "load_gemeinden": "verteilung.data",
     "prepare": "verteilung.inputs", "Inputs": "verteilung.inputs", "Lesarten": "verteilung.law.lesarten",
+    "sweep": "verteilung.sweep_runner", "sensitivitaet": "verteilung.sensitivity",
+    "calibrate": "verteilung.calibrate", "report": "verteilung.report.bericht",
 }
 
 if TYPE_CHECKING:
@@ -45,15 +47,19 @@ if TYPE_CHECKING:
         runs_show,
         status,
     )
+    from verteilung.calibrate import calibrate
     from verteilung.compare import compare
     from verteilung.data import load_bestand, load_gemeinden
     from verteilung.inputs import Inputs, prepare
     from verteilung.law.lesarten import Lesarten
+    from verteilung.report.bericht import report
+    from verteilung.sensitivity import sensitivitaet
     from verteilung.simulate import simulate
+    from verteilung.sweep_runner import sweep
 
-__all__ = ["Inputs", "Lesarten", "__version__", "allocate", "compare", "data_check", "data_list",
-           "explain", "keys", "load_bestand", "load_gemeinden", "prepare", "run", "runs_diff",
-           "runs_list", "runs_show", "simulate", "status"]
+__all__ = ["Inputs", "Lesarten", "__version__", "allocate", "calibrate", "compare", "data_check",
+           "data_list", "explain", "keys", "load_bestand", "load_gemeinden", "prepare", "report", "run",
+           "runs_diff", "runs_list", "runs_show", "sensitivitaet", "simulate", "status", "sweep"]
 
 
 def __getattr__(name: str) -> Any:
