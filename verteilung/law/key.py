@@ -291,7 +291,7 @@ def compute_key_with_steps(gemeinden: pd.DataFrame, spec: KeySpec) -> KeyResult:
             steps.append(Schritt(
                 f"minderung_{r.flag}", f"Minderung ({r.label or r.flag})",
                 f"−{{rate:prozent}} des Schlüssels {spec.symbol} = {{minderung:anteil}}", -cut, r.paragraph,
-                "; ".join(q for q in (r.quelle, _cite(r.param)) if q),
+                "; ".join(dict.fromkeys(q for q in (r.quelle, _cite(r.param)) if q)),
                 {"rate": float(r.rate), "minderung": cut, "betroffen": flag, "liste": r.label or r.flag},
                 art="minderung", annahme=_uncertain(r.param)))
         steps.append(Schritt(
