@@ -161,3 +161,13 @@ def test_key_formula_is_built_from_the_weights_in_force(percent):
     left, right = shown.split(" = ")[1].split(" + ")
     assert float(parse_number(left.removesuffix("·e"))) == pytest.approx(w)
     assert float(parse_number(right.removesuffix("·f"))) == pytest.approx(1 - w)
+
+
+def test_each_system_cites_its_own_household_rule_in_the_run_log():
+    from verteilung.run import _household_rule
+
+    assert _household_rule("flueag") == "§ 3 Abs. 1 S. 2 FlüAG"
+    assert _household_rule("wsa") == "§ 5 Abs. 2 AWoV"
+    golden = (GOLDEN / "run" / "erlaeuterung.txt").read_text(encoding="utf-8")
+    wsa = next(line for line in golden.splitlines() if line.startswith("[wsa] Zuweisung"))
+    assert "§ 5 Abs. 2 AWoV" in wsa and "FlüAG" not in wsa
