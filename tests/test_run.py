@@ -100,7 +100,7 @@ def test_run_twice_gives_one_revision(ws):
     assert manifest["eingaben"]["bestand"]["sha256"] == hashlib.sha256((ws / "bestand.csv").read_bytes()).hexdigest()
     assert any(p["name"] == "flueag_kappung" and p["paragraph"].startswith("§ 3") for p in manifest["parameter"])
     assert manifest["befehl"][:2] == ["verteilung", "run"] or "run" in manifest["befehl"]
-    assert "§ 3 Abs. 5 FlüAG" in (folder / "erlaeuterung.txt").read_text()
+    assert "§ 3 Abs. 5 S. 3 FlüAG" in (folder / "erlaeuterung.txt").read_text()
     assert "Ledger eingetragen" in first.stderr            # one log line per step on stderr
     before = tree_hash(ws / "out" / PERIODE)
     second = run(ws)

@@ -775,6 +775,16 @@ def repair_command(ledger_url_arg: str | None, config: Path | None, ordner: Path
         raise InputError(problems)
 
 
+def _household_rule(system: str) -> str:
+    """The paragraph on households of a registered system (FlüAG § 3 Abs. 1 S. 2, AWoV § 5 Abs. 2)."""
+    from verteilung.law import systems
+
+    try:
+        return systems.get(system).paragraphen.get("haushalt", "Haushalte nach Modell")
+    except InputError:
+        return "Haushalte nach Modell"
+
+
 def _explain(model, results, ctx, g, b, cfg, log: StepLog) -> list[str]:
     """The explanation log: each step with its paragraph."""
     lines = [f"Modell {model.id}: {model.titel}", f"Rechtsgrundlage: {model.rechtsgrundlage}",
@@ -788,14 +798,16 @@ def _explain(model, results, ctx, g, b, cfg, log: StepLog) -> list[str]:
         st, a = r.state, r.allocation.summary
         lines += [
             f"[{name}] Schlüssel: {r.key_label}; Lesarten: {st.info.get('lesarten', {})}",
-            f"[{name}] Bestand {_de(st.bestand.sum())}, Anrechnung {_de(st.anrechnung.sum(), 1)} (§ 3 Abs. 5 FlüAG: "
+            f"[{name}] Bestand {_de(st.bestand.sum())}, Anrechnung {_de(st.anrechnung.sum(), 1)} "
+            f"({'; '.join(dict.fromkeys(p.paragraph for p in ctx.anrechnung_faktoren))}: "
             f"Faktoren {', '.join(f'{p.name}={p.value}' for p in ctx.anrechnung_faktoren)})"
             if st.anrechnung.any() else f"[{name}] Bestand {_de(st.bestand.sum())}, keine Anrechnung",
             f"[{name}] Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
             f"[{name}] Zuweisung von {_de(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
             f"{_de(a['niedrigste_quote_nachher'], 2, group=False)} %, "
             f"Gemeinden mit Zuweisung: {a['empfangende_gemeinden']} "
-            "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3; Haushalte ungeteilt, § 3 Abs. 1 S. 2 FlüAG)"
+            "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3; Haushalte ungeteilt, "
+            f"{_household_rule(name)})"
             if a["niedrigste_quote_nachher"] is not None else f"[{name}] keine Zuweisung",
         ]
     for line in lines:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from verteilung import params
 from verteilung.errors import InputError, Problem
-from verteilung.law.key import KeySpec, Reduction, compute_key
+from verteilung.law.key import KeyResult, KeySpec, Reduction, Schritt, compute_key_with_steps
 from verteilung.resources import shipped
 
 Variante = Literal["A", "B", "C"]
@@ -38,6 +38,22 @@ PARAGRAPH_KEY = "§ 4 Abs. 2 AWoV"
 PARAGRAPH_ANLAGE1 = "§ 4 Abs. 2 Nr. 3 AWoV i.V.m. Anlage 1"
 PARAGRAPH_MIETE = "§ 4 Abs. 3 AWoV"
 PARAGRAPH_EU = "§ 4 Abs. 4 AWoV"
+PARAGRAPH_REDISTRIBUTION = "§ 4 Abs. 3 S. 2, Abs. 4 S. 2 AWoV (übersteigender Anteil auf alle übrigen Gemeinden)"
+
+# The rent-cap list of each `mietpreisliste` reading: the name shown with the § 4 Abs. 3 cut. The
+# full title and source come from the dated parameter (2015, the AWoV's static reference) or from
+# the shipped list file inputs/nrw/mietrecht_gebiete.csv (the later ordinances).
+MIETPREISLISTEN: dict[str, str] = {
+    "2015": "Mietpreisbegrenzungsverordnung 2015",
+    "mieterschutzvo_2020": "Mieterschutzverordnung 2020",
+    "mieterschutzvo_2025": "Mieterschutzverordnung 2025",
+}
+# the Anlage-1 measure of each reading as a formula over the Gemeinde's figures
+MESSZIFFER_FORMEL = {
+    "A": "m = P·(1 − u) = {P:int}·(1 − {u:prozent})",
+    "B": "m = P·ū/u = {P:int}·{ubar:prozent} / {u:prozent}",
+    "C": "m = U = {U:int}",
+}
 
 
 @lru_cache(maxsize=1)
@@ -111,23 +127,49 @@ def rent_cap_flags(gemeinden: pd.DataFrame, stichtag: dt.date | str, liste: Miet
     return gemeinden[liste].astype(bool)
 
 
+@lru_cache(maxsize=1)
+def _list_titles() -> dict[str, str]:
+    """Title of each shipped rent-law list (column name → ordinance with its validity and source)."""
+    t = pd.read_csv(shipped("inputs", "nrw", "mietrecht_gebiete.csv"), dtype=str)
+    return dict(t.drop_duplicates("regulation").set_index("regulation")["regulation_title"])
+
+
+def mietpreisliste_name(liste: str) -> str:
+    """The name of the list a `mietpreisliste` reading uses (a user column is named as itself)."""
+    return MIETPREISLISTEN.get(liste, f"Spalte {liste}")
+
+
+def mietpreisliste_quelle(liste: str, stichtag: dt.date | str) -> str:
+    """Where the list of that reading comes from: the dated parameter or the shipped list file."""
+    if liste == "2015":
+        return params.get("awov_mietpreisbremse_liste", stichtag).cite()
+    title = _list_titles().get(liste)
+    return f"{title} (inputs/nrw/mietrecht_gebiete.csv)" if title else f"Gemeinde-Tabelle, Spalte {liste}"
+
+
 def spec(stichtag: dt.date | str, kombination: str = "additiv", umverteilung_basis: str = "k0",
-         empfaenger: str = "nicht_betroffen") -> KeySpec:
+         empfaenger: str = "nicht_betroffen", mietpreisliste: str = "2015") -> KeySpec:
+    p_e = params.get("awov_gewicht_einwohner", stichtag)
+    p_f = params.get("awov_gewicht_flaeche", stichtag)
+    p_a = params.get("awov_gewicht_arbeitslose", stichtag)
+    p_m = params.get("awov_minderung_mietpreisbremse", stichtag)
+    p_eu = params.get("awov_minderung_eu_sgb2", stichtag)
     return KeySpec(
         name="AWoV-Integrationsschlüssel",
-        weights={"einwohner": params.value("awov_gewicht_einwohner", stichtag),
-                 "flaeche_km2": params.value("awov_gewicht_flaeche", stichtag),
-                 "awov_messziffer": params.value("awov_gewicht_arbeitslose", stichtag)},
+        weights={"einwohner": p_e.value, "flaeche_km2": p_f.value, "awov_messziffer": p_a.value},
         reductions=(
-            Reduction("awov_mietpreisbremse", params.value("awov_minderung_mietpreisbremse", stichtag),
-                      PARAGRAPH_MIETE, "Mietpreisbegrenzungsverordnung 2015"),
-            Reduction("eu_sgb2", params.value("awov_minderung_eu_sgb2", stichtag), PARAGRAPH_EU,
-                      "SGB-II-Bezug EU-Staaten Anlage 2"),
+            Reduction("awov_mietpreisbremse", p_m.value, p_m.paragraph, mietpreisliste_name(mietpreisliste),
+                      p_m, mietpreisliste_quelle(mietpreisliste, stichtag)),
+            Reduction("eu_sgb2", p_eu.value, p_eu.paragraph, "SGB-II-Bezug EU-Staaten Anlage 2", p_eu,
+                      "Gemeinde-Tabelle, Spalte eu_sgb2"),
         ),
         kombination=kombination,  # type: ignore[arg-type]
         umverteilung_basis=umverteilung_basis,  # type: ignore[arg-type]
         empfaenger=empfaenger,  # type: ignore[arg-type]
-        paragraphs={"weights": PARAGRAPH_KEY},
+        paragraphs={"weights": PARAGRAPH_KEY, "umverteilung_minderung": PARAGRAPH_REDISTRIBUTION},
+        symbol="K0",
+        bezeichnung="Integrationsschlüssel",
+        weight_params={"einwohner": p_e, "flaeche_km2": p_f, "awov_messziffer": p_a},
     )
 
 
@@ -152,8 +194,38 @@ def prepare(gemeinden: pd.DataFrame, stichtag: dt.date | str, variante: Variante
 def key(gemeinden: pd.DataFrame, stichtag: dt.date | str, variante: Variante = "B",
         mietpreisliste: Mietpreisliste = "2015", kombination: str = "additiv",
         umverteilung_basis: str = "k0", empfaenger: str = "nicht_betroffen") -> pd.DataFrame:
+    return key_with_steps(gemeinden, stichtag, variante, mietpreisliste, kombination,
+                          umverteilung_basis, empfaenger).table
+
+
+def _unemployment_steps(g: pd.DataFrame, variante: Variante) -> list[Schritt]:
+    """Anlage 1: the unemployed used (with their source, NÄHERUNG where approximated) and the measure m."""
+    P = g["einwohner"].to_numpy(dtype=float)
+    U = g["arbeitslose_verwendet"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = U / P
+    quelle = str(g.attrs.get("arbeitslose_quelle", ""))
+    return [
+        Schritt("arbeitslose", "Arbeitslose U", "", U, PARAGRAPH_ANLAGE1, quelle, art="int"),
+        Schritt("messziffer", "Messziffer m (Anlage 1)", MESSZIFFER_FORMEL[variante],
+                g["awov_messziffer"].to_numpy(dtype=float), PARAGRAPH_ANLAGE1,
+                f"Lesart Anlage 1 {variante}: {VARIANTEN[variante]}; Text der Anlage 1 nicht verfügbar "
+                "(LEGAL.md Q12)",
+                {"P": P, "U": U, "u": u, "ubar": float(U.sum() / P.sum())}, art="dec2"),
+    ]
+
+
+def key_with_steps(gemeinden: pd.DataFrame, stichtag: dt.date | str, variante: Variante = "B",
+                   mietpreisliste: Mietpreisliste = "2015", kombination: str = "additiv",
+                   umverteilung_basis: str = "k0", empfaenger: str = "nicht_betroffen") -> KeyResult:
+    """The Integrationsschlüssel and the step records of its computation (for `explain`)."""
     g = prepare(gemeinden, stichtag, variante, mietpreisliste)
-    out = compute_key(g, spec(stichtag, kombination, umverteilung_basis, empfaenger))
+    result = compute_key_with_steps(g, spec(stichtag, kombination, umverteilung_basis, empfaenger,
+                                            mietpreisliste))
+    steps = list(result.schritte)
+    at = next(i for i, st in enumerate(steps) if st.id == "anteil_awov_messziffer")
+    steps[at:at] = _unemployment_steps(g, variante)
+    out = result.table
     out.insert(2, "arbeitslose", g["arbeitslose_verwendet"].to_numpy())
     out.attrs["lesarten"] = {
         "anlage1_variante": f"{variante}: {VARIANTEN[variante]}",
@@ -165,4 +237,4 @@ def key(gemeinden: pd.DataFrame, stichtag: dt.date | str, variante: Variante = "
         "eu_sgb2_daten": "keine Daten: keine Gemeinde markiert" if not g["eu_sgb2"].any()
         else f"{int(g['eu_sgb2'].sum())} Gemeinden markiert (Nutzerdaten)",
     }
-    return out
+    return KeyResult(out, tuple(steps))

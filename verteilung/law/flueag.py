@@ -16,29 +16,47 @@ from typing import Literal
 import pandas as pd
 
 from verteilung import params
-from verteilung.law.key import Cap, KeySpec, compute_key
+from verteilung.law.key import Cap, KeyResult, KeySpec, compute_key_with_steps
 
 KappungLesart = Literal["R1", "R2"]
 
 PARAGRAPH_KEY = "§ 3 Abs. 1 S. 1 FlüAG"
 PARAGRAPH_CAP = "§ 3 Abs. 1 S. 4-5 FlüAG"
+PARAGRAPH_REDISTRIBUTION = "§ 3 Abs. 1 S. 5 FlüAG (übersteigende Anteile auf alle übrigen Gemeinden)"
+# the cap limit of each reading as a formula over the parameter values in force
+CAP_FORMULA = {
+    "R1": "z ≤ (1 + {c:exakt})·e = {faktor:exakt}·e",
+    "R2": "z − {w_e:exakt}·e ≤ {c:exakt}·e, also z ≤ {faktor:exakt}·e",
+}
 
 
 def spec(stichtag: dt.date | str, kappung: KappungLesart = "R1", iterate: bool = True) -> KeySpec:
-    w_e = params.value("flueag_gewicht_einwohner", stichtag)
-    w_f = params.value("flueag_gewicht_flaeche", stichtag)
-    c = params.value("flueag_kappung", stichtag)
+    p_e = params.get("flueag_gewicht_einwohner", stichtag)
+    p_f = params.get("flueag_gewicht_flaeche", stichtag)
+    p_c = params.get("flueag_kappung", stichtag)
+    w_e, w_f, c = p_e.value, p_f.value, p_c.value
     factor = 1.0 + c if kappung == "R1" else w_e + c
     return KeySpec(
         name=f"FlüAG ({kappung})",
         weights={"einwohner": w_e, "flaeche_km2": w_f},
-        cap=Cap("einwohner", factor, iterate, PARAGRAPH_CAP),
-        paragraphs={"weights": PARAGRAPH_KEY, "cap": PARAGRAPH_CAP},
+        cap=Cap("einwohner", factor, iterate, p_c.paragraph, CAP_FORMULA.get(kappung, ""),
+                (("c", float(c)), ("w_e", float(w_e))), p_c, kappung),
+        paragraphs={"weights": PARAGRAPH_KEY, "cap": PARAGRAPH_CAP,
+                    "umverteilung_kappung": PARAGRAPH_REDISTRIBUTION},
+        symbol="z",
+        bezeichnung="Zuweisungsschlüssel",
+        weight_params={"einwohner": p_e, "flaeche_km2": p_f},
     )
 
 
 def key(gemeinden: pd.DataFrame, stichtag: dt.date | str, kappung: KappungLesart = "R1",
         iterate: bool = True) -> pd.DataFrame:
-    out = compute_key(gemeinden, spec(stichtag, kappung, iterate))
-    out.attrs["lesarten"] = {"kappung": kappung, "kappung_iteriert": iterate}
-    return out
+    return key_with_steps(gemeinden, stichtag, kappung, iterate).table
+
+
+def key_with_steps(gemeinden: pd.DataFrame, stichtag: dt.date | str, kappung: KappungLesart = "R1",
+                   iterate: bool = True) -> KeyResult:
+    """The Zuweisungsschlüssel and the step records of its computation (for `explain`)."""
+    result = compute_key_with_steps(gemeinden, spec(stichtag, kappung, iterate))
+    result.table.attrs["lesarten"] = {"kappung": kappung, "kappung_iteriert": iterate}
+    return result

@@ -2,14 +2,19 @@
 
 key = Σ weight_c · share_c, then an optional cap relative to one component with the excess
 redistributed, then optional percentage reductions for flagged Gemeinden with the amounts
-redistributed. Each step's intermediate values are kept so `explain` can show them.
+redistributed. Each step's intermediate values are kept so `explain` can show them:
+`compute_key_with_steps` returns the table together with its step records (`Schritt`), each with
+its formula built from the weights and rates actually used, the paragraph and the source (the
+parameter value in force, the list or ordinance, the reading). The records hold numbers, never
+formatted text: a formula is a template whose ``{name:kind}`` fields are filled from ``zahlen``
+by the presentation layer (`verteilung.explain`), in German format.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,6 +25,83 @@ from verteilung.errors import InputError, Problem
 WEIGHT_TOLERANCE = 1e-9
 
 
+# Field kinds of a formula template ("{name:kind}"), formatted by verteilung.explain:
+# int (persons), dec1/dec2 (fixed decimals), exakt (a parameter with all its digits),
+# anteil (key share, 8 decimals), anteil_vz (signed share), prozent (a fraction shown as percent).
+KINDS = ("int", "dec1", "dec2", "exakt", "anteil", "anteil_vz", "prozent")
+
+
+@dataclass(frozen=True)
+class Schritt:
+    """One step of a computation: a quantity, how it was computed, its value, its legal basis.
+
+    ``wert`` and the entries of ``zahlen`` are scalars or arrays with one value per Gemeinde
+    (rows in the table's order). ``formel`` is a template over ``zahlen``; ``art`` says how
+    ``wert`` is shown (a field kind, ``flag`` for yes/no, ``minderung`` for a cut that applies
+    only where ``zahlen["betroffen"]``). ``quelle`` names the parameter value in force, the list
+    or ordinance, the data source or the reading used; ``annahme`` is true where a parameter
+    value used here is this project's assumption.
+    """
+
+    id: str
+    groesse: str
+    formel: str
+    wert: Any
+    paragraph: str = ""
+    quelle: str = ""
+    zahlen: Mapping[str, Any] = field(default_factory=dict)
+    art: str = "anteil"
+    annahme: bool = False
+
+    def bei(self, i: int) -> Schritt:
+        """This step for the Gemeinde in row ``i`` (per-Gemeinde values reduced to scalars)."""
+        def pick(v: Any) -> Any:
+            return v[i] if isinstance(v, np.ndarray | pd.Series | list) and not isinstance(v, str) else v
+
+        wert = pick(self.wert)
+        zahlen = {k: pick(v) for k, v in self.zahlen.items()}
+        return Schritt(self.id, self.groesse, self.formel, wert, self.paragraph, self.quelle,
+                       zahlen, self.art, self.annahme)
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    """A key table and the step records that produced it."""
+
+    table: pd.DataFrame
+    schritte: tuple[Schritt, ...]
+
+
+@dataclass(frozen=True)
+class Component:
+    """How a key component is named in an explanation: symbol, quantity, number kind of its values."""
+
+    symbol: str
+    groesse: str
+    kind: str = "dec2"
+    einheit: str = ""
+
+
+COMPONENTS: dict[str, Component] = {
+    "einwohner": Component("e", "Einwohneranteil", "int"),
+    "flaeche_km2": Component("f", "Flächenanteil", "dec2", " km²"),
+    "flaeche": Component("f", "Flächenanteil", "dec2", " km²"),
+    "awov_messziffer": Component("a", "Arbeitslosenanteil nach Anlage 1 (Messziffer)", "dec2"),
+}
+
+
+def component(col: str) -> Component:
+    return COMPONENTS.get(col, Component(col, f"Anteil {col}", "dec2"))
+
+
+def _cite(p: Any) -> str:
+    return p.cite() if p is not None and hasattr(p, "cite") else ""
+
+
+def _uncertain(*ps: Any) -> bool:
+    return any(bool(getattr(p, "uncertain", False)) for p in ps if p is not None)
+
+
 @dataclass(frozen=True)
 class Cap:
     """key_i ≤ factor · share_i(component); excess goes to the uncapped Gemeinden."""
@@ -28,6 +110,12 @@ class Cap:
     factor: float
     iterate: bool = True
     paragraph: str = ""
+    # for the step records: the limit as a formula template over ``zahlen`` (the reading's form),
+    # the parameter value in force and the reading's name
+    formel: str = ""
+    zahlen: tuple[tuple[str, float], ...] = ()
+    param: Any = None
+    lesart: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,6 +126,8 @@ class Reduction:
     rate: float
     paragraph: str = ""
     label: str = ""
+    param: Any = None      # the rate's parameter value in force (step records)
+    quelle: str = ""       # where the flagged Gemeinden come from (list, ordinance, user column)
 
 
 @dataclass(frozen=True)
@@ -52,6 +142,9 @@ class KeySpec:
     umverteilung_basis: Literal["k0", "gemindert"] = "k0"
     empfaenger: Literal["nicht_betroffen", "ohne_jede_minderung"] = "nicht_betroffen"
     paragraphs: Mapping[str, str] = field(default_factory=dict)
+    symbol: str = "z"                                           # the key's symbol in formulas
+    bezeichnung: str = ""                                       # shown name, e.g. "Zuweisungsschlüssel"
+    weight_params: Mapping[str, Any] = field(default_factory=dict)  # column → ParamValue in force
 
     def validate(self, columns: list[str] | None = None, source: str = "key") -> None:
         problems = []
@@ -133,32 +226,82 @@ def apply_reductions(k0: np.ndarray, flags: list[np.ndarray], rates: list[float]
 
 def compute_key(gemeinden: pd.DataFrame, spec: KeySpec) -> pd.DataFrame:
     """Key per Gemeinde with every intermediate step, rows in the table's order."""
+    return compute_key_with_steps(gemeinden, spec).table
+
+
+def compute_key_with_steps(gemeinden: pd.DataFrame, spec: KeySpec) -> KeyResult:
+    """`compute_key` and the step records of the computation, in the law's order."""
     spec.validate(list(gemeinden.columns), source=f"key {spec.name}")
     require_complete(gemeinden, tuple(spec.weights))
     out = pd.DataFrame({"ags": gemeinden["ags"].to_numpy(), "gemeinde": gemeinden["gemeinde"].to_numpy()})
     raw = np.zeros(len(gemeinden))
     share_of: dict[str, np.ndarray] = {}
+    steps: list[Schritt] = []
+    weights_para = spec.paragraphs.get("weights", "")
     for col, w in spec.weights.items():
-        s = shares(gemeinden[col].to_numpy(dtype=float))
+        values = gemeinden[col].to_numpy(dtype=float)
+        s = shares(values)
         share_of[col] = s
         out[f"anteil_{col}"] = s
         raw = raw + w * s
+        c = component(col)
+        p = spec.weight_params.get(col)
+        steps.append(Schritt(
+            f"anteil_{col}", f"{c.groesse} {c.symbol}",
+            f"{c.symbol} = {{x:{c.kind}}} / {{summe:{c.kind}}}{c.einheit}", s,
+            getattr(p, "paragraph", "") or weights_para, "",
+            {"x": values, "summe": float(values.sum())}))
     out["schluessel_roh"] = raw
+    terms = " + ".join(f"{{w_{col}:exakt}}·{component(col).symbol}" for col in spec.weights)
+    wps = [spec.weight_params.get(col) for col in spec.weights]
+    steps.append(Schritt(
+        "schluessel_roh", f"{spec.bezeichnung or spec.name} {spec.symbol}", f"{spec.symbol} = {terms}", raw,
+        weights_para, "; ".join(dict.fromkeys(_cite(p) for p in wps if p is not None)),
+        {f"w_{col}": float(w) for col, w in spec.weights.items()}, annahme=_uncertain(*wps)))
     key = raw
     if spec.cap is not None:
-        if spec.cap.component not in share_of:
-            share_of[spec.cap.component] = shares(gemeinden[spec.cap.component].to_numpy(dtype=float))
-        limit = spec.cap.factor * share_of[spec.cap.component]
+        cap = spec.cap
+        if cap.component not in share_of:
+            share_of[cap.component] = shares(gemeinden[cap.component].to_numpy(dtype=float))
+        limit = cap.factor * share_of[cap.component]
         out["kappungsgrenze"] = limit
-        key, capped = apply_cap(raw, limit, spec.cap.iterate)
+        key, capped = apply_cap(raw, limit, cap.iterate)
         out["gekappt"] = capped
         out["schluessel_nach_kappung"] = key
+        csym = component(cap.component).symbol
+        quelle = "; ".join(q for q in (f"Lesart {cap.lesart}" if cap.lesart else "", _cite(cap.param)) if q)
+        steps += [
+            Schritt("kappungsgrenze", "Kappungsgrenze",
+                    cap.formel or f"{spec.symbol} ≤ {{faktor:exakt}}·{csym}", limit, cap.paragraph, quelle,
+                    {"faktor": float(cap.factor), **dict(cap.zahlen)}, annahme=_uncertain(cap.param)),
+            Schritt("gekappt", "Schlüssel gekappt", "", capped, cap.paragraph, "", art="flag"),
+            Schritt("schluessel_nach_kappung", f"{spec.symbol} nach Kappung und Umverteilung",
+                    "übersteigende Anteile auf alle übrigen Gemeinden nach deren Schlüssel verteilt"
+                    + ("" if cap.iterate else " (einmalige Umverteilung)") + ": {delta:anteil_vz}",
+                    key, spec.paragraphs.get("umverteilung_kappung", cap.paragraph), "",
+                    {"delta": key - raw}),
+        ]
     if spec.reductions:
         flags = [gemeinden[r.flag].to_numpy(dtype=bool) for r in spec.reductions]
+        base = key
         key, cuts = apply_reductions(key, flags, [r.rate for r in spec.reductions],
                                      spec.kombination, spec.umverteilung_basis, spec.empfaenger)
-        for r, cut in zip(spec.reductions, cuts, strict=True):
+        for r, cut, flag in zip(spec.reductions, cuts, flags, strict=True):
             out[f"minderung_{r.flag}"] = cut
+            steps.append(Schritt(
+                f"minderung_{r.flag}", f"Minderung ({r.label or r.flag})",
+                f"−{{rate:prozent}} des Schlüssels {spec.symbol} = {{minderung:anteil}}", -cut, r.paragraph,
+                "; ".join(dict.fromkeys(q for q in (r.quelle, _cite(r.param)) if q)),
+                {"rate": float(r.rate), "minderung": cut, "betroffen": flag, "liste": r.label or r.flag},
+                art="minderung", annahme=_uncertain(r.param)))
+        steps.append(Schritt(
+            "schluessel_nach_minderung", f"{spec.symbol} nach Minderungen und Umverteilung",
+            "geminderte Anteile auf die übrigen Gemeinden verteilt: {delta:anteil_vz}", key,
+            spec.paragraphs.get("umverteilung_minderung", ""),
+            f"Lesarten: Minderung {spec.kombination}, Umverteilung nach {spec.umverteilung_basis}, "
+            f"Empfänger {spec.empfaenger}", {"delta": key - base}))
     out["schluessel"] = key
     out.attrs["spec"] = spec
-    return out
+    steps.append(Schritt("schluessel", f"{spec.bezeichnung or spec.name} (Ergebnis)", "", key,
+                         spec.paragraphs.get("weights", "")))
+    return KeyResult(out, tuple(steps))

@@ -1,5 +1,9 @@
 """Dated legal parameters: one YAML file per quantity, values keyed by the date they took effect.
 
+Each value may name its own ``paragraph`` (a rule renumbered by an amendment is cited as it was
+numbered on the date asked for) and carries ``unsicher: true`` where its start date or content is
+this project's assumption; `ParamValue.cite` then marks it "(Annahme)".
+
 Asking for a date before the first value is an error: the law had no such rule then, and a
 guess would silently compute something no statute prescribed.
 """
@@ -16,6 +20,8 @@ import yaml
 from verteilung.errors import InputError, Problem
 from verteilung.resources import params_dir
 
+ANNAHME = " (Annahme)"
+
 
 @dataclass(frozen=True)
 class ParamValue:
@@ -29,8 +35,17 @@ class ParamValue:
     note: str = ""
 
     def cite(self) -> str:
-        flag = " (Beginn unsicher)" if self.uncertain else ""
-        return f"{self.paragraph}: {self.title}, gültig ab {self.start.isoformat()}{flag}"
+        """'§ 3 Abs. 5 S. 1 FlüAG: <title>, gültig ab 2017-01-01 (Annahme)'.
+
+        "(Annahme)" marks a value whose start date or content is this project's assumption
+        (``unsicher: true`` in its YAML).
+        """
+        return f"{self.paragraph}: {self.title}, gültig ab {self.start.isoformat()}{self.annahme}"
+
+    @property
+    def annahme(self) -> str:
+        """The marker shown next to an assumed value: " (Annahme)" or ""."""
+        return ANNAHME if self.uncertain else ""
 
 
 @cache
@@ -66,9 +81,13 @@ def get(name: str, when: dt.date | str) -> ParamValue:
             f"starts {entries[0][0].isoformat()} ({spec['paragraph']})"))
     start, entry = current
     ref = entry.get("reference", {})
-    return ParamValue(name=name, value=entry["value"], start=start, paragraph=spec["paragraph"],
+    # The paragraph is dated like the value (renumbering, e.g. the credit rule § 3 Abs. 4 → Abs. 5
+    # FlüAG); the file's paragraph is the default for values that do not name their own.
+    return ParamValue(name=name, value=entry["value"], start=start,
+                      paragraph=entry.get("paragraph", spec["paragraph"]),
                       title=ref.get("title", ""), href=ref.get("href", ""),
-                      uncertain=bool(entry.get("uncertain", False)), note=entry.get("note", ""))
+                      uncertain=bool(entry.get("unsicher", entry.get("uncertain", False))),
+                      note=entry.get("note", ""))
 
 
 def value(name: str, when: dt.date | str) -> Any:

@@ -1,0 +1,283 @@
+"""The computation for one Gemeinde, step by step, from the step records of the computation itself.
+
+The key builders (`verteilung.law.flueag.key_with_steps`, `verteilung.law.awov.key_with_steps`,
+any model key through `verteilung.law.key.compute_key_with_steps`) emit `Schritt` records with
+formulas over the weights and rates actually in force, the paragraph of each parameter value (as
+numbered on the reference date), the list or ordinance of the chosen reading and the source of
+approximated data (NÄHERUNG). The Verteilstatistik steps (Anrechnung, T, Soll, Aufnahme-
+verpflichtung, Erfüllungsquote) are built here from the status table's columns. This module only
+selects one Gemeinde and renders the records: in German number format for people
+(`Erklaerung.zeilen`, `Erklaerung.text`), with plain numbers for machines (`Erklaerung.as_dict`).
+No number, paragraph or ordinance is written here by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from verteilung import params
+from verteilung.errors import InputError, Problem
+from verteilung.inputs import Inputs
+from verteilung.law import systems
+from verteilung.law.key import KeyResult, KeySpec, Schritt, compute_key_with_steps
+from verteilung.law.lesarten import ERLAUBT, Lesarten
+from verteilung.report import deutsch
+
+SYNTHETISCH = "SYNTHETISCH: Bestandsdaten aus dem synthetischen Szenario (kein amtlicher Bestand)"
+
+
+# --- formatting of the records (German for people) --------------------------------------------
+
+def _percent(value: Any) -> str:
+    return f"{deutsch.fmt_exact(round(float(value) * 100.0, 6))} %"
+
+
+FORMAT = {
+    "int": deutsch.fmt_int,
+    "dec1": lambda v: deutsch.fmt_dec(v, 1),
+    "dec2": lambda v: deutsch.fmt_dec(v, 2),
+    "exakt": deutsch.fmt_exact,
+    "anteil": deutsch.fmt_share,
+    "anteil_vz": lambda v: deutsch.fmt_signed(v, 8),
+    "prozent": _percent,                        # a fraction shown as percent: 0.1 -> "10 %"
+    "quote": deutsch.fmt_pct,                   # a value already in percent: 89.99 -> "89,99 %"
+    "flag": lambda v: deutsch.YES if bool(v) else deutsch.NO,
+}
+
+
+def fmt(value: Any, kind: str) -> str:
+    """One number of a record in German format; unknown kinds show the value with all its digits."""
+    if isinstance(value, str):
+        return value
+    return FORMAT.get(kind, deutsch.fmt_exact)(value)
+
+
+class _German(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return fmt(value, format_spec or "exakt")
+
+
+def render_formula(template: str, zahlen: dict[str, Any]) -> str:
+    """Fill a record's formula template (``{name:kind}``) with its numbers, German format."""
+    return _German().format(template, **zahlen) if template else ""
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able scalar (numpy scalars to Python)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+# --- the explanation ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Erklaerung:
+    """The explanation for one Gemeinde: a header, notes (SYNTHETISCH, NÄHERUNG) and the steps."""
+
+    ags: str
+    gemeinde: str
+    system: str
+    stichtag: dt.date
+    datenbasis: str
+    schritte: tuple[Schritt, ...]      # reduced to this Gemeinde (scalar values)
+    hinweise: tuple[str, ...] = ()
+    lesarten: dict | None = None
+
+    def kopf(self) -> str:
+        return (f"{self.gemeinde} (AGS {self.ags}), {systems.get(self.system).anzeige}, "
+                f"Stichtag {deutsch.fmt_date(self.stichtag)}, Daten: {self.datenbasis}")
+
+    def zeilen(self) -> list[tuple[str, str]]:
+        """(step text, paragraph and source) lines, the header first: the shape `api.explain` returns."""
+        out = [(self.kopf(), "")] + [(h, "") for h in self.hinweise]
+        out += [(step_text(s), step_basis(s)) for s in self.schritte]
+        return out
+
+    def text(self) -> str:
+        """The numbered text as `explain` prints it."""
+        lines = []
+        for n, (text, basis) in enumerate(self.zeilen()):
+            lines.append(f"{n}. {text}")
+            if basis:
+                lines.append(f"   {basis}")
+        return "\n".join(lines) + "\n"
+
+    def as_dict(self) -> dict:
+        """JSON form: every step with its formula template, numbers, value, rendered text and basis."""
+        return {
+            "ags": self.ags, "gemeinde": self.gemeinde, "system": self.system,
+            "stichtag": self.stichtag.isoformat(), "datenbasis": self.datenbasis,
+            "hinweise": list(self.hinweise), "lesarten": self.lesarten or {},
+            "schritte": [{
+                "id": s.id, "groesse": s.groesse, "formel": s.formel,
+                "zahlen": {k: _plain(v) for k, v in s.zahlen.items()},
+                "wert": _plain(s.wert), "art": s.art, "text": step_text(s),
+                "paragraph": s.paragraph, "quelle": s.quelle, "annahme": s.annahme,
+            } for s in self.schritte],
+        }
+
+
+def step_text(s: Schritt) -> str:
+    """'Einwohneranteil e: e = 265.885 / 18.190.422 = 0,01461676' for one Gemeinde's step."""
+    if s.art == "minderung":
+        liste = s.zahlen.get("liste", "")
+        if not bool(s.zahlen.get("betroffen")):
+            return f"keine {s.groesse}: Gemeinde nicht betroffen ({liste})"
+        return f"{s.groesse}: {render_formula(s.formel, dict(s.zahlen))}"
+    formula = render_formula(s.formel, dict(s.zahlen))
+    value = fmt(s.wert, s.art)
+    if not formula:
+        return f"{s.groesse} = {value}"
+    arrow = "→" if s.formel.endswith("gerundet") else "="
+    symbol = s.groesse.rsplit(" ", 1)[-1]
+    if formula.startswith(f"{symbol} = "):  # "Einwohneranteil e = 265.885 / … = 0,0146…"
+        return f"{s.groesse} = {formula[len(symbol) + 3:]} {arrow} {value}"
+    return f"{s.groesse}: {formula} {arrow} {value}"
+
+
+def step_basis(s: Schritt) -> str:
+    """Paragraph and source of a step: '§ 4 Abs. 3 AWoV — Mieterschutzverordnung NRW …'."""
+    return " — ".join(x for x in (s.paragraph, s.quelle) if x)
+
+
+# --- Verteilstatistik steps from the status table's columns --------------------------------------
+
+def status_schritte(table: pd.DataFrame, system: systems.LegalSystem, stichtag: dt.date, rundung: str,
+                    bestand: pd.DataFrame | None = None) -> tuple[Schritt, ...]:
+    """Anrechnung, T, Soll exact and rounded, Aufnahmeverpflichtung, Erfüllungsquote (per Gemeinde).
+
+    ``table`` is the Verteilstatistik (`verteilung.status.verteilstatistik`), rows aligned with the
+    key table; ``bestand`` (optional) adds the planned places to the Anrechnung formula.
+    """
+    para = system.paragraphen.get("status", "")
+    lesart = f"Lesart Rundung: {rundung}: {ERLAUBT['rundung'].get(rundung, rundung)}"
+    b = table["bestand"].to_numpy(dtype=float)
+    a = table["anrechnung"].to_numpy(dtype=float)
+    soll = table["soll_exakt"].to_numpy(dtype=float)
+    total = float(b.sum() + a.sum())
+    t_kind = "dec1" if system.anrechnung else "int"
+    steps: list[Schritt] = []
+    if system.anrechnung:
+        f_ae = params.get("flueag_anrechnung_aufnahmeeinrichtung", stichtag)
+        f_eae = params.get("flueag_anrechnung_eae", stichtag)
+        zahlen: dict[str, Any] = {"f_ae": float(f_ae.value), "f_eae": float(f_eae.value)}
+        if bestand is not None and {"anrechnung_plaetze", "anrechnung_plaetze_eae"} <= set(bestand.columns):
+            formel = "A = {f_ae:exakt} × {plaetze:int} Plätze + {f_eae:exakt} × {plaetze_eae:int} EAE-Plätze"
+            zahlen.update(plaetze=bestand["anrechnung_plaetze"].to_numpy(dtype=float),
+                          plaetze_eae=bestand["anrechnung_plaetze_eae"].to_numpy(dtype=float))
+        else:
+            formel = "A = {f_ae:exakt} × Plätze + {f_eae:exakt} × EAE-Plätze"
+        steps.append(Schritt(
+            "anrechnung", "Anrechnung A", formel, a,
+            "; ".join(dict.fromkeys((f_ae.paragraph, f_eae.paragraph))),
+            "; ".join(dict.fromkeys((f_ae.cite(), f_eae.cite()))), zahlen, art="dec1",
+            annahme=f_ae.uncertain or f_eae.uncertain))
+    steps += [
+        Schritt("landessumme", "Landessumme T",
+                "T = Σ(Bestand + Anrechnung) = {b:int} + {a:dec1}" if system.anrechnung else "T = Σ Bestand",
+                total,
+                para, "", {"b": float(b.sum()), "a": float(a.sum())},
+                art=t_kind),
+        Schritt("soll_exakt", "Soll (Stichtag), exakt", f"Soll = Schlüssel × T = {{k:anteil}} × {{t:{t_kind}}}", soll,
+                para, "", {"k": table["schluessel"].to_numpy(dtype=float), "t": total}, art="dec2"),
+        Schritt("soll", "Soll (Stichtag), gerundet", "{s:dec2} gerundet", table["soll"].to_numpy(), para,
+                lesart, {"s": soll}, art="int"),
+        Schritt("aufnahmeverpflichtung", "Aufnahmeverpflichtung",
+                ("max(0, Soll − Bestand − Anrechnung) = max(0, {s:dec2} − {b:int} − {a:dec1})"
+                 if system.anrechnung else "max(0, Soll − Bestand) = max(0, {s:dec2} − {b:int})")
+                + " = {v:dec2}, gerundet", table["aufnahmeverpflichtung"].to_numpy(), para, lesart,
+                {"s": soll, "b": b, "a": a, "v": table["aufnahmeverpflichtung_exakt"].to_numpy(dtype=float)},
+                art="int"),
+        Schritt("erfuellungsquote", "Erfüllungsquote",
+                "(Bestand + Anrechnung) / Soll (exakt) = ({b:int} + {a:dec1}) / {s:dec2}" if system.anrechnung
+                else "Bestand / Soll (exakt) = {b:int} / {s:dec2}",
+                table["erfuellungsquote"].to_numpy(dtype=float), para, "", {"b": b, "a": a, "s": soll},
+                art="quote"),
+    ]
+    return tuple(steps)
+
+
+# --- the entry point ----------------------------------------------------------------------------
+
+def key_steps(inputs: Inputs, system: systems.LegalSystem, lesarten: Lesarten) -> KeyResult:
+    """The system's key with its step records, by the same builder the status uses."""
+    from verteilung.law import awov, flueag
+
+    g, when = inputs.gemeinden, inputs.stichtag
+    if system.id == "flueag":
+        return flueag.key_with_steps(g, when, lesarten.kappung, lesarten.kappung_iteriert)  # type: ignore[arg-type]
+    if system.id == "wsa":
+        return awov.key_with_steps(g, when, lesarten.anlage1, lesarten.mietpreisliste,  # type: ignore[arg-type]
+                                   lesarten.minderung, lesarten.umverteilung)
+    table = system.key(g, when, lesarten)
+    spec = table.attrs.get("spec")
+    if isinstance(spec, KeySpec):
+        return compute_key_with_steps(g, spec)
+    return KeyResult(table, (Schritt("schluessel", system.schluessel_name, "", table["schluessel"].to_numpy(),
+                                     system.paragraphen.get("schluessel", "")),))
+
+
+def _verteilstatistik(inputs: Inputs, system: systems.LegalSystem, key: pd.DataFrame,
+                      rundung: str) -> pd.DataFrame:
+    """The status table of one system from the key above (as `verteilung.status` computes it)."""
+    from verteilung.status import SystemState, anrechnung, verteilstatistik
+
+    b = inputs.bestand
+    assert b is not None
+    missing = [c for c in system.bestand if c not in b.columns]
+    if missing:
+        raise InputError(Problem(inputs.bestand_quelle or "--bestand",
+                                 f"Spalte(n) fehlen: {', '.join(missing)}"))
+    stock = b[list(system.bestand)].to_numpy(dtype=float).sum(axis=1)
+    credit = anrechnung(b, inputs.stichtag)[0] if system.anrechnung else np.zeros(len(b))
+    state = SystemState(system.id, inputs.gemeinden, key["schluessel"].to_numpy(), stock, credit)
+    return verteilstatistik(state, rundung)  # type: ignore[arg-type]
+
+
+def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
+                  lesarten: Lesarten | None = None,
+                  verteilstatistik: pd.DataFrame | None = None) -> Erklaerung:
+    """The computation for one Gemeinde as step records, in the law's order.
+
+    Key steps always; the Verteilstatistik steps when ``inputs.bestand`` is given (or a status
+    table is passed as ``verteilstatistik``, rows in the order of ``inputs.gemeinden``).
+
+    >>> from verteilung.inputs import prepare
+    >>> e = explain_steps(prepare(jahr=2024), "wsa", "05362036",
+    ...                   Lesarten(mietpreisliste="mieterschutzvo_2020"))
+    >>> any("Mieterschutzverordnung 2020" in text for text, _ in e.zeilen())
+    True
+    """
+    sys = systems.get(system) if isinstance(system, str) else system
+    lesarten = lesarten or Lesarten()
+    g = inputs.gemeinden
+    rows = np.flatnonzero(g["ags"].astype(str).to_numpy() == ags)
+    if not len(rows):
+        raise InputError(Problem("AGS", f"{ags} ist nicht in der Gemeinde-Tabelle", ags=ags))
+    i = int(rows[0])
+    result = key_steps(inputs, sys, lesarten)
+    steps = list(result.schritte)
+    hinweise: list[str] = []
+    if verteilstatistik is None and inputs.bestand is not None:
+        verteilstatistik = _verteilstatistik(inputs, sys, result.table, lesarten.rundung)
+    if verteilstatistik is not None:
+        steps += status_schritte(verteilstatistik, sys, inputs.stichtag, lesarten.rundung, inputs.bestand)
+        if inputs.synthetisch:
+            hinweise.append(SYNTHETISCH)
+    hinweise += [n for n in inputs.naeherungen
+                 if any(n == s.quelle for s in steps)]  # NÄHERUNG of data this explanation uses
+    used = {name: getattr(lesarten, name) for name in sys.lesarten}
+    if verteilstatistik is not None:
+        used["rundung"] = lesarten.rundung
+    return Erklaerung(ags=ags, gemeinde=str(g["gemeinde"].iloc[i]), system=sys.id,
+                      stichtag=inputs.stichtag, datenbasis=inputs.datenbasis,
+                      schritte=tuple(s.bei(i) for s in steps), hinweise=tuple(hinweise), lesarten=used)
