@@ -171,3 +171,11 @@ def test_each_system_cites_its_own_household_rule_in_the_run_log():
     golden = (GOLDEN / "run" / "erlaeuterung.txt").read_text(encoding="utf-8")
     wsa = next(line for line in golden.splitlines() if line.startswith("[wsa] Zuweisung"))
     assert "§ 5 Abs. 2 AWoV" in wsa and "FlüAG" not in wsa
+
+
+def test_cli_explain_names_the_2020_list_for_pulheim(cli):
+    """Issue 12 acceptance: the ordinance comes from the chosen reading, not typed by hand."""
+    r = cli("explain", "05362036", "--system", "awov", "--mietpreisliste", "mieterschutzvo_2020", "--jahr", "2024")
+    assert r.code == 0, r.stderr
+    assert "Mieterschutzverordnung 2020" in r.stdout
+    assert "Mietpreisbegrenzungsverordnung 2015" not in r.stdout

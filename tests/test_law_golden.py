@@ -127,8 +127,8 @@ def test_explain_cites_paragraphs(cli, data_dir):
     assert r.code == 0, r.stderr
     text = " ".join(r.stdout.split())
     assert "§ 3 Abs. 1 S. 4-5 FlüAG" in text
-    assert "Erhöhung durch Flächenschlüssel auf 25% begrenzt" in text
-    assert "0.12500000" in text and "55.81 %" in text and "→ 475" in text
+    assert "Kappungsgrenze: z ≤ (1 + 0,25)·e" in text and "gekappt = ja" in text
+    assert "0,12500000" in text and "55,81 %" in text and "→ 475" in text   # German numbers (issue 13)
 
 
 def test_explain_awov_on_shipped_data(cli):

@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from verteilung import params
 from verteilung.data import available_years, load_bestand, load_gemeinden
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import Inputs, prepare
-from verteilung.law import awov, systems
-from verteilung.law.lesarten import ERLAUBT, Lesarten
+from verteilung.law import systems
+from verteilung.law.lesarten import Lesarten
 from verteilung.resources import shipped
 from verteilung.status import Rundung, reference_date, summary, system_state, verteilstatistik
 
@@ -211,100 +209,16 @@ def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: in
     >>> for text, paragraph in verteilung.explain("05513000", "flueag", jahr=2024):
     ...     print(text, paragraph)
     """
+    from verteilung.explain import explain_steps
+
     sysdef = systems.get(system)
     if rundung is not None:
         readings["rundung"] = rundung
     chosen = lesarten_aus(lesarten, **readings)
-    steps = _explain_steps(ags, sysdef.id, gemeinden, jahr, stichtag, bestand, chosen)
-    inp = _prepare(gemeinden, jahr, stichtag)
-    return ExplainResult(steps, {"system": sysdef.id, **inp.info(), "lesarten": chosen.as_dict()})
-
-
-def _explain_steps(ags: str, system: str, gemeinden, jahr, stichtag, bestand,
-                   chosen: Lesarten) -> list[tuple[str, str]]:
-    rundung = chosen.rundung
-    inp = _prepare(gemeinden, jahr, stichtag)
-    g = inp.gemeinden
-    if ags not in set(g["ags"]):
-        raise InputError(Problem("AGS", f"{ags} is not in the Gemeinde table", ags=ags))
-    when = inp.stichtag
-    i = int(np.flatnonzero(g["ags"].to_numpy() == ags)[0])
-    row = g.iloc[i]
-    steps: list[tuple[str, str]] = [(f"{row['gemeinde']} (AGS {ags}), Stichtag {when.isoformat()}, "
-                                     f"Daten: {inp.datenbasis}", "")]
-    if system == "flueag":
-        k = systems.get("flueag").key(g, when, chosen)
-        r = k.iloc[i]
-        w_e = params.get("flueag_gewicht_einwohner", when)
-        w_f = params.get("flueag_gewicht_flaeche", when)
-        c = params.get("flueag_kappung", when)
-        steps += [
-            (f"Einwohnerschlüssel e = {row['einwohner']:,.0f} / {g['einwohner'].sum():,.0f} = "
-             f"{r['anteil_einwohner']:.8f}", "§ 3 Abs. 1 S. 1, Abs. 2 FlüAG (IT.NRW, Stand 1. Januar)"),
-            (f"Flächenschlüssel f = {row['flaeche_km2']:,.2f} / {g['flaeche_km2'].sum():,.2f} km² = "
-             f"{r['anteil_flaeche_km2']:.8f}", "§ 3 Abs. 1 S. 1, Abs. 2 FlüAG"),
-            (f"Zuweisungsschlüssel z = {w_e.value}·e + {w_f.value}·f = {r['schluessel_roh']:.8f}",
-             w_e.paragraph),
-        ]
-        lesart = ("R1: z ≤ (1 + 25 %)·e" if chosen.kappung == "R1" else "R2: z − 0.9·e ≤ 25 %·e")
-        if r["gekappt"]:
-            steps.append((f"Erhöhung durch Flächenschlüssel auf {c.value:.0%} begrenzt ({lesart}): "
-                          f"z = {r['kappungsgrenze']:.8f}", c.paragraph))
-        else:
-            steps.append((f"Kappungsgrenze {r['kappungsgrenze']:.8f} nicht erreicht ({lesart}); "
-                          f"Anteil aus der Umverteilung übersteigender Anteile anderer Gemeinden: "
-                          f"+{r['schluessel'] - r['schluessel_roh']:.8f}", c.paragraph))
-        steps.append((f"Zuweisungsschlüssel nach Kappung und Umverteilung: {r['schluessel']:.8f}",
-                      "§ 3 Abs. 1 S. 5 FlüAG (übersteigende Anteile auf alle übrigen Gemeinden)"))
-    else:
-        k = systems.get("wsa").key(g, when, chosen)
-        r = k.iloc[i]
-        # the list in force under the chosen reading, as the law layer names it (not typed here)
-        liste = ERLAUBT["mietpreisliste"][chosen.mietpreisliste].removesuffix(" (Standard)")
-        steps += [
-            (f"Einwohneranteil e = {r['anteil_einwohner']:.8f}", "§ 4 Abs. 2 Nr. 1 AWoV (Gewicht 80 %)"),
-            (f"Flächenanteil f = {r['anteil_flaeche_km2']:.8f}", "§ 4 Abs. 2 Nr. 2 AWoV (Gewicht 10 %)"),
-            (f"Arbeitslose {r['arbeitslose']:,.0f} ({k.attrs['lesarten']['arbeitslose_quelle']}); "
-             f"Anlage-1-Lesart {k.attrs['lesarten']['anlage1_variante']}: a = "
-             f"{r['anteil_awov_messziffer']:.8f}", awov.PARAGRAPH_ANLAGE1 + " (Text nicht verfügbar)"),
-            (f"Integrationsschlüssel K0 = 0.8·e + 0.1·f + 0.1·a = {r['schluessel_roh']:.8f}",
-             awov.PARAGRAPH_KEY),
-        ]
-        if r["minderung_awov_mietpreisbremse"] > 0:
-            steps.append((f"Minderung um 10 % ({liste}): "
-                          f"−{r['minderung_awov_mietpreisbremse']:.8f}", awov.PARAGRAPH_MIETE))
-        else:
-            steps.append(("keine Minderung nach Abs. 3 (nicht im Geltungsbereich der "
-                          f"{liste})", awov.PARAGRAPH_MIETE))
-        if r["minderung_eu_sgb2"] > 0:
-            steps.append((f"Minderung um 10 % (SGB-II-Bezug EU-Staaten): −{r['minderung_eu_sgb2']:.8f}",
-                          awov.PARAGRAPH_EU))
-        else:
-            steps.append(("keine Minderung nach Abs. 4 (keine Daten; keine Gemeinde markiert)"
-                          if not g.get("eu_sgb2", pd.Series(False)).any() else
-                          "keine Minderung nach Abs. 4", awov.PARAGRAPH_EU))
-        steps.append((f"Integrationsschlüssel nach Minderungen und Umverteilung: {r['schluessel']:.8f}",
-                      "§ 4 Abs. 3 S. 2, Abs. 4 S. 2 AWoV (übersteigender Anteil auf alle übrigen "
-                      "Gemeinden)"))
-    if bestand is not None:
-        table, info = status(system, bestand, gemeinden, jahr, when.isoformat(), lesarten=chosen)
-        t = table.iloc[i]
-        para = "§ 3 Abs. 1, 3, 5 FlüAG; Berechnung BR Arnsberg (LEGAL.md § 1.8)" if system == "flueag" \
-            else "§ 4, § 5 Abs. 1 AWoV; Berechnung wie FlüAG ohne Anrechnung (LEGAL.md § 2.4)"
-        if system == "flueag":
-            f = info["anrechnung_faktoren"]
-            steps.append((f"Anrechnung A = {f['flueag_anrechnung_aufnahmeeinrichtung']:g} × Plätze "
-                          f"(EAE: {f['flueag_anrechnung_eae']:g}) = {t['anrechnung']:,.1f}",
-                          "§ 3 Abs. 5 FlüAG (Faktor zum Stichtag)"))
-        steps += [
-            (f"Landessumme T = Σ(Bestand + Anrechnung) = {info['gesamt_T']:,.1f}", para),
-            (f"Soll = Schlüssel × T = {t['soll_exakt']:,.2f} → {t['soll']} ({rundung})", para),
-            (f"Bestand {t['bestand']:,} + Anrechnung {t['anrechnung']:,.1f}; Aufnahmeverpflichtung = "
-             f"max(0, Soll − Bestand − Anrechnung) = {t['aufnahmeverpflichtung_exakt']:,.2f} → "
-             f"{t['aufnahmeverpflichtung']} ({rundung})", para),
-            (f"Erfüllungsquote = (Bestand + Anrechnung) / Soll = {t['erfuellungsquote']:.2f} %", para),
-        ]
-    return steps
+    inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand)
+    erklaerung = explain_steps(inp, sysdef, ags, chosen)
+    return ExplainResult(erklaerung.zeilen(), {"system": sysdef.id, **inp.info(), "lesarten": chosen.as_dict(),
+                                               "erklaerung": erklaerung.as_dict()})
 
 
 def allocate(system: str, bestand: str | Path, personen: int | None = None, haushalte: str | Path | None = None,
