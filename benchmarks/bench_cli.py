@@ -35,7 +35,7 @@ HELP_EAGER = ("import verteilung.api, verteilung.compare, verteilung.data; "
 COMPARE = "from verteilung.cli import main; import sys; sys.exit(main(['compare', '--out', sys.argv[1]]))"
 COMPARE_OPENPYXL = (
     "import sys; sys.path.insert(0, 'benchmarks'); import openpyxl_writer_baseline as old; "
-    "import verteilung.report.xlsx as x; x.workbook_bytes = old.workbook_bytes; "
+    "import verteilung.io.xlsx as x; x.workbook_bytes = old.workbook_bytes; "
     "from verteilung.cli import main; sys.exit(main(['compare', '--out', sys.argv[1]]))"
 )
 

@@ -49,7 +49,7 @@ def median_seconds(fn: Callable[[], object], repeat: int) -> float:
 
 def first_use_ms() -> float:
     """Import plus first formatted number in a fresh interpreter, minus the bare import of the module."""
-    code = ("import time; t=time.perf_counter(); from verteilung.report import deutsch as de; t1=time.perf_counter();"
+    code = ("import time; t=time.perf_counter(); from verteilung.io import deutsch as de; t1=time.perf_counter();"
             " de.fmt_dec(2169.185); print((time.perf_counter()-t1)*1000)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
@@ -59,7 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    from verteilung.report import deutsch as de
+    from verteilung.io import deutsch as de
 
     print(f"first German number in a fresh process (Babel import + de_DE data): {first_use_ms():.0f} ms")
     for rows in (396, 5 * 396):

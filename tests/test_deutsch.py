@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from verteilung import vocab
-from verteilung.report import deutsch as de
+from verteilung.io import deutsch as de
 from verteilung.report.output import records, to_csv_bytes
 
 # --- golden texts ---------------------------------------------------------------------------------

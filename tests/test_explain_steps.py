@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from verteilung import params
 from verteilung.explain import explain_steps, render_formula
 from verteilung.inputs import Inputs, prepare
+from verteilung.io.deutsch import parse_number
 from verteilung.law import awov, flueag
 from verteilung.law.key import KeySpec, compute_key, compute_key_with_steps
 from verteilung.law.lesarten import Lesarten
-from verteilung.report.deutsch import parse_number
 from verteilung.resources import params_dir
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from verteilung.io.xlsx import workbook_bytes
 from verteilung.report.output import atomic_write_bytes, excel_safe_text
-from verteilung.report.xlsx import workbook_bytes
 
 G = "tests/data/modelle_gemeinden.csv"
 B = "tests/data/modelle_bestand.csv"

@@ -21,7 +21,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from verteilung._version import __version__
 
 _LAZY = {
     "allocate": "verteilung.api", "data_check": "verteilung.api", "data_list": "verteilung.api",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from verteilung import __version__
+from verteilung._version import __version__
 from verteilung.errors import InputError, Problem, VerteilungError
 from verteilung.io import (
     atomic_write_bytes,

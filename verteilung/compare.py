@@ -325,8 +325,8 @@ def parameter_table(res: CompareResult) -> pd.DataFrame:
 
 def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
     """All tables as CSV, a JSON summary and an XLSX workbook, swapped into place atomically."""
-    from verteilung.report.output import atomic_dir, to_csv_bytes, to_json_bytes
-    from verteilung.report.xlsx import workbook_bytes
+    from verteilung.io import atomic_dir, to_csv_bytes, to_json_bytes
+    from verteilung.io.xlsx import workbook_bytes
 
     out_dir = Path(out_dir)
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
@@ -358,7 +358,7 @@ def _kurz(system: str) -> str:
 
 
 def summary_payload(res: CompareResult) -> dict:
-    from verteilung.report.output import records
+    from verteilung.io import records
 
     return {"info": res.info, "hinweis": "SYNTHETISCHE Bestandsdaten" if res.info["synthetisch"] else "",
             "metriken": records(res.metriken), "systeme": records(res.systeme), "befunde": res.befunde,

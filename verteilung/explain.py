@@ -24,10 +24,10 @@ import pandas as pd
 from verteilung import params
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import Inputs
+from verteilung.io import deutsch
 from verteilung.law import systems
 from verteilung.law.key import KeyResult, KeySpec, Schritt, compute_key_with_steps
 from verteilung.law.lesarten import ERLAUBT, Lesarten
-from verteilung.report import deutsch
 
 SYNTHETISCH = "SYNTHETISCH: Bestandsdaten aus dem synthetischen Szenario (kein amtlicher Bestand)"
 

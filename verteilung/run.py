@@ -43,17 +43,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from verteilung import __version__, params
+from verteilung import params
+from verteilung._version import __version__
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError
 from verteilung.inputs import prepare as prepare_inputs
+from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
+from verteilung.io.xlsx import workbook_bytes
 from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
-from verteilung.report.output import jsonable, to_csv_bytes, to_json_bytes
-from verteilung.report.xlsx import workbook_bytes
 from verteilung.resources import params_dir, shipped
 from verteilung.status import Rundung, verteilstatistik
 

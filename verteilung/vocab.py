@@ -2,7 +2,7 @@
 
 Machine formats (JSON, the machine CSV) keep the ASCII identifiers; terminal, HTML, XLSX and the
 German Excel CSV show the label from here, so a column is called the same everywhere. The number
-kind of a column decides both the German text format (``verteilung.report.deutsch``) and the XLSX
+kind of a column decides both the German text format (``verteilung.io.deutsch``) and the XLSX
 number format, so a Soll has two decimals in every view.
 
 Pure standard library on purpose: the CLI imports this for option parsing and help texts, and

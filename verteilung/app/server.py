@@ -19,7 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from verteilung import __version__, params
+from verteilung import params
+from verteilung._version import __version__
 from verteilung.app import views
 from verteilung.app.engine import MAX_UPLOAD_BYTES, Einstellungen, Engine, csv_bytes, problem_lines, xlsx_bytes
 from verteilung.compare import BASELINE, DEFAULT_MODELS, DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA

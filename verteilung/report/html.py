@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import jinja2
 import pandas as pd
 
-from verteilung import __version__
+from verteilung._version import __version__
 from verteilung.report import charts
 
 if TYPE_CHECKING:
