@@ -118,7 +118,7 @@ def test_search_dahl_finds_dahlem_and_opens_profile(server, page):
     hit.click()
     _loaded(page)
     assert "Dahlem" in page.inner_text("#name")
-    assert "Einwohnerschlüssel" in page.inner_text("#s_flueag")
+    assert "Einwohneranteil e" in page.inner_text("#s_flueag") and "§ 3 Abs. 1" in page.inner_text("#s_flueag")
     assert "ags=05366012" in page.url
     page.screenshot(path=str(DOCS / "app-gemeinde.png"), full_page=True)
 
