@@ -202,6 +202,31 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     assert b is not None
     ctx = Context(g, b, when, streams, weitere_bestand=columns)
 
+    info = {
+        "modelle": ids, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
+        "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
+        "synthetisch": inp.synthetisch, "angenommen_null": list(inp.angenommen_null),
+        "zugaenge_flueag": zugaenge_flueag, "zugaenge_wsa": zugaenge_wsa,
+        "alpha_m2": ctx.auto_alpha(),
+        "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},
+    }
+    further = {k: v for k, v in streams.items() if k not in ("flueag", "wsa")}
+    if further:
+        info["zugaenge_weitere"] = further
+    if len(columns) > len(STOCK_COLUMNS):
+        info["bestand_spalten"] = list(columns)
+    return compare_models(defs, ctx, info)
+
+
+def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareResult:
+    """Evaluate the models on one prepared context: the part `compare` and the app share.
+
+    ``defs`` must include the status quo (the baseline of every change); ``info`` is the
+    metadata of the inputs, completed here with the model titles.
+    """
+    from verteilung.status import verteilstatistik
+
+    g = ctx.gemeinden
     frames, metric_rows, system_rows = [], [], []
     sq_states = {}
     for d in defs:
@@ -216,24 +241,9 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
     aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
-    gv = _winners_losers(long)
-    info = {
-        "modelle": ids, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
-        "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
-        "synthetisch": inp.synthetisch, "angenommen_null": list(inp.angenommen_null),
-        "zugaenge_flueag": zugaenge_flueag, "zugaenge_wsa": zugaenge_wsa,
-        "alpha_m2": ctx.auto_alpha(),
-        "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},
-        "modell_titel": {d.id: d.titel for d in defs},
-    }
-    from verteilung.status import verteilstatistik
-
-    further = {k: v for k, v in streams.items() if k not in ("flueag", "wsa")}
-    if further:
-        info["zugaenge_weitere"] = further
-    if len(columns) > len(STOCK_COLUMNS):
-        info["bestand_spalten"] = list(columns)
-    result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate, gv, info,
+    info = {**info, "modell_titel": {d.id: d.titel for d in defs}}
+    result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
+                           _winners_losers(long), info,
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
     result.befunde = findings(result)
     return result

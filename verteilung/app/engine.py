@@ -27,16 +27,10 @@ from verteilung.compare import (
     DEFAULT_MODELS,
     DEFAULT_ZUGAENGE_FLUEAG,
     DEFAULT_ZUGAENGE_WSA,
-    GROUPS,
     CompareResult,
-    _aggregate,
-    _gemeinde_rows,
-    _system_rows,
-    _winners_losers,
+    compare_models,
     default_bestand,
     enrich_gemeinden,
-    findings,
-    metric_row,
 )
 from verteilung.data import load_bestand, load_gemeinden
 from verteilung.errors import InputError, Problem
@@ -46,11 +40,9 @@ from verteilung.model import (
     ModelDef,
     available_models,
     custom_model,
-    evaluate,
     load_model,
     parse_model,
 )
-from verteilung.status import verteilstatistik
 
 MAX_UPLOAD_BYTES = 512 * 1024
 MAX_UPLOADS = 32
@@ -209,33 +201,14 @@ class Engine:
         ctx = self._context(b, {"flueag": e.zugaenge_flueag, "wsa": e.zugaenge_wsa})
         if e.anrechnung != 1.0:
             ctx.anrechnung = ctx.anrechnung * e.anrechnung
-        frames, metric_rows, system_rows = [], [], []
-        sq_states = {}
-        for d in defs:
-            res = evaluate(d, ctx)
-            if d.id == BASELINE:
-                sq_states = {name: r.state for name, r in res.items()}
-            frames.append(_gemeinde_rows(d, res, g, ctx))
-            system_rows += _system_rows(d, res)
-            metric_rows.append(metric_row(d, res, g, ctx)[0])
-        long = pd.concat(frames, ignore_index=True)
-        base = long[long["modell"] == BASELINE].set_index("ags")
-        long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
-        long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
-        aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
         info = {
             "modelle": [d.id for d in defs], "stichtag": self.stichtag.isoformat(),  # type: ignore[attr-defined]
             "datenbasis": g.attrs["datenbasis"], "bestand_datei": bestand_name, "synthetisch": synthetisch,
             "zugaenge_flueag": e.zugaenge_flueag, "zugaenge_wsa": e.zugaenge_wsa,
             "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
             "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
-            "modell_titel": {d.id: d.titel for d in defs},
         }
-        result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
-                               _winners_losers(long), info,
-                               verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
-        result.befunde = findings(result)
-        return result
+        return compare_models(defs, ctx, info)
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
