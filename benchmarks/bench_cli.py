@@ -9,6 +9,8 @@ them. Baselines measured in the same run:
 - `compare`, openpyxl writer: the same `compare` on the same data, with the workbook written by
   the previous openpyxl writer (benchmarks/openpyxl_writer_baseline.py, the old
   verteilung/report/xlsx.py verbatim) patched in place of the XlsxWriter one.
+- `allocate --personen 10000000` (shipped data, synthetic stocks): baseline the same command with
+  3,000 persons, so the ratio shows that the exact allocation no longer grows with N.
 - bad stock file refused: `verteilung data check --bestand F` on generated files with unknown AGS
   (exit 2): 200 MB / 4 million rows (over the size limit) and 49.5 MB / 1.5 million rows (read until
   the first chunk proves it wrong); baseline: `pandas.read_csv(F, dtype=str)`, the step the
@@ -51,6 +53,9 @@ def timed(code: str, repeat: int, *args: str) -> float:
     return statistics.median(times)
 
 
+ALLOCATE = ("from verteilung.cli import main; import sys; sys.exit(main(['allocate', '--system', 'flueag', "
+            "'--bestand', 'inputs/nrw/szenario/bestand_synthetisch_2024.csv', '--personen', sys.argv[1], "
+            "'--out', sys.argv[2]]))")
 BAD = "from verteilung.cli import main; import sys; sys.exit(main(['data', 'check', '--bestand', sys.argv[1]]))"
 BAD_BASELINE = "import sys, pandas as pd; pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)"
 
@@ -85,6 +90,8 @@ def main() -> None:
         ("verteilung --help", timed(HELP, args.repeat), "eager imports", timed(HELP_EAGER, args.repeat)),
         ("verteilung compare (shipped data)", timed(COMPARE, args.repeat, "{tmp}/v"),
          "openpyxl writer", timed(COMPARE_OPENPYXL, args.repeat, "{tmp}/v")),
+        ("allocate 10,000,000 persons", timed(ALLOCATE, args.repeat, "10000000", "{tmp}/z.csv"),
+         "3,000 persons", timed(ALLOCATE, args.repeat, "3000", "{tmp}/z.csv")),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for label, n, digits in (("200 MB", 4_000_000, 9), ("49.5 MB (under the size limit)", 1_500_000, 5)):
