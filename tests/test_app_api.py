@@ -146,11 +146,14 @@ def test_downloads_hold_what_the_view_shows(client):
 
 def test_profile_shows_each_model_and_both_explanations(client):
     d = client.get("/api/ansicht/gemeinde", params={"ags": "05366012", "eigene": "0"}).json()
-    assert d["gemeinde"] == "Dahlem" and len(d["modelle"]["zeilen"]) == 5
+    from verteilung.model import available_models
+
+    shipped = len(available_models())                      # every shipped model, side by side
+    assert d["gemeinde"] == "Dahlem" and len(d["modelle"]["zeilen"]) == shipped
     assert d["schritte"]["awov"][0]["schritt"].startswith("Dahlem (AGS 05366012)")
     r = client.get("/download/gemeinde.xlsx", params={"ags": "05366012", "eigene": "0"})
     sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None)
-    assert list(sheets) == ["Modelle", "Rechenweg"] and len(sheets["Modelle"]) == 5
+    assert list(sheets) == ["Modelle", "Rechenweg"] and len(sheets["Modelle"]) == shipped
 
 
 def test_pages_render_in_german_with_csp(client):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -278,3 +280,27 @@ def test_weeks_with_capacities_and_minimums():
     a = allocate(small_state(), 10, beschraenkungen=c, staffelung=Staffelung(wochen=2))
     assert [w.zuweisung.tolist() for w in a.wochen] == [[1, 0, 4], [4, 1, 0]]
     assert a.zuweisung.tolist() == allocate(small_state(), 10, beschraenkungen=c).zuweisung.tolist() == [5, 1, 4]
+
+
+def test_shipped_paced_m1_keeps_every_gemeinde_within_its_bound(cli, tmp_path):
+    """Issue 14 acceptance: on the shipped data the paced M1 stays at or below each bound."""
+    from verteilung.compare import default_bestand
+    from verteilung.inputs import prepare
+    from verteilung.model import Context, evaluate, load_model
+
+    d = load_model("m1-gemeinsamer-bestand-gestaffelt")
+    inp = prepare(bestand=default_bestand(), bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    res = evaluate(d, Context(inp.gemeinden, inp.bestand, inp.stichtag, {"flueag": 1260, "wsa": 493}))["gesamt"]
+    cap = res.allocation.obergrenze[0]
+    assert res.zuweisung.sum() == 1753 and (res.zuweisung <= cap).all()
+    assert res.zuweisung.max() == 341            # unpaced M1 sends 1,022 to Bochum in this month
+    r = cli("compare", "--modelle", "m1-gemeinsamer-bestand-gestaffelt", "--out", tmp_path / "v")
+    assert r.code == 0, r.stderr
+
+
+def test_model_file_with_unknown_pacing_key_is_refused(cli, tmp_path):
+    text = (Path(__file__).parents[1] / "models" / "m1-gemeinsamer-bestand-gestaffelt.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "m.yaml"
+    bad.write_text(text.replace("max_anteil_soll: 0.02", "max_anteil: 0.02"), encoding="utf-8")
+    r = cli("compare", "--modelle", bad, "--out", tmp_path / "v")
+    assert r.code == 2 and "max_anteil" in r.stderr

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -130,6 +130,20 @@ class ModelDef(Strict):
     vorschlag: str
     begruendung: str
     systeme: list[SystemDef] = Field(min_length=1)
+    # Pacing (GLOSSAR "Staffelung", docs/uebergang.md): per-Gemeinde bounds per period, weekly
+    # periods, minimum spread; applied to every system of the model. None: no pacing.
+    staffelung: dict[str, Any] | None = None
+
+    @field_validator("staffelung")
+    @classmethod
+    def _valid_staffelung(cls, v):
+        from verteilung.staffelung import Staffelung
+
+        try:
+            Staffelung.from_dict(v)
+        except InputError as exc:
+            raise ValueError("; ".join(p.reason for p in exc.problems)) from None
+        return v
 
     @model_validator(mode="after")
     def _references(self):
@@ -335,6 +349,9 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
     surplus = {name: np.maximum(0.0, st.bestand + st.anrechnung - st.schluessel * st.total)
                for name, st in states.items()}
     results: dict[str, SystemResult] = {}
+    from verteilung.staffelung import Staffelung
+
+    pacing = Staffelung.from_dict(model.staffelung)
     for s in model.systeme:
         st = states[s.name]
         if s.verrechnung_mit:
@@ -351,6 +368,7 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
         st.gesperrt = blocked
         hh = haushalte.get(s.name)
         alloc = allocate(st, personen=None if hh is not None else n_arr, haushalte=hh,
-                         beschraenkungen=beschraenkungen.get(s.name), solver=solver, zeitlimit=zeitlimit)
+                         beschraenkungen=beschraenkungen.get(s.name), solver=solver, zeitlimit=zeitlimit,
+                         staffelung=pacing)
         results[s.name] = SystemResult(s, st, alloc, labels[s.name], start[s.name] * 100)
     return results
