@@ -251,3 +251,30 @@ def test_excel_safe_text_follows_the_owasp_rule():
         ["'=1+1", "'+a", "'-a", "'@a", "'\tx", "'\rx"]
     assert [excel_safe_text(v) for v in ("Essen", "-3", "+1.5", "", "05111000")] == \
         ["Essen", "-3", "+1.5", "", "05111000"]
+
+
+def test_out_chooses_the_format_by_extension(cli, tmp_path):
+    """Issue 13 item 2: `--out F.xlsx|.csv|.json|.parquet`, the same rows, a one-line note only."""
+    import pandas as pd
+
+    scenario = Path(__file__).parents[1] / "inputs" / "nrw" / "szenario" / "bestand_synthetisch_2024.csv"
+    base = ["status", "--system", "flueag", "--bestand", scenario]
+    machine = cli(*base, "--format", "json").json()
+    rows = pd.DataFrame(machine["rows"])
+    for suffix in (".xlsx", ".csv", ".json", ".parquet"):
+        out = tmp_path / f"st{suffix}"
+        r = cli(*base, "--out", out)
+        assert r.code == 0, r.stderr
+        assert r.stdout == "" and r.stderr.strip() == f"geschrieben: {out} (396 Zeilen)"
+    book = pd.read_excel(tmp_path / "st.xlsx", sheet_name=None)
+    first, params = list(book.values())
+    assert "bestand" in set(params["angabe"]) and "rundung" in set(params["angabe"])
+    sheet_names = list(book)
+    assert sheet_names[0].startswith("SYNTHETISCH") and sheet_names[1] == "Parameter"
+    assert "AGS" in first.columns and first["Bestand"].sum() == rows["bestand"].sum()
+    german = pd.read_csv(tmp_path / "st.csv", sep=";", decimal=",", skiprows=1, dtype={"AGS": str})
+    assert list(german["AGS"]) == list(rows["ags"])
+    assert german["Erfüllungsquote (%)"].round(2).tolist() == rows["erfuellungsquote"].round(2).tolist()
+    assert pd.read_parquet(tmp_path / "st.parquet")["bestand"].tolist() == rows["bestand"].tolist()
+    r = cli(*base, "--out", tmp_path / "st.txt")
+    assert r.code == 2 and "Dateiendung" in r.stderr and not (tmp_path / "st.txt").exists()

@@ -96,17 +96,27 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+OUT_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
+
+
 def emit(df: pd.DataFrame, fmt: Format, out: str | Path | None, summary: dict | None = None,
          title: str = "", max_rows: int | None = 40) -> None:
-    """Print or write one table with its summary in the chosen format."""
+    """Print or write one table with its summary in the chosen format.
+
+    ``--out FILE`` without ``--format`` chooses by the extension (docs/ausgaben.md): ``.csv`` the
+    German Excel CSV, ``.xlsx`` a workbook with the table and a ``Parameter`` sheet, ``.json``,
+    ``.parquet``; only a one-line note goes to the terminal. An explicit ``--format csv|json``
+    writes that machine format whatever the name.
+    """
     summary = summary or {}
+    if fmt == "table" and out is not None:
+        _write_by_extension(df, Path(out), summary, title)
+        return
     if fmt == "json":
         data = to_json_bytes({"summary": summary, "rows": records(df)})
     elif fmt == "csv":
         data = to_csv_bytes(df)
     elif fmt == "table":
-        if out is not None:
-            atomic_write_bytes(out, to_csv_bytes(df))
         console = wide_console()
         render_table(df, title, max_rows, console)
         for k, v in summary.items():
@@ -123,3 +133,44 @@ def emit(df: pd.DataFrame, fmt: Format, out: str | Path | None, summary: dict | 
 
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+
+
+def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str) -> None:
+    import sys
+
+    from verteilung.errors import InputError, Problem
+    from verteilung.io import check_out_file
+
+    check_out_file(out)  # a folder or a path below a file is refused before the name is judged
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        from verteilung.io.deutsch import excel_csv_bytes
+
+        note = "SYNTHETISCH: " + str(summary["hinweis"]) if "SYNTHETISCH" in str(summary.get("hinweis", "")) else None
+        data = excel_csv_bytes(df, note=note)
+    elif suffix == ".json":
+        data = to_json_bytes({"summary": summary, "rows": records(df)})
+    elif suffix == ".xlsx":
+        import pandas as pd
+
+        from verteilung.io.xlsx import workbook_bytes
+
+        name = (title or "Tabelle")[:31]
+        if "SYNTHETISCH" in str(summary.get("hinweis", "")) and "SYNTHETISCH" not in name:
+            name = ("SYNTHETISCH " + name)[:31]
+        params = pd.DataFrame({"angabe": [str(k) for k in summary],
+                               "wert": [str(jsonable(v)) for v in summary.values()]})
+        data = workbook_bytes({name: df, "Parameter": params})
+    elif suffix == ".parquet":
+        import io as _io
+
+        buf = _io.BytesIO()
+        plain = df.copy()
+        plain.attrs = {}  # the computation's metadata is not table data
+        plain.to_parquet(buf, index=False)
+        data = buf.getvalue()
+    else:
+        raise InputError(Problem("--out", f"unbekannte Dateiendung {out.suffix or '(keine)'!r}; erlaubt: "
+                                 f"{', '.join(OUT_SUFFIXES)} (oder --format csv|json)"))
+    atomic_write_bytes(out, data)
+    print(f"geschrieben: {out} ({len(df)} Zeilen)", file=sys.stderr)
