@@ -192,6 +192,12 @@ def test_a_third_system_runs_through_simulate(cli, tmp_path):
     assert m.loc[("status-quo", 2), "bestand_dritt_bestand"] == start
     g = res.gemeinden[res.gemeinden["modell"] == "drei-systeme"]
     assert int((g["dritt_bestand_ende"] - g["dritt_bestand_start"]).sum()) == 80
+    # or the count comes from the scenario file
+    sz = tmp_path / "sz.yaml"
+    sz.write_text((ROOT / "inputs" / "nrw" / "szenario" / "fluesse_2021.yaml").read_text(encoding="utf-8")
+                  + 'zugaenge_weitere:\n  drittes: {wert: 40, quelle: "Test"}\n', encoding="utf-8")
+    again = verteilung.simulate(2, ["status-quo", str(model)], szenario=sz, bestand=stock)
+    assert again.monate.equals(res.monate)
     # without the stream's count the command says which option to give
     r = cli("simulate", "--monate", "1", "--modelle", str(model), "--bestand", stock, "--out", tmp_path / "s2")
     assert r.code == 2 and "--zugaenge drittes=N" in r.stderr, r.stderr

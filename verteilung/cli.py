@@ -335,7 +335,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
     if report:
         from verteilung.compare import compare as run_compare
 
-        cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag)
+        cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge=_streams(zugaenge))
     with atomic_dir(out) as tmp:
         (tmp / f"{label}monate.csv").write_bytes(to_csv_bytes(res.monate))
         (tmp / f"{label}gemeinden_ende.csv").write_bytes(to_csv_bytes(res.gemeinden))

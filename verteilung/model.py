@@ -329,8 +329,12 @@ def system_states(model: ModelDef, ctx: Context) -> tuple[dict[str, SystemState]
 
 def model_system(model: ModelDef, name: str) -> SystemDef:
     """The model's system called ``name``; refused (exit 2) naming the model's systems."""
+    try:  # a registered alias (awov) names the registered system's id (wsa)
+        wanted = {name, systems.get(name).id}
+    except InputError:
+        wanted = {name}
     for s in model.systeme:
-        if s.name == name:
+        if s.name in wanted:
             return s
     raise InputError(Problem("--system", f"Modell {model.id!r} hat kein System {name!r}; "
                              f"seine Systeme: {', '.join(s.name for s in model.systeme)}"))
