@@ -146,6 +146,75 @@ def test_a_third_system_runs_through_compare_and_run(cli, tmp_path):
     assert "drittes" in r.stdout
 
 
+def test_a_third_system_runs_through_status_and_allocate(cli, tmp_path):
+    model, stock = _three_system_inputs(tmp_path)
+    r = cli("status", "--modell", model, "--system", "drittes", "--bestand", stock, "--format", "json")
+    assert r.code == 0, r.stderr
+    out = r.json()
+    assert out["summary"]["system"] == "drittes" and out["summary"]["modell"] == "drei-systeme"
+    assert sum(row["bestand"] for row in out["rows"]) == sum(i % 7 for i in range(396))
+    # the same numbers as compare computes for that system (one code path)
+    res = verteilung.compare([str(model)], stock, zugaenge={"drittes": 0})
+    sysrow = res.systeme.set_index(["modell", "system"]).loc[("drei-systeme", "drittes")]
+    assert sysrow["bestand"] == sum(i % 7 for i in range(396))
+    r = cli("allocate", "--modell", model, "--system", "drittes", "--bestand", stock, "--personen", "120",
+            "--format", "json")
+    assert r.code == 0, r.stderr
+    rows = r.json()["rows"]
+    assert sum(row["zuweisung"] for row in rows) == 120
+    assert r.json()["summary"]["modell"] == "drei-systeme"
+    # a name the model does not define is refused, naming its systems
+    r = cli("status", "--modell", model, "--system", "viertes", "--bestand", stock)
+    assert r.code == 2 and "drittes" in r.stderr, r.stderr
+    # a registered system read from the shipped status-quo model gives the same table
+    for name in ("flueag", "wsa"):
+        via_model = verteilung.status(name, SCENARIO, modell="status-quo").table
+        assert verteilung.status(name, SCENARIO).table.equals(via_model)
+    # without --modell only registered systems are accepted
+    r = cli("status", "--system", "drittes", "--bestand", stock)
+    assert r.code == 2 and "flueag" in r.stderr, r.stderr
+
+
+def test_a_third_system_runs_through_simulate(cli, tmp_path):
+    model, stock = _three_system_inputs(tmp_path)
+    start = sum(i % 7 for i in range(396))
+    r = cli("simulate", "--monate", "2", "--modelle", f"status-quo,{model}", "--bestand", stock,
+            "--zugaenge", "drittes=40", "--out", tmp_path / "sim")
+    assert r.code == 0, r.stderr
+    info = json.loads(next((tmp_path / "sim").glob("*simulation.json")).read_text(encoding="utf-8"))["info"]
+    assert info["zugaenge_weitere"] == {"drittes": 40}
+    res = verteilung.simulate(2, ["status-quo", str(model)], bestand=stock, zugaenge={"drittes": 40})
+    m = res.monate.set_index(["modell", "monat"])
+    # the further system's people stay: its stock grows by exactly its arrivals each month
+    assert m.loc[("drei-systeme", 1), "bestand_dritt_bestand"] == start + 40
+    assert m.loc[("drei-systeme", 2), "bestand_dritt_bestand"] == start + 80
+    # a model without that system leaves the stock as it is
+    assert m.loc[("status-quo", 2), "bestand_dritt_bestand"] == start
+    g = res.gemeinden[res.gemeinden["modell"] == "drei-systeme"]
+    assert int((g["dritt_bestand_ende"] - g["dritt_bestand_start"]).sum()) == 80
+    # or the count comes from the scenario file
+    sz = tmp_path / "sz.yaml"
+    sz.write_text((ROOT / "inputs" / "nrw" / "szenario" / "fluesse_2021.yaml").read_text(encoding="utf-8")
+                  + 'zugaenge_weitere:\n  drittes: {wert: 40, quelle: "Test"}\n', encoding="utf-8")
+    again = verteilung.simulate(2, ["status-quo", str(model)], szenario=sz, bestand=stock)
+    assert again.monate.equals(res.monate)
+    # without the stream's count the command says which option to give
+    r = cli("simulate", "--monate", "1", "--modelle", str(model), "--bestand", stock, "--out", tmp_path / "s2")
+    assert r.code == 2 and "--zugaenge drittes=N" in r.stderr, r.stderr
+
+
+def test_every_result_carries_the_parameters_in_force():
+    from verteilung.params import in_force
+
+    _table, info = verteilung.keys("flueag", jahr=2024)
+    assert info["parameter"] == in_force(info["stichtag"])
+    entry = next(p for p in info["parameter"] if p["name"] == "flueag_kappung")
+    assert set(entry) >= {"name", "wert", "gueltig_ab", "paragraph", "quelle", "annahme"}
+    assert verteilung.status("flueag", SCENARIO).info["parameter"] == in_force(info["stichtag"])
+    assert verteilung.explain("05513000", "flueag").info["parameter"]
+    assert verteilung.allocate("flueag", SCENARIO, personen=10).summary["parameter"]
+
+
 def test_every_command_has_a_documented_function_in_verteilung():
     import verteilung.run
     import verteilung.simulate  # importing the submodules must not shadow the functions

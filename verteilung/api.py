@@ -14,6 +14,7 @@ from verteilung.errors import InputError, Problem
 from verteilung.inputs import Inputs, prepare
 from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
+from verteilung.params import in_force
 from verteilung.resources import shipped
 from verteilung.status import Rundung, reference_date, summary, system_state, verteilstatistik
 
@@ -140,7 +141,7 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
     out = k[cols].copy()
     info = {"system": sysdef.id, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "gemeinden": len(out), "summe_schluessel": float(out["schluessel"].sum()),
-            "lesarten": k.attrs.get("lesarten", {})}
+            "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when)}
     if "gekappt" in out.columns:
         info["gekappt"] = int(out["gekappt"].sum())
     if "minderung_mietpreisbremse" in out.columns:
@@ -148,27 +149,67 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
     return Result(out, info, inp)
 
 
+def _model_state(modell: str | Path, system: str, gemeinden, jahr, stichtag, bestand, ohne_meldung_null: bool,
+                 chosen: Lesarten):
+    """A system defined in a model file, through the path `compare` takes (model.Context)."""
+    from verteilung.model import Context, load_model, model_system, stock_columns_of
+
+    m = load_model(modell)
+    sdef = model_system(m, system)
+    columns = stock_columns_of([m])
+    inp = _prepare(gemeinden, jahr, stichtag, bestand, columns, ohne_meldung_null)
+    assert inp.bestand is not None
+    ctx = Context(inp.gemeinden, inp.bestand, inp.stichtag, {}, weitere_bestand=columns, lesarten=chosen)
+    return m, sdef, inp, ctx
+
+
+def _model_info(state, sdef, ctx, inp) -> None:
+    if sdef.anrechnung:
+        state.info["anrechnung_faktoren"] = ctx.anrechnung_faktoren
+    if "ohne_meldung" in inp.bestand.columns:
+        state.info["ohne_meldung"] = inp.bestand["ohne_meldung"].to_numpy()
+
+
 def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None,
            jahr: int | None = None, stichtag: str | None = None, rundung: Rundung | None = None,
-           ohne_meldung_null: bool = False, lesarten: Lesarten | None = None, **readings: Any) -> Result:
+           ohne_meldung_null: bool = False, lesarten: Lesarten | None = None,
+           modell: str | Path | None = None, **readings: Any) -> Result:
     """Verteilstatistik of one system (``verteilung status``).
+
+    ``system`` is a registered system (``flueag``, ``wsa``) or, with ``modell`` (a shipped model
+    or a YAML path), the name of a system that model defines, e.g. a further system over its own
+    stock column; it is then computed exactly as `compare` computes it.
 
     >>> table, info = verteilung.status("wsa", "bestand.csv", minderung="multiplikativ")
     >>> info["aufnahmeverpflichtung_summe"]
+    >>> table, info = verteilung.status("drittes", "bestand.csv", modell="drei.yaml")
     """
-    sysdef = systems.get(system)
     if rundung is not None:
         readings["rundung"] = rundung
     chosen = lesarten_aus(lesarten, **readings)
-    inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null)
+    extra: dict = {}
+    if modell is not None:
+        from verteilung.model import system_states
+
+        m, sdef, inp, ctx = _model_state(modell, system, gemeinden, jahr, stichtag, bestand,
+                                         ohne_meldung_null, chosen)
+        state = system_states(m, ctx)[0][sdef.name]
+        _model_info(state, sdef, ctx, inp)
+        system_id = sdef.name
+        extra = {"modell": m.id}
+    else:
+        sysdef = systems.get(system)
+        inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null)
+        assert inp.bestand is not None
+        state = system_state(sysdef, inp.gemeinden, inp.bestand, inp.stichtag, chosen)
+        system_id = sysdef.id
     b = inp.bestand
     assert b is not None
-    state = system_state(sysdef, inp.gemeinden, b, inp.stichtag, chosen)
     table = verteilstatistik(state, chosen.rundung)  # type: ignore[arg-type]
     info = summary(table)
-    info.update(system=sysdef.id, stichtag=inp.stichtag.isoformat(), rundung=chosen.rundung,
+    info.update(system=system_id, **extra, stichtag=inp.stichtag.isoformat(), rundung=chosen.rundung,
                 datenbasis=inp.datenbasis, bestand_datei=str(bestand),
-                lesarten=state.info["lesarten"])
+                lesarten=state.info["lesarten"], parameter=in_force(inp.stichtag))
     if inp.synthetisch:
         info["hinweis"] = "SYNTHETISCHE Bestandsdaten (kein amtlicher Bestand)"
     if "anrechnung_faktoren" in state.info:
@@ -218,28 +259,31 @@ def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: in
     inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand)
     erklaerung = explain_steps(inp, sysdef, ags, chosen)
     return ExplainResult(erklaerung.zeilen(), {"system": sysdef.id, **inp.info(), "lesarten": chosen.as_dict(),
-                                               "erklaerung": erklaerung.as_dict()})
+                                               "erklaerung": erklaerung.as_dict(),
+                                               "parameter": in_force(inp.stichtag)})
 
 
 def allocate(system: str, bestand: str | Path, personen: int | None = None, haushalte: str | Path | None = None,
              beschraenkungen: str | Path | None = None, gemeinden: str | Path | None = None,
              jahr: int | None = None, stichtag: str | None = None, solver: str = "highs", pfad: str = "auto",
              zeitlimit: float = 60.0, ohne_meldung_null: bool = False, lesarten: Lesarten | None = None,
-             **readings: Any):
+             modell: str | Path | None = None, **readings: Any):
     """Allocate one period's arrivals within one system (``verteilung allocate``).
 
     Every input is validated before solving. Returns an `Allocation` (``table``, ``summary``,
-    ``households``).
+    ``households``). With ``modell``, ``system`` names a system of that model file and the
+    allocation runs through `model.evaluate` (as in `compare`; the model's other systems receive
+    nobody this period, their rules such as a lock still apply).
 
     >>> res = verteilung.allocate("flueag", "bestand.csv", personen=1260)
     >>> int(res.table["zuweisung"].sum())
     1260
+    >>> res = verteilung.allocate("drittes", "bestand.csv", personen=120, modell="drei.yaml")
     """
     from verteilung.allocate import allocate as run
     from verteilung.data.zahlen import pruefe_personen
     from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 
-    sysdef = systems.get(system)
     chosen = lesarten_aus(lesarten, **readings)
     if solver not in ("highs", "cbc"):
         raise InputError(Problem("--solver", f"unknown solver {solver!r}; choose highs or cbc"))
@@ -247,6 +291,24 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
         raise InputError(Problem("--pfad", f"unknown path {pfad!r}; choose auto, referenz or solver"))
     if personen is not None:
         personen = pruefe_personen(personen, "--personen")
+    if modell is not None:
+        from verteilung.model import evaluate
+
+        m, sdef, inp, ctx = _model_state(modell, system, gemeinden, jahr, stichtag, bestand,
+                                         ohne_meldung_null, chosen)
+        ctx.zugaenge_system = {s.name: 0 for s in m.systeme}
+        ctx.zugaenge_system[sdef.name] = personen or 0
+        hh = {sdef.name: load_haushalte(haushalte, inp.gemeinden)} if haushalte is not None else None
+        cons = ({sdef.name: load_beschraenkungen(beschraenkungen, inp.gemeinden)}
+                if beschraenkungen is not None else None)
+        res = evaluate(m, ctx, haushalte=hh, beschraenkungen=cons, solver=solver, zeitlimit=zeitlimit, pfad=pfad)
+        result = res[sdef.name].allocation
+        result.summary.update(modell=m.id, stichtag=inp.stichtag.isoformat(),
+                              lesarten=res[sdef.name].state.info["lesarten"], parameter=in_force(inp.stichtag))
+        if inp.angenommen_null:
+            result.summary["angenommen_null"] = list(inp.angenommen_null)
+        return result
+    sysdef = systems.get(system)
     inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null)
     g = inp.gemeinden
     b = inp.bestand
@@ -256,7 +318,8 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     state = system_state(sysdef, g, b, inp.stichtag, chosen)
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
                  pfad=pfad, zeitlimit=zeitlimit)  # type: ignore[arg-type]
-    result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"])
+    result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
+                          parameter=in_force(inp.stichtag))
     if inp.angenommen_null:
         result.summary["angenommen_null"] = list(inp.angenommen_null)
     return result

@@ -79,7 +79,21 @@ def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, 
                     mietpreisliste=miete, minderung=komb, umverteilung=basis, rundung=rundung)
 
 
+ModellOpt = Annotated[str | None, typer.Option("--modell", help="Model file (YAML path or shipped id) whose system --system names, e.g. a further system over its own stock column.")]
 ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Arrivals of a stream by name, NAME=N (repeatable), e.g. drittes=120 for a model's own system.")]
+
+
+def _terminal(info: dict, fmt: Fmt) -> dict:
+    """The metadata as shown on a terminal: the parameters in force on one line each as
+    ``name = value (paragraph, ab date)``, a list value by its length (JSON keeps everything)."""
+    if fmt != Fmt.table or "parameter" not in info:
+        return info
+    lines = []
+    for p in info["parameter"]:
+        value = f"Liste ({len(p['wert'])} Einträge)" if isinstance(p["wert"], list) else p["wert"]
+        mark = " (Annahme)" if p["annahme"] else ""
+        lines.append(f"{p['name']} = {value} ({p['paragraph']}, ab {p['gueltig_ab']}){mark}")
+    return {**info, "parameter": "\n  " + "\n  ".join(lines)}
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
@@ -160,25 +174,25 @@ def keys(system: Annotated[System, typer.Option("--system", help="flueag or wsa 
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
     table, info = api.keys(system.value, gemeinden, jahr, stichtag, lesarten=opts)
-    emit(table, fmt.value, out, info, title=f"Schlüssel {system.value}")
+    emit(table, fmt.value, out, _terminal(info, fmt), title=f"Schlüssel {system.value}")
 
 
 @app.command()
-def status(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
+def status(system: Annotated[str, typer.Option("--system", help="flueag or wsa (alias: awov); with --modell a system of that model.")],
            bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
            kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-           fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Verteilstatistik: Soll, Aufnahmeverpflichtung and Erfüllungsquote per Gemeinde."""
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
-    table, info = api.status(system.value, bestand, gemeinden, jahr, stichtag,
-                             ohne_meldung_null=ohne_meldung_null, lesarten=opts)
+    table, info = api.status(system, bestand, gemeinden, jahr, stichtag,
+                             ohne_meldung_null=ohne_meldung_null, lesarten=opts, modell=modell)
     public = table.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"]) if fmt == Fmt.table else table
-    emit(public, fmt.value, out, info, title=f"Verteilstatistik {system.value}")
+    emit(public, fmt.value, out, _terminal(info, fmt), title=f"Verteilstatistik {system}")
 
 
 @app.command()
@@ -203,7 +217,7 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
 
 
 @app.command()
-def allocate(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
+def allocate(system: Annotated[str, typer.Option("--system", help="flueag or wsa (alias: awov); with --modell a system of that model.")],
              bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
              personen: Annotated[int | None, typer.Option("--personen", help="Number of single persons to allocate.")] = None,
              haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Household file: haushalt_id, personen[, ags_fest].")] = None,
@@ -214,15 +228,15 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
              zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Solver time limit in seconds.")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Write the household list (CSV) here.")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
-             fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+             modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Allocate this period's arrivals: lowest Erfüllungsquote first, households kept whole."""
     from verteilung import api
 
     if (personen is None) == (haushalte is None):
         raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
-    result = api.allocate(system.value, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
-                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts)
+    result = api.allocate(system, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
+                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts, modell=modell)
     if fmt == Fmt.json:
         payload = {"summary": result.summary, "rows": records(result.table)}
         if result.households is not None:
@@ -238,7 +252,7 @@ def allocate(system: Annotated[System, typer.Option("--system", help="flueag or 
     if haushalte_out is not None and result.households is not None:
         atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
     shown = result.table if fmt != Fmt.table else result.table[result.table["zuweisung"] > 0]
-    emit(shown, fmt.value, out, result.summary, title=f"Zuweisung {system.value}")
+    emit(shown, fmt.value, out, _terminal(result.summary, fmt), title=f"Zuweisung {system}")
     if fmt == Fmt.table:
         typer.echo(f"Rechenzeit: {result.seconds:.3f} s", err=True)
 
@@ -302,6 +316,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
              bestand: Annotated[Path | None, typer.Option("--bestand", help="Starting stocks (default: the SYNTHETIC scenario).")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
              seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")] = None,
+             zugaenge: ZugaengeOpt = None,
              report: Annotated[bool, typer.Option("--report", help="Also write the HTML report (with a comparison).")] = False,
              out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/simulation")) -> None:
     """Month by month: the same people under each model; conflicts and spread over time."""
@@ -313,13 +328,14 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
 
     check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
-    res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress())
+    res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress(),
+              zugaenge=_streams(zugaenge))
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
     cmp = None
     if report:
         from verteilung.compare import compare as run_compare
 
-        cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag)
+        cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge=_streams(zugaenge))
     with atomic_dir(out) as tmp:
         (tmp / f"{label}monate.csv").write_bytes(to_csv_bytes(res.monate))
         (tmp / f"{label}gemeinden_ende.csv").write_bytes(to_csv_bytes(res.gemeinden))

@@ -27,6 +27,7 @@ from verteilung.model import (
     load_model,
     stock_columns_of,
 )
+from verteilung.params import in_force
 from verteilung.resources import shipped
 
 BASELINE = "status-quo"
@@ -222,7 +223,7 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareRes
     """Evaluate the models on one prepared context: the part `compare` and the app share.
 
     ``defs`` must include the status quo (the baseline of every change); ``info`` is the
-    metadata of the inputs, completed here with the model titles.
+    metadata of the inputs, completed here with the model titles and the parameters in force.
     """
     from verteilung.status import verteilstatistik
 
@@ -241,7 +242,7 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareRes
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
     aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
-    info = {**info, "modell_titel": {d.id: d.titel for d in defs}}
+    info = {**info, "modell_titel": {d.id: d.titel for d in defs}, "parameter": in_force(ctx.stichtag)}
     result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
                            _winners_losers(long), info,
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})

@@ -326,16 +326,9 @@ class SystemResult:
         return quote(self.state.bestand + self.state.anrechnung + self.zuweisung, self.allocation.soll)
 
 
-def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] | None = None,
-             beschraenkungen: dict[str, pd.DataFrame] | None = None, solver: str = "highs",
-             zeitlimit: float = 60.0) -> dict[str, SystemResult]:
-    """Status and this period's allocation for every system of the model.
-
-    ``haushalte`` and ``beschraenkungen`` are keyed by system name; a system without households
-    receives its arrivals as single persons.
-    """
-    haushalte = haushalte or {}
-    beschraenkungen = beschraenkungen or {}
+def system_states(model: ModelDef, ctx: Context) -> tuple[dict[str, SystemState], dict[str, str]]:
+    """Key, counted stock and credited places of every system of the model (before this
+    period's arrivals), and each system's key label; `status --modell` shows one of them."""
     n = len(ctx.gemeinden)
     states: dict[str, SystemState] = {}
     labels: dict[str, str] = {}
@@ -345,6 +338,34 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
         states[s.name] = SystemState(s.name, ctx.gemeinden, key, ctx.stock(s), credit,
                                      info={"lesarten": {"schluessel": label, **ctx.lesarten.get(label, {})}})
         labels[s.name] = label
+    return states, labels
+
+
+def model_system(model: ModelDef, name: str) -> SystemDef:
+    """The model's system called ``name``; refused (exit 2) naming the model's systems."""
+    try:  # a registered alias (awov) names the registered system's id (wsa)
+        wanted = {name, systems.get(name).id}
+    except InputError:
+        wanted = {name}
+    for s in model.systeme:
+        if s.name in wanted:
+            return s
+    raise InputError(Problem("--system", f"Modell {model.id!r} hat kein System {name!r}; "
+                             f"seine Systeme: {', '.join(s.name for s in model.systeme)}"))
+
+
+def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] | None = None,
+             beschraenkungen: dict[str, pd.DataFrame] | None = None, solver: str = "highs",
+             zeitlimit: float = 60.0, pfad: str = "auto") -> dict[str, SystemResult]:
+    """Status and this period's allocation for every system of the model.
+
+    ``haushalte`` and ``beschraenkungen`` are keyed by system name; a system without households
+    receives its arrivals as single persons.
+    """
+    haushalte = haushalte or {}
+    beschraenkungen = beschraenkungen or {}
+    n = len(ctx.gemeinden)
+    states, labels = system_states(model, ctx)
     start = {name: quote(st.bestand + st.anrechnung, st.schluessel * st.total) / 100 for name, st in states.items()}
     surplus = {name: np.maximum(0.0, st.bestand + st.anrechnung - st.schluessel * st.total)
                for name, st in states.items()}
@@ -369,6 +390,6 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
         hh = haushalte.get(s.name)
         alloc = allocate(st, personen=None if hh is not None else n_arr, haushalte=hh,
                          beschraenkungen=beschraenkungen.get(s.name), solver=solver, zeitlimit=zeitlimit,
-                         staffelung=pacing)
+                         pfad=pfad, staffelung=pacing)  # type: ignore[arg-type]
         results[s.name] = SystemResult(s, st, alloc, labels[s.name], start[s.name] * 100)
     return results

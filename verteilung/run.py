@@ -561,14 +561,7 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
     summary = {name: {k: v for k, v in r.allocation.summary.items() if k != "lesarten"}
                for name, r in results.items()}
     ausgaben["erlaeuterung.txt"] = _write(tmp / "erlaeuterung.txt", ("\n".join(explanation) + "\n").encode("utf-8"))
-    in_force = []
-    for name in params.names():
-        try:
-            pv = params.get(name, when)
-        except InputError:
-            continue
-        in_force.append({"name": name, "wert": pv.value, "gueltig_ab": pv.start.isoformat(),
-                         "paragraph": pv.paragraph, "quelle": pv.title, "href": pv.href})
+    in_force = params.in_force(when)
     solvers = sorted({s["pfad"] for s in summary.values()})
     manifest = {
         "periode": prep.periode, "revision": revision, "fingerprint": prep.fingerprint, "version": __version__,

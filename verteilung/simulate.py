@@ -14,6 +14,14 @@ every month; the models differ only in where these things happen. Each month:
    Gelsenkirchen effect; under a merged model the combined count does not change), then
    removals, ends of the WSA obligation and departures leave the stocks.
 Equal seeds give equal results, and the seed is recorded in every output.
+
+A further system that a model file defines (its own stock column, its own arrivals stream, e.g.
+``drittes``) is simulated too: its stock starts from its column of the stock file and receives
+its stream's arrivals every month (``zugaenge={"drittes": 100}``, ``--zugaenge drittes=100`` or
+``zugaenge_weitere`` in the scenario), allocated by the model like any other system. The people
+in it stay where they are: no recognition, removal or departure flows apply to a further system
+(the scenario's rates describe FlüAG and WSA only). Models without such a system leave its stock
+unchanged; it still counts in every model's load per inhabitant.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from verteilung.compare import DEFAULT_MODELS, de, metric_row
 from verteilung.errors import InputError, Problem
 from verteilung.model import Context, evaluate, load_model
+from verteilung.params import in_force
 from verteilung.resources import shipped
 
 
@@ -50,6 +59,8 @@ class Szenario(BaseModel):
     ausreisepflicht_anteil_monat: Rate
     wsa_dauer_monate: Rate
     fortzug_anteil_monat: Rate
+    # monthly arrivals of further streams named by a model's own system (e.g. drittes)
+    zugaenge_weitere: dict[str, Rate] = {}
 
 
 def default_szenario() -> Path:
@@ -75,6 +86,10 @@ def load_szenario(path: str | Path | None = None) -> Szenario:
         v = getattr(s, name).wert
         if v < 0 or v != int(v):
             problems.append(Problem(str(path), f"{name} must be a whole number ≥ 0, got {v}"))
+    for name, rate in s.zugaenge_weitere.items():
+        if rate.wert < 0 or rate.wert != int(rate.wert):
+            problems.append(Problem(str(path), f"zugaenge_weitere.{name} must be a whole number ≥ 0, "
+                                    f"got {rate.wert}"))
     if problems:
         raise InputError(problems)
     return s
@@ -152,30 +167,46 @@ def draw_people(fb0: np.ndarray, wb0: np.ndarray, n_f: int, n_w: int, monate: in
 def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str | Path | None = None,
              bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
              stichtag: str | None = None, seed: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> SimResult:
+             progress: Callable[[int, int], None] | None = None,
+             zugaenge: dict[str, int] | None = None) -> SimResult:
     """Month by month: the same people under each model (``verteilung simulate``).
+
+    ``zugaenge`` gives the monthly arrivals of further streams by name (``{"drittes": 100}``),
+    winning over the scenario's ``zugaenge_weitere``; a further system's people stay (no flows).
 
     >>> res = verteilung.simulate(6, ["status-quo", "m1-gemeinsamer-bestand"], seed=1)
     >>> res.monate.tail()
     """
     from verteilung.compare import default_bestand
+    from verteilung.data.zahlen import pruefe_personen
     from verteilung.inputs import prepare
+    from verteilung.model import STOCK_COLUMNS, stock_columns_of
 
     if monate < 1:
         raise InputError(Problem("--monate", "must be at least 1"))
     sz = load_szenario(szenario)
     seed = sz.seed if seed is None else seed
-    bestand_path = Path(bestand) if bestand is not None else default_bestand()
-    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand_path,
-                  bestand_spalten=("flueag_bestand", "wsa_bestand"))
-    g, when, b0 = inp.gemeinden, inp.stichtag, inp.bestand
-    assert b0 is not None
     names = list(modelle or DEFAULT_MODELS)
     if "status-quo" not in names:
         names.insert(0, "status-quo")
     defs = [load_model(m) for m in names]
+    columns = stock_columns_of(defs)
+    further_cols = [c for c in columns if c not in STOCK_COLUMNS]
+    bestand_path = Path(bestand) if bestand is not None else default_bestand()
+    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand_path,
+                  bestand_spalten=columns)
+    g, when, b0 = inp.gemeinden, inp.stichtag, inp.bestand
+    assert b0 is not None
     n_f = int(sz.zugaenge_flueag_monat.wert)
     n_w = int(sz.zugaenge_wsa_monat.wert)
+    further = {k: int(v.wert) for k, v in sz.zugaenge_weitere.items()}
+    further.update({k: pruefe_personen(v, f"--zugaenge {k}") for k, v in (zugaenge or {}).items()})
+    for name in ("flueag", "wsa", "alle"):
+        if name in further:
+            raise InputError(Problem("--zugaenge", f"{name}: FlüAG and WSA arrivals come from the scenario "
+                                     "(zugaenge_flueag_monat, zugaenge_wsa_monat); --zugaenge names further "
+                                     "streams only"))
+    streams = {"flueag": n_f, "wsa": n_w, **further}
     fb0 = b0["flueag_bestand"].to_numpy().astype(np.int64)
     wb0 = b0["wsa_bestand"].to_numpy().astype(np.int64)
     people = draw_people(fb0, wb0, n_f, n_w, monate, sz, seed)
@@ -199,6 +230,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     for d in defs:
         b = b0.copy()
         start_b, start_w = fb0.copy(), wb0.copy()
+        xb = {c: b0[c].to_numpy().astype(np.int64) for c in further_cols}  # further stocks: no flows
         fb, wb = fb0.copy(), wb0.copy()
         where = people.home.copy()
         cum_conflicts = 0
@@ -207,7 +239,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
         for month in range(1, monate + 1):
             ev = events[month - 1]
             b["flueag_bestand"], b["wsa_bestand"] = fb, wb
-            ctx = Context(g, b, when, {"flueag": n_f, "wsa": n_w})
+            for c, v in xb.items():
+                b[c] = v
+            ctx = Context(g, b, when, streams, weitere_bestand=columns)
             res = evaluate(d, ctx)
             row, conflicts = metric_row(d, res, g, ctx)
             cum_conflicts += conflicts
@@ -215,7 +249,16 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             zw = np.zeros(n_gem, dtype=np.int64)
             for s in d.systeme:
                 z = np.asarray(res[s.name].zuweisung, dtype=np.int64)
-                if s.zugaenge == "flueag":
+                if s.zugaenge not in ("flueag", "wsa", "alle"):
+                    # a further stream: its people join the system's (first) stock column and stay
+                    target = s.bestand[0]
+                    if target in xb:
+                        xb[target] = xb[target] + z
+                    else:
+                        raise InputError(Problem(d.id, f"system {s.name!r} receives the further stream "
+                                                 f"{s.zugaenge!r} into {target!r}; in the simulation a "
+                                                 "further stream needs its own stock column"))
+                elif s.zugaenge == "flueag":
                     zf += z
                 elif s.zugaenge == "wsa":
                     zw += z
@@ -234,22 +277,30 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             fb = fb - np.bincount(where[ev["exit_f"]], minlength=n_gem)
             wb = wb - np.bincount(where[ev["exit_w"]], minlength=n_gem)
             b["flueag_bestand"], b["wsa_bestand"] = fb, wb
+            for c, v in xb.items():
+                b[c] = v
+            extra = {f"bestand_{c}": int(v.sum()) for c, v in xb.items()}
             rows.append({"monat": month, **row, "konflikt_personen_kumuliert": cum_conflicts,
                          "anerkennungen": len(ev["recognised"]),
                          "abgaenge": len(ev["exit_f"]) + len(ev["exit_w"]), **ev["totals"],
                          "zugaenge": int(row["zuweisungen"]),
-                         "bestand_flueag": int(fb.sum()), "bestand_wsa": int(wb.sum())})
+                         "bestand_flueag": int(fb.sum()), "bestand_wsa": int(wb.sum()), **extra})
             step += 1
             if progress:
                 progress(step, total_steps)
         final_load = b["flueag_bestand"].to_numpy() + ctx.anrechnung + b["wsa_bestand"].to_numpy()
         start_load = start_b + ctx.anrechnung + start_w
+        for c in further_cols:
+            final_load = final_load + b[c].to_numpy()
+            start_load = start_load + b0[c].to_numpy()
         ein = g["einwohner"].to_numpy(dtype=float)
         finals.append(pd.DataFrame({
             "modell": d.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
             "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "einwohner": ein.astype(np.int64),
             "flueag_bestand_start": start_b, "wsa_bestand_start": start_w,
             "flueag_bestand_ende": b["flueag_bestand"].to_numpy(), "wsa_bestand_ende": b["wsa_bestand"].to_numpy(),
+            **{f"{c}_start": b0[c].to_numpy().astype(np.int64) for c in further_cols},
+            **{f"{c}_ende": b[c].to_numpy().astype(np.int64) for c in further_cols},
             "last_je_1000_start": start_load / ein * 1000, "last_je_1000_ende": final_load / ein * 1000,
         }))
     everything = pd.DataFrame(rows)
@@ -264,6 +315,11 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
             "synthetisch": inp.synthetisch,
             "fluesse": {k: {"wert": v.wert, "quelle": v.quelle} for k, v in sz if isinstance(v, Rate)}}
+    if further_cols:
+        info["bestand_spalten"] = list(columns)
+    if further:
+        info["zugaenge_weitere"] = further
+    info["parameter"] = in_force(when)
     info["startbestand"] = {m: {"flueag": int(r["bestand_flueag"]), "wsa": int(r["bestand_wsa"])}
                             for m, r in start_rows.iterrows()}
     return SimResult(monthly, final, info)

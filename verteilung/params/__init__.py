@@ -92,3 +92,27 @@ def get(name: str, when: dt.date | str) -> ParamValue:
 
 def value(name: str, when: dt.date | str) -> Any:
     return get(name, when).value
+
+
+def in_force(when: dt.date | str) -> list[dict]:
+    """Every parameter in force on ``when`` with its legal reference: the list each result's
+    metadata carries (``parameter``) and the run manifest records.
+
+    Each entry: ``name``, ``wert``, ``gueltig_ab``, ``paragraph``, ``quelle`` (title), ``href``
+    and ``annahme`` (the value's start date or content is this project's assumption). A parameter
+    with no value yet on ``when`` is left out.
+
+    >>> [p["name"] for p in in_force("2024-01-01")][:2]
+    ['awov_gewicht_arbeitslose', 'awov_gewicht_einwohner']
+    """
+    when = _as_date(when)
+    out = []
+    for name in names():
+        try:
+            pv = get(name, when)
+        except InputError:
+            continue
+        out.append({"name": name, "wert": pv.value, "gueltig_ab": pv.start.isoformat(),
+                    "paragraph": pv.paragraph, "quelle": pv.title, "href": pv.href,
+                    "annahme": pv.uncertain})
+    return out
