@@ -201,10 +201,10 @@ def test_other_host_without_token_is_refused(monkeypatch, capsys):
     from verteilung.app.__main__ import main
 
     monkeypatch.delenv(TOKEN_ENV, raising=False)
-    assert app_command("0.0.0.0", 0, None, None) == 2
+    assert app_command("0.0.0.0", 0, None) == 2
     assert "Zugangsschlüssel" in capsys.readouterr().err
     assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
-    assert app_command("0.0.0.0", 0, "kurz", None) == 2
+    assert app_command("0.0.0.0", 0, "kurz") == 2
 
 
 def test_token_is_required_for_every_request(token_client):
