@@ -153,6 +153,21 @@ def test_profile_shows_each_model_and_both_explanations(client):
     assert list(sheets) == ["Modelle", "Rechenweg"] and len(sheets["Modelle"]) == 5
 
 
+def test_profile_path_is_month_by_month_from_start_to_end(client):
+    q = {"ags": "05366012", "eigene": "0", "verlauf": "1"}
+    d = client.get("/api/ansicht/gemeinde-simulation", params=q).json()
+    assert len(d["verlauf"]) == len(d["zeilen"]) == 5
+    for path, row in zip(d["verlauf"], d["zeilen"], strict=True):
+        assert path["titel"] == row["modell"]
+        assert path["monat"] == list(range(d["monate"] + 1))
+        assert path["wert"][0] == pytest.approx(row["last_je_1000_start"], abs=1e-3)
+        assert path["wert"][-1] == pytest.approx(row["last_je_1000_ende"], abs=1e-3)
+    r = client.get("/download/gemeinde.xlsx", params=q)
+    sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None)
+    assert list(sheets) == ["Modelle", "Rechenweg", "Simulation", "Verlauf"]
+    assert len(sheets["Verlauf"]) == 5 * (d["monate"] + 1)
+
+
 def test_pages_render_in_german_with_csp(client):
     for path, word in (("/", "Modelle vergleichen"), ("/gemeinde", "Meine Gemeinde"),
                        ("/simulation", "Simulation"), ("/daten", "SYNTHETISCH"), ("/api", "OpenAPI")):

@@ -163,6 +163,16 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
     return out
 
 
+def verlauf(df: pd.DataFrame | None, ags: str, titel: Mapping[str, str]) -> list[dict]:
+    """One Gemeinde's simulated load per 1,000 inhabitants month by month (0 = start), per model."""
+    if df is None:
+        return []
+    part = df[df["ags"] == ags]
+    return [{"modell": m, "titel": titel.get(m, m), "monat": [int(x) for x in p["monat"]],
+             "wert": [round(float(v), 3) for v in p["last_je_1000"]]}
+            for m, p in part.groupby("modell", sort=False)]
+
+
 # ------------------------------------------------------------------ search
 
 def suche(gemeinden: pd.DataFrame, q: str, limit: int = 10) -> list[dict]:
