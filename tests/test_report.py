@@ -91,6 +91,10 @@ def test_report_search_and_map_hover_names_in_chromium(report_file):
             path.hover()
             assert path.locator("title").text_content().startswith("Dahlem: ")
             assert page.locator("svg.karte path title").count() == 5 * 396
+            mismatched = page.evaluate("""() => Array.from(document.querySelectorAll('#gemeinde-tabelle tbody tr'))
+                .filter((tr) => window.verteilungFold(tr.cells[0].textContent) !== tr.dataset.such)
+                .map((tr) => tr.cells[0].textContent)""")
+            assert mismatched == []                               # JS and Python fold alike on all 396 names
             assert errors == []
         finally:
             b.close()
