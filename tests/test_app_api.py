@@ -156,6 +156,21 @@ def test_profile_shows_each_model_and_both_explanations(client):
     assert list(sheets) == ["Modelle", "Rechenweg"] and len(sheets["Modelle"]) == shipped
 
 
+def test_profile_path_is_month_by_month_from_start_to_end(client):
+    q = {"ags": "05366012", "eigene": "0", "verlauf": "1"}
+    d = client.get("/api/ansicht/gemeinde-simulation", params=q).json()
+    assert len(d["verlauf"]) == len(d["zeilen"]) == 5
+    for path, row in zip(d["verlauf"], d["zeilen"], strict=True):
+        assert path["titel"] == row["modell"]
+        assert path["monat"] == list(range(d["monate"] + 1))
+        assert path["wert"][0] == pytest.approx(row["last_je_1000_start"], abs=1e-3)
+        assert path["wert"][-1] == pytest.approx(row["last_je_1000_ende"], abs=1e-3)
+    r = client.get("/download/gemeinde.xlsx", params=q)
+    sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None)
+    assert list(sheets) == ["Modelle", "Rechenweg", "Simulation", "Verlauf"]
+    assert len(sheets["Verlauf"]) == 5 * (d["monate"] + 1)
+
+
 def test_pages_render_in_german_with_csp(client):
     for path, word in (("/", "Modelle vergleichen"), ("/gemeinde", "Meine Gemeinde"),
                        ("/simulation", "Simulation"), ("/daten", "SYNTHETISCH"), ("/api", "OpenAPI")):
@@ -204,10 +219,10 @@ def test_other_host_without_token_is_refused(monkeypatch, capsys):
     from verteilung.app.__main__ import main
 
     monkeypatch.delenv(TOKEN_ENV, raising=False)
-    assert app_command("0.0.0.0", 0, None, None) == 2
+    assert app_command("0.0.0.0", 0, None) == 2
     assert "Zugangsschlüssel" in capsys.readouterr().err
     assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
-    assert app_command("0.0.0.0", 0, "kurz", None) == 2
+    assert app_command("0.0.0.0", 0, "kurz") == 2
 
 
 def test_token_is_required_for_every_request(token_client):

@@ -121,6 +121,9 @@ def test_search_dahl_finds_dahlem_and_opens_profile(server, page):
     assert "Einwohneranteil e" in page.inner_text("#s_flueag") and "§ 3 Abs. 1" in page.inner_text("#s_flueag")
     assert "ags=05366012" in page.url
     page.screenshot(path=str(DOCS / "app-gemeinde.png"), full_page=True)
+    page.locator("#verlauf").click()                       # the simulated path as a line chart
+    page.wait_for_selector("body[data-verlauf='1']", timeout=60_000)
+    assert page.locator("#kurve_verlauf .scatterlayer .trace").count() == 5
 
 
 def test_simulation_and_data_pages(server, page):

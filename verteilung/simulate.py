@@ -100,6 +100,7 @@ class SimResult:
     monate: pd.DataFrame          # one row per model and month: fairness metrics
     gemeinden: pd.DataFrame       # per model and Gemeinde: start, end and change
     info: dict = field(default_factory=dict)
+    verlauf: pd.DataFrame | None = None  # with verlauf=True: modell, monat (0 = start), ags, last_je_1000
 
 
 def _split(total: np.ndarray, part: int, whole: int) -> np.ndarray:
@@ -168,11 +169,13 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
              bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
              stichtag: str | None = None, seed: int | None = None,
              progress: Callable[[int, int], None] | None = None,
-             zugaenge: dict[str, int] | None = None) -> SimResult:
+             zugaenge: dict[str, int] | None = None, verlauf: bool = False) -> SimResult:
     """Month by month: the same people under each model (``verteilung simulate``).
 
     ``zugaenge`` gives the monthly arrivals of further streams by name (``{"drittes": 100}``),
     winning over the scenario's ``zugaenge_weitere``; a further system's people stay (no flows).
+    ``verlauf=True`` also keeps every Gemeinde's combined load per 1,000 inhabitants after each
+    month (`SimResult.verlauf`; the app's Gemeinde profile draws it).
 
     >>> res = verteilung.simulate(6, ["status-quo", "m1-gemeinsamer-bestand"], seed=1)
     >>> res.monate.tail()
@@ -224,7 +227,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                        "wsa_enden": int((leaving & (people.exit_kind == 2)).sum()),
                        "fortzuege": int((leaving & (people.exit_kind == 3)).sum())},
         })
-    rows, finals = [], []
+    rows, finals, paths = [], [], []
     total_steps = len(defs) * monate
     step = 0
     for d in defs:
@@ -234,6 +237,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
         fb, wb = fb0.copy(), wb0.copy()
         where = people.home.copy()
         cum_conflicts = 0
+        loads: list[np.ndarray] = []
         rows.append({"monat": 0, "modell": d.id, "bestand_flueag": int(start_b.sum()),
                      "bestand_wsa": int(start_w.sum()), "zugaenge": 0, "abgaenge": 0, "anerkennungen": 0})
         for month in range(1, monate + 1):
@@ -280,6 +284,8 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             for c, v in xb.items():
                 b[c] = v
             extra = {f"bestand_{c}": int(v.sum()) for c, v in xb.items()}
+            if verlauf:
+                loads.append(fb + ctx.anrechnung + wb + sum(xb.values(), np.zeros(n_gem)))
             rows.append({"monat": month, **row, "konflikt_personen_kumuliert": cum_conflicts,
                          "anerkennungen": len(ev["recognised"]),
                          "abgaenge": len(ev["exit_f"]) + len(ev["exit_w"]), **ev["totals"],
@@ -303,6 +309,11 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             **{f"{c}_ende": b[c].to_numpy().astype(np.int64) for c in further_cols},
             "last_je_1000_start": start_load / ein * 1000, "last_je_1000_ende": final_load / ein * 1000,
         }))
+        if verlauf:
+            per_month = np.vstack([start_load, *loads]) / ein * 1000
+            paths.append(pd.DataFrame({"modell": d.id, "monat": np.repeat(np.arange(monate + 1), n_gem),
+                                       "ags": np.tile(g["ags"].to_numpy(), monate + 1),
+                                       "last_je_1000": per_month.ravel()}))
     everything = pd.DataFrame(rows)
     monthly = everything[everything["monat"] > 0].reset_index(drop=True)
     start_rows = everything[everything["monat"] == 0].set_index("modell")
@@ -322,7 +333,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     info["parameter"] = in_force(when)
     info["startbestand"] = {m: {"flueag": int(r["bestand_flueag"]), "wsa": int(r["bestand_wsa"])}
                             for m, r in start_rows.iterrows()}
-    return SimResult(monthly, final, info)
+    return SimResult(monthly, final, info, pd.concat(paths, ignore_index=True) if verlauf else None)
 
 
 def terminal_progress() -> Callable[[int, int], None] | None:

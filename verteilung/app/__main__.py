@@ -13,9 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--token", default=None)
-    p.add_argument("--config", default=None)
     a = p.parse_args(argv)
-    return app_command(a.host, a.port, a.token, a.config)
+    return app_command(a.host, a.port, a.token)
 
 
 if __name__ == "__main__":

@@ -25,17 +25,13 @@ class SystemExit2(Exception):
     """Refusal to start: the CLI prints the message and exits with code 2."""
 
 
-def app_command(host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
-                config: str | None = None) -> int:
+def app_command(host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> int:
     """Start the app and serve until interrupted; 2 if refused (other host without token)."""
     try:
         required = check_host(host, token)
     except SystemExit2 as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
-    if config is not None:
-        print("Hinweis: --config wird von der Anwendung noch nicht ausgewertet; sie nutzt die "
-              "mitgelieferten Daten", file=sys.stderr)
     import uvicorn
 
     from verteilung.app.server import create_app

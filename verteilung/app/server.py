@@ -262,7 +262,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                     return sim_cache[key]
             with stock_path(bestand) as path:
                 res = compute(simulate, monate=monate, modelle=list(modelle), seed=seed,
-                              bestand=path if bestand is not None else None)
+                              bestand=path if bestand is not None else None, verlauf=True)
             with sim_lock:
                 sim_cache[key] = res
                 inflight.pop(key, None)
@@ -406,7 +406,8 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         if sg.empty:
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
         cols = ["modell", "last_je_1000_start", "last_je_1000_ende", "ende_gegen_status_quo_je_1000"]
-        return JSONResponse(jsonable(views.table(sg, cols, titel) | {"monate": PROFIL_MONATE}))
+        return JSONResponse(jsonable(views.table(sg, cols, titel) | {
+            "monate": PROFIL_MONATE, "verlauf": views.verlauf(sim.verlauf, ags, titel)}))
 
     @app.get("/api/ansicht/simulation", tags=["Seiten"], summary="Daten der Seite 'Simulation'")
     def view_simulation(request: Request, monate: Annotated[int, Query(ge=1, le=views.MAX_MONATE)] = 24,
@@ -459,8 +460,11 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             sheets = {"Modelle": pd.DataFrame(data["modelle"]["zeilen"]),
                       "Rechenweg": pd.DataFrame([{"system": s, **x} for s, xs in data["schritte"].items() for x in xs])}
             if request.query_params.get("verlauf") == "1":  # the page shows the path only when asked
-                sheets["Simulation"] = pd.DataFrame(json.loads(view_gemeinde_simulation(
-                    request, request.query_params.get("ags", "")).body)["zeilen"])
+                sim_data = json.loads(view_gemeinde_simulation(request, request.query_params.get("ags", "")).body)
+                sheets["Simulation"] = pd.DataFrame(sim_data["zeilen"])
+                sheets["Verlauf"] = pd.DataFrame([{"modell": v["titel"], "monat": mo, "last_je_1000": w}
+                                                  for v in sim_data["verlauf"]
+                                                  for mo, w in zip(v["monat"], v["wert"], strict=True)])
         else:
             q = request.query_params
             names = tuple(m for m in (q.get("modelle") or ",".join(DEFAULT_MODELS)).split(",") if m)

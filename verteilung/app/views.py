@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -15,6 +13,7 @@ import pandas as pd
 from verteilung.app.engine import Einstellungen
 from verteilung.compare import BASELINE, DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, CompareResult
 from verteilung.errors import InputError, Problem
+from verteilung.report.namen import fold
 from verteilung.resources import shipped
 
 MAX_ZUGAENGE = 100_000
@@ -164,19 +163,17 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
     return out
 
 
+def verlauf(df: pd.DataFrame | None, ags: str, titel: Mapping[str, str]) -> list[dict]:
+    """One Gemeinde's simulated load per 1,000 inhabitants month by month (0 = start), per model."""
+    if df is None:
+        return []
+    part = df[df["ags"] == ags]
+    return [{"modell": m, "titel": titel.get(m, m), "monat": [int(x) for x in p["monat"]],
+             "wert": [round(float(v), 3) for v in p["last_je_1000"]]}
+            for m, p in part.groupby("modell", sort=False)]
+
+
 # ------------------------------------------------------------------ search
-
-def fold(text: str) -> str:
-    """Search form of a name: lower case, umlauts as ae/oe/ue/ss, no accents, no \"Stadt\" suffix."""
-    t = text.casefold().split(",")[0].strip()  # official suffixes: ", Stadt", ", Kupferstadt", ...
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        t = t.replace(a, b)
-    t = unicodedata.normalize("NFKD", t)
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    t = re.sub(r"\s+stadt$", "", t)
-    t = re.sub(r"^stadt\s+", "", t)
-    return re.sub(r"[^a-z0-9]+", " ", t).strip()
-
 
 def suche(gemeinden: pd.DataFrame, q: str, limit: int = 10) -> list[dict]:
     q = q.strip()[:60]

@@ -1,4 +1,5 @@
-"""Charts and Gemeinde maps as PNG bytes (matplotlib, Agg backend, no display needed)."""
+"""Charts as PNG bytes (matplotlib, Agg backend, no display needed); Gemeinde maps as inline SVG
+with each Gemeinde's name and value as hover text."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PolyCollection
-from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.colors import Normalize
 
 from verteilung.resources import shipped
 
@@ -45,28 +45,82 @@ def _polygons() -> tuple[list[str], list[np.ndarray]]:
     return [ags[i] for i in order], [rings[i] for i in order]
 
 
-def gemeinde_map(values: pd.Series, title: str, label: str, diverging: bool = False) -> bytes:
-    """Choropleth of NRW at Gemeinde level; ``values`` indexed by AGS."""
+SVG_WIDTH = 560  # the SVG map's drawing width in user units (it scales with the page)
+
+
+@lru_cache(maxsize=1)
+def _svg_paths() -> tuple[tuple[tuple[str, str], ...], int]:
+    """Per Gemeinde one SVG path (all its parts), simplified to about 1.5 drawing units, largest
+    Gemeinden first so enclaves lie on top; and the drawing height."""
     ags, rings = _polygons()
-    v = values.reindex(ags).to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    allc = np.concatenate(rings)
+    x0, y1 = float(allc[:, 0].min()), float(allc[:, 1].max())
+    k = np.cos(np.radians(51.5))
+    scale = SVG_WIDTH / ((float(allc[:, 0].max()) - x0) * k)
+    height = int(np.ceil((y1 - float(allc[:, 1].min())) * scale))
+    parts: dict[str, list[str]] = {}
+    order: list[str] = []
+    for a, r in zip(ags, rings, strict=True):
+        pts = np.c_[(r[:, 0] - x0) * k * scale, (y1 - r[:, 1]) * scale]
+        kept = [pts[0]]
+        for q in pts[1:-1]:
+            if abs(q[0] - kept[-1][0]) + abs(q[1] - kept[-1][1]) >= 1.5:
+                kept.append(q)
+        ints = np.round(np.asarray(kept)).astype(int)
+        if len(ints) < 3:
+            ints = np.round(pts[:: max(1, len(pts) // 4)]).astype(int)
+        d = np.diff(ints, axis=0)
+        path = f"M{ints[0, 0]},{ints[0, 1]}l" + " ".join(f"{x},{y}" for x, y in d) + "z"
+        if a not in parts:
+            parts[a] = []
+            order.append(a)
+        parts[a].append(path)
+    return tuple((a, "".join(parts[a])) for a in order), height
+
+
+def de_number(v: float, digits: int = 2, sign: bool = False) -> str:
+    text = f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
+    return text.replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def gemeinde_svg(values: pd.Series, names: pd.Series, label: str, diverging: bool = False) -> str:
+    """Choropleth of NRW at Gemeinde level as inline SVG markup: each Gemeinde a path whose
+    ``<title>`` (the browser's hover text) names it with its value. ``values`` and ``names``
+    are indexed by AGS; names are escaped here."""
+    from html import escape
+
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    paths, height = _svg_paths()
+    v = values.astype(float)
     if diverging:
-        lim = float(np.nanmax(np.abs(v))) or 1.0
-        norm: Normalize = TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
-        cmap = "RdBu_r"
+        lim = float(np.nanmax(np.abs(v.to_numpy()))) or 1.0
+        norm: Normalize = Normalize(vmin=-lim, vmax=lim)
+        cmap = colormaps["RdBu_r"]
     else:
         norm = Normalize(vmin=float(np.nanpercentile(v, 2)), vmax=float(np.nanpercentile(v, 98)))
-        cmap = "YlOrRd"
-    coll = PolyCollection(rings, array=v, cmap=cmap, norm=norm, edgecolors="#555555", linewidths=0.15)
-    ax.add_collection(coll)
-    ax.autoscale_view()
-    ax.set_aspect(1 / np.cos(np.radians(51.5)))
-    ax.axis("off")
-    ax.set_title(title)
-    cb = fig.colorbar(coll, ax=ax, shrink=0.7)
-    cb.set_label(label)
-    fig.text(0.01, 0.01, ATTRIBUTION, fontsize=7, color="#444444")
-    return png(fig)
+        cmap = colormaps["YlOrRd"]
+    legend_h = 34
+    out = [f'<svg class="karte" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {height + legend_h}" '
+           f'role="img" aria-label="{escape(label)}">',
+           '<g stroke="#555555" stroke-width="0.3" stroke-linejoin="round">']
+    for a, d in paths:
+        x = v.get(a, np.nan)
+        fill = "#dddddd" if not np.isfinite(x) else to_hex(cmap(float(np.clip(norm(x), 0, 1))))
+        name = escape(str(names.get(a, a)))
+        text = "keine Angabe" if not np.isfinite(x) else de_number(float(x), sign=diverging)
+        out.append(f'<path data-ags="{a}" fill="{fill}" d="{d}"><title>{name}: {text} ({escape(label)})</title></path>')
+    out.append("</g>")
+    y = height + 6
+    steps = "".join(f'<rect x="{20 + 20 * i}" y="{y}" width="20" height="10" fill="{to_hex(cmap(t))}"/>'
+                    for i, t in enumerate(np.linspace(0, 1, 11)))
+    lo, hi = de_number(norm.vmin, sign=diverging), de_number(norm.vmax, sign=diverging)
+    out.append(f'<g>{steps}</g>'
+               f'<g font-size="10" fill="#333333"><text x="20" y="{y + 23}">{lo}</text>'
+               f'<text x="240" y="{y + 23}" text-anchor="end">{hi}</text>'
+               f'<text x="252" y="{y + 9}">{escape(label)}</text></g></svg>')
+    return "".join(out)
 
 
 def quota_boxplot(gemeinden: pd.DataFrame, order: list[str]) -> bytes:

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from verteilung._version import __version__
 from verteilung.report import charts
+from verteilung.report.namen import fold
 
 if TYPE_CHECKING:
     from verteilung.compare import CompareResult
@@ -54,9 +56,10 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     merged = [m for m in order if m != BASELINE]
     g = cmp.gemeinden
     sq = g[g["modell"] == BASELINE].set_index("ags")
+    titel = cmp.info.get("modell_titel", {})
+    names = sq["gemeinde"]
     maps = [{"titel": "Gesamtlast heute je 1.000 Einwohner (Status quo, nach der Periode)", "divergierend": False,
-             "bild": _img(charts.gemeinde_map(sq["last_je_1000"], "Status quo: Gesamtlast je 1.000 Einwohner",
-                                              "Personen je 1.000 EW"))}]
+             "svg": Markup(charts.gemeinde_svg(sq["last_je_1000"], names, "Personen je 1.000 EW"))}]
     # the change under each merged model: after the simulated months if there are any, else this period
     if sim is not None:
         source, column = sim.gemeinden, "ende_gegen_status_quo_je_1000"
@@ -65,9 +68,8 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
         source, column, when = g, "aenderung_je_1000", "in dieser Periode"
     for m in merged:
         vals = source[source["modell"] == m].set_index("ags")[column]
-        maps.append({"titel": f"{m}: Last {when} gegenüber Status quo", "divergierend": True,
-                     "bild": _img(charts.gemeinde_map(vals, f"{m} gegenüber Status quo", "Differenz je 1.000 EW",
-                                                      diverging=True))})
+        maps.append({"titel": f"{titel.get(m, m)}: Last {when} gegenüber Status quo", "divergierend": True,
+                     "svg": Markup(charts.gemeinde_svg(vals, names, "Differenz je 1.000 EW", diverging=True))})
     figures = [
         {"titel": "Quotenverteilung je Modell", "bild": _img(charts.quota_boxplot(g, order))},
         {"titel": "Zuweisungen nach Gemeindetyp",
@@ -101,9 +103,52 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True)
     return env.get_template(TEMPLATE.name).render(
         info=cmp.info, synthetisch=cmp.info["synthetisch"], modelle=models, maps=maps, figures=figures,
+        suche=gemeinde_suche(cmp, merged, sim),
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
         sim_befunde=list(sim_befunde or []), sim_info=sim.info if sim is not None else None,
         version=__version__, attribution=charts.ATTRIBUTION)
+
+
+def gemeinde_suche(cmp: CompareResult, merged: list[str], sim: SimResult | None = None) -> dict:
+    """All Gemeinden with their change under each merged model (this period; after the simulated
+    months too when there is a simulation), each row with its search form (`namen.fold`)."""
+    g = cmp.gemeinden
+    sq = g[g["modell"] == BASELINE].set_index("ags").sort_values("gemeinde", key=lambda s: s.map(fold))
+    titel = cmp.info.get("modell_titel", {})
+    head = ["Gemeinde", "Kreis", "AGS", "Last heute je 1.000 EW"]
+    kurz = {m: short_title(titel.get(m, m)) for m in merged}
+    cols: list[pd.Series] = []
+    for m in merged:
+        part = g[g["modell"] == m].set_index("ags")
+        head += [f"{kurz[m]}: Δ Zuweisungen", f"{kurz[m]}: Δ je 1.000 EW"]
+        cols += [part["aenderung_zuweisung"], part["aenderung_je_1000"]]
+        if sim is not None:
+            s = sim.gemeinden[sim.gemeinden["modell"] == m].set_index("ags")["ende_gegen_status_quo_je_1000"]
+            head.append(f"{kurz[m]}: Δ je 1.000 EW nach {sim.info['monate']} Monaten")
+            cols.append(s)
+    rows = []
+    for ags, r in sq.iterrows():
+        cells = [{"text": str(r["gemeinde"]), "sort": str(r["gemeinde"])},
+                 {"text": str(r["kreis"]), "sort": str(r["kreis"])},
+                 {"text": str(ags), "sort": str(ags)},
+                 {"text": charts.de_number(float(r["last_je_1000"])), "sort": round(float(r["last_je_1000"]), 4)}]
+        for c in cols:
+            v = c.get(ags)
+            if v is None or pd.isna(v):
+                cells.append({"text": "–", "sort": ""})
+            elif c.name == "aenderung_zuweisung":
+                cells.append({"text": f"{int(v):+,}".replace(",", "."), "sort": int(v)})
+            else:
+                cells.append({"text": charts.de_number(float(v), sign=True), "sort": round(float(v), 4)})
+        rows.append({"ags": str(ags), "such": fold(str(r["gemeinde"])), "cells": cells})
+    legende = [f"{kurz[m]}: {titel.get(m, m)}" for m in merged if kurz[m] != titel.get(m, m)]
+    return {"head": head, "rows": rows, "legende": legende}
+
+
+def short_title(title: str) -> str:
+    """``M1: ein gemeinsamer Bestand …`` → ``M1`` (table headers); a title without a colon stays."""
+    head = title.split(":", 1)[0].strip()
+    return head if ":" in title and 0 < len(head) <= 12 else title
 
 
 def render_sweep_report(res, tornado: pd.DataFrame | None = None) -> str:

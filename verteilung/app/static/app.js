@@ -209,7 +209,20 @@
       const verlauf = async () => {
         $("verlauf").disabled = true; $("sim_laden").hidden = false;
         url.set("verlauf", "1"); setLinks(url, "gemeinde", "/gemeinde");
-        try { tabelle("t_simulation", await holen("/api/ansicht/gemeinde-simulation?" + url.toString())); }
+        try {
+          const sim = await holen("/api/ansicht/gemeinde-simulation?" + url.toString());
+          tabelle("t_simulation", sim);
+          if (window.Plotly && sim.verlauf && sim.verlauf.length) {
+            $("kurve_verlauf").hidden = false;
+            await Plotly.react($("kurve_verlauf"), sim.verlauf.map((v) => ({type: "scatter", mode: "lines+markers", name: v.titel.split(":")[0],
+              x: v.monat, y: v.wert, hovertemplate: v.titel.split(":")[0] + ", Monat %{x}: %{y:.2f} je 1.000 EW<extra></extra>"})),
+              {title: {text: d.gemeinde + ": Gesamtlast je 1.000 Einwohner im simulierten Verlauf", font: {size: 14}},
+               margin: {l: 50, r: 10, t: 36, b: 40}, xaxis: {title: {text: "Monat"}, tickformat: "d"},
+               yaxis: {title: {text: "je 1.000 EW"}, separatethousands: true}, legend: {font: {size: 10}}, separators: ",."},
+              {displaylogo: false, responsive: true});
+            document.body.dataset.verlauf = "1";
+          }
+        }
         catch (e) { $("verlauf").disabled = false; }
         $("sim_laden").hidden = true;
       };
