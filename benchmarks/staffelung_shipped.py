@@ -10,10 +10,9 @@ import time
 import numpy as np
 
 from verteilung.allocate import allocate
-from verteilung.api import default_stichtag
-from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, default_bestand, enrich_gemeinden
-from verteilung.data import load_bestand, load_gemeinden
+from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, default_bestand
 from verteilung.errors import InfeasibleError
+from verteilung.inputs import prepare
 from verteilung.model import Context, evaluate, load_model
 from verteilung.staffelung import Staffelung
 from verteilung.status import SystemState, quote
@@ -21,10 +20,8 @@ from verteilung.uebergang import Uebergang, effektiver_schluessel, kennzahlen, z
 
 
 def main() -> None:
-    g = load_gemeinden(None, None)
-    when = default_stichtag(g, None)
-    b = load_bestand(default_bestand(), g, required=("flueag_bestand", "wsa_bestand"))
-    g = enrich_gemeinden(g, when)
+    inp = prepare(bestand=default_bestand(), bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    g, b, when = inp.gemeinden, inp.bestand, inp.stichtag
     ctx = Context(g, b, when, {"flueag": DEFAULT_ZUGAENGE_FLUEAG, "wsa": DEFAULT_ZUGAENGE_WSA})
     m1 = evaluate(load_model("m1-gemeinsamer-bestand"), ctx)["gesamt"]
     sq = [r.state for r in evaluate(load_model("status-quo"), ctx).values()]

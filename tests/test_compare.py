@@ -262,13 +262,13 @@ def test_models_name_the_real_unemployment_source():
     """Regression: compare filled the column itself and then labelled it as the user's file."""
     import datetime as dt
 
-    from verteilung.compare import default_bestand, enrich_gemeinden
-    from verteilung.data import load_bestand, load_gemeinden
+    from verteilung.compare import default_bestand
+    from verteilung.inputs import prepare
 
-    g = load_gemeinden()
     when = dt.date(2024, 1, 1)
-    res = evaluate(load_model("status-quo"), Context(enrich_gemeinden(g, when), load_bestand(default_bestand(), g),
-                                                     when, {"flueag": 10, "wsa": 5}))
+    inp = prepare(stichtag=when, jahr=2024, bestand=default_bestand(),
+                  bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    res = evaluate(load_model("status-quo"), Context(inp.gemeinden, inp.bestand, when, {"flueag": 10, "wsa": 5}))
     assert res["wsa"].state.info["lesarten"]["arbeitslose_quelle"].startswith("NÄHERUNG")
     own = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge_flueag=1, zugaenge_wsa=1,
                   stichtag="2024-01-01")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,7 @@ from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.params import in_force
 from verteilung.resources import shipped
-from verteilung.status import Rundung, reference_date, summary, system_state, verteilstatistik
-
-
-def default_stichtag(gemeinden: pd.DataFrame, stichtag: str | dt.date | None) -> dt.date:
-    """Deprecated: use `verteilung.inputs.prepare`, which carries the date as a field."""
-    return reference_date(gemeinden, stichtag)
+from verteilung.status import Rundung, summary, system_state, verteilstatistik
 
 
 def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,

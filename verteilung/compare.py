@@ -16,7 +16,6 @@ import pandas as pd
 
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.errors import InputError, Problem
-from verteilung.law import awov
 from verteilung.model import (
     STOCK_COLUMNS,
     Context,
@@ -127,17 +126,6 @@ def _system_rows(model: ModelDef, res: dict[str, SystemResult]) -> list[dict]:
             "empfangende_gemeinden": int((r.zuweisung > 0).sum()),
         })
     return rows
-
-
-def enrich_gemeinden(g: pd.DataFrame, when: dt.date) -> pd.DataFrame:
-    """Add the columns custom weights may name: ``arbeitslose`` (as the AWoV uses it), ``flaeche``."""
-    g = g.copy()
-    g.attrs = dict(g.attrs)
-    if "arbeitslose" not in g.columns or g["arbeitslose"].isna().any():
-        g["arbeitslose"], source = awov.unemployed(g, (g.attrs.get("jahr") or when.year) - 1)
-        g.attrs["arbeitslose_quelle"] = source  # so the AWoV key names the real source, not "Nutzerdatei"
-    g["flaeche"] = g["flaeche_km2"]
-    return g
 
 
 def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: Context) -> tuple[dict, int]:

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from verteilung.api import default_stichtag
 from verteilung.compare import (
     BASELINE,
     DEFAULT_MODELS,
@@ -30,10 +29,10 @@ from verteilung.compare import (
     CompareResult,
     compare_models,
     default_bestand,
-    enrich_gemeinden,
 )
-from verteilung.data import load_bestand, load_gemeinden
+from verteilung.data import load_bestand
 from verteilung.errors import InputError, Problem
+from verteilung.inputs import prepare
 from verteilung.model import (
     CapSpec,
     Context,
@@ -86,11 +85,12 @@ class Engine:
     uploads: OrderedDict[str, Upload] = field(init=False, default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
-        raw = load_gemeinden()
-        self.stichtag = default_stichtag(raw, None)
-        self.raw_gemeinden = raw
-        self.bestand = load_bestand(default_bestand(), raw, required=("flueag_bestand", "wsa_bestand"))
-        self.gemeinden = enrich_gemeinden(raw, self.stichtag)
+        inp = prepare(bestand=default_bestand(), bestand_spalten=("flueag_bestand", "wsa_bestand"))
+        self.stichtag = inp.stichtag
+        self.raw_gemeinden = inp.gemeinden  # uploads are checked against the same table
+        assert inp.bestand is not None
+        self.bestand = inp.bestand
+        self.gemeinden = inp.gemeinden
         self.modelle = {m: load_model(m) for m in available_models()}
         self._lock = threading.Lock()
         self._keys: dict[str, np.ndarray] = {}
