@@ -212,9 +212,10 @@ class Engine:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, sep=";", decimal=",", float_format="%.4f")
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    """The German Excel CSV of the CLI (`verteilung.io.deutsch`): one set of rules for both."""
+    from verteilung.io.deutsch import excel_csv_bytes
+
+    return excel_csv_bytes(df)
 
 
 def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
