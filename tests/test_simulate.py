@@ -86,7 +86,11 @@ def test_simulate_cli_summary_and_files(cli, tmp_path):
     assert r.code == 0, r.stderr
     assert "SYNTHETISCH" in r.stdout and "Konflikte" in r.stdout and "Seed 2021" in r.stdout
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
-    assert names == ["SYNTHETISCH_gemeinden_ende.csv", "SYNTHETISCH_monate.csv", "SYNTHETISCH_simulation.json"]
+    assert names == ["SYNTHETISCH_gemeinden_ende.csv", "SYNTHETISCH_monate.csv", "SYNTHETISCH_simulation.json",
+                     "SYNTHETISCH_uebergang.csv", "SYNTHETISCH_uebergang_verlauf.csv"]
+    assert "Übergang:" in r.stdout and "größte Monatszuweisung 1.022 an Bochum" in r.stdout
+    table = pd.read_csv(tmp_path / "s" / "SYNTHETISCH_uebergang.csv", dtype={"groesste_zuweisung_ags": str})
+    assert table["modell"].tolist() == list(DEFAULT_MODELS)
 
 
 LAND_TOTALS = ["zugaenge", "anerkennungen", "abgaenge", "ausreisen", "wsa_enden", "fortzuege"]
@@ -134,3 +138,89 @@ def test_merged_arrivals_split_into_exactly_the_streams(counts, data):
     assert ((first >= 0) & (first <= z)).all()
     if whole:
         assert (np.abs(first - z * part / whole) <= 1).all()
+
+
+# ---------------------------------------------------------------- phase-in (issue 14)
+
+M1 = Path(__file__).parents[1] / "models" / "m1-gemeinsamer-bestand.yaml"
+
+
+def model_file(tmp_path: Path, name: str, **extra) -> Path:
+    data = yaml.safe_load(M1.read_text(encoding="utf-8"))
+    data.update(id=name, **extra)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_phase_in_of_zero_months_is_todays_result_byte_for_byte(tmp_path):
+    """T = 0 (and no uebergang at all) reproduce M1's simulation exactly, in every table."""
+    zero = model_file(tmp_path, "m1-null", uebergang={"monate": 0})
+    runs = [simulate(3, bestand=B, gemeinden=G, stichtag="2024-01-01", seed=5, modelle=[m])
+            for m in ("m1-gemeinsamer-bestand", str(zero))]
+    for a, b in zip(runs[0].monate.groupby("modell"), runs[1].monate.groupby("modell"), strict=True):
+        left, right = a[1].drop(columns=["modell", "titel"]), b[1].drop(columns=["modell", "titel"])
+        assert left.to_csv(index=False) == right.to_csv(index=False)
+    ga = runs[0].gemeinden.drop(columns="modell").to_csv(index=False)
+    gb = runs[1].gemeinden.drop(columns="modell").to_csv(index=False)
+    assert ga == gb
+    ua, ub = (r.uebergang.drop(columns="modell").to_csv(index=False) for r in runs)
+    assert ua == ub
+
+
+def test_phase_in_month_by_month_uses_the_blended_key(tmp_path):
+    """Month t of a 3-month phase-in allocates with (1 − t/3) · status quo's effective key +
+    t/3 · M1's key; from month 3 on M1's key exactly."""
+    from verteilung.compare import default_bestand
+    from verteilung.inputs import prepare
+    from verteilung.model import Context, evaluate, load_model, system_states
+    from verteilung.uebergang import effektiver_schluessel
+
+    path = model_file(tmp_path, "m1-drei", uebergang={"monate": 3, "verlauf": "linear"})
+    d, m1, sq = load_model(path), load_model("m1-gemeinsamer-bestand"), load_model("status-quo")
+    inp = prepare(bestand=default_bestand(), bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    ctx = Context(inp.gemeinden, inp.bestand, inp.stichtag, {"flueag": 1260, "wsa": 493})
+    new = system_states(m1, ctx)[0]["gesamt"]
+    old = effektiver_schluessel(list(system_states(sq, ctx)[0].values()), new)
+    for t, w in ((1, 1 / 3), (2, 2 / 3)):
+        r = evaluate(d, ctx, monat=t)["gesamt"]
+        assert r.state.schluessel == pytest.approx((1 - w) * old + w * new.schluessel, abs=1e-15)
+        assert r.ziel_schluessel.tobytes() == new.schluessel.tobytes()
+        assert r.zuweisung.sum() == 1753
+        assert "Übergang Monat" in r.key_label
+    for t in (3, 4):
+        got = evaluate(d, ctx, monat=t)["gesamt"]
+        assert got.zuweisung.tobytes() == evaluate(m1, ctx)["gesamt"].zuweisung.tobytes()
+    # the simulation uses month t's key in month t: its first month is evaluate(…, monat=1)
+    res = simulate(1, modelle=[str(path)])
+    z1 = evaluate(d, ctx, monat=1)["gesamt"].zuweisung
+    assert res.kennzahlen["m1-drei"].groesste_zuweisung == int(z1.max())
+
+
+def test_transition_figures_for_every_model(shipped_run):
+    f = shipped_run.kennzahlen
+    assert list(f) == list(DEFAULT_MODELS)
+    m1 = f["m1-gemeinsamer-bestand"]
+    assert (m1.groesste_zuweisung, m1.groesste_zuweisung_ags, m1.groesste_zuweisung_monat) == (1022, "05911000", 1)
+    assert m1.groesste_zuweisung_anteil == pytest.approx(1022 / 1753)
+    assert m1.verfolgt.ags == "05513000" and len(m1.verfolgt.zuweisung) == 6
+    # cumulative conflicts equal the simulation's running total
+    last = shipped_run.monate[shipped_run.monate["monat"] == 6].set_index("modell")["konflikt_personen_kumuliert"]
+    for model, figures in f.items():
+        assert figures.konflikte_kumuliert == last[model]
+    t = shipped_run.uebergang.set_index("modell")
+    assert t.loc["status-quo", "groesste_zuweisung"] == 363
+    paths = shipped_run.uebergang_verlauf
+    assert set(paths[paths["modell"] == "status-quo"]["ags"]) == {"05513000", "05911000"}
+
+
+@pytest.mark.parametrize(("uebergang", "needle"), [
+    ({"monate": 2, "verlauf": [0.5, 0.9]}, "das letzte Gewicht muss 1 sein"),
+    ({"monate": -1}, "monate muss eine ganze Zahl"),
+    ({"monate": 3, "art": "linear"}, "unbekannte Angabe art"),
+    ({"monate": 3, "von": "m1-x"}, "ist das Modell selbst"),
+])
+def test_bad_phase_in_in_a_model_file_is_refused(cli, tmp_path, uebergang, needle):
+    path = model_file(tmp_path, "m1-x", uebergang=uebergang)
+    r = cli("compare", "--modelle", path, "--out", tmp_path / "v")
+    assert r.code == 2 and needle in r.stderr, r.stderr

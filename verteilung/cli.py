@@ -324,7 +324,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
 
     from verteilung.report.output import atomic_dir, wide_console
     from verteilung.simulate import simulate as run
-    from verteilung.simulate import summary_lines, terminal_progress
+    from verteilung.simulate import summary_lines, terminal_progress, uebergang_lines
 
     check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
@@ -340,6 +340,8 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
         (tmp / f"{label}monate.csv").write_bytes(to_csv_bytes(res.monate))
         (tmp / f"{label}gemeinden_ende.csv").write_bytes(to_csv_bytes(res.gemeinden))
         (tmp / f"{label}simulation.json").write_bytes(to_json_bytes({"info": res.info, "befunde": summary_lines(res)}))
+        (tmp / f"{label}uebergang.csv").write_bytes(to_csv_bytes(res.uebergang))
+        (tmp / f"{label}uebergang_verlauf.csv").write_bytes(to_csv_bytes(res.uebergang_verlauf))
         if cmp is not None:
             from verteilung.report.bericht import render_report
 
@@ -349,6 +351,9 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
         c.print(Text.assemble(("SYNTHETISCHE Startbestände", "bold yellow"), "; Flüsse: " + res.info["szenario"]))
     c.print(f"{monate} Monate, Seed {res.info['seed']}", highlight=False)
     for line in summary_lines(res):
+        c.print(f" • {line}", highlight=False)
+    c.print("Übergang:", highlight=False)
+    for line in uebergang_lines(res):
         c.print(f" • {line}", highlight=False)
     c.print(f"Ergebnisse: {out}/", highlight=False)
 

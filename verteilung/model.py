@@ -145,6 +145,21 @@ class ModelDef(Strict):
             raise ValueError("; ".join(p.reason for p in exc.problems)) from None
         return v
 
+    # Phase-in (GLOSSAR "Übergang", docs/uebergang.md): month t uses the blend of the key of the
+    # model ``von`` (default the status quo) and this model's key; None or monate 0: no phase-in.
+    uebergang: dict[str, Any] | None = None
+
+    @field_validator("uebergang")
+    @classmethod
+    def _valid_uebergang(cls, v):
+        from verteilung.uebergang import Uebergang
+
+        try:
+            Uebergang.from_dict(v)
+        except InputError as exc:
+            raise ValueError("; ".join(p.reason for p in exc.problems)) from None
+        return v
+
     @model_validator(mode="after")
     def _references(self):
         names = [s.name for s in self.systeme]
@@ -154,6 +169,9 @@ class ModelDef(Strict):
             for ref in (s.verrechnung_mit, s.sperre_wenn):
                 if ref is not None and ref not in names:
                     raise ValueError(f"system {s.name!r} refers to unknown system {ref!r}")
+        if self.uebergang is not None and self.uebergang.get("von", "status-quo") == self.id:
+            raise ValueError(f"uebergang: von {self.id!r} ist das Modell selbst; "
+                             "eingeführt wird von einem anderen Modell aus (z. B. status-quo)")
         return self
 
 
@@ -310,12 +328,19 @@ class Context:
 
 class SystemResult:
     def __init__(self, sysdef: SystemDef, state: SystemState, allocation: Allocation, key_label: str,
-                 start_quote: np.ndarray):
+                 start_quote: np.ndarray, ziel_schluessel: np.ndarray | None = None):
         self.sysdef = sysdef
         self.state = state
         self.allocation = allocation
         self.key_label = key_label
         self.start_quote = start_quote      # quota at the start of the period (status, before arrivals)
+        # the model's own key; differs from state.schluessel only in a phase-in month (blended key)
+        self.ziel_schluessel = state.schluessel if ziel_schluessel is None else ziel_schluessel
+
+    @property
+    def soll_ziel(self) -> np.ndarray:
+        """Soll after the period under the model's own key (the end of a phase-in)."""
+        return self.ziel_schluessel * (self.state.total + float(self.zuweisung.sum()))
 
     @property
     def zuweisung(self) -> np.ndarray:
@@ -354,18 +379,42 @@ def model_system(model: ModelDef, name: str) -> SystemDef:
                              f"seine Systeme: {', '.join(s.name for s in model.systeme)}"))
 
 
+def phase_in(model: ModelDef, ctx: Context, states: dict[str, SystemState], labels: dict[str, str],
+             monat: int) -> dict[str, np.ndarray]:
+    """Blend each system's key for month ``monat`` of the model's phase-in (`verteilung.uebergang`),
+    in place; returns the model's own keys. A system takes the key of the ``von`` model's system
+    of the same name, else the ``von`` model's effective key (the share of its summed Soll). No
+    phase-in, or a month at or after its end: nothing changes, bit for bit."""
+    from verteilung.uebergang import Uebergang, ausrichten, effektiver_schluessel, mischen
+
+    own = {name: st.schluessel for name, st in states.items()}
+    u = Uebergang.from_dict(model.uebergang)
+    if u is None or u.gewicht(monat) >= 1:
+        return own
+    w = u.gewicht(monat)
+    von_states, _ = system_states(load_model(u.von), ctx)
+    for name, st in states.items():
+        alt = ausrichten(von_states[name], st) if name in von_states else \
+            effektiver_schluessel(list(von_states.values()), st)
+        st.schluessel = mischen(alt, st.schluessel, w)
+        labels[name] = f"{labels[name]}, Übergang Monat {monat}: {round(w * 100)} % neu"
+    return own
+
+
 def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] | None = None,
              beschraenkungen: dict[str, pd.DataFrame] | None = None, solver: str = "highs",
-             zeitlimit: float = 60.0, pfad: str = "auto") -> dict[str, SystemResult]:
+             zeitlimit: float = 60.0, pfad: str = "auto", monat: int = 1) -> dict[str, SystemResult]:
     """Status and this period's allocation for every system of the model.
 
     ``haushalte`` and ``beschraenkungen`` are keyed by system name; a system without households
-    receives its arrivals as single persons.
+    receives its arrivals as single persons. ``monat`` (1-based) is the month of the model's
+    phase-in (``uebergang``); without one it changes nothing.
     """
     haushalte = haushalte or {}
     beschraenkungen = beschraenkungen or {}
     n = len(ctx.gemeinden)
     states, labels = system_states(model, ctx)
+    own = phase_in(model, ctx, states, labels, monat)
     start = {name: quote(st.bestand + st.anrechnung, st.schluessel * st.total) / 100 for name, st in states.items()}
     surplus = {name: np.maximum(0.0, st.bestand + st.anrechnung - st.schluessel * st.total)
                for name, st in states.items()}
@@ -391,5 +440,5 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
         alloc = allocate(st, personen=None if hh is not None else n_arr, haushalte=hh,
                          beschraenkungen=beschraenkungen.get(s.name), solver=solver, zeitlimit=zeitlimit,
                          pfad=pfad, staffelung=pacing)  # type: ignore[arg-type]
-        results[s.name] = SystemResult(s, st, alloc, labels[s.name], start[s.name] * 100)
+        results[s.name] = SystemResult(s, st, alloc, labels[s.name], start[s.name] * 100, own[s.name])
     return results

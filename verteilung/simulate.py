@@ -101,6 +101,11 @@ class SimResult:
     gemeinden: pd.DataFrame       # per model and Gemeinde: start, end and change
     info: dict = field(default_factory=dict)
     verlauf: pd.DataFrame | None = None  # with verlauf=True: modell, monat (0 = start), ags, last_je_1000
+    # transition figures per model (`verteilung.uebergang.kennzahlen`), their table (one row per
+    # model) and the paths of Gelsenkirchen and of the Gemeinde receiving most, month by month
+    kennzahlen: dict = field(default_factory=dict)
+    uebergang: pd.DataFrame | None = None
+    uebergang_verlauf: pd.DataFrame | None = None
 
 
 def _split(total: np.ndarray, part: int, whole: int) -> np.ndarray:
@@ -227,7 +232,10 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                        "wsa_enden": int((leaving & (people.exit_kind == 2)).sum()),
                        "fortzuege": int((leaving & (people.exit_kind == 3)).sum())},
         })
+    from verteilung.uebergang import kennzahlen
+
     rows, finals, paths = [], [], []
+    figures: dict = {}
     total_steps = len(defs) * monate
     step = 0
     for d in defs:
@@ -238,6 +246,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
         where = people.home.copy()
         cum_conflicts = 0
         loads: list[np.ndarray] = []
+        month_z: list[np.ndarray] = []   # persons assigned per month and Gemeinde
+        month_q: list[np.ndarray] = []   # fulfilment after the month's allocation, % of the model's own Soll
+        month_c: list[int] = []
         rows.append({"monat": 0, "modell": d.id, "bestand_flueag": int(start_b.sum()),
                      "bestand_wsa": int(start_w.sum()), "zugaenge": 0, "abgaenge": 0, "anerkennungen": 0})
         for month in range(1, monate + 1):
@@ -246,9 +257,13 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             for c, v in xb.items():
                 b[c] = v
             ctx = Context(g, b, when, streams, weitere_bestand=columns)
-            res = evaluate(d, ctx)
+            res = evaluate(d, ctx, monat=month)
             row, conflicts = metric_row(d, res, g, ctx)
             cum_conflicts += conflicts
+            month_z.append(sum((np.asarray(r.zuweisung, dtype=np.int64) for r in res.values()),
+                               np.zeros(n_gem, dtype=np.int64)))
+            month_q.append(target_quote(res, n_gem))
+            month_c.append(conflicts)
             zf = np.zeros(n_gem, dtype=np.int64)
             zw = np.zeros(n_gem, dtype=np.int64)
             for s in d.systeme:
@@ -309,6 +324,8 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             **{f"{c}_ende": b[c].to_numpy().astype(np.int64) for c in further_cols},
             "last_je_1000_start": start_load / ein * 1000, "last_je_1000_ende": final_load / ein * 1000,
         }))
+        figures[d.id] = kennzahlen(np.array(month_z), np.array(month_q), g["ags"].to_numpy(),
+                                   g["gemeinde"].to_numpy(), konflikte=np.array(month_c))
         if verlauf:
             per_month = np.vstack([start_load, *loads]) / ein * 1000
             paths.append(pd.DataFrame({"modell": d.id, "monat": np.repeat(np.arange(monate + 1), n_gem),
@@ -333,7 +350,70 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     info["parameter"] = in_force(when)
     info["startbestand"] = {m: {"flueag": int(r["bestand_flueag"]), "wsa": int(r["bestand_wsa"])}
                             for m, r in start_rows.iterrows()}
-    return SimResult(monthly, final, info, pd.concat(paths, ignore_index=True) if verlauf else None)
+    table, paths_table = uebergang_tables(figures, defs)
+    return SimResult(monthly, final, info, pd.concat(paths, ignore_index=True) if verlauf else None,
+                     figures, table, paths_table)
+
+
+def target_quote(res: dict, n: int) -> np.ndarray:
+    """Fulfilment after the period's allocation in % of the model's own Soll (its key, not a
+    phase-in month's blend), all systems together; NaN where that Soll is 0."""
+    counted = np.zeros(n)
+    soll = np.zeros(n)
+    for r in res.values():
+        counted = counted + r.state.bestand + r.state.anrechnung + r.zuweisung
+        soll = soll + r.soll_ziel
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(soll > 0, counted / soll * 100, np.nan)
+
+
+def uebergang_tables(figures: dict, defs: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The transition figures as tables: one row per model, and the paths month by month."""
+    from verteilung.uebergang import Uebergang
+
+    rows, paths = [], []
+    for d in defs:
+        f = figures[d.id]
+        u = Uebergang.from_dict(d.uebergang)
+        rows.append({
+            "modell": d.id, "uebergang_monate": u.monate if u else 0,
+            "monate_bis_toleranz": f.monate_bis_toleranz,
+            "groesste_zuweisung": f.groesste_zuweisung, "groesste_zuweisung_monat": f.groesste_zuweisung_monat,
+            "groesste_zuweisung_ags": f.groesste_zuweisung_ags,
+            "groesste_zuweisung_gemeinde": f.groesste_zuweisung_gemeinde,
+            "groesste_zuweisung_anteil": f.groesste_zuweisung_anteil,
+            "gemeinden_ohne_zuweisung": f.gemeinden_ohne_zuweisung,
+            "konflikt_personen_kumuliert": int(f.konflikte_kumuliert or 0),
+            "meiste_zuweisungen_ags": f.groesster_gewinner.ags if f.groesster_gewinner else None,
+            "meiste_zuweisungen_gemeinde": f.groesster_gewinner.gemeinde if f.groesster_gewinner else None,
+            "meiste_zuweisungen": f.groesster_gewinner.kumuliert[-1] if f.groesster_gewinner else 0,
+        })
+        seen = set()
+        for p in (f.verfolgt, f.groesster_gewinner):
+            if p is None or p.ags in seen:
+                continue
+            seen.add(p.ags)
+            for t, (z, q) in enumerate(zip(p.zuweisung, p.erfuellungsquote, strict=True), start=1):
+                paths.append({"modell": d.id, "ags": p.ags, "gemeinde": p.gemeinde, "monat": t, "zuweisung": z,
+                              "erfuellungsquote": q})
+    return pd.DataFrame(rows), pd.DataFrame(paths)
+
+
+def uebergang_lines(res: SimResult) -> list[str]:
+    """The transition figures of each model in words (terminal, report)."""
+    months = res.info["monate"]
+    lines = []
+    for model, f in res.kennzahlen.items():
+        reached = (f"nach {f.monate_bis_toleranz} Monaten alle Gemeinden innerhalb ±{f.toleranz_prozent:g} % "
+                   "ihres Solls" if f.monate_bis_toleranz is not None else
+                   f"nach {months} Monaten noch nicht alle Gemeinden innerhalb ±{f.toleranz_prozent:g} % ihres Solls")
+        share = f"{(f.groesste_zuweisung_anteil or 0) * 100:.1f}".replace(".", ",")
+        biggest = (f"größte Monatszuweisung {de(f.groesste_zuweisung)} an {f.groesste_zuweisung_gemeinde} "
+                   f"(Monat {f.groesste_zuweisung_monat}, {share} % des Monats)"
+                   if f.groesste_zuweisung_ags else "keine Zuweisungen")
+        lines.append(f"{model}: {reached}; {biggest}; {de(f.gemeinden_ohne_zuweisung)} Gemeinden "
+                     f"{f.monate_ohne} oder mehr Monate ohne Zuweisung")
+    return lines
 
 
 def terminal_progress() -> Callable[[int, int], None] | None:

@@ -161,6 +161,7 @@ class Uebergangskennzahlen:
     konflikte_kumuliert: float | None
     verfolgt: Pfad | None             # the named Gemeinde (Gelsenkirchen by default), None if absent
     groesster_gewinner: Pfad | None   # the Gemeinde receiving most persons over all months
+    groesste_zuweisung_gemeinde: str | None = None  # name of the Gemeinde of the largest assignment
 
 
 def _path(j: int, ags: np.ndarray, names: np.ndarray, z: np.ndarray, q: np.ndarray) -> Pfad:
@@ -193,14 +194,14 @@ def kennzahlen(zuweisung: np.ndarray, erfuellungsquote: np.ndarray, ags: np.ndar
     all_in = within.all(axis=1) if elig.any() else np.ones(months, dtype=bool)
     reached = np.flatnonzero(all_in)
     by_ags = np.argsort(ags, kind="stable")
-    biggest, b_ags, b_month, b_share = 0, None, None, None
+    biggest, b_ags, b_name, b_month, b_share = 0, None, None, None, None
     if months and n:
         zz = z[:, by_ags]
         flat = int(np.argmax(zz))  # first maximum: earliest month, then smallest AGS
         t, j = divmod(flat, n)
         biggest = int(zz[t, j])
         if biggest > 0:
-            b_ags, b_month = str(ags[by_ags[j]]), t + 1
+            b_ags, b_name, b_month = str(ags[by_ags[j]]), str(names[by_ags[j]]), t + 1
             b_share = biggest / float(z[t].sum())
     # longest run of months without anyone, per Gemeinde
     run = np.zeros(n, dtype=np.int64)
@@ -219,4 +220,4 @@ def kennzahlen(zuweisung: np.ndarray, erfuellungsquote: np.ndarray, ags: np.ndar
         totals = z.sum(axis=0)[by_ags]
         winner = _path(int(by_ags[int(np.argmax(totals))]), ags, names, z, q)
     return Uebergangskennzahlen(int(reached[0]) + 1 if reached.size else None, toleranz_prozent, biggest, b_ags,
-                                b_month, b_share, dry, monate_ohne, conflicts, tracked, winner)
+                                b_month, b_share, dry, monate_ohne, conflicts, tracked, winner, b_name)
