@@ -146,7 +146,8 @@ def test_every_shipped_model_is_documented():
     from verteilung.model import available_models
 
     assert set(available_models()) == {"status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel",
-                                       "m3-verrechnung", "m4-sperre", "m1-gemeinsamer-bestand-gestaffelt"}
+                                       "m3-verrechnung", "m4-sperre", "m1-gemeinsamer-bestand-gestaffelt",
+                                       "m2-mischschluessel-gestaffelt", "m1-gemeinsamer-bestand-uebergang"}
     for m in available_models():
         d = load_model(m)
         assert d.titel and d.beschreibung_de and d.description_en and d.rechtsgrundlage and d.begruendung

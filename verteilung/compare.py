@@ -224,7 +224,7 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareRes
             sq_states = {name: r.state for name, r in res.items()}
         frames.append(_gemeinde_rows(d, res, g, ctx))
         system_rows += _system_rows(d, res)
-        metric_rows.append(metric_row(d, res, g, ctx)[0])
+        metric_rows.append({**metric_row(d, res, g, ctx)[0], **largest_assignment(res, g)})
     long = pd.concat(frames, ignore_index=True)
     base = long[long["modell"] == BASELINE].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
@@ -236,6 +236,16 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareRes
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
     result.befunde = findings(result)
     return result
+
+
+def largest_assignment(res: dict[str, SystemResult], g: pd.DataFrame) -> dict:
+    """The period's largest assignment to one Gemeinde and its share of the period's arrivals
+    (the one transition figure that is meaningful for one period; `verteilung.uebergang`)."""
+    from verteilung.uebergang import kennzahlen
+
+    z = sum((r.zuweisung for r in res.values()), np.zeros(len(g)))[None, :]
+    f = kennzahlen(z, np.full(z.shape, np.nan), g["ags"].to_numpy(), g["gemeinde"].to_numpy())
+    return {"groesste_zuweisung": f.groesste_zuweisung, "groesste_zuweisung_anteil": f.groesste_zuweisung_anteil}
 
 
 def _aggregate(long: pd.DataFrame, col: str) -> pd.DataFrame:
