@@ -38,6 +38,25 @@ def test_report_is_self_contained_german_and_labelled(report_file):
         assert heading in html
 
 
+def test_report_shows_the_transition_figures_for_every_model(report_file):
+    """Issue 14: a section "Übergang" with one row per model (simulated months), and without a
+    simulation the one figure meaningful for one period."""
+    from verteilung.compare import DEFAULT_MODELS
+    from verteilung.report.bericht import transition_section
+
+    html = report_file.read_text(encoding="utf-8")
+    section = html.split('<h2 id="uebergang">Übergang</h2>')[1].split("</main>")[0]
+    table = section.split('<table id="t-uebergang"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + len(DEFAULT_MODELS)
+    for m in DEFAULT_MODELS:
+        assert f'<td data-sort="{m}">{m}</td>' in table
+    assert "Monate bis alle ±10 % um ihr Soll" in table and "Gemeinden ≥ 3 Monate ohne Zuweisung" in table
+    assert "Bochum, Stadt" in table and "1.022" in table          # M1's first month
+    assert "Gelsenkirchen" in section and 'alt="Verlauf im Übergang"' in section
+    one_period = transition_section(compare(modelle=["status-quo", "m1-gemeinsamer-bestand-gestaffelt"]))
+    assert "Größte Zuweisung an eine Gemeinde" in one_period and ">341<" in one_period and ">19,5<" in one_period
+
+
 def _need_browser():
     if browser.chromium() is None:
         if IN_CI:

@@ -7,17 +7,21 @@ already holds (``compare --report``, ``simulate --report``). This module sits ab
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from verteilung.compare import CompareResult
 from verteilung.compare import compare as run_compare
 from verteilung.errors import InputError
 from verteilung.model import load_model
-from verteilung.report import html
-from verteilung.simulate import SimResult, summary_lines
+from verteilung.report import charts, html
+from verteilung.simulate import SimResult, summary_lines, uebergang_lines
 from verteilung.simulate import simulate as run_simulate
 
 
@@ -46,8 +50,84 @@ def model_descriptions(cmp: CompareResult) -> list[dict]:
 
 
 def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
-    """The HTML of a comparison (and simulation) already computed."""
-    return html.render_report(cmp, sim, model_descriptions(cmp), summary_lines(sim) if sim is not None else None)
+    """The HTML of a comparison (and simulation) already computed, with the section "Übergang"."""
+    page = html.render_report(cmp, sim, model_descriptions(cmp), summary_lines(sim) if sim is not None else None)
+    return page.replace("</main>", transition_section(cmp, sim) + "</main>", 1)
+
+
+def _cells(values: list) -> list[dict]:
+    """Table cells as the report's sortable tables want them: German text and a sort key."""
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            out.append({"text": "–", "sort": ""})
+        elif isinstance(v, bool | str):
+            out.append({"text": str(v), "sort": str(v)})
+        elif isinstance(v, int | np.integer):
+            out.append({"text": f"{int(v):,}".replace(",", "."), "sort": int(v)})
+        else:
+            out.append({"text": charts.de_number(float(v), 1), "sort": round(float(v), 4)})
+    return out
+
+
+def transition_table(cmp: CompareResult, sim: SimResult | None) -> dict:
+    """The transition figures of every model: from the simulation when there is one, else the
+    one figure meaningful for one period (largest assignment and its share, `compare`)."""
+    if sim is None or sim.uebergang is None:
+        head = ["Modell", "Größte Zuweisung an eine Gemeinde", "Anteil an den Zugängen (%)"]
+        rows = [_cells([r.modell, int(r.groesste_zuweisung),
+                        None if pd.isna(r.groesste_zuweisung_anteil) else r.groesste_zuweisung_anteil * 100])
+                for r in cmp.metriken.itertuples()]
+        return {"head": head, "rows": rows}
+    months = sim.info["monate"]
+    head = ["Modell", "Übergang (Monate)", "Monate bis alle ±10 % um ihr Soll", "Größte Monatszuweisung",
+            "an", "im Monat", "Anteil am Monat (%)", "Gemeinden ≥ 3 Monate ohne Zuweisung",
+            "Konflikte kumuliert", "meiste Zuweisungen", f"Personen in {months} Monaten"]
+    rows = []
+    for r in sim.uebergang.itertuples():
+        reached = f"nicht in {months}" if pd.isna(r.monate_bis_toleranz) else int(r.monate_bis_toleranz)
+        share = None if pd.isna(r.groesste_zuweisung_anteil) else r.groesste_zuweisung_anteil * 100
+        month = None if pd.isna(r.groesste_zuweisung_monat) else int(r.groesste_zuweisung_monat)
+        rows.append(_cells([r.modell, int(r.uebergang_monate), reached, int(r.groesste_zuweisung),
+                            r.groesste_zuweisung_gemeinde, month, share, int(r.gemeinden_ohne_zuweisung),
+                            int(r.konflikt_personen_kumuliert), r.meiste_zuweisungen_gemeinde,
+                            int(r.meiste_zuweisungen)]))
+    return {"head": head, "rows": rows}
+
+
+TRANSITION = """
+  <h2 id="uebergang">Übergang</h2>
+  <p>Wie hart treffen die ersten Monate einzelne Gemeinden? „Niedrigste Erfüllungsquote zuerst“ kann
+  einen ganzen Monat an die Gemeinde schicken, die ein neuer Schlüssel am weitesten zurücklässt.
+  Staffelung (Obergrenzen je Gemeinde und Monat) und Übergang (der neue Schlüssel über mehrere
+  Monate eingeführt) begrenzen das; siehe docs/uebergang.md.
+  {% if sim %}Kennzahlen der Simulation über {{ sim.monate }} Monate: Monate, bis jede Gemeinde
+  innerhalb von ±10 % ihres Solls unter dem Modell liegt; die größte Zuweisung eines Monats an eine
+  Gemeinde und ihr Anteil an den Zugängen des Monats; Gemeinden, die drei oder mehr Monate
+  hintereinander niemanden erhalten; Konflikte im Übergang, kumuliert; der Verlauf für
+  Gelsenkirchen und für die Gemeinde mit den meisten Zuweisungen.{% else %}Ohne Simulation zeigt
+  der Bericht die Kennzahl, die für eine Periode aussagekräftig ist: die größte Zuweisung an eine
+  Gemeinde und ihren Anteil an den Zugängen.{% endif %}</p>
+  {% if zeilen %}<ul class="befunde">{% for b in zeilen %}<li>{{ b }}</li>{% endfor %}</ul>{% endif %}
+  {% if bild %}<figure><img src="{{ bild }}" alt="Verlauf im Übergang"><figcaption>Zuweisungen je Monat:
+  Gelsenkirchen und die Gemeinde mit den meisten Zuweisungen unter jedem Modell.</figcaption></figure>{% endif %}
+  {% set t = tabelle %}{% set tid = "t-uebergang" %}{% include "tabelle.html.j2" %}
+"""
+
+
+def transition_section(cmp: CompareResult, sim: SimResult | None = None) -> str:
+    """The report's section "Übergang" for every model (HTML, inserted at the end of the main part)."""
+    import jinja2
+
+    has_sim = sim is not None and sim.uebergang is not None and sim.uebergang_verlauf is not None
+    bild = None
+    if has_sim and sim is not None and len(sim.uebergang_verlauf):
+        bild = "data:image/png;base64," + base64.b64encode(
+            charts.transition_paths(sim.uebergang_verlauf, sim.uebergang)).decode("ascii")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(html.TEMPLATE.parent), autoescape=True)
+    return env.from_string(TRANSITION).render(
+        sim=sim.info if has_sim and sim is not None else None, bild=bild, tabelle=transition_table(cmp, sim),
+        zeilen=uebergang_lines(sim) if has_sim and sim is not None else [])
 
 
 def report(monate: int = 24, modelle: list[str] | None = None, *, bestand: str | Path | None = None,

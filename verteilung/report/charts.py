@@ -199,3 +199,25 @@ def tornado_png(table: pd.DataFrame, metric: str) -> bytes:
     ax.set_yticks(range(len(part)), part["parameter"])
     ax.set_title(f"{metric}: Parameter am unteren (blau) und oberen (rot) Ende")
     return png(fig)
+
+
+def transition_paths(verlauf: pd.DataFrame, figures: pd.DataFrame, verfolgt: str = "05513000") -> bytes:
+    """Month by month, each model's assignments to the tracked Gemeinde (Gelsenkirchen) and to
+    the Gemeinde receiving most under that model (`simulate.uebergang_tables`)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), sharey=False)
+    top = figures.set_index("modell")["meiste_zuweisungen_ags"]
+    for m, part in verlauf.groupby("modell", sort=False):
+        mine = part[part["ags"] == verfolgt]
+        if len(mine):
+            left.plot(mine["monat"], mine["zuweisung"], lw=1.6, label=m)
+        best = part[part["ags"] == top.get(m)]
+        if len(best):
+            right.plot(best["monat"], best["zuweisung"], lw=1.6, label=f"{m}: {best['gemeinde'].iloc[0]}")
+    name = verlauf.loc[verlauf["ags"] == verfolgt, "gemeinde"]
+    left.set_title(f"{name.iloc[0] if len(name) else verfolgt}: Zuweisungen je Monat")
+    right.set_title("Gemeinde mit den meisten Zuweisungen je Modell")
+    for ax in (left, right):
+        ax.set_xlabel("Monat")
+        ax.set_ylabel("Personen")
+        ax.legend(frameon=False, fontsize=7)
+    return png(fig)
