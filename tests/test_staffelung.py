@@ -304,3 +304,44 @@ def test_model_file_with_unknown_pacing_key_is_refused(cli, tmp_path):
     bad.write_text(text.replace("max_anteil_soll: 0.02", "max_anteil: 0.02"), encoding="utf-8")
     r = cli("compare", "--modelle", bad, "--out", tmp_path / "v")
     assert r.code == 2 and "max_anteil" in r.stderr
+
+
+def test_shipped_paced_models_stay_within_their_bounds_month_by_month():
+    """Issue 14 acceptance over the months of a simulation: every Gemeinde's monthly assignment
+    under the paced M1 and M2 is at or below that month's bound; unpaced models have none."""
+    from verteilung.simulate import simulate
+
+    res = simulate(4, ["status-quo", "m1-gemeinsamer-bestand-gestaffelt", "m2-mischschluessel-gestaffelt"])
+    for m in ("m1-gemeinsamer-bestand-gestaffelt", "m2-mischschluessel-gestaffelt"):
+        z, cap = res.zuweisung_monate[m], res.obergrenze_monate[m]
+        assert z.shape == cap.shape == (4, 396) and np.isfinite(cap).all()
+        assert (z <= cap).all() and (z.sum(axis=1) == 1753).all()
+        assert (z == cap).any()  # the bound binds somewhere
+    assert np.isinf(res.obergrenze_monate["status-quo"]).all()
+
+
+def test_api_and_cli_take_pacing(cli, tmp_path):
+    from verteilung import api
+
+    bestand = Path(__file__).parents[1] / "inputs" / "nrw" / "szenario" / "bestand_synthetisch_2024.csv"
+    a = api.allocate("flueag", bestand, personen=1260, staffelung={"max_personen": 40})
+    assert a.zuweisung.sum() == 1260 and a.zuweisung.max() <= 40 and a.summary["staffelung"] == {"max_personen": 40}
+    b = api.allocate("flueag", bestand, personen=1260, staffelung="max_personen=40")
+    assert b.zuweisung.tolist() == a.zuweisung.tolist()
+    assert api.allocate("flueag", bestand, personen=1260).zuweisung.max() > 40
+    # with a model: the argument replaces the model's own pacing
+    m = api.allocate("gesamt", bestand, personen=1753, modell="m1-gemeinsamer-bestand-gestaffelt")
+    assert m.zuweisung.max() == 341
+    w = api.allocate("gesamt", bestand, personen=1753, modell="m1-gemeinsamer-bestand-gestaffelt",
+                     staffelung=Staffelung(max_personen=20, wochen=4))
+    assert w.zuweisung.sum() == 1753 and len(w.wochen) == 4 and (w.obergrenze == 20).all()
+    r = cli("allocate", "--system", "flueag", "--bestand", bestand, "--personen", "1260",
+            "--staffelung", "max_personen=3")
+    assert r.code == 3 and "Staffelung nicht erfüllbar" in r.stderr and "1188" in r.stderr
+    r = cli("allocate", "--system", "flueag", "--bestand", bestand, "--personen", "1260",
+            "--staffelung", "max_personen=drei")
+    assert r.code == 2 and "max_personen: 'drei' ist keine ganze Zahl" in r.stderr
+    r = cli("allocate", "--system", "flueag", "--bestand", bestand, "--personen", "1260",
+            "--staffelung", "max_anteil_soll=0.05", "--format", "json")
+    assert r.code == 0, r.stderr
+    assert r.json()["summary"]["staffelung"] == {"max_anteil_soll": 0.05}

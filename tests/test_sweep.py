@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import json
@@ -234,3 +235,56 @@ def test_sweep_cli_takes_a_model_file_and_readings(cli, tmp_path):
     assert info["lesarten"]["minderung"] == "multiplikativ" and info["modell"] == "nur-wsa"
     r = cli("sweep", "--modell", path, "--raster", "2", "--minderung", "bogus", "--out", tmp_path / "t")
     assert r.code == 2 and "bogus" in r.stderr
+
+
+# ---------------------------------------------------------------- pacing in the sweep (issue 14)
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 30), st.integers(0, 3000), st.integers(0, 2**32 - 1))
+def test_capped_levels_fill_exactly_within_the_bounds(m, n, seed):
+    """Σ = n when the bounds allow it, nobody above its bound, and the order among the unbound
+    Gemeinden: every Gemeinde under its bound that receives ends at the common level, every one
+    that receives nobody is at or above it. Infinite bounds give the unpaced water levels."""
+    rng = np.random.default_rng(seed)
+    last = np.round(rng.uniform(0, 80, (6, m)))
+    soll = rng.uniform(0.5, 60, (6, m))
+    cap = np.where(rng.random((6, m)) < 0.3, np.inf, np.floor(rng.uniform(0, 150, (6, m))))
+    ns = np.minimum(float(n), np.where(np.isfinite(cap), cap, 1e9).sum(axis=1))
+    level, alloc = sw.capped_levels(last, soll, ns, cap)
+    np.testing.assert_allclose(alloc.sum(axis=1), ns, rtol=1e-9, atol=1e-6)
+    assert (alloc >= 0).all() and (alloc <= cap + 1e-9).all()
+    ratio = (last + alloc) / soll
+    under = (alloc < cap - 1e-7)
+    got = under & (alloc > 1e-7)
+    assert np.allclose(ratio[got], np.broadcast_to(level[:, None], ratio.shape)[got], rtol=1e-9, atol=1e-9)
+    none = under & (alloc <= 1e-7)
+    assert (ratio[none] >= np.broadcast_to(level[:, None], ratio.shape)[none] - 1e-9).all()
+    free_level, _ = sw.capped_levels(last, soll, ns, np.full((6, m), np.inf))
+    np.testing.assert_allclose(free_level, water_levels(last, soll, ns), rtol=1e-9, atol=1e-9)
+
+
+def test_paced_sweep_equals_the_single_path_and_refuses_what_cannot_hold(base, cli, tmp_path):
+    from verteilung.errors import InfeasibleError, InputError
+
+    model = sw.sweep_model("m1-gemeinsamer-bestand-gestaffelt", WHEN)
+    assert model.staffelung is not None and model.staffelung.max_anteil_soll == 0.02
+    sc = sw.build_scenarios(model, base, {"kappung": (1.05, 1.6), "zugaenge": (500, 3000)}, stichprobe=12, seed=2)
+    batch = sw.evaluate_batch(base, model, sc)
+    for i in (0, 5, 11):
+        one = sw.evaluate_single(base, model, sc.iloc[i])
+        for col in METRICS:
+            assert batch.scenarios[col].iloc[i] == pytest.approx(one[col], rel=1e-9, abs=1e-9), col
+    unpaced = sw.evaluate_batch(base, sw.sweep_model("m1", WHEN), sc)
+    assert (batch.scenarios["zuweisung_anteil_kreisfrei"] < unpaced.scenarios["zuweisung_anteil_kreisfrei"]).all()
+    with pytest.raises(InputError, match="wochen und min_gemeinden"):
+        sw.sweep_staffelung(sw.Staffelung(max_personen=5, wochen=4))
+    r = cli("sweep", "--modell", "m1", "--parameter", "kappung=1.1:1.3", "--raster", "2",
+            "--staffelung", "max_personen=2", "--out", tmp_path / "s")
+    assert r.code == 3 and "Staffelung nicht erfüllbar" in r.stderr and "1.753" in r.stderr
+    r = cli("sweep", "--modell", "m1", "--parameter", "kappung=1.1:1.3", "--raster", "2",
+            "--staffelung", "max_anteil_soll=0.02", "--out", tmp_path / "t")
+    assert r.code == 0, r.stderr
+    info = json.loads((tmp_path / "t" / "SYNTHETISCH_sweep.json").read_text(encoding="utf-8"))
+    assert info["staffelung"] == {"max_anteil_soll": 0.02}
+    with pytest.raises(InfeasibleError):
+        sw.evaluate_batch(base, dataclasses.replace(model, staffelung=sw.Staffelung(max_personen=1)), sc)

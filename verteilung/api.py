@@ -15,6 +15,7 @@ from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.params import in_force
 from verteilung.resources import shipped
+from verteilung.staffelung import Staffelung, staffelung_aus
 from verteilung.status import Rundung, summary, system_state, verteilstatistik
 
 
@@ -261,7 +262,8 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
              beschraenkungen: str | Path | None = None, gemeinden: str | Path | None = None,
              jahr: int | None = None, stichtag: str | None = None, solver: str = "highs", pfad: str = "auto",
              zeitlimit: float = 60.0, ohne_meldung_null: bool = False, lesarten: Lesarten | None = None,
-             modell: str | Path | None = None, **readings: Any):
+             modell: str | Path | None = None, staffelung: Staffelung | dict | str | None = None,
+             **readings: Any):
     """Allocate one period's arrivals within one system (``verteilung allocate``).
 
     Every input is validated before solving. Returns an `Allocation` (``table``, ``summary``,
@@ -273,6 +275,12 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     >>> int(res.table["zuweisung"].sum())
     1260
     >>> res = verteilung.allocate("drittes", "bestand.csv", personen=120, modell="drei.yaml")
+
+    ``staffelung`` paces the allocation (`verteilung.staffelung`: a `Staffelung`, a mapping as in a
+    model file, or ``"max_anteil_soll=0.02,wochen=4"``); with ``modell`` it replaces the model's
+    own pacing. Bounds that cannot hold are refused before solving (`InfeasibleError`, exit 3).
+
+    >>> res = verteilung.allocate("flueag", "bestand.csv", personen=1260, staffelung={"max_personen": 40})
     """
     from verteilung.allocate import allocate as run
     from verteilung.data.zahlen import pruefe_personen
@@ -285,11 +293,14 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
         raise InputError(Problem("--pfad", f"unknown path {pfad!r}; choose auto, referenz or solver"))
     if personen is not None:
         personen = pruefe_personen(personen, "--personen")
+    pacing = staffelung_aus(staffelung)
     if modell is not None:
         from verteilung.model import evaluate
 
         m, sdef, inp, ctx = _model_state(modell, system, gemeinden, jahr, stichtag, bestand,
                                          ohne_meldung_null, chosen)
+        if pacing is not None:
+            m = m.model_copy(update={"staffelung": pacing.as_dict()})
         ctx.zugaenge_system = {s.name: 0 for s in m.systeme}
         ctx.zugaenge_system[sdef.name] = personen or 0
         hh = {sdef.name: load_haushalte(haushalte, inp.gemeinden)} if haushalte is not None else None
@@ -311,7 +322,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     cons = load_beschraenkungen(beschraenkungen, g) if beschraenkungen is not None else None
     state = system_state(sysdef, g, b, inp.stichtag, chosen)
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
-                 pfad=pfad, zeitlimit=zeitlimit)  # type: ignore[arg-type]
+                 pfad=pfad, zeitlimit=zeitlimit, staffelung=pacing)  # type: ignore[arg-type]
     result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
                           parameter=in_force(inp.stichtag))
     if inp.angenommen_null:

@@ -80,6 +80,7 @@ def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, 
 
 
 ModellOpt = Annotated[str | None, typer.Option("--modell", help="Model file (YAML path or shipped id) whose system --system names, e.g. a further system over its own stock column.")]
+StaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Pacing (docs/uebergang.md), e.g. max_anteil_soll=0.02 or max_personen=20,wochen=4; names: max_personen, max_anteil_soll, max_je_1000_einwohner, wochen, min_gemeinden.")]
 ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Arrivals of a stream by name, NAME=N (repeatable), e.g. drittes=120 for a model's own system.")]
 
 
@@ -228,7 +229,8 @@ def allocate(system: Annotated[str, typer.Option("--system", help="flueag or wsa
              zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Solver time limit in seconds.")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Write the household list (CSV) here.")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
-             modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table,
+             out: OutOpt = None) -> None:
     """Allocate this period's arrivals: lowest Erfüllungsquote first, households kept whole."""
     from verteilung import api
 
@@ -236,7 +238,8 @@ def allocate(system: Annotated[str, typer.Option("--system", help="flueag or wsa
         raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
     result = api.allocate(system, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
-                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts, modell=modell)
+                          stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts, modell=modell,
+                          staffelung=staffelung)
     if fmt == Fmt.json:
         payload = {"summary": result.summary, "rows": records(result.table)}
         if result.households is not None:
@@ -474,7 +477,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system mod
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT.")] = None,
           batch: Annotated[int, typer.Option("--batch", help="Scenarios per batch (bounds memory).")] = 2000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Resume an interrupted sweep in --out.")] = False,
-          einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
+          staffelung: StaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Also write sweep_bericht.html (fan chart, side changes, tornado).")] = False,
           out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/sweep")) -> None:
     """Stress-test a unified key: thousands to millions of scenarios, vectorised and batched."""
@@ -489,7 +492,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system mod
                     gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand, gemeinden=gemeinden,
                     jahr=jahr, stichtag=stichtag, out=out, workers=workers, dask=dask, dask_scheduler=dask_scheduler,
                     batch=batch, fortsetzen=fortsetzen, progress=progress_bar(),
-                    lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
+                    lesarten=_sweep_lesarten(einmalig, miete, komb, basis), staffelung=staffelung)
     write_results(res, out)
     if report:
         from verteilung.report.html import render_sweep_report

@@ -106,6 +106,10 @@ class SimResult:
     kennzahlen: dict = field(default_factory=dict)
     uebergang: pd.DataFrame | None = None
     uebergang_verlauf: pd.DataFrame | None = None
+    # per model, months × Gemeinden: persons assigned, and the pacing bound of the month (inf: none;
+    # with weekly periods the bound of one week)
+    zuweisung_monate: dict = field(default_factory=dict)
+    obergrenze_monate: dict = field(default_factory=dict)
 
 
 def _split(total: np.ndarray, part: int, whole: int) -> np.ndarray:
@@ -236,6 +240,8 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
 
     rows, finals, paths = [], [], []
     figures: dict = {}
+    assigned: dict = {}
+    bounds: dict = {}
     total_steps = len(defs) * monate
     step = 0
     for d in defs:
@@ -249,6 +255,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
         month_z: list[np.ndarray] = []   # persons assigned per month and Gemeinde
         month_q: list[np.ndarray] = []   # fulfilment after the month's allocation, % of the model's own Soll
         month_c: list[int] = []
+        month_b: list[np.ndarray] = []   # pacing bound per month and Gemeinde (inf: none)
         rows.append({"monat": 0, "modell": d.id, "bestand_flueag": int(start_b.sum()),
                      "bestand_wsa": int(start_w.sum()), "zugaenge": 0, "abgaenge": 0, "anerkennungen": 0})
         for month in range(1, monate + 1):
@@ -264,6 +271,8 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                                np.zeros(n_gem, dtype=np.int64)))
             month_q.append(target_quote(res, n_gem))
             month_c.append(conflicts)
+            month_b.append(np.min([np.min(r.allocation.obergrenze, axis=0) if r.allocation.obergrenze.size
+                                   else np.full(n_gem, np.inf) for r in res.values()], axis=0))
             zf = np.zeros(n_gem, dtype=np.int64)
             zw = np.zeros(n_gem, dtype=np.int64)
             for s in d.systeme:
@@ -324,6 +333,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             **{f"{c}_ende": b[c].to_numpy().astype(np.int64) for c in further_cols},
             "last_je_1000_start": start_load / ein * 1000, "last_je_1000_ende": final_load / ein * 1000,
         }))
+        assigned[d.id], bounds[d.id] = np.array(month_z), np.array(month_b)
         figures[d.id] = kennzahlen(np.array(month_z), np.array(month_q), g["ags"].to_numpy(),
                                    g["gemeinde"].to_numpy(), konflikte=np.array(month_c))
         if verlauf:
@@ -352,7 +362,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                             for m, r in start_rows.iterrows()}
     table, paths_table = uebergang_tables(figures, defs)
     return SimResult(monthly, final, info, pd.concat(paths, ignore_index=True) if verlauf else None,
-                     figures, table, paths_table)
+                     figures, table, paths_table, assigned, bounds)
 
 
 def target_quote(res: dict, n: int) -> np.ndarray:

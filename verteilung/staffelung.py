@@ -123,3 +123,29 @@ def haushalte_je_woche(sizes: np.ndarray, wochen: int) -> np.ndarray:
     ends = np.cumsum(per_week)  # first person index of the next week
     first = np.cumsum(sizes) - sizes
     return np.searchsorted(ends, first, side="right").clip(max=wochen - 1).astype(np.int64)
+
+
+WHOLE = ("max_personen", "wochen", "min_gemeinden")
+
+
+def staffelung_aus(value: Staffelung | dict[str, Any] | str | None, option: str = "--staffelung") -> Staffelung | None:
+    """Pacing from what a caller gives: a `Staffelung`, a mapping as in a model file, or the
+    command line's ``max_anteil_soll=0.02,wochen=4``; None stays None. Refused with the reason
+    (exit 2) when a name is unknown or a value is no number."""
+    if value is None or isinstance(value, Staffelung):
+        return value
+    if isinstance(value, dict):
+        return Staffelung.from_dict(value)
+    data: dict[str, Any] = {}
+    for part in str(value).split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InputError(Problem(option, f"erwartet NAME=WERT, z. B. max_anteil_soll=0.02, nicht {part.strip()!r}"))
+        name, text = (x.strip() for x in part.split("=", 1))
+        try:
+            data[name] = int(text) if name in WHOLE else float(text)
+        except ValueError:
+            kind = "keine ganze Zahl" if name in WHOLE else "keine Zahl"
+            raise InputError(Problem(option, f"{name}: {text!r} ist {kind}")) from None
+    return Staffelung.from_dict(data)

@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from verteilung.compare import weighted_cv, weighted_gini
-from verteilung.errors import InputError, Problem
+from verteilung.errors import InfeasibleError, InputError, Problem
 from verteilung.law import awov, flueag
 from verteilung.law.key import Cap, KeySpec, Reduction, apply_cap, apply_reductions, compute_key
 from verteilung.law.lesarten import Lesarten
 from verteilung.model import AwovKey, FlueagKey, MixKey, ModelDef, custom_model, load_model
 from verteilung.solve.waterfill import water_level, water_levels
+from verteilung.staffelung import Staffelung
 
 SPECIAL = ("kappung", "alpha", "anrechnung", "zugaenge")
 PERTURBABLE = ("einwohner", "bestand")
@@ -82,6 +83,7 @@ class SweepModel:
     anrechnung: bool = True     # places in state facilities credited (the model's field)
     zugaenge: str = "alle"      # arrivals stream of the model's system
     titel: str = ""
+    staffelung: Staffelung | None = None  # per-Gemeinde bounds of the period (the model's, or --staffelung)
 
 
 def messziffer_column(anlage1: str) -> str:
@@ -121,7 +123,76 @@ def from_model(md: ModelDef, when: dt.date, lesarten: Lesarten | None = None) ->
         a = SweepKey(dict(k.gewichte), k.kappung.komponente if k.kappung else None,
                      k.kappung.faktor if k.kappung else None,
                      tuple((m.merkmal, m.satz) for m in k.minderungen))
-    return SweepModel(md.id, a, b, alpha, tuple(s.bestand), s.anrechnung, s.zugaenge, md.titel)
+    return SweepModel(md.id, a, b, alpha, tuple(s.bestand), s.anrechnung, s.zugaenge, md.titel,
+                      sweep_staffelung(Staffelung.from_dict(md.staffelung)))
+
+
+def sweep_staffelung(pacing: Staffelung | None) -> Staffelung | None:
+    """The pacing a sweep can apply: per-Gemeinde bounds of the period. The sweep distributes
+    continuously (water-filling, no persons), so weeks and a minimum spread are refused."""
+    if pacing is None:
+        return None
+    if pacing.wochen != 1 or pacing.min_gemeinden:
+        raise InputError(Problem("staffelung", "wochen und min_gemeinden gibt es im Sweep nicht (er verteilt "
+                                 "stetig, ohne einzelne Personen und Wochen); nur die Obergrenzen max_personen, "
+                                 "max_anteil_soll und max_je_1000_einwohner"))
+    return pacing if pacing.begrenzt else None
+
+
+def capped_levels(last: np.ndarray, soll: np.ndarray, n: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Water levels under per-Gemeinde bounds: per row the level s with
+    Σ_i min(cap_i, max(0, s·soll_i − last_i)) = n, and that allocation. The sum is monotone in s;
+    bisection brackets s, then the closed form over the Gemeinden strictly between 0 and their
+    bound gives it exactly. Where a bound binds the rule stays "lowest fulfilment first" among
+    the others (every Gemeinde below the level and its bound is filled up to the level)."""
+    last = np.asarray(last, dtype=float)
+    soll = np.asarray(soll, dtype=float)
+    n = np.asarray(n, dtype=float).reshape(-1)
+    cap = np.broadcast_to(np.asarray(cap, dtype=float), soll.shape)
+    live = soll > 0
+    safe = np.where(live, soll, 1.0)
+    room = np.where(live, np.minimum(cap, n[:, None]), 0.0)
+    lo = np.zeros(len(n))
+    hi = np.max(np.where(live, (last + room) / safe, 0.0), axis=1) + 1.0
+
+    def fill(level: np.ndarray) -> np.ndarray:
+        return np.where(live, np.clip(level[:, None] * soll - last, 0.0, cap), 0.0)
+
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        over = fill(mid).sum(axis=1) >= n
+        hi = np.where(over, mid, hi)
+        lo = np.where(over, lo, mid)
+        if np.all(hi - lo <= 1e-15 * np.maximum(1.0, hi)):
+            break
+    raw = hi[:, None] * soll - last
+    free = live & (raw > 0) & (raw < cap)
+    bound = live & (raw >= cap)
+    num = n - np.where(bound, cap, 0.0).sum(axis=1) + np.where(free, last, 0.0).sum(axis=1)
+    den = np.where(free, soll, 0.0).sum(axis=1)
+    # nobody strictly between 0 and the bound: with no arrivals the level where water would
+    # start (the lowest fulfilment, as `water_levels`), else the bracketed one
+    start = np.min(np.where(live, last / safe, np.inf), axis=1)
+    level = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.where(n <= 0, start, hi))
+    return level, fill(level)
+
+
+def sweep_bounds(model: SweepModel, soll: np.ndarray, ein: np.ndarray, n_arr: np.ndarray,
+                 ids: np.ndarray) -> np.ndarray | None:
+    """Per scenario and Gemeinde the pacing bound (None without pacing); scenarios whose bounds
+    allow fewer persons than arrive are refused before any level is computed (exit 3)."""
+    if model.staffelung is None:
+        return None
+    cap = model.staffelung.obergrenze(soll, ein)
+    room = np.where(soll > 0, cap, 0.0).sum(axis=1)
+    short = np.flatnonzero(room < n_arr)
+    if short.size:
+        i = int(short[0])
+        arrive, allowed = (f"{v:,.0f}".replace(",", ".") for v in (n_arr[i], room[i]))
+        raise InfeasibleError(f"Staffelung nicht erfüllbar: in Szenario {int(ids[i])} kommen {arrive} "
+                              f"Personen an, die Obergrenzen erlauben zusammen nur {allowed}"
+                              + (f" (und in {short.size - 1} weiteren Szenarien)" if short.size > 1 else ""))
+    return cap
 
 
 def sweep_model(name: str | Path, when: dt.date, gewichte: dict[str, float] | None = None,
@@ -402,12 +473,16 @@ def _kth(m: int, qs: tuple[float, ...]) -> list[int]:
 
 
 def _metrics(base: Base, last: np.ndarray, soll: np.ndarray, n_arr: np.ndarray, ein: np.ndarray,
-             w_ein: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+             w_ein: np.ndarray, cap: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Metrics of one cache-sized chunk: no sort for the level (Newton steps), a value sort (or a
     partition) for the quota quantiles, one shared argsort of the load per inhabitant for the
-    Gini and the load-index quantile (the index is that load over a per-row constant)."""
-    level = _levels(last, soll, n_arr)
-    alloc = np.maximum(0.0, level[:, None] * soll - last)
+    Gini and the load-index quantile (the index is that load over a per-row constant).
+    ``cap``: per-Gemeinde pacing bounds (`capped_levels`)."""
+    if cap is None:
+        level = _levels(last, soll, n_arr)
+        alloc = np.maximum(0.0, level[:, None] * soll - last)
+    else:
+        level, alloc = capped_levels(last, soll, n_arr, cap)
     after = last + alloc
     quote = after / soll * 100
     per_1000 = after / ein * 1000
@@ -445,11 +520,15 @@ def _metrics(base: Base, last: np.ndarray, soll: np.ndarray, n_arr: np.ndarray, 
 
 
 def metrics_reference(base: Base, last: np.ndarray, soll: np.ndarray, n_arr: np.ndarray, ein: np.ndarray,
-                      w_ein: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+                      w_ein: np.ndarray, cap: np.ndarray | None = None
+                      ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """The previous metric code (sorting water levels, np.quantile, a separate Gini sort), kept
     as the reference for tests and as the baseline the benchmark measures in the same run."""
-    level = water_levels(last, soll, n_arr)
-    alloc = np.maximum(0.0, level[:, None] * soll - last)
+    if cap is None:
+        level = water_levels(last, soll, n_arr)
+        alloc = np.maximum(0.0, level[:, None] * soll - last)
+    else:
+        level, alloc = capped_levels(last, soll, n_arr, cap)
     after = last + alloc
     quote = after / soll * 100
     per_1000 = after / ein * 1000
@@ -507,7 +586,9 @@ def evaluate_batch(base: Base, model: SweepModel, sc: pd.DataFrame, stoerung: di
         soll = key * (last.sum(axis=1) + n_arr)[:, None]
         ein = base.einwohner * pf if pf is not None else np.broadcast_to(base.einwohner, key.shape)
         w_ein = ein if pf is not None else base.einwohner
-        part, quote[sl], load[sl] = metrics(base, last, soll, n_arr, ein, w_ein)
+        cap = sweep_bounds(model, soll, ein, n_arr, ids[sl])
+        part, quote[sl], load[sl] = (metrics(base, last, soll, n_arr, ein, w_ein) if cap is None
+                                     else metrics(base, last, soll, n_arr, ein, w_ein, cap))
         for name, values in part.items():
             cols.setdefault(name, []).append(values)
     frame = pd.DataFrame({name: np.concatenate(parts) for name, parts in cols.items()})
@@ -534,14 +615,19 @@ def evaluate_single(base: Base, model: SweepModel, row: pd.Series, pop_factor: n
     n_arr = float(row["zugaenge"])
     soll = key * (last.sum() + n_arr)
     lvl = water_level(last, soll, n_arr)
-    after = last + lvl.allocation
+    level, after = lvl.level, last + lvl.allocation
+    if model.staffelung is not None:
+        cap = sweep_bounds(model, soll[None, :], g["einwohner"].to_numpy(dtype=float)[None, :],
+                           np.array([n_arr]), np.array([row.get("szenario", 0)]))
+        lv, alloc = capped_levels(last[None, :], soll[None, :], np.array([n_arr]), cap)
+        level, after = float(lv[0]), last + alloc[0]
     ein = g["einwohner"].to_numpy(dtype=float)
     quote = pd.Series(after / soll * 100)
     per = after / ein * 1000
     return {"quote_min": quote.min(), "quote_p10": quote.quantile(0.1), "quote_median": quote.median(),
             "quote_p90": quote.quantile(0.9), "quote_max": quote.max(),
             "gini_last_je_einwohner": weighted_gini(per, ein), "vk_last_je_einwohner": weighted_cv(per, ein),
-            "wasserstand": lvl.level * 100, "quote": quote.to_numpy(), "key": key}
+            "wasserstand": level * 100, "quote": quote.to_numpy(), "key": key}
 
 
 # ---------------------------------------------------------------- streaming per-Gemeinde aggregates

@@ -24,6 +24,7 @@ import pandas as pd
 from verteilung.errors import InputError, Problem
 from verteilung.io import atomic_write_bytes, to_json_bytes
 from verteilung.law.lesarten import Lesarten
+from verteilung.staffelung import Staffelung
 from verteilung.sweep import Base, GemeindeStats, SweepModel, evaluate_batch
 
 _WORKER: dict = {}
@@ -222,7 +223,8 @@ def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None =
           bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
           stichtag: str | None = None, out: str | Path | None = None, workers: int = 1, dask: bool = False,
           dask_scheduler: str | None = None, batch: int = 2000, fortsetzen: bool = False,
-          progress: Callable[[int, int], None] | None = None) -> SweepResult:
+          progress: Callable[[int, int], None] | None = None,
+          staffelung: Staffelung | dict | str | None = None) -> SweepResult:
     """Stress-test a one-system model: many scenarios of its parameters, vectorised and batched.
 
     ``modell`` is a shipped one-system model (``m1-gemeinsamer-bestand``, ``m2-mischschluessel``),
@@ -232,6 +234,9 @@ def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None =
     (a temporary folder when ``out`` is None) so ``fortsetzen=True`` resumes an interrupted sweep.
     The result carries one row per scenario (``szenarien``), per-Gemeinde quantiles (``gemeinden``)
     and ``info`` (stichtag, datenbasis, synthetisch, model, engine, parameters).
+    ``staffelung`` bounds each Gemeinde's allocation per scenario (``max_personen``,
+    ``max_anteil_soll``, ``max_je_1000_einwohner``; `verteilung.staffelung`), replacing the model
+    file's; a scenario whose bounds cannot take its arrivals is refused (exit 3).
 
     >>> import verteilung
     >>> res = verteilung.sweep("m1", {"kappung": (1.05, 1.5)}, raster=5)  # doctest: +SKIP
@@ -239,14 +244,18 @@ def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None =
     """
     import datetime as dt
     import tempfile
+    from dataclasses import replace
 
-    from verteilung.sweep import build_scenarios, prepare_base, sweep_model
+    from verteilung.staffelung import staffelung_aus
+    from verteilung.sweep import build_scenarios, prepare_base, sweep_model, sweep_staffelung
 
     if (raster is None) == (stichprobe is None):
         raise InputError(Problem("sweep", "give exactly one of --raster K or --stichprobe S"))
     ranges = dict(parameter or {})
     base = prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None, lesarten)
     model = sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]), gewichte, lesarten=lesarten)
+    if staffelung is not None:
+        model = replace(model, staffelung=sweep_staffelung(staffelung_aus(staffelung)))
     scenarios = build_scenarios(model, base, ranges, raster, stichprobe, seed)
     pert = dict(stoerung or {})
 
@@ -260,5 +269,7 @@ def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None =
     else:
         res = run(Path(out))
     res.info.update(parameter={k: list(v) for k, v in ranges.items()}, titel=model.titel)
+    if model.staffelung is not None:
+        res.info["staffelung"] = model.staffelung.as_dict()
     res.model, res.base = model, base
     return res
