@@ -345,3 +345,10 @@ def test_api_and_cli_take_pacing(cli, tmp_path):
             "--staffelung", "max_anteil_soll=0.05", "--format", "json")
     assert r.code == 0, r.stderr
     assert r.json()["summary"]["staffelung"] == {"max_anteil_soll": 0.05}
+
+
+def test_readme_findings_of_the_paced_models_match_the_run():
+    """README's pacing block is generated (scripts/update_readme.py) from compare and simulate."""
+    from scripts.update_readme import README, paced_block
+
+    assert paced_block() in README.read_text(encoding="utf-8")

@@ -133,6 +133,8 @@ def test_golden_figures():
                   [109, 91, 104]])
     f = kennzahlen(z, q, ags, np.array(["Gelsenkirchen", "X", "Y"]), konflikte=np.array([1, 0, 2, 0]))
     assert f.monate_bis_toleranz == 4          # month 4: 109, 91, 104 all within ±10
+    assert (f.im_toleranzband_ende, f.gemeinden_bewertet) == (3, 3)
+    assert f.groesste_zuweisung_gemeinde == "Y"
     assert (f.groesste_zuweisung, f.groesste_zuweisung_ags, f.groesste_zuweisung_monat) == (90, "05000003", 3)
     assert f.groesste_zuweisung_anteil == pytest.approx(0.9)
     assert f.gemeinden_ohne_zuweisung == 1     # Gelsenkirchen: nobody in months 1–3
@@ -142,6 +144,7 @@ def test_golden_figures():
     assert f.groesster_gewinner.kumuliert == [40, 90, 180, 230]
     never = kennzahlen(z[:2], q[:2], ags, np.array(["G", "X", "Y"]), monate_ohne=3)
     assert never.monate_bis_toleranz is None and never.gemeinden_ohne_zuweisung == 0
+    assert never.im_toleranzband_ende == 1      # month 2: 125, 85, 95: only Y within ±10
     assert never.konflikte_kumuliert is None
 
 

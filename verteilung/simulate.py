@@ -387,7 +387,7 @@ def uebergang_tables(figures: dict, defs: list) -> tuple[pd.DataFrame, pd.DataFr
         u = Uebergang.from_dict(d.uebergang)
         rows.append({
             "modell": d.id, "uebergang_monate": u.monate if u else 0,
-            "monate_bis_toleranz": f.monate_bis_toleranz,
+            "monate_bis_toleranz": f.monate_bis_toleranz, "im_toleranzband_ende": f.im_toleranzband_ende,
             "groesste_zuweisung": f.groesste_zuweisung, "groesste_zuweisung_monat": f.groesste_zuweisung_monat,
             "groesste_zuweisung_ags": f.groesste_zuweisung_ags,
             "groesste_zuweisung_gemeinde": f.groesste_zuweisung_gemeinde,
@@ -416,7 +416,8 @@ def uebergang_lines(res: SimResult) -> list[str]:
     for model, f in res.kennzahlen.items():
         reached = (f"nach {f.monate_bis_toleranz} Monaten alle Gemeinden innerhalb ±{f.toleranz_prozent:g} % "
                    "ihres Solls" if f.monate_bis_toleranz is not None else
-                   f"nach {months} Monaten noch nicht alle Gemeinden innerhalb ±{f.toleranz_prozent:g} % ihres Solls")
+                   f"nach {months} Monaten {de(f.im_toleranzband_ende)} von {de(f.gemeinden_bewertet)} Gemeinden "
+                   f"innerhalb ±{f.toleranz_prozent:g} % ihres Solls")
         share = f"{(f.groesste_zuweisung_anteil or 0) * 100:.1f}".replace(".", ",")
         biggest = (f"größte Monatszuweisung {de(f.groesste_zuweisung)} an {f.groesste_zuweisung_gemeinde} "
                    f"(Monat {f.groesste_zuweisung_monat}, {share} % des Monats)"

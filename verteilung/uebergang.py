@@ -162,6 +162,8 @@ class Uebergangskennzahlen:
     verfolgt: Pfad | None             # the named Gemeinde (Gelsenkirchen by default), None if absent
     groesster_gewinner: Pfad | None   # the Gemeinde receiving most persons over all months
     groesste_zuweisung_gemeinde: str | None = None  # name of the Gemeinde of the largest assignment
+    im_toleranzband_ende: int = 0     # eligible Gemeinden within ±toleranz after the last month
+    gemeinden_bewertet: int = 0       # eligible Gemeinden (with a Soll)
 
 
 def _path(j: int, ags: np.ndarray, names: np.ndarray, z: np.ndarray, q: np.ndarray) -> Pfad:
@@ -220,4 +222,5 @@ def kennzahlen(zuweisung: np.ndarray, erfuellungsquote: np.ndarray, ags: np.ndar
         totals = z.sum(axis=0)[by_ags]
         winner = _path(int(by_ags[int(np.argmax(totals))]), ags, names, z, q)
     return Uebergangskennzahlen(int(reached[0]) + 1 if reached.size else None, toleranz_prozent, biggest, b_ags,
-                                b_month, b_share, dry, monate_ohne, conflicts, tracked, winner, b_name)
+                                b_month, b_share, dry, monate_ohne, conflicts, tracked, winner, b_name,
+                                int(within[-1].sum()) if months else 0, int(elig.sum()))

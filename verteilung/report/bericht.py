@@ -80,7 +80,8 @@ def transition_table(cmp: CompareResult, sim: SimResult | None) -> dict:
                 for r in cmp.metriken.itertuples()]
         return {"head": head, "rows": rows}
     months = sim.info["monate"]
-    head = ["Modell", "Übergang (Monate)", "Monate bis alle ±10 % um ihr Soll", "Größte Monatszuweisung",
+    head = ["Modell", "Übergang (Monate)", "Monate bis alle ±10 % um ihr Soll",
+            f"Gemeinden ±10 % um ihr Soll nach {months} Monaten", "Größte Monatszuweisung",
             "an", "im Monat", "Anteil am Monat (%)", "Gemeinden ≥ 3 Monate ohne Zuweisung",
             "Konflikte kumuliert", "meiste Zuweisungen", f"Personen in {months} Monaten"]
     rows = []
@@ -88,7 +89,8 @@ def transition_table(cmp: CompareResult, sim: SimResult | None) -> dict:
         reached = f"nicht in {months}" if pd.isna(r.monate_bis_toleranz) else int(r.monate_bis_toleranz)
         share = None if pd.isna(r.groesste_zuweisung_anteil) else r.groesste_zuweisung_anteil * 100
         month = None if pd.isna(r.groesste_zuweisung_monat) else int(r.groesste_zuweisung_monat)
-        rows.append(_cells([r.modell, int(r.uebergang_monate), reached, int(r.groesste_zuweisung),
+        rows.append(_cells([r.modell, int(r.uebergang_monate), reached, int(r.im_toleranzband_ende),
+                            int(r.groesste_zuweisung),
                             r.groesste_zuweisung_gemeinde, month, share, int(r.gemeinden_ohne_zuweisung),
                             int(r.konflikt_personen_kumuliert), r.meiste_zuweisungen_gemeinde,
                             int(r.meiste_zuweisungen)]))
