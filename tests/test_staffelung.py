@@ -352,3 +352,13 @@ def test_readme_findings_of_the_paced_models_match_the_run():
     from scripts.update_readme import README, paced_block
 
     assert paced_block() in README.read_text(encoding="utf-8")
+
+
+def test_model_whose_bounds_cannot_hold_is_refused_with_the_reason(cli, tmp_path):
+    text = (Path(__file__).parents[1] / "models" / "m1-gemeinsamer-bestand-gestaffelt.yaml").read_text(encoding="utf-8")
+    tight = tmp_path / "m.yaml"
+    tight.write_text(text.replace("max_anteil_soll: 0.02", "max_personen: 1"), encoding="utf-8")
+    for args in (("compare", "--modelle", tight, "--out", tmp_path / "v"),
+                 ("simulate", "--monate", "1", "--modelle", tight, "--out", tmp_path / "s")):
+        r = cli(*args)
+        assert r.code == 3 and "erlauben zusammen nur 396" in r.stderr, r.stderr
