@@ -307,3 +307,18 @@ def test_cli_app_refuses_other_host_without_token(cli, monkeypatch):
     r = cli("app", "--host", "0.0.0.0", "--port", "8765")
     assert r.code == 2
     assert "Zugangsschlüssel" in r.stderr and "0.0.0.0" in r.stderr
+
+
+def test_systems_and_arrival_defaults_come_from_the_registry(client):
+    from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA
+    from verteilung.law import systems
+
+    defaults = systems.standard_zugaenge()
+    assert defaults == {systems.FLUEAG.zugaenge: DEFAULT_ZUGAENGE_FLUEAG, systems.WSA.zugaenge: DEFAULT_ZUGAENGE_WSA}
+    page = client.get("/").text
+    for s in systems.all_systems():
+        assert f"Zugänge {s.anzeige} in der Periode" in page and f'value="{s.standard_zugaenge}"' in page
+    for name in systems.names():  # every registered name and alias is accepted
+        assert client.get("/api/keys", params={"system": name}).status_code == 200
+    e, _ = views.settings_from_query({}, ["status-quo"], ["einwohner"])
+    assert (e.zugaenge_flueag, e.zugaenge_wsa) == (systems.FLUEAG.standard_zugaenge, systems.WSA.standard_zugaenge)

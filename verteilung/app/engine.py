@@ -110,7 +110,7 @@ class Engine:
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}
         # warm the statutory keys once: every later comparison reuses them
-        ctx = self._context(self.bestand, {s.zugaenge: 0 for s in systems.all_systems()})
+        ctx = self._context(self.bestand, dict.fromkeys(systems.standard_zugaenge(), 0))
         for d in self.modelle.values():
             for s in d.systeme:
                 ctx.key(s.schluessel)
@@ -126,7 +126,7 @@ class Engine:
         modelle = {m: load_model(m) for m in shipped}
         quellen = {m: m for m in shipped}
         where = str(cfg.quelle)
-        streams = {s.zugaenge for s in systems.all_systems()} | {"alle"}
+        streams = set(systems.streams())
         problems: list[Problem] = []
         for path in cfg.modell_dateien:
             try:

@@ -54,7 +54,7 @@ class TooSlow(Exception):
     pass
 
 
-SYSTEM_NAMES = tuple(dict.fromkeys(n for s in systems.all_systems() for n in (s.id, *s.aliases)))
+SYSTEM_NAMES = tuple(systems.names())
 SystemName = Literal[SYSTEM_NAMES]  # type: ignore[valid-type]  # the registry's ids and input aliases
 
 
