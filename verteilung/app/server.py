@@ -75,11 +75,11 @@ def german_validation(exc: RequestValidationError) -> list[str]:
         elif kind == "missing":
             lines.append(f"{feld}: fehlt")
         elif kind in ("less_than_equal", "less_than"):
-            lines.append(f"{feld}: höchstens {ctx.get('le', ctx.get('lt'))} erlaubt")
+            lines.append(f"{feld}: höchstens {_zahl(ctx.get('le', ctx.get('lt')))} erlaubt")
         elif kind in ("greater_than_equal", "greater_than"):
-            lines.append(f"{feld}: mindestens {ctx.get('ge', ctx.get('gt'))} erforderlich")
+            lines.append(f"{feld}: mindestens {_zahl(ctx.get('ge', ctx.get('gt')))} erforderlich")
         elif kind in ("too_long",):
-            lines.append(f"{feld}: zu viele Einträge (höchstens {ctx.get('max_length')})")
+            lines.append(f"{feld}: zu viele Einträge (höchstens {_zahl(ctx.get('max_length'))})")
         elif kind.startswith(("int_", "float_")):
             lines.append(f"{feld}: keine gültige Zahl")
         elif kind == "literal_error":
@@ -289,7 +289,8 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         n_models = len(set(modelle) | {BASELINE})
         if monate > views.MAX_MONATE or monate * n_models > limits.modellmonate:
             raise InputError(Problem("monate", f"zu großer Rechenauftrag ({monate} Monate × {n_models} Modelle; "
-                                     f"höchstens {limits.modellmonate} Modellmonate und {views.MAX_MONATE} "
+                                     f"höchstens {deutsch.fmt_int(limits.modellmonate)} Modellmonate und "
+                                     f"{views.MAX_MONATE} "
                                      "Monate): längere Läufe mit `verteilung simulate` auf der Kommandozeile"))
         key = (monate, modelle, seed, bestand)
         with sim_lock:
@@ -383,7 +384,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                 raise InputError(Problem("gewichte", "Gewichte dürfen nicht negativ sein"))
             total = sum(req.gewichte.values())
             if abs(total - 1) > 1e-9:
-                raise InputError(Problem("gewichte", f"Gewichte ergeben zusammen {total:g}, nicht 1"))
+                raise InputError(Problem("gewichte", f"Gewichte ergeben zusammen {deutsch.fmt_exact(total)}, nicht 1"))
             gew = tuple(req.gewichte.items())
         elif req.kappung is not None:
             raise InputError(Problem("kappung", "nur zusammen mit gewichte"))

@@ -157,7 +157,7 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
     t = vergleich_tabellen(res, karte)
     m = t["Karte"]
     out = {
-        "info": res.info, "karte_modell": karte, "befunde": res.befunde,
+        "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, res.info["modell_titel"]),
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
                   "soll": [round(float(v), 1) for v in m["soll"]],
@@ -167,6 +167,15 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
                      if name != "Karte"},
         "modelle": [modelle.get(i, {"id": i, "titel": res.info["modell_titel"].get(i, i)}) for i in ids],
     }
+    return out
+
+
+def befunde_de(befunde: list[str], titel: Mapping[str, str]) -> list[str]:
+    """The findings with each model's title instead of its id (readers see no slugs)."""
+    out = []
+    for b in befunde:
+        mid, sep, rest = b.partition(": ")
+        out.append(f"{titel[mid]} – {rest}" if sep and mid in titel else b)
     return out
 
 
