@@ -222,3 +222,28 @@ def test_shipped_models_folder_is_not_needed(tmp_path):
     cfg = load_config(_project(tmp_path, '[modelle]\ndateien = ["modelle/m9.yaml"]\n'))
     assert cfg.modell_dateien == (tmp_path / "modelle" / "m9.yaml",)
     assert models_dir() not in cfg.modell_dateien[0].parents
+
+
+def test_compute_time_limit_answers_503_and_frees_the_slot():
+    """A computation over ``rechenzeit_s`` answers 503 with a German line; it finishes in the
+    background and the next request is served."""
+    import threading
+
+    from verteilung.app.config import AppConfig, Limits
+    from verteilung.app.engine import Einstellungen, Engine
+
+    eng = Engine(AppConfig(grenzen=Limits(rechenzeit_s=0.5)))
+    done = eng.vergleich(Einstellungen(modelle=("status-quo",)))  # computed beforehand: no timing in the test
+    release = threading.Event()
+
+    def slow(e):
+        release.wait(10)  # the first request's computation waits until the test lets it go
+        return done
+
+    eng.vergleich = slow  # type: ignore[method-assign]
+    client = TestClient(create_app(engine=eng))
+    r = client.post("/api/compare", json={"modelle": ["status-quo"]})
+    assert r.status_code == 503 and "dauert länger als" in r.json()["probleme"][0]
+    release.set()
+    r = client.post("/api/compare", json={"modelle": ["status-quo"]})
+    assert r.status_code == 200 and r.json()["info"]["modelle"] == ["status-quo"]
