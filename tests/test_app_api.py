@@ -322,3 +322,24 @@ def test_systems_and_arrival_defaults_come_from_the_registry(client):
         assert client.get("/api/keys", params={"system": name}).status_code == 200
     e, _ = views.settings_from_query({}, ["status-quo"], ["einwohner"])
     assert (e.zugaenge_flueag, e.zugaenge_wsa) == (systems.FLUEAG.standard_zugaenge, systems.WSA.standard_zugaenge)
+
+
+def test_every_page_and_download_says_synthetisch_and_naeherung(client):
+    """The label rule: SYNTHETISCH stocks and the NÄHERUNG of the unemployment figures are named on
+    every page and in every download (file name, CSV's first line, the workbook's Hinweise sheet)."""
+    for path in ("/", "/gemeinde", "/simulation", "/daten", "/api"):
+        text = client.get(path).text
+        assert "SYNTHETISCH" in text and "NÄHERUNG" in text, path
+    downloads = {"vergleich": {"modelle": "m1-gemeinsamer-bestand", "eigene": "0"},
+                 "gemeinde": {"ags": "05366012", "eigene": "0", "modelle": "m1-gemeinsamer-bestand"},
+                 "simulation": {"modelle": "status-quo,m1-gemeinsamer-bestand", "monate": "1"}}
+    for view, q in downloads.items():
+        r = client.get(f"/download/{view}.csv", params=q)
+        assert r.status_code == 200, r.text
+        assert f'filename="SYNTHETISCH_verteilung-{view}.csv"' in r.headers["content-disposition"]
+        first = r.text.lstrip("\ufeff").splitlines()[0]
+        assert first.startswith("SYNTHETISCH") and "NÄHERUNG" in first
+        r = client.get(f"/download/{view}.xlsx", params=q)
+        assert f'filename="SYNTHETISCH_verteilung-{view}.xlsx"' in r.headers["content-disposition"]
+        hinweise = " ".join(_book(r.content)["Hinweise"].astype(str).stack())
+        assert "SYNTHETISCH" in hinweise and "NÄHERUNG" in hinweise, view
