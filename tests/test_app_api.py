@@ -16,6 +16,7 @@ from verteilung.app import views
 from verteilung.app.cli import TOKEN_ENV, app_command
 from verteilung.app.server import MAX_BODY_BYTES, create_app
 from verteilung.compare import default_bestand
+from verteilung.io.xlsx import workbook_bytes
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx vs httpx2
@@ -131,16 +132,33 @@ def test_search_handles_prefixes_umlauts_stadt_and_ags(client):
     assert client.get("/api/gemeinden", params={"q": "xyzxyz"}).json()["treffer"] == []
 
 
+def _book(content: bytes) -> dict[str, pd.DataFrame]:
+    return pd.read_excel(io.BytesIO(content), sheet_name=None, dtype=str)
+
+
 def test_downloads_hold_what_the_view_shows(client):
+    """The XLSX is the CLI's writer (`workbook_bytes`) on exactly the view's tables, labelled."""
     q = {"modelle": "m1-gemeinsamer-bestand", "eigene": "0"}
     d = client.get("/api/ansicht/vergleich", params=q).json()
     r = client.get("/download/vergleich.xlsx", params=q)
     assert r.status_code == 200
-    sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None, dtype={"ags": str})
-    assert sheets["Karte"]["ags"].tolist() == d["karte"]["ags"]
-    assert len(sheets["Gewinner und Verlierer"]) == len(d["tabellen"]["Gewinner und Verlierer"]["zeilen"])
+    assert 'filename="SYNTHETISCH_verteilung-vergleich.xlsx"' in r.headers["content-disposition"]
+    got = _book(r.content)
+    eng = client.app.state.engine
+    e, _ = views.settings_from_query(q, list(eng.modelle), list(eng.zahlspalten), eng.auswahl)
+    frames = views.vergleich_tabellen(eng.vergleich(e), d["karte_modell"])
+    expected = _book(workbook_bytes(frames))
+    assert list(got) == ["Hinweise", *expected]
+    for name, df in expected.items():
+        pd.testing.assert_frame_equal(got[name], df)
+    assert len(got["Karte"]) == len(d["karte"]["ags"]) == 396
+    assert len(got["Gewinner und Verlierer"]) == len(d["tabellen"]["Gewinner und Verlierer"]["zeilen"])
+    hinweise = " ".join(got["Hinweise"].astype(str).stack())
+    assert "SYNTHETISCH" in hinweise and "NÄHERUNG" in hinweise
     r = client.get("/download/vergleich.csv", params=q)
     assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment")
+    assert "SYNTHETISCH_" in r.headers["content-disposition"]
+    assert r.text.lstrip("\ufeff").startswith("SYNTHETISCH")  # the label line above the header, as the CLI's
     assert r.text.count("05366012") == 1  # the map's table: one row per Gemeinde
 
 
@@ -150,10 +168,15 @@ def test_profile_shows_each_model_and_both_explanations(client):
 
     shipped = len(available_models())                      # every shipped model, side by side
     assert d["gemeinde"] == "Dahlem" and len(d["modelle"]["zeilen"]) == shipped
-    assert d["schritte"]["awov"][0]["schritt"].startswith("Dahlem (AGS 05366012)")
+    from verteilung.law import systems
+
+    assert list(d["schritte"]) == systems.ids() == [s["id"] for s in d["systeme"]]
+    assert d["schritte"][systems.WSA.id][0]["schritt"].startswith("Dahlem (AGS 05366012)")
     r = client.get("/download/gemeinde.xlsx", params={"ags": "05366012", "eigene": "0"})
-    sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None)
-    assert list(sheets) == ["Modelle", "Rechenweg"] and len(sheets["Modelle"]) == shipped
+    sheets = _book(r.content)
+    assert list(sheets) == ["Hinweise", "Modelle", "Rechenweg"] and len(sheets["Modelle"]) == shipped
+    expected = _book(workbook_bytes({"Modelle": pd.DataFrame(d["modelle"]["zeilen"])}))["Modelle"]
+    pd.testing.assert_frame_equal(sheets["Modelle"], expected)
 
 
 def test_profile_path_is_month_by_month_from_start_to_end(client):
@@ -166,8 +189,8 @@ def test_profile_path_is_month_by_month_from_start_to_end(client):
         assert path["wert"][0] == pytest.approx(row["last_je_1000_start"], abs=1e-3)
         assert path["wert"][-1] == pytest.approx(row["last_je_1000_ende"], abs=1e-3)
     r = client.get("/download/gemeinde.xlsx", params=q)
-    sheets = pd.read_excel(io.BytesIO(r.content), sheet_name=None)
-    assert list(sheets) == ["Modelle", "Rechenweg", "Simulation", "Verlauf"]
+    sheets = _book(r.content)
+    assert list(sheets) == ["Hinweise", "Modelle", "Rechenweg", "Simulation", "Verlauf"]
     assert len(sheets["Verlauf"]) == 5 * (d["monate"] + 1)
 
 
@@ -284,3 +307,39 @@ def test_cli_app_refuses_other_host_without_token(cli, monkeypatch):
     r = cli("app", "--host", "0.0.0.0", "--port", "8765")
     assert r.code == 2
     assert "Zugangsschlüssel" in r.stderr and "0.0.0.0" in r.stderr
+
+
+def test_systems_and_arrival_defaults_come_from_the_registry(client):
+    from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA
+    from verteilung.law import systems
+
+    defaults = systems.standard_zugaenge()
+    assert defaults == {systems.FLUEAG.zugaenge: DEFAULT_ZUGAENGE_FLUEAG, systems.WSA.zugaenge: DEFAULT_ZUGAENGE_WSA}
+    page = client.get("/").text
+    for s in systems.all_systems():
+        assert f"Zugänge {s.anzeige} in der Periode" in page and f'value="{s.standard_zugaenge}"' in page
+    for name in systems.names():  # every registered name and alias is accepted
+        assert client.get("/api/keys", params={"system": name}).status_code == 200
+    e, _ = views.settings_from_query({}, ["status-quo"], ["einwohner"])
+    assert (e.zugaenge_flueag, e.zugaenge_wsa) == (systems.FLUEAG.standard_zugaenge, systems.WSA.standard_zugaenge)
+
+
+def test_every_page_and_download_says_synthetisch_and_naeherung(client):
+    """The label rule: SYNTHETISCH stocks and the NÄHERUNG of the unemployment figures are named on
+    every page and in every download (file name, CSV's first line, the workbook's Hinweise sheet)."""
+    for path in ("/", "/gemeinde", "/simulation", "/daten", "/api"):
+        text = client.get(path).text
+        assert "SYNTHETISCH" in text and "NÄHERUNG" in text, path
+    downloads = {"vergleich": {"modelle": "m1-gemeinsamer-bestand", "eigene": "0"},
+                 "gemeinde": {"ags": "05366012", "eigene": "0", "modelle": "m1-gemeinsamer-bestand"},
+                 "simulation": {"modelle": "status-quo,m1-gemeinsamer-bestand", "monate": "1"}}
+    for view, q in downloads.items():
+        r = client.get(f"/download/{view}.csv", params=q)
+        assert r.status_code == 200, r.text
+        assert f'filename="SYNTHETISCH_verteilung-{view}.csv"' in r.headers["content-disposition"]
+        first = r.text.lstrip("\ufeff").splitlines()[0]
+        assert first.startswith("SYNTHETISCH") and "NÄHERUNG" in first
+        r = client.get(f"/download/{view}.xlsx", params=q)
+        assert f'filename="SYNTHETISCH_verteilung-{view}.xlsx"' in r.headers["content-disposition"]
+        hinweise = " ".join(_book(r.content)["Hinweise"].astype(str).stack())
+        assert "SYNTHETISCH" in hinweise and "NÄHERUNG" in hinweise, view

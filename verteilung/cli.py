@@ -381,13 +381,14 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Months to simul
 
 
 @app.command("app")
-def app_cmd(host: Annotated[str, typer.Option("--host", help="Adresse (Standard 127.0.0.1; jede andere braucht --token).")] = "127.0.0.1",
-            port: Annotated[int, typer.Option("--port", help="Port.")] = 8765,
-            token: Annotated[str | None, typer.Option("--token", help="Zugangsschlüssel (oder VERTEILUNG_APP_TOKEN).")] = None) -> None:
+def app_cmd(host: Annotated[str | None, typer.Option("--host", help="Adresse (Standard 127.0.0.1; jede andere braucht --token).")] = None,
+            port: Annotated[int | None, typer.Option("--port", help="Port (Standard 8765).")] = None,
+            token: Annotated[str | None, typer.Option("--token", help="Zugangsschlüssel (oder VERTEILUNG_APP_TOKEN).")] = None,
+            config: Annotated[Path | None, typer.Option("--config", help="TOML-Datei: Datenbasis, Bestand, Modelle, Adresse, Grenzen (docs/app.md); Optionen gehen vor.")] = None) -> None:
     """Interaktive Anwendung im Browser und JSON-API unter /api/ (docs/app.md)."""
     from verteilung.app.cli import app_command
 
-    raise typer.Exit(app_command(host, port, token))
+    raise typer.Exit(app_command(host, port, token, config))
 
 
 runs_app = typer.Typer(help="The run ledger: list, show and compare recorded runs.", no_args_is_help=True)

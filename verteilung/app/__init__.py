@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 
-def create_app(token: str | None = None):
+def create_app(token: str | None = None, config=None):
+    """The FastAPI application; ``config`` is an `AppConfig` or the path of an app TOML file."""
+    from verteilung.app.config import AppConfig, load_config
     from verteilung.app.server import create_app as make
 
-    return make(token=token)
+    if config is not None and not isinstance(config, AppConfig):
+        config = load_config(config)
+    return make(token=token, config=config)
 
 
 __all__ = ["create_app"]

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from pathlib import Path
+
+from verteilung.app.config import TOKEN_ENV, AppConfig, load_config, warn
+from verteilung.errors import InputError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-TOKEN_ENV = "VERTEILUNG_APP_TOKEN"
+__all__ = ["LOCAL_HOSTS", "TOKEN_ENV", "SystemExit2", "app_command", "check_host", "settings"]
 
 
-def check_host(host: str, token: str | None) -> str | None:
+def check_host(host: str, token: str | None, herkunft: str = "") -> str | None:
     """The access token to require, or None; refuses a non-local address without a token."""
-    token = token or os.environ.get(TOKEN_ENV) or None
+    if not token and os.environ.get(TOKEN_ENV):
+        token, herkunft = os.environ[TOKEN_ENV], f"Umgebungsvariable {TOKEN_ENV}"
+    token = token or None
     if host not in LOCAL_HOSTS and not token:
         raise SystemExit2(
             f"Die Anwendung bindet nur mit Zugangsschlüssel an {host}: --token WERT oder "
             f"Umgebungsvariable {TOKEN_ENV} setzen (ohne Schlüssel nur 127.0.0.1)")
     if token is not None and len(token) < 12:
-        raise SystemExit2("Der Zugangsschlüssel ist zu kurz (mindestens 12 Zeichen)")
+        raise SystemExit2("Der Zugangsschlüssel ist zu kurz (mindestens 12 Zeichen)"
+                          + (f": {herkunft}" if herkunft else ""))
     return token
 
 
@@ -25,19 +33,48 @@ class SystemExit2(Exception):
     """Refusal to start: the CLI prints the message and exits with code 2."""
 
 
-def app_command(host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> int:
-    """Start the app and serve until interrupted; 2 if refused (other host without token)."""
+def settings(host: str | None = None, port: int | None = None, token: str | None = None,
+             config: str | Path | None = None) -> AppConfig:
+    """The app's settings: the config file (if any), then the command-line options over it."""
+    cfg = load_config(config) if config is not None else AppConfig()
+    changes: dict = {}
+    if host is not None:
+        changes["host"] = host
+    if port is not None:
+        changes["port"] = port
+    if token is not None:
+        changes.update(token=token, token_herkunft="--token")
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def app_command(host: str | None = None, port: int | None = None, token: str | None = None,
+                config: str | Path | None = None) -> int:
+    """Start the app and serve until interrupted; 2 if refused (bad config, other host without
+    token). Options given here win over the config file; everything is checked before the server
+    starts."""
     try:
-        required = check_host(host, token)
+        cfg = settings(host, port, token, config)
+        required = check_host(cfg.host, cfg.token, cfg.token_herkunft)
+        warn(cfg)
+        from verteilung.app.engine import Engine
+
+        engine = Engine(cfg)  # the data, the stock table and the models: refused before binding
     except SystemExit2 as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        for line in exc.render().splitlines():
+            print(f"Fehler: {line}", file=sys.stderr)
+        print("Die Anwendung wurde nicht gestartet.", file=sys.stderr)
         return 2
     import uvicorn
 
     from verteilung.app.server import create_app
 
-    app = create_app(token=required, warm=True)
-    shown = "localhost" if host in LOCAL_HOSTS else host
-    print(f"verteilung app: http://{shown}:{port}/" + ("?token=…" if required else ""), file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    app = create_app(token=required, engine=engine, warm=True)
+    shown = "localhost" if cfg.host in LOCAL_HOSTS else cfg.host
+    print(f"verteilung app: http://{shown}:{cfg.port}/" + ("?token=…" if required else ""), file=sys.stderr,
+          flush=True)
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", server_header=False)
     return 0
+

@@ -9,7 +9,6 @@ statutory keys loaded once at start instead of on every call, plus the app's ext
 from __future__ import annotations
 
 import contextlib
-import io
 import secrets
 import tempfile
 import threading
@@ -21,18 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from verteilung.compare import (
-    BASELINE,
-    DEFAULT_MODELS,
-    DEFAULT_ZUGAENGE_FLUEAG,
-    DEFAULT_ZUGAENGE_WSA,
-    CompareResult,
-    compare_models,
-    default_bestand,
-)
+from verteilung.app.config import RESERVED_IDS, AppConfig
+from verteilung.compare import BASELINE, DEFAULT_MODELS, CompareResult, compare_models, default_bestand
 from verteilung.data import load_bestand
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import prepare
+from verteilung.io.deutsch import fmt_int
+from verteilung.law import systems
 from verteilung.model import (
     CapSpec,
     Context,
@@ -41,9 +35,10 @@ from verteilung.model import (
     custom_model,
     load_model,
     parse_model,
+    stock_columns_of,
 )
 
-MAX_UPLOAD_BYTES = 512 * 1024
+MAX_UPLOAD_BYTES = AppConfig().grenzen.upload_bytes  # the default; a config may set another
 MAX_UPLOADS = 32
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
 
@@ -61,8 +56,8 @@ class Einstellungen:
     kappung: float | None = None          # cap of the own key: ≤ factor × population share
     alpha: float | None = None            # M2's α; None: FlüAG's share of the combined stock
     anrechnung: float = 1.0               # multiplier on the statutory credit factors
-    zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG
-    zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA
+    zugaenge_flueag: int = systems.FLUEAG.standard_zugaenge
+    zugaenge_wsa: int = systems.WSA.standard_zugaenge
     bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
 
 
@@ -76,8 +71,10 @@ class Upload:
 
 @dataclass
 class Engine:
-    """Shipped data, keys and models loaded once; uploads held in memory (bounded, LRU)."""
+    """Data, keys and models loaded once (from an app config or the shipped defaults); uploads held
+    in memory (bounded, LRU)."""
 
+    config: AppConfig = field(default_factory=AppConfig)
     gemeinden: pd.DataFrame = field(init=False)
     stichtag: object = field(init=False)
     bestand: pd.DataFrame = field(init=False)
@@ -85,18 +82,35 @@ class Engine:
     uploads: OrderedDict[str, Upload] = field(init=False, default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
-        inp = prepare(bestand=default_bestand(), bestand_spalten=("flueag_bestand", "wsa_bestand"))
+        cfg = self.config
+        self.max_upload = cfg.grenzen.upload_bytes
+        self.modelle, self.quellen = self._load_models()
+        self.auswahl, self.standard = self._selection()
+        self.spalten = stock_columns_of(list(self.modelle.values()))
+        self.bestand_pfad = cfg.bestand or default_bestand()
+        try:
+            inp = prepare(jahr=cfg.jahr, stichtag=cfg.stichtag, bestand=self.bestand_pfad,
+                          bestand_spalten=self.spalten, ohne_meldung_null=cfg.ohne_meldung_null)
+        except InputError as exc:
+            if cfg.quelle is None:
+                raise
+            raise InputError([Problem(str(cfg.quelle), "bestand/jahr/stichtag: die Daten wurden nicht "
+                                      "angenommen (Gründe in den folgenden Zeilen)"), *exc.problems]) from None
         self.stichtag = inp.stichtag
+        self.jahr = inp.jahr
         self.raw_gemeinden = inp.gemeinden  # uploads are checked against the same table
         assert inp.bestand is not None
         self.bestand = inp.bestand
         self.gemeinden = inp.gemeinden
-        self.modelle = {m: load_model(m) for m in available_models()}
+        self.synthetisch = inp.synthetisch
+        self.naeherungen = inp.naeherungen
+        self.bestand_name = (str(cfg.bestand) if cfg.bestand is not None
+                             else "inputs/nrw/szenario/" + default_bestand().name)
         self._lock = threading.Lock()
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}
         # warm the statutory keys once: every later comparison reuses them
-        ctx = self._context(self.bestand, {"flueag": 0, "wsa": 0})
+        ctx = self._context(self.bestand, dict.fromkeys(systems.standard_zugaenge(), 0))
         for d in self.modelle.values():
             for s in d.systeme:
                 ctx.key(s.schluessel)
@@ -105,16 +119,86 @@ class Engine:
                                   and not pd.api.types.is_bool_dtype(self.gemeinden[c])
                                   and self.gemeinden[c].notna().all() and c not in ("flaeche_km2", "lat", "lon"))
 
+    def _load_models(self) -> tuple[dict[str, ModelDef], dict[str, str]]:
+        """Shipped models (or only the status quo, the baseline) and the config's model files."""
+        cfg = self.config
+        shipped = available_models() if cfg.mitgelieferte else [BASELINE]
+        modelle = {m: load_model(m) for m in shipped}
+        quellen = {m: m for m in shipped}
+        where = str(cfg.quelle)
+        streams = set(systems.streams())
+        problems: list[Problem] = []
+        for path in cfg.modell_dateien:
+            try:
+                d = load_model(path)
+            except InputError as exc:
+                problems += [Problem(where, f"modelle: {path.name} ist keine gültige Modelldatei (Gründe in den "
+                                     "folgenden Zeilen)"), *exc.problems]
+                continue
+            if d.id in RESERVED_IDS or d.id in modelle:
+                other = "die eigenen Gewichte der Seite" if d.id in RESERVED_IDS else quellen[d.id]
+                problems.append(Problem(where, f"modelle: {path} hat die ID {d.id!r}, die schon {other} trägt; "
+                                        "erwartet eindeutige Modell-IDs (Feld id in der Datei)"))
+                continue
+            fremd = sorted({s.zugaenge for s in d.systeme} - streams)
+            if fremd:
+                problems.append(Problem(where, f"modelle: {path.name} ({d.id}) erhält den Zugangsstrom "
+                                        f"{', '.join(fremd)}; die Anwendung kennt nur {', '.join(sorted(streams))} "
+                                        "(weitere Ströme: verteilung compare --zugaenge NAME=N)"))
+                continue
+            modelle[d.id] = d
+            quellen[d.id] = str(path)
+        if problems:
+            raise InputError(problems)
+        return modelle, quellen
+
+    def _selection(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The models ticked when a page opens, and those an API request without ``modelle`` gets.
+
+        Without a config: every model on the pages, the Python API's default (`compare`) in the
+        API; a config's ``modelle.auswahl`` sets both (else: every offered model). The status quo
+        (the baseline) leads both.
+        """
+        wanted = self.config.auswahl
+        if wanted is None:
+            pages = list(self.modelle)
+            api = [m for m in DEFAULT_MODELS if m in self.modelle] if self.config.quelle is None else pages
+        else:
+            bad = [m for m in wanted if m not in self.modelle]
+            if bad:
+                raise InputError([Problem(str(self.config.quelle), f"modelle.auswahl: unbekanntes Modell {m!r}; "
+                                          f"erwartet eine der IDs {', '.join(self.modelle)}") for m in bad])
+            pages = api = list(dict.fromkeys(wanted))
+
+        def lead(names: list[str]) -> tuple[str, ...]:
+            return (BASELINE, *(m for m in names if m != BASELINE))
+
+        return lead(pages), lead(api)
+
+    @property
+    def angebot(self) -> list[str]:
+        """The models a visitor can tick (the status quo is always computed as the baseline)."""
+        return [m for m in self.modelle if m != BASELINE]
+
+    def hinweise(self, synthetisch: bool | None = None) -> list[str]:
+        """The SYNTHETISCH / NÄHERUNG lines for what a page or download shows."""
+        out = []
+        if self.synthetisch if synthetisch is None else synthetisch:
+            out.append("SYNTHETISCH: Bestände aus dem erzeugten Szenario, kein amtlicher Bestand")
+        out += [q if q.startswith("NÄHERUNG") else f"NÄHERUNG: {q}" for q in self.naeherungen]
+        return out
+
     # ------------------------------------------------------------------ inputs
 
     def _context(self, bestand: pd.DataFrame, zugaenge: dict[str, int]) -> Context:
-        ctx = Context(self.gemeinden, bestand, self.stichtag, zugaenge)  # type: ignore[arg-type]
+        ctx = Context(self.gemeinden, bestand, self.stichtag, zugaenge,  # type: ignore[arg-type]
+                      weitere_bestand=self.spalten)
         ctx._keys = self._keys  # shared cache: keys depend only on the Gemeinde table and date
         ctx.lesarten = self._lesarten
         return ctx
 
     def model(self, name: str) -> ModelDef:
-        """A shipped model by id only: a request never names a file."""
+        """An offered model by id only: a request never names a file."""
         if name not in self.modelle:
             raise InputError(Problem("modelle", f"unbekanntes Modell {name!r}; verfügbar: "
                                      f"{', '.join(self.modelle)}"))
@@ -135,12 +219,12 @@ class Engine:
         suffix = Path(label).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             raise InputError(Problem(label, "nur CSV- oder XLSX-Dateien (.csv, .xlsx) werden angenommen"))
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise InputError(Problem(label, f"Datei zu groß ({len(data):,} Bytes; höchstens "
-                                     f"{MAX_UPLOAD_BYTES:,} Bytes)".replace(",", ".")))
+        if len(data) > self.max_upload:
+            raise InputError(Problem(label, f"Datei zu groß ({fmt_int(len(data))} Bytes; höchstens "
+                                     f"{fmt_int(self.max_upload)} Bytes)"))
         with self.temporary(data, suffix) as path:
             try:
-                b = load_bestand(path, self.raw_gemeinden, required=("flueag_bestand", "wsa_bestand"))
+                b = load_bestand(path, self.raw_gemeinden, required=self.spalten)
             except InputError as exc:
                 raise InputError([Problem(label if p.file == str(path) else p.file, p.reason, p.row, p.ags)
                                   for p in exc.problems]) from None
@@ -158,7 +242,7 @@ class Engine:
 
     def stock(self, key: str | None) -> tuple[pd.DataFrame, str, bool]:
         if key is None:
-            return self.bestand, "inputs/nrw/szenario/" + default_bestand().name, True
+            return self.bestand, self.bestand_name, self.synthetisch
         up = self.uploads.get(key)
         if up is None:
             raise InputError(Problem("bestand", "keine hochgeladene Bestandstabelle unter dieser Kennung "
@@ -198,12 +282,13 @@ class Engine:
         b, bestand_name, synthetisch = self.stock(e.bestand)
         defs = self.definitions(e)
         g = self.gemeinden
-        ctx = self._context(b, {"flueag": e.zugaenge_flueag, "wsa": e.zugaenge_wsa})
+        ctx = self._context(b, {systems.FLUEAG.zugaenge: e.zugaenge_flueag, systems.WSA.zugaenge: e.zugaenge_wsa})
         if e.anrechnung != 1.0:
             ctx.anrechnung = ctx.anrechnung * e.anrechnung
         info = {
             "modelle": [d.id for d in defs], "stichtag": self.stichtag.isoformat(),  # type: ignore[attr-defined]
             "datenbasis": g.attrs["datenbasis"], "bestand_datei": bestand_name, "synthetisch": synthetisch,
+            "hinweise": self.hinweise(synthetisch),
             "zugaenge_flueag": e.zugaenge_flueag, "zugaenge_wsa": e.zugaenge_wsa,
             "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
             "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
@@ -211,17 +296,9 @@ class Engine:
         return compare_models(defs, ctx, info)
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """The German Excel CSV of the CLI (`verteilung.io.deutsch`): one set of rules for both."""
+def csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:
+    """The German Excel CSV of the CLI (`verteilung.io.deutsch`): one set of rules for both;
+    ``note`` (the SYNTHETISCH / NÄHERUNG labels) is the first line, as in the CLI's CSV."""
     from verteilung.io.deutsch import excel_csv_bytes
 
-    return excel_csv_bytes(df)
-
-
-def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, df in sheets.items():
-            df.to_excel(writer, sheet_name=name[:31], index=False)
-            writer.sheets[name[:31]].freeze_panes = "A2"
-    return buf.getvalue()
+    return excel_csv_bytes(df, note=note)

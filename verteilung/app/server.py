@@ -7,6 +7,8 @@ import math
 import secrets
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -22,12 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from verteilung import params
 from verteilung._version import __version__
 from verteilung.app import views
-from verteilung.app.engine import MAX_UPLOAD_BYTES, Einstellungen, Engine, csv_bytes, problem_lines, xlsx_bytes
-from verteilung.compare import BASELINE, DEFAULT_MODELS, DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA
+from verteilung.app.config import AppConfig
+from verteilung.app.engine import Einstellungen, Engine, csv_bytes, problem_lines
+from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.io import deutsch
+from verteilung.io.xlsx import workbook_bytes
+from verteilung.law import systems
 
 HERE = Path(__file__).resolve().parent
-MAX_BODY_BYTES = 768 * 1024  # below Starlette's 1 MiB spooling threshold: uploads stay in memory
+MAX_BODY_BYTES = AppConfig().grenzen.body_bytes  # default; below Starlette's 1 MiB spooling threshold
 TOKEN_COOKIE = "verteilung_token"
 BESTAND_COOKIE = "verteilung_bestand"
 # Plotly draws the map with d3 in SVG (no WebGL trace, so no eval) but sets inline styles.
@@ -42,6 +48,14 @@ PAGES = {"vergleich": "Modelle vergleichen", "gemeinde": "Meine Gemeinde", "simu
 
 class Busy(Exception):
     pass
+
+
+class TooSlow(Exception):
+    pass
+
+
+SYSTEM_NAMES = tuple(systems.names())
+SystemName = Literal[SYSTEM_NAMES]  # type: ignore[valid-type]  # the registry's ids and input aliases
 
 
 def german_validation(exc: RequestValidationError) -> list[str]:
@@ -61,11 +75,11 @@ def german_validation(exc: RequestValidationError) -> list[str]:
         elif kind == "missing":
             lines.append(f"{feld}: fehlt")
         elif kind in ("less_than_equal", "less_than"):
-            lines.append(f"{feld}: höchstens {ctx.get('le', ctx.get('lt'))} erlaubt")
+            lines.append(f"{feld}: höchstens {_zahl(ctx.get('le', ctx.get('lt')))} erlaubt")
         elif kind in ("greater_than_equal", "greater_than"):
-            lines.append(f"{feld}: mindestens {ctx.get('ge', ctx.get('gt'))} erforderlich")
+            lines.append(f"{feld}: mindestens {_zahl(ctx.get('ge', ctx.get('gt')))} erforderlich")
         elif kind in ("too_long",):
-            lines.append(f"{feld}: zu viele Einträge (höchstens {ctx.get('max_length')})")
+            lines.append(f"{feld}: zu viele Einträge (höchstens {_zahl(ctx.get('max_length'))})")
         elif kind.startswith(("int_", "float_")):
             lines.append(f"{feld}: keine gültige Zahl")
         elif kind == "literal_error":
@@ -101,47 +115,55 @@ class VergleichAnfrage(BaseModel):
     """One comparison, as `verteilung compare` (one setting per request)."""
 
     model_config = ConfigDict(extra="forbid")
-    modelle: list[str] = Field(default=list(DEFAULT_MODELS), max_length=10,
-                               description="Modell-IDs (siehe /api/modelle)")
+    modelle: list[str] | None = Field(default=None, max_length=50,
+                                      description="Modell-IDs (siehe /api/modelle); leer: die Auswahl der Anwendung")
     gewichte: dict[str, float] | None = Field(default=None, max_length=10,
                                               description="eigener Schlüssel, Summe 1, z. B. einwohner=0.8")
     kappung: float | None = Field(default=None, ge=1, le=5, description="eigener Schlüssel ≤ Faktor × EW-Anteil")
     alpha: float | None = Field(default=None, ge=0, le=1, description="α von M2; leer: automatisch")
     anrechnung: float = Field(default=1.0, ge=0, le=3, description="Faktor auf die gesetzliche Anrechnung")
-    zugaenge_flueag: int = Field(default=DEFAULT_ZUGAENGE_FLUEAG, ge=0, le=views.MAX_ZUGAENGE)
-    zugaenge_wsa: int = Field(default=DEFAULT_ZUGAENGE_WSA, ge=0, le=views.MAX_ZUGAENGE)
+    zugaenge_flueag: int = Field(default=systems.FLUEAG.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
+    zugaenge_wsa: int = Field(default=systems.WSA.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
     bestand: str | None = Field(default=None, max_length=64, description="Kennung einer hochgeladenen Tabelle")
 
 
 class SimulationAnfrage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     monate: int = Field(default=24, ge=1, le=views.MAX_MONATE)
-    modelle: list[str] = Field(default=list(DEFAULT_MODELS), max_length=10)
+    modelle: list[str] | None = Field(default=None, max_length=50)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     bestand: str | None = Field(default=None, max_length=64)
 
 
 class ZuteilungAnfrage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    system: Literal["flueag", "awov"]
+    system: SystemName
     personen: int = Field(ge=0, le=views.MAX_ZUGAENGE)
     bestand: str | None = Field(default=None, max_length=64)
 
 
-System = Annotated[Literal["flueag", "awov"], Query(description="flueag oder awov")]
+System = Annotated[SystemName, Query(description=" oder ".join(SYSTEM_NAMES))]
 
 
-def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False) -> FastAPI:
+def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False,
+               config: AppConfig | None = None) -> FastAPI:
     """The application; ``token`` set means every request must carry it.
 
+    ``config`` (`verteilung app --config`) names the data basis, the models and the limits;
     ``warm`` prepares the map geometry in the background at start, so the first visitor does not
     wait for it.
     """
-    eng = engine or Engine()
+    eng = engine or Engine(config or AppConfig())
+    limits = eng.config.grenzen
+    max_body = limits.body_bytes
+    data_args = {"jahr": eng.jahr, "stichtag": eng.stichtag.isoformat()}  # type: ignore[attr-defined]
     app = FastAPI(title="verteilung", version=__version__, docs_url=None, redoc_url=None,
                   description="Verteilung Geflüchteter auf die Gemeinden NRW: JSON-API (spiegelt die Python-API).")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+    env.filters["zahl"] = _zahl
+    env.filters["datum"] = deutsch.fmt_date
     compute_slots = threading.BoundedSemaphore(2)
+    workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verteilung-rechnen")
     sim_cache: OrderedDict[tuple, Any] = OrderedDict()
     sim_lock = threading.Lock()
     inflight: dict[tuple, threading.Lock] = {}
@@ -159,8 +181,8 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     @app.middleware("http")
     async def guard(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            resp: Response = problems([f"Anfrage zu groß (höchstens {MAX_BODY_BYTES // 1024} KiB)"], 413)
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            resp: Response = problems([f"Anfrage zu groß (höchstens {deutsch.fmt_int(max_body // 1024)} KiB)"], 413)
         elif request.method == "POST" and length is None:
             resp = problems(["Anfrage ohne Längenangabe (Content-Length) wird nicht angenommen"], 411)
         elif token is not None and not _authorized(request, token):
@@ -196,17 +218,40 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     async def busy(request: Request, exc: Busy):
         return problems(["Die Anwendung rechnet gerade andere Anfragen; bitte gleich noch einmal versuchen"], 503)
 
+    @app.exception_handler(TooSlow)
+    async def too_slow(request: Request, exc: TooSlow):
+        return problems([f"Die Berechnung dauert länger als {deutsch.fmt_number(limits.rechenzeit_s, 0)} s "
+                         "(Grenze dieser Anwendung): bitte weniger Monate oder Modelle wählen; große Läufe mit "
+                         "`verteilung compare` oder `verteilung simulate` auf der Kommandozeile"], 503)
+
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):
         return problems([f"interner Fehler ({exc.__class__.__name__}); Details im Protokoll des Servers"], 500)
 
     def compute(fn, *args, **kwargs):
-        if not compute_slots.acquire(timeout=20):
+        """``fn`` on one of two compute slots; the answer waits at most ``rechenzeit_s`` for it.
+
+        A computation over the limit finishes in the background (Python cannot stop a thread) and
+        keeps its slot meanwhile, so slow requests cannot pile up more than two computations.
+        """
+        if not compute_slots.acquire(timeout=limits.rechenzeit_s):
             raise Busy()
+
+        def run():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                compute_slots.release()
+
         try:
-            return fn(*args, **kwargs)
-        finally:
+            future = workers.submit(run)
+        except BaseException:
             compute_slots.release()
+            raise
+        try:
+            return future.result(timeout=limits.rechenzeit_s)
+        except FutureTimeout:
+            raise TooSlow() from None
 
     cmp_cache: OrderedDict[Einstellungen, Any] = OrderedDict()
 
@@ -234,9 +279,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         if key is None:
             from contextlib import nullcontext
 
-            from verteilung.compare import default_bestand
-
-            return nullcontext(default_bestand())
+            return nullcontext(eng.bestand_pfad)
         eng.stock(key)
         up = eng.uploads[key]
         return eng.temporary(up.data, Path(up.name).suffix.lower())
@@ -244,9 +287,10 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     def simulation(monate: int, modelle: tuple[str, ...], seed: int | None, bestand: str | None):
         check_models(list(modelle))
         n_models = len(set(modelle) | {BASELINE})
-        if monate > views.MAX_MONATE or monate * n_models > views.MAX_MODELL_MONATE:
+        if monate > views.MAX_MONATE or monate * n_models > limits.modellmonate:
             raise InputError(Problem("monate", f"zu großer Rechenauftrag ({monate} Monate × {n_models} Modelle; "
-                                     f"höchstens {views.MAX_MODELL_MONATE} Modellmonate und {views.MAX_MONATE} "
+                                     f"höchstens {deutsch.fmt_int(limits.modellmonate)} Modellmonate und "
+                                     f"{views.MAX_MONATE} "
                                      "Monate): längere Läufe mit `verteilung simulate` auf der Kommandozeile"))
         key = (monate, modelle, seed, bestand)
         with sim_lock:
@@ -256,25 +300,31 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             running = inflight.setdefault(key, threading.Lock())
         from verteilung.simulate import simulate
 
-        with running:  # the same simulation asked twice at once is computed once
+        def run():
+            with stock_path(bestand) as path:  # inside the computation: the file outlives a timeout
+                return simulate(monate=monate, modelle=[eng.quellen[m] for m in modelle], seed=seed,
+                                bestand=path, verlauf=True, **data_args)
+
+        try:
+            with running:  # the same simulation asked twice at once is computed once
+                with sim_lock:
+                    if key in sim_cache:
+                        return sim_cache[key]
+                res = compute(run)
+                with sim_lock:
+                    sim_cache[key] = res
+                    while len(sim_cache) > 16:
+                        sim_cache.popitem(last=False)
+        finally:
             with sim_lock:
-                if key in sim_cache:
-                    return sim_cache[key]
-            with stock_path(bestand) as path:
-                res = compute(simulate, monate=monate, modelle=list(modelle), seed=seed,
-                              bestand=path if bestand is not None else None, verlauf=True)
-            with sim_lock:
-                sim_cache[key] = res
                 inflight.pop(key, None)
-                while len(sim_cache) > 16:
-                    sim_cache.popitem(last=False)
         return res
 
     def page_settings(request: Request) -> tuple[Einstellungen, dict]:
         q = dict(request.query_params)
         if q.get("bestand") == "eigen":
             q["bestand"] = request.cookies.get(BESTAND_COOKIE, "-")
-        return views.settings_from_query(q, list(eng.modelle), list(eng.zahlspalten))
+        return views.settings_from_query(q, list(eng.modelle), list(eng.zahlspalten), eng.auswahl)
 
     # ------------------------------------------------------------ JSON API (mirrors the Python API)
 
@@ -286,7 +336,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     def api_keys(system: System):
         from verteilung import keys
 
-        table, info = keys(system)
+        table, info = keys(system, **data_args)
         return {"info": jsonable(info), "gemeinden": views.records(table, 10)}
 
     @app.get("/api/status", tags=["Python-API"], summary="Verteilstatistik (verteilung.status)")
@@ -294,7 +344,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         from verteilung import status
 
         with stock_path(bestand) as path:
-            table, info = status(system, path)
+            table, info = status(system, path, ohne_meldung_null=eng.config.ohne_meldung_null, **data_args)
         info["bestand_datei"] = eng.stock(bestand)[1]
         return {"info": jsonable(info), "gemeinden": views.records(table, 6)}
 
@@ -304,20 +354,26 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         from verteilung import explain
 
         with stock_path(bestand) as path:
-            steps = explain(ags, system, bestand=path if mit_bestand else None)
+            steps = explain(ags, system, bestand=path if mit_bestand else None, **data_args)
         return {"ags": ags, "system": system, "schritte": [{"schritt": s, "rechtsgrundlage": p} for s, p in steps]}
 
     @app.post("/api/allocate", tags=["Python-API"], summary="Zugänge einer Periode zuweisen (verteilung.allocate)")
     def api_allocate(req: ZuteilungAnfrage):
         from verteilung.api import allocate
 
-        with stock_path(req.bestand) as path:
-            res = compute(allocate, req.system, path, personen=req.personen)
+        def run():
+            with stock_path(req.bestand) as path:
+                return allocate(req.system, path, personen=req.personen,
+                                ohne_meldung_null=eng.config.ohne_meldung_null, **data_args)
+
+        eng.stock(req.bestand)  # an unknown upload id is bad input before a slot is taken
+        res = compute(run)
         return {"info": jsonable(res.summary), "gemeinden": views.records(res.table, 6)}
 
     @app.post("/api/compare", tags=["Python-API"], summary="Modelle vergleichen (verteilung.compare)")
     def api_compare(req: VergleichAnfrage):
-        check_models(req.modelle)
+        modelle = list(eng.standard) if req.modelle is None else req.modelle
+        check_models(modelle)
         gew: tuple[tuple[str, float], ...] = ()
         if req.gewichte:
             bad = [k for k in req.gewichte if k not in eng.zahlspalten]
@@ -328,11 +384,11 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                 raise InputError(Problem("gewichte", "Gewichte dürfen nicht negativ sein"))
             total = sum(req.gewichte.values())
             if abs(total - 1) > 1e-9:
-                raise InputError(Problem("gewichte", f"Gewichte ergeben zusammen {total:g}, nicht 1"))
+                raise InputError(Problem("gewichte", f"Gewichte ergeben zusammen {deutsch.fmt_exact(total)}, nicht 1"))
             gew = tuple(req.gewichte.items())
         elif req.kappung is not None:
             raise InputError(Problem("kappung", "nur zusammen mit gewichte"))
-        e = Einstellungen(tuple(req.modelle), gew, req.kappung, req.alpha, req.anrechnung, req.zugaenge_flueag,
+        e = Einstellungen(tuple(modelle), gew, req.kappung, req.alpha, req.anrechnung, req.zugaenge_flueag,
                           req.zugaenge_wsa, req.bestand)
         res = compute(eng.vergleich, e)  # uncached: the API always computes
         return {"info": jsonable(res.info), "befunde": res.befunde, "metriken": views.records(res.metriken),
@@ -342,13 +398,14 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
 
     @app.post("/api/simulate", tags=["Python-API"], summary="Monatssimulation (verteilung.simulate.simulate)")
     def api_simulate(req: SimulationAnfrage):
-        res = simulation(req.monate, tuple(req.modelle), req.seed, req.bestand)
+        res = simulation(req.monate, tuple(eng.standard if req.modelle is None else req.modelle), req.seed,
+                         req.bestand)
         return {"info": jsonable(res.info), "monate": views.records(res.monate),
                 "gemeinden": views.records(res.gemeinden)}
 
     @app.post("/api/bestand", tags=["Daten"], summary="Eigene Bestandstabelle hochladen (nur im Speicher)")
     def api_bestand(datei: Annotated[UploadFile, File()]):
-        data = datei.file.read(MAX_UPLOAD_BYTES + 1)
+        data = datei.file.read(eng.max_upload + 1)
         key = eng.upload(datei.filename or "upload.csv", data)
         b = eng.uploads[key].bestand
         resp = JSONResponse({"bestand": key, "datei": eng.uploads[key].name, "gemeinden": len(b),
@@ -384,24 +441,26 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         b, bname, synth = eng.stock(e.bestand)
         brow = b[b["ags"] == ags].iloc[0]
         with stock_path(e.bestand) as path:
-            schritte = {s: [{"schritt": a, "rechtsgrundlage": p} for a, p in explain(ags, s, bestand=path)]
-                        for s in ("flueag", "awov")}
+            schritte = {s: [{"schritt": a, "rechtsgrundlage": p}
+                            for a, p in explain(ags, s, bestand=path, **data_args)] for s in systems.ids()}
         cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
         return JSONResponse(jsonable({
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
             "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
             "einwohner": int(row["einwohner"]), "flaeche_km2": float(row["flaeche_km2"]),
-            "bestand": {"flueag": int(brow["flueag_bestand"]), "wsa": int(brow["wsa_bestand"]),
+            "bestand": {**{s.id: int(sum(brow[c] for c in s.bestand)) for s in systems.all_systems()},
                         "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
                         "datei": bname, "synthetisch": synth},
+            "systeme": [{"id": s.id, "anzeige": s.anzeige} for s in systems.all_systems()],
+            "hinweise": eng.hinweise(synth),
             "modelle": views.table(g, cols, res.info["modell_titel"]), "schritte": schritte, "einstellungen": echo,
         }))
 
     @app.get("/api/ansicht/gemeinde-simulation", tags=["Seiten"], summary="Simulierter Verlauf einer Gemeinde")
     def view_gemeinde_simulation(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
         e, _ = page_settings(request)
-        sim = simulation(PROFIL_MONATE, DEFAULT_MODELS, None, e.bestand)
+        sim = simulation(PROFIL_MONATE, eng.standard, None, e.bestand)
         sg = sim.gemeinden[sim.gemeinden["ags"] == ags]
         if sg.empty:
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
@@ -414,7 +473,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                         monat: Annotated[int, Query(ge=1, le=views.MAX_MONATE)] = 24,
                         modelle: Annotated[str | None, Query(max_length=400)] = None,
                         karte: Annotated[str | None, Query(max_length=60)] = None):
-        names = tuple(m for m in (modelle.split(",") if modelle else DEFAULT_MODELS) if m)
+        names = tuple(m for m in (modelle.split(",") if modelle else eng.standard) if m)
         bestand = request.cookies.get(BESTAND_COOKIE, "-") if request.query_params.get("bestand") == "eigen" else None
         res = simulation(monate, names, None, bestand)
         monat = min(monat, monate)
@@ -426,8 +485,10 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                          "wert": [round(float(v), 5) for v in part[col]]}
                         for mod, part in res.monate.groupby("modell", sort=False)]
                   for col in ("vk_last_je_einwohner", "konflikt_personen_kumuliert", "gini_last_je_einwohner")}
+        synth = eng.stock(bestand)[2]
         return JSONResponse(jsonable({
             "info": res.info, "monate": monate, "monat": monat, "karte_modell": karte, "kurven": kurven,
+            "synthetisch": synth, "hinweise": eng.hinweise(synth),
             "titel": titel,
             "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                       "wert": [round(float(v), 3) for v in m["ende_gegen_status_quo_je_1000"]],
@@ -455,8 +516,10 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             karte = request.query_params.get("karte")
             out = views.vergleich_json(res, karte, modelle_info)
             sheets = views.vergleich_tabellen(res, out["karte_modell"])
+            bestand_key, synth = e.bestand, bool(res.info["synthetisch"])
         elif ansicht == "gemeinde":
             data = json.loads(view_gemeinde(request, request.query_params.get("ags", "")).body)
+            bestand_key, synth = page_settings(request)[0].bestand, bool(data["bestand"]["synthetisch"])
             sheets = {"Modelle": pd.DataFrame(data["modelle"]["zeilen"]),
                       "Rechenweg": pd.DataFrame([{"system": s, **x} for s, xs in data["schritte"].items() for x in xs])}
             if request.query_params.get("verlauf") == "1":  # the page shows the path only when asked
@@ -467,31 +530,48 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                                                   for mo, w in zip(v["monat"], v["wert"], strict=True)])
         else:
             q = request.query_params
-            names = tuple(m for m in (q.get("modelle") or ",".join(DEFAULT_MODELS)).split(",") if m)
+            names = tuple(m for m in (q.get("modelle") or ",".join(eng.standard)).split(",") if m)
             monate = int(q.get("monate", "12")) if q.get("monate", "12").isdigit() else 0
-            res = simulation(monate, names, None, None)
+            bestand_key = request.cookies.get(BESTAND_COOKIE, "-") if q.get("bestand") == "eigen" else None
+            res = simulation(monate, names, None, bestand_key)
             sheets = {"Monate": res.monate, "Gemeinden": res.gemeinden}
-        name = f"verteilung-{ansicht}"
+            synth = eng.stock(bestand_key)[2]
+        hinweise = eng.hinweise(synth)
+        name = ("SYNTHETISCH_" if synth else "") + f"verteilung-{ansicht}"
         if fmt == "csv":
             first = next(iter(sheets.values()))
             if len(sheets) > 1:
                 first = pd.concat([df.assign(tabelle=k) for k, df in sheets.items()], ignore_index=True)
-            return Response(csv_bytes(first), media_type="text/csv; charset=utf-8",
+            return Response(csv_bytes(first, " · ".join(hinweise) or None), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-        return Response(xlsx_bytes(sheets), headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        # the CLI's workbook writer; the first sheet says what the figures rest on (as `--out x.xlsx`)
+        book = {"Hinweise": hinweise_tabelle(bestand_key, synth), **sheets}
+        return Response(workbook_bytes(book), headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    def hinweise_tabelle(bestand_key: str | None, synth: bool) -> pd.DataFrame:
+        """The labels and the data basis of a download, one row each (angabe, wert)."""
+        rows = [("Hinweis", h) for h in eng.hinweise(synth)]
+        rows += [("Bestandsdatei", eng.stock(bestand_key)[1]), ("Datenbasis", eng.gemeinden.attrs["datenbasis"]),
+                 ("Stichtag", deutsch.fmt_date(eng.stichtag)), ("Version", f"verteilung {__version__}")]
+        return pd.DataFrame(rows, columns=["angabe", "wert"])
 
     # ------------------------------------------------------------ pages
 
     def render(name: str, seite: str, **ctx) -> HTMLResponse:
-        html = env.get_template(name).render(seite=seite, seiten=PAGES, version=__version__, **ctx)
+        html = env.get_template(name).render(seite=seite, seiten=PAGES, version=__version__,
+                                             synthetisch=eng.synthetisch, bestand_datei=eng.bestand_name,
+                                             naeherungen=eng.naeherungen, **ctx)
         return HTMLResponse(html)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page_vergleich():
-        return render("vergleich.html.j2", "vergleich", modelle=[modelle_info[m] for m in eng.modelle
-                                                                 if m != BASELINE],
-                      spalten=views.SLIDER_SPALTEN, zf=DEFAULT_ZUGAENGE_FLUEAG, zw=DEFAULT_ZUGAENGE_WSA)
+        return render("vergleich.html.j2", "vergleich", modelle=[modelle_info[m] for m in eng.angebot],
+                      auswahl=eng.auswahl, spalten=views.SLIDER_SPALTEN,
+                      zugaenge=[{"feld": "zf", "anzeige": systems.FLUEAG.anzeige,
+                                 "wert": systems.FLUEAG.standard_zugaenge},
+                                {"feld": "zw", "anzeige": systems.WSA.anzeige,
+                                 "wert": systems.WSA.standard_zugaenge}])
 
     @app.get("/gemeinde", response_class=HTMLResponse, include_in_schema=False)
     def page_gemeinde():
@@ -499,8 +579,8 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
 
     @app.get("/simulation", response_class=HTMLResponse, include_in_schema=False)
     def page_simulation():
-        return render("simulation.html.j2", "simulation",
-                      modelle=[modelle_info[m] for m in eng.modelle if m != BASELINE], max_monate=views.MAX_MONATE)
+        return render("simulation.html.j2", "simulation", modelle=[modelle_info[m] for m in eng.angebot],
+                      auswahl=eng.auswahl, max_monate=views.MAX_MONATE)
 
     def daten_context() -> dict:
         from verteilung.api import data_list
@@ -516,13 +596,14 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             rows.append({"name": name, "wert": value, "quelle": p.cite(), "href": p.href})
         genau = eng.gemeinden["genauigkeit"].fillna("").value_counts().to_dict() \
             if "genauigkeit" in eng.gemeinden.columns else {}
-        return {"info": {"datenbasis": eng.gemeinden.attrs["datenbasis"], "stichtag": eng.stichtag.isoformat(),
-                         "bestand": "inputs/nrw/szenario/bestand_synthetisch_2024.csv",
+        return {"info": {"datenbasis": eng.gemeinden.attrs["datenbasis"], "stichtag": eng.stichtag,
+                         "jahr": eng.jahr, "bestand": eng.bestand_name, "konfiguration": eng.config.quelle,
                          "arbeitslose": eng.gemeinden.attrs.get("arbeitslose_quelle", "")},
                 "genau_de": {"exact": "exakt (amtlich)", "rounded_10": "auf 10 gerundet (NÄHERUNG)",
                              "SYNTHETISCH": "SYNTHETISCH"},
                 "datensaetze": views.records(data_list()), "parameter": rows, "genauigkeit": genau,
-                "max_upload": MAX_UPLOAD_BYTES // 1024}
+                "max_upload": eng.max_upload // 1024, "spalten": eng.spalten,
+                "systeme": systems.all_systems()}
 
     @app.get("/daten", response_class=HTMLResponse, include_in_schema=False)
     def page_daten():
@@ -530,7 +611,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
 
     @app.post("/daten/bestand", response_class=HTMLResponse, include_in_schema=False)
     def page_upload(datei: Annotated[UploadFile, File()]):
-        data = datei.file.read(MAX_UPLOAD_BYTES + 1)
+        data = datei.file.read(eng.max_upload + 1)
         try:
             key = eng.upload(datei.filename or "upload.csv", data)
         except InputError as exc:
@@ -585,6 +666,13 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         threading.Thread(target=_warm, name="verteilung-app-warm", daemon=True).start()
     app.state.engine = eng
     return app
+
+
+def _zahl(value: Any) -> str:
+    """Numbers on a page in German notation (1.079; 0,035); text unchanged."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        return "" if value is None else str(value)
+    return deutsch.fmt_exact(value)
 
 
 def _authorized(request: Request, token: str) -> bool:

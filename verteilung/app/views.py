@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from verteilung.app.engine import Einstellungen
-from verteilung.compare import BASELINE, DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, CompareResult
+from verteilung.compare import BASELINE, CompareResult
 from verteilung.errors import InputError, Problem
+from verteilung.io.deutsch import fmt_exact
+from verteilung.law import systems
 from verteilung.report.namen import fold
 from verteilung.resources import shipped
 
@@ -47,18 +49,22 @@ def _num(params: Mapping[str, str], name: str, default: float, lo: float, hi: fl
         problems.append(Problem(name, f"{label}: keine Zahl ({raw[:40]!r})"))
         return default
     if not math.isfinite(v) or not lo <= v <= hi:
-        problems.append(Problem(name, f"{label}: {v:g} liegt nicht zwischen {lo:g} und {hi:g}"))
+        problems.append(Problem(name, f"{label}: {fmt_exact(v)} liegt nicht zwischen {fmt_exact(lo)} und "
+                                f"{fmt_exact(hi)}"))
         return default
     return v
 
 
-def settings_from_query(params: Mapping[str, str], modelle_alle: list[str],
-                        zahlspalten: list[str]) -> tuple[Einstellungen, dict]:
-    """The page's URL parameters (the permalink) → settings; German problem lines on bad input."""
+def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahlspalten: list[str],
+                        auswahl: tuple[str, ...] | None = None) -> tuple[Einstellungen, dict]:
+    """The page's URL parameters (the permalink) → settings; German problem lines on bad input.
+
+    Without ``modelle`` the app's default selection applies (``auswahl``; else every model).
+    """
     problems: list[Problem] = []
     raw_models = params.get("modelle")
     if raw_models is None:
-        names = [m for m in modelle_alle if m != BASELINE]
+        names = [m for m in (auswahl or modelle_alle) if m != BASELINE]
     else:
         names = [m.strip() for m in raw_models.split(",") if m.strip()]
     for m in names:
@@ -86,8 +92,9 @@ def settings_from_query(params: Mapping[str, str], modelle_alle: list[str],
     alpha_raw = params.get("alpha", "auto")
     alpha = None if alpha_raw in ("auto", "") else _num(params, "alpha", 0.5, 0, 1, problems, "α (M2)")
     anrechnung = _num(params, "anrechnung", 1.0, 0, 3, problems, "Faktor Anrechnung")
-    zf = _num(params, "zf", DEFAULT_ZUGAENGE_FLUEAG, 0, MAX_ZUGAENGE, problems, "Zugänge FlüAG")
-    zw = _num(params, "zw", DEFAULT_ZUGAENGE_WSA, 0, MAX_ZUGAENGE, problems, "Zugänge WSA")
+    f, w = systems.FLUEAG, systems.WSA
+    zf = _num(params, "zf", f.standard_zugaenge, 0, MAX_ZUGAENGE, problems, f"Zugänge {f.kurz}")
+    zw = _num(params, "zw", w.standard_zugaenge, 0, MAX_ZUGAENGE, problems, f"Zugänge {w.kurz}")
     if problems:
         raise InputError(problems)
     total = sum(gewichte.values())
@@ -150,7 +157,7 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
     t = vergleich_tabellen(res, karte)
     m = t["Karte"]
     out = {
-        "info": res.info, "karte_modell": karte, "befunde": res.befunde,
+        "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, res.info["modell_titel"]),
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
                   "soll": [round(float(v), 1) for v in m["soll"]],
@@ -160,6 +167,15 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
                      if name != "Karte"},
         "modelle": [modelle.get(i, {"id": i, "titel": res.info["modell_titel"].get(i, i)}) for i in ids],
     }
+    return out
+
+
+def befunde_de(befunde: list[str], titel: Mapping[str, str]) -> list[str]:
+    """The findings with each model's title instead of its id (readers see no slugs)."""
+    out = []
+    for b in befunde:
+        mid, sep, rest = b.partition(": ")
+        out.append(f"{titel[mid]} – {rest}" if sep and mid in titel else b)
     return out
 
 

@@ -101,6 +101,24 @@ def all_systems() -> list[LegalSystem]:
     return [get(i) for i in ids()]
 
 
+ALLE = "alle"  # the arrivals stream of a system that receives every registered stream
+
+
+def names() -> list[str]:
+    """Every accepted name: identifiers and input aliases (``flueag``, ``wsa``, ``awov``)."""
+    return list(_REGISTRY)
+
+
+def streams() -> list[str]:
+    """The arrivals streams a model's system may name without an own count: the registered ones and ALLE."""
+    return [*dict.fromkeys(s.zugaenge for s in all_systems()), ALLE]
+
+
+def standard_zugaenge() -> dict[str, int]:
+    """Default arrivals per month per registered stream (README, LEGAL.md § 4.1)."""
+    return {s.zugaenge: s.standard_zugaenge for s in all_systems()}
+
+
 def system_from_model(name: str, anzeige: str, key: KeyBuilder, bestand: tuple[str, ...],
                       zugaenge: str, anrechnung: bool = False, standard_zugaenge: int = 0) -> LegalSystem:
     """A further system defined by a model file; not registered globally (it lives with its model)."""

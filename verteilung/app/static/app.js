@@ -62,7 +62,7 @@
     const layout = {
       title: {text: titel, font: {size: 14}}, margin: {l: 0, r: 0, t: 32, b: 0},
       geo: {fitbounds: "locations", visible: false, projection: {type: "mercator"}},
-      uirevision: "karte",
+      uirevision: "karte", separators: ",.",
     };
     await Plotly.react(el, [trace], layout, {displaylogo: false, responsive: true, topojsonURL: "/static/topojson/"});
     el.dataset.stand = String(Date.now());
@@ -202,8 +202,9 @@
       $("profil").hidden = false;
       $("name").textContent = d.gemeinde + " (AGS " + d.ags + ")";
       $("kopf").textContent = d.gemeinde_typ + ", " + d.kreis + ", Regierungsbezirk " + d.regierungsbezirk + "; " +
-        de(d.einwohner, 0) + " Einwohner, " + de(d.flaeche_km2, 2) + " km²; Bestand FlüAG " + de(d.bestand.flueag, 0) +
-        ", Wohnsitzauflage " + de(d.bestand.wsa, 0) + ", Plätze in Landeseinrichtungen " + de(d.bestand.anrechnung_plaetze, 0) +
+        de(d.einwohner, 0) + " Einwohner, " + de(d.flaeche_km2, 2) + " km²; " +
+        d.systeme.map((s) => "Bestand " + s.anzeige + " " + de(d.bestand[s.id], 0)).join(", ") +
+        ", Plätze in Landeseinrichtungen " + de(d.bestand.anrechnung_plaetze, 0) +
         (d.bestand.synthetisch ? " (Bestände SYNTHETISCH)" : " (Bestände: " + d.bestand.datei + ")");
       tabelle("t_modelle", d.modelle);
       const verlauf = async () => {
@@ -228,9 +229,11 @@
       };
       $("verlauf").addEventListener("click", verlauf);
       if (url.get("verlauf") === "1") verlauf();
-      for (const s of ["flueag", "awov"]) {
-        const ol = $("s_" + s); ol.replaceChildren();
-        for (const x of d.schritte[s]) {
+      const wege = $("rechenwege"); wege.replaceChildren();
+      for (const s of d.systeme) {
+        const h = document.createElement("h3"); h.textContent = "Rechenweg " + s.anzeige; wege.appendChild(h);
+        const ol = document.createElement("ol"); ol.id = "s_" + s.id; ol.className = "schritte"; wege.appendChild(ol);
+        for (const x of d.schritte[s.id]) {
           const li = document.createElement("li"); li.textContent = x.schritt;
           if (x.rechtsgrundlage) { const sp = document.createElement("span"); sp.className = "para"; sp.textContent = x.rechtsgrundlage; li.appendChild(sp); }
           ol.appendChild(li);
@@ -278,13 +281,14 @@
       if (nr !== laufend) return;
       kartenModell = d.karte_modell;
       setLinks(query(), "simulation", "/simulation");
+      $("synth").hidden = !d.synthetisch;
       const sel = $("karte"); sel.replaceChildren();
       for (const m of d.info.modelle) {
         if (m === "status-quo") continue;
         const o = document.createElement("option"); o.value = m; o.textContent = d.titel[m] || m; if (m === kartenModell) o.selected = true; sel.appendChild(o);
       }
       const plot = (el, serie, titel, y) => Plotly.react(el, serie.map((s) => ({type: "scatter", mode: "lines", name: (d.titel[s.modell] || s.modell).split(":")[0], x: s.monat, y: s.wert})),
-        {title: {text: titel, font: {size: 14}}, margin: {l: 50, r: 10, t: 36, b: 40}, xaxis: {title: {text: "Monat"}, tickformat: "d"}, yaxis: {title: {text: y}}, legend: {font: {size: 10}}},
+        {title: {text: titel, font: {size: 14}}, margin: {l: 50, r: 10, t: 36, b: 40}, xaxis: {title: {text: "Monat"}, tickformat: "d"}, yaxis: {title: {text: y}, separatethousands: true}, legend: {font: {size: 10}}, separators: ",."},
         {displaylogo: false, responsive: true});
       await plot($("kurve_vk"), d.kurven.vk_last_je_einwohner, "Streuung der Last je Einwohner (VK)", "VK");
       await plot($("kurve_konflikt"), d.kurven.konflikt_personen_kumuliert, "Konflikte zwischen den Systemen, kumuliert", "Personen");
