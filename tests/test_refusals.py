@@ -160,4 +160,4 @@ def test_debug_shows_traceback(tmp_path):
 
 def test_unknown_option_is_a_usage_error(cli):
     r = cli("status", "--bogus")
-    assert r.code == 2 and "No such option" in (r.stdout + r.stderr)
+    assert r.code == 2 and "Unbekannte Option --bogus" in (r.stdout + r.stderr)

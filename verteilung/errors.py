@@ -183,42 +183,47 @@ def validation_sentence(err: dict, root: type | None = None, expected: dict[str,
     """
     loc = tuple(err.get("loc", ()))
     key, _ = _walk(root, loc) if root is not None else (".".join(str(x) for x in loc), None)
-    key = key or "(ganze Datei)"
+    if err["type"] == "union_tag_invalid":  # the tag's own key, e.g. schluessel.typ
+        key = f"{key}.{_choices((err.get('ctx') or {}).get('discriminator', 'typ'))}"
+    return f"{key or '(ganze Datei)'}: {validation_reason(err, root, expected)}"
+
+
+def validation_reason(err: dict, root: type | None = None, expected: dict[str, str] | None = None) -> str:
+    """What is wrong with the value of one pydantic error, in German (without the key)."""
+    loc = tuple(err.get("loc", ()))
     kind, given, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     shown = f"; erhalten {given!r}" if isinstance(given, str | int | float | bool) else ""
     last = str(loc[-1]) if loc else ""
     if kind == "missing":
-        return f"{key}: Pflichtangabe fehlt"
+        return "Pflichtangabe fehlt"
     if kind == "extra_forbidden":
         allowed = _allowed(root, loc)
-        return f"{key}: unbekannter Schlüssel" + (f" (erlaubt: {', '.join(allowed)})" if allowed else "")
+        return "unbekannter Schlüssel" + (f" (erlaubt: {', '.join(allowed)})" if allowed else "")
     if expected and last in expected:
-        return f"{key}: erwartet {expected[last]}{shown}"
+        return f"erwartet {expected[last]}{shown}"
     if kind == "literal_error":
-        return f"{key}: erwartet {_choices(ctx.get('expected', ''))}{shown}"
+        return f"erwartet {_choices(ctx.get('expected', ''))}{shown}"
     if kind == "union_tag_invalid":
-        disc = _choices(ctx.get("discriminator", "typ"))
         tags = _choices(ctx.get("expected_tags", ""))
-        return f"{key}.{disc}: erwartet einen der Werte {tags}; erhalten {ctx.get('tag')!r}"
+        return f"erwartet einen der Werte {tags}; erhalten {ctx.get('tag')!r}"
     if kind == "union_tag_not_found":
-        return f"{key}: Pflichtangabe {_choices(ctx.get('discriminator', 'typ'))} fehlt"
+        return f"Pflichtangabe {_choices(ctx.get('discriminator', 'typ'))} fehlt"
     if kind in _BOUNDS:
         name, words = _BOUNDS[kind]
-        return f"{key}: muss {words} {_number(ctx.get(name))} sein{shown}"
+        return f"muss {words} {_number(ctx.get(name))} sein{shown}"
     if kind == "too_short":
-        return f"{key}: braucht mindestens {ctx.get('min_length', 1)} Eintrag/Einträge"
+        return f"braucht mindestens {ctx.get('min_length', 1)} Eintrag/Einträge"
     if kind == "too_long":
-        return f"{key}: höchstens {ctx.get('max_length')} Einträge erlaubt"
+        return f"höchstens {ctx.get('max_length')} Einträge erlaubt"
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == _NAME_PATTERN:
-            return (f"{key}: erwartet einen Namen aus Kleinbuchstaben a-z, Ziffern und _, "
-                    f"beginnend mit einem Buchstaben{shown}")
-        return f"{key}: passt nicht zum Muster {ctx.get('pattern')}{shown}"
+            return f"erwartet einen Namen aus Kleinbuchstaben a-z, Ziffern und _, mit Buchstaben vorn{shown}"
+        return f"passt nicht zum Muster {ctx.get('pattern')}{shown}"
     if kind in _KIND_TEXT:
-        return f"{key}: {_KIND_TEXT[kind]}{shown}"
+        return f"{_KIND_TEXT[kind]}{shown}"
     if kind in ("value_error", "assertion_error"):
-        return f"{key}: {ctx.get('error', err.get('msg', ''))!s}"
-    return f"{key}: ungültiger Wert{shown}"
+        return str(ctx.get("error", err.get("msg", "")))
+    return f"ungültiger Wert{shown}"
 
 
 def validation_problems(exc: object, file: str, root: type | None = None,
