@@ -424,11 +424,18 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVI
 
 @runs_app.command("diff")
 def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISION, z. B. 2024-05/1.")], b: Annotated[str, typer.Argument(help="Zweiter Lauf: PERIODE/REVISION, z. B. 2024-05/2.")],
-              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+              ledger: LedgerOpt = None, config: RunConfigOpt = None,
+              alle: Annotated[bool, typer.Option("--alle", help="Auch die Gemeinden zeigen, bei denen sich nur die Erfüllungsquote rechnerisch verschiebt (CSV und JSON enthalten sie immer).")] = False,
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Was sich zwischen zwei Läufen geändert hat: zuerst die geänderten Eingaben, dann die Gemeinden mit geändertem Ergebnis."""
     from verteilung import api
 
     diff, info = api.runs_diff(a, b, ledger, config)
+    if fmt == Fmt.table and out is None:
+        from verteilung.report.laufvergleich import print_diff
+
+        print_diff(diff, info, alle)
+        return
     emit(diff, fmt.value, out, info, title=f"{a} → {b}", max_rows=None)
 
 
