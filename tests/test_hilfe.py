@@ -34,7 +34,7 @@ COMMANDS = _commands()
 
 def test_every_command_is_listed():
     names = {" ".join(c) for c in COMMANDS}
-    assert {"", "status", "allocate", "runs diff", "data check", "run"} <= names
+    assert {"", "status", "allocate", "runs diff", "data check", "data vorlage", "run"} <= names
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "verteilung")

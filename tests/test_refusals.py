@@ -119,7 +119,7 @@ def test_missing_gemeinde_refused_then_accepted_as_no_report(cli, tmp_path):
 
 def test_many_problems_listed_at_once_up_to_twenty(cli, tmp_path):
     rows = full_rows({i: f"{AGS[i]},-1,0,5" for i in range(30)})
-    err = check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 2", "Zeile 21", "and 10 more problems")
+    err = check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 2", "Zeile 21", "und 10 weitere Fehler")
     assert err.count("ist negativ") == 20
 
 

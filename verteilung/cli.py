@@ -164,6 +164,27 @@ def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     emit(api.data_list(), fmt.value, out, title="Mitgelieferte Daten")
 
 
+class VorlageArt(StrEnum):
+    bestand = "bestand"
+    haushalte = "haushalte"
+    beschraenkungen = "beschraenkungen"
+
+
+@data_app.command("vorlage")
+def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage: bestand (alle Gemeinden, Bestände leer), haushalte (Beispielzeilen) oder beschraenkungen (alle Gemeinden, ohne Grenzen).")],
+                 out: Annotated[Path, typer.Option("--out", help="Die Datei, die geschrieben wird: .xlsx (zum Ausfüllen in Excel empfohlen) oder .csv (deutsches Excel); eine vorhandene Datei wird nicht überschrieben.")],
+                 gemeinden: GemeindenOpt = None, jahr: JahrOpt = None) -> None:
+    """Eine Vorlage zum Ausfüllen schreiben, mit genau den Spalten, die --bestand, --haushalte und --beschraenkungen lesen (docs/eingaben.md)."""
+    from verteilung.data import load_gemeinden
+    from verteilung.data.vorlage import write_template
+
+    g = load_gemeinden(gemeinden, jahr)
+    status = write_template(art.value, out, g)
+    rows = {"bestand": f"{len(g)} Gemeinden, Bestände leer", "haushalte": "3 Beispielzeilen, bitte ersetzen",
+            "beschraenkungen": f"{len(g)} Gemeinden, keine Grenzen eingetragen"}[art.value]
+    typer.echo(f"Vorlage {art.value} {status}: {out} ({rows})", err=True)
+
+
 @app.command()
 def keys(system: Annotated[System, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,

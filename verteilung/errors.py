@@ -45,7 +45,8 @@ class InputError(VerteilungError):
     def render(self) -> str:
         lines = [str(p) for p in self.problems[:MAX_LISTED]]
         if len(self.problems) > MAX_LISTED:
-            lines.append(f"... and {len(self.problems) - MAX_LISTED} more problems")
+            more = len(self.problems) - MAX_LISTED
+            lines.append(f"… und {more} weitere Fehler (die ersten {MAX_LISTED} stehen oben)")
         return "\n".join(lines)
 
 
