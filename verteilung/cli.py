@@ -145,7 +145,7 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                     else f"{key}: {value}")
         for row in result["einwohner_fehlend"]:
             c.print(f"ohne Einwohnerzahl: {row['ags']} {row['gemeinde']} "
-                    "(keys for this year are refused)")
+                    "(ein Schlüssel für dieses Jahr wird abgelehnt)")
         if "bestand" in result:
             c.print(f"Bestand: {result['bestand']}")
         return
@@ -255,7 +255,7 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
     from verteilung import api
 
     if (personen is None) == (haushalte is None):
-        raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
+        raise InputError(Problem("Aufruf", "genau eins von --personen N oder --haushalte DATEI angeben"))
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
     result = api.allocate(system, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
                           stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts, modell=modell)
@@ -310,7 +310,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
-        raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "only together with --gewichte"))
+        raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
     weights = parse_weights(gewichte) if gewichte else None
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
