@@ -294,3 +294,12 @@ def test_diff_lists_only_the_gemeinde_whose_input_and_result_changed(cli, tmp_pa
     machine = json.loads(cli("runs", "diff", "2024-05/1", "2024-05/2", "--ledger", url, "--format", "json").stdout)
     assert [row["ags"] for row in machine["rows"]] == ["05334002", "05566000"]    # unchanged: every differing row
     assert machine["summary"]["geaendert"] == 2
+    xlsx = tmp_path / "vergleich.xlsx"
+    assert cli("runs", "diff", "2024-05/1", "2024-05/r2", "--ledger", url, "--out", xlsx).code == 0
+    import openpyxl
+
+    wb = openpyxl.load_workbook(xlsx)
+    assert wb.sheetnames[0] == "Läufe 2024-05 r1 → 2024-05 r2"
+    cells = [str(v) for row in wb["Parameter"].iter_rows(values_only=True) for v in row]
+    assert "Bestandsdatei geändert: SHA-256 aaaaaaaaaaaa → bbbbbbbbbbbb; Zugänge FlüAG: 100 → 120 Personen" in cells
+    assert not any("{'" in c or "[{" in c for c in cells)                  # no Python reprs

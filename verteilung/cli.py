@@ -457,7 +457,12 @@ def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISI
 
         print_diff(diff, info, alle)
         return
-    emit(diff, fmt.value, out, info, title=f"{a} → {b}", max_rows=None)
+    if fmt == Fmt.table and out is not None and out.suffix.lower() in (".xlsx", ".csv"):  # for people: sentences
+        from verteilung.report.laufvergleich import input_lines
+
+        info = {**info, "eingaben": "; ".join(input_lines(info)) or "unverändert"}
+    runs = " → ".join(x.replace("/r", "/").replace("/", " r") for x in (a, b))  # a sheet name has no "/"
+    emit(diff, fmt.value, out, info, title=f"Läufe {runs}", max_rows=None)
 
 
 @runs_app.command("repair")

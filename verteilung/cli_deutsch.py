@@ -19,15 +19,26 @@ from difflib import get_close_matches
 from typing import Any
 
 import typer
-from typer._click.exceptions import (  # typer vendors click since 0.20; pinned in pyproject.toml
-    BadOptionUsage,
-    BadParameter,
-    MissingParameter,
-    NoArgsIsHelpError,
-    NoSuchOption,
-    UsageError,
-)
 from typer.core import TyperCommand, TyperGroup
+
+try:  # newer typer carries its own copy of click; older ones use click itself
+    from typer._click.exceptions import (
+        BadOptionUsage,
+        BadParameter,
+        MissingParameter,
+        NoArgsIsHelpError,
+        NoSuchOption,
+        UsageError,
+    )
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import (  # type: ignore[assignment]
+        BadOptionUsage,
+        BadParameter,
+        MissingParameter,
+        NoArgsIsHelpError,
+        NoSuchOption,
+        UsageError,
+    )
 
 HILFE = "Diese Hilfe zeigen und beenden."
 OPTIONEN = "[OPTIONEN]"
@@ -136,7 +147,7 @@ class DeutschGroup(_Deutsch, TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         try:
-            return self._click_resolve_command(ctx, args)
+            return super().resolve_command(ctx, args)
         except UsageError as exc:
             if args and not args[0].startswith("-"):
                 known = sorted(self.commands)
