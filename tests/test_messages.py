@@ -146,3 +146,51 @@ def test_empty_model_file_names_the_whole_file(tmp_path):
     with pytest.raises(InputError) as exc:
         load_model(path)
     assert str(exc.value) == f"{path}: (ganze Datei): erwartet einen Abschnitt mit Schlüsseln, keinen Einzelwert"
+
+
+def _scalars():
+    from hypothesis import strategies as st
+
+    return st.one_of(st.none(), st.booleans(), st.integers(-10**25, 10**25), st.floats(allow_nan=False),
+                     st.text(max_size=8), st.dates())
+
+
+def _config_like():
+    """Mappings shaped like run.toml, with wrong keys, types and nesting mixed in."""
+    from hypothesis import strategies as st
+
+    keys = st.sampled_from(["modell", "bestand", "jahr", "stichtag", "solver", "rundung", "lesarten", "zugaenge",
+                            "ausgabe", "ohne_meldung_null", "farbe", "personen", "haushalte", "ordner", "ledger",
+                            "flueag", "wsa"])
+    return st.recursive(_scalars(), lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                            st.dictionaries(keys, inner, max_size=5)), max_leaves=12)
+
+
+@pytest.mark.parametrize("root_name", ["RunConfig", "ModelDef"])
+def test_every_validation_error_is_a_german_sentence_without_reprs(root_name):
+    """Property: whatever a config or model file holds, each refusal names a key and says in German
+    what is expected: none of pydantic's English sentences and no Python dict/list reprs."""
+    from hypothesis import given, settings
+    from pydantic import ValidationError
+
+    from verteilung.errors import validation_problems
+    from verteilung.model import ModelDef
+    from verteilung.run import RunConfig
+
+    root = {"RunConfig": RunConfig, "ModelDef": ModelDef}[root_name]
+
+    @settings(max_examples=80, deadline=None)
+    @given(_config_like())
+    def check(data):
+        try:
+            root.model_validate(data)
+        except ValidationError as exc:
+            problems = validation_problems(exc, "datei.toml", root)
+            assert problems
+            for p in problems:
+                text = str(p)
+                assert text.startswith("datei.toml: ") and ": " in text[len("datei.toml: "):], text
+                for english in ("Input should", "Field required", "Extra inputs", "Value error", "{'", "[{", "[None"):
+                    assert english not in text, text
+
+    check()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 MAX_LISTED = 20
 
@@ -227,8 +231,11 @@ def validation_reason(err: dict, root: type | None = None, expected: dict[str, s
     return f"ungültiger Wert{shown}"
 
 
-def validation_problems(exc: object, file: str, root: type | None = None,
+def validation_problems(exc: ValidationError, file: str, root: type | None = None,
                         expected: dict[str, str] | None = None) -> list[Problem]:
-    """A pydantic ``ValidationError`` of ``file`` as one German Problem per defect (file named)."""
-    errors = exc.errors() if hasattr(exc, "errors") else []
-    return [Problem(str(file), validation_sentence(e, root, expected)) for e in errors]
+    """A pydantic ``ValidationError`` of ``file`` as one German Problem per defect (file named).
+
+    >>> validation_problems(exc, "run.toml", RunConfig)   # doctest: +SKIP
+    [Problem(file='run.toml', reason='farbe: unbekannter Schlüssel (erlaubt: ausgabe, bestand, …)')]
+    """
+    return [Problem(str(file), validation_sentence(dict(e), root, expected)) for e in exc.errors()]
