@@ -613,7 +613,7 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; usage errors are typer's own (exit 2)."""
+    """Run the CLI and return its exit code; usage errors are told in German by cli_deutsch (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
