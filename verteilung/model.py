@@ -208,12 +208,12 @@ def parse_weights(text: str, option: str = "--gewichte") -> dict[str, float]:
     out: dict[str, float] = {}
     for part in text.split(","):
         if "=" not in part:
-            raise InputError(Problem(option, f"expected column=number, got {part!r}"))
+            raise InputError(Problem(option, f"erwartet SPALTE=ZAHL, erhalten {part!r}"))
         k, v = part.split("=", 1)
         try:
             out[k.strip()] = float(v)
         except ValueError as exc:
-            raise InputError(Problem(option, f"value of {k.strip()!r} is not a number: {v!r}")) from exc
+            raise InputError(Problem(option, f"Wert zu {k.strip()!r} ist keine Zahl: {v!r}")) from exc
     return out
 
 
