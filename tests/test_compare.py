@@ -117,9 +117,9 @@ def test_custom_weights(result):
 
 
 @pytest.mark.parametrize("change,needle", [
-    ({"farbe": "blau"}, "farbe: unknown key"),
+    ({"farbe": "blau"}, "farbe: unbekannter Schlüssel"),
     ({"systeme": [{"name": "g", "schluessel": {"typ": "gewichtet", "gewichte": {"einwohner": 0.7}},
-                   "bestand": ["flueag_bestand"], "zugaenge": "alle"}]}, "weights sum to 0.7, not 1"),
+                   "bestand": ["flueag_bestand"], "zugaenge": "alle"}]}, "Gewichte summieren sich zu 0,7, nicht zu 1"),
     ({"systeme": [{"name": "g", "schluessel": {"typ": "zufall"}, "bestand": ["flueag_bestand"],
                    "zugaenge": "alle"}]}, "schluessel"),
 ])

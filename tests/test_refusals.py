@@ -119,7 +119,7 @@ def test_missing_gemeinde_refused_then_accepted_as_no_report(cli, tmp_path):
 
 def test_many_problems_listed_at_once_up_to_twenty(cli, tmp_path):
     rows = full_rows({i: f"{AGS[i]},-1,0,5" for i in range(30)})
-    err = check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 2", "Zeile 21", "and 10 more problems")
+    err = check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 2", "Zeile 21", "und 10 weitere Fehler")
     assert err.count("ist negativ") == 20
 
 
@@ -160,4 +160,4 @@ def test_debug_shows_traceback(tmp_path):
 
 def test_unknown_option_is_a_usage_error(cli):
     r = cli("status", "--bogus")
-    assert r.code == 2 and "No such option" in (r.stdout + r.stderr)
+    assert r.code == 2 and "Unbekannte Option --bogus" in (r.stdout + r.stderr)

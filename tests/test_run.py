@@ -122,6 +122,20 @@ def test_changed_stock_gives_revision_2_and_diff_names_the_gemeinde(ws):
     rows = pd.DataFrame(json.loads(d.stdout)["rows"])
     changed_input = rows[rows["bestand_diff"] != 0]
     assert list(changed_input["ags"]) == ["05315000"] and list(changed_input["bestand_diff"]) == [7]
+    assert [c["eingabe"] for c in json.loads(d.stdout)["summary"]["eingaben"]] == ["bestand"]
+    t = verteilung(ws, "runs", "diff", "2024-05/1", "2024-05/2", "--config", "run.toml", env={"COLUMNS": "100"})
+    assert t.returncode == 0, t.stderr
+    lines = t.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100, t.stdout
+    text = t.stdout
+    assert text.index("Bestandsdatei geändert") < text.index("05315000 Köln, Stadt, FlüAG: Bestand") \
+        < text.index("Gemeinden mit geändertem Ergebnis")                     # the input change first
+    listed = [line.split()[0] for line in lines[lines.index(next(x for x in lines if x.lstrip().startswith("AGS"))):]
+              if line[:1] == " " and line.split()[:1] and line.split()[0].isdigit()]
+    result_changed = rows[(rows[["soll_diff", "aufnahmeverpflichtung_diff", "zuweisung_diff", "bestand_diff"]] != 0)
+                          .any(axis=1)]
+    assert "05315000" in listed and sorted(listed) == sorted(set(result_changed["ags"]))
+    assert len(listed) < len(rows) and "mit --alle gezeigt" in text       # quota-only shifts are counted
     show = verteilung(ws, "runs", "show", "2024-05/2", "--config", "run.toml", "--format", "json")
     assert json.loads(show.stdout)["summary"]["revision"] == 2
 
@@ -237,3 +251,55 @@ def test_many_processes_open_a_new_ledger_at_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(12)]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
+
+
+def _record(led: Ledger, revision: int, rows: pd.DataFrame, hashes: dict, personen: int = 100) -> None:
+    led.record({"periode": PERIODE, "revision": revision, "fingerprint": f"f{revision}", "status": "fertig",
+                "modell": "status-quo", "input_hashes": json.dumps(hashes),
+                "summary": json.dumps({"flueag": {"personen": personen}}), "started": "2024-05-01T00:00:00",
+                "finished": "2024-05-01T00:00:01", "user": "test", "host": "test", "command": "test",
+                "folder": "/nicht/vorhanden"}, rows)
+
+
+def test_diff_lists_only_the_gemeinde_whose_input_and_result_changed(cli, tmp_path):
+    """A one-Gemeinde input change whose result changes only there: exactly that Gemeinde is listed,
+    the changed file and stock value come first, the rest of the Gemeinden are left out."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    led = Ledger(url)
+    names = ["Aachen, Stadt", "Bonn, Stadt", "Ein sehr langer Gemeindename mit Zusatz (Westfalen)"]
+    base = pd.DataFrame({"system": "flueag", "ags": ["05334002", "05314000", "05566000"], "gemeinde": names,
+                         "bestand": [100.0, 200.0, 300.0], "anrechnung": 0.0, "soll": [110, 190, 300],
+                         "aufnahmeverpflichtung": [10, 0, 0], "erfuellungsquote": [90.91, 105.26, 100.0],
+                         "zuweisung": [5, 0, 0]})
+    changed = base.copy()
+    changed.loc[2, ["bestand", "aufnahmeverpflichtung", "erfuellungsquote", "zuweisung"]] = [280.0, 20, 93.33, 7]
+    changed.loc[0, ["erfuellungsquote", "zuweisung"]] = [90.92, 3]
+    changed.loc[0, "zuweisung"] = 5                                       # only the quota moves in Aachen
+    _record(led, 1, base, {"bestand": "a" * 64, "config": "c" * 64})
+    _record(led, 2, changed, {"bestand": "b" * 64, "config": "c" * 64}, personen=120)
+    r = cli("runs", "diff", "2024-05/1", "2024-05/2", "--ledger", url)
+    assert r.code == 0, r.stderr
+    out = " ".join(r.stdout.split())                                     # rich wraps long lines
+    assert max(len(line) for line in r.stdout.splitlines()) <= 100
+    assert "Bestandsdatei geändert: SHA-256 aaaaaaaaaaaa → bbbbbbbbbbbb" in out
+    assert "Zugänge FlüAG: 100 → 120 Personen" in out and "Konfiguration" not in out
+    assert "05566000 Ein sehr langer Gemeindename mit Zusatz (Westfalen), FlüAG: Bestand 300 → 280" in out
+    assert "Gemeinden mit geändertem Ergebnis: 1" in out and "Nur die Erfüllungsquote verschoben" in out
+    table = out[out.index("Gemeinden mit geändertem Ergebnis"):]
+    assert "05566000" in table and "Aufnahmeverpflichtung 0 → 20" in table and "Zuweisung 0 → 7" in table
+    assert "Erfüllungsquote 100,00 % → 93,33 %" in table
+    assert "05334002" not in table and "05314000" not in out
+    alle = cli("runs", "diff", "2024-05/1", "2024-05/2", "--ledger", url, "--alle").stdout
+    assert "05334002" in alle and "Erfüllungsquote 90,91 % → 90,92 %" in alle and "05314000" not in alle
+    machine = json.loads(cli("runs", "diff", "2024-05/1", "2024-05/2", "--ledger", url, "--format", "json").stdout)
+    assert [row["ags"] for row in machine["rows"]] == ["05334002", "05566000"]    # unchanged: every differing row
+    assert machine["summary"]["geaendert"] == 2
+    xlsx = tmp_path / "vergleich.xlsx"
+    assert cli("runs", "diff", "2024-05/1", "2024-05/r2", "--ledger", url, "--out", xlsx).code == 0
+    import openpyxl
+
+    wb = openpyxl.load_workbook(xlsx)
+    assert wb.sheetnames[0] == "Läufe 2024-05 r1 → 2024-05 r2"
+    cells = [str(v) for row in wb["Parameter"].iter_rows(values_only=True) for v in row]
+    assert "Bestandsdatei geändert: SHA-256 aaaaaaaaaaaa → bbbbbbbbbbbb; Zugänge FlüAG: 100 → 120 Personen" in cells
+    assert not any("{'" in c or "[{" in c for c in cells)                  # no Python reprs

@@ -374,11 +374,15 @@ def runs_show(ref: str, ledger: str | None = None, config: str | Path | None = N
 
 
 def runs_diff(a: str, b: str, ledger: str | None = None, config: str | Path | None = None) -> Result:
-    """What changed between two runs, per Gemeinde and system (``verteilung runs diff``).
+    """What changed between two runs, per Gemeinde and system (``verteilung runs diff``): the rows
+    that differ in any value, and in the info the changed inputs (``eingaben``: files by hash,
+    model, arrivals).
 
     >>> table, info = verteilung.runs_diff("2024-05/1", "2024-05/2", config="run.toml")
     """
     from verteilung.ledger import parse_ref
 
-    diff = _ledger(ledger, config).diff(parse_ref(a), parse_ref(b))
-    return Result(diff, {"geaendert": len(diff), "a": a, "b": b})
+    led = _ledger(ledger, config)
+    ref_a, ref_b = parse_ref(a), parse_ref(b)
+    diff = led.diff(ref_a, ref_b)
+    return Result(diff, {"geaendert": len(diff), "a": a, "b": b, "eingaben": led.input_changes(ref_a, ref_b)})

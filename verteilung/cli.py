@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from verteilung._version import __version__
+from verteilung.cli_deutsch import Typer
 from verteilung.errors import InputError, Problem, VerteilungError
 from verteilung.io import (
     atomic_write_bytes,
@@ -34,10 +35,10 @@ from verteilung.report.output import emit
 if TYPE_CHECKING:
     from verteilung.law.lesarten import Lesarten
 
-app = typer.Typer(help="Refugee allocation quotas for the 396 Gemeinden of NRW (FlüAG, "
-                  "Wohnsitzauflage, merged models).", no_args_is_help=True, add_completion=False,
-                  rich_markup_mode=None)
-data_app = typer.Typer(help="Inspect shipped and user data.", no_args_is_help=True)
+app = Typer(help="Aufnahmequoten der 396 Gemeinden in NRW: Verteilstatistik, Zuweisung und Vergleich "
+            "von FlüAG, Wohnsitzauflage (WSA) und zusammengeführten Modellen.", no_args_is_help=True,
+            add_completion=False)
+data_app = Typer(help="Eingabedaten prüfen, mitgelieferte Daten anzeigen, Vorlagen schreiben.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 
@@ -55,19 +56,19 @@ class System(StrEnum):
     awov = "awov"
 
 
-GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Own Gemeinde table (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ flags].")]
-JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Key year: population/area of 31.12. of the year before (default: newest).")]
-StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Reference date YYYY-MM-DD for dated parameters (default: 1 Jan of --jahr).")]
-FormatOpt = Annotated[Fmt, typer.Option("--format", help="Output format.")]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file (atomically) instead of stdout.")]
-OhneMeldungOpt = Annotated[bool, typer.Option("--ohne-meldung-null", help="Count a Gemeinde missing from the stock file as 'no report' (stock 0, flagged).")]
-KappungOpt = Annotated[str, typer.Option("--kappung", help="FlüAG cap reading: R1 (z ≤ 1.25 e, default) or R2 (z ≤ 1.15 e).")]
-EinmaligOpt = Annotated[bool, typer.Option("--kappung-einmalig", help="Redistribute the cap excess once instead of until no Gemeinde exceeds its cap.")]
-Anlage1Opt = Annotated[str, typer.Option("--anlage1", help="AWoV Anlage-1 reading: A, B (default) or C.")]
-MieteOpt = Annotated[str, typer.Option("--mietpreisliste", help="Rent-cap list for § 4 (3) AWoV: 2015 (default), mieterschutzvo_2020, mieterschutzvo_2025.")]
-KombOpt = Annotated[str, typer.Option("--minderung", help="Both AWoV cuts: additiv (default) or multiplikativ.")]
-BasisOpt = Annotated[str, typer.Option("--umverteilung", help="Base for redistributing AWoV cuts: k0 (default) or gemindert.")]
-RundungOpt = Annotated[str, typer.Option("--rundung", help="Soll/Aufnahmeverpflichtung as integers: aufrunden (default) or runden.")]
+GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
+JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das neueste).")]
+StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
+FormatOpt = Annotated[Fmt, typer.Option("--format", help="Ausgabeformat: table (Tabelle am Bildschirm), csv oder json.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="In diese Datei schreiben statt auf den Bildschirm; das Format folgt der Endung (.xlsx, .csv, .json, .parquet).")]
+OhneMeldungOpt = Annotated[bool, typer.Option("--ohne-meldung-null", help="Eine in der Bestandsdatei fehlende Gemeinde als „keine Meldung“ zählen (Bestand 0, markiert) statt abzulehnen.")]
+KappungOpt = Annotated[str, typer.Option("--kappung", help="Lesart der Kappung (FlüAG): R1 (z ≤ 1,25·e, Standard) oder R2 (z ≤ 1,15·e).")]
+EinmaligOpt = Annotated[bool, typer.Option("--kappung-einmalig", help="Den Überschuss der Kappung nur einmal umverteilen statt so lange, bis keine Gemeinde mehr darüber liegt.")]
+Anlage1Opt = Annotated[str, typer.Option("--anlage1", help="Lesart der Anlage 1 AWoV (Integrationsschlüssel, WSA): A, B (Standard) oder C.")]
+MieteOpt = Annotated[str, typer.Option("--mietpreisliste", help="Liste der Gemeinden mit Mietpreisbremse für § 4 Abs. 3 AWoV: 2015 (Standard), mieterschutzvo_2020, mieterschutzvo_2025.")]
+KombOpt = Annotated[str, typer.Option("--minderung", help="Beide Minderungen der AWoV zusammen: additiv (Standard) oder multiplikativ.")]
+BasisOpt = Annotated[str, typer.Option("--umverteilung", help="Grundlage für die Umverteilung der AWoV-Minderungen: k0 (Standard) oder gemindert.")]
+RundungOpt = Annotated[str, typer.Option("--rundung", help="Rundung von Soll und Aufnahmeverpflichtung auf ganze Personen: aufrunden (Standard) oder runden.")]
 
 
 def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str,
@@ -79,9 +80,9 @@ def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, 
                     mietpreisliste=miete, minderung=komb, umverteilung=basis, rundung=rundung)
 
 
-ModellOpt = Annotated[str | None, typer.Option("--modell", help="Model file (YAML path or shipped id) whose system --system names, e.g. a further system over its own stock column.")]
-StaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Pacing (docs/uebergang.md), e.g. max_anteil_soll=0.02 or max_personen=20,wochen=4; names: max_personen, max_anteil_soll, max_je_1000_einwohner, wochen, min_gemeinden.")]
-ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Arrivals of a stream by name, NAME=N (repeatable), e.g. drittes=120 for a model's own system.")]
+ModellOpt = Annotated[str | None, typer.Option("--modell", help="Modell (Pfad einer YAML-Datei oder Name eines mitgelieferten Modells), dessen System --system nennt, z. B. ein weiteres System mit eigener Bestandsspalte.")]
+StaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Staffelung der Zuweisungen (docs/uebergang.md), z. B. max_anteil_soll=0.02 oder max_personen=20,wochen=4; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner, wochen, min_gemeinden.")]
+ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Zugänge eines benannten Stroms, NAME=N (mehrfach möglich), z. B. drittes=120 für das eigene System eines Modells.")]
 
 
 def _terminal(info: dict, fmt: Fmt) -> dict:
@@ -121,17 +122,17 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Die Version zeigen und beenden.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Bei Fehlern die technischen Einzelheiten (Traceback) zeigen.")] = False,
 ) -> None:
-    """verteilung: FlüAG and Wohnsitzauflage quotas, allocation and merged models."""
+    """verteilung: Aufnahmequoten nach FlüAG und Wohnsitzauflage (WSA), Zuweisung und zusammengeführte Modelle."""
 
 
 @data_app.command("check")
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
-               bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file to validate.")] = None,
+               bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
                ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """Validate inputs and print rows, population, area and reference date."""
+    """Eingabedaten prüfen: Zahl der Gemeinden, Einwohner, Fläche und Stichtag; mit --bestand auch die Bestandsdatei."""
     from verteilung import api
     from verteilung.report.output import wide_console
 
@@ -145,7 +146,7 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                     else f"{key}: {value}")
         for row in result["einwohner_fehlend"]:
             c.print(f"ohne Einwohnerzahl: {row['ags']} {row['gemeinde']} "
-                    "(keys for this year are refused)")
+                    "(ein Schlüssel für dieses Jahr wird abgelehnt)")
         if "bestand" in result:
             c.print(f"Bestand: {result['bestand']}")
         return
@@ -158,19 +159,40 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
 
 @data_app.command("list")
 def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """Shipped datasets and the key years they cover."""
+    """Mitgelieferte Daten und die Schlüsseljahre, die sie abdecken."""
     from verteilung import api
 
     emit(api.data_list(), fmt.value, out, title="Mitgelieferte Daten")
 
 
+class VorlageArt(StrEnum):
+    bestand = "bestand"
+    haushalte = "haushalte"
+    beschraenkungen = "beschraenkungen"
+
+
+@data_app.command("vorlage")
+def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage: bestand (alle Gemeinden, Bestände leer), haushalte (Beispielzeilen) oder beschraenkungen (alle Gemeinden, ohne Grenzen).")],
+                 out: Annotated[Path, typer.Option("--out", help="Die Datei, die geschrieben wird: .xlsx (zum Ausfüllen in Excel empfohlen) oder .csv (deutsches Excel); eine vorhandene Datei wird nicht überschrieben.")],
+                 gemeinden: GemeindenOpt = None, jahr: JahrOpt = None) -> None:
+    """Eine Vorlage zum Ausfüllen schreiben, mit genau den Spalten, die --bestand, --haushalte und --beschraenkungen lesen (docs/eingaben.md)."""
+    from verteilung.data import load_gemeinden
+    from verteilung.data.vorlage import write_template
+
+    g = load_gemeinden(gemeinden, jahr)
+    status = write_template(art.value, out, g)
+    rows = {"bestand": f"{len(g)} Gemeinden, Bestände leer", "haushalte": "3 Beispielzeilen, bitte ersetzen",
+            "beschraenkungen": f"{len(g)} Gemeinden, keine Grenzen eingetragen"}[art.value]
+    typer.echo(f"Vorlage {art.value} {status}: {out} ({rows})", err=True)
+
+
 @app.command()
-def keys(system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
+def keys(system: Annotated[System, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
          fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """Distribution key per Gemeinde (FlüAG Zuweisungsschlüssel or AWoV Integrationsschlüssel)."""
+    """Schlüssel je Gemeinde: Zuweisungsschlüssel (FlüAG) oder Integrationsschlüssel (WSA)."""
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
@@ -179,14 +201,14 @@ def keys(system: Annotated[System, typer.Option("--system", help="flueag or wsa 
 
 
 @app.command()
-def status(system: Annotated[str, typer.Option("--system", help="flueag or wsa (alias: awov); with --modell a system of that model.")],
-           bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
+def status(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
+           bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
            kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
            modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """Verteilstatistik: Soll, Aufnahmeverpflichtung and Erfüllungsquote per Gemeinde."""
+    """Verteilstatistik: Soll, Aufnahmeverpflichtung und Erfüllungsquote je Gemeinde."""
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
@@ -197,14 +219,14 @@ def status(system: Annotated[str, typer.Option("--system", help="flueag or wsa (
 
 
 @app.command()
-def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digits).")],
-            system: Annotated[System, typer.Option("--system", help="flueag or wsa (alias: awov).")],
+def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern), z. B. 05315000 für Köln.")],
+            system: Annotated[System, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-            bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file: adds Soll, obligation and quota.")] = None,
+            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
             umverteilung: BasisOpt = "k0") -> None:
-    """The computation for one Gemeinde, step by step, each step with its paragraph."""
+    """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage."""
     from rich.text import Text
 
     from verteilung import api
@@ -218,24 +240,23 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
 
 
 @app.command()
-def allocate(system: Annotated[str, typer.Option("--system", help="flueag or wsa (alias: awov); with --modell a system of that model.")],
-             bestand: Annotated[Path, typer.Option("--bestand", help="Stock file (CSV/XLSX).")],
-             personen: Annotated[int | None, typer.Option("--personen", help="Number of single persons to allocate.")] = None,
-             haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Household file: haushalt_id, personen[, ags_fest].")] = None,
-             beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Constraints: ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
+def allocate(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
+             bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
+             personen: Annotated[int | None, typer.Option("--personen", help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums).")] = None,
+             haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Haushaltsdatei (CSV/XLSX): haushalt_id, personen[, ags_fest]; ein Haushalt wird nie geteilt.")] = None,
+             beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Beschränkungen je Gemeinde (CSV/XLSX): ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-             solver: Annotated[str, typer.Option("--solver", help="highs (default) or cbc, for the constrained path.")] = "highs",
-             pfad: Annotated[str, typer.Option("--pfad", help="auto (default), referenz or solver.")] = "auto",
-             zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Solver time limit in seconds.")] = 60.0,
-             haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Write the household list (CSV) here.")] = None,
+             solver: Annotated[str, typer.Option("--solver", help="Rechenprogramm (Solver) für Zuweisungen mit Beschränkungen: highs (Standard) oder cbc.")] = "highs",
+             pfad: Annotated[str, typer.Option("--pfad", help="Rechenweg: auto (Standard), referenz (Wasserstandsverfahren) oder solver.")] = "auto",
+             zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Höchste Rechenzeit des Solvers in Sekunden.")] = 60.0,
+             haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde (CSV) in diese Datei schreiben.")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
-             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table,
-             out: OutOpt = None) -> None:
-    """Allocate this period's arrivals: lowest Erfüllungsquote first, households kept whole."""
+             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Zugänge dieses Zeitraums zuweisen: niedrigste Erfüllungsquote zuerst, Haushalte bleiben zusammen."""
     from verteilung import api
 
     if (personen is None) == (haushalte is None):
-        raise InputError(Problem("arguments", "give exactly one of --personen N or --haushalte FILE"))
+        raise InputError(Problem("Aufruf", "genau eins von --personen N oder --haushalte DATEI angeben"))
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
     result = api.allocate(system, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
                           stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts, modell=modell,
@@ -268,21 +289,21 @@ class CompareFmt(StrEnum):
 
 
 @app.command()
-def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma-separated models (default: all shipped).")] = None,
-            bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade; Standard: alle mitgelieferten).")] = None,
+            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
-            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="FlüAG arrivals this period (default: monthly mean 2021).")] = 1260,
-            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="WSA arrivals this period (default: monthly mean 2021).")] = 493,
+            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
+            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
             zugaenge: ZugaengeOpt = None,
             jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-            gewichte: Annotated[str | None, typer.Option("--gewichte", help="Own key on the combined stock, e.g. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
-            gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Cap for --gewichte: COLUMN=FACTOR, key ≤ FACTOR × share of COLUMN (e.g. einwohner=1.25).")] = None,
-            gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Reductions for --gewichte: FLAG=RATE[,...] (e.g. mietpreisbremse_2015=0.1).")] = None,
+            gewichte: Annotated[str | None, typer.Option("--gewichte", help="Eigener Schlüssel über den gemeinsamen Bestand, z. B. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
+            gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Kappung zu --gewichte: SPALTE=FAKTOR, Schlüssel ≤ FAKTOR × Anteil an SPALTE (z. B. einwohner=1.25).")] = None,
+            gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Minderungen zu --gewichte: MERKMAL=SATZ[,...] (z. B. mietpreisbremse_2015=0.1).")] = None,
             ohne_meldung_null: OhneMeldungOpt = False,
-            fmt: Annotated[CompareFmt, typer.Option("--format", help="What to print: table (summary), csv, json, xlsx.")] = CompareFmt.table,
-            report: Annotated[bool, typer.Option("--report", help="Also write the HTML report bericht.html.")] = False,
-            out: Annotated[Path, typer.Option("--out", help="Folder for all tables (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
-    """Today's two systems against merged models: who takes more, who fewer (the main job)."""
+            fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv, json oder xlsx.")] = CompareFmt.table,
+            report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
+            out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
+    """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
     from verteilung.compare import compare as run
     from verteilung.compare import write_outputs
     from verteilung.model import parse_weights
@@ -291,7 +312,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
     check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
-        raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "only together with --gewichte"))
+        raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
     weights = parse_weights(gewichte) if gewichte else None
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
@@ -313,16 +334,16 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Comma
 
 
 @app.command()
-def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of months.")] = 24,
-             modelle: Annotated[str | None, typer.Option("--modelle", help="Comma-separated models (default: all shipped).")] = None,
-             szenario: Annotated[Path | None, typer.Option("--szenario", help="Flow scenario YAML (default: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
-             bestand: Annotated[Path | None, typer.Option("--bestand", help="Starting stocks (default: the SYNTHETIC scenario).")] = None,
+def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
+             modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade; Standard: alle mitgelieferten).")] = None,
+             szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
+             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-             seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")] = None,
+             seed: Annotated[int | None, typer.Option("--seed", help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
              zugaenge: ZugaengeOpt = None,
-             report: Annotated[bool, typer.Option("--report", help="Also write the HTML report (with a comparison).")] = False,
-             out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/simulation")) -> None:
-    """Month by month: the same people under each model; conflicts and spread over time."""
+             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
+             out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation")) -> None:
+    """Monat für Monat: dieselben Menschen in jedem Modell; Konflikte und Streuung im Zeitverlauf."""
     from rich.text import Text
 
     from verteilung.report.output import atomic_dir, wide_console
@@ -362,13 +383,13 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Number of mon
 
 
 @app.command()
-def report(monate: Annotated[int, typer.Option("--monate", help="Months to simulate for the trajectories (0: none).")] = 24,
-           modelle: Annotated[str | None, typer.Option("--modelle", help="Comma-separated models (default: all shipped).")] = None,
-           bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
-           szenario: Annotated[Path | None, typer.Option("--szenario", help="Flow scenario YAML for the simulation.")] = None,
+def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simulation für die Verläufe (0: keine).")] = 24,
+           modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade; Standard: alle mitgelieferten).")] = None,
+           bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
+           szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-           out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("outputs/bericht.html")) -> None:
-    """A self-contained German HTML report: models, maps, charts and tables (opens offline)."""
+           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html")) -> None:
+    """Ein eigenständiger HTML-Bericht: Modelle, Karten, Diagramme und Tabellen (öffnet ohne Netz)."""
     from verteilung.report.bericht import report as run_report
     from verteilung.simulate import terminal_progress
 
@@ -391,17 +412,18 @@ def app_cmd(host: Annotated[str | None, typer.Option("--host", help="Adresse (St
     raise typer.Exit(app_command(host, port, token, config))
 
 
-runs_app = typer.Typer(help="The run ledger: list, show and compare recorded runs.", no_args_is_help=True)
+runs_app = Typer(help="Protokoll der Monatsläufe (Ledger): Läufe auflisten, anzeigen und vergleichen.",
+                 no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
-LedgerOpt = Annotated[str | None, typer.Option("--ledger", help="Ledger URL (sqlite:///PATH or postgresql+psycopg://...).")]
-RunConfigOpt = Annotated[Path | None, typer.Option("--config", help="Run config whose ledger to read.")]
+LedgerOpt = Annotated[str | None, typer.Option("--ledger", help="Adresse des Ledgers (sqlite:///PFAD oder postgresql+psycopg://...).")]
+RunConfigOpt = Annotated[Path | None, typer.Option("--config", help="Konfiguration des Monatslaufs (run.toml), deren Ledger gelesen wird.")]
 
 
 @app.command("run")
-def run_cmd(periode: Annotated[str, typer.Option("--periode", help="The month, YYYY-MM.")],
-            config: Annotated[Path, typer.Option("--config", help="TOML config naming the inputs, model, outputs, ledger.")],
-            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Wait for a running run of the same period (default) or refuse (exit 75).")] = True) -> None:
-    """The monthly run: validate, Verteilstatistik, allocation, outputs, ledger. Idempotent."""
+def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, JJJJ-MM (z. B. 2024-05).")],
+            config: Annotated[Path, typer.Option("--config", help="Konfiguration (run.toml) mit Eingaben, Modell, Ausgabeordner und Ledger; Aufbau im README, Abschnitt „Scheduled monthly runs“.")],
+            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Auf einen laufenden Lauf desselben Monats warten (Standard) oder abbrechen (Rückgabewert 75).")] = True) -> None:
+    """Der Monatslauf: prüfen, Verteilstatistik, Zuweisung, Ausgaben, Ledger. Ein zweiter Aufruf mit denselben Eingaben ändert nichts."""
     from verteilung import api
 
     outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]])
@@ -413,16 +435,16 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="The month, Y
 
 @runs_app.command("list")
 def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """Every recorded run: period, revision, status, times, user and host."""
+    """Alle eingetragenen Läufe: Periode, Revision, Status, Zeiten, Benutzer und Rechner."""
     from verteilung import api
 
     emit(api.runs_list(ledger, config), fmt.value, out, title="Läufe", max_rows=None)
 
 
 @runs_app.command("show")
-def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE or PERIODE/REVISION (default: newest revision).")],
+def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVISION, z. B. 2024-05 oder 2024-05/2 (Standard: neueste Revision).")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """One run: summary, input hashes and per-Gemeinde results."""
+    """Ein Lauf: Zusammenfassung, Prüfsummen der Eingaben und Ergebnisse je Gemeinde."""
     from verteilung import api
 
     rows, info = api.runs_show(ref, ledger, config)
@@ -430,13 +452,25 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE or PERIODE/REVISI
 
 
 @runs_app.command("diff")
-def runs_diff(a: Annotated[str, typer.Argument(help="PERIODE/REV")], b: Annotated[str, typer.Argument(help="PERIODE/REV")],
-              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """What changed between two runs, per Gemeinde and system (only changed rows)."""
+def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISION, z. B. 2024-05/1.")], b: Annotated[str, typer.Argument(help="Zweiter Lauf: PERIODE/REVISION, z. B. 2024-05/2.")],
+              ledger: LedgerOpt = None, config: RunConfigOpt = None,
+              alle: Annotated[bool, typer.Option("--alle", help="Auch die Gemeinden zeigen, bei denen sich nur die Erfüllungsquote rechnerisch verschiebt (CSV und JSON enthalten sie immer).")] = False,
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Was sich zwischen zwei Läufen geändert hat: zuerst die geänderten Eingaben, dann die Gemeinden mit geändertem Ergebnis."""
     from verteilung import api
 
     diff, info = api.runs_diff(a, b, ledger, config)
-    emit(diff, fmt.value, out, info, title=f"{a} → {b}", max_rows=None)
+    if fmt == Fmt.table and out is None:
+        from verteilung.report.laufvergleich import print_diff
+
+        print_diff(diff, info, alle)
+        return
+    if fmt == Fmt.table and out is not None and out.suffix.lower() in (".xlsx", ".csv"):  # for people: sentences
+        from verteilung.report.laufvergleich import input_lines
+
+        info = {**info, "eingaben": "; ".join(input_lines(info)) or "unverändert"}
+    runs = " → ".join(x.replace("/r", "/").replace("/", " r") for x in (a, b))  # a sheet name has no "/"
+    emit(diff, fmt.value, out, info, title=f"Läufe {runs}", max_rows=None)
 
 
 @runs_app.command("repair")
@@ -463,25 +497,25 @@ def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
 
 
 @app.command()
-def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system model: m1-gemeinsamer-bestand, m2-mischschluessel, a model YAML path, or gewichtet (with --gewichte).")],
-          parameter: Annotated[list[str] | None, typer.Option("--parameter", help="NAME=LOW:HIGH (a weight, kappung, alpha, anrechnung, zugaenge); repeat or comma-separate.")] = None,
-          raster: Annotated[int | None, typer.Option("--raster", help="Grid with K points per parameter.")] = None,
-          stichprobe: Annotated[int | None, typer.Option("--stichprobe", help="Uniform random sample of S scenarios.")] = None,
-          seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and perturbations.")] = 0,
-          stoerung: Annotated[str | None, typer.Option("--stoerung", help="Random data perturbation, e.g. einwohner=0.02,bestand=0.05 (relative σ).")] = None,
-          zugaenge: Annotated[int | None, typer.Option("--zugaenge", help="Arrivals per scenario (default: monthly means 2021, FlüAG + WSA).")] = None,
-          gewichte: Annotated[str | None, typer.Option("--gewichte", help="Base weights for --modell gewichtet.")] = None,
-          bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
+          parameter: Annotated[list[str] | None, typer.Option("--parameter", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
+          raster: Annotated[int | None, typer.Option("--raster", help="Raster mit K Punkten je Parameter.")] = None,
+          stichprobe: Annotated[int | None, typer.Option("--stichprobe", help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
+          seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
+          stoerung: Annotated[str | None, typer.Option("--stoerung", help="Zufällige Störung der Daten, z. B. einwohner=0.02,bestand=0.05 (relative Standardabweichung).")] = None,
+          zugaenge: Annotated[int | None, typer.Option("--zugaenge", help="Zugänge je Szenario (Standard: Monatsmittel 2021, FlüAG + WSA).")] = None,
+          gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
+          bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
           gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-          workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
-          dask: Annotated[bool, typer.Option("--dask", help="Run the batches on a Dask LocalCluster.")] = False,
-          dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT.")] = None,
-          batch: Annotated[int, typer.Option("--batch", help="Scenarios per batch (bounds memory).")] = 2000,
-          fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Resume an interrupted sweep in --out.")] = False,
+          workers: Annotated[int, typer.Option("--workers", help="Zahl der Rechenprozesse auf diesem Rechner.")] = 1,
+          dask: Annotated[bool, typer.Option("--dask", help="Die Pakete auf einem lokalen Dask-Cluster rechnen.")] = False,
+          dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Adresse eines laufenden Dask-Schedulers, tcp://RECHNER:PORT.")] = None,
+          batch: Annotated[int, typer.Option("--batch", help="Szenarien je Paket (begrenzt den Speicherbedarf).")] = 2000,
+          fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: StaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
-          report: Annotated[bool, typer.Option("--report", help="Also write sweep_bericht.html (fan chart, side changes, tornado).")] = False,
-          out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path("outputs/sweep")) -> None:
-    """Stress-test a unified key: thousands to millions of scenarios, vectorised and batched."""
+          report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
+          out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep")) -> None:
+    """Belastungstest eines einheitlichen Schlüssels: Tausende bis Millionen Szenarien, paketweise gerechnet."""
     from verteilung.model import parse_weights
     from verteilung.sweep_runner import progress_bar, write_results
     from verteilung.sweep_runner import sweep as run_sweep
@@ -528,15 +562,15 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="A one-system mod
 
 
 @app.command()
-def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="A one-system model: m1-gemeinsamer-bestand, m2-mischschluessel, a model YAML path, or gewichtet (with --gewichte).")],
-                  parameter: Annotated[list[str], typer.Option("--parameter", help="NAME=LOW:HIGH; repeat or comma-separate.")],
-                  gewichte: Annotated[str | None, typer.Option("--gewichte", help="Base weights for --modell gewichtet.")] = None,
-                  sobol: Annotated[int, typer.Option("--sobol", help="Base sample size N of the Saltelli design (N·(k+2) runs).")] = 1024,
-                  seed: Annotated[int, typer.Option("--seed")] = 0,
-                  bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
+                  parameter: Annotated[list[str], typer.Option("--parameter", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
+                  gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
+                  sobol: Annotated[int, typer.Option("--sobol", help="Grundgröße N der Saltelli-Stichprobe (N·(k+2) Rechnungen).")] = 1024,
+                  seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators.")] = 0,
+                  bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
-                  out: Annotated[Path, typer.Option("--out", help="Folder for tables and tornado charts.")] = Path("outputs/sensitivitaet")) -> None:
-    """One-at-a-time swings (tornado) and Sobol indices: which parameter drives which metric."""
+                  out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet")) -> None:
+    """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
     from verteilung.io import atomic_dir
     from verteilung.model import parse_weights
     from verteilung.report.charts import tornado_png
@@ -563,15 +597,15 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="A one-sy
 
 
 @app.command()
-def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Key columns to weight, e.g. einwohner,flaeche,arbeitslose.")],
-              ziel: Annotated[str, typer.Option("--ziel", help="max_abstand (largest |load − Soll|) or umverteilung (persons to move).")] = "max_abstand",
-              grenze: Annotated[list[str] | None, typer.Option("--grenze", help="Weight bounds COLUMN=LOW:HIGH; repeat.")] = None,
-              laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Soll share of sparsely populated Gemeinden may rise by at most X % against the status quo.")] = None,
-              hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Named Gemeinden at or below Y % quota: AGS=Y[,...].")] = None,
-              bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file (default: the SYNTHETIC scenario).")] = None,
+def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
+              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|) oder umverteilung (umzuverteilende Personen).")] = "max_abstand",
+              grenze: Annotated[list[str] | None, typer.Option("--grenze", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
+              laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
+              hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
+              bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-              out: Annotated[Path, typer.Option("--out", help="The model file to write (YAML, runs with compare --modelle FILE).")] = Path("outputs/kalibriert.yaml")) -> None:
-    """Choose key weights by LP (PuLP/HiGHS) for a stated objective under stated limits; writes a model file."""
+              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml")) -> None:
+    """Gewichte eines Schlüssels per linearer Optimierung für ein Ziel unter Grenzen wählen; schreibt eine Modelldatei."""
     from verteilung.calibrate import calibrate as run
     from verteilung.model import parse_weights
 
@@ -587,7 +621,7 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Key column
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; usage errors are typer's own (exit 2)."""
+    """Run the CLI and return its exit code; usage errors are told in German by cli_deutsch (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:

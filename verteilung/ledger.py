@@ -222,18 +222,63 @@ class Ledger:
         return run, pd.DataFrame(rows, columns=[c.name for c in run_gemeinden.columns]).drop(columns="run_id")
 
     def diff(self, a: tuple[str, int | None], b: tuple[str, int | None]) -> pd.DataFrame:
-        """Per Gemeinde and system: what changed between two runs (only rows that differ)."""
+        """Per Gemeinde and system: what changed between two runs (only rows that differ in any value)."""
         _, left = self.get(*a)
         _, right = self.get(*b)
         keys = ["system", "ags", "gemeinde"]
         m = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"))
-        fields = ["bestand", "anrechnung", "soll", "aufnahmeverpflichtung", "erfuellungsquote", "zuweisung"]
-        changed = pd.Series(False, index=m.index)
-        for f in fields:
+        for f in DIFF_FIELDS:
             m[f"{f}_diff"] = m[f"{f}_b"] - m[f"{f}_a"]
-            changed |= (m[f"{f}_a"] != m[f"{f}_b"]) & ~(m[f"{f}_a"].isna() & m[f"{f}_b"].isna())
-        cols = keys + [c for f in fields for c in (f"{f}_a", f"{f}_b", f"{f}_diff")]
-        return m.loc[changed, cols].reset_index(drop=True)
+        cols = keys + [c for f in DIFF_FIELDS for c in (f"{f}_a", f"{f}_b", f"{f}_diff")]
+        return m.loc[changed(m), cols].reset_index(drop=True)
+
+    def input_changes(self, a: tuple[str, int | None], b: tuple[str, int | None]) -> list[dict]:
+        """The run-level inputs that differ between two runs: each input file by its SHA-256 (with the
+        path from the revision's manifest where it can be read), the model and the arrivals per system.
+
+        One dict per change: ``eingabe``, ``a``, ``b`` (None where the input is absent in that run)
+        and ``pfad_a`` / ``pfad_b`` for files.
+        """
+        run_a, _ = self.get(*a)
+        run_b, _ = self.get(*b)
+        out: list[dict] = []
+        if run_a["modell"] != run_b["modell"]:
+            out.append({"eingabe": "modell", "a": run_a["modell"], "b": run_b["modell"]})
+        paths_a, paths_b = _manifest_paths(run_a), _manifest_paths(run_b)
+        ha, hb = run_a["input_hashes"], run_b["input_hashes"]
+        for name in sorted(set(ha) | set(hb)):
+            if ha.get(name) != hb.get(name):
+                out.append({"eingabe": name, "a": ha.get(name), "b": hb.get(name),
+                            "pfad_a": paths_a.get(name), "pfad_b": paths_b.get(name)})
+        sa, sb = run_a["summary"], run_b["summary"]
+        for system in sorted(set(sa) | set(sb)):
+            pa, pb = (sa.get(system) or {}).get("personen"), (sb.get(system) or {}).get("personen")
+            if pa != pb:
+                out.append({"eingabe": f"zugaenge/{system}", "a": pa, "b": pb})
+        return out
+
+
+DIFF_FIELDS = ("bestand", "anrechnung", "soll", "aufnahmeverpflichtung", "erfuellungsquote", "zuweisung")
+INPUT_FIELDS = ("bestand", "anrechnung")                       # what a stock file gives per Gemeinde
+RESULT_FIELDS = ("soll", "aufnahmeverpflichtung", "zuweisung")  # whole persons: a change an officer acts on
+
+
+def changed(diff: pd.DataFrame, fields: tuple[str, ...] = DIFF_FIELDS) -> pd.Series:
+    """Rows of a diff table whose ``fields`` differ between the runs (a row in one run only counts)."""
+    out = pd.Series(False, index=diff.index)
+    for f in fields:
+        a, b = diff[f"{f}_a"], diff[f"{f}_b"]
+        out |= (a != b) & ~(a.isna() & b.isna())
+    return out
+
+
+def _manifest_paths(run: dict) -> dict[str, str]:
+    """Input name → path as recorded in the revision's manifest.json (empty if it cannot be read)."""
+    try:
+        manifest = json.loads((Path(run["folder"]) / "manifest.json").read_text(encoding="utf-8"))
+        return {k: str(v["pfad"]) for k, v in manifest.get("eingaben", {}).items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 REF_RE = re.compile(r"(?P<periode>[0-9]{4}-(0[1-9]|1[0-2]))(/r?(?P<revision>[1-9][0-9]{0,8}))?")

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from verteilung.allocate import Allocation, allocate
-from verteilung.errors import InputError, Problem
+from verteilung.errors import InputError, Problem, validation_problems
 from verteilung.law import systems
 from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
 from verteilung.law.lesarten import Lesarten
@@ -63,7 +63,7 @@ class MixKey(Strict):
     @classmethod
     def _in_unit(cls, v):
         if v != "auto" and not 0 <= v <= 1:
-            raise ValueError("alpha must lie between 0 and 1 (or be 'auto')")
+            raise ValueError("alpha muss zwischen 0 und 1 liegen (oder auto sein)")
         return v
 
 
@@ -87,12 +87,12 @@ class WeightedKey(Strict):
     @classmethod
     def _sum_one(cls, v: dict[str, float]):
         if not v:
-            raise ValueError("at least one weight is needed")
+            raise ValueError("mindestens ein Gewicht angeben")
         if any(w < 0 for w in v.values()):
-            raise ValueError("weights must not be negative")
+            raise ValueError("Gewichte dürfen nicht negativ sein")
         total = sum(v.values())
         if abs(total - 1) > 1e-9:
-            raise ValueError(f"weights sum to {total:g}, not 1")
+            raise ValueError(f"Gewichte summieren sich zu {total:g}, nicht zu 1".replace(".", ","))
         return v
 
 
@@ -164,13 +164,13 @@ class ModelDef(Strict):
     def _references(self):
         names = [s.name for s in self.systeme]
         if len(set(names)) != len(names):
-            raise ValueError("system names must be unique")
+            raise ValueError("die Namen der Systeme (systeme[].name) müssen verschieden sein")
         for s in self.systeme:
             for ref in (s.verrechnung_mit, s.sperre_wenn):
                 if ref is not None and ref not in names:
-                    raise ValueError(f"system {s.name!r} refers to unknown system {ref!r}")
+                    raise ValueError(f"System {s.name} verweist auf das unbekannte System {ref}")
         if self.uebergang is not None and self.uebergang.get("von", "status-quo") == self.id:
-            raise ValueError(f"uebergang: von {self.id!r} ist das Modell selbst; "
+            raise ValueError(f"uebergang: von „{self.id}“ ist das Modell selbst; "
                              "eingeführt wird von einem anderen Modell aus (z. B. status-quo)")
         return self
 
@@ -188,11 +188,12 @@ def load_model(name_or_path: str | Path) -> ModelDef:
     if not path.suffix:
         path = models_dir() / f"{name_or_path}.yaml"
     if not path.exists():
-        raise InputError(Problem(str(name_or_path), f"no such model; shipped models: {', '.join(available_models())}"))
+        raise InputError(Problem(str(name_or_path),
+                                 f"kein Modell dieses Namens; mitgeliefert: {', '.join(available_models())}"))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise InputError(Problem(str(path), f"not valid YAML: {exc}")) from exc
+        raise InputError(Problem(str(path), f"kein gültiges YAML: {exc}")) from exc
     return parse_model(data, str(path))
 
 
@@ -200,12 +201,7 @@ def parse_model(data: object, source: str) -> ModelDef:
     try:
         return ModelDef.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for e in exc.errors():
-            where = ".".join(str(p) for p in e["loc"])
-            msg = e["msg"].replace("Extra inputs are not permitted", "unknown key")
-            problems.append(Problem(source, f"{where}: {msg}"))
-        raise InputError(problems) from exc
+        raise InputError(validation_problems(exc, source, ModelDef)) from None
 
 
 def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
@@ -230,12 +226,12 @@ def parse_weights(text: str, option: str = "--gewichte") -> dict[str, float]:
     out: dict[str, float] = {}
     for part in text.split(","):
         if "=" not in part:
-            raise InputError(Problem(option, f"expected column=number, got {part!r}"))
+            raise InputError(Problem(option, f"erwartet SPALTE=ZAHL, erhalten {part!r}"))
         k, v = part.split("=", 1)
         try:
             out[k.strip()] = float(v)
         except ValueError as exc:
-            raise InputError(Problem(option, f"value of {k.strip()!r} is not a number: {v!r}")) from exc
+            raise InputError(Problem(option, f"Wert zu {k.strip()!r} ist keine Zahl: {v!r}")) from exc
     return out
 
 

@@ -48,7 +48,7 @@ from verteilung._version import __version__
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
-from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.errors import InputError, Problem, VerteilungError, validation_problems
 from verteilung.inputs import prepare as prepare_inputs
 from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
 from verteilung.io.xlsx import workbook_bytes
@@ -123,47 +123,7 @@ class RunConfig(BaseModel):
         raise ValueError("stichtag")
 
 
-_EXPECTED = {
-    "stichtag": "ein Datum JJJJ-MM-TT, z. B. 2024-05-01",
-    "solver": "highs oder cbc",
-    "rundung": "aufrunden oder runden",
-}
-_KNOWN_KEYS = {
-    (): sorted(RunConfig.model_fields), ("ausgabe",): sorted(Output.model_fields),
-    ("zugaenge", "*"): sorted(Arrivals.model_fields),
-}
-
-
-def _german(err: dict) -> str:
-    """One pydantic error as a German sentence: key, what is expected, what was given."""
-    loc = tuple(str(x) for x in err["loc"])
-    key = ".".join(loc) or "(Datei)"
-    kind, given = err["type"], err.get("input")
-    shown = f"; erhalten {given!r}" if isinstance(given, str | int | float | bool) and kind != "missing" else ""
-    if kind == "missing":
-        return f"{key}: Pflichtangabe fehlt"
-    if kind == "extra_forbidden":
-        parent = loc[:-1] if loc[:1] != ("zugaenge",) else ("zugaenge", "*")
-        allowed = _KNOWN_KEYS.get(parent, [])
-        return f"{key}: unbekannter Schlüssel" + (f" (erlaubt: {', '.join(allowed)})" if allowed else "")
-    if loc and loc[-1] in _EXPECTED:
-        return f"{key}: erwartet {_EXPECTED[loc[-1]]}{shown}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{key}: erwartet eine ganze Zahl{shown}"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        lo, hi = ("ge", "le")
-        ctx = err.get("ctx", {})
-        bound = f"mindestens {ctx[lo]}" if lo in ctx else f"höchstens {ctx[hi]:,}".replace(",", ".")
-        return f"{key}: muss {bound} sein{shown}"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"{key}: erwartet true oder false{shown}"
-    if kind in ("string_type",):
-        return f"{key}: erwartet Text in Anführungszeichen{shown}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{key}: erwartet einen Abschnitt mit Schlüsseln, keinen Einzelwert{shown}"
-    if kind == "value_error":
-        return f"{key}: {err.get('ctx', {}).get('error', err['msg'])!s}"
-    return f"{key}: ungültiger Wert{shown}"
+_EXPECTED = {"stichtag": "ein Datum JJJJ-MM-TT, z. B. 2024-05-01"}
 
 
 @dataclass
@@ -216,7 +176,7 @@ def load_config(path: Path) -> RunConfig:
     try:
         cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise InputError([Problem(str(path), _german(e)) for e in exc.errors()]) from None
+        raise InputError(validation_problems(exc, str(path), RunConfig, _EXPECTED)) from None
     if "rundung" in cfg.lesarten:
         raise InputError(Problem(str(path), "lesarten.rundung: die Rundung steht oben in der Datei "
                                  "(rundung = \"aufrunden\" oder \"runden\")"))
