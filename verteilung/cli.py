@@ -88,11 +88,13 @@ def _terminal(info: dict, fmt: Fmt) -> dict:
     ``name = value (paragraph, ab date)``, a list value by its length (JSON keeps everything)."""
     if fmt != Fmt.table or "parameter" not in info:
         return info
+    from verteilung.io.deutsch import fmt_date
+
     lines = []
     for p in info["parameter"]:
         value = f"Liste ({len(p['wert'])} Einträge)" if isinstance(p["wert"], list) else p["wert"]
         mark = " (Annahme)" if p["annahme"] else ""
-        lines.append(f"{p['name']} = {value} ({p['paragraph']}, ab {p['gueltig_ab']}){mark}")
+        lines.append(f"{p['name']} = {value} ({p['paragraph']}, ab {fmt_date(p['gueltig_ab'])}){mark}")
     return {**info, "parameter": "\n  " + "\n  ".join(lines)}
 
 

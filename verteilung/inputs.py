@@ -102,7 +102,8 @@ def prepare(*, land: str = "nrw", jahr: int | None = None, stichtag: str | dt.da
     when = resolve_stichtag(stichtag, jahr, user_file, column, str(gemeinden) if user_file else "--jahr")
     key_year = jahr
     g = enrich(g, when, key_year)
-    naeherungen = tuple(q for q in (g.attrs.get("arbeitslose_quelle", ""),) if "NÄHERUNG" in q)
+    naeherungen = tuple(q for q in (*g.attrs.get("datenbasis_naeherungen", ()),
+                                    g.attrs.get("arbeitslose_quelle", "")) if "NÄHERUNG" in q)
     b = None
     synthetisch = False
     angenommen: tuple[str, ...] = ()
