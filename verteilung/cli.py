@@ -530,6 +530,8 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="A one-sy
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
                   out: Annotated[Path, typer.Option("--out", help="Folder for tables and tornado charts.")] = Path("outputs/sensitivitaet")) -> None:
     """One-at-a-time swings (tornado) and Sobol indices: which parameter drives which metric."""
+    from rich.text import Text
+
     from verteilung.io import atomic_dir
     from verteilung.model import parse_weights
     from verteilung.report.charts import tornado_png
@@ -541,12 +543,15 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="A one-sy
     res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
               gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
               lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
+    label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
     with atomic_dir(out) as tmp:
-        (tmp / "tornado.csv").write_bytes(to_csv_bytes(res.tornado))
-        (tmp / "sobol.csv").write_bytes(to_csv_bytes(res.sobol))
+        (tmp / f"{label}tornado.csv").write_bytes(to_csv_bytes(res.tornado))
+        (tmp / f"{label}sobol.csv").write_bytes(to_csv_bytes(res.sobol))
         for m in DEFAULT_METRICS:
-            (tmp / f"tornado_{m}.png").write_bytes(tornado_png(res.tornado, m))
+            (tmp / f"{label}tornado_{m}.png").write_bytes(tornado_png(res.tornado, m))
     c = wide_console()
+    if label:
+        c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
     sob = res.sobol
     for metric, p in res.treiber.items():
         row = sob[(sob["kennzahl"] == metric) & (sob["parameter"] == p)].iloc[0]
@@ -574,6 +579,8 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Key column
               hoechstens=parse_weights(hoechstens, "--hoechstens") if hoechstens else None, bestand=bestand,
               gemeinden=gemeinden, jahr=jahr, stichtag=stichtag)
     atomic_write_bytes(out, res.model_yaml.encode("utf-8"))
+    if res.info.get("hinweis"):
+        typer.echo(res.info["hinweis"])
     typer.echo(f"Gewichte: {', '.join(f'{k}={v:.4f}' for k, v in res.weights.items())}")
     typer.echo(f"Zielwert ({ziel}): {res.objective:,.2f}; bindende Grenzen: {'; '.join(res.binding) or 'keine'}")
     typer.echo(f"Modelldatei: {out} (verteilung compare --modelle {out})")
