@@ -274,3 +274,20 @@ def test_wsa_allocation_log_cites_the_awov_household_rule(cli, tmp_path):
     assert wsa and "§ 5 Abs. 2 AWoV" in wsa[0] and "FlüAG" not in wsa[0]
     flueag = [line for line in log.splitlines() if line.startswith("[flueag] Zuweisung")]
     assert flueag and "§ 3 Abs. 1 S. 2 FlüAG" in flueag[0]
+
+
+def test_scenario_readme_states_the_shipped_file_as_it_is():
+    """The scenario README's figures are those of the shipped file: Gemeinden below 90 % and the
+    credited places of facilities not yet open on the Stichtag."""
+    from verteilung import api
+
+    readme = SCENARIO.with_name("README.md").read_text(encoding="utf-8")
+    table, _ = api.status("flueag", SCENARIO, jahr=2024)
+    below = int((table["erfuellungsquote"] < 90).sum())
+    assert f"**{below} of 396 Gemeinden are below 90 %**" in readme
+    b = pd.read_csv(SCENARIO, dtype={"ags": str})
+    credited = int(b["anrechnung_plaetze"].sum() + b["anrechnung_plaetze_eae"].sum())
+    le = pd.read_csv(shipped("inputs", "nrw", "landeseinrichtungen.csv"), dtype={"ags": str})
+    later = le["status"].str.contains("2024|to open|expansion only", regex=True)
+    not_open = int(le.loc[later & (le["einrichtung"] != "Messe Köln (Überbrückung)"), "plaetze"].sum())
+    assert f"**{not_open:,} of these {credited:,} places belong to facilities not open on the Stichtag" in readme
