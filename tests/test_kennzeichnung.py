@@ -291,3 +291,26 @@ def test_scenario_readme_states_the_shipped_file_as_it_is():
     later = le["status"].str.contains("2024|to open|expansion only", regex=True)
     not_open = int(le.loc[later & (le["einrichtung"] != "Messe Köln (Überbrückung)"), "plaetze"].sum())
     assert f"**{not_open:,} of these {credited:,} places belong to facilities not open on the Stichtag" in readme
+
+
+@pytest.mark.parametrize("jahr", [2020, 2021, 2022, 2023, 2024])
+def test_explain_names_the_approximation_for_every_key_year_with_kreis_rates(cli, jahr):
+    r = cli("explain", "05362036", "--system", "wsa", "--jahr", str(jahr))
+    assert r.code == 0, r.stderr
+    assert "NÄHERUNG: Arbeitslose je Gemeinde = INKAR-Arbeitslosenquote des Kreises" in r.stdout
+    assert "Quelle: Regionaldirektion NRW der Bundesagentur für Arbeit" in r.stdout
+    assert f"Stand 31.12.{jahr - 1}" in r.stdout
+    assert ("BBSR" in r.stdout) == (jahr == 2021)
+    # the Erlass values from 01.04.2021 are assumed (unsicher: true); the AWoV's own are not
+    assert ("gültig ab 01.04.2021 (Annahme)" in r.stdout) == (jahr >= 2022)
+    assert ("gültig ab 29.11.2016" in r.stdout) == (jahr < 2022)
+
+
+def test_keys_info_names_the_approximation_only_where_used(cli):
+    wsa = cli("keys", "--system", "wsa", "--jahr", "2024", "--format", "json").json()["summary"]
+    assert any(n.startswith("NÄHERUNG: Arbeitslose") for n in wsa["naeherungen"])
+    flueag = cli("keys", "--system", "flueag", "--jahr", "2024", "--format", "json").json()["summary"]
+    assert "naeherungen" not in flueag
+    bbsr = cli("keys", "--system", "flueag", "--jahr", "2021", "--format", "json").json()["summary"]
+    assert bbsr["naeherungen"] == ["NÄHERUNG: Einwohnerzahlen vom BBSR auf 10 Personen gerundet veröffentlicht"]
+    assert bbsr["datenbasis"].startswith("BBSR")
