@@ -92,10 +92,17 @@ def test_explain_marks_synthetic_stock_and_approximation(cli):
 
 
 def test_explain_without_approximation_says_no_naeherung(cli):
-    r = cli("explain", "05513000", "--system", "wsa", "--jahr", "2018")
+    r = cli("explain", "05513000", "--system", "wsa", "--jahr", "2016", "--stichtag", "2016-12-01")
     assert r.code == 0, r.stderr
     assert "NÄHERUNG" not in r.stdout and MARK not in r.stdout
-    assert "BA Arbeitslose nach Gemeinden" in r.stdout
+    assert "BA Arbeitslose nach Gemeinden, Jahresdurchschnitt 2015" in r.stdout
+
+
+def test_an_older_years_counts_standing_in_are_a_naeherung(cli):
+    r = cli("explain", "05513000", "--system", "wsa", "--jahr", "2018")
+    assert r.code == 0, r.stderr
+    assert ("NÄHERUNG: BA Arbeitslose nach Gemeinden, Jahresdurchschnitt 2015 (neuestes verfügbares Jahr; "
+            "gesucht 2017)") in r.stdout
 
 
 def test_compare_marks_terminal_and_files(cli, tmp_path):

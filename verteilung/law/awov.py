@@ -135,8 +135,8 @@ def unemployed(gemeinden: pd.DataFrame, datenjahr: int) -> tuple[np.ndarray, str
     if best_g is not None and (best_k is None or best_g >= best_k) and set(gemeinden["ags"]) <= known:
         counts = bg[bg["jahr"] == best_g].set_index("ags")["arbeitslose"]
         label = f"BA Arbeitslose nach Gemeinden, Jahresdurchschnitt {best_g}"
-        if best_g != datenjahr:
-            label += f" (neuestes verfügbares Jahr; gesucht {datenjahr})"
+        if best_g != datenjahr:  # an older year's counts stand in for the year asked for
+            label = f"NÄHERUNG: {label} (neuestes verfügbares Jahr; gesucht {datenjahr})"
         return counts.reindex(gemeinden["ags"]).to_numpy(dtype=float), label
     if best_k is not None and "kreis_ags" in gemeinden.columns:
         rates = kr[kr["jahr"] == best_k].set_index("kreis_ags")["alo_quote_prozent"]
