@@ -3,6 +3,8 @@
 Run once by a developer (``python scripts/build_inputs.py ../shared/data``); the package never
 reads ``../shared`` at run time. Numbers are copied verbatim: this script only renames columns,
 reshapes long/wide and drops columns the tool does not use. Provenance: ``inputs/nrw/README.md``.
+``inputs/nrw/arbeitslose_land.csv`` (the BA's NRW totals after 2015, each with its source URL) is
+entered by hand and is neither read nor written here.
 """
 
 from __future__ import annotations

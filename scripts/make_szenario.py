@@ -47,6 +47,19 @@ SHARE_BELOW_90 = 110 / 396
 # WSA quotas of ordinary Gemeinden reported 2016-2019: Eschweiler 78-93 %, Finnentrop 74 %,
 # Ostbevern 77 % (LEGAL.md § 4.2); spread assumed lognormal with sigma 0.25 (stated assumption).
 WSA_SIGMA = 0.25
+# Facilities of the shipped list counted but not yet open on the scenario's Stichtag 2024-01-01 (their
+# status column says so): the scenario credits their planned places anyway, as the real credit rule
+# does from opening only. Named here so that the README states it.
+NOT_OPEN_ON_STICHTAG = {
+    "Notunterkunft Hamm (von der Stadt übernommen)": "takeover planned January 2024",
+    "ZUE Weeze II (Flughafen)": "opening early 2024",
+    "NU Hagen": "to open by end of 2024",
+    "NU Selm II": "to open by end of 2024",
+    "EAE Bochum (neu)": "to open end of 2024",
+    "ZUE Weeze II (Erweiterung)": "expansion announced 11/2024",
+    "NU Paderborn (Erweiterung)": "expansion announced 11/2024",
+    "ZUE Düren (Erweiterung)": "expansion announced 11/2024",
+}
 # Facilities from the shipped (partial) list left out, with the reason from their status column.
 EXCLUDED_FACILITIES = {
     "ZUE Wegberg-Petersholz": "planned only until December 2016",
@@ -133,8 +146,18 @@ def build() -> tuple[pd.DataFrame, dict]:
     return df, facts
 
 
+def below_90(df: pd.DataFrame) -> int:
+    """Gemeinden whose FlüAG Erfüllungsquote on the Stichtag (with credits) is below 90 %."""
+    from verteilung.api import status
+
+    table, _ = status("flueag", OUT / FILE, jahr=JAHR)
+    return int((table["erfuellungsquote"] < 90).sum())
+
+
 def readme(df: pd.DataFrame, f: dict) -> str:
     used = f["used"]
+    not_open = used[used["einrichtung"].isin(NOT_OPEN_ON_STICHTAG)]
+    n_not_open = int(not_open["plaetze"].sum())
     lines = [
         "# SYNTHETIC stock scenario (not official data)",
         "",
@@ -148,9 +171,12 @@ def readme(df: pd.DataFrame, f: dict) -> str:
         "| quantity | value | source or assumption |",
         "|---|---|---|",
         f"| FlüAG counted stock, state total | {FLUEAG_TOTAL:,} | published: >146,000 persons in the FlüAG system, spring 2022, Ukrainians counted (WP article235001807) |",
-        f"| credited places (`anrechnung_plaetze` + `_eae`) | {f['credit']:,} (EAE {f['eae']:,}) | shipped partial facility list `landeseinrichtungen.csv`, {len(used)} rows; left out: " + "; ".join(f"{k} ({v})" for k, v in EXCLUDED_FACILITIES.items()) + "; expansions (+N) counted as their stated N. The real 2023 total was about 29,680 places (rp-online 05/2023): the scenario under-states credits |",
+        f"| credited places (`anrechnung_plaetze` + `_eae`) | {f['credit']:,} (EAE {f['eae']:,}) | shipped partial facility list `landeseinrichtungen.csv`, {len(used)} rows; left out: " + "; ".join(f"{k} ({v})" for k, v in EXCLUDED_FACILITIES.items()) + "; expansions (+N) counted as their stated N. "
+        f"**{n_not_open:,} of these {f['credit']:,} places belong to facilities not open on the Stichtag 2024-01-01** "
+        "(" + "; ".join(f"{k} {int(p):,} ({NOT_OPEN_ON_STICHTAG[k]})" for k, p in zip(not_open["einrichtung"], not_open["plaetze"], strict=True)) + "). "
+        "The real 2023 total was about 29,680 places (rp-online 05/2023): the scenario under-states credits |",
         "| FlüAG quotas, anchors | " + ", ".join(f"{v[1].split(',')[0]} {v[0]:.1%}" for v in FLUEAG_QUOTAS.values()) + " | published quotas (sources in the script); mixed dates 2022-2023 |",
-        f"| FlüAG quota spread, others | lognormal, median 100 %, σ = {f['sigma_f']:.3f} | chosen so that 110 of 396 Gemeinden lie below 90 %, as on 1 Jul 2016 (Landtag Drs. 16/12727); then scaled to the state total |",
+        f"| FlüAG quota spread, others | lognormal, median 100 %, σ = {f['sigma_f']:.3f} | σ chosen so that 110 of 396 Gemeinden would lie below 90 %, as on 1 Jul 2016 (Landtag Drs. 16/12727); after the anchors, the scaling to the state total and the credits, **{below_90(df)} of 396 Gemeinden are below 90 %** in the shipped file (FlüAG Erfüllungsquote at the Stichtag, `verteilung status --system flueag`) |",
         f"| WSA counted stock, state total | {round(f['total_w']):,} | derived: Gelsenkirchen WSA Soll ≈ 1,900 (~2024, WAZ article407637528) ÷ Gelsenkirchen's AWoV key {f['k_ge']:.6f} (default readings) |",
         "| WSA anchors | Gelsenkirchen 2,800 persons (≈147 %); Bielefeld 212 %, Dortmund 234 %, Essen 203 %, Herne 227 %, Minden 286 % | WAZ article407637528 (~2024); AfD KA 397 (2022 quotas) |",
         f"| WSA quota spread, others | lognormal, σ = {WSA_SIGMA} | assumption; reported ordinary quotas 74-93 % (Eschweiler, Finnentrop, Ostbevern); scaled to the total |",

@@ -99,9 +99,10 @@ def test_every_assumption_in_the_yaml_is_flagged():
 def test_naeherung_with_its_source_in_the_unemployment_step():
     e = explain_steps(inputs(), "wsa", PULHEIM)
     step = next(s for s in e.schritte if s.id == "arbeitslose")
-    assert step.quelle.startswith("NÄHERUNG: INKAR-Arbeitslosenquote des Kreises")
+    assert step.quelle.startswith("NÄHERUNG: Arbeitslose je Gemeinde = INKAR-Arbeitslosenquote des Kreises")
+    assert "skaliert auf die registrierten Arbeitslosen des Landes" in step.quelle
     line = e.text().split("Arbeitslose U = ")[1].split("\n")[1]
-    assert "NÄHERUNG: INKAR" in line
+    assert "NÄHERUNG: Arbeitslose je Gemeinde = INKAR" in line
     assert any(h.startswith("NÄHERUNG") for h in e.hinweise)
     # a key year with BA Gemeinde counts has no approximation to report
     counted = explain_steps(inputs(2016, "2016-12-01", bestand=False), "wsa", PULHEIM)

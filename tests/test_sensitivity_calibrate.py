@@ -112,10 +112,10 @@ def test_sensitivitaet_cli_names_the_driver(cli, tmp_path):
             "--sobol", "64", "--seed", "3", "--out", out)
     assert r.code == 0, r.stderr
     assert "soll_anteil_laendlich: getrieben von kappung" in r.stdout
-    sob = pd.read_csv(out / "sobol.csv")
+    sob = pd.read_csv(out / "SYNTHETISCH_sobol.csv")  # the default stock is the synthetic scenario
     rural = sob[sob["kennzahl"] == "soll_anteil_laendlich"].set_index("parameter")
     assert rural.loc["zugaenge", "ST"] == pytest.approx(0.0, abs=1e-9)
-    assert (out / "tornado_quote_p90.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "SYNTHETISCH_tornado_quote_p90.png").read_bytes()[:4] == b"\x89PNG"
     r = cli("sensitivitaet", "--modell", "status-quo", "--parameter", "kappung=1.1:1.5,zugaenge=1:2",
             "--sobol", "8", "--out", tmp_path / "x")
     assert r.code == 2 and "cannot sweep" in r.stderr

@@ -136,7 +136,8 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
     out = k[cols].copy()
     info = {"system": sysdef.id, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "gemeinden": len(out), "summe_schluessel": float(out["schluessel"].sum()),
-            "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when)}
+            "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when),
+            **inp.kennzeichnung(nutzt_arbeitslose=sysdef.id != "flueag")}
     if "gekappt" in out.columns:
         info["gekappt"] = int(out["gekappt"].sum())
     if "minderung_mietpreisbremse" in out.columns:
@@ -205,8 +206,7 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
     info.update(system=system_id, **extra, stichtag=inp.stichtag.isoformat(), rundung=chosen.rundung,
                 datenbasis=inp.datenbasis, bestand_datei=str(bestand),
                 lesarten=state.info["lesarten"], parameter=in_force(inp.stichtag))
-    if inp.synthetisch:
-        info["hinweis"] = "SYNTHETISCHE Bestandsdaten (kein amtlicher Bestand)"
+    info.update(inp.kennzeichnung(nutzt_arbeitslose=system_id != "flueag"))
     if "anrechnung_faktoren" in state.info:
         info["anrechnung_faktoren"] = {p.name: p.value for p in state.info["anrechnung_faktoren"]}
     if b["ohne_meldung"].any():
@@ -309,7 +309,8 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
         res = evaluate(m, ctx, haushalte=hh, beschraenkungen=cons, solver=solver, zeitlimit=zeitlimit, pfad=pfad)
         result = res[sdef.name].allocation
         result.summary.update(modell=m.id, stichtag=inp.stichtag.isoformat(),
-                              lesarten=res[sdef.name].state.info["lesarten"], parameter=in_force(inp.stichtag))
+                              lesarten=res[sdef.name].state.info["lesarten"], parameter=in_force(inp.stichtag),
+                              **inp.kennzeichnung())
         if inp.angenommen_null:
             result.summary["angenommen_null"] = list(inp.angenommen_null)
         return result
@@ -324,7 +325,8 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
                  pfad=pfad, zeitlimit=zeitlimit, staffelung=pacing)  # type: ignore[arg-type]
     result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
-                          parameter=in_force(inp.stichtag))
+                          parameter=in_force(inp.stichtag),
+                          **inp.kennzeichnung(nutzt_arbeitslose=sysdef.id != "flueag"))
     if inp.angenommen_null:
         result.summary["angenommen_null"] = list(inp.angenommen_null)
     return result

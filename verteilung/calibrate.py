@@ -61,11 +61,24 @@ def calibrate(spalten: list[str], ziel: str = "max_abstand", *, grenzen: dict[st
     basis = float(sq["soll"].to_numpy()[rural].sum() / sq["soll"].sum())
     res = calibrate_weights(inp.gemeinden, sq["last_nachher"].to_numpy(dtype=float), list(spalten), ziel, grenzen,
                             laendlich_max_anstieg, basis, hoechstens, solver)
-    res.info = {**inp.info(), "synthetisch": inp.synthetisch, "spalten": list(spalten), "ziel": ziel,
+    labels = inp.kennzeichnung(nutzt_arbeitslose="arbeitslose" in spalten)
+    res.model_yaml = _label_lines(labels) + res.model_yaml
+    info = {k: v for k, v in inp.info().items() if k not in ("hinweis", "naeherungen")}
+    res.info = {**info, **labels, "synthetisch": inp.synthetisch, "spalten": list(spalten), "ziel": ziel,
                 "grenzen": {k: list(v) for k, v in (grenzen or {}).items()},
                 "laendlich_max_anstieg": laendlich_max_anstieg, "laendlich_basis": basis,
                 "hoechstens": dict(hoechstens or {})}
     return res
+
+
+def _label_lines(labels: dict) -> str:
+    """YAML comment lines that keep the labels with the model file: SYNTHETISCH (weights fitted on
+    the synthetic stock) and each NÄHERUNG of the data the weights were fitted on."""
+    lines = []
+    if "hinweis" in labels:
+        lines.append(f"# {labels['hinweis']}: Gewichte auf den Beständen des synthetischen Szenarios kalibriert")
+    lines += [f"# {n}" for n in labels.get("naeherungen", [])]
+    return "".join(line.replace("\n", " ") + "\n" for line in lines)
 
 
 def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[str], ziel: str = "max_abstand",

@@ -90,11 +90,13 @@ def _terminal(info: dict, fmt: Fmt) -> dict:
     ``name = value (paragraph, ab date)``, a list value by its length (JSON keeps everything)."""
     if fmt != Fmt.table or "parameter" not in info:
         return info
+    from verteilung.io.deutsch import fmt_date
+
     lines = []
     for p in info["parameter"]:
         value = f"Liste ({len(p['wert'])} Einträge)" if isinstance(p["wert"], list) else p["wert"]
         mark = " (Annahme)" if p["annahme"] else ""
-        lines.append(f"{p['name']} = {value} ({p['paragraph']}, ab {p['gueltig_ab']}){mark}")
+        lines.append(f"{p['name']} = {value} ({p['paragraph']}, ab {fmt_date(p['gueltig_ab'])}){mark}")
     return {**info, "parameter": "\n  " + "\n  ".join(lines)}
 
 
@@ -571,6 +573,8 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
                   out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet")) -> None:
     """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
+    from rich.text import Text
+
     from verteilung.io import atomic_dir
     from verteilung.model import parse_weights
     from verteilung.report.charts import tornado_png
@@ -582,12 +586,15 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
     res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
               gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
               lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
+    label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
     with atomic_dir(out) as tmp:
-        (tmp / "tornado.csv").write_bytes(to_csv_bytes(res.tornado))
-        (tmp / "sobol.csv").write_bytes(to_csv_bytes(res.sobol))
+        (tmp / f"{label}tornado.csv").write_bytes(to_csv_bytes(res.tornado))
+        (tmp / f"{label}sobol.csv").write_bytes(to_csv_bytes(res.sobol))
         for m in DEFAULT_METRICS:
-            (tmp / f"tornado_{m}.png").write_bytes(tornado_png(res.tornado, m))
+            (tmp / f"{label}tornado_{m}.png").write_bytes(tornado_png(res.tornado, m))
     c = wide_console()
+    if label:
+        c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
     sob = res.sobol
     for metric, p in res.treiber.items():
         row = sob[(sob["kennzahl"] == metric) & (sob["parameter"] == p)].iloc[0]
@@ -615,6 +622,8 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
               hoechstens=parse_weights(hoechstens, "--hoechstens") if hoechstens else None, bestand=bestand,
               gemeinden=gemeinden, jahr=jahr, stichtag=stichtag)
     atomic_write_bytes(out, res.model_yaml.encode("utf-8"))
+    if res.info.get("hinweis"):
+        typer.echo(res.info["hinweis"])
     typer.echo(f"Gewichte: {', '.join(f'{k}={v:.4f}' for k, v in res.weights.items())}")
     typer.echo(f"Zielwert ({ziel}): {res.objective:,.2f}; bindende Grenzen: {'; '.join(res.binding) or 'keine'}")
     typer.echo(f"Modelldatei: {out} (verteilung compare --modelle {out})")

@@ -18,6 +18,7 @@ import pandas as pd
 from verteilung.errors import InputError, Problem
 
 LAENDER = ("nrw",)
+SYNTHETISCH_HINWEIS = "SYNTHETISCHE Bestandsdaten (kein amtlicher Bestand)"
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,24 @@ class Inputs:
                      "datenbasis": self.datenbasis}
         if self.bestand_quelle:
             out["bestand_datei"] = self.bestand_quelle
-        if self.synthetisch:
-            out["hinweis"] = "SYNTHETISCHE Bestandsdaten (kein amtlicher Bestand)"
-        if self.naeherungen:
-            out["naeherungen"] = list(self.naeherungen)
+        out.update(self.kennzeichnung())
         if self.angenommen_null:
             out["angenommen_null"] = list(self.angenommen_null)
+        return out
+
+
+    def kennzeichnung(self, nutzt_arbeitslose: bool = True) -> dict:
+        """The labels every output built on these inputs carries: ``hinweis`` (SYNTHETISCH, when
+        the stock is the synthetic scenario) and ``naeherungen`` (approximated data with method and
+        source; the unemployment approximation only where the result uses unemployment, e.g. not
+        for the FlüAG key). Empty when there is nothing to label."""
+        out: dict = {}
+        if self.synthetisch:
+            out["hinweis"] = SYNTHETISCH_HINWEIS
+        alo = str(self.gemeinden.attrs.get("arbeitslose_quelle", ""))
+        shown = [n for n in self.naeherungen if nutzt_arbeitslose or n != alo]
+        if shown:
+            out["naeherungen"] = shown
         return out
 
 
@@ -102,7 +115,8 @@ def prepare(*, land: str = "nrw", jahr: int | None = None, stichtag: str | dt.da
     when = resolve_stichtag(stichtag, jahr, user_file, column, str(gemeinden) if user_file else "--jahr")
     key_year = jahr
     g = enrich(g, when, key_year)
-    naeherungen = tuple(q for q in (g.attrs.get("arbeitslose_quelle", ""),) if "NÄHERUNG" in q)
+    naeherungen = tuple(q for q in (*g.attrs.get("datenbasis_naeherungen", ()),
+                                    g.attrs.get("arbeitslose_quelle", "")) if "NÄHERUNG" in q)
     b = None
     synthetisch = False
     angenommen: tuple[str, ...] = ()

@@ -49,6 +49,7 @@ from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
 from verteilung.errors import InputError, Problem, VerteilungError, validation_problems
+from verteilung.inputs import SYNTHETISCH_HINWEIS
 from verteilung.inputs import prepare as prepare_inputs
 from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
 from verteilung.io.xlsx import workbook_bytes
@@ -530,6 +531,7 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
         "parameter": in_force, "lesarten": {n: r.state.info.get("lesarten", {}) for n, r in results.items()},
         "verfahren": solvers, "zeiten": meta["timings"], "befehl": meta["command"],
         "zusammenfassung": summary, "angenommen_null": prep.b.attrs.get("angenommen_null", []),
+        **({"hinweis": SYNTHETISCH_HINWEIS} if prep.b.attrs.get("synthetisch") else {}),
         # what `runs repair` needs to rebuild the ledger entry from this folder alone
         "ledger_id": ledger.id, "gestartet": meta["started"],
         "beendet": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -1,4 +1,8 @@
-"""The Gemeinde table: shipped IT.NRW/Destatis figures by reference date, or a user file.
+"""The Gemeinde table: shipped population and area by reference date, or a user file.
+
+The shipped figures come from the source named in each row of ``inputs/nrw/bevoelkerung.csv``
+(mostly the Destatis Gemeindeverzeichnis; 31.12.2020 from the BBSR, rounded to 10 persons), and
+the data basis shown to people names that source, never a blanket "IT.NRW/Destatis".
 
 The FlüAG takes population and area "as of 1 January" (§ 3 Abs. 2 FlüAG); the statistical
 offices publish them as of 31 December of the year before. So ``jahr=2024`` selects the
@@ -46,6 +50,40 @@ def stichtag_for(jahr: int) -> str:
     return f"{jahr - 1}-12-31"
 
 
+# Short names of the shipped sources (by the start of the row's ``quelle``), as shown to people.
+QUELLEN = (
+    ("BBSR Referenz Gemeinden", "BBSR Referenz Gemeinden (Bundesinstitut für Bau-, Stadt- und Raumforschung)"),
+    ("Destatis GV100AD", "Destatis Gemeindeverzeichnis GV100AD"),
+    ("Destatis GV-ISys Auszug 3112", "Destatis Gemeindeverzeichnis GV-ISys (über hhilbig/regional_data)"),
+    ("Destatis GV-ISys", "Destatis Gemeindeverzeichnis GV-ISys"),
+)
+RUNDUNG = {"rounded_10": "NÄHERUNG: Einwohnerzahlen vom BBSR auf 10 Personen gerundet veröffentlicht"}
+
+
+def datenbasis(pop: pd.DataFrame, jahr: int) -> tuple[str, tuple[str, ...]]:
+    """The data basis of a key year as people read it, and its approximations (NÄHERUNG).
+
+    ``pop`` holds the shipped rows of that year (columns ``quelle``, ``genauigkeit``).
+
+    >>> basis, naeherungen = datenbasis(pd.DataFrame({"quelle": ["BBSR Referenz Gemeinden ab 2020"],
+    ...                                               "genauigkeit": ["rounded_10"]}), 2021)
+    >>> basis.split(";")[0]
+    'BBSR Referenz Gemeinden (Bundesinstitut für Bau-, Stadt- und Raumforschung), Stand 31.12.2020'
+    >>> naeherungen
+    ('NÄHERUNG: Einwohnerzahlen vom BBSR auf 10 Personen gerundet veröffentlicht',)
+    """
+    from verteilung.io.deutsch import fmt_date
+
+    names: list[str] = []
+    for q in pop["quelle"].dropna().astype(str).unique():
+        name = next((short for start, short in QUELLEN if q.startswith(start)), q.split(",")[0])
+        if name not in names:
+            names.append(name)
+    naeherungen = tuple(dict.fromkeys(RUNDUNG[g] for g in pop["genauigkeit"].dropna() if g in RUNDUNG))
+    text = f"{' / '.join(names) or 'Gemeindeverzeichnis'}, Stand {fmt_date(stichtag_for(jahr))}"
+    return "; ".join((text, *naeherungen)), naeherungen
+
+
 def load_gemeinden(path: str | Path | None = None, jahr: int | None = None) -> pd.DataFrame:
     """Validated Gemeinde table with ``einwohner`` and ``flaeche_km2`` for one key year.
 
@@ -71,9 +109,10 @@ def load_gemeinden(path: str | Path | None = None, jahr: int | None = None) -> p
         df[col] = df[col].astype(bool)
     df["eu_sgb2"] = False
     df = df.sort_values("ags").reset_index(drop=True)
+    basis, naeherungen = datenbasis(pop, jahr)
     df.attrs.update(jahr=jahr, stichtag=stichtag_for(jahr), quelle="shipped",
                     datei=str(shipped("inputs", "nrw", "bevoelkerung.csv")),
-                    datenbasis=f"IT.NRW/Destatis Gemeindeverzeichnis, Stand {stichtag_for(jahr)}")
+                    datenbasis=basis, datenbasis_naeherungen=naeherungen)
     return df
 
 

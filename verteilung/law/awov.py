@@ -67,12 +67,60 @@ def _kreis_rates() -> pd.DataFrame:
                        dtype={"kreis_ags": str})
 
 
+@lru_cache(maxsize=1)
+def _land_totals() -> pd.DataFrame:
+    """Registered unemployed in NRW per year (annual average, BA), each with its source URL."""
+    return pd.read_csv(shipped("inputs", "nrw", "arbeitslose_land.csv"))
+
+
+@lru_cache(maxsize=1)
+def _land_ags() -> frozenset[str]:
+    return frozenset(pd.read_csv(shipped("inputs", "nrw", "gemeinden.csv"), dtype={"ags": str})["ags"])
+
+
+def land_total(datenjahr: int) -> tuple[int, int, str] | None:
+    """(year, registered unemployed, source) of the newest sourced Land total for a year ≤ datenjahr."""
+    t = _land_totals()
+    t = t[t["jahr"] <= datenjahr]
+    if t.empty:
+        return None
+    row = t.sort_values("jahr").iloc[-1]
+    return int(row["jahr"]), int(row["arbeitslose"]), f"{row['quelle']}, {row['url']}"
+
+
+def _scaled_rate_approximation(gemeinden: pd.DataFrame, rates: pd.Series, rate_year: int,
+                               datenjahr: int) -> tuple[np.ndarray, str]:
+    """Kreis rate × population, scaled so that the Land sum is the Land's registered unemployed.
+
+    The INKAR rate is relative to the civilian labour force, not to the population, so rate ×
+    population alone gives about 1.8 times the registered count; the scaling keeps the Kreis
+    rates' distribution and takes the level from the BA's Land total (inputs/nrw/arbeitslose_land.csv).
+    """
+    from verteilung.io.deutsch import fmt_int
+
+    raw = (rates.to_numpy(dtype=float) / 100.0) * gemeinden["einwohner"].to_numpy(dtype=float)
+    method = f"NÄHERUNG: Arbeitslose je Gemeinde = INKAR-Arbeitslosenquote des Kreises {rate_year} × Einwohner"
+    total = land_total(datenjahr)
+    covers_land = set(gemeinden["ags"]) == _land_ags()
+    if total is None or not covers_land or not raw.sum() > 0:
+        why = ("die Tabelle umfasst nicht alle Gemeinden des Landes" if not covers_land
+               else "keine belegte Landessumme")
+        return raw, f"{method} (nicht skaliert: {why}; keine Gemeindedaten der BA für dieses Jahr)"
+    year, count, source = total
+    which = (f"{year}" if year == datenjahr
+             else f"{year} (neuestes belegtes Jahr; für {datenjahr} keine belegte Landessumme)")
+    label = (f"{method}, skaliert auf die registrierten Arbeitslosen des Landes im Jahresdurchschnitt "
+             f"{which}: {fmt_int(count)} (Quelle: {source}); keine Gemeindedaten der BA für dieses Jahr")
+    return raw * (count / raw.sum()), label
+
+
 def unemployed(gemeinden: pd.DataFrame, datenjahr: int) -> tuple[np.ndarray, str]:
     """Registered unemployed per Gemeinde and a label saying where the figures come from.
 
     A user column ``arbeitslose`` wins. Otherwise the newest year ≤ datenjahr of either BA
-    Gemeinde counts or INKAR Kreis rates (Gemeinde counts on a tie); Kreis rates are applied to
-    each Gemeinde's population and labelled as an approximation.
+    Gemeinde counts or INKAR Kreis rates (Gemeinde counts on a tie). Kreis rates are applied to
+    each Gemeinde's population, scaled to the Land's registered unemployed of the year (a sourced
+    BA figure), and labelled as an approximation (NÄHERUNG) with method and sources.
     """
     if "arbeitslose" in gemeinden.columns and gemeinden["arbeitslose"].notna().all():
         source = gemeinden.attrs.get("arbeitslose_quelle", "Nutzerdatei (Spalte arbeitslose)")
@@ -87,16 +135,14 @@ def unemployed(gemeinden: pd.DataFrame, datenjahr: int) -> tuple[np.ndarray, str
     if best_g is not None and (best_k is None or best_g >= best_k) and set(gemeinden["ags"]) <= known:
         counts = bg[bg["jahr"] == best_g].set_index("ags")["arbeitslose"]
         label = f"BA Arbeitslose nach Gemeinden, Jahresdurchschnitt {best_g}"
-        if best_g != datenjahr:
-            label += f" (neuestes verfügbares Jahr; gesucht {datenjahr})"
+        if best_g != datenjahr:  # an older year's counts stand in for the year asked for
+            label = f"NÄHERUNG: {label} (neuestes verfügbares Jahr; gesucht {datenjahr})"
         return counts.reindex(gemeinden["ags"]).to_numpy(dtype=float), label
     if best_k is not None and "kreis_ags" in gemeinden.columns:
         rates = kr[kr["jahr"] == best_k].set_index("kreis_ags")["alo_quote_prozent"]
         r = gemeinden["kreis_ags"].map(rates)
         if r.notna().all():
-            label = (f"NÄHERUNG: INKAR-Arbeitslosenquote des Kreises {best_k} × Einwohner "
-                     "(keine Gemeindedaten für dieses Jahr)")
-            return (r.to_numpy(dtype=float) / 100.0) * gemeinden["einwohner"].to_numpy(dtype=float), label
+            return _scaled_rate_approximation(gemeinden, r, int(best_k), datenjahr)
     raise InputError(Problem(
         gemeinden.attrs.get("datei", "Gemeinde table"),
         "no unemployment figures for the AWoV key: add a column 'arbeitslose' "

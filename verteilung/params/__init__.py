@@ -35,12 +35,14 @@ class ParamValue:
     note: str = ""
 
     def cite(self) -> str:
-        """'§ 3 Abs. 5 S. 1 FlüAG: <title>, gültig ab 2017-01-01 (Annahme)'.
+        """'§ 3 Abs. 5 S. 1 FlüAG: <title>, gültig ab 01.01.2017 (Annahme)' (German date: people read it).
 
         "(Annahme)" marks a value whose start date or content is this project's assumption
         (``unsicher: true`` in its YAML).
         """
-        return f"{self.paragraph}: {self.title}, gültig ab {self.start.isoformat()}{self.annahme}"
+        from verteilung.io.deutsch import fmt_date
+
+        return f"{self.paragraph}: {self.title}, gültig ab {fmt_date(self.start)}{self.annahme}"
 
     @property
     def annahme(self) -> str:

@@ -32,7 +32,9 @@ def _img(data: bytes) -> str:
 
 
 def _table(df: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> dict:
-    rows = []
+    rows: list[list[dict]] = []
+    if df.empty:  # e.g. no winners and losers when only the status quo is compared
+        return {"head": list(columns.values()), "rows": rows}
     for r in df[list(columns)].itertuples(index=False):
         cells = []
         for v in r:
@@ -45,6 +47,20 @@ def _table(df: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> dict:
                 cells.append({"text": str(v), "sort": str(v)})
         rows.append(cells)
     return {"head": list(columns.values()), "rows": rows}
+
+
+def parameter_lines(info: dict) -> list[str]:
+    """The parameters in force as people read them: value, paragraph as numbered on the reference
+    date, start date in German format and "(Annahme)" where the date or value is assumed."""
+    from verteilung.io.deutsch import fmt_date
+
+    out = []
+    for p in info.get("parameter", []):
+        wert = f"Liste ({len(p['wert'])} Einträge)" if isinstance(p["wert"], list) else str(p["wert"]).replace(".", ",")
+        mark = " (Annahme)" if p.get("annahme") else ""
+        ab = fmt_date(p["gueltig_ab"])
+        out.append(f"{p['name']} = {wert}: {p['paragraph']}, {p['quelle']}, gültig ab {ab}{mark}")
+    return out
 
 
 def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: list[dict] | None = None,
@@ -100,9 +116,13 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     rb = _table(cmp.aggregate["regierungsbezirke"],
                 {"modell": "Modell", "regierungsbezirk": "Regierungsbezirk", "einwohner": "Einwohner",
                  "zuweisung": "Zuweisung", "aenderung_zuweisung": "Änderung", "last_je_1000": "Last je 1.000 EW"})
+    from verteilung.io.deutsch import fmt_date
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True)
     return env.get_template(TEMPLATE.name).render(
         info=cmp.info, synthetisch=cmp.info["synthetisch"], modelle=models, maps=maps, figures=figures,
+        stichtag_de=fmt_date(cmp.info["stichtag"]), naeherungen=cmp.info.get("naeherungen", []),
+        parameter=parameter_lines(cmp.info),
         suche=gemeinde_suche(cmp, merged, sim),
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
         sim_befunde=list(sim_befunde or []), sim_info=sim.info if sim is not None else None,
