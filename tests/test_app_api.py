@@ -158,7 +158,7 @@ def test_downloads_hold_what_the_view_shows(client):
     r = client.get("/download/vergleich.csv", params=q)
     assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment")
     assert "SYNTHETISCH_" in r.headers["content-disposition"]
-    assert r.text.lstrip("\ufeff").startswith("SYNTHETISCH")  # the label line above the header, as the CLI's
+    assert r.text.lstrip("\ufeff\"").startswith("SYNTHETISCH")  # the label line above the header, as the CLI's
     assert r.text.count("05366012") == 1  # the map's table: one row per Gemeinde
 
 
@@ -337,7 +337,7 @@ def test_every_page_and_download_says_synthetisch_and_naeherung(client):
         r = client.get(f"/download/{view}.csv", params=q)
         assert r.status_code == 200, r.text
         assert f'filename="SYNTHETISCH_verteilung-{view}.csv"' in r.headers["content-disposition"]
-        first = r.text.lstrip("\ufeff").splitlines()[0]
+        first = r.text.lstrip("\ufeff\"").splitlines()[0]
         assert first.startswith("SYNTHETISCH") and "NÄHERUNG" in first
         r = client.get(f"/download/{view}.xlsx", params=q)
         assert f'filename="SYNTHETISCH_verteilung-{view}.xlsx"' in r.headers["content-disposition"]

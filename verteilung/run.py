@@ -113,7 +113,7 @@ class RunConfig(BaseModel):
     @classmethod
     def _date(cls, value: object) -> object:
         if isinstance(value, dt.datetime):
-            raise ValueError("stichtag")
+            raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
         if isinstance(value, dt.date) or value is None:
             return value
         if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
@@ -121,7 +121,7 @@ class RunConfig(BaseModel):
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        raise ValueError("stichtag")
+        raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
 
 
 _EXPECTED = {"stichtag": "ein Datum JJJJ-MM-TT, z. B. 2024-05-01"}

@@ -90,7 +90,7 @@ class AppToml(BaseModel):
     @classmethod
     def _date(cls, value: object) -> object:
         if isinstance(value, dt.datetime):
-            raise ValueError("stichtag")
+            raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
         if isinstance(value, dt.date) or value is None:
             return value
         if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
@@ -98,7 +98,7 @@ class AppToml(BaseModel):
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        raise ValueError("stichtag")
+        raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
 
 
 _KNOWN_KEYS = {(): sorted(AppToml.model_fields), ("modelle",): sorted(Modelle.model_fields),
@@ -113,8 +113,8 @@ _EXPECTED = {
 
 
 def _german(err: dict) -> str:
-    """run.toml's German lines (verteilung.run), with this file's keys."""
-    from verteilung.run import _german as run_german
+    """The German lines of every config file (verteilung.errors), with this file's expectations."""
+    from verteilung.errors import validation_sentence
 
     loc = tuple(str(x) for x in err["loc"])
     key = ".".join(loc) or "(Datei)"
@@ -131,7 +131,7 @@ def _german(err: dict) -> str:
         return f"{key}: erwartet eine Zahl"
     if err["type"] == "too_long":
         return f"{key}: zu viele Einträge (höchstens {err.get('ctx', {}).get('max_length')})"
-    return run_german(err)
+    return validation_sentence(dict(err), AppToml)
 
 
 @dataclass(frozen=True)
