@@ -30,6 +30,7 @@ from verteilung.io import (
     to_json_bytes,
 )
 from verteilung.report.output import emit
+from verteilung.vocab import system_label
 
 if TYPE_CHECKING:
     from verteilung.law.lesarten import Lesarten
@@ -81,19 +82,6 @@ def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, 
 
 ModellOpt = Annotated[str | None, typer.Option("--modell", help="Model file (YAML path or shipped id) whose system --system names, e.g. a further system over its own stock column.")]
 ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Arrivals of a stream by name, NAME=N (repeatable), e.g. drittes=120 for a model's own system.")]
-
-
-def _terminal(info: dict, fmt: Fmt) -> dict:
-    """The metadata as shown on a terminal: the parameters in force on one line each as
-    ``name = value (paragraph, ab date)``, a list value by its length (JSON keeps everything)."""
-    if fmt != Fmt.table or "parameter" not in info:
-        return info
-    lines = []
-    for p in info["parameter"]:
-        value = f"Liste ({len(p['wert'])} Einträge)" if isinstance(p["wert"], list) else p["wert"]
-        mark = " (Annahme)" if p["annahme"] else ""
-        lines.append(f"{p['name']} = {value} ({p['paragraph']}, ab {p['gueltig_ab']}){mark}")
-    return {**info, "parameter": "\n  " + "\n  ".join(lines)}
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
@@ -174,7 +162,7 @@ def keys(system: Annotated[System, typer.Option("--system", help="flueag or wsa 
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
     table, info = api.keys(system.value, gemeinden, jahr, stichtag, lesarten=opts)
-    emit(table, fmt.value, out, _terminal(info, fmt), title=f"Schlüssel {system.value}")
+    emit(table, fmt.value, out, info, title=f"Schlüssel {system_label(system.value)}", ausgabe="keys")
 
 
 @app.command()
@@ -191,8 +179,8 @@ def status(system: Annotated[str, typer.Option("--system", help="flueag or wsa (
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
     table, info = api.status(system, bestand, gemeinden, jahr, stichtag,
                              ohne_meldung_null=ohne_meldung_null, lesarten=opts, modell=modell)
-    public = table.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"]) if fmt == Fmt.table else table
-    emit(public, fmt.value, out, _terminal(info, fmt), title=f"Verteilstatistik {system}")
+    emit(table, fmt.value, out, info, title=f"Verteilstatistik {system_label(info['system'], short=True)}",
+         ausgabe="status")
 
 
 @app.command()
@@ -202,7 +190,7 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Stock file: adds Soll, obligation and quota.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
-            umverteilung: BasisOpt = "k0") -> None:
+            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """The computation for one Gemeinde, step by step, each step with its paragraph."""
     from rich.text import Text
 
@@ -211,6 +199,13 @@ def explain(ags: Annotated[str, typer.Argument(help="AGS of the Gemeinde (8 digi
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
     steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, lesarten=opts)
+    if fmt != Fmt.table or out is not None:  # a table of the steps: --out F.xlsx|.csv|.json, --format
+        from verteilung.report.output import explain_table
+
+        head = {k: steps.info["erklaerung"][k] for k in ("ags", "gemeinde")}
+        emit(explain_table(steps.info), fmt.value, out, {**head, **steps.info}, title=f"Erklärung {ags}",
+             ausgabe="explain")
+        return
     c = wide_console()
     for n, (text, para) in enumerate(steps):
         c.print(Text.assemble(f"{n}. {text}", (f"\n   {para}", "dim") if para else ""))
@@ -251,8 +246,10 @@ def allocate(system: Annotated[str, typer.Option("--system", help="flueag or wsa
         return
     if haushalte_out is not None and result.households is not None:
         atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
-    shown = result.table if fmt != Fmt.table else result.table[result.table["zuweisung"] > 0]
-    emit(shown, fmt.value, out, _terminal(result.summary, fmt), title=f"Zuweisung {system}")
+    emit(result.table, fmt.value, out, result.summary, ausgabe="allocate",
+         title=f"Zuweisung {system_label(result.summary.get('system', system), short=True)}",
+         terminal_rows=lambda t: t[t["zuweisung"] > 0],
+         sheets={"Haushalte": result.households} if result.households is not None else None)
     if fmt == Fmt.table:
         typer.echo(f"Rechenzeit: {result.seconds:.3f} s", err=True)
 
@@ -417,7 +414,7 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE or PERIODE/REVISI
     from verteilung import api
 
     rows, info = api.runs_show(ref, ledger, config)
-    emit(rows, fmt.value, out, info, title=f"Lauf {info['periode']}/r{info['revision']}")
+    emit(rows, fmt.value, out, info, title=f"Lauf {info['periode']}/r{info['revision']}", ausgabe="runs.show")
 
 
 @runs_app.command("diff")
@@ -427,7 +424,7 @@ def runs_diff(a: Annotated[str, typer.Argument(help="PERIODE/REV")], b: Annotate
     from verteilung import api
 
     diff, info = api.runs_diff(a, b, ledger, config)
-    emit(diff, fmt.value, out, info, title=f"{a} → {b}", max_rows=None)
+    emit(diff, fmt.value, out, info, title=f"{a} → {b}", max_rows=None, ausgabe="runs.diff")
 
 
 @runs_app.command("repair")
