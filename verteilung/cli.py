@@ -162,7 +162,7 @@ def keys(system: Annotated[System, typer.Option("--system", help="flueag or wsa 
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
     table, info = api.keys(system.value, gemeinden, jahr, stichtag, lesarten=opts)
-    emit(table, fmt.value, out, info, title=f"Schlüssel {system_label(system.value)}", ausgabe="keys")
+    emit(table, fmt.value, out, info, title=f"Schlüssel {system_label(system.value, short=True)}", ausgabe="keys")
 
 
 @app.command()
