@@ -319,19 +319,21 @@ def rich_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None, w
             floor.append(values)
         else:  # text wraps between words
             values = min(20, max((len(w) for v in text[head] for w in v.split()), default=1))
-            floor.append(min(values, 10))
+            floor.append(min(values, 6))
         need.append(max(words, values))
+    fixed = True
     if width is not None:  # narrow the widest (header words first) until the table fits; 3 per column for borders
         while sum(need) + 3 * len(need) + 1 > width:
             room = [n - f for n, f in zip(need, floor, strict=True)]
             if max(room, default=0) <= 0:
+                fixed = False  # too narrow even for the numbers: rich folds every column evenly
                 break
             widest = max(range(len(need)), key=lambda i: (room[i] > 0, need[i]))
             need[widest] -= 1
     for head, col, least in zip(text.columns, cols, need, strict=True):
         # numeric columns get their width fixed, so a narrow terminal narrows the text columns first
         table.add_column(head, justify="right" if col.numeric else "left", overflow="fold",
-                         width=least if col.numeric else None)
+                         width=least if col.numeric and fixed else None)
     for row in text.itertuples(index=False):
         table.add_row(*row)
     return table
