@@ -291,6 +291,8 @@ def test_person_view_places_quotas_after_the_exact_soll():
                                   "erfuellungsquote_nachher"])
     assert list(person_view(alloc, "allocate").columns) == [
         "ags", "soll_nach_zuweisung", "erfuellungsquote_vorher", "erfuellungsquote_nachher", "bestand", "zuweisung"]
+    early = pd.DataFrame(columns=["erfuellungsquote", "ags", "x", "soll_exakt"])
+    assert list(person_view(early, "status").columns) == ["ags", "x", "soll", "erfuellungsquote"]
     plain = pd.DataFrame(columns=["ags", "bestand"])
     assert list(person_view(plain, "status").columns) == ["ags", "bestand"]
 

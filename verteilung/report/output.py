@@ -111,7 +111,8 @@ def person_view(df: pd.DataFrame, ausgabe: str | None = None) -> pd.DataFrame:
     rest = [c for c in cols if c not in quotas and c != soll]
     # the exact Soll with its quotas, before a rounded Soll where there is one (status: Soll (Stichtag),
     # Erfüllungsquote, Soll gerundet, Aufnahmeverpflichtung)
-    at = rest.index("soll_gerundet") if "soll_gerundet" in rest else cols.index(soll)
+    at = (rest.index("soll_gerundet") if "soll_gerundet" in rest
+          else len([c for c in cols[:cols.index(soll)] if c not in quotas]))
     return out[[*rest[:at], soll, *quotas, *rest[at:]]]
 
 
