@@ -147,7 +147,7 @@ LESART_NAMES = {"minderung_kombination": "minderung", "umverteilung_basis": "umv
 
 
 def lesart_text(name: str, value: Any) -> str:
-    """A reading with what it means: ``R1: z ≤ 1,25·e (Standard)``; ``ja``/``nein`` for switches."""
+    """A reading with what it means: ``R1 – z ≤ 1,25·e (Standard)``; the meaning alone for switches."""
     from verteilung.law.lesarten import ERLAUBT
 
     meaning = ERLAUBT.get(LESART_NAMES.get(name, name), {}).get(value)
