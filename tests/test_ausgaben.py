@@ -213,6 +213,11 @@ def test_run_workbook_and_marked_machine_csvs(cli, tmp_path):
     # the ledger still reads the revision: show and a repair rebuild from the marked CSVs
     show = cli("runs", "show", "2024-05", "--config", tmp_path / "run.toml", "--format", "json")
     assert show.code == 0 and len(show.json()["rows"]) == 2 * 396
+    (tmp_path / "out" / "ledger.sqlite").unlink()
+    repaired = cli("runs", "repair", "--config", tmp_path / "run.toml")
+    assert repaired.code == 0, repaired.stderr
+    again = cli("runs", "show", "2024-05", "--config", tmp_path / "run.toml", "--format", "json")
+    assert again.json()["rows"] == show.json()["rows"]
 
 
 def test_the_parameter_sheet_is_one_builder():
