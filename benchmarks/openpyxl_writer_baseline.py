@@ -82,7 +82,8 @@ def write_sheet(wb: Workbook, title: str, df: pd.DataFrame) -> None:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(df) + 1}"
 
 
-def workbook_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None) -> bytes:
+    """The old writer; ``note`` (the SYNTHETISCH row of today's writer) is accepted and ignored."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, df in sheets.items():

@@ -210,7 +210,8 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     wb = load_workbook(tmp_path / "v" / "SYNTHETISCH_vergleich.xlsx")
     assert {"Vergleich", "Metriken", "Kreise", "Regierungsbezirke", "Parameter"} <= set(wb.sheetnames)
     ws = wb["Vergleich"]
-    assert ws["A1"].value == "Modell" and ws.freeze_panes == "A2" and ws.auto_filter.ref
+    assert ws["A1"].value.startswith("SYNTHETISCH")  # the marker above the header of every sheet
+    assert ws["A2"].value == "Modell" and ws.freeze_panes == "A3" and ws.auto_filter.ref
 
 
 def test_compare_json_is_deterministic(cli, tmp_path):

@@ -166,6 +166,21 @@ def test_rich_table_prints_german_numbers_only():
     assert "631,217" not in text and "2,169.19" not in text
 
 
+@pytest.mark.parametrize("width", [90, 120, 160])
+def test_rich_table_never_breaks_a_number(width):
+    """Narrow terminals fold headers and text; every number stays on one line."""
+    frame = pd.DataFrame({"ags": ["05111000", "05958032"], "gemeinde": ["Düsseldorf, Stadt",
+                                                                     "Meschede, Kreis- und Hochschulstadt"],
+                          "soll_exakt": [5134.726, 330.33], "aufnahmeverpflichtung": [1624, 0],
+                          "erfuellungsquote": [108.22, 63.88], "schluessel": [0.0321322, 0.0018]})
+    console = Console(record=True, width=width)
+    console.print(de.rich_table(frame, width=width))
+    text = console.export_text()
+    for number in ("5.134,73", "1.624", "108,22 %", "0,03213220"):
+        assert number in text, (width, number)
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
 def test_html_cells_sort_by_value():
     cells = de.html_cells(_frame())
     assert cells["head"][3] == "Einwohner"

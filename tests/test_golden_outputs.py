@@ -90,6 +90,8 @@ def test_compare_outputs_are_golden(cli, tmp_path):
     r = cli("compare", "--out", out)
     assert r.code == 0, r.stderr
     _folder_goldens("compare", out, tmp_path, (".csv", ".json"))
+    # the terminal summary in German number format (1.079, 78,2, 0,142, 01.01.2024)
+    check("compare_zusammenfassung.txt", r.stdout.encode(), tmp_path)
 
 
 def test_simulate_outputs_are_golden(cli, tmp_path):

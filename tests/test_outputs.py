@@ -239,7 +239,7 @@ def test_workbook_cells_keep_types_and_household_ids_stay_text():
                        "zuweisung": [1, 2, 3, 4], "quote": [95.5, float("nan"), 100.0, 1.0]})
     wb = load_workbook(io.BytesIO(workbook_bytes({"Haushalte": df})))
     ws = wb["Haushalte"]
-    assert [c.value for c in ws[1]] == ["haushalt_id", "AGS", "Zuweisung", "Quote"]
+    assert [c.value for c in ws[1]] == ["Haushalt-Nr.", "AGS", "Zuweisung", "Quote nach Zuweisung (%)"]
     assert [(c.value, c.data_type) for c in ws["A"][1:]] == [("=1+1", "s"), ("@A1", "s"), ("-5", "s"), ("007", "s")]
     assert ws["B2"].data_type == "s" and ws["C2"].value == 1 and ws["C2"].number_format == "#,##0"
     assert ws["D2"].number_format == '0.00" %"' and ws["D3"].value is None
@@ -266,12 +266,12 @@ def test_out_chooses_the_format_by_extension(cli, tmp_path):
         r = cli(*base, "--out", out)
         assert r.code == 0, r.stderr
         assert r.stdout == "" and r.stderr.strip() == f"geschrieben: {out} (396 Zeilen)"
-    book = pd.read_excel(tmp_path / "st.xlsx", sheet_name=None)
+    book = pd.read_excel(tmp_path / "st.xlsx", sheet_name=None, skiprows=1)  # row 1: the SYNTHETISCH marker
     first, params = list(book.values())
-    assert "bestand" in set(params["angabe"]) and "rundung" in set(params["angabe"])
-    sheet_names = list(book)
-    assert sheet_names[0].startswith("SYNTHETISCH") and sheet_names[1] == "Parameter"
+    assert {"bestand", "rundung", "stichtag"} <= set(params["Kennung"])
+    assert list(book) == ["Verteilstatistik FlüAG", "Parameter"]
     assert "AGS" in first.columns and first["Bestand"].sum() == rows["bestand"].sum()
+    assert list(first.columns) == list(pd.read_csv(tmp_path / "st.csv", sep=";", decimal=",", skiprows=1).columns)
     german = pd.read_csv(tmp_path / "st.csv", sep=";", decimal=",", skiprows=1, dtype={"AGS": str})
     assert list(german["AGS"]) == list(rows["ags"])
     assert german["Erfüllungsquote (%)"].round(2).tolist() == rows["erfuellungsquote"].round(2).tolist()

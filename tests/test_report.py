@@ -148,13 +148,14 @@ def test_officers_workbook(tmp_path):
     ws = wb["Verteilstatistik FlüAG"]
     head = [c.value for c in ws[1]]
     assert head[:4] == ["AGS", "Gemeinde", "Kreis", "Schlüssel"]
-    assert "Erfüllungsquote" in head and "Aufnahmeverpflichtung" in head
+    assert "Erfüllungsquote (%)" in head and "Aufnahmeverpflichtung" in head
     col = {h: i + 1 for i, h in enumerate(head)}
     assert ws.cell(row=2, column=col["AGS"]).value == "05000001"
     assert ws.cell(row=4, column=col["Aufnahmeverpflichtung"]).value == 475     # LEGAL.md § 5, Gemeinde 3
-    assert ws.cell(row=4, column=col["Erfüllungsquote"]).value == pytest.approx(55.81)
-    assert ws.cell(row=4, column=col["Erfüllungsquote"]).number_format == '0.00" %"'
+    assert ws.cell(row=4, column=col["Erfüllungsquote (%)"]).value == pytest.approx(55.81)
+    assert ws.cell(row=4, column=col["Erfüllungsquote (%)"]).number_format == '0.00" %"'
+    assert ws.cell(row=4, column=col["Soll (Stichtag)"]).number_format == "#,##0.00"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
-    params = {r[0].value: r[1].value for r in wb["Parameter"].iter_rows(min_row=2)}
-    assert params["flueag_kappung"] == "0.25"
-    assert "Bestandsdatei" in params
+    params = {r[6].value: r[1].value for r in wb["Parameter"].iter_rows(min_row=2)}  # Kennung -> Wert
+    assert params["flueag_kappung"] == 0.25
+    assert params["bestand_datei"] == "tests/data/modelle_bestand.csv" and params["stichtag"] == "01.01.2024"

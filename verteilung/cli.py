@@ -31,6 +31,7 @@ from verteilung.io import (
     to_json_bytes,
 )
 from verteilung.report.output import emit
+from verteilung.vocab import system_label
 
 if TYPE_CHECKING:
     from verteilung.law.lesarten import Lesarten
@@ -83,21 +84,6 @@ def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, 
 ModellOpt = Annotated[str | None, typer.Option("--modell", help="Modell (Pfad einer YAML-Datei oder Name eines mitgelieferten Modells), dessen System --system nennt, z. B. ein weiteres System mit eigener Bestandsspalte.")]
 StaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Staffelung der Zuweisungen (docs/uebergang.md), z. B. max_anteil_soll=0.02 oder max_personen=20,wochen=4; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner, wochen, min_gemeinden.")]
 ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Zugänge eines benannten Stroms, NAME=N (mehrfach möglich), z. B. drittes=120 für das eigene System eines Modells.")]
-
-
-def _terminal(info: dict, fmt: Fmt) -> dict:
-    """The metadata as shown on a terminal: the parameters in force on one line each as
-    ``name = value (paragraph, ab date)``, a list value by its length (JSON keeps everything)."""
-    if fmt != Fmt.table or "parameter" not in info:
-        return info
-    from verteilung.io.deutsch import fmt_date
-
-    lines = []
-    for p in info["parameter"]:
-        value = f"Liste ({len(p['wert'])} Einträge)" if isinstance(p["wert"], list) else p["wert"]
-        mark = " (Annahme)" if p["annahme"] else ""
-        lines.append(f"{p['name']} = {value} ({p['paragraph']}, ab {fmt_date(p['gueltig_ab'])}){mark}")
-    return {**info, "parameter": "\n  " + "\n  ".join(lines)}
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
@@ -199,7 +185,7 @@ def keys(system: Annotated[System, typer.Option("--system", help="System: flueag
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
     table, info = api.keys(system.value, gemeinden, jahr, stichtag, lesarten=opts)
-    emit(table, fmt.value, out, _terminal(info, fmt), title=f"Schlüssel {system.value}")
+    emit(table, fmt.value, out, info, title=f"Schlüssel {system_label(system.value, short=True)}", ausgabe="keys")
 
 
 @app.command()
@@ -216,8 +202,8 @@ def status(system: Annotated[str, typer.Option("--system", help="System: flueag 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
     table, info = api.status(system, bestand, gemeinden, jahr, stichtag,
                              ohne_meldung_null=ohne_meldung_null, lesarten=opts, modell=modell)
-    public = table.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"]) if fmt == Fmt.table else table
-    emit(public, fmt.value, out, _terminal(info, fmt), title=f"Verteilstatistik {system}")
+    emit(table, fmt.value, out, info, title=f"Verteilstatistik {system_label(info['system'], short=True)}",
+         ausgabe="status")
 
 
 @app.command()
@@ -227,7 +213,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
-            umverteilung: BasisOpt = "k0") -> None:
+            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage."""
     from rich.text import Text
 
@@ -236,6 +222,13 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
     steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, lesarten=opts)
+    if fmt != Fmt.table or out is not None:  # a table of the steps: --out F.xlsx|.csv|.json, --format
+        from verteilung.report.output import explain_table
+
+        head = {k: steps.info["erklaerung"][k] for k in ("ags", "gemeinde")}
+        emit(explain_table(steps.info), fmt.value, out, {**head, **steps.info}, title=f"Erklärung {ags}",
+             ausgabe="explain")
+        return
     c = wide_console()
     for n, (text, para) in enumerate(steps):
         c.print(Text.assemble(f"{n}. {text}", (f"\n   {para}", "dim") if para else ""))
@@ -277,8 +270,10 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
         return
     if haushalte_out is not None and result.households is not None:
         atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
-    shown = result.table if fmt != Fmt.table else result.table[result.table["zuweisung"] > 0]
-    emit(shown, fmt.value, out, _terminal(result.summary, fmt), title=f"Zuweisung {system}")
+    emit(result.table, fmt.value, out, result.summary, ausgabe="allocate",
+         title=f"Zuweisung {system_label(result.summary.get('system', system), short=True)}",
+         terminal_rows=lambda t: t[t["zuweisung"] > 0],
+         sheets={"Haushalte": result.households} if result.households is not None else None)
     if fmt == Fmt.table:
         typer.echo(f"Rechenzeit: {result.seconds:.3f} s", err=True)
 
@@ -450,7 +445,7 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVI
     from verteilung import api
 
     rows, info = api.runs_show(ref, ledger, config)
-    emit(rows, fmt.value, out, info, title=f"Lauf {info['periode']}/r{info['revision']}")
+    emit(rows, fmt.value, out, info, title=f"Lauf {info['periode']}/r{info['revision']}", ausgabe="runs.show")
 
 
 @runs_app.command("diff")
@@ -472,7 +467,7 @@ def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISI
 
         info = {**info, "eingaben": "; ".join(input_lines(info)) or "unverändert"}
     runs = " → ".join(x.replace("/r", "/").replace("/", " r") for x in (a, b))  # a sheet name has no "/"
-    emit(diff, fmt.value, out, info, title=f"Läufe {runs}", max_rows=None)
+    emit(diff, fmt.value, out, info, title=f"Läufe {runs}", max_rows=None, ausgabe="runs.diff")
 
 
 @runs_app.command("repair")

@@ -303,40 +303,53 @@ def findings(res: CompareResult) -> list[str]:
 
 
 def parameter_table(res: CompareResult) -> pd.DataFrame:
-    """Model, parameters with their legal references, data vintage, scenario label."""
-    from verteilung import params
+    """The Parameter sheet of the comparison (``report.output.parameter_table``, the one builder of
+    every workbook): data basis, reference date, arrivals, models, legal parameters in force."""
+    from verteilung.report.output import parameter_table as build
 
-    further = [{"parameter": f"Zugänge {name}", "wert": n, "quelle": "--zugaenge"}
-               for name, n in res.info.get("zugaenge_weitere", {}).items()]
-    rows = [
-        {"parameter": "Datenbasis Gemeinden", "wert": res.info["datenbasis"], "quelle": "inputs/nrw/README.md"},
-        {"parameter": "Bestandsdatei", "wert": res.info["bestand_datei"],
-         "quelle": "SYNTHETISCH (inputs/nrw/szenario/README.md)" if res.info["synthetisch"] else "Nutzerdatei"},
-        {"parameter": "Stichtag", "wert": res.info["stichtag"], "quelle": ""},
-        {"parameter": "Zugänge FlüAG", "wert": res.info["zugaenge_flueag"],
+    info = res.info
+    further = [{"parameter": f"Zugänge {name}", "wert": n, "quelle": "--zugaenge", "kennung": f"zugaenge.{name}"}
+               for name, n in info.get("zugaenge_weitere", {}).items()]
+    extra = [
+        {"parameter": "Zugänge FlüAG", "wert": info["zugaenge_flueag"], "kennung": "zugaenge_flueag",
          "quelle": "Standard: Monatsmittel 2021 (15.122 / 12), AfD KA 397"},
-        {"parameter": "Zugänge WSA", "wert": res.info["zugaenge_wsa"],
+        {"parameter": "Zugänge WSA", "wert": info["zugaenge_wsa"], "kennung": "zugaenge_wsa",
          "quelle": "Standard: Monatsmittel 2021 (5.916 / 12), AfD KA 397"},
         *further,
-        {"parameter": "α (M2)", "wert": round(res.info["alpha_m2"], 6),
+        {"parameter": "α (M2)", "wert": round(info["alpha_m2"], 6), "kennung": "alpha_m2",
          "quelle": "FlüAG-Anteil am gemeinsamen Bestand"},
+        *({"parameter": f"Modell {m}", "wert": info["modell_titel"][m], "quelle": f"models/{m}.yaml",
+           "kennung": "modelle"} for m in info["modelle"]),
     ]
-    for m in res.info["modelle"]:
-        rows.append({"parameter": f"Modell {m}", "wert": res.info["modell_titel"][m], "quelle": f"models/{m}.yaml"})
-    for name in params.names():
-        try:
-            p = params.get(name, res.info["stichtag"])
-        except InputError:
-            continue
-        value = p.value if not isinstance(p.value, list) else f"{len(p.value)} Gemeinden"
-        rows.append({"parameter": name, "wert": str(value), "quelle": p.cite() + f" ({p.href})"})
-    return pd.DataFrame(rows)
+    rest = {k: v for k, v in info.items() if k not in {"zugaenge_flueag", "zugaenge_wsa", "zugaenge_weitere",
+                                                       "alpha_m2", "modelle", "anrechnung_faktoren"}}
+    return build(rest, extra)
+
+
+def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:
+    """The officer's workbook: tables with the glossary's columns, sheets named as in `run`'s workbook."""
+    from verteilung.report.output import person_view
+
+    return {
+        **{f"Verteilstatistik {_kurz(name)}": person_view(table, "status")
+           for name, table in res.verteilstatistik.items()},
+        "Vergleich": person_view(res.gemeinden, "compare.gemeinden"), "Metriken": res.metriken,
+        "Systeme": person_view(res.systeme, "compare.systeme"),
+        "Kreise": res.aggregate["kreise"], "Regierungsbezirke": res.aggregate["regierungsbezirke"],
+        "Gemeindetypen": res.aggregate["gemeindetypen"], "Verstädterung": res.aggregate["verstaedterung"],
+        "Gewinner und Verlierer": res.gewinner_verlierer, "Parameter": parameter_table(res),
+    }
 
 
 def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
-    """All tables as CSV, a JSON summary and an XLSX workbook, swapped into place atomically."""
+    """All tables as CSV, a JSON summary and an XLSX workbook, swapped into place atomically.
+
+    The machine CSVs keep identifiers and carry the SYNTHETISCH marker in their file names; the
+    workbook has it as the first row of every sheet.
+    """
     from verteilung.io import atomic_dir, to_csv_bytes, to_json_bytes
     from verteilung.io.xlsx import workbook_bytes
+    from verteilung.report.output import synthetic_note
 
     out_dir = Path(out_dir)
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
@@ -346,25 +359,16 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
         for name, df in tables.items():
             (tmp / f"{label}{name}.csv").write_bytes(to_csv_bytes(df))
         (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
-        sheets = {
-            **{f"Verteilstatistik {_kurz(name)}"[:31]: table for name, table in res.verteilstatistik.items()},
-            "Vergleich": res.gemeinden, "Metriken": res.metriken, "Systeme": res.systeme,
-            "Kreise": res.aggregate["kreise"], "Regierungsbezirke": res.aggregate["regierungsbezirke"],
-            "Gemeindetypen": res.aggregate["gemeindetypen"], "Gewinner und Verlierer": res.gewinner_verlierer,
-            "Parameter": parameter_table(res),
-        }
-        (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(sheets))
+        (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(workbook_sheets(res),
+                                                                    note=synthetic_note(res.info)))
     return out_dir
 
 
 def _kurz(system: str) -> str:
-    """Short shown name of a system for sheet names: the registry's, else the model's name."""
-    from verteilung.law import systems
+    """Short shown name of a system for sheet names, as in `run`'s workbook (FlüAG, WSA)."""
+    from verteilung.report.output import system_short
 
-    try:
-        return systems.get(system).kurz
-    except InputError:
-        return system
+    return system_short(system)
 
 
 def summary_payload(res: CompareResult) -> dict:

@@ -56,6 +56,7 @@ from verteilung.io.xlsx import workbook_bytes
 from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
+from verteilung.report.output import parameter_table, person_view, synthetic_note, system_short, with_marker
 from verteilung.resources import params_dir, shipped
 from verteilung.status import Rundung, verteilstatistik
 
@@ -507,18 +508,30 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
     cfg, when = prep.cfg, prep.when
     ausgaben: dict[str, str] = {}
     tables, parts = {}, []
+    info = _workbook_info(prep, results)
     for name, r in results.items():
         vs = verteilstatistik(r.state, cfg.rundung)
         vs["zuweisung"] = r.zuweisung
-        tables[f"Verteilstatistik {name}"] = vs.drop(columns=["soll_exakt", "aufnahmeverpflichtung_exakt"])
-        ausgaben[f"verteilstatistik_{name}.csv"] = _write(tmp / f"verteilstatistik_{name}.csv", to_csv_bytes(vs))
-        ausgaben[f"zuweisung_{name}.csv"] = _write(tmp / f"zuweisung_{name}.csv", to_csv_bytes(r.allocation.table))
+        kurz = system_short(name)
+        # the officer's sheets: glossary columns (exact Soll with its quota, the rounded Soll labelled so);
+        # the machine CSVs keep identifiers and carry the marker as a `hinweis` column
+        tables[f"Verteilstatistik {kurz}"] = person_view(vs, "run.verteilstatistik")
+        tables[f"Zuweisung {kurz}"] = person_view(r.allocation.table, "run.zuweisung")
+        ausgaben[f"verteilstatistik_{name}.csv"] = _write(tmp / f"verteilstatistik_{name}.csv",
+                                                          to_csv_bytes(with_marker(vs, info)))
+        ausgaben[f"zuweisung_{name}.csv"] = _write(tmp / f"zuweisung_{name}.csv",
+                                                   to_csv_bytes(with_marker(r.allocation.table, info)))
         if r.allocation.households is not None:
+            tables[f"Haushalte {kurz}"] = r.allocation.households
             ausgaben[f"haushalte_{name}.csv"] = _write(tmp / f"haushalte_{name}.csv",
-                                                       to_csv_bytes(r.allocation.households))
+                                                       to_csv_bytes(with_marker(r.allocation.households, info)))
         parts.append(gemeinde_rows(name, vs))
         _test_pause("write")
-    ausgaben["verteilstatistik.xlsx"] = _write(tmp / "verteilstatistik.xlsx", workbook_bytes(tables))
+    tables["Parameter"] = parameter_table(info, [
+        {"parameter": f"Zugänge {system_short(name)}", "wert": prep.counts[name], "kennung": f"zugaenge.{name}",
+         "quelle": str(prep.config_path)} for name in results])
+    ausgaben["verteilstatistik.xlsx"] = _write(tmp / "verteilstatistik.xlsx",
+                                               workbook_bytes(tables, note=synthetic_note(info)))
     summary = {name: {k: v for k, v in r.allocation.summary.items() if k != "lesarten"}
                for name, r in results.items()}
     ausgaben["erlaeuterung.txt"] = _write(tmp / "erlaeuterung.txt", ("\n".join(explanation) + "\n").encode("utf-8"))
@@ -541,6 +554,18 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
     log(f"Ausgaben geschrieben: Revision r{revision}")
     _write(tmp / "lauf.log", ("\n".join(log.lines) + "\n").encode("utf-8"))
     return jsonable(summary), pd.concat(parts, ignore_index=True)
+
+
+def _workbook_info(prep: Prepared, results: dict) -> dict:
+    """What the run's Parameter sheet shows: model, period, data basis, reference date, readings,
+    the parameters in force, and whether synthetic stock went in."""
+    lesarten: dict = {}
+    for r in results.values():
+        lesarten.update(r.state.info.get("lesarten", {}))
+    return {"modell": prep.model.id, "periode": prep.periode,  # type: ignore[attr-defined]
+            "datenbasis": str(prep.g.attrs.get("datenbasis", "")), "bestand_datei": str(prep.inputs["bestand"]),
+            "synthetisch": bool(prep.b.attrs.get("synthetisch")), "stichtag": prep.when.isoformat(),
+            "rundung": prep.cfg.rundung, "lesarten": lesarten, "parameter": params.in_force(prep.when)}
 
 
 def publish(prep: Prepared, ledger: Ledger, tmp: Path, final: Path, revision: int, summary: dict,

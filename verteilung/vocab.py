@@ -14,6 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas only for type hints: this module stays standard library at run time
+    import pandas as pd
 
 
 class Kind(StrEnum):
@@ -138,6 +142,15 @@ COLUMNS: dict[str, Column] = {
     "datenbasis": _c("Datenbasis"), "bestand_datei": _c("Bestandsdatei"), "hinweis": _c("Hinweis"),
     "rundung": _c("Rundung"), "anrechnung_faktoren": _c("Anrechnungsfaktoren"),
     "summe_schluessel": _c("Summe der Schlüssel", SHARE), "gekappt_anzahl": _c("Gemeinden gekappt", INT),
+    "gemindert_mietpreisbremse": _c("Gemeinden mit Minderung Mietpreisbremse", INT),
+    "ohne_meldung_anzahl": _c("Gemeinden ohne Meldung", INT),
+    "angenommen_null": _c("ohne Meldung, Bestand 0 angenommen"), "naeherungen": _c("Näherungen"),
+    "land": _c("Land"), "kennung": _c("Kennung"), "annahme": _c("Annahme", Kind.FLAG),
+    "bestand_spalten": _c("Bestandsspalten"), "modell_titel": _c("Modelltitel"),
+    "alpha_m2": _c("α (M2, FlüAG-Anteil am gemeinsamen Bestand)", DEC, 6),
+    "zugaenge_weitere": _c("Zugänge weiterer Systeme"),
+    # explain as a table
+    "schritt": _c("Schritt", NUM), "groesse": _c("Größe"), "rechnung": _c("Rechnung"),
     # simulation
     "monat": _c("Monat", NUM),
     "flueag_bestand_start": _c("Bestand FlüAG, Anfang", INT), "flueag_bestand_ende": _c("Bestand FlüAG, Ende", INT),
@@ -190,11 +203,41 @@ RENAMES: dict[str, dict[str, str]] = {
                           **{f"quote_{s}": f"erfuellungsquote_nachher_{s}" for s in SYSTEMS}},
     "compare.systeme": {"schluessel": "schluessel_name"},
     "keys.summary": {"gekappt": "gekappt_anzahl"},
+    "status.summary": {"ohne_meldung": "ohne_meldung_anzahl"},
     "sweep.szenarien": {"einwohner": "gewicht_einwohner", "flaeche_km2": "gewicht_flaeche_km2",
                         "flaeche": "gewicht_flaeche", "arbeitslose": "gewicht_arbeitslose",
                         "awov_messziffer": "gewicht_awov_messziffer", "anrechnung": "anrechnung_faktor"},
 }
 RENAMES["runs.diff"] = {f"soll{s}": f"soll_gerundet{s}" for s in ("_a", "_b", "_diff")}
+
+# Parameters (verteilung/params/*.yaml) by a short German name for Parameter sheets and summaries;
+# the identifier (file name) is shown beside it.
+PARAMETERS: dict[str, str] = {
+    "flueag_gewicht_einwohner": "Gewicht Einwohner (FlüAG)",
+    "flueag_gewicht_flaeche": "Gewicht Fläche (FlüAG)",
+    "flueag_kappung": "Kappung der Flächenkomponente (FlüAG)",
+    "flueag_anrechnung_aufnahmeeinrichtung": "Anrechnung der Plätze in Landeseinrichtungen (FlüAG)",
+    "flueag_anrechnung_eae": "Anrechnung der Plätze in Erstaufnahmeeinrichtungen (FlüAG)",
+    "awov_gewicht_einwohner": "Gewicht Einwohner (AWoV)",
+    "awov_gewicht_flaeche": "Gewicht Fläche (AWoV)",
+    "awov_gewicht_arbeitslose": "Gewicht Arbeitslose (AWoV)",
+    "awov_mietpreisbremse_liste": "Gemeinden mit Mietpreisbremse (AWoV)",
+    "awov_minderung_mietpreisbremse": "Minderung Mietpreisbremse (AWoV)",
+    "awov_minderung_eu_sgb2": "Minderung EU-Bürger SGB II (AWoV)",
+}
+
+# Readings (verteilung.law.lesarten) by their German name.
+LESARTEN: dict[str, str] = {
+    "kappung": "Lesart Kappung (FlüAG)", "kappung_iteriert": "Kappung wiederholt",
+    "anlage1": "Lesart Anlage 1 (AWoV)", "mietpreisliste": "Liste Mietpreisbremse (AWoV)",
+    "minderung": "Verknüpfung der Minderungen (AWoV)", "umverteilung": "Umverteilung der Minderungen (AWoV)",
+    "rundung": "Rundung",
+    # the names a system's state reports its readings under
+    "anlage1_variante": "Lesart Anlage 1 (AWoV)", "arbeitslose_quelle": "Quelle der Arbeitslosenzahlen (AWoV)",
+    "minderung_kombination": "Verknüpfung der Minderungen (AWoV)",
+    "umverteilung_basis": "Umverteilung der Minderungen (AWoV)", "empfaenger": "Empfänger der Umverteilung (AWoV)",
+    "eu_sgb2_daten": "Daten EU-Bürger SGB II (AWoV)", "schluessel": "Schlüssel (Art)",
+}
 
 _DIFF_SUFFIXES = {"_a": ("A", False), "_b": ("B", False), "_diff": ("Änderung", True)}
 
@@ -237,6 +280,23 @@ def column(ident: str) -> Column | None:
     if ident.startswith("quote_p") and ident[7:].isdigit():  # quote_p05, quote_p10, ... quote_p95
         return Column(f"Quote P{ident[7:]} (%)", Kind.PERCENT)
     return None
+
+
+def parameter_label(name: str) -> str:
+    """German name of a legal parameter; its identifier when none is defined."""
+    return PARAMETERS.get(name, name)
+
+
+def lesart_label(name: str) -> str:
+    """German name of a reading (``kappung`` -> "Lesart Kappung (FlüAG)")."""
+    return LESARTEN.get(name, name)
+
+
+def renamed(df: pd.DataFrame, ausgabe: str | None) -> pd.DataFrame:
+    """``df`` with the glossary's identifiers for ``ausgabe`` (``RENAMES``); unchanged without one."""
+    mapping = RENAMES.get(ausgabe or "", {})
+    present = {k: v for k, v in mapping.items() if k in df.columns}
+    return df.rename(columns=present) if present else df
 
 
 def label(ident: str) -> str:

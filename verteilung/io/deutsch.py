@@ -298,16 +298,42 @@ def _text_column(name: str, values: list, col: Column) -> list[str]:
     return out
 
 
-def rich_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None) -> Table:
-    """A rich table with German headers and numbers, numeric columns right-aligned."""
+def rich_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None, width: int | None = None) -> Table:
+    """A rich table with German headers and numbers, numeric columns right-aligned.
+
+    Numeric columns are as wide as their widest value and their header's longest word
+    (``Aufnahmeverpflichtung``, ``5.134,73``), so headers break between words; where the terminal
+    ``width`` is too small for that, the widest are narrowed first and text columns wrap.
+    """
     from rich.table import Table
 
     shown = df if max_rows is None else df.head(max_rows)
     table = Table(title=title or None, title_justify="left")
     cols = [column_for(str(c), df[c]) for c in df.columns]
     text = present(shown)
+    need, floor = [], []
     for head, col in zip(text.columns, cols, strict=True):
-        table.add_column(head, justify="right" if col.numeric else "left", overflow="fold")
+        words = max((len(w) for w in head.split()), default=1)
+        if col.numeric:  # a number never folds: at least its widest value
+            values = max((len(v) for v in text[head]), default=1)
+            floor.append(values)
+        else:  # text wraps between words
+            values = min(20, max((len(w) for v in text[head] for w in v.split()), default=1))
+            floor.append(min(values, 6))
+        need.append(max(words, values))
+    fixed = True
+    if width is not None:  # narrow the widest (header words first) until the table fits; 3 per column for borders
+        while sum(need) + 3 * len(need) + 1 > width:
+            room = [n - f for n, f in zip(need, floor, strict=True)]
+            if max(room, default=0) <= 0:
+                fixed = False  # too narrow even for the numbers: rich folds every column evenly
+                break
+            widest = max(range(len(need)), key=lambda i: (room[i] > 0, need[i]))
+            need[widest] -= 1
+    for head, col, least in zip(text.columns, cols, need, strict=True):
+        # numeric columns get their width fixed, so a narrow terminal narrows the text columns first
+        table.add_column(head, justify="right" if col.numeric else "left", overflow="fold",
+                         width=least if col.numeric and fixed else None)
     for row in text.itertuples(index=False):
         table.add_row(*row)
     return table

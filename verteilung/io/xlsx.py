@@ -1,5 +1,10 @@
 """Workbooks for officers: German headers, number formats, frozen header row, autofilter.
 
+Headers and number formats come from the vocabulary (``verteilung.vocab``): the header is the
+column's German label, the number format its ``xlsx_format`` (the exact Soll ``#,##0.00``, the
+rounded one ``#,##0``, quotas ``0.00" %"``), ISO dates become date cells shown ``01.01.2024``,
+flags ``ja``/``nein``.
+
 Written with XlsxWriter (made for writing; several times faster than openpyxl here). Safety and
 reproducibility: every text value is written as a string cell, never as a formula, URL or number
 (a Gemeinde name or household id starting with ``=``, ``+``, ``-``, ``@`` stays text), and the
@@ -15,6 +20,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from verteilung.vocab import Kind, labels, system_label
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -22,50 +29,20 @@ if TYPE_CHECKING:
 FIXED_TIMESTAMP = dt.datetime(2000, 1, 1, 0, 0, 0)
 
 
-HEADERS = {
-    "modell": "Modell", "system": "System", "ags": "AGS", "gemeinde": "Gemeinde", "kreis": "Kreis",
-    "regierungsbezirk": "Regierungsbezirk", "gemeinde_typ": "Gemeindetyp", "verstaedterung": "Verstädterung",
-    "einwohner": "Einwohner", "schluessel": "Schlüssel", "bestand": "Bestand", "anrechnung": "Anrechnung",
-    "verrechnung": "Verrechnung", "soll": "Soll", "aufnahmeverpflichtung": "Aufnahmeverpflichtung",
-    "erfuellungsquote": "Erfüllungsquote", "gezaehlt": "Gezählt", "quote": "Quote", "zuweisung": "Zuweisung",
-    "last_nachher": "Gesamtlast", "last_je_1000": "Last je 1.000 EW", "last_index": "Lastindex (Land = 100)",
-    "aenderung_je_1000": "Änderung je 1.000 EW", "aenderung_zuweisung": "Änderung Zuweisung",
-    "gemeinden": "Gemeinden", "titel": "Titel", "systeme": "Systeme", "ueber_100": "über 100 %",
-    "ueber_120": "über 120 %", "ueber_150": "über 150 %", "gini_last_je_einwohner": "Gini (Last je EW)",
-    "vk_last_je_einwohner": "Variationskoeffizient", "konflikt_personen": "Konflikte (Personen)",
-    "konflikt_gemeinden": "Konflikte (Gemeinden)", "zuweisungen": "Zuweisungen", "richtung": "Richtung",
-    "quote_min": "Quote min", "quote_p10": "Quote P10", "quote_median": "Quote Median", "quote_p90": "Quote P90",
-    "quote_max": "Quote max", "last_index_p10": "Lastindex P10", "last_index_p90": "Lastindex P90",
-    "empfangende_gemeinden": "empfangende Gemeinden", "zugaenge": "Zugänge", "ohne_meldung": "ohne Meldung",
-    "parameter": "Parameter", "wert": "Wert", "quelle": "Quelle",
-}
-PERCENT_COLUMNS = ("quote", "erfuellungsquote")
-INTEGER_COLUMNS = ("einwohner", "bestand", "soll", "aufnahmeverpflichtung", "zuweisung", "gemeinden",
-                   "zuweisungen", "ueber_", "konflikt_", "aenderung_zuweisung", "empfangende", "zugaenge")
+INVALID_SHEET_CHARS = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
-def header(col: str) -> str:
-    if col in HEADERS:
-        return HEADERS[col]
-    for prefix in ("quote_", "zuweisung_"):
-        if col.startswith(prefix):
-            return f"{HEADERS[prefix[:-1]]} {col[len(prefix):]}"
-    return col
-
-
-def _number_format(col: str) -> str | None:
-    if (col.startswith(PERCENT_COLUMNS) and not col.startswith("quote_p")) or col in ("quote_min", "quote_max",
-                                                                                    "quote_median"):
-        return '0.00" %"'
-    if any(col.startswith(p) for p in INTEGER_COLUMNS):
-        return "#,##0"
-    return None
-
-
-def _column_format(col: str) -> str | None:
-    if col.startswith(("quote_p", "last_index", "last_je", "aenderung_je")):
-        return "#,##0.00"
-    return _number_format(col)
+def sheet_name(title: str, taken: set[str] | None = None) -> str:
+    """A valid, unique sheet name: forbidden characters replaced, at most 31 characters."""
+    name = (title.translate(INVALID_SHEET_CHARS).strip() or "Tabelle")[:31]
+    taken = taken if taken is not None else set()
+    n = 2
+    base = name
+    while name.lower() in {t.lower() for t in taken}:
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    return name
 
 
 def _cell_value(v: Any) -> Any:
@@ -82,68 +59,117 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
-def write_sheet(wb: Any, title: str, df: pd.DataFrame, header_fmt: Any, formats: dict[str, Any]) -> None:
-    ws = wb.add_worksheet(title[:31])
+def _as_datetime(v: Any, kind: Kind) -> dt.datetime | dt.date | None:
+    """An ISO date or timestamp (text or date object) as a value for a date cell; None otherwise."""
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None) if v.tzinfo is None else v.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str) and v:
+        try:
+            parsed = dt.datetime.fromisoformat(v)
+        except ValueError:
+            return None
+        if kind is Kind.DATE and len(v) == 10:
+            return parsed.date()
+        return parsed if parsed.tzinfo is None else parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return None
+
+
+def write_sheet(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any], note: str | None = None) -> None:
+    """One table as a sheet: German headers (vocabulary), number formats per column kind, frozen
+    header row, autofilter; ``note`` (e.g. the SYNTHETISCH marker) as a first row above the header."""
+    from verteilung.io.deutsch import NO, YES, column_for
+
+    ws = wb.add_worksheet(title)
     cols = [str(c) for c in df.columns]
-    widths = [len(header(c)) for c in cols]
-    for j, col in enumerate(cols):
-        ws.write_string(0, j, header(col), header_fmt)
-    fmts = []
-    for col in cols:
-        code = _column_format(col)
-        if code and code not in formats:
-            formats[code] = wb.add_format({"num_format": code})
-        fmts.append(formats[code] if code else None)
+    specs = [column_for(c, df[c]) for c in df.columns]
+    heads = labels(cols)
+    head_row = 0
+    if note:
+        ws.write_string(0, 0, note, styles["note"])  # a string cell: never a formula
+        head_row = 1
+    widths = [len(h) for h in heads]
+    for j, head in enumerate(heads):
+        ws.write_string(head_row, j, head, styles["header"])
     inf = math.inf
-    for j in range(len(cols)):
-        fmt = fmts[j]
+    for j, col in enumerate(specs):
+        code = col.xlsx_format
+        num_fmt = _style(wb, styles, code) if col.numeric else None
+        text_fmt = _style(wb, styles, "@") if col.kind is Kind.TEXT else None
+        date_fmt = _style(wb, styles, code) if col.kind in (Kind.DATE, Kind.DATETIME) else None
         width = widths[j]
-        write_number, write_string, write_boolean = ws.write_number, ws.write_string, ws.write_boolean
-        for i, v in enumerate(df.iloc[:, j].tolist(), start=1):
+        write_number, write_string = ws.write_number, ws.write_string
+        values = df.iloc[:, j].tolist()
+        if cols[j] == "system":  # identifiers in cells a person reads: FlüAG, WSA
+            values = [system_label(v, short=True) if isinstance(v, str) else v for v in values]
+        for i, v in enumerate(values, start=head_row + 1):
             t = type(v)
             if t is not str and t is not int and t is not float and t is not bool:
                 v = _cell_value(v)
                 if v is None:
                     continue
                 t = type(v)
-            if t is str:
-                write_string(i, j, v, fmt)  # text stays text: never a formula, URL or number
+            if date_fmt is not None and (when := _as_datetime(v, col.kind)) is not None:
+                ws.write_datetime(i, j, when, date_fmt)
+                text = "00.00.0000 00:00:00" if col.kind is Kind.DATETIME else "00.00.0000"
+            elif t is str:
+                write_string(i, j, v, text_fmt)  # text stays text: never a formula, URL or number
                 text = v
             elif t is bool:
-                write_boolean(i, j, v, fmt)
-                text = "FALSCH" if not v else "WAHR"
+                text = YES if v else NO
+                write_string(i, j, text, text_fmt)
             elif t is float:
                 if v != v or v == inf or v == -inf:
                     continue
-                write_number(i, j, v, fmt)
-                text = f"{v:,.2f}"
+                write_number(i, j, v, num_fmt)
+                text = f"{v:,.{max(col.places, 0)}f}" if col.numeric else repr(v)
             elif t is int:
-                write_number(i, j, v, fmt)
-                text = str(v)
+                if col.kind is Kind.FLAG:
+                    text = YES if v else NO
+                    write_string(i, j, text, text_fmt)
+                else:
+                    write_number(i, j, v, num_fmt)
+                    text = f"{v:,}"
             else:
                 text = str(v)
-                write_string(i, j, text, fmt)
+                write_string(i, j, text, text_fmt)
             if i <= 500 and len(text) > width:
                 width = len(text)
         widths[j] = width
     for j, width in enumerate(widths):
         ws.set_column(j, j, min(60, max(8, width + 2)))
-    ws.freeze_panes(1, 0)
-    if len(df) and cols:
-        ws.autofilter(0, 0, len(df), len(cols) - 1)
+    ws.freeze_panes(head_row + 1, 0)
+    if cols:
+        ws.autofilter(head_row, 0, head_row + max(len(df), 1), len(cols) - 1)
 
 
-def workbook_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """One workbook with a sheet per table; byte-identical for equal tables."""
+def _style(wb: Any, styles: dict[str, Any], code: str) -> Any:
+    if code not in styles:
+        styles[code] = wb.add_format({"num_format": code})
+    return styles[code]
+
+
+def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None) -> bytes:
+    """One workbook with a sheet per table; byte-identical for equal tables.
+
+    Column identifiers become German headers (rename ambiguous ones with ``vocab.renamed`` first;
+    two columns with one label are refused). ``note`` (the SYNTHETISCH marker) is written as the
+    first row of EVERY sheet, above the header, so no sheet can be copied out without it.
+    """
     import xlsxwriter
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                   "strings_to_numbers": False, "nan_inf_to_errors": False})
+                                   "strings_to_numbers": False, "nan_inf_to_errors": False,
+                                   "remove_timezone": True})
     wb.set_properties({"created": FIXED_TIMESTAMP})
-    header_fmt = wb.add_format({"bold": True, "bg_color": "#DDE5F0"})
-    formats: dict[str, Any] = {}
+    styles: dict[str, Any] = {"header": wb.add_format({"bold": True, "bg_color": "#DDE5F0", "text_wrap": True}),
+                              "note": wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})}
+    taken: set[str] = set()
     for title, df in sheets.items():
-        write_sheet(wb, title, df, header_fmt, formats)
+        name = sheet_name(title, taken)
+        taken.add(name)
+        write_sheet(wb, name, df, styles, note)
     wb.close()
     return buf.getvalue()

@@ -6,7 +6,7 @@ down in `verteilung.io`; its names are re-exported here for callers not yet swit
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,8 +31,9 @@ if TYPE_CHECKING:  # heavy imports only where a table is really written
     from rich.console import Console
 
 __all__ = ["LEDGER_NAME", "Format", "atomic_dir", "atomic_write_bytes", "check_out_dir", "check_out_file",
-           "current_umask", "emit", "excel_safe_text", "jsonable", "make_temp_dir", "public_mode", "records",
-           "render_table", "to_csv_bytes", "to_json_bytes", "wide_console"]
+           "current_umask", "emit", "excel_safe_text", "explain_table", "jsonable", "make_temp_dir",
+           "parameter_table", "person_view", "public_mode", "records", "render_table", "summary_lines",
+           "synthetic_note", "system_short", "to_csv_bytes", "to_json_bytes", "wide_console", "with_marker"]
 
 Format = Literal["table", "csv", "json"]
 
@@ -51,78 +52,321 @@ def wide_console() -> Console:
     return Console(width=160, markup=False, highlight=False)
 
 
+SYNTHETISCH = ("SYNTHETISCH: Bestandsdaten aus dem synthetischen Szenario (inputs/nrw/szenario/README.md), "
+               "kein amtlicher Bestand")
+SYNTHETISCH_KURZ = "SYNTHETISCH"  # the machine-safe marker (a `hinweis` column of machine CSVs)
+# Columns a terminal leaves out for width; files (--out, --format) keep every column.
+TERMINAL_HIDDEN = ("aufnahmeverpflichtung_exakt",)
+# Soll columns a quota is computed from: the quota is shown right after it.
+EXACT_SOLL = ("soll", "soll_nach_zuweisung")
 
 
+def system_short(system: str) -> str:
+    """A system's short name for sheet names and titles: the vocabulary's (FlüAG, WSA; ``awov``
+    accepted), else the registry's, else a model's own system name as it is."""
+    from verteilung.errors import InputError
+    from verteilung.law import systems
+    from verteilung.vocab import SYSTEM_ALIASES, system_label
+
+    if system.strip().lower() in SYSTEM_ALIASES:
+        return system_label(system, short=True)
+    try:
+        return systems.get(system).kurz
+    except InputError:
+        return system
 
 
+def is_synthetic(info: dict | None) -> bool:
+    """Did synthetic stock go into the result this metadata describes?"""
+    if not info:
+        return False
+    return info.get("synthetisch") is True or "SYNTHETISCH" in str(info.get("hinweis", ""))
 
 
+def synthetic_note(info: dict | None) -> str | None:
+    """The marker line above every table, sheet and CSV of a result from synthetic stock; else None."""
+    return SYNTHETISCH if is_synthetic(info) else None
 
 
+def with_marker(df: pd.DataFrame, info: dict | None) -> pd.DataFrame:
+    """A machine table (machine CSV) carrying the marker machine-safely: a last column ``hinweis``
+    with ``SYNTHETISCH`` in every row when synthetic stock went in; unchanged otherwise."""
+    if not is_synthetic(info) or "hinweis" in df.columns:
+        return df
+    return df.assign(hinweis=SYNTHETISCH_KURZ)
+
+
+def person_view(df: pd.DataFrame, ausgabe: str | None = None) -> pd.DataFrame:
+    """The table as a person gets it (terminal, XLSX, Excel CSV): the glossary's identifiers for
+    this output (``vocab.RENAMES[ausgabe]``: the rounded Soll is ``soll_gerundet``, the exact one
+    ``soll``), and every Erfüllungsquote placed right after the exact Soll it was computed from."""
+    from verteilung.vocab import renamed
+
+    out = renamed(df, ausgabe)
+    cols = [str(c) for c in out.columns]
+    soll = next((c for c in EXACT_SOLL if c in cols), None)
+    quotas = [c for c in cols if c in ("erfuellungsquote", "erfuellungsquote_vorher", "erfuellungsquote_nachher")]
+    if soll is None or not quotas:
+        return out
+    rest = [c for c in cols if c not in quotas and c != soll]
+    # the exact Soll with its quotas, before a rounded Soll where there is one (status: Soll (Stichtag),
+    # Erfüllungsquote, Soll gerundet, Aufnahmeverpflichtung)
+    at = (rest.index("soll_gerundet") if "soll_gerundet" in rest
+          else len([c for c in cols[:cols.index(soll)] if c not in quotas]))
+    return out[[*rest[:at], soll, *quotas, *rest[at:]]]
 
 
 def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
-                 console: Console | None = None) -> None:
-    import pandas as pd
-    from rich.table import Table
+                 console: Console | None = None, ausgabe: str | None = None) -> None:
+    """A table on the terminal: German headers and numbers (``io.deutsch``), numbers right-aligned."""
+    from verteilung.io.deutsch import fmt_int, rich_table
 
     console = console or wide_console()
-    table = Table(title=title or None, show_lines=False)
-    for col in df.columns:
-        numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
-        table.add_column(str(col), justify="right" if numeric else "left")
-    shown = df if max_rows is None else df.head(max_rows)
-    for row in shown.itertuples(index=False):
-        table.add_row(*[_fmt(v) for v in row])
-    console.print(table)
+    shown = person_view(df, ausgabe)
+    hidden = [c for c in TERMINAL_HIDDEN if c in shown.columns]
+    hidden += [c for c in ("ohne_meldung",) if c in shown.columns and not shown[c].fillna(False).astype(bool).any()]
+    shown = shown.drop(columns=hidden)
+    console.print(rich_table(shown, title, max_rows, width=console.width))
     if max_rows is not None and len(df) > max_rows:
-        console.print(f"... {len(df) - max_rows} weitere Zeilen (alle mit --format csv oder --out DATEI)")
+        console.print(f"… {fmt_int(len(df) - max_rows)} weitere Zeilen (alle mit --out DATEI.xlsx|.csv "
+                      "oder --format csv)")
 
 
-def _fmt(v: Any) -> str:
-    import numpy as np
+# --- metadata as a person reads it -----------------------------------------------------------------
+
+
+def _date_text(value: Any) -> str:
+    from verteilung.io.deutsch import fmt_date
+
+    return fmt_date(value)
+
+
+# names under which a system's state reports a reading (state.info["lesarten"]) -> the reading
+LESART_NAMES = {"minderung_kombination": "minderung", "umverteilung_basis": "umverteilung",
+                "anlage1_variante": "anlage1"}
+
+
+def lesart_text(name: str, value: Any) -> str:
+    """A reading with what it means: ``R1 – z ≤ 1,25·e (Standard)``; the meaning alone for switches."""
+    from verteilung.law.lesarten import ERLAUBT
+
+    meaning = ERLAUBT.get(LESART_NAMES.get(name, name), {}).get(value)
+    if isinstance(value, bool):
+        return meaning or ("ja" if value else "nein")
+    return f"{value} – {meaning}" if meaning else str(value)
+
+
+def parameter_value_text(value: Any) -> str:
+    from verteilung.io.deutsch import fmt_exact
+
+    if isinstance(value, list | tuple):
+        return f"Liste ({len(value)} Einträge)"
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, int | float):
+        return fmt_exact(value)
+    return str(value)
+
+
+def parameter_lines(parameters: list[dict]) -> list[str]:
+    """The legal parameters in force, one line each: ``Gewicht Einwohner (FlüAG) = 0,9 (§ 3 Abs. 1
+    S. 1 FlüAG, gültig ab 28.02.2003)``, with ``(Annahme)`` where the value or its start is assumed."""
+    from verteilung.vocab import parameter_label
+
+    lines = []
+    for p in parameters:
+        mark = " (Annahme)" if p.get("annahme") else ""
+        lines.append(f"{parameter_label(p['name'])} = {parameter_value_text(p['wert'])} "
+                     f"({p['paragraph']}, gültig ab {_date_text(p['gueltig_ab'])}){mark}")
+    return lines
+
+
+SKIP_IN_SUMMARY = {"erklaerung", "synthetisch", "modell_titel"}
+
+
+def summary_lines(summary: dict, ausgabe: str | None = None) -> list[tuple[str, str]]:
+    """(German label, German text) for each summary entry shown under a terminal table.
+
+    No Python reprs: readings, factors and parameters are spelled out; empty entries are left out.
+    """
+    from verteilung.vocab import RENAMES, label, lesart_label, parameter_label, system_label
+
+    names = RENAMES.get(f"{ausgabe}.summary", {}) if ausgabe else {}
+    out: list[tuple[str, str]] = []
+    for key, value in summary.items():
+        if key in SKIP_IN_SUMMARY or value is None or (isinstance(value, list | dict | str) and not value):
+            continue
+        ident = names.get(key, key)
+        head = label(ident)
+        if key == "parameter" and isinstance(value, list):
+            out.append(("Rechtsgrundlagen (in Kraft am Stichtag)", "\n  " + "\n  ".join(parameter_lines(value))))
+        elif key == "lesarten" and isinstance(value, dict):
+            out.append((head, "\n  " + "\n  ".join(f"{lesart_label(k)}: {lesart_text(k, v)}"
+                                                    for k, v in value.items())))
+        elif key == "anrechnung_faktoren" and isinstance(value, dict):
+            out.append((head, "; ".join(f"{parameter_label(k)} {parameter_value_text(v)}" for k, v in value.items())))
+        elif key == "system" and isinstance(value, str):
+            out.append((head, system_label(value)))
+        else:
+            text = value_text(ident, value)
+            if "\n" in text:  # a log or other multi-line text: indented under its label
+                text = "\n  " + text.replace("\n", "\n  ")
+            out.append((head, text))
+    return out
+
+
+def _key_label(key: str) -> str:
+    from verteilung.vocab import SYSTEM_ALIASES, label, system_label
+
+    return system_label(key, short=True) + ":" if key.lower() in SYSTEM_ALIASES else label(key)
+
+
+def value_text(key: str, value: Any, depth: int = 0) -> str:
+    """Any metadata value as German text: numbers by the vocabulary's kind of ``key`` (else all their
+    digits, German style), dates ``01.01.2024``, flags ``ja``/``nein``, mappings as ``Label Wert``
+    pairs (nested ones in parentheses) and lists comma-separated; never a Python repr."""
+    from verteilung.io.deutsch import column_for, fmt_exact, fmt_value
+    from verteilung.vocab import Kind, system_label
+
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        parts = [f"{_key_label(str(k))} {value_text(str(k), v, depth + 1)}".rstrip() for k, v in value.items()
+                 if v is not None]
+        text = (", " if depth else "; ").join(parts)
+        return f"({text})" if depth else text
+    if isinstance(value, list | tuple):
+        items = [value_text(key, v, depth + 1) for v in value]
+        return ", ".join(items[:20]) + (f" … ({len(items)} insgesamt)" if len(items) > 20 else "")
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    col = column_for(key)
+    if isinstance(value, str):
+        if key == "system":
+            return system_label(value)
+        return fmt_value(value, col) if col.kind in (Kind.DATE, Kind.DATETIME) else value
+    if isinstance(value, int | float) and (not col.numeric or col.label == key):
+        return fmt_exact(value)
+    return fmt_value(value, col)
+
+
+def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame:
+    """THE Parameter sheet of every workbook (``--out F.xlsx`` of each table command, the compare and
+    run folders): data basis, reference date, readings, the legal parameters in force on the
+    reference date with paragraph, start date and ``(Annahme)``, then the result's other metadata.
+
+    Columns ``parameter`` (German name), ``wert``, ``paragraph``, ``gueltig_ab``, ``hinweis``,
+    ``quelle``, ``kennung`` (identifier in JSON, params/*.yaml, run.toml). ``extra`` rows (dicts
+    with those keys) follow the data basis, e.g. a comparison's arrivals.
+    """
     import pandas as pd
 
-    if v is pd.NA or v is None:
+    from verteilung.vocab import label, lesart_label, parameter_label, system_label
+
+    rows: list[dict] = []
+
+    def add(parameter: str, wert: Any, kennung: str = "", **more: Any) -> None:
+        rows.append({"parameter": parameter, "wert": wert, "kennung": kennung, **more})
+
+    if is_synthetic(info):
+        add("Hinweis", SYNTHETISCH, "hinweis", hinweis=SYNTHETISCH_KURZ)
+    if isinstance(info.get("system"), str):
+        add("System", system_label(info["system"]), "system")
+    if isinstance(info.get("modell"), str):
+        add("Modell", info["modell"], "modell")
+    if info.get("datenbasis"):
+        add("Datenbasis Gemeinden", info["datenbasis"], "datenbasis", quelle="inputs/nrw/README.md")
+    if info.get("bestand_datei"):
+        add("Bestandsdatei", info["bestand_datei"], "bestand_datei",
+            hinweis=SYNTHETISCH_KURZ if is_synthetic(info) else "",
+            quelle="inputs/nrw/szenario/README.md" if is_synthetic(info) else "Nutzerdatei")
+    for note in info.get("naeherungen") or []:
+        add("Näherung", note, "naeherungen", hinweis="NÄHERUNG")
+    if info.get("stichtag"):
+        add("Stichtag", _date_text(info["stichtag"]), "stichtag",
+            quelle="Stichtag der Verteilstatistik; Parameter in der am Stichtag geltenden Fassung")
+    for r in extra or []:
+        rows.append({"kennung": "", **r})
+    for name, value in (info.get("lesarten") or {}).items():
+        add(lesart_label(name), lesart_text(name, value), f"lesarten.{name}", quelle="Lesart (LEGAL.md § 8)")
+    parameters = info.get("parameter")
+    if parameters is None and info.get("stichtag"):
+        from verteilung.params import in_force
+
+        parameters = in_force(info["stichtag"])
+    for p in parameters or []:
+        value = p["wert"]
+        add(parameter_label(p["name"]), f"Liste ({len(value)} Einträge)" if isinstance(value, list) else value,
+            p["name"], paragraph=p["paragraph"], gueltig_ab=p["gueltig_ab"],
+            hinweis="(Annahme)" + _param_note(p) if p.get("annahme") else "",
+            quelle=f"{p['quelle']} ({p['href']})" if p.get("href") else p.get("quelle", ""))
+    shown = {"hinweis", "system", "modell", "datenbasis", "bestand_datei", "naeherungen", "stichtag", "lesarten",
+             "parameter", *SKIP_IN_SUMMARY}
+    for key, value in info.items():
+        if key in shown or value is None or isinstance(value, dict):
+            continue
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+            if not value:
+                continue
+        add(label(key), value, key)
+    cols = ["parameter", "wert", "paragraph", "gueltig_ab", "hinweis", "quelle", "kennung"]
+    return pd.DataFrame(rows, columns=cols).fillna("")
+
+
+def _param_note(p: dict) -> str:
+    """The YAML's note on an assumed value (why it is one), when it has one."""
+    from verteilung import params
+
+    try:
+        note = params.get(p["name"], p["gueltig_ab"]).note
+    except Exception:  # a parameter no longer known: the flag alone
         return ""
-    if isinstance(v, float | np.floating):
-        if math.isnan(v):
-            return ""
-        if abs(v) < 1 and v != 0:
-            return f"{v:.6f}"
-        return f"{v:,.2f}"
-    if isinstance(v, bool | np.bool_):
-        return "ja" if v else ""
-    return str(v)
+    return f": {' '.join(note.split())}" if note else ""
+
+
+def explain_table(info: dict) -> pd.DataFrame:
+    """The steps of `explain` as a table: number, quantity, value, the calculation as German text,
+    paragraph, source and whether the step rests on an assumption."""
+    import pandas as pd
+
+    steps = (info.get("erklaerung") or {}).get("schritte", [])
+    return pd.DataFrame([{"schritt": n, "groesse": s["groesse"], "wert": s["wert"], "rechnung": s["text"],
+                          "paragraph": s["paragraph"], "quelle": s["quelle"], "annahme": bool(s["annahme"])}
+                         for n, s in enumerate(steps, start=1)],
+                        columns=["schritt", "groesse", "wert", "rechnung", "paragraph", "quelle", "annahme"])
 
 
 OUT_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
 
 
 def emit(df: pd.DataFrame, fmt: Format, out: str | Path | None, summary: dict | None = None,
-         title: str = "", max_rows: int | None = 40) -> None:
+         title: str = "", max_rows: int | None = 40, ausgabe: str | None = None,
+         terminal_rows: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+         sheets: Mapping[str, pd.DataFrame] | None = None) -> None:
     """Print or write one table with its summary in the chosen format.
+
+    ``ausgabe`` names the output (``status``, ``allocate``, ``keys`` …) for ``vocab.RENAMES``: what a
+    person reads (terminal, XLSX, Excel CSV) shows the glossary's columns, e.g. "Soll, gerundet"
+    beside "Soll (Stichtag)" with the quota next to the exact Soll; JSON, the machine CSV and
+    Parquet keep today's identifiers.
 
     ``--out FILE`` without ``--format`` chooses by the extension (docs/ausgaben.md): ``.csv`` the
     German Excel CSV, ``.xlsx`` a workbook with the table and a ``Parameter`` sheet, ``.json``,
     ``.parquet``; only a one-line note goes to the terminal. An explicit ``--format csv|json``
-    writes that machine format whatever the name.
+    writes that machine format whatever the name. ``terminal_rows`` narrows the rows shown on a
+    terminal only (files keep every row); ``sheets`` are further tables for the workbook.
     """
     summary = summary or {}
     if fmt == "table" and out is not None:
-        _write_by_extension(df, Path(out), summary, title)
+        _write_by_extension(df, Path(out), summary, title, ausgabe, sheets or {})
         return
     if fmt == "json":
         data = to_json_bytes({"summary": summary, "rows": records(df)})
     elif fmt == "csv":
-        data = to_csv_bytes(df)
+        data = to_csv_bytes(with_marker(df, summary))
     elif fmt == "table":
-        console = wide_console()
-        render_table(df, title, max_rows, console)
-        for k, v in summary.items():
-            from rich.text import Text
-
-            console.print(Text.assemble((str(k), "bold"), f": {_fmt(v) if not isinstance(v, dict) else v}"))
+        print_table(df, summary, title, max_rows, ausgabe, terminal_rows)
         return
     else:
         raise ValueError(fmt)
@@ -135,7 +379,24 @@ def emit(df: pd.DataFrame, fmt: Format, out: str | Path | None, summary: dict | 
         sys.stdout.flush()
 
 
-def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str) -> None:
+def print_table(df: pd.DataFrame, summary: dict, title: str = "", max_rows: int | None = 40,
+                ausgabe: str | None = None,
+                terminal_rows: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> None:
+    """The terminal view: the marker, the German table, the summary as German lines."""
+    from rich.text import Text
+
+    console = wide_console()
+    note = synthetic_note(summary)
+    if note:
+        console.print(Text(note, "bold yellow"))
+    shown = terminal_rows(df) if terminal_rows is not None else df
+    render_table(shown, title, max_rows, console, ausgabe)
+    for head, text in summary_lines(summary, ausgabe):
+        console.print(Text.assemble((head, "bold"), f": {text}"))
+
+
+def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str, ausgabe: str | None,
+                        sheets: Mapping[str, pd.DataFrame]) -> None:
     import sys
 
     from verteilung.errors import InputError, Problem
@@ -146,26 +407,19 @@ def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str) 
     if suffix == ".csv":
         from verteilung.io.deutsch import excel_csv_bytes
 
-        note = "SYNTHETISCH: " + str(summary["hinweis"]) if "SYNTHETISCH" in str(summary.get("hinweis", "")) else None
-        data = excel_csv_bytes(df, note=note)
+        data = excel_csv_bytes(person_view(df, ausgabe), note=synthetic_note(summary))
     elif suffix == ".json":
         data = to_json_bytes({"summary": summary, "rows": records(df)})
     elif suffix == ".xlsx":
-        import pandas as pd
-
         from verteilung.io.xlsx import workbook_bytes
 
-        name = (title or "Tabelle")[:31]
-        if "SYNTHETISCH" in str(summary.get("hinweis", "")) and "SYNTHETISCH" not in name:
-            name = ("SYNTHETISCH " + name)[:31]
-        params = pd.DataFrame({"angabe": [str(k) for k in summary],
-                               "wert": [str(jsonable(v)) for v in summary.values()]})
-        data = workbook_bytes({name: df, "Parameter": params})
+        book = {title or "Tabelle": person_view(df, ausgabe), **sheets, "Parameter": parameter_table(summary)}
+        data = workbook_bytes(book, note=synthetic_note(summary))
     elif suffix == ".parquet":
         import io as _io
 
         buf = _io.BytesIO()
-        plain = df.copy()
+        plain = with_marker(df.copy(), summary)
         plain.attrs = {}  # the computation's metadata is not table data
         plain.to_parquet(buf, index=False)
         data = buf.getvalue()
