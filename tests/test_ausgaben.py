@@ -32,9 +32,10 @@ TWO_DECIMALS = "#,##0.00"
 
 
 def _real_stock(tmp_path: Path) -> Path:
-    """The scenario's figures under a name that does not say synthetic: no marker expected."""
+    """The scenario's figures without its source column and under a name that does not say
+    synthetic: nothing marks them any more, so no marker is expected."""
     path = tmp_path / "bestand.csv"
-    path.write_bytes(SCENARIO.read_bytes())
+    pd.read_csv(SCENARIO, dtype={"ags": str}).drop(columns="quelle").to_csv(path, index=False)
     return path
 
 

@@ -40,11 +40,7 @@ BLATT = {"bestand": "Bestand", "haushalte": "Haushalte", "beschraenkungen": "Bes
 
 
 def _shown(name: str, suffix: str) -> str:
-    """The header the writer puts over a column named ``name`` (it translates known identifiers)."""
-    if suffix == ".xlsx":
-        from verteilung.io.xlsx import header
-
-        return header(name)
+    """The header the writers put over a column named ``name`` (both translate known identifiers)."""
     from verteilung.vocab import label
 
     return label(name)
