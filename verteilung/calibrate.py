@@ -22,7 +22,7 @@ import pulp
 import yaml
 
 from verteilung.errors import InfeasibleError, InputError, Problem
-from verteilung.solve.lp import quiet_stdout, solver_name
+from verteilung.solve.lp import make_solver, quiet_stdout, solver_name
 
 
 @dataclass
@@ -127,9 +127,9 @@ def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[s
         prob += c, f"quote_{ags}"
         named[f"{gemeinden['gemeinde'].iloc[i]} ({ags}) höchstens {pct:g} %"] = c
     with quiet_stdout():
-        prob.solve(pulp.HiGHS(msg=False) if solver == "highs" else pulp.PULP_CBC_CMD(msg=False))
+        prob.solve(make_solver(solver))
     if prob.status != pulp.LpStatusOptimal:
-        raise InfeasibleError(f"calibration has no solution under these limits ({pulp.LpStatus[prob.status]})")
+        raise InfeasibleError(f"Die Kalibrierung hat unter diesen Grenzen keine Lösung ({pulp.LpStatus[prob.status]})")
     raw = {c: max(0.0, float(w[c].value())) for c in columns}  # solver noise below zero
     weights = {c: round(v / sum(raw.values()), 12) for c, v in raw.items()}
     binding = [label for label, c in named.items() if abs(c.slack or 0.0) <= 1e-7 * max(1.0, total)]

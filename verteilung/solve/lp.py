@@ -100,7 +100,13 @@ def solver_name(solver: str) -> str:
 MIP_ABS_GAP = 1e-9
 
 
-def _make_solver(solver: str, time_limit: float, max_nodes: int | None = None):
+def make_solver(solver: str, time_limit: float = 600.0, max_nodes: int | None = None):
+    """The one solver configuration of the package, used by every LP and MILP.
+
+    HiGHS starts one thread pool per process with the first solve's thread count and refuses
+    ("Not Solved") any later solve asking for a different count; a second configuration anywhere
+    (calibrate used the default) broke every later allocation in the same process.
+    """
     if solver == "highs":
         extra = {"mip_max_nodes": max_nodes} if max_nodes else {}
         return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=1, gapRel=0.0, gapAbs=MIP_ABS_GAP, **extra)
@@ -148,7 +154,7 @@ def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | 
     limit) stopped it with a feasible solution."""
     try:
         with quiet_stdout():
-            prob.solve(_make_solver(solver, time_limit, max_nodes))
+            prob.solve(make_solver(solver, time_limit, max_nodes))
     except (pulp.PulpSolverError, MemoryError, OSError) as exc:
         raise SolverError(f"Der Solver ({solver}) ist ohne verwertbare Lösung abgebrochen ({exc}). Abhilfe: "
                           "--zeitlimit erhöhen, --solver wechseln oder Kapazitäten/Mindestwerte lockern.") from exc
