@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verteilung.allocate import allocate
 from verteilung.errors import InputError
+from verteilung.resources import shipped
 from verteilung.status import SystemState, quote
 from verteilung.uebergang import (
     Uebergang,
@@ -162,3 +166,45 @@ def test_figures_on_an_allocated_path():
     assert sum(map(sum, zs)) == 72
     assert f.verfolgt.gemeinde == "Gelsenkirchen"
     assert f.groesste_zuweisung <= 12 and 0 < f.groesste_zuweisung_anteil <= 1
+
+
+def test_month_of_a_period_counts_from_beginn():
+    u = Uebergang.from_dict({"monate": 6, "beginn": "2024-11"})
+    assert [u.monat_der_periode(p) for p in ("2024-11", "2024-12", "2025-01", "2025-09")] == [1, 2, 3, 11]
+    assert u.gewicht(u.monat_der_periode("2025-01")) == pytest.approx(0.5)
+    with pytest.raises(InputError, match="liegt vor dem Beginn"):
+        u.monat_der_periode("2024-10")
+    with pytest.raises(InputError, match="beginn: JJJJ-MM"):
+        Uebergang.from_dict({"monate": 6}).monat_der_periode("2024-05")
+    assert Uebergang.from_dict({"monate": 0}).monat_der_periode("1999-01") == 1
+    for bad in ("2024-13", "24-01", "2024-1", 202401):
+        with pytest.raises(InputError, match="beginn"):
+            Uebergang.from_dict({"monate": 6, "beginn": bad})
+
+
+def _phase_in_run(tmp_path: Path, beginn: str | None) -> Path:
+    model = yaml.safe_load(shipped("models", "m1-gemeinsamer-bestand-uebergang.yaml").read_text(encoding="utf-8"))
+    model["id"] = "m1-test-uebergang"
+    model["uebergang"] = {k: v for k, v in {**model["uebergang"], "beginn": beginn}.items() if v is not None}
+    (tmp_path / "modell.yaml").write_text(yaml.safe_dump(model, allow_unicode=True), encoding="utf-8")
+    scenario = shipped("inputs", "nrw", "szenario", "bestand_synthetisch_2024.csv")
+    (tmp_path / "bestand.csv").write_bytes(scenario.read_bytes())
+    (tmp_path / "run.toml").write_text("\n".join([
+        'modell = "modell.yaml"', 'bestand = "bestand.csv"', "[zugaenge.gesamt]", "personen = 1753",
+        "[ausgabe]", 'ordner = "out"', ""]), encoding="utf-8")
+    return tmp_path / "run.toml"
+
+
+def test_monthly_run_computes_the_month_of_the_phase_in(cli, tmp_path):
+    """A monthly run with a phased-in model uses the month its period is (beginn = month 1)."""
+    config = _phase_in_run(tmp_path, "2024-03")
+    before = cli("run", "--periode", "2024-02", "--config", config)
+    assert before.code == 2 and "liegt vor dem Beginn des Übergangs" in before.stderr
+    assert not (tmp_path / "out").exists()                     # refused before anything is written
+    r = cli("run", "--periode", "2024-05", "--config", config)
+    assert r.code == 0, r.stderr
+    assert "Periode 2024-05 ist Monat 3" in r.stdout + r.stderr and "50 %" in r.stdout + r.stderr
+    (tmp_path / "ohne").mkdir()
+    config_no_start = _phase_in_run(tmp_path / "ohne", None)
+    r = cli("run", "--periode", "2024-05", "--config", config_no_start)
+    assert r.code == 2 and "beginn: JJJJ-MM" in r.stderr

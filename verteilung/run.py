@@ -420,6 +420,20 @@ class Prepared:
     fingerprint: str
     out_root: Path
     ledger_url: URL
+    monat: int = 1  # month of the model's phase-in that this period is (uebergang.beginn)
+
+
+def uebergangsmonat(model: Any, periode: str, log: StepLog) -> int:
+    """The month of the model's phase-in that this period is (1 without a phase-in), logged."""
+    from verteilung.uebergang import Uebergang
+
+    u = Uebergang.from_dict(getattr(model, "uebergang", None))
+    if u is None or u.monate == 0:
+        return 1
+    monat = u.monat_der_periode(periode)
+    log(f"Übergang: Periode {periode} ist Monat {monat} (Beginn {u.beginn}, {u.monate} Monate), "
+        f"Gewicht des neuen Schlüssels {round(u.gewicht(monat) * 100)} %")
+    return monat
 
 
 def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
@@ -481,8 +495,9 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     fingerprint = hashlib.sha256(json.dumps({"periode": periode, "version": __version__, "inputs": hashes,
                                              "stichtag": when.isoformat()}, sort_keys=True).encode()).hexdigest()
     log(f"Eingaben geprüft ({len(inputs)} Dateien), Fingerabdruck {fingerprint[:12]}")
+    monat = uebergangsmonat(model, periode, log)  # refused here, before anything is written
     return Prepared(periode, config_path, cfg, model, g, b, when, haushalte, beschr, counts, inputs, hashes,
-                    fingerprint, out_root, url)
+                    fingerprint, out_root, url, monat)
 
 
 def _write(path: Path, data: bytes) -> str:
@@ -639,7 +654,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
         t1 = time.perf_counter()
         ctx = Context(prep.g, prep.b, prep.when, {"flueag": 0, "wsa": 0}, zugaenge_system=prep.counts,
                       lesarten=lesarten_of(prep.cfg, prep.config_path))
-        results = evaluate(prep.model, ctx, prep.haushalte, prep.beschr, solver=prep.cfg.solver)
+        results = evaluate(prep.model, ctx, prep.haushalte, prep.beschr, solver=prep.cfg.solver, monat=prep.monat)
         timings["berechnung_s"] = time.perf_counter() - t1
         explanation = _explain(prep.model, results, ctx, prep.g, prep.b, prep.cfg, log)
 

@@ -10,6 +10,7 @@ blending the Solls at one total gives the same numbers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
@@ -30,6 +31,7 @@ class Uebergang:
     monate: int = 0
     verlauf: str | tuple[float, ...] = "linear"
     von: str = "status-quo"
+    beginn: str | None = None  # first period of the phase-in, JJJJ-MM; a monthly run needs it
 
     def __post_init__(self) -> None:
         def bad(reason: str) -> None:
@@ -39,6 +41,9 @@ class Uebergang:
             bad(f"von muss die id eines Modells sein, nicht {self.von!r}")
         if isinstance(self.monate, bool) or not isinstance(self.monate, int | np.integer) or self.monate < 0:
             bad(f"monate muss eine ganze Zahl ≥ 0 sein, nicht {self.monate!r}")
+        if self.beginn is not None and (not isinstance(self.beginn, str)
+                                        or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", self.beginn)):
+            bad(f"beginn ist die erste Periode des Übergangs als JJJJ-MM, z. B. 2025-01, nicht {self.beginn!r}")
         if isinstance(self.verlauf, str):
             if self.verlauf != "linear":
                 bad(f"verlauf muss 'linear' oder eine Liste von Gewichten sein, nicht {self.verlauf!r}")
@@ -64,15 +69,37 @@ class Uebergang:
             return None
         if not isinstance(data, dict):
             raise InputError(Problem("uebergang", "muss eine Zuordnung sein, z. B. {monate: 6, verlauf: linear}"))
-        unknown = sorted(set(data) - {"monate", "verlauf", "von"})
+        unknown = sorted(set(data) - {"monate", "verlauf", "von", "beginn"})
         if unknown:
             raise InputError(Problem("uebergang", f"unbekannte Angabe {', '.join(unknown)}; "
-                                                  "erlaubt: monate, verlauf, von"))
+                                                  "erlaubt: monate, verlauf, von, beginn"))
         verlauf = data.get("verlauf", "linear")
         von = data.get("von", "status-quo")
+        beginn = data.get("beginn")
+        beginn = str(beginn) if isinstance(beginn, int | float) and not isinstance(beginn, bool) else beginn
         if isinstance(verlauf, list | tuple):
-            return cls(data.get("monate", len(verlauf)), tuple(verlauf), von)
-        return cls(data.get("monate", 0), verlauf, von)
+            return cls(data.get("monate", len(verlauf)), tuple(verlauf), von, beginn)
+        return cls(data.get("monate", 0), verlauf, von, beginn)
+
+    def monat_der_periode(self, periode: str) -> int:
+        """Month of the phase-in that a period (JJJJ-MM) is: ``beginn`` is month 1.
+
+        A monthly run has no month counter of its own, so the model file must say when the
+        phase-in starts; a period before that start is refused rather than computed as month 1.
+        """
+        if self.monate == 0:
+            return 1
+        if self.beginn is None:
+            raise InputError(Problem("uebergang", f"das Modell führt seinen Schlüssel über {self.monate} Monate ein; "
+                                                  "für einen Monatslauf muss die Modelldatei mit beginn: JJJJ-MM "
+                                                  "sagen, welche Periode Monat 1 ist"))
+        y0, m0 = int(self.beginn[:4]), int(self.beginn[5:])
+        y, m = int(periode[:4]), int(periode[5:])
+        monat = (y - y0) * 12 + (m - m0) + 1
+        if monat < 1:
+            raise InputError(Problem("uebergang", f"Periode {periode} liegt vor dem Beginn des Übergangs "
+                                                  f"({self.beginn}); vorher gilt das Modell nicht"))
+        return monat
 
     def gewicht(self, monat: int) -> float:
         """Weight of the new key in month ``monat`` (1-based); 1.0 from month T on."""
