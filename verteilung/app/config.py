@@ -31,7 +31,6 @@ the file names the environment variable instead. Command-line options win over t
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -89,16 +88,9 @@ class AppToml(BaseModel):
     @field_validator("stichtag", mode="before")
     @classmethod
     def _date(cls, value: object) -> object:
-        if isinstance(value, dt.datetime):
-            raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
-        if isinstance(value, dt.date) or value is None:
-            return value
-        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
+        from verteilung.data.zahlen import config_datum
+
+        return config_datum(value)
 
 
 _KNOWN_KEYS = {(): sorted(AppToml.model_fields), ("modelle",): sorted(Modelle.model_fields),

@@ -228,3 +228,20 @@ def pruefe_personen(n: object, quelle: str) -> int:
         raise InputError(Problem(quelle, f"{tausender(n)} Personen sind mehr als die Obergrenze von "
                                  f"{tausender(PERSONEN_MAX)} je Zeitraum"))
     return n
+
+
+def config_datum(value: object) -> dt.date | None:
+    """A date in a config file (TOML date or the text JJJJ-MM-TT), as pydantic ``before`` validator.
+
+    TOML date-times are refused rather than cut to their date: a Stichtag is a day.
+    """
+    if isinstance(value, dt.datetime):
+        raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
+    if isinstance(value, dt.date) or value is None:
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("erwartet ein Datum JJJJ-MM-TT, z. B. 2024-01-01")
