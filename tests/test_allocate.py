@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pulp
@@ -71,9 +73,9 @@ def test_integer_models_give_the_exact_answer(solver):
 
 
 @pytest.mark.parametrize("text,needle", [
-    ("ags,max_zuweisung\n05000001,2\n05000002,2\n05000003,2\n", "only 6 places left"),
-    ("ags,gesperrt,min_zuweisung\n05000003,1,2\n", "gesperrt but has min_zuweisung"),
-    ("ags,min_zuweisung,max_zuweisung\n05000001,5,3\n", "min_zuweisung 5 > max_zuweisung 3"),
+    ("ags,max_zuweisung\n05000001,2\n05000002,2\n05000003,2\n", "nur noch 6 Plätze"),
+    ("ags,gesperrt,min_zuweisung\n05000003,1,2\n", "gesperrt, hat aber die Mindestzuweisung"),
+    ("ags,min_zuweisung,max_zuweisung\n05000001,5,3\n", "Mindestzuweisung 5 ist größer als die Höchstzuweisung 3"),
 ])
 def test_infeasible_is_refused_with_reason_and_exit_3(cli, tmp_path, text, needle):
     cons = tmp_path / "c.csv"
@@ -91,7 +93,7 @@ def test_fixed_household_to_blocked_gemeinde_is_refused(cli, tmp_path):
     cons = tmp_path / "c.csv"
     cons.write_text("ags,gesperrt\n05000002,ja\n")
     r = cli(*BASE, "--haushalte", hh, "--beschraenkungen", cons)
-    assert r.code == 3 and "f1 is fixed to B-Dorf" in r.stderr
+    assert r.code == 3 and "f1 ist fest B-Dorf" in r.stderr
 
 
 def test_solver_infeasibility_in_words(cli, tmp_path):
@@ -102,7 +104,7 @@ def test_solver_infeasibility_in_words(cli, tmp_path):
     cons = tmp_path / "c.csv"
     cons.write_text("ags,max_zuweisung\n05000001,4\n05000002,4\n05000003,4\n")
     r = cli(*BASE, "--haushalte", hh, "--beschraenkungen", cons)
-    assert r.code == 3 and "no allocation meets all constraints" in r.stderr
+    assert r.code == 3 and "keine Zuweisung alle Beschränkungen erfüllt" in r.stderr
 
 
 def test_bad_household_file(cli, tmp_path):
@@ -346,3 +348,21 @@ def test_exact_route_is_as_good_as_the_integer_models(inst):
     assert low(exact) >= exact.summary["ganzzahliges_max_min_prozent"] / 100 - 1e-7
     hmax = int(hh["personen"].max())
     assert stage3_cost(exact, cons, hmax) <= stage3_cost(forced, cons, hmax) * (1 + 1e-4) + 1e-9
+
+
+def test_a_fixed_household_goes_where_placed_despite_the_models_open_obligation_rule(cli, tmp_path):
+    """The status quo assigns free arrivals only to Gemeinden with an open obligation; a household
+    the officer fixed to Düsseldorf (above its FlüAG Soll in the scenario) is still placed there,
+    as `allocate` does, instead of the run failing with "gesperrt" (review finding)."""
+    scenario = Path("inputs/nrw/szenario/bestand_synthetisch_2024.csv").resolve()
+    (tmp_path / "bestand.csv").write_bytes(scenario.read_bytes())
+    (tmp_path / "hh.csv").write_text("haushalt_id,personen,ags_fest\nH-001,4,\nH-002,2,\nH-003,3,05111000\n",
+                                     encoding="utf-8")
+    (tmp_path / "run.toml").write_text("\n".join([
+        'modell = "status-quo"', 'bestand = "bestand.csv"', "[zugaenge.flueag]", 'haushalte = "hh.csv"',
+        "[zugaenge.wsa]", "personen = 10", "[ausgabe]", 'ordner = "out"', ""]), encoding="utf-8")
+    r = cli("run", "--periode", "2024-05", "--config", tmp_path / "run.toml")
+    assert r.code == 0, r.stderr
+    placed = pd.read_csv(tmp_path / "out" / "2024-05" / "r1" / "haushalte_flueag.csv", dtype=str)
+    assert placed.set_index("haushalt_id").loc["H-003", "ags"] == "05111000"
+    assert set(placed.set_index("haushalt_id").loc[["H-001", "H-002"], "ags"]) != {"05111000"}

@@ -231,7 +231,7 @@ def test_infeasible_allocation_exits_3_and_writes_nothing(tmp_path):
                                        'beschraenkungen = "cap.csv"\n[zugaenge.wsa]\npersonen = 10\n'
                                        '[ausgabe]\nordner = "out"\n')
     r = run(tmp_path)
-    assert r.returncode == 3 and "1260 persons to place but the eligible Gemeinden have only" in r.stderr
+    assert r.returncode == 3 and "1260 Personen sind zuzuweisen, die aufnehmenden Gemeinden" in r.stderr
     assert not (tmp_path / "out" / PERIODE).exists() or revisions(tmp_path) == []
 
 

@@ -74,28 +74,30 @@ def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: n
               upper: np.ndarray, blocked: np.ndarray, n_free: float, largest: int, fixed_blocked: list[str]) -> None:
     reasons = []
     for a in fixed_blocked:
-        reasons.append(f"household {a}")
+        reasons.append(f"Haushalt {a}")
     for i in np.flatnonzero(lower > upper):
-        reasons.append(f"{names[i]} (AGS {ags[i]}): min_zuweisung {lower[i]:g} > max_zuweisung {upper[i]:g}")
+        reasons.append(f"{names[i]} (AGS {ags[i]}): Mindestzuweisung {lower[i]:g} ist größer als die "
+                       f"Höchstzuweisung {upper[i]:g}")
     for i in np.flatnonzero(blocked & (lower > 0)):
-        reasons.append(f"{names[i]} (AGS {ags[i]}) is gesperrt but has min_zuweisung {lower[i]:g}")
+        reasons.append(f"{names[i]} (AGS {ags[i]}) ist gesperrt, hat aber die Mindestzuweisung {lower[i]:g}")
     for i in np.flatnonzero(~eligible & ~blocked & (lower - fixed > 0)):
-        reasons.append(f"{names[i]} (AGS {ags[i]}) has no Soll but min_zuweisung {lower[i]:g}")
+        reasons.append(f"{names[i]} (AGS {ags[i]}) hat kein Soll, aber die Mindestzuweisung {lower[i]:g}")
     for i in np.flatnonzero(fixed > upper):
-        reasons.append(f"{names[i]} (AGS {ags[i]}): fixed households bring {fixed[i]:g} persons, "
-                       f"max_zuweisung is {upper[i]:g}")
+        reasons.append(f"{names[i]} (AGS {ags[i]}): fest zugewiesene Haushalte bringen {fixed[i]:g} Personen, "
+                       f"die Höchstzuweisung ist {upper[i]:g}")
     room = np.where(eligible, np.maximum(0, upper - fixed), 0)
     need = np.where(eligible, np.maximum(0, lower - fixed), 0)
     if n_free > room.sum():
-        reasons.append(f"{n_free:g} persons to place but the eligible Gemeinden have only {room.sum():g} places left")
+        reasons.append(f"{n_free:g} Personen sind zuzuweisen, die aufnehmenden Gemeinden haben aber nur noch "
+                       f"{room.sum():g} Plätze")
     if need.sum() > n_free:
-        reasons.append(f"minimums need {need.sum():g} persons but only {n_free:g} arrive")
+        reasons.append(f"die Mindestzuweisungen brauchen {need.sum():g} Personen, es kommen aber nur {n_free:g}")
     if largest and room.max(initial=0) < largest:
-        reasons.append(f"a household of {largest} persons fits no Gemeinde's remaining capacity")
+        reasons.append(f"ein Haushalt mit {largest} Personen passt in keine Gemeinde mehr (Höchstzuweisungen)")
     if n_free > 0 and not eligible.any():
-        reasons.append("no Gemeinde may receive anyone (all blocked or without Soll)")
+        reasons.append("keine Gemeinde darf jemanden aufnehmen (alle gesperrt oder ohne Soll)")
     if reasons:
-        raise InfeasibleError("allocation infeasible: " + "; ".join(reasons))
+        raise InfeasibleError("Zuweisung nicht möglich: " + "; ".join(reasons))
 
 
 def _pacing_reasons(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np.ndarray, cap: np.ndarray,
@@ -164,11 +166,11 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
     names = g["gemeinde"].to_numpy()
     ags_rank = np.argsort(np.argsort(ags, kind="stable"), kind="stable")
     if (personen is None) == (haushalte is None):
-        raise InputError(Problem("arrivals", "give either a number of persons or a household file"))
+        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
     persons_only = haushalte is None
     if persons_only:
         if personen is None or personen < 0:
-            raise InputError(Problem("--personen", "must be a non-negative whole number"))
+            raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
         # single persons have no identity: no per-person arrays (10^7 persons stay O(n log n))
         hh_ids = None
         n_persons = int(personen)
@@ -185,8 +187,8 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
             hh_fixed[named] = pd.Index(ags).get_indexer(fest[named])
         n_persons = int(hh_sizes.sum())
     total_n = n_persons
-    lower, upper, blocked = _bounds(beschraenkungen, n)
-    blocked = blocked | state.gesperrt
+    lower, upper, gesperrt = _bounds(beschraenkungen, n)
+    blocked = gesperrt | state.gesperrt
     soll = state.schluessel * (state.total + total_n)
     last = state.last.astype(float)
     eligible = ~blocked & (soll > 0)
@@ -194,8 +196,11 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
     fixed = np.zeros(n)
     is_fixed = hh_fixed >= 0
     np.add.at(fixed, hh_fixed[is_fixed], hh_sizes[is_fixed])
-    fixed_blocked = [f"{hh_ids[h]} is fixed to {names[hh_fixed[h]]} (AGS {ags[hh_fixed[h]]}), which is gesperrt"
-                     for h in np.flatnonzero(is_fixed) if blocked[hh_fixed[h]]] if hh_ids is not None else []
+    # A Sperre in the constraints file refuses a fixed household; a model's rule (no open obligation,
+    # sperre_wenn) only steers the free arrivals: a household the officer placed goes where placed.
+    fixed_blocked = [f"{hh_ids[h]} ist fest {names[hh_fixed[h]]} (AGS {ags[hh_fixed[h]]}) zugewiesen, "
+                     "die Gemeinde ist aber in den Beschränkungen gesperrt"
+                     for h in np.flatnonzero(is_fixed) if gesperrt[hh_fixed[h]]] if hh_ids is not None else []
     free = np.flatnonzero(~is_fixed)
     order = free[greedy.household_order(hh_sizes[free])]
     free_sizes = hh_sizes[order]
@@ -232,7 +237,8 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
     binds = stuck or bool(np.any(total > upper + 1e-9) or np.any(total < lower - 1e-9))
     use_solver = pfad == "solver" or (pfad == "auto" and binds)
     if pfad == "referenz" and binds:
-        raise InfeasibleError("the reference path breaks a capacity or minimum; use the solver path")
+        raise InfeasibleError("das Referenzverfahren verletzt eine Höchst- oder Mindestzuweisung; "
+                              "mit --pfad solver oder auto rechnen")
     target = np.full(len(hh_sizes), -1, dtype=np.int64)
     target[is_fixed] = hh_fixed[is_fixed]
     if use_solver:
@@ -337,9 +343,9 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     started = time.perf_counter()
     state, beschraenkungen = _in_ags_order(state, beschraenkungen)
     if (personen is None) == (haushalte is None):
-        raise InputError(Problem("arrivals", "give either a number of persons or a household file"))
+        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
     if haushalte is None and (personen is None or personen < 0):
-        raise InputError(Problem("--personen", "must be a non-negative whole number"))
+        raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
     k = staffelung.wochen
     g = state.gemeinden
     n = len(g)

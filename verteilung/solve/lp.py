@@ -159,8 +159,8 @@ def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | 
         raise SolverError(f"Der Solver ({solver}) ist ohne verwertbare Lösung abgebrochen ({exc}). Abhilfe: "
                           "--zeitlimit erhöhen, --solver wechseln oder Kapazitäten/Mindestwerte lockern.") from exc
     if prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
-        raise InfeasibleError("the solver proved that no allocation meets all constraints: the household "
-                              "sizes cannot be fitted into the capacities and minimums given")
+        raise InfeasibleError("Der Solver hat bewiesen, dass keine Zuweisung alle Beschränkungen erfüllt: die "
+                              "Haushaltsgrößen passen nicht in die angegebenen Höchst- und Mindestzuweisungen")
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
         if max_nodes or accept_incumbent:
             return False
