@@ -42,7 +42,10 @@ def test_golden_households(cli, tmp_path):
     assert {h["haushalt_id"]: h["ags"] for h in d["haushalte"]} == {
         "h1": "05000003", "h2": "05000001", "h3": "05000003", "h4": "05000001"}
     assert [row["zuweisung"] for row in d["rows"]] == [4, 0, 8]
-    assert (tmp_path / "hh.csv").read_text().startswith("haushalt_id,personen,ags")
+    hh = pd.read_csv(tmp_path / "hh.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype=str)  # German Excel CSV
+    assert dict(zip(hh["Haushalt-Nr."], hh["AGS"], strict=True))["h1"] == "05000003"
+    r = cli(*BASE, "--haushalte", Z + "haushalte.csv", "--haushalte-out", tmp_path / "hh.xlsx")
+    assert r.code == 0 and (tmp_path / "hh.xlsx").read_bytes()[:2] == b"PK"  # a workbook, not CSV text
 
 
 def test_capacity_switches_to_solver_and_is_respected(cli, tmp_path):

@@ -30,7 +30,7 @@ from verteilung.io import (
     to_csv_bytes,
     to_json_bytes,
 )
-from verteilung.report.output import emit
+from verteilung.report.output import emit, write_table
 from verteilung.vocab import system_label
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
              solver: Annotated[str, typer.Option("--solver", help="Rechenprogramm (Solver) für Zuweisungen mit Beschränkungen: highs (Standard) oder cbc.")] = "highs",
              pfad: Annotated[str, typer.Option("--pfad", help="Rechenweg: auto (Standard), referenz (Wasserstandsverfahren) oder solver.")] = "auto",
              zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Höchste Rechenzeit des Solvers in Sekunden.")] = 60.0,
-             haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde (CSV) in diese Datei schreiben.")] = None,
+             haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde in diese Datei schreiben; Format nach Endung wie --out (.xlsx, .csv für deutsches Excel, .json, .parquet).")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
              modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Zugänge dieses Zeitraums zuweisen: niedrigste Erfüllungsquote zuerst, Haushalte bleiben zusammen."""
@@ -262,14 +262,14 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
             payload["haushalte"] = records(result.households)
         data = to_json_bytes(payload)
         if haushalte_out is not None and result.households is not None:
-            atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
+            write_table(result.households, haushalte_out, result.summary, "Haushalte", option="--haushalte-out")
         if out is not None:
             atomic_write_bytes(out, data)
         else:
             sys.stdout.buffer.write(data)
         return
     if haushalte_out is not None and result.households is not None:
-        atomic_write_bytes(haushalte_out, to_csv_bytes(result.households), "--haushalte-out")
+        write_table(result.households, haushalte_out, result.summary, "Haushalte", option="--haushalte-out")
     emit(result.table, fmt.value, out, result.summary, ausgabe="allocate",
          title=f"Zuweisung {system_label(result.summary.get('system', system), short=True)}",
          terminal_rows=lambda t: t[t["zuweisung"] > 0],

@@ -395,8 +395,14 @@ def print_table(df: pd.DataFrame, summary: dict, title: str = "", max_rows: int 
         console.print(Text.assemble((head, "bold"), f": {text}"))
 
 
+def write_table(df: pd.DataFrame, out: str | Path, summary: dict | None = None, title: str = "",
+                option: str = "--out") -> None:
+    """Write one table to a file chosen by its extension, as ``--out FILE`` does (docs/ausgaben.md)."""
+    _write_by_extension(df, Path(out), summary or {}, title, None, {}, option)
+
+
 def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str, ausgabe: str | None,
-                        sheets: Mapping[str, pd.DataFrame]) -> None:
+                        sheets: Mapping[str, pd.DataFrame], option: str = "--out") -> None:
     import sys
 
     from verteilung.errors import InputError, Problem
@@ -424,7 +430,7 @@ def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str, 
         plain.to_parquet(buf, index=False)
         data = buf.getvalue()
     else:
-        raise InputError(Problem("--out", f"unbekannte Dateiendung {out.suffix or '(keine)'!r}; erlaubt: "
+        raise InputError(Problem(option, f"unbekannte Dateiendung {out.suffix or '(keine)'!r}; erlaubt: "
                                  f"{', '.join(OUT_SUFFIXES)} (oder --format csv|json)"))
     atomic_write_bytes(out, data)
     print(f"geschrieben: {out} ({len(df)} Zeilen)", file=sys.stderr)
