@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +205,9 @@ def test_monthly_run_computes_the_month_of_the_phase_in(cli, tmp_path):
     r = cli("run", "--periode", "2024-05", "--config", config)
     assert r.code == 0, r.stderr
     assert "Periode 2024-05 ist Monat 3" in r.stdout + r.stderr and "50 %" in r.stdout + r.stderr
+    folder = tmp_path / "out" / "2024-05" / "r1"
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["uebergang"]["monat"] == 3
+    assert "Monat 3 von 6 (Beginn 2024-03), Schlüssel zu 50 % neu" in (folder / "erlaeuterung.txt").read_text("utf-8")
     (tmp_path / "ohne").mkdir()
     config_no_start = _phase_in_run(tmp_path / "ohne", None)
     r = cli("run", "--periode", "2024-05", "--config", config_no_start)

@@ -553,6 +553,8 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
         "verfahren": solvers, "zeiten": meta["timings"], "befehl": meta["command"],
         "zusammenfassung": summary, "angenommen_null": prep.b.attrs.get("angenommen_null", []),
         **({"hinweis": SYNTHETISCH_HINWEIS} if prep.b.attrs.get("synthetisch") else {}),
+        **({"uebergang": {**prep.model.uebergang, "monat": prep.monat}}  # type: ignore[attr-defined]
+           if getattr(prep.model, "uebergang", None) else {}),
         # what `runs repair` needs to rebuild the ledger entry from this folder alone
         "ledger_id": ledger.id, "gestartet": meta["started"],
         "beendet": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -649,7 +651,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
                       lesarten=lesarten_of(prep.cfg, prep.config_path))
         results = evaluate(prep.model, ctx, prep.haushalte, prep.beschr, solver=prep.cfg.solver, monat=prep.monat)
         timings["berechnung_s"] = time.perf_counter() - t1
-        explanation = _explain(prep.model, results, ctx, prep.g, prep.b, prep.cfg, log)
+        explanation = _explain(prep.model, results, ctx, prep.g, prep.b, prep.cfg, log, prep.monat)
 
         # 3. outputs, built aside (ordinary permissions, unlike mkdtemp's 0700) and renamed into place
         revision = max([ledger.max_revision(periode)] + [r.revision for r in (
@@ -774,37 +776,45 @@ def _household_rule(system: str) -> str:
         return "Haushalte nach Modell"
 
 
-def _explain(model, results, ctx, g, b, cfg, log: StepLog) -> list[str]:
-    """The explanation log: each step with its paragraph."""
+def _explain(model, results, ctx, g, b, cfg, log: StepLog, monat: int = 1) -> list[str]:
+    """The explanation log: each step with its paragraph, in German text (no Python values)."""
+    from verteilung.io.deutsch import fmt_date, fmt_dec, fmt_int
+    from verteilung.report.output import lesart_text, parameter_value_text
+    from verteilung.uebergang import Uebergang
+    from verteilung.vocab import lesart_label, parameter_label, system_label
+
     lines = [f"Modell {model.id}: {model.titel}", f"Rechtsgrundlage: {model.rechtsgrundlage}",
              f"Gemeindedaten: {g.attrs['datenbasis']} (§ 3 Abs. 2 FlüAG: IT.NRW, Stand 1. Januar)",
-             f"Stichtag: {ctx.stichtag.isoformat()}; Bestandsdatei: {b.attrs['quelle']}"
+             f"Stichtag: {fmt_date(ctx.stichtag)}; Bestandsdatei: {b.attrs['quelle']}"
              + (" (SYNTHETISCH)" if b.attrs.get("synthetisch") else "")]
+    u = Uebergang.from_dict(getattr(model, "uebergang", None))
+    if u is not None and u.monate:
+        w = u.gewicht(monat)
+        lines.append(f"Übergang von {u.von}: Monat {monat} von {u.monate} (Beginn {u.beginn}), Schlüssel zu "
+                     f"{fmt_int(round(w * 100))} % neu, {fmt_int(100 - round(w * 100))} % {u.von}")
     if b["ohne_meldung"].any():
         lines.append(f"{int(b['ohne_meldung'].sum())} Gemeinden ohne Meldung mit Bestand 0 geführt "
                      "(BR Arnsberg: verspätete Meldungen ohne Bestand)")
     for name, r in results.items():
         st, a = r.state, r.allocation.summary
+        tag = f"[{system_label(name, short=True)}]"
+        faktoren = ", ".join(f"{parameter_label(p.name)} {parameter_value_text(p.value)}"
+                             for p in ctx.anrechnung_faktoren)
+        lesarten = "; ".join(f"{lesart_label(k)}: {lesart_text(k, v)}"
+                             for k, v in st.info.get("lesarten", {}).items() if k != "schluessel")
         lines += [
-            f"[{name}] Schlüssel: {r.key_label}; Lesarten: {st.info.get('lesarten', {})}",
-            f"[{name}] Bestand {_de(st.bestand.sum())}, Anrechnung {_de(st.anrechnung.sum(), 1)} "
-            f"({'; '.join(dict.fromkeys(p.paragraph for p in ctx.anrechnung_faktoren))}: "
-            f"Faktoren {', '.join(f'{p.name}={p.value}' for p in ctx.anrechnung_faktoren)})"
-            if st.anrechnung.any() else f"[{name}] Bestand {_de(st.bestand.sum())}, keine Anrechnung",
-            f"[{name}] Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
-            f"[{name}] Zuweisung von {_de(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
-            f"{_de(a['niedrigste_quote_nachher'], 2, group=False)} %, "
-            f"Gemeinden mit Zuweisung: {a['empfangende_gemeinden']} "
-            "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3; Haushalte ungeteilt, "
-            f"{_household_rule(name)})"
-            if a["niedrigste_quote_nachher"] is not None else f"[{name}] keine Zuweisung",
+            f"{tag} Schlüssel: {r.key_label}; Lesarten: {lesarten}",
+            f"{tag} Bestand {fmt_int(st.bestand.sum())}, Anrechnung {fmt_dec(st.anrechnung.sum(), 1)} "
+            f"({'; '.join(dict.fromkeys(p.paragraph for p in ctx.anrechnung_faktoren))}: {faktoren})"
+            if st.anrechnung.any() else f"{tag} Bestand {fmt_int(st.bestand.sum())}, keine Anrechnung",
+            f"{tag} Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
+            f"{tag} Zuweisung von {fmt_int(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
+            f"{fmt_dec(a['niedrigste_quote_nachher'], 2)} %, "
+            f"Gemeinden mit Zuweisung: {fmt_int(a['empfangende_gemeinden'])} "
+            "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3"
+            + (f"; Haushalte ungeteilt, {_household_rule(name)})" if a.get("haushalte") else ")")
+            if a["niedrigste_quote_nachher"] is not None else f"{tag} keine Zuweisung",
         ]
     for line in lines:
         log(line)
     return lines
-
-
-def _de(value: float, decimals: int = 0, group: bool = True) -> str:
-    """German number format for the explanation: 146.000 and 13.800,0 and 73,00."""
-    text = f"{value:,.{decimals}f}" if group else f"{value:.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
