@@ -161,3 +161,15 @@ def test_debug_shows_traceback(tmp_path):
 def test_unknown_option_is_a_usage_error(cli):
     r = cli("status", "--bogus")
     assert r.code == 2 and "Unbekannte Option --bogus" in (r.stdout + r.stderr)
+
+
+def test_system_names_are_case_insensitive_and_unknown_ones_named(cli):
+    base = ["keys", "--format", "json"]
+    upper = cli(*base, "--system", "WSA").json()
+    assert upper["rows"] == cli(*base, "--system", "awov").json()["rows"]
+    r = cli(*base, "--system", "foo")
+    assert r.code == 2 and "ist nicht erlaubt; erlaubt: flueag, wsa, awov" in r.stderr
+    stock = "inputs/nrw/szenario/bestand_synthetisch_2024.csv"  # status takes model systems too: the registry
+    assert cli("status", "--system", "WSA", "--bestand", stock, "--format", "json").code == 0
+    r = cli("status", "--system", "foo", "--bestand", stock)
+    assert r.code == 2 and "unbekanntes System „foo“; bekannt: flueag (FlüAG), wsa (WSA)" in r.stderr

@@ -175,7 +175,7 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 
 
 @app.command()
-def keys(system: Annotated[System, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
+def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
@@ -208,7 +208,7 @@ def status(system: Annotated[str, typer.Option("--system", help="System: flueag 
 
 @app.command()
 def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern), z. B. 05315000 für Köln.")],
-            system: Annotated[System, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
+            system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,

@@ -85,11 +85,15 @@ WSA = register(LegalSystem(
 
 def get(name: str) -> LegalSystem:
     """The system for an identifier or alias; an unknown name is bad input (exit 2)."""
+    from verteilung.vocab import SYSTEM_ALIASES
+
+    key = name.strip().lower()
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[SYSTEM_ALIASES.get(key, key)]
     except KeyError:
-        raise InputError(Problem("--system", f"unbekanntes System {name!r}; bekannt: "
-                                 f"{', '.join(ids())}")) from None
+        known = ", ".join(f"{s.id} ({s.kurz})" for s in all_systems())
+        raise InputError(Problem("--system", f"unbekanntes System „{name}“; bekannt: {known}; "
+                                 "Groß- und Kleinschreibung egal, awov steht für wsa")) from None
 
 
 def ids() -> list[str]:
