@@ -41,7 +41,7 @@ def _real_stock(tmp_path: Path) -> Path:
 
 def _head_row(ws) -> int:
     """1-based row of the header: 2 below a SYNTHETISCH marker row, else 1."""
-    return 2 if str(ws["A1"].value or "").startswith("SYNTHETISCH") else 1
+    return 2 if str(ws["A1"].value or "").startswith(("SYNTHETISCH", "NÄHERUNG")) else 1
 
 
 def _header(ws) -> list[str]:
@@ -318,3 +318,17 @@ def test_workbook_cells_read_back_unchanged(rows):
         assert math.isclose(ws.cell(row=i, column=1).value, value, rel_tol=1e-15, abs_tol=1e-300)
         cell = ws.cell(row=i, column=2)
         assert cell.data_type == "s" and (cell.value or "") == text
+
+
+def test_approximated_unemployment_is_labelled_on_the_data_sheet_without_synthetic_stock(cli, tmp_path):
+    """WSA keys use the NÄHERUNG unemployment since 2016: the label stands above the data, not only
+    on the Parameter sheet (review finding), in the XLSX and the German Excel CSV."""
+    stock = _real_stock(tmp_path)
+    assert cli("status", "--system", "wsa", "--bestand", stock, "--out", tmp_path / "w.xlsx").code == 0
+    ws = load_workbook(tmp_path / "w.xlsx")["Verteilstatistik WSA"]
+    assert str(ws["A1"].value).startswith("NÄHERUNG") and "INKAR" in ws["A1"].value
+    assert _header(ws)[0] == "AGS"
+    assert cli("status", "--system", "wsa", "--bestand", stock, "--out", tmp_path / "w.csv").code == 0
+    assert "NÄHERUNG" in (tmp_path / "w.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert cli("status", "--system", "flueag", "--bestand", stock, "--out", tmp_path / "f.xlsx").code == 0
+    assert load_workbook(tmp_path / "f.xlsx")["Verteilstatistik FlüAG"]["A1"].value == "AGS"  # nothing approximated

@@ -271,15 +271,16 @@ def test_every_assumed_value_is_flagged_and_shown_as_annahme():
 
 def test_wsa_allocation_log_cites_the_awov_household_rule(cli, tmp_path):
     (tmp_path / "bestand.csv").write_bytes(SCENARIO.read_bytes())
+    (tmp_path / "hh.csv").write_text("haushalt_id,personen\nH1,3\nH2,1\n", encoding="utf-8")
     (tmp_path / "run.toml").write_text("\n".join([
         'modell = "status-quo"', 'bestand = "bestand.csv"',
-        "[zugaenge.flueag]", "personen = 10", "[zugaenge.wsa]", "personen = 10",
+        "[zugaenge.flueag]", 'haushalte = "hh.csv"', "[zugaenge.wsa]", 'haushalte = "hh.csv"',
         "[ausgabe]", 'ordner = "out"', ""]), encoding="utf-8")
     assert cli("run", "--periode", "2024-05", "--config", tmp_path / "run.toml").code == 0
     log = next((tmp_path / "out").rglob("erlaeuterung.txt")).read_text(encoding="utf-8")
-    wsa = [line for line in log.splitlines() if line.startswith("[wsa] Zuweisung")]
+    wsa = [line for line in log.splitlines() if line.startswith("[WSA] Zuweisung")]
     assert wsa and "§ 5 Abs. 2 AWoV" in wsa[0] and "FlüAG" not in wsa[0]
-    flueag = [line for line in log.splitlines() if line.startswith("[flueag] Zuweisung")]
+    flueag = [line for line in log.splitlines() if line.startswith("[FlüAG] Zuweisung")]
     assert flueag and "§ 3 Abs. 1 S. 2 FlüAG" in flueag[0]
 
 

@@ -404,7 +404,8 @@ def excel_csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     if note:
-        writer.writerow([neutralise(note)])
+        # one cell, unquoted: the label reads the same in a text editor and in Excel
+        writer.writerow([neutralise(note.replace(";", ",").replace('"', "'"))])
     writer.writerow([neutralise(h) for h in labels(df.columns)])
     writer.writerows(zip(*(_csv_column(df[c], column_for(str(c), df[c])) for c in df.columns), strict=True))
     return buf.getvalue().encode("utf-8-sig")

@@ -84,8 +84,12 @@ def is_synthetic(info: dict | None) -> bool:
 
 
 def synthetic_note(info: dict | None) -> str | None:
-    """The marker line above every table, sheet and CSV of a result from synthetic stock; else None."""
-    return SYNTHETISCH if is_synthetic(info) else None
+    """The label line above every table, sheet and Excel CSV of a result: SYNTHETISCH when synthetic
+    stock went in, then each approximation (NÄHERUNG, with its source) the result used; else None."""
+    parts = [SYNTHETISCH] if is_synthetic(info) else []
+    for note in (info or {}).get("naeherungen") or []:
+        parts.append(note if str(note).startswith("NÄHERUNG") else f"NÄHERUNG: {note}")
+    return " · ".join(parts) or None
 
 
 def with_marker(df: pd.DataFrame, info: dict | None) -> pd.DataFrame:
