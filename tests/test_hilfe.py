@@ -84,3 +84,18 @@ def test_usage_errors_are_german_plain_text_exit_2(cli, args, message):
 def test_group_without_command_shows_german_help(cli):
     r = cli("runs")
     assert r.code == 2 and "Aufruf: verteilung runs [OPTIONEN] BEFEHL [ARGUMENTE]..." in r.stdout + r.stderr
+
+
+def test_option_placeholders_and_choices(cli):
+    """Placeholders say what to write; help offers nothing the command refuses or ignores."""
+    sweep = cli("sweep", "--help").stdout
+    assert "--parameter NAME=VON:BIS" in sweep and "<list" not in sweep
+    staffelung = sweep.split("--staffelung", 1)[1].split("\n  --", 1)[0]
+    assert "max_anteil_soll" in staffelung and "wochen" not in staffelung and "min_gemeinden" not in staffelung
+    compare = cli("compare", "--help").stdout
+    assert "--zugaenge NAME=N" in compare and "<list" not in compare
+    assert "alle mitgelieferten" not in compare and "status-quo, m1" in compare
+    assert "<table|csv|json>" in compare
+    r = cli("compare", "--format", "xlsx")
+    assert r.code == 2 and "xlsx" in r.stderr
+    assert "--parameter NAME=VON:BIS" in cli("sensitivitaet", "--help").stdout

@@ -159,3 +159,39 @@ def test_officers_workbook(tmp_path):
     params = {r[6].value: r[1].value for r in wb["Parameter"].iter_rows(min_row=2)}  # Kennung -> Wert
     assert params["flueag_kappung"] == 0.25
     assert params["bestand_datei"] == "tests/data/modelle_bestand.csv" and params["stichtag"] == "01.01.2024"
+
+
+def test_report_names_parameters_and_models_in_german(report_file):
+    html = report_file.read_text(encoding="utf-8")
+    assert "Gewicht Arbeitslose (AWoV) = 0,1:" in html        # as on the workbooks' Parameter sheet
+    assert "awov_gewicht_arbeitslose" not in html
+    assert not re.search(r"\b(M\d[^:<]{0,24}): \1:", html)     # no doubled short name in the legend
+    assert "Streuung der Last je Einwohner (VK) 0," in html    # the simulation's findings, German decimals
+
+
+def test_short_titles_and_legend():
+    from verteilung.report.html import legend_text, short_title
+
+    assert short_title("M1: ein gemeinsamer Bestand") == "M1"
+    assert short_title("M1 gestaffelt: ein gemeinsamer Bestand, gestaffelt") == "M1 gestaffelt"
+    assert short_title("ein Titel ohne Doppelpunkt") == "ein Titel ohne Doppelpunkt"
+    long = "Ein sehr langer Name, der ein Satz ist: und mehr"
+    assert short_title(long) == long
+    assert legend_text("M1: ein gemeinsamer Bestand", "M1") == "ein gemeinsamer Bestand"
+    assert legend_text(long, long) == long
+
+
+def test_chart_ticks_are_german():
+    import matplotlib.pyplot as plt
+
+    from verteilung.report import charts
+
+    assert [charts._de_tick(v) for v in (1000.0, 0.1 + 0.2, 2.5, -50.0, 0.0)] == ["1.000", "0,3", "2,5", "-50", "0"]
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1500.5])
+    charts.german_ticks(fig)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    plt.close(fig)
+    assert labels and all("." not in t or "," not in t for t in labels) and any(t.endswith(".000") for t in labels)
+    assert not any(re.fullmatch(r"\d+\.\d", t) for t in labels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,8 @@ def test_simulate_cli_summary_and_files(cli, tmp_path):
     assert names == ["SYNTHETISCH_gemeinden_ende.csv", "SYNTHETISCH_monate.csv", "SYNTHETISCH_simulation.json",
                      "SYNTHETISCH_uebergang.csv", "SYNTHETISCH_uebergang_verlauf.csv"]
     assert "Übergang:" in r.stdout and "größte Monatszuweisung 1.022 an Bochum" in r.stdout
+    # findings in German decimals (they go into the HTML report too)
+    assert re.search(r"\(VK\) \d,\d{3} → \d,\d{3}; Lastindex P90 \d+,\d → \d+,\d;", r.stdout)
     table = pd.read_csv(tmp_path / "s" / "SYNTHETISCH_uebergang.csv", dtype={"groesste_zuweisung_ags": str})
     assert table["modell"].tolist() == list(DEFAULT_MODELS)
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -165,6 +166,13 @@ def test_sweep_cli(cli, tmp_path):
     assert (sc["arbeitslose"] >= 0).all()
     html = (tmp_path / "s" / "sweep_bericht.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 6 and "SYNTHETISCHE" in html
+    # German throughout: the disturbance in words, metrics by their labels, German decimals
+    assert "Störung: Einwohner ± 1 %" in html and "{" not in html.split("<body>", 1)[1].split("<script>")[0]
+    assert "Gini (Last je Einwohner)" in html and "quote_p10" not in html and "soll_anteil_laendlich" not in html
+    assert "Tornado: Quote P90 (%)" in html
+    assert not re.search(r"<td>\d+\.\d+", html)
+    assert re.search(r"Gini \(Last je Einwohner\): min \d,\d{3}, Median", r.stdout)
+    assert not re.search(r"\d\.\d+ s|\d,\d{3}/s", r.stdout)
     g = pd.read_csv(tmp_path / "s" / "SYNTHETISCH_gemeinden.csv", dtype={"ags": str})
     assert len(g) == 396 and g["anteil_ueber_100"].between(0, 1).all()
 
@@ -286,5 +294,10 @@ def test_paced_sweep_equals_the_single_path_and_refuses_what_cannot_hold(base, c
     assert r.code == 0, r.stderr
     info = json.loads((tmp_path / "t" / "SYNTHETISCH_sweep.json").read_text(encoding="utf-8"))
     assert info["staffelung"] == {"max_anteil_soll": 0.02}
+    from verteilung.report.html import staffelung_text, stoerung_text
+
+    assert staffelung_text(info["staffelung"]) == "höchstens Anteil am Soll 0,02"
+    assert stoerung_text(None) == "keine" and stoerung_text({}) == "keine"
+    assert stoerung_text({"einwohner": 0.02, "bestand": 0.05}) == "Einwohner ± 2 %, Bestand ± 5 %"
     with pytest.raises(InfeasibleError):
         sw.evaluate_batch(base, dataclasses.replace(model, staffelung=sw.Staffelung(max_personen=1)), sc)

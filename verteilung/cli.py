@@ -83,7 +83,8 @@ def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, 
 
 ModellOpt = Annotated[str | None, typer.Option("--modell", help="Modell (Pfad einer YAML-Datei oder Name eines mitgelieferten Modells), dessen System --system nennt, z. B. ein weiteres System mit eigener Bestandsspalte.")]
 StaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Staffelung der Zuweisungen (docs/uebergang.md), z. B. max_anteil_soll=0.02 oder max_personen=20,wochen=4; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner, wochen, min_gemeinden.")]
-ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", help="Zugänge eines benannten Stroms, NAME=N (mehrfach möglich), z. B. drittes=120 für das eigene System eines Modells.")]
+SweepStaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Obergrenze je Gemeinde und Szenario (docs/uebergang.md), z. B. max_anteil_soll=0.02; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner.")]
+ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="NAME=N", help="Zugänge eines benannten Stroms, NAME=N (mehrfach möglich), z. B. drittes=120 für das eigene System eines Modells.")]
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
@@ -275,18 +276,19 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
          terminal_rows=lambda t: t[t["zuweisung"] > 0],
          sheets={"Haushalte": result.households} if result.households is not None else None)
     if fmt == Fmt.table:
-        typer.echo(f"Rechenzeit: {result.seconds:.3f} s", err=True)
+        from verteilung.io.deutsch import fmt_dec
+
+        typer.echo(f"Rechenzeit: {fmt_dec(result.seconds, 3)} s", err=True)
 
 
 class CompareFmt(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-    xlsx = "xlsx"
 
 
 @app.command()
-def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade; Standard: alle mitgelieferten).")] = None,
+def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
             zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
@@ -297,7 +299,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Kappung zu --gewichte: SPALTE=FAKTOR, Schlüssel ≤ FAKTOR × Anteil an SPALTE (z. B. einwohner=1.25).")] = None,
             gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Minderungen zu --gewichte: MERKMAL=SATZ[,...] (z. B. mietpreisbremse_2015=0.1).")] = None,
             ohne_meldung_null: OhneMeldungOpt = False,
-            fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv, json oder xlsx.")] = CompareFmt.table,
+            fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
@@ -332,7 +334,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 
 @app.command()
 def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
-             modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade; Standard: alle mitgelieferten).")] = None,
+             modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
              szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
              bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -381,7 +383,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
 
 @app.command()
 def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simulation für die Verläufe (0: keine).")] = 24,
-           modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade; Standard: alle mitgelieferten).")] = None,
+           modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -495,7 +497,7 @@ def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
 
 @app.command()
 def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
-          parameter: Annotated[list[str] | None, typer.Option("--parameter", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
+          parameter: Annotated[list[str] | None, typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
           raster: Annotated[int | None, typer.Option("--raster", help="Raster mit K Punkten je Parameter.")] = None,
           stichprobe: Annotated[int | None, typer.Option("--stichprobe", help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
           seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
@@ -509,7 +511,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Adresse eines laufenden Dask-Schedulers, tcp://RECHNER:PORT.")] = None,
           batch: Annotated[int, typer.Option("--batch", help="Szenarien je Paket (begrenzt den Speicherbedarf).")] = 2000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
-          staffelung: StaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
+          staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
           out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep")) -> None:
     """Belastungstest eines einheitlichen Schlüssels: Tausende bis Millionen Szenarien, paketweise gerechnet."""
@@ -542,25 +544,26 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
     c = wide_console()
     if res.info.get("synthetisch"):
         c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
+    from verteilung.io.deutsch import column_for, fmt_dec, fmt_fraction, fmt_int, fmt_value
+
     rate = res.info["szenarien"] / max(res.info["sekunden"], 1e-9)
-    c.print(f"{res.info['szenarien']:,} Szenarien ({res.info['modell']}) in {res.info['sekunden']:.1f} s "
-            f"({rate:,.0f}/s, {res.info['engine']})", highlight=False)
+    c.print(f"{fmt_int(res.info['szenarien'])} Szenarien ({res.info['modell']}) in {fmt_dec(res.info['sekunden'], 1)} s "
+            f"({fmt_int(rate)}/s, {res.info['engine']})", highlight=False)
     d = res.szenarien
-    for col, label in (("gini_last_je_einwohner", "Gini Last/EW"), ("quote_p90", "Quote P90"),
-                       ("soll_anteil_laendlich", "Soll-Anteil gering besiedelt"),
-                       ("zuweisung_anteil_kreisfrei", "Zuweisungsanteil kreisfreie Städte")):
-        c.print(f" {label}: min {d[col].min():.4g}, Median {d[col].median():.4g}, max {d[col].max():.4g}",
-                highlight=False)
+    for col in ("gini_last_je_einwohner", "quote_p90", "soll_anteil_laendlich", "zuweisung_anteil_kreisfrei"):
+        spec = column_for(col)
+        c.print(f" {spec.label}: min {fmt_value(d[col].min(), spec)}, Median {fmt_value(d[col].median(), spec)}, "
+                f"max {fmt_value(d[col].max(), spec)}", highlight=False)
     g = res.gemeinden.assign(wechsel=lambda x: x["anteil_entlastet"] * (1 - x["anteil_entlastet"]))
     top = g.sort_values(["wechsel", "ags"], ascending=[False, True]).head(5)
     c.print(" Gemeinden, die am häufigsten die Seite wechseln (entlastet in p % der Szenarien): "
-            + ", ".join(f"{r.gemeinde} ({r.anteil_entlastet:.0%})" for r in top.itertuples()), highlight=False)
+            + ", ".join(f"{r.gemeinde} ({fmt_fraction(r.anteil_entlastet, 0)})" for r in top.itertuples()), highlight=False)
     c.print(f"Ergebnisse (Parquet, CSV): {out}/", highlight=False)
 
 
 @app.command()
 def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
-                  parameter: Annotated[list[str], typer.Option("--parameter", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
+                  parameter: Annotated[list[str], typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
                   gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
                   sobol: Annotated[int, typer.Option("--sobol", help="Grundgröße N der Saltelli-Stichprobe (N·(k+2) Rechnungen).")] = 1024,
                   seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators.")] = 0,
@@ -590,10 +593,13 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
     c = wide_console()
     if label:
         c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
+    from verteilung.io.deutsch import fmt_dec
+
     sob = res.sobol
     for metric, p in res.treiber.items():
         row = sob[(sob["kennzahl"] == metric) & (sob["parameter"] == p)].iloc[0]
-        c.print(f" {metric}: getrieben von {p} (Sobol gesamt {row['ST']:.2f}, erster Ordnung {row['S1']:.2f})",
+        c.print(f" {metric}: getrieben von {p} (Sobol gesamt {fmt_dec(row['ST'], 2)}, "
+                f"erster Ordnung {fmt_dec(row['S1'], 2)})",
                 highlight=False)
     c.print(f"Tabellen und Tornado-Diagramme: {out}/", highlight=False)
 
@@ -601,7 +607,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 @app.command()
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
               ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|) oder umverteilung (umzuverteilende Personen).")] = "max_abstand",
-              grenze: Annotated[list[str] | None, typer.Option("--grenze", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
+              grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
               laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
               bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
@@ -609,6 +615,7 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
               out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml")) -> None:
     """Gewichte eines Schlüssels per linearer Optimierung für ein Ziel unter Grenzen wählen; schreibt eine Modelldatei."""
     from verteilung.calibrate import calibrate as run
+    from verteilung.io.deutsch import fmt_dec
     from verteilung.model import parse_weights
 
     check_out_file(out)
@@ -619,8 +626,8 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
     atomic_write_bytes(out, res.model_yaml.encode("utf-8"))
     if res.info.get("hinweis"):
         typer.echo(res.info["hinweis"])
-    typer.echo(f"Gewichte: {', '.join(f'{k}={v:.4f}' for k, v in res.weights.items())}")
-    typer.echo(f"Zielwert ({ziel}): {res.objective:,.2f}; bindende Grenzen: {'; '.join(res.binding) or 'keine'}")
+    typer.echo(f"Gewichte: {', '.join(f'{k}={fmt_dec(v, 4)}' for k, v in res.weights.items())}")
+    typer.echo(f"Zielwert ({ziel}): {fmt_dec(res.objective, 2)}; bindende Grenzen: {'; '.join(res.binding) or 'keine'}")
     typer.echo(f"Modelldatei: {out} (verteilung compare --modelle {out})")
 
 

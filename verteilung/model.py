@@ -266,10 +266,12 @@ class Context:
             k = self._cached(label, lambda: systems.WSA.key(self.gemeinden, self.stichtag, chosen))
             return k, label
         if isinstance(spec, MixKey):
+            from verteilung.io.deutsch import fmt_dec
+
             alpha = self.auto_alpha() if spec.alpha == "auto" else float(spec.alpha)
             z, z_label = self.key(FlueagKey(typ="flueag"))
             k, k_label = self.key(AwovKey(typ="awov"))
-            label = f"Mischschlüssel α = {alpha:.4f}"
+            label = f"Mischschlüssel α = {fmt_dec(alpha, 4)}"
             self.lesarten[label] = {**self.lesarten[z_label], **self.lesarten[k_label]}
             return alpha * z + (1 - alpha) * k, label
         ks = KeySpec("eigene Gewichte", spec.gewichte,

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from verteilung.compare import DEFAULT_MODELS, de, metric_row
 from verteilung.errors import InputError, Problem
+from verteilung.io.deutsch import fmt_dec
 from verteilung.model import Context, evaluate, load_model
 from verteilung.params import in_force
 from verteilung.resources import shipped
@@ -458,7 +459,8 @@ def summary_lines(res: SimResult) -> list[str]:
                          f"{de(int(end['konflikt_personen']))} im Monat {last}; zusammen {de(total)} "
                          f"Personen in Gemeinden über 100 % im anderen System")
         else:
-            lines.append(f"{model}: Streuung der Last je Einwohner (VK) {first['vk_last_je_einwohner']:.3f} → "
-                         f"{end['vk_last_je_einwohner']:.3f}; Lastindex P90 {first['last_index_p90']:.1f} → "
-                         f"{end['last_index_p90']:.1f}; Konflikte kumuliert {de(total)}")
+            lines.append(f"{model}: Streuung der Last je Einwohner (VK) {fmt_dec(first['vk_last_je_einwohner'], 3)} → "
+                         f"{fmt_dec(end['vk_last_je_einwohner'], 3)}; Lastindex P90 "
+                         f"{fmt_dec(first['last_index_p90'], 1)} → {fmt_dec(end['last_index_p90'], 1)}; "
+                         f"Konflikte kumuliert {de(total)}")
     return lines

@@ -108,6 +108,7 @@ COLUMNS: dict[str, Column] = {
     # arrivals and allocation
     "zugaenge": _c("Zugänge", INT), "abgaenge": _c("Abgänge", INT), "anerkennungen": _c("Anerkennungen", INT),
     "zuweisung": _c("Zuweisung", INT), "zuweisungen": _c("Zuweisungen", INT),
+    "obergrenze": _c("Obergrenze (Staffelung)", INT),
     "haushalt": _c("Haushalt"), "haushalt_id": _c("Haushalt-Nr."), "haushalte": _c("Haushalte", INT),
     "personen": _c("Personen", INT), "fest": _c("fest zugewiesen", Kind.FLAG),
     "pfad": _c("Verfahren"), "wasserstand": _c("Wasserstand (%)", PCT),
@@ -239,6 +240,11 @@ PARAMETERS: dict[str, str] = {
     "awov_mietpreisbremse_liste": "Gemeinden mit Mietpreisbremse (AWoV)",
     "awov_minderung_mietpreisbremse": "Minderung Mietpreisbremse (AWoV)",
     "awov_minderung_eu_sgb2": "Minderung EU-Bürger SGB II (AWoV)",
+    # the bounds of a Staffelung (verteilung.staffelung, --staffelung)
+    "max_personen": "höchstens Personen je Gemeinde (Staffelung)",
+    "max_anteil_soll": "höchstens Anteil am Soll (Staffelung)",
+    "max_je_1000_einwohner": "höchstens Personen je 1.000 Einwohner (Staffelung)",
+    "wochen": "Wochen (Staffelung)", "min_gemeinden": "mindestens empfangende Gemeinden (Staffelung)",
 }
 
 # Readings (verteilung.law.lesarten) by their German name.

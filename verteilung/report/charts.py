@@ -14,14 +14,31 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
+from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
+from verteilung.io.deutsch import fmt_dec, fmt_exact, fmt_signed
 from verteilung.resources import shipped
+from verteilung.vocab import label
 
 ATTRIBUTION = "© GeoBasis-DE / BKG 2025 (Daten verändert), dl-de/by-2-0"
 plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 
 
+def _de_tick(value: float, _pos: int | None = None) -> str:
+    """A tick label in German format (``1.000``, ``0,25``), whatever the process locale."""
+    return fmt_exact(round(float(value), 8))
+
+
+def german_ticks(fig) -> None:
+    """German number format on every numeric axis of ``fig`` (category axes keep their labels)."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter):
+                axis.set_major_formatter(FuncFormatter(_de_tick))
+
+
 def png(fig) -> bytes:
+    german_ticks(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
@@ -79,8 +96,8 @@ def _svg_paths() -> tuple[tuple[tuple[str, str], ...], int]:
 
 
 def de_number(v: float, digits: int = 2, sign: bool = False) -> str:
-    text = f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
-    return text.replace(",", "X").replace(".", ",").replace("X", ".")
+    """A number for map hover texts and legends, German format (`verteilung.io.deutsch`)."""
+    return fmt_signed(v, digits) if sign else fmt_dec(v, digits)
 
 
 def gemeinde_svg(values: pd.Series, names: pd.Series, label: str, diverging: bool = False) -> str:
@@ -196,8 +213,8 @@ def tornado_png(table: pd.DataFrame, metric: str) -> bytes:
         ax.barh(y, r.bei_min - base, left=base, color="#4c78a8")
         ax.barh(y, r.bei_max - base, left=base, color="#e45756")
     ax.axvline(base, color="#333333", lw=0.8)
-    ax.set_yticks(range(len(part)), part["parameter"])
-    ax.set_title(f"{metric}: Parameter am unteren (blau) und oberen (rot) Ende")
+    ax.set_yticks(range(len(part)), [label(p) for p in part["parameter"]])
+    ax.set_title(f"{label(metric)}: Parameter am unteren (blau) und oberen (rot) Ende")
     return png(fig)
 
 

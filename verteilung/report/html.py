@@ -15,8 +15,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from verteilung._version import __version__
+from verteilung.io.deutsch import fmt_signed
 from verteilung.report import charts
 from verteilung.report.namen import fold
+from verteilung.vocab import label
 
 if TYPE_CHECKING:
     from verteilung.compare import CompareResult
@@ -52,14 +54,17 @@ def _table(df: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> dict:
 def parameter_lines(info: dict) -> list[str]:
     """The parameters in force as people read them: value, paragraph as numbered on the reference
     date, start date in German format and "(Annahme)" where the date or value is assumed."""
-    from verteilung.io.deutsch import fmt_date
+    from verteilung.io.deutsch import fmt_date, fmt_exact
+    from verteilung.vocab import parameter_label
 
     out = []
-    for p in info.get("parameter", []):
-        wert = f"Liste ({len(p['wert'])} Einträge)" if isinstance(p["wert"], list) else str(p["wert"]).replace(".", ",")
+    for p in info.get("parameter", []):  # named as on the workbooks' Parameter sheet (output.parameter_table)
+        v = p["wert"]
+        wert = (f"Liste ({len(v)} Einträge)" if isinstance(v, list)
+                else fmt_exact(v) if isinstance(v, int | float) else str(v))
         mark = " (Annahme)" if p.get("annahme") else ""
         ab = fmt_date(p["gueltig_ab"])
-        out.append(f"{p['name']} = {wert}: {p['paragraph']}, {p['quelle']}, gültig ab {ab}{mark}")
+        out.append(f"{parameter_label(p['name'])} = {wert}: {p['paragraph']}, {p['quelle']}, gültig ab {ab}{mark}")
     return out
 
 
@@ -157,18 +162,48 @@ def gemeinde_suche(cmp: CompareResult, merged: list[str], sim: SimResult | None 
             if v is None or pd.isna(v):
                 cells.append({"text": "–", "sort": ""})
             elif c.name == "aenderung_zuweisung":
-                cells.append({"text": f"{int(v):+,}".replace(",", "."), "sort": int(v)})
+                cells.append({"text": fmt_signed(int(v)), "sort": int(v)})
             else:
                 cells.append({"text": charts.de_number(float(v), sign=True), "sort": round(float(v), 4)})
         rows.append({"ags": str(ags), "such": fold(str(r["gemeinde"])), "cells": cells})
-    legende = [f"{kurz[m]}: {titel.get(m, m)}" for m in merged if kurz[m] != titel.get(m, m)]
+    legende = [f"{kurz[m]}: {legend_text(titel.get(m, m), kurz[m])}" for m in merged if kurz[m] != titel.get(m, m)]
     return {"head": head, "rows": rows, "legende": legende}
 
 
 def short_title(title: str) -> str:
     """``M1: ein gemeinsamer Bestand …`` → ``M1`` (table headers); a title without a colon stays."""
     head = title.split(":", 1)[0].strip()
-    return head if ":" in title and 0 < len(head) <= 12 else title
+    return head if ":" in title and 0 < len(head) <= SHORT_TITLE_MAX else title
+
+
+def legend_text(title: str, short: str) -> str:
+    """The title without its short name in front (``M1: ein …`` -> ``ein …``), so a legend never says ``M1: M1: …``."""
+    head, sep, rest = title.partition(":")
+    return rest.strip() if sep and head.strip() == short and rest.strip() else title
+
+
+SHORT_TITLE_MAX = 24  # "M1 gestaffelt", "M3 mit Übergang": a short name, not a sentence
+
+
+def stoerung_text(stoerung: dict | None) -> str:
+    """The sweep's random disturbance in words: ``{"einwohner": 0.02}`` -> ``Einwohner ± 2 %``; none -> ``keine``."""
+    from verteilung.io.deutsch import fmt_exact
+
+    if not stoerung:
+        return "keine"
+    return ", ".join(f"{label(k)} ± {fmt_exact(float(v) * 100)} %" for k, v in stoerung.items())
+
+
+def staffelung_text(staffelung: dict | None) -> str:
+    """The pacing bounds of a sweep (``--staffelung`` or the model's) in words; empty when none."""
+    from verteilung.io.deutsch import fmt_exact
+
+    if not staffelung:
+        return ""
+    from verteilung.vocab import parameter_label
+
+    return ", ".join(f"{parameter_label(k).removesuffix(' (Staffelung)')} {fmt_exact(v)}"
+                     for k, v in staffelung.items() if v is not None)
 
 
 def render_sweep_report(res, tornado: pd.DataFrame | None = None) -> str:
@@ -179,10 +214,18 @@ def render_sweep_report(res, tornado: pd.DataFrame | None = None) -> str:
                {"titel": "Gemeinden, die am häufigsten die Seite wechseln",
                 "bild": _img(charts.side_changes(res.gemeinden))}]
     if tornado is not None:
-        figures += [{"titel": f"Tornado: {m}", "bild": _img(charts.tornado_png(tornado, m))} for m in DEFAULT_METRICS]
+        figures += [{"titel": f"Tornado: {label(m)}", "bild": _img(charts.tornado_png(tornado, m))}
+                    for m in DEFAULT_METRICS]
     d = res.szenarien
-    kennzahlen = [{"name": c, "min": f"{d[c].min():.4g}", "median": f"{d[c].median():.4g}", "max": f"{d[c].max():.4g}"}
-                  for c in ("quote_p10", "quote_median", "quote_p90", "gini_last_je_einwohner",
-                            "soll_anteil_laendlich", "zuweisung_anteil_kreisfrei")]
+    from verteilung.io.deutsch import column_for, fmt_int, fmt_value
+
+    kennzahlen = []
+    for c in ("quote_p10", "quote_median", "quote_p90", "gini_last_je_einwohner",
+              "soll_anteil_laendlich", "zuweisung_anteil_kreisfrei"):
+        spec = column_for(c)
+        kennzahlen.append({"name": spec.label, "min": fmt_value(d[c].min(), spec),
+                           "median": fmt_value(d[c].median(), spec), "max": fmt_value(d[c].max(), spec)})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True)
-    return env.get_template("sweep.html.j2").render(info=res.info, figures=figures, kennzahlen=kennzahlen)
+    return env.get_template("sweep.html.j2").render(
+        info=res.info, figures=figures, kennzahlen=kennzahlen, szenarien=fmt_int(res.info["szenarien"]),
+        stoerung=stoerung_text(res.info.get("stoerung")), staffelung=staffelung_text(res.info.get("staffelung")))

@@ -39,9 +39,13 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     for line in res.befunde:
         c.print(f" • {line}", highlight=False)
     gv = res.gewinner_verlierer
-    for m in [x for x in info["modelle"] if x != BASELINE][:2]:
-        top = gv[(gv["modell"] == m) & (gv["richtung"] == "entlastet")].head(3)
-        # changes signed as in the findings above (+17, -36)
-        names = ", ".join(f"{r.gemeinde} ({de_signed(int(r.aenderung_zuweisung))})" for r in top.itertuples())
-        c.print(f" {m}: am stärksten entlastet: {names}", highlight=False)
+    for m in [x for x in info["modelle"] if x != BASELINE]:
+        # every model, both ends: where a model concentrates allocations is as visible as where it relieves
+        for richtung, n in (("entlastet", 3), ("belastet", 1)):
+            top = gv[(gv["modell"] == m) & (gv["richtung"] == richtung)].head(n)
+            if top.empty:
+                continue
+            # changes signed as in the findings above (+17, -36)
+            names = ", ".join(f"{r.gemeinde} ({de_signed(int(r.aenderung_zuweisung))})" for r in top.itertuples())
+            c.print(f" {m}: am stärksten {richtung}: {names}", highlight=False)
     c.print(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/", highlight=False)
