@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verteilung.compare import compare, write_outputs
+from verteilung.compare import compare
 from verteilung.report import browser
 from verteilung.report.bericht import render_report
+from verteilung.report.vergleich import write_outputs
 from verteilung.simulate import simulate
 
 IN_CI = os.environ.get("CI") == "true"

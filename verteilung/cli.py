@@ -304,9 +304,9 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
     from verteilung.compare import compare as run
-    from verteilung.compare import write_outputs
     from verteilung.model import parse_weights
     from verteilung.report.terminal import print_compare
+    from verteilung.report.vergleich import write_outputs
 
     check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
