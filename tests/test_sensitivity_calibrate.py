@@ -111,7 +111,7 @@ def test_sensitivitaet_cli_names_the_driver(cli, tmp_path):
     r = cli("sensitivitaet", "--modell", "m1", "--parameter", "kappung=1.05:1.6,zugaenge=100:5000",
             "--sobol", "64", "--seed", "3", "--out", out)
     assert r.code == 0, r.stderr
-    assert "soll_anteil_laendlich: getrieben von kappung" in r.stdout
+    assert "Soll-Anteil ländlicher Gemeinden (%): getrieben von Kappungsfaktor" in r.stdout
     sob = pd.read_csv(out / "SYNTHETISCH_sobol.csv")  # the default stock is the synthetic scenario
     rural = sob[sob["kennzahl"] == "soll_anteil_laendlich"].set_index("parameter")
     assert rural.loc["zugaenge", "ST"] == pytest.approx(0.0, abs=1e-9)

@@ -594,11 +594,12 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
     if label:
         c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
     from verteilung.io.deutsch import fmt_dec
+    from verteilung.vocab import label as column_label
 
     sob = res.sobol
     for metric, p in res.treiber.items():
         row = sob[(sob["kennzahl"] == metric) & (sob["parameter"] == p)].iloc[0]
-        c.print(f" {metric}: getrieben von {p} (Sobol gesamt {fmt_dec(row['ST'], 2)}, "
+        c.print(f" {column_label(metric)}: getrieben von {column_label(p)} (Sobol gesamt {fmt_dec(row['ST'], 2)}, "
                 f"erster Ordnung {fmt_dec(row['S1'], 2)})",
                 highlight=False)
     c.print(f"Tabellen und Tornado-Diagramme: {out}/", highlight=False)
