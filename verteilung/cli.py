@@ -231,8 +231,11 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
              ausgabe="explain")
         return
     c = wide_console()
-    for n, (text, para) in enumerate(steps):
-        c.print(Text.assemble(f"{n}. {text}", (f"\n   {para}", "dim") if para else ""))
+    lines = list(steps)
+    first = len(lines) - len(steps.info["erklaerung"]["schritte"])  # header and notes stand unnumbered
+    for n, (text, para) in enumerate(lines):
+        number = f"{n - first + 1}. " if n >= first else ""  # step numbers as in the file's column Schritt
+        c.print(Text.assemble(f"{number}{text}", (f"\n   {para}", "dim") if para else ""))
 
 
 @app.command()

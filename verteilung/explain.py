@@ -105,8 +105,10 @@ class Erklaerung:
     def text(self) -> str:
         """The numbered text as `explain` prints it."""
         lines = []
-        for n, (text, basis) in enumerate(self.zeilen()):
-            lines.append(f"{n}. {text}")
+        rows = self.zeilen()
+        first = len(rows) - len(self.schritte)  # header and notes unnumbered; steps from 1, as in files
+        for n, (text, basis) in enumerate(rows):
+            lines.append(f"{n - first + 1}. {text}" if n >= first else text)
             if basis:
                 lines.append(f"   {basis}")
         return "\n".join(lines) + "\n"
