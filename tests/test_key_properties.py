@@ -139,7 +139,7 @@ def test_reduction_with_nobody_left_is_refused():
 
     g = pd.DataFrame({"ags": ["05000001", "05000002"], "gemeinde": list("AB"), "einwohner": [1.0, 2.0],
                       "flag": [True, True]})
-    with pytest.raises(InputError, match="nobody can take the excess"):
+    with pytest.raises(InputError, match="niemand kann den Überhang aufnehmen"):
         compute_key(g, KeySpec("x", {"einwohner": 1.0}, reductions=(Reduction("flag", 0.1),)))
 
 

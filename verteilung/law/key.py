@@ -218,7 +218,7 @@ def apply_reductions(k0: np.ndarray, flags: list[np.ndarray], rates: list[float]
         if not np.any(pool):
             continue
         if not recipients.any():
-            raise InputError(Problem("key", "every Gemeinde is reduced; nobody can take the excess"))
+            raise InputError(Problem("Schlüssel", "jede Gemeinde ist gemindert; niemand kann den Überhang aufnehmen"))
         w = np.where(recipients, dist_base, 0.0)
         key = key + pool * w / w.sum(axis=-1, keepdims=True)
     return key, cuts
@@ -299,9 +299,16 @@ def compute_key_with_steps(gemeinden: pd.DataFrame, spec: KeySpec) -> KeyResult:
             "geminderte Anteile auf die übrigen Gemeinden verteilt: {delta:anteil_vz}", key,
             spec.paragraphs.get("umverteilung_minderung", ""),
             f"Lesarten: Minderung {spec.kombination}, Umverteilung nach {spec.umverteilung_basis}, "
-            f"Empfänger {spec.empfaenger}", {"delta": key - base}))
+            f"Empfänger: {_empfaenger_text(spec.empfaenger)}", {"delta": key - base}))
     out["schluessel"] = key
     out.attrs["spec"] = spec
     steps.append(Schritt("schluessel", f"{spec.bezeichnung or spec.name} (Ergebnis)", "", key,
                          spec.paragraphs.get("weights", "")))
     return KeyResult(out, tuple(steps))
+
+
+def _empfaenger_text(value: str) -> str:
+    """Who takes a reduction's excess, in words (the reading's value is an identifier)."""
+    from verteilung.law.lesarten import ERLAUBT
+
+    return ERLAUBT["empfaenger"].get(value, value)

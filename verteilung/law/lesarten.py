@@ -27,6 +27,9 @@ ERLAUBT: dict[str, dict[Any, str]] = {
                      "gemindert": "nach dem geminderten Schlüssel"},
     "rundung": {"aufrunden": "Soll und Aufnahmeverpflichtung aufgerundet (Standard)",
                 "runden": "kaufmännisch gerundet"},
+    # who takes the excess of a reduction (not a command-line option; models and the sweep set it)
+    "empfaenger": {"nicht_betroffen": "alle von dieser Minderung nicht betroffenen Gemeinden (Standard)",
+                   "ohne_jede_minderung": "nur Gemeinden ohne jede Minderung"},
 }
 OPTION = {"kappung": "--kappung", "kappung_iteriert": "--kappung-einmalig", "anlage1": "--anlage1",
           "mietpreisliste": "--mietpreisliste", "minderung": "--minderung",
