@@ -315,7 +315,7 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
                 continue
         add(label(key), value, key)
     cols = ["parameter", "wert", "paragraph", "gueltig_ab", "hinweis", "quelle", "kennung"]
-    return pd.DataFrame(rows, columns=cols).fillna("")
+    return pd.DataFrame(rows, columns=cols, dtype=object).fillna("")  # mixed values: no float column to fill with text
 
 
 def _param_note(p: dict) -> str:
