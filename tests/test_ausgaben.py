@@ -332,3 +332,20 @@ def test_approximated_unemployment_is_labelled_on_the_data_sheet_without_synthet
     assert "NÄHERUNG" in (tmp_path / "w.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert cli("status", "--system", "flueag", "--bestand", stock, "--out", tmp_path / "f.xlsx").code == 0
     assert load_workbook(tmp_path / "f.xlsx")["Verteilstatistik FlüAG"]["A1"].value == "AGS"  # nothing approximated
+
+
+def test_recorded_runs_keep_the_synthetic_label(cli, tmp_path):
+    """`runs show` and `runs diff` read the ledger, which keeps numbers only: the label comes from
+    the revision's manifest, on the terminal and on every sheet (review finding)."""
+    (tmp_path / "bestand.csv").write_bytes(SCENARIO.read_bytes())
+    (tmp_path / "run.toml").write_text("\n".join([
+        'modell = "status-quo"', 'bestand = "bestand.csv"', "[zugaenge.flueag]", "personen = 100",
+        "[zugaenge.wsa]", "personen = 50", "[ausgabe]", 'ordner = "out"', ""]), encoding="utf-8")
+    config = tmp_path / "run.toml"
+    assert cli("run", "--periode", "2024-05", "--config", config).code == 0
+    shown = cli("runs", "show", "2024-05", "--config", config)
+    assert shown.code == 0 and shown.stdout.startswith("SYNTHETISCH")
+    assert cli("runs", "show", "2024-05", "--config", config, "--out", tmp_path / "s.xlsx").code == 0
+    assert all(str(ws["A1"].value).startswith("SYNTHETISCH") for ws in load_workbook(tmp_path / "s.xlsx").worksheets)
+    diff = cli("runs", "diff", "2024-05/1", "2024-05/1", "--config", config, "--format", "json").json()
+    assert "SYNTHETISCH" in diff["summary"]["hinweis"]

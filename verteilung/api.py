@@ -372,7 +372,20 @@ def runs_show(ref: str, ledger: str | None = None, config: str | Path | None = N
     from verteilung.ledger import parse_ref
 
     record, rows = _ledger(ledger, config).get(*parse_ref(ref))
-    return Result(rows, {k: v for k, v in record.items() if k != "id"})
+    return Result(rows, {k: v for k, v in record.items() if k != "id"} | _run_label(record))
+
+
+def _run_label(record: dict) -> dict:
+    """The SYNTHETISCH label of a recorded run, from its revision's manifest (the ledger keeps
+    numbers, the manifest what went in); nothing when the folder is gone or the stock was real."""
+    import json
+
+    try:
+        manifest = json.loads((Path(record["folder"]) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    hinweis = manifest.get("hinweis")
+    return {"hinweis": hinweis} if isinstance(hinweis, str) and "SYNTHETISCH" in hinweis else {}
 
 
 def runs_diff(a: str, b: str, ledger: str | None = None, config: str | Path | None = None) -> Result:
@@ -387,4 +400,7 @@ def runs_diff(a: str, b: str, ledger: str | None = None, config: str | Path | No
     led = _ledger(ledger, config)
     ref_a, ref_b = parse_ref(a), parse_ref(b)
     diff = led.diff(ref_a, ref_b)
-    return Result(diff, {"geaendert": len(diff), "a": a, "b": b, "eingaben": led.input_changes(ref_a, ref_b)})
+    labels = [_run_label(led.get(*ref)[0]) for ref in (ref_a, ref_b)]
+    label = next((x for x in labels if x), {})  # one synthetic run makes the comparison synthetic
+    return Result(diff, {"geaendert": len(diff), "a": a, "b": b, "eingaben": led.input_changes(ref_a, ref_b)}
+                  | label)
