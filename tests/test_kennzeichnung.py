@@ -322,3 +322,11 @@ def test_keys_info_names_the_approximation_only_where_used(cli):
     bbsr = cli("keys", "--system", "flueag", "--jahr", "2021", "--format", "json").json()["summary"]
     assert bbsr["naeherungen"] == ["NÄHERUNG: Einwohnerzahlen vom BBSR auf 10 Personen gerundet veröffentlicht"]
     assert bbsr["datenbasis"].startswith("BBSR")
+
+
+def test_the_registry_says_which_keys_read_unemployment():
+    from verteilung.law import systems
+
+    assert not systems.nutzt_arbeitslose("flueag") and not systems.nutzt_arbeitslose("FlüAG")
+    assert systems.nutzt_arbeitslose("wsa") and systems.nutzt_arbeitslose("awov")
+    assert systems.nutzt_arbeitslose("gesamt")  # a model's own system: its key is the model's choice

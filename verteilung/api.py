@@ -137,7 +137,7 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
     info = {"system": sysdef.id, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "gemeinden": len(out), "summe_schluessel": float(out["schluessel"].sum()),
             "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when),
-            **inp.kennzeichnung(nutzt_arbeitslose=sysdef.id != "flueag")}
+            **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose)}
     if "gekappt" in out.columns:
         info["gekappt"] = int(out["gekappt"].sum())
     if "minderung_mietpreisbremse" in out.columns:
@@ -206,7 +206,7 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
     info.update(system=system_id, **extra, stichtag=inp.stichtag.isoformat(), rundung=chosen.rundung,
                 datenbasis=inp.datenbasis, bestand_datei=str(bestand),
                 lesarten=state.info["lesarten"], parameter=in_force(inp.stichtag))
-    info.update(inp.kennzeichnung(nutzt_arbeitslose=system_id != "flueag"))
+    info.update(inp.kennzeichnung(nutzt_arbeitslose=systems.nutzt_arbeitslose(system_id)))
     if "anrechnung_faktoren" in state.info:
         info["anrechnung_faktoren"] = {p.name: p.value for p in state.info["anrechnung_faktoren"]}
     if b["ohne_meldung"].any():
@@ -326,7 +326,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
                  pfad=pfad, zeitlimit=zeitlimit, staffelung=pacing)  # type: ignore[arg-type]
     result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
                           parameter=in_force(inp.stichtag),
-                          **inp.kennzeichnung(nutzt_arbeitslose=sysdef.id != "flueag"))
+                          **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose))
     if inp.angenommen_null:
         result.summary["angenommen_null"] = list(inp.angenommen_null)
     return result

@@ -36,6 +36,7 @@ class LegalSystem:
     paragraphen: Mapping[str, str] = field(default_factory=dict)  # schluessel, status, haushalt
     lesarten: tuple[str, ...] = ()           # readings that change this system's key
     aliases: tuple[str, ...] = ()            # accepted on input only
+    arbeitslose: bool = True                 # key may read the unemployment column (its NÄHERUNG label shows)
 
 
 def _flueag_key(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> pd.DataFrame:
@@ -70,7 +71,7 @@ FLUEAG = register(LegalSystem(
     paragraphen={"schluessel": "§ 3 Abs. 1 S. 1 FlüAG", "kappung": "§ 3 Abs. 1 S. 4-5 FlüAG",
                  "status": "§ 3 Abs. 1, 3 FlüAG; Berechnung BR Arnsberg (LEGAL.md § 1.8)",
                  "haushalt": "§ 3 Abs. 1 S. 2 FlüAG"},
-    lesarten=("kappung", "kappung_iteriert"),
+    lesarten=("kappung", "kappung_iteriert"), arbeitslose=False,
 ))
 WSA = register(LegalSystem(
     id="wsa", anzeige="Wohnsitzauflage (WSA)", kurz="WSA", schluessel_name="Integrationsschlüssel",
@@ -131,3 +132,12 @@ def system_from_model(name: str, anzeige: str, key: KeyBuilder, bestand: tuple[s
     return LegalSystem(id=name, anzeige=anzeige, kurz=anzeige, schluessel_name=f"Schlüssel ({anzeige})",
                        bestand=bestand, anrechnung=anrechnung, zugaenge=zugaenge,
                        standard_zugaenge=standard_zugaenge, key=key)
+
+
+def nutzt_arbeitslose(name: str) -> bool:
+    """Whether a system's key may use the unemployment figures, so their NÄHERUNG label belongs to
+    its results; a system a model defines counts as using them (its key is the model's choice)."""
+    try:
+        return get(name).arbeitslose
+    except InputError:  # not registered: a model's own system
+        return True
