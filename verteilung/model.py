@@ -134,28 +134,19 @@ class ModelDef(Strict):
     # periods, minimum spread; applied to every system of the model. None: no pacing.
     staffelung: dict[str, Any] | None = None
 
-    @field_validator("staffelung")
-    @classmethod
-    def _valid_staffelung(cls, v):
-        from verteilung.staffelung import Staffelung
-
-        try:
-            Staffelung.from_dict(v)
-        except InputError as exc:
-            raise ValueError("; ".join(p.reason for p in exc.problems)) from None
-        return v
-
     # Phase-in (GLOSSAR "Übergang", docs/uebergang.md): month t uses the blend of the key of the
     # model ``von`` (default the status quo) and this model's key; None or monate 0: no phase-in.
     uebergang: dict[str, Any] | None = None
 
-    @field_validator("uebergang")
+    @field_validator("staffelung", "uebergang")
     @classmethod
-    def _valid_uebergang(cls, v):
+    def _valid_rule(cls, v, info):
+        """Both rules are checked by their own classes, whose refusals become the field's error."""
+        from verteilung.staffelung import Staffelung
         from verteilung.uebergang import Uebergang
 
         try:
-            Uebergang.from_dict(v)
+            (Staffelung if info.field_name == "staffelung" else Uebergang).from_dict(v)
         except InputError as exc:
             raise ValueError("; ".join(p.reason for p in exc.problems)) from None
         return v
