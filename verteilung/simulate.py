@@ -419,7 +419,7 @@ def uebergang_lines(res: SimResult) -> list[str]:
                    "ihres Solls" if f.monate_bis_toleranz is not None else
                    f"nach {months} Monaten {de(f.im_toleranzband_ende)} von {de(f.gemeinden_bewertet)} Gemeinden "
                    f"innerhalb ±{f.toleranz_prozent:g} % ihres Solls")
-        share = f"{(f.groesste_zuweisung_anteil or 0) * 100:.1f}".replace(".", ",")
+        share = fmt_dec((f.groesste_zuweisung_anteil or 0) * 100, 1)
         biggest = (f"größte Monatszuweisung {de(f.groesste_zuweisung)} an {f.groesste_zuweisung_gemeinde} "
                    f"(Monat {f.groesste_zuweisung_monat}, {share} % des Monats)"
                    if f.groesste_zuweisung_ags else "keine Zuweisungen")
