@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from verteilung.compare import CompareResult
@@ -56,18 +55,8 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None) -> str:
 
 
 def _cells(values: list) -> list[dict]:
-    """Table cells as the report's sortable tables want them: German text and a sort key."""
-    out = []
-    for v in values:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out.append({"text": "–", "sort": ""})
-        elif isinstance(v, bool | str):
-            out.append({"text": str(v), "sort": str(v)})
-        elif isinstance(v, int | np.integer):
-            out.append({"text": f"{int(v):,}".replace(",", "."), "sort": int(v)})
-        else:
-            out.append({"text": charts.de_number(float(v), 1), "sort": round(float(v), 4)})
-    return out
+    """Table cells as the report's sortable tables want them (`html.cell`, one decimal)."""
+    return [html.cell(v, 1) for v in values]
 
 
 def transition_table(cmp: CompareResult, sim: SimResult | None) -> dict:

@@ -33,21 +33,27 @@ def _img(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+def cell(v: object, digits: int = 2) -> dict:
+    """One cell of the report's sortable tables: German text and a sort key ("–" when missing)."""
+    import math
+
+    import numpy as np
+
+    from verteilung.io.deutsch import fmt_dec, fmt_int
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return {"text": "–", "sort": ""}
+    if isinstance(v, bool | str):
+        return {"text": str(v), "sort": str(v)}
+    if isinstance(v, int | np.integer):
+        return {"text": fmt_int(int(v)), "sort": int(v)}
+    return {"text": fmt_dec(float(v), digits), "sort": float(v)}
+
+
 def _table(df: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> dict:
-    rows: list[list[dict]] = []
     if df.empty:  # e.g. no winners and losers when only the status quo is compared
-        return {"head": list(columns.values()), "rows": rows}
-    for r in df[list(columns)].itertuples(index=False):
-        cells = []
-        for v in r:
-            if isinstance(v, float):
-                cells.append({"text": f"{v:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", "."),
-                              "sort": v})
-            elif isinstance(v, int):
-                cells.append({"text": f"{v:,}".replace(",", "."), "sort": v})
-            else:
-                cells.append({"text": str(v), "sort": str(v)})
-        rows.append(cells)
+        return {"head": list(columns.values()), "rows": []}
+    rows = [[cell(v, digits) for v in r] for r in df[list(columns)].itertuples(index=False)]
     return {"head": list(columns.values()), "rows": rows}
 
 
