@@ -25,6 +25,7 @@ from verteilung.data.bestand import SCHEMA as BESTAND
 from verteilung.data.tables import Schema, normalise
 from verteilung.data.zugaenge import BESCHRAENKUNGEN, HAUSHALTE
 from verteilung.errors import InputError, Problem
+from verteilung.vocab import label
 
 ARTEN = ("bestand", "haushalte", "beschraenkungen")
 FORMATE = (".xlsx", ".csv")
@@ -39,21 +40,14 @@ SCHEMAS: dict[str, Schema] = {"bestand": BESTAND, "haushalte": HAUSHALTE, "besch
 BLATT = {"bestand": "Bestand", "haushalte": "Haushalte", "beschraenkungen": "Beschränkungen"}
 
 
-def _shown(name: str, suffix: str) -> str:
-    """The header the writers put over a column named ``name`` (both translate known identifiers)."""
-    from verteilung.vocab import label
-
-    return label(name)
-
-
-def header_for(schema: Schema, canon: str, suffix: str) -> str:
+def header_for(schema: Schema, canon: str) -> str:
     """The column name to hand the writer so that the header it writes reads back as ``canon``:
     the project's German label where the reader knows it, else the first German alias longer than
     an abbreviation."""
     lookup = schema.lookup()
     aliases = [a for a in schema.spalten.get(canon, ()) if len(a) > 3]  # "Höchstzahl" rather than "max"
     for candidate in (canon, *aliases):
-        shown = _shown(candidate, suffix)
+        shown = label(candidate)  # the header both writers put over this column name
         if shown != canon and lookup.get(normalise(shown)) == canon:  # a German header, not the identifier
             return candidate
     if canon in lookup.values():
@@ -80,7 +74,7 @@ def template(art: str, gemeinden: pd.DataFrame, suffix: str) -> dict[str, pd.Dat
         data = {"haushalt_id": ["Beispiel-1", "Beispiel-2", "Beispiel-3"], "personen": [4, 1, 2],
                 "ags_fest": [None, None, str(first["ags"])]}
     schema = SCHEMAS[art]
-    main = pd.DataFrame(data).rename(columns={c: header_for(schema, c, suffix) for c in SPALTEN[art]})
+    main = pd.DataFrame(data).rename(columns={c: header_for(schema, c) for c in SPALTEN[art]})
     sheets = {BLATT[art]: main}
     if art == "haushalte" and suffix == ".xlsx":
         sheets["Gemeinden"] = g[["ags", "gemeinde"]].reset_index(drop=True)
