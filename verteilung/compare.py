@@ -16,6 +16,7 @@ import pandas as pd
 
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.errors import InputError, Problem
+from verteilung.law import systems
 from verteilung.model import (
     STOCK_COLUMNS,
     Context,
@@ -31,10 +32,9 @@ from verteilung.resources import shipped
 
 BASELINE = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
-# 2021: 15,122 FlüAG assignments and 5,916 assignments under § 12a (AfD KA 397, LEGAL.md § 4.1),
-# as monthly averages
-DEFAULT_ZUGAENGE_FLUEAG = round(15_122 / 12)
-DEFAULT_ZUGAENGE_WSA = round(5_916 / 12)
+# monthly averages of 2021 (AfD KA 397, LEGAL.md § 4.1), as the law registry states them
+DEFAULT_ZUGAENGE_FLUEAG = systems.FLUEAG.standard_zugaenge
+DEFAULT_ZUGAENGE_WSA = systems.WSA.standard_zugaenge
 GROUPS = {"kreise": "kreis", "regierungsbezirke": "regierungsbezirk", "gemeindetypen": "gemeinde_typ",
           "verstaedterung": "verstaedterung"}
 
