@@ -64,8 +64,6 @@ def test_top_level_help_names_the_job_and_the_version_option(cli):
     (["status", "--bogus"], "Fehler: Unbekannte Option --bogus."),
     (["status", "--forma", "csv"], "Fehler: Unbekannte Option --forma. Meinten Sie --format?"),
     (["stauts"], "Fehler: Unbekannter Befehl stauts. Meinten Sie status?"),
-    (["keys", "--system", "zz"], "Fehler: Ungültiger Wert für --system: 'zz' ist nicht erlaubt; "
-                                 "erlaubt: flueag, wsa, awov."),
     (["simulate", "--monate", "x"], "Fehler: Ungültiger Wert für --monate: erwartet eine ganze Zahl; erhalten 'x'."),
     (["keys", "--system"], "Fehler: Die Option --system braucht einen Wert."),
     (["keys", "--system", "flueag", "zuviel"], "Fehler: Überzählige Angabe(n): zuviel."),
@@ -99,3 +97,16 @@ def test_option_placeholders_and_choices(cli):
     r = cli("compare", "--format", "xlsx")
     assert r.code == 2 and "xlsx" in r.stderr
     assert "--parameter NAME=VON:BIS" in cli("sensitivitaet", "--help").stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["keys", "--system", "zz"], "Fehler: --system: unbekanntes System „zz“; bekannt: flueag (FlüAG), wsa (WSA)"),
+    (["keys", "--land", "bw", "--system", "flueag"], "Fehler: --system: das System „flueag“ gehört zum Land nrw"),
+    (["keys", "--land", "by", "--system", "flueag"], "Fehler: --land: unbekanntes Land 'by'; vorhanden: nrw, bw"),
+])
+def test_system_and_land_are_refused_by_the_registry(cli, args, message):
+    """The choices of --system depend on --land, so the registry (not the option parser) refuses
+    an unknown or foreign system, naming the Land's own systems; exit 2, nothing computed."""
+    r = cli(*args)
+    assert r.code == 2, r.stderr
+    assert r.stderr.splitlines()[0].startswith(message), r.stderr

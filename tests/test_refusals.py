@@ -168,7 +168,7 @@ def test_system_names_are_case_insensitive_and_unknown_ones_named(cli):
     upper = cli(*base, "--system", "WSA").json()
     assert upper["rows"] == cli(*base, "--system", "awov").json()["rows"]
     r = cli(*base, "--system", "foo")
-    assert r.code == 2 and "ist nicht erlaubt; erlaubt: flueag, wsa, awov" in r.stderr
+    assert r.code == 2 and "unbekanntes System „foo“; bekannt: flueag (FlüAG), wsa (WSA)" in r.stderr
     stock = "inputs/nrw/szenario/bestand_synthetisch_2024.csv"  # status takes model systems too: the registry
     assert cli("status", "--system", "WSA", "--bestand", stock, "--format", "json").code == 0
     r = cli("status", "--system", "foo", "--bestand", stock)

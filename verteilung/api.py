@@ -14,18 +14,17 @@ from verteilung.inputs import Inputs, prepare
 from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.params import in_force
-from verteilung.resources import shipped
 from verteilung.staffelung import Staffelung, staffelung_aus
 from verteilung.status import Rundung, summary, system_state, verteilstatistik
 
 
 def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
-               bestand: str | Path | None = None, ohne_meldung_null: bool = False) -> dict:
+               bestand: str | Path | None = None, ohne_meldung_null: bool = False, land: str = "nrw") -> dict:
     """Validate inputs: rows, population, area, reference date (``verteilung data check``).
 
     >>> verteilung.data_check(bestand="bestand.csv")["bestand"]["flueag_bestand"]
     """
-    g = load_gemeinden(gemeinden, jahr)
+    g = load_gemeinden(gemeinden, jahr, land=land)
     blank = g[g["einwohner"].isna()]
     out = {
         "quelle": g.attrs["datenbasis"],
@@ -56,15 +55,17 @@ def data_list() -> pd.DataFrame:
 
     >>> verteilung.data_list()[["datensatz", "jahr", "stichtag"]]
     """
+    from verteilung import land
+
     rows = []
     for y in available_years():
         g = load_gemeinden(jahr=y)
-        rows.append({"datensatz": "nrw", "jahr": y, "stichtag": g.attrs["stichtag"],
+        rows.append({"datensatz": land.STANDARD, "jahr": y, "stichtag": g.attrs["stichtag"],
                      "gemeinden": len(g), "einwohner": int(g["einwohner"].sum()),
                      "einwohner_fehlend": int(g["einwohner"].isna().sum()),
                      "genauigkeit": ",".join(sorted(g["genauigkeit"].dropna().unique()))})
-    for path in sorted(shipped("inputs", "nrw", "szenario").glob("*.csv")):
-        rows.append({"datensatz": f"nrw/szenario/{path.name}", "jahr": None, "stichtag": None,
+    for path in sorted(land.get().datei("szenario").glob("*.csv")):
+        rows.append({"datensatz": f"{land.STANDARD}/szenario/{path.name}", "jahr": None, "stichtag": None,
                      "gemeinden": None, "einwohner": None, "einwohner_fehlend": None,
                      "genauigkeit": "SYNTHETISCH"})
     return pd.DataFrame(rows).astype({"jahr": "Int64", "gemeinden": "Int64", "einwohner": "Int64",
@@ -99,31 +100,24 @@ def lesarten_aus(lesarten: Lesarten | None = None, **readings: Any) -> Lesarten:
     return Lesarten.from_mapping(readings, "lesarten")
 
 
-def _prepare(gemeinden, jahr, stichtag, bestand=None, spalten=(), ohne_meldung_null=False) -> Inputs:
-    return prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand,
+def _prepare(gemeinden, jahr, stichtag, bestand=None, spalten=(), ohne_meldung_null=False,
+             land: str = "nrw") -> Inputs:
+    return prepare(land=land, jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand,
                    bestand_spalten=tuple(spalten), ohne_meldung_null=ohne_meldung_null)
 
 
-KEY_COLUMNS = {
-    "flueag": ["ags", "gemeinde", "einwohner", "flaeche_km2", "anteil_einwohner", "anteil_flaeche",
-               "schluessel_roh", "kappungsgrenze", "gekappt", "schluessel"],
-    "wsa": ["ags", "gemeinde", "einwohner", "flaeche_km2", "arbeitslose", "anteil_einwohner",
-            "anteil_flaeche", "anteil_arbeitslose", "schluessel_roh",
-            "minderung_mietpreisbremse", "minderung_eu_sgb2", "schluessel"],
-}
-
-
 def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = None,
-         stichtag: str | None = None, lesarten: Lesarten | None = None, **readings: Any) -> Result:
+         stichtag: str | None = None, lesarten: Lesarten | None = None, land: str = "nrw",
+         **readings: Any) -> Result:
     """Distribution key per Gemeinde (``verteilung keys``).
 
     >>> table, info = verteilung.keys("flueag", jahr=2024, kappung="R2")
     >>> round(table["schluessel"].sum(), 9)
     1.0
     """
-    sysdef = systems.get(system)
+    sysdef = systems.get(system, land)
     chosen = lesarten_aus(lesarten, **readings)
-    inp = _prepare(gemeinden, jahr, stichtag)
+    inp = _prepare(gemeinden, jahr, stichtag, land=land)
     g = inp.gemeinden
     when = inp.stichtag
     k = sysdef.key(g, when, chosen)
@@ -132,12 +126,12 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
                           "minderung_mietpreisbremse"})
     k["einwohner"] = g["einwohner"].to_numpy()
     k["flaeche_km2"] = g["flaeche_km2"].to_numpy()
-    cols = [c for c in KEY_COLUMNS.get(sysdef.id, list(k.columns)) if c in k.columns]
+    cols = [c for c in (sysdef.schluessel_spalten or list(k.columns)) if c in k.columns]
     out = k[cols].copy()
     info = {"system": sysdef.id, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "gemeinden": len(out), "summe_schluessel": float(out["schluessel"].sum()),
-            "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when),
-            **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose)}
+            "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when, inp.land),
+            **inp.land_angaben(), **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose)}
     if "gekappt" in out.columns:
         info["gekappt"] = int(out["gekappt"].sum())
     if "minderung_mietpreisbremse" in out.columns:
@@ -146,14 +140,14 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
 
 
 def _model_state(modell: str | Path, system: str, gemeinden, jahr, stichtag, bestand, ohne_meldung_null: bool,
-                 chosen: Lesarten):
+                 chosen: Lesarten, land: str = "nrw"):
     """A system defined in a model file, through the path `compare` takes (model.Context)."""
     from verteilung.model import Context, load_model, model_system, stock_columns_of
 
-    m = load_model(modell)
+    m = load_model(modell, land)
     sdef = model_system(m, system)
-    columns = stock_columns_of([m])
-    inp = _prepare(gemeinden, jahr, stichtag, bestand, columns, ohne_meldung_null)
+    columns = stock_columns_of([m], land)
+    inp = _prepare(gemeinden, jahr, stichtag, bestand, columns, ohne_meldung_null, land)
     assert inp.bestand is not None
     ctx = Context(inp.gemeinden, inp.bestand, inp.stichtag, {}, weitere_bestand=columns, lesarten=chosen)
     return m, sdef, inp, ctx
@@ -169,7 +163,7 @@ def _model_info(state, sdef, ctx, inp) -> None:
 def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None,
            jahr: int | None = None, stichtag: str | None = None, rundung: Rundung | None = None,
            ohne_meldung_null: bool = False, lesarten: Lesarten | None = None,
-           modell: str | Path | None = None, **readings: Any) -> Result:
+           modell: str | Path | None = None, land: str = "nrw", **readings: Any) -> Result:
     """Verteilstatistik of one system (``verteilung status``).
 
     ``system`` is a registered system (``flueag``, ``wsa``) or, with ``modell`` (a shipped model
@@ -188,14 +182,14 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
         from verteilung.model import system_states
 
         m, sdef, inp, ctx = _model_state(modell, system, gemeinden, jahr, stichtag, bestand,
-                                         ohne_meldung_null, chosen)
+                                         ohne_meldung_null, chosen, land)
         state = system_states(m, ctx)[0][sdef.name]
         _model_info(state, sdef, ctx, inp)
         system_id = sdef.name
         extra = {"modell": m.id}
     else:
-        sysdef = systems.get(system)
-        inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null)
+        sysdef = systems.get(system, land)
+        inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null, land)
         assert inp.bestand is not None
         state = system_state(sysdef, inp.gemeinden, inp.bestand, inp.stichtag, chosen)
         system_id = sysdef.id
@@ -205,7 +199,7 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
     info = summary(table)
     info.update(system=system_id, **extra, stichtag=inp.stichtag.isoformat(), rundung=chosen.rundung,
                 datenbasis=inp.datenbasis, bestand_datei=str(bestand),
-                lesarten=state.info["lesarten"], parameter=in_force(inp.stichtag))
+                lesarten=state.info["lesarten"], parameter=in_force(inp.stichtag, inp.land), **inp.land_angaben())
     info.update(inp.kennzeichnung(nutzt_arbeitslose=systems.nutzt_arbeitslose(system_id)))
     if "anrechnung_faktoren" in state.info:
         info["anrechnung_faktoren"] = {p.name: p.value for p in state.info["anrechnung_faktoren"]}
@@ -238,7 +232,7 @@ class ExplainResult:
 
 def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: int | None = None,
             stichtag: str | None = None, bestand: str | Path | None = None,
-            rundung: Rundung | None = None, lesarten: Lesarten | None = None,
+            rundung: Rundung | None = None, lesarten: Lesarten | None = None, land: str = "nrw",
             **readings: Any) -> ExplainResult:
     """The computation for one Gemeinde as (step, paragraph) lines, in the law's order.
 
@@ -247,15 +241,16 @@ def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: in
     """
     from verteilung.explain import explain_steps
 
-    sysdef = systems.get(system)
+    sysdef = systems.get(system, land)
     if rundung is not None:
         readings["rundung"] = rundung
     chosen = lesarten_aus(lesarten, **readings)
-    inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand)
+    inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, land=land)
     erklaerung = explain_steps(inp, sysdef, ags, chosen)
     return ExplainResult(erklaerung.zeilen(), {"system": sysdef.id, **inp.info(), "lesarten": chosen.as_dict(),
                                                "erklaerung": erklaerung.as_dict(),
-                                               "parameter": in_force(inp.stichtag)})
+                                               "parameter": in_force(inp.stichtag, inp.land),
+                                               **inp.land_angaben()})
 
 
 def allocate(system: str, bestand: str | Path, personen: int | None = None, haushalte: str | Path | None = None,
@@ -263,7 +258,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
              jahr: int | None = None, stichtag: str | None = None, solver: str = "highs", pfad: str = "auto",
              zeitlimit: float = 60.0, ohne_meldung_null: bool = False, lesarten: Lesarten | None = None,
              modell: str | Path | None = None, staffelung: Staffelung | dict | str | None = None,
-             **readings: Any):
+             land: str = "nrw", **readings: Any):
     """Allocate one period's arrivals within one system (``verteilung allocate``).
 
     Every input is validated before solving. Returns an `Allocation` (``table``, ``summary``,
@@ -298,7 +293,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
         from verteilung.model import evaluate
 
         m, sdef, inp, ctx = _model_state(modell, system, gemeinden, jahr, stichtag, bestand,
-                                         ohne_meldung_null, chosen)
+                                         ohne_meldung_null, chosen, land)
         if pacing is not None:
             m = m.model_copy(update={"staffelung": pacing.as_dict()})
         ctx.zugaenge_system = {s.name: 0 for s in m.systeme}
@@ -309,13 +304,14 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
         res = evaluate(m, ctx, haushalte=hh, beschraenkungen=cons, solver=solver, zeitlimit=zeitlimit, pfad=pfad)
         result = res[sdef.name].allocation
         result.summary.update(modell=m.id, stichtag=inp.stichtag.isoformat(),
-                              lesarten=res[sdef.name].state.info["lesarten"], parameter=in_force(inp.stichtag),
+                              lesarten=res[sdef.name].state.info["lesarten"],
+                              parameter=in_force(inp.stichtag, inp.land), **inp.land_angaben(),
                               **inp.kennzeichnung())
         if inp.angenommen_null:
             result.summary["angenommen_null"] = list(inp.angenommen_null)
         return result
-    sysdef = systems.get(system)
-    inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null)
+    sysdef = systems.get(system, land)
+    inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null, land)
     g = inp.gemeinden
     b = inp.bestand
     assert b is not None
@@ -325,7 +321,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
                  pfad=pfad, zeitlimit=zeitlimit, staffelung=pacing)  # type: ignore[arg-type]
     result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
-                          parameter=in_force(inp.stichtag),
+                          parameter=in_force(inp.stichtag, inp.land), **inp.land_angaben(),
                           **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose))
     if inp.angenommen_null:
         result.summary["angenommen_null"] = list(inp.angenommen_null)

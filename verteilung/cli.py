@@ -49,14 +49,11 @@ class Fmt(StrEnum):
     json = "json"
 
 
-class System(StrEnum):
-    """Registered systems (verteilung.law.systems); ``awov`` is accepted as alias of ``wsa``."""
-
-    flueag = "flueag"
-    wsa = "wsa"
-    awov = "awov"
-
-
+SYSTEM_HILFE = ("System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --land bw: bw_vu "
+                "(vorläufige Unterbringung); Groß- und Kleinschreibung egal.")
+SystemOpt = Annotated[str, typer.Option("--system", help=SYSTEM_HILFE)]
+ModellSystemOpt = Annotated[str, typer.Option("--system", help=SYSTEM_HILFE[:-1] + "; mit --modell ein System dieses Modells.")]
+LandOpt = Annotated[str, typer.Option("--land", help="Land: nrw (Nordrhein-Westfalen, 396 Gemeinden; Standard) oder bw (Baden-Württemberg, vorläufige Unterbringung in 44 Stadt- und Landkreisen).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
 JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das neueste).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
@@ -120,12 +117,13 @@ def root(
 @data_app.command("check")
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
-               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+               land: LandOpt = "nrw") -> None:
     """Eingabedaten prüfen: Zahl der Gemeinden, Einwohner, Fläche und Stichtag; mit --bestand auch die Bestandsdatei."""
     from verteilung import api
     from verteilung.report.output import wide_console
 
-    result = api.data_check(gemeinden, jahr, bestand, ohne_meldung_null)
+    result = api.data_check(gemeinden, jahr, bestand, ohne_meldung_null, land=land)
     if fmt == Fmt.table and out is None:
         c = wide_console()
         c.print(f"Datenbasis: {result['quelle']}")
@@ -176,8 +174,7 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 
 
 @app.command()
-def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
-         gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+def keys(system: SystemOpt, land: LandOpt = "nrw", gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
          fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
@@ -185,32 +182,32 @@ def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
-    table, info = api.keys(system.value, gemeinden, jahr, stichtag, lesarten=opts)
-    emit(table, fmt.value, out, info, title=f"Schlüssel {system_label(system.value, short=True)}", ausgabe="keys")
+    table, info = api.keys(system, gemeinden, jahr, stichtag, lesarten=opts, land=land)
+    emit(table, fmt.value, out, info, title=f"Schlüssel {system_label(info['system'], short=True)}", ausgabe="keys")
 
 
 @app.command()
-def status(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
+def status(system: ModellSystemOpt,
            bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
            kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
-    """Verteilstatistik: Soll, Aufnahmeverpflichtung und Erfüllungsquote je Gemeinde."""
+           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+           land: LandOpt = "nrw") -> None:
+    """Verteilstatistik: Soll, Aufnahmeverpflichtung und Erfüllungsquote je Gemeinde (in Baden-Württemberg je Kreis)."""
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
     table, info = api.status(system, bestand, gemeinden, jahr, stichtag,
-                             ohne_meldung_null=ohne_meldung_null, lesarten=opts, modell=modell)
+                             ohne_meldung_null=ohne_meldung_null, lesarten=opts, modell=modell, land=land)
     emit(table, fmt.value, out, info, title=f"Verteilstatistik {system_label(info['system'], short=True)}",
          ausgabe="status")
 
 
 @app.command()
 def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern), z. B. 05315000 für Köln.")],
-            system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
-            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+            system: SystemOpt, land: LandOpt = "nrw", gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
@@ -222,7 +219,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
     from verteilung.report.output import wide_console
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
-    steps = api.explain(ags, system.value, gemeinden, jahr, stichtag, bestand, lesarten=opts)
+    steps = api.explain(ags, system, gemeinden, jahr, stichtag, bestand, lesarten=opts, land=land)
     if fmt != Fmt.table or out is not None:  # a table of the steps: --out F.xlsx|.csv|.json, --format
         from verteilung.report.output import explain_table
 
@@ -239,7 +236,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 
 
 @app.command()
-def allocate(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
+def allocate(system: ModellSystemOpt,
              bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
              personen: Annotated[int | None, typer.Option("--personen", help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums).")] = None,
              haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Haushaltsdatei (CSV/XLSX): haushalt_id, personen[, ags_fest]; ein Haushalt wird nie geteilt.")] = None,
@@ -250,7 +247,8 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
              zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Höchste Rechenzeit des Solvers in Sekunden.")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde in diese Datei schreiben; Format nach Endung wie --out (.xlsx, .csv für deutsches Excel, .json, .parquet).")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
-             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+             land: LandOpt = "nrw") -> None:
     """Zugänge dieses Zeitraums zuweisen: niedrigste Erfüllungsquote zuerst, Haushalte bleiben zusammen."""
     from verteilung import api
 
@@ -259,7 +257,7 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
     opts = _options(kappung, False, anlage1, "2015", "additiv", "k0")
     result = api.allocate(system, bestand, personen, haushalte, beschraenkungen, gemeinden, jahr,
                           stichtag, solver, pfad, zeitlimit, ohne_meldung_null, lesarten=opts, modell=modell,
-                          staffelung=staffelung)
+                          staffelung=staffelung, land=land)
     if fmt == Fmt.json:
         payload = {"summary": result.summary, "rows": records(result.table)}
         if result.households is not None:
@@ -304,7 +302,8 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             ohne_meldung_null: OhneMeldungOpt = False,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
-            out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
+            out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich"),
+            land: LandOpt = "nrw") -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
     from verteilung.compare import compare as run
     from verteilung.model import parse_weights
@@ -319,7 +318,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
-              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge))
+              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge), land=land)
     folder = write_outputs(res, out)
     if report:
         from verteilung.report.bericht import render_report
@@ -338,7 +337,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 @app.command()
 def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
-             szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
+             szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: die Flüsse 2021 des NRW-Szenarios, fluesse_2021.yaml).")] = None,
              bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
              seed: Annotated[int | None, typer.Option("--seed", help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,

@@ -28,7 +28,6 @@ from verteilung.model import (
     stock_columns_of,
 )
 from verteilung.params import in_force
-from verteilung.resources import shipped
 
 BASELINE = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
@@ -39,8 +38,26 @@ GROUPS = {"kreise": "kreis", "regierungsbezirke": "regierungsbezirk", "gemeindet
           "verstaedterung": "verstaedterung"}
 
 
-def default_bestand() -> Path:
-    return shipped("inputs", "nrw", "szenario", "bestand_synthetisch_2024.csv")
+def default_bestand(land: str = "nrw") -> Path:
+    """The Land package's default (synthetic) stock file; refused where the Land ships none."""
+    from verteilung import land as laender
+
+    paket = laender.get(land)
+    path = paket.szenario_datei()
+    if path is None:
+        raise InputError(Problem("--bestand", f"für {paket.name} ist kein Bestandsszenario mitgeliefert: "
+                                 "bitte --bestand DATEI angeben"))
+    return path
+
+
+def bestand_anzeige(bestand: object, path: Path, land: str = "nrw") -> str:
+    """How the stock file is named in outputs: the user's path, or the package path of the default."""
+    from verteilung import land as laender
+
+    if bestand is not None:
+        return str(path)
+    paket = laender.get(land)
+    return paket.anzeige_pfad(*Path(paket.szenario or path.name).parts)
 
 
 @dataclass
@@ -151,25 +168,31 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
             zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG, zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA,
             jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
             ohne_meldung_null: bool = False, kappung: dict[str, float] | None = None,
-            minderungen: dict[str, float] | None = None, zugaenge: dict[str, int] | None = None) -> CompareResult:
+            minderungen: dict[str, float] | None = None, zugaenge: dict[str, int] | None = None,
+            land: str = "nrw") -> CompareResult:
     """Evaluate each model on the same inputs; status-quo is always computed as the baseline.
 
     ``gewichte`` adds a one-system model over the combined stock with these weights, optionally
     capped (``kappung={column: factor}``) and reduced (``minderungen={flag: rate}``).
     ``zugaenge`` gives arrivals per stream by name (``{"drittes": 100}``; also ``flueag``/``wsa``,
     which then win over ``zugaenge_flueag``/``zugaenge_wsa``); a model's own system over its own
-    stock column receives its own stream.
+    stock column receives its own stream. ``land`` chooses the Land package: its shipped models
+    (default: its ``standard_modelle``), its stock columns and its default stock file; outside NRW
+    every stream's count comes from ``zugaenge`` (the Land packages ship no default counts yet).
 
     >>> res = verteilung.compare(["status-quo", "m1-gemeinsamer-bestand"], zugaenge_flueag=1000)
     >>> res.metriken[["modell", "gini_last_je_einwohner"]]
     """
+    from verteilung import land as laender
     from verteilung.inputs import prepare
 
-    streams = {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa, **(zugaenge or {})}
-    streams = {name: pruefe_personen(n, f"--zugaenge-{name}" if name in ("flueag", "wsa")
+    paket = laender.get(land)
+    standard = paket.id == laender.STANDARD
+    named = {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa} if standard else {}
+    streams = {**named, **(zugaenge or {})}
+    streams = {name: pruefe_personen(n, f"--zugaenge-{name}" if name in named
                                      else f"--zugaenge {name}") for name, n in streams.items()}
-    zugaenge_flueag, zugaenge_wsa = streams["flueag"], streams["wsa"]
-    defs: list[ModelDef] = [load_model(m) for m in (modelle or DEFAULT_MODELS)]
+    defs: list[ModelDef] = [load_model(m, paket.id) for m in (modelle or paket.standard_modelle or DEFAULT_MODELS)]
     if gewichte:
         from verteilung.model import CapSpec, ReductionSpec
 
@@ -179,13 +202,13 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         cuts = [ReductionSpec(merkmal=k, satz=v) for k, v in (minderungen or {}).items()]
         defs.append(custom_model(gewichte, cap, cuts))
     if BASELINE not in [d.id for d in defs]:
-        defs.insert(0, load_model(BASELINE))
+        defs.insert(0, load_model(BASELINE, paket.id))
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "a model is listed twice"))
-    columns = stock_columns_of(defs)
-    bestand_path = Path(bestand) if bestand is not None else default_bestand()
-    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand_path,
+    columns = stock_columns_of(defs, paket.id)
+    bestand_path = Path(bestand) if bestand is not None else default_bestand(paket.id)
+    inp = prepare(land=paket.id, jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand_path,
                   bestand_spalten=columns, ohne_meldung_null=ohne_meldung_null)
     g, b, when = inp.gemeinden, inp.bestand, inp.stichtag
     assert b is not None
@@ -193,17 +216,19 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
 
     info = {
         "modelle": ids, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
-        "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
+        "bestand_datei": bestand_anzeige(bestand, bestand_path, inp.land),
         "synthetisch": inp.synthetisch, "angenommen_null": list(inp.angenommen_null),
         "naeherungen": list(inp.naeherungen),
-        "zugaenge_flueag": zugaenge_flueag, "zugaenge_wsa": zugaenge_wsa,
-        "alpha_m2": ctx.auto_alpha(),
-        "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},
     }
-    further = {k: v for k, v in streams.items() if k not in ("flueag", "wsa")}
+    if standard:
+        info.update(zugaenge_flueag=streams["flueag"], zugaenge_wsa=streams["wsa"], alpha_m2=ctx.auto_alpha(),
+                    anrechnung_faktoren={p.name: p.value for p in ctx.anrechnung_faktoren})
+    else:
+        info.update(inp.land_angaben())
+    further = {k: v for k, v in streams.items() if k not in named}
     if further:
         info["zugaenge_weitere"] = further
-    if len(columns) > len(STOCK_COLUMNS):
+    if standard and len(columns) > len(STOCK_COLUMNS):
         info["bestand_spalten"] = list(columns)
     return compare_models(defs, ctx, info)
 
@@ -231,7 +256,8 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareRes
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
     aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
-    info = {**info, "modell_titel": {d.id: d.titel for d in defs}, "parameter": in_force(ctx.stichtag)}
+    info = {**info, "modell_titel": {d.id: d.titel for d in defs},
+            "parameter": in_force(ctx.stichtag, info.get("land"))}
     result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
                            _winners_losers(long), info,
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})

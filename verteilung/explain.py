@@ -91,9 +91,10 @@ class Erklaerung:
     schritte: tuple[Schritt, ...]      # reduced to this Gemeinde (scalar values)
     hinweise: tuple[str, ...] = ()
     lesarten: dict | None = None
+    kennung: str = "AGS"               # the unit's identifier as the Land names it ("Kreisschlüssel")
 
     def kopf(self) -> str:
-        return (f"{self.gemeinde} (AGS {self.ags}), {systems.get(self.system).anzeige}, "
+        return (f"{self.gemeinde} ({self.kennung} {self.ags}), {systems.get(self.system).anzeige}, "
                 f"Stichtag {deutsch.fmt_date(self.stichtag)}, Daten: {self.datenbasis}")
 
     def zeilen(self) -> list[tuple[str, str]]:
@@ -212,14 +213,9 @@ def status_schritte(table: pd.DataFrame, system: systems.LegalSystem, stichtag: 
 
 def key_steps(inputs: Inputs, system: systems.LegalSystem, lesarten: Lesarten) -> KeyResult:
     """The system's key with its step records, by the same builder the status uses."""
-    from verteilung.law import awov, flueag
-
     g, when = inputs.gemeinden, inputs.stichtag
-    if system.id == "flueag":
-        return flueag.key_with_steps(g, when, lesarten.kappung, lesarten.kappung_iteriert)  # type: ignore[arg-type]
-    if system.id == "wsa":
-        return awov.key_with_steps(g, when, lesarten.anlage1, lesarten.mietpreisliste,  # type: ignore[arg-type]
-                                   lesarten.minderung, lesarten.umverteilung)
+    if system.key_steps is not None:  # the registry's builder with step records
+        return system.key_steps(g, when, lesarten)
     table = system.key(g, when, lesarten)
     spec = table.attrs.get("spec")
     if isinstance(spec, KeySpec):
@@ -262,9 +258,10 @@ def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
     sys = systems.get(system) if isinstance(system, str) else system
     lesarten = lesarten or Lesarten()
     g = inputs.gemeinden
+    unit = inputs.paket.einheit
     rows = np.flatnonzero(g["ags"].astype(str).to_numpy() == ags)
     if not len(rows):
-        raise InputError(Problem("AGS", f"{ags} ist nicht in der Gemeinde-Tabelle", ags=ags))
+        raise InputError(Problem(unit.schluessel, f"{ags} ist nicht in der {unit.singular}-Tabelle", ags=ags))
     i = int(rows[0])
     result = key_steps(inputs, sys, lesarten)
     steps = list(result.schritte)
@@ -282,4 +279,5 @@ def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
         used["rundung"] = lesarten.rundung
     return Erklaerung(ags=ags, gemeinde=str(g["gemeinde"].iloc[i]), system=sys.id,
                       stichtag=inputs.stichtag, datenbasis=inputs.datenbasis,
-                      schritte=tuple(s.bei(i) for s in steps), hinweise=tuple(hinweise), lesarten=used)
+                      schritte=tuple(s.bei(i) for s in steps), hinweise=tuple(hinweise), lesarten=used,
+                      kennung=unit.schluessel)

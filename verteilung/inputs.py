@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from verteilung import land as laender
 from verteilung.errors import InputError, Problem
+from verteilung.land import Land
 
-LAENDER = ("nrw",)
 SYNTHETISCH_HINWEIS = "SYNTHETISCHE Bestandsdaten (kein amtlicher Bestand)"
 
 
@@ -41,6 +42,11 @@ class Inputs:
     def n(self) -> int:
         return len(self.gemeinden)
 
+    @property
+    def paket(self) -> Land:
+        """The Land package these inputs belong to (names, files, systems, models)."""
+        return laender.get(self.land)
+
     def info(self) -> dict:
         """The metadata every result carries (JSON summary, manifest, Parameter sheet)."""
         out: dict = {"land": self.land, "jahr": self.jahr, "stichtag": self.stichtag.isoformat(),
@@ -52,6 +58,15 @@ class Inputs:
             out["angenommen_null"] = list(self.angenommen_null)
         return out
 
+
+    def land_angaben(self) -> dict:
+        """What every result says about the Land: nothing for the default Land (NRW's outputs stay
+        as they were), else its id, name and unit ("Kreis"), so outputs name their own units and sources."""
+        if self.land == laender.STANDARD:
+            return {}
+        paket = self.paket
+        return {"land": paket.id, "land_name": paket.name, "einheit": paket.einheit.singular,
+                "quellen": paket.anzeige_pfad(paket.quellen)}
 
     def kennzeichnung(self, nutzt_arbeitslose: bool = True) -> dict:
         """The labels every output built on these inputs carries: ``hinweis`` (SYNTHETISCH, when
@@ -98,30 +113,34 @@ def prepare(*, land: str = "nrw", jahr: int | None = None, stichtag: str | dt.da
     """Load, validate and enrich the inputs of one computation.
 
     ``bestand_spalten`` are the stock columns the chosen systems count; they are required in the
-    stock file. The shipped Gemeinde table defaults to the newest key year.
+    stock file. ``land`` chooses the Land package (`verteilung.land`); its shipped unit table
+    defaults to the newest key year.
     """
     from verteilung.data import available_years, load_bestand, load_gemeinden
 
-    if land not in LAENDER:
-        raise InputError(Problem("--land", f"unbekanntes Land {land!r}; vorhanden: {', '.join(LAENDER)}"))
+    land = laender.get(land).id  # refuses an unknown Land (exit 2)
     user_file = gemeinden is not None
     if isinstance(gemeinden, pd.DataFrame):
         g = gemeinden
     else:
         if not user_file and jahr is None:
-            jahr = available_years()[-1]
-        g = load_gemeinden(gemeinden, None if user_file else jahr)
+            jahr = available_years(land)[-1]
+        g = load_gemeinden(gemeinden, None if user_file else jahr, land=land)
     column = g["stichtag"] if user_file and "stichtag" in g.columns else None
     when = resolve_stichtag(stichtag, jahr, user_file, column, str(gemeinden) if user_file else "--jahr")
     key_year = jahr
-    g = enrich(g, when, key_year)
+    g = enrich(g, when, key_year, laender.get(land).arbeitslose)
     naeherungen = tuple(q for q in (*g.attrs.get("datenbasis_naeherungen", ()),
                                     g.attrs.get("arbeitslose_quelle", "")) if "NÄHERUNG" in q)
     b = None
     synthetisch = False
     angenommen: tuple[str, ...] = ()
     if bestand is not None:
-        b = load_bestand(bestand, g, required=bestand_spalten, ohne_meldung_null=ohne_meldung_null)
+        from verteilung.law import systems
+
+        aliase = {c: a for s in systems.all_systems(land) for c, a in s.bestand_aliase.items()}
+        b = load_bestand(bestand, g, required=bestand_spalten, ohne_meldung_null=ohne_meldung_null,
+                         aliase=aliase)
         synthetisch = bool(b.attrs.get("synthetisch"))
         angenommen = tuple(b.attrs.get("angenommen_null", ()))
     return Inputs(land=land, jahr=key_year, stichtag=when, gemeinden=g,
@@ -130,13 +149,14 @@ def prepare(*, land: str = "nrw", jahr: int | None = None, stichtag: str | dt.da
                   synthetisch=synthetisch, naeherungen=naeherungen, angenommen_null=angenommen)
 
 
-def enrich(g: pd.DataFrame, when: dt.date, jahr: int | None) -> pd.DataFrame:
-    """Add the columns keys may name: ``arbeitslose`` (as the AWoV uses it, where known) and ``flaeche``."""
+def enrich(g: pd.DataFrame, when: dt.date, jahr: int | None, arbeitslose: bool = True) -> pd.DataFrame:
+    """Add the columns keys may name: ``arbeitslose`` (as the AWoV uses it, where the Land ships
+    the figures) and ``flaeche``."""
     from verteilung.law import awov
 
     g = g.copy()
     g.attrs = dict(g.attrs)
-    if "arbeitslose" not in g.columns or g["arbeitslose"].isna().any():
+    if arbeitslose and ("arbeitslose" not in g.columns or g["arbeitslose"].isna().any()):
         try:
             g["arbeitslose"], source = awov.unemployed(g, (jahr or when.year) - 1)
             g.attrs["arbeitslose_quelle"] = source

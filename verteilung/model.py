@@ -23,15 +23,14 @@ from verteilung.errors import InputError, Problem, validation_problems
 from verteilung.law import systems
 from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
 from verteilung.law.lesarten import Lesarten
-from verteilung.resources import shipped
 from verteilung.status import SystemState, anrechnung, quote
 
-STOCK_COLUMNS = ("flueag_bestand", "wsa_bestand")  # always read; a model may name further ones
+STOCK_COLUMNS = systems.stock_columns()  # NRW's registered systems' columns; a model may name further ones
 
 
-def stock_columns_of(models: list[ModelDef]) -> tuple[str, ...]:
-    """The stock columns some models count: the shipped two, then further ones in order."""
-    out = list(STOCK_COLUMNS)
+def stock_columns_of(models: list[ModelDef], land: str = "nrw") -> tuple[str, ...]:
+    """The stock columns some models count: the Land's registered systems' columns, then further ones in order."""
+    out = list(systems.stock_columns(land))
     for m in models:
         for s in m.systeme:
             out += [c for c in s.bestand if c not in out]
@@ -96,7 +95,22 @@ class WeightedKey(Strict):
         return v
 
 
-KeyDef = Annotated[FlueagKey | AwovKey | MixKey | WeightedKey, Field(discriminator="typ")]
+class SystemKey(Strict):
+    """The statutory key of a registered system, e.g. a Land package's own (``{typ: system, system: bw_vu}``)."""
+
+    typ: Literal["system"]
+    system: str
+
+    @field_validator("system")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        try:
+            return systems.get(v).id
+        except InputError as exc:
+            raise ValueError(exc.problems[0].reason) from None
+
+
+KeyDef = Annotated[FlueagKey | AwovKey | MixKey | WeightedKey | SystemKey, Field(discriminator="typ")]
 
 
 _NAME = r"^[a-z][a-z0-9_]*$"
@@ -166,21 +180,25 @@ class ModelDef(Strict):
         return self
 
 
-def models_dir() -> Path:
-    return shipped("models")
+def models_dir(land: str = "nrw") -> Path:
+    """The folder of a Land package's shipped models (NRW's: the top-level models/)."""
+    from verteilung import land as laender
+
+    return laender.get(land).modell_ordner()
 
 
-def available_models() -> list[str]:
-    return sorted(p.stem for p in models_dir().glob("*.yaml"))
+def available_models(land: str = "nrw") -> list[str]:
+    return sorted(p.stem for p in models_dir(land).glob("*.yaml"))
 
 
-def load_model(name_or_path: str | Path) -> ModelDef:
+def load_model(name_or_path: str | Path, land: str = "nrw") -> ModelDef:
+    """A model file (a path) or a shipped model of the Land's package (a name)."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = models_dir() / f"{name_or_path}.yaml"
+        path = models_dir(land) / f"{name_or_path}.yaml"
     if not path.exists():
-        raise InputError(Problem(str(name_or_path),
-                                 f"kein Modell dieses Namens; mitgeliefert: {', '.join(available_models())}"))
+        raise InputError(Problem(str(name_or_path), "kein Modell dieses Namens; mitgeliefert: "
+                                 f"{', '.join(available_models(land))}"))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -245,7 +263,12 @@ class Context:
         self.lesarten: dict[str, dict] = {}  # readings of ambiguous law per key label
         self.anrechnung, self.anrechnung_faktoren = anrechnung(bestand, stichtag)
 
-    def key(self, spec: FlueagKey | AwovKey | MixKey | WeightedKey) -> tuple[np.ndarray, str]:
+    def key(self, spec: FlueagKey | AwovKey | MixKey | WeightedKey | SystemKey) -> tuple[np.ndarray, str]:
+        if isinstance(spec, SystemKey):
+            registered = systems.get(spec.system)
+            label = registered.schluessel_name + f" ({registered.kurz})"
+            return self._cached(label, lambda: registered.key(self.gemeinden, self.stichtag,
+                                                              self.lesarten_basis)), label
         if isinstance(spec, FlueagKey):
             chosen = self._readings(spec, "kappung")
             label = f"FlüAG ({chosen.kappung})"

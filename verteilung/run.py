@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from verteilung import params
+from verteilung import land, params
 from verteilung._version import __version__
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
@@ -57,7 +57,7 @@ from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
 from verteilung.report.output import parameter_table, person_view, synthetic_note, system_short, with_marker
-from verteilung.resources import params_dir, shipped
+from verteilung.resources import params_dir
 from verteilung.status import Rundung, verteilstatistik
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may retry later
@@ -446,7 +446,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
         inputs["gemeinden"] = gemeinden_path
     else:
         for name in ("gemeinden.csv", "bevoelkerung.csv", "arbeitslose.csv", "kreise_arbeitslosenquote.csv"):
-            inputs[f"shipped/{name}"] = shipped("inputs", "nrw", name)
+            inputs[f"shipped/{name}"] = land.get().datei(name)
     model_file = _resolve(base, cfg.modell) if Path(cfg.modell).suffix else models_dir() / f"{cfg.modell}.yaml"
     assert model_file is not None
     model = load_model(model_file if Path(cfg.modell).suffix else cfg.modell)

@@ -41,7 +41,6 @@ from verteilung.errors import InputError, Problem
 from verteilung.io.deutsch import fmt_dec
 from verteilung.model import Context, evaluate, load_model
 from verteilung.params import in_force
-from verteilung.resources import shipped
 
 
 class Rate(BaseModel):
@@ -65,7 +64,9 @@ class Szenario(BaseModel):
 
 
 def default_szenario() -> Path:
-    return shipped("inputs", "nrw", "szenario", "fluesse_2021.yaml")
+    from verteilung import land
+
+    return land.get().datei("szenario", "fluesse_2021.yaml")
 
 
 def load_szenario(path: str | Path | None = None) -> Szenario:
@@ -190,7 +191,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     >>> res = verteilung.simulate(6, ["status-quo", "m1-gemeinsamer-bestand"], seed=1)
     >>> res.monate.tail()
     """
-    from verteilung.compare import default_bestand
+    from verteilung.compare import bestand_anzeige, default_bestand
     from verteilung.data.zahlen import pruefe_personen
     from verteilung.inputs import prepare
     from verteilung.model import STOCK_COLUMNS, stock_columns_of
@@ -351,7 +352,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     final["ende_gegen_status_quo_je_1000"] = final["last_je_1000_ende"] - final["ags"].map(sq)
     info = {"monate": monate, "seed": seed, "szenario": sz.titel, "modelle": [d.id for d in defs],
             "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
-            "bestand_datei": str(bestand_path) if bestand is not None else f"inputs/nrw/szenario/{bestand_path.name}",
+            "bestand_datei": bestand_anzeige(bestand, bestand_path),
             "synthetisch": inp.synthetisch,
             "fluesse": {k: {"wert": v.wert, "quelle": v.quelle} for k, v in sz if isinstance(v, Rate)}}
     if further_cols:

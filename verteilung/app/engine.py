@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from verteilung.app.config import RESERVED_IDS, AppConfig
-from verteilung.compare import BASELINE, DEFAULT_MODELS, CompareResult, compare_models, default_bestand
+from verteilung.compare import (
+    BASELINE,
+    DEFAULT_MODELS,
+    CompareResult,
+    bestand_anzeige,
+    compare_models,
+    default_bestand,
+)
 from verteilung.data import load_bestand
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import prepare
@@ -104,8 +111,7 @@ class Engine:
         self.gemeinden = inp.gemeinden
         self.synthetisch = inp.synthetisch
         self.naeherungen = inp.naeherungen
-        self.bestand_name = (str(cfg.bestand) if cfg.bestand is not None
-                             else "inputs/nrw/szenario/" + default_bestand().name)
+        self.bestand_name = bestand_anzeige(cfg.bestand, default_bestand())
         self._lock = threading.Lock()
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}

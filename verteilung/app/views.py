@@ -16,7 +16,6 @@ from verteilung.errors import InputError, Problem
 from verteilung.io.deutsch import fmt_exact
 from verteilung.law import systems
 from verteilung.report.namen import fold
-from verteilung.resources import shipped
 
 MAX_ZUGAENGE = 100_000
 MAX_MONATE = 60
@@ -220,10 +219,19 @@ def suche(gemeinden: pd.DataFrame, q: str, limit: int = 10) -> list[dict]:
 
 # ------------------------------------------------------------------ geometry
 
+def _geodaten():
+    """The app shows NRW (the default Land package) only; its Gemeinde polygons."""
+    from verteilung import land
+
+    path = land.get().geodaten_datei()
+    assert path is not None
+    return path
+
+
 @lru_cache(maxsize=1)
 def geojson_bytes() -> bytes:
     """The shipped Gemeinde boundaries, simplified (Douglas-Peucker, 0.001° ≈ 70-110 m) to keep pages light."""
-    data = json.loads(shipped("inputs", "nrw", "gemeinden.geojson").read_text(encoding="utf-8"))
+    data = json.loads(_geodaten().read_text(encoding="utf-8"))
 
     def ring(coords: list) -> list:
         pts = simplify([(round(x, 4), round(y, 4)) for x, y in coords], 0.001)

@@ -50,23 +50,26 @@ def required_for_systems(systems: list[list[str]] | tuple[tuple[str, ...], ...])
 
 
 def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
-                 required: tuple[str, ...] = (), ohne_meldung_null: bool = False) -> pd.DataFrame:
+                 required: tuple[str, ...] = (), ohne_meldung_null: bool = False,
+                 aliase: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     """One row per Gemeinde of ``gemeinden`` (AGS order), stocks as int64.
 
     ``required`` names the stock columns the command computes with; without it any one stock
     column suffices (``data check``). A Gemeinde missing from the file is refused, unless
     ``ohne_meldung_null``: then it gets stock 0 and ``ohne_meldung=True``, as the
-    Bezirksregierung shows late reporters "ohne Bestand".
+    Bezirksregierung shows late reporters "ohne Bestand". ``aliase`` are the header spellings of
+    further stock columns (a Land package's system declares them in its registry entry).
     """
     path = Path(path)
     # a model may name a further stock column (its own system): read and checked like the others
     further = tuple(c for c in required if c not in STOCK_COLUMNS)
     schema = SCHEMA if not further else dataclasses.replace(
-        SCHEMA, spalten={**SCHEMA.spalten, **{c: () for c in further if c not in SCHEMA.spalten}})
+        SCHEMA, spalten={**SCHEMA.spalten, **{c: tuple((aliase or {}).get(c, ()))
+                                              for c in further if c not in SCHEMA.spalten}})
     stock_columns = STOCK_COLUMNS + further
     tab = Table(path, schema, required=("ags", *required))
     file = tab.file
-    if not any(tab.has(c) for c in STOCK_COLUMNS):
+    if not any(tab.has(c) for c in stock_columns):
         tab.close()
         raise InputError(Problem(file, "keine Bestandsspalte gefunden; erwartet wird mindestens eine von "
                                  f"{', '.join(STOCK_COLUMNS)} (gefunden: {', '.join(h for h in tab.header if h)})",

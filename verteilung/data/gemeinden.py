@@ -1,6 +1,7 @@
 """The Gemeinde table: shipped population and area by reference date, or a user file.
 
-The shipped figures come from the source named in each row of ``inputs/nrw/bevoelkerung.csv``
+The shipped figures come from the source named in each row of the Land package's population
+file (``inputs/<land>/bevoelkerung.csv``, `verteilung.land`)
 (mostly the Destatis Gemeindeverzeichnis; 31.12.2020 from the BBSR, rounded to 10 persons), and
 the data basis shown to people names that source, never a blanket "IT.NRW/Destatis".
 
@@ -19,7 +20,6 @@ import pandas as pd
 from verteilung.data.tables import AgsCheck, Checker, Schema, Table, text
 from verteilung.data.zahlen import FLAECHE_MAX_KM2, PERSONEN_MAX
 from verteilung.errors import InputError, Problem
-from verteilung.resources import shipped
 
 REQUIRED = ("ags", "gemeinde", "einwohner", "flaeche_km2")
 FLAG_COLUMNS = ("mietpreisbremse_2015", "eu_sgb2", "kappungsgrenze_2014", "mieterschutzvo_2020",
@@ -28,22 +28,31 @@ TEXT_DEFAULTS = {"gemeinde_typ": "", "kreis_ags": "", "kreis": "", "regierungsbe
                  "verstaedterung": ""}
 
 
-@lru_cache(maxsize=1)
-def _shipped_attributes() -> pd.DataFrame:
-    return pd.read_csv(shipped("inputs", "nrw", "gemeinden.csv"),
-                       dtype={"ags": str, "kreis_ags": str})
+@lru_cache(maxsize=4)
+def _shipped_attributes(land: str = "nrw") -> pd.DataFrame:
+    return pd.read_csv(_land(land).datei(_land(land).gemeinden), dtype={"ags": str, "kreis_ags": str})
 
 
-@lru_cache(maxsize=1)
-def _shipped_population() -> pd.DataFrame:
-    df = pd.read_csv(shipped("inputs", "nrw", "bevoelkerung.csv"), dtype={"ags": str})
+@lru_cache(maxsize=4)
+def _shipped_population(land: str = "nrw") -> pd.DataFrame:
+    df = pd.read_csv(_population_file(land), dtype={"ags": str})
     df["jahr"] = df["stichtag"].str[:4].astype(int) + 1
     return df
 
 
-def available_years() -> list[int]:
-    """Key years that have shipped population and area figures."""
-    return sorted(int(y) for y in _shipped_population()["jahr"].unique())
+def _land(land: str):
+    from verteilung import land as laender
+
+    return laender.get(land)
+
+
+def _population_file(land: str) -> Path:
+    return _land(land).datei(_land(land).bevoelkerung)
+
+
+def available_years(land: str = "nrw") -> list[int]:
+    """Key years that have shipped population and area figures (of one Land's package)."""
+    return sorted(int(y) for y in _shipped_population(land)["jahr"].unique())
 
 
 def stichtag_for(jahr: int) -> str:
@@ -84,34 +93,40 @@ def datenbasis(pop: pd.DataFrame, jahr: int) -> tuple[str, tuple[str, ...]]:
     return "; ".join((text, *naeherungen)), naeherungen
 
 
-def load_gemeinden(path: str | Path | None = None, jahr: int | None = None) -> pd.DataFrame:
+def load_gemeinden(path: str | Path | None = None, jahr: int | None = None, land: str = "nrw") -> pd.DataFrame:
     """Validated Gemeinde table with ``einwohner`` and ``flaeche_km2`` for one key year.
+
+    Without ``path`` the table is the shipped one of ``land``'s package (its units: Gemeinden in
+    NRW, Stadt- und Landkreise in Baden-Württemberg).
 
     Blank population (six Landeseinrichtung hosts on 31.12.2016) stays NA here; computing a key
     on such a table is refused naming them (`require_complete`).
     """
     if path is not None:
         return _load_user_gemeinden(Path(path))
-    years = available_years()
+    years = available_years(land)
     if jahr is None:
         jahr = years[-1]
     if jahr not in years:
         raise InputError(Problem(
-            str(shipped("inputs", "nrw", "bevoelkerung.csv")), f"keine Bevölkerungsdaten für das "
+            str(_population_file(land)), f"keine Bevölkerungsdaten für das "
             f"Schlüsseljahr {jahr}; vorhanden: {', '.join(map(str, years))} (Schlüsseljahr J nutzt die "
             "Zahlen vom 31.12. des Jahres J−1)"))
-    pop = _shipped_population()
+    pop = _shipped_population(land)
     pop = pop[pop["jahr"] == jahr][["ags", "einwohner", "flaeche_km2", "genauigkeit", "quelle"]]
-    df = _shipped_attributes().merge(pop, on="ags", how="left", validate="one_to_one")
+    df = _shipped_attributes(land).merge(pop, on="ags", how="left", validate="one_to_one")
     df["einwohner"] = df["einwohner"].astype("Float64").astype("float64")
     for col in ("mietpreisbremse_2015", "kappungsgrenze_2014", "mieterschutzvo_2020",
                 "mieterschutzvo_2025"):
-        df[col] = df[col].astype(bool)
+        df[col] = df[col].astype(bool) if col in df.columns else False  # a Land without these lists
+    for col, default in TEXT_DEFAULTS.items():
+        if col not in df.columns:  # e.g. no degree of urbanisation for Kreise
+            df[col] = default
     df["eu_sgb2"] = False
     df = df.sort_values("ags").reset_index(drop=True)
     basis, naeherungen = datenbasis(pop, jahr)
-    df.attrs.update(jahr=jahr, stichtag=stichtag_for(jahr), quelle="shipped",
-                    datei=str(shipped("inputs", "nrw", "bevoelkerung.csv")),
+    df.attrs.update(jahr=jahr, stichtag=stichtag_for(jahr), quelle="shipped", land=land,
+                    datei=str(_population_file(land)),
                     datenbasis=basis, datenbasis_naeherungen=naeherungen)
     return df
 

@@ -24,7 +24,6 @@ import pandas as pd
 from verteilung import params
 from verteilung.errors import InputError, Problem
 from verteilung.law.key import KeyResult, KeySpec, Reduction, Schritt, compute_key_with_steps
-from verteilung.resources import shipped
 
 Variante = Literal["A", "B", "C"]
 Mietpreisliste = Literal["2015", "mieterschutzvo_2020", "mieterschutzvo_2025"]
@@ -56,26 +55,35 @@ MESSZIFFER_FORMEL = {
 }
 
 
+LAND = "nrw"  # the AWoV is NRW's regulation: its lists and figures are in NRW's package
+
+
+def _paket():
+    from verteilung import land
+
+    return land.get(LAND)
+
+
 @lru_cache(maxsize=1)
 def _gemeinde_unemployed() -> pd.DataFrame:
-    return pd.read_csv(shipped("inputs", "nrw", "arbeitslose.csv"), dtype={"ags": str})
+    return pd.read_csv(_paket().datei("arbeitslose.csv"), dtype={"ags": str})
 
 
 @lru_cache(maxsize=1)
 def _kreis_rates() -> pd.DataFrame:
-    return pd.read_csv(shipped("inputs", "nrw", "kreise_arbeitslosenquote.csv"),
+    return pd.read_csv(_paket().datei("kreise_arbeitslosenquote.csv"),
                        dtype={"kreis_ags": str})
 
 
 @lru_cache(maxsize=1)
 def _land_totals() -> pd.DataFrame:
     """Registered unemployed in NRW per year (annual average, BA), each with its source URL."""
-    return pd.read_csv(shipped("inputs", "nrw", "arbeitslose_land.csv"))
+    return pd.read_csv(_paket().datei("arbeitslose_land.csv"))
 
 
 @lru_cache(maxsize=1)
 def _land_ags() -> frozenset[str]:
-    return frozenset(pd.read_csv(shipped("inputs", "nrw", "gemeinden.csv"), dtype={"ags": str})["ags"])
+    return frozenset(pd.read_csv(_paket().datei(_paket().gemeinden), dtype={"ags": str})["ags"])
 
 
 def land_total(datenjahr: int) -> tuple[int, int, str] | None:
@@ -176,7 +184,7 @@ def rent_cap_flags(gemeinden: pd.DataFrame, stichtag: dt.date | str, liste: Miet
 @lru_cache(maxsize=1)
 def _list_titles() -> dict[str, str]:
     """Title of each shipped rent-law list (column name → ordinance with its validity and source)."""
-    t = pd.read_csv(shipped("inputs", "nrw", "mietrecht_gebiete.csv"), dtype=str)
+    t = pd.read_csv(_paket().datei("mietrecht_gebiete.csv"), dtype=str)
     return dict(t.drop_duplicates("regulation").set_index("regulation")["regulation_title"])
 
 
@@ -190,7 +198,9 @@ def mietpreisliste_quelle(liste: str, stichtag: dt.date | str) -> str:
     if liste == "2015":
         return params.get("awov_mietpreisbremse_liste", stichtag).cite()
     title = _list_titles().get(liste)
-    return f"{title} (inputs/nrw/mietrecht_gebiete.csv)" if title else f"Gemeinde-Tabelle, Spalte {liste}"
+    if not title:
+        return f"Gemeinde-Tabelle, Spalte {liste}"
+    return f"{title} ({_paket().anzeige_pfad('mietrecht_gebiete.csv')})"
 
 
 def spec(stichtag: dt.date | str, kombination: str = "additiv", umverteilung_basis: str = "k0",

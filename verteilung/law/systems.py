@@ -11,13 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import yaml
 
 from verteilung.errors import InputError, Problem
 from verteilung.law.lesarten import Lesarten
 
 KeyBuilder = Callable[[pd.DataFrame, dt.date, Lesarten], pd.DataFrame]
+if TYPE_CHECKING:
+    from verteilung.law.key import KeyResult
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,10 @@ class LegalSystem:
     lesarten: tuple[str, ...] = ()           # readings that change this system's key
     aliases: tuple[str, ...] = ()            # accepted on input only
     arbeitslose: bool = True                 # key may read the unemployment column (its NÄHERUNG label shows)
+    land: str = "nrw"                        # the Land whose law defines it (verteilung.land)
+    bestand_aliase: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # stock header spellings
+    key_steps: Callable[[pd.DataFrame, dt.date, Lesarten], KeyResult] | None = None  # key + step records
+    schluessel_spalten: tuple[str, ...] = ()  # the columns `keys` shows (all of the key table when empty)
 
 
 def _flueag_key(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> pd.DataFrame:
@@ -50,6 +58,19 @@ def _wsa_key(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> pd.DataFrame
 
     return awov.key(g, when, lesarten.anlage1, lesarten.mietpreisliste,  # type: ignore[arg-type]
                     lesarten.minderung, lesarten.umverteilung)
+
+
+def _flueag_steps(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> KeyResult:
+    from verteilung.law import flueag
+
+    return flueag.key_with_steps(g, when, lesarten.kappung, lesarten.kappung_iteriert)  # type: ignore[arg-type]
+
+
+def _wsa_steps(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> KeyResult:
+    from verteilung.law import awov
+
+    return awov.key_with_steps(g, when, lesarten.anlage1, lesarten.mietpreisliste,  # type: ignore[arg-type]
+                               lesarten.minderung, lesarten.umverteilung)
 
 
 _REGISTRY: dict[str, LegalSystem] = {}
@@ -71,7 +92,10 @@ FLUEAG = register(LegalSystem(
     paragraphen={"schluessel": "§ 3 Abs. 1 S. 1 FlüAG", "kappung": "§ 3 Abs. 1 S. 4-5 FlüAG",
                  "status": "§ 3 Abs. 1, 3 FlüAG; Berechnung BR Arnsberg (LEGAL.md § 1.8)",
                  "haushalt": "§ 3 Abs. 1 S. 2 FlüAG"},
-    lesarten=("kappung", "kappung_iteriert"), arbeitslose=False,
+    lesarten=("kappung", "kappung_iteriert"), arbeitslose=False, key_steps=_flueag_steps,
+    schluessel_spalten=("ags", "gemeinde", "einwohner", "flaeche_km2", "anteil_einwohner", "anteil_flaeche",
+                        "schluessel_roh", "kappungsgrenze", "gekappt", "schluessel"),
+    bestand_aliase={"flueag_bestand": ("Bestand FlüAG", "FlüAG-Bestand", "Bestand nach FlüAG")},
 ))
 WSA = register(LegalSystem(
     id="wsa", anzeige="Wohnsitzauflage (WSA)", kurz="WSA", schluessel_name="Integrationsschlüssel",
@@ -80,53 +104,146 @@ WSA = register(LegalSystem(
     paragraphen={"schluessel": "§ 4 Abs. 2 AWoV", "status": "§ 4, § 5 Abs. 1 AWoV",
                  "haushalt": "§ 5 Abs. 2 AWoV"},
     lesarten=("anlage1", "mietpreisliste", "minderung", "umverteilung"),
-    aliases=("awov",),
+    aliases=("awov",), key_steps=_wsa_steps,
+    schluessel_spalten=("ags", "gemeinde", "einwohner", "flaeche_km2", "arbeitslose", "anteil_einwohner",
+                        "anteil_flaeche", "anteil_arbeitslose", "schluessel_roh",
+                        "minderung_mietpreisbremse", "minderung_eu_sgb2", "schluessel"),
+    bestand_aliase={"wsa_bestand": ("Bestand WSA", "WSA-Bestand", "Bestand Wohnsitzauflage", "Bestand AWoV",
+                                    "awov_bestand")},
 ))
 
 
-def get(name: str) -> LegalSystem:
-    """The system for an identifier or alias; an unknown name is bad input (exit 2)."""
+def get(name: str, land: str | None = None) -> LegalSystem:
+    """The system for an identifier or alias; an unknown name is bad input (exit 2).
+
+    With ``land``, a system of another Land's law is refused naming the option that selects it.
+    """
     from verteilung.vocab import SYSTEM_ALIASES
 
+    _register_laender()
+    if land is not None:
+        from verteilung import land as laender
+
+        land = laender.get(land).id  # an unknown Land is refused first (exit 2)
     key = name.strip().lower()
-    try:
-        return _REGISTRY[SYSTEM_ALIASES.get(key, key)]
-    except KeyError:
-        known = ", ".join(f"{s.id} ({s.kurz})" for s in all_systems())
+    found = _REGISTRY.get(SYSTEM_ALIASES.get(key, key))
+    if found is not None and land is not None and found.land != land:
+        raise InputError(Problem("--system", f"das System „{name}“ gehört zum Land {found.land}, nicht zu "
+                                 f"{land}: bitte --land {found.land} angeben (Systeme von {land}: "
+                                 f"{', '.join(ids(land))})"))
+    if found is None:
+        known = ", ".join(f"{s.id} ({s.kurz})" for s in all_systems(land or "nrw"))
         raise InputError(Problem("--system", f"unbekanntes System „{name}“; bekannt: {known}; "
-                                 "Groß- und Kleinschreibung egal, awov steht für wsa")) from None
+                                 "Groß- und Kleinschreibung egal, awov steht für wsa"))
+    return found
 
 
-def ids() -> list[str]:
-    """Registered system identifiers, without aliases, in registration order."""
-    return list(dict.fromkeys(s.id for s in _REGISTRY.values()))
+def ids(land: str = "nrw") -> list[str]:
+    """Registered system identifiers of one Land (default NRW), without aliases, in registration order."""
+    _register_laender()
+    return list(dict.fromkeys(s.id for s in _REGISTRY.values() if s.land == land))
 
 
-def all_systems() -> list[LegalSystem]:
-    return [get(i) for i in ids()]
+def all_systems(land: str = "nrw") -> list[LegalSystem]:
+    return [get(i) for i in ids(land)]
 
 
 ALLE = "alle"  # the arrivals stream of a system that receives every registered stream
 
 
-def names() -> list[str]:
-    """Every accepted name: identifiers and input aliases (``flueag``, ``wsa``, ``awov``)."""
-    return list(_REGISTRY)
+def names(land: str = "nrw") -> list[str]:
+    """Every accepted name of one Land's systems: identifiers and input aliases (``flueag``, ``wsa``, ``awov``)."""
+    _register_laender()
+    return [n for n, s in _REGISTRY.items() if s.land == land]
 
 
-def streams() -> list[str]:
+def streams(land: str = "nrw") -> list[str]:
     """The arrivals streams a model's system may name without an own count: the registered ones and ALLE."""
-    return [*dict.fromkeys(s.zugaenge for s in all_systems()), ALLE]
+    return [*dict.fromkeys(s.zugaenge for s in all_systems(land)), ALLE]
 
 
-def standard_zugaenge() -> dict[str, int]:
+def standard_zugaenge(land: str = "nrw") -> dict[str, int]:
     """Default arrivals per month per registered stream (README, LEGAL.md § 4.1)."""
-    return {s.zugaenge: s.standard_zugaenge for s in all_systems()}
+    return {s.zugaenge: s.standard_zugaenge for s in all_systems(land)}
+
+
+def stock_columns(land: str = "nrw") -> tuple[str, ...]:
+    """The stock columns of one Land's registered systems, in registration order."""
+    return tuple(dict.fromkeys(c for s in all_systems(land) for c in s.bestand))
+
+
+# ---------------------------------------------------------------- systems a Land package defines
+
+def weighted_key(name: str, bezeichnung: str, gewichte: Mapping[str, str], paragraph: str,
+                 symbol: str = "v") -> tuple[KeyBuilder, Callable[[pd.DataFrame, dt.date, Lesarten], KeyResult]]:
+    """A key builder over Gemeinde columns whose weights are dated parameters (column → parameter name)."""
+    from verteilung import params
+    from verteilung.law.key import KeySpec, compute_key_with_steps
+
+    def spec(when: dt.date) -> KeySpec:
+        values = {col: params.get(p, when) for col, p in gewichte.items()}
+        return KeySpec(name=name, weights={c: float(v.value) for c, v in values.items()},
+                       paragraphs={"weights": paragraph}, symbol=symbol, bezeichnung=bezeichnung,
+                       weight_params=values)
+
+    def steps(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> KeyResult:
+        result = compute_key_with_steps(g, spec(when))
+        result.table.attrs["lesarten"] = {}
+        return result
+
+    def key(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> pd.DataFrame:
+        return steps(g, when, lesarten).table
+
+    return key, steps
+
+
+def from_land(land_id: str, entry: Mapping[str, Any]) -> LegalSystem:
+    """A system a Land package's description defines as data (``systeme`` in ``land.yaml``)."""
+    key, steps = weighted_key(entry["anzeige"], entry.get("schluessel_name", "Verteilungsschlüssel"),
+                              entry["schluessel"], entry.get("paragraphen", {}).get("schluessel", ""),
+                              entry.get("symbol", "v"))
+    return LegalSystem(
+        id=entry["id"], anzeige=entry["anzeige"], kurz=entry.get("kurz", entry["anzeige"]),
+        schluessel_name=entry.get("schluessel_name", "Verteilungsschlüssel"),
+        bestand=tuple(entry["bestand"]), anrechnung=bool(entry.get("anrechnung", False)),
+        zugaenge=entry.get("zugaenge", entry["id"]), standard_zugaenge=int(entry.get("standard_zugaenge", 0)),
+        key=key, key_steps=steps, paragraphen=dict(entry.get("paragraphen", {})),
+        aliases=tuple(entry.get("aliase", ())), arbeitslose=False, land=land_id,
+        bestand_aliase={c: tuple(v) for c, v in (entry.get("bestand_aliase") or {}).items()},
+        schluessel_spalten=("ags", "gemeinde", "einwohner", "flaeche_km2",
+                            *(f"anteil_{c}" for c in entry["schluessel"]), "schluessel"),
+    )
+
+
+_LAENDER_DONE: list[bool] = []
+
+
+def _register_laender() -> None:
+    """Register the systems every shipped Land package defines as data, once, with their labels."""
+    if _LAENDER_DONE:
+        return
+    _LAENDER_DONE.append(True)
+    from verteilung import land, vocab
+
+    for land_id in land.ids():
+        paket = land.get(land_id)
+        if paket.parameter:  # the shown names of the Land's own parameters (``anzeige`` in their YAML)
+            for path in sorted(paket.parameter_ordner().glob("*.yaml")):
+                shown = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("anzeige")
+                if shown:
+                    vocab.PARAMETERS.setdefault(path.stem, shown)
+        for entry in paket.systemdefinitionen:
+            system = register(from_land(land_id, entry))
+            vocab.SYSTEMS.setdefault(system.id, system.anzeige)
+            vocab.SYSTEMS_SHORT.setdefault(system.id, system.kurz)
+            for alias in (system.id, *system.aliases):
+                vocab.SYSTEM_ALIASES.setdefault(alias, system.id)
 
 
 def system_from_model(name: str, anzeige: str, key: KeyBuilder, bestand: tuple[str, ...],
                       zugaenge: str, anrechnung: bool = False, standard_zugaenge: int = 0) -> LegalSystem:
     """A further system defined by a model file; not registered globally (it lives with its model)."""
+    _register_laender()
     if name in _REGISTRY:
         raise InputError(Problem("Modell", f"der Systemname {name!r} ist schon vergeben"))
     return LegalSystem(id=name, anzeige=anzeige, kurz=anzeige, schluessel_name=f"Schlüssel ({anzeige})",

@@ -50,17 +50,33 @@ class ParamValue:
         return ANNAHME if self.uncertain else ""
 
 
+def _folders() -> list:
+    """Where dated parameters live: the package's (NRW's) and each Land package's own folder."""
+    from verteilung import land
+
+    out = [params_dir()]
+    for land_id in land.ids():
+        folder = land.get(land_id).parameter_ordner()
+        if folder not in out:
+            out.append(folder)
+    return out
+
+
 @cache
 def _load(name: str) -> dict:
-    path = params_dir() / f"{name}.yaml"
-    if not path.exists():
-        raise KeyError(f"unknown parameter {name!r}")
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    for folder in _folders():
+        path = folder / f"{name}.yaml"
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                return yaml.safe_load(fh)
+    raise KeyError(f"unknown parameter {name!r}")
 
 
-def names() -> list[str]:
-    return sorted(p.stem for p in params_dir().glob("*.yaml"))
+def names(land: str | None = None) -> list[str]:
+    """The parameters of one Land's package (default NRW, whose folder is the package's params/)."""
+    from verteilung import land as laender
+
+    return sorted(p.stem for p in laender.get(land).parameter_ordner().glob("*.yaml"))
 
 
 def _as_date(when: dt.date | str) -> dt.date:
@@ -96,9 +112,10 @@ def value(name: str, when: dt.date | str) -> Any:
     return get(name, when).value
 
 
-def in_force(when: dt.date | str) -> list[dict]:
+def in_force(when: dt.date | str, land: str | None = None) -> list[dict]:
     """Every parameter in force on ``when`` with its legal reference: the list each result's
-    metadata carries (``parameter``) and the run manifest records.
+    metadata carries (``parameter``) and the run manifest records. Only the parameters of the
+    Land in use are listed (``land``, default NRW).
 
     Each entry: ``name``, ``wert``, ``gueltig_ab``, ``paragraph``, ``quelle`` (title), ``href``
     and ``annahme`` (the value's start date or content is this project's assumption). A parameter
@@ -109,7 +126,7 @@ def in_force(when: dt.date | str) -> list[dict]:
     """
     when = _as_date(when)
     out = []
-    for name in names():
+    for name in names(land):
         try:
             pv = get(name, when)
         except InputError:

@@ -17,7 +17,6 @@ from matplotlib.colors import Normalize
 from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
 from verteilung.io.deutsch import fmt_dec, fmt_exact, fmt_signed
-from verteilung.resources import shipped
 from verteilung.vocab import label
 
 ATTRIBUTION = "© GeoBasis-DE / BKG 2025 (Daten verändert), dl-de/by-2-0"
@@ -45,10 +44,19 @@ def png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _geodaten():
+    """The default Land package's Gemeinde polygons (maps are drawn for NRW)."""
+    from verteilung import land
+
+    path = land.get().geodaten_datei()
+    assert path is not None
+    return path
+
+
 @lru_cache(maxsize=1)
 def _polygons() -> tuple[list[str], list[np.ndarray]]:
     """Exterior rings per Gemeinde, largest first so enclaves are drawn on top of their host."""
-    data = json.loads(shipped("inputs", "nrw", "gemeinden.geojson").read_text(encoding="utf-8"))
+    data = json.loads(_geodaten().read_text(encoding="utf-8"))
     ags, rings = [], []
     for feat in data["features"]:
         geom = feat["geometry"]

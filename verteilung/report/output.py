@@ -100,13 +100,38 @@ def with_marker(df: pd.DataFrame, info: dict | None) -> pd.DataFrame:
     return df.assign(hinweis=SYNTHETISCH_KURZ)
 
 
-def person_view(df: pd.DataFrame, ausgabe: str | None = None) -> pd.DataFrame:
+def einheit_text(text: str, summary: dict | None) -> str:
+    """A German label in the Land's unit words: "Gemeinden" reads "Kreise" where the Land distributes
+    to Kreise (``summary["einheit"]``, set by `Inputs.land_angaben`); unchanged for NRW."""
+    einheit = (summary or {}).get("einheit")
+    if not einheit or einheit == "Gemeinde":
+        return text
+    from verteilung import land
+
+    unit = land.get((summary or {}).get("land")).einheit
+    return (text.replace("Gemeinden", unit.plural).replace("Gemeindetyp", f"{unit.singular}typ")
+            .replace("Gemeinde", unit.singular).replace("AGS", unit.schluessel))
+
+
+def _einheit_spalten(df: pd.DataFrame, summary: dict | None) -> pd.DataFrame:
+    """The unit's text columns under the Land's own words (Kreis, Kreistyp, Kreisschlüssel)."""
+    if not (summary or {}).get("einheit") or summary.get("einheit") == "Gemeinde":  # type: ignore[union-attr]
+        return df
+    from verteilung.vocab import label
+
+    out = df.drop(columns=[c for c in ("kreis",) if c in df.columns and "gemeinde" in df.columns])
+    return out.rename(columns={c: einheit_text(label(c), summary) for c in ("ags", "gemeinde", "gemeinde_typ")
+                               if c in out.columns})
+
+
+def person_view(df: pd.DataFrame, ausgabe: str | None = None, summary: dict | None = None) -> pd.DataFrame:
     """The table as a person gets it (terminal, XLSX, Excel CSV): the glossary's identifiers for
     this output (``vocab.RENAMES[ausgabe]``: the rounded Soll is ``soll_gerundet``, the exact one
-    ``soll``), and every Erfüllungsquote placed right after the exact Soll it was computed from."""
+    ``soll``), every Erfüllungsquote placed right after the exact Soll it was computed from, and
+    the unit columns in the Land's words (``summary``: "Kreis" in Baden-Württemberg)."""
     from verteilung.vocab import renamed
 
-    out = renamed(df, ausgabe)
+    out = _einheit_spalten(renamed(df, ausgabe), summary)
     cols = [str(c) for c in out.columns]
     soll = next((c for c in EXACT_SOLL if c in cols), None)
     quotas = [c for c in cols if c in ("erfuellungsquote", "erfuellungsquote_vorher", "erfuellungsquote_nachher")]
@@ -121,12 +146,12 @@ def person_view(df: pd.DataFrame, ausgabe: str | None = None) -> pd.DataFrame:
 
 
 def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
-                 console: Console | None = None, ausgabe: str | None = None) -> None:
+                 console: Console | None = None, ausgabe: str | None = None, summary: dict | None = None) -> None:
     """A table on the terminal: German headers and numbers (``io.deutsch``), numbers right-aligned."""
     from verteilung.io.deutsch import fmt_int, rich_table
 
     console = console or wide_console()
-    shown = person_view(df, ausgabe)
+    shown = person_view(df, ausgabe, summary)
     hidden = [c for c in TERMINAL_HIDDEN if c in shown.columns]
     hidden += [c for c in ("ohne_meldung",) if c in shown.columns and not shown[c].fillna(False).astype(bool).any()]
     shown = shown.drop(columns=hidden)
@@ -185,7 +210,7 @@ def parameter_lines(parameters: list[dict]) -> list[str]:
     return lines
 
 
-SKIP_IN_SUMMARY = {"erklaerung", "synthetisch", "modell_titel"}
+SKIP_IN_SUMMARY = {"erklaerung", "synthetisch", "modell_titel", "land_name", "einheit", "quellen"}
 
 
 def summary_lines(summary: dict, ausgabe: str | None = None) -> list[tuple[str, str]]:
@@ -201,7 +226,7 @@ def summary_lines(summary: dict, ausgabe: str | None = None) -> list[tuple[str, 
         if key in SKIP_IN_SUMMARY or value is None or (isinstance(value, list | dict | str) and not value):
             continue
         ident = names.get(key, key)
-        head = label(ident)
+        head = einheit_text(label(ident), summary)
         if key == "parameter" and isinstance(value, list):
             out.append(("Rechtsgrundlagen (in Kraft am Stichtag)", "\n  " + "\n  ".join(parameter_lines(value))))
         elif key == "lesarten" and isinstance(value, dict):
@@ -211,6 +236,8 @@ def summary_lines(summary: dict, ausgabe: str | None = None) -> list[tuple[str, 
             out.append((head, "; ".join(f"{parameter_label(k)} {parameter_value_text(v)}" for k, v in value.items())))
         elif key == "system" and isinstance(value, str):
             out.append((head, system_label(value)))
+        elif key == "land" and summary.get("land_name"):
+            out.append((head, f"{summary['land_name']} (Quellen: {summary.get('quellen', '')})"))
         else:
             text = value_text(ident, value)
             if "\n" in text:  # a log or other multi-line text: indented under its label
@@ -265,9 +292,11 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
     """
     import pandas as pd
 
+    from verteilung import land
     from verteilung.vocab import label, lesart_label, parameter_label, system_label
 
     rows: list[dict] = []
+    paket = land.get(info.get("land"))
 
     def add(parameter: str, wert: Any, kennung: str = "", **more: Any) -> None:
         rows.append({"parameter": parameter, "wert": wert, "kennung": kennung, **more})
@@ -278,12 +307,15 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
         add("System", system_label(info["system"]), "system")
     if isinstance(info.get("modell"), str):
         add("Modell", info["modell"], "modell")
+    if info.get("land_name"):
+        add("Land", info["land_name"], "land", quelle=info.get("quellen", ""))
     if info.get("datenbasis"):
-        add("Datenbasis Gemeinden", info["datenbasis"], "datenbasis", quelle="inputs/nrw/README.md")
+        add(f"Datenbasis {paket.einheit.plural}", info["datenbasis"], "datenbasis",
+            quelle=paket.anzeige_pfad(paket.quellen))
     if info.get("bestand_datei"):
         add("Bestandsdatei", info["bestand_datei"], "bestand_datei",
             hinweis=SYNTHETISCH_KURZ if is_synthetic(info) else "",
-            quelle="inputs/nrw/szenario/README.md" if is_synthetic(info) else "Nutzerdatei")
+            quelle=paket.anzeige_pfad("szenario", "README.md") if is_synthetic(info) else "Nutzerdatei")
     for note in info.get("naeherungen") or []:
         add("Näherung", note, "naeherungen", hinweis="NÄHERUNG")
     if info.get("stichtag"):
@@ -297,7 +329,7 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
     if parameters is None and info.get("stichtag"):
         from verteilung.params import in_force
 
-        parameters = in_force(info["stichtag"])
+        parameters = in_force(info["stichtag"], info.get("land"))
     for p in parameters or []:
         value = p["wert"]
         add(parameter_label(p["name"]), f"Liste ({len(value)} Einträge)" if isinstance(value, list) else value,
@@ -305,7 +337,7 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
             hinweis="(Annahme)" + _param_note(p) if p.get("annahme") else "",
             quelle=f"{p['quelle']} ({p['href']})" if p.get("href") else p.get("quelle", ""))
     shown = {"hinweis", "system", "modell", "datenbasis", "bestand_datei", "naeherungen", "stichtag", "lesarten",
-             "parameter", *SKIP_IN_SUMMARY}
+             "parameter", *SKIP_IN_SUMMARY, *(("land",) if info.get("land_name") else ())}
     for key, value in info.items():
         if key in shown or value is None or isinstance(value, dict):
             continue
@@ -394,7 +426,7 @@ def print_table(df: pd.DataFrame, summary: dict, title: str = "", max_rows: int 
     if note:
         console.print(Text(note, "bold yellow"))
     shown = terminal_rows(df) if terminal_rows is not None else df
-    render_table(shown, title, max_rows, console, ausgabe)
+    render_table(shown, title, max_rows, console, ausgabe, summary)
     for head, text in summary_lines(summary, ausgabe):
         console.print(Text.assemble((head, "bold"), f": {text}"))
 
@@ -417,13 +449,13 @@ def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str, 
     if suffix == ".csv":
         from verteilung.io.deutsch import excel_csv_bytes
 
-        data = excel_csv_bytes(person_view(df, ausgabe), note=synthetic_note(summary))
+        data = excel_csv_bytes(person_view(df, ausgabe, summary), note=synthetic_note(summary))
     elif suffix == ".json":
         data = to_json_bytes({"summary": summary, "rows": records(df)})
     elif suffix == ".xlsx":
         from verteilung.io.xlsx import workbook_bytes
 
-        book = {title or "Tabelle": person_view(df, ausgabe), **sheets, "Parameter": parameter_table(summary)}
+        book = {title or "Tabelle": person_view(df, ausgabe, summary), **sheets, "Parameter": parameter_table(summary)}
         data = workbook_bytes(book, note=synthetic_note(summary))
     elif suffix == ".parquet":
         import io as _io
