@@ -31,6 +31,9 @@ class Einheit:
     singular: str = "Gemeinde"
     plural: str = "Gemeinden"
     schluessel: str = "AGS"          # the identifier's name in messages and headers
+    stadt_typ: str = "kreisfreie Stadt"  # the unit type counted apart in summaries (gemeinde_typ value)
+    stadt_kurz: str = "kreisfrei"        # its short column head, and the rest's
+    rest_kurz: str = "kreisangehörig"
 
 
 @dataclass(frozen=True)

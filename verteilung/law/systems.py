@@ -215,29 +215,36 @@ def from_land(land_id: str, entry: Mapping[str, Any]) -> LegalSystem:
     )
 
 
-_LAENDER_DONE: list[bool] = []
+_LAENDER_DONE: set[str] = set()
 
 
 def _register_laender() -> None:
-    """Register the systems every shipped Land package defines as data, once, with their labels."""
-    if _LAENDER_DONE:
-        return
-    _LAENDER_DONE.append(True)
-    from verteilung import land, vocab
+    """Register the systems every shipped Land package defines as data, once per Land."""
+    from verteilung import land
 
     for land_id in land.ids():
-        paket = land.get(land_id)
-        if paket.parameter:  # the shown names of the Land's own parameters (``anzeige`` in their YAML)
-            for path in sorted(paket.parameter_ordner().glob("*.yaml")):
-                shown = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("anzeige")
-                if shown:
-                    vocab.PARAMETERS.setdefault(path.stem, shown)
-        for entry in paket.systemdefinitionen:
-            system = register(from_land(land_id, entry))
-            vocab.SYSTEMS.setdefault(system.id, system.anzeige)
-            vocab.SYSTEMS_SHORT.setdefault(system.id, system.kurz)
-            for alias in (system.id, *system.aliases):
-                vocab.SYSTEM_ALIASES.setdefault(alias, system.id)
+        if land_id not in _LAENDER_DONE:
+            register_land(land_id)
+
+
+def register_land(land_id: str) -> None:
+    """Register one Land package's data-defined systems with their labels (vocabulary tables
+    derived from the registry: names, short names, accepted spellings, parameter names)."""
+    from verteilung import land, vocab
+
+    _LAENDER_DONE.add(land_id)
+    paket = land.get(land_id)
+    if paket.parameter:  # the shown names of the Land's own parameters (``anzeige`` in their YAML)
+        for path in sorted(paket.parameter_ordner().glob("*.yaml")):
+            shown = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("anzeige")
+            if shown:
+                vocab.PARAMETERS.setdefault(path.stem, shown)
+    for entry in paket.systemdefinitionen:
+        system = register(from_land(land_id, entry))
+        vocab.SYSTEMS.setdefault(system.id, system.anzeige)
+        vocab.SYSTEMS_SHORT.setdefault(system.id, system.kurz)
+        for alias in (system.id, *system.aliases):
+            vocab.SYSTEM_ALIASES.setdefault(alias, system.id)
 
 
 def system_from_model(name: str, anzeige: str, key: KeyBuilder, bestand: tuple[str, ...],

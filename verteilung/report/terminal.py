@@ -16,26 +16,31 @@ from verteilung.vocab import system_label
 
 def print_compare(res: CompareResult, folder: Path, console: Console | None = None) -> None:
     c = console or wide_console()  # markup off: model and Gemeinde names are printed as they are
+    from verteilung import land
+
     info = res.info
+    unit = land.get(info.get("land")).einheit
     if info["synthetisch"]:
         c.print(Text.assemble((SYNTHETISCH, "bold yellow"), "; echte Tabellen mit --bestand DATEI"))
+    streams = {**({s: info[f"zugaenge_{s}"] for s in ("flueag", "wsa") if f"zugaenge_{s}" in info}),
+               **info.get("zugaenge_weitere", {})}
     c.print(f"{info['datenbasis']}; Stichtag {fmt_date(info['stichtag'])}; Zugänge "
-            f"{system_label('flueag', short=True)} {fmt_int(info['zugaenge_flueag'])}, "
-            f"{system_label('wsa', short=True)} {fmt_int(info['zugaenge_wsa'])}", highlight=False)
+            + ", ".join(f"{system_label(s, short=True)} {fmt_int(n)}" for s, n in streams.items()), highlight=False)
     t = Table(title="Modelle im Vergleich (Quote = gezählt / Soll nach Zuweisung, in %)", title_justify="left")
     for col, just in (("Modell", "left"), ("Quote P10", "right"), ("Median", "right"), ("P90", "right"),
                       ("über 100 %", "right"), ("Gini Last je EW", "right"), ("Konflikte", "right"),
-                      ("kreisfrei", "right"), ("kreisangehörig", "right")):
+                      (unit.stadt_kurz, "right"), (unit.rest_kurz, "right")):
         t.add_column(col, justify=just)
     typ = res.aggregate["gemeindetypen"]
     for _, m in res.metriken.iterrows():
         part = typ[typ["modell"] == m["modell"]].set_index("gemeinde_typ")["zuweisung"]
-        kreisfrei = int(part.get("kreisfreie Stadt", 0))
+        kreisfrei = int(part.get(unit.stadt_typ, 0))
         t.add_row(Text(str(m["modell"])), fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
                   fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
                   fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei))
     c.print(t)
-    c.print(Text.assemble(("Befunde", "bold"), " (Zuweisungen dieser Periode je Gemeindetyp gegenüber status-quo):"))
+    c.print(Text.assemble(("Befunde", "bold"), f" (Zuweisungen dieser Periode je {unit.singular}typ gegenüber "
+                          "status-quo):"))
     for line in res.befunde:
         c.print(f" • {line}", highlight=False)
     gv = res.gewinner_verlierer

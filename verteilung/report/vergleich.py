@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from verteilung.compare import CompareResult, summary_payload
+from verteilung.report.output import einheit_text, person_view, synthetic_note, system_short
 from verteilung.report.output import parameter_table as build_parameter_table
-from verteilung.report.output import person_view, synthetic_note, system_short
 
 
 def parameter_table(res: CompareResult) -> pd.DataFrame:
@@ -21,15 +21,21 @@ def parameter_table(res: CompareResult) -> pd.DataFrame:
     info = res.info
     further = [{"parameter": f"Zugänge {name}", "wert": n, "quelle": "--zugaenge", "kennung": f"zugaenge.{name}"}
                for name, n in info.get("zugaenge_weitere", {}).items()]
-    extra = [
+    standard = [  # NRW's two streams and the M2 share; a Land package without them lists its own streams
         {"parameter": "Zugänge FlüAG", "wert": info["zugaenge_flueag"], "kennung": "zugaenge_flueag",
          "quelle": "Standard: Monatsmittel 2021 (15.122 / 12), AfD KA 397"},
         {"parameter": "Zugänge WSA", "wert": info["zugaenge_wsa"], "kennung": "zugaenge_wsa",
          "quelle": "Standard: Monatsmittel 2021 (5.916 / 12), AfD KA 397"},
-        *further,
-        {"parameter": "α (M2)", "wert": round(info["alpha_m2"], 6), "kennung": "alpha_m2",
-         "quelle": "FlüAG-Anteil am gemeinsamen Bestand"},
-        *({"parameter": f"Modell {m}", "wert": info["modell_titel"][m], "quelle": f"models/{m}.yaml",
+    ] if "zugaenge_flueag" in info else []
+    alpha = [{"parameter": "α (M2)", "wert": round(info["alpha_m2"], 6), "kennung": "alpha_m2",
+              "quelle": "FlüAG-Anteil am gemeinsamen Bestand"}] if "alpha_m2" in info else []
+    from verteilung import land
+
+    paket = land.get(info.get("land"))
+    extra = [
+        *standard, *further, *alpha,
+        *({"parameter": f"Modell {m}", "wert": info["modell_titel"][m],
+           "quelle": "/".join((*(("inputs", paket.id, paket.modelle) if paket.modelle else ("models",)), f"{m}.yaml")),
            "kennung": "modelle"} for m in info["modelle"]),
     ]
     rest = {k: v for k, v in info.items() if k not in {"zugaenge_flueag", "zugaenge_wsa", "zugaenge_weitere",
@@ -40,14 +46,16 @@ def parameter_table(res: CompareResult) -> pd.DataFrame:
 def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:
     """The officer's workbook: tables with the glossary's columns, sheets named as in `run`'s workbook."""
 
+    info = res.info  # the Land's unit words (Kreis in Baden-Württemberg) in headers and sheet names
     return {
-        **{f"Verteilstatistik {_kurz(name)}": person_view(table, "status")
+        **{f"Verteilstatistik {_kurz(name)}": person_view(table, "status", info)
            for name, table in res.verteilstatistik.items()},
-        "Vergleich": person_view(res.gemeinden, "compare.gemeinden"), "Metriken": res.metriken,
+        "Vergleich": person_view(res.gemeinden, "compare.gemeinden", info), "Metriken": res.metriken,
         "Systeme": person_view(res.systeme, "compare.systeme"),
         "Kreise": res.aggregate["kreise"], "Regierungsbezirke": res.aggregate["regierungsbezirke"],
-        "Gemeindetypen": res.aggregate["gemeindetypen"], "Verstädterung": res.aggregate["verstaedterung"],
-        "Gewinner und Verlierer": res.gewinner_verlierer, "Parameter": parameter_table(res),
+        einheit_text("Gemeindetypen", info): res.aggregate["gemeindetypen"],
+        "Verstädterung": res.aggregate["verstaedterung"],
+        "Gewinner und Verlierer": person_view(res.gewinner_verlierer, None, info), "Parameter": parameter_table(res),
     }
 
 
