@@ -30,6 +30,7 @@ from verteilung.io import (
     to_csv_bytes,
     to_json_bytes,
 )
+from verteilung.law.lesarten import hilfe as lesart_hilfe
 from verteilung.report.output import emit, write_table
 from verteilung.vocab import system_label
 
@@ -60,13 +61,13 @@ StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJ
 FormatOpt = Annotated[Fmt, typer.Option("--format", help="Ausgabeformat: table (Tabelle am Bildschirm), csv oder json.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="In diese Datei schreiben statt auf den Bildschirm; das Format folgt der Endung (.xlsx, .csv, .json, .parquet).")]
 OhneMeldungOpt = Annotated[bool, typer.Option("--ohne-meldung-null", help="Eine in der Bestandsdatei fehlende Gemeinde als „keine Meldung“ zählen (Bestand 0, markiert) statt abzulehnen.")]
-KappungOpt = Annotated[str, typer.Option("--kappung", help="Lesart der Kappung (FlüAG): R1 (z ≤ 1,25·e, Standard) oder R2 (z ≤ 1,15·e).")]
+KappungOpt = Annotated[str, typer.Option("--kappung", help=lesart_hilfe("kappung"))]
 EinmaligOpt = Annotated[bool, typer.Option("--kappung-einmalig", help="Den Überschuss der Kappung nur einmal umverteilen statt so lange, bis keine Gemeinde mehr darüber liegt.")]
-Anlage1Opt = Annotated[str, typer.Option("--anlage1", help="Lesart der Anlage 1 AWoV (Integrationsschlüssel, WSA): A, B (Standard) oder C.")]
-MieteOpt = Annotated[str, typer.Option("--mietpreisliste", help="Liste der Gemeinden mit Mietpreisbremse für § 4 Abs. 3 AWoV: 2015 (Standard), mieterschutzvo_2020, mieterschutzvo_2025.")]
-KombOpt = Annotated[str, typer.Option("--minderung", help="Beide Minderungen der AWoV zusammen: additiv (Standard) oder multiplikativ.")]
-BasisOpt = Annotated[str, typer.Option("--umverteilung", help="Grundlage für die Umverteilung der AWoV-Minderungen: k0 (Standard) oder gemindert.")]
-RundungOpt = Annotated[str, typer.Option("--rundung", help="Rundung von Soll und Aufnahmeverpflichtung auf ganze Personen: aufrunden (Standard) oder runden.")]
+Anlage1Opt = Annotated[str, typer.Option("--anlage1", help=lesart_hilfe("anlage1"))]
+MieteOpt = Annotated[str, typer.Option("--mietpreisliste", help=lesart_hilfe("mietpreisliste"))]
+KombOpt = Annotated[str, typer.Option("--minderung", help=lesart_hilfe("minderung"))]
+BasisOpt = Annotated[str, typer.Option("--umverteilung", help=lesart_hilfe("umverteilung"))]
+RundungOpt = Annotated[str, typer.Option("--rundung", help=lesart_hilfe("rundung"))]
 
 
 def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str,

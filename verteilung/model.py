@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from verteilung.allocate import Allocation, allocate
 from verteilung.errors import InputError, Problem, validation_problems
-from verteilung.law import systems
+from verteilung.law import lesarten, systems
 from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
 from verteilung.law.lesarten import Lesarten
 from verteilung.status import SystemState, anrechnung, quote
@@ -44,7 +44,19 @@ class Strict(BaseModel):
 
 class FlueagKey(Strict):
     typ: Literal["flueag"]
-    kappung: Literal["R1", "R2"] = "R1"
+    kappung: str = lesarten.LESARTEN["kappung"].standard
+
+    @field_validator("kappung")
+    @classmethod
+    def _reading(cls, v: str) -> str:
+        """Allowed as the law layer defines the reading (`lesarten.LESARTEN`), nowhere else."""
+        try:
+            lesarten.wert("kappung", v)
+        except InputError:
+            allowed = [str(a) for a in lesarten.ERLAUBT["kappung"]]
+            choices = ", ".join(allowed[:-1]) + " oder " + allowed[-1] if len(allowed) > 1 else allowed[0]
+            raise ValueError(f"erwartet {choices}; erhalten {v!r}") from None
+        return v
 
 
 class AwovKey(Strict):

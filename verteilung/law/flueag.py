@@ -1,6 +1,6 @@
 """FlüAG § 3 Abs. 1: Zuweisungsschlüssel of 90 % population and 10 % area, area uplift capped.
 
-Cap readings (LEGAL.md Q3):
+Cap readings (LEGAL.md Q3), defined with their formulas in `verteilung.law.lesarten`:
 - R1 (default): the whole key may exceed the population-only key by at most 25 %:
   z_i ≤ 1.25 · e_i; binds where f_i > 3.5 · e_i.
 - R2: only the area term is capped: z_i − 0.9 · e_i ≤ 0.25 · e_i, i.e. z_i ≤ 1.15 · e_i.
@@ -11,36 +11,36 @@ until no Gemeinde exceeds its cap (default) or once (``iterate=False``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 import pandas as pd
 
 from verteilung import params
+from verteilung.law import lesarten
 from verteilung.law.key import Cap, KeyResult, KeySpec, compute_key_with_steps
 
-KappungLesart = Literal["R1", "R2"]
+KappungLesart = str  # an allowed value of the reading "kappung" (verteilung.law.lesarten)
 
 PARAGRAPH_KEY = "§ 3 Abs. 1 S. 1 FlüAG"
 PARAGRAPH_CAP = "§ 3 Abs. 1 S. 4-5 FlüAG"
 PARAGRAPH_REDISTRIBUTION = "§ 3 Abs. 1 S. 5 FlüAG (übersteigende Anteile auf alle übrigen Gemeinden)"
-# the cap limit of each reading as a formula over the parameter values in force
-CAP_FORMULA = {
-    "R1": "z ≤ (1 + {c:exakt})·e = {faktor:exakt}·e",
-    "R2": "z − {w_e:exakt}·e ≤ {c:exakt}·e, also z ≤ {faktor:exakt}·e",
-}
 
 
 def spec(stichtag: dt.date | str, kappung: KappungLesart = "R1", iterate: bool = True) -> KeySpec:
+    """The key's specification; the cap factor is the chosen reading's own computation over the
+    dated parameters it names (`lesarten.LESARTEN["kappung"]`), so an unknown reading is refused
+    instead of falling back to another one."""
     p_e = params.get("flueag_gewicht_einwohner", stichtag)
     p_f = params.get("flueag_gewicht_flaeche", stichtag)
-    p_c = params.get("flueag_kappung", stichtag)
-    w_e, w_f, c = p_e.value, p_f.value, p_c.value
-    factor = 1.0 + c if kappung == "R1" else w_e + c
+    reading = lesarten.wert("kappung", kappung)
+    used = {sym: params.get(name, stichtag) for sym, name in reading.parameter.items()}
+    zahlen = {sym: float(pv.value) for sym, pv in used.items()}
+    assert reading.rechnung is not None, "a cap reading computes its factor"
+    factor = reading.rechnung(zahlen)
+    p_c = used.get("c") or next(iter(used.values()))  # the cap's own parameter, cited with the limit
     return KeySpec(
         name=f"FlüAG ({kappung})",
-        weights={"einwohner": w_e, "flaeche_km2": w_f},
-        cap=Cap("einwohner", factor, iterate, p_c.paragraph, CAP_FORMULA.get(kappung, ""),
-                (("c", float(c)), ("w_e", float(w_e))), p_c, kappung),
+        weights={"einwohner": p_e.value, "flaeche_km2": p_f.value},
+        cap=Cap("einwohner", factor, iterate, p_c.paragraph, reading.formel, tuple(zahlen.items()), p_c, kappung),
         paragraphs={"weights": PARAGRAPH_KEY, "cap": PARAGRAPH_CAP,
                     "umverteilung_kappung": PARAGRAPH_REDISTRIBUTION},
         symbol="z",
