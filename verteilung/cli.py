@@ -124,6 +124,10 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
     from verteilung import api
     from verteilung.report.output import wide_console
 
+    if out is not None and fmt == Fmt.table and out.suffix.lower() != ".json":
+        from verteilung.io import formate
+
+        formate.get(out)  # an unknown suffix (e.g. .md) is refused before anything is read or written
     result = api.data_check(gemeinden, jahr, bestand, ohne_meldung_null, land=land)
     if fmt == Fmt.table and out is None:
         c = wide_console()
@@ -137,6 +141,16 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                     "(ein Schlüssel für dieses Jahr wird abgelehnt)")
         if "bestand" in result:
             c.print(f"Bestand: {result['bestand']}")
+        return
+    if out is not None and fmt == Fmt.table and out.suffix.lower() != ".json":  # a file for people
+        from verteilung.report.output import pruefung_tabelle
+
+        emit(pruefung_tabelle(result), fmt.value, out, {"datenbasis": result["quelle"]}, title="Datenprüfung")
+        return
+    if fmt == Fmt.csv:
+        from verteilung.report.output import pruefung_tabelle
+
+        emit(pruefung_tabelle(result), fmt.value, out, title="Datenprüfung")
         return
     data = to_json_bytes(result)
     if out is not None:
@@ -348,7 +362,8 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
     """Monat für Monat: dieselben Menschen in jedem Modell; Konflikte und Streuung im Zeitverlauf."""
     from rich.text import Text
 
-    from verteilung.report.output import atomic_dir, wide_console
+    from verteilung.report import ordner
+    from verteilung.report.output import wide_console
     from verteilung.simulate import simulate as run
     from verteilung.simulate import summary_lines, terminal_progress, uebergang_lines
 
@@ -356,22 +371,12 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress(),
               zugaenge=_streams(zugaenge))
-    label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
     cmp = None
     if report:
         from verteilung.compare import compare as run_compare
 
         cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge=_streams(zugaenge))
-    with atomic_dir(out) as tmp:
-        (tmp / f"{label}monate.csv").write_bytes(to_csv_bytes(res.monate))
-        (tmp / f"{label}gemeinden_ende.csv").write_bytes(to_csv_bytes(res.gemeinden))
-        (tmp / f"{label}simulation.json").write_bytes(to_json_bytes({"info": res.info, "befunde": summary_lines(res)}))
-        (tmp / f"{label}uebergang.csv").write_bytes(to_csv_bytes(res.uebergang))
-        (tmp / f"{label}uebergang_verlauf.csv").write_bytes(to_csv_bytes(res.uebergang_verlauf))
-        if cmp is not None:
-            from verteilung.report.bericht import render_report
-
-            (tmp / "bericht.html").write_bytes(render_report(cmp, res).encode("utf-8"))
+    ordner.simulation(res, out, cmp)
     c = wide_console()
     if res.info["synthetisch"]:
         c.print(Text.assemble(("SYNTHETISCHE Startbestände", "bold yellow"), "; Flüsse: " + res.info["szenario"]))
@@ -576,25 +581,18 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
     """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
     from rich.text import Text
 
-    from verteilung.io import atomic_dir
     from verteilung.model import parse_weights
-    from verteilung.report.charts import tornado_png
+    from verteilung.report import ordner
     from verteilung.report.output import wide_console
-    from verteilung.sensitivity import DEFAULT_METRICS
     from verteilung.sensitivity import sensitivitaet as run
 
     check_out_dir(out)
     res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
               gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
               lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
-    label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
-    with atomic_dir(out) as tmp:
-        (tmp / f"{label}tornado.csv").write_bytes(to_csv_bytes(res.tornado))
-        (tmp / f"{label}sobol.csv").write_bytes(to_csv_bytes(res.sobol))
-        for m in DEFAULT_METRICS:
-            (tmp / f"{label}tornado_{m}.png").write_bytes(tornado_png(res.tornado, m))
+    ordner.sensitivitaet(res, out)
     c = wide_console()
-    if label:
+    if res.info.get("synthetisch"):
         c.print(Text("SYNTHETISCHE Bestandsdaten", "bold yellow"))
     from verteilung.io.deutsch import fmt_dec
     from verteilung.vocab import label as column_label

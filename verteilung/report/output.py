@@ -18,6 +18,7 @@ from verteilung.io import (  # re-exported: import them from verteilung.io
     check_out_file,
     current_umask,
     excel_safe_text,
+    formate,
     jsonable,
     make_temp_dir,
     public_mode,
@@ -350,6 +351,27 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
     return pd.DataFrame(rows, columns=cols, dtype=object).fillna("")  # mixed values: no float column to fill with text
 
 
+def pruefung_tabelle(result: dict) -> pd.DataFrame:
+    """`data check` as a table a person opens (Parameter, Wert): each finding as a German line,
+    so ``--out pruefung.xlsx|.csv`` (or a registered suffix) writes that format, never JSON."""
+    import pandas as pd
+
+    from verteilung.vocab import label
+
+    rows = []
+    for key, value in result.items():
+        if key == "bestand" and isinstance(value, dict):
+            rows += [{"parameter": f"Bestand: {label(k)}", "wert": value_text(k, v)} for k, v in value.items()]
+        elif key == "einwohner_fehlend":
+            text = ", ".join(f"{r['gemeinde']} ({r['ags']})" for r in value) or "keine"
+            rows.append({"parameter": label(key), "wert": text})
+        elif key == "quelle":
+            rows.append({"parameter": "Datenbasis", "wert": str(value)})
+        else:
+            rows.append({"parameter": label(key), "wert": value_text(key, value)})
+    return pd.DataFrame(rows, columns=["parameter", "wert"], dtype=object)
+
+
 def _param_note(p: dict) -> str:
     """The YAML's note on an assumed value (why it is one), when it has one."""
     from verteilung import params
@@ -373,7 +395,7 @@ def explain_table(info: dict) -> pd.DataFrame:
                         columns=["schritt", "groesse", "wert", "rechnung", "paragraph", "quelle", "annahme"])
 
 
-OUT_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
+OUT_SUFFIXES = formate.suffixes()  # the shipped formats; the registry may hold more
 
 
 def emit(df: pd.DataFrame, fmt: Format, out: str | Path | None, summary: dict | None = None,
@@ -437,36 +459,23 @@ def write_table(df: pd.DataFrame, out: str | Path, summary: dict | None = None, 
     _write_by_extension(df, Path(out), summary or {}, title, None, {}, option)
 
 
+def tabelle(df: pd.DataFrame, summary: dict | None = None, title: str = "", ausgabe: str | None = None,
+            sheets: Mapping[str, pd.DataFrame] | None = None) -> formate.Tabelle:
+    """What a file of one table holds, for the format registry (`verteilung.io.formate`): the
+    machine table, the person's view, the whole workbook with its Parameter sheet, the marker."""
+    summary = summary or {}
+    person = person_view(df, ausgabe, summary)
+    book = {title or "Tabelle": person, **(sheets or {}), "Parameter": parameter_table(summary)}
+    return formate.Tabelle(df, person, summary, title, book, synthetic_note(summary), is_synthetic(summary))
+
+
 def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str, ausgabe: str | None,
                         sheets: Mapping[str, pd.DataFrame], option: str = "--out") -> None:
     import sys
 
-    from verteilung.errors import InputError, Problem
     from verteilung.io import check_out_file
 
-    check_out_file(out)  # a folder or a path below a file is refused before the name is judged
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        from verteilung.io.deutsch import excel_csv_bytes
-
-        data = excel_csv_bytes(person_view(df, ausgabe, summary), note=synthetic_note(summary))
-    elif suffix == ".json":
-        data = to_json_bytes({"summary": summary, "rows": records(df)})
-    elif suffix == ".xlsx":
-        from verteilung.io.xlsx import workbook_bytes
-
-        book = {title or "Tabelle": person_view(df, ausgabe, summary), **sheets, "Parameter": parameter_table(summary)}
-        data = workbook_bytes(book, note=synthetic_note(summary))
-    elif suffix == ".parquet":
-        import io as _io
-
-        buf = _io.BytesIO()
-        plain = with_marker(df.copy(), summary)
-        plain.attrs = {}  # the computation's metadata is not table data
-        plain.to_parquet(buf, index=False)
-        data = buf.getvalue()
-    else:
-        raise InputError(Problem(option, f"unbekannte Dateiendung {out.suffix or '(keine)'!r}; erlaubt: "
-                                 f"{', '.join(OUT_SUFFIXES)} (oder --format csv|json)"))
-    atomic_write_bytes(out, data)
+    check_out_file(out, option)  # a folder or a path below a file is refused before the name is judged
+    formate.get(out, option)     # an unknown suffix is refused before anything is computed or written
+    formate.schreibe_datei(out, tabelle(df, summary, title, ausgabe, sheets), option)
     print(f"geschrieben: {out} ({len(df)} Zeilen)", file=sys.stderr)

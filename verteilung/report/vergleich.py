@@ -65,20 +65,17 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
     The machine CSVs keep identifiers and carry the SYNTHETISCH marker in their file names; the
     workbook has it as the first row of every sheet.
     """
-    from verteilung.io import atomic_dir, to_csv_bytes, to_json_bytes
-    from verteilung.io.xlsx import workbook_bytes
+    from verteilung.io import formate, to_json_bytes
 
-    out_dir = Path(out_dir)
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
     tables = {"gemeinden": res.gemeinden, "metriken": res.metriken, "systeme": res.systeme,
               "gewinner_verlierer": res.gewinner_verlierer, "parameter": parameter_table(res), **res.aggregate}
-    with atomic_dir(out_dir) as tmp:
-        for name, df in tables.items():
-            (tmp / f"{label}{name}.csv").write_bytes(to_csv_bytes(df))
-        (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
-        (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(workbook_sheets(res),
-                                                                    note=synthetic_note(res.info)))
-    return out_dir
+    dateien: dict[str, formate.Tabelle | bytes] = {f"{label}{name}.csv": formate.Tabelle(df)
+                                                   for name, df in tables.items()}
+    dateien[f"{label}vergleich.json"] = to_json_bytes(summary_payload(res))
+    dateien[f"{label}vergleich.xlsx"] = formate.Tabelle(res.gemeinden, blaetter=workbook_sheets(res),
+                                                        hinweis=synthetic_note(res.info))
+    return formate.schreibe_ordner(out_dir, dateien)
 
 
 def _kurz(system: str) -> str:
