@@ -45,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from verteilung import land, params
 from verteilung._version import __version__
+from verteilung.darstellung import parameter_table, person_view, synthetic_note, system_short, with_marker
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
@@ -56,7 +57,6 @@ from verteilung.io.xlsx import workbook_bytes
 from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
-from verteilung.report.output import parameter_table, person_view, synthetic_note, system_short, with_marker
 from verteilung.resources import params_dir
 from verteilung.status import Rundung, verteilstatistik
 
@@ -778,8 +778,8 @@ def _household_rule(system: str) -> str:
 
 def _explain(model, results, ctx, g, b, cfg, log: StepLog, monat: int = 1) -> list[str]:
     """The explanation log: each step with its paragraph, in German text (no Python values)."""
+    from verteilung.darstellung import lesart_text, parameter_value_text
     from verteilung.io.deutsch import fmt_date, fmt_dec, fmt_int
-    from verteilung.report.output import lesart_text, parameter_value_text
     from verteilung.uebergang import Uebergang
     from verteilung.vocab import lesart_label, parameter_label, system_label
 
