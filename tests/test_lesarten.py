@@ -28,8 +28,7 @@ def r3(tmp_path, monkeypatch):
     folder = tmp_path / "params"
     folder.mkdir()
     (folder / "flueag_kappung_r3.yaml").write_text(yaml.safe_dump(R3_PARAM, allow_unicode=True), encoding="utf-8")
-    original = params._folders
-    monkeypatch.setattr(params, "_folders", lambda: [*original(), folder])
+    monkeypatch.setattr(params, "EXTRA", [folder])
     monkeypatch.setitem(lesarten.LESARTEN, "kappung", lesarten.LESARTEN["kappung"])  # restored afterwards
     lesarten.add_value("kappung", "R3", Wert("z ≤ 1,20·e", {"f": "flueag_kappung_r3"}, lambda p: p["f"],
                                              "z ≤ {faktor:exakt}·e"))

@@ -189,7 +189,8 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     paket = laender.get(land)
     standard = paket.id == laender.STANDARD
     named = {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa} if standard else {}
-    streams = {**named, **(zugaenge or {})}
+    registered = {s: n for s, n in systems.standard_zugaenge(paket.id).items() if n > 0}  # the registry's defaults
+    streams = {**registered, **named, **(zugaenge or {})}
     streams = {name: pruefe_personen(n, f"--zugaenge-{name}" if name in named
                                      else f"--zugaenge {name}") for name, n in streams.items()}
     defs: list[ModelDef] = [load_model(m, paket.id) for m in (modelle or paket.standard_modelle or DEFAULT_MODELS)]

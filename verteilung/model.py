@@ -25,17 +25,23 @@ from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
 from verteilung.law.lesarten import Lesarten
 from verteilung.status import SystemState, anrechnung, quote
 
-STOCK_COLUMNS = systems.stock_columns()  # NRW's registered systems' columns; a model may name further ones
+# the stocks of NRW's two statutory systems, always read (zero where a Land has no such stock);
+# a model may name further ones (Context.weitere_bestand)
+STOCK_COLUMNS = (*systems.FLUEAG.bestand, *systems.WSA.bestand)
+
+
+def base_stock_columns(land: str = "nrw") -> tuple[str, ...]:
+    """The stock columns every comparison reads: those of the Land's status quo (the common yardstick)."""
+    return tuple(dict.fromkeys(c for s in load_model("status-quo", land).systeme for c in s.bestand))
 
 
 def stock_columns_of(models: list[ModelDef], land: str = "nrw") -> tuple[str, ...]:
-    """The stock columns some models count: the Land's registered systems' columns, then further ones in order."""
-    out = list(systems.stock_columns(land))
+    """The stock columns some models count: the Land's status quo's, then further ones in order."""
+    out = list(base_stock_columns(land))
     for m in models:
         for s in m.systeme:
             out += [c for c in s.bestand if c not in out]
     return tuple(out)
-ARRIVALS = ("flueag", "wsa", "alle")
 
 
 class Strict(BaseModel):

@@ -54,6 +54,7 @@ from verteilung.inputs import SYNTHETISCH_HINWEIS
 from verteilung.inputs import prepare as prepare_inputs
 from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
 from verteilung.io.xlsx import workbook_bytes
+from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
@@ -647,7 +648,8 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
 
         # 2. status and allocation
         t1 = time.perf_counter()
-        ctx = Context(prep.g, prep.b, prep.when, {"flueag": 0, "wsa": 0}, zugaenge_system=prep.counts,
+        ctx = Context(prep.g, prep.b, prep.when, dict.fromkeys(systems.standard_zugaenge(), 0),
+                      zugaenge_system=prep.counts,
                       lesarten=lesarten_of(prep.cfg, prep.config_path))
         results = evaluate(prep.model, ctx, prep.haushalte, prep.beschr, solver=prep.cfg.solver, monat=prep.monat)
         timings["berechnung_s"] = time.perf_counter() - t1

@@ -24,10 +24,10 @@ import pandas as pd
 
 from verteilung.compare import weighted_cv, weighted_gini
 from verteilung.errors import InfeasibleError, InputError, Problem
-from verteilung.law import awov, flueag
+from verteilung.law import awov, flueag, systems
 from verteilung.law.key import Cap, KeySpec, Reduction, apply_cap, apply_reductions, compute_key
 from verteilung.law.lesarten import Lesarten
-from verteilung.model import AwovKey, FlueagKey, MixKey, ModelDef, custom_model, load_model
+from verteilung.model import AwovKey, FlueagKey, MixKey, ModelDef, SystemKey, custom_model, load_model
 from verteilung.solve.waterfill import water_level, water_levels
 from verteilung.staffelung import Staffelung
 
@@ -119,6 +119,12 @@ def from_model(md: ModelDef, when: dt.date, lesarten: Lesarten | None = None) ->
     elif isinstance(k, MixKey):  # as model.Context: FlüAG (R1) and AWoV (Anlage 1 B)
         a, b = flueag_sweepkey(when, "R1", lesarten), awov_sweepkey(when, "B", lesarten)
         alpha = None if k.alpha == "auto" else float(k.alpha)
+    elif isinstance(k, SystemKey):  # a registered system's key, as its registry entry specifies it
+        registered = systems.get(k.system)
+        if registered.spec is None:
+            raise InputError(Problem("--modell", f"das System {registered.id} hat keinen Schlüssel als Daten "
+                                     "(spec) in seinem Registereintrag; ein Sweep braucht ihn"))
+        a = SweepKey.from_spec(registered.spec(when, lesarten))
     else:
         a = SweepKey(dict(k.gewichte), k.kappung.komponente if k.kappung else None,
                      k.kappung.faktor if k.kappung else None,
@@ -229,15 +235,17 @@ class Base:
     kreisfrei: np.ndarray
     info: dict = field(default_factory=dict)
     zugaenge_strom: dict[str, int] = field(default_factory=dict)  # default arrivals per stream
+    weitere_bestand: dict[str, np.ndarray] = field(default_factory=dict)  # further registered systems' stocks
 
     def stock(self, columns: tuple[str, ...]) -> np.ndarray:
-        by_name = {"flueag_bestand": self.flueag_bestand, "wsa_bestand": self.wsa_bestand}
+        by_name = {"flueag_bestand": self.flueag_bestand, "wsa_bestand": self.wsa_bestand, **self.weitere_bestand}
         return sum((by_name[c] for c in columns), np.zeros(len(self.einwohner)))
 
 
 def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr: int | None = None,
                  stichtag: str | None = None, zugaenge_flueag: int | None = None,
-                 zugaenge_wsa: int | None = None, lesarten: Lesarten | None = None) -> Base:
+                 zugaenge_wsa: int | None = None, lesarten: Lesarten | None = None,
+                 weitere_spalten: tuple[str, ...] = ()) -> Base:
     """The inputs (one preparation, `verteilung.inputs.prepare`) and the status-quo baseline."""
     from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, compare, default_bestand
     from verteilung.inputs import prepare
@@ -246,8 +254,9 @@ def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr:
     lesarten = lesarten or Lesarten()
     zf = DEFAULT_ZUGAENGE_FLUEAG if zugaenge_flueag is None else zugaenge_flueag
     zw = DEFAULT_ZUGAENGE_WSA if zugaenge_wsa is None else zugaenge_wsa
+    columns = tuple(dict.fromkeys(("flueag_bestand", "wsa_bestand", *weitere_spalten)))  # + the swept model's
     inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
-                  bestand_spalten=("flueag_bestand", "wsa_bestand"))
+                  bestand_spalten=columns)
     when = inp.stichtag
     res = compare(["status-quo"], bestand, gemeinden, zf, zw, jahr, when)
     b = inp.bestand
@@ -269,7 +278,9 @@ def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr:
                 rural, kreisfrei,
                 info={"stichtag": when.isoformat(), "jahr": inp.jahr, "datenbasis": inp.datenbasis,
                       "synthetisch": inp.synthetisch, "zugaenge": zf + zw, "lesarten": lesarten.as_dict()},
-                zugaenge_strom={"flueag": zf, "wsa": zw, "alle": zf + zw})
+                zugaenge_strom={"flueag": zf, "wsa": zw, "alle": zf + zw},
+                weitere_bestand={c: b[c].to_numpy(dtype=float) for c in columns
+                                 if c not in ("flueag_bestand", "wsa_bestand")})
 
 
 # ---------------------------------------------------------------- scenarios

@@ -179,6 +179,19 @@ def write_results(res: SweepResult, out: Path) -> None:
     atomic_write_bytes(out / f"{label}sweep.json", to_json_bytes(res.info))
 
 
+def _model_stock_columns(modell: str | Path) -> tuple[str, ...]:
+    """The stock columns a swept model file counts (its own system's column is read too)."""
+    from verteilung.model import load_model
+    from verteilung.sweep import CUSTOM
+
+    if str(modell) in CUSTOM:
+        return ()
+    try:
+        return tuple(c for s in load_model(modell).systeme for c in s.bestand)
+    except InputError:
+        return ()  # sweep_model names the problem
+
+
 def progress_bar() -> Callable[[int, int], None] | None:
     """Scenarios per second and time left on a terminal; silent when output is redirected."""
     if not sys.stderr.isatty():
@@ -252,7 +265,8 @@ def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None =
     if (raster is None) == (stichprobe is None):
         raise InputError(Problem("sweep", "give exactly one of --raster K or --stichprobe S"))
     ranges = dict(parameter or {})
-    base = prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None, lesarten)
+    base = prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None, lesarten,
+                        weitere_spalten=_model_stock_columns(modell))
     model = sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]), gewichte, lesarten=lesarten)
     if staffelung is not None:
         model = replace(model, staffelung=sweep_staffelung(staffelung_aus(staffelung)))

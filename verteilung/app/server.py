@@ -440,16 +440,18 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         row = eng.gemeinden[eng.gemeinden["ags"] == ags].iloc[0]
         b, bname, synth = eng.stock(e.bestand)
         brow = b[b["ags"] == ags].iloc[0]
-        with stock_path(e.bestand) as path:
-            schritte = {s: [{"schritt": a, "rechtsgrundlage": p}
-                            for a, p in explain(ags, s, bestand=path, **data_args)] for s in systems.ids()}
+        counted = [s for s in systems.all_systems() if set(s.bestand) <= set(b.columns)]  # stock in the file
+        with stock_path(e.bestand) as path:  # a system without its stock column: the key's steps only
+            schritte = {s.id: [{"schritt": a, "rechtsgrundlage": p} for a, p in
+                               explain(ags, s.id, bestand=path if s in counted else None, **data_args)]
+                        for s in systems.all_systems()}
         cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
         return JSONResponse(jsonable({
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
             "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
             "einwohner": int(row["einwohner"]), "flaeche_km2": float(row["flaeche_km2"]),
-            "bestand": {**{s.id: int(sum(brow[c] for c in s.bestand)) for s in systems.all_systems()},
+            "bestand": {**{s.id: int(sum(brow[c] for c in s.bestand)) for s in counted},
                         "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
                         "datei": bname, "synthetisch": synth},
             "systeme": [{"id": s.id, "anzeige": s.anzeige} for s in systems.all_systems()],

@@ -6,7 +6,7 @@ Canonical columns: ``flueag_bestand`` (persons counted under § 2 / § 3 Abs. 3 
 their own factor), ``wsa_bestand`` (persons counted under the Wohnsitzauflage). Extra columns
 are kept untouched.
 
-The stock column of each system the command computes is required (``SYSTEM_COLUMNS``); the
+The stock column of each system the command computes is required (its registry entry names it); the
 credit columns are optional and, when absent, taken as 0 and listed in
 ``attrs["angenommen_null"]`` so every output can say so.
 """
@@ -26,8 +26,6 @@ from verteilung.errors import InputError, Problem
 
 STOCK_COLUMNS = ("flueag_bestand", "anrechnung_plaetze", "anrechnung_plaetze_eae", "wsa_bestand")
 CREDIT_COLUMNS = ("anrechnung_plaetze", "anrechnung_plaetze_eae")
-SYSTEM_COLUMNS = {"flueag": ("flueag_bestand",), "awov": ("wsa_bestand",), "wsa": ("wsa_bestand",)}
-"""The stock column each system needs (the credit columns are optional for FlüAG)."""
 
 SCHEMA = Schema(
     name="Bestandsdatei",

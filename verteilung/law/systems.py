@@ -21,7 +21,7 @@ from verteilung.law.lesarten import Lesarten
 
 KeyBuilder = Callable[[pd.DataFrame, dt.date, Lesarten], pd.DataFrame]
 if TYPE_CHECKING:
-    from verteilung.law.key import KeyResult
+    from verteilung.law.key import KeyResult, KeySpec
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class LegalSystem:
     bestand_aliase: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # stock header spellings
     key_steps: Callable[[pd.DataFrame, dt.date, Lesarten], KeyResult] | None = None  # key + step records
     schluessel_spalten: tuple[str, ...] = ()  # the columns `keys` shows (all of the key table when empty)
+    spec: Callable[[dt.date, Lesarten], KeySpec] | None = None  # the key as data, for generic engines (sweep)
 
 
 def _flueag_key(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> pd.DataFrame:
@@ -74,6 +75,12 @@ def _wsa_steps(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> KeyResult:
 
 
 _REGISTRY: dict[str, LegalSystem] = {}
+
+
+def unregister(system_id: str) -> None:
+    """Remove a system and its aliases (tests that register a further one clean up with it)."""
+    for name in [n for n, s in _REGISTRY.items() if s.id == system_id]:
+        del _REGISTRY[name]
 
 
 def register(system: LegalSystem) -> LegalSystem:
@@ -175,12 +182,14 @@ def stock_columns(land: str = "nrw") -> tuple[str, ...]:
 # ---------------------------------------------------------------- systems a Land package defines
 
 def weighted_key(name: str, bezeichnung: str, gewichte: Mapping[str, str], paragraph: str,
-                 symbol: str = "v") -> tuple[KeyBuilder, Callable[[pd.DataFrame, dt.date, Lesarten], KeyResult]]:
-    """A key builder over Gemeinde columns whose weights are dated parameters (column → parameter name)."""
+                 symbol: str = "v") -> tuple[KeyBuilder, Callable[[pd.DataFrame, dt.date, Lesarten], KeyResult],
+                                             Callable[[dt.date, Lesarten], KeySpec]]:
+    """A key over Gemeinde columns whose weights are dated parameters (column → parameter name):
+    the builder, the builder with step records, and the specification."""
     from verteilung import params
     from verteilung.law.key import KeySpec, compute_key_with_steps
 
-    def spec(when: dt.date) -> KeySpec:
+    def spec(when: dt.date, lesarten: Lesarten | None = None) -> KeySpec:
         values = {col: params.get(p, when) for col, p in gewichte.items()}
         return KeySpec(name=name, weights={c: float(v.value) for c, v in values.items()},
                        paragraphs={"weights": paragraph}, symbol=symbol, bezeichnung=bezeichnung,
@@ -194,15 +203,23 @@ def weighted_key(name: str, bezeichnung: str, gewichte: Mapping[str, str], parag
     def key(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> pd.DataFrame:
         return steps(g, when, lesarten).table
 
-    return key, steps
+    return key, steps, spec
+
+
+def weighted_system(land: str, entry: Mapping[str, Any]) -> LegalSystem:
+    """A system whose key is a weighted sum of Gemeinde columns with dated weights, from its entry
+    (the ``systeme`` items of a Land's ``land.yaml``, or a registry entry in code or a test):
+    ``id``, ``anzeige``, ``kurz``, ``schluessel`` (column → parameter), ``bestand``, ``zugaenge``,
+    ``standard_zugaenge``, ``paragraphen``, ``bestand_aliase``, ``anrechnung``, ``aliase``."""
+    return from_land(land, entry)
 
 
 def from_land(land_id: str, entry: Mapping[str, Any]) -> LegalSystem:
     """A system a Land package's description defines as data (``systeme`` in ``land.yaml``)."""
-    key, steps = weighted_key(entry["anzeige"], entry.get("schluessel_name", "Verteilungsschlüssel"),
-                              entry["schluessel"], entry.get("paragraphen", {}).get("schluessel", ""),
-                              entry.get("symbol", "v"))
-    return LegalSystem(
+    key, steps, spec = weighted_key(entry["anzeige"], entry.get("schluessel_name", "Verteilungsschlüssel"),
+                                    entry["schluessel"], entry.get("paragraphen", {}).get("schluessel", ""),
+                                    entry.get("symbol", "v"))
+    return LegalSystem(spec=spec,
         id=entry["id"], anzeige=entry["anzeige"], kurz=entry.get("kurz", entry["anzeige"]),
         schluessel_name=entry.get("schluessel_name", "Verteilungsschlüssel"),
         bestand=tuple(entry["bestand"]), anrechnung=bool(entry.get("anrechnung", False)),

@@ -50,8 +50,11 @@ class ParamValue:
         return ANNAHME if self.uncertain else ""
 
 
+EXTRA: list = []  # further parameter folders (a registered system's own, e.g. in a recipe test), every Land
+
+
 def _folders() -> list:
-    """Where dated parameters live: the package's (NRW's) and each Land package's own folder."""
+    """Where dated parameters live: the package's (NRW's), each Land package's own folder, `EXTRA`."""
     from verteilung import land
 
     out = [params_dir()]
@@ -59,7 +62,7 @@ def _folders() -> list:
         folder = land.get(land_id).parameter_ordner()
         if folder not in out:
             out.append(folder)
-    return out
+    return [*out, *EXTRA]
 
 
 @cache
@@ -76,7 +79,8 @@ def names(land: str | None = None) -> list[str]:
     """The parameters of one Land's package (default NRW, whose folder is the package's params/)."""
     from verteilung import land as laender
 
-    return sorted(p.stem for p in laender.get(land).parameter_ordner().glob("*.yaml"))
+    folders = [laender.get(land).parameter_ordner(), *EXTRA]
+    return sorted({p.stem for folder in folders for p in folder.glob("*.yaml")})
 
 
 def _as_date(when: dt.date | str) -> dt.date:
