@@ -188,7 +188,8 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
 
     paket = laender.get(land)
     standard = paket.id == laender.STANDARD
-    named = {"flueag": zugaenge_flueag, "wsa": zugaenge_wsa} if standard else {}
+    # the two statutory streams have their own options (--zugaenge-flueag, --zugaenge-wsa)
+    named = {systems.FLUEAG.zugaenge: zugaenge_flueag, systems.WSA.zugaenge: zugaenge_wsa} if standard else {}
     registered = {s: n for s, n in systems.standard_zugaenge(paket.id).items() if n > 0}  # the registry's defaults
     streams = {**registered, **named, **(zugaenge or {})}
     streams = {name: pruefe_personen(n, f"--zugaenge-{name}" if name in named
@@ -222,7 +223,8 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         "naeherungen": list(inp.naeherungen),
     }
     if standard:
-        info.update(zugaenge_flueag=streams["flueag"], zugaenge_wsa=streams["wsa"], alpha_m2=ctx.auto_alpha(),
+        info.update({f"zugaenge_{s}": streams[s] for s in named})
+        info.update(alpha_m2=ctx.auto_alpha(),
                     anrechnung_faktoren={p.name: p.value for p in ctx.anrechnung_faktoren})
     else:
         info.update(inp.land_angaben())

@@ -347,8 +347,8 @@ class Context:
     def arrivals(self, sysdef: SystemDef) -> int:
         if sysdef.name in self.zugaenge_system:
             return self.zugaenge_system[sysdef.name]
-        if sysdef.zugaenge == "alle":
-            return self.zugaenge["flueag"] + self.zugaenge["wsa"]
+        if sysdef.zugaenge == systems.ALLE:  # the statutory streams together (FlüAG and WSA in NRW)
+            return sum(self.zugaenge[s.zugaenge] for s in (systems.FLUEAG, systems.WSA))
         if sysdef.zugaenge not in self.zugaenge:
             raise InputError(Problem("--zugaenge", f"System {sysdef.name!r} erhält den Zugangsstrom "
                                      f"{sysdef.zugaenge!r}: bitte --zugaenge {sysdef.zugaenge}=N angeben "

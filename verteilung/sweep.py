@@ -278,7 +278,7 @@ def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr:
                 rural, kreisfrei,
                 info={"stichtag": when.isoformat(), "jahr": inp.jahr, "datenbasis": inp.datenbasis,
                       "synthetisch": inp.synthetisch, "zugaenge": zf + zw, "lesarten": lesarten.as_dict()},
-                zugaenge_strom={"flueag": zf, "wsa": zw, "alle": zf + zw},
+                zugaenge_strom={systems.FLUEAG.zugaenge: zf, systems.WSA.zugaenge: zw, systems.ALLE: zf + zw},
                 weitere_bestand={c: b[c].to_numpy(dtype=float) for c in columns
                                  if c not in ("flueag_bestand", "wsa_bestand")})
 

@@ -22,7 +22,9 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     unit = land.get(info.get("land")).einheit
     if info["synthetisch"]:
         c.print(Text.assemble((SYNTHETISCH, "bold yellow"), "; echte Tabellen mit --bestand DATEI"))
-    streams = {**({s: info[f"zugaenge_{s}"] for s in ("flueag", "wsa") if f"zugaenge_{s}" in info}),
+    from verteilung.law import systems
+
+    streams = {**({s: info[f"zugaenge_{s}"] for s in systems.streams() if f"zugaenge_{s}" in info}),
                **info.get("zugaenge_weitere", {})}
     c.print(f"{info['datenbasis']}; Stichtag {fmt_date(info['stichtag'])}; Zugänge "
             + ", ".join(f"{system_label(s, short=True)} {fmt_int(n)}" for s, n in streams.items()), highlight=False)
