@@ -278,6 +278,7 @@ class Context:
         self.zugaenge = zugaenge  # per arrivals stream (flueag, wsa, a model's own)
         self.zugaenge_system = zugaenge_system or {}  # per system name; wins over the streams
         self._keys: dict[str, np.ndarray] = {}
+        self.exakt: dict[str, Any] = {}  # key label → its exact form (law.key.ExactKey), where it has one
         self.lesarten: dict[str, dict] = {}  # readings of ambiguous law per key label
         self.anrechnung, self.anrechnung_faktoren = anrechnung(bestand, stichtag)
 
@@ -323,6 +324,8 @@ class Context:
             table = fn()
             self._keys[label] = table["schluessel"].to_numpy()
             self.lesarten[label] = table.attrs.get("lesarten", {})
+            if callable(table.attrs.get("exakt")):
+                self.exakt[label] = table.attrs["exakt"]
         return self._keys[label]
 
     def auto_alpha(self) -> float:
@@ -390,8 +393,10 @@ def system_states(model: ModelDef, ctx: Context) -> tuple[dict[str, SystemState]
     for s in model.systeme:
         key, label = ctx.key(s.schluessel)
         credit = ctx.anrechnung if s.anrechnung else np.zeros(n)
-        states[s.name] = SystemState(s.name, ctx.gemeinden, key, ctx.stock(s), credit,
-                                     info={"lesarten": {"schluessel": label, **ctx.lesarten.get(label, {})}})
+        info = {"lesarten": {"schluessel": label, **ctx.lesarten.get(label, {})}}
+        if label in ctx.exakt:
+            info["schluessel_exakt"] = ctx.exakt[label]  # the legal rounding of the Verteilstatistik
+        states[s.name] = SystemState(s.name, ctx.gemeinden, key, ctx.stock(s), credit, info=info)
         labels[s.name] = label
     return states, labels
 
@@ -427,6 +432,7 @@ def phase_in(model: ModelDef, ctx: Context, states: dict[str, SystemState], labe
         alt = ausrichten(von_states[name], st) if name in von_states else \
             effektiver_schluessel(list(von_states.values()), st)
         st.schluessel = mischen(alt, st.schluessel, w)
+        st.info.pop("schluessel_exakt", None)  # a blended key has no exact form here
         labels[name] = f"{labels[name]}, Übergang Monat {monat}: {round(w * 100)} % neu"
     return own
 

@@ -9,6 +9,7 @@ one BR Arnsberg explained (LEGAL.md § 1.8):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -94,11 +95,46 @@ def anrechnung(bestand: pd.DataFrame, stichtag: dt.date | str) -> tuple[np.ndarr
     return a, [f_ae, f_eae]
 
 
+def exact_rounding(state: SystemState, rundung: Rundung) -> tuple[np.ndarray, np.ndarray] | None:
+    """Soll and Aufnahmeverpflichtung rounded to whole persons from exact rationals: key_i · T and
+    max(0, key_i · T − B_i − A_i), where the key's shares of integers are fractions (`law.key.
+    exact_key`) and stocks and credited places are the decimals they were written as. None when
+    the state's key has no exact form (a blended key of a phase-in, a mixed key)."""
+    from fractions import Fraction
+
+    from verteilung.law.key import decimal_fraction
+
+    exact = state.info.get("schluessel_exakt")
+    if not callable(exact):
+        return None
+    key = exact()
+    if len(key) != len(state.schluessel):
+        return None
+    stock = [Fraction(int(b)) if float(b).is_integer() else decimal_fraction(b) for b in state.bestand]
+    credit = [decimal_fraction(round(float(a), 9)) for a in state.anrechnung]
+    offset = [decimal_fraction(round(float(v), 9)) for v in state.verrechnung]
+    total = sum(stock, Fraction(0)) + sum(credit, Fraction(0))
+    soll = [k * total for k in key]
+    duty = [max(Fraction(0), s - b - a - v) for s, b, a, v in zip(soll, stock, credit, offset, strict=True)]
+
+    def whole(x: Fraction) -> int:
+        return math.ceil(x) if rundung == "aufrunden" else math.floor(x + Fraction(1, 2))
+
+    if rundung not in ("aufrunden", "runden"):
+        return None
+    return (np.array([whole(x) for x in soll], dtype="int64"), np.array([whole(x) for x in duty], dtype="int64"))
+
+
 def verteilstatistik(state: SystemState, rundung: Rundung = "aufrunden") -> pd.DataFrame:
+    """The Verteilstatistik of one system; the rounded Soll and obligation in exact arithmetic
+    where the key has an exact form (`exact_rounding`), else from floats with ``ROUNDING_SLACK``."""
     g = state.gemeinden
     soll = state.schluessel * state.total
     last = state.last
     verpflichtung = np.maximum(0.0, soll - last)
+    exact = exact_rounding(state, rundung)
+    soll_rounded, duty_rounded = exact if exact is not None else (round_persons(soll, rundung),
+                                                                  round_persons(verpflichtung, rundung))
     df = pd.DataFrame({
         "ags": g["ags"].to_numpy(),
         "gemeinde": g["gemeinde"].to_numpy(),
@@ -106,8 +142,8 @@ def verteilstatistik(state: SystemState, rundung: Rundung = "aufrunden") -> pd.D
         "schluessel": state.schluessel,
         "bestand": state.bestand.astype("int64"),
         "anrechnung": state.anrechnung,
-        "soll": round_persons(soll, rundung),
-        "aufnahmeverpflichtung": round_persons(verpflichtung, rundung),
+        "soll": soll_rounded,
+        "aufnahmeverpflichtung": duty_rounded,
         "erfuellungsquote": np.round(quote(last, soll), 2),
         "soll_exakt": soll,
         "aufnahmeverpflichtung_exakt": verpflichtung,
@@ -160,6 +196,8 @@ def system_state(system: str | LegalSystem, gemeinden: pd.DataFrame, bestand: pd
     for column in s.bestand:
         stock = stock + bestand[column].to_numpy(dtype=float)
     info: dict = {"stichtag": when.isoformat(), "key": k, "lesarten": k.attrs.get("lesarten", {})}
+    if callable(k.attrs.get("exakt")):
+        info["schluessel_exakt"] = k.attrs["exakt"]  # the key in rationals, for the legal rounding
     if s.anrechnung:
         credit, factors = anrechnung(bestand, when)
         info["anrechnung_faktoren"] = factors

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
@@ -224,6 +225,86 @@ def apply_reductions(k0: np.ndarray, flags: list[np.ndarray], rates: list[float]
     return key, cuts
 
 
+def decimal_fraction(value: float) -> Fraction:
+    """A number read from a file or a parameter as the decimal it was written as (0.1 is 1/10,
+    not the binary double next to it); integers stay integers."""
+    return Fraction(repr(float(value)))
+
+
+class ExactKey:
+    """The key in exact rational arithmetic, computed on demand (`status.verteilstatistik` rounds
+    the Soll and the obligation with it): shares of integers and decimals are rationals, so the
+    cap and the reductions are decided without a float tolerance."""
+
+    def __init__(self, gemeinden: pd.DataFrame, spec: KeySpec):
+        self.gemeinden = gemeinden
+        self.spec = spec
+        self._value: list[Fraction] | None = None
+
+    def __call__(self) -> list[Fraction]:
+        if self._value is None:
+            self._value = exact_key(self.gemeinden, self.spec)
+        return self._value
+
+    def __deepcopy__(self, memo: dict) -> ExactKey:  # pandas copies attrs; the inputs are not changed
+        return self
+
+
+def _exact_shares(values: np.ndarray) -> list[Fraction]:
+    xs = [decimal_fraction(v) for v in values]
+    total = sum(xs, Fraction(0))
+    if total <= 0:
+        raise InputError(Problem("Gemeinde table", "a key component sums to zero"))
+    return [x / total for x in xs]
+
+
+def exact_key(gemeinden: pd.DataFrame, spec: KeySpec) -> list[Fraction]:
+    """`compute_key_with_steps`'s key, step for step, in `fractions.Fraction`."""
+    n = len(gemeinden)
+    share_of = {col: _exact_shares(gemeinden[col].to_numpy(dtype=float)) for col in spec.weights}
+    key = [sum((decimal_fraction(w) * share_of[col][i] for col, w in spec.weights.items()), Fraction(0))
+           for i in range(n)]
+    if spec.cap is not None:
+        cap = spec.cap
+        e = share_of.get(cap.component) or _exact_shares(gemeinden[cap.component].to_numpy(dtype=float))
+        limit = [decimal_fraction(cap.factor) * x for x in e]
+        capped = [False] * n
+        while True:
+            over = [not capped[i] and key[i] > limit[i] for i in range(n)]
+            if not any(over):
+                break
+            capped = [c or o for c, o in zip(capped, over, strict=True)]
+            if all(capped):
+                raise InputError(Problem("key", "every Gemeinde is capped; the cap cannot be met"))
+            free = sum((k for k, c in zip(key, capped, strict=True) if not c), Fraction(0))
+            fixed = sum((lim for lim, c in zip(limit, capped, strict=True) if c), Fraction(0))
+            key = [limit[i] if capped[i] else key[i] * (1 - fixed) / free for i in range(n)]
+            if not cap.iterate:
+                break
+    if spec.reductions:
+        k0 = key
+        flags = [gemeinden[r.flag].to_numpy(dtype=bool) for r in spec.reductions]
+        remaining = list(k0)
+        cuts = []
+        for flag, r in zip(flags, spec.reductions, strict=True):
+            base = k0 if spec.kombination == "additiv" else remaining
+            cut = [decimal_fraction(r.rate) * base[i] if flag[i] else Fraction(0) for i in range(n)]
+            cuts.append(cut)
+            remaining = [remaining[i] - cut[i] for i in range(n)]
+        key = list(remaining)
+        any_flag = [any(f[i] for f in flags) for i in range(n)]
+        dist = k0 if spec.umverteilung_basis == "k0" else remaining
+        for flag, cut in zip(flags, cuts, strict=True):
+            pool = sum(cut, Fraction(0))
+            if not pool:
+                continue
+            takes = [not flag[i] if spec.empfaenger == "nicht_betroffen" else not any_flag[i] for i in range(n)]
+            w = [dist[i] if takes[i] else Fraction(0) for i in range(n)]
+            total = sum(w, Fraction(0))
+            key = [key[i] + pool * w[i] / total for i in range(n)]
+    return key
+
+
 def compute_key(gemeinden: pd.DataFrame, spec: KeySpec) -> pd.DataFrame:
     """Key per Gemeinde with every intermediate step, rows in the table's order."""
     return compute_key_with_steps(gemeinden, spec).table
@@ -302,6 +383,7 @@ def compute_key_with_steps(gemeinden: pd.DataFrame, spec: KeySpec) -> KeyResult:
             f"Empfänger: {_empfaenger_text(spec.empfaenger)}", {"delta": key - base}))
     out["schluessel"] = key
     out.attrs["spec"] = spec
+    out.attrs["exakt"] = ExactKey(gemeinden, spec)
     steps.append(Schritt("schluessel", f"{spec.bezeichnung or spec.name} (Ergebnis)", "", key,
                          spec.paragraphs.get("weights", "")))
     return KeyResult(out, tuple(steps))
