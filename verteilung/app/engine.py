@@ -111,7 +111,8 @@ class Engine:
         self.gemeinden = inp.gemeinden
         self.synthetisch = inp.synthetisch
         self.naeherungen = inp.naeherungen
-        self.bestand_name = bestand_anzeige(cfg.bestand, default_bestand())
+        self.bestand_name = bestand_anzeige(cfg.bestand, Path(cfg.bestand) if cfg.bestand is not None
+                                            else default_bestand())
         self._lock = threading.Lock()
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}
