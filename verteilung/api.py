@@ -349,11 +349,11 @@ def _ledger(ledger: str | None, config: str | Path | None):
     from verteilung.ledger import Ledger, default_url
     from verteilung.run import open_ledger
 
-    if ledger:
-        return Ledger(ledger)
+    if ledger:  # read only: a missing SQLite ledger is refused, never created empty
+        return Ledger(ledger, anlegen=False)
     if config:
-        return open_ledger(Path(config))[0]  # a relative sqlite:/// path counts from the config's folder
-    return Ledger(default_url(Path("outputs")))
+        return open_ledger(Path(config), anlegen=False)[0]  # a relative sqlite:/// path counts from the config
+    return Ledger(default_url(Path("outputs")), "outputs", anlegen=False)
 
 
 def runs_list(ledger: str | None = None, config: str | Path | None = None) -> pd.DataFrame:

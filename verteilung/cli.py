@@ -1,8 +1,8 @@
 """Command line: a thin typer layer over ``verteilung.api`` and friends.
 
 Exit codes: 0 done, 1 internal error, 2 bad input, path, option or config, 3 infeasible
-allocation, 4 solver stopped without a usable solution, 75 a run of the same period is running
-(``run --nicht-warten``). Errors print one plain-text line per problem ("Fehler: …") and no
+allocation, 4 solver stopped without a usable solution, 74 disk (or quota) full, 75 a run of the
+same period is running (``run --nicht-warten``). Errors print one plain-text line per problem ("Fehler: …") and no
 traceback unless ``--debug``.
 
 Heavy libraries (pandas, PuLP, matplotlib, …) are imported inside the commands that need them,
@@ -12,7 +12,10 @@ so ``verteilung --help`` starts quickly.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,7 +24,7 @@ import typer
 
 from verteilung._version import __version__
 from verteilung.cli_deutsch import Typer
-from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
 from verteilung.io import (
     atomic_write_bytes,
     check_out_dir,
@@ -30,6 +33,7 @@ from verteilung.io import (
     to_csv_bytes,
     to_json_bytes,
 )
+from verteilung.io.pfade import pruefe_aufruf, ueberschreiben
 from verteilung.report.output import emit, write_table
 from verteilung.vocab import system_label
 
@@ -57,6 +61,26 @@ class System(StrEnum):
     awov = "awov"
 
 
+def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Check a command's output paths against its inputs and published runs before it computes
+    (`verteilung.io.pfade`); ``--ueberschreiben``, where a command has it, holds for its folder."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def checked(*args: object, **kwargs: object) -> None:
+            werte = signature.bind(*args, **kwargs).arguments
+            pruefe_aufruf(werte, ordner)
+            with ueberschreiben(bool(werte.get("ueberschreiben", False))):
+                fn(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+UeberschreibenOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Dateien im Ordner --out ersetzen, auch wenn verteilung sie nicht geschrieben hat (sonst abgelehnt).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
 JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das neueste).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
@@ -118,6 +142,7 @@ def root(
 
 
 @data_app.command("check")
+@pfade()
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
                ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
@@ -147,6 +172,7 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
 
 
 @data_app.command("list")
+@pfade()
 def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Mitgelieferte Daten und die Schlüsseljahre, die sie abdecken."""
     from verteilung import api
@@ -161,6 +187,7 @@ class VorlageArt(StrEnum):
 
 
 @data_app.command("vorlage")
+@pfade()
 def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage: bestand (alle Gemeinden, Bestände leer), haushalte (Beispielzeilen) oder beschraenkungen (alle Gemeinden, ohne Grenzen).")],
                  out: Annotated[Path, typer.Option("--out", help="Die Datei, die geschrieben wird: .xlsx (zum Ausfüllen in Excel empfohlen) oder .csv (deutsches Excel); eine vorhandene Datei wird nicht überschrieben.")],
                  gemeinden: GemeindenOpt = None, jahr: JahrOpt = None) -> None:
@@ -176,6 +203,7 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 
 
 @app.command()
+@pfade()
 def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
@@ -190,6 +218,7 @@ def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False
 
 
 @app.command()
+@pfade()
 def status(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
            bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -208,6 +237,7 @@ def status(system: Annotated[str, typer.Option("--system", help="System: flueag 
 
 
 @app.command()
+@pfade()
 def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern), z. B. 05315000 für Köln.")],
             system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -239,6 +269,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 
 
 @app.command()
+@pfade()
 def allocate(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
              bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
              personen: Annotated[int | None, typer.Option("--personen", help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums).")] = None,
@@ -291,6 +322,7 @@ class CompareFmt(StrEnum):
 
 
 @app.command()
+@pfade(ordner=True)
 def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
@@ -304,6 +336,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             ohne_meldung_null: OhneMeldungOpt = False,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
+            ueberschreiben: UeberschreibenOpt = False,
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
     from verteilung.compare import compare as run
@@ -336,6 +369,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 
 
 @app.command()
+@pfade(ordner=True)
 def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
              szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
@@ -344,6 +378,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
              seed: Annotated[int | None, typer.Option("--seed", help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
              zugaenge: ZugaengeOpt = None,
              report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
+             ueberschreiben: UeberschreibenOpt = False,
              out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation")) -> None:
     """Monat für Monat: dieselben Menschen in jedem Modell; Konflikte und Streuung im Zeitverlauf."""
     from rich.text import Text
@@ -385,6 +420,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
 
 
 @app.command()
+@pfade()
 def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simulation für die Verläufe (0: keine).")] = 24,
            modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
@@ -436,6 +472,7 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, J
 
 
 @runs_app.command("list")
+@pfade()
 def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Alle eingetragenen Läufe: Periode, Revision, Status, Zeiten, Benutzer und Rechner."""
     from verteilung import api
@@ -444,6 +481,7 @@ def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: Format
 
 
 @runs_app.command("show")
+@pfade()
 def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVISION, z. B. 2024-05 oder 2024-05/2 (Standard: neueste Revision).")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Ein Lauf: Zusammenfassung, Prüfsummen der Eingaben und Ergebnisse je Gemeinde."""
@@ -454,6 +492,7 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVI
 
 
 @runs_app.command("diff")
+@pfade()
 def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISION, z. B. 2024-05/1.")], b: Annotated[str, typer.Argument(help="Zweiter Lauf: PERIODE/REVISION, z. B. 2024-05/2.")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None,
               alle: Annotated[bool, typer.Option("--alle", help="Auch die Gemeinden zeigen, bei denen sich nur die Erfüllungsquote rechnerisch verschiebt (CSV und JSON enthalten sie immer).")] = False,
@@ -499,6 +538,7 @@ def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
 
 
 @app.command()
+@pfade(ordner=True)
 def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
           parameter: Annotated[list[str] | None, typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
           raster: Annotated[int | None, typer.Option("--raster", help="Raster mit K Punkten je Parameter.")] = None,
@@ -516,6 +556,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
+          ueberschreiben: UeberschreibenOpt = False,
           out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep")) -> None:
     """Belastungstest eines einheitlichen Schlüssels: Tausende bis Millionen Szenarien, paketweise gerechnet."""
     from verteilung.model import parse_weights
@@ -530,7 +571,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
                     jahr=jahr, stichtag=stichtag, out=out, workers=workers, dask=dask, dask_scheduler=dask_scheduler,
                     batch=batch, fortsetzen=fortsetzen, progress=progress_bar(),
                     lesarten=_sweep_lesarten(einmalig, miete, komb, basis), staffelung=staffelung)
-    write_results(res, out)
+    extra = {}
     if report:
         from verteilung.report.html import render_sweep_report
         from verteilung.sensitivity import oat
@@ -539,7 +580,8 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
             tornado = oat(res.base, res.model, ranges) if ranges else None
         except InputError:  # ranges leave the simplex at their ends: no one-at-a-time swings
             tornado = None
-        atomic_write_bytes(out / "sweep_bericht.html", render_sweep_report(res, tornado).encode("utf-8"))
+        extra["sweep_bericht.html"] = render_sweep_report(res, tornado).encode("utf-8")
+    write_results(res, out, extra)
     from rich.text import Text
 
     from verteilung.report.output import wide_console
@@ -565,6 +607,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
 
 
 @app.command()
+@pfade(ordner=True)
 def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
                   parameter: Annotated[list[str], typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
                   gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
@@ -572,6 +615,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
                   seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators.")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
+                  ueberschreiben: UeberschreibenOpt = False,
                   out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet")) -> None:
     """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
     from rich.text import Text
@@ -609,6 +653,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 
 
 @app.command()
+@pfade()
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
               ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|) oder umverteilung (umzuverteilende Personen).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
@@ -652,6 +697,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a path the user gave: a folder for a file, missing, not allowed
         if debug:
             raise
+        if is_disk_full(exc):  # not bad input: its own exit code (README "Zusagen")
+            _say_error([f"Fehler: {disk_full_text(exc)}"])
+            return EXIT_DISK_FULL
         _say_error([f"Fehler: {_os_problem(exc)}"])
         return 2
     except Exception as exc:  # an internal error: say so, keep the traceback for --debug

@@ -113,12 +113,18 @@ def parse_url(url: str, where: str = "--ledger", base: Path | None = None) -> UR
 
 
 class Ledger:
-    def __init__(self, url: str | URL, where: str = "--ledger"):
+    """The run history. ``anlegen=False`` (the read-only ``runs`` commands) refuses a SQLite ledger
+    file that does not exist instead of creating an empty one."""
+
+    def __init__(self, url: str | URL, where: str = "--ledger", anlegen: bool = True):
         parsed = url if isinstance(url, URL) else parse_url(url, where)
         self.url = parsed.render_as_string(hide_password=False)
         self.sqlite_path = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
         if self.sqlite_path is not None and self.sqlite_path.is_dir():
             raise InputError(Problem(where, f"{self.sqlite_path} ist ein Ordner, erwartet eine SQLite-Datei"))
+        if self.sqlite_path is not None and not anlegen and not self.sqlite_path.exists():
+            raise InputError(Problem(where, f"kein Ledger unter {self.sqlite_path} (noch kein Lauf mit dieser "
+                                     "Konfiguration? --config run.toml oder --ledger sqlite:///PFAD angeben)"))
         try:
             self.engine: Engine = create_engine(parsed, future=True)
             if self.sqlite_path is not None:

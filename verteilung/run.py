@@ -212,11 +212,12 @@ def ledger_url(cfg: RunConfig, config_path: Path, out_root: Path) -> URL:
     return parse_url(cfg.ausgabe.ledger, f"{config_path}: ausgabe.ledger", config_path.resolve().parent)
 
 
-def open_ledger(config_path: Path) -> tuple[Ledger, Path]:
-    """The ledger and output folder named by a run config (for ``runs`` commands)."""
+def open_ledger(config_path: Path, anlegen: bool = True) -> tuple[Ledger, Path]:
+    """The ledger and output folder named by a run config (for ``runs`` commands; the read-only
+    ones pass ``anlegen=False`` so a missing SQLite ledger is refused, not created)."""
     cfg = load_config(config_path)
     out_root = output_root(cfg, config_path)
-    return Ledger(ledger_url(cfg, config_path, out_root), f"{config_path}: ausgabe.ledger"), out_root
+    return Ledger(ledger_url(cfg, config_path, out_root), f"{config_path}: ausgabe.ledger", anlegen), out_root
 
 
 @contextmanager
