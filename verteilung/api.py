@@ -332,7 +332,8 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     return result
 
 
-def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str] | None = None):
+def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str] | None = None,
+        bestand_unveraendert: bool = False):
     """The monthly run of one period from a run.toml (``verteilung run``); idempotent.
 
     Returns the outcome (``status``: neu/unveraendert, ``periode``, ``revision``, ``folder``).
@@ -342,7 +343,8 @@ def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str]
     """
     from verteilung.run import run_period
 
-    return run_period(periode, config, warten=warten, command=befehl or ["verteilung.run", periode])
+    return run_period(periode, config, warten=warten, command=befehl or ["verteilung.run", periode],
+                      bestand_unveraendert=bestand_unveraendert)
 
 
 def _ledger(ledger: str | None, config: str | Path | None):
@@ -371,7 +373,8 @@ def runs_show(ref: str, ledger: str | None = None, config: str | Path | None = N
     """
     from verteilung.ledger import parse_ref
 
-    record, rows = _ledger(ledger, config).get(*parse_ref(ref))
+    wanted = parse_ref(ref)  # a malformed reference is refused before the ledger is looked for
+    record, rows = _ledger(ledger, config).get(*wanted)
     return Result(rows, {k: v for k, v in record.items() if k != "id"} | _run_label(record))
 
 
@@ -397,8 +400,8 @@ def runs_diff(a: str, b: str, ledger: str | None = None, config: str | Path | No
     """
     from verteilung.ledger import parse_ref
 
-    led = _ledger(ledger, config)
     ref_a, ref_b = parse_ref(a), parse_ref(b)
+    led = _ledger(ledger, config)
     diff = led.diff(ref_a, ref_b)
     labels = [_run_label(led.get(*ref)[0]) for ref in (ref_a, ref_b)]
     label = next((x for x in labels if x), {})  # one synthetic run makes the comparison synthetic

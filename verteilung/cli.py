@@ -460,11 +460,13 @@ RunConfigOpt = Annotated[Path | None, typer.Option("--config", help="Konfigurati
 @app.command("run")
 def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, JJJJ-MM (z. B. 2024-05).")],
             config: Annotated[Path, typer.Option("--config", help="Konfiguration (run.toml) mit Eingaben, Modell, Ausgabeordner und Ledger; Aufbau im README, Abschnitt „Scheduled monthly runs“.")],
-            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Auf einen laufenden Lauf desselben Monats warten (Standard) oder abbrechen (Rückgabewert 75).")] = True) -> None:
+            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Auf einen laufenden Lauf desselben Monats warten (Standard) oder abbrechen (Rückgabewert 75).")] = True,
+            bestand_unveraendert: Annotated[bool, typer.Option("--bestand-unveraendert", help="Die Bestandsdatei darf byteweise gleich der eines anderen Monats sein (keine neue Meldung); sonst abgelehnt.")] = False) -> None:
     """Der Monatslauf: prüfen, Verteilstatistik, Zuweisung, Ausgaben, Ledger. Ein zweiter Aufruf mit denselben Eingaben ändert nichts."""
     from verteilung import api
 
-    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]])
+    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]],
+                      bestand_unveraendert=bestand_unveraendert)
     if outcome.status == "unveraendert":
         typer.echo(f"unverändert: {outcome.periode}/r{outcome.revision} ({outcome.folder})")
     else:

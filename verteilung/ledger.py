@@ -202,6 +202,20 @@ class Ledger:
             raise DuplicateRun(str(exc).splitlines()[0]) from exc
         return int(run_id)
 
+    def runs_with_input(self, name: str, digest: str) -> list[tuple[str, int]]:
+        """The runs (period, revision) whose input NAME had the SHA-256 DIGEST, oldest first."""
+        with self.engine.connect() as con:
+            rows = con.execute(select(runs.c.periode, runs.c.revision, runs.c.input_hashes)
+                               .order_by(runs.c.periode, runs.c.revision)).all()
+        found = []
+        for periode, revision, hashes in rows:
+            try:
+                if json.loads(hashes).get(name) == digest:
+                    found.append((str(periode), int(revision)))
+            except (ValueError, AttributeError):
+                continue
+        return found
+
     def list(self) -> pd.DataFrame:
         cols = [runs.c.periode, runs.c.revision, runs.c.status, runs.c.modell, runs.c.started, runs.c.finished,
                 runs.c.user, runs.c.host, runs.c.fingerprint]

@@ -48,7 +48,15 @@ from verteilung._version import __version__
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
-from verteilung.errors import InputError, Problem, VerteilungError, validation_problems
+from verteilung.errors import (
+    DiskFullError,
+    InputError,
+    Problem,
+    VerteilungError,
+    disk_full_text,
+    is_disk_full,
+    validation_problems,
+)
 from verteilung.inputs import SYNTHETISCH_HINWEIS
 from verteilung.inputs import prepare as prepare_inputs
 from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
@@ -109,6 +117,8 @@ class RunConfig(BaseModel):
     lesarten: dict[str, Any] = Field(default_factory=dict)  # validated by Lesarten.from_mapping
     zugaenge: dict[str, Arrivals]
     ausgabe: Output = Output()
+    # the stock file may be byte-identical to one an earlier period used (no new report this month)
+    bestand_unveraendert: bool = Field(default=False, strict=True)
 
     @field_validator("stichtag", mode="before")
     @classmethod
@@ -184,10 +194,28 @@ def lesarten_of(cfg: RunConfig, path: Path | str = "run.toml") -> Lesarten:
     return Lesarten.from_mapping({**cfg.lesarten, "rundung": cfg.rundung}, f"{path}: [lesarten]")
 
 
-def _resolve(base: Path, value: str | None) -> Path | None:
+PLATZHALTER = ("periode", "jahr", "monat")
+_PLATZHALTER_RE = re.compile(r"\{([^{}]*)\}")
+
+
+def platzhalter(value: str, periode: str, where: str) -> str:
+    """``{periode}``, ``{jahr}``, ``{monat}`` in an input path of run.toml, for this period.
+
+    ``meldung_{periode}.csv`` for 2024-05 is ``meldung_2024-05.csv``; ``{jahr}/{monat}.csv`` is
+    ``2024/05.csv``. Any other ``{…}`` is refused, so a typo never reads a file literally named so.
+    """
+    values = {"periode": periode, "jahr": periode[:4], "monat": periode[5:]}
+    unknown = [m for m in _PLATZHALTER_RE.findall(value) if m not in values]
+    if unknown:
+        raise InputError(Problem(where, f"unbekannter Platzhalter {{{unknown[0]}}} in {value!r}; erlaubt: "
+                                 + ", ".join(f"{{{k}}}" for k in PLATZHALTER)))
+    return _PLATZHALTER_RE.sub(lambda m: values[m.group(1)], value)
+
+
+def _resolve(base: Path, value: str | None, periode: str | None = None, where: str = "run.toml") -> Path | None:
     if value is None:
         return None
-    p = Path(value)
+    p = Path(platzhalter(value, periode, where) if periode else value)
     return p if p.is_absolute() else (base / p)
 
 
@@ -430,6 +458,18 @@ def uebergangsmonat(model: Any, periode: str, log: StepLog) -> int:
     return monat
 
 
+def _refuse_blocked_places(out_root: Path, periode: str) -> None:
+    """A file where the period folder goes, or a folder where its lock file goes: refused before a
+    lock file or a ledger is created, so a refused run writes nothing."""
+    period_dir, lock = out_root / periode, out_root / f".{periode}.lock"
+    if period_dir.exists() and not period_dir.is_dir():
+        raise InputError(Problem(str(period_dir), "ist eine Datei; hier legt der Lauf den Ordner der Periode an. "
+                                 "Nichts geschrieben; bitte die Datei umbenennen oder entfernen"))
+    if lock.is_dir():
+        raise InputError(Problem(str(lock), "ist ein Ordner; hier legt der Lauf seine Sperrdatei an. Nichts "
+                                 "geschrieben; bitte den Ordner umbenennen oder entfernen"))
+
+
 def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     """Step 1: validate the period, the config and every input before anything is written."""
     check_period(periode)
@@ -439,8 +479,9 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     url = ledger_url(cfg, config_path, out_root)
     log(f"Lauf {periode}: Konfiguration {config_path}")
     inputs: dict[str, Path] = {"config": config_path}
-    bestand_path = _resolve(base, cfg.bestand)
-    gemeinden_path = _resolve(base, cfg.gemeinden)
+    _refuse_blocked_places(out_root, periode)
+    bestand_path = _resolve(base, cfg.bestand, periode, f"{config_path}: bestand")
+    gemeinden_path = _resolve(base, cfg.gemeinden, periode, f"{config_path}: gemeinden")
     assert bestand_path is not None
     inputs["bestand"] = bestand_path
     if gemeinden_path:
@@ -471,7 +512,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     haushalte, beschr, counts = {}, {}, {}
     for name, arr in cfg.zugaenge.items():
         if arr.haushalte:
-            p = _resolve(base, arr.haushalte)
+            p = _resolve(base, arr.haushalte, periode, f"{config_path}: zugaenge.{name}.haushalte")
             assert p is not None
             inputs[f"haushalte/{name}"] = p
             haushalte[name] = load_haushalte(p, g)
@@ -479,7 +520,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
         else:
             counts[name] = pruefe_personen(arr.personen or 0, f"{config_path}: zugaenge.{name}.personen")
         if arr.beschraenkungen:
-            p = _resolve(base, arr.beschraenkungen)
+            p = _resolve(base, arr.beschraenkungen, periode, f"{config_path}: zugaenge.{name}.beschraenkungen")
             assert p is not None
             inputs[f"beschraenkungen/{name}"] = p
             beschr[name] = load_beschraenkungen(p, g)
@@ -603,6 +644,10 @@ def publish(prep: Prepared, ledger: Ledger, tmp: Path, final: Path, revision: in
                           Path(prev["folder"]) if prev else final)
     except (OSError, SQLAlchemyError) as exc:
         hidden = _take_back(final, revision)
+        if is_disk_full(exc):
+            raise DiskFullError(f"{ledger.safe_url}: {disk_full_text(exc)}; Ledger-Eintrag für {prep.periode}/"
+                                f"r{revision} nicht geschrieben, die Revision ist nicht veröffentlicht "
+                                f"({hidden.name} wird beim nächsten Lauf entfernt)") from exc
         detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise LedgerCommitError(f"{ledger.safe_url}: Ledger-Eintrag für {prep.periode}/r{revision} fehlgeschlagen "
                                 f"({detail}); die Revision ist nicht veröffentlicht ({hidden.name} wird beim "
@@ -624,8 +669,24 @@ def _take_back(final: Path, revision: int) -> Path:
     return hidden
 
 
+def check_stock_reused(prep: Prepared, ledger: Ledger, allowed: bool) -> None:
+    """Refuse a stock file byte-identical to one another period used: an unedited run.toml would
+    otherwise compute this month on last month's stock. Allowed with ``--bestand-unveraendert`` or
+    ``bestand_unveraendert = true`` (no new report this month)."""
+    if allowed or prep.cfg.bestand_unveraendert:
+        return
+    others = [(p, r) for p, r in ledger.runs_with_input("bestand", prep.hashes["bestand"]) if p != prep.periode]
+    if others:
+        used = ", ".join(f"{p}/r{r}" for p, r in others[:5]) + (" …" if len(others) > 5 else "")
+        raise InputError(Problem(str(prep.inputs["bestand"]), f"byteweise gleich der Bestandsdatei des Laufs {used} "
+                                 f"(andere Periode); die Meldung für {prep.periode} fehlt wohl. Nichts geschrieben. "
+                                 "Abhilfe: in run.toml einen Pfad mit Platzhalter nennen (bestand = "
+                                 "\"meldung_{periode}.csv\"; auch {jahr}, {monat}) oder, wenn der Bestand wirklich "
+                                 "unverändert ist, --bestand-unveraendert angeben (oder bestand_unveraendert = true)"))
+
+
 def run_period(periode: str, config_path: str | Path, warten: bool = True, command: list[str] | None = None,
-               stream: TextIO | None = None) -> RunOutcome:
+               stream: TextIO | None = None, bestand_unveraendert: bool = False) -> RunOutcome:
     log = StepLog(stream)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
@@ -638,6 +699,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
         if unknown:   # a lost ledger file: refuse before creating an empty one
             _refuse_unknown(unknown, f"{prep.ledger_url.database} (Datei fehlt)", prep.out_root, fix)
     ledger = Ledger(prep.ledger_url, f"{config_path}: ausgabe.ledger")
+    check_stock_reused(prep, ledger, bestand_unveraendert)
     period_dir = prep.out_root / periode
     with period_lock(prep.out_root / f".{periode}.lock", warten, log):
         reconcile(prep.out_root, ledger, periode, log, fix)
@@ -665,8 +727,11 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
                 "host": socket.gethostname(), "command": command or sys.argv, "timings": timings}
         try:
             summary, rows = write_revision(tmp, prep, results, explanation, revision, ledger, log, meta)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if is_disk_full(exc):
+                raise DiskFullError(f"{period_dir}: {disk_full_text(exc)}; Revision r{revision} nicht "
+                                    "veröffentlicht, Ledger unverändert") from exc
             raise
 
         # 4. rename, then the ledger, last

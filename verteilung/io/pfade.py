@@ -197,11 +197,10 @@ def pruefe_ersetzen(folder: Path, names: Iterable[str], ueberschreiben: bool = F
     problems: list[Problem] = []
     for name in sorted(set(names)):
         target = folder / name
-        if target.is_symlink():
-            if not _inside(target, root):
-                problems.append(Problem(option, f"{target} ist ein symbolischer Link nach außerhalb des Ordners "
-                                        f"({os.readlink(target)}); er wird nicht verfolgt"))
-                continue
+        if target.is_symlink() and not _inside(target, root):
+            problems.append(Problem(option, f"{target} ist ein symbolischer Link nach außerhalb des Ordners "
+                                    f"({os.readlink(target)}); er wird nicht verfolgt"))
+            continue
         if not os.path.lexists(target):
             continue
         if target.is_dir():
