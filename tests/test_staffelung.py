@@ -337,7 +337,8 @@ def test_api_and_cli_take_pacing(cli, tmp_path):
     assert w.zuweisung.sum() == 1753 and len(w.wochen) == 4 and (w.obergrenze == 20).all()
     r = cli("allocate", "--system", "flueag", "--bestand", bestand, "--personen", "1260",
             "--staffelung", "max_personen=3")
-    assert r.code == 3 and "Staffelung nicht erfüllbar" in r.stderr and "1188" in r.stderr
+    # 3 each for the 234 Gemeinden with an open FlüAG obligation (the status-quo rule, as in `run`)
+    assert r.code == 3 and "Staffelung nicht erfüllbar" in r.stderr and "702" in r.stderr
     r = cli("allocate", "--system", "flueag", "--bestand", bestand, "--personen", "1260",
             "--staffelung", "max_personen=drei")
     assert r.code == 2 and "max_personen: 'drei' ist keine ganze Zahl" in r.stderr

@@ -71,7 +71,11 @@ def precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np
 
 
 def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np.ndarray, lower: np.ndarray,
-              upper: np.ndarray, blocked: np.ndarray, n_free: float, largest: int, fixed_blocked: list[str]) -> None:
+              upper: np.ndarray, blocked: np.ndarray, n_free: float, largest: int, fixed_blocked: list[str],
+              gruende: dict[str, str] | None = None) -> None:
+    """``gruende`` names, by AGS, why a system rule excludes a Gemeinde (`model.sperre`); a Gemeinde
+    without one is blocked by the constraints file."""
+    gruende = gruende or {}
     reasons = []
     for a in fixed_blocked:
         reasons.append(f"Haushalt {a}")
@@ -79,7 +83,14 @@ def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: n
         reasons.append(f"{names[i]} (AGS {ags[i]}): Mindestzuweisung {lower[i]:g} ist größer als die "
                        f"Höchstzuweisung {upper[i]:g}")
     for i in np.flatnonzero(blocked & (lower > 0)):
-        reasons.append(f"{names[i]} (AGS {ags[i]}) ist gesperrt, hat aber die Mindestzuweisung {lower[i]:g}")
+        why = gruende.get(str(ags[i]))
+        if why is None:
+            reasons.append(f"{names[i]} (AGS {ags[i]}) ist in den Beschränkungen gesperrt, hat dort aber die "
+                           f"Mindestzuweisung {lower[i]:g}")
+        else:
+            reasons.append(f"{names[i]} (AGS {ags[i]}) {why}; die Mindestzuweisung {lower[i]:g} ist nicht "
+                           "erfüllbar (eine Ausnahme, z. B. Familienzusammenführung, als Haushalt mit ags_fest "
+                           "zuweisen)")
     for i in np.flatnonzero(~eligible & ~blocked & (lower - fixed > 0)):
         reasons.append(f"{names[i]} (AGS {ags[i]}) hat kein Soll, aber die Mindestzuweisung {lower[i]:g}")
     for i in np.flatnonzero(fixed > upper):
@@ -218,7 +229,10 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
         if reasons:
             raise InfeasibleError("Staffelung nicht erfüllbar: " + "; ".join(reasons))
         upper = np.minimum(upper, cap)
-    _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked)
+    rule_only = {a: w for a, w in state.info.get("sperrgruende", {}).items()}
+    for i in np.flatnonzero(gesperrt):  # the constraints file's own Sperre is the cause named first
+        rule_only.pop(str(ags[i]), None)
+    _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked, rule_only)
 
     base = last + fixed
     if cap is not None:

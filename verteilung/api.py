@@ -322,6 +322,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     hh = load_haushalte(haushalte, g) if haushalte is not None else None
     cons = load_beschraenkungen(beschraenkungen, g) if beschraenkungen is not None else None
     state = system_state(sysdef, g, b, inp.stichtag, chosen)
+    _status_quo_rules(sysdef.id, state, personen if hh is None else int(hh["personen"].sum()))
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
                  pfad=pfad, zeitlimit=zeitlimit, staffelung=pacing)  # type: ignore[arg-type]
     result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
@@ -330,6 +331,16 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     if inp.angenommen_null:
         result.summary["angenommen_null"] = list(inp.angenommen_null)
     return result
+
+
+def _status_quo_rules(system: str, state, arrivals: int) -> None:
+    """``allocate --system X`` follows the rules the status-quo model gives system X (e.g. FlüAG:
+    only Gemeinden with an open obligation), through the one function `run` uses (`model.sperre`)."""
+    from verteilung.model import load_model, sperre
+
+    sdef = next((s for s in load_model("status-quo").systeme if s.name == system), None)
+    if sdef is not None:
+        sperre(sdef, state, arrivals)
 
 
 def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str] | None = None,
