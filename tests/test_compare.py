@@ -201,7 +201,8 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     assert "SYNTHETISCH" in r.stdout and "Befunde" in r.stdout
     assert len(r.stdout.splitlines()) <= 40  # fits a terminal screen
     files = sorted(p.name for p in (tmp_path / "v").iterdir())
-    assert files and all(f.startswith("SYNTHETISCH_") for f in files)
+    assert files[-1] == "verteilung-ausgaben.json"  # the folder's manifest: names and hashes, no figures
+    assert files[:-1] and all(f.startswith("SYNTHETISCH_") for f in files[:-1])
     summary = json.loads((tmp_path / "v" / "SYNTHETISCH_vergleich.json").read_text())
     assert summary["info"]["synthetisch"] is True
     assert summary["metriken"][0]["modell"] == "status-quo"

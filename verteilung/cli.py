@@ -27,8 +27,6 @@ from verteilung.cli_deutsch import Typer
 from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
 from verteilung.io import (
     atomic_write_bytes,
-    check_out_dir,
-    check_out_file,
     records,
     to_csv_bytes,
     to_json_bytes,
@@ -344,7 +342,6 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     from verteilung.report.terminal import print_compare
     from verteilung.report.vergleich import write_outputs
 
-    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
         raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
@@ -353,11 +350,12 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
               kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge))
-    folder = write_outputs(res, out)
+    extra = {}
     if report:
         from verteilung.report.bericht import render_report
 
-        atomic_write_bytes(folder / "bericht.html", render_report(res).encode("utf-8"))
+        extra["bericht.html"] = render_report(res).encode("utf-8")
+    folder = write_outputs(res, out, extra)
     if fmt == CompareFmt.json:
         from verteilung.compare import summary_payload
 
@@ -387,7 +385,6 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
     from verteilung.simulate import simulate as run
     from verteilung.simulate import summary_lines, terminal_progress, uebergang_lines
 
-    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress(),
               zugaenge=_streams(zugaenge))
@@ -431,7 +428,6 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
     from verteilung.report.bericht import report as run_report
     from verteilung.simulate import terminal_progress
 
-    check_out_file(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run_report(monate, names, bestand=bestand, szenario=szenario, gemeinden=gemeinden, jahr=jahr,
                      stichtag=stichtag, progress=terminal_progress() if monate > 0 else None)
@@ -565,8 +561,11 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
     from verteilung.sweep_runner import progress_bar, write_results
     from verteilung.sweep_runner import sweep as run_sweep
 
-    check_out_dir(out)
     ranges = _ranges(parameter)
+    if report:  # a person's report of that name is refused before the batches are computed
+        from verteilung.io.pfade import pruefe_ersetzen
+
+        pruefe_ersetzen(out, ["sweep_bericht.html"], ueberschreiben)
     res = run_sweep(modell, ranges, raster=raster, stichprobe=stichprobe, seed=seed,
                     stoerung=parse_weights(stoerung, "--stoerung") if stoerung else None, zugaenge=zugaenge,
                     gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand, gemeinden=gemeinden,
@@ -629,7 +628,6 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
     from verteilung.sensitivity import DEFAULT_METRICS
     from verteilung.sensitivity import sensitivitaet as run
 
-    check_out_dir(out)
     res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
               gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
               lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
@@ -669,7 +667,6 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
     from verteilung.io.deutsch import fmt_dec
     from verteilung.model import parse_weights
 
-    check_out_file(out)
     cols = [c.strip() for c in spalten.split(",") if c.strip()]
     res = run(cols, ziel, grenzen=_ranges(grenze), laendlich_max_anstieg=laendlich_max_anstieg,
               hoechstens=parse_weights(hoechstens, "--hoechstens") if hoechstens else None, bestand=bestand,

@@ -93,7 +93,8 @@ def run_sweep(base: Base, model: SweepModel, scenarios: pd.DataFrame, out: Path,
     plan = plan_id(model, scenarios, stoerung, seed, batch)
     plan_file = out / "plan.json"
     pruefe_unterordner(out, "batches")
-    pruefe_ersetzen(out, ["plan.json"], ueberschreiben_erlaubt())  # a person's plan.json is not ours
+    # a person's file of one of these names is refused before the first batch is written
+    pruefe_ersetzen(out, ["plan.json", *result_names(base.info)], ueberschreiben_erlaubt())
     if folder.exists() and any(folder.iterdir()):
         old = json.loads(plan_file.read_text()) if plan_file.exists() else {}
         if old.get("plan") != plan:
@@ -179,20 +180,26 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+RESULT_FILES = ("szenarien.parquet", "szenarien.csv", "gemeinden.parquet", "gemeinden.csv", "sweep.json")
+
+
+def result_names(info: dict) -> list[str]:
+    """The result files' names (SYNTHETISCH_ in front when the stock is synthetic)."""
+    label = "SYNTHETISCH_" if info.get("synthetisch") else ""
+    return [f"{label}{name}" for name in RESULT_FILES]
+
+
 def write_results(res: SweepResult, out: Path, extra: dict[str, bytes] | None = None) -> None:
     """The result files (and EXTRA, e.g. the report) into OUT through `atomic_dir`: only files the
     tool wrote before are replaced. The JSON leaves out the run time, so equal inputs give
     byte-identical files."""
     from verteilung.io import atomic_dir, to_csv_bytes
 
-    label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
+    data = [_parquet_bytes(res.szenarien), to_csv_bytes(res.szenarien), _parquet_bytes(res.gemeinden),
+            to_csv_bytes(res.gemeinden), to_json_bytes({k: v for k, v in res.info.items() if k != "sekunden"})]
     with atomic_dir(out) as tmp:
-        (tmp / f"{label}szenarien.parquet").write_bytes(_parquet_bytes(res.szenarien))
-        (tmp / f"{label}szenarien.csv").write_bytes(to_csv_bytes(res.szenarien))
-        (tmp / f"{label}gemeinden.parquet").write_bytes(_parquet_bytes(res.gemeinden))
-        (tmp / f"{label}gemeinden.csv").write_bytes(to_csv_bytes(res.gemeinden))
-        (tmp / f"{label}sweep.json").write_bytes(to_json_bytes({k: v for k, v in res.info.items()
-                                                                 if k != "sekunden"}))
+        for name, content in zip(result_names(res.info), data, strict=True):
+            (tmp / name).write_bytes(content)
         for name, data in (extra or {}).items():
             (tmp / name).write_bytes(data)
 
