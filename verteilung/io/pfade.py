@@ -5,7 +5,8 @@ A command names its outputs (``--out``, ``--haushalte-out``, an output folder) a
 
 - an output that is one of the command's inputs: compared by resolved path (symlinks, ``./``
   spellings, ``..``) and by inode (hard links), so no spelling overwrites an input;
-- an input inside an output folder (the folder's files may be replaced);
+- an input inside an output folder where the command may replace it (a file the tool wrote
+  there, or any file with ``--ueberschreiben``);
 - two outputs of one command that are the same file (one would silently replace the other);
 - any output inside a ledger root's period or revision folders (``outputs/2024-05/``,
   ``outputs/2024-05/r1/``): a published revision is immutable; only ``verteilung run`` writes
@@ -97,10 +98,23 @@ def run_folder(path: Path) -> Path | None:
     return None
 
 
-def pruefe_pfade(ausgaben: Iterable[Ausgabe], eingaben: Iterable[tuple[str, Path]]) -> None:
+def _replaceable(p: Path, folder: Path, ueberschreiben: bool) -> bool:
+    """Whether a file P inside the output FOLDER may be replaced by a command writing there: with
+    ``--ueberschreiben`` any file may; otherwise only what the manifest records (and the batches a
+    sweep keeps). A person's own file of an output name is refused later by `pruefe_ersetzen`."""
+    if ueberschreiben:
+        return True
+    rel = _absolute(p).relative_to(_absolute(folder)).as_posix()
+    return rel in lies_manifest(folder) or rel.startswith("batches/")
+
+
+def pruefe_pfade(ausgaben: Iterable[Ausgabe], eingaben: Iterable[tuple[str, Path]],
+                 ueberschreiben: bool = False) -> None:
     """Refuse outputs that would overwrite an input, each other, or a published run (exit 2).
 
-    Nothing is created or written here; every problem is listed at once.
+    An input inside an output folder is refused where the command may replace it (a file the tool
+    wrote there before, or any file with ``ueberschreiben``). Nothing is created or written here;
+    every problem is listed at once.
     """
     from verteilung.io import check_out_dir, check_out_file  # io imports this module
 
@@ -117,7 +131,7 @@ def pruefe_pfade(ausgaben: Iterable[Ausgabe], eingaben: Iterable[tuple[str, Path
             if same_file(a.pfad, p):
                 problems.append(Problem(a.option, f"{a.pfad} ist dieselbe Datei wie die Eingabe {option} {p}; "
                                         "eine Eingabe wird nie überschrieben, bitte einen anderen Namen wählen"))
-            elif a.ordner and _inside(p, a.pfad):
+            elif a.ordner and _inside(p, a.pfad) and _replaceable(p, a.pfad, ueberschreiben):
                 problems.append(Problem(a.option, f"die Eingabe {option} {p} liegt im Ausgabeordner {a.pfad}, "
                                         "dessen Dateien ersetzt werden können; bitte einen anderen Ordner wählen"))
     for i, a in enumerate(outs):
@@ -262,4 +276,4 @@ def aufruf_pfade(werte: dict[str, object], ordner: bool = False) -> tuple[list[A
 def pruefe_aufruf(werte: dict[str, object], ordner: bool = False) -> None:
     """`pruefe_pfade` for one CLI call: before anything is computed, refuse outputs onto inputs,
     onto each other, or into a published run (exit 2)."""
-    pruefe_pfade(*aufruf_pfade(werte, ordner))
+    pruefe_pfade(*aufruf_pfade(werte, ordner), ueberschreiben=bool(werte.get("ueberschreiben", False)))
