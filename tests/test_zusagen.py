@@ -171,6 +171,16 @@ def test_every_folder_command_keeps_a_users_file(cli, tmp_path, command):
     assert not (out / "verteilung-ausgaben.json").exists()
 
 
+def test_a_users_file_named_like_the_manifest_is_kept(cli, tmp_path):
+    out = tmp_path / "v"
+    out.mkdir()
+    (out / "verteilung-ausgaben.json").write_text('{"meine": "Notizen"}\n', encoding="utf-8")
+    r = cli("compare", *SMALL, "--out", out)
+    assert r.code == 2 and "verteilung-ausgaben.json" in r.stderr, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["verteilung-ausgaben.json"]
+    assert (out / "verteilung-ausgaben.json").read_text(encoding="utf-8") == '{"meine": "Notizen"}\n'
+
+
 def test_a_symlinked_output_pointing_outside_is_refused_not_followed(cli, tmp_path):
     out = tmp_path / "v"
     out.mkdir()

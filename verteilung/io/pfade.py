@@ -209,6 +209,16 @@ def pruefe_ersetzen(folder: Path, names: Iterable[str], ueberschreiben: bool = F
     recorded = lies_manifest(folder)
     root = _absolute(folder)
     problems: list[Problem] = []
+    manifest = folder / MANIFEST_NAME
+    if os.path.lexists(manifest) and not recorded and not ueberschreiben:  # a person's file of that name
+        try:
+            ours = isinstance(json.loads(manifest.read_text(encoding="utf-8")).get("dateien"), dict)
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours or manifest.is_symlink():
+            problems.append(Problem(option, f"{manifest}: eine eigene Datei unter dem Namen, unter dem verteilung "
+                                    "seine Ausgaben verzeichnet, wird nicht überschrieben; "
+                                    f"{UEBERSCHREIBEN_HINWEIS}"))
     for name in sorted(set(names)):
         target = folder / name
         if target.is_symlink() and not _inside(target, root):
