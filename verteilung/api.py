@@ -267,7 +267,9 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     """Allocate one period's arrivals within one system (``verteilung allocate``).
 
     Every input is validated before solving. Returns an `Allocation` (``table``, ``summary``,
-    ``households``). With ``modell``, ``system`` names a system of that model file and the
+    ``households``). Without ``modell`` the system follows the rules the status-quo model gives it,
+    through the function `run` uses (`model.sperre`; FlüAG: only Gemeinden with an open obligation
+    receive), so one constraints file gets one answer in both. With ``modell``, ``system`` names a system of that model file and the
     allocation runs through `model.evaluate` (as in `compare`; the model's other systems receive
     nobody this period, their rules such as a lock still apply).
 
