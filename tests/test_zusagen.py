@@ -107,6 +107,7 @@ INTO_RUN = [
     ("status", "--system", "flueag", "--bestand", str(SCENARIO), "--out", "{o}/2024-05/r1/verteilstatistik.xlsx"),
     ("status", "--system", "flueag", "--bestand", str(SCENARIO), "--out", "{o}/2024-05/neu.xlsx"),
     ("keys", "--system", "flueag", "--format", "csv", "--out", "{o}/2024-05/r2/k.csv"),
+    ("keys", "--system", "flueag", "--format", "csv", "--out", "{o}/2024-07/k.csv"),   # a month still to run
     ("compare", *SMALL, "--out", "{o}/2024-05"),
     ("compare", *SMALL, "--out", "{o}/2024-05/r1/vergleich"),
     ("simulate", "--monate", "1", "--out", "{o}/2024-05/r2"),

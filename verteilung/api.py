@@ -269,9 +269,9 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     Every input is validated before solving. Returns an `Allocation` (``table``, ``summary``,
     ``households``). Without ``modell`` the system follows the rules the status-quo model gives it,
     through the function `run` uses (`model.sperre`; FlüAG: only Gemeinden with an open obligation
-    receive), so one constraints file gets one answer in both. With ``modell``, ``system`` names a system of that model file and the
-    allocation runs through `model.evaluate` (as in `compare`; the model's other systems receive
-    nobody this period, their rules such as a lock still apply).
+    receive), so one constraints file gets one answer in both. With ``modell``, ``system`` names a
+    system of that model file and the allocation runs through `model.evaluate` (as in `compare`;
+    the model's other systems receive nobody this period, their rules such as a lock still apply).
 
     >>> res = verteilung.allocate("flueag", "bestand.csv", personen=1260)
     >>> int(res.table["zuweisung"].sum())

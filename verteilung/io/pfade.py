@@ -82,9 +82,10 @@ def _has_revisions(period: Path) -> bool:
 
 
 def _is_run_period(period: Path) -> bool:
-    """A ``JJJJ-MM`` folder of a ledger root: beside a ledger file, or holding revisions."""
-    return (PERIOD_DIR.match(period.name) is not None and period.is_dir()
-            and ((period.parent / LEDGER_NAME).exists() or _has_revisions(period)))
+    """A ``JJJJ-MM`` folder of a ledger root: beside a ledger file (also one a later run will make),
+    or holding revisions."""
+    return PERIOD_DIR.match(period.name) is not None and (
+        (period.parent / LEDGER_NAME).exists() or (period.is_dir() and _has_revisions(period)))
 
 
 def run_folder(path: Path) -> Path | None:
