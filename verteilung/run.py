@@ -282,7 +282,8 @@ def gemeinde_rows(system: str, vs: pd.DataFrame) -> pd.DataFrame:
     """The per-Gemeinde result rows the ledger keeps for one system (from the Verteilstatistik)."""
     return pd.DataFrame({
         "system": system, "ags": vs["ags"], "gemeinde": vs["gemeinde"], "bestand": vs["bestand"].astype(float),
-        "anrechnung": vs["anrechnung"].astype(float), "soll": vs["soll"].astype(int),
+        "anrechnung": vs["anrechnung"].astype(float),
+        "soll": vs["soll_gerundet" if "soll_gerundet" in vs else "soll"].astype(int),  # folders before issue 22: soll
         "aufnahmeverpflichtung": vs["aufnahmeverpflichtung"].astype(int),
         "erfuellungsquote": vs["erfuellungsquote"].astype(float), "zuweisung": vs["zuweisung"].astype(int)})
 
@@ -807,11 +808,12 @@ def _explain(model, results, ctx, g, b, cfg, log: StepLog, monat: int = 1) -> li
             f"{tag} Bestand {fmt_int(st.bestand.sum())}, Anrechnung {fmt_dec(st.anrechnung.sum(), 1)} "
             f"({'; '.join(dict.fromkeys(p.paragraph for p in ctx.anrechnung_faktoren))}: {faktoren})"
             if st.anrechnung.any() else f"{tag} Bestand {fmt_int(st.bestand.sum())}, keine Anrechnung",
-            f"{tag} Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
+            f"{tag} Soll nach Zuweisung = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} "
+            "(docs/recht.md Abschnitt 3)",
             f"{tag} Zuweisung von {fmt_int(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
             f"{fmt_dec(a['niedrigste_quote_nachher'], 2)} %, "
             f"Gemeinden mit Zuweisung: {fmt_int(a['empfangende_gemeinden'])} "
-            "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3"
+            "(Verteilung nach niedrigster Erfüllungsquote, docs/recht.md Abschnitt 1.4"
             + (f"; Haushalte ungeteilt, {_household_rule(name)})" if a.get("haushalte") else ")")
             if a["niedrigste_quote_nachher"] is not None else f"{tag} keine Zuweisung",
         ]
