@@ -34,8 +34,8 @@ MAX_ZIFFERN = 15
 """At most this many digits per count, and per integer part (float64 holds them exactly; int64 with room)."""
 
 MAX_ZIFFERN_DEZIMAL = 17
-"""At most this many digits in a decimal: the shortest text of any float64 has at most 17
-significant digits, so every decimal the tool writes (JSON, machine CSV) reads back unchanged."""
+"""At most this many significant digits in a decimal: the shortest text of any float64 has at most
+17, so every decimal the tool writes (JSON, machine CSV) reads back unchanged."""
 
 PERSONEN_MAX = 10_000_000
 """Upper bound for any count of persons in one input: arrivals per period (``--personen``),
@@ -148,6 +148,8 @@ def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise, max_wert: f
         raise Zahlfehler(f"{shown} ist keine Zahl")
     digits = sum(c.isdigit() for c in text)
     most = MAX_ZIFFERN if ganz else MAX_ZIFFERN_DEZIMAL
+    if not ganz:  # a decimal's precision is its significant digits: 0.0347… has 16, not 18
+        digits = len("".join(c for c in text if c.isdigit()).lstrip("0"))
     if digits > most:
         raise Zahlfehler(f"{shown} hat {digits} Ziffern; erlaubt sind höchstens {most}")
     readings = lesarten(text, schreibweise)
