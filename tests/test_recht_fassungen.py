@@ -61,6 +61,15 @@ def test_after_the_2024_amendment_the_stock_rule_names_applicants_and_is_marked_
     assert "Antrag" not in next(s for s in before.schritte if s.id == "bestand").formel
 
 
+def test_naeherung_of_unemployment_only_where_the_key_uses_it():
+    inp = prepare(jahr=2024, bestand=SCENARIO, bestand_spalten=("flueag_bestand", "wsa_bestand"))
+    assert any("Arbeitslose" in n for n in inp.naeherungen)  # the shipped 2024 figures are approximated
+    flueag = explain_steps(inp, "flueag", GELSENKIRCHEN)
+    wsa = explain_steps(inp, "wsa", GELSENKIRCHEN)
+    assert not any("Arbeitslose" in h for h in flueag.hinweise)
+    assert any(h.startswith("NÄHERUNG") and "Arbeitslose" in h for h in wsa.hinweise)
+
+
 def test_amendment_parameters_by_date():
     assert params.value("flueag_zaehldauer_24", "2024-12-20") == 3
     assert params.value("flueag_zaehldauer_24", "2024-12-21") == 5
