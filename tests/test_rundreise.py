@@ -119,3 +119,16 @@ def test_shipped_gemeinde_attributes_with_their_population_are_accepted(cli, tmp
 def test_shipped_inputs_pass_data_check(cli, args):
     r = cli("data", "check", *args)
     assert r.code == 0, r.stderr
+
+
+def test_a_reading_above_a_decimal_columns_bound_is_impossible_but_counts_stay_strict():
+    from verteilung.data.zahlen import Zahlfehler, parse_zahl
+
+    assert parse_zahl("8.362", ganz=False, max_wert=180.0) == 8.362      # longitude, not 8362°
+    assert parse_zahl("0.03470051436959516", ganz=False) == 0.03470051436959516  # 16 significant digits
+    with pytest.raises(Zahlfehler, match="mehrdeutig"):
+        parse_zahl("8.362", ganz=False)                                    # no bound: both readings possible
+    with pytest.raises(Zahlfehler, match="mehrdeutig"):
+        parse_zahl("278.000", ganz=True, max_wert=23_000)                  # a count: 278 or 278000?
+    with pytest.raises(Zahlfehler, match="18 Ziffern"):
+        parse_zahl("1.23456789012345678", ganz=False)

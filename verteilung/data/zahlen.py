@@ -124,8 +124,9 @@ def lesarten(text: str, schreibweise: Schreibweise) -> list[Lesart]:
 def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise, max_wert: float | None = None) -> Decimal:
     """Read one text cell to an exact Decimal, or raise :class:`Zahlfehler`.
 
-    Of two readings, one above ``max_wert`` is impossible for the column (a longitude of 8362°), so
-    the other is taken: "8.362" in a coordinate column is 8,362, never ambiguous.
+    In a decimal column (coordinates, area, unemployment) a reading above ``max_wert`` is impossible
+    (a longitude of 8362°), so the other is taken: "8.362" there is 8,362. Counts stay strict: a
+    stock "278.000" is refused, the bound of a count is plausibility, not impossibility.
     """
     text = cell.strip()
     for sp in _SPACES:
@@ -153,7 +154,7 @@ def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise, max_wert: f
     if digits > most:
         raise Zahlfehler(f"{shown} hat {digits} Ziffern; erlaubt sind höchstens {most}")
     readings = lesarten(text, schreibweise)
-    if max_wert is not None and math.isfinite(max_wert) and len({r.wert for r in readings}) > 1:
+    if not ganz and max_wert is not None and math.isfinite(max_wert) and len({r.wert for r in readings}) > 1:
         possible = [r for r in readings if r.wert <= Decimal(repr(float(max_wert)))]
         readings = possible or readings
     if not readings:
