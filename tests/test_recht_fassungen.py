@@ -116,6 +116,16 @@ def test_missing_key_year_takes_the_nearest_earlier_one_and_says_so(cli):
     assert later.jahr == 2024 and any("Schlüsseljahr 2024 statt 2026" in n for n in later.naeherungen)
 
 
+def test_an_incomplete_key_year_gives_way_to_the_nearest_complete_one(cli):
+    """Six Gemeinden lack a population on 31.12.2016: a Stichtag in 2017 uses 2016, labelled;
+    an explicit --jahr 2017 is refused naming them, as before."""
+    inp = prepare(stichtag="2017-06-01")
+    assert inp.jahr == 2016 and inp.gemeinden["einwohner"].notna().all()
+    assert any(n.startswith("NÄHERUNG: Schlüsseljahr 2016 statt 2017") and "unvollständig (6 Gemeinden" in n
+               for n in inp.naeherungen)
+    assert cli("keys", "--system", "flueag", "--jahr", "2017").code == 2
+
+
 def test_a_date_before_the_first_key_year_is_refused():
     with pytest.raises(InputError, match="2013"):
         prepare(stichtag="2013-06-01")

@@ -168,9 +168,22 @@ def prepare(*, land: str = "nrw", jahr: int | None = None, stichtag: str | dt.da
         g = gemeinden
     else:
         jahr_naeherung = ""
+        auto = not user_file and jahr is None and stichtag is not None
         if not user_file and jahr is None:
             jahr, jahr_naeherung = jahr_zum_stichtag(stichtag, available_years())
         g = load_gemeinden(gemeinden, None if user_file else jahr)
+        while auto and g["einwohner"].isna().any() and jahr is not None and jahr > available_years()[0]:
+            # a key year without a figure for every Gemeinde cannot give a key: the nearest complete
+            # earlier year stands in, labelled (an explicit --jahr is refused instead, naming them)
+            wanted = resolve_stichtag(stichtag, None, False).year
+            missing = int(g["einwohner"].isna().sum())
+            incomplete = jahr
+            jahr = max(y for y in available_years() if y < incomplete)
+            g = load_gemeinden(None, jahr)
+            jahr_naeherung = (f"NÄHERUNG: Schlüsseljahr {jahr} statt {wanted}: die Einwohnerzahlen zum "
+                              f"31.12.{incomplete - 1} sind unvollständig ({missing} Gemeinden ohne Wert; "
+                              f"§ 3 Abs. 2 FlüAG), es gelten die neuesten vollständigen früheren (Stand "
+                              f"31.12.{jahr - 1}); mit --jahr wählbar")
         if jahr_naeherung:
             g.attrs["datenbasis_naeherungen"] = (jahr_naeherung, *g.attrs.get("datenbasis_naeherungen", ()))
     column = g["stichtag"] if user_file and "stichtag" in g.columns else None
