@@ -27,7 +27,7 @@ def test_golden_persons(cli):
     r = cli(*BASE, "--personen", "12")
     assert r.code == 0, r.stderr
     d = r.json()
-    assert [row["soll"] for row in d["rows"]] == pytest.approx([36, 36, 18])
+    assert [row["soll_nach_zuweisung"] for row in d["rows"]] == pytest.approx([36, 36, 18])
     assert [row["zuweisung"] for row in d["rows"]] == [5, 0, 7]
     assert [row["erfuellungsquote_nachher"] for row in d["rows"]] == [97.2222, 105.5556, 94.4444]
     assert d["summary"]["pfad"].startswith("Referenzverfahren")

@@ -40,7 +40,7 @@ def test_golden_two_weeks():
     assert [w.zuweisung.tolist() for w in a.wochen] == [[0, 0, 5], [3, 0, 2]]
     assert a.zuweisung.tolist() == [3, 0, 7]
     assert a.table["zuweisung_woche_1"].tolist() == [0, 0, 5]
-    assert a.table["soll"].tolist() == pytest.approx([35.2, 35.2, 17.6])
+    assert a.table["soll_nach_zuweisung"].tolist() == pytest.approx([35.2, 35.2, 17.6])
     assert a.table["bestand"].tolist() == [30, 38, 10]
     assert a.summary["personen_je_woche"] == [5, 5]
 

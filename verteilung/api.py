@@ -10,7 +10,7 @@ import pandas as pd
 
 from verteilung.data import available_years, load_bestand, load_gemeinden
 from verteilung.errors import InputError, Problem
-from verteilung.inputs import Inputs, prepare
+from verteilung.inputs import Inputs, mit_naeherung, prepare
 from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.params import in_force
@@ -133,7 +133,7 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
     k["einwohner"] = g["einwohner"].to_numpy()
     k["flaeche_km2"] = g["flaeche_km2"].to_numpy()
     cols = [c for c in KEY_COLUMNS.get(sysdef.id, list(k.columns)) if c in k.columns]
-    out = k[cols].copy()
+    out = mit_naeherung(k[cols].copy(), inp, sysdef.arbeitslose)
     info = {"system": sysdef.id, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "gemeinden": len(out), "summe_schluessel": float(out["schluessel"].sum()),
             "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when),
@@ -203,6 +203,7 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
     assert b is not None
     table = verteilstatistik(state, chosen.rundung)  # type: ignore[arg-type]
     info = summary(table)
+    table = mit_naeherung(table, inp, systems.nutzt_arbeitslose(system_id))
     info.update(system=system_id, **extra, stichtag=inp.stichtag.isoformat(), rundung=chosen.rundung,
                 datenbasis=inp.datenbasis, bestand_datei=str(bestand),
                 lesarten=state.info["lesarten"], parameter=in_force(inp.stichtag))
@@ -310,6 +311,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
                 if beschraenkungen is not None else None)
         res = evaluate(m, ctx, haushalte=hh, beschraenkungen=cons, solver=solver, zeitlimit=zeitlimit, pfad=pfad)
         result = res[sdef.name].allocation
+        result.table = mit_naeherung(result.table, inp, systems.nutzt_arbeitslose(sdef.name))
         result.summary.update(modell=m.id, stichtag=inp.stichtag.isoformat(),
                               lesarten=res[sdef.name].state.info["lesarten"], parameter=in_force(inp.stichtag),
                               **inp.kennzeichnung())
@@ -327,6 +329,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     _status_quo_rules(sysdef.id, state, personen if hh is None else int(hh["personen"].sum()))
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
                  pfad=pfad, zeitlimit=zeitlimit, staffelung=pacing)  # type: ignore[arg-type]
+    result.table = mit_naeherung(result.table, inp, sysdef.arbeitslose)
     result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
                           parameter=in_force(inp.stichtag),
                           **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose))

@@ -54,7 +54,7 @@ class AwovKey(Strict):
 
 
 class MixKey(Strict):
-    """α·FlüAG + (1−α)·AWoV; α "auto" = FlüAG's share of the combined stock (LEGAL.md § 6.3 M2)."""
+    """α·FlüAG + (1−α)·AWoV; α "auto" = FlüAG's share of the combined stock (docs/recht.md Abschnitt 5 M2)."""
 
     typ: Literal["mix"]
     alpha: float | Literal["auto"] = "auto"
@@ -203,7 +203,7 @@ def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
         "id": "eigene-gewichte", "titel": f"Eigene Gewichte ({label})",
         "beschreibung_de": "Ein System über den gemeinsamen Bestand mit frei gewählten Gewichten.",
         "description_en": "One system over the combined stock with analyst-chosen weights.",
-        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "LEGAL.md § 6.3 (M1/M2 mit anderen Gewichten)",
+        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "docs/recht.md Abschnitt 5 (M1/M2 mit anderen Gewichten)",
         "begruendung": "Vom Nutzer auf der Kommandozeile angegeben.",
         "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": gewichte,
                                                        "kappung": kappung.model_dump() if kappung else None,

@@ -57,10 +57,11 @@ from verteilung.errors import (
     is_disk_full,
     validation_problems,
 )
-from verteilung.inputs import SYNTHETISCH_HINWEIS
+from verteilung.inputs import SYNTHETISCH_HINWEIS, Inputs, mit_naeherung
 from verteilung.inputs import prepare as prepare_inputs
 from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
 from verteilung.io.xlsx import workbook_bytes
+from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
@@ -311,7 +312,8 @@ def gemeinde_rows(system: str, vs: pd.DataFrame) -> pd.DataFrame:
     """The per-Gemeinde result rows the ledger keeps for one system (from the Verteilstatistik)."""
     return pd.DataFrame({
         "system": system, "ags": vs["ags"], "gemeinde": vs["gemeinde"], "bestand": vs["bestand"].astype(float),
-        "anrechnung": vs["anrechnung"].astype(float), "soll": vs["soll"].astype(int),
+        "anrechnung": vs["anrechnung"].astype(float),
+        "soll": vs["soll_gerundet" if "soll_gerundet" in vs else "soll"].astype(int),  # folders before issue 22: soll
         "aufnahmeverpflichtung": vs["aufnahmeverpflichtung"].astype(int),
         "erfuellungsquote": vs["erfuellungsquote"].astype(float), "zuweisung": vs["zuweisung"].astype(int)})
 
@@ -443,6 +445,7 @@ class Prepared:
     out_root: Path
     ledger_url: URL
     monat: int = 1  # month of the model's phase-in that this period is (uebergang.beginn)
+    eingaben: Inputs | None = None  # the prepared inputs: which rows carry approximated figures (NÄHERUNG)
 
 
 def uebergangsmonat(model: Any, periode: str, log: StepLog) -> int:
@@ -532,7 +535,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     log(f"Eingaben geprüft ({len(inputs)} Dateien), Fingerabdruck {fingerprint[:12]}")
     monat = uebergangsmonat(model, periode, log)  # refused here, before anything is written
     return Prepared(periode, config_path, cfg, model, g, b, when, haushalte, beschr, counts, inputs, hashes,
-                    fingerprint, out_root, url, monat)
+                    fingerprint, out_root, url, monat, inp)
 
 
 def _write(path: Path, data: bytes) -> str:
@@ -562,15 +565,19 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
     for name, r in results.items():
         vs = verteilstatistik(r.state, cfg.rundung)
         vs["zuweisung"] = r.zuweisung
+        zw = r.allocation.table
+        if prep.eingaben is not None:  # machine rows say NÄHERUNG where a figure is approximated
+            nutzt = systems.nutzt_arbeitslose(name)
+            vs, zw = mit_naeherung(vs, prep.eingaben, nutzt), mit_naeherung(zw, prep.eingaben, nutzt)
         kurz = system_short(name)
         # the officer's sheets: glossary columns (exact Soll with its quota, the rounded Soll labelled so);
         # the machine CSVs keep identifiers and carry the marker as a `hinweis` column
         tables[f"Verteilstatistik {kurz}"] = person_view(vs, "run.verteilstatistik")
-        tables[f"Zuweisung {kurz}"] = person_view(r.allocation.table, "run.zuweisung")
+        tables[f"Zuweisung {kurz}"] = person_view(zw, "run.zuweisung")
         ausgaben[f"verteilstatistik_{name}.csv"] = _write(tmp / f"verteilstatistik_{name}.csv",
                                                           to_csv_bytes(with_marker(vs, info)))
         ausgaben[f"zuweisung_{name}.csv"] = _write(tmp / f"zuweisung_{name}.csv",
-                                                   to_csv_bytes(with_marker(r.allocation.table, info)))
+                                                   to_csv_bytes(with_marker(zw, info)))
         if r.allocation.households is not None:
             tables[f"Haushalte {kurz}"] = r.allocation.households
             ausgaben[f"haushalte_{name}.csv"] = _write(tmp / f"haushalte_{name}.csv",
@@ -873,11 +880,12 @@ def _explain(model, results, ctx, g, b, cfg, log: StepLog, monat: int = 1) -> li
             f"{tag} Bestand {fmt_int(st.bestand.sum())}, Anrechnung {fmt_dec(st.anrechnung.sum(), 1)} "
             f"({'; '.join(dict.fromkeys(p.paragraph for p in ctx.anrechnung_faktoren))}: {faktoren})"
             if st.anrechnung.any() else f"{tag} Bestand {fmt_int(st.bestand.sum())}, keine Anrechnung",
-            f"{tag} Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
+            f"{tag} Soll nach Zuweisung = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} "
+            "(docs/recht.md Abschnitt 3)",
             f"{tag} Zuweisung von {fmt_int(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
             f"{fmt_dec(a['niedrigste_quote_nachher'], 2)} %, "
             f"Gemeinden mit Zuweisung: {fmt_int(a['empfangende_gemeinden'])} "
-            "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3"
+            "(Verteilung nach niedrigster Erfüllungsquote, docs/recht.md Abschnitt 1.4"
             + (f"; Haushalte ungeteilt, {_household_rule(name)})" if a.get("haushalte") else ")")
             if a["niedrigste_quote_nachher"] is not None else f"{tag} keine Zuweisung",
         ]
