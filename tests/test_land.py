@@ -94,8 +94,8 @@ def test_status_allocate_explain_for_bw(cli, bw_stock):
     assert status.code == 0, status.stderr
     rows = pd.DataFrame(status.json()["rows"])
     total = int(rows["bestand"].sum())
-    np.testing.assert_allclose(rows["soll_exakt"], rows["schluessel"] * total)
-    assert (rows["soll"] == np.ceil(rows["soll_exakt"] - 1e-9)).all()
+    np.testing.assert_allclose(rows["soll_stichtag"], rows["schluessel"] * total)
+    assert (rows["soll_gerundet"] == np.ceil(rows["soll_stichtag"] - 1e-9)).all()
     alloc = cli("allocate", "--land", "bw", "--system", "bw_vu", "--bestand", bw_stock, "--personen", "500",
                 "--format", "json")
     assert alloc.code == 0, alloc.stderr

@@ -36,7 +36,6 @@ class Tabelle:
     titel: str = ""
     blaetter: Mapping[str, pd.DataFrame] | None = None
     hinweis: str | None = None
-    synthetisch: bool = False         # machine files then carry a column hinweis = SYNTHETISCH
 
     @property
     def fuer_personen(self) -> pd.DataFrame:
@@ -135,7 +134,7 @@ def _parquet(t: Tabelle) -> bytes:
     import io as _io
 
     buf = _io.BytesIO()
-    plain = t.df.assign(hinweis="SYNTHETISCH") if t.synthetisch and "hinweis" not in t.df.columns else t.df.copy()
+    plain = t.df.copy()  # the caller marks machine rows (darstellung.with_marker)
     plain.attrs = {}  # the computation's metadata is not table data
     plain.to_parquet(buf, index=False)
     return buf.getvalue()

@@ -20,9 +20,10 @@ from verteilung.law.key import Cap, KeyResult, KeySpec, compute_key_with_steps
 
 KappungLesart = str  # an allowed value of the reading "kappung" (verteilung.law.lesarten)
 
-PARAGRAPH_KEY = "§ 3 Abs. 1 S. 1 FlüAG"
-PARAGRAPH_CAP = "§ 3 Abs. 1 S. 4-5 FlüAG"
-PARAGRAPH_REDISTRIBUTION = "§ 3 Abs. 1 S. 5 FlüAG (übersteigende Anteile auf alle übrigen Gemeinden)"
+# The sentence numbers of § 3 Abs. 1 changed with the Zehntes ÄndG on 01.01.2017 (key S. 2 → S. 4,
+# cap S. 3 → S. 5, redistribution S. 4 → S. 6): every citation comes from the dated parameter in
+# force on the reference date (params/flueag_*.yaml), never from a constant here. The cap's
+# readings (their formulas and factors) are defined in verteilung.law.lesarten.
 
 
 def spec(stichtag: dt.date | str, kappung: KappungLesart = "R1", iterate: bool = True) -> KeySpec:
@@ -31,6 +32,7 @@ def spec(stichtag: dt.date | str, kappung: KappungLesart = "R1", iterate: bool =
     instead of falling back to another one."""
     p_e = params.get("flueag_gewicht_einwohner", stichtag)
     p_f = params.get("flueag_gewicht_flaeche", stichtag)
+    p_u = params.get("flueag_umverteilung", stichtag)
     reading = lesarten.wert("kappung", kappung)
     used = {sym: params.get(name, stichtag) for sym, name in reading.parameter.items()}
     zahlen = {sym: float(pv.value) for sym, pv in used.items()}
@@ -41,8 +43,8 @@ def spec(stichtag: dt.date | str, kappung: KappungLesart = "R1", iterate: bool =
         name=f"FlüAG ({kappung})",
         weights={"einwohner": p_e.value, "flaeche_km2": p_f.value},
         cap=Cap("einwohner", factor, iterate, p_c.paragraph, reading.formel, tuple(zahlen.items()), p_c, kappung),
-        paragraphs={"weights": PARAGRAPH_KEY, "cap": PARAGRAPH_CAP,
-                    "umverteilung_kappung": PARAGRAPH_REDISTRIBUTION},
+        paragraphs={"weights": p_e.paragraph, "cap": p_c.paragraph,
+                    "umverteilung_kappung": f"{p_u.paragraph} (übersteigende Anteile auf alle übrigen Gemeinden)"},
         symbol="z",
         bezeichnung="Zuweisungsschlüssel",
         weight_params={"einwohner": p_e, "flaeche_km2": p_f},

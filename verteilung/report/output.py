@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from verteilung.darstellung import (  # re-exported: the presentation helpers live one layer down
-    EXACT_SOLL,
     LESART_NAMES,
+    QUOTE_OF,
     SKIP_IN_SUMMARY,
     SYNTHETISCH,
     SYNTHETISCH_KURZ,
@@ -49,9 +49,9 @@ if TYPE_CHECKING:  # heavy imports only where a table is really written
     from rich.console import Console
 
 __all__ = [
-    "EXACT_SOLL",
     "LEDGER_NAME",
     "LESART_NAMES",
+    "QUOTE_OF",
     "SKIP_IN_SUMMARY",
     "SYNTHETISCH",
     "SYNTHETISCH_KURZ",
@@ -102,7 +102,7 @@ def wide_console() -> Console:
 
 
 # Columns a terminal leaves out for width; files (--out, --format) keep every column.
-TERMINAL_HIDDEN = ("aufnahmeverpflichtung_exakt",)
+TERMINAL_HIDDEN = ("aufnahmeverpflichtung_exakt", "hinweis")  # hinweis: the marker line above says it
 
 
 def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
@@ -263,7 +263,7 @@ def emit(df: pd.DataFrame, fmt: Format, out: str | Path | None, summary: dict | 
         _write_by_extension(df, Path(out), summary, title, ausgabe, sheets or {})
         return
     if fmt == "json":
-        data = to_json_bytes({"summary": summary, "rows": records(df)})
+        data = to_json_bytes({"summary": summary, "rows": records(with_marker(df, summary))})
     elif fmt == "csv":
         data = to_csv_bytes(with_marker(df, summary))
     elif fmt == "table":
@@ -309,7 +309,7 @@ def tabelle(df: pd.DataFrame, summary: dict | None = None, title: str = "", ausg
     summary = summary or {}
     person = person_view(df, ausgabe, summary)
     book = {title or "Tabelle": person, **(sheets or {}), "Parameter": parameter_table(summary)}
-    return formate.Tabelle(df, person, summary, title, book, synthetic_note(summary), is_synthetic(summary))
+    return formate.Tabelle(with_marker(df, summary), person, summary, title, book, synthetic_note(summary))
 
 
 def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str, ausgabe: str | None,

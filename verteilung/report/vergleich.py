@@ -59,8 +59,9 @@ def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
-    """All tables as CSV, a JSON summary and an XLSX workbook, swapped into place atomically.
+def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, bytes] | None = None) -> Path:
+    """All tables as CSV, a JSON summary and an XLSX workbook (and EXTRA files, e.g. the report),
+    swapped into place atomically; only files the tool wrote before are replaced (`atomic_dir`).
 
     The machine CSVs keep identifiers and carry the SYNTHETISCH marker in their file names; the
     workbook has it as the first row of every sheet.
@@ -75,6 +76,7 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
     dateien[f"{label}vergleich.json"] = to_json_bytes(summary_payload(res))
     dateien[f"{label}vergleich.xlsx"] = formate.Tabelle(res.gemeinden, blaetter=workbook_sheets(res),
                                                         hinweis=synthetic_note(res.info))
+    dateien.update(extra or {})
     return formate.schreibe_ordner(out_dir, dateien)
 
 
