@@ -128,9 +128,11 @@ def _system_rows(model: ModelDef, res: dict[str, SystemResult]) -> list[dict]:
     return rows
 
 
-def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: Context) -> tuple[dict, int]:
-    """Fairness metrics of one model after this period's allocation, and its conflict persons."""
-    df = _gemeinde_rows(d, res, g, ctx)
+def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: Context,
+               df: pd.DataFrame | None = None) -> tuple[dict, int]:
+    """Fairness metrics of one model after this period's allocation, and its conflict persons
+    (``df``: the model's `_gemeinde_rows` when the caller has them already)."""
+    df = _gemeinde_rows(d, res, g, ctx) if df is None else df
     persons, n_conf = _conflicts(res)
     per = df["last_je_1000"].to_numpy()
     w = df["einwohner"].to_numpy(dtype=float)
@@ -225,7 +227,7 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareRes
             sq_states = {name: r.state for name, r in res.items()}
         frames.append(_gemeinde_rows(d, res, g, ctx))
         system_rows += _system_rows(d, res)
-        metric_rows.append({**metric_row(d, res, g, ctx)[0], **largest_assignment(res, g)})
+        metric_rows.append({**metric_row(d, res, g, ctx, frames[-1])[0], **largest_assignment(res, g)})
     long = pd.concat(frames, ignore_index=True)
     base = long[long["modell"] == BASELINE].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
