@@ -13,7 +13,7 @@ import secrets
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from verteilung.app.config import RESERVED_IDS, AppConfig
-from verteilung.compare import BASELINE, DEFAULT_MODELS, CompareResult, compare_models, default_bestand
+from verteilung.compare import (
+    BASELINE,
+    DEFAULT_MODELS,
+    CompareResult,
+    ModelPart,
+    compare_models,
+    default_bestand,
+    model_part,
+)
 from verteilung.data import load_bestand
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import prepare
@@ -40,6 +48,9 @@ from verteilung.model import (
 
 MAX_UPLOAD_BYTES = AppConfig().grenzen.upload_bytes  # the default; a config may set another
 MAX_UPLOADS = 32
+# bounded caches: one model's part is about 0.2 MB (396 Gemeinden), one explanation a few kB
+MAX_MODEL_PARTS = 256
+MAX_RECHENWEGE = 2048
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -59,6 +70,48 @@ class Einstellungen:
     zugaenge_flueag: int = systems.FLUEAG.standard_zugaenge
     zugaenge_wsa: int = systems.WSA.standard_zugaenge
     bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
+
+
+class LRU:
+    """Results by their inputs, bounded (least recently used out first), safe across threads.
+
+    A value asked for twice at once is computed once: the second caller waits for the first.
+    ``hits`` and ``misses`` count lookups (the tests and the load benchmark read them).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._running: dict[Hashable, threading.Lock] = {}
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: Hashable, compute: Callable[[], object]) -> object:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            running = self._running.setdefault(key, threading.Lock())
+        try:
+            with running:
+                with self._lock:
+                    if key in self._data:
+                        self.hits += 1
+                        return self._data[key]
+                    self.misses += 1
+                value = compute()
+                with self._lock:
+                    self._data[key] = value
+                    while len(self._data) > self.size:
+                        self._data.popitem(last=False)
+                return value
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
 
 
 @dataclass
@@ -107,6 +160,8 @@ class Engine:
         self.bestand_name = (str(cfg.bestand) if cfg.bestand is not None
                              else "inputs/nrw/szenario/" + default_bestand().name)
         self._lock = threading.Lock()
+        self.teile = LRU(MAX_MODEL_PARTS)  # one model's results per inputs it depends on
+        self.rechenwege = LRU(MAX_RECHENWEGE)  # explain's steps per Gemeinde and stock table
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}
         # warm the statutory keys once: every later comparison reuses them
@@ -293,7 +348,35 @@ class Engine:
             "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
             "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
         }
-        return compare_models(defs, ctx, info)
+        inputs = (e.bestand, e.zugaenge_flueag, e.zugaenge_wsa, e.anrechnung)
+
+        def part(d: ModelDef, ctx: Context) -> ModelPart:
+            # a model's part depends on its definition and these inputs only: moving the own-weights
+            # slider recomputes the own model, never the shipped ones
+            return self.teile.get((d.model_dump_json(), *inputs), lambda: model_part(d, ctx))  # type: ignore[return-value]
+
+        return compare_models(defs, ctx, info, part)
+
+    def stock_path(self, key: str | None) -> contextlib.AbstractContextManager[Path]:
+        """The path of a stock table for functions that read files (an upload: a temporary copy)."""
+        if key is None:
+            return contextlib.nullcontext(self.bestand_pfad)
+        self.stock(key)
+        up = self.uploads[key]
+        return self.temporary(up.data, Path(up.name).suffix.lower())
+
+    def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
+        """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock)."""
+        from verteilung import explain
+
+        def run() -> dict[str, list[dict[str, str]]]:
+            with self.stock_path(bestand) as path:
+                return {s: [{"schritt": a, "rechtsgrundlage": p}
+                            for a, p in explain(ags, s, bestand=path, jahr=self.jahr,
+                                                stichtag=self.stichtag.isoformat())]  # type: ignore[attr-defined]
+                        for s in systems.ids()}
+
+        return self.rechenwege.get((ags, bestand), run)  # type: ignore[return-value]
 
 
 def csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:

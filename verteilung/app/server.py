@@ -274,15 +274,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             raise InputError([Problem("modelle", f"unbekanntes Modell {m[:60]!r}; verfügbar: "
                                       f"{', '.join(eng.modelle)}") for m in bad])
 
-    def stock_path(key: str | None):
-        """A context giving the path of the stock table for functions that read files."""
-        if key is None:
-            from contextlib import nullcontext
-
-            return nullcontext(eng.bestand_pfad)
-        eng.stock(key)
-        up = eng.uploads[key]
-        return eng.temporary(up.data, Path(up.name).suffix.lower())
+    stock_path = eng.stock_path
 
     def simulation(monate: int, modelle: tuple[str, ...], seed: int | None, bestand: str | None):
         check_models(list(modelle))
@@ -430,8 +422,6 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
 
     @app.get("/api/ansicht/gemeinde", tags=["Seiten"], summary="Daten der Seite 'Meine Gemeinde'")
     def view_gemeinde(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
-        from verteilung import explain
-
         e, echo = page_settings(request)
         if ags not in set(eng.gemeinden["ags"]):
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
@@ -440,9 +430,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         row = eng.gemeinden[eng.gemeinden["ags"] == ags].iloc[0]
         b, bname, synth = eng.stock(e.bestand)
         brow = b[b["ags"] == ags].iloc[0]
-        with stock_path(e.bestand) as path:
-            schritte = {s: [{"schritt": a, "rechtsgrundlage": p}
-                            for a, p in explain(ags, s, bestand=path, **data_args)] for s in systems.ids()}
+        schritte = eng.schritte(ags, e.bestand)
         cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
         return JSONResponse(jsonable({
