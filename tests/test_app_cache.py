@@ -113,3 +113,36 @@ def test_every_input_of_a_model_enters_its_cache_key(engine, change):
     e = dataclasses.replace(base, **change)
     assert_same(engine.vergleich(e), uncached(engine, e))
     assert engine.teile.misses == misses + 3  # status quo, M1 and M2 all depend on it
+
+
+def test_worker_processes_answer_like_the_server_process(engine):
+    """`--prozesse 2`: page data computed in forked workers equals the in-process answer, also on an
+    uploaded stock table (it travels with the request) and for a Gemeinde's explanation."""
+    import os
+    import warnings
+
+    from verteilung.app.server import create_app
+    from verteilung.compare import default_bestand
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    app = create_app(engine=engine, prozesse=2)
+    rechner = app.state.rechenprozesse
+    try:
+        assert len(rechner.pids) == 2 and os.getpid() not in rechner.pids
+        client, local = TestClient(app), TestClient(create_app(engine=Engine()))
+        params = {"modelle": "m1-gemeinsamer-bestand", "w_einwohner": 37, "w_flaeche": 5, "ags": "05111000"}
+        for path in ("/api/ansicht/vergleich", "/api/ansicht/gemeinde"):
+            a, b = client.get(path, params=params), local.get(path, params=params)
+            assert a.status_code == b.status_code == 200, a.text
+            assert a.json() == b.json()
+        up = client.post("/api/bestand", files={"datei": ("eigen.csv", default_bestand().read_bytes(), "text/csv")})
+        assert up.status_code == 200, up.text
+        a = client.get("/api/ansicht/vergleich", params={**params, "bestand": up.json()["bestand"]})
+        assert a.status_code == 200, a.text
+        assert a.json()["info"]["bestand_datei"] == "eigen.csv"
+        assert a.json()["tabellen"] == client.get("/api/ansicht/vergleich", params=params).json()["tabellen"]
+    finally:
+        rechner.close()

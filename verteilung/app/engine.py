@@ -9,11 +9,14 @@ statutory keys loaded once at start instead of on every call, plus the app's ext
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import secrets
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -385,3 +388,84 @@ def csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:
     from verteilung.io.deutsch import excel_csv_bytes
 
     return excel_csv_bytes(df, note=note)
+
+
+# ---------------------------------------------------------------------- worker processes
+
+_ENGINE_IM_PROZESS: Engine | None = None  # the engine a worker process inherited when it was forked
+
+
+def _bereit(pause: float) -> int:
+    import os
+    import time
+
+    time.sleep(pause)  # keeps this worker busy so that the pool forks the next one now
+    return os.getpid()
+
+
+def _im_prozess(upload_key: str | None, upload: Upload | None) -> Engine:
+    eng = _ENGINE_IM_PROZESS
+    assert eng is not None, "Rechenprozess ohne Engine"
+    if upload_key is not None and upload is not None and upload_key not in eng.uploads:
+        with eng._lock:
+            eng.uploads[upload_key] = upload
+            while len(eng.uploads) > MAX_UPLOADS:
+                eng.uploads.popitem(last=False)
+    return eng
+
+
+def _vergleich(e: Einstellungen, upload: Upload | None) -> CompareResult:
+    return _im_prozess(e.bestand, upload).vergleich(e)
+
+
+def _schritte(ags: str, bestand: str | None, upload: Upload | None) -> dict[str, list[dict[str, str]]]:
+    return _im_prozess(bestand, upload).schritte(ags, bestand)
+
+
+class Rechenprozesse:
+    """Comparisons and explanations in ``n`` worker processes, so that a server uses every core
+    (one Python process computes on one core at a time).
+
+    The workers are forked from the server process once its engine is ready and before the server
+    starts any thread: each inherits the prepared data and keys and keeps its own model cache. An
+    uploaded stock table travels with each request that uses it. If a worker dies, the pool is
+    given up and the engine computes in the server process again (slower, never wrong).
+    """
+
+    def __init__(self, engine: Engine, n: int) -> None:
+        global _ENGINE_IM_PROZESS
+        _ENGINE_IM_PROZESS = engine
+        self.engine = engine
+        self.n = n
+        self.pool: ProcessPoolExecutor | None = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
+        # fork all workers now (the pool would fork later ones on demand, from a threaded server)
+        pids = {f.result() for f in [self.pool.submit(_bereit, 0.3) for _ in range(n)]}
+        self.pids = sorted(pids)
+
+    def _upload(self, key: str | None) -> Upload | None:
+        return self.engine.uploads.get(key) if key is not None else None
+
+    def vergleich(self, e: Einstellungen) -> CompareResult:
+        self.engine.stock(e.bestand)  # an unknown upload is refused here, in German
+        if self.pool is not None:
+            try:
+                return self.pool.submit(_vergleich, e, self._upload(e.bestand)).result()
+            except BrokenProcessPool:
+                self.pool = None
+        return self.engine.vergleich(e)
+
+    def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
+        self.engine.stock(bestand)
+        if self.pool is not None:
+            try:
+                return self.engine.rechenwege.get(  # type: ignore[return-value]
+                    (ags, bestand), lambda: self.pool.submit(_schritte, ags, bestand,  # type: ignore[union-attr]
+                                                             self._upload(bestand)).result())
+            except BrokenProcessPool:
+                self.pool = None
+        return self.engine.schritte(ags, bestand)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
