@@ -26,12 +26,12 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_allocate import instance  # noqa: E402
+from bench_allocate import instance
 
-from verteilung.allocate import allocate  # noqa: E402
-from verteilung.law import flueag  # noqa: E402
-from verteilung.resources import shipped  # noqa: E402
-from verteilung.solve import lp  # noqa: E402
+from verteilung.allocate import allocate
+from verteilung.law import flueag
+from verteilung.resources import shipped
+from verteilung.solve import lp
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_REV = "53c039f"
@@ -89,7 +89,8 @@ def main() -> None:
                 wall, said = one(st, hh, cons, args.zeitlimit)
             finally:
                 lp.solve = new_solve
-            print(f"{len(hh):>7,} Haushalte  {label:16} {wall:6.1f} s = {wall / args.zeitlimit:4.2f} × Zeitlimit | {said}")
+            ratio = wall / args.zeitlimit
+            print(f"{len(hh):>7,} Haushalte  {label:16} {wall:6.1f} s = {ratio:4.2f} × Zeitlimit | {said}")
 
 
 if __name__ == "__main__":
