@@ -424,7 +424,7 @@ def pack_households(x: np.ndarray, sizes: list[int], counts: list[int], ags_rank
 
 
 def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], counts: list[int], solver: str,
-                          time_limit: float) -> np.ndarray | None:
+                          time_limit: float, deadline: float | None = None) -> np.ndarray | None:
     """The same as `pack_households` with an integer model (x fixed): None if no packing exists
     (or none is found within the time limit: the caller then goes on to the full models)."""
     if int((x[idx] > 0).sum()) > sum(counts):
@@ -438,7 +438,7 @@ def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], coun
     for i in idx:
         prob += pulp.lpSum(sizes[c] * y[i, c] for c in range(len(sizes)) if (i, c) in y) == int(x[i]), f"x_{i}"
     try:
-        _run(prob, solver, time_limit)
+        _run(prob, solver, time_limit, deadline=deadline)
     except (InfeasibleError, SolverError):
         return None
     slots = np.zeros((len(x), len(sizes)), dtype=np.int64)
@@ -491,7 +491,8 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
         else:
             slots, label = pack_households(x, sizes, counts, ags_rank), EXACT_LABEL
             if slots is None and left() / 2 >= MIN_STAGE_S:
-                slots = fixed_persons_packing(x, idx, sizes, counts, solver, left() / 2)
+                slots = fixed_persons_packing(x, idx, sizes, counts, solver, left() / 2,
+                                              deadline=time.perf_counter() + left() / 2)
                 label = (f"{solver_name(solver)} nur für die Haushaltspackung (Max-Min und Fehlbetrag exakt: "
                          "optimal bewiesen)")
         if slots is not None:
