@@ -45,6 +45,7 @@ def old_solve(rev: str):
     spec = importlib.util.spec_from_file_location("lp_vorher", fh.name)
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["lp_vorher"] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)
     os.unlink(fh.name)
     return mod.solve
