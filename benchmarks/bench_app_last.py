@@ -36,6 +36,9 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ergebnis import save
+
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_REV = "53c039f"  # main before issue 25 (no model cache, explanations computed per request)
 SLIDERS = ("w_einwohner", "w_flaeche", "w_arbeitslose")
@@ -201,6 +204,24 @@ def main() -> None:
               f"{de(r['speicher_mib']):>6} {de(r['cpu_s'], 1):>6}")
         for path, (n, p50, mx) in r["je_pfad"].items():
             print(f"    {path:40} {n:6d} Anfragen, p50 {de(p50 * 1000)} ms, max {de(mx * 1000)} ms")
+
+    def text(r: dict) -> str:
+        return (f"{de(r['anfragen'])} Anfragen, {de(r['fehler'])} Fehler, p50 {de(r['p50'] * 1000)} ms, "
+                f"p99 {de(r['p99'] * 1000)} ms, {de(r['je_s'], 1)} Anfragen/s, höchstens "
+                f"{de(r['speicher_mib'])} MiB")
+
+    now = rows[0]
+    base = rows[1] if len(rows) > 1 else None
+    goal = (f"0 Fehler: {'erreicht' if now['fehler'] == 0 else '**verfehlt**'}; p50 ≤ 200 ms: "
+            f"{'erreicht' if now['p50'] <= 0.2 else '**verfehlt**'}; p99 ≤ 1 s: "
+            f"{'erreicht' if now['p99'] <= 1.0 else '**verfehlt**'}; Speicher begrenzt (LRU)")
+    save("app_last", "python benchmarks/bench_app_last.py " + " ".join(sys.argv[1:]), [{
+        "was": f"`verteilung app`, {args.clients} Clients ziehen Regler und öffnen Gemeindeseiten, "
+               f"{de(args.dauer)} s (127.0.0.1, {args.workers} Rechenprozesse)",
+        "messung": text(now), "basis": "nicht gemessen" if base is None else f"{text(base)} ({base['was']})",
+        "verhaeltnis": "—" if base is None else f"p50 {de(base['p50'] / now['p50'], 1)}×, Durchsatz "
+                                                f"{de(now['je_s'] / base['je_s'], 1)}×",
+        "ziel": goal}])
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 COMPARE = "from verteilung.cli import main; import sys; sys.exit(main(['compare', '--out', sys.argv[1]]))"
 CELLWISE = ("import verteilung.io.xlsx as x; x.write_sheet = x.write_sheet_cellwise; "
             "from verteilung.cli import main; import sys; sys.exit(main(['compare', '--out', sys.argv[1]]))")
@@ -97,12 +98,35 @@ def large(times: int = 28, repeat: int = 3) -> tuple[tuple[float, float], tuple[
 
 
 def main() -> None:
+    from ergebnis import save
+
+    from verteilung.io.deutsch import fmt_dec, fmt_int
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     load = os.getloadavg()[0]
     new, old = process(COMPARE, args.repeat), process(CELLWISE, args.repeat)
     big_new, big_old, n = large()
+
+    def s(x: float) -> str:
+        return f"{fmt_dec(x, 2)} s"
+
+    def met(ok: bool) -> str:
+        return "erreicht" if ok else "**verfehlt**"
+
+    save("compare", f"python benchmarks/bench_compare.py --repeat {args.repeat}", [
+        {"was": "`verteilung compare`, mitgelieferte Daten (ganzer Prozess, Median von "
+                f"{args.repeat})", "messung": f"{s(new[0])} Wand, {s(new[1])} CPU",
+         "basis": f"{s(old[0])} Wand, {s(old[1])} CPU: Arbeitsmappe Zelle für Zelle (vorheriger Schreiber)",
+         "verhaeltnis": f"{fmt_dec(old[1] / new[1], 2)}× (CPU)",
+         "ziel": f"≤ 1,0 s Wand: {met(new[0] <= 1.0)}; ≤ 0,8 s CPU: {met(new[1] <= 0.8)}"},
+        {"was": f"`compare` mit {fmt_int(n)} Gemeinden (28 × NRW, Rechnung und Ausgabeordner, Median von 3)",
+         "messung": f"{s(big_new[0])} Wand, {s(big_new[1])} CPU",
+         "basis": f"{s(big_old[0])} Wand, {s(big_old[1])} CPU: Arbeitsmappe Zelle für Zelle",
+         "verhaeltnis": f"{fmt_dec(big_old[1] / big_new[1], 2)}× (CPU)",
+         "ziel": f"≤ 3 s: {met(big_new[0] <= 3.0)} (Wand), {met(big_new[1] <= 3.0)} (CPU)"},
+    ])
     print(f"Last {load:.2f} (1 min), 2 Kerne; Median von {args.repeat} Prozessen / 3 Läufen")
     print(f"{'was':48} {'Wand s':>7} {'CPU s':>7} {'Basis Wand':>10} {'Basis CPU':>9} {'Faktor CPU':>10}")
     for label, (w, c), (bw, bc) in (("compare, mitgelieferte Daten (ganzer Prozess)", new, old),

@@ -27,8 +27,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_allocate import instance
+from ergebnis import save
 
 from verteilung.allocate import allocate
+from verteilung.io.deutsch import fmt_dec, fmt_int
 from verteilung.law import flueag
 from verteilung.resources import shipped
 from verteilung.solve import lp
@@ -80,19 +82,36 @@ def main() -> None:
     new_solve = lp.solve
     before = None if args.ohne_baseline else old_solve(args.baseline_rev)
     print(f"DE {len(de):,} Gemeinden, --zeitlimit {args.zeitlimit:g} s, Last {os.getloadavg()[0]:.2f} (1 min)")
+    rows = []
     for persons in args.personen:
         st, hh, cons = instance(de, key, seed=42, persons=persons)
-        for label, solve in (("jetzt", new_solve), (f"Stand {args.baseline_rev}", before)):
+        got = {}
+        for label, solve in (("jetzt", new_solve), ("vorher", before)):
             if solve is None:
                 continue
             lp.solve = solve
             try:
-                wall, said = one(st, hh, cons, args.zeitlimit)
+                got[label] = one(st, hh, cons, args.zeitlimit)
             finally:
                 lp.solve = new_solve
+            wall, said = got[label]
             ratio = wall / args.zeitlimit
-            print(f"{len(hh):>7,} Haushalte  {label:16} {wall:6.1f} s = {ratio:4.2f} × Zeitlimit | {said}")
-
+            print(f"{len(hh):>7,} Haushalte  {label:8} {wall:6.1f} s = {ratio:4.2f} × Zeitlimit | {said}")
+        wall, said = got["jetzt"]
+        base = got.get("vorher")
+        rows.append({
+            "was": f"DE, {fmt_int(len(de))} Gemeinden, {fmt_int(len(hh))} Haushalte, Kapazitäten binden, "
+                   f"`--zeitlimit {fmt_dec(args.zeitlimit, 0)}` (1 Lauf)",
+            "messung": f"{fmt_dec(wall, 1)} s = {fmt_dec(wall / args.zeitlimit, 2)} × Zeitlimit; Ergebnis: {said}",
+            "basis": "nicht gemessen" if base is None else
+                     f"{fmt_dec(base[0], 1)} s = {fmt_dec(base[0] / args.zeitlimit, 2)} × Zeitlimit "
+                     f"(Stand {args.baseline_rev}): {base[1]}",
+            "verhaeltnis": "—" if base is None else f"{fmt_dec(base[0] / wall, 2)}×",
+            "ziel": "Zeitlimit ± 10 % gehalten: " + ("erreicht" if wall <= 1.1 * args.zeitlimit else "**verfehlt**")
+                    + "; optimal bewiesen: " + ("nein, Grenzen und Lücke stehen im Ergebnis"
+                                                if "nicht bewiesen" in said else "ja"),
+        })
+    save("zeitlimit", "python benchmarks/bench_zeitlimit.py " + " ".join(sys.argv[1:]), rows)
 
 if __name__ == "__main__":
     main()
