@@ -108,8 +108,8 @@ def main() -> None:
                      f"(Stand {args.baseline_rev}): {base[1]}",
             "verhaeltnis": "—" if base is None else f"{fmt_dec(base[0] / wall, 2)}×",
             "ziel": "Zeitlimit ± 10 % gehalten: " + ("erreicht" if wall <= 1.1 * args.zeitlimit else "**verfehlt**")
-                    + "; optimal bewiesen: " + ("nein, Grenzen und Lücke stehen im Ergebnis"
-                                                if "nicht bewiesen" in said else "ja"),
+                    + "; optimal bewiesen: " + ("nein; das Ergebnis sagt, welche Stufe "
+                                                "nicht bewiesen ist" if "nicht bewiesen" in said else "ja"),
         })
     save("zeitlimit", "python benchmarks/bench_zeitlimit.py " + " ".join(sys.argv[1:]), rows)
 

@@ -17,7 +17,7 @@ def save(name: str, befehl: str, rows: list[dict[str, str]]) -> Path:
     and ``ziel`` (goal and whether it is met), all German text."""
     FOLDER.mkdir(exist_ok=True)
     path = FOLDER / f"{name}.json"
-    data = {"befehl": befehl, "datum": dt.date.today().isoformat(), "last_1min": round(os.getloadavg()[0], 2),
+    data = {"befehl": befehl.strip(), "datum": dt.date.today().isoformat(), "last_1min": round(os.getloadavg()[0], 2),
             "kerne": os.cpu_count(), "zeilen": rows}
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path

@@ -33,7 +33,7 @@ def block(folder: Path = RESULTS) -> str:
     for path in files:
         data = json.loads(path.read_text(encoding="utf-8"))
         last = f"{data['last_1min']:.2f}".replace(".", ",")
-        lines += ["", f"`{data['befehl']}` ({_date(data['datum'])}, {data['kerne']} Kerne, Last {last} "
+        lines += ["", f"`{data['befehl'].strip()}` ({_date(data['datum'])}, {data['kerne']} Kerne, Last {last} "
                       "über 1 Minute: die Maschine war geteilt; maßgeblich sind die Verhältnisse zur Basis "
                       "aus demselben Lauf):", "",
                   "| was | Messung | Basis im selben Lauf | Verhältnis | Ziel |", "|---|---|---|---|---|"]
