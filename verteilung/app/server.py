@@ -437,7 +437,8 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         b, bname, synth = eng.stock(e.bestand)
         brow = b[b["ags"] == ags].iloc[0]
         schritte = schritte_von(ags, e.bestand)
-        cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
+        cols = ["modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung", "zuweisung",
+                "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
         return JSONResponse(jsonable({
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
