@@ -446,11 +446,12 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
 def app_cmd(host: Annotated[str | None, typer.Option("--host", help="Adresse (Standard 127.0.0.1; jede andere braucht --token).")] = None,
             port: Annotated[int | None, typer.Option("--port", help="Port (Standard 8765).")] = None,
             token: Annotated[str | None, typer.Option("--token", help="Zugangsschlüssel (oder VERTEILUNG_APP_TOKEN).")] = None,
-            config: Annotated[Path | None, typer.Option("--config", help="TOML-Datei: Datenbasis, Bestand, Modelle, Adresse, Grenzen (docs/app.md); Optionen gehen vor.")] = None) -> None:
+            config: Annotated[Path | None, typer.Option("--config", help="TOML-Datei: Datenbasis, Bestand, Modelle, Adresse, Grenzen (docs/app.md); Optionen gehen vor.")] = None,
+            prozesse: Annotated[int, typer.Option("--prozesse", min=0, max=32, help="Rechenprozesse für Vergleiche (Standard 2: beide Kerne; 0: im Serverprozess).")] = 2) -> None:
     """Interaktive Anwendung im Browser und JSON-API unter /api/ (docs/app.md)."""
     from verteilung.app.cli import app_command
 
-    raise typer.Exit(app_command(host, port, token, config))
+    raise typer.Exit(app_command(host, port, token, config, prozesse))
 
 
 runs_app = Typer(help="Protokoll der Monatsläufe (Ledger): Läufe auflisten, anzeigen und vergleichen.",

@@ -48,10 +48,10 @@ def settings(host: str | None = None, port: int | None = None, token: str | None
 
 
 def app_command(host: str | None = None, port: int | None = None, token: str | None = None,
-                config: str | Path | None = None) -> int:
+                config: str | Path | None = None, prozesse: int = 2) -> int:
     """Start the app and serve until interrupted; 2 if refused (bad config, other host without
     token). Options given here win over the config file; everything is checked before the server
-    starts."""
+    starts. ``prozesse`` worker processes compute the comparisons (`engine.Rechenprozesse`)."""
     try:
         cfg = settings(host, port, token, config)
         required = check_host(cfg.host, cfg.token, cfg.token_herkunft)
@@ -71,7 +71,7 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
 
     from verteilung.app.server import create_app
 
-    app = create_app(token=required, engine=engine, warm=True)
+    app = create_app(token=required, engine=engine, warm=True, prozesse=prozesse)
     shown = "localhost" if cfg.host in LOCAL_HOSTS else cfg.host
     print(f"verteilung app: http://{shown}:{cfg.port}/" + ("?token=…" if required else ""), file=sys.stderr,
           flush=True)

@@ -9,11 +9,14 @@ statutory keys loaded once at start instead of on every call, plus the app's ext
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import secrets
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +28,11 @@ from verteilung.compare import (
     BASELINE,
     DEFAULT_MODELS,
     CompareResult,
+    ModelPart,
     bestand_anzeige,
     compare_models,
     default_bestand,
+    model_part,
 )
 from verteilung.data import load_bestand
 from verteilung.errors import InputError, Problem
@@ -47,6 +52,9 @@ from verteilung.model import (
 
 MAX_UPLOAD_BYTES = AppConfig().grenzen.upload_bytes  # the default; a config may set another
 MAX_UPLOADS = 32
+# bounded caches: one model's part is about 0.2 MB (396 Gemeinden), one explanation a few kB
+MAX_MODEL_PARTS = 256
+MAX_RECHENWEGE = 2048
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -66,6 +74,48 @@ class Einstellungen:
     zugaenge_flueag: int = systems.FLUEAG.standard_zugaenge
     zugaenge_wsa: int = systems.WSA.standard_zugaenge
     bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
+
+
+class LRU:
+    """Results by their inputs, bounded (least recently used out first), safe across threads.
+
+    A value asked for twice at once is computed once: the second caller waits for the first.
+    ``hits`` and ``misses`` count lookups (the tests and the load benchmark read them).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._running: dict[Hashable, threading.Lock] = {}
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: Hashable, compute: Callable[[], object]) -> object:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            running = self._running.setdefault(key, threading.Lock())
+        try:
+            with running:
+                with self._lock:
+                    if key in self._data:
+                        self.hits += 1
+                        return self._data[key]
+                    self.misses += 1
+                value = compute()
+                with self._lock:
+                    self._data[key] = value
+                    while len(self._data) > self.size:
+                        self._data.popitem(last=False)
+                return value
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
 
 
 @dataclass
@@ -114,6 +164,8 @@ class Engine:
         self.bestand_name = bestand_anzeige(cfg.bestand, Path(cfg.bestand) if cfg.bestand is not None
                                             else default_bestand())
         self._lock = threading.Lock()
+        self.teile = LRU(MAX_MODEL_PARTS)  # one model's results per inputs it depends on
+        self.rechenwege = LRU(MAX_RECHENWEGE)  # explain's steps per Gemeinde and stock table
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}
         # warm the statutory keys once: every later comparison reuses them
@@ -300,7 +352,37 @@ class Engine:
             "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
             "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
         }
-        return compare_models(defs, ctx, info)
+        inputs = (e.bestand, e.zugaenge_flueag, e.zugaenge_wsa, e.anrechnung)
+
+        def part(d: ModelDef, ctx: Context) -> ModelPart:
+            # a model's part depends on its definition and these inputs only: moving the own-weights
+            # slider recomputes the own model, never the shipped ones
+            return self.teile.get((d.model_dump_json(), *inputs), lambda: model_part(d, ctx))  # type: ignore[return-value]
+
+        return compare_models(defs, ctx, info, part)
+
+    def stock_path(self, key: str | None) -> contextlib.AbstractContextManager[Path]:
+        """The path of a stock table for functions that read files (an upload: a temporary copy)."""
+        if key is None:
+            return contextlib.nullcontext(self.bestand_pfad)
+        self.stock(key)
+        up = self.uploads[key]
+        return self.temporary(up.data, Path(up.name).suffix.lower())
+
+    def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
+        """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock)."""
+        from verteilung import explain
+
+        def run() -> dict[str, list[dict[str, str]]]:
+            columns = set(self.stock(bestand)[0].columns)
+            with self.stock_path(bestand) as path:  # a system without its stock column: the key's steps only
+                return {s.id: [{"schritt": a, "rechtsgrundlage": p}
+                               for a, p in explain(ags, s.id, bestand=path if set(s.bestand) <= columns else None,
+                                                   jahr=self.jahr,
+                                                   stichtag=self.stichtag.isoformat())]  # type: ignore[attr-defined]
+                        for s in systems.all_systems()}
+
+        return self.rechenwege.get((ags, bestand), run)  # type: ignore[return-value]
 
 
 def csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:
@@ -309,3 +391,84 @@ def csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:
     from verteilung.io.deutsch import excel_csv_bytes
 
     return excel_csv_bytes(df, note=note)
+
+
+# ---------------------------------------------------------------------- worker processes
+
+_ENGINE_IM_PROZESS: Engine | None = None  # the engine a worker process inherited when it was forked
+
+
+def _bereit(pause: float) -> int:
+    import os
+    import time
+
+    time.sleep(pause)  # keeps this worker busy so that the pool forks the next one now
+    return os.getpid()
+
+
+def _im_prozess(upload_key: str | None, upload: Upload | None) -> Engine:
+    eng = _ENGINE_IM_PROZESS
+    assert eng is not None, "Rechenprozess ohne Engine"
+    if upload_key is not None and upload is not None and upload_key not in eng.uploads:
+        with eng._lock:
+            eng.uploads[upload_key] = upload
+            while len(eng.uploads) > MAX_UPLOADS:
+                eng.uploads.popitem(last=False)
+    return eng
+
+
+def _vergleich(e: Einstellungen, upload: Upload | None) -> CompareResult:
+    return _im_prozess(e.bestand, upload).vergleich(e)
+
+
+def _schritte(ags: str, bestand: str | None, upload: Upload | None) -> dict[str, list[dict[str, str]]]:
+    return _im_prozess(bestand, upload).schritte(ags, bestand)
+
+
+class Rechenprozesse:
+    """Comparisons and explanations in ``n`` worker processes, so that a server uses every core
+    (one Python process computes on one core at a time).
+
+    The workers are forked from the server process once its engine is ready and before the server
+    starts any thread: each inherits the prepared data and keys and keeps its own model cache. An
+    uploaded stock table travels with each request that uses it. If a worker dies, the pool is
+    given up and the engine computes in the server process again (slower, never wrong).
+    """
+
+    def __init__(self, engine: Engine, n: int) -> None:
+        global _ENGINE_IM_PROZESS
+        _ENGINE_IM_PROZESS = engine
+        self.engine = engine
+        self.n = n
+        self.pool: ProcessPoolExecutor | None = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
+        # fork all workers now (the pool would fork later ones on demand, from a threaded server)
+        pids = {f.result() for f in [self.pool.submit(_bereit, 0.3) for _ in range(n)]}
+        self.pids = sorted(pids)
+
+    def _upload(self, key: str | None) -> Upload | None:
+        return self.engine.uploads.get(key) if key is not None else None
+
+    def vergleich(self, e: Einstellungen) -> CompareResult:
+        self.engine.stock(e.bestand)  # an unknown upload is refused here, in German
+        if self.pool is not None:
+            try:
+                return self.pool.submit(_vergleich, e, self._upload(e.bestand)).result()
+            except BrokenProcessPool:
+                self.pool = None
+        return self.engine.vergleich(e)
+
+    def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
+        self.engine.stock(bestand)
+        if self.pool is not None:
+            try:
+                return self.engine.rechenwege.get(  # type: ignore[return-value]
+                    (ags, bestand), lambda: self.pool.submit(_schritte, ags, bestand,  # type: ignore[union-attr]
+                                                             self._upload(bestand)).result())
+            except BrokenProcessPool:
+                self.pool = None
+        return self.engine.schritte(ags, bestand)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import secrets
@@ -25,7 +26,7 @@ from verteilung import params
 from verteilung._version import __version__
 from verteilung.app import views
 from verteilung.app.config import AppConfig
-from verteilung.app.engine import Einstellungen, Engine, csv_bytes, problem_lines
+from verteilung.app.engine import Einstellungen, Engine, Rechenprozesse, csv_bytes, problem_lines
 from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem, VerteilungError
 from verteilung.io import deutsch
@@ -146,14 +147,18 @@ System = Annotated[SystemName, Query(description=" oder ".join(SYSTEM_NAMES))]
 
 
 def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False,
-               config: AppConfig | None = None) -> FastAPI:
+               config: AppConfig | None = None, prozesse: int = 0) -> FastAPI:
     """The application; ``token`` set means every request must carry it.
 
     ``config`` (`verteilung app --config`) names the data basis, the models and the limits;
     ``warm`` prepares the map geometry in the background at start, so the first visitor does not
-    wait for it.
+    wait for it. ``prozesse`` > 0 computes comparisons and explanations in that many worker
+    processes (`engine.Rechenprozesse`), forked here before any thread starts.
     """
     eng = engine or Engine(config or AppConfig())
+    rechner = Rechenprozesse(eng, prozesse) if prozesse > 0 else None
+    rechne_vergleich = rechner.vergleich if rechner else eng.vergleich
+    schritte_von = rechner.schritte if rechner else eng.schritte
     limits = eng.config.grenzen
     max_body = limits.body_bytes
     data_args = {"jahr": eng.jahr, "stichtag": eng.stichtag.isoformat()}  # type: ignore[attr-defined]
@@ -162,8 +167,9 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     env.filters["zahl"] = _zahl
     env.filters["datum"] = deutsch.fmt_date
-    compute_slots = threading.BoundedSemaphore(2)
-    workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verteilung-rechnen")
+    slots = max(2, prozesse + 1)  # a long simulation must not hold up the comparisons of the workers
+    compute_slots = threading.BoundedSemaphore(slots)
+    workers = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="verteilung-rechnen")
     sim_cache: OrderedDict[tuple, Any] = OrderedDict()
     sim_lock = threading.Lock()
     inflight: dict[tuple, threading.Lock] = {}
@@ -261,7 +267,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             if e in cmp_cache:
                 cmp_cache.move_to_end(e)
                 return cmp_cache[e]
-        res = compute(eng.vergleich, e)
+        res = compute(rechne_vergleich, e)
         with sim_lock:
             cmp_cache[e] = res
             while len(cmp_cache) > 32:
@@ -274,15 +280,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             raise InputError([Problem("modelle", f"unbekanntes Modell {m[:60]!r}; verfügbar: "
                                       f"{', '.join(eng.modelle)}") for m in bad])
 
-    def stock_path(key: str | None):
-        """A context giving the path of the stock table for functions that read files."""
-        if key is None:
-            from contextlib import nullcontext
-
-            return nullcontext(eng.bestand_pfad)
-        eng.stock(key)
-        up = eng.uploads[key]
-        return eng.temporary(up.data, Path(up.name).suffix.lower())
+    stock_path = eng.stock_path
 
     def simulation(monate: int, modelle: tuple[str, ...], seed: int | None, bestand: str | None):
         check_models(list(modelle))
@@ -430,8 +428,6 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
 
     @app.get("/api/ansicht/gemeinde", tags=["Seiten"], summary="Daten der Seite 'Meine Gemeinde'")
     def view_gemeinde(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
-        from verteilung import explain
-
         e, echo = page_settings(request)
         if ags not in set(eng.gemeinden["ags"]):
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
@@ -441,12 +437,9 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         b, bname, synth = eng.stock(e.bestand)
         brow = b[b["ags"] == ags].iloc[0]
         counted = [s for s in systems.all_systems() if set(s.bestand) <= set(b.columns)]  # stock in the file
-        with stock_path(e.bestand) as path:  # a system without its stock column: the key's steps only
-            schritte = {s.id: [{"schritt": a, "rechtsgrundlage": p} for a, p in
-                               explain(ags, s.id, bestand=path if s in counted else None, **data_args)]
-                        for s in systems.all_systems()}
+        schritte = schritte_von(ags, e.bestand)
         cols = ["modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung", "zuweisung",
-                 "aenderung_zuweisung", "last_je_1000",
+                "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
         return JSONResponse(jsonable({
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
@@ -665,9 +658,12 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     if warm:
         def _warm() -> None:
             views.geojson_bytes()
+            with contextlib.suppress(Exception):  # the profile every Gemeinde page shows; a failure shows there
+                simulation(PROFIL_MONATE, eng.standard, None, None)
 
         threading.Thread(target=_warm, name="verteilung-app-warm", daemon=True).start()
     app.state.engine = eng
+    app.state.rechenprozesse = rechner
     return app
 
 

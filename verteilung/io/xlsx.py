@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from verteilung.vocab import Kind, labels, system_label
@@ -78,7 +78,155 @@ def _as_datetime(v: Any, kind: Kind) -> dt.datetime | dt.date | None:
 
 def write_sheet(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any], note: str | None = None) -> None:
     """One table as a sheet: German headers (vocabulary), number formats per column kind, frozen
-    header row, autofilter; ``note`` (e.g. the SYNTHETISCH marker) as a first row above the header."""
+    header row, autofilter; ``note`` (e.g. the SYNTHETISCH marker) as a first row above the header.
+
+    The data cells bypass XlsxWriter's per-cell API: each cell's XML is built here once and the
+    sheet's row writer is replaced by `_RowWriter`, which emits exactly the bytes XlsxWriter's own
+    ``write_number``/``write_string``/``write_datetime`` would (tests compare both paths), at a
+    fraction of the cost (the workbook was most of `verteilung compare`'s time).
+    """
+    from xlsxwriter.worksheet import _utf16_len, _utf16_truncate
+
+    from verteilung.io.deutsch import NO, YES, column_for
+
+    ws = wb.add_worksheet(title)
+    cols = [str(c) for c in df.columns]
+    specs = [column_for(c, df[c]) for c in df.columns]
+    heads = labels(cols)
+    head_row = 0
+    if note:
+        ws.write_string(0, 0, note, styles["note"])  # a string cell: never a formula
+        head_row = 1
+    widths = [len(h) for h in heads]
+    for j, head in enumerate(heads):
+        ws.write_string(head_row, j, head, styles["header"])
+    first = head_row + 1
+    n_rows = max(0, min(len(df), ws.xls_rowmax - first))  # XlsxWriter drops cells past the last row
+    rows: list[list[tuple[int, Any, str]]] = [[] for _ in range(n_rows)]
+    shared = ws.str_table._get_shared_string_index
+    max_half = ws.xls_strmax // 2
+    inf = math.inf
+    measured = 500 - first  # column widths follow the first 500 rows of the sheet
+
+    def string_cell(text: str) -> str:
+        if len(text) > max_half and _utf16_len(text) > ws.xls_strmax:
+            text = _utf16_truncate(text, ws.xls_strmax)
+        return f' t="s"><v>{shared(text)}</v></c>'
+
+    for j, col in enumerate(specs):
+        code = col.xlsx_format
+        num_fmt = _style(wb, styles, code) if col.numeric else None
+        text_fmt = _style(wb, styles, "@") if col.kind is Kind.TEXT else None
+        date_fmt = _style(wb, styles, code) if col.kind in (Kind.DATE, Kind.DATETIME) else None
+        width = widths[j]
+        numeric, places = col.numeric, max(col.places, 0)
+        values = df.iloc[:, j].tolist()[:n_rows]
+        if cols[j] == "system":  # identifiers in cells a person reads: FlüAG, WSA
+            values = [system_label(v, short=True) if isinstance(v, str) else v for v in values]
+        for i, v in enumerate(values):
+            t = type(v)
+            if t is not str and t is not int and t is not float and t is not bool:
+                v = _cell_value(v)
+                if v is None:
+                    continue
+                t = type(v)
+            text = None
+            if date_fmt is not None and (when := _as_datetime(v, col.kind)) is not None:
+                rows[i].append((j, date_fmt, f"><v>{ws._convert_date_time(when):.16G}</v></c>"))
+                text = "00.00.0000 00:00:00" if col.kind is Kind.DATETIME else "00.00.0000"
+            elif t is str:
+                rows[i].append((j, text_fmt, string_cell(v)))  # text stays text: never a formula, URL or number
+                text = v
+            elif t is float:
+                if v != v or v == inf or v == -inf:
+                    continue
+                rows[i].append((j, num_fmt, f"><v>{v:.16G}</v></c>"))
+                if i <= measured:
+                    text = f"{v:,.{places}f}" if numeric else repr(v)
+            elif t is int and not (t is bool or col.kind is Kind.FLAG):
+                rows[i].append((j, num_fmt, f"><v>{v:.16G}</v></c>"))
+                if i <= measured:
+                    text = f"{v:,}"
+            else:
+                text = (YES if v else NO) if t is bool or t is int else str(v)
+                rows[i].append((j, text_fmt, string_cell(text)))
+            if text is not None and i <= measured and len(text) > width:
+                width = len(text)
+        widths[j] = width
+    _RowWriter(ws, first, rows).install()
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, min(60, max(8, width + 2)))
+    ws.freeze_panes(head_row + 1, 0)
+    if cols:
+        ws.autofilter(head_row, 0, head_row + max(len(df), 1), len(cols) - 1)
+
+
+class _RowWriter:
+    """The ``<sheetData>`` rows of one sheet: the cells XlsxWriter holds (note, header) through its
+    own writer, the data rows from the prepared cell XML, in row order with the same ``spans``."""
+
+    def __init__(self, ws: Any, first: int, rows: list[list[tuple[int, Any, str]]]) -> None:
+        self.ws, self.first, self.rows = ws, first, rows
+        filled = [i for i, cells in enumerate(rows) if cells]
+        if filled:  # the sheet's dimension, as XlsxWriter's per-cell bookkeeping would set it
+            ws._check_dimensions(first + filled[0], min(cells[0][0] for cells in rows if cells))
+            ws._check_dimensions(first + filled[-1], max(cells[-1][0] for cells in rows if cells))
+
+    def install(self) -> None:
+        self.ws._write_rows = self.write
+
+    def _spans(self) -> dict[int, str]:
+        bounds: dict[int, tuple[int, int]] = {}
+
+        def add(row: int, lo: int, hi: int) -> None:
+            block = row // 16
+            old = bounds.get(block)
+            bounds[block] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+
+        for row, cells in self.ws.table.items():
+            if cells:
+                add(row, min(cells), max(cells))
+        for i, cells in enumerate(self.rows):
+            if cells:
+                add(self.first + i, cells[0][0], cells[-1][0])
+        return {block: f"{lo + 1}:{hi + 1}" for block, (lo, hi) in bounds.items()}
+
+    def write(self) -> None:
+        from xlsxwriter.utility import xl_col_to_name
+
+        ws = self.ws
+        spans = self._spans()
+        names = [xl_col_to_name(j) for j in range(ws.dim_colmax + 1)] if ws.dim_colmax is not None else []
+        write = ws.fh.write
+        for row in sorted(r for r, cells in ws.table.items() if cells and r < self.first):
+            ws._write_row(row, spans.get(row // 16))
+            for col in sorted(ws.table[row]):
+                ws._write_cell(row, col, ws.table[row][col])
+            ws._xml_end_tag("row")
+        xf: dict[int, str] = {}
+        for i, cells in enumerate(self.rows):
+            if not cells:
+                continue
+            row = self.first + i
+            ws._write_row(row, spans.get(row // 16))
+            r = row + 1
+            parts = []
+            for j, fmt, body in cells:
+                if fmt is None:
+                    parts.append(f'<c r="{names[j]}{r}"{body}')
+                else:
+                    s = xf.get(id(fmt))
+                    if s is None:
+                        s = xf[id(fmt)] = f' s="{fmt._get_xf_index()}"'
+                    parts.append(f'<c r="{names[j]}{r}"{s}{body}')
+            write("".join(parts))
+            ws._xml_end_tag("row")
+
+
+def write_sheet_cellwise(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any],
+                         note: str | None = None) -> None:
+    """`write_sheet` through XlsxWriter's per-cell API: the previous writer, kept as the reference
+    the tests compare bytes with and as the baseline `benchmarks/bench_cli.py` measures."""
     from verteilung.io.deutsch import NO, YES, column_for
 
     ws = wb.add_worksheet(title)
@@ -144,13 +292,15 @@ def write_sheet(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any], n
         ws.autofilter(head_row, 0, head_row + max(len(df), 1), len(cols) - 1)
 
 
+
 def _style(wb: Any, styles: dict[str, Any], code: str) -> Any:
     if code not in styles:
         styles[code] = wb.add_format({"num_format": code})
     return styles[code]
 
 
-def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None) -> bytes:
+def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None,
+                   writer: Callable[..., None] | None = None) -> bytes:
     """One workbook with a sheet per table; byte-identical for equal tables.
 
     Column identifiers become German headers (rename ambiguous ones with ``vocab.renamed`` first;
@@ -170,6 +320,6 @@ def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None) 
     for title, df in sheets.items():
         name = sheet_name(title, taken)
         taken.add(name)
-        write_sheet(wb, name, df, styles, note)
+        (writer or write_sheet)(wb, name, df, styles, note)
     wb.close()
     return buf.getvalue()

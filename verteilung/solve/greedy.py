@@ -87,15 +87,17 @@ def assign_households(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, 
     heapq.heapify(heap)
     target = [0] * len(size_list)
     r_before = [float("nan")] * len(cur)
-    pop, push = heapq.heappop, heapq.heappush
+    replace = heapq.heapreplace
     for u, size in enumerate(size_list):
-        r, _, rk, i = pop(heap)
+        # the lowest entry is replaced by its own new key in one sift (keys are unique through the
+        # rank, so the order of pops is that of pop-then-push)
+        r, _, rk, i = heap[0]
         r_before[i] = r
         target[u] = i
         c = cur[i] + size
         cur[i] = c
         si = s[i]
-        push(heap, (round(c / si * 1e12) / 1e12, round(-(si - c) * 1e9) / 1e9, rk, i))
+        replace(heap, (round(c / si * 1e12) / 1e12, round(-(si - c) * 1e9) / 1e9, rk, i))
     tgt = np.array(target, dtype=np.int64)
     zuweisung = np.bincount(tgt, weights=np.asarray(sizes, dtype=float), minlength=len(cur)).astype(np.int64) \
         if len(tgt) else np.zeros(len(cur), dtype=np.int64)

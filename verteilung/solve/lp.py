@@ -50,12 +50,16 @@ import numpy as np
 import pulp
 
 from verteilung.errors import InfeasibleError, SolverError
+from verteilung.io.deutsch import fmt_dec, fmt_pct
 from verteilung.solve import greedy
 from verteilung.solve.greedy import TIE_DIGITS, priority
 from verteilung.solve.waterfill import water_level
 
 BEYOND_ONE_HOUSEHOLD = 1000.0
 MAX_MIN_NODES = 500
+MIN_STAGE_S = 0.2       # a solver stage given less than this is skipped for the solution at hand
+RESERVE_SHARE = 0.03    # of the time limit, kept for reading the last stage's solution back
+HANDOVER_FACTOR = 2.0   # PuLP's handover of a model to HiGHS against the time to build it in PuLP
 TIE_BREAK = 1e-6
 
 
@@ -69,6 +73,8 @@ class SolverResult:
     max_min: float = float("nan")
     max_min_bewiesen: bool = True
     hinweis: str = ""        # said in the result when a stage stopped before proving optimality
+    max_min_schranke: float = float("nan")  # proven upper bound of the lowest fulfilment (= max_min if proven)
+    fehlbetrag_luecke: float = 0.0          # proven relative gap of the shortfall stage (0: optimal)
 
 
 @contextmanager
@@ -100,15 +106,31 @@ def solver_name(solver: str) -> str:
 MIP_ABS_GAP = 1e-9
 
 
-def make_solver(solver: str, time_limit: float = 600.0, max_nodes: int | None = None):
+def _interrupt_at(callback_type: int, message: str, data_out: object, data_in: object, deadline: float) -> None:
+    """HiGHS callback: stop at the wall-clock ``deadline`` (HiGHS's own time limit starts counting only
+    once PuLP has handed the model over, which takes seconds for large models)."""
+    if time.perf_counter() >= deadline:
+        data_in.user_interrupt = True  # type: ignore[attr-defined]
+
+
+def make_solver(solver: str, time_limit: float = 600.0, max_nodes: int | None = None,
+                deadline: float | None = None):
     """The one solver configuration of the package, used by every LP and MILP.
 
     HiGHS starts one thread pool per process with the first solve's thread count and refuses
     ("Not Solved") any later solve asking for a different count; a second configuration anywhere
-    (calibrate used the default) broke every later allocation in the same process.
+    (calibrate used the default) broke every later allocation in the same process. ``deadline``
+    (``time.perf_counter()`` value) also interrupts HiGHS at that moment.
     """
     if solver == "highs":
         extra = {"mip_max_nodes": max_nodes} if max_nodes else {}
+        if deadline is not None:
+            import highspy
+
+            kinds = getattr(highspy.cb, "HighsCallbackType", highspy.cb)
+            extra |= {"callbackTuple": (_interrupt_at, deadline),
+                      "callbacksToActivate": [kinds.kCallbackMipInterrupt, kinds.kCallbackSimplexInterrupt,
+                                              kinds.kCallbackIpmInterrupt]}
         return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=1, gapRel=0.0, gapAbs=MIP_ABS_GAP, **extra)
     if solver == "cbc":
         return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1, maxNodes=max_nodes, gapRel=0.0,
@@ -149,18 +171,21 @@ def _base_model(name: str, sense: int, idx: np.ndarray, sizes: list[int], counts
 
 
 def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | None = None,
-         accept_incumbent: bool = False) -> bool:
+         accept_incumbent: bool = False, deadline: float | None = None) -> bool:
     """Solve; True if proven optimal, False if a node limit (or, with ``accept_incumbent``, the time
     limit) stopped it with a feasible solution."""
     try:
         with quiet_stdout():
-            prob.solve(make_solver(solver, time_limit, max_nodes))
+            prob.solve(make_solver(solver, time_limit, max_nodes, deadline))
     except (pulp.PulpSolverError, MemoryError, OSError) as exc:
         raise SolverError(f"Der Solver ({solver}) ist ohne verwertbare Lösung abgebrochen ({exc}). Abhilfe: "
                           "--zeitlimit erhöhen, --solver wechseln oder Kapazitäten/Mindestwerte lockern.") from exc
     if prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
         raise InfeasibleError("Der Solver hat bewiesen, dass keine Zuweisung alle Beschränkungen erfüllt: die "
                               "Haushaltsgrößen passen nicht in die angegebenen Höchst- und Mindestzuweisungen")
+    if prob.sol_status == pulp.LpSolutionIntegerFeasible and not _feasible_point(prob):
+        raise SolverError(f"Der Solver wurde beim Zeitlimit ({fmt_dec(time_limit, 1)} s) ohne zulässige Lösung "
+                          "angehalten. Abhilfe: --zeitlimit erhöhen oder Kapazitäten/Mindestwerte lockern.")
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
         if max_nodes or accept_incumbent:
             return False
@@ -174,27 +199,56 @@ def _run(prob: pulp.LpProblem, solver: str, time_limit: float, max_nodes: int | 
     return True
 
 
+def _feasible_point(prob: pulp.LpProblem) -> bool:
+    """False when HiGHS stopped (time, interrupt) holding no feasible integer solution: its values
+    are then a relaxation's and must not be read as an allocation."""
+    model = getattr(prob, "solverModel", None)
+    if model is None or not hasattr(model, "getInfo"):
+        return True  # CBC: PuLP reports integer-feasible only with a solution
+    return int(model.getInfo().primal_solution_status) == 2  # kSolutionStatusFeasible
+
+
+def dual_bound(prob: pulp.LpProblem) -> float:
+    """HiGHS's proven bound on the objective after a stop (NaN when the solver does not say)."""
+    model = getattr(prob, "solverModel", None)
+    try:
+        value = float(model.getInfo().mip_dual_bound)  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError):
+        return float("nan")
+    return value if np.isfinite(value) else float("nan")
+
+
+def _time_note(stage: str, budget: float) -> str:
+    left = f"{fmt_dec(budget, 1)} s übrig" if budget > 0 else "keine Zeit übrig"
+    return f"{stage} nicht mehr gerechnet: Zeitlimit erreicht ({left})"
+
+
 def max_min_milp(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  sizes: list[int], counts: list[int], solver: str = "highs", time_limit: float = 60.0,
                  max_nodes: int | None = MAX_MIN_NODES, upper_bound: float | None = None,
                  lower_bound: float | None = None) -> tuple[float, bool]:
     """Stage 2 for households; the bounds (persons max-min above, a feasible level below) cut the search."""
-    t, proven, _ = _max_min(last, soll, idx, lower, upper, sizes, counts, solver, time_limit, max_nodes,
-                            upper_bound, lower_bound)
+    t, proven, _, _ = _max_min(last, soll, idx, lower, upper, sizes, counts, solver, time_limit, max_nodes,
+                               upper_bound, lower_bound)
     return t, proven
 
 
 def _max_min(last: np.ndarray, soll: np.ndarray, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray,
              sizes: list[int], counts: list[int], solver: str, time_limit: float, max_nodes: int | None,
-             upper_bound: float | None, lower_bound: float | None) -> tuple[float, bool, np.ndarray]:
+             upper_bound: float | None, lower_bound: float | None,
+             deadline: float | None = None) -> tuple[float, bool, np.ndarray, float]:
+    """Stage 2 model: level, proven?, the households per Gemeinde and class, and the proven upper
+    bound of the level (the level itself when proven; HiGHS's dual bound after a stop)."""
     prob, y = _base_model("max_min", pulp.LpMaximize, idx, sizes, counts, lower, upper)
     t = prob.add_variable("t", lowBound=None if lower_bound is None else float(lower_bound) - 1e-9,
                           upBound=None if upper_bound is None else float(upper_bound) + 1e-9)
     prob += t
     for i in idx:
         prob += float(last[i]) + _persons(y, i, sizes) >= t * float(soll[i]), f"niveau_{i}"
-    proven = _run(prob, solver, time_limit, max_nodes)
-    return float(t.value()), proven, _slots(y, len(last), len(sizes))
+    proven = _run(prob, solver, time_limit, max_nodes, deadline=deadline)
+    value = float(t.value())
+    bound = value if proven else dual_bound(prob)
+    return value, proven, _slots(y, len(last), len(sizes)), bound
 
 
 def _shortfall_cost(x: np.ndarray, target: np.ndarray, idx: np.ndarray, soll: np.ndarray, weight: np.ndarray,
@@ -370,7 +424,7 @@ def pack_households(x: np.ndarray, sizes: list[int], counts: list[int], ags_rank
 
 
 def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], counts: list[int], solver: str,
-                          time_limit: float) -> np.ndarray | None:
+                          time_limit: float, deadline: float | None = None) -> np.ndarray | None:
     """The same as `pack_households` with an integer model (x fixed): None if no packing exists
     (or none is found within the time limit: the caller then goes on to the full models)."""
     if int((x[idx] > 0).sum()) > sum(counts):
@@ -384,7 +438,7 @@ def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], coun
     for i in idx:
         prob += pulp.lpSum(sizes[c] * y[i, c] for c in range(len(sizes)) if (i, c) in y) == int(x[i]), f"x_{i}"
     try:
-        _run(prob, solver, time_limit)
+        _run(prob, solver, time_limit, deadline=deadline)
     except (InfeasibleError, SolverError):
         return None
     slots = np.zeros((len(x), len(sizes)), dtype=np.int64)
@@ -408,8 +462,17 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
     (heuristic, else an integer packing model with the counts fixed), the household problem
     reaches both bounds: optimal, proven, without branch-and-bound. Otherwise the integer
     models below run, stage 2 bounded above by t_p.
+
+    ``time_limit`` bounds the whole call: each stage gets what is left of it (stage 2 half), a
+    stage with no time left is skipped for the best solution at hand, and the result says what is
+    proven: the level's bound (``max_min_schranke``) and the shortfall stage's gap.
     """
     started = time.perf_counter()
+    deadline = started + time_limit
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
     n_free = int(sum(s * c for s, c in zip(sizes, counts, strict=True)))
     lvl = water_level(last, soll, n_free, eligible, lower, upper)
     idx = np.flatnonzero(eligible & (soll > 0))
@@ -427,12 +490,14 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
             slots, label = x.reshape(-1, 1), EXACT_LABEL
         else:
             slots, label = pack_households(x, sizes, counts, ags_rank), EXACT_LABEL
-            if slots is None:
-                slots = fixed_persons_packing(x, idx, sizes, counts, solver, time_limit)
+            if slots is None and left() / 2 >= MIN_STAGE_S:
+                slots = fixed_persons_packing(x, idx, sizes, counts, solver, left() / 2,
+                                              deadline=time.perf_counter() + left() / 2)
                 label = (f"{solver_name(solver)} nur für die Haushaltspackung (Max-Min und Fehlbetrag exakt: "
                          "optimal bewiesen)")
         if slots is not None:
-            return SolverResult(slots, lvl.level, lvl.allocation, label, time.perf_counter() - started, t_p, True)
+            return SolverResult(slots, lvl.level, lvl.allocation, label, time.perf_counter() - started, t_p, True,
+                                max_min_schranke=t_p)
 
     # Exact model reduction: a Gemeinde whose continuous target is 0 (no minimum) already lies at or
     # above the level s ≥ t_p ≥ t*, and persons sent there cost nothing in stage 3; one uncapped
@@ -455,49 +520,102 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
     ratios = np.sort(last[idx_full] / soll[idx_full])
     t_ub = min(t_p, float(ratios[households])) if households < ratios.size else t_p
     notes = []
+    t_bound = t_ub
     if sizes == [1]:
         t_star, proven = t_p, True
     elif t_lb is not None and t_lb >= t_ub - 1e-12:
         t_star, proven = t_lb, True        # the greedy's level reaches the bound: proven
+    elif heur is not None and left() / 2 < MIN_STAGE_S:
+        t_star, proven = t_lb, False
+        notes.append(_time_note("Max-Min-Stufe", left()))
     else:
+        budget = max(MIN_STAGE_S, left() / 2)
         try:
-            t_star, proven, fallback = _max_min(last, soll, idx, lower, upper, sizes, counts, solver,
-                                                time_limit / 2, MAX_MIN_NODES, t_ub, t_lb)
+            t_star, proven, fallback, bound = _max_min(last, soll, idx, lower, upper, sizes, counts, solver,
+                                                       budget, MAX_MIN_NODES, t_ub, t_lb,
+                                                       deadline=time.perf_counter() + budget)
         except SolverError:
             if heur is None:
                 raise
             t_star, proven = t_lb, False
             notes.append("Max-Min-Stufe ohne Lösung beendet: Niveau der kapazitätsbewussten Zuweisung verwendet")
         else:
+            if np.isfinite(bound):
+                t_bound = min(t_ub, bound)
             if not proven:
-                notes.append(f"Max-Min-Stufe nach {MAX_MIN_NODES} Knoten oder {time_limit / 2:g} s beendet")
+                notes.append(f"Max-Min-Stufe nach {MAX_MIN_NODES} Knoten oder {fmt_dec(budget, 1)} s beendet")
+    if proven:
+        t_bound = t_star
+    elif t_star is not None:
+        notes.append(f"niedrigste Erfüllungsquote {fmt_pct(t_star * 100, 4)} erreicht, bewiesene Obergrenze "
+                     f"{fmt_pct(t_bound * 100, 4)} (Lücke höchstens {fmt_dec((t_bound - t_star) * 100, 4)} "
+                     "Prozentpunkte)")
     if heur is not None and t_lb is not None and t_lb >= t_star - 1e-9:
         candidates = [c for c in (fallback, heur) if c is not None]
         fallback = min(candidates, key=lambda sl: _shortfall_cost(sl @ np.asarray(sizes), lvl.allocation, idx_full,
                                                                    soll, weight, one_household))
+    fallback_from = "kapazitätsbewusste Zuweisung" if fallback is heur else "Lösung der Max-Min-Stufe"
 
     # stage 3: shortfall below the continuous targets, keeping everybody at or above t*
-    prob, y = _base_model("zuweisung", pulp.LpMinimize, idx, sizes, counts, lower, upper)
-    d = {i: prob.add_variable(f"d_{i}", lowBound=0, upBound=one_household) for i in idx}
-    e = {i: prob.add_variable(f"e_{i}", lowBound=0) for i in idx}
-    prob += pulp.lpSum((d[i] + BEYOND_ONE_HOUSEHOLD * e[i]) * (weight[i] / soll[i]) for i in idx)
-    for i in idx:
-        persons = _persons(y, i, sizes)
-        prob += d[i] + e[i] >= float(lvl.allocation[i]) - persons, f"fehl_{i}"
-        prob += float(last[i]) + persons >= t_star * float(soll[i]) - 1e-7 * float(soll[i]), f"niveau_{i}"
-    remaining = max(1.0, time_limit - (time.perf_counter() - started))
-    try:
-        if not _run(prob, solver, remaining, accept_incumbent=True):
-            notes.append(f"Fehlbetragsstufe beim Zeitlimit ({remaining:.0f} s) mit zulässiger Lösung beendet")
-        slots = _slots(y, len(last), len(sizes))
-    except SolverError:
-        if fallback is None:
-            raise
-        notes.append("Fehlbetragsstufe ohne Lösung beendet: Lösung der Max-Min-Stufe verwendet")
-        slots = fallback
+    building = time.perf_counter()
+    prob = None
+    if fallback is None or left() >= MIN_STAGE_S:
+        prob, y = _base_model("zuweisung", pulp.LpMinimize, idx, sizes, counts, lower, upper)
+        # the stage's further rows cost about twice the base model, PuLP's handover to HiGHS about
+        # twice the whole build (measured 1.7×): when that cannot fit, the stage is not built
+        base_s = time.perf_counter() - building
+        if fallback is not None and left() < 3 * base_s * (1 + HANDOVER_FACTOR) + MIN_STAGE_S:
+            prob = None
+    if prob is not None:
+        d = {i: prob.add_variable(f"d_{i}", lowBound=0, upBound=one_household) for i in idx}
+        e = {i: prob.add_variable(f"e_{i}", lowBound=0) for i in idx}
+        prob += pulp.lpSum((d[i] + BEYOND_ONE_HOUSEHOLD * e[i]) * (weight[i] / soll[i]) for i in idx)
+        for i in idx:
+            persons = _persons(y, i, sizes)
+            prob += d[i] + e[i] >= float(lvl.allocation[i]) - persons, f"fehl_{i}"
+            prob += float(last[i]) + persons >= t_star * float(soll[i]) - 1e-7 * float(soll[i]), f"niveau_{i}"
+        # keep PuLP's handover and a reserve for reading the solution back out of the solver's share
+        handover = HANDOVER_FACTOR * (time.perf_counter() - building)
+        remaining = left() - handover - RESERVE_SHARE * time_limit
+    else:
+        remaining = left()
+    gap = 0.0
+    if (prob is None or remaining < MIN_STAGE_S) and fallback is not None:
+        notes.append(_time_note("Fehlbetragsstufe", remaining) + f": {fallback_from} verwendet, "
+                     "Fehlbetrag nicht minimiert")
+        slots, gap = fallback, float("nan")
+    else:
+        if remaining < MIN_STAGE_S:  # no solution at hand: the stage must run, and the result says so
+            notes.append(f"Zeitlimit überschritten: ohne zulässige Lösung rechnet die Fehlbetragsstufe noch "
+                         f"{fmt_dec(MIN_STAGE_S, 1)} s")
+            remaining = MIN_STAGE_S
+        assert prob is not None
+        try:
+            if not _run(prob, solver, remaining, accept_incumbent=True,
+                        deadline=max(deadline - RESERVE_SHARE * time_limit, time.perf_counter() + remaining)):
+                gap = _relative_gap(pulp.value(prob.objective), dual_bound(prob))
+                notes.append(f"Fehlbetragsstufe beim Zeitlimit ({fmt_dec(remaining, 1)} s) mit zulässiger Lösung "
+                             "beendet, bewiesene Lücke zum optimalen Fehlbetrag "
+                             + ("unbekannt" if not np.isfinite(gap) else fmt_pct(gap * 100, 2)))
+            slots = _slots(y, len(last), len(sizes))
+        except SolverError:
+            if fallback is None:
+                raise
+            notes.append(f"Fehlbetragsstufe ohne Lösung beendet: {fallback_from} verwendet")
+            slots, gap = fallback, float("nan")
     seconds = time.perf_counter() - started
+    if seconds > time_limit * 1.1:  # never a silent overrun
+        notes.append(f"Zeitlimit von {fmt_dec(time_limit, 1)} s um {fmt_dec(seconds - time_limit, 1)} s "
+                     "überschritten (Aufbau und Übergabe der ganzzahligen Modelle)")
     return SolverResult(slots, lvl.level, lvl.allocation, solver_name(solver), seconds, t_star, proven,
-                        hinweis="; ".join(notes))
+                        hinweis="; ".join(notes), max_min_schranke=t_bound, fehlbetrag_luecke=gap)
+
+
+def _relative_gap(value: float | None, bound: float) -> float:
+    """(value − bound) / |value| of a minimisation stopped early; NaN when the solver gives no bound."""
+    if value is None or not np.isfinite(bound):
+        return float("nan")
+    return max(0.0, (value - bound) / max(abs(value), 1e-12))
 
 
 def place_households(slots: np.ndarray, sizes: list[int], hh_sizes: np.ndarray, order: np.ndarray,
