@@ -335,6 +335,67 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
         print_compare(res, folder)
 
 
+class Ebene(StrEnum):
+    modelle = "modelle"
+    gemeinden = "gemeinden"
+    kreise = "kreise"
+    regierungsbezirke = "regierungsbezirke"
+    gemeindetypen = "gemeindetypen"
+    groessenklassen = "groessenklassen"
+    gewinner = "gewinner"
+
+
+BasisModellOpt = Annotated[str, typer.Option("--basis", help="Vergleichsbasis: das Modell, mit dem alle anderen verglichen werden (Name oder YAML-Pfad; Standard: status-quo).")]
+SummeOpt = Annotated[list[str] | None, typer.Option("--summe", metavar="SPALTE=N", help="Landessumme der Personen einer Bestandsspalte statt der mitgelieferten, z. B. flueag_bestand=120000 oder wsa_bestand=160000 (mehrfach möglich).")]
+
+
+def _summen(specs: list[str] | None) -> dict[str, float] | None:
+    """``["flueag_bestand=120000"]`` → {"flueag_bestand": 120000}; ``flueag``/``wsa`` name their column."""
+    if not specs:
+        return None
+    out: dict[str, float] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        name = name.strip()
+        name = {"flueag": "flueag_bestand", "wsa": "wsa_bestand", "awov": "wsa_bestand"}.get(name, name)
+        if not sep or not name:
+            raise InputError(Problem("--summe", f"erwartet SPALTE=N, erhalten {spec!r}"))
+        try:
+            out[name] = int(value.strip())
+        except ValueError:
+            raise InputError(Problem("--summe", f"{name}: keine ganze Zahl: {value!r}")) from None
+    return out
+
+
+@app.command()
+def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
+              basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
+              ebene: Annotated[Ebene, typer.Option("--ebene", help="Welche Tabelle: modelle (Verschiebung Stadt → Land, Standard), gemeinden, kreise, regierungsbezirke, gemeindetypen, groessenklassen oder gewinner.")] = Ebene.modelle,
+              ohne_minimum: Annotated[bool, typer.Option("--ohne-minimum", help="Die Gewichtung mit der geringsten Stadt-Land-Verschiebung nicht berechnen.")] = False,
+              kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
+              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Langfristige Last je Modell auf echten Daten: wohin jedes Modell führt, wenn die Bestände dem Schlüssel folgen (ohne Bestände, nicht SYNTHETISCH)."""
+    from verteilung.langfrist import langfrist as run
+    from verteilung.langfrist import summary
+    from verteilung.law.lesarten import Lesarten
+    from verteilung.report.output import emit
+
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    res = run(names, basis, summen=_summen(summe), jahr=jahr, stichtag=stichtag, gemeinden=gemeinden,
+              lesarten=Lesarten(kappung=kappung, anlage1=anlage1), minimum=not ohne_minimum)
+    tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "gewinner": res.gewinner_verlierer,
+              **res.aggregate}
+    titles = {"modelle": "Langfristige Last: Verschiebung von den kreisfreien Städten aufs Land",
+              "gemeinden": "Langfristige Last je Gemeinde", "kreise": "Langfristige Last je Kreis",
+              "regierungsbezirke": "Langfristige Last je Regierungsbezirk",
+              "gemeindetypen": "Langfristige Last je Gemeindetyp", "groessenklassen": "Langfristige Last je Größenklasse",
+              "gewinner": "Am stärksten ent- und belastete Gemeinden (langfristig)"}
+    sheets = {titles[k].replace("Langfristige Last je ", "Je ").replace("Langfristige Last: ", "")[:31]: v
+              for k, v in tables.items() if k != ebene.value}
+    emit(tables[ebene.value], fmt.value, out, summary(res), titles[ebene.value], max_rows=60, sheets=sheets)
+
+
 @app.command()
 def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
