@@ -137,3 +137,48 @@ def test_cli_langfrist_terminal_is_german_and_labelled(cli):
     assert r.code == 0, r.stderr
     assert "NÄHERUNG" in r.stdout and "nichts SYNTHETISCH" in r.stdout
     assert "−4.245" in r.stdout  # M1's shift towards the cities, German signed thousands
+
+
+def test_compare_takes_any_baseline_and_carries_the_long_run(cli, tmp_path):
+    r = cli("compare", "--modelle", "m1-gemeinsamer-bestand,m2-mischschluessel", "--basis", "m2-mischschluessel",
+            "--format", "json", "--out", tmp_path / "v")
+    assert r.code == 0, r.stderr
+    data = r.json()
+    assert data["basis"] == "m2-mischschluessel" and data["info"]["basis"] == "m2-mischschluessel"
+    typ = [x for x in data["gemeindetypen"] if x["modell"] == "m2-mischschluessel"]
+    assert typ and all(x["aenderung_zuweisung"] == 0 for x in typ)
+    sq = {x["gemeinde_typ"]: x for x in data["gemeindetypen"] if x["modell"] == "status-quo"}
+    m1 = {x["gemeinde_typ"]: x for x in data["gemeindetypen"] if x["modell"] == "m1-gemeinsamer-bestand"}
+    m2 = {x["gemeinde_typ"]: x for x in typ}
+    for t in m1:  # a change is against the chosen baseline, for every model including the status quo
+        assert m1[t]["aenderung_zuweisung"] == m1[t]["zuweisung"] - m2[t]["zuweisung"]
+        assert sq[t]["aenderung_zuweisung"] == sq[t]["zuweisung"] - m2[t]["zuweisung"]
+    lf = {x["modell"]: x for x in data["langfrist"]["modelle"]}
+    assert lf["m2-mischschluessel"]["verschiebung_stadt_land"] == 0
+    assert data["langfrist"]["info"]["synthetisch"] is False
+    # the long run inside compare equals the stand-alone one with the same baseline
+    alone = verteilung.langfrist(["m1-gemeinsamer-bestand", "status-quo"], basis="m2-mischschluessel",
+                                 minimum=False).modelle.set_index("modell")
+    assert lf["m1-gemeinsamer-bestand"]["verschiebung_stadt_land"] == pytest.approx(
+        alone.loc["m1-gemeinsamer-bestand", "verschiebung_stadt_land"])
+
+
+def test_compare_refuses_an_unknown_baseline(cli, tmp_path):
+    r = cli("compare", "--basis", "m9-gibt-es-nicht", "--out", tmp_path / "v")
+    assert r.code == 2 and "kein Modell dieses Namens" in r.stderr
+    assert not (tmp_path / "v").exists()
+
+
+def test_compare_on_an_own_stock_file_takes_its_totals_for_the_long_run(tmp_path):
+    from verteilung.compare import default_bestand
+
+    own = tmp_path / "bestand.csv"
+    own.write_bytes(default_bestand().read_bytes().replace(b"SYNTHETISCH: ", b"eigene Tabelle: "))
+    res = verteilung.compare(["status-quo"], bestand=own, zugaenge_flueag=0, zugaenge_wsa=0)
+    assert res.info["synthetisch"] is False
+    quellen = {s["spalte"]: s for s in res.langfrist.info["summen"]}
+    import pandas as pd
+
+    b = pd.read_csv(own)
+    assert quellen["flueag_bestand"]["personen"] == b["flueag_bestand"].sum()
+    assert quellen["wsa_bestand"]["quelle"] == "Bestandsdatei bestand.csv"

@@ -290,51 +290,6 @@ class CompareFmt(StrEnum):
     json = "json"
 
 
-@app.command()
-def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
-            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
-            gemeinden: GemeindenOpt = None,
-            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
-            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
-            zugaenge: ZugaengeOpt = None,
-            jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-            gewichte: Annotated[str | None, typer.Option("--gewichte", help="Eigener Schlüssel über den gemeinsamen Bestand, z. B. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
-            gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Kappung zu --gewichte: SPALTE=FAKTOR, Schlüssel ≤ FAKTOR × Anteil an SPALTE (z. B. einwohner=1.25).")] = None,
-            gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Minderungen zu --gewichte: MERKMAL=SATZ[,...] (z. B. mietpreisbremse_2015=0.1).")] = None,
-            ohne_meldung_null: OhneMeldungOpt = False,
-            fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
-            report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
-            out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
-    """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
-    from verteilung.compare import compare as run
-    from verteilung.model import parse_weights
-    from verteilung.report.terminal import print_compare
-    from verteilung.report.vergleich import write_outputs
-
-    check_out_dir(out)
-    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
-    if (gewichte_kappung or gewichte_minderung) and not gewichte:
-        raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
-    weights = parse_weights(gewichte) if gewichte else None
-    cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
-    cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
-    res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
-              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge))
-    folder = write_outputs(res, out)
-    if report:
-        from verteilung.report.bericht import render_report
-
-        atomic_write_bytes(folder / "bericht.html", render_report(res).encode("utf-8"))
-    if fmt == CompareFmt.json:
-        from verteilung.compare import summary_payload
-
-        sys.stdout.buffer.write(to_json_bytes(summary_payload(res)))
-    elif fmt == CompareFmt.csv:
-        sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
-    else:
-        print_compare(res, folder)
-
-
 class Ebene(StrEnum):
     modelle = "modelle"
     gemeinden = "gemeinden"
@@ -365,6 +320,52 @@ def _summen(specs: list[str] | None) -> dict[str, float] | None:
         except ValueError:
             raise InputError(Problem("--summe", f"{name}: keine ganze Zahl: {value!r}")) from None
     return out
+
+
+@app.command()
+def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
+            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
+            gemeinden: GemeindenOpt = None,
+            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
+            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
+            zugaenge: ZugaengeOpt = None,
+            jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+            gewichte: Annotated[str | None, typer.Option("--gewichte", help="Eigener Schlüssel über den gemeinsamen Bestand, z. B. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
+            gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Kappung zu --gewichte: SPALTE=FAKTOR, Schlüssel ≤ FAKTOR × Anteil an SPALTE (z. B. einwohner=1.25).")] = None,
+            gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Minderungen zu --gewichte: MERKMAL=SATZ[,...] (z. B. mietpreisbremse_2015=0.1).")] = None,
+            ohne_meldung_null: OhneMeldungOpt = False,
+            basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
+            fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
+            report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
+            out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
+    """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
+    from verteilung.compare import compare as run
+    from verteilung.model import parse_weights
+    from verteilung.report.terminal import print_compare
+    from verteilung.report.vergleich import write_outputs
+
+    check_out_dir(out)
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    if (gewichte_kappung or gewichte_minderung) and not gewichte:
+        raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
+    weights = parse_weights(gewichte) if gewichte else None
+    cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
+    cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
+    res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
+              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge), basis=basis, summen=_summen(summe))
+    folder = write_outputs(res, out)
+    if report:
+        from verteilung.report.bericht import render_report
+
+        atomic_write_bytes(folder / "bericht.html", render_report(res).encode("utf-8"))
+    if fmt == CompareFmt.json:
+        from verteilung.compare import summary_payload
+
+        sys.stdout.buffer.write(to_json_bytes(summary_payload(res)))
+    elif fmt == CompareFmt.csv:
+        sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
+    else:
+        print_compare(res, folder)
 
 
 @app.command()

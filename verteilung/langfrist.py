@@ -276,33 +276,60 @@ def langfrist(modelle: list[str | Path] | None = None, basis: str | Path = BASIS
     >>> res.modelle[["modell", "verschiebung_stadt_land"]]
     """
     from verteilung.inputs import prepare
-    from verteilung.params import in_force
 
     defs = [load_model(m) for m in (modelle or DEFAULT_MODELS)]
     base_def = load_model(basis)
     if base_def.id not in [d.id for d in defs]:
         defs.insert(0, base_def)
-    ids = [d.id for d in defs]
-    if len(set(ids)) != len(ids):
-        raise InputError(Problem("--modelle", "ein Modell ist doppelt angegeben"))
+    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden)
+    credit = plaetze_landeseinrichtungen(inp.gemeinden)
+    meta = {"jahr": inp.jahr, "datenbasis": inp.datenbasis, "naeherungen": list(inp.naeherungen)}
+    return langfrist_modelle(defs, base_def.id, inp.gemeinden, inp.stichtag, summen=summen, anrechnung=credit,
+                             lesarten=lesarten, minimum=minimum, meta=meta)
+
+
+def pruefe_summen(summen: dict[str, float] | None) -> dict[str, float]:
+    """User Land totals: persons ≥ 0 per stock column, refused (exit 2) otherwise."""
     given = dict(summen or {})
     for col, v in given.items():
         if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v) or v < 0:
             raise InputError(Problem("--summe", f"{col}: keine Personenzahl ≥ 0: {v!r}"))
-    totals = {c: float(v) for c, (v, _) in SUMMEN_STANDARD.items()} | {c: float(v) for c, v in given.items()}
-    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden)
-    g = inp.gemeinden
-    b = plaetze_landeseinrichtungen(g)
+    return {c: float(v) for c, v in given.items()}
+
+
+def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame, stichtag: dt.date, *,
+                      summen: dict[str, float] | None = None, quellen: dict[str, str] | None = None,
+                      anrechnung: pd.DataFrame | None = None, anrechnung_quelle: str = LE_QUELLE,
+                      lesarten: Lesarten | None = None, minimum: bool = False,
+                      meta: dict | None = None) -> LangfristResult:
+    """The long run of prepared model definitions on prepared Gemeinden: the part `langfrist`,
+    `compare` and the app share. ``summen``/``quellen``: totals and their sources per stock column
+    (missing ones: SUMMEN_STANDARD); ``anrechnung``: a frame with the stock file's credit columns
+    (default: the shipped facility list); ``meta``: jahr, datenbasis, naeherungen of the inputs."""
+    from verteilung.params import in_force
+
+    ids = [d.id for d in defs]
+    if len(set(ids)) != len(ids):
+        raise InputError(Problem("--modelle", "ein Modell ist doppelt angegeben"))
+    if basis not in ids:
+        raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
+    given = pruefe_summen(summen)
+    quellen = {c: "Nutzerangabe" for c in given} | dict(quellen or {})
+    totals = {c: float(v) for c, (v, _) in SUMMEN_STANDARD.items()} | given
+    g = gemeinden
+    b = (plaetze_landeseinrichtungen(g) if anrechnung is None else
+         anrechnung[["ags", "anrechnung_plaetze", "anrechnung_plaetze_eae"]].reset_index(drop=True).copy())
     for c in STOCK_COLUMNS:
         b[c] = 0
-    ctx = Context(g, b, inp.stichtag, {"flueag": 0, "wsa": 0}, lesarten=lesarten)
+    ctx = Context(g, b, stichtag, {"flueag": 0, "wsa": 0}, lesarten=lesarten)
     frames = {d.id: _rows(d, _system_loads(d, ctx, totals), g, ctx.anrechnung) for d in defs}
+    defs = list(defs)
     if minimum:
-        md = minimum_model(ctx, frames[base_def.id]["last_langfristig"].to_numpy())
+        md = minimum_model(ctx, frames[basis]["last_langfristig"].to_numpy())
         defs.append(md)
         frames[md.id] = _rows(md, _system_loads(md, ctx, totals), g, ctx.anrechnung)
     long = pd.concat(frames.values(), ignore_index=True)
-    base = frames[base_def.id].set_index("ags")
+    base = frames[basis].set_index("ags")
     long["aenderung_langfristig"] = long["last_langfristig"] - long["ags"].map(base["last_langfristig"])
     long["aenderung_langfristig_je_1000"] = long["last_langfristig_je_1000"] - long["ags"].map(
         base["last_langfristig_je_1000"])
@@ -310,18 +337,23 @@ def langfrist(modelle: list[str | Path] | None = None, basis: str | Path = BASIS
                     (getattr(s.schluessel, "gewichte", None) and "arbeitslose" in s.schluessel.gewichte)
                     for d in defs for s in d.systeme)
     modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
-    modelle_df = modelle_df.merge(stadt_land(long, base_def.id), on="modell")
+    modelle_df = modelle_df.merge(stadt_land(long, basis), on="modell")
     summen_info = [{"spalte": c, "personen": totals[c],
-                    "quelle": "Nutzerangabe" if c in given else SUMMEN_STANDARD[c][1]} for c in totals]
-    summen_info.append({"spalte": "anrechnung", "personen": float(ctx.anrechnung.sum()), "quelle": LE_QUELLE})
-    info = {"basis": base_def.id, "modelle": [d.id for d in defs], "modell_titel": {d.id: d.titel for d in defs},
-            "stichtag": inp.stichtag.isoformat(), "jahr": inp.jahr, "datenbasis": inp.datenbasis,
+                    "quelle": quellen.get(c) or SUMMEN_STANDARD[c][1]} for c in totals]
+    summen_info.append({"spalte": "anrechnung", "personen": float(ctx.anrechnung.sum()),
+                        "quelle": anrechnung_quelle})
+    meta = meta or {}
+    alo = str(g.attrs.get("arbeitslose_quelle", ""))
+    naeherungen = [n for n in meta.get("naeherungen", []) if uses_awov or n != alo]
+    info = {"basis": basis, "modelle": [d.id for d in defs], "modell_titel": {d.id: d.titel for d in defs},
+            "stichtag": stichtag.isoformat(), "jahr": meta.get("jahr"),
+            "datenbasis": meta.get("datenbasis", str(g.attrs.get("datenbasis", ""))),
             "grundlage": GRUNDLAGE, "synthetisch": False, "summen": summen_info,
-            "lesarten": {label: r for label, r in ctx.lesarten.items()},
-            "alpha_m2": _alpha(totals, ctx), **inp.kennzeichnung(nutzt_arbeitslose=uses_awov),
-            "parameter": in_force(inp.stichtag)}
-    aggregate = {name: _aggregate(long, col, base_def.id) for name, col in GRUPPEN.items()}
-    return LangfristResult(long, aggregate, modelle_df, _winners_losers(long, base_def.id), info)
+            "lesarten": dict(ctx.lesarten), "alpha_m2": _alpha(totals, ctx), "parameter": in_force(stichtag)}
+    if naeherungen:
+        info["naeherungen"] = naeherungen
+    aggregate = {name: _aggregate(long, col, basis) for name, col in GRUPPEN.items()}
+    return LangfristResult(long, aggregate, modelle_df, _winners_losers(long, basis), info)
 
 
 def grundlage_zeilen(info: dict) -> dict[str, str]:

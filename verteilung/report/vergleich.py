@@ -70,7 +70,30 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
         (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
         (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(workbook_sheets(res),
                                                                     note=synthetic_note(res.info)))
+        if res.langfrist is not None:  # real data only: its own files, without the SYNTHETISCH label
+            lf = res.langfrist
+            for name, df in langfrist_tabellen(lf).items():
+                (tmp / f"langfrist_{name}.csv").write_bytes(to_csv_bytes(df))
+            (tmp / "langfrist.xlsx").write_bytes(workbook_bytes(langfrist_sheets(lf), note=synthetic_note(lf.info)))
     return out_dir
+
+
+def langfrist_tabellen(lf) -> dict[str, pd.DataFrame]:
+    """The long-run tables by file name (CSV) in the comparison folder and `langfrist --out`."""
+    return {"modelle": lf.modelle, "gemeinden": lf.gemeinden, "gewinner_verlierer": lf.gewinner_verlierer,
+            **lf.aggregate}
+
+
+def langfrist_sheets(lf) -> dict[str, pd.DataFrame]:
+    """The long-run workbook: one sheet per table and what the numbers rest on."""
+    from verteilung.langfrist import summary
+
+    names = {"modelle": "Stadt-Land", "gemeinden": "Gemeinden", "gewinner_verlierer": "Gewinner und Verlierer",
+             "kreise": "Kreise", "regierungsbezirke": "Regierungsbezirke", "gemeindetypen": "Gemeindetypen",
+             "groessenklassen": "Größenklassen"}
+    sheets = {names[k]: v for k, v in langfrist_tabellen(lf).items()}
+    sheets["Parameter"] = build_parameter_table(summary(lf))
+    return sheets
 
 
 def _kurz(system: str) -> str:
