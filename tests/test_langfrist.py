@@ -182,3 +182,30 @@ def test_compare_on_an_own_stock_file_takes_its_totals_for_the_long_run(tmp_path
     b = pd.read_csv(own)
     assert quellen["flueag_bestand"]["personen"] == b["flueag_bestand"].sum()
     assert quellen["wsa_bestand"]["quelle"] == "Bestandsdatei bestand.csv"
+
+
+def test_web_api_long_run_and_baseline_equal_the_python_api():
+    import warnings
+
+    from verteilung.app.server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    client = TestClient(create_app())
+    r = client.get("/api/langfrist", params={"modelle": ["m1-gemeinsamer-bestand"], "basis": "status-quo",
+                                             "summe_flueag": 120000})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    py = verteilung.langfrist(["m1-gemeinsamer-bestand"], summen={"flueag_bestand": 120000}, minimum=False)
+    got = {x["modell"]: x["verschiebung_stadt_land"] for x in body["modelle"]}
+    want = py.modelle.set_index("modell")["verschiebung_stadt_land"]
+    assert got["m1-gemeinsamer-bestand"] == pytest.approx(want["m1-gemeinsamer-bestand"], abs=1e-3)
+    assert client.get("/api/langfrist", params={"basis": "../etc"}).status_code == 422
+    c = client.post("/api/compare", json={"modelle": ["m1-gemeinsamer-bestand"], "basis": "m1-gemeinsamer-bestand"})
+    assert c.status_code == 200, c.text
+    data = c.json()
+    assert data["info"]["basis"] == "m1-gemeinsamer-bestand"
+    assert {x["modell"] for x in data["langfrist"]["modelle"]} == {"status-quo", "m1-gemeinsamer-bestand"}
+    m1 = [x for x in data["aggregate"]["gemeindetypen"] if x["modell"] == "m1-gemeinsamer-bestand"]
+    assert all(x["aenderung_zuweisung"] == 0 for x in m1)

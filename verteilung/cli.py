@@ -397,6 +397,51 @@ def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Mod
     emit(tables[ebene.value], fmt.value, out, summary(res), titles[ebene.value], max_rows=60, sheets=sheets)
 
 
+class MittelEbene(StrEnum):
+    modelle = "modelle"
+    gemeinden = "gemeinden"
+    kreise = "kreise"
+    gewinner = "gewinner"
+    monate = "monate"
+
+
+@app.command()
+def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
+           basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
+           jahr: Annotated[int | None, typer.Option("--jahr", help="Jahr der Mittel: Sätze und Töpfe, die am 1. Januar gelten (Standard: das Jahr des Stichtags).")] = None,
+           topf: Annotated[list[str] | None, typer.Option("--topf", metavar="TOPF", help="Einen weiteren Topf mit seiner Regel anwenden, z. B. integrationspauschale_2018 (mehrfach möglich).")] = None,
+           monate: Annotated[int, typer.Option("--monate", help="Zusätzlich Monat für Monat entlang der Simulation über so viele Monate (0: nur langfristig).")] = 0,
+           bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn der Simulation (Standard: das SYNTHETISCHE Szenario).")] = None,
+           ebene: Annotated[MittelEbene, typer.Option("--ebene", help="Welche Tabelle: modelle (Land, Standard), gemeinden, kreise, gewinner oder monate (mit --monate).")] = MittelEbene.modelle,
+           gemeinden: GemeindenOpt = None, stichtag: StichtagOpt = None,
+           fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Geld, das der Verteilung folgt: Euro je Gemeinde, Kreis und Jahr je Modell (Pauschale § 4 FlüAG und Töpfe), langfristig und Monat für Monat."""
+    from verteilung.mittel import mittel as run
+    from verteilung.mittel import summary
+    from verteilung.report.output import emit
+
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    if ebene == MittelEbene.monate and monate <= 0:
+        raise InputError(Problem("--ebene monate", "nur zusammen mit --monate N (N > 0)"))
+    res = run(names, basis, jahr=jahr, toepfe=topf, summen=_summen(summe), monate=monate, bestand=bestand,
+              gemeinden=gemeinden, stichtag=stichtag)
+    tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "kreise": res.kreise,
+              "gewinner": res.gewinner_verlierer}
+    if res.verlauf_land is not None:
+        tables["monate"] = res.verlauf_land
+    titles = {"modelle": "Mittel je Modell für das Land (Euro im Jahr, langfristig)",
+              "gemeinden": "Mittel je Gemeinde (Euro im Jahr, langfristig)",
+              "kreise": "Mittel je Kreis (Euro im Jahr, langfristig)",
+              "gewinner": "Größte Gewinner und Verlierer in Euro (langfristig)",
+              "monate": "Mittel Monat für Monat entlang der Simulation (Land)"}
+    sheet_names = {"modelle": "Land", "gemeinden": "Gemeinden", "kreise": "Kreise", "gewinner": "Gewinner und Verlierer",
+                   "monate": "Monate (Land)"}
+    sheets = {sheet_names[k]: v for k, v in tables.items() if k != ebene.value}
+    if res.verlauf is not None:
+        sheets["Monate (Gemeinden)"] = res.verlauf
+    emit(tables[ebene.value], fmt.value, out, summary(res), titles[ebene.value], max_rows=60, sheets=sheets)
+
+
 @app.command()
 def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,

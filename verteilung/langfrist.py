@@ -131,8 +131,10 @@ def art(model: ModelDef) -> str:
     return "; ".join(parts)
 
 
-def _system_loads(model: ModelDef, ctx: Context, summen: dict[str, float]) -> dict[str, np.ndarray]:
-    """Long-run load (persons + credited places) per system of ``model``."""
+def _system_loads(model: ModelDef, ctx: Context, summen: dict[str, float],
+                  keys_out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Long-run load (persons + credited places) per system of ``model``; ``keys_out`` receives
+    each system's key."""
     n = len(ctx.gemeinden)
     keys: dict[str, np.ndarray] = {}
     totals: dict[str, float] = {}
@@ -150,6 +152,8 @@ def _system_loads(model: ModelDef, ctx: Context, summen: dict[str, float]) -> di
         credit[s.name] = ctx.anrechnung if s.anrechnung else np.zeros(n)
         totals[s.name] = sum(summen[c] for c in s.bestand)
     loads = {name: credit[name] + auffuellen(keys[name], totals[name], credit[name]) for name in keys}
+    if keys_out is not None:
+        keys_out.update(keys)
     if not any(s.verrechnung_mit for s in model.systeme):
         return loads
     for _ in range(100):  # the fixed point of mutual offsets; converges in a few rounds
@@ -165,6 +169,12 @@ def _system_loads(model: ModelDef, ctx: Context, summen: dict[str, float]) -> di
     return loads
 
 
+def _model_rows(model: ModelDef, ctx: Context, totals: dict[str, float]) -> pd.DataFrame:
+    keys: dict[str, np.ndarray] = {}
+    loads = _system_loads(model, ctx, totals, keys)
+    return _rows(model, loads, ctx.gemeinden, ctx.anrechnung, totals, keys)
+
+
 def _alpha(summen: dict[str, float], ctx: Context) -> float:
     """M2's α "auto" from the Land totals: FlüAG persons + credited places over everyone."""
     f = summen.get("flueag_bestand", 0.0) + float(ctx.anrechnung.sum())
@@ -172,7 +182,24 @@ def _alpha(summen: dict[str, float], ctx: Context) -> float:
     return f / (f + w) if f + w > 0 else 0.5
 
 
-def _rows(model: ModelDef, loads: dict[str, np.ndarray], g: pd.DataFrame, anrechnung: np.ndarray) -> pd.DataFrame:
+def personen_je_gruppe(model: ModelDef, loads: dict[str, np.ndarray], anrechnung: np.ndarray,
+                       summen: dict[str, float]) -> dict[str, np.ndarray]:
+    """Persons per stock column in the long run: a system's persons (load minus its credited
+    places) split over the columns it counts in proportion to their Land totals (reading
+    ``landesanteil``: a merged system's persons are asylum seekers and recognised refugees in
+    the Land's proportion everywhere; money rules per group read these)."""
+    out: dict[str, np.ndarray] = {}
+    for s in model.systeme:
+        persons = loads[s.name] - (anrechnung if s.anrechnung else 0.0)
+        whole = sum(summen[c] for c in s.bestand)
+        for c in s.bestand:
+            part = persons * (summen[c] / whole if whole else 1 / len(s.bestand))
+            out[c] = out.get(c, 0.0) + part
+    return out
+
+
+def _rows(model: ModelDef, loads: dict[str, np.ndarray], g: pd.DataFrame, anrechnung: np.ndarray,
+          summen: dict[str, float] | None = None, keys: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     einwohner = g["einwohner"].to_numpy(dtype=float)
     last = sum(loads.values(), np.zeros(len(g)))
     df = pd.DataFrame({
@@ -184,6 +211,11 @@ def _rows(model: ModelDef, loads: dict[str, np.ndarray], g: pd.DataFrame, anrech
     })
     for name, v in loads.items():
         df[f"last_langfristig_{name}"] = v
+    if summen is not None:
+        for c, v in personen_je_gruppe(model, loads, anrechnung, summen).items():
+            df[f"personen_{c.removesuffix('_bestand')}"] = v
+    for name, k in (keys or {}).items():
+        df[f"schluessel_{name}"] = k
     return df
 
 
@@ -322,12 +354,12 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     for c in STOCK_COLUMNS:
         b[c] = 0
     ctx = Context(g, b, stichtag, {"flueag": 0, "wsa": 0}, lesarten=lesarten)
-    frames = {d.id: _rows(d, _system_loads(d, ctx, totals), g, ctx.anrechnung) for d in defs}
+    frames = {d.id: _model_rows(d, ctx, totals) for d in defs}
     defs = list(defs)
     if minimum:
         md = minimum_model(ctx, frames[basis]["last_langfristig"].to_numpy())
         defs.append(md)
-        frames[md.id] = _rows(md, _system_loads(md, ctx, totals), g, ctx.anrechnung)
+        frames[md.id] = _model_rows(md, ctx, totals)
     long = pd.concat(frames.values(), ignore_index=True)
     base = frames[basis].set_index("ags")
     long["aenderung_langfristig"] = long["last_langfristig"] - long["ags"].map(base["last_langfristig"])
