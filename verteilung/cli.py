@@ -497,6 +497,7 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+           basis: BasisModellOpt = "status-quo",
            out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html")) -> None:
     """Ein eigenständiger HTML-Bericht: Modelle, Karten, Diagramme und Tabellen (öffnet ohne Netz)."""
     from verteilung.report.bericht import report as run_report
@@ -505,7 +506,7 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
     check_out_file(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run_report(monate, names, bestand=bestand, szenario=szenario, gemeinden=gemeinden, jahr=jahr,
-                     stichtag=stichtag, progress=terminal_progress() if monate > 0 else None)
+                     stichtag=stichtag, progress=terminal_progress() if monate > 0 else None, basis=basis)
     atomic_write_bytes(out, res.html.encode("utf-8"))
     typer.echo(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)", err=True)
 

@@ -33,6 +33,8 @@ from verteilung.resources import shipped
 
 if TYPE_CHECKING:
     from verteilung.langfrist import LangfristResult
+    from verteilung.mittel import MittelResult
+    from verteilung.zusammenfassung import Zusammenfassung
 
 BASELINE = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
@@ -57,8 +59,11 @@ class CompareResult:
     info: dict
     befunde: list[str] = field(default_factory=list)
     verteilstatistik: dict[str, pd.DataFrame] = field(default_factory=dict)  # status quo, start of period
-    # where each model leads once stocks follow its key (real data; `verteilung.langfrist`)
+    # where each model leads once stocks follow its key (real data; `verteilung.langfrist`), the
+    # money that follows it (`verteilung.mittel`, rules of the Stichtag's year) and the summary
     langfrist: LangfristResult | None = None
+    mittel: MittelResult | None = None
+    zusammenfassung: Zusammenfassung | None = None
 
     @property
     def basis(self) -> str:
@@ -286,7 +291,22 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
                            _winners_losers(long, basis), info,
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()}, langfrist=lf)
     result.befunde = findings(result)
+    if lf is not None:
+        from verteilung.zusammenfassung import zusammenfassung
+
+        result.mittel = _money(lf, defs, ctx.stichtag.year)
+        result.zusammenfassung = zusammenfassung(result, result.mittel)
     return result
+
+
+def _money(lf: LangfristResult, defs: list[ModelDef], jahr: int) -> MittelResult | None:
+    """The long run's money under the rules in force in ``jahr``; None before the § 4 rates (2017)."""
+    from verteilung.mittel import mittel_aus
+
+    try:
+        return mittel_aus(lf, defs, jahr)
+    except InputError:
+        return None
 
 
 def largest_assignment(res: dict[str, SystemResult], g: pd.DataFrame) -> dict:
@@ -361,4 +381,7 @@ def summary_payload(res: CompareResult) -> dict:
             "gemeindetypen": records(res.aggregate["gemeindetypen"]), "basis": res.basis,
             "langfrist": None if res.langfrist is None else {
                 "info": res.langfrist.info, "modelle": records(res.langfrist.modelle),
-                "gemeindetypen": records(res.langfrist.aggregate["gemeindetypen"])}}
+                "gemeindetypen": records(res.langfrist.aggregate["gemeindetypen"])},
+            "mittel": None if res.mittel is None else {"info": res.mittel.info,
+                                                       "modelle": records(res.mittel.modelle)},
+            "zusammenfassung": None if res.zusammenfassung is None else res.zusammenfassung.payload()}

@@ -397,7 +397,11 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                 "systeme": views.records(res.systeme), "gemeinden": views.records(res.gemeinden),
                 "aggregate": {k: views.records(v) for k, v in res.aggregate.items()},
                 "gewinner_verlierer": views.records(res.gewinner_verlierer),
-                "langfrist": langfrist_payload(res.langfrist)}
+                "langfrist": langfrist_payload(res.langfrist),
+                "mittel": None if res.mittel is None else {"info": jsonable(res.mittel.info),
+                                                           "modelle": views.records(res.mittel.modelle),
+                                                           "kreise": views.records(res.mittel.kreise)},
+                "zusammenfassung": None if res.zusammenfassung is None else res.zusammenfassung.payload()}
 
     def langfrist_payload(lf) -> dict | None:
         if lf is None:

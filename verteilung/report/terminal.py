@@ -58,6 +58,13 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
             c.print(f" {m}: am stärksten {richtung}: {names}", highlight=False)
     if res.langfrist is not None:
         c.print(langfrist_zeile(res), highlight=False)
+    if res.zusammenfassung is not None:
+        stadt = res.zusammenfassung.abschnitte["Stadt und Land"]
+        first = next((lines[0] for lines in stadt.values() if lines), "")
+        c.print(f"Zusammenfassung in Sätzen: {folder}/{'SYNTHETISCH_' if info['synthetisch'] else ''}"
+                f"zusammenfassung.txt", highlight=False)
+        if first:
+            c.print(f" • {next(iter(stadt))}: {first}", highlight=False)
     c.print(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/", highlight=False)
 
 

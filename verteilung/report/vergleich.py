@@ -75,6 +75,18 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
             for name, df in langfrist_tabellen(lf).items():
                 (tmp / f"langfrist_{name}.csv").write_bytes(to_csv_bytes(df))
             (tmp / "langfrist.xlsx").write_bytes(workbook_bytes(langfrist_sheets(lf), note=synthetic_note(lf.info)))
+        if res.mittel is not None:  # on the long run: real data
+            m = res.mittel
+            sheets = {"Land": m.modelle, "Kreise": m.kreise, "Gemeinden": m.gemeinden,
+                      "Gewinner und Verlierer": m.gewinner_verlierer}
+            for name, df in (("modelle", m.modelle), ("kreise", m.kreise), ("gemeinden", m.gemeinden)):
+                (tmp / f"langfrist_mittel_{name}.csv").write_bytes(to_csv_bytes(df))
+            from verteilung.mittel import summary as mittel_summary
+
+            sheets["Parameter"] = build_parameter_table(mittel_summary(m))
+            (tmp / "langfrist_mittel.xlsx").write_bytes(workbook_bytes(sheets, note=synthetic_note(m.info)))
+        if res.zusammenfassung is not None:  # speaks of this period too: labelled like the comparison
+            (tmp / f"{label}zusammenfassung.txt").write_bytes(res.zusammenfassung.text().encode("utf-8"))
     return out_dir
 
 
