@@ -243,9 +243,10 @@ def langfrist_eingaben(inp, bestand_path: Path, summen: dict[str, float] | None 
     out: dict = {"summen": dict(pruefe_summen(summen))}
     if inp.bestand is not None and not inp.synthetisch:
         quelle = f"Bestandsdatei {bestand_path.name}"
-        for c in STOCK_COLUMNS:
+        columns = [c for c in inp.bestand.columns if c.endswith("_bestand")]
+        for c in columns:
             out["summen"].setdefault(c, float(inp.bestand[c].sum()))
-        out["quellen"] = {c: quelle for c in STOCK_COLUMNS if c not in (summen or {})}
+        out["quellen"] = {c: quelle for c in columns if c not in (summen or {})}
         out["anrechnung"] = inp.bestand
         out["anrechnung_quelle"] = f"{quelle} (Spalten anrechnung_plaetze, anrechnung_plaetze_eae)"
     return out
@@ -286,7 +287,12 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
     if langfrist is not None:
         meta = {"jahr": info.get("jahr"), "datenbasis": info.get("datenbasis"),
                 "naeherungen": info.get("naeherungen", [])}
-        lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta, **langfrist)
+        try:
+            lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta, **langfrist)
+        except InputError as exc:  # a further system without a Land total: this period only, said so
+            if not all(p.file == "--summe" for p in exc.problems):
+                raise
+            info["langfrist_fehlt"] = "; ".join(p.reason for p in exc.problems)
     result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
                            _winners_losers(long, basis), info,
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()}, langfrist=lf)
