@@ -408,7 +408,7 @@ class MittelEbene(StrEnum):
 @app.command()
 def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
            basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
-           jahr: Annotated[int | None, typer.Option("--jahr", help="Jahr der Mittel: Sätze und Töpfe, die am 1. Januar gelten (Standard: das Jahr des Stichtags).")] = None,
+           jahr_mittel: Annotated[int | None, typer.Option("--jahr-mittel", help="Jahr der Mittel: Sätze und Töpfe, die am 1. Januar gelten (Standard: das Jahr des Stichtags).")] = None,
            topf: Annotated[list[str] | None, typer.Option("--topf", metavar="TOPF", help="Einen weiteren Topf mit seiner Regel anwenden, z. B. integrationspauschale_2018 (mehrfach möglich).")] = None,
            monate: Annotated[int, typer.Option("--monate", help="Zusätzlich Monat für Monat entlang der Simulation über so viele Monate (0: nur langfristig).")] = 0,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn der Simulation (Standard: das SYNTHETISCHE Szenario).")] = None,
@@ -423,7 +423,7 @@ def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modell
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if ebene == MittelEbene.monate and monate <= 0:
         raise InputError(Problem("--ebene monate", "nur zusammen mit --monate N (N > 0)"))
-    res = run(names, basis, jahr=jahr, toepfe=topf, summen=_summen(summe), monate=monate, bestand=bestand,
+    res = run(names, basis, jahr_mittel=jahr_mittel, toepfe=topf, summen=_summen(summe), monate=monate, bestand=bestand,
               gemeinden=gemeinden, stichtag=stichtag)
     tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "kreise": res.kreise,
               "gewinner": res.gewinner_verlierer}
@@ -718,7 +718,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 
 @app.command()
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
-              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|) oder umverteilung (umzuverteilende Personen).")] = "max_abstand",
+              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|), umverteilung (umzuverteilende Personen) oder stadt_land (geringste langfristige Verschiebung von den kreisfreien Städten aufs Land; ohne Bestände).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
               laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
