@@ -255,7 +255,7 @@ def test_terminal_status_speaks_german(cli):
     head = _terminal_headers(out)
     at = head.index("Soll (Stichtag)")
     assert head[at + 1:at + 4] == ["Erfüllungsquote (%)", "Soll, gerundet", "Aufnahmeverpflichtung"]
-    assert "4.775,77" in out and "66,00 %" in out and "0,02988589" in out  # Essen: exact Soll and its quota
+    assert "4.775,77" in out and "95,98 %" in out and "0,02988589" in out  # Essen: exact Soll and its quota
     assert "Stichtag: 01.01.2024" in out and "Anrechnung: 13.800,00" in out and "Bestand: 146.000" in out
     assert "(Annahme)" in out and "gültig ab 28.02.2003" in out
     for leak in ("{'", "aufnahmeverpflichtu…", "erfuellungsquote", "soll_exakt", "4,775.77", "True"):

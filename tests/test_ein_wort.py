@@ -32,7 +32,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 SCENARIO = shipped("inputs", "nrw", "szenario", "bestand_synthetisch_2024.csv")
-PERSONEN = 300
+PERSONEN = 1000  # on the shipped scenario the smallest round count with a Gemeinde receiving in both systems
 SYSTEME = ("flueag", "wsa")
 # per-system quantities: never the label of a model's sum
 JE_SYSTEM = {"Soll (Stichtag)", "Soll, gerundet", "Soll nach Zuweisung", "Erfüllungsquote",

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,11 @@ from verteilung.model import (
     stock_columns_of,
 )
 from verteilung.params import in_force
+
+if TYPE_CHECKING:
+    from verteilung.langfrist import LangfristResult
+    from verteilung.mittel import MittelResult
+    from verteilung.zusammenfassung import Zusammenfassung
 
 BASELINE = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
@@ -71,6 +77,16 @@ class CompareResult:
     info: dict
     befunde: list[str] = field(default_factory=list)
     verteilstatistik: dict[str, pd.DataFrame] = field(default_factory=dict)  # status quo, start of period
+    # where each model leads once stocks follow its key (real data; `verteilung.langfrist`), the
+    # money that follows it (`verteilung.mittel`, rules of the Stichtag's year) and the summary
+    langfrist: LangfristResult | None = None
+    mittel: MittelResult | None = None
+    zusammenfassung: Zusammenfassung | None = None
+
+    @property
+    def basis(self) -> str:
+        """The model every change is measured against (``--basis``; default the status quo)."""
+        return self.info.get("basis", BASELINE)
 
 
 def weighted_gini(values: np.ndarray, weights: np.ndarray) -> float:
@@ -174,8 +190,15 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
             jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
             ohne_meldung_null: bool = False, kappung: dict[str, float] | None = None,
             minderungen: dict[str, float] | None = None, zugaenge: dict[str, int] | None = None,
+            basis: str | Path = BASELINE, summen: dict[str, float] | None = None,
             land: str = "nrw") -> CompareResult:
-    """Evaluate each model on the same inputs; status-quo is always computed as the baseline.
+    """Evaluate each model on the same inputs; every change is against ``basis`` (default the
+    status quo, which is always computed: the Verteilstatistik and conflicts refer to it).
+
+    Next to this period's allocation the result carries the long run (``langfrist``): on the
+    shipped synthetic stock it uses the published Land totals and the facility list (real data,
+    not SYNTHETISCH); on the user's own stock file its totals and credited places. ``summen``
+    overrides the totals per stock column (`verteilung.langfrist`).
 
     ``gewichte`` adds a one-system model over the combined stock with these weights, optionally
     capped (``kappung={column: factor}``) and reduced (``minderungen={flag: rate}``).
@@ -210,6 +233,9 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         defs.append(custom_model(gewichte, cap, cuts))
     if BASELINE not in [d.id for d in defs]:
         defs.insert(0, load_model(BASELINE, paket.id))
+    basis_def = load_model(basis, paket.id)
+    if basis_def.id not in [d.id for d in defs]:
+        defs.insert(1, basis_def)
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "a model is listed twice"))
@@ -233,12 +259,30 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
                     anrechnung_faktoren={p.name: p.value for p in ctx.anrechnung_faktoren})
     else:
         info.update(inp.land_angaben())
+    info.update(basis=basis_def.id, jahr=inp.jahr)
     further = {k: v for k, v in streams.items() if k not in named}
     if further:
         info["zugaenge_weitere"] = further
     if standard and len(columns) > len(STOCK_COLUMNS):
         info["bestand_spalten"] = list(columns)
-    return compare_models(defs, ctx, info)
+    return compare_models(defs, ctx, info, langfrist_eingaben(inp, bestand_path, summen))
+
+
+def langfrist_eingaben(inp, bestand_path: Path, summen: dict[str, float] | None = None) -> dict:
+    """Inputs of the long run inside a comparison: published totals and the facility list on the
+    synthetic scenario; the stock file's totals and credited places on the user's own file."""
+    from verteilung.langfrist import pruefe_summen
+
+    out: dict = {"summen": dict(pruefe_summen(summen))}
+    if inp.bestand is not None and not inp.synthetisch:
+        quelle = f"Bestandsdatei {bestand_path.name}"
+        columns = [c for c in inp.bestand.columns if c.endswith("_bestand")]
+        for c in columns:
+            out["summen"].setdefault(c, float(inp.bestand[c].sum()))
+        out["quellen"] = {c: quelle for c in columns if c not in (summen or {})}
+        out["anrechnung"] = inp.bestand
+        out["anrechnung_quelle"] = f"{quelle} (Spalten anrechnung_plaetze, anrechnung_plaetze_eae)"
+    return out
 
 
 @dataclass(frozen=True)
@@ -264,16 +308,21 @@ def model_part(d: ModelDef, ctx: Context) -> ModelPart:
                      {**metric_row(d, res, g, ctx, rows)[0], **largest_assignment(res, g)})
 
 
-def compare_models(defs: list[ModelDef], ctx: Context, info: dict,
+def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: dict | None = None,
                    part: Callable[[ModelDef, Context], ModelPart] = model_part) -> CompareResult:
     """Evaluate the models on one prepared context: the part `compare` and the app share.
 
-    ``defs`` must include the status quo (the baseline of every change); ``info`` is the
-    metadata of the inputs, completed here with the model titles and the parameters in force.
+    ``defs`` must include the status quo and ``info["basis"]`` (default the status quo), the
+    model every change is against; ``info`` is the metadata of the inputs, completed here with
+    the model titles and the parameters in force. ``langfrist``: keyword arguments of
+    `langfrist.langfrist_modelle` (totals, credited places); None: no long run.
     ``part`` computes one model's `ModelPart` (the app passes a cached one).
     """
+    from verteilung.langfrist import langfrist_modelle
     from verteilung.status import verteilstatistik
 
+    basis = info.get("basis", BASELINE)
+    g = ctx.gemeinden
     frames, metric_rows, system_rows = [], [], []
     sq_states = {}
     for d in defs:
@@ -284,17 +333,44 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict,
         system_rows += mp.system_rows
         metric_rows.append(dict(mp.metrics))
     long = pd.concat(frames, ignore_index=True)
-    base = long[long["modell"] == BASELINE].set_index("ags")
+    if basis not in set(long["modell"]):
+        raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
+    base = long[long["modell"] == basis].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
-    aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
-    info = {**info, "modell_titel": {d.id: d.titel for d in defs},
+    aggregate = {name: _aggregate(long, col, basis) for name, col in GROUPS.items()}
+    info = {**info, "basis": basis, "modell_titel": {d.id: d.titel for d in defs},
             "parameter": in_force(ctx.stichtag, info.get("land"))}
+    lf = None
+    if langfrist is not None:
+        meta = {"jahr": info.get("jahr"), "datenbasis": info.get("datenbasis"),
+                "naeherungen": info.get("naeherungen", [])}
+        try:
+            lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta, **langfrist)
+        except InputError as exc:  # a further system without a Land total: this period only, said so
+            if not all(p.file == "--summe" for p in exc.problems):
+                raise
+            info["langfrist_fehlt"] = "; ".join(p.reason for p in exc.problems)
     result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
-                           _winners_losers(long), info,
-                           verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
+                           _winners_losers(long, basis), info,
+                           verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()}, langfrist=lf)
     result.befunde = findings(result)
+    if lf is not None:
+        from verteilung.zusammenfassung import zusammenfassung
+
+        result.mittel = _money(lf, defs, ctx.stichtag.year)
+        result.zusammenfassung = zusammenfassung(result, result.mittel)
     return result
+
+
+def _money(lf: LangfristResult, defs: list[ModelDef], jahr: int) -> MittelResult | None:
+    """The long run's money under the rules in force in ``jahr``; None before the § 4 rates (2017)."""
+    from verteilung.mittel import mittel_aus
+
+    try:
+        return mittel_aus(lf, defs, jahr)
+    except InputError:
+        return None
 
 
 def largest_assignment(res: dict[str, SystemResult], g: pd.DataFrame) -> dict:
@@ -307,26 +383,26 @@ def largest_assignment(res: dict[str, SystemResult], g: pd.DataFrame) -> dict:
     return {"groesste_zuweisung": f.groesste_zuweisung, "groesste_zuweisung_anteil": f.groesste_zuweisung_anteil}
 
 
-def _aggregate(long: pd.DataFrame, col: str) -> pd.DataFrame:
+def _aggregate(long: pd.DataFrame, col: str, basis: str = BASELINE) -> pd.DataFrame:
     grp = long[["modell", col, "einwohner", "last_nachher", "zuweisung"]].groupby(["modell", col], sort=True)
     out = grp.sum()  # one grouped sum of the three columns (a third of the time of named aggregations)
     out.insert(0, "gemeinden", grp.size())
     out = out.reset_index()
     out["last_je_1000"] = out["last_nachher"] / out["einwohner"] * 1000
-    base = out[out["modell"] == BASELINE].set_index(col)
+    base = out[out["modell"] == basis].set_index(col)
     out["aenderung_je_1000"] = out["last_je_1000"] - out[col].map(base["last_je_1000"])
     out["aenderung_zuweisung"] = out["zuweisung"] - out[col].map(base["zuweisung"])
     return out
 
 
-def _winners_losers(long: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) -> pd.DataFrame:
     """Per model the ``top`` Gemeinden with the largest decrease and increase of assignments
     (ties broken by AGS)."""
     names = ("ags", "gemeinde", "gemeinde_typ", "aenderung_zuweisung", "aenderung_je_1000")
     modell = long["modell"].to_numpy()
     col = {c: long[c].to_numpy() for c in names}
     rows = []
-    for m in pd.unique(modell[modell != BASELINE]):
+    for m in pd.unique(modell[modell != basis]):
         idx = np.flatnonzero(modell == m)
         ranked = idx[np.lexsort((col["ags"][idx], col["aenderung_zuweisung"][idx]))]
         for label, part in (("entlastet", ranked[:top]), ("belastet", ranked[-top:][::-1])):
@@ -349,11 +425,12 @@ def de_signed(n: int) -> str:
 
 def findings(res: CompareResult) -> list[str]:
     """Plain sentences: which Gemeinde types take more or fewer of this period's arrivals."""
+    basis = res.basis
     typ = res.aggregate["gemeindetypen"]
-    base = typ[typ["modell"] == BASELINE].set_index("gemeinde_typ")
+    base = typ[typ["modell"] == basis].set_index("gemeinde_typ")
     lines = []
     for m in res.info["modelle"]:
-        if m == BASELINE:
+        if m == basis:
             continue
         part = typ[typ["modell"] == m].set_index("gemeinde_typ")
         bits = []
@@ -363,7 +440,7 @@ def findings(res: CompareResult) -> list[str]:
                 bits.append(f"{t}: {de(after)} statt {de(before)} Zuweisungen ({de_signed(after - before)})")
         met = res.metriken.set_index("modell")
         conf = (f"Konflikte {de(int(met.loc[m, 'konflikt_personen']))} statt "
-                f"{de(int(met.loc[BASELINE, 'konflikt_personen']))} Personen")
+                f"{de(int(met.loc[basis, 'konflikt_personen']))} Personen")
         lines.append(f"{m}: " + "; ".join(bits) + f"; {conf}.")
     return lines
 
@@ -373,4 +450,10 @@ def summary_payload(res: CompareResult) -> dict:
 
     return {"info": res.info, "hinweis": "SYNTHETISCHE Bestandsdaten" if res.info["synthetisch"] else "",
             "metriken": records(res.metriken), "systeme": records(res.systeme), "befunde": res.befunde,
-            "gemeindetypen": records(res.aggregate["gemeindetypen"])}
+            "gemeindetypen": records(res.aggregate["gemeindetypen"]), "basis": res.basis,
+            "langfrist": None if res.langfrist is None else {
+                "info": res.langfrist.info, "modelle": records(res.langfrist.modelle),
+                "gemeindetypen": records(res.langfrist.aggregate["gemeindetypen"])},
+            "mittel": None if res.mittel is None else {"info": res.mittel.info,
+                                                       "modelle": records(res.mittel.modelle)},
+            "zusammenfassung": None if res.zusammenfassung is None else res.zusammenfassung.payload()}

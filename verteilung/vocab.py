@@ -199,6 +199,42 @@ COLUMNS: dict[str, Column] = {
     "geaendert": _c("Geänderte Zeilen", INT), "a": _c("Lauf A"), "b": _c("Lauf B"),
 }
 
+# Long-run load and money (verteilung.langfrist, issue 23)
+COLUMNS.update({
+    "groessenklasse": _c("Größenklasse (Einwohner)"),
+    "last_langfristig": _c("Langfristige Last", DEC),
+    "last_langfristig_je_1000": _c("Langfristige Last je 1.000 Einwohner", DEC),
+    "last_langfristig_flueag": _c("Langfristige Last FlüAG", DEC),
+    "last_langfristig_wsa": _c("Langfristige Last WSA", DEC),
+    "last_langfristig_gesamt": _c("Langfristige Last Gesamtsystem", DEC),
+    "aenderung_langfristig": _c("Änderung langfristig (Personen)", DEC, 1, signed=True),
+    "aenderung_langfristig_je_1000": _c("Änderung langfristig je 1.000 Einwohner", DEC, signed=True),
+    "langfrist": _c("Langfristig bestimmt durch"), "grundlage": _c("Grundlage"),
+    "vergleichsbasis": _c("Vergleichsbasis"), "landessummen": _c("Landessummen"),
+    "lesart_anlage1": _c("Lesart Anlage 1"), "jahr_mittel": _c("Jahr der Mittel", NUM),
+    "regeln": _c("Regeln (Paragraph, Quelle)"), "eigene_regeln": _c("Eigene Regeln der Modelldatei"),
+    "last_kreisfrei": _c("Langfristige Last kreisfreier Städte", DEC),
+    "last_kreisfrei_je_1000": _c("Langfristige Last je 1.000 Einwohner, kreisfreie Städte", DEC),
+    "last_kreisangehoerig_je_1000": _c("Langfristige Last je 1.000 Einwohner, kreisangehörige Gemeinden", DEC),
+    "verschiebung_stadt_land": _c("Verschiebung Stadt → Land (Personen)", DEC, 0, signed=True),
+    "verschiebung_stadt_land_anteil": _c("Verschiebung Stadt → Land, Anteil an der Last der Städte (%)", FRAC,
+                                         signed=True),
+    "pauschale_flueag_eur": _c("Pauschale § 4 FlüAG (€)", DEC, 0), "mittel_eur": _c("Mittel zusammen (€)", DEC, 0),
+    "aenderung_mittel_eur": _c("Änderung Mittel (€)", DEC, 0, signed=True),
+    "aenderung_pauschale_flueag_eur": _c("Änderung Pauschale § 4 FlüAG (€)", DEC, 0, signed=True),
+    "pauschale_flueag_land_eur": _c("Pauschale § 4 FlüAG, Land (€)", DEC, 0),
+    "mittel_land_eur": _c("Mittel zusammen, Land (€)", DEC, 0),
+    "mittel_kreisfrei_eur": _c("Mittel kreisfreier Städte (€)", DEC, 0),
+    "mittel_kreisangehoerig_eur": _c("Mittel kreisangehöriger Gemeinden (€)", DEC, 0),
+    "aenderung_pauschale_flueag_land_eur": _c("Änderung Pauschale § 4 FlüAG, Land (€)", DEC, 0, signed=True),
+    "aenderung_mittel_land_eur": _c("Änderung Mittel, Land (€)", DEC, 0, signed=True),
+    "aenderung_mittel_kreisfrei_eur": _c("Änderung Mittel kreisfreier Städte (€)", DEC, 0, signed=True),
+    "mittel_integrationspauschale_2018_eur": _c("Integrationspauschale 2018 (€)", DEC, 0),
+    "mittel_integrationspauschale_2019_eur": _c("Integrationspauschale 2019 (€)", DEC, 0),
+    "mittel_flueag_pauschale_2016_eur": _c("Landeszuweisung § 4 FlüAG 2016 (€)", DEC, 0),
+    "mittel_kreisunterstuetzung_eur": _c("Kreisunterstützung (€)", DEC, 0),
+})
+
 # Systems: identifier -> label shown in text; short form for sheet names, column suffixes and tight tables.
 SYSTEMS: dict[str, str] = {"flueag": "FlüAG", "wsa": "Wohnsitzauflage (WSA)", "gesamt": "Gesamtsystem"}
 SYSTEMS_SHORT: dict[str, str] = {"flueag": "FlüAG", "wsa": "WSA", "gesamt": "Gesamt"}

@@ -76,8 +76,44 @@ def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, byte
     dateien[f"{label}vergleich.json"] = to_json_bytes(summary_payload(res))
     dateien[f"{label}vergleich.xlsx"] = formate.Tabelle(res.gemeinden, blaetter=workbook_sheets(res),
                                                         hinweis=synthetic_note(res.info))
+    if res.langfrist is not None:  # real data only: its own files, without the SYNTHETISCH label
+        lf = res.langfrist
+        for name, df in langfrist_tabellen(lf).items():
+            dateien[f"langfrist_{name}.csv"] = formate.Tabelle(df)
+        dateien["langfrist.xlsx"] = formate.Tabelle(lf.modelle, blaetter=langfrist_sheets(lf),
+                                                    hinweis=synthetic_note(lf.info))
+    if res.mittel is not None:  # on the long run: real data
+        m = res.mittel
+        from verteilung.mittel import summary as mittel_summary
+
+        for name, df in (("modelle", m.modelle), ("kreise", m.kreise), ("gemeinden", m.gemeinden)):
+            dateien[f"langfrist_mittel_{name}.csv"] = formate.Tabelle(df)
+        sheets = {"Land": m.modelle, "Kreise": m.kreise, "Gemeinden": m.gemeinden,
+                  "Gewinner und Verlierer": m.gewinner_verlierer,
+                  "Parameter": build_parameter_table(mittel_summary(m))}
+        dateien["langfrist_mittel.xlsx"] = formate.Tabelle(m.modelle, blaetter=sheets, hinweis=synthetic_note(m.info))
+    if res.zusammenfassung is not None:  # speaks of this period too: labelled like the comparison
+        dateien[f"{label}zusammenfassung.txt"] = res.zusammenfassung.text().encode("utf-8")
     dateien.update(extra or {})
     return formate.schreibe_ordner(out_dir, dateien)
+
+
+def langfrist_tabellen(lf) -> dict[str, pd.DataFrame]:
+    """The long-run tables by file name (CSV) in the comparison folder and `langfrist --out`."""
+    return {"modelle": lf.modelle, "gemeinden": lf.gemeinden, "gewinner_verlierer": lf.gewinner_verlierer,
+            **lf.aggregate}
+
+
+def langfrist_sheets(lf) -> dict[str, pd.DataFrame]:
+    """The long-run workbook: one sheet per table and what the numbers rest on."""
+    from verteilung.langfrist import summary
+
+    names = {"modelle": "Stadt-Land", "gemeinden": "Gemeinden", "gewinner_verlierer": "Gewinner und Verlierer",
+             "kreise": "Kreise", "regierungsbezirke": "Regierungsbezirke", "gemeindetypen": "Gemeindetypen",
+             "groessenklassen": "Größenklassen"}
+    sheets = {names[k]: v for k, v in langfrist_tabellen(lf).items()}
+    sheets["Parameter"] = build_parameter_table(summary(lf))
+    return sheets
 
 
 def _kurz(system: str) -> str:
