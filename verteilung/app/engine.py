@@ -59,6 +59,7 @@ class Einstellungen:
     zugaenge_flueag: int = systems.FLUEAG.standard_zugaenge
     zugaenge_wsa: int = systems.WSA.standard_zugaenge
     bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
+    langfristig: bool = False             # each model's final key (a phase-in's end), for the long run
 
 
 @dataclass
@@ -253,6 +254,8 @@ class Engine:
 
     def definitions(self, e: Einstellungen) -> list[ModelDef]:
         defs = [self.model(m) for m in e.modelle]
+        if e.langfristig:  # where a phase-in leads: its last month's key, not its first
+            defs = [d.model_copy(update={"uebergang": None}) if d.uebergang else d for d in defs]
         if e.alpha is not None:
             defs = [self._with_alpha(d, e.alpha) for d in defs]
         if e.gewichte:

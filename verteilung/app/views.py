@@ -10,9 +10,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from verteilung import vocab
 from verteilung.app.engine import Einstellungen
-from verteilung.compare import BASELINE, CompareResult
+from verteilung.compare import BASELINE, CompareResult, weighted_gini
 from verteilung.errors import InputError, Problem
+from verteilung.io import deutsch
 from verteilung.io.deutsch import fmt_exact
 from verteilung.law import systems
 from verteilung.report.namen import fold
@@ -24,18 +26,13 @@ MAX_MODELL_MONATE = 150  # months × models of one simulation request (about 5 s
 DEFAULT_GEWICHTE = {"einwohner": 80.0, "flaeche": 10.0, "arbeitslose": 10.0}
 SLIDER_SPALTEN = ("einwohner", "flaeche", "arbeitslose")
 
-LABELS = {
-    "modell": "Modell", "ags": "AGS", "gemeinde": "Gemeinde", "kreis": "Kreis",
-    "regierungsbezirk": "Regierungsbezirk", "gemeinde_typ": "Gemeindetyp", "verstaedterung": "Verstädterung",
-    "einwohner": "Einwohner", "soll": "Soll", "gezaehlt": "gezählt", "quote": "Quote %",
-    "zuweisung": "Zuweisungen", "last_nachher": "Last nachher", "last_je_1000": "Last je 1.000 EW",
-    "last_index": "Lastindex", "aenderung_je_1000": "Änderung je 1.000 EW",
-    "aenderung_zuweisung": "Änderung Zuweisungen", "richtung": "Richtung", "titel": "Titel",
-    "quote_p10": "Quote P10", "quote_median": "Quote Median", "quote_p90": "Quote P90",
-    "ueber_100": "über 100 %", "gini_last_je_einwohner": "Gini Last/EW", "vk_last_je_einwohner": "VK Last/EW",
-    "konflikt_personen": "Konflikte (Personen)", "konflikt_gemeinden": "Konflikte (Gemeinden)",
-    "zuweisungen": "Zuweisungen", "gemeinden": "Gemeinden",
-}
+# Page columns not in the shared vocabulary (the rest: `verteilung.vocab`).
+EXTRA_LABELS = {"titel": "Modell (voller Titel)"}
+
+
+def spalte(c: str) -> str:
+    """German header of a page column: the vocabulary's label."""
+    return EXTRA_LABELS.get(c) or vocab.label(c)
 
 
 def _num(params: Mapping[str, str], name: str, default: float, lo: float, hi: float,
@@ -122,12 +119,22 @@ def records(df: pd.DataFrame, digits: int = 4) -> list[dict]:
     return out
 
 
+def texte(df: pd.DataFrame) -> list[list[str]]:
+    """Each cell as a person reads it: the vocabulary's precision and German format (`io.deutsch`),
+    the same formatter the report, the terminal and the XLSX number formats use."""
+    cols = [deutsch.column_for(c, df[c]) for c in df.columns]
+    return [[deutsch.fmt_value(v, col) for v, col in zip(row, cols, strict=True)]
+            for row in df.itertuples(index=False, name=None)]
+
+
 def table(df: pd.DataFrame, columns: list[str], titel: Mapping[str, str] | None = None) -> dict:
-    """Rows for the page, German headers; model ids shown by their titles (no slugs to readers)."""
+    """Rows for the page: raw values (downloads, API) and their German text; headers and hover
+    explanations from the vocabulary; model ids shown by their titles (no slugs to readers)."""
     df = df[columns]
     if titel and "modell" in columns:
         df = df.assign(modell=df["modell"].map(lambda m: titel.get(m, m)))
-    return {"spalten": [LABELS.get(c, c) for c in columns], "schluessel": columns, "zeilen": records(df)}
+    return {"spalten": [spalte(c) for c in columns], "schluessel": columns, "zeilen": records(df),
+            "texte": texte(df), "hilfe": [vocab.erklaerung(c) for c in columns]}
 
 
 def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
@@ -136,13 +143,15 @@ def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame
     m = g[g["modell"] == karte]
     gv = res.gewinner_verlierer
     gv = gv[gv["modell"] == karte] if len(gv) else gv
+    kreise = res.aggregate["kreise"]
     return {
         "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "soll", "quote", "zuweisung",
                     "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]],
-        "Metriken": res.metriken[["modell", "titel", "quote_p10", "quote_median", "quote_p90", "ueber_100",
+        "Metriken": res.metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100",
                                   "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
                                   "konflikt_gemeinden", "zuweisungen"]],
         "Gewinner und Verlierer": gv,
+        "Kreise": kreise[kreise["modell"] == karte].sort_values("aenderung_zuweisung", ascending=False),
         "Stadt und Land": res.aggregate["verstaedterung"],
         "Gemeindetypen": res.aggregate["gemeindetypen"],
         "Regierungsbezirke": res.aggregate["regierungsbezirke"],
@@ -264,3 +273,106 @@ def simplify(points: list[tuple[float, float]], tol: float) -> list[tuple[float,
             stack += [(a, idx), (idx, b)]
     out = [p for p, k in zip(points, keep, strict=True) if k]
     return out if len(out) >= 4 else points
+
+
+# ------------------------------------------------------------------ models in words
+
+def schluessel_text(key) -> str:
+    """A model's key in words with its weights in German percent."""
+    from verteilung import params
+
+    typ = key.typ
+    if typ == "gewichtet":
+        return deutsch.fmt_gewichte(key.gewichte)
+    when = "2024-01-01"
+    if typ == "flueag":
+        w = {"einwohner": params.value("flueag_gewicht_einwohner", when),
+             "flaeche": params.value("flueag_gewicht_flaeche", when)}
+        return f"FlüAG-Schlüssel: {deutsch.fmt_gewichte(w)}"
+    if typ == "awov":
+        w = {c: params.value(f"awov_gewicht_{c}", when) for c in ("einwohner", "flaeche", "arbeitslose")}
+        return f"WSA-Schlüssel: {deutsch.fmt_gewichte(w)}, mit Minderungen"
+    return "Mischung aus FlüAG- und WSA-Schlüssel im Verhältnis der Bestände"
+
+
+def modell_info(d) -> dict:
+    """What the pages say about a model: title, short name, key in words, text, legal basis."""
+    kurz = d.titel.split(":")[0]
+    return {"id": d.id, "titel": d.titel, "kurz": kurz, "beschreibung": d.beschreibung_de,
+            "rechtsgrundlage": d.rechtsgrundlage, "vorschlag": d.vorschlag, "begruendung": d.begruendung,
+            "gewichte": "; ".join(dict.fromkeys(schluessel_text(s.schluessel) for s in d.systeme))}
+
+
+# ------------------------------------------------------------------ the long run
+
+def langfrist(res: CompareResult, modell: str, basis: str = BASELINE) -> dict:
+    """Long-run load of ``modell`` against ``basis`` from a comparison computed with no arrivals.
+
+    With zero arrivals a model's Soll is its key × today's Land total in each system, which is where
+    every Gemeinde's stock ends once it follows the key: so the long run rests on keys, structural
+    data and the Land totals only. Returns the per-Gemeinde figures, the Kreis ranking and the
+    plain-German summary sentences.
+    """
+    g = res.gemeinden
+    m = g[g["modell"] == modell].reset_index(drop=True)
+    b = g[g["modell"] == basis].reset_index(drop=True)
+    ew = m["einwohner"].to_numpy(dtype=float)
+    lang, lang_b = m["soll"].to_numpy(dtype=float), b["soll"].to_numpy(dtype=float)
+    je, je_b = 1000 * lang / ew, 1000 * lang_b / ew
+    gem = pd.DataFrame({"ags": m["ags"], "gemeinde": m["gemeinde"], "kreis": m["kreis"],
+                        "gemeinde_typ": m["gemeinde_typ"], "einwohner": m["einwohner"],
+                        "last_langfristig": lang, "last_langfristig_je_1000": je,
+                        "aenderung_personen": lang - lang_b, "aenderung_je_1000": je - je_b})
+    kr = gem.groupby("kreis", sort=False).agg(einwohner=("einwohner", "sum"), last_langfristig=(
+        "last_langfristig", "sum"), aenderung_personen=("aenderung_personen", "sum")).reset_index()
+    kr["aenderung_je_1000"] = 1000 * kr["aenderung_personen"] / kr["einwohner"]
+    kr["last_langfristig_je_1000"] = 1000 * kr["last_langfristig"] / kr["einwohner"]
+    kr = kr.sort_values(["aenderung_je_1000", "kreis"], ascending=[False, True]).reset_index(drop=True)
+    typ = gem.assign(basis=lang_b).groupby("gemeinde_typ", sort=True).agg(
+        einwohner=("einwohner", "sum"), modell=("last_langfristig", "sum"), basis=("basis", "sum")).reset_index()
+    return {"gemeinden": gem, "kreise": kr, "typen": typ,
+            "gini": (weighted_gini(je, ew), weighted_gini(je_b, ew)),
+            "gesamt": float(lang.sum())}
+
+
+def langfrist_saetze(lf: dict, titel: str, basis_titel: str, hinweise: list[str]) -> list[str]:
+    """The long run in plain German sentences with the numbers, generated from the figures (never
+    written per model): how many Gemeinden gain and lose, the largest Kreis shifts, city against
+    country, the spread, and what the result rests on."""
+    fi, fd, fs = deutsch.fmt_int, deutsch.fmt_dec, deutsch.fmt_signed
+    gem, kr = lf["gemeinden"], lf["kreise"]
+    d = gem["aenderung_personen"].to_numpy()
+    moved = float(np.clip(d, 0, None).sum())
+    if moved < 0.5:
+        return [f"Langfristig trüge unter „{titel}“ jede Gemeinde dasselbe wie unter „{basis_titel}“: "
+                "die Schlüssel des Modells ergeben zusammen dieselbe Last je Gemeinde.",
+                "Das Modell ändert also nicht, wohin die Menschen auf Dauer kommen, sondern nur den Weg dorthin "
+                "(siehe Übergang).",
+                *_grundlage(hinweise)]
+    mehr, weniger = int((d >= 0.5).sum()), int((d <= -0.5).sum())
+    out = [f"Langfristig trügen unter „{titel}“ {fi(mehr)} Gemeinden mehr und {fi(weniger)} weniger als "
+           f"unter „{basis_titel}“; {fi(round(moved))} von {fi(round(lf['gesamt']))} Personen "
+           f"({fd(100 * moved / lf['gesamt'], 1)} %) lebten dann in einer anderen Gemeinde."]
+    up, down = kr.iloc[0], kr.iloc[-1]
+    out.append(f"Am stärksten mehr trüge {up.kreis} ({fs(round(up.aenderung_personen))} Personen, "
+               f"{fs(up.aenderung_je_1000, 1)} je 1.000 Einwohner), am stärksten entlastet würde {down.kreis} "
+               f"({fs(round(down.aenderung_personen))} Personen, {fs(down.aenderung_je_1000, 1)} je 1.000 "
+               "Einwohner).")
+    typ = lf["typen"]
+    teile = [f"{r.gemeinde_typ} {fd(1000 * r.modell / r.einwohner, 1)} statt {fd(1000 * r.basis / r.einwohner, 1)}"
+             for r in typ.itertuples()]
+    out.append("Last je 1.000 Einwohner langfristig: " + "; ".join(teile) + ".")
+    g_m, g_b = lf["gini"]
+    richtung = "sänke" if g_m < g_b else "stiege"
+    out.append(f"Die Ungleichheit der Last je Einwohner (Gini: 0 = gleichmäßig, 1 = alles an einem Ort) "
+               f"{richtung} von {fd(g_b, 2)} auf {fd(g_m, 2)}.")
+    return out + _grundlage(hinweise)
+
+
+def _grundlage(hinweise: list[str]) -> list[str]:
+    naeh = [h for h in hinweise if h.startswith("NÄHERUNG")]
+    text = ("Das Ergebnis beruht auf amtlichen Einwohner- und Flächenzahlen, den Schlüsseln der Modelle und den "
+            "heutigen Landessummen, nicht auf den Beständen einzelner Gemeinden")
+    if naeh:
+        text += "; die Arbeitslosenzahlen je Gemeinde sind eine NÄHERUNG"
+    return [text + "."]
