@@ -72,7 +72,8 @@ def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahl
     eigene = params.get("eigene", "1") not in ("0", "", "nein")
     gewichte: dict[str, float] = {}
     if eigene:
-        for col in zahlspalten:
+        for col in sorted(zahlspalten, key=lambda c: (c not in SLIDER_SPALTEN, SLIDER_SPALTEN.index(c)
+                                                     if c in SLIDER_SPALTEN else 0, c)):  # the sliders' order
             default = DEFAULT_GEWICHTE.get(col, 0.0)
             v = _num(params, f"w_{col}", default, 0, 100, problems, f"Gewicht {col}")
             if v > 0:

@@ -283,17 +283,17 @@
     async function vorschlagen() {
       const text = q.value.trim();
       const liste = $("treffer");
-      if (!text) { liste.replaceChildren(); return; }
+      if (!text) { liste.replaceChildren(); $("treffer_anzahl").textContent = ""; return; }
       const d = await holen("/api/gemeinden?q=" + encodeURIComponent(text));
       liste.replaceChildren();
-      const dl = $("vorschlaege"); dl.replaceChildren();
       for (const t of d.treffer) {
         const li = document.createElement("li"); const a = document.createElement("a");
-        const rest = new URLSearchParams(location.search); rest.set("ags", t.ags);
+        const rest = new URLSearchParams(location.search); rest.set("ags", t.ags); rest.delete("verlauf");
         a.href = "/gemeinde?" + rest.toString(); a.textContent = t.gemeinde + " (" + t.kreis + ", AGS " + t.ags + ")";
         li.appendChild(a); liste.appendChild(li);
-        const o = document.createElement("option"); o.value = t.gemeinde; dl.appendChild(o);
       }
+      $("treffer_anzahl").textContent = d.treffer.length === 0 ? "keine Gemeinde gefunden" :
+        (d.treffer.length === 1 ? "1 Treffer" : d.treffer.length + " Treffer") + " (mit Tab erreichbar)";
     }
     q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(vorschlagen, 150); });
     $("suche").addEventListener("submit", async (ev) => {
@@ -310,21 +310,39 @@
         d.systeme.map((s) => "Bestand " + s.anzeige + " " + de(d.bestand[s.id], 0)).join(", ") +
         ", Plätze in Landeseinrichtungen " + de(d.bestand.anrechnung_plaetze, 0) +
         (d.bestand.synthetisch ? " (Bestände SYNTHETISCH)" : " (Bestände: " + d.bestand.datei + ")");
+      // the long run first: one sentence per model, a bar per model, the table behind them
+      const lt = d.langfristig;
+      const ul = $("lang_saetze"); ul.replaceChildren();
+      const basis = d.langfristig_basis;
+      const li0 = document.createElement("li");
+      li0.textContent = "Heute (Status quo) trägt " + d.gemeinde + " langfristig " + de(basis.last_langfristig, 0) +
+        " Personen, " + de(basis.last_langfristig_je_1000, 1) + " je 1.000 Einwohner.";
+      ul.appendChild(li0);
+      lt.zeilen.forEach((z, i) => {
+        const li = document.createElement("li");
+        const p = Math.round(z.aenderung_personen);
+        li.textContent = z.modell.split(":")[0] + ": " + (p === 0 ? "keine Änderung" :
+          (p > 0 ? "mehr: " : "weniger: ") + lt.texte[i][3] + " Personen (" + lt.texte[i][4] + " je 1.000 Einwohner)") + ".";
+        ul.appendChild(li);
+      });
+      await balken($("lang_balken"), lt.zeilen.map((z) => z.modell.split(":")[0]), lt.zeilen.map((z) => z.aenderung_je_1000),
+        "", "je 1.000 Einwohner");
+      tabelle("t_langfristig", lt);
       tabelle("t_modelle", d.modelle);
       const verlauf = async () => {
         $("verlauf").disabled = true; $("sim_laden").hidden = false;
         url.set("verlauf", "1"); setLinks(url, "gemeinde", "/gemeinde");
         try {
-          const sim = await holen("/api/ansicht/gemeinde-simulation?" + url.toString());
+          const sim = await holen("/api/ansicht/gemeinde-simulation?" + url.toString(), "fehler_verlauf", ["kurve_verlauf"]);
           tabelle("t_simulation", sim);
           if (window.Plotly && sim.verlauf && sim.verlauf.length) {
             $("kurve_verlauf").hidden = false;
             await Plotly.react($("kurve_verlauf"), sim.verlauf.map((v) => ({type: "scatter", mode: "lines+markers", name: v.titel.split(":")[0],
-              x: v.monat, y: v.wert, hovertemplate: v.titel.split(":")[0] + ", Monat %{x}: %{y:.2f} je 1.000 EW<extra></extra>"})),
+              x: v.monat, y: v.wert, hovertemplate: v.titel.split(":")[0] + ", Monat %{x}: %{y:.1f} je 1.000 Einwohner<extra></extra>"})),
               {title: {text: d.gemeinde + ": Gesamtlast je 1.000 Einwohner im simulierten Verlauf", font: {size: 14}},
                margin: {l: 50, r: 10, t: 36, b: 40}, xaxis: {title: {text: "Monat"}, tickformat: "d"},
-               yaxis: {title: {text: "je 1.000 EW"}, separatethousands: true}, legend: {font: {size: 10}}, separators: ",."},
-              {displaylogo: false, responsive: true});
+               yaxis: {title: {text: "je 1.000 Einwohner"}, separatethousands: true}, legend: {orientation: "h", y: -0.3}, separators: ",."},
+              CONFIG);
             document.body.dataset.verlauf = "1";
           }
         }
@@ -335,7 +353,7 @@
       if (url.get("verlauf") === "1") verlauf();
       const wege = $("rechenwege"); wege.replaceChildren();
       for (const s of d.systeme) {
-        const h = document.createElement("h3"); h.textContent = "Rechenweg " + s.anzeige; wege.appendChild(h);
+        const h = document.createElement("h4"); h.textContent = "Rechenweg " + s.anzeige; wege.appendChild(h);
         const ol = document.createElement("ol"); ol.id = "s_" + s.id; ol.className = "schritte"; wege.appendChild(ol);
         for (const x of d.schritte[s.id]) {
           const li = document.createElement("li"); li.textContent = x.schritt;
@@ -343,7 +361,7 @@
           ol.appendChild(li);
         }
       }
-      const rest = new URLSearchParams(url); rest.delete("ags");
+      const rest = new URLSearchParams(url); rest.delete("ags"); rest.delete("verlauf");
       $("zurueck").href = "/?" + rest.toString();
       setLinks(url, "gemeinde", "/gemeinde");
       document.title = d.gemeinde + " – verteilung";
@@ -359,29 +377,42 @@
       const want = url.get("modelle").split(",");
       form.querySelectorAll("input[name=modell]").forEach((c) => { c.checked = want.includes(c.value); });
     }
-    if (url.has("monate")) $("monate").value = url.get("monate");
-    else $("monate").value = "12";
+    $("monate").value = url.has("monate") ? url.get("monate") : "12";
     $("monat").max = $("monate").value;
     if (url.has("monat")) $("monat").value = url.get("monat");
     let kartenModell = url.get("karte") || "";
+    const modelle = () => ["status-quo", ...[...form.querySelectorAll("input[name=modell]:checked")].map((c) => c.value)].join(",");
     function query() {
       const q = new URLSearchParams();
-      q.set("modelle", ["status-quo", ...[...form.querySelectorAll("input[name=modell]:checked")].map((c) => c.value)].join(","));
+      q.set("modelle", modelle());
       q.set("monate", $("monate").value); q.set("monat", $("monat").value);
       if (kartenModell) q.set("karte", kartenModell);
       return q;
     }
     function outputs() {
       $("monat").max = $("monate").value;
+      if (Number($("monat").value) > Number($("monate").value)) $("monat").value = $("monate").value;
       $("o_monate").textContent = $("monate").value; $("o_monat").textContent = $("monat").value;
+      $("monate").setAttribute("aria-valuetext", $("monate").value + " Monate");
+      $("monat").setAttribute("aria-valuetext", "Monat " + $("monat").value);
+    }
+    // the month slider offers only what the ticked models allow (the app's limit of model-months)
+    async function grenze() {
+      const g = await holen("/api/ansicht/grenzen?modelle=" + encodeURIComponent(modelle()), "fehler_sim");
+      const m = $("monate");
+      m.max = String(g.max_monate);
+      if (Number(m.value) > g.max_monate) m.value = String(g.max_monate);
+      $("grenze").textContent = "höchstens " + g.max_monate + " Monate mit dieser Modellauswahl";
     }
     let laufend = 0;
     async function neu() {
+      try { await grenze(); } catch (e) { return; }
       outputs();
       const nr = ++laufend;
       $("laden").hidden = false;
       let d;
-      try { d = await holen("/api/ansicht/simulation?" + query().toString()); } catch (e) { $("laden").hidden = true; return; }
+      try { d = await holen("/api/ansicht/simulation?" + query().toString(), "fehler_sim", ["kurve_vk", "kurve_konflikt", "map", "t_Monate"]); }
+      catch (e) { $("laden").hidden = true; delete document.body.dataset.geladen; return; }
       if (nr !== laufend) return;
       kartenModell = d.karte_modell;
       setLinks(query(), "simulation", "/simulation");
@@ -391,14 +422,15 @@
         if (m === "status-quo") continue;
         const o = document.createElement("option"); o.value = m; o.textContent = d.titel[m] || m; if (m === kartenModell) o.selected = true; sel.appendChild(o);
       }
-      const plot = (el, serie, titel, y) => Plotly.react(el, serie.map((s) => ({type: "scatter", mode: "lines", name: (d.titel[s.modell] || s.modell).split(":")[0], x: s.monat, y: s.wert})),
-        {title: {text: titel, font: {size: 14}}, margin: {l: 50, r: 10, t: 36, b: 40}, xaxis: {title: {text: "Monat"}, tickformat: "d"}, yaxis: {title: {text: y}, separatethousands: true}, legend: {font: {size: 10}}, separators: ",."},
-        {displaylogo: false, responsive: true});
-      await plot($("kurve_vk"), d.kurven.vk_last_je_einwohner, "Streuung der Last je Einwohner (VK)", "VK");
-      await plot($("kurve_konflikt"), d.kurven.konflikt_personen_kumuliert, "Konflikte zwischen den Systemen, kumuliert", "Personen");
+      const plot = (el, serie, titel, y, nk) => Plotly.react(el, serie.map((s) => ({type: "scatter", mode: "lines", name: (d.titel[s.modell] || s.modell).split(":")[0], x: s.monat, y: s.wert,
+        hovertemplate: "Monat %{x}: %{y:,." + nk + "f}<extra></extra>"})),
+        {title: {text: titel, font: {size: 14}}, margin: {l: 50, r: 10, t: 36, b: 40}, xaxis: {title: {text: "Monat"}, tickformat: "d"}, yaxis: {title: {text: y}, separatethousands: true}, legend: {orientation: "h", y: -0.3}, separators: ",."},
+        CONFIG);
+      await plot($("kurve_vk"), d.kurven.vk_last_je_einwohner, "Streuung der Last je Einwohner (Variationskoeffizient)", "0 = überall gleich", 2);
+      await plot($("kurve_konflikt"), d.kurven.konflikt_personen_kumuliert, "Konflikte zwischen den Systemen, zusammengezählt", "Personen", 0);
       const k = d.karte;
-      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Last je 1.000 EW: " + de(k.last[i], 1) + "<br>gegenüber Status quo: " + de(k.wert[i], 2));
-      await karte($("map"), k, (d.titel[d.karte_modell] || d.karte_modell) + " im Monat " + d.monat + " gegenüber Status quo", hover,
+      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Last je 1.000 Einwohner: " + de(k.last[i], 1) + "<br>gegenüber Status quo: " + vz(k.wert[i], 1));
+      await karte($("map"), k, (d.titel[d.karte_modell] || d.karte_modell).split(":")[0] + " im Monat " + d.monat + " gegenüber Status quo", hover,
         (ags) => { location.href = "/gemeinde?ags=" + encodeURIComponent(ags); });
       tabelle("t_Monate", d.tabellen.Monate);
       $("laden").hidden = true;
