@@ -138,8 +138,9 @@ class AppState:
         self.check_models(list(modelle))
         n_models = len(set(modelle) | {BASELINE})
         if monate > self.max_monate(modelle):
+            grenze = deutsch.fmt_int(self.limits.modellmonate)
             raise InputError(Problem("monate", f"zu großer Rechenauftrag: {monate} Monate × {n_models} Modelle "
-                                     f"sind zu viel für die Anwendung (höchstens {deutsch.fmt_int(self.limits.modellmonate)} "
+                                     f"sind zu viel für die Anwendung (höchstens {grenze} "
                                      f"Modellmonate, also {self.max_monate(modelle)} Monate mit dieser Auswahl). "
                                      "Weniger Monate oder Modelle wählen; längere Läufe rechnet der Befehl "
                                      "„verteilung simulate“"))
