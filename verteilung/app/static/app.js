@@ -397,8 +397,11 @@
       $("monat").setAttribute("aria-valuetext", "Monat " + $("monat").value);
     }
     // the month slider offers only what the ticked models allow (the app's limit of model-months)
+    let grenzNr = 0;
     async function grenze() {
+      const nr = ++grenzNr;
       const g = await holen("/api/ansicht/grenzen?modelle=" + encodeURIComponent(modelle()), "fehler_sim");
+      if (nr !== grenzNr) return;  // an answer to an older selection
       const m = $("monate");
       m.max = String(g.max_monate);
       if (Number(m.value) > g.max_monate) m.value = String(g.max_monate);
