@@ -228,7 +228,7 @@
         vz(k.wert[i], 1) + " je 1.000 Einwohner (" + vz(k.personen[i], 0) + " Personen)");
       $("karte_lang_titel").textContent = m.titel + " gegenüber " + d.basis.titel + ", langfristig";
       await karte($("karte_lang"), k, "", hover,
-        (ags) => { location.href = "/gemeinde?ags=" + encodeURIComponent(ags) + "&modell=" + encodeURIComponent(d.modell); }, lim);
+        (ags) => { location.href = "/gemeinde?ags=" + encodeURIComponent(ags) + "&modell=" + encodeURIComponent(d.modell); });
       const kz = d.kreise.zeilen;
       await balken($("kreise_balken"), kz.map((z) => z.kreis), kz.map((z) => z.aenderung_je_1000), "", "je 1.000 Einwohner");
       const ul = $("saetze"); ul.replaceChildren();
