@@ -9,6 +9,7 @@ Run: ``python scripts/make_szenario.py`` (deterministic for the seed below).
 from __future__ import annotations
 
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -41,9 +42,21 @@ FLUEAG_QUOTAS = {  # published FlüAG quotas used as anchors
     "05362028": (0.83, "Hürth, Aug 2023 (AfD-Antrag 21.08.2023)"),
     "05512000": (0.83, "Bottrop, Aug 2023 (AfD-Antrag 21.08.2023)"),
 }
-# Spread of the other Gemeinden's FlüAG quotas: on 1 Jul 2016, 110 of 396 were below 90 %
-# (Landtag Drs. 16/12727). A lognormal with median 100 % and P(q < 0.9) = 110/396 gives sigma:
+# Spread of the other Gemeinden's FlüAG quotas, two published targets checked on the written file:
+# (A) across the Land: on 1 Jul 2016, 110 of 396 were below 90 % (Landtag Drs. 16/12727);
+# (B) within a Kreis: Rhein-Kreis Neuss, May 2017, 8 Gemeinden from 53 % to 145 %
+#     (shared/data/nrw_veroeffentlichte_quoten.csv): standard deviation of ln(quota) 0.320.
+# Quotas are drawn as exp(b_Kreis + e_Gemeinde), then scaled to the Land total: b ~ N(0, SIGMA_KREIS)
+# (assumption: Kreise differ less than Gemeinden within them; Neuss' mean is 95 %); e = σ_w·U1 for most
+# Gemeinden and −TAIL_FACTOR·σ_w·|U1| for a share p (U1 ~ N(0, 1)): a normal spread that matches (B)
+# puts far too many Gemeinden below 90 % (about 210 of 396); real quotas bunch near 100 % (who is
+# below receives first, so the bulk is tight) with part of the Gemeinden far below (a new Soll not
+# yet filled). σ_w is fitted to (B) as the median over
+# Kreise with ≥ 5 Gemeinden, p to (A), both on the quotas of the final file.
 SHARE_BELOW_90 = 110 / 396
+NEUSS_QUOTEN = (94, 108, 83, 75, 78, 53, 145, 126)  # Dormagen … Rommerskirchen, May 2017
+SIGMA_KREIS = 0.03
+TAIL_FACTOR = 10.0  # assumption: the far-off Gemeinden spread ten times as wide as the bulk
 # WSA quotas of ordinary Gemeinden reported 2016-2019: Eschweiler 78-93 %, Finnentrop 74 %,
 # Ostbevern 77 % (LEGAL.md § 4.2); spread assumed lognormal with sigma 0.25 (stated assumption).
 WSA_SIGMA = 0.25
@@ -77,10 +90,60 @@ def largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def sigma_for_share_below(q: float, share: float) -> float:
-    from statistics import NormalDist
+def neuss_sigma() -> float:
+    """Target (B): standard deviation of ln(quota) of the published Rhein-Kreis Neuss quotas."""
+    return float(np.std(np.log(np.array(NEUSS_QUOTEN) / 100), ddof=1))
 
-    return float(np.log(q) / NormalDist().inv_cdf(share))
+
+def quota_spread(b: np.ndarray, credit: np.ndarray, z: np.ndarray, kreis: np.ndarray) -> tuple[int, float]:
+    """The two checked figures of a FlüAG stock: Gemeinden below 90 % (Erfüllungsquote with credits,
+    as `verteilung status` computes it at the Stichtag, factor 1.0) and the median over Kreise with
+    at least 5 Gemeinden of the standard deviation of ln(quota) within the Kreis."""
+    q = (b + credit) / (z * (b.sum() + credit.sum()))
+    below = int((q < 0.9).sum())
+    frame = pd.DataFrame({"kreis": kreis, "l": np.log(np.maximum(q, 1e-9))})
+    sizes = frame.groupby("kreis")["l"].agg(["std", "count"])
+    return below, float(sizes.loc[sizes["count"] >= 5, "std"].median())
+
+
+def flueag_stock(shape: tuple[np.ndarray, np.ndarray, np.ndarray], kreis_idx: np.ndarray, delta: float,
+                 sigma_w: float, z: np.ndarray, credit: np.ndarray, anchors: dict[int, float]) -> np.ndarray:
+    """FlüAG stock for quota parameters: B_i = q_i·z_i·T − A_i, anchors fixed, the rest scaled to the total."""
+    n_kreis, u0, u1 = shape
+    tail = u0 < NormalDist().inv_cdf(delta)  # the share ``delta`` of Gemeinden in the wide tail
+    e = sigma_w * np.where(tail, -TAIL_FACTOR * np.abs(u1), u1)  # the far-off Gemeinden lie below
+    q = np.exp(SIGMA_KREIS * n_kreis[kreis_idx] + e)
+    anchored = np.zeros(len(z), dtype=bool)
+    for i, quota in anchors.items():
+        q[i] = quota
+        anchored[i] = True
+    total_t = FLUEAG_TOTAL + int(credit.sum())
+    raw_b = np.maximum(0.0, q * z * total_t - credit)
+    free_b = raw_b * ~anchored
+    free_b *= (FLUEAG_TOTAL - raw_b[anchored].sum()) / free_b.sum()
+    return largest_remainder(np.where(anchored, raw_b, free_b), FLUEAG_TOTAL)
+
+
+def fit_spread(shape, kreis_idx, kreise, z, credit, anchors) -> tuple[float, float]:
+    """σ_w to target (B), then the tail share p to target (A), by bisection on the final stock (deterministic)."""
+    target_sd, target_below = neuss_sigma(), round(SHARE_BELOW_90 * len(z))
+
+    def figures(delta: float, sigma_w: float) -> tuple[int, float]:
+        return quota_spread(flueag_stock(shape, kreis_idx, delta, sigma_w, z, credit, anchors), credit, z, kreise)
+
+    delta = 0.2
+    for _ in range(6):  # the two targets interact a little; a few rounds settle both
+        lo, hi = 0.05, 1.5
+        for _ in range(30):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if figures(delta, mid)[1] < target_sd else (lo, mid)
+        sigma_w = (lo + hi) / 2
+        a, b = 0.001, 0.5
+        for _ in range(30):  # a larger tail share: more Gemeinden far below
+            mid = (a + b) / 2
+            a, b = (a, mid) if figures(mid, sigma_w)[0] > target_below else (mid, b)
+        delta = (a + b) / 2
+    return delta, sigma_w
 
 
 def build() -> tuple[pd.DataFrame, dict]:
@@ -98,29 +161,24 @@ def build() -> tuple[pd.DataFrame, dict]:
     z = flueag.key(g, STICHTAG)["schluessel"].to_numpy()
     k = awov.key(g, STICHTAG)["schluessel"].to_numpy()
 
-    # credited places: shipped facility list, EAE places separately
+    # credited places: the shipped facility list, as the long run counts them (verteilung.langfrist)
+    from verteilung.langfrist import LE_AUSGESCHLOSSEN, plaetze_landeseinrichtungen
+
     le = pd.read_csv(shipped("inputs", "nrw", "landeseinrichtungen.csv"), dtype={"ags": str})
-    used = le[~le["einrichtung"].isin(EXCLUDED_FACILITIES)]
-    plaetze = np.zeros(n, dtype=np.int64)
-    plaetze_eae = np.zeros(n, dtype=np.int64)
-    for _, row in used.iterrows():
-        target = plaetze_eae if row["typ"] == "EAE" else plaetze
-        target[pos[row["ags"]]] += int(row["plaetze"])
+    used = le[~le["einrichtung"].isin(LE_AUSGESCHLOSSEN)]
+    places = plaetze_landeseinrichtungen(g)
+    plaetze = places["anrechnung_plaetze"].to_numpy()
+    plaetze_eae = places["anrechnung_plaetze_eae"].to_numpy()
     credit = plaetze + plaetze_eae  # factor 1.0 for both from 1 Dec 2023
 
-    # FlüAG stock: quota q_i drawn around 100 %, anchors fixed, B_i = q_i·z_i·T − A_i, total fixed
-    total_t = FLUEAG_TOTAL + int(credit.sum())
-    sigma_f = sigma_for_share_below(0.9, SHARE_BELOW_90)
-    q = np.exp(rng.normal(0.0, sigma_f, n))
-    anchored = np.zeros(n, dtype=bool)
-    for a, (quota, _) in FLUEAG_QUOTAS.items():
-        q[pos[a]] = quota
-        anchored[pos[a]] = True
-    raw_b = np.maximum(0.0, q * z * total_t - credit)
-    fixed_sum = raw_b[anchored].sum()
-    free_b = raw_b * ~anchored
-    free_b *= (FLUEAG_TOTAL - fixed_sum) / free_b.sum()
-    b = largest_remainder(np.where(anchored, raw_b, free_b), FLUEAG_TOTAL)
+    # FlüAG stock: quota q_i = exp(μ + b_Kreis + e_i), anchors fixed, B_i = q_i·z_i·T − A_i, total fixed
+    kreise = g["kreis"].to_numpy()
+    kreis_names, kreis_idx = np.unique(kreise, return_inverse=True)
+    shape = (rng.normal(0.0, 1.0, len(kreis_names)), rng.normal(0.0, 1.0, n), rng.normal(0.0, 1.0, n))
+    anchors = {pos[a]: quota for a, (quota, _) in FLUEAG_QUOTAS.items()}
+    delta, sigma_w = fit_spread(shape, kreis_idx, kreise, z, credit, anchors)
+    b = flueag_stock(shape, kreis_idx, delta, sigma_w, z, credit, anchors)
+    below, within_sd = quota_spread(b, credit, z, kreise)
 
     # WSA stock: total from Gelsenkirchen's Soll, anchors from the 2022 quotas
     ge = pos["05513000"]
@@ -141,7 +199,9 @@ def build() -> tuple[pd.DataFrame, dict]:
     df = pd.DataFrame({"ags": ags, "gemeinde": g["gemeinde"], "flueag_bestand": b, "anrechnung_plaetze": plaetze,
                        "anrechnung_plaetze_eae": plaetze_eae, "wsa_bestand": w,
                        "quelle": f"SYNTHETISCH: scripts/make_szenario.py, seed {SEED}"})
-    facts = {"sigma_f": sigma_f, "total_t": total_t, "total_w": total_w, "k_ge": k[ge], "credit": int(credit.sum()),
+    n_kreise = int((pd.Series(kreise).value_counts() >= 5).sum())
+    facts = {"delta": delta, "sigma_w": sigma_w, "below": below, "within_sd": within_sd, "n_kreise": n_kreise,
+             "total_t": FLUEAG_TOTAL + int(credit.sum()), "total_w": total_w, "k_ge": k[ge], "credit": int(credit.sum()),
              "eae": int(plaetze_eae.sum()), "used": used, "flueag_q": b, "z": z, "k": k, "w": w}
     return df, facts
 
@@ -176,7 +236,7 @@ def readme(df: pd.DataFrame, f: dict) -> str:
         "(" + "; ".join(f"{k} {int(p):,} ({NOT_OPEN_ON_STICHTAG[k]})" for k, p in zip(not_open["einrichtung"], not_open["plaetze"], strict=True)) + "). "
         "The real 2023 total was about 29,680 places (rp-online 05/2023): the scenario under-states credits |",
         "| FlüAG quotas, anchors | " + ", ".join(f"{v[1].split(',')[0]} {v[0]:.1%}" for v in FLUEAG_QUOTAS.values()) + " | published quotas (sources in the script); mixed dates 2022-2023 |",
-        f"| FlüAG quota spread, others | lognormal, median 100 %, σ = {f['sigma_f']:.3f} | σ chosen so that 110 of 396 Gemeinden would lie below 90 %, as on 1 Jul 2016 (Landtag Drs. 16/12727); after the anchors, the scaling to the state total and the credits, **{below_90(df)} of 396 Gemeinden are below 90 %** in the shipped file (FlüAG Erfüllungsquote at the Stichtag, `verteilung status --system flueag`) |",
+        f"| FlüAG quota spread, others | exp(b_Kreis + e_Gemeinde), b ~ N(0; {SIGMA_KREIS}), e ~ N(0; σ_w), for a share p of Gemeinden −{TAIL_FACTOR:g}·σ_w·abs(N(0; 1)) (assumption: part of the Gemeinden far below, a new Soll not yet filled), scaled to the total; fitted σ_w = {f['sigma_w']:.3f}, p = {f['delta']:.3f} | two published targets, checked on this file (`verteilung status --system flueag`, tests/test_szenario.py): (A) across the Land 110 of 396 Gemeinden below 90 % (1 Jul 2016, Landtag Drs. 16/12727) — **here {below_90(df)} of 396**; (B) within a Kreis: Rhein-Kreis Neuss, May 2017, 53 % to 145 % (8 Gemeinden, ../shared/data/nrw_veroeffentlichte_quoten.csv), standard deviation of ln(quota) {neuss_sigma():.3f} — **here the median over the {f['n_kreise']} Kreise with at least 5 Gemeinden is {f['within_sd']:.3f}**. The Kreis effect's σ {SIGMA_KREIS} is an assumption (Kreise differ less than Gemeinden within them) |",
         f"| WSA counted stock, state total | {round(f['total_w']):,} | derived: Gelsenkirchen WSA Soll ≈ 1,900 (~2024, WAZ article407637528) ÷ Gelsenkirchen's AWoV key {f['k_ge']:.6f} (default readings) |",
         "| WSA anchors | Gelsenkirchen 2,800 persons (≈147 %); Bielefeld 212 %, Dortmund 234 %, Essen 203 %, Herne 227 %, Minden 286 % | WAZ article407637528 (~2024); AfD KA 397 (2022 quotas) |",
         f"| WSA quota spread, others | lognormal, σ = {WSA_SIGMA} | assumption; reported ordinary quotas 74-93 % (Eschweiler, Finnentrop, Ostbevern); scaled to the total |",

@@ -33,57 +33,48 @@ def stock() -> pd.DataFrame:
     return pd.read_csv(default_bestand(), dtype={"ags": str})
 
 
-def test_long_run_is_key_times_land_total(client, stock):
-    """M1's long run against the status quo, recomputed from the published keys and the Land totals."""
+def test_long_run_on_the_first_screen_is_the_python_apis(client):
+    """The map, the Kreis ranking and the money are `verteilung.langfrist` / `mittel` on the shipped
+    data (published Land totals, no stock), shown for the model the user picks."""
     d = client.get("/api/ansicht/ueberblick", params={"modell": "m1-gemeinsamer-bestand"}).json()
-    kf = verteilung.keys("flueag").table.set_index("ags")["schluessel"]
-    kw = verteilung.keys("wsa").table.set_index("ags")["schluessel"]
-    t_f = stock["flueag_bestand"].sum() + stock["anrechnung_plaetze"].sum() + stock["anrechnung_plaetze_eae"].sum()
-    t_w = stock["wsa_bestand"].sum()
-    ags = d["karte"]["ags"]
-    heute = kf[ags].to_numpy() * t_f + kw[ags].to_numpy() * t_w
-    m1 = kf[ags].to_numpy() * (t_f + t_w)
-    ew = verteilung.load_gemeinden().set_index("ags").loc[ags, "einwohner"].to_numpy()
-    np.testing.assert_allclose(d["karte"]["wert"], 1000 * (m1 - heute) / ew, atol=2e-3)
-    np.testing.assert_allclose(d["karte"]["personen"], np.round(m1 - heute), atol=1)
-    # nobody is lost: the Kreis changes sum to zero, the Kreis loads to the Land total
+    lf = verteilung.langfrist(["status-quo", "m1-gemeinsamer-bestand"])
+    m1 = lf.gemeinden[lf.gemeinden["modell"] == "m1-gemeinsamer-bestand"]
+    assert d["karte"]["ags"] == m1["ags"].tolist()
+    np.testing.assert_allclose(d["karte"]["wert"], m1["aenderung_langfristig_je_1000"], atol=1e-3)
+    np.testing.assert_allclose(d["karte"]["personen"], np.round(m1["aenderung_langfristig"]), atol=1)
     kreise = pd.DataFrame(d["kreise"]["zeilen"])
-    assert kreise["aenderung_personen"].sum() == pytest.approx(0, abs=0.01)  # rows rounded to 4 places
-    assert kreise["last_langfristig"].sum() == pytest.approx(t_f + t_w)
-    # most Gemeinden change colour on the first map (the old one-month map was grey)
-    assert sum(abs(v) >= 0.05 for v in d["karte"]["wert"]) > 300
-    assert d["synthetisch"] is False and not any("SYNTHETISCH" in h for h in d["hinweise"])
+    assert kreise["aenderung_langfristig"].sum() == pytest.approx(0, abs=0.01)  # nobody lost (rows to 4 places)
+    assert kreise["last_langfristig"].sum() == pytest.approx(m1["last_langfristig"].sum(), rel=1e-9)
+    assert list(kreise["aenderung_langfristig_je_1000"]) == sorted(kreise["aenderung_langfristig_je_1000"],
+                                                                   reverse=True)  # a ranking
+    assert sum(abs(v) >= 0.05 for v in d["karte"]["wert"]) > 300  # coloured, not grey
+    assert d["synthetisch"] is False and len(d["klein"]) == len(d["modelle"])
+    assert d["geld"] is not None and len(d["geld"]["kreis"]) == len(kreise)
 
 
-def test_models_with_todays_keys_have_no_long_run_change(client):
-    """M3 and M4 keep both keys; M2 with α = FlüAG's share adds them up to the same Soll: the long
-    run is today's, and the sentences say the model acts only on the way there."""
-    for m in ("m3-verrechnung", "m4-sperre", "m2-mischschluessel"):
-        d = client.get("/api/ansicht/ueberblick", params={"modell": m}).json()
-        assert max(abs(v) for v in d["karte"]["wert"]) < 1e-6, m
-        assert "nur den Weg dorthin" in " ".join(d["saetze"])
+def test_pacing_and_phase_in_lead_where_their_model_leads(client):
+    """Staffelung and Übergang change the way, not the destination; M4's Sperre keeps today's keys."""
+    def wert(m):
+        return client.get("/api/ansicht/ueberblick", params={"modell": m}).json()
+
+    m1 = wert("m1-gemeinsamer-bestand")["karte"]["wert"]
+    assert wert("m1-gemeinsamer-bestand-gestaffelt")["karte"]["wert"] == m1
+    assert wert("m1-gemeinsamer-bestand-uebergang")["karte"]["wert"] == m1
+    m4 = wert("m4-sperre")
+    assert max(abs(v) for v in m4["karte"]["wert"]) < 1e-6
+    assert "Langfristig ändert sich die Last keines Kreises." in m4["saetze"]
 
 
-def test_phase_in_model_leads_where_its_target_leads(client):
-    """A model with a phase-in (Übergang) ends at its target key: its long run is M1's."""
-    a = client.get("/api/ansicht/ueberblick", params={"modell": "m1-gemeinsamer-bestand"}).json()
-    b = client.get("/api/ansicht/ueberblick", params={"modell": "m1-gemeinsamer-bestand-uebergang"}).json()
-    assert a["karte"]["wert"] == b["karte"]["wert"]
-
-
-def test_summary_sentences_are_built_from_the_figures(client):
+def test_summary_sentences_are_the_generated_summary(client):
     d = client.get("/api/ansicht/ueberblick", params={"modell": "m1-gemeinsamer-bestand"}).json()
     s = d["saetze"]
     assert len(s) >= 3
     kreise = pd.DataFrame(d["kreise"]["zeilen"])
-    top, bottom = kreise.iloc[0], kreise.iloc[-1]
-    assert top.kreis in s[1] and bottom.kreis in s[1]
-    assert deutsch.fmt_signed(round(top.aenderung_personen)) in s[1]
-    mehr = sum(p >= 0.5 for p in d["karte"]["personen"])
-    assert f" {deutsch.fmt_int(mehr)} Gemeinden mehr" in s[0]
-    assert "NÄHERUNG" in s[-1]
-    for text in s:  # plain German: no identifiers, no English decimals
-        assert not re.search(r"[a-z]+_[a-z_]+|=0\.|\d\.\d{3}\d|True|False", text), text
+    top = kreise.loc[kreise["aenderung_langfristig"].abs().idxmax()]
+    assert top.kreis in s[0] and deutsch.fmt_signed(top.aenderung_langfristig, 0) in s[0]
+    assert any("NÄHERUNG" in x for x in s) and any("Landessummen" in x for x in s)
+    for text in s:  # plain German: no identifiers, no English decimals, per 1.000 with one decimal
+        assert not re.search(r"[a-z]+_[a-z_]+|=0\.|True|False|\d,\d\d je 1\.000", text), text
 
 
 def test_every_table_cell_is_the_vocabulary_format(client):

@@ -201,7 +201,10 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     assert "SYNTHETISCH" in r.stdout and "Befunde" in r.stdout
     assert len(r.stdout.splitlines()) <= 40  # fits a terminal screen
     files = sorted(p.name for p in (tmp_path / "v").iterdir())
-    assert files and all(f.startswith("SYNTHETISCH_") for f in files)
+    # this period's tables rest on the synthetic stock; the long run on real data only (its own files)
+    assert files and all(f.startswith(("SYNTHETISCH_", "langfrist")) for f in files)
+    assert "langfrist.xlsx" in files and "SYNTHETISCH_vergleich.xlsx" in files
+    assert "langfristig Stadt → Land" in r.stdout and "nicht SYNTHETISCH" in r.stdout
     summary = json.loads((tmp_path / "v" / "SYNTHETISCH_vergleich.json").read_text())
     assert summary["info"]["synthetisch"] is True
     assert summary["metriken"][0]["modell"] == "status-quo"

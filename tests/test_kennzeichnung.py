@@ -40,10 +40,21 @@ def _marked(name: str, text: str) -> bool:
 
 
 def _assert_all_marked(folder: Path) -> None:
+    """Every file resting on the synthetic stock says so; the long run (``langfrist*``, real data
+    only) must not, and its workbook names the approximation it rests on instead."""
     files = _written(folder)
     assert files, f"nothing written under {folder}"
-    unmarked = [n for n, text in files.items() if not _marked(n, text) and not n.endswith((".png", ".parquet"))]
+    langfrist = {n for n in files if Path(n).name.startswith("langfrist")}
+    unmarked = [n for n, text in files.items() if n not in langfrist and not _marked(n, text)
+                and not n.endswith((".png", ".parquet"))]
     assert not unmarked, f"without {MARK}: {unmarked}"
+    assert not [n for n in langfrist if _marked(n, files[n])], "the long run rests on no synthetic stock"
+    for n in langfrist:
+        if n.endswith(".xlsx"):
+            from openpyxl import load_workbook
+
+            wb = load_workbook(folder / n)
+            assert all(str(wb[s]["A1"].value).startswith("NÄHERUNG") for s in wb.sheetnames)
 
 
 def test_keys_on_their_own_use_no_synthetic_data(cli):

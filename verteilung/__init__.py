@@ -28,6 +28,7 @@ _LAZY = {
     "explain": "verteilung.api", "keys": "verteilung.api", "status": "verteilung.api",
     "run": "verteilung.api", "runs_list": "verteilung.api", "runs_show": "verteilung.api",
     "runs_diff": "verteilung.api", "compare": "verteilung.compare", "simulate": "verteilung.simulate",
+    "langfrist": "verteilung.langfrist",
     "load_bestand": "verteilung.data", "load_gemeinden": "verteilung.data",
     "prepare": "verteilung.inputs", "Inputs": "verteilung.inputs", "Lesarten": "verteilung.law.lesarten",
     "sweep": "verteilung.sweep_runner", "sensitivitaet": "verteilung.sensitivity",
@@ -51,15 +52,38 @@ if TYPE_CHECKING:
     from verteilung.compare import compare
     from verteilung.data import load_bestand, load_gemeinden
     from verteilung.inputs import Inputs, prepare
+    from verteilung.langfrist import langfrist
     from verteilung.law.lesarten import Lesarten
     from verteilung.report.bericht import report
     from verteilung.sensitivity import sensitivitaet
     from verteilung.simulate import simulate
     from verteilung.sweep_runner import sweep
 
-__all__ = ["Inputs", "Lesarten", "__version__", "allocate", "calibrate", "compare", "data_check",
-           "data_list", "explain", "keys", "load_bestand", "load_gemeinden", "prepare", "report", "run",
-           "runs_diff", "runs_list", "runs_show", "sensitivitaet", "simulate", "status", "sweep"]
+__all__ = [
+    "Inputs",
+    "Lesarten",
+    "__version__",
+    "allocate",
+    "calibrate",
+    "compare",
+    "data_check",
+    "data_list",
+    "explain",
+    "keys",
+    "langfrist",
+    "load_bestand",
+    "load_gemeinden",
+    "prepare",
+    "report",
+    "run",
+    "runs_diff",
+    "runs_list",
+    "runs_show",
+    "sensitivitaet",
+    "simulate",
+    "status",
+    "sweep",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,10 @@ an LP (PuLP, HiGHS). Objectives:
 - ``max_abstand``: minimise the largest gap |load_i − Soll_i| between a Gemeinde's combined load
   and its Soll;
 - ``umverteilung``: minimise the total reassignment Σ_i max(0, load_i − Soll_i), i.e. the persons
-  who would have to move for every Gemeinde to meet its Soll.
+  who would have to move for every Gemeinde to meet its Soll;
+- ``stadt_land``: minimise the city→rural shift |Σ_kreisfrei Soll_i − Σ_kreisfrei load_i| against
+  the given load (the baseline's long-run load, `verteilung.langfrist`); among weightings with the
+  same shift the smaller largest gap wins (tie-break weight ``STADT_LAND_TIEBREAK``).
 Limits: each weight within bounds; the Soll share of sparsely populated Gemeinden (gering
 besiedelt) may rise by at most X % against the status quo; named Gemeinden must stay at or below
 Y % quota. Caps and reductions are not linear in the weights and are not calibrated.
@@ -23,6 +26,9 @@ import yaml
 
 from verteilung.errors import InfeasibleError, InputError, Problem
 from verteilung.solve.lp import make_solver, quiet_stdout, solver_name
+
+ZIELE = ("max_abstand", "umverteilung", "stadt_land")
+STADT_LAND_TIEBREAK = 1e-3  # persons of largest gap worth one person of city→rural shift
 
 
 @dataclass
@@ -52,14 +58,24 @@ def calibrate(spalten: list[str], ziel: str = "max_abstand", *, grenzen: dict[st
     from verteilung.compare import compare, default_bestand
     from verteilung.inputs import prepare
 
-    inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
-                  bestand_spalten=("flueag_bestand", "wsa_bestand"))
-    cmp = compare(["status-quo"], bestand, gemeinden, jahr=jahr, stichtag=inp.stichtag, zugaenge_flueag=0,
-                  zugaenge_wsa=0)
-    sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
-    rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
-    basis = float(sq["soll"].to_numpy()[rural].sum() / sq["soll"].sum())
-    res = calibrate_weights(inp.gemeinden, sq["last_nachher"].to_numpy(dtype=float), list(spalten), ziel, grenzen,
+    if ziel == "stadt_land":  # the baseline's long run: real data only, no stock (verteilung.langfrist)
+        from verteilung.langfrist import langfrist
+
+        inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden)
+        lf = langfrist(["status-quo"], jahr=jahr, stichtag=inp.stichtag, gemeinden=gemeinden, minimum=False)
+        load = lf.gemeinden["last_langfristig"].to_numpy(dtype=float)
+        rural = (inp.gemeinden["verstaedterung"] == "gering besiedelt").to_numpy()
+    else:
+        inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
+                      bestand_spalten=("flueag_bestand", "wsa_bestand"))
+        cmp = compare(["status-quo"], bestand, gemeinden, jahr=jahr, stichtag=inp.stichtag, zugaenge_flueag=0,
+                      zugaenge_wsa=0)
+        sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
+        rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
+        load = sq["last_nachher"].to_numpy(dtype=float)
+        soll = sq["soll"].to_numpy()
+    basis = float(load[rural].sum() / load.sum()) if ziel == "stadt_land" else float(soll[rural].sum() / soll.sum())
+    res = calibrate_weights(inp.gemeinden, load, list(spalten), ziel, grenzen,
                             laendlich_max_anstieg, basis, hoechstens, solver)
     labels = inp.kennzeichnung(nutzt_arbeitslose="arbeitslose" in spalten)
     res.model_yaml = _label_lines(labels) + res.model_yaml
@@ -84,13 +100,15 @@ def _label_lines(labels: dict) -> str:
 def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[str], ziel: str = "max_abstand",
               grenzen: dict[str, tuple[float, float]] | None = None, laendlich_max_anstieg: float | None = None,
               laendlich_basis: float | None = None, gemeinden_hoechstens: dict[str, float] | None = None,
-              solver: str = "highs") -> Calibration:
+              solver: str = "highs", ziel_kreisfrei: float | None = None) -> Calibration:
+    """The LP behind `calibrate`; ``ziel_kreisfrei`` (``stadt_land`` only) replaces the cities'
+    summed load as the target of their summed Soll (`langfrist` corrects for credited places)."""
     grenzen = grenzen or {}
     problems = [Problem("--spalten", f"column {c!r} does not exist or is not numeric") for c in columns
                 if c not in gemeinden.columns or not pd.api.types.is_numeric_dtype(gemeinden[c])]
     problems += [Problem("--grenze", f"{c!r} is not among the calibrated columns") for c in grenzen if c not in columns]
-    if ziel not in ("max_abstand", "umverteilung"):
-        problems.append(Problem("--ziel", f"unknown objective {ziel!r}; choose max_abstand or umverteilung"))
+    if ziel not in ZIELE:
+        problems.append(Problem("--ziel", f"unbekanntes Ziel {ziel!r}; möglich: {', '.join(ZIELE)}"))
     if problems:
         raise InputError(problems)
     shares = {c: gemeinden[c].to_numpy(dtype=float) / gemeinden[c].sum() for c in columns}
@@ -100,12 +118,21 @@ def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[s
     w = {c: prob.add_variable(f"w_{c}", *grenzen.get(c, (0.0, 1.0))) for c in columns}
     soll = [pulp.lpSum(total * shares[c][i] * w[c] for c in columns) for i in range(n)]
     prob += pulp.lpSum(w.values()) == 1, "summe_eins"
-    if ziel == "max_abstand":
+    if ziel in ("max_abstand", "stadt_land"):
         z = prob.add_variable("z", 0)
-        prob += z
         for i in range(n):
             prob += z >= load[i] - soll[i]
             prob += z >= soll[i] - load[i]
+        if ziel == "max_abstand":
+            prob += z
+        else:
+            city = np.flatnonzero((gemeinden["gemeinde_typ"] == "kreisfreie Stadt").to_numpy())
+            shift = prob.add_variable("verschiebung", 0)
+            target = float(load[city].sum()) if ziel_kreisfrei is None else ziel_kreisfrei
+            gap = pulp.lpSum(soll[i] for i in city) - target
+            prob += shift >= gap
+            prob += shift >= -gap
+            prob += shift + STADT_LAND_TIEBREAK * z
     else:
         d = [prob.add_variable(f"d{i}", 0) for i in range(n)]
         prob += pulp.lpSum(d)

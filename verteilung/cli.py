@@ -290,6 +290,38 @@ class CompareFmt(StrEnum):
     json = "json"
 
 
+class Ebene(StrEnum):
+    modelle = "modelle"
+    gemeinden = "gemeinden"
+    kreise = "kreise"
+    regierungsbezirke = "regierungsbezirke"
+    gemeindetypen = "gemeindetypen"
+    groessenklassen = "groessenklassen"
+    gewinner = "gewinner"
+
+
+BasisModellOpt = Annotated[str, typer.Option("--basis", help="Vergleichsbasis: das Modell, mit dem alle anderen verglichen werden (Name oder YAML-Pfad; Standard: status-quo).")]
+SummeOpt = Annotated[list[str] | None, typer.Option("--summe", metavar="SPALTE=N", help="Landessumme der Personen einer Bestandsspalte statt der mitgelieferten, z. B. flueag_bestand=120000 oder wsa_bestand=160000 (mehrfach möglich).")]
+
+
+def _summen(specs: list[str] | None) -> dict[str, float] | None:
+    """``["flueag_bestand=120000"]`` → {"flueag_bestand": 120000}; ``flueag``/``wsa`` name their column."""
+    if not specs:
+        return None
+    out: dict[str, float] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        name = name.strip()
+        name = {"flueag": "flueag_bestand", "wsa": "wsa_bestand", "awov": "wsa_bestand"}.get(name, name)
+        if not sep or not name:
+            raise InputError(Problem("--summe", f"erwartet SPALTE=N, erhalten {spec!r}"))
+        try:
+            out[name] = int(value.strip())
+        except ValueError:
+            raise InputError(Problem("--summe", f"{name}: keine ganze Zahl: {value!r}")) from None
+    return out
+
+
 @app.command()
 def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
@@ -302,6 +334,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Kappung zu --gewichte: SPALTE=FAKTOR, Schlüssel ≤ FAKTOR × Anteil an SPALTE (z. B. einwohner=1.25).")] = None,
             gewichte_minderung: Annotated[str | None, typer.Option("--gewichte-minderung", help="Minderungen zu --gewichte: MERKMAL=SATZ[,...] (z. B. mietpreisbremse_2015=0.1).")] = None,
             ohne_meldung_null: OhneMeldungOpt = False,
+            basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
@@ -319,7 +352,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
-              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge))
+              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge), basis=basis, summen=_summen(summe))
     folder = write_outputs(res, out)
     if report:
         from verteilung.report.bericht import render_report
@@ -333,6 +366,80 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
         sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
     else:
         print_compare(res, folder)
+
+
+@app.command()
+def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
+              basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
+              ebene: Annotated[Ebene, typer.Option("--ebene", help="Welche Tabelle: modelle (Verschiebung Stadt → Land, Standard), gemeinden, kreise, regierungsbezirke, gemeindetypen, groessenklassen oder gewinner.")] = Ebene.modelle,
+              ohne_minimum: Annotated[bool, typer.Option("--ohne-minimum", help="Die Gewichtung mit der geringsten Stadt-Land-Verschiebung nicht berechnen.")] = False,
+              kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
+              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Langfristige Last je Modell auf echten Daten: wohin jedes Modell führt, wenn die Bestände dem Schlüssel folgen (ohne Bestände, nicht SYNTHETISCH)."""
+    from verteilung.langfrist import langfrist as run
+    from verteilung.langfrist import summary
+    from verteilung.law.lesarten import Lesarten
+    from verteilung.report.output import emit
+
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    res = run(names, basis, summen=_summen(summe), jahr=jahr, stichtag=stichtag, gemeinden=gemeinden,
+              lesarten=Lesarten(kappung=kappung, anlage1=anlage1), minimum=not ohne_minimum)
+    tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "gewinner": res.gewinner_verlierer,
+              **res.aggregate}
+    titles = {"modelle": "Langfristige Last: Verschiebung von den kreisfreien Städten aufs Land",
+              "gemeinden": "Langfristige Last je Gemeinde", "kreise": "Langfristige Last je Kreis",
+              "regierungsbezirke": "Langfristige Last je Regierungsbezirk",
+              "gemeindetypen": "Langfristige Last je Gemeindetyp", "groessenklassen": "Langfristige Last je Größenklasse",
+              "gewinner": "Am stärksten ent- und belastete Gemeinden (langfristig)"}
+    sheets = {titles[k].replace("Langfristige Last je ", "Je ").replace("Langfristige Last: ", "")[:31]: v
+              for k, v in tables.items() if k != ebene.value}
+    emit(tables[ebene.value], fmt.value, out, summary(res), titles[ebene.value], max_rows=60, sheets=sheets)
+
+
+class MittelEbene(StrEnum):
+    modelle = "modelle"
+    gemeinden = "gemeinden"
+    kreise = "kreise"
+    gewinner = "gewinner"
+    monate = "monate"
+
+
+@app.command()
+def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
+           basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
+           jahr: Annotated[int | None, typer.Option("--jahr", help="Jahr der Mittel: Sätze und Töpfe, die am 1. Januar gelten (Standard: das Jahr des Stichtags).")] = None,
+           topf: Annotated[list[str] | None, typer.Option("--topf", metavar="TOPF", help="Einen weiteren Topf mit seiner Regel anwenden, z. B. integrationspauschale_2018 (mehrfach möglich).")] = None,
+           monate: Annotated[int, typer.Option("--monate", help="Zusätzlich Monat für Monat entlang der Simulation über so viele Monate (0: nur langfristig).")] = 0,
+           bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn der Simulation (Standard: das SYNTHETISCHE Szenario).")] = None,
+           ebene: Annotated[MittelEbene, typer.Option("--ebene", help="Welche Tabelle: modelle (Land, Standard), gemeinden, kreise, gewinner oder monate (mit --monate).")] = MittelEbene.modelle,
+           gemeinden: GemeindenOpt = None, stichtag: StichtagOpt = None,
+           fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+    """Geld, das der Verteilung folgt: Euro je Gemeinde, Kreis und Jahr je Modell (Pauschale § 4 FlüAG und Töpfe), langfristig und Monat für Monat."""
+    from verteilung.mittel import mittel as run
+    from verteilung.mittel import summary
+    from verteilung.report.output import emit
+
+    names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
+    if ebene == MittelEbene.monate and monate <= 0:
+        raise InputError(Problem("--ebene monate", "nur zusammen mit --monate N (N > 0)"))
+    res = run(names, basis, jahr=jahr, toepfe=topf, summen=_summen(summe), monate=monate, bestand=bestand,
+              gemeinden=gemeinden, stichtag=stichtag)
+    tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "kreise": res.kreise,
+              "gewinner": res.gewinner_verlierer}
+    if res.verlauf_land is not None:
+        tables["monate"] = res.verlauf_land
+    titles = {"modelle": "Mittel je Modell für das Land (Euro im Jahr, langfristig)",
+              "gemeinden": "Mittel je Gemeinde (Euro im Jahr, langfristig)",
+              "kreise": "Mittel je Kreis (Euro im Jahr, langfristig)",
+              "gewinner": "Größte Gewinner und Verlierer in Euro (langfristig)",
+              "monate": "Mittel Monat für Monat entlang der Simulation (Land)"}
+    sheet_names = {"modelle": "Land", "gemeinden": "Gemeinden", "kreise": "Kreise", "gewinner": "Gewinner und Verlierer",
+                   "monate": "Monate (Land)"}
+    sheets = {sheet_names[k]: v for k, v in tables.items() if k != ebene.value}
+    if res.verlauf is not None:
+        sheets["Monate (Gemeinden)"] = res.verlauf
+    emit(tables[ebene.value], fmt.value, out, summary(res), titles[ebene.value], max_rows=60, sheets=sheets)
 
 
 @app.command()
@@ -390,6 +497,7 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
+           basis: BasisModellOpt = "status-quo",
            out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html")) -> None:
     """Ein eigenständiger HTML-Bericht: Modelle, Karten, Diagramme und Tabellen (öffnet ohne Netz)."""
     from verteilung.report.bericht import report as run_report
@@ -398,7 +506,7 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
     check_out_file(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run_report(monate, names, bestand=bestand, szenario=szenario, gemeinden=gemeinden, jahr=jahr,
-                     stichtag=stichtag, progress=terminal_progress() if monate > 0 else None)
+                     stichtag=stichtag, progress=terminal_progress() if monate > 0 else None, basis=basis)
     atomic_write_bytes(out, res.html.encode("utf-8"))
     typer.echo(f"Bericht: {out} (im Browser öffnen; keine Netzverbindung nötig)", err=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,11 @@ from verteilung.model import (
 )
 from verteilung.params import in_force
 from verteilung.resources import shipped
+
+if TYPE_CHECKING:
+    from verteilung.langfrist import LangfristResult
+    from verteilung.mittel import MittelResult
+    from verteilung.zusammenfassung import Zusammenfassung
 
 BASELINE = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
@@ -53,6 +59,16 @@ class CompareResult:
     info: dict
     befunde: list[str] = field(default_factory=list)
     verteilstatistik: dict[str, pd.DataFrame] = field(default_factory=dict)  # status quo, start of period
+    # where each model leads once stocks follow its key (real data; `verteilung.langfrist`), the
+    # money that follows it (`verteilung.mittel`, rules of the Stichtag's year) and the summary
+    langfrist: LangfristResult | None = None
+    mittel: MittelResult | None = None
+    zusammenfassung: Zusammenfassung | None = None
+
+    @property
+    def basis(self) -> str:
+        """The model every change is measured against (``--basis``; default the status quo)."""
+        return self.info.get("basis", BASELINE)
 
 
 def weighted_gini(values: np.ndarray, weights: np.ndarray) -> float:
@@ -151,8 +167,15 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
             zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG, zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA,
             jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
             ohne_meldung_null: bool = False, kappung: dict[str, float] | None = None,
-            minderungen: dict[str, float] | None = None, zugaenge: dict[str, int] | None = None) -> CompareResult:
-    """Evaluate each model on the same inputs; status-quo is always computed as the baseline.
+            minderungen: dict[str, float] | None = None, zugaenge: dict[str, int] | None = None,
+            basis: str | Path = BASELINE, summen: dict[str, float] | None = None) -> CompareResult:
+    """Evaluate each model on the same inputs; every change is against ``basis`` (default the
+    status quo, which is always computed: the Verteilstatistik and conflicts refer to it).
+
+    Next to this period's allocation the result carries the long run (``langfrist``): on the
+    shipped synthetic stock it uses the published Land totals and the facility list (real data,
+    not SYNTHETISCH); on the user's own stock file its totals and credited places. ``summen``
+    overrides the totals per stock column (`verteilung.langfrist`).
 
     ``gewichte`` adds a one-system model over the combined stock with these weights, optionally
     capped (``kappung={column: factor}``) and reduced (``minderungen={flag: rate}``).
@@ -180,6 +203,9 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         defs.append(custom_model(gewichte, cap, cuts))
     if BASELINE not in [d.id for d in defs]:
         defs.insert(0, load_model(BASELINE))
+    basis_def = load_model(basis)
+    if basis_def.id not in [d.id for d in defs]:
+        defs.insert(1, basis_def)
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "a model is listed twice"))
@@ -198,24 +224,45 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         "naeherungen": list(inp.naeherungen),
         "zugaenge_flueag": zugaenge_flueag, "zugaenge_wsa": zugaenge_wsa,
         "alpha_m2": ctx.auto_alpha(),
-        "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren},
+        "anrechnung_faktoren": {p.name: p.value for p in ctx.anrechnung_faktoren}, "basis": basis_def.id,
+        "jahr": inp.jahr,
     }
     further = {k: v for k, v in streams.items() if k not in ("flueag", "wsa")}
     if further:
         info["zugaenge_weitere"] = further
     if len(columns) > len(STOCK_COLUMNS):
         info["bestand_spalten"] = list(columns)
-    return compare_models(defs, ctx, info)
+    return compare_models(defs, ctx, info, langfrist_eingaben(inp, bestand_path, summen))
 
 
-def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareResult:
+def langfrist_eingaben(inp, bestand_path: Path, summen: dict[str, float] | None = None) -> dict:
+    """Inputs of the long run inside a comparison: published totals and the facility list on the
+    synthetic scenario; the stock file's totals and credited places on the user's own file."""
+    from verteilung.langfrist import pruefe_summen
+
+    out: dict = {"summen": dict(pruefe_summen(summen))}
+    if inp.bestand is not None and not inp.synthetisch:
+        quelle = f"Bestandsdatei {bestand_path.name}"
+        for c in STOCK_COLUMNS:
+            out["summen"].setdefault(c, float(inp.bestand[c].sum()))
+        out["quellen"] = {c: quelle for c in STOCK_COLUMNS if c not in (summen or {})}
+        out["anrechnung"] = inp.bestand
+        out["anrechnung_quelle"] = f"{quelle} (Spalten anrechnung_plaetze, anrechnung_plaetze_eae)"
+    return out
+
+
+def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: dict | None = None) -> CompareResult:
     """Evaluate the models on one prepared context: the part `compare` and the app share.
 
-    ``defs`` must include the status quo (the baseline of every change); ``info`` is the
-    metadata of the inputs, completed here with the model titles and the parameters in force.
+    ``defs`` must include the status quo and ``info["basis"]`` (default the status quo), the
+    model every change is against; ``info`` is the metadata of the inputs, completed here with
+    the model titles and the parameters in force. ``langfrist``: keyword arguments of
+    `langfrist.langfrist_modelle` (totals, credited places); None: no long run.
     """
+    from verteilung.langfrist import langfrist_modelle
     from verteilung.status import verteilstatistik
 
+    basis = info.get("basis", BASELINE)
     g = ctx.gemeinden
     frames, metric_rows, system_rows = [], [], []
     sq_states = {}
@@ -227,16 +274,39 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict) -> CompareRes
         system_rows += _system_rows(d, res)
         metric_rows.append({**metric_row(d, res, g, ctx)[0], **largest_assignment(res, g)})
     long = pd.concat(frames, ignore_index=True)
-    base = long[long["modell"] == BASELINE].set_index("ags")
+    if basis not in set(long["modell"]):
+        raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
+    base = long[long["modell"] == basis].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
-    aggregate = {name: _aggregate(long, col) for name, col in GROUPS.items()}
-    info = {**info, "modell_titel": {d.id: d.titel for d in defs}, "parameter": in_force(ctx.stichtag)}
+    aggregate = {name: _aggregate(long, col, basis) for name, col in GROUPS.items()}
+    info = {**info, "basis": basis, "modell_titel": {d.id: d.titel for d in defs},
+            "parameter": in_force(ctx.stichtag)}
+    lf = None
+    if langfrist is not None:
+        meta = {"jahr": info.get("jahr"), "datenbasis": info.get("datenbasis"),
+                "naeherungen": info.get("naeherungen", [])}
+        lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta, **langfrist)
     result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
-                           _winners_losers(long), info,
-                           verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()})
+                           _winners_losers(long, basis), info,
+                           verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()}, langfrist=lf)
     result.befunde = findings(result)
+    if lf is not None:
+        from verteilung.zusammenfassung import zusammenfassung
+
+        result.mittel = _money(lf, defs, ctx.stichtag.year)
+        result.zusammenfassung = zusammenfassung(result, result.mittel)
     return result
+
+
+def _money(lf: LangfristResult, defs: list[ModelDef], jahr: int) -> MittelResult | None:
+    """The long run's money under the rules in force in ``jahr``; None before the § 4 rates (2017)."""
+    from verteilung.mittel import mittel_aus
+
+    try:
+        return mittel_aus(lf, defs, jahr)
+    except InputError:
+        return None
 
 
 def largest_assignment(res: dict[str, SystemResult], g: pd.DataFrame) -> dict:
@@ -249,20 +319,20 @@ def largest_assignment(res: dict[str, SystemResult], g: pd.DataFrame) -> dict:
     return {"groesste_zuweisung": f.groesste_zuweisung, "groesste_zuweisung_anteil": f.groesste_zuweisung_anteil}
 
 
-def _aggregate(long: pd.DataFrame, col: str) -> pd.DataFrame:
+def _aggregate(long: pd.DataFrame, col: str, basis: str = BASELINE) -> pd.DataFrame:
     grp = long.groupby(["modell", col], sort=True)
     out = grp.agg(gemeinden=("ags", "count"), einwohner=("einwohner", "sum"), last_nachher=("last_nachher", "sum"),
                   zuweisung=("zuweisung", "sum")).reset_index()
     out["last_je_1000"] = out["last_nachher"] / out["einwohner"] * 1000
-    base = out[out["modell"] == BASELINE].set_index(col)
+    base = out[out["modell"] == basis].set_index(col)
     out["aenderung_je_1000"] = out["last_je_1000"] - out[col].map(base["last_je_1000"])
     out["aenderung_zuweisung"] = out["zuweisung"] - out[col].map(base["zuweisung"])
     return out
 
 
-def _winners_losers(long: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) -> pd.DataFrame:
     rows = []
-    for m, df in long[long["modell"] != BASELINE].groupby("modell", sort=False):
+    for m, df in long[long["modell"] != basis].groupby("modell", sort=False):
         ranked = df.sort_values(["aenderung_zuweisung", "ags"])
         for label, part in (("entlastet", ranked.head(top)), ("belastet", ranked.tail(top)[::-1])):
             for _, r in part.iterrows():
@@ -283,11 +353,12 @@ def de_signed(n: int) -> str:
 
 def findings(res: CompareResult) -> list[str]:
     """Plain sentences: which Gemeinde types take more or fewer of this period's arrivals."""
+    basis = res.basis
     typ = res.aggregate["gemeindetypen"]
-    base = typ[typ["modell"] == BASELINE].set_index("gemeinde_typ")
+    base = typ[typ["modell"] == basis].set_index("gemeinde_typ")
     lines = []
     for m in res.info["modelle"]:
-        if m == BASELINE:
+        if m == basis:
             continue
         part = typ[typ["modell"] == m].set_index("gemeinde_typ")
         bits = []
@@ -297,7 +368,7 @@ def findings(res: CompareResult) -> list[str]:
                 bits.append(f"{t}: {de(after)} statt {de(before)} Zuweisungen ({de_signed(after - before)})")
         met = res.metriken.set_index("modell")
         conf = (f"Konflikte {de(int(met.loc[m, 'konflikt_personen']))} statt "
-                f"{de(int(met.loc[BASELINE, 'konflikt_personen']))} Personen")
+                f"{de(int(met.loc[basis, 'konflikt_personen']))} Personen")
         lines.append(f"{m}: " + "; ".join(bits) + f"; {conf}.")
     return lines
 
@@ -307,4 +378,10 @@ def summary_payload(res: CompareResult) -> dict:
 
     return {"info": res.info, "hinweis": "SYNTHETISCHE Bestandsdaten" if res.info["synthetisch"] else "",
             "metriken": records(res.metriken), "systeme": records(res.systeme), "befunde": res.befunde,
-            "gemeindetypen": records(res.aggregate["gemeindetypen"])}
+            "gemeindetypen": records(res.aggregate["gemeindetypen"]), "basis": res.basis,
+            "langfrist": None if res.langfrist is None else {
+                "info": res.langfrist.info, "modelle": records(res.langfrist.modelle),
+                "gemeindetypen": records(res.langfrist.aggregate["gemeindetypen"])},
+            "mittel": None if res.mittel is None else {"info": res.mittel.info,
+                                                       "modelle": records(res.mittel.modelle)},
+            "zusammenfassung": None if res.zusammenfassung is None else res.zusammenfassung.payload()}

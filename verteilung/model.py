@@ -138,6 +138,24 @@ class ModelDef(Strict):
     # model ``von`` (default the status quo) and this model's key; None or monate 0: no phase-in.
     uebergang: dict[str, Any] | None = None
 
+    # Money (verteilung.mittel): a pot's own key under this model, by pot id (params/mittel/), e.g.
+    # {integrationspauschale_2018: [{nach: schluessel, system: gesamt, anteil: 1}]}; None: the law's.
+    mittel: dict[str, list[dict[str, Any]]] | None = None
+
+    @field_validator("mittel")
+    @classmethod
+    def _valid_money(cls, v):
+        from verteilung.mittel import parse_verteilung, topf_ids
+
+        for pot, rows in (v or {}).items():
+            if pot not in topf_ids():
+                raise ValueError(f"unbekannter Topf {pot!r}; vorhanden: {', '.join(topf_ids())}")
+            try:
+                parse_verteilung(rows, f"mittel.{pot}")
+            except InputError as exc:
+                raise ValueError("; ".join(p.reason for p in exc.problems)) from None
+        return v
+
     @field_validator("staffelung", "uebergang")
     @classmethod
     def _valid_rule(cls, v, info):

@@ -101,7 +101,8 @@ class SimResult:
     monate: pd.DataFrame          # one row per model and month: fairness metrics
     gemeinden: pd.DataFrame       # per model and Gemeinde: start, end and change
     info: dict = field(default_factory=dict)
-    verlauf: pd.DataFrame | None = None  # with verlauf=True: modell, monat (0 = start), ags, last_je_1000
+    # with verlauf=True: modell, monat (0 = start), ags, last_je_1000, flueag_bestand, wsa_bestand
+    verlauf: pd.DataFrame | None = None
     # transition figures per model (`verteilung.uebergang.kennzahlen`), their table (one row per
     # model) and the paths of Gelsenkirchen and of the Gemeinde receiving most, month by month
     kennzahlen: dict = field(default_factory=dict)
@@ -253,6 +254,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
         where = people.home.copy()
         cum_conflicts = 0
         loads: list[np.ndarray] = []
+        groups: list[tuple[np.ndarray, np.ndarray]] = []  # FlüAG and WSA persons after each month (money)
         month_z: list[np.ndarray] = []   # persons assigned per month and Gemeinde
         month_q: list[np.ndarray] = []   # fulfilment after the month's allocation, % of the model's own Soll
         month_c: list[int] = []
@@ -311,6 +313,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             extra = {f"bestand_{c}": int(v.sum()) for c, v in xb.items()}
             if verlauf:
                 loads.append(fb + ctx.anrechnung + wb + sum(xb.values(), np.zeros(n_gem)))
+                groups.append((fb.copy(), wb.copy()))
             rows.append({"monat": month, **row, "konflikt_personen_kumuliert": cum_conflicts,
                          "anerkennungen": len(ev["recognised"]),
                          "abgaenge": len(ev["exit_f"]) + len(ev["exit_w"]), **ev["totals"],
@@ -341,7 +344,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             per_month = np.vstack([start_load, *loads]) / ein * 1000
             paths.append(pd.DataFrame({"modell": d.id, "monat": np.repeat(np.arange(monate + 1), n_gem),
                                        "ags": np.tile(g["ags"].to_numpy(), monate + 1),
-                                       "last_je_1000": per_month.ravel()}))
+                                       "last_je_1000": per_month.ravel(),
+                                       "flueag_bestand": np.concatenate([start_b, *(f for f, _ in groups)]),
+                                       "wsa_bestand": np.concatenate([start_w, *(w for _, w in groups)])}))
     everything = pd.DataFrame(rows)
     monthly = everything[everything["monat"] > 0].reset_index(drop=True)
     start_rows = everything[everything["monat"] == 0].set_index("modell")

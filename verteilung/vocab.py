@@ -174,9 +174,6 @@ COLUMNS: dict[str, Column] = {
     "last_je_1000_start": _c("Last je 1.000 Einwohner, Anfang", DEC, 1),
     "last_je_1000_ende": _c("Last je 1.000 Einwohner, Ende", DEC, 1),
     "ende_gegen_status_quo_je_1000": _c("Ende gegen Status quo je 1.000 Einwohner", DEC, 1, signed=True),
-    "last_langfristig_je_1000": _c("Langfristige Last je 1.000 Einwohner", DEC, 1),
-    "last_langfristig": _c("Langfristige Last (Personen)", INT),
-    "aenderung_personen": _c("Änderung (Personen)", INT, signed=True),
     # sweep, sensitivity
     "szenario": _c("Szenario", NUM), "alpha": _c("Alpha (Mischungsanteil)", DEC, 4),
     "kappung": _c("Kappungsfaktor", DEC, 4), "anrechnung_faktor": _c("Anrechnungsfaktor", DEC, 4),
@@ -197,6 +194,42 @@ COLUMNS: dict[str, Column] = {
     "input_hashes": _c("Eingaben (SHA-256)"), "summary": _c("Zusammenfassung"),
     "geaendert": _c("Geänderte Zeilen", INT), "a": _c("Lauf A"), "b": _c("Lauf B"),
 }
+
+# Long-run load and money (verteilung.langfrist, issue 23)
+COLUMNS.update({
+    "groessenklasse": _c("Größenklasse (Einwohner)"),
+    "last_langfristig": _c("Langfristige Last", INT),
+    "last_langfristig_je_1000": _c("Langfristige Last je 1.000 Einwohner", DEC, 1),
+    "last_langfristig_flueag": _c("Langfristige Last FlüAG", DEC),
+    "last_langfristig_wsa": _c("Langfristige Last WSA", DEC),
+    "last_langfristig_gesamt": _c("Langfristige Last Gesamtsystem", DEC),
+    "aenderung_langfristig": _c("Änderung langfristig (Personen)", INT, signed=True),
+    "aenderung_langfristig_je_1000": _c("Änderung langfristig je 1.000 Einwohner", DEC, 1, signed=True),
+    "langfrist": _c("Langfristig bestimmt durch"), "grundlage": _c("Grundlage"),
+    "vergleichsbasis": _c("Vergleichsbasis"), "landessummen": _c("Landessummen"),
+    "lesart_anlage1": _c("Lesart Anlage 1"), "jahr_mittel": _c("Jahr der Mittel", NUM),
+    "regeln": _c("Regeln (Paragraph, Quelle)"), "eigene_regeln": _c("Eigene Regeln der Modelldatei"),
+    "last_kreisfrei": _c("Langfristige Last kreisfreier Städte", DEC),
+    "last_kreisfrei_je_1000": _c("Langfristige Last je 1.000 Einwohner, kreisfreie Städte", DEC),
+    "last_kreisangehoerig_je_1000": _c("Langfristige Last je 1.000 Einwohner, kreisangehörige Gemeinden", DEC),
+    "verschiebung_stadt_land": _c("Verschiebung Stadt → Land (Personen)", DEC, 0, signed=True),
+    "verschiebung_stadt_land_anteil": _c("Verschiebung Stadt → Land, Anteil an der Last der Städte (%)", FRAC,
+                                         signed=True),
+    "pauschale_flueag_eur": _c("Pauschale § 4 FlüAG (€)", DEC, 0), "mittel_eur": _c("Mittel zusammen (€)", DEC, 0),
+    "aenderung_mittel_eur": _c("Änderung Mittel (€)", DEC, 0, signed=True),
+    "aenderung_pauschale_flueag_eur": _c("Änderung Pauschale § 4 FlüAG (€)", DEC, 0, signed=True),
+    "pauschale_flueag_land_eur": _c("Pauschale § 4 FlüAG, Land (€)", DEC, 0),
+    "mittel_land_eur": _c("Mittel zusammen, Land (€)", DEC, 0),
+    "mittel_kreisfrei_eur": _c("Mittel kreisfreier Städte (€)", DEC, 0),
+    "mittel_kreisangehoerig_eur": _c("Mittel kreisangehöriger Gemeinden (€)", DEC, 0),
+    "aenderung_pauschale_flueag_land_eur": _c("Änderung Pauschale § 4 FlüAG, Land (€)", DEC, 0, signed=True),
+    "aenderung_mittel_land_eur": _c("Änderung Mittel, Land (€)", DEC, 0, signed=True),
+    "aenderung_mittel_kreisfrei_eur": _c("Änderung Mittel kreisfreier Städte (€)", DEC, 0, signed=True),
+    "mittel_integrationspauschale_2018_eur": _c("Integrationspauschale 2018 (€)", DEC, 0),
+    "mittel_integrationspauschale_2019_eur": _c("Integrationspauschale 2019 (€)", DEC, 0),
+    "mittel_flueag_pauschale_2016_eur": _c("Landeszuweisung § 4 FlüAG 2016 (€)", DEC, 0),
+    "mittel_kreisunterstuetzung_eur": _c("Kreisunterstützung (€)", DEC, 0),
+})
 
 # Systems: identifier -> label shown in text; short form for sheet names, column suffixes and tight tables.
 SYSTEMS: dict[str, str] = {"flueag": "FlüAG", "wsa": "Wohnsitzauflage (WSA)", "gesamt": "Gesamtsystem"}
@@ -411,7 +444,12 @@ ERKLAERUNGEN: dict[str, str] = {
                                 "hängt nur von Schlüssel und amtlichen Strukturdaten ab, nicht vom Bestand.",
     "aenderung_je_1000": "Unterschied zur Vergleichsbasis (Status quo) in Personen je 1.000 Einwohner; "
                          "plus: mehr Last, minus: weniger.",
-    "aenderung_personen": "Unterschied zur Vergleichsbasis in Personen.",
+    "aenderung_langfristig": "Langfristige Last unter dem Modell minus unter der Vergleichsbasis, in Personen.",
+    "aenderung_langfristig_je_1000": "Langfristige Last unter dem Modell minus unter der Vergleichsbasis, je 1.000 "
+                                     "Einwohner; plus: mehr, minus: weniger.",
+    "mittel_eur": "Geld des Landes je Jahr, das den gezählten Personen folgt (Pauschale nach § 4 FlüAG und weitere "
+                  "Töpfe), langfristig.",
+    "aenderung_mittel_eur": "Mittel unter dem Modell minus unter der Vergleichsbasis, Euro je Jahr.",
     "aenderung_zuweisung": "So viele Personen mehr (plus) oder weniger (minus) erhält die Gemeinde in dieser "
                            "Periode als im Status quo.",
     "soll": "Schlüssel × Gesamtzahl am Stichtag: so viele Personen soll die Gemeinde aufnehmen.",

@@ -59,7 +59,7 @@ class Einstellungen:
     zugaenge_flueag: int = systems.FLUEAG.standard_zugaenge
     zugaenge_wsa: int = systems.WSA.standard_zugaenge
     bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
-    langfristig: bool = False             # each model's final key (a phase-in's end), for the long run
+    basis: str = BASELINE                 # the model every change is against (Vergleichsbasis)
 
 
 @dataclass
@@ -254,8 +254,6 @@ class Engine:
 
     def definitions(self, e: Einstellungen) -> list[ModelDef]:
         defs = [self.model(m) for m in e.modelle]
-        if e.langfristig:  # where a phase-in leads: its last month's key, not its first
-            defs = [d.model_copy(update={"uebergang": None}) if d.uebergang else d for d in defs]
         if e.alpha is not None:
             defs = [self._with_alpha(d, e.alpha) for d in defs]
         if e.gewichte:
@@ -263,6 +261,8 @@ class Engine:
             defs.append(custom_model(dict(e.gewichte), cap))
         if BASELINE not in [d.id for d in defs]:
             defs.insert(0, self.model(BASELINE))
+        if e.basis not in [d.id for d in defs]:
+            defs.insert(1, self.model(e.basis))
         ids = [d.id for d in defs]
         if len(set(ids)) != len(ids):
             raise InputError(Problem("modelle", "ein Modell ist doppelt genannt"))
@@ -295,8 +295,33 @@ class Engine:
             "zugaenge_flueag": e.zugaenge_flueag, "zugaenge_wsa": e.zugaenge_wsa,
             "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
             "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
+            "basis": e.basis, "naeherungen": list(self.naeherungen), "jahr": self.jahr,
         }
-        return compare_models(defs, ctx, info)
+        return compare_models(defs, ctx, info, self.langfrist_eingaben(b, bestand_name, synthetisch))
+
+    def langfrist(self, modelle: tuple[str, ...], basis: str, summen: tuple[tuple[str, float], ...] = (),
+                  minimum: bool = False):
+        """`verteilung.langfrist` on the app's Gemeinden: offered models by id, published totals
+        unless given (real data only; no stock)."""
+        from verteilung.langfrist import langfrist_modelle
+
+        defs = [self.model(m) for m in modelle]
+        if basis not in modelle:
+            defs.insert(0, self.model(basis))
+        meta = {"jahr": self.jahr, "datenbasis": self.gemeinden.attrs.get("datenbasis"),
+                "naeherungen": list(self.naeherungen)}
+        return langfrist_modelle(defs, basis, self.gemeinden, self.stichtag,  # type: ignore[arg-type]
+                                 summen=dict(summen), minimum=minimum, meta=meta)
+
+    def langfrist_eingaben(self, b: pd.DataFrame, name: str, synthetisch: bool) -> dict:
+        """The long run's totals and credited places as `compare` takes them: published totals and
+        the facility list on the shipped scenario, an uploaded table's own totals otherwise."""
+        if synthetisch:
+            return {}
+        quelle = f"Bestandsdatei {name}"
+        return {"summen": {c: float(b[c].sum()) for c in ("flueag_bestand", "wsa_bestand")},
+                "quellen": dict.fromkeys(("flueag_bestand", "wsa_bestand"), quelle), "anrechnung": b,
+                "anrechnung_quelle": f"{quelle} (Spalten anrechnung_plaetze, anrechnung_plaetze_eae)"}
 
 
 def csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:

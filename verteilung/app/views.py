@@ -12,7 +12,7 @@ import pandas as pd
 
 from verteilung import vocab
 from verteilung.app.engine import Einstellungen
-from verteilung.compare import BASELINE, CompareResult, weighted_gini
+from verteilung.compare import BASELINE, CompareResult
 from verteilung.errors import InputError, Problem
 from verteilung.io import deutsch
 from verteilung.io.deutsch import fmt_exact
@@ -306,74 +306,11 @@ def modell_info(d) -> dict:
 
 # ------------------------------------------------------------------ the long run
 
-def langfrist(res: CompareResult, modell: str, basis: str = BASELINE) -> dict:
-    """Long-run load of ``modell`` against ``basis`` from a comparison computed with no arrivals.
-
-    With zero arrivals a model's Soll is its key × today's Land total in each system, which is where
-    every Gemeinde's stock ends once it follows the key: so the long run rests on keys, structural
-    data and the Land totals only. Returns the per-Gemeinde figures, the Kreis ranking and the
-    plain-German summary sentences.
-    """
-    g = res.gemeinden
-    m = g[g["modell"] == modell].reset_index(drop=True)
-    b = g[g["modell"] == basis].reset_index(drop=True)
-    ew = m["einwohner"].to_numpy(dtype=float)
-    lang, lang_b = m["soll"].to_numpy(dtype=float), b["soll"].to_numpy(dtype=float)
-    je, je_b = 1000 * lang / ew, 1000 * lang_b / ew
-    gem = pd.DataFrame({"ags": m["ags"], "gemeinde": m["gemeinde"], "kreis": m["kreis"],
-                        "gemeinde_typ": m["gemeinde_typ"], "einwohner": m["einwohner"],
-                        "last_langfristig": lang, "last_langfristig_je_1000": je,
-                        "aenderung_personen": lang - lang_b, "aenderung_je_1000": je - je_b})
-    kr = gem.groupby("kreis", sort=False).agg(einwohner=("einwohner", "sum"), last_langfristig=(
-        "last_langfristig", "sum"), aenderung_personen=("aenderung_personen", "sum")).reset_index()
-    kr["aenderung_je_1000"] = 1000 * kr["aenderung_personen"] / kr["einwohner"]
-    kr["last_langfristig_je_1000"] = 1000 * kr["last_langfristig"] / kr["einwohner"]
-    kr = kr.sort_values(["aenderung_je_1000", "kreis"], ascending=[False, True]).reset_index(drop=True)
-    typ = gem.assign(basis=lang_b).groupby("gemeinde_typ", sort=True).agg(
-        einwohner=("einwohner", "sum"), modell=("last_langfristig", "sum"), basis=("basis", "sum")).reset_index()
-    return {"gemeinden": gem, "kreise": kr, "typen": typ,
-            "gini": (weighted_gini(je, ew), weighted_gini(je_b, ew)),
-            "gesamt": float(lang.sum())}
-
-
-def langfrist_saetze(lf: dict, titel: str, basis_titel: str, hinweise: list[str]) -> list[str]:
-    """The long run in plain German sentences with the numbers, generated from the figures (never
-    written per model): how many Gemeinden gain and lose, the largest Kreis shifts, city against
-    country, the spread, and what the result rests on."""
-    fi, fd, fs = deutsch.fmt_int, deutsch.fmt_dec, deutsch.fmt_signed
-    gem, kr = lf["gemeinden"], lf["kreise"]
-    d = gem["aenderung_personen"].to_numpy()
-    moved = float(np.clip(d, 0, None).sum())
-    if moved < 0.5:
-        return [f"Langfristig trüge unter „{titel}“ jede Gemeinde dasselbe wie unter „{basis_titel}“: "
-                "die Schlüssel des Modells ergeben zusammen dieselbe Last je Gemeinde.",
-                "Das Modell ändert also nicht, wohin die Menschen auf Dauer kommen, sondern nur den Weg dorthin "
-                "(siehe Übergang).",
-                *_grundlage(hinweise)]
-    mehr, weniger = int((d >= 0.5).sum()), int((d <= -0.5).sum())
-    out = [f"Langfristig trügen unter „{titel}“ {fi(mehr)} Gemeinden mehr und {fi(weniger)} weniger als "
-           f"unter „{basis_titel}“; {fi(round(moved))} von {fi(round(lf['gesamt']))} Personen "
-           f"({fd(100 * moved / lf['gesamt'], 1)} %) lebten dann in einer anderen Gemeinde."]
-    up, down = kr.iloc[0], kr.iloc[-1]
-    out.append(f"Am stärksten mehr trüge {up.kreis} ({fs(round(up.aenderung_personen))} Personen, "
-               f"{fs(up.aenderung_je_1000, 1)} je 1.000 Einwohner), am stärksten entlastet würde {down.kreis} "
-               f"({fs(round(down.aenderung_personen))} Personen, {fs(down.aenderung_je_1000, 1)} je 1.000 "
-               "Einwohner).")
-    typ = lf["typen"]
-    teile = [f"{r.gemeinde_typ} {fd(1000 * r.modell / r.einwohner, 1)} statt {fd(1000 * r.basis / r.einwohner, 1)}"
-             for r in typ.itertuples()]
-    out.append("Last je 1.000 Einwohner langfristig: " + "; ".join(teile) + ".")
-    g_m, g_b = lf["gini"]
-    richtung = "sänke" if g_m < g_b else "stiege"
-    out.append(f"Die Ungleichheit der Last je Einwohner (Gini: 0 = gleichmäßig, 1 = alles an einem Ort) "
-               f"{richtung} von {fd(g_b, 2)} auf {fd(g_m, 2)}.")
-    return out + _grundlage(hinweise)
-
-
-def _grundlage(hinweise: list[str]) -> list[str]:
-    naeh = [h for h in hinweise if h.startswith("NÄHERUNG")]
-    text = ("Das Ergebnis beruht auf amtlichen Einwohner- und Flächenzahlen, den Schlüsseln der Modelle und den "
-            "heutigen Landessummen, nicht auf den Beständen einzelner Gemeinden")
-    if naeh:
-        text += "; die Arbeitslosenzahlen je Gemeinde sind eine NÄHERUNG"
-    return [text + "."]
+def langfrist_saetze(res: CompareResult, modell: str) -> list[str]:
+    """The generated summary (`verteilung.zusammenfassung`) for one model: its sections in order,
+    then the shared assumptions; nothing written per model by hand."""
+    z = res.zusammenfassung
+    if z is None:
+        return []
+    out = [s for name, sec in z.abschnitte.items() if name != "Annahmen" for s in sec.get(modell, [])]
+    return out + z.abschnitte.get("Annahmen", {}).get("", [])

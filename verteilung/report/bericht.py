@@ -124,7 +124,7 @@ def transition_section(cmp: CompareResult, sim: SimResult | None = None) -> str:
 def report(monate: int = 24, modelle: list[str] | None = None, *, bestand: str | Path | None = None,
            szenario: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
            stichtag: str | dt.date | None = None,
-           progress: Callable[[int, int], None] | None = None) -> Bericht:
+           progress: Callable[[int, int], None] | None = None, basis: str | Path = "status-quo") -> Bericht:
     """A self-contained German HTML report: the models compared on this period, maps, charts and
     tables, with ``monate`` simulated months for the trajectories (0: none). Write ``.html`` to a
     file and open it in a browser; it needs no network.
@@ -133,7 +133,7 @@ def report(monate: int = 24, modelle: list[str] | None = None, *, bestand: str |
     >>> b = verteilung.report(monate=0, modelle=["status-quo", "m1-gemeinsamer-bestand"])  # doctest: +SKIP
     >>> Path("bericht.html").write_text(b.html, encoding="utf-8")  # doctest: +SKIP
     """
-    cmp = run_compare(modelle, bestand, gemeinden, jahr=jahr, stichtag=stichtag)
+    cmp = run_compare(modelle, bestand, gemeinden, jahr=jahr, stichtag=stichtag, basis=basis)
     sim = run_simulate(monate, modelle, szenario, bestand, gemeinden, jahr, stichtag, progress=progress) \
         if monate > 0 else None
     return Bericht(render_report(cmp, sim), cmp, sim, dict(cmp.info))

@@ -80,7 +80,8 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     comparison's order with id, titel, text, vorschlag, grundlage (`bericht.model_descriptions`);
     ``sim_befunde``: the simulation's findings in words (`simulate.summary_lines`)."""
     order = cmp.info["modelle"]
-    merged = [m for m in order if m != BASELINE]
+    basis = cmp.info.get("basis", BASELINE)
+    merged = [m for m in order if m != basis]
     g = cmp.gemeinden
     sq = g[g["modell"] == BASELINE].set_index("ags")
     titel = cmp.info.get("modell_titel", {})
@@ -93,9 +94,12 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
         when = f"nach {sim.info['monate']} Monaten"
     else:
         source, column, when = g, "aenderung_je_1000", "in dieser Periode"
+    gegen = "Status quo" if sim is not None or basis == BASELINE else titel.get(basis, basis)
     for m in merged:
+        if sim is not None and m == BASELINE:
+            continue  # the simulation measures every model against the status quo
         vals = source[source["modell"] == m].set_index("ags")[column]
-        maps.append({"titel": f"{titel.get(m, m)}: Last {when} gegenüber Status quo", "divergierend": True,
+        maps.append({"titel": f"{titel.get(m, m)}: Last {when} gegenüber {gegen}", "divergierend": True,
                      "svg": Markup(charts.gemeinde_svg(vals, names, "Differenz je 1.000 EW", diverging=True))})
     figures = [
         {"titel": "Quotenverteilung je Modell", "bild": _img(charts.quota_boxplot(g, order))},
@@ -121,7 +125,7 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     gv = _table(cmp.gewinner_verlierer, {"modell": "Modell", "richtung": "Richtung", "gemeinde": "Gemeinde",
                                          "gemeinde_typ": "Typ", "aenderung_zuweisung": "Änderung Zuweisung",
                                          "aenderung_je_1000": "Änderung je 1.000 EW"}, 3)
-    kreise = _table(cmp.aggregate["kreise"][cmp.aggregate["kreise"]["modell"] != BASELINE],
+    kreise = _table(cmp.aggregate["kreise"][cmp.aggregate["kreise"]["modell"] != basis],
                     {"modell": "Modell", "kreis": "Kreis", "einwohner": "Einwohner", "zuweisung": "Zuweisung",
                      "aenderung_zuweisung": "Änderung", "last_je_1000": "Last je 1.000 EW"})
     rb = _table(cmp.aggregate["regierungsbezirke"],
@@ -137,7 +141,17 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
         suche=gemeinde_suche(cmp, merged, sim),
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
         sim_befunde=list(sim_befunde or []), sim_info=sim.info if sim is not None else None,
+        zusammenfassung=_summary(cmp, sim),
         version=__version__, attribution=charts.ATTRIBUTION)
+
+
+def _summary(cmp: CompareResult, sim: SimResult | None):
+    """The generated summary (`verteilung.zusammenfassung`), with the transition when simulated."""
+    if cmp.langfrist is None:
+        return None
+    from verteilung.zusammenfassung import zusammenfassung
+
+    return zusammenfassung(cmp, cmp.mittel, sim)
 
 
 def gemeinde_suche(cmp: CompareResult, merged: list[str], sim: SimResult | None = None) -> dict:

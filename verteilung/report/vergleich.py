@@ -70,7 +70,42 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
         (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
         (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(workbook_sheets(res),
                                                                     note=synthetic_note(res.info)))
+        if res.langfrist is not None:  # real data only: its own files, without the SYNTHETISCH label
+            lf = res.langfrist
+            for name, df in langfrist_tabellen(lf).items():
+                (tmp / f"langfrist_{name}.csv").write_bytes(to_csv_bytes(df))
+            (tmp / "langfrist.xlsx").write_bytes(workbook_bytes(langfrist_sheets(lf), note=synthetic_note(lf.info)))
+        if res.mittel is not None:  # on the long run: real data
+            m = res.mittel
+            sheets = {"Land": m.modelle, "Kreise": m.kreise, "Gemeinden": m.gemeinden,
+                      "Gewinner und Verlierer": m.gewinner_verlierer}
+            for name, df in (("modelle", m.modelle), ("kreise", m.kreise), ("gemeinden", m.gemeinden)):
+                (tmp / f"langfrist_mittel_{name}.csv").write_bytes(to_csv_bytes(df))
+            from verteilung.mittel import summary as mittel_summary
+
+            sheets["Parameter"] = build_parameter_table(mittel_summary(m))
+            (tmp / "langfrist_mittel.xlsx").write_bytes(workbook_bytes(sheets, note=synthetic_note(m.info)))
+        if res.zusammenfassung is not None:  # speaks of this period too: labelled like the comparison
+            (tmp / f"{label}zusammenfassung.txt").write_bytes(res.zusammenfassung.text().encode("utf-8"))
     return out_dir
+
+
+def langfrist_tabellen(lf) -> dict[str, pd.DataFrame]:
+    """The long-run tables by file name (CSV) in the comparison folder and `langfrist --out`."""
+    return {"modelle": lf.modelle, "gemeinden": lf.gemeinden, "gewinner_verlierer": lf.gewinner_verlierer,
+            **lf.aggregate}
+
+
+def langfrist_sheets(lf) -> dict[str, pd.DataFrame]:
+    """The long-run workbook: one sheet per table and what the numbers rest on."""
+    from verteilung.langfrist import summary
+
+    names = {"modelle": "Stadt-Land", "gemeinden": "Gemeinden", "gewinner_verlierer": "Gewinner und Verlierer",
+             "kreise": "Kreise", "regierungsbezirke": "Regierungsbezirke", "gemeindetypen": "Gemeindetypen",
+             "groessenklassen": "Größenklassen"}
+    sheets = {names[k]: v for k, v in langfrist_tabellen(lf).items()}
+    sheets["Parameter"] = build_parameter_table(summary(lf))
+    return sheets
 
 
 def _kurz(system: str) -> str:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
@@ -35,10 +34,13 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     eng = st.eng
 
     def langfrist_vergleich(request: Request):
-        """Every offered model with no arrivals: its Soll is then its long-run load (`views.langfrist`)."""
+        """Every offered model against the status quo with its long run, money and summary
+        (`CompareResult.langfrist`, `.mittel`, `.zusammenfassung`); the session's own table, if any,
+        gives the Land totals, otherwise the published ones."""
         e, _ = st.page_settings(request)
         e = dataclasses.replace(e, modelle=tuple(eng.angebot), gewichte=(), kappung=None, alpha=None,
-                                anrechnung=1.0, zugaenge_flueag=0, zugaenge_wsa=0, langfristig=True)
+                                anrechnung=1.0, zugaenge_flueag=systems.FLUEAG.standard_zugaenge,
+                                zugaenge_wsa=systems.WSA.standard_zugaenge, basis=BASELINE)
         return st.vergleich(e)
 
     @r.get("/api/ansicht/ueberblick", tags=["Seiten"], summary="Daten der Seite 'Überblick' (langfristige Last)")
@@ -47,31 +49,40 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
 
     def ueberblick_daten(request: Request, modell: str | None) -> dict:
         res = langfrist_vergleich(request)
-        ids = [m for m in res.info["modelle"] if m != BASELINE]
+        lf = res.langfrist
+        ids = [m for m in lf.info["modelle"] if m != BASELINE and m in eng.modelle]
         if modell is not None and modell not in ids:
             raise InputError(Problem("modell", f"unbekanntes Modell {modell[:60]!r}; verfügbar: {', '.join(ids)}"))
         modell = modell or next((m for m in eng.auswahl if m in ids), ids[0])
         info = st.modelle_info
-        alle = {m: views.langfrist(res, m) for m in ids}
-        lf = alle[modell]
-        gem, kr = lf["gemeinden"], lf["kreise"]
-        hinweise = [h for h in eng.hinweise(False)]  # the long run rests on no stock: no SYNTHETISCH
-        saetze = views.langfrist_saetze(lf, info[modell]["titel"], info[BASELINE]["titel"], hinweise)
-        kreis_cols = ["kreis", "einwohner", "last_langfristig", "last_langfristig_je_1000", "aenderung_personen",
-                      "aenderung_je_1000"]
+        g = lf.gemeinden
+        gem = g[g["modell"] == modell]
+        kr = lf.aggregate["kreise"]
+        kr = kr[kr["modell"] == modell].sort_values(["aenderung_langfristig_je_1000", "kreis"],
+                                                     ascending=[False, True])
+        geld = None
+        if res.mittel is not None:
+            mk = res.mittel.kreise
+            mk = mk[mk["modell"] == modell].sort_values(["aenderung_mittel_eur", "kreis"], ascending=[False, True])
+            geld = {"kreis": mk["kreis"].tolist(), "wert": [round(float(v)) for v in mk["aenderung_mittel_eur"]],
+                    "tabelle": views.table(mk, ["kreis", "mittel_eur", "aenderung_mittel_eur"])}
+        kreis_cols = ["kreis", "einwohner", "last_langfristig", "last_langfristig_je_1000", "aenderung_langfristig",
+                      "aenderung_langfristig_je_1000"]
         gem_cols = ["gemeinde", "kreis", "einwohner", "last_langfristig", "last_langfristig_je_1000",
-                    "aenderung_personen", "aenderung_je_1000"]
+                    "aenderung_langfristig", "aenderung_langfristig_je_1000"]
         return {
             "modell": modell, "modelle": [info[m] for m in ids], "basis": info[BASELINE],
-            "saetze": saetze, "hinweise": hinweise, "synthetisch": False,
+            "saetze": views.langfrist_saetze(res, modell), "grundlage": lf.info.get("grundlage", ""),
+            "synthetisch": bool(lf.info.get("synthetisch")),
             "karte": {"ags": gem["ags"].tolist(), "gemeinde": gem["gemeinde"].tolist(),
-                      "wert": [round(float(v), 3) for v in gem["aenderung_je_1000"]],
+                      "wert": [round(float(v), 3) for v in gem["aenderung_langfristig_je_1000"]],
                       "last": [round(float(v), 3) for v in gem["last_langfristig_je_1000"]],
-                      "personen": [round(float(v)) for v in gem["aenderung_personen"]]},
+                      "personen": [round(float(v)) for v in gem["aenderung_langfristig"]]},
             "kreise": views.table(kr, kreis_cols),
-            "gemeinden": views.table(gem.sort_values("aenderung_je_1000", ascending=False), gem_cols),
+            "gemeinden": views.table(gem.sort_values("aenderung_langfristig_je_1000", ascending=False), gem_cols),
+            "geld": geld,
             "klein": [{"id": m, "kurz": info[m]["kurz"],
-                       "wert": [round(float(v), 3) for v in alle[m]["gemeinden"]["aenderung_je_1000"]]}
+                       "wert": [round(float(v), 3) for v in g[g["modell"] == m]["aenderung_langfristig_je_1000"]]}
                       for m in ids],
         }
 
@@ -104,14 +115,17 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
         lres = langfrist_vergleich(request)
-        lang = []
-        for m in [x for x in lres.info["modelle"] if x != BASELINE]:
-            lg = views.langfrist(lres, m)["gemeinden"]
-            z = lg[lg["ags"] == ags].iloc[0]
-            lang.append({"modell": m, "last_langfristig": z["last_langfristig"],
-                         "last_langfristig_je_1000": z["last_langfristig_je_1000"],
-                         "aenderung_personen": z["aenderung_personen"], "aenderung_je_1000": z["aenderung_je_1000"]})
-        basis = lres.gemeinden[(lres.gemeinden["modell"] == BASELINE) & (lres.gemeinden["ags"] == ags)].iloc[0]
+        lg = lres.langfrist.gemeinden
+        lang = lg[lg["ags"] == ags].drop(columns=["ags"])
+        if lres.mittel is not None:
+            mg = lres.mittel.gemeinden
+            lang = lang.merge(mg[mg["ags"] == ags][["modell", "mittel_eur", "aenderung_mittel_eur"]], on="modell",
+                              how="left")
+        basis = lang[lang["modell"] == BASELINE].iloc[0]
+        lang = lang[(lang["modell"] != BASELINE) & lang["modell"].isin(list(eng.modelle))]
+        lang_cols = ["modell", "last_langfristig", "last_langfristig_je_1000", "aenderung_langfristig",
+                     "aenderung_langfristig_je_1000"] + (["mittel_eur", "aenderung_mittel_eur"]
+                                                          if "mittel_eur" in lang.columns else [])
         return {
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
             "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
@@ -121,10 +135,10 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
                         "datei": bname, "synthetisch": synth},
             "systeme": [{"id": s.id, "anzeige": s.anzeige} for s in systems.all_systems()],
             "hinweise": eng.hinweise(synth),
-            "langfristig": views.table(pd.DataFrame(lang), ["modell", "last_langfristig", "last_langfristig_je_1000",
-                                                            "aenderung_personen", "aenderung_je_1000"], st.titel),
-            "langfristig_basis": {"last_langfristig": float(basis["soll"]),
-                                  "last_langfristig_je_1000": 1000 * float(basis["soll"]) / float(row["einwohner"])},
+            "langfristig": views.table(lang, lang_cols, st.titel),
+            "langfristig_basis": {"last_langfristig": float(basis["last_langfristig"]),
+                                  "last_langfristig_je_1000": float(basis["last_langfristig_je_1000"]),
+                                  "mittel_eur": float(basis.get("mittel_eur", float("nan")))},
             "modelle": views.table(g, cols, res.info["modell_titel"]), "schritte": schritte, "einstellungen": echo,
         }
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from verteilung.app import views
 from verteilung.app.engine import Einstellungen
 from verteilung.app.state import BESTAND_COOKIE, AppState
+from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem
 from verteilung.io import deutsch
 from verteilung.law import systems
@@ -53,6 +54,7 @@ class VergleichAnfrage(BaseModel):
     zugaenge_flueag: int = Field(default=systems.FLUEAG.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
     zugaenge_wsa: int = Field(default=systems.WSA.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
     bestand: str | None = Field(default=None, max_length=64, description="Kennung einer hochgeladenen Tabelle")
+    basis: str = Field(default=BASELINE, max_length=80, description="Vergleichsbasis: Modell-ID (Standard status-quo)")
 
 
 class SimulationAnfrage(BaseModel):
@@ -134,13 +136,38 @@ def router(st: AppState) -> APIRouter:
             gew = tuple(req.gewichte.items())
         elif req.kappung is not None:
             raise InputError(Problem("kappung", "nur zusammen mit gewichte"))
+        st.check_models([req.basis])
         e = Einstellungen(tuple(modelle), gew, req.kappung, req.alpha, req.anrechnung, req.zugaenge_flueag,
-                          req.zugaenge_wsa, req.bestand)
+                          req.zugaenge_wsa, req.bestand, req.basis)
         res = st.compute(eng.vergleich, e)  # uncached: the API always computes
         return {"info": jsonable(res.info), "befunde": res.befunde, "metriken": views.records(res.metriken),
                 "systeme": views.records(res.systeme), "gemeinden": views.records(res.gemeinden),
                 "aggregate": {k: views.records(v) for k, v in res.aggregate.items()},
-                "gewinner_verlierer": views.records(res.gewinner_verlierer)}
+                "gewinner_verlierer": views.records(res.gewinner_verlierer),
+                "langfrist": langfrist_payload(res.langfrist),
+                "mittel": None if res.mittel is None else {"info": jsonable(res.mittel.info),
+                                                           "modelle": views.records(res.mittel.modelle),
+                                                           "kreise": views.records(res.mittel.kreise)},
+                "zusammenfassung": None if res.zusammenfassung is None else res.zusammenfassung.payload()}
+
+    def langfrist_payload(lf) -> dict | None:
+        if lf is None:
+            return None
+        return {"info": jsonable(lf.info), "modelle": views.records(lf.modelle),
+                "gemeinden": views.records(lf.gemeinden),
+                "aggregate": {k: views.records(v) for k, v in lf.aggregate.items()},
+                "gewinner_verlierer": views.records(lf.gewinner_verlierer)}
+
+    @r.get("/api/langfrist", tags=["Python-API"], summary="Langfristige Last je Modell (verteilung.langfrist)")
+    def api_langfrist(modelle: Annotated[list[str] | None, Query(max_length=50)] = None,
+                      basis: Annotated[str, Query(max_length=80)] = BASELINE,
+                      summe_flueag: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
+                      summe_wsa: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
+                      minimum: bool = False):
+        names = modelle or list(eng.standard)
+        st.check_models([*names, basis])
+        summen = {c: v for c, v in (("flueag_bestand", summe_flueag), ("wsa_bestand", summe_wsa)) if v is not None}
+        return langfrist_payload(st.compute(eng.langfrist, tuple(names), basis, tuple(summen.items()), minimum))
 
     @r.post("/api/simulate", tags=["Python-API"], summary="Monatssimulation (verteilung.simulate.simulate)")
     def api_simulate(req: SimulationAnfrage):

@@ -24,7 +24,8 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
         return st.render(request, "ueberblick.html.j2", "vergleich",
                          modelle=[st.modelle_info[m] for m in eng.angebot],
                          auswahl=eng.auswahl, spalten=views.SLIDER_SPALTEN,
-                         erklaerungen=legende(["last_langfristig_je_1000", "aenderung_je_1000", "quote",
+                         erklaerungen=legende(["last_langfristig_je_1000", "aenderung_langfristig_je_1000",
+                                               "mittel_eur", "aenderung_je_1000", "quote",
                                                "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
                                                "quote_p10", "quote_p90", "ueber_100"]),
                          zugaenge=[{"feld": "zf", "anzeige": systems.FLUEAG.anzeige,
@@ -35,7 +36,8 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
     @r.get("/gemeinde", response_class=HTMLResponse)
     def page_gemeinde(request: Request):
         return st.render(request, "gemeinde.html.j2", "gemeinde",
-                         erklaerungen=legende(["last_langfristig_je_1000", "aenderung_je_1000", "soll", "quote",
+                         erklaerungen=legende(["last_langfristig_je_1000", "aenderung_langfristig_je_1000",
+                                               "mittel_eur", "aenderung_je_1000", "soll", "quote",
                                                "zuweisung"]))
 
     @r.get("/simulation", response_class=HTMLResponse)

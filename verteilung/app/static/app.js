@@ -230,7 +230,12 @@
       await karte($("karte_lang"), k, "", hover,
         (ags) => { location.href = "/gemeinde?ags=" + encodeURIComponent(ags) + "&modell=" + encodeURIComponent(d.modell); });
       const kz = d.kreise.zeilen;
-      await balken($("kreise_balken"), kz.map((z) => z.kreis), kz.map((z) => z.aenderung_je_1000), "", "je 1.000 Einwohner");
+      await balken($("kreise_balken"), kz.map((z) => z.kreis), kz.map((z) => z.aenderung_langfristig_je_1000), "", "je 1.000 Einwohner");
+      $("geld").hidden = !d.geld;
+      if (d.geld) {
+        await balken($("geld_balken"), d.geld.kreis, d.geld.wert, "", "€ im Jahr");
+        tabelle("t_geld", d.geld.tabelle);
+      }
       const ul = $("saetze"); ul.replaceChildren();
       for (const t of d.saetze) { const li = document.createElement("li"); li.textContent = t; ul.appendChild(li); }
       tabelle("t_kreise", d.kreise);
@@ -315,17 +320,21 @@
       const ul = $("lang_saetze"); ul.replaceChildren();
       const basis = d.langfristig_basis;
       const li0 = document.createElement("li");
-      li0.textContent = "Heute (Status quo) trägt " + d.gemeinde + " langfristig " + de(basis.last_langfristig, 0) +
-        " Personen, " + de(basis.last_langfristig_je_1000, 1) + " je 1.000 Einwohner.";
+      const col = (k) => lt.schluessel.indexOf(k);
+      li0.textContent = "Im Status quo trägt " + d.gemeinde + " langfristig " + de(basis.last_langfristig, 0) +
+        " Personen, " + de(basis.last_langfristig_je_1000, 1) + " je 1.000 Einwohner" +
+        (basis.mittel_eur !== null && basis.mittel_eur !== undefined ? ", und erhält dafür " + de(basis.mittel_eur, 0) + " € im Jahr." : ".");
       ul.appendChild(li0);
       lt.zeilen.forEach((z, i) => {
         const li = document.createElement("li");
-        const p = Math.round(z.aenderung_personen);
-        li.textContent = z.modell.split(":")[0] + ": " + (p === 0 ? "keine Änderung" :
-          (p > 0 ? "mehr: " : "weniger: ") + lt.texte[i][3] + " Personen (" + lt.texte[i][4] + " je 1.000 Einwohner)") + ".";
+        const p = Math.round(z.aenderung_langfristig);
+        const geld = col("aenderung_mittel_eur") >= 0 ? "; Mittel " + lt.texte[i][col("aenderung_mittel_eur")] + " € im Jahr" : "";
+        li.textContent = z.modell.split(":")[0] + ": " + (p === 0 ? "keine Änderung der Last" :
+          lt.texte[i][col("aenderung_langfristig")] + " Personen (" + lt.texte[i][col("aenderung_langfristig_je_1000")] +
+          " je 1.000 Einwohner)") + geld + ".";
         ul.appendChild(li);
       });
-      await balken($("lang_balken"), lt.zeilen.map((z) => z.modell.split(":")[0]), lt.zeilen.map((z) => z.aenderung_je_1000),
+      await balken($("lang_balken"), lt.zeilen.map((z) => z.modell.split(":")[0]), lt.zeilen.map((z) => z.aenderung_langfristig_je_1000),
         "", "je 1.000 Einwohner");
       tabelle("t_langfristig", lt);
       tabelle("t_modelle", d.modelle);

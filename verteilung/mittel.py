@@ -1,0 +1,373 @@
+"""Money that follows the distribution: € per Gemeinde, Kreis and year under each model.
+
+Rules are dated parameters with paragraph and source (LEGAL.md § 9.3): the § 4 FlüAG lump sum
+per counted person and month (``params/flueag_pauschale_kreisfrei|kreisangehoerig.yaml``; the
+rate differs for kreisfreie Städte, so the Land's total changes when persons move between the
+two) and the pots in ``params/mittel/`` (Integrationspauschale 2018/2019, the pre-2017 § 4 pot,
+the Kreisunterstützung). A pot's key is a rule: shares by persons of named groups (``flueag``,
+``wsa``) or by a system's key, with a minimum per Gemeinde. A model file may replace a pot's
+rule (``mittel: {integrationspauschale_2018: [{nach: schluessel, system: gesamt, anteil: 1}]}``),
+e.g. "the Integrationspauschale under the merged key".
+
+Long run: on the persons of `verteilung.langfrist` (real data). Month by month: on the persons
+of `verteilung.simulate` (the stock it starts from: synthetic unless the user's own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from verteilung import params
+from verteilung.errors import InputError, Problem
+
+GRUPPEN = ("flueag", "wsa")
+PAUSCHALE = {"kreisfrei": "flueag_pauschale_kreisfrei", "kreisangehoerig": "flueag_pauschale_kreisangehoerig"}
+
+
+@dataclass(frozen=True)
+class Anteil:
+    """One part of a pot's key: ``anteil`` of the pot by persons of ``gruppen`` or by ``system``'s key."""
+
+    nach: Literal["personen", "schluessel"]
+    anteil: float
+    gruppen: tuple[str, ...] = ()
+    system: str = ""
+
+    def text(self) -> str:
+        what = (f"Personen {' + '.join(g.replace('flueag', 'FlüAG').replace('wsa', 'WSA') for g in self.gruppen)}"
+                if self.nach == "personen" else f"Schlüssel des Systems {self.system}")
+        return f"{self.anteil * 100:g} % nach {what}".replace(".", ",")
+
+
+@dataclass(frozen=True)
+class Topf:
+    """A pot rule as in force from ``gueltig_ab`` (params/mittel/<id>.yaml)."""
+
+    id: str
+    beschreibung: str
+    gueltig_ab: dt.date
+    gueltig_bis: dt.date | None
+    empfaenger: str
+    paragraph: str
+    quelle: str
+    href: str
+    annahme: bool
+    betrag_eur: float = 0.0
+    verteilung: tuple[Anteil, ...] = ()
+    mindestbetrag_eur: float = 0.0
+    betrag_je_kreis_eur: float = 0.0
+
+    def regel(self) -> str:
+        if self.empfaenger == "kreise":
+            return f"{_eur(self.betrag_je_kreis_eur)} je Kreis und Jahr"
+        parts = "; ".join(a.text() for a in self.verteilung)
+        mind = f"; mindestens {_eur(self.mindestbetrag_eur)} je Gemeinde" if self.mindestbetrag_eur else ""
+        return f"{_eur(self.betrag_eur)} im Jahr: {parts}{mind}"
+
+
+def _eur(x: float) -> str:
+    from verteilung.io.deutsch import fmt_int
+
+    return f"{fmt_int(round(x))} €"
+
+
+def parse_verteilung(rows: Any, source: str) -> tuple[Anteil, ...]:
+    """A pot's key from YAML rows; shares must sum to 1 (refused with the source otherwise)."""
+    if not isinstance(rows, list) or not rows:
+        raise InputError(Problem(source, "verteilung: eine Liste von Anteilen angeben"))
+    out = []
+    for i, r in enumerate(rows, start=1):
+        if not isinstance(r, dict) or r.get("nach") not in ("personen", "schluessel"):
+            raise InputError(Problem(source, f"Anteil {i}: nach muss personen oder schluessel sein"))
+        extra = set(r) - {"nach", "anteil", "gruppen", "system"}
+        if extra:
+            raise InputError(Problem(source, f"Anteil {i}: unbekannte Angabe {', '.join(sorted(extra))}"))
+        a = r.get("anteil")
+        if isinstance(a, bool) or not isinstance(a, int | float) or not 0 < a <= 1:
+            raise InputError(Problem(source, f"Anteil {i}: anteil muss eine Zahl in (0, 1] sein"))
+        gruppen = tuple(r.get("gruppen") or ())
+        if r["nach"] == "personen" and (not gruppen or any(g not in GRUPPEN for g in gruppen)):
+            raise InputError(Problem(source, f"Anteil {i}: gruppen aus {', '.join(GRUPPEN)} angeben"))
+        if r["nach"] == "schluessel" and not r.get("system"):
+            raise InputError(Problem(source, f"Anteil {i}: system angeben (z. B. flueag oder gesamt)"))
+        out.append(Anteil(r["nach"], float(a), gruppen, str(r.get("system") or "")))
+    total = sum(a.anteil for a in out)
+    if abs(total - 1) > 1e-9:
+        raise InputError(Problem(source, f"die Anteile ergeben zusammen {total:g}, nicht 1".replace(".", ",")))
+    return tuple(out)
+
+
+def topf_ids() -> list[str]:
+    return sorted(p.stem for p in (params.params_dir() / "mittel").glob("*.yaml"))
+
+
+def topf(name: str, jahr: int | None = None) -> Topf:
+    """The pot rule in force on 1 January of ``jahr``; without a year its first (dated) rule."""
+    if name not in topf_ids():
+        raise InputError(Problem("--topf", f"unbekannter Topf {name!r}; vorhanden: {', '.join(topf_ids())}"))
+    key = f"mittel/{name}"
+    spec = params._load(key)
+    first = min(dt.date.fromisoformat(str(k)) for k in spec["values"])
+    pv = params.get(key, dt.date(jahr, 1, 1) if jahr is not None else first)
+    v = pv.value
+    bis = v.get("gueltig_bis")
+    return Topf(id=name, beschreibung=" ".join(str(spec["description"]).split()), gueltig_ab=pv.start,
+                gueltig_bis=dt.date.fromisoformat(str(bis)) if bis else None, empfaenger=v["empfaenger"],
+                paragraph=pv.paragraph, quelle=pv.title, href=pv.href, annahme=pv.uncertain,
+                betrag_eur=float(v.get("betrag_eur", 0)),
+                verteilung=parse_verteilung(v["verteilung"], f"params/mittel/{name}.yaml")
+                if "verteilung" in v else (),
+                mindestbetrag_eur=float(v.get("mindestbetrag_eur", 0)),
+                betrag_je_kreis_eur=float(v.get("betrag_je_kreis_eur", 0)))
+
+
+def in_kraft(jahr: int) -> list[str]:
+    """Pots whose rule is in force on 1 January of ``jahr``."""
+    out = []
+    for name in topf_ids():
+        try:
+            t = topf(name, jahr)
+        except InputError:
+            continue
+        if t.gueltig_bis is None or t.gueltig_bis >= dt.date(jahr, 1, 1):
+            out.append(name)
+    return out
+
+
+def mit_mindestbetrag(betrag: float, anteile: np.ndarray, mindest: float) -> np.ndarray:
+    """Split ``betrag`` by ``anteile`` (sum 1); whoever would get less than ``mindest`` gets
+    ``mindest`` and the rest is split over the others by their shares (repeated until stable)."""
+    n = len(anteile)
+    if mindest <= 0:
+        return betrag * anteile
+    if mindest * n > betrag:
+        raise InputError(Problem("mindestbetrag", "der Mindestbetrag aller Gemeinden übersteigt den Topf"))
+    fixed = np.zeros(n, dtype=bool)
+    while True:
+        rest = betrag - mindest * fixed.sum()
+        free = anteile * ~fixed
+        out = np.where(fixed, mindest, rest * free / free.sum() if free.sum() > 0 else 0.0)
+        below = ~fixed & (out < mindest)
+        if not below.any():
+            return out
+        fixed |= below
+
+
+def pauschale_saetze(jahr: int) -> dict[str, params.ParamValue]:
+    """The § 4 FlüAG monthly rates per person on 1 January of ``jahr`` (kreisfrei / kreisangehörig)."""
+    return {k: params.get(v, dt.date(jahr, 1, 1)) for k, v in PAUSCHALE.items()}
+
+
+def satz_je_gemeinde(gemeinde_typ: pd.Series, jahr: int) -> np.ndarray:
+    saetze = pauschale_saetze(jahr)
+    kreisfrei = (gemeinde_typ == "kreisfreie Stadt").to_numpy()
+    return np.where(kreisfrei, float(saetze["kreisfrei"].value), float(saetze["kreisangehoerig"].value))
+
+
+def _gewichte(rule: tuple[Anteil, ...], rows: pd.DataFrame, model_systems: list[str], modell: str) -> np.ndarray:
+    """Each Gemeinde's share of a pot under ``rule`` for one model's rows (long run or one month)."""
+    share = np.zeros(len(rows))
+    for a in rule:
+        if a.nach == "personen":
+            w = sum(rows[f"personen_{g}"].to_numpy(dtype=float) for g in a.gruppen)
+        else:
+            system = a.system if a.system in model_systems else (model_systems[0] if len(model_systems) == 1 else "")
+            if not system:
+                raise InputError(Problem("mittel", f"Modell {modell!r} hat kein System {a.system!r} für den "
+                                         f"Schlüssel des Topfs; seine Systeme: {', '.join(model_systems)}"))
+            w = rows[f"schluessel_{system}"].to_numpy(dtype=float)
+        total = float(np.sum(w))
+        if total > 0:
+            share = share + a.anteil * w / total
+    return share
+
+
+@dataclass
+class MittelResult:
+    """€ per Gemeinde and year per model (long run), per Kreis, per model for the Land, winners and
+    losers against ``info["basis"]``; ``verlauf`` month by month along a simulation (optional)."""
+
+    gemeinden: pd.DataFrame
+    kreise: pd.DataFrame
+    modelle: pd.DataFrame
+    gewinner_verlierer: pd.DataFrame
+    info: dict = field(default_factory=dict)
+    verlauf: pd.DataFrame | None = None
+    verlauf_land: pd.DataFrame | None = None
+
+
+def _regel_fuer(t: Topf, d) -> tuple[tuple[Anteil, ...], str]:
+    """The pot's rule for a model: the model file's own (``mittel:``) or the statutory one."""
+    own = (getattr(d, "mittel", None) or {}).get(t.id)
+    if own is not None:
+        return parse_verteilung(own, f"Modell {d.id}: mittel.{t.id}"), "Modelldatei"
+    return t.verteilung, "Recht"
+
+
+def geld(rows: pd.DataFrame, d, toepfe: list[Topf], jahr: int, monate: float = 12.0) -> pd.DataFrame:
+    """Money of one model's Gemeinden for ``monate`` months: the § 4 lump sum on FlüAG persons at
+    the rate of the Gemeinde type, each Gemeinde pot by its rule (with minimum, pro rata)."""
+    systems = [s.name for s in d.systeme]
+    out = pd.DataFrame({"modell": d.id, "ags": rows["ags"].to_numpy(), "gemeinde": rows["gemeinde"].to_numpy(),
+                        "kreis": rows["kreis"].to_numpy(), "gemeinde_typ": rows["gemeinde_typ"].to_numpy(),
+                        "personen_flueag": rows["personen_flueag"].to_numpy(dtype=float)})
+    out["pauschale_flueag_eur"] = out["personen_flueag"] * satz_je_gemeinde(rows["gemeinde_typ"], jahr) * monate
+    total = out["pauschale_flueag_eur"].to_numpy().copy()
+    for t in toepfe:
+        if t.empfaenger != "gemeinden":
+            continue
+        rule, _ = _regel_fuer(t, d)
+        amount = mit_mindestbetrag(t.betrag_eur, _gewichte(rule, rows, systems, d.id), t.mindestbetrag_eur)
+        out[f"mittel_{t.id}_eur"] = amount * monate / 12
+        total = total + out[f"mittel_{t.id}_eur"].to_numpy()
+    out["mittel_eur"] = total
+    return out
+
+
+def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=None) -> MittelResult:
+    """Money of a long-run result (`LangfristResult`) for the models ``defs`` in year ``jahr``:
+    the core behind `mittel`, `compare`'s summary and the app. ``toepfe``: pot ids applied in
+    addition to those in force in ``jahr`` (a past rule applied today, e.g. the Integrationspauschale
+    2018); ``sim``: a `SimResult` with ``verlauf`` for month by month."""
+    basis = lf.info["basis"]
+    names = list(dict.fromkeys([*in_kraft(jahr), *(toepfe or [])]))
+    pots = [topf(n, jahr) if n in in_kraft(jahr) else topf(n) for n in names]
+    by_id = {d.id: d for d in defs}
+    frames = [geld(lf.gemeinden[lf.gemeinden["modell"] == m].reset_index(drop=True), by_id[m], pots, jahr)
+              for m in lf.info["modelle"] if m in by_id]
+    long = pd.concat(frames, ignore_index=True)
+    base = long[long["modell"] == basis].set_index("ags")
+    long["aenderung_mittel_eur"] = long["mittel_eur"] - long["ags"].map(base["mittel_eur"])
+    long["aenderung_pauschale_flueag_eur"] = long["pauschale_flueag_eur"] - long["ags"].map(
+        base["pauschale_flueag_eur"])
+    money_cols = [c for c in long.columns if c.endswith("_eur") and not c.startswith("aenderung")]
+    kreise = long.groupby(["modell", "kreis"], sort=True)[money_cols].sum().reset_index()
+    kreis_pots = [t for t in pots if t.empfaenger == "kreise"]
+    landkreis = long.groupby(["modell", "kreis"], sort=True)["gemeinde_typ"].apply(
+        lambda s: bool((s != "kreisfreie Stadt").all())).reset_index(drop=True)
+    for t in kreis_pots:
+        kreise[f"mittel_{t.id}_eur"] = np.where(landkreis, t.betrag_je_kreis_eur, 0.0)
+        kreise["mittel_eur"] = kreise["mittel_eur"] + kreise[f"mittel_{t.id}_eur"]
+    kbase = kreise[kreise["modell"] == basis].set_index("kreis")
+    kreise["aenderung_mittel_eur"] = kreise["mittel_eur"] - kreise["kreis"].map(kbase["mittel_eur"])
+    kf = long["gemeinde_typ"] == "kreisfreie Stadt"
+    modelle = pd.DataFrame([{
+        "modell": m, "pauschale_flueag_land_eur": df["pauschale_flueag_eur"].sum(),
+        "mittel_land_eur": kreise.loc[kreise["modell"] == m, "mittel_eur"].sum(),
+        "mittel_kreisfrei_eur": df.loc[kf[df.index], "mittel_eur"].sum(),
+        "mittel_kreisangehoerig_eur": df.loc[~kf[df.index], "mittel_eur"].sum(),
+    } for m, df in long.groupby("modell", sort=False)])
+    mb = modelle.set_index("modell").loc[basis]
+    for c in ("pauschale_flueag_land_eur", "mittel_land_eur", "mittel_kreisfrei_eur"):
+        modelle[f"aenderung_{c}"] = modelle[c] - mb[c]
+    gv = []
+    for m, df in long[long["modell"] != basis].groupby("modell", sort=False):
+        ranked = df.sort_values(["aenderung_mittel_eur", "ags"])
+        for label, part in (("verliert", ranked.head(10)), ("gewinnt", ranked.tail(10)[::-1])):
+            gv += [{"modell": m, "richtung": label, "ags": r.ags, "gemeinde": r.gemeinde, "kreis": r.kreis,
+                    "aenderung_mittel_eur": r.aenderung_mittel_eur} for r in part.itertuples()]
+    saetze = pauschale_saetze(jahr)
+    typ = {"kreisfrei": "kreisfreie Stadt", "kreisangehoerig": "kreisangehörige Gemeinde"}
+    regeln = [{"name": f"Pauschale § 4 FlüAG, {typ[k]}", "wert": f"{_eur(p.value)} je Person und Monat",
+               "paragraph": p.paragraph, "quelle": p.title, "href": p.href, "gueltig_ab": p.start.isoformat(),
+               "annahme": p.uncertain} for k, p in saetze.items()]
+    regeln += [{"name": t.id, "wert": t.regel(), "paragraph": t.paragraph, "quelle": t.quelle, "href": t.href,
+                "gueltig_ab": t.gueltig_ab.isoformat(),
+                "gueltig_bis": t.gueltig_bis.isoformat() if t.gueltig_bis else None, "annahme": t.annahme}
+               for t in pots]
+    eigene = {d.id: sorted(set(getattr(d, "mittel", None) or {}) & set(names)) for d in defs}
+    info = {"basis": basis, "jahr": jahr, "modelle": [m for m in lf.info["modelle"] if m in by_id],
+            "toepfe": names, "regeln": regeln, "eigene_regeln": {k: v for k, v in eigene.items() if v},
+            "grundlage": "langfristige Last (echte Strukturdaten und Landessummen, verteilung langfrist); "
+                         "Personen eines zusammengeführten Systems im Landesverhältnis FlüAG : WSA",
+            "langfrist": {k: lf.info[k] for k in ("summen", "stichtag", "datenbasis") if k in lf.info},
+            "synthetisch": False}
+    if lf.info.get("naeherungen"):
+        info["naeherungen"] = lf.info["naeherungen"]
+    res = MittelResult(long, kreise, modelle, pd.DataFrame(gv), info)
+    if sim is not None:
+        res.verlauf, res.verlauf_land = verlauf(sim, defs, pots, jahr, lf)
+        res.info["verlauf_synthetisch"] = bool(sim.info.get("synthetisch"))
+    return res
+
+
+def verlauf(sim, defs: list, pots: list[Topf], jahr: int, lf) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Month by month along a simulation: each month's money on that month's persons (one twelfth
+    of the yearly pots, the monthly lump sum), per Gemeinde and for the Land."""
+    if sim.verlauf is None or "flueag_bestand" not in sim.verlauf.columns:
+        raise InputError(Problem("--monate", "die Simulation hat keinen Verlauf je Gemeinde (verlauf=True)"))
+    by_id = {d.id: d for d in defs}
+    g = lf.gemeinden
+    frames = []
+    for (m, monat), part in sim.verlauf.groupby(["modell", "monat"], sort=True):
+        if m not in by_id or monat == 0:
+            continue
+        keys = g[g["modell"] == m].set_index("ags")
+        rows = part.set_index("ags").join(keys[["gemeinde", "kreis", "gemeinde_typ",
+                                                *[c for c in keys.columns if c.startswith("schluessel_")]]])
+        rows = rows.reset_index().rename(columns={"flueag_bestand": "personen_flueag", "wsa_bestand": "personen_wsa"})
+        money = geld(rows, by_id[m], pots, jahr, monate=1.0)
+        frames.append(money.assign(monat=int(monat)))
+    out = pd.concat(frames, ignore_index=True)
+    cols = [c for c in out.columns if c.endswith("_eur")]
+    land = out.groupby(["modell", "monat"], sort=True)[cols].sum().reset_index()
+    return out[["modell", "monat", "ags", "gemeinde", "kreis", "personen_flueag", *cols]], land
+
+
+def mittel(modelle: list[str | Path] | None = None, basis: str | Path = "status-quo", *, jahr: int | None = None,
+           toepfe: list[str] | None = None, summen: dict[str, float] | None = None, monate: int = 0,
+           bestand: str | Path | None = None, szenario: str | Path | None = None,
+           gemeinden: str | Path | None = None, stichtag: str | dt.date | None = None,
+           seed: int | None = None) -> MittelResult:
+    """€ per Gemeinde, Kreis and year for each model against ``basis``: long run on real data;
+    with ``monate`` > 0 also month by month along `simulate` (its stock: synthetic by default).
+
+    ``jahr``: the money year (rates and pots in force on its 1 January; default the Stichtag's
+    year); ``toepfe``: pot ids in addition to those in force (e.g. ``["integrationspauschale_2018"]``).
+
+    >>> res = verteilung.mittel(["status-quo", "m1-gemeinsamer-bestand"])
+    >>> res.modelle[["modell", "pauschale_flueag_land_eur"]]
+    """
+    from verteilung.langfrist import langfrist
+    from verteilung.model import load_model
+
+    lf = langfrist(modelle, basis, summen=summen, stichtag=stichtag, gemeinden=gemeinden, minimum=False)
+    defs = [load_model(m) for m in (modelle or [])] or None
+    if defs is None:
+        from verteilung.langfrist import DEFAULT_MODELS
+
+        defs = [load_model(m) for m in DEFAULT_MODELS]
+    base = load_model(basis)
+    if base.id not in [d.id for d in defs]:
+        defs.insert(0, base)
+    year = jahr if jahr is not None else dt.date.fromisoformat(lf.info["stichtag"]).year
+    sim = None
+    if monate > 0:
+        from verteilung.simulate import simulate
+
+        sim = simulate(monate, [str(m) for m in (modelle or [d.id for d in defs])], szenario, bestand, gemeinden,
+                       stichtag=stichtag, seed=seed, verlauf=True)
+    return mittel_aus(lf, defs, year, toepfe, sim)
+
+
+def summary(res: MittelResult) -> dict:
+    """What the money figures rest on, per summary key (terminal lines, Parameter sheet, JSON)."""
+    from verteilung.report.output import SYNTHETISCH
+
+    info = res.info
+    out: dict = {"grundlage": info["grundlage"], "vergleichsbasis": info["basis"], "jahr_mittel": info["jahr"],
+                 "regeln": "; ".join(f"{r['name']}: {r['wert']} ({r['paragraph']}, {r['quelle']})"
+                                     + (" (Annahme)" if r.get("annahme") else "") for r in info["regeln"])}
+    if info.get("eigene_regeln"):
+        out["eigene_regeln"] = "; ".join(f"{m}: {', '.join(t)}" for m, t in info["eigene_regeln"].items())
+    if info.get("verlauf_synthetisch"):
+        out["hinweis"] = f"{SYNTHETISCH} (nur die Monate entlang der Simulation; langfristig echte Daten)"
+    if info.get("naeherungen"):
+        out["naeherungen"] = info["naeherungen"]
+    return out

@@ -1,0 +1,154 @@
+"""A plain German summary of a comparison, generated from the result objects (never per model by hand).
+
+Sections per model against the baseline: the five largest long-run shifts by Kreis, city vs
+rural (long run, and this period), money (when a `MittelResult` is given), how long the
+transition takes (when a `SimResult` is given; else the one figure a single period has), and
+which assumptions carry the result (readings, NÄHERUNG, SYNTHETISCH, Land totals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from verteilung.io.deutsch import fmt_dec, fmt_int, fmt_pct, fmt_signed
+
+ABSCHNITTE = ("Verschiebungen nach Kreis", "Stadt und Land", "Geld", "Übergang", "Annahmen")
+
+
+@dataclass
+class Zusammenfassung:
+    """Sentences per section and model (``"Annahmen"`` is shared: key ``""``)."""
+
+    basis: str
+    abschnitte: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def saetze(self) -> list[str]:
+        return [s for sec in self.abschnitte.values() for lines in sec.values() for s in lines]
+
+    def text(self) -> str:
+        """Markdown-like plain text: a heading per section, one paragraph per model."""
+        out = [f"Zusammenfassung (Vergleichsbasis: {self.basis})"]
+        for name, sec in self.abschnitte.items():
+            if not any(sec.values()):
+                continue
+            out.append(f"\n{name}")
+            for modell, lines in sec.items():
+                if lines:
+                    out.append((f"{modell}: " if modell else "") + " ".join(lines))
+        return "\n".join(out) + "\n"
+
+    def payload(self) -> dict:
+        return {"basis": self.basis, "abschnitte": self.abschnitte, "text": self.text()}
+
+
+def _mehr_weniger(x: float, einheit: str = "Personen") -> str:
+    return f"{fmt_int(abs(round(x)))} {einheit} {'mehr' if x > 0 else 'weniger'}"
+
+
+def _kreise(lf, m: str) -> list[str]:
+    k = lf.aggregate["kreise"]
+    part = k[k["modell"] == m].assign(betrag=lambda d: d["aenderung_langfristig"].abs())
+    top = part.sort_values(["betrag", "kreis"], ascending=[False, True]).head(5)
+    if top.empty or top["betrag"].max() < 0.5:
+        return ["Langfristig ändert sich die Last keines Kreises."]
+    bits = [f"{r.kreis} {fmt_signed(r.aenderung_langfristig, 0)} Personen "
+            f"({fmt_signed(r.aenderung_langfristig_je_1000, 1)} je 1.000 Einwohner)" for r in top.itertuples()]
+    return [f"Die fünf größten langfristigen Verschiebungen nach Kreis und kreisfreier Stadt: {'; '.join(bits)}."]
+
+
+def _stadt_land(cmp, lf, m: str) -> list[str]:
+    row = lf.modelle.set_index("modell").loc[m]
+    base = lf.modelle.set_index("modell").loc[lf.info["basis"]]
+    shift = -float(row["verschiebung_stadt_land"])  # persons the kreisfreie Städte carry more
+    if abs(shift) < 0.5:
+        first = "Langfristig tragen die kreisfreien Städte dieselbe Last wie in der Vergleichsbasis."
+    else:
+        first = (f"Langfristig trügen die kreisfreien Städte {_mehr_weniger(shift)} "
+                 f"({fmt_signed(-row['verschiebung_stadt_land_anteil'] * 100, 1)} % ihrer Last): "
+                 f"{fmt_dec(row['last_kreisfrei_je_1000'], 1)} statt {fmt_dec(base['last_kreisfrei_je_1000'], 1)} "
+                 "je 1.000 Einwohner, die kreisangehörigen Gemeinden "
+                 f"{fmt_dec(row['last_kreisangehoerig_je_1000'], 1)} "
+                 f"statt {fmt_dec(base['last_kreisangehoerig_je_1000'], 1)}.")
+    out = [first]
+    typ = cmp.aggregate["gemeindetypen"]
+    now = typ[(typ["modell"] == m) & (typ["gemeinde_typ"] == "kreisfreie Stadt")]
+    was = typ[(typ["modell"] == cmp.basis) & (typ["gemeinde_typ"] == "kreisfreie Stadt")]
+    if len(now) and len(was):
+        label = " (SYNTHETISCHER Bestand)" if cmp.info.get("synthetisch") else ""
+        out.append(f"In dieser Periode erhielten die kreisfreien Städte {fmt_int(int(now['zuweisung'].iloc[0]))} "
+                   f"statt {fmt_int(int(was['zuweisung'].iloc[0]))} Zuweisungen{label}.")
+    return out
+
+
+def _geld(mittel, m: str) -> list[str]:
+    if mittel is None or m not in set(mittel.modelle["modell"]):
+        return []
+    row = mittel.modelle.set_index("modell").loc[m]
+    d = float(row["aenderung_pauschale_flueag_land_eur"])
+    out = [f"Die Pauschale nach § 4 FlüAG ({mittel.info['jahr']}) kostete das Land langfristig "
+           f"{fmt_int(round(row['pauschale_flueag_land_eur']))} € im Jahr"
+           + (f", {_mehr_weniger(d, '€')} als in der Vergleichsbasis." if abs(d) >= 0.5 else ", so viel wie heute.")]
+    k = float(row["aenderung_mittel_kreisfrei_eur"])
+    if abs(k) >= 0.5:
+        out.append(f"Die kreisfreien Städte erhielten zusammen {_mehr_weniger(k, '€')} im Jahr.")
+    return out
+
+
+def _uebergang(cmp, sim, m: str) -> list[str]:
+    label = "; SYNTHETISCHER Bestand" if cmp.info.get("synthetisch") else ""
+    if sim is not None and m in getattr(sim, "kennzahlen", {}):
+        f = sim.kennzahlen[m]
+        monate = sim.info.get("monate")
+        if f.monate_bis_toleranz is not None:
+            return [f"Nach {fmt_int(f.monate_bis_toleranz)} Monaten liegen alle Gemeinden innerhalb von "
+                    f"±{fmt_dec(f.toleranz_prozent, 0)} Prozentpunkten ihres Solls ({label[2:] or 'Simulation'})."]
+        return [f"In den {fmt_int(monate)} simulierten Monaten liegen am Ende {fmt_int(f.im_toleranzband_ende)} von "
+                f"{fmt_int(f.gemeinden_bewertet)} Gemeinden innerhalb von ±{fmt_dec(f.toleranz_prozent, 0)} "
+                f"Prozentpunkten ihres Solls; der Übergang ist nicht abgeschlossen ({label[2:] or 'Simulation'})."]
+    met = cmp.metriken.set_index("modell")
+    if m in met.index and "groesste_zuweisung" in met.columns:
+        share = met.loc[m, "groesste_zuweisung_anteil"]
+        parts = [f"{fmt_pct(share * 100, 1)} der Zugänge"] if share is not None and share == share else []
+        parts += [label[2:]] if label else []
+        paren = f" ({'; '.join(parts)})" if parts else ""
+        return [f"Wie lange der Übergang dauert, zeigt die Simulation (verteilung simulate); in dieser Periode "
+                f"erhält eine Gemeinde höchstens {fmt_int(int(met.loc[m, 'groesste_zuweisung']))} Personen{paren}."]
+    return []
+
+
+def _annahmen(cmp, lf) -> list[str]:
+    out = []
+    lesarten = lf.info.get("lesarten", {})
+    anlage = next((v["anlage1_variante"] for v in lesarten.values() if "anlage1_variante" in v), None)
+    kappung = next((v["kappung"] for v in lesarten.values() if "kappung" in v), None)
+    if kappung or anlage:
+        out.append("Das Ergebnis ruht auf den Lesarten " + ", ".join(
+            x for x in (f"Kappung {kappung}" if kappung else "", f"Anlage 1 AWoV {anlage}" if anlage else "") if x)
+            + ".")
+    from verteilung.langfrist import grundlage_zeilen
+
+    out.append(f"Die langfristigen Zahlen ruhen auf echten Strukturdaten und den Landessummen: "
+               f"{grundlage_zeilen(lf.info)['landessummen']}.")
+    for n in lf.info.get("naeherungen", []):
+        out.append(n.split(" (Quelle")[0].rstrip(".") + ".")
+    if cmp.info.get("synthetisch"):
+        out.append("SYNTHETISCH: Die Zahlen dieser Periode und des Übergangs ruhen auf dem synthetischen "
+                   "Bestandsszenario, die langfristigen nicht.")
+    return out
+
+
+def zusammenfassung(cmp, mittel=None, sim=None) -> Zusammenfassung:
+    """The summary of a `CompareResult` (with its long run), optionally with money
+    (`MittelResult`) and the transition of a simulation (`SimResult`)."""
+    lf = cmp.langfrist
+    if lf is None:
+        raise ValueError("the comparison has no long run (compare_models without langfrist)")
+    models = [m for m in cmp.info["modelle"] if m != cmp.basis and m in set(lf.modelle["modell"])]
+    z = Zusammenfassung(cmp.basis, {name: {} for name in ABSCHNITTE})
+    for m in models:
+        z.abschnitte["Verschiebungen nach Kreis"][m] = _kreise(lf, m)
+        z.abschnitte["Stadt und Land"][m] = _stadt_land(cmp, lf, m)
+        z.abschnitte["Geld"][m] = _geld(mittel, m)
+        z.abschnitte["Übergang"][m] = _uebergang(cmp, sim, m)
+    z.abschnitte["Annahmen"][""] = _annahmen(cmp, lf)
+    return z
