@@ -40,7 +40,7 @@ def german_validation(exc: RequestValidationError) -> list[str]:
         if kind == "extra_forbidden":
             if loc and loc[-1] in SWEEP_FIELDS:
                 lines.append(f"{feld}: Die Anwendung rechnet eine Einstellung je Anfrage; viele Szenarien "
-                             "berechnet `verteilung sweep` auf der Kommandozeile")
+                             "berechnet „verteilung sweep“ auf der Kommandozeile")
             else:
                 lines.append(f"{feld}: unbekanntes Feld")
         elif kind == "missing":
@@ -123,7 +123,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     async def too_slow(request: Request, exc: TooSlow):
         return problems([f"Die Berechnung dauert länger als {deutsch.fmt_number(limits.rechenzeit_s, 0)} s "
                          "(Grenze dieser Anwendung): bitte weniger Monate oder Modelle wählen; große Läufe mit "
-                         "`verteilung compare` oder `verteilung simulate` auf der Kommandozeile"], 503)
+                         "„verteilung compare“ oder „verteilung simulate“ auf der Kommandozeile"], 503)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):

@@ -18,7 +18,8 @@
     box.replaceChildren();
     if (!lines || !lines.length) { box.hidden = true; return; }
     const ul = document.createElement("ul");
-    for (const l of lines) { const li = document.createElement("li"); li.textContent = l; ul.appendChild(li); }
+    // the JSON names the field ("zf: …"); a reader gets the reason, which names the thing in words
+    for (const l of lines) { const li = document.createElement("li"); li.textContent = l.replace(/^[a-z][a-z0-9_.]*: /, ""); ul.appendChild(li); }
     box.appendChild(ul); box.hidden = false;
     for (const id of leeren || []) { const el = $(id); if (el && window.Plotly) Plotly.purge(el); if (el) el.replaceChildren(); }
     box.scrollIntoView({block: "nearest"});
