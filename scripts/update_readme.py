@@ -14,6 +14,7 @@ PACED_START, PACED_END = "<!-- staffelung:start -->", "<!-- staffelung:end -->"
 PACED_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m1-gemeinsamer-bestand-gestaffelt",
                 "m1-gemeinsamer-bestand-uebergang", "m2-mischschluessel", "m2-mischschluessel-gestaffelt")
 PACED_MONTHS = 6
+LF_START, LF_END = "<!-- langfrist:start -->", "<!-- langfrist:end -->"
 
 
 def block() -> str:
@@ -56,6 +57,27 @@ def paced_block() -> str:
     return "\n".join([PACED_START, *lines, PACED_END])
 
 
+def langfrist_block() -> str:
+    """Two German sentences per shipped model on its long run on real data (`verteilung.langfrist`,
+    `verteilung.mittel`), and the weighting with the least city→rural shift."""
+    from verteilung.io.deutsch import fmt_dec
+    from verteilung.langfrist import MINIMUM_ID, langfrist
+    from verteilung.mittel import mittel_aus
+    from verteilung.model import available_models, load_model
+    from verteilung.zusammenfassung import langfrist_saetze
+
+    names = ["status-quo", *(m for m in available_models() if m != "status-quo")]
+    lf = langfrist(names)
+    defs = [load_model(m) for m in names]
+    money = mittel_aus(lf, defs, 2024)
+    lines = [f"- {m}: " + " ".join(langfrist_saetze(lf, money, m)) for m in names]
+    row = lf.modelle.set_index("modell").loc[MINIMUM_ID]
+    lines.append(f"- Gewichtung mit der geringsten Verschiebung (verteilung calibrate --ziel stadt_land): "
+                 f"{row['titel'].split('(')[1].rstrip(')')}; die kreisfreien Städte trügen dann "
+                 f"{fmt_dec(row['last_kreisfrei_je_1000'], 2)} Personen je 1.000 Einwohner.")
+    return "\n".join([LF_START, *lines, LF_END])
+
+
 def _replace(text: str, start: str, end: str, new: str) -> str:
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
@@ -66,6 +88,7 @@ def main() -> None:
     text = README.read_text(encoding="utf-8")
     text = _replace(text, START, END, block())
     text = _replace(text, PACED_START, PACED_END, paced_block())
+    text = _replace(text, LF_START, LF_END, langfrist_block())
     README.write_text(text, encoding="utf-8")
 
 

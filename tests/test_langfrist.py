@@ -209,3 +209,14 @@ def test_web_api_long_run_and_baseline_equal_the_python_api():
     assert {x["modell"] for x in data["langfrist"]["modelle"]} == {"status-quo", "m1-gemeinsamer-bestand"}
     m1 = [x for x in data["aggregate"]["gemeindetypen"] if x["modell"] == "m1-gemeinsamer-bestand"]
     assert all(x["aenderung_zuweisung"] == 0 for x in m1)
+
+
+def test_readme_long_run_findings_are_generated_from_the_results():
+    from scripts.update_readme import LF_END, LF_START, README, langfrist_block
+
+    text = README.read_text(encoding="utf-8")
+    assert langfrist_block() in text, "README long-run block is stale: run python scripts/update_readme.py"
+    block = text.split(LF_START, 1)[1].split(LF_END, 1)[0]
+    for m in verteilung.model.available_models():  # every shipped model, two sentences each
+        line = next(x for x in block.splitlines() if x.startswith(f"- {m}: "))
+        assert line.count(". ") + line.endswith(".") == 2, line

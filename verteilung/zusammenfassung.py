@@ -152,3 +152,35 @@ def zusammenfassung(cmp, mittel=None, sim=None) -> Zusammenfassung:
         z.abschnitte["Übergang"][m] = _uebergang(cmp, sim, m)
     z.abschnitte["Annahmen"][""] = _annahmen(cmp, lf)
     return z
+
+
+def langfrist_saetze(lf, mittel, m: str) -> list[str]:
+    """Two sentences on a model's long run on real data against the baseline (README findings):
+    where the load goes (cities vs the rest, the largest Kreis), and what it does to the money."""
+    row = lf.modelle.set_index("modell").loc[m]
+    if m == lf.info["basis"]:
+        first = (f"Als Vergleichsbasis trügen langfristig die kreisfreien Städte "
+                 f"{fmt_dec(row['last_kreisfrei_je_1000'], 2)} und die kreisangehörigen Gemeinden "
+                 f"{fmt_dec(row['last_kreisangehoerig_je_1000'], 2)} Personen je 1.000 Einwohner.")
+    else:
+        shift = -float(row["verschiebung_stadt_land"])
+        k = lf.aggregate["kreise"]
+        part = k[k["modell"] == m]
+        top = part.loc[part["aenderung_langfristig"].abs().idxmax()] if len(part) else None
+        where = ("" if top is None or abs(top["aenderung_langfristig"]) < 0.5 else
+                 f"; am stärksten ändert sich {top['kreis']} ({fmt_signed(top['aenderung_langfristig'], 0)} Personen)")
+        first = ("Langfristig trügen die kreisfreien Städte dieselbe Last wie im Status quo" if abs(shift) < 0.5
+                 else f"Langfristig trügen die kreisfreien Städte {_mehr_weniger(shift)} als im Status quo "
+                      f"({fmt_dec(row['last_kreisfrei_je_1000'], 2)} statt "
+                      f"{fmt_dec(lf.modelle.set_index('modell').loc[lf.info['basis'], 'last_kreisfrei_je_1000'], 2)}"
+                      " je 1.000 Einwohner)") + where + "."
+    second = ""
+    if mittel is not None and m in set(mittel.modelle["modell"]):
+        mr = mittel.modelle.set_index("modell").loc[m]
+        d = float(mr["aenderung_pauschale_flueag_land_eur"])
+        verb = "kostet das Land" if m == lf.info["basis"] else "kostete das Land dann"
+        tail = (f", {_mehr_weniger(d, '€')} als im Status quo." if abs(d) >= 0.5 else
+                "." if m == lf.info["basis"] else ", so viel wie im Status quo.")
+        second = (f"Die Pauschale nach § 4 FlüAG {verb} {fmt_int(round(mr['pauschale_flueag_land_eur']))} € im Jahr "
+                  f"({mittel.info['jahr']}er Sätze){tail}")
+    return [s for s in (first, second) if s]
