@@ -125,6 +125,11 @@ def test_search_dahl_finds_dahlem_and_opens_profile(server, page):
     assert "Dahlem" in page.inner_text("#name")
     assert "Einwohneranteil e" in page.inner_text("#s_flueag") and "§ 3 Abs. 1" in page.inner_text("#s_flueag")
     assert "ags=05366012" in page.url
+    # the profile leads with the long run (and its money), then the path, then the Rechenweg
+    assert page.locator("#lang_saetze li").count() >= 2 and "je 1.000 Einwohner" in page.inner_text("#lang_saetze")
+    order = page.evaluate("""() => ['lang_saetze', 'verlauf', 't_modelle', 'rechenwege'].map((id) =>
+        document.getElementById(id).getBoundingClientRect().top)""")
+    assert order == sorted(order)
     page.locator("#verlauf").click()                       # the simulated path as a line chart
     page.wait_for_selector("body[data-verlauf='1']", timeout=60_000)
     assert page.locator("#kurve_verlauf .scatterlayer .trace").count() == 5
@@ -169,7 +174,7 @@ def test_first_screen_tells_the_long_run_of_one_model(server, page):
     assert page.locator("#kreise_balken .bars path").count() >= 40  # every Kreis a bar
     first = page.input_value("#modell")
     page.select_option("#modell", "m2-mischschluessel")               # the user chooses the model shown
-    expect(page.locator("#saetze")).to_contain_text("M2", timeout=60_000)  # (no eval: the CSP forbids it)
+    expect(page.locator("#karte_lang_titel")).to_contain_text("M2", timeout=60_000)  # (no eval: the CSP forbids it)
     assert page.input_value("#modell") != first and "modell=m2-mischschluessel" in page.url
     # the map's alternative: every Gemeinde in a table, filterable from the keyboard
     page.locator("summary", has_text="Alle Gemeinden").click()

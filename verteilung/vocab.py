@@ -276,6 +276,8 @@ PARAMETERS: dict[str, str] = {
     "awov_mietpreisbremse_liste": "Gemeinden mit Mietpreisbremse (AWoV)",
     "awov_minderung_mietpreisbremse": "Minderung Mietpreisbremse (AWoV)",
     "awov_minderung_eu_sgb2": "Minderung EU-Bürger SGB II (AWoV)",
+    "flueag_pauschale_kreisfrei": "Pauschale § 4 FlüAG je Person und Monat, kreisfreie Städte",
+    "flueag_pauschale_kreisangehoerig": "Pauschale § 4 FlüAG je Person und Monat, kreisangehörige Gemeinden",
     # the bounds of a Staffelung (verteilung.staffelung, --staffelung)
     "max_personen": "höchstens Personen je Gemeinde (Staffelung)",
     "max_anteil_soll": "höchstens Anteil am Soll (Staffelung)",
