@@ -17,7 +17,7 @@ KREISFREI_2024, KREISANGEHOERIG_2024 = 1303, 1013
 
 @pytest.fixture(scope="module")
 def res():
-    return mittel(["status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel"], jahr=2024,
+    return mittel(["status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel"], jahr_mittel=2024,
                   toepfe=["integrationspauschale_2018"])
 
 

@@ -88,8 +88,8 @@ def test_simulate_cli_summary_and_files(cli, tmp_path):
     assert "SYNTHETISCH" in r.stdout and "Konflikte" in r.stdout and "Seed 2021" in r.stdout
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert names == ["SYNTHETISCH_gemeinden_ende.csv", "SYNTHETISCH_monate.csv", "SYNTHETISCH_simulation.json",
-                     "SYNTHETISCH_uebergang.csv", "SYNTHETISCH_uebergang_verlauf.csv"]
-    assert "Übergang:" in r.stdout and "größte Monatszuweisung 1.022 an Bochum" in r.stdout
+                     "SYNTHETISCH_uebergang.csv", "SYNTHETISCH_uebergang_verlauf.csv", "verteilung-ausgaben.json"]
+    assert "Übergang:" in r.stdout and "größte Monatszuweisung 590 an Bonn" in r.stdout
     # findings in German decimals (they go into the HTML report too)
     assert re.search(r"\(VK\) \d,\d{3} → \d,\d{3}; Lastindex P90 \d+,\d → \d+,\d;", r.stdout)
     table = pd.read_csv(tmp_path / "s" / "SYNTHETISCH_uebergang.csv", dtype={"groesste_zuweisung_ags": str})
@@ -204,17 +204,17 @@ def test_transition_figures_for_every_model(shipped_run):
     f = shipped_run.kennzahlen
     assert list(f) == list(DEFAULT_MODELS)
     m1 = f["m1-gemeinsamer-bestand"]
-    assert (m1.groesste_zuweisung, m1.groesste_zuweisung_ags, m1.groesste_zuweisung_monat) == (1022, "05911000", 1)
-    assert m1.groesste_zuweisung_anteil == pytest.approx(1022 / 1753)
+    assert (m1.groesste_zuweisung, m1.groesste_zuweisung_ags, m1.groesste_zuweisung_monat) == (590, "05314000", 1)
+    assert m1.groesste_zuweisung_anteil == pytest.approx(590 / 1753)
     assert m1.verfolgt.ags == "05513000" and len(m1.verfolgt.zuweisung) == 6
     # cumulative conflicts equal the simulation's running total
     last = shipped_run.monate[shipped_run.monate["monat"] == 6].set_index("modell")["konflikt_personen_kumuliert"]
     for model, figures in f.items():
         assert figures.konflikte_kumuliert == last[model]
     t = shipped_run.uebergang.set_index("modell")
-    assert t.loc["status-quo", "groesste_zuweisung"] == 363
+    assert t.loc["status-quo", "groesste_zuweisung"] == 345
     paths = shipped_run.uebergang_verlauf
-    assert set(paths[paths["modell"] == "status-quo"]["ags"]) == {"05513000", "05911000"}
+    assert set(paths[paths["modell"] == "status-quo"]["ags"]) == {"05513000", "05314000"}
 
 
 @pytest.mark.parametrize(("uebergang", "needle"), [

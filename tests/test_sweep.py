@@ -108,7 +108,7 @@ def test_one_scenario_sweep_equals_compare(base):
     cmp = compare(["m1-gemeinsamer-bestand"])
     m1 = cmp.gemeinden[cmp.gemeinden["modell"] == "m1-gemeinsamer-bestand"]
     # same Soll (key × total) exactly; the sweep allocates continuously, compare in whole persons
-    soll = m1["soll"].to_numpy()
+    soll = m1["gesamtsoll_nach_zuweisung"].to_numpy()
     assert np.allclose(res.quote[0] * soll / 100, res.load[0])
     # greedy certificate: no Gemeinde gets more than one person above its continuous target
     assert (m1["last_nachher"].to_numpy() - res.load[0]).max() < 1.0 + 1e-9
@@ -283,7 +283,8 @@ def test_paced_sweep_equals_the_single_path_and_refuses_what_cannot_hold(base, c
         for col in METRICS:
             assert batch.scenarios[col].iloc[i] == pytest.approx(one[col], rel=1e-9, abs=1e-9), col
     unpaced = sw.evaluate_batch(base, sw.sweep_model("m1", WHEN), sc)
-    assert (batch.scenarios["zuweisung_anteil_kreisfrei"] < unpaced.scenarios["zuweisung_anteil_kreisfrei"]).all()
+    # pacing changes who receives in every scenario (which way the city share moves depends on the stock)
+    assert (batch.scenarios["zuweisung_anteil_kreisfrei"] != unpaced.scenarios["zuweisung_anteil_kreisfrei"]).all()
     with pytest.raises(InputError, match="wochen und min_gemeinden"):
         sw.sweep_staffelung(sw.Staffelung(max_personen=5, wochen=4))
     r = cli("sweep", "--modell", "m1", "--parameter", "kappung=1.1:1.3", "--raster", "2",

@@ -1,8 +1,8 @@
 """Command line: a thin typer layer over ``verteilung.api`` and friends.
 
 Exit codes: 0 done, 1 internal error, 2 bad input, path, option or config, 3 infeasible
-allocation, 4 solver stopped without a usable solution, 75 a run of the same period is running
-(``run --nicht-warten``). Errors print one plain-text line per problem ("Fehler: …") and no
+allocation, 4 solver stopped without a usable solution, 74 disk (or quota) full, 75 a run of the
+same period is running (``run --nicht-warten``). Errors print one plain-text line per problem ("Fehler: …") and no
 traceback unless ``--debug``.
 
 Heavy libraries (pandas, PuLP, matplotlib, …) are imported inside the commands that need them,
@@ -12,7 +12,10 @@ so ``verteilung --help`` starts quickly.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,15 +24,14 @@ import typer
 
 from verteilung._version import __version__
 from verteilung.cli_deutsch import Typer
-from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
 from verteilung.io import (
     atomic_write_bytes,
-    check_out_dir,
-    check_out_file,
     records,
     to_csv_bytes,
     to_json_bytes,
 )
+from verteilung.io.pfade import pruefe_aufruf, ueberschreiben
 from verteilung.report.output import emit, write_table
 from verteilung.vocab import system_label
 
@@ -57,8 +59,28 @@ class System(StrEnum):
     awov = "awov"
 
 
+def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Check a command's output paths against its inputs and published runs before it computes
+    (`verteilung.io.pfade`); ``--ueberschreiben``, where a command has it, holds for its folder."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def checked(*args: object, **kwargs: object) -> None:
+            werte = signature.bind(*args, **kwargs).arguments
+            pruefe_aufruf(werte, ordner)
+            with ueberschreiben(bool(werte.get("ueberschreiben", False))):
+                fn(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+UeberschreibenOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Dateien im Ordner --out ersetzen, auch wenn verteilung sie nicht geschrieben hat (sonst abgelehnt).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
-JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das neueste).")]
+JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das Jahr des Stichtags, sonst das neueste; § 3 Abs. 2 FlüAG).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
 FormatOpt = Annotated[Fmt, typer.Option("--format", help="Ausgabeformat: table (Tabelle am Bildschirm), csv oder json.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="In diese Datei schreiben statt auf den Bildschirm; das Format folgt der Endung (.xlsx, .csv, .json, .parquet).")]
@@ -118,6 +140,7 @@ def root(
 
 
 @data_app.command("check")
+@pfade()
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
                ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
@@ -147,6 +170,7 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
 
 
 @data_app.command("list")
+@pfade()
 def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Mitgelieferte Daten und die Schlüsseljahre, die sie abdecken."""
     from verteilung import api
@@ -161,6 +185,7 @@ class VorlageArt(StrEnum):
 
 
 @data_app.command("vorlage")
+@pfade()
 def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage: bestand (alle Gemeinden, Bestände leer), haushalte (Beispielzeilen) oder beschraenkungen (alle Gemeinden, ohne Grenzen).")],
                  out: Annotated[Path, typer.Option("--out", help="Die Datei, die geschrieben wird: .xlsx (zum Ausfüllen in Excel empfohlen) oder .csv (deutsches Excel); eine vorhandene Datei wird nicht überschrieben.")],
                  gemeinden: GemeindenOpt = None, jahr: JahrOpt = None) -> None:
@@ -176,6 +201,7 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 
 
 @app.command()
+@pfade()
 def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
@@ -190,6 +216,7 @@ def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False
 
 
 @app.command()
+@pfade()
 def status(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
            bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -208,6 +235,7 @@ def status(system: Annotated[str, typer.Option("--system", help="System: flueag 
 
 
 @app.command()
+@pfade()
 def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern), z. B. 05315000 für Köln.")],
             system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -239,6 +267,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 
 
 @app.command()
+@pfade()
 def allocate(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
              bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
              personen: Annotated[int | None, typer.Option("--personen", help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums).")] = None,
@@ -323,6 +352,7 @@ def _summen(specs: list[str] | None) -> dict[str, float] | None:
 
 
 @app.command()
+@pfade(ordner=True)
 def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
@@ -337,6 +367,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
+            ueberschreiben: UeberschreibenOpt = False,
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
     from verteilung.compare import compare as run
@@ -344,7 +375,6 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     from verteilung.report.terminal import print_compare
     from verteilung.report.vergleich import write_outputs
 
-    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
         raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
@@ -353,11 +383,12 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
               kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge), basis=basis, summen=_summen(summe))
-    folder = write_outputs(res, out)
+    extra = {}
     if report:
         from verteilung.report.bericht import render_report
 
-        atomic_write_bytes(folder / "bericht.html", render_report(res).encode("utf-8"))
+        extra["bericht.html"] = render_report(res).encode("utf-8")
+    folder = write_outputs(res, out, extra)
     if fmt == CompareFmt.json:
         from verteilung.compare import summary_payload
 
@@ -369,6 +400,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 
 
 @app.command()
+@pfade()
 def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
               basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
               ebene: Annotated[Ebene, typer.Option("--ebene", help="Welche Tabelle: modelle (Verschiebung Stadt → Land, Standard), gemeinden, kreise, regierungsbezirke, gemeindetypen, groessenklassen oder gewinner.")] = Ebene.modelle,
@@ -406,9 +438,10 @@ class MittelEbene(StrEnum):
 
 
 @app.command()
+@pfade()
 def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
            basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
-           jahr: Annotated[int | None, typer.Option("--jahr", help="Jahr der Mittel: Sätze und Töpfe, die am 1. Januar gelten (Standard: das Jahr des Stichtags).")] = None,
+           jahr_mittel: Annotated[int | None, typer.Option("--jahr-mittel", help="Jahr der Mittel: Sätze und Töpfe, die am 1. Januar gelten (Standard: das Jahr des Stichtags).")] = None,
            topf: Annotated[list[str] | None, typer.Option("--topf", metavar="TOPF", help="Einen weiteren Topf mit seiner Regel anwenden, z. B. integrationspauschale_2018 (mehrfach möglich).")] = None,
            monate: Annotated[int, typer.Option("--monate", help="Zusätzlich Monat für Monat entlang der Simulation über so viele Monate (0: nur langfristig).")] = 0,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn der Simulation (Standard: das SYNTHETISCHE Szenario).")] = None,
@@ -423,7 +456,7 @@ def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modell
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if ebene == MittelEbene.monate and monate <= 0:
         raise InputError(Problem("--ebene monate", "nur zusammen mit --monate N (N > 0)"))
-    res = run(names, basis, jahr=jahr, toepfe=topf, summen=_summen(summe), monate=monate, bestand=bestand,
+    res = run(names, basis, jahr_mittel=jahr_mittel, toepfe=topf, summen=_summen(summe), monate=monate, bestand=bestand,
               gemeinden=gemeinden, stichtag=stichtag)
     tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "kreise": res.kreise,
               "gewinner": res.gewinner_verlierer}
@@ -443,6 +476,7 @@ def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modell
 
 
 @app.command()
+@pfade(ordner=True)
 def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
              szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
@@ -451,6 +485,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
              seed: Annotated[int | None, typer.Option("--seed", help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
              zugaenge: ZugaengeOpt = None,
              report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
+             ueberschreiben: UeberschreibenOpt = False,
              out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation")) -> None:
     """Monat für Monat: dieselben Menschen in jedem Modell; Konflikte und Streuung im Zeitverlauf."""
     from rich.text import Text
@@ -459,7 +494,6 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
     from verteilung.simulate import simulate as run
     from verteilung.simulate import summary_lines, terminal_progress, uebergang_lines
 
-    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress(),
               zugaenge=_streams(zugaenge))
@@ -492,6 +526,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
 
 
 @app.command()
+@pfade()
 def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simulation für die Verläufe (0: keine).")] = 24,
            modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
@@ -503,7 +538,6 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
     from verteilung.report.bericht import report as run_report
     from verteilung.simulate import terminal_progress
 
-    check_out_file(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run_report(monate, names, bestand=bestand, szenario=szenario, gemeinden=gemeinden, jahr=jahr,
                      stichtag=stichtag, progress=terminal_progress() if monate > 0 else None, basis=basis)
@@ -532,11 +566,13 @@ RunConfigOpt = Annotated[Path | None, typer.Option("--config", help="Konfigurati
 @app.command("run")
 def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, JJJJ-MM (z. B. 2024-05).")],
             config: Annotated[Path, typer.Option("--config", help="Konfiguration (run.toml) mit Eingaben, Modell, Ausgabeordner und Ledger; Aufbau im README, Abschnitt „Scheduled monthly runs“.")],
-            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Auf einen laufenden Lauf desselben Monats warten (Standard) oder abbrechen (Rückgabewert 75).")] = True) -> None:
+            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Auf einen laufenden Lauf desselben Monats warten (Standard) oder abbrechen (Rückgabewert 75).")] = True,
+            bestand_unveraendert: Annotated[bool, typer.Option("--bestand-unveraendert", help="Die Bestandsdatei darf byteweise gleich der eines anderen Monats sein (keine neue Meldung); sonst abgelehnt.")] = False) -> None:
     """Der Monatslauf: prüfen, Verteilstatistik, Zuweisung, Ausgaben, Ledger. Ein zweiter Aufruf mit denselben Eingaben ändert nichts."""
     from verteilung import api
 
-    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]])
+    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]],
+                      bestand_unveraendert=bestand_unveraendert)
     if outcome.status == "unveraendert":
         typer.echo(f"unverändert: {outcome.periode}/r{outcome.revision} ({outcome.folder})")
     else:
@@ -544,6 +580,7 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, J
 
 
 @runs_app.command("list")
+@pfade()
 def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Alle eingetragenen Läufe: Periode, Revision, Status, Zeiten, Benutzer und Rechner."""
     from verteilung import api
@@ -552,6 +589,7 @@ def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: Format
 
 
 @runs_app.command("show")
+@pfade()
 def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVISION, z. B. 2024-05 oder 2024-05/2 (Standard: neueste Revision).")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Ein Lauf: Zusammenfassung, Prüfsummen der Eingaben und Ergebnisse je Gemeinde."""
@@ -562,6 +600,7 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVI
 
 
 @runs_app.command("diff")
+@pfade()
 def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISION, z. B. 2024-05/1.")], b: Annotated[str, typer.Argument(help="Zweiter Lauf: PERIODE/REVISION, z. B. 2024-05/2.")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None,
               alle: Annotated[bool, typer.Option("--alle", help="Auch die Gemeinden zeigen, bei denen sich nur die Erfüllungsquote rechnerisch verschiebt (CSV und JSON enthalten sie immer).")] = False,
@@ -607,6 +646,7 @@ def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
 
 
 @app.command()
+@pfade(ordner=True)
 def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
           parameter: Annotated[list[str] | None, typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
           raster: Annotated[int | None, typer.Option("--raster", help="Raster mit K Punkten je Parameter.")] = None,
@@ -624,21 +664,25 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
+          ueberschreiben: UeberschreibenOpt = False,
           out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep")) -> None:
     """Belastungstest eines einheitlichen Schlüssels: Tausende bis Millionen Szenarien, paketweise gerechnet."""
     from verteilung.model import parse_weights
     from verteilung.sweep_runner import progress_bar, write_results
     from verteilung.sweep_runner import sweep as run_sweep
 
-    check_out_dir(out)
     ranges = _ranges(parameter)
+    if report:  # a person's report of that name is refused before the batches are computed
+        from verteilung.io.pfade import pruefe_ersetzen
+
+        pruefe_ersetzen(out, ["sweep_bericht.html"], ueberschreiben)
     res = run_sweep(modell, ranges, raster=raster, stichprobe=stichprobe, seed=seed,
                     stoerung=parse_weights(stoerung, "--stoerung") if stoerung else None, zugaenge=zugaenge,
                     gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand, gemeinden=gemeinden,
                     jahr=jahr, stichtag=stichtag, out=out, workers=workers, dask=dask, dask_scheduler=dask_scheduler,
                     batch=batch, fortsetzen=fortsetzen, progress=progress_bar(),
                     lesarten=_sweep_lesarten(einmalig, miete, komb, basis), staffelung=staffelung)
-    write_results(res, out)
+    extra = {}
     if report:
         from verteilung.report.html import render_sweep_report
         from verteilung.sensitivity import oat
@@ -647,7 +691,8 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
             tornado = oat(res.base, res.model, ranges) if ranges else None
         except InputError:  # ranges leave the simplex at their ends: no one-at-a-time swings
             tornado = None
-        atomic_write_bytes(out / "sweep_bericht.html", render_sweep_report(res, tornado).encode("utf-8"))
+        extra["sweep_bericht.html"] = render_sweep_report(res, tornado).encode("utf-8")
+    write_results(res, out, extra)
     from rich.text import Text
 
     from verteilung.report.output import wide_console
@@ -673,6 +718,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
 
 
 @app.command()
+@pfade(ordner=True)
 def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
                   parameter: Annotated[list[str], typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
                   gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
@@ -680,6 +726,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
                   seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators.")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
+                  ueberschreiben: UeberschreibenOpt = False,
                   out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet")) -> None:
     """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
     from rich.text import Text
@@ -691,7 +738,6 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
     from verteilung.sensitivity import DEFAULT_METRICS
     from verteilung.sensitivity import sensitivitaet as run
 
-    check_out_dir(out)
     res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
               gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
               lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
@@ -717,8 +763,9 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 
 
 @app.command()
+@pfade()
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
-              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|) oder umverteilung (umzuverteilende Personen).")] = "max_abstand",
+              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|), umverteilung (umzuverteilende Personen) oder stadt_land (geringste langfristige Verschiebung von den kreisfreien Städten aufs Land; ohne Bestände).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
               laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
@@ -730,7 +777,6 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
     from verteilung.io.deutsch import fmt_dec
     from verteilung.model import parse_weights
 
-    check_out_file(out)
     cols = [c.strip() for c in spalten.split(",") if c.strip()]
     res = run(cols, ziel, grenzen=_ranges(grenze), laendlich_max_anstieg=laendlich_max_anstieg,
               hoechstens=parse_weights(hoechstens, "--hoechstens") if hoechstens else None, bestand=bestand,
@@ -760,6 +806,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a path the user gave: a folder for a file, missing, not allowed
         if debug:
             raise
+        if is_disk_full(exc):  # not bad input: its own exit code (README "Zusagen")
+            _say_error([f"Fehler: {disk_full_text(exc)}"])
+            return EXIT_DISK_FULL
         _say_error([f"Fehler: {_os_problem(exc)}"])
         return 2
     except Exception as exc:  # an internal error: say so, keep the traceback for --debug

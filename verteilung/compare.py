@@ -93,6 +93,7 @@ def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFram
     einwohner = g["einwohner"].to_numpy(dtype=float)
     base_load = ctx.base_load()
     zuweisung = sum((r.zuweisung for r in res.values()), np.zeros(len(g)))
+    # the sum over the model's systems (GLOSSAR.md: Gesamtsoll), never labelled plain "Soll"
     soll = sum((r.allocation.soll for r in res.values()), np.zeros(len(g)))
     counted = sum((r.state.bestand + r.state.anrechnung + r.zuweisung for r in res.values()), np.zeros(len(g)))
     load = base_load + zuweisung
@@ -102,8 +103,9 @@ def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFram
         "modell": model.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
         "kreis": g["kreis"].to_numpy(), "regierungsbezirk": g["regierungsbezirk"].to_numpy(),
         "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "verstaedterung": g["verstaedterung"].to_numpy(),
-        "einwohner": einwohner.astype(np.int64), "soll": soll, "gezaehlt": counted,
-        "quote": np.where(soll > 0, counted / soll * 100, np.nan), "zuweisung": zuweisung.astype(np.int64),
+        "einwohner": einwohner.astype(np.int64), "gesamtsoll_nach_zuweisung": soll, "gezaehlt": counted,
+        "gesamtquote_nach_zuweisung": np.where(soll > 0, counted / soll * 100, np.nan),
+        "zuweisung": zuweisung.astype(np.int64),
     })
     for name, r in res.items():
         df[f"quote_{name}"] = r.quote_nachher
@@ -150,7 +152,7 @@ def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: 
     persons, n_conf = _conflicts(res)
     per = df["last_je_1000"].to_numpy()
     w = df["einwohner"].to_numpy(dtype=float)
-    q = df["quote"]
+    q = df["gesamtquote_nach_zuweisung"]
     row = {
         "modell": d.id, "titel": d.titel, "systeme": len(d.systeme),
         "quote_min": q.min(), "quote_p10": q.quantile(0.1), "quote_median": q.median(),
@@ -243,9 +245,10 @@ def langfrist_eingaben(inp, bestand_path: Path, summen: dict[str, float] | None 
     out: dict = {"summen": dict(pruefe_summen(summen))}
     if inp.bestand is not None and not inp.synthetisch:
         quelle = f"Bestandsdatei {bestand_path.name}"
-        for c in STOCK_COLUMNS:
+        columns = [c for c in inp.bestand.columns if c.endswith("_bestand")]
+        for c in columns:
             out["summen"].setdefault(c, float(inp.bestand[c].sum()))
-        out["quellen"] = {c: quelle for c in STOCK_COLUMNS if c not in (summen or {})}
+        out["quellen"] = {c: quelle for c in columns if c not in (summen or {})}
         out["anrechnung"] = inp.bestand
         out["anrechnung_quelle"] = f"{quelle} (Spalten anrechnung_plaetze, anrechnung_plaetze_eae)"
     return out
@@ -286,7 +289,12 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
     if langfrist is not None:
         meta = {"jahr": info.get("jahr"), "datenbasis": info.get("datenbasis"),
                 "naeherungen": info.get("naeherungen", [])}
-        lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta, **langfrist)
+        try:
+            lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta, **langfrist)
+        except InputError as exc:  # a further system without a Land total: this period only, said so
+            if not all(p.file == "--summe" for p in exc.problems):
+                raise
+            info["langfrist_fehlt"] = "; ".join(p.reason for p in exc.problems)
     result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
                            _winners_losers(long, basis), info,
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()}, langfrist=lf)

@@ -320,7 +320,8 @@ def verlauf(sim, defs: list, pots: list[Topf], jahr: int, lf) -> tuple[pd.DataFr
     return out[["modell", "monat", "ags", "gemeinde", "kreis", "personen_flueag", *cols]], land
 
 
-def mittel(modelle: list[str | Path] | None = None, basis: str | Path = "status-quo", *, jahr: int | None = None,
+def mittel(modelle: list[str | Path] | None = None, basis: str | Path = "status-quo", *,
+           jahr_mittel: int | None = None,
            toepfe: list[str] | None = None, summen: dict[str, float] | None = None, monate: int = 0,
            bestand: str | Path | None = None, szenario: str | Path | None = None,
            gemeinden: str | Path | None = None, stichtag: str | dt.date | None = None,
@@ -328,7 +329,7 @@ def mittel(modelle: list[str | Path] | None = None, basis: str | Path = "status-
     """€ per Gemeinde, Kreis and year for each model against ``basis``: long run on real data;
     with ``monate`` > 0 also month by month along `simulate` (its stock: synthetic by default).
 
-    ``jahr``: the money year (rates and pots in force on its 1 January; default the Stichtag's
+    ``jahr_mittel``: the money year (rates and pots in force on its 1 January; default the Stichtag's
     year); ``toepfe``: pot ids in addition to those in force (e.g. ``["integrationspauschale_2018"]``).
 
     >>> res = verteilung.mittel(["status-quo", "m1-gemeinsamer-bestand"])
@@ -346,7 +347,7 @@ def mittel(modelle: list[str | Path] | None = None, basis: str | Path = "status-
     base = load_model(basis)
     if base.id not in [d.id for d in defs]:
         defs.insert(0, base)
-    year = jahr if jahr is not None else dt.date.fromisoformat(lf.info["stichtag"]).year
+    year = jahr_mittel if jahr_mittel is not None else dt.date.fromisoformat(lf.info["stichtag"]).year
     sim = None
     if monate > 0:
         from verteilung.simulate import simulate

@@ -146,7 +146,8 @@ def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame
     gv = gv[gv["modell"] == karte] if len(gv) else gv
     kreise = res.aggregate["kreise"]
     return {
-        "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "soll", "quote", "zuweisung",
+        "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "gesamtsoll_nach_zuweisung",
+                    "gesamtquote_nach_zuweisung", "zuweisung",
                     "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]],
         "Metriken": res.metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100",
                                   "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
@@ -170,8 +171,9 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
         "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, res.info["modell_titel"]),
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
-                  "soll": [round(float(v), 1) for v in m["soll"]],
-                  "quote": [None if not math.isfinite(v) else round(float(v), 1) for v in m["quote"]],
+                  "soll": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
+                  "quote": [None if not math.isfinite(v) else round(float(v), 1)
+                            for v in m["gesamtquote_nach_zuweisung"]],
                   "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
         "tabellen": {name: table(df, list(df.columns), res.info["modell_titel"]) for name, df in t.items()
                      if name != "Karte"},

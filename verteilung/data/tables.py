@@ -128,10 +128,22 @@ def _check_file(path: Path, name: str, max_bytes: int) -> int:
     return size
 
 
+# The label line this tool writes above a table (SYNTHETISCH, NÄHERUNG; docs/ausgaben.md): its own
+# Excel CSV and XLSX read back with the header in row 2.
+MARKER_PREFIXES = ("SYNTHETISCH", "NÄHERUNG")
+
+
+def _is_marker(first: str) -> bool:
+    return first.lstrip('\ufeff"').startswith(MARKER_PREFIXES)
+
+
 def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise]:
     fh = path.open("r", encoding="utf-8-sig", newline="")
+    nr = 1
     try:
         first = fh.readline()
+        if _is_marker(first):
+            first, nr = fh.readline(), 2
     except UnicodeDecodeError as exc:
         fh.close()
         raise InputError(Problem(name, f"nicht UTF-8-kodiert (Byte 0x{exc.object[exc.start]:02x} in "
@@ -141,7 +153,6 @@ def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, lis
         raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
     sep = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(itertools.chain([first], fh), delimiter=sep, quotechar='"', strict=True)
-    nr = 1
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
@@ -187,6 +198,9 @@ def _xlsx_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, li
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise InputError(Problem(name, f"kann nicht als XLSX gelesen werden ({exc.__class__.__name__})"
                                  )) from exc
+    start = 2
+    if first is not None and isinstance(first[0], str) and _is_marker(first[0]) and not any(first[1:]):
+        first, start = next(it, None), 3
     if first is None:
         wb.close()
         raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
@@ -194,7 +208,7 @@ def _xlsx_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, li
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
-            for nr, values in enumerate(it, start=2):
+            for nr, values in enumerate(it, start=start):
                 yield nr, [_xlsx_value(v) for v in values]
         except InputError:
             raise

@@ -112,8 +112,8 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         with st.stock_path(e.bestand) as path:
             schritte = {s: [{"schritt": a, "rechtsgrundlage": p}
                             for a, p in explain(ags, s, bestand=path, **st.data_args)] for s in systems.ids()}
-        cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
-                "aenderung_je_1000"]
+        cols = ["modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung", "zuweisung",
+                "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]
         lres = langfrist_vergleich(request)
         lg = lres.langfrist.gemeinden
         lang = lg[lg["ags"] == ags].drop(columns=["ags"])
