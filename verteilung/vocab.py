@@ -101,7 +101,7 @@ COLUMNS: dict[str, Column] = {
     "soll_gerundet_summe": _c("Soll, gerundet (Summe)", INT),
     "gesamtsoll_stichtag": _c("Gesamtsoll beider Systeme (Stichtag)", DEC),
     "gesamtsoll_nach_zuweisung": _c("Gesamtsoll beider Systeme nach Zuweisung", DEC),
-    "gesamtquote_nach_zuweisung": _c("Erfüllungsquote beider Systeme nach Zuweisung (%)", PCT),
+    "gesamtquote_nach_zuweisung": _c("Erfüllungsquote beider Systeme nach Zuweisung (%)", PCT, 1),
     "aufnahmeverpflichtung": _c("Aufnahmeverpflichtung", INT),
     "aufnahmeverpflichtung_exakt": _c("Aufnahmeverpflichtung, exakt", DEC),
     "aufnahmeverpflichtung_summe": _c("Aufnahmeverpflichtung (Summe)", INT),
@@ -280,8 +280,6 @@ PARAMETERS: dict[str, str] = {
     "awov_mietpreisbremse_liste": "Gemeinden mit Mietpreisbremse (AWoV)",
     "awov_minderung_mietpreisbremse": "Minderung Mietpreisbremse (AWoV)",
     "awov_minderung_eu_sgb2": "Minderung EU-Bürger SGB II (AWoV)",
-    "flueag_pauschale_kreisfrei": "Pauschale § 4 FlüAG je Person und Monat, kreisfreie Städte",
-    "flueag_pauschale_kreisangehoerig": "Pauschale § 4 FlüAG je Person und Monat, kreisangehörige Gemeinden",
     # the bounds of a Staffelung (verteilung.staffelung, --staffelung)
     "max_personen": "höchstens Personen je Gemeinde (Staffelung)",
     "max_anteil_soll": "höchstens Anteil am Soll (Staffelung)",
@@ -461,6 +459,9 @@ ERKLAERUNGEN: dict[str, str] = {
     "soll": "Schlüssel × Gesamtzahl am Stichtag: so viele Personen soll die Gemeinde aufnehmen.",
     "gezaehlt": "Bestand, angerechnete Plätze und Zuweisungen dieser Periode zusammen.",
     "quote": "Gezählte Personen im Verhältnis zum Soll, in Prozent: 100 % = genau erfüllt.",
+    "gesamtsoll_nach_zuweisung": "Summe der Soll-Werte aller Systeme des Modells nach den Zuweisungen dieser Periode.",
+    "gesamtquote_nach_zuweisung": "Gezählte Personen beider Systeme im Verhältnis zum Gesamtsoll, in Prozent: "
+                                  "100 % = genau erfüllt.",
     "zuweisung": "Personen, die die Gemeinde in dieser Periode zugewiesen bekommt.",
     "zuweisungen": "Personen, die in dieser Periode insgesamt verteilt werden.",
     "quote_min": "Niedrigste Quote einer Gemeinde.", "quote_max": "Höchste Quote einer Gemeinde.",

@@ -25,7 +25,7 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
                          modelle=[st.modelle_info[m] for m in eng.angebot],
                          auswahl=eng.auswahl, spalten=views.SLIDER_SPALTEN,
                          erklaerungen=legende(["last_langfristig_je_1000", "aenderung_langfristig_je_1000",
-                                               "mittel_eur", "aenderung_je_1000", "quote",
+                                               "mittel_eur", "aenderung_je_1000", "gesamtquote_nach_zuweisung",
                                                "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
                                                "quote_p10", "quote_p90", "ueber_100"]),
                          zugaenge=[{"feld": "zf", "anzeige": systems.FLUEAG.anzeige,
@@ -37,7 +37,8 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
     def page_gemeinde(request: Request):
         return st.render(request, "gemeinde.html.j2", "gemeinde",
                          erklaerungen=legende(["last_langfristig_je_1000", "aenderung_langfristig_je_1000",
-                                               "mittel_eur", "aenderung_je_1000", "soll", "quote",
+                                               "mittel_eur", "aenderung_je_1000", "gesamtsoll_nach_zuweisung",
+                                               "gesamtquote_nach_zuweisung",
                                                "zuweisung"]))
 
     @r.get("/simulation", response_class=HTMLResponse)
