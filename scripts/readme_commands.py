@@ -1,7 +1,8 @@
 """Print the README quick-start commands, so CI runs exactly what the README shows.
 
-The quick start is the first ```bash block after the heading "## Quick start"; it holds two
-commands: the main job, then the tests. ``python scripts/readme_commands.py test`` prints the
+The quick start is the first ```bash block after the heading "## Schnellstart" (the README is
+German; "## Quick start" is still found); it holds two commands: the main job, then the tests.
+``python scripts/readme_commands.py test`` prints the
 second, ``run`` the first.
 """
 
@@ -15,7 +16,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def quickstart(readme: Path = README) -> list[str]:
     text = readme.read_text(encoding="utf-8")
-    section = text.split("## Quick start", 1)[1]
+    heading = "## Schnellstart" if "## Schnellstart" in text else "## Quick start"
+    section = text.split(heading, 1)[1]
     block = section.split("```bash", 1)[1].split("```", 1)[0]
     return [line.strip() for line in block.strip().splitlines()
             if line.strip() and not line.strip().startswith("#")]

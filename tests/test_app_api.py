@@ -174,7 +174,7 @@ def test_profile_shows_each_model_and_both_explanations(client):
     assert d["schritte"][systems.WSA.id][0]["schritt"].startswith("Dahlem (AGS 05366012)")
     r = client.get("/download/gemeinde.xlsx", params={"ags": "05366012", "eigene": "0"})
     sheets = _book(r.content)
-    assert list(sheets) == ["Hinweise", "Modelle", "Rechenweg"] and len(sheets["Modelle"]) == shipped
+    assert list(sheets) == ["Hinweise", "Langfristig", "Modelle", "Rechenweg"] and len(sheets["Modelle"]) == shipped
     expected = _book(workbook_bytes({"Modelle": pd.DataFrame(d["modelle"]["zeilen"])}))["Modelle"]
     pd.testing.assert_frame_equal(sheets["Modelle"], expected)
 
@@ -190,12 +190,12 @@ def test_profile_path_is_month_by_month_from_start_to_end(client):
         assert path["wert"][-1] == pytest.approx(row["last_je_1000_ende"], abs=1e-3)
     r = client.get("/download/gemeinde.xlsx", params=q)
     sheets = _book(r.content)
-    assert list(sheets) == ["Hinweise", "Modelle", "Rechenweg", "Simulation", "Verlauf"]
+    assert list(sheets) == ["Hinweise", "Langfristig", "Modelle", "Rechenweg", "Simulation", "Verlauf"]
     assert len(sheets["Verlauf"]) == 5 * (d["monate"] + 1)
 
 
 def test_pages_render_in_german_with_csp(client):
-    for path, word in (("/", "Modelle vergleichen"), ("/gemeinde", "Meine Gemeinde"),
+    for path, word in (("/", "Was ändert ein gemeinsames Gesetz?"), ("/gemeinde", "Meine Gemeinde"),
                        ("/simulation", "Simulation"), ("/daten", "SYNTHETISCH"), ("/api", "OpenAPI")):
         r = client.get(path)
         assert r.status_code == 200 and word in r.text
@@ -288,6 +288,7 @@ def test_uploaded_stock_is_checked_escaped_and_used(client):
     assert got["info"]["bestand_datei"] == "meine.csv" and got["info"]["synthetisch"] is False
     expected = verteilung.compare(modelle=["m1-gemeinsamer-bestand"], bestand=default_bestand())
     assert got["gemeinden"] == views.records(expected.gemeinden)  # same numbers, the file was a copy
+    client.cookies.clear()  # the upload is this browser session's table: later tests start without it
 
 
 def test_oversized_or_foreign_uploads_are_refused(client):

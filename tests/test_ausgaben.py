@@ -279,7 +279,7 @@ def test_summary_lines_without_reprs():
                                 "ohne_meldung": 3, "liste": ["a", "b"], "leer": None,
                                 "zusammenfassung": {"flueag": {"personen": 1260, "bindet": False}}}, "status"))
     assert lines["System"] == "Wohnsitzauflage (WSA)"
-    assert lines["Quote min (%)"] == "59,47 %" and lines["Gemeinden ohne Meldung"] == "3"
+    assert lines["Quote min (%)"] == "59,5 %" and lines["Gemeinden ohne Meldung"] == "3"
     assert lines["Lesarten"].strip() == "Lesart Kappung (FlüAG): R1 – z ≤ 1,25·e (Standard)"
     assert lines["liste"] == "a, b" and "leer" not in lines
     assert lines["zusammenfassung"] == "FlüAG: (Personen 1.260, bindet nein)"

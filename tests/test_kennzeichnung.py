@@ -299,17 +299,19 @@ def test_scenario_readme_states_the_shipped_file_as_it_is():
     """The scenario README's figures are those of the shipped file: Gemeinden below 90 % and the
     credited places of facilities not yet open on the Stichtag."""
     from verteilung import api
+    from verteilung.io.deutsch import fmt_int
 
     readme = SCENARIO.with_name("README.md").read_text(encoding="utf-8")
     table, _ = api.status("flueag", SCENARIO, jahr=2024)
     below = int((table["erfuellungsquote"] < 90).sum())
-    assert f"**{below} of 396 Gemeinden are below 90 %**" in readme
+    assert f"**{below} von 396 Gemeinden liegen unter 90 %**" in readme
     b = pd.read_csv(SCENARIO, dtype={"ags": str})
     credited = int(b["anrechnung_plaetze"].sum() + b["anrechnung_plaetze_eae"].sum())
     le = pd.read_csv(shipped("inputs", "nrw", "landeseinrichtungen.csv"), dtype={"ags": str})
     later = le["status"].str.contains("2024|to open|expansion only", regex=True)
     not_open = int(le.loc[later & (le["einrichtung"] != "Messe Köln (Überbrückung)"), "plaetze"].sum())
-    assert f"**{not_open:,} of these {credited:,} places belong to facilities not open on the Stichtag" in readme
+    assert (f"**{fmt_int(not_open)} dieser {fmt_int(credited)} Plätze gehören zu Einrichtungen, die am Stichtag "
+            "01.01.2024 noch nicht offen waren**") in readme
 
 
 @pytest.mark.parametrize("jahr", [2020, 2021, 2022, 2023, 2024])

@@ -36,7 +36,7 @@ def test_city_rural_and_money_sentences_carry_the_result_numbers(cmp):
     city = z.abschnitte["Stadt und Land"]["m1-gemeinsamer-bestand"]
     more = -row["verschiebung_stadt_land"]
     assert f"{fmt_int(abs(round(more)))} Personen {'mehr' if more > 0 else 'weniger'}" in city[0]
-    assert fmt_dec(row["last_kreisfrei_je_1000"], 2) in city[0]
+    assert fmt_dec(row["last_kreisfrei_je_1000"], 1) in city[0]  # per 1.000: one decimal everywhere
     typ = cmp.aggregate["gemeindetypen"].set_index(["modell", "gemeinde_typ"])
     assert (f"{fmt_int(int(typ.loc[('m1-gemeinsamer-bestand', 'kreisfreie Stadt'), 'zuweisung']))} statt "
             f"{fmt_int(int(typ.loc[('status-quo', 'kreisfreie Stadt'), 'zuweisung']))} Zuweisungen") in city[1]
@@ -77,7 +77,9 @@ def test_any_baseline_reaches_the_summary_and_compare_writes_it(cli, tmp_path):
 
 def test_report_shows_the_summary_against_the_chosen_baseline():
     b = verteilung.report(monate=0, modelle=["status-quo", "m1-gemeinsamer-bestand"], basis="m1-gemeinsamer-bestand")
-    assert "<h2>Zusammenfassung</h2>" in b.html and "Vergleichsbasis: m1-gemeinsamer-bestand" in b.html
+    html = b.html
+    assert html.index('<h2 id="wichtigste">Das Wichtigste</h2>') < html.index("<h2>Karten</h2>")  # story first
+    assert "Vergleichsbasis: M1: ein gemeinsamer Bestand mit FlüAG-Schlüssel" in html  # by title, not id
     line = b.vergleich.zusammenfassung.abschnitte["Stadt und Land"]["status-quo"][0]
     assert line in b.html.replace("&#43;", "+")
     assert "gegenüber M1" in b.html  # the maps measure against the chosen baseline

@@ -170,9 +170,10 @@ def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[s
 
 
 def model_yaml(weights: dict[str, float], ziel: str, objective: float, binding: list[str]) -> str:
-    label = ", ".join(f"{k}={v:.4f}" for k, v in weights.items())
+    from verteilung.io.deutsch import fmt_gewichte
+
     doc = {
-        "id": "kalibriert", "titel": f"Kalibrierter Schlüssel ({label})",
+        "id": "kalibriert", "titel": f"Kalibrierter Schlüssel ({fmt_gewichte(weights)})",
         "beschreibung_de": f"Ein System über den gemeinsamen Bestand; Gewichte aus verteilung calibrate (Ziel {ziel}, "
                            f"Wert {objective:.4f}).",
         "description_en": f"One system over the combined stock; weights from verteilung calibrate (objective {ziel}).",

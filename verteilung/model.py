@@ -252,9 +252,10 @@ def parse_model(data: object, source: str) -> ModelDef:
 def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
                  minderungen: list[ReductionSpec] | None = None) -> ModelDef:
     """One system over the combined stock with the analyst's own weights (--gewichte)."""
-    label = ", ".join(f"{k}={v:g}" for k, v in gewichte.items())
+    from verteilung.io.deutsch import fmt_gewichte
+
     return parse_model({
-        "id": "eigene-gewichte", "titel": f"Eigene Gewichte ({label})",
+        "id": "eigene-gewichte", "titel": f"Eigene Gewichte ({fmt_gewichte(gewichte)})",
         "beschreibung_de": "Ein System über den gemeinsamen Bestand mit frei gewählten Gewichten.",
         "description_en": "One system over the combined stock with analyst-chosen weights.",
         "rechtsgrundlage": "keine (Analyse)", "vorschlag": "docs/recht.md Abschnitt 5 (M1/M2 mit anderen Gewichten)",

@@ -101,7 +101,7 @@ COLUMNS: dict[str, Column] = {
     "soll_gerundet_summe": _c("Soll, gerundet (Summe)", INT),
     "gesamtsoll_stichtag": _c("Gesamtsoll beider Systeme (Stichtag)", DEC),
     "gesamtsoll_nach_zuweisung": _c("Gesamtsoll beider Systeme nach Zuweisung", DEC),
-    "gesamtquote_nach_zuweisung": _c("Erfüllungsquote beider Systeme nach Zuweisung (%)", PCT),
+    "gesamtquote_nach_zuweisung": _c("Erfüllungsquote beider Systeme nach Zuweisung (%)", PCT, 1),
     "aufnahmeverpflichtung": _c("Aufnahmeverpflichtung", INT),
     "aufnahmeverpflichtung_exakt": _c("Aufnahmeverpflichtung, exakt", DEC),
     "aufnahmeverpflichtung_summe": _c("Aufnahmeverpflichtung (Summe)", INT),
@@ -126,18 +126,18 @@ COLUMNS: dict[str, Column] = {
     "min_zuweisung": _c("Mindestzuweisung", INT), "max_zuweisung": _c("Höchstzuweisung", INT),
     "gesperrt": _c("gesperrt", Kind.FLAG), "ags_fest": _c("AGS (fest)"),
     # comparison of models
-    "gezaehlt": _c("Gezählt nach Zuweisung", DEC), "quote": _c("Quote nach Zuweisung (%)", PCT),
-    "last_nachher": _c("Gesamtlast nach Zuweisung", DEC), "last_je_1000": _c("Last je 1.000 Einwohner", DEC),
+    "gezaehlt": _c("Gezählt nach Zuweisung", DEC), "quote": _c("Quote nach Zuweisung (%)", PCT, 1),
+    "last_nachher": _c("Gesamtlast nach Zuweisung", DEC), "last_je_1000": _c("Last je 1.000 Einwohner", DEC, 1),
     "last_index": _c("Lastindex (Land = 100)", DEC),
-    "aenderung_je_1000": _c("Änderung je 1.000 Einwohner", DEC, signed=True),
+    "aenderung_je_1000": _c("Änderung je 1.000 Einwohner", DEC, 1, signed=True),
     "aenderung_zuweisung": _c("Änderung Zuweisung", INT, signed=True),
     "gemeinden": _c("Gemeinden", INT), "richtung": _c("Richtung"),
-    "quote_min": _c("Quote min (%)", PCT), "quote_median": _c("Quote Median (%)", PCT),
-    "quote_max": _c("Quote max (%)", PCT),
+    "quote_min": _c("Quote min (%)", PCT, 1), "quote_median": _c("Quote Median (%)", PCT, 1),
+    "quote_max": _c("Quote max (%)", PCT, 1),
     "ueber_100": _c("Gemeinden über 100 %", INT), "ueber_120": _c("Gemeinden über 120 %", INT),
     "ueber_150": _c("Gemeinden über 150 %", INT),
-    "gini_last_je_einwohner": _c("Gini (Last je Einwohner)", DEC, 3),
-    "vk_last_je_einwohner": _c("Variationskoeffizient (Last je Einwohner)", DEC, 3),
+    "gini_last_je_einwohner": _c("Gini (Last je Einwohner)", DEC, 2),
+    "vk_last_je_einwohner": _c("Variationskoeffizient (Last je Einwohner)", DEC, 2),
     "last_index_p10": _c("Lastindex P10", DEC), "last_index_p90": _c("Lastindex P90", DEC),
     "konflikt": _c("Konflikt", Kind.FLAG), "konflikt_personen": _c("Konflikte (Personen)", INT),
     "konflikt_gemeinden": _c("Konflikte (Gemeinden)", INT),
@@ -175,9 +175,9 @@ COLUMNS: dict[str, Column] = {
     "monat": _c("Monat", NUM),
     "flueag_bestand_start": _c("Bestand FlüAG, Anfang", INT), "flueag_bestand_ende": _c("Bestand FlüAG, Ende", INT),
     "wsa_bestand_start": _c("Bestand WSA, Anfang", INT), "wsa_bestand_ende": _c("Bestand WSA, Ende", INT),
-    "last_je_1000_start": _c("Last je 1.000 Einwohner, Anfang", DEC),
-    "last_je_1000_ende": _c("Last je 1.000 Einwohner, Ende", DEC),
-    "ende_gegen_status_quo_je_1000": _c("Ende gegen Status quo je 1.000 Einwohner", DEC, signed=True),
+    "last_je_1000_start": _c("Last je 1.000 Einwohner, Anfang", DEC, 1),
+    "last_je_1000_ende": _c("Last je 1.000 Einwohner, Ende", DEC, 1),
+    "ende_gegen_status_quo_je_1000": _c("Ende gegen Status quo je 1.000 Einwohner", DEC, 1, signed=True),
     # sweep, sensitivity
     "szenario": _c("Szenario", NUM), "alpha": _c("Alpha (Mischungsanteil)", DEC, 4),
     "kappung": _c("Kappungsfaktor", DEC, 4), "anrechnung_faktor": _c("Anrechnungsfaktor", DEC, 4),
@@ -202,13 +202,13 @@ COLUMNS: dict[str, Column] = {
 # Long-run load and money (verteilung.langfrist, issue 23)
 COLUMNS.update({
     "groessenklasse": _c("Größenklasse (Einwohner)"),
-    "last_langfristig": _c("Langfristige Last", DEC),
-    "last_langfristig_je_1000": _c("Langfristige Last je 1.000 Einwohner", DEC),
+    "last_langfristig": _c("Langfristige Last", INT),
+    "last_langfristig_je_1000": _c("Langfristige Last je 1.000 Einwohner", DEC, 1),
     "last_langfristig_flueag": _c("Langfristige Last FlüAG", DEC),
     "last_langfristig_wsa": _c("Langfristige Last WSA", DEC),
     "last_langfristig_gesamt": _c("Langfristige Last Gesamtsystem", DEC),
-    "aenderung_langfristig": _c("Änderung langfristig (Personen)", DEC, 1, signed=True),
-    "aenderung_langfristig_je_1000": _c("Änderung langfristig je 1.000 Einwohner", DEC, signed=True),
+    "aenderung_langfristig": _c("Änderung langfristig (Personen)", INT, signed=True),
+    "aenderung_langfristig_je_1000": _c("Änderung langfristig je 1.000 Einwohner", DEC, 1, signed=True),
     "langfrist": _c("Langfristig bestimmt durch"), "grundlage": _c("Grundlage"),
     "vergleichsbasis": _c("Vergleichsbasis"), "landessummen": _c("Landessummen"),
     "lesart_anlage1": _c("Lesart Anlage 1"), "jahr_mittel": _c("Jahr der Mittel", NUM),
@@ -339,7 +339,7 @@ def column(ident: str) -> Column | None:
             rest = base.label if base else ident[len(prefix):]
             return Column(f"{word} {rest}", kind, 4 if kind is Kind.DECIMAL else -1)
     if ident.startswith("quote_p") and ident[7:].isdigit():  # quote_p05, quote_p10, ... quote_p95
-        return Column(f"Quote P{ident[7:]} (%)", Kind.PERCENT)
+        return Column(f"Quote P{ident[7:]} (%)", Kind.PERCENT, 1)
     return None
 
 
@@ -438,3 +438,60 @@ def markdown_table(idents: Iterable[str] | None = None) -> str:
         fmt = col.xlsx_format.replace("|", "\\|")
         rows.append(f"| `{ident}` | {col.label} | {col.kind.value}{sign} | {places} | `{fmt}` |")
     return "\n".join(rows) + "\n"
+
+# One-line explanations of the figures a reader meets in the app and the report (hover and legend).
+ERKLAERUNGEN: dict[str, str] = {
+    "last_je_1000": "Alle gezählten Personen beider Systeme und angerechnete Plätze je 1.000 Einwohner: "
+                    "der gemeinsame Maßstab für alle Modelle.",
+    "last_langfristig_je_1000": "Personen je 1.000 Einwohner, die eine Gemeinde trägt, sobald ihr Bestand in "
+                                "jedem System ihrem Soll entspricht (Schlüssel × heutige Landessumme); "
+                                "hängt nur von Schlüssel und amtlichen Strukturdaten ab, nicht vom Bestand.",
+    "aenderung_je_1000": "Unterschied zur Vergleichsbasis (Status quo) in Personen je 1.000 Einwohner; "
+                         "plus: mehr Last, minus: weniger.",
+    "aenderung_langfristig": "Langfristige Last unter dem Modell minus unter der Vergleichsbasis, in Personen.",
+    "aenderung_langfristig_je_1000": "Langfristige Last unter dem Modell minus unter der Vergleichsbasis, je 1.000 "
+                                     "Einwohner; plus: mehr, minus: weniger.",
+    "mittel_eur": "Geld des Landes je Jahr, das den gezählten Personen folgt (Pauschale nach § 4 FlüAG und weitere "
+                  "Töpfe), langfristig.",
+    "aenderung_mittel_eur": "Mittel unter dem Modell minus unter der Vergleichsbasis, Euro je Jahr.",
+    "aenderung_zuweisung": "So viele Personen mehr (plus) oder weniger (minus) erhält die Gemeinde in dieser "
+                           "Periode als im Status quo.",
+    "soll": "Schlüssel × Gesamtzahl am Stichtag: so viele Personen soll die Gemeinde aufnehmen.",
+    "gezaehlt": "Bestand, angerechnete Plätze und Zuweisungen dieser Periode zusammen.",
+    "quote": "Gezählte Personen im Verhältnis zum Soll, in Prozent: 100 % = genau erfüllt.",
+    "gesamtsoll_nach_zuweisung": "Summe der Soll-Werte aller Systeme des Modells nach den Zuweisungen dieser Periode.",
+    "gesamtquote_nach_zuweisung": "Gezählte Personen beider Systeme im Verhältnis zum Gesamtsoll, in Prozent: "
+                                  "100 % = genau erfüllt.",
+    "zuweisung": "Personen, die die Gemeinde in dieser Periode zugewiesen bekommt.",
+    "zuweisungen": "Personen, die in dieser Periode insgesamt verteilt werden.",
+    "quote_min": "Niedrigste Quote einer Gemeinde.", "quote_max": "Höchste Quote einer Gemeinde.",
+    "quote_p10": "10 % der Gemeinden liegen unter diesem Wert (10. Perzentil).",
+    "quote_median": "Die Hälfte der Gemeinden liegt darunter, die Hälfte darüber.",
+    "quote_p90": "90 % der Gemeinden liegen unter diesem Wert (90. Perzentil).",
+    "ueber_100": "Zahl der Gemeinden, die mehr als ihr Soll tragen.",
+    "ueber_120": "Zahl der Gemeinden, die mehr als 120 % ihres Solls tragen.",
+    "ueber_150": "Zahl der Gemeinden, die mehr als 150 % ihres Solls tragen.",
+    "gini_last_je_einwohner": "Gini der Last je Einwohner: 0 = überall gleich, 1 = alles an einem Ort.",
+    "vk_last_je_einwohner": "Variationskoeffizient der Last je Einwohner: Streuung im Verhältnis zum Mittel; "
+                            "0 = überall gleich.",
+    "last_index": "Last je Einwohner im Verhältnis zum Landesmittel (Land = 100).",
+    "konflikt_personen": "Personen, die einem System nach in eine Gemeinde kommen, die im anderen System "
+                         "schon über 100 % liegt.",
+    "konflikt_gemeinden": "Gemeinden, die trotz über 100 % im einen System im anderen Zuweisungen erhalten.",
+    "konflikt_personen_kumuliert": "Konflikte (Personen) über alle bisherigen Monate zusammengezählt.",
+    "groesste_zuweisung": "Die meisten Personen, die eine einzelne Gemeinde in einer Periode erhält.",
+    "groesste_zuweisung_anteil": "Anteil dieser größten Zuweisung an allen Zugängen der Periode.",
+    "last_index_p10": "Lastindex, unter dem 10 % der Gemeinden liegen.",
+    "last_index_p90": "Lastindex, unter dem 90 % der Gemeinden liegen.",
+    "last_je_1000_start": "Last je 1.000 Einwohner zu Beginn der Simulation.",
+    "last_je_1000_ende": "Last je 1.000 Einwohner am Ende der Simulation.",
+    "ende_gegen_status_quo_je_1000": "Last am Ende gegenüber dem Status quo am Ende, je 1.000 Einwohner.",
+    "einwohner": "Amtliche Einwohnerzahl zum Stichtag der Datenbasis.",
+    "gemeinden": "Zahl der Gemeinden.",
+    "richtung": "entlastet: weniger als im Status quo; belastet: mehr.",
+}
+
+
+def erklaerung(ident: str) -> str:
+    """The one-line explanation of a figure (hover and legend); empty when none is written."""
+    return ERKLAERUNGEN.get(ident, "")

@@ -52,7 +52,7 @@ def _kreise(lf, m: str) -> list[str]:
     if top.empty or top["betrag"].max() < 0.5:
         return ["Langfristig ändert sich die Last keines Kreises."]
     bits = [f"{r.kreis} {fmt_signed(r.aenderung_langfristig, 0)} Personen "
-            f"({fmt_signed(r.aenderung_langfristig_je_1000, 2)} je 1.000 Einwohner)" for r in top.itertuples()]
+            f"({fmt_signed(r.aenderung_langfristig_je_1000, 1)} je 1.000 Einwohner)" for r in top.itertuples()]
     return [f"Die fünf größten langfristigen Verschiebungen nach Kreis und kreisfreier Stadt: {'; '.join(bits)}."]
 
 
@@ -64,11 +64,11 @@ def _stadt_land(cmp, lf, m: str) -> list[str]:
         first = "Langfristig tragen die kreisfreien Städte dieselbe Last wie in der Vergleichsbasis."
     else:
         first = (f"Langfristig trügen die kreisfreien Städte {_mehr_weniger(shift)} "
-                 f"({fmt_signed(-row['verschiebung_stadt_land_anteil'] * 100, 2)} % ihrer Last): "
-                 f"{fmt_dec(row['last_kreisfrei_je_1000'], 2)} statt {fmt_dec(base['last_kreisfrei_je_1000'], 2)} "
+                 f"({fmt_signed(-row['verschiebung_stadt_land_anteil'] * 100, 1)} % ihrer Last): "
+                 f"{fmt_dec(row['last_kreisfrei_je_1000'], 1)} statt {fmt_dec(base['last_kreisfrei_je_1000'], 1)} "
                  "je 1.000 Einwohner, die kreisangehörigen Gemeinden "
-                 f"{fmt_dec(row['last_kreisangehoerig_je_1000'], 2)} "
-                 f"statt {fmt_dec(base['last_kreisangehoerig_je_1000'], 2)}.")
+                 f"{fmt_dec(row['last_kreisangehoerig_je_1000'], 1)} "
+                 f"statt {fmt_dec(base['last_kreisangehoerig_je_1000'], 1)}.")
     out = [first]
     typ = cmp.aggregate["gemeindetypen"]
     now = typ[(typ["modell"] == m) & (typ["gemeinde_typ"] == "kreisfreie Stadt")]

@@ -10,13 +10,14 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from verteilung import vocab
 from verteilung.app.engine import Einstellungen
 from verteilung.compare import BASELINE, CompareResult
 from verteilung.errors import InputError, Problem
+from verteilung.io import deutsch
 from verteilung.io.deutsch import fmt_exact
 from verteilung.law import systems
 from verteilung.report.namen import fold
-from verteilung.vocab import label
 
 MAX_ZUGAENGE = 100_000
 MAX_MONATE = 60
@@ -24,21 +25,13 @@ MAX_MODELL_MONATE = 150  # months × models of one simulation request (about 5 s
 DEFAULT_GEWICHTE = {"einwohner": 80.0, "flaeche": 10.0, "arbeitslose": 10.0}
 SLIDER_SPALTEN = ("einwohner", "flaeche", "arbeitslose")
 
-LABELS = {
-    "modell": "Modell", "ags": "AGS", "gemeinde": "Gemeinde", "kreis": "Kreis",
-    "regierungsbezirk": "Regierungsbezirk", "gemeinde_typ": "Gemeindetyp", "verstaedterung": "Verstädterung",
-    "einwohner": "Einwohner", "gezaehlt": "gezählt",
-    # sums over a model's systems: the glossary's words, never plain "Soll" (vocab.py)
-    "gesamtsoll_nach_zuweisung": label("gesamtsoll_nach_zuweisung"),
-    "gesamtquote_nach_zuweisung": label("gesamtquote_nach_zuweisung"),
-    "zuweisung": "Zuweisungen", "last_nachher": "Last nachher", "last_je_1000": "Last je 1.000 EW",
-    "last_index": "Lastindex", "aenderung_je_1000": "Änderung je 1.000 EW",
-    "aenderung_zuweisung": "Änderung Zuweisungen", "richtung": "Richtung", "titel": "Titel",
-    "quote_p10": "Quote P10", "quote_median": "Quote Median", "quote_p90": "Quote P90",
-    "ueber_100": "über 100 %", "gini_last_je_einwohner": "Gini Last/EW", "vk_last_je_einwohner": "VK Last/EW",
-    "konflikt_personen": "Konflikte (Personen)", "konflikt_gemeinden": "Konflikte (Gemeinden)",
-    "zuweisungen": "Zuweisungen", "gemeinden": "Gemeinden",
-}
+# Page columns not in the shared vocabulary (the rest: `verteilung.vocab`).
+EXTRA_LABELS = {"titel": "Modell (voller Titel)"}
+
+
+def spalte(c: str) -> str:
+    """German header of a page column: the vocabulary's label."""
+    return EXTRA_LABELS.get(c) or vocab.label(c)
 
 
 def _num(params: Mapping[str, str], name: str, default: float, lo: float, hi: float,
@@ -78,7 +71,8 @@ def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahl
     eigene = params.get("eigene", "1") not in ("0", "", "nein")
     gewichte: dict[str, float] = {}
     if eigene:
-        for col in zahlspalten:
+        for col in sorted(zahlspalten, key=lambda c: (c not in SLIDER_SPALTEN, SLIDER_SPALTEN.index(c)
+                                                     if c in SLIDER_SPALTEN else 0, c)):  # the sliders' order
             default = DEFAULT_GEWICHTE.get(col, 0.0)
             v = _num(params, f"w_{col}", default, 0, 100, problems, f"Gewicht {col}")
             if v > 0:
@@ -125,12 +119,22 @@ def records(df: pd.DataFrame, digits: int = 4) -> list[dict]:
     return out
 
 
+def texte(df: pd.DataFrame) -> list[list[str]]:
+    """Each cell as a person reads it: the vocabulary's precision and German format (`io.deutsch`),
+    the same formatter the report, the terminal and the XLSX number formats use."""
+    cols = [deutsch.column_for(c, df[c]) for c in df.columns]
+    return [[deutsch.fmt_value(v, col) for v, col in zip(row, cols, strict=True)]
+            for row in df.itertuples(index=False, name=None)]
+
+
 def table(df: pd.DataFrame, columns: list[str], titel: Mapping[str, str] | None = None) -> dict:
-    """Rows for the page, German headers; model ids shown by their titles (no slugs to readers)."""
+    """Rows for the page: raw values (downloads, API) and their German text; headers and hover
+    explanations from the vocabulary; model ids shown by their titles (no slugs to readers)."""
     df = df[columns]
     if titel and "modell" in columns:
         df = df.assign(modell=df["modell"].map(lambda m: titel.get(m, m)))
-    return {"spalten": [LABELS.get(c, c) for c in columns], "schluessel": columns, "zeilen": records(df)}
+    return {"spalten": [spalte(c) for c in columns], "schluessel": columns, "zeilen": records(df),
+            "texte": texte(df), "hilfe": [vocab.erklaerung(c) for c in columns]}
 
 
 def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
@@ -139,14 +143,16 @@ def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame
     m = g[g["modell"] == karte]
     gv = res.gewinner_verlierer
     gv = gv[gv["modell"] == karte] if len(gv) else gv
+    kreise = res.aggregate["kreise"]
     return {
         "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "gesamtsoll_nach_zuweisung",
                     "gesamtquote_nach_zuweisung", "zuweisung",
                     "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]],
-        "Metriken": res.metriken[["modell", "titel", "quote_p10", "quote_median", "quote_p90", "ueber_100",
+        "Metriken": res.metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100",
                                   "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
                                   "konflikt_gemeinden", "zuweisungen"]],
         "Gewinner und Verlierer": gv,
+        "Kreise": kreise[kreise["modell"] == karte].sort_values("aenderung_zuweisung", ascending=False),
         "Stadt und Land": res.aggregate["verstaedterung"],
         "Gemeindetypen": res.aggregate["gemeindetypen"],
         "Regierungsbezirke": res.aggregate["regierungsbezirke"],
@@ -164,9 +170,9 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
         "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, res.info["modell_titel"]),
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
-                  "gesamtsoll_nach_zuweisung": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
-                  "gesamtquote_nach_zuweisung": [None if not math.isfinite(v) else round(float(v), 2)
-                                                 for v in m["gesamtquote_nach_zuweisung"]],
+                  "soll": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
+                  "quote": [None if not math.isfinite(v) else round(float(v), 1)
+                            for v in m["gesamtquote_nach_zuweisung"]],
                   "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
         "tabellen": {name: table(df, list(df.columns), res.info["modell_titel"]) for name, df in t.items()
                      if name != "Karte"},
@@ -278,3 +284,43 @@ def simplify(points: list[tuple[float, float]], tol: float) -> list[tuple[float,
             stack += [(a, idx), (idx, b)]
     out = [p for p, k in zip(points, keep, strict=True) if k]
     return out if len(out) >= 4 else points
+
+
+# ------------------------------------------------------------------ models in words
+
+def schluessel_text(key) -> str:
+    """A model's key in words with its weights in German percent."""
+    from verteilung import params
+
+    typ = key.typ
+    if typ == "gewichtet":
+        return deutsch.fmt_gewichte(key.gewichte)
+    when = "2024-01-01"
+    if typ == "flueag":
+        w = {"einwohner": params.value("flueag_gewicht_einwohner", when),
+             "flaeche": params.value("flueag_gewicht_flaeche", when)}
+        return f"FlüAG-Schlüssel: {deutsch.fmt_gewichte(w)}"
+    if typ == "awov":
+        w = {c: params.value(f"awov_gewicht_{c}", when) for c in ("einwohner", "flaeche", "arbeitslose")}
+        return f"WSA-Schlüssel: {deutsch.fmt_gewichte(w)}, mit Minderungen"
+    return "Mischung aus FlüAG- und WSA-Schlüssel im Verhältnis der Bestände"
+
+
+def modell_info(d) -> dict:
+    """What the pages say about a model: title, short name, key in words, text, legal basis."""
+    kurz = d.titel.split(":")[0]
+    return {"id": d.id, "titel": d.titel, "kurz": kurz, "beschreibung": d.beschreibung_de,
+            "rechtsgrundlage": d.rechtsgrundlage, "vorschlag": d.vorschlag, "begruendung": d.begruendung,
+            "gewichte": "; ".join(dict.fromkeys(schluessel_text(s.schluessel) for s in d.systeme))}
+
+
+# ------------------------------------------------------------------ the long run
+
+def langfrist_saetze(res: CompareResult, modell: str) -> list[str]:
+    """The generated summary (`verteilung.zusammenfassung`) for one model: its sections in order,
+    then the shared assumptions; nothing written per model by hand."""
+    z = res.zusammenfassung
+    if z is None:
+        return []
+    out = [s for name, sec in z.abschnitte.items() if name != "Annahmen" for s in sec.get(modell, [])]
+    return out + z.abschnitte.get("Annahmen", {}).get("", [])

@@ -191,6 +191,28 @@ def fmt_exact(value: Any) -> str:
     return format_decimal(d, format="#,##0.###", locale=_locale(), decimal_quantization=False)
 
 
+def fmt_gewichte(gewichte: Any) -> str:
+    """Weights of a key in words and German percent: ``80 % Einwohner, 10 % Fläche, 10 % Arbeitslose``.
+
+    Weights are normalised to 100 % and shown with at most one decimal (``35,7 %``), labels from the
+    vocabulary, so a model title never shows ``arbeitslose=0.357143``.
+    """
+    from verteilung.vocab import label
+
+    items = [(str(k), float(v)) for k, v in dict(gewichte).items()]
+    total = sum(v for _, v in items) or 1.0
+    parts = []
+    for k, v in items:
+        pct = fmt_dec(100 * v / total, 1)
+        parts.append(f"{pct[:-2] if pct.endswith(',0') else pct} % {_weight_label(k, label)}")
+    return ", ".join(parts)
+
+
+def _weight_label(column: str, label: Any) -> str:
+    text = label(column)
+    return "Fläche" if column in ("flaeche", "flaeche_km2") else ("Arbeitslose" if column == "arbeitslose" else text)
+
+
 def parse_number(text: str) -> Decimal:
     """German text back to a number (``2.169,19`` -> 2169.19), via Babel; ``−`` and ``%`` are accepted."""
     from babel.numbers import parse_decimal

@@ -50,11 +50,30 @@ def cell(v: object, digits: int = 2) -> dict:
     return {"text": fmt_dec(float(v), digits), "sort": float(v)}
 
 
-def _table(df: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> dict:
+def _table(df: pd.DataFrame, columns: list[str], titel: dict[str, str] | None = None) -> dict:
+    """A sortable table in the vocabulary's words and precision (`io.deutsch.fmt_value`, the same
+    formatter as the app, the terminal and the XLSX); each header carries its explanation; models
+    are named by their titles."""
+    from verteilung import vocab
+    from verteilung.io.deutsch import fmt_value
+
+    head = [vocab.label(c) for c in columns]
+    hilfe = [vocab.erklaerung(c) for c in columns]
     if df.empty:  # e.g. no winners and losers when only the status quo is compared
-        return {"head": list(columns.values()), "rows": []}
-    rows = [[cell(v, digits) for v in r] for r in df[list(columns)].itertuples(index=False)]
-    return {"head": list(columns.values()), "rows": rows}
+        return {"head": head, "hilfe": hilfe, "rows": []}
+    rows = []
+    for r in df[columns].itertuples(index=False):
+        row = []
+        for c, v in zip(columns, r, strict=True):
+            col = vocab.column(c)
+            if c == "modell" and titel:
+                v = titel.get(v, v)
+            base = cell(v)
+            if col is not None and col.numeric and base["sort"] != "":
+                base["text"] = fmt_value(v, col)
+            row.append(base)
+        rows.append(row)
+    return {"head": head, "hilfe": hilfe, "rows": rows}
 
 
 def parameter_lines(info: dict) -> list[str]:
@@ -119,18 +138,15 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     models = modelle if modelle is not None else [
         {"id": m, "titel": cmp.info["modell_titel"].get(m, m), "text": "", "vorschlag": "", "grundlage": ""}
         for m in order]
-    met = _table(cmp.metriken, {"modell": "Modell", "quote_p10": "Quote P10", "quote_median": "Median",
-                                "quote_p90": "P90", "ueber_100": "über 100 %", "gini_last_je_einwohner": "Gini",
-                                "konflikt_personen": "Konflikte (Personen)", "zuweisungen": "Zuweisungen"}, 3)
-    gv = _table(cmp.gewinner_verlierer, {"modell": "Modell", "richtung": "Richtung", "gemeinde": "Gemeinde",
-                                         "gemeinde_typ": "Typ", "aenderung_zuweisung": "Änderung Zuweisung",
-                                         "aenderung_je_1000": "Änderung je 1.000 EW"}, 3)
+    titel = {m: t.split(":")[0] for m, t in cmp.info["modell_titel"].items()}
+    met = _table(cmp.metriken, ["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100",
+                                "gini_last_je_einwohner", "konflikt_personen", "zuweisungen"], titel)
+    gv = _table(cmp.gewinner_verlierer, ["modell", "richtung", "gemeinde", "gemeinde_typ", "aenderung_zuweisung",
+                                         "aenderung_je_1000"], titel)
     kreise = _table(cmp.aggregate["kreise"][cmp.aggregate["kreise"]["modell"] != basis],
-                    {"modell": "Modell", "kreis": "Kreis", "einwohner": "Einwohner", "zuweisung": "Zuweisung",
-                     "aenderung_zuweisung": "Änderung", "last_je_1000": "Last je 1.000 EW"})
+                    ["modell", "kreis", "einwohner", "zuweisung", "aenderung_zuweisung", "last_je_1000"], titel)
     rb = _table(cmp.aggregate["regierungsbezirke"],
-                {"modell": "Modell", "regierungsbezirk": "Regierungsbezirk", "einwohner": "Einwohner",
-                 "zuweisung": "Zuweisung", "aenderung_zuweisung": "Änderung", "last_je_1000": "Last je 1.000 EW"})
+                ["modell", "regierungsbezirk", "einwohner", "zuweisung", "aenderung_zuweisung", "last_je_1000"], titel)
     from verteilung.io.deutsch import fmt_date
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True)
@@ -141,7 +157,7 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
         suche=gemeinde_suche(cmp, merged, sim),
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
         sim_befunde=list(sim_befunde or []), sim_info=sim.info if sim is not None else None,
-        zusammenfassung=_summary(cmp, sim),
+        zusammenfassung=_summary(cmp, sim), modell_titel=cmp.info["modell_titel"],
         version=__version__, attribution=charts.ATTRIBUTION)
 
 

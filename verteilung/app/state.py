@@ -1,0 +1,215 @@
+"""What every router of the app shares: the engine, the compute slots, the caches and the page session.
+
+`create_app` builds one `AppState` and hands it to each router factory (`verteilung.app.routes`), so
+the routers hold no globals and two apps in one process (the tests) never share a cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from verteilung._version import __version__
+from verteilung.app import views
+from verteilung.app.engine import Einstellungen, Engine, Rechenprozesse
+from verteilung.compare import BASELINE
+from verteilung.errors import InputError, Problem
+from verteilung.io import deutsch
+
+HERE = Path(__file__).resolve().parent
+BESTAND_COOKIE = "verteilung_bestand"
+PAGES = {"vergleich": "Überblick", "gemeinde": "Meine Gemeinde", "simulation": "Simulation",
+         "daten": "Daten", "api": "API"}
+
+
+class Busy(Exception):
+    """Both compute slots are taken."""
+
+
+class TooSlow(Exception):
+    """A computation ran past the app's time limit."""
+
+
+def problems(lines: list[str], status: int = 422) -> JSONResponse:
+    return JSONResponse({"probleme": lines}, status_code=status)
+
+
+def zahl(value: Any) -> str:
+    """Numbers on a page in German notation (1.079; 0,035); text unchanged."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        return "" if value is None else str(value)
+    return deutsch.fmt_exact(value)
+
+
+class AppState:
+    """The engine plus the app's bounded resources: two compute slots, result caches, templates."""
+
+    def __init__(self, eng: Engine, prozesse: int = 0) -> None:
+        self.eng = eng
+        # prozesse > 0: comparisons and explanations in worker processes forked here, before any thread starts
+        self.rechner = Rechenprozesse(eng, prozesse) if prozesse > 0 else None
+        self.rechne_vergleich = self.rechner.vergleich if self.rechner else eng.vergleich
+        self.schritte = self.rechner.schritte if self.rechner else eng.schritte
+        self.limits = eng.config.grenzen
+        self.data_args = {"jahr": eng.jahr, "stichtag": eng.stichtag.isoformat()}  # type: ignore[attr-defined]
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+        self.env.filters["zahl"] = zahl
+        self.env.filters["datum"] = deutsch.fmt_date
+        slots = max(2, prozesse + 1)  # a long simulation must not hold up the comparisons of the workers
+        self._slots = threading.BoundedSemaphore(slots)
+        self._workers = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="verteilung-rechnen")
+        self._lock = threading.Lock()
+        self._sim_cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._cmp_cache: OrderedDict[Einstellungen, Any] = OrderedDict()
+        self._inflight: dict[tuple, threading.Lock] = {}
+        self.modelle_info = {m: views.modell_info(d) for m, d in eng.modelle.items()}
+        self.modelle_info["eigene-gewichte"] = {
+            "id": "eigene-gewichte", "titel": "Eigene Gewichte", "kurz": "Eigene Gewichte",
+            "beschreibung": "Ein gemeinsames System über beide Bestände mit den oben gewählten Gewichten.",
+            "rechtsgrundlage": "keine (Analyse eines Vorschlags)", "vorschlag": "", "begruendung": "",
+            "gewichte": ""}
+        self.titel = {m: d["titel"] for m, d in self.modelle_info.items()}
+
+    # ------------------------------------------------------------ computing
+
+    def compute(self, fn, *args, **kwargs):
+        """``fn`` on one of two compute slots; the answer waits at most ``rechenzeit_s`` for it.
+
+        A computation over the limit finishes in the background (Python cannot stop a thread) and
+        keeps its slot meanwhile, so slow requests cannot pile up more than two computations.
+        """
+        if not self._slots.acquire(timeout=self.limits.rechenzeit_s):
+            raise Busy()
+
+        def run():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._slots.release()
+
+        try:
+            future = self._workers.submit(run)
+        except BaseException:
+            self._slots.release()
+            raise
+        try:
+            return future.result(timeout=self.limits.rechenzeit_s)
+        except FutureTimeout:
+            raise TooSlow() from None
+
+    def vergleich(self, e: Einstellungen):
+        """The comparison for these settings; the last 32 are kept (permalinks, back and forth)."""
+        with self._lock:
+            if e in self._cmp_cache:
+                self._cmp_cache.move_to_end(e)
+                return self._cmp_cache[e]
+        res = self.compute(self.rechne_vergleich, e)
+        with self._lock:
+            self._cmp_cache[e] = res
+            while len(self._cmp_cache) > 32:
+                self._cmp_cache.popitem(last=False)
+        return res
+
+    def check_models(self, names: list[str]) -> None:
+        bad = [m for m in names if m not in self.eng.modelle]
+        if bad:
+            raise InputError([Problem("modelle", f"unbekanntes Modell {m[:60]!r}; verfügbar: "
+                                      f"{', '.join(self.eng.modelle)}") for m in bad])
+
+    def stock_path(self, key: str | None):
+        """A context giving the path of the stock table for functions that read files."""
+        return self.eng.stock_path(key)
+
+    def max_monate(self, modelle: tuple[str, ...] | list[str]) -> int:
+        """The longest simulation the limits allow for these models (the month slider's maximum)."""
+        n_models = len(set(modelle) | {BASELINE})
+        return max(1, min(views.MAX_MONATE, self.limits.modellmonate // n_models))
+
+    def simulation(self, monate: int, modelle: tuple[str, ...], seed: int | None, bestand: str | None):
+        self.check_models(list(modelle))
+        n_models = len(set(modelle) | {BASELINE})
+        if monate > self.max_monate(modelle):
+            grenze = deutsch.fmt_int(self.limits.modellmonate)
+            raise InputError(Problem("monate", f"zu großer Rechenauftrag: {monate} Monate × {n_models} Modelle "
+                                     f"sind zu viel für die Anwendung (höchstens {grenze} "
+                                     f"Modellmonate, also {self.max_monate(modelle)} Monate mit dieser Auswahl). "
+                                     "Weniger Monate oder Modelle wählen; längere Läufe rechnet der Befehl "
+                                     "„verteilung simulate“"))
+        key = (monate, modelle, seed, bestand)
+        with self._lock:
+            if key in self._sim_cache:
+                self._sim_cache.move_to_end(key)
+                return self._sim_cache[key]
+            running = self._inflight.setdefault(key, threading.Lock())
+        from verteilung.simulate import simulate
+
+        def run():
+            with self.stock_path(bestand) as path:  # inside the computation: the file outlives a timeout
+                return simulate(monate=monate, modelle=[self.eng.quellen[m] for m in modelle], seed=seed,
+                                bestand=path, verlauf=True, **self.data_args)
+
+        try:
+            with running:  # the same simulation asked twice at once is computed once
+                with self._lock:
+                    if key in self._sim_cache:
+                        return self._sim_cache[key]
+                res = self.compute(run)
+                with self._lock:
+                    self._sim_cache[key] = res
+                    while len(self._sim_cache) > 16:
+                        self._sim_cache.popitem(last=False)
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+        return res
+
+    # ------------------------------------------------------------ the browser session
+
+    def session_bestand(self, request: Request) -> str | None:
+        """The stock table this browser uploaded, while the app still holds it (cookie → id)."""
+        key = request.cookies.get(BESTAND_COOKIE)
+        return key if key and key in self.eng.uploads else None
+
+    def bestand_of(self, request: Request) -> str | None:
+        """Which stock a page request computes on: ``bestand=standard`` the app's own, ``bestand=ID`` an
+        upload by id (API style), otherwise the browser session's upload if there is one."""
+        q = request.query_params.get("bestand")
+        if q == "standard":
+            return None
+        if q and q != "eigen":
+            return q
+        if q == "eigen":
+            return request.cookies.get(BESTAND_COOKIE, "-")
+        return self.session_bestand(request)
+
+    def page_settings(self, request: Request) -> tuple[Einstellungen, dict]:
+        q = dict(request.query_params)
+        q.pop("bestand", None)
+        key = self.bestand_of(request)
+        if key is not None:
+            q["bestand"] = key
+        eng = self.eng
+        return views.settings_from_query(q, list(eng.modelle), list(eng.zahlspalten), eng.auswahl)
+
+    # ------------------------------------------------------------ pages
+
+    def render(self, request: Request, name: str, seite: str, status: int = 200, **ctx) -> HTMLResponse:
+        """A page; the frame says which stock table is active for this browser and what it rests on."""
+        eng = self.eng
+        key = ctx.pop("bestand_key", self.session_bestand(request))
+        eigene = eng.uploads[key].name if key is not None and key in eng.uploads else None
+        html = self.env.get_template(name).render(
+            seite=seite, seiten=PAGES, version=__version__, eigene_tabelle=eigene,
+            synthetisch=eng.synthetisch if eigene is None else bool(eng.stock(key)[2]),
+            bestand_datei=eng.bestand_name if eigene is None else eigene,
+            naeherungen=eng.naeherungen, **ctx)
+        return HTMLResponse(html, status_code=status)
