@@ -50,7 +50,19 @@ _CHARS = re.compile(r"^[0-9., ]+$")
 
 
 class Zahlfehler(ValueError):
-    """A cell that is not a number under the grammar; the message is German, without location."""
+    """A cell that is not a number under the grammar; the message is German, without location.
+
+    ``nicht_ganz`` marks a count with a fractional part (e.g. 3,9999999999999996 from a formula), so
+    the reader can add the cell and the hint to round it in the spreadsheet."""
+
+    def __init__(self, message: str, *, nicht_ganz: bool = False):
+        super().__init__(message)
+        self.nicht_ganz = nicht_ganz
+
+
+def _nicht_ganz(shown: str) -> Zahlfehler:
+    return Zahlfehler(f"{shown} ist keine ganze Zahl; gezählt wird in ganzen Personen bzw. Plätzen",
+                      nicht_ganz=True)
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,13 @@ def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise) -> Decimal:
     if not _CHARS.match(text) or "  " in text:
         raise Zahlfehler(f"{shown} ist keine Zahl")
     digits = sum(c.isdigit() for c in text)
+    if digits > MAX_ZIFFERN and ganz:
+        # a count written with a long fraction (3,9999999999999996): not whole, whatever its length
+        for dec in ("," if schreibweise == "de" else ",."):
+            head, sep, frac = text.rpartition(dec)
+            if sep and frac.isdigit() and frac.strip("0") and sum(c.isdigit() for c in head) <= MAX_ZIFFERN \
+                    and not any(c in frac for c in ".,"):
+                raise _nicht_ganz(shown)
     if digits > MAX_ZIFFERN:
         raise Zahlfehler(f"{shown} hat {digits} Ziffern; erlaubt sind höchstens {MAX_ZIFFERN}")
     readings = lesarten(text, schreibweise)
@@ -155,7 +174,7 @@ def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise) -> Decimal:
                          "schreiben")
     value = readings[0].wert
     if ganz and value != value.to_integral_value():
-        raise Zahlfehler(f"{shown} ist keine ganze Zahl; gezählt wird in ganzen Personen bzw. Plätzen")
+        raise _nicht_ganz(shown)
     return value
 
 
@@ -190,8 +209,7 @@ def parse_zahl(cell: object, *, ganz: bool, schreibweise: Schreibweise = "offen"
         value = Decimal(repr(cell))
         shown = deutsch(cell)
         if ganz and not cell.is_integer():
-            raise Zahlfehler(f"„{shown}“ ist keine ganze Zahl; gezählt wird in ganzen Personen bzw. "
-                             "Plätzen")
+            raise _nicht_ganz(f"„{shown}“")
     elif isinstance(cell, str):
         value = parse_text(cell, ganz=ganz, schreibweise=schreibweise)
         shown = cell.strip()

@@ -211,12 +211,30 @@ def summary_lines(summary: dict, ausgabe: str | None = None) -> list[tuple[str, 
             out.append((head, "; ".join(f"{parameter_label(k)} {parameter_value_text(v)}" for k, v in value.items())))
         elif key == "system" and isinstance(value, str):
             out.append((head, system_label(value)))
+        elif key == "eingaben" and isinstance(value, list):
+            out.append((head, "; ".join(eingabe_text(e, mit_hash=False) for e in value)))
+        elif key == "beschraenkungen_bindend" and isinstance(value, list):
+            out.append((head, "; ".join(f"{b['gemeinde']} ({b['ags']}): {b['beschraenkung']}" for b in value)))
         else:
             text = value_text(ident, value)
             if "\n" in text:  # a log or other multi-line text: indented under its label
                 text = "\n  " + text.replace("\n", "\n  ")
             out.append((head, text))
     return out
+
+
+EINGABE_ART = {"bestand": "Bestandsdatei", "gemeinden": "Gemeindedatei", "haushalte": "Haushaltsdatei",
+               "beschraenkungen": "Beschränkungsdatei"}
+
+
+def eingabe_text(e: dict, mit_hash: bool = True) -> str:
+    """One input file as a person reads it: path, encoding, data rows (and its SHA-256)."""
+    from verteilung.io.deutsch import fmt_int
+
+    text = f"{e['datei']} ({e['kodierung']}, {fmt_int(e['zeilen'])} Datenzeilen"
+    if e.get("ags_ergaenzt"):
+        text += f", {fmt_int(e['ags_ergaenzt'])} AGS um die führende 0 ergänzt"
+    return text + (f", SHA-256 {e['sha256']})" if mit_hash else ")")
 
 
 def _key_label(key: str) -> str:
@@ -284,6 +302,18 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
         add("Bestandsdatei", info["bestand_datei"], "bestand_datei",
             hinweis=SYNTHETISCH_KURZ if is_synthetic(info) else "",
             quelle="inputs/nrw/szenario/README.md" if is_synthetic(info) else "Nutzerdatei")
+    for e in info.get("eingaben") or []:
+        add(f"Eingabedatei ({EINGABE_ART.get(e['art'], e['art'])})", e["datei"], f"eingaben.{e['art']}",
+            hinweis=f"Kodierung {e['kodierung']}; {e['zeilen']} Datenzeilen"
+            + (f"; {e['ags_ergaenzt']} AGS um die führende 0 ergänzt" if e.get("ags_ergaenzt") else ""),
+            quelle=f"SHA-256 {e['sha256']}")
+    bindend = info.get("beschraenkungen_bindend")
+    if isinstance(bindend, list):
+        for b in bindend:
+            add("Bindende Beschränkung", f"{b['gemeinde']} ({b['ags']})", "beschraenkungen_bindend",
+                hinweis=b["beschraenkung"])
+    elif bindend:
+        add("Bindende Beschränkung", bindend, "beschraenkungen_bindend")
     for note in info.get("naeherungen") or []:
         add("Näherung", note, "naeherungen", hinweis="NÄHERUNG")
     if info.get("stichtag"):
@@ -305,7 +335,7 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
             hinweis="(Annahme)" + _param_note(p) if p.get("annahme") else "",
             quelle=f"{p['quelle']} ({p['href']})" if p.get("href") else p.get("quelle", ""))
     shown = {"hinweis", "system", "modell", "datenbasis", "bestand_datei", "naeherungen", "stichtag", "lesarten",
-             "parameter", *SKIP_IN_SUMMARY}
+             "parameter", "eingaben", "beschraenkungen_bindend", *SKIP_IN_SUMMARY}
     for key, value in info.items():
         if key in shown or value is None or isinstance(value, dict):
             continue
