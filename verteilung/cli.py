@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from verteilung import optionen as opt
 from verteilung._version import __version__
 from verteilung.cli_deutsch import Typer
 from verteilung.errors import InputError, Problem, VerteilungError
@@ -58,7 +59,7 @@ class System(StrEnum):
 
 
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
-JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das neueste).")]
+JahrOpt = Annotated[int | None, typer.Option("--jahr", parser=opt.cli(opt.jahr, "--jahr"), help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das neueste).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
 FormatOpt = Annotated[Fmt, typer.Option("--format", help="Ausgabeformat: table (Tabelle am Bildschirm), csv oder json.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="In diese Datei schreiben statt auf den Bildschirm; das Format folgt der Endung (.xlsx, .csv, .json, .parquet).")]
@@ -88,19 +89,9 @@ ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="NA
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
-    """``["drittes=120"]`` → {"drittes": 120}; the count is checked by the analysis."""
-    if not specs:
-        return None
-    out: dict[str, int] = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        if not sep or not name.strip():
-            raise InputError(Problem("--zugaenge", f"erwartet NAME=N, erhalten {spec!r}"))
-        try:
-            out[name.strip()] = int(value.strip())
-        except ValueError:
-            raise InputError(Problem("--zugaenge", f"{name.strip()}: keine ganze Zahl: {value!r}")) from None
-    return out
+    """``["drittes=120"]`` → {"drittes": 120} (`optionen.stroeme`); which streams the models
+    receive is checked by `compare` and `simulate`."""
+    return opt.stroeme(specs)
 
 
 def _version(value: bool) -> None:
@@ -241,13 +232,13 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 @app.command()
 def allocate(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
              bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
-             personen: Annotated[int | None, typer.Option("--personen", help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums).")] = None,
+             personen: Annotated[int | None, typer.Option("--personen", parser=opt.cli(opt.personen, "--personen"), help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums), ohne Trennzeichen (1000, nicht 1.000).")] = None,
              haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Haushaltsdatei (CSV/XLSX): haushalt_id, personen[, ags_fest]; ein Haushalt wird nie geteilt.")] = None,
              beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Beschränkungen je Gemeinde (CSV/XLSX): ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
              solver: Annotated[str, typer.Option("--solver", help="Rechenprogramm (Solver) für Zuweisungen mit Beschränkungen: highs (Standard) oder cbc.")] = "highs",
              pfad: Annotated[str, typer.Option("--pfad", help="Rechenweg: auto (Standard), referenz (Wasserstandsverfahren) oder solver.")] = "auto",
-             zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Höchste Rechenzeit des Solvers in Sekunden.")] = 60.0,
+             zeitlimit: Annotated[float, typer.Option("--zeitlimit", parser=opt.cli(opt.zeitlimit, "--zeitlimit"), help=f"Höchste Rechenzeit des Solvers in Sekunden (mehr als 0, höchstens {opt.ZEITLIMIT_MAX_S:.0f}).")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde in diese Datei schreiben; Format nach Endung wie --out (.xlsx, .csv für deutsches Excel, .json, .parquet).")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
              modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
@@ -294,8 +285,8 @@ class CompareFmt(StrEnum):
 def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
-            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
-            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
+            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", parser=opt.cli(opt.personen, "--zugaenge-flueag"), help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
+            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", parser=opt.cli(opt.personen, "--zugaenge-wsa"), help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
             zugaenge: ZugaengeOpt = None,
             jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             gewichte: Annotated[str | None, typer.Option("--gewichte", help="Eigener Schlüssel über den gemeinsamen Bestand, z. B. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
@@ -315,7 +306,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
         raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
-    weights = parse_weights(gewichte) if gewichte else None
+    weights = opt.gewichte(gewichte) if gewichte else None
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
@@ -336,12 +327,12 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 
 
 @app.command()
-def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
+def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.monate, "--monate"), help=f"Zahl der Monate (1 bis {opt.MONATE_MAX}).")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
              szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
              bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-             seed: Annotated[int | None, typer.Option("--seed", help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
+             seed: Annotated[int | None, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
              zugaenge: ZugaengeOpt = None,
              report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
              out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation")) -> None:
@@ -385,7 +376,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
 
 
 @app.command()
-def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simulation für die Verläufe (0: keine).")] = 24,
+def report(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.monate, "--monate", minimum=0), help=f"Monate der Simulation für die Verläufe (0: keine; höchstens {opt.MONATE_MAX}).")] = 24,
            modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
@@ -405,7 +396,7 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
 
 @app.command("app")
 def app_cmd(host: Annotated[str | None, typer.Option("--host", help="Adresse (Standard 127.0.0.1; jede andere braucht --token).")] = None,
-            port: Annotated[int | None, typer.Option("--port", help="Port (Standard 8765).")] = None,
+            port: Annotated[int | None, typer.Option("--port", parser=opt.cli(opt.ganzzahl, "--port", minimum=1, maximum=65535, grund="der größte Port"), help="Port (Standard 8765).")] = None,
             token: Annotated[str | None, typer.Option("--token", help="Zugangsschlüssel (oder VERTEILUNG_APP_TOKEN).")] = None,
             config: Annotated[Path | None, typer.Option("--config", help="TOML-Datei: Datenbasis, Bestand, Modelle, Adresse, Grenzen (docs/app.md); Optionen gehen vor.")] = None) -> None:
     """Interaktive Anwendung im Browser und JSON-API unter /api/ (docs/app.md)."""
@@ -501,18 +492,18 @@ def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
 @app.command()
 def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
           parameter: Annotated[list[str] | None, typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
-          raster: Annotated[int | None, typer.Option("--raster", help="Raster mit K Punkten je Parameter.")] = None,
-          stichprobe: Annotated[int | None, typer.Option("--stichprobe", help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
-          seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
+          raster: Annotated[int | None, typer.Option("--raster", parser=opt.cli(opt.ganzzahl, "--raster", minimum=1), help="Raster mit K Punkten je Parameter.")] = None,
+          stichprobe: Annotated[int | None, typer.Option("--stichprobe", parser=opt.cli(opt.ganzzahl, "--stichprobe", minimum=1), help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
+          seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
           stoerung: Annotated[str | None, typer.Option("--stoerung", help="Zufällige Störung der Daten, z. B. einwohner=0.02,bestand=0.05 (relative Standardabweichung).")] = None,
-          zugaenge: Annotated[int | None, typer.Option("--zugaenge", help="Zugänge je Szenario (Standard: Monatsmittel 2021, FlüAG + WSA).")] = None,
+          zugaenge: Annotated[int | None, typer.Option("--zugaenge", parser=opt.cli(opt.personen, "--zugaenge"), help="Zugänge je Szenario (Standard: Monatsmittel 2021, FlüAG + WSA).")] = None,
           gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
           bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
           gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-          workers: Annotated[int, typer.Option("--workers", help="Zahl der Rechenprozesse auf diesem Rechner.")] = 1,
+          workers: Annotated[int, typer.Option("--workers", parser=opt.cli(opt.ganzzahl, "--workers", minimum=1), help="Zahl der Rechenprozesse auf diesem Rechner.")] = 1,
           dask: Annotated[bool, typer.Option("--dask", help="Die Pakete auf einem lokalen Dask-Cluster rechnen.")] = False,
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Adresse eines laufenden Dask-Schedulers, tcp://RECHNER:PORT.")] = None,
-          batch: Annotated[int, typer.Option("--batch", help="Szenarien je Paket (begrenzt den Speicherbedarf).")] = 2000,
+          batch: Annotated[int, typer.Option("--batch", parser=opt.cli(opt.ganzzahl, "--batch", minimum=1), help="Szenarien je Paket (begrenzt den Speicherbedarf).")] = 2000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
@@ -568,8 +559,8 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
 def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
                   parameter: Annotated[list[str], typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
                   gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
-                  sobol: Annotated[int, typer.Option("--sobol", help="Grundgröße N der Saltelli-Stichprobe (N·(k+2) Rechnungen).")] = 1024,
-                  seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators.")] = 0,
+                  sobol: Annotated[int, typer.Option("--sobol", parser=opt.cli(opt.ganzzahl, "--sobol", minimum=1), help="Grundgröße N der Saltelli-Stichprobe (N·(k+2) Rechnungen).")] = 1024,
+                  seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators.")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
                   out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet")) -> None:
@@ -612,7 +603,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
               ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|) oder umverteilung (umzuverteilende Personen).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
-              laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
+              laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", parser=opt.cli(opt.dezimal, "--laendlich-max-anstieg"), help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
               bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,

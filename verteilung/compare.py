@@ -180,6 +180,9 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         defs.append(custom_model(gewichte, cap, cuts))
     if BASELINE not in [d.id for d in defs]:
         defs.insert(0, load_model(BASELINE))
+    from verteilung.optionen import pruefe_stroeme
+
+    pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | {"flueag", "wsa"})
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "a model is listed twice"))

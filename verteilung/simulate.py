@@ -214,6 +214,11 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     n_w = int(sz.zugaenge_wsa_monat.wert)
     further = {k: int(v.wert) for k, v in sz.zugaenge_weitere.items()}
     further.update({k: pruefe_personen(v, f"--zugaenge {k}") for k, v in (zugaenge or {}).items()})
+    from verteilung.optionen import monate as check_months
+    from verteilung.optionen import pruefe_stroeme
+
+    check_months(monate)
+    pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | {"flueag", "wsa"})
     for name in ("flueag", "wsa", "alle"):
         if name in further:
             raise InputError(Problem("--zugaenge", f"{name}: FlüAG and WSA arrivals come from the scenario "
