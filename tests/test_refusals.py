@@ -160,7 +160,7 @@ def test_semicolon_csv_and_xlsx_are_read(cli, tmp_path):
 @pytest.mark.parametrize("text,needle", [
     ("ags,gemeinde,einwohner,flaeche_km2\n05000001,A,100,0\n", "flaeche_km2: muss größer als 0 sein"),
     ("ags,gemeinde,einwohner\n05000001,A,100\n", "Pflichtspalte(n) fehlen in der Gemeindedatei: flaeche_km2"),
-    ("ags,gemeinde,einwohner,flaeche_km2\n0500001,A,100,3\n", "kein gültiger AGS"),
+    ("ags,gemeinde,einwohner,flaeche_km2\n050001,A,100,3\n", "kein gültiger AGS"),
 ])
 def test_bad_gemeinde_file(cli, tmp_path, text, needle):
     path = write(tmp_path / "g.csv", text)

@@ -522,12 +522,12 @@ class Checker:
             return parse_zahl(cell, ganz=ganz, schreibweise=self.table.schreibweise, max_wert=max_wert,
                               max_grund=max_grund, positiv=positiv)
         except Zahlfehler as exc:
-            where = self.table.ref(row, column)
             hint = ""
-            if exc.nicht_ganz:
-                hint = (f"; bitte in der Tabellenkalkulation auf ganze Zahlen runden, z. B. mit "
-                        f"=RUNDEN({where};0), und die Werte (nicht die Formel) speichern")
-            self.add(f"{column} (Zelle {where}): {exc}{hint}", row.nr, ags)
+            if exc.nicht_ganz:  # a formula's result: say where and how to make it whole
+                where = self.table.ref(row, column)
+                hint = (f" (Zelle {where}); bitte in der Tabellenkalkulation auf ganze Zahlen runden, z. B. "
+                        f"mit =RUNDEN({where};0), und die Werte (nicht die Formel) speichern")
+            self.add(f"{column}: {exc}{hint}", row.nr, ags)
             return None
 
     def flag(self, row: Row, column: str, ags: str | None) -> bool:

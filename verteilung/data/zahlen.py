@@ -229,23 +229,11 @@ def parse_zahl(cell: object, *, ganz: bool, schreibweise: Schreibweise = "offen"
 
 
 def pruefe_personen(n: object, quelle: str) -> int:
-    """Range check of a count of persons given as an option or config value (``--personen``).
+    """Range check of a count of persons given as an option or config value (``--personen``):
+    `verteilung.optionen.personen`, the one check the CLI, the web API and run.toml share."""
+    from verteilung.optionen import personen
 
-    Returns the count as int; refuses (exit 2) a non-integer, a negative count or more than
-    :data:`PERSONEN_MAX`, before anything is allocated.
-    """
-    from verteilung.errors import InputError, Problem
-
-    if isinstance(n, float) and n.is_integer():
-        n = int(n)
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise InputError(Problem(quelle, f"„{n}“ ist keine ganze Zahl von Personen"))
-    if n < 0:
-        raise InputError(Problem(quelle, f"„{n}“ ist negativ; die Zahl der Personen ist nicht negativ"))
-    if n > PERSONEN_MAX:
-        raise InputError(Problem(quelle, f"{tausender(n)} Personen sind mehr als die Obergrenze von "
-                                 f"{tausender(PERSONEN_MAX)} je Zeitraum"))
-    return n
+    return personen(n, quelle)
 
 
 def config_datum(value: object) -> dt.date | None:
