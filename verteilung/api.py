@@ -48,6 +48,7 @@ def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
             "wsa_bestand": int(b["wsa_bestand"].sum()),
             "ohne_meldung": int(b["ohne_meldung"].sum()),
             "angenommen_null": b.attrs["angenommen_null"],
+            "synthetisch": bool(b.attrs.get("synthetisch")),
             **{k: v for k, v in b.attrs["eingabe"].items() if k in ("sha256", "kodierung", "zeilen")},
         }
         if b.attrs.get("ags_hinweis"):
@@ -55,6 +56,10 @@ def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
     if g.attrs.get("eingabe"):
         out["gemeinden_datei"] = {k: v for k, v in g.attrs["eingabe"].items() if k != "art"}
     return out
+
+
+GENAUIGKEIT = {"exact": "exakt (amtlich)", "rounded_10": "auf 10 gerundet (NÄHERUNG)", "SYNTHETISCH": "SYNTHETISCH"}
+"""The accuracy codes of inputs/nrw/bevoelkerung.csv as a person reads them."""
 
 
 def data_list() -> pd.DataFrame:
@@ -68,7 +73,8 @@ def data_list() -> pd.DataFrame:
         rows.append({"datensatz": "nrw", "jahr": y, "stichtag": g.attrs["stichtag"],
                      "gemeinden": len(g), "einwohner": int(g["einwohner"].sum()),
                      "einwohner_fehlend": int(g["einwohner"].isna().sum()),
-                     "genauigkeit": ",".join(sorted(g["genauigkeit"].dropna().unique()))})
+                     "genauigkeit": ", ".join(GENAUIGKEIT.get(x, x)
+                                              for x in sorted(g["genauigkeit"].dropna().unique()))})
     for path in sorted(shipped("inputs", "nrw", "szenario").glob("*.csv")):
         rows.append({"datensatz": f"nrw/szenario/{path.name}", "jahr": None, "stichtag": None,
                      "gemeinden": None, "einwohner": None, "einwohner_fehlend": None,

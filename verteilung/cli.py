@@ -70,6 +70,7 @@ Anlage1Opt = Annotated[str, typer.Option("--anlage1", help="Lesart der Anlage 1 
 MieteOpt = Annotated[str, typer.Option("--mietpreisliste", help="Liste der Gemeinden mit Mietpreisbremse für § 4 Abs. 3 AWoV: 2015 (Standard), mieterschutzvo_2020, mieterschutzvo_2025.")]
 KombOpt = Annotated[str, typer.Option("--minderung", help="Beide Minderungen der AWoV zusammen: additiv (Standard) oder multiplikativ.")]
 BasisOpt = Annotated[str, typer.Option("--umverteilung", help="Grundlage für die Umverteilung der AWoV-Minderungen: k0 (Standard) oder gemindert.")]
+BlattOpt = Annotated[str | None, typer.Option("--blatt", help="Blatt der XLSX-Eingaben, wenn eine Datei mehrere sichtbare Blätter hat (ausgeblendete Blätter werden nie gelesen).")]
 RundungOpt = Annotated[str, typer.Option("--rundung", help="Rundung von Soll und Aufnahmeverpflichtung auf ganze Personen: aufrunden (Standard) oder runden.")]
 
 
@@ -94,6 +95,13 @@ def _streams(specs: list[str] | None) -> dict[str, int] | None:
     return opt.stroeme(specs)
 
 
+def _blatt(name: str | None) -> None:
+    """``--blatt``: the sheet every XLSX input of this command is read from when it has several."""
+    from verteilung.data.tables import BLATT
+
+    BLATT.set(name.strip() if name else None)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"verteilung {__version__}")
@@ -106,29 +114,25 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Bei Fehlern die technischen Einzelheiten (Traceback) zeigen.")] = False,
 ) -> None:
     """verteilung: Aufnahmequoten nach FlüAG und Wohnsitzauflage (WSA), Zuweisung und zusammengeführte Modelle."""
+    _blatt(None)  # each command starts without a sheet choice (tests call main() many times in one process)
 
 
 @data_app.command("check")
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
-               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
     """Eingabedaten prüfen: Zahl der Gemeinden, Einwohner, Fläche und Stichtag; mit --bestand auch die Bestandsdatei."""
+    _blatt(blatt)
     from verteilung import api
     from verteilung.report.output import wide_console
 
     result = api.data_check(gemeinden, jahr, bestand, ohne_meldung_null)
     if fmt == Fmt.table and out is None:
+        from verteilung.report.terminal import data_check_lines
+
         c = wide_console()
-        c.print(f"Datenbasis: {result['quelle']}")
-        for key in ("jahr", "stichtag_bevoelkerung", "gemeinden", "einwohner", "flaeche_km2"):
-            value = result[key]
-            c.print(f"{key}: {value:,}" if isinstance(value, float) or key == "einwohner"
-                    else f"{key}: {value}")
-        for row in result["einwohner_fehlend"]:
-            c.print(f"ohne Einwohnerzahl: {row['ags']} {row['gemeinde']} "
-                    "(ein Schlüssel für dieses Jahr wird abgelehnt)")
-        if "bestand" in result:
-            c.print(f"Bestand: {result['bestand']}")
+        for line in data_check_lines(result):
+            c.print(line, highlight=False)
         return
     data = to_json_bytes(result)
     if out is not None:
@@ -171,8 +175,9 @@ def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-         fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+         fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
     """Schlüssel je Gemeinde: Zuweisungsschlüssel (FlüAG) oder Integrationsschlüssel (WSA)."""
+    _blatt(blatt)
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
@@ -187,8 +192,9 @@ def status(system: Annotated[str, typer.Option("--system", help="System: flueag 
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
            kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
     """Verteilstatistik: Soll, Aufnahmeverpflichtung und Erfüllungsquote je Gemeinde."""
+    _blatt(blatt)
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
@@ -205,8 +211,9 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
-            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
     """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage."""
+    _blatt(blatt)
     from rich.text import Text
 
     from verteilung import api
@@ -241,8 +248,9 @@ def allocate(system: Annotated[str, typer.Option("--system", help="System: fluea
              zeitlimit: Annotated[float, typer.Option("--zeitlimit", parser=opt.cli(opt.zeitlimit, "--zeitlimit"), help=f"Höchste Rechenzeit des Solvers in Sekunden (mehr als 0, höchstens {opt.ZEITLIMIT_MAX_S:.0f}).")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde in diese Datei schreiben; Format nach Endung wie --out (.xlsx, .csv für deutsches Excel, .json, .parquet).")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
-             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
     """Zugänge dieses Zeitraums zuweisen: niedrigste Erfüllungsquote zuerst, Haushalte bleiben zusammen."""
+    _blatt(blatt)
     from verteilung import api
 
     if (personen is None) == (haushalte is None):
@@ -295,8 +303,9 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             ohne_meldung_null: OhneMeldungOpt = False,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
-            out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich")) -> None:
+            out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich"), blatt: BlattOpt = None) -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
+    _blatt(blatt)
     from verteilung.compare import compare as run
     from verteilung.model import parse_weights
     from verteilung.report.terminal import print_compare
@@ -335,8 +344,9 @@ def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.
              seed: Annotated[int | None, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
              zugaenge: ZugaengeOpt = None,
              report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
-             out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation")) -> None:
+             out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation"), blatt: BlattOpt = None) -> None:
     """Monat für Monat: dieselben Menschen in jedem Modell; Konflikte und Streuung im Zeitverlauf."""
+    _blatt(blatt)
     from rich.text import Text
 
     from verteilung.report.output import atomic_dir, wide_console
@@ -381,8 +391,9 @@ def report(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.mo
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html")) -> None:
+           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html"), blatt: BlattOpt = None) -> None:
     """Ein eigenständiger HTML-Bericht: Modelle, Karten, Diagramme und Tabellen (öffnet ohne Netz)."""
+    _blatt(blatt)
     from verteilung.report.bericht import report as run_report
     from verteilung.simulate import terminal_progress
 
@@ -507,8 +518,9 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
-          out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep")) -> None:
+          out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep"), blatt: BlattOpt = None) -> None:
     """Belastungstest eines einheitlichen Schlüssels: Tausende bis Millionen Szenarien, paketweise gerechnet."""
+    _blatt(blatt)
     from verteilung.model import parse_weights
     from verteilung.sweep_runner import progress_bar, write_results
     from verteilung.sweep_runner import sweep as run_sweep
@@ -563,8 +575,9 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
                   seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators.")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
-                  out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet")) -> None:
+                  out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet"), blatt: BlattOpt = None) -> None:
     """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
+    _blatt(blatt)
     from rich.text import Text
 
     from verteilung.io import atomic_dir
@@ -607,8 +620,9 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
               bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml")) -> None:
+              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml"), blatt: BlattOpt = None) -> None:
     """Gewichte eines Schlüssels per linearer Optimierung für ein Ziel unter Grenzen wählen; schreibt eine Modelldatei."""
+    _blatt(blatt)
     from verteilung.calibrate import calibrate as run
     from verteilung.io.deutsch import fmt_dec
     from verteilung.model import parse_weights

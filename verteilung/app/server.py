@@ -583,7 +583,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
                       auswahl=eng.auswahl, max_monate=views.MAX_MONATE)
 
     def daten_context() -> dict:
-        from verteilung.api import data_list
+        from verteilung.api import GENAUIGKEIT, data_list
 
         when = eng.stichtag
         rows = []
@@ -599,8 +599,7 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         return {"info": {"datenbasis": eng.gemeinden.attrs["datenbasis"], "stichtag": eng.stichtag,
                          "jahr": eng.jahr, "bestand": eng.bestand_name, "konfiguration": eng.config.quelle,
                          "arbeitslose": eng.gemeinden.attrs.get("arbeitslose_quelle", "")},
-                "genau_de": {"exact": "exakt (amtlich)", "rounded_10": "auf 10 gerundet (NÄHERUNG)",
-                             "SYNTHETISCH": "SYNTHETISCH"},
+                "genau_de": GENAUIGKEIT,
                 "datensaetze": views.records(data_list()), "parameter": rows, "genauigkeit": genau,
                 "max_upload": eng.max_upload // 1024, "spalten": eng.spalten,
                 "systeme": systems.all_systems()}

@@ -49,3 +49,37 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
             names = ", ".join(f"{r.gemeinde} ({de_signed(int(r.aenderung_zuweisung))})" for r in top.itertuples())
             c.print(f" {m}: am stärksten {richtung}: {names}", highlight=False)
     c.print(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/", highlight=False)
+
+
+def data_check_lines(result: dict) -> list[str]:
+    """``verteilung data check`` as German lines: numbers, dates and words as a person reads them
+    (``18.190.422``, ``34.112,56 km²``), never a Python dict or an internal code."""
+    from verteilung.vocab import label
+
+    lines = [f"Datenbasis: {result['quelle']}"]
+    if result.get("gemeinden_datei"):
+        e = result["gemeinden_datei"]
+        lines.append(f"Gemeindedatei: {e['datei']} (Kodierung {e['kodierung']}, {fmt_int(e['zeilen'])} "
+                     f"Datenzeilen, SHA-256 {e['sha256']})")
+    if result.get("jahr") is not None:
+        lines.append(f"Schlüsseljahr: {result['jahr']}")
+    if result.get("stichtag_bevoelkerung"):
+        lines.append(f"Stichtag der Bevölkerungszahlen: {fmt_date(result['stichtag_bevoelkerung'])}")
+    lines += [f"Gemeinden: {fmt_int(result['gemeinden'])}", f"Einwohner: {fmt_int(result['einwohner'])}",
+              f"Fläche: {fmt_dec(result['flaeche_km2'], 2)} km²"]
+    lines += [f"ohne Einwohnerzahl: {row['gemeinde']} ({row['ags']}); ein Schlüssel für dieses Jahr wird "
+              "abgelehnt" for row in result["einwohner_fehlend"]]
+    b = result.get("bestand")
+    if b:
+        lines.append(f"Bestandsdatei: {b['datei']}" + (f" ({SYNTHETISCH})" if b.get("synthetisch") else ""))
+        lines.append(f"  Kodierung: {b['kodierung']}; {fmt_int(b['zeilen'])} Datenzeilen; SHA-256 {b['sha256']}")
+        if b.get("ags_hinweis"):
+            lines.append(f"  {b['ags_hinweis']}")
+        sums = [f"{label(c)} {fmt_int(b[c])}" for c in ("flueag_bestand", "anrechnung_plaetze",
+                                                        "anrechnung_plaetze_eae", "wsa_bestand")]
+        lines.append(f"  Summen: {'; '.join(sums)}")
+        if b.get("ohne_meldung"):
+            lines.append(f"  ohne Meldung (Bestand 0 angenommen): {fmt_int(b['ohne_meldung'])} Gemeinden")
+        if b.get("angenommen_null"):
+            lines.append(f"  Spalten fehlen, als 0 angenommen: {', '.join(label(c) for c in b['angenommen_null'])}")
+    return lines
