@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -52,17 +54,21 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
     """Start the app and serve until interrupted; 2 if refused (bad config, other host without
     token). Options given here win over the config file; everything is checked before the server
     starts."""
+    sock = None
     try:
         cfg = settings(host, port, token, config)
         required = check_host(cfg.host, cfg.token, cfg.token_herkunft)
         warn(cfg)
+        sock = bind(cfg.host, cfg.port)  # a busy port is said at once, before the data are loaded
         from verteilung.app.engine import Engine
 
-        engine = Engine(cfg)  # the data, the stock table and the models: refused before binding
+        engine = Engine(cfg)  # the data, the stock table and the models: refused before serving
     except SystemExit2 as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
     except InputError as exc:
+        if sock is not None:
+            sock.close()
         for line in exc.render().splitlines():
             print(f"Fehler: {line}", file=sys.stderr)
         print("Die Anwendung wurde nicht gestartet.", file=sys.stderr)
@@ -75,6 +81,30 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
     shown = "localhost" if cfg.host in LOCAL_HOSTS else cfg.host
     print(f"verteilung app: http://{shown}:{cfg.port}/" + ("?token=…" if required else ""), file=sys.stderr,
           flush=True)
-    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", server_header=False)
+    server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning",
+                                           server_header=False))
+    server.run(sockets=[sock])
     return 0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening address, bound here as uvicorn would bind it, so that a busy port or a foreign
+    address is one German line and exit 2 (uvicorn says it in English and exits 3, which here means
+    "infeasible")."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit2(f"Port {port} an {host} ist belegt (läuft die Anwendung schon? Einen anderen "
+                              "Port mit --port wählen)") from None
+        if exc.errno == errno.EACCES:
+            raise SystemExit2(f"Port {port} an {host}: keine Berechtigung (Ports unter 1024 brauchen "
+                              "Administratorrechte; z. B. --port 8765)") from None
+        raise SystemExit2(f"Adresse {host}:{port} kann nicht verwendet werden ({exc.strerror or exc})") from None
+    sock.set_inheritable(True)
+    return sock
 

@@ -23,6 +23,7 @@ import pandas as pd
 from verteilung.app.config import RESERVED_IDS, AppConfig
 from verteilung.compare import BASELINE, DEFAULT_MODELS, CompareResult, compare_models, default_bestand
 from verteilung.data import load_bestand
+from verteilung.data.tables import MAX_ROWS_TABELLE, pruefe_xlsx
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import prepare
 from verteilung.io.deutsch import fmt_int
@@ -40,6 +41,9 @@ from verteilung.model import (
 
 MAX_UPLOAD_BYTES = AppConfig().grenzen.upload_bytes  # the default; a config may set another
 MAX_UPLOADS = 32
+ENTPACKT_FAKTOR = 16
+"""An uploaded XLSX may unpack to at most 16 times the upload limit (8 MiB for 512 KiB): enough for
+every Gemeinde of Germany, refused before parsing when more (docs/app.md)."""
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -224,6 +228,8 @@ class Engine:
                                      f"{fmt_int(self.max_upload)} Bytes)"))
         with self.temporary(data, suffix) as path:
             try:
+                if suffix == ".xlsx":  # before parsing: bounded time and memory per request (docs/app.md)
+                    pruefe_xlsx(path, str(path), ENTPACKT_FAKTOR * self.max_upload, MAX_ROWS_TABELLE)
                 b = load_bestand(path, self.raw_gemeinden, required=self.spalten)
             except InputError as exc:
                 raise InputError([Problem(label if p.file == str(path) else p.file, p.reason, p.row, p.ags)

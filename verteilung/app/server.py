@@ -19,9 +19,10 @@ import pandas as pd
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from verteilung import params
+from verteilung import optionen, params
 from verteilung._version import __version__
 from verteilung.app import views
 from verteilung.app.config import AppConfig
@@ -83,12 +84,29 @@ def german_validation(exc: RequestValidationError) -> list[str]:
         elif kind.startswith(("int_", "float_")):
             lines.append(f"{feld}: keine gültige Zahl")
         elif kind == "literal_error":
-            lines.append(f"{feld}: erlaubt sind {ctx.get('expected')}")
+            expected = str(ctx.get("expected", "")).replace(" or ", " oder ").replace("'", "")
+            lines.append(f"{feld}: erlaubt sind {expected}")
+        elif kind == "json_invalid":
+            where = f" (Fehler an Stelle {loc[-1]})" if loc and str(loc[-1]).isdigit() else ""
+            lines.append(f"Anfrage: der Inhalt ist kein gültiges JSON{where}; erwartet wird ein JSON-Objekt, "
+                         'z. B. {"system": "flueag", "personen": 1000}')
+        elif kind == "value_error":  # the shared option checks (verteilung.optionen) say why
+            lines.append(f"{feld}: {str(e.get('msg', '')).removeprefix('Value error, ')}")
         elif kind.startswith(("list_", "dict_", "model_")):
             lines.append(f"{feld}: falsche Form (ein einzelner Wert bzw. ein Objekt erwartet)")
         else:
             lines.append(f"{feld}: ungültiger Wert")
     return lines or ["Anfrage ungültig"]
+
+
+HTTP_DE = {404: "nicht gefunden", 405: "Methode nicht erlaubt", 413: "Anfrage zu groß",
+           415: "Format der Anfrage nicht unterstützt"}
+"""German reasons for the HTTP errors the framework raises itself (unknown address, wrong method)."""
+
+
+def _personen(feld: str) -> Any:
+    """A count of persons in a request, checked as ``--personen`` (``"1.000"`` is refused)."""
+    return BeforeValidator(optionen.pydantic_check(optionen.personen, feld))
 
 
 def problems(lines: list[str], status: int = 422) -> JSONResponse:
@@ -122,14 +140,17 @@ class VergleichAnfrage(BaseModel):
     kappung: float | None = Field(default=None, ge=1, le=5, description="eigener Schlüssel ≤ Faktor × EW-Anteil")
     alpha: float | None = Field(default=None, ge=0, le=1, description="α von M2; leer: automatisch")
     anrechnung: float = Field(default=1.0, ge=0, le=3, description="Faktor auf die gesetzliche Anrechnung")
-    zugaenge_flueag: int = Field(default=systems.FLUEAG.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
-    zugaenge_wsa: int = Field(default=systems.WSA.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
+    zugaenge_flueag: Annotated[int, _personen("zugaenge_flueag")] = Field(
+        default=systems.FLUEAG.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
+    zugaenge_wsa: Annotated[int, _personen("zugaenge_wsa")] = Field(
+        default=systems.WSA.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
     bestand: str | None = Field(default=None, max_length=64, description="Kennung einer hochgeladenen Tabelle")
 
 
 class SimulationAnfrage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    monate: int = Field(default=24, ge=1, le=views.MAX_MONATE)
+    monate: Annotated[int, BeforeValidator(optionen.pydantic_check(optionen.monate, "monate"))] = Field(
+        default=24, ge=1, le=views.MAX_MONATE)
     modelle: list[str] | None = Field(default=None, max_length=50)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     bestand: str | None = Field(default=None, max_length=64)
@@ -138,11 +159,32 @@ class SimulationAnfrage(BaseModel):
 class ZuteilungAnfrage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     system: SystemName
-    personen: int = Field(ge=0, le=views.MAX_ZUGAENGE)
+    personen: Annotated[int, _personen("personen")] = Field(ge=0, le=views.MAX_ZUGAENGE)
     bestand: str | None = Field(default=None, max_length=64)
 
 
 System = Annotated[SystemName, Query(description=" oder ".join(SYSTEM_NAMES))]
+
+
+def _token_problem(request: Request, token: str) -> str | None:
+    """Why a request is refused (None: let it through). Every place that carries a token (header,
+    ``?token=``, cookie) must carry the right one: a wrong one anywhere is refused even when another
+    place holds the right one, so a guess cannot ride along with a stolen cookie."""
+    given: list[tuple[str, str]] = []
+    header = request.headers.get("authorization")
+    if header is not None:
+        given.append(("Kopfzeile Authorization", header[7:] if header.lower().startswith("bearer ") else ""))
+    given += [("Adresse (?token=)", v) for v in request.query_params.getlist("token")]
+    if TOKEN_COOKIE in request.cookies:
+        given.append(("Cookie", request.cookies[TOKEN_COOKIE]))
+    if not given:
+        return ("Zugang nur mit Zugangsschlüssel: Kopfzeile 'Authorization: Bearer …' oder einmal ?token=… "
+                "in der Adresse")
+    wrong = [where for where, value in given
+             if not (value and secrets.compare_digest(value.encode(), token.encode()))]
+    if wrong:
+        return f"falscher Zugangsschlüssel ({', '.join(wrong)})"
+    return None
 
 
 def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False,
@@ -185,15 +227,14 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             resp: Response = problems([f"Anfrage zu groß (höchstens {deutsch.fmt_int(max_body // 1024)} KiB)"], 413)
         elif request.method == "POST" and length is None:
             resp = problems(["Anfrage ohne Längenangabe (Content-Length) wird nicht angenommen"], 411)
-        elif token is not None and not _authorized(request, token):
-            given = request.query_params.get("token")
-            if given is not None and secrets.compare_digest(given.encode(), token.encode()):
-                rest = {k: v for k, v in request.query_params.items() if k != "token"}
-                resp = RedirectResponse(request.url.path + ("?" + urlencode(rest) if rest else ""), 303)
-                resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-            else:
-                resp = problems(["Zugang nur mit Zugangsschlüssel: Kopfzeile 'Authorization: Bearer …' "
-                                 "oder einmal ?token=… in der Adresse"], 401)
+        elif token is not None and (why := _token_problem(request, token)) is not None:
+            resp = problems([why], 401)
+            if TOKEN_COOKIE in request.cookies:
+                resp.delete_cookie(TOKEN_COOKIE)  # a stale cookie would refuse the next try too
+        elif token is not None and "token" in request.query_params:  # right everywhere: remember it
+            rest = {k: v for k, v in request.query_params.items() if k != "token"}
+            resp = RedirectResponse(request.url.path + ("?" + urlencode(rest) if rest else ""), 303)
+            resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         else:
             resp = await call_next(request)
         resp.headers["Content-Security-Policy"] = CSP
@@ -201,6 +242,13 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         resp.headers["Referrer-Policy"] = "no-referrer"
         resp.headers["X-Frame-Options"] = "DENY"
         return resp
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        reason = HTTP_DE.get(exc.status_code, f"HTTP-Fehler {exc.status_code}")
+        if exc.status_code == 404:
+            reason = f"{reason}: {request.url.path[:200]} (Übersicht der Adressen: /api)"
+        return problems([reason], exc.status_code)
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError):
@@ -672,12 +720,6 @@ def _zahl(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         return "" if value is None else str(value)
     return deutsch.fmt_exact(value)
-
-
-def _authorized(request: Request, token: str) -> bool:
-    header = request.headers.get("authorization", "")
-    given = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE, "")
-    return bool(given) and secrets.compare_digest(given.encode(), token.encode())
 
 
 _PLOTLY: list[bytes] = []

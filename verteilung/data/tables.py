@@ -61,6 +61,12 @@ All German Gemeinden (about 10,800) fit in about 1 MB."""
 MAX_ROWS_TABELLE = 100_000
 MAX_BYTES_HAUSHALTE = 500 * MB
 """Size limit of a household file (up to 10 million households at about 50 bytes a row)."""
+MAX_SPALTEN = 500
+"""Columns in a header: every input has a few dozen at most; a header of thousands is refused
+before its names are compared (bounded time for a hostile file)."""
+XLSX_ENTPACKT_FAKTOR = 4
+"""An XLSX file may unpack to at most this many times its kind's size limit (a zip bomb, or a sheet
+of a million empty cells, is refused before a single cell is parsed)."""
 
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | None
 
@@ -242,6 +248,47 @@ def _xlsx_value(v: object) -> Cell:
     return v  # type: ignore[return-value]
 
 
+def pruefe_xlsx(path: Path, name: str, max_entpackt: int, max_zeilen: int | None = None) -> None:
+    """Refuse an XLSX file before parsing it when it unpacks to more than ``max_entpackt`` bytes or a
+    sheet declares more than :data:`MAX_SPALTEN` columns (or ``max_zeilen`` rows) in its dimension:
+    reading time and memory stay bounded by the file's kind, not by what the file claims."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if len(infos) > 10_000 or total > max_entpackt:
+                raise InputError(Problem(name, f"XLSX-Datei entpackt {total / MB:,.1f} MB groß; erlaubt sind "
+                                         f"höchstens {max_entpackt / MB:,.1f} MB für diese Art Datei (zu viele "
+                                         "Zeilen oder Spalten? Nur die Tabelle mit den Daten speichern)"
+                                         .replace(",", "X").replace(".", ",").replace("X", ".")))
+            for info in infos:
+                if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
+                    continue
+                with z.open(info) as fh:
+                    head = fh.read(4096).decode("utf-8", "replace")
+                m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+([0-9]+)(?::([A-Z]+)([0-9]+))?"', head)
+                if m and m.group(2):
+                    cols = _column_number(m.group(2))
+                    rows = int(m.group(3))
+                    if cols > MAX_SPALTEN:
+                        raise InputError(Problem(name, f"ein Blatt hat {tausender(cols)} Spalten; erlaubt sind "
+                                                 f"höchstens {tausender(MAX_SPALTEN)}"))
+                    if max_zeilen is not None and rows > max_zeilen + 1:
+                        raise InputError(Problem(name, f"ein Blatt hat {tausender(rows)} Zeilen; erlaubt sind "
+                                                 f"höchstens {tausender(max_zeilen + 1)}"))
+    except zipfile.BadZipFile as exc:
+        raise InputError(Problem(name, "kann nicht als XLSX gelesen werden (keine gültige XLSX-Datei)")) from exc
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 def _header_of(ws: object) -> list[str]:
     first = next(ws.iter_rows(max_row=1, values_only=True), None)  # type: ignore[attr-defined]
     return [] if first is None else ["" if v is None else str(v).strip() for v in first]
@@ -287,6 +334,7 @@ def _xlsx_rows(path: Path, name: str, schema: Schema, required: list[str]
                ) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise, str]:
     import openpyxl
 
+    pruefe_xlsx(path, name, XLSX_ENTPACKT_FAKTOR * schema.max_bytes, schema.max_rows)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
@@ -384,6 +432,10 @@ class Table:
     def _check_header(self, required: list[str]) -> None:
         while self.width and not self.header[self.width - 1]:
             self.width -= 1                     # trailing empty header cells (";;" at the end)
+        if self.width > MAX_SPALTEN:
+            self.close()
+            raise InputError(Problem(self.file, f"die Kopfzeile hat {tausender(self.width)} Spalten; erlaubt sind "
+                                     f"höchstens {tausender(MAX_SPALTEN)} (falsche Datei gewählt?)", 1))
         header = self.header[: self.width]
         lookup = self.schema.lookup()
         problems: list[Problem] = []
