@@ -54,12 +54,11 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
     """Start the app and serve until interrupted; 2 if refused (bad config, other host without
     token). Options given here win over the config file; everything is checked before the server
     starts."""
-    sock = None
     try:
         cfg = settings(host, port, token, config)
         required = check_host(cfg.host, cfg.token, cfg.token_herkunft)
         warn(cfg)
-        sock = bind(cfg.host, cfg.port)  # a busy port is said at once, before the data are loaded
+        check_address(cfg.host, cfg.port)  # a busy port is said at once, before the data are loaded
         from verteilung.app.engine import Engine
 
         engine = Engine(cfg)  # the data, the stock table and the models: refused before serving
@@ -67,8 +66,6 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
     except InputError as exc:
-        if sock is not None:
-            sock.close()
         for line in exc.render().splitlines():
             print(f"Fehler: {line}", file=sys.stderr)
         print("Die Anwendung wurde nicht gestartet.", file=sys.stderr)
@@ -81,16 +78,20 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
     shown = "localhost" if cfg.host in LOCAL_HOSTS else cfg.host
     print(f"verteilung app: http://{shown}:{cfg.port}/" + ("?token=…" if required else ""), file=sys.stderr,
           flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning",
-                                           server_header=False))
-    server.run(sockets=[sock])
+    try:
+        uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", server_header=False)
+    except SystemExit as exc:  # uvicorn could not bind after all (taken since the check): exit 2, not 3
+        if exc.code in (0, None):
+            return 0
+        print(f"Fehler: Port {cfg.port} an {cfg.host} kann nicht verwendet werden (belegt?)", file=sys.stderr)
+        return 2
     return 0
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """The listening address, bound here as uvicorn would bind it, so that a busy port or a foreign
-    address is one German line and exit 2 (uvicorn says it in English and exits 3, which here means
-    "infeasible")."""
+def check_address(host: str, port: int) -> None:
+    """Bind the address once as uvicorn will, so that a busy port or a foreign address is one German
+    line and exit 2 before anything is loaded (uvicorn says it in English and exits 3, which here
+    means "infeasible")."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,6 +106,5 @@ def bind(host: str, port: int) -> socket.socket:
             raise SystemExit2(f"Port {port} an {host}: keine Berechtigung (Ports unter 1024 brauchen "
                               "Administratorrechte; z. B. --port 8765)") from None
         raise SystemExit2(f"Adresse {host}:{port} kann nicht verwendet werden ({exc.strerror or exc})") from None
-    sock.set_inheritable(True)
-    return sock
+    sock.close()
 

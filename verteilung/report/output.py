@@ -39,15 +39,16 @@ Format = Literal["table", "csv", "json"]
 
 
 def wide_console() -> Console:
-    """A terminal keeps its width; a pipe or file gets room for every column.
+    """A terminal keeps its width (or ``COLUMNS``, when set); a pipe or file gets room for every column.
 
     Markup is off: text from input data (names, AGS, file names) is printed as it is.
     """
+    import os
     import sys
 
     from rich.console import Console
 
-    if sys.stdout.isatty():
+    if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit():
         return Console(markup=False, highlight=False)
     return Console(width=160, markup=False, highlight=False)
 
@@ -120,6 +121,12 @@ def person_view(df: pd.DataFrame, ausgabe: str | None = None) -> pd.DataFrame:
     return out[[*rest[:at], soll, *quotas, *rest[at:]]]
 
 
+def dropped_line(dropped: list[str]) -> str:
+    """The one line saying which columns a narrow terminal left out, and where they all are."""
+    return (f"Ausgelassen (Terminal zu schmal): {', '.join('„' + ' '.join(h.split()) + '“' for h in dropped)}; "
+            "alle Spalten mit --out datei.xlsx")
+
+
 def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
                  console: Console | None = None, ausgabe: str | None = None) -> None:
     """A table on the terminal: German headers and numbers (``io.deutsch``), numbers right-aligned."""
@@ -130,7 +137,10 @@ def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
     hidden = [c for c in TERMINAL_HIDDEN if c in shown.columns]
     hidden += [c for c in ("ohne_meldung",) if c in shown.columns and not shown[c].fillna(False).astype(bool).any()]
     shown = shown.drop(columns=hidden)
-    console.print(rich_table(shown, title, max_rows, width=console.width))
+    dropped: list[str] = []
+    console.print(rich_table(shown, title, max_rows, width=console.width, dropped=dropped))
+    if dropped:
+        console.print(dropped_line(dropped), highlight=False)
     if max_rows is not None and len(df) > max_rows:
         console.print(f"… {fmt_int(len(df) - max_rows)} weitere Zeilen (alle mit --out DATEI.xlsx|.csv "
                       "oder --format csv)")

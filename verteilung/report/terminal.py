@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from verteilung.compare import BASELINE, CompareResult, de_signed
-from verteilung.io.deutsch import fmt_date, fmt_dec, fmt_int
-from verteilung.report.output import SYNTHETISCH, wide_console
+from verteilung.io.deutsch import columns_to_drop, fmt_date, fmt_dec, fmt_int
+from verteilung.report.output import SYNTHETISCH, dropped_line, wide_console
 from verteilung.vocab import system_label
 
 
@@ -22,19 +22,34 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     c.print(f"{info['datenbasis']}; Stichtag {fmt_date(info['stichtag'])}; Zugänge "
             f"{system_label('flueag', short=True)} {fmt_int(info['zugaenge_flueag'])}, "
             f"{system_label('wsa', short=True)} {fmt_int(info['zugaenge_wsa'])}", highlight=False)
-    t = Table(title="Modelle im Vergleich (Quote = gezählt / Soll nach Zuweisung, in %)", title_justify="left")
-    for col, just in (("Modell", "left"), ("Quote P10", "right"), ("Median", "right"), ("P90", "right"),
-                      ("über 100 %", "right"), ("Gini Last je EW", "right"), ("Konflikte", "right"),
-                      ("kreisfrei", "right"), ("kreisangehörig", "right")):
-        t.add_column(col, justify=just)
+    heads = ("Modell", "Quote P10", "Median", "P90", "über 100 %", "Gini Last je EW", "Konflikte", "kreisfrei",
+             "kreisangehörig")
     typ = res.aggregate["gemeindetypen"]
+    rows = []
     for _, m in res.metriken.iterrows():
         part = typ[typ["modell"] == m["modell"]].set_index("gemeinde_typ")["zuweisung"]
         kreisfrei = int(part.get("kreisfreie Stadt", 0))
-        t.add_row(Text(str(m["modell"])), fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
-                  fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
-                  fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei))
+        rows.append([str(m["modell"]), fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
+                     fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
+                     fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei)])
+    # a model name or a number is never cut or folded: a narrow terminal leaves out the last columns
+    floors = [max([len(r[i]) for r in rows] + [max(len(w) for w in h.split())]) for i, h in enumerate(heads)]
+    out = columns_to_drop(floors, c.width, keep={0})
+    kept = [i for i in range(len(heads)) if i not in out]
+    widths = {i: max(floors[i], len(heads[i])) for i in kept}
+    while sum(widths.values()) + 3 * len(kept) + 1 > c.width:  # fold headers (between words) until it fits
+        i = max((i for i in kept if widths[i] > floors[i]), key=lambda i: widths[i], default=None)
+        if i is None:
+            break
+        widths[i] -= 1
+    t = Table(title="Modelle im Vergleich (Quote = gezählt / Soll nach Zuweisung, in %)", title_justify="left")
+    for i in kept:
+        t.add_column(heads[i], justify="left" if i == 0 else "right", no_wrap=i == 0, width=widths[i])
+    for r in rows:
+        t.add_row(*(Text(v) for i, v in enumerate(r) if i not in out))
     c.print(t)
+    if out:
+        c.print(dropped_line([heads[i] for i in out]), highlight=False)
     c.print(Text.assemble(("Befunde", "bold"), " (Zuweisungen dieser Periode je Gemeindetyp gegenüber status-quo):"))
     for line in res.befunde:
         c.print(f" • {line}", highlight=False)
