@@ -200,10 +200,16 @@ def pruefe_stroeme(streams: dict[str, Any] | None, bekannt: Iterable[str], optio
 
 
 def cli(check: Callable[..., Any], option: str, **kwargs: Any) -> Callable[[str], Any]:
-    """A typer ``parser=`` for ``option`` that runs ``check`` (refusals exit 2 in German)."""
+    """A typer ``parser=`` for ``option`` that runs ``check``; a refusal is a German usage error
+    ("Fehler: Ungültiger Wert für --personen: „1.000“ ist mehrdeutig …", exit 2)."""
 
     def parse(text: str) -> Any:
-        return check(text, option, **kwargs)
+        from verteilung.cli_deutsch import BadParameter
+
+        try:
+            return check(text, option, **kwargs)
+        except InputError as exc:  # told like typer's own usage errors: reason, usage line, help hint
+            raise BadParameter(exc.problems[0].reason) from None
 
     parse.__name__ = f"parse_{option.strip('-').replace('-', '_')}"
     return parse

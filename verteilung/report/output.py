@@ -39,16 +39,15 @@ Format = Literal["table", "csv", "json"]
 
 
 def wide_console() -> Console:
-    """A terminal keeps its width (or ``COLUMNS``, when set); a pipe or file gets room for every column.
+    """A terminal keeps its width; a pipe or file gets room for every column.
 
     Markup is off: text from input data (names, AGS, file names) is printed as it is.
     """
-    import os
     import sys
 
     from rich.console import Console
 
-    if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit():
+    if sys.stdout.isatty():
         return Console(markup=False, highlight=False)
     return Console(width=160, markup=False, highlight=False)
 
