@@ -27,7 +27,7 @@ def test_golden_persons(cli):
     r = cli(*BASE, "--personen", "12")
     assert r.code == 0, r.stderr
     d = r.json()
-    assert [row["soll"] for row in d["rows"]] == pytest.approx([36, 36, 18])
+    assert [row["soll_nach_zuweisung"] for row in d["rows"]] == pytest.approx([36, 36, 18])
     assert [row["zuweisung"] for row in d["rows"]] == [5, 0, 7]
     assert [row["erfuellungsquote_nachher"] for row in d["rows"]] == [97.2222, 105.5556, 94.4444]
     assert d["summary"]["pfad"].startswith("Referenzverfahren")
@@ -76,8 +76,12 @@ def test_integer_models_give_the_exact_answer(solver):
 
 
 @pytest.mark.parametrize("text,needle", [
-    ("ags,max_zuweisung\n05000001,2\n05000002,2\n05000003,2\n", "nur noch 6 Plätze"),
-    ("ags,gesperrt,min_zuweisung\n05000003,1,2\n", "gesperrt, hat aber die Mindestzuweisung"),
+    # B-Dorf (38 of Soll 36 after the arrivals) has no open obligation: only A and C can receive
+    ("ags,max_zuweisung\n05000001,2\n05000002,2\n05000003,2\n", "nur noch 4 Plätze"),
+    ("ags,gesperrt,min_zuweisung\n05000003,1,2\n", "ist in den Beschränkungen gesperrt, hat dort aber die "
+                                                    "Mindestzuweisung 2"),
+    ("ags,min_zuweisung\n05000002,2\n", "B-Dorf (AGS 05000002) hat keine offene Aufnahmeverpflichtung "
+                                         "(Erfüllungsquote mit den Zugängen dieser Periode 105,56 %"),
     ("ags,min_zuweisung,max_zuweisung\n05000001,5,3\n", "Mindestzuweisung 5 ist größer als die Höchstzuweisung 3"),
 ])
 def test_infeasible_is_refused_with_reason_and_exit_3(cli, tmp_path, text, needle):
@@ -100,12 +104,12 @@ def test_fixed_household_to_blocked_gemeinde_is_refused(cli, tmp_path):
 
 
 def test_solver_infeasibility_in_words(cli, tmp_path):
-    # every household has 3 persons; capacities 4 each leave room for 12 persons but only one
-    # household per Gemeinde fits: 4 households cannot be placed in 3 Gemeinden
+    # every household has 3 persons; A and C (B-Dorf has no open obligation) have room for 5 each,
+    # 10 places for 9 persons, but only one household per Gemeinde fits: 3 households, 2 Gemeinden
     hh = tmp_path / "hh.csv"
-    hh.write_text("haushalt_id,personen\n" + "".join(f"h{i},3\n" for i in range(4)))
+    hh.write_text("haushalt_id,personen\n" + "".join(f"h{i},3\n" for i in range(3)))
     cons = tmp_path / "c.csv"
-    cons.write_text("ags,max_zuweisung\n05000001,4\n05000002,4\n05000003,4\n")
+    cons.write_text("ags,max_zuweisung\n05000001,5\n05000002,5\n05000003,5\n")
     r = cli(*BASE, "--haushalte", hh, "--beschraenkungen", cons)
     assert r.code == 3 and "keine Zuweisung alle Beschränkungen erfüllt" in r.stderr
 

@@ -71,7 +71,7 @@ def check_workbook(path: Path, sheets: list[str], synthetic: bool) -> dict:
     assert rows["stichtag"][1] == "01.01.2024"
     kappung = rows["flueag_kappung"]
     assert kappung[0] == "Kappung der Flächenkomponente (FlüAG)" and kappung[1] == 0.25
-    assert kappung[2] == "§ 3 Abs. 1 S. 4-5 FlüAG" and kappung[4] == ""
+    assert kappung[2] == "§ 3 Abs. 1 S. 5 FlüAG" and kappung[4] == ""  # the cap as numbered since 2017
     assert rows["awov_gewicht_einwohner"][4].startswith("(Annahme)")  # unsicher: true in its YAML
     assert ws.cell(row=_head_row(ws) + 1 + list(rows).index("flueag_kappung"), column=4).number_format == "dd.mm.yyyy"
     assert ("hinweis" in rows) == synthetic
@@ -92,7 +92,7 @@ def test_status_xlsx_and_excel_csv(cli, tmp_path):
     soll = _column(ws, "Soll (Stichtag)")
     assert {c.number_format for c in soll} == {TWO_DECIMALS}
     # XLSX holds 16 significant digits (Excel shows 15): equal to the JSON's numbers at that precision
-    assert [c.value for c in soll] == pytest.approx(machine["soll_exakt"].tolist(), rel=1e-15)
+    assert [c.value for c in soll] == pytest.approx(machine["soll_stichtag"].tolist(), rel=1e-15)
     assert {c.number_format for c in _column(ws, "Soll, gerundet")} == {"#,##0"}
     assert {c.number_format for c in _column(ws, "Erfüllungsquote (%)")} == {'0.00" %"'}
     assert {c.data_type for c in _column(ws, "AGS")} == {"s"}
@@ -105,8 +105,9 @@ def test_status_xlsx_and_excel_csv(cli, tmp_path):
                          dtype={"AGS": str})
     assert list(german.columns) == head  # the same columns as the workbook
     assert german["AGS"].tolist() == machine["ags"].tolist()
-    for label, ident in (("Soll (Stichtag)", "soll_exakt"), ("Soll, gerundet", "soll"), ("Bestand", "bestand"),
-                         ("Anrechnung", "anrechnung"), ("Erfüllungsquote (%)", "erfuellungsquote"),
+    for label, ident in (("Soll (Stichtag)", "soll_stichtag"), ("Soll, gerundet", "soll_gerundet"),
+                         ("Bestand", "bestand"), ("Anrechnung", "anrechnung"),
+                         ("Erfüllungsquote (%)", "erfuellungsquote"),
                          ("Schlüssel", "schluessel"), ("Aufnahmeverpflichtung, exakt", "aufnahmeverpflichtung_exakt")):
         assert german[label].tolist() == machine[ident].tolist(), label  # exactly the JSON's numbers
 
@@ -136,11 +137,13 @@ def test_allocate_xlsx_keeps_every_row_and_the_households(cli, tmp_path):
     book = check_workbook(tmp_path / "a.xlsx", ["Zuweisung FlüAG", "Haushalte", "Parameter"], synthetic=False)
     ws = book["wb"]["Zuweisung FlüAG"]
     head = _header(ws)
-    at = head.index("Soll nach Zuweisung")
-    assert head[at + 1:at + 3] == ["Erfüllungsquote vor Zuweisung (%)", "Erfüllungsquote nach Zuweisung (%)"]
+    # each quota right after the Soll it is measured against (GLOSSAR.md)
+    at = head.index("Soll (Stichtag)")
+    assert head[at + 1:at + 4] == ["Erfüllungsquote vor Zuweisung (%)", "Soll nach Zuweisung",
+                                   "Erfüllungsquote nach Zuweisung (%)"]
     soll = _column(ws, "Soll nach Zuweisung")
     assert len(soll) == 396 and {c.number_format for c in soll} == {TWO_DECIMALS}  # every row, not only receivers
-    assert [c.value for c in soll] == pytest.approx([row["soll"] for row in machine["rows"]], rel=1e-15)
+    assert [c.value for c in soll] == pytest.approx([row["soll_nach_zuweisung"] for row in machine["rows"]], rel=1e-15)
     households = book["wb"]["Haushalte"]
     assert _header(households)[0] == "Haushalt-Nr." and households["A2"].value == "=1+1"
     assert households["A2"].data_type == "s"  # text stays text
@@ -154,14 +157,14 @@ def test_explain_writes_its_steps(cli, tmp_path):
     ws = book["wb"]["Erklärung 05513000"]
     assert _header(ws) == ["Schritt", "Größe", "Wert", "Rechnung", "Rechtsgrundlage", "Quelle", "Annahme"]
     steps = {row[1]: row for row in ws.iter_rows(min_row=3, values_only=True)}
-    assert steps["Soll (Stichtag), exakt"][2] == pytest.approx(2169.191108917969)
-    assert "2.169,19" in steps["Soll (Stichtag), exakt"][3]
+    assert steps["Soll (Stichtag)"][2] == pytest.approx(2169.191108917969)
+    assert "2.169,19" in steps["Soll (Stichtag)"][3]
     assert book["parameter"]["gemeinde"][1] == "Gelsenkirchen, Stadt"
     data = cli(*base, "--format", "json").json()
     assert data["rows"][0]["groesse"] == "Einwohneranteil e" and "erklaerung" in data["summary"]
     assert cli(*base, "--out", tmp_path / "e.csv").code == 0
     german = pd.read_csv(tmp_path / "e.csv", sep=";", decimal=",", skiprows=1, encoding="utf-8-sig")
-    assert german["Rechtsgrundlage"].iloc[0] == "§ 3 Abs. 1 S. 1 FlüAG"
+    assert german["Rechtsgrundlage"].iloc[0] == "§ 3 Abs. 1 S. 4 FlüAG"
     assert cli(*base, "--format", "csv").stdout.splitlines()[0].startswith("schritt,groesse,wert")
 
 
@@ -174,7 +177,8 @@ def test_compare_workbook(cli, tmp_path):
     wb = book["wb"]
     assert {c.number_format for c in _column(wb["Verteilstatistik FlüAG"], "Soll (Stichtag)")} == {TWO_DECIMALS}
     vergleich = _header(wb["Vergleich"])
-    assert "Soll nach Zuweisung" in vergleich and "Erfüllungsquote nach Zuweisung FlüAG (%)" in vergleich
+    assert "Gesamtsoll beider Systeme nach Zuweisung" in vergleich and "Soll nach Zuweisung" not in vergleich
+    assert "Erfüllungsquote nach Zuweisung FlüAG (%)" in vergleich
     assert {c.value for c in _column(wb["Systeme"], "System")} <= {"FlüAG", "WSA", "Gesamt"}
     assert book["parameter"]["zugaenge_flueag"][1] == 100
 
@@ -205,8 +209,8 @@ def test_run_workbook_and_marked_machine_csvs(cli, tmp_path):
     ws = book["wb"]["Verteilstatistik FlüAG"]
     vs = pd.read_csv(folder / "verteilstatistik_flueag.csv", dtype={"ags": str})
     assert set(vs["hinweis"]) == {"SYNTHETISCH"}  # machine-safe marker; identifiers unchanged
-    assert [c.value for c in _column(ws, "Soll (Stichtag)")] == pytest.approx(vs["soll_exakt"].tolist(), rel=1e-15)
-    assert [c.value for c in _column(ws, "Soll, gerundet")] == vs["soll"].tolist()
+    assert [c.value for c in _column(ws, "Soll (Stichtag)")] == pytest.approx(vs["soll_stichtag"].tolist(), rel=1e-15)
+    assert [c.value for c in _column(ws, "Soll, gerundet")] == vs["soll_gerundet"].tolist()
     assert {c.number_format for c in _column(ws, "Soll (Stichtag)")} == {TWO_DECIMALS}
     zw = book["wb"]["Zuweisung FlüAG"]
     assert {c.number_format for c in _column(zw, "Soll nach Zuweisung")} == {TWO_DECIMALS}
@@ -262,7 +266,11 @@ def test_terminal_allocate_names_the_soll(cli, tmp_path):
     r = cli("allocate", "--system", "awov", "--bestand", _real_stock(tmp_path), "--personen", "50")
     assert r.code == 0
     head = _terminal_headers(r.stdout)
-    assert "Zuweisung WSA" in r.stdout and head[:3] == ["AGS", "Gemeinde", "Soll nach Zuweisung"]
+    assert "Zuweisung WSA" in r.stdout and head[:3] == ["AGS", "Gemeinde", "Soll (Stichtag)"]
+    # the quota before allocation is measured against the Soll (Stichtag), as in `status`; the one
+    # after against the Soll nach Zuweisung: each stands right after its Soll
+    assert head[2:6] == ["Soll (Stichtag)", "Erfüllungsquote vor Zuweisung (%)", "Soll nach Zuweisung",
+                         "Erfüllungsquote nach Zuweisung (%)"]
     assert "Verfahren: Referenzverfahren" in r.stdout and "{'" not in r.stdout
 
 
@@ -278,7 +286,7 @@ def test_summary_lines_without_reprs():
 
 
 def test_emit_marks_every_sheet_and_is_deterministic(tmp_path, capsys):
-    df = pd.DataFrame({"ags": ["05111000"], "soll": [10], "soll_exakt": [9.5], "erfuellungsquote": [50.0]})
+    df = pd.DataFrame({"ags": ["05111000"], "soll_gerundet": [10], "soll_stichtag": [9.5], "erfuellungsquote": [50.0]})
     summary = {"hinweis": "SYNTHETISCHE Bestandsdaten", "stichtag": "2024-01-01"}
     for name in ("a.xlsx", "b.xlsx"):
         emit(df, "table", tmp_path / name, summary, title="Verteilstatistik FlüAG", ausgabe="status",
@@ -286,19 +294,20 @@ def test_emit_marks_every_sheet_and_is_deterministic(tmp_path, capsys):
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
     wb = load_workbook(tmp_path / "a.xlsx")
     assert [ws["A1"].value for ws in wb.worksheets] == [SYNTHETISCH] * 3
-    assert _header(wb["Verteilstatistik FlüAG"]) == ["AGS", "Soll (Stichtag)", "Erfüllungsquote (%)", "Soll, gerundet"]
+    assert _header(wb["Verteilstatistik FlüAG"]) == ["AGS", "Soll, gerundet", "Soll (Stichtag)", "Erfüllungsquote (%)"]
     emit(df, "csv", None, summary)
-    assert capsys.readouterr().out.splitlines()[:2] == ["ags,soll,soll_exakt,erfuellungsquote,hinweis",
+    assert capsys.readouterr().out.splitlines()[:2] == ["ags,soll_gerundet,soll_stichtag,erfuellungsquote,hinweis",
                                                       "05111000,10,9.5,50.0,SYNTHETISCH"]
 
 
 def test_person_view_places_quotas_after_the_exact_soll():
-    alloc = pd.DataFrame(columns=["ags", "soll", "bestand", "zuweisung", "erfuellungsquote_vorher",
-                                  "erfuellungsquote_nachher"])
+    alloc = pd.DataFrame(columns=["ags", "soll_stichtag", "soll_nach_zuweisung", "bestand", "zuweisung",
+                                  "erfuellungsquote_vorher", "erfuellungsquote_nachher"])
     assert list(person_view(alloc, "allocate").columns) == [
-        "ags", "soll_nach_zuweisung", "erfuellungsquote_vorher", "erfuellungsquote_nachher", "bestand", "zuweisung"]
-    early = pd.DataFrame(columns=["erfuellungsquote", "ags", "x", "soll_exakt"])
-    assert list(person_view(early, "status").columns) == ["ags", "x", "soll", "erfuellungsquote"]
+        "ags", "soll_stichtag", "erfuellungsquote_vorher", "soll_nach_zuweisung", "erfuellungsquote_nachher",
+        "bestand", "zuweisung"]
+    early = pd.DataFrame(columns=["erfuellungsquote", "ags", "x", "soll_stichtag"])
+    assert list(person_view(early, "status").columns) == ["ags", "x", "soll_stichtag", "erfuellungsquote"]
     plain = pd.DataFrame(columns=["ags", "bestand"])
     assert list(person_view(plain, "status").columns) == ["ags", "bestand"]
 
@@ -312,7 +321,7 @@ texts = st.text(alphabet=st.sampled_from("=+-@ab1 ;,.\"'"), max_size=8)
 def test_workbook_cells_read_back_unchanged(rows):
     """Property: numbers come back to 16 significant digits (XLSX's precision; Excel shows 15), text
     as the same string cells, never a formula."""
-    df = pd.DataFrame({"soll": [r[0] for r in rows], "gemeinde": [r[1] for r in rows]})
+    df = pd.DataFrame({"soll_stichtag": [r[0] for r in rows], "gemeinde": [r[1] for r in rows]})
     ws = load_workbook(io.BytesIO(workbook_bytes({"T": df}, note=SYNTHETISCH)))["T"]
     for i, (value, text) in enumerate(rows, start=3):
         assert math.isclose(ws.cell(row=i, column=1).value, value, rel_tol=1e-15, abs_tol=1e-300)

@@ -53,8 +53,8 @@ def test_m1_by_hand(result):
     m1 = rows(result, "m1-gemeinsamer-bestand")
     # one stock (6000, 3500 incl. credit, 1600), soll = z·11250, r = (0.925, 1.042, 1.138): all 150 to #1
     assert list(m1["zuweisung"]) == [150, 0, 0]
-    assert m1["soll"].to_numpy() == pytest.approx(Z * 11250)
-    assert m1.loc["05000001", "quote"] == pytest.approx(6150 / (Z[0] * 11250) * 100)
+    assert m1["gesamtsoll_nach_zuweisung"].to_numpy() == pytest.approx(Z * 11250)
+    assert m1.loc["05000001", "gesamtquote_nach_zuweisung"] == pytest.approx(6150 / (Z[0] * 11250) * 100)
     assert result.metriken.set_index("modell").loc["m1-gemeinsamer-bestand", "konflikt_personen"] == 0
 
 
@@ -62,7 +62,7 @@ def test_m2_by_hand(result):
     alpha = 8600 / 11100
     assert result.info["alpha_m2"] == pytest.approx(alpha)
     m2 = rows(result, "m2-mischschluessel")
-    assert m2["soll"].to_numpy() == pytest.approx((alpha * Z + (1 - alpha) * K) * 11250)
+    assert m2["gesamtsoll_nach_zuweisung"].to_numpy() == pytest.approx((alpha * Z + (1 - alpha) * K) * 11250)
     assert list(m2["zuweisung"]) == [150, 0, 0]
 
 
@@ -112,7 +112,7 @@ def test_custom_weights(result):
                   stichtag="2024-01-01", gewichte={"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
     own = rows(res, "eigene-gewichte")
     key = 0.8 * np.array([0.6, 0.3, 0.1]) + 0.1 * np.array([0.1, 0.15, 0.75]) + 0.1 * np.array([0.75, 0.1875, 0.0625])
-    assert own["soll"].to_numpy() == pytest.approx(key * 11250)
+    assert own["gesamtsoll_nach_zuweisung"].to_numpy() == pytest.approx(key * 11250)
     assert own["zuweisung"].sum() == 150
 
 
@@ -201,7 +201,8 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     assert "SYNTHETISCH" in r.stdout and "Befunde" in r.stdout
     assert len(r.stdout.splitlines()) <= 40  # fits a terminal screen
     files = sorted(p.name for p in (tmp_path / "v").iterdir())
-    assert files and all(f.startswith("SYNTHETISCH_") for f in files)
+    assert files[-1] == "verteilung-ausgaben.json"  # the folder's manifest: names and hashes, no figures
+    assert files[:-1] and all(f.startswith("SYNTHETISCH_") for f in files[:-1])
     summary = json.loads((tmp_path / "v" / "SYNTHETISCH_vergleich.json").read_text())
     assert summary["info"]["synthetisch"] is True
     assert summary["metriken"][0]["modell"] == "status-quo"
@@ -249,7 +250,7 @@ def test_custom_weights_with_cap_and_reduction_through_cli(cli, tmp_path):
     df = pd.read_csv(pd.io.common.StringIO(r.stdout), dtype={"ags": str})
     own = df[df["modell"] == "eigene-gewichte"]
     # with the FlüAG weights and the R1 cap, the custom key is the FlüAG key
-    assert own["soll"].to_numpy() == pytest.approx(Z * 11250)
+    assert own["gesamtsoll_nach_zuweisung"].to_numpy() == pytest.approx(Z * 11250)
 
 
 def test_package_level_api():

@@ -129,7 +129,7 @@ def _frame() -> pd.DataFrame:
         "gemeinde": ["Düsseldorf, Stadt", "=HYPERLINK(\"x\")", "Aachen; \"Stadt\""],
         "system": ["flueag", "awov", "wsa"],
         "einwohner": np.array([631217, 4210, 260454], dtype=np.int64),
-        "soll": [2169.185, 50.0, 4805.65],
+        "soll_stichtag": [2169.185, 50.0, 4805.65],
         "erfuellungsquote": [94.6512, 150.15, float("nan")],
         "schluessel": [0.0123456789, 1.5e-9, 0.3],
         "aenderung_zuweisung": np.array([17, -36, 0], dtype=np.int64),
@@ -171,7 +171,7 @@ def test_rich_table_never_breaks_a_number(width):
     """Narrow terminals fold headers and text; every number stays on one line."""
     frame = pd.DataFrame({"ags": ["05111000", "05958032"], "gemeinde": ["Düsseldorf, Stadt",
                                                                      "Meschede, Kreis- und Hochschulstadt"],
-                          "soll_exakt": [5134.726, 330.33], "aufnahmeverpflichtung": [1624, 0],
+                          "soll_stichtag": [5134.726, 330.33], "aufnahmeverpflichtung": [1624, 0],
                           "erfuellungsquote": [108.22, 63.88], "schluessel": [0.0321322, 0.0018]})
     console = Console(record=True, width=width)
     dropped: list[str] = []
@@ -220,7 +220,8 @@ def test_excel_csv_reads_back_as_the_json_numbers():
     back = _read_excel_csv(de.excel_csv_bytes(df)).rename(columns={vocab.label(c): c for c in df.columns})
     rows = json.loads(json.dumps(records(df)))
     machine = pd.read_csv(io.BytesIO(to_csv_bytes(df)), dtype={"ags": str}, **EXACT)
-    numeric = ["einwohner", "soll", "erfuellungsquote", "schluessel", "aenderung_zuweisung", "aenderung_je_1000",
+    numeric = ["einwohner", "soll_stichtag", "erfuellungsquote", "schluessel", "aenderung_zuweisung",
+               "aenderung_je_1000",
                "neu_unbekannt"]
     for col in numeric:
         for got, want, mach in zip(back[col], (r[col] for r in rows), machine[col], strict=True):
@@ -236,7 +237,7 @@ def test_excel_csv_reads_back_as_the_json_numbers():
 def test_excel_csv_neutralises_formulas_but_not_negative_numbers():
     df = pd.DataFrame({"gemeinde": ["=SUM(A1:A9)", "+49 211", "-Dorf", "@cmd", "\tTab", "\rCR", "Essen", "−36"],
                        "zuweisung": [-36, 5, -1, 0, 2, 3, 4, 1],
-                       "soll": [-1.5, 2.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
+                       "soll_stichtag": [-1.5, 2.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
     data = de.excel_csv_bytes(df)
     back = _read_excel_csv(data)
     assert list(back["Gemeinde"]) == ["'=SUM(A1:A9)", "'+49 211", "'-Dorf", "'@cmd", "'\tTab", "'\rCR", "Essen", "−36"]
@@ -262,8 +263,8 @@ def test_excel_csv_note_line():
                           st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)),
                 min_size=1, max_size=20))
 def test_excel_csv_round_trip_property(rows):
-    df = pd.DataFrame(rows, columns=["soll", "zuweisung", "gemeinde"])
+    df = pd.DataFrame(rows, columns=["soll_stichtag", "zuweisung", "gemeinde"])
     back = _read_excel_csv(de.excel_csv_bytes(df), keep_default_na=False, dtype={"Gemeinde": str})
-    assert list(back["Soll (Stichtag)"]) == list(df["soll"])
+    assert list(back["Soll (Stichtag)"]) == list(df["soll_stichtag"])
     assert list(back["Zuweisung"]) == list(df["zuweisung"])
     assert list(back["Gemeinde"]) == [de.neutralise(t) for t in df["gemeinde"]]

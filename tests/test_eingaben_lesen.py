@@ -152,9 +152,14 @@ def test_data_check_names_the_encoding(cli, tmp_path, encoding, bom, name):
 
 
 def test_allocation_parameter_sheet_traces_inputs_and_binding_constraints(cli, tmp_path):
+    # Dortmund just below its Soll: the month's 500 go to Gemeinden far below theirs, so only its
+    # minimum gives it anyone
+    first = write(tmp_path / "probe.csv", "ags,flueag_bestand,wsa_bestand\n" + "".join(f"{a},10,5\n" for a in AGS))
+    rows = cli("status", "--system", "flueag", "--bestand", first, "--format", "json").json()["rows"]
+    near = int(next(r["soll_stichtag"] for r in rows if r["ags"] == "05913000")) - 10
     stock = write(tmp_path / "bestand.csv", "ags,flueag_bestand,wsa_bestand\n"
-                  + "".join(f"{a},{4000 if a == '05913000' else 10},5\n" for a in AGS))
-    cons = write(tmp_path / "min.csv", "ags;min_zuweisung;max_zuweisung;gesperrt\n05913000;20;;0\n"
+                  + "".join(f"{a},{near if a == '05913000' else 10},5\n" for a in AGS))
+    cons = write(tmp_path / "min.csv", "ags;min_zuweisung;max_zuweisung;gesperrt\n05913000;3;;0\n"
                  "05315000;;;1\n05111000;;3;0\n", "cp1252")
     out = tmp_path / "z.xlsx"
     r = cli("allocate", "--system", "flueag", "--bestand", stock, "--personen", "500",
@@ -163,12 +168,13 @@ def test_allocation_parameter_sheet_traces_inputs_and_binding_constraints(cli, t
     p = pd.read_excel(out, sheet_name="Parameter", dtype=str).fillna("")
     rows = {(a, b): (c, d) for a, b, c, d in zip(p["Parameter"], p["Wert"], p["Hinweis"], p["Quelle"],
                                                    strict=True)}
+    assert r.stderr.count("geschrieben") == 1
     sha = hashlib.sha256(stock.read_bytes()).hexdigest()
     assert rows[("Eingabedatei (Bestandsdatei)", str(stock))] == ("Kodierung UTF-8; 396 Datenzeilen",
                                                                    f"SHA-256 {sha}")
     sha = hashlib.sha256(cons.read_bytes()).hexdigest()
     assert rows[("Eingabedatei (Beschränkungsdatei)", str(cons))] == ("Kodierung UTF-8; 3 Datenzeilen",
                                                                        f"SHA-256 {sha}")
-    assert rows[("Bindende Beschränkung", "Dortmund, Stadt (05913000)")][0] == "Mindestzahl 20 zugewiesen"
+    assert rows[("Bindende Beschränkung", "Dortmund, Stadt (05913000)")][0] == "Mindestzahl 3 zugewiesen"
     assert rows[("Bindende Beschränkung", "Köln, Stadt (05315000)")][0] == "gesperrt (keine Zuweisung)"
     assert rows[("Bindende Beschränkung", "Düsseldorf, Stadt (05111000)")][0] == "Höchstzahl 3 erreicht"

@@ -34,8 +34,8 @@ def test_worked_example_verteilstatistik(cli, data_dir):
     rows = d["rows"]
     assert d["summary"]["gesamt_T"] == 8600
     assert [row["anrechnung"] for row in rows] == [0, 1000, 0]
-    assert [round(row["soll_exakt"], 1) for row in rows] == [4956.6, 2568.4, 1075.0]
-    assert [row["soll"] for row in rows] == [4957, 2569, 1075]          # aufrunden
+    assert [round(row["soll_stichtag"], 1) for row in rows] == [4956.6, 2568.4, 1075.0]
+    assert [row["soll_gerundet"] for row in rows] == [4957, 2569, 1075]          # aufrunden
     assert [row["aufnahmeverpflichtung"] for row in rows] == [0, 0, 475]
     assert [row["erfuellungsquote"] for row in rows] == [100.88, 116.80, 55.81]
     assert d["summary"]["ueber_100_prozent"] == 2
@@ -45,7 +45,7 @@ def test_rounding_reading_runden(cli, data_dir):
     r = cli("status", "--system", "flueag", "--gemeinden", data_dir / "legal_beispiel_gemeinden.csv",
             "--bestand", data_dir / "legal_beispiel_bestand.csv", "--stichtag", "2024-01-01",
             "--rundung", "runden", "--format", "json")
-    assert [row["soll"] for row in r.json()["rows"]] == [4957, 2568, 1075]
+    assert [row["soll_gerundet"] for row in r.json()["rows"]] == [4957, 2568, 1075]
 
 
 def test_credit_factor_follows_the_date(cli, data_dir):
@@ -126,7 +126,7 @@ def test_explain_cites_paragraphs(cli, data_dir):
             "--stichtag", "2024-01-01")
     assert r.code == 0, r.stderr
     text = " ".join(r.stdout.split())
-    assert "§ 3 Abs. 1 S. 4-5 FlüAG" in text
+    assert "§ 3 Abs. 1 S. 5 FlüAG" in text  # the cap, as numbered since 01.01.2017
     assert "Kappungsgrenze: z ≤ (1 + 0,25)·e" in text and "gekappt = ja" in text
     assert "0,12500000" in text and "55,81 %" in text and "→ 475" in text   # German numbers (issue 13)
 

@@ -75,14 +75,20 @@ def test_out_folder_keeps_foreign_files_and_replaces_own(cli, tmp_path):
     out = tmp_path / "v"
     out.mkdir()
     (out / "meine_tabelle.xlsx").write_bytes(b"not ours")
-    (out / "gemeinden.csv").write_text("stale\n")
     (out / "unterordner").mkdir()
     (out / "unterordner" / "x.txt").write_text("x")
     r = cli("compare", *SMALL, "--out", out)
     assert r.code == 0, r.stderr
     assert (out / "meine_tabelle.xlsx").read_bytes() == b"not ours"
     assert (out / "unterordner" / "x.txt").read_text() == "x"
-    assert (out / "gemeinden.csv").read_text() != "stale\n"
+    first = (out / "gemeinden.csv").read_bytes()
+    (out / "gemeinden.csv").write_text("stale\n")  # our old file, replaced only if unchanged: now refused
+    r = cli("compare", *SMALL, "--out", out)
+    assert r.code == 2 and "gemeinden.csv" in r.stderr and "--ueberschreiben" in r.stderr
+    assert (out / "gemeinden.csv").read_text() == "stale\n"
+    r = cli("compare", *SMALL, "--out", out, "--ueberschreiben")
+    assert r.code == 0, r.stderr
+    assert (out / "gemeinden.csv").read_bytes() == first
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging folder left
 
 

@@ -107,6 +107,10 @@ def test_run_twice_gives_one_revision(ws):
     assert second.returncode == 0 and "unverändert" in second.stdout
     assert revisions(ws) == ["r1"] and tree_hash(ws / "out" / PERIODE) == before
     assert len(ledger_rows(ws)) == 1
+    # the next month with last month's stock file: refused from either ledger (issue 20)
+    june = verteilung(ws, "run", "--periode", "2024-06", "--config", "run.toml")
+    assert june.returncode == 2 and "byteweise gleich" in june.stderr and "2024-05/r1" in june.stderr
+    assert not (ws / "out" / "2024-06").exists() and len(ledger_rows(ws)) == 1
 
 
 def test_changed_stock_gives_revision_2_and_diff_names_the_gemeinde(ws):

@@ -112,8 +112,10 @@ def test_new_or_other_ledger_is_refused_not_restarted_at_r1(cli, two_revisions, 
     config.write_text(text)
     r = cli("run", "--periode", PERIODE, "--config", config)
     assert r.code == 2 and "runs repair" in r.stderr, r.stderr
-    # a new, empty ledger that already exists (here made by `runs list`) is refused too
-    assert cli("runs", "list", "--config", config).code == 0 and (tmp_path / "neu.sqlite").exists()
+    # `runs list` never creates a ledger; a new, empty one that already exists is refused too
+    r = cli("runs", "list", "--config", config)
+    assert r.code == 2 and "kein Ledger unter" in r.stderr and not (tmp_path / "neu.sqlite").exists()
+    Ledger(f"sqlite:///{tmp_path / 'neu.sqlite'}")
     r = cli("run", "--periode", "2024-06", "--config", config)
     assert r.code == 2 and "2024-05/r1" in r.stderr
     assert tree_hash(out) == before and names(out / PERIODE) == ["r1", "r2"] and not (out / "2024-06").exists()
@@ -219,8 +221,8 @@ def test_disk_full_during_commit_leaves_no_visible_unrecorded_revision(cli, tmp_
     with monkeypatch.context() as m:
         m.setattr(Ledger, "record", _disk_full)
         r = cli("run", "--periode", PERIODE, "--config", config)
-    assert r.code == 1 and "No space left on device" in r.stderr and "nicht veröffentlicht" in r.stderr
-    assert "internal error" not in r.stderr
+    assert r.code == 74 and "kein Speicherplatz mehr" in r.stderr and "nicht veröffentlicht" in r.stderr
+    assert "internal error" not in r.stderr and "No space left" not in r.stderr
     visible = [n for n in names(tmp_path / "out" / PERIODE) if not n.startswith(".")]
     assert visible == ["r1"]
     rows = cli("runs", "list", "--config", config, "--format", "json").json()["rows"]

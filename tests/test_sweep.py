@@ -108,7 +108,7 @@ def test_one_scenario_sweep_equals_compare(base):
     cmp = compare(["m1-gemeinsamer-bestand"])
     m1 = cmp.gemeinden[cmp.gemeinden["modell"] == "m1-gemeinsamer-bestand"]
     # same Soll (key × total) exactly; the sweep allocates continuously, compare in whole persons
-    soll = m1["soll"].to_numpy()
+    soll = m1["gesamtsoll_nach_zuweisung"].to_numpy()
     assert np.allclose(res.quote[0] * soll / 100, res.load[0])
     # greedy certificate: no Gemeinde gets more than one person above its continuous target
     assert (m1["last_nachher"].to_numpy() - res.load[0]).max() < 1.0 + 1e-9

@@ -53,7 +53,7 @@ def test_status_table_fits_and_breaks_no_ags_or_number(cli, terminal, width):
     assert [c for c in first_cells if c] == [row["ags"] for row in rows]
     assert all(re.fullmatch(r"\d{8}", c) for c in first_cells if c)
     for row in rows:
-        for value in (fmt_int(row["bestand"]), fmt_dec(row["soll_exakt"], 2), fmt_pct(row["erfuellungsquote"], 2)):
+        for value in (fmt_int(row["bestand"]), fmt_dec(row["soll_stichtag"], 2), fmt_pct(row["erfuellungsquote"], 2)):
             assert re.search(rf"│\s+{re.escape(value)} │", text), (width, value)
     dropped = [line for line in text.splitlines() if line.startswith("Ausgelassen")]
     if width < 120:

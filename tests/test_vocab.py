@@ -38,14 +38,16 @@ def test_labels_are_unique_and_percent_columns_say_so():
 def test_glossary_terms():
     assert vocab.label("ags") == "AGS"
     assert vocab.label("gemeinde") == "Gemeinde"
-    assert vocab.label("soll") == "Soll (Stichtag)"
+    assert vocab.label("soll_stichtag") == "Soll (Stichtag)"
     assert vocab.label("soll_nach_zuweisung") == "Soll nach Zuweisung"
     assert vocab.label("soll_gerundet") == "Soll, gerundet"
+    assert vocab.label("gesamtsoll_nach_zuweisung") == "Gesamtsoll beider Systeme nach Zuweisung"
+    assert vocab.column("soll") is None  # the plain field name is not used (GLOSSAR.md)
     assert vocab.label("erfuellungsquote") == "Erfüllungsquote (%)"
     assert vocab.label("last_je_1000") == "Last je 1.000 Einwohner"
     assert vocab.label("konflikt") == "Konflikt"
     # the exact Soll has decimals, the rounded one none
-    assert vocab.COLUMNS["soll"].xlsx_format == "#,##0.00"
+    assert vocab.COLUMNS["soll_stichtag"].xlsx_format == "#,##0.00"
     assert vocab.COLUMNS["soll_gerundet"].xlsx_format == "#,##0"
 
 
@@ -64,11 +66,11 @@ def test_columns_of_real_outputs_have_labels():
     keys, key_info = api.keys("flueag")
     status, summary = api.status("flueag", bestand)
     alloc = api.allocate("flueag", bestand, personen=50)
-    cols = (list(keys.columns) + list(status.rename(columns=vocab.RENAMES["status"]).columns) + list(summary)
-            + list(alloc.table.rename(columns=vocab.RENAMES["allocate"]).columns) + list(alloc.summary)
-            + [vocab.RENAMES["keys.summary"].get(k, k) for k in key_info])
+    cols = (list(keys.columns) + list(status.columns) + list(summary) + list(alloc.table.columns)
+            + list(alloc.summary) + [vocab.RENAMES["keys.summary"].get(k, k) for k in key_info])
     assert [c for c in cols if vocab.column(c) is None] == []
-    vocab.labels(status.rename(columns=vocab.RENAMES["status"]).columns)  # no two alike
+    vocab.labels(status.columns)  # no two alike
+    vocab.labels(alloc.table.columns)
 
 
 def test_composed_identifiers():
@@ -88,15 +90,14 @@ def test_composed_identifiers():
 
 
 def test_renames_make_every_output_unambiguous():
-    status_cols = ["ags", "gemeinde", "soll", "soll_exakt", "erfuellungsquote"]
-    renamed = [vocab.RENAMES["status"].get(c, c) for c in status_cols]
-    assert vocab.labels(renamed) == ["AGS", "Gemeinde", "Soll, gerundet", "Soll (Stichtag)", "Erfüllungsquote (%)"]
-    assert vocab.RENAMES["allocate"]["soll"] == "soll_nach_zuweisung"
+    status_cols = ["ags", "gemeinde", "soll_stichtag", "erfuellungsquote", "soll_gerundet"]
+    assert vocab.labels(status_cols) == ["AGS", "Gemeinde", "Soll (Stichtag)", "Erfüllungsquote (%)", "Soll, gerundet"]
+    assert vocab.RENAMES["compare.gemeinden"]["quote_flueag"] == "erfuellungsquote_nachher_flueag"
     for output, mapping in vocab.RENAMES.items():
         for target in mapping.values():
             assert vocab.column(target) is not None, (output, target)
     with pytest.raises(ValueError, match="share the label"):
-        vocab.labels(["soll", "Soll (Stichtag)"])
+        vocab.labels(["soll_stichtag", "Soll (Stichtag)"])
 
 
 @pytest.mark.parametrize("spelling", ["awov", "AWoV", "wsa", "WSA", "Wohnsitzauflage", " awov "])

@@ -1,6 +1,9 @@
 """Allocate one period's arrivals within one system: reference path or constrained solver path.
 
-Targets use the total after the arrivals: soll_i = key_i · (T + N). The reference path
+Targets use the total after the arrivals: Soll nach Zuweisung_i = key_i · (T + N). The quota before
+allocation is measured against the Soll (Stichtag) key_i · T, as `status` publishes it; the quota
+after allocation against the Soll nach Zuweisung (GLOSSAR.md). The order of allocation is the same
+either way: the two Solls differ by one factor for all Gemeinden. The reference path
 ("lowest Erfüllungsquote first") is used unless a capacity or minimum binds, i.e. unless its
 result breaks one; blocks and fixed households are handled by both paths.
 """
@@ -19,6 +22,7 @@ from verteilung.solve import greedy
 from verteilung.solve.waterfill import water_level
 from verteilung.staffelung import Staffelung, haushalte_je_woche, personen_je_woche
 from verteilung.status import SystemState, quote
+from verteilung.status import erfuellungsquote as quote_vorher
 
 Pfad = Literal["auto", "referenz", "solver"]
 
@@ -71,7 +75,11 @@ def precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np
 
 
 def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np.ndarray, lower: np.ndarray,
-              upper: np.ndarray, blocked: np.ndarray, n_free: float, largest: int, fixed_blocked: list[str]) -> None:
+              upper: np.ndarray, blocked: np.ndarray, n_free: float, largest: int, fixed_blocked: list[str],
+              gruende: dict[str, str] | None = None) -> None:
+    """``gruende`` names, by AGS, why a system rule excludes a Gemeinde (`model.sperre`); a Gemeinde
+    without one is blocked by the constraints file."""
+    gruende = gruende or {}
     reasons = []
     for a in fixed_blocked:
         reasons.append(f"Haushalt {a}")
@@ -79,7 +87,14 @@ def _precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: n
         reasons.append(f"{names[i]} (AGS {ags[i]}): Mindestzuweisung {lower[i]:g} ist größer als die "
                        f"Höchstzuweisung {upper[i]:g}")
     for i in np.flatnonzero(blocked & (lower > 0)):
-        reasons.append(f"{names[i]} (AGS {ags[i]}) ist gesperrt, hat aber die Mindestzuweisung {lower[i]:g}")
+        why = gruende.get(str(ags[i]))
+        if why is None:
+            reasons.append(f"{names[i]} (AGS {ags[i]}) ist in den Beschränkungen gesperrt, hat dort aber die "
+                           f"Mindestzuweisung {lower[i]:g}")
+        else:
+            reasons.append(f"{names[i]} (AGS {ags[i]}) {why}; die Mindestzuweisung {lower[i]:g} ist nicht "
+                           "erfüllbar (eine Ausnahme, z. B. Familienzusammenführung, als Haushalt mit ags_fest "
+                           "zuweisen)")
     for i in np.flatnonzero(~eligible & ~blocked & (lower - fixed > 0)):
         reasons.append(f"{names[i]} (AGS {ags[i]}) hat kein Soll, aber die Mindestzuweisung {lower[i]:g}")
     for i in np.flatnonzero(fixed > upper):
@@ -218,7 +233,10 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
         if reasons:
             raise InfeasibleError("Staffelung nicht erfüllbar: " + "; ".join(reasons))
         upper = np.minimum(upper, cap)
-    _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked)
+    rule_only = {a: w for a, w in state.info.get("sperrgruende", {}).items()}
+    for i in np.flatnonzero(gesperrt):  # the constraints file's own Sperre is the cause named first
+        rule_only.pop(str(ags[i]), None)
+    _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked, rule_only)
 
     base = last + fixed
     if cap is not None:
@@ -287,15 +305,17 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
             np.zeros(n, dtype=np.int64)
         chosen = np.zeros(n, dtype=bool)
         chosen[target[~is_fixed]] = True
-    vorher = quote(last, soll)
+    soll_stichtag = state.schluessel * state.total
+    vorher = quote_vorher(last, soll_stichtag)
     nachher = quote(last + zuweisung, soll)
     # the frame's own string arrays, not numpy object copies: no re-conversion per row
     ags_col, name_col = g["ags"].array, g["gemeinde"].array
     table = pd.DataFrame({
         "ags": ags_col, "gemeinde": name_col,
-        "soll": soll, "bestand": state.bestand.astype(np.int64), "anrechnung": state.anrechnung,
+        "soll_stichtag": soll_stichtag, "soll_nach_zuweisung": soll,
+        "bestand": state.bestand.astype(np.int64), "anrechnung": state.anrechnung,
         "zuweisung": zuweisung,
-        "erfuellungsquote_vorher": np.round(vorher, 4), "erfuellungsquote_nachher": np.round(nachher, 4),
+        "erfuellungsquote_vorher": vorher, "erfuellungsquote_nachher": np.round(nachher, 4),
     })
     if np.any(state.verrechnung):
         table.insert(5, "verrechnung", state.verrechnung)
@@ -407,12 +427,13 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     soll = state.schluessel * (state.total + n_persons)
     last = state.last.astype(float)
     eligible = ~blocked & (soll > 0)
-    vorher, nachher = quote(last, soll), quote(last + done, soll)
+    vorher, nachher = quote_vorher(last, state.schluessel * state.total), quote(last + done, soll)
     table = weeks[-1].table.drop(columns="obergrenze").copy()
-    table["soll"] = soll
+    table["soll_stichtag"] = state.schluessel * state.total
+    table["soll_nach_zuweisung"] = soll
     table["bestand"] = state.bestand.astype(np.int64)
     table["zuweisung"] = done
-    table["erfuellungsquote_vorher"] = np.round(vorher, 4)
+    table["erfuellungsquote_vorher"] = vorher
     table["erfuellungsquote_nachher"] = np.round(nachher, 4)
     for w, a in enumerate(weeks):
         table[f"zuweisung_woche_{w + 1}"] = a.zuweisung

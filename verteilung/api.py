@@ -11,7 +11,7 @@ import pandas as pd
 from verteilung.data import available_years, load_bestand, load_gemeinden
 from verteilung.data.tables import eingaben_info
 from verteilung.errors import InputError, Problem
-from verteilung.inputs import Inputs, prepare
+from verteilung.inputs import Inputs, mit_naeherung, prepare
 from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.params import in_force
@@ -145,7 +145,7 @@ def keys(system: str, gemeinden: str | Path | None = None, jahr: int | None = No
     k["einwohner"] = g["einwohner"].to_numpy()
     k["flaeche_km2"] = g["flaeche_km2"].to_numpy()
     cols = [c for c in KEY_COLUMNS.get(sysdef.id, list(k.columns)) if c in k.columns]
-    out = k[cols].copy()
+    out = mit_naeherung(k[cols].copy(), inp, sysdef.arbeitslose)
     info = {"system": sysdef.id, "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "gemeinden": len(out), "summe_schluessel": float(out["schluessel"].sum()),
             "lesarten": k.attrs.get("lesarten", {}), "parameter": in_force(when),
@@ -215,6 +215,7 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
     assert b is not None
     table = verteilstatistik(state, chosen.rundung)  # type: ignore[arg-type]
     info = summary(table)
+    table = mit_naeherung(table, inp, systems.nutzt_arbeitslose(system_id))
     info.update(system=system_id, **extra, stichtag=inp.stichtag.isoformat(), rundung=chosen.rundung,
                 datenbasis=inp.datenbasis, bestand_datei=str(bestand),
                 lesarten=state.info["lesarten"], parameter=in_force(inp.stichtag))
@@ -280,9 +281,11 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     """Allocate one period's arrivals within one system (``verteilung allocate``).
 
     Every input is validated before solving. Returns an `Allocation` (``table``, ``summary``,
-    ``households``). With ``modell``, ``system`` names a system of that model file and the
-    allocation runs through `model.evaluate` (as in `compare`; the model's other systems receive
-    nobody this period, their rules such as a lock still apply).
+    ``households``). Without ``modell`` the system follows the rules the status-quo model gives it,
+    through the function `run` uses (`model.sperre`; FlüAG: only Gemeinden with an open obligation
+    receive), so one constraints file gets one answer in both. With ``modell``, ``system`` names a
+    system of that model file and the allocation runs through `model.evaluate` (as in `compare`;
+    the model's other systems receive nobody this period, their rules such as a lock still apply).
 
     >>> res = verteilung.allocate("flueag", "bestand.csv", personen=1260)
     >>> int(res.table["zuweisung"].sum())
@@ -321,6 +324,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
                 if beschraenkungen is not None else None)
         res = evaluate(m, ctx, haushalte=hh, beschraenkungen=cons, solver=solver, zeitlimit=zeitlimit, pfad=pfad)
         result = res[sdef.name].allocation
+        result.table = mit_naeherung(result.table, inp, systems.nutzt_arbeitslose(sdef.name))
         result.summary.update(modell=m.id, stichtag=inp.stichtag.isoformat(),
                               lesarten=res[sdef.name].state.info["lesarten"], parameter=in_force(inp.stichtag),
                               **inp.kennzeichnung())
@@ -336,8 +340,10 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     hh = load_haushalte(haushalte, g) if haushalte is not None else None
     cons = load_beschraenkungen(beschraenkungen, g) if beschraenkungen is not None else None
     state = system_state(sysdef, g, b, inp.stichtag, chosen)
+    _status_quo_rules(sysdef.id, state, personen if hh is None else int(hh["personen"].sum()))
     result = run(state, personen=personen, haushalte=hh, beschraenkungen=cons, solver=solver,
                  pfad=pfad, zeitlimit=zeitlimit, staffelung=pacing)  # type: ignore[arg-type]
+    result.table = mit_naeherung(result.table, inp, sysdef.arbeitslose)
     result.summary.update(stichtag=inp.stichtag.isoformat(), lesarten=state.info["lesarten"],
                           parameter=in_force(inp.stichtag),
                           **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose))
@@ -384,7 +390,18 @@ def _trace(result: Any, inp: Inputs, hh: pd.DataFrame | None, cons: pd.DataFrame
         result.summary["beschraenkungen_bindend"] = binding or "keine"
 
 
-def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str] | None = None):
+def _status_quo_rules(system: str, state, arrivals: int) -> None:
+    """``allocate --system X`` follows the rules the status-quo model gives system X (e.g. FlüAG:
+    only Gemeinden with an open obligation), through the one function `run` uses (`model.sperre`)."""
+    from verteilung.model import load_model, sperre
+
+    sdef = next((s for s in load_model("status-quo").systeme if s.name == system), None)
+    if sdef is not None:
+        sperre(sdef, state, arrivals)
+
+
+def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str] | None = None,
+        bestand_unveraendert: bool = False):
     """The monthly run of one period from a run.toml (``verteilung run``); idempotent.
 
     Returns the outcome (``status``: neu/unveraendert, ``periode``, ``revision``, ``folder``).
@@ -394,18 +411,19 @@ def run(periode: str, config: str | Path, warten: bool = True, befehl: list[str]
     """
     from verteilung.run import run_period
 
-    return run_period(periode, config, warten=warten, command=befehl or ["verteilung.run", periode])
+    return run_period(periode, config, warten=warten, command=befehl or ["verteilung.run", periode],
+                      bestand_unveraendert=bestand_unveraendert)
 
 
 def _ledger(ledger: str | None, config: str | Path | None):
     from verteilung.ledger import Ledger, default_url
     from verteilung.run import open_ledger
 
-    if ledger:
-        return Ledger(ledger)
+    if ledger:  # read only: a missing SQLite ledger is refused, never created empty
+        return Ledger(ledger, anlegen=False)
     if config:
-        return open_ledger(Path(config))[0]  # a relative sqlite:/// path counts from the config's folder
-    return Ledger(default_url(Path("outputs")))
+        return open_ledger(Path(config), anlegen=False)[0]  # a relative sqlite:/// path counts from the config
+    return Ledger(default_url(Path("outputs")), "outputs", anlegen=False)
 
 
 def runs_list(ledger: str | None = None, config: str | Path | None = None) -> pd.DataFrame:
@@ -423,7 +441,8 @@ def runs_show(ref: str, ledger: str | None = None, config: str | Path | None = N
     """
     from verteilung.ledger import parse_ref
 
-    record, rows = _ledger(ledger, config).get(*parse_ref(ref))
+    wanted = parse_ref(ref)  # a malformed reference is refused before the ledger is looked for
+    record, rows = _ledger(ledger, config).get(*wanted)
     return Result(rows, {k: v for k, v in record.items() if k != "id"} | _run_label(record))
 
 
@@ -449,8 +468,8 @@ def runs_diff(a: str, b: str, ledger: str | None = None, config: str | Path | No
     """
     from verteilung.ledger import parse_ref
 
-    led = _ledger(ledger, config)
     ref_a, ref_b = parse_ref(a), parse_ref(b)
+    led = _ledger(ledger, config)
     diff = led.diff(ref_a, ref_b)
     labels = [_run_label(led.get(*ref)[0]) for ref in (ref_a, ref_b)]
     label = next((x for x in labels if x), {})  # one synthetic run makes the comparison synthetic

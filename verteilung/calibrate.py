@@ -58,7 +58,7 @@ def calibrate(spalten: list[str], ziel: str = "max_abstand", *, grenzen: dict[st
                   zugaenge_wsa=0)
     sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
     rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
-    basis = float(sq["soll"].to_numpy()[rural].sum() / sq["soll"].sum())
+    basis = float(sq["gesamtsoll_nach_zuweisung"].to_numpy()[rural].sum() / sq["gesamtsoll_nach_zuweisung"].sum())
     res = calibrate_weights(inp.gemeinden, sq["last_nachher"].to_numpy(dtype=float), list(spalten), ziel, grenzen,
                             laendlich_max_anstieg, basis, hoechstens, solver)
     labels = inp.kennzeichnung(nutzt_arbeitslose="arbeitslose" in spalten)
@@ -149,7 +149,7 @@ def model_yaml(weights: dict[str, float], ziel: str, objective: float, binding: 
         "beschreibung_de": f"Ein System über den gemeinsamen Bestand; Gewichte aus verteilung calibrate (Ziel {ziel}, "
                            f"Wert {objective:.4f}).",
         "description_en": f"One system over the combined stock; weights from verteilung calibrate (objective {ziel}).",
-        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "LEGAL.md § 6.3, Gewichte kalibriert",
+        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "docs/recht.md Abschnitt 5, Gewichte kalibriert",
         "begruendung": "Bindende Grenzen: " + ("; ".join(binding) if binding else "keine"),
         "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": weights},
                      "bestand": ["flueag_bestand", "wsa_bestand"], "anrechnung": True, "zugaenge": "alle"}],

@@ -1,8 +1,8 @@
 """Command line: a thin typer layer over ``verteilung.api`` and friends.
 
 Exit codes: 0 done, 1 internal error, 2 bad input, path, option or config, 3 infeasible
-allocation, 4 solver stopped without a usable solution, 75 a run of the same period is running
-(``run --nicht-warten``). Errors print one plain-text line per problem ("Fehler: …") and no
+allocation, 4 solver stopped without a usable solution, 74 disk (or quota) full, 75 a run of the
+same period is running (``run --nicht-warten``). Errors print one plain-text line per problem ("Fehler: …") and no
 traceback unless ``--debug``.
 
 Heavy libraries (pandas, PuLP, matplotlib, …) are imported inside the commands that need them,
@@ -12,7 +12,10 @@ so ``verteilung --help`` starts quickly.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,15 +25,14 @@ import typer
 from verteilung import optionen as opt
 from verteilung._version import __version__
 from verteilung.cli_deutsch import Typer
-from verteilung.errors import InputError, Problem, VerteilungError
+from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
 from verteilung.io import (
     atomic_write_bytes,
-    check_out_dir,
-    check_out_file,
     records,
     to_csv_bytes,
     to_json_bytes,
 )
+from verteilung.io.pfade import pruefe_aufruf, ueberschreiben
 from verteilung.report.output import emit, write_table
 from verteilung.vocab import system_label
 
@@ -58,8 +60,28 @@ class System(StrEnum):
     awov = "awov"
 
 
+def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Check a command's output paths against its inputs and published runs before it computes
+    (`verteilung.io.pfade`); ``--ueberschreiben``, where a command has it, holds for its folder."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def checked(*args: object, **kwargs: object) -> None:
+            werte = signature.bind(*args, **kwargs).arguments
+            pruefe_aufruf(werte, ordner)
+            with ueberschreiben(bool(werte.get("ueberschreiben", False))):
+                fn(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+UeberschreibenOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Dateien im Ordner --out ersetzen, auch wenn verteilung sie nicht geschrieben hat (sonst abgelehnt).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
-JahrOpt = Annotated[int | None, typer.Option("--jahr", parser=opt.cli(opt.jahr, "--jahr"), help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das neueste).")]
+JahrOpt = Annotated[int | None, typer.Option("--jahr", parser=opt.cli(opt.jahr, "--jahr"), help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das Jahr des Stichtags, sonst das neueste; § 3 Abs. 2 FlüAG).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
 FormatOpt = Annotated[Fmt, typer.Option("--format", help="Ausgabeformat: table (Tabelle am Bildschirm), csv oder json.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="In diese Datei schreiben statt auf den Bildschirm; das Format folgt der Endung (.xlsx, .csv, .json, .parquet).")]
@@ -118,6 +140,7 @@ def root(
 
 
 @data_app.command("check")
+@pfade()
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
                ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
@@ -142,6 +165,7 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
 
 
 @data_app.command("list")
+@pfade()
 def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Mitgelieferte Daten und die Schlüsseljahre, die sie abdecken."""
     from verteilung import api
@@ -156,6 +180,7 @@ class VorlageArt(StrEnum):
 
 
 @data_app.command("vorlage")
+@pfade()
 def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage: bestand (alle Gemeinden, Bestände leer), haushalte (Beispielzeilen) oder beschraenkungen (alle Gemeinden, ohne Grenzen).")],
                  out: Annotated[Path, typer.Option("--out", help="Die Datei, die geschrieben wird: .xlsx (zum Ausfüllen in Excel empfohlen) oder .csv (deutsches Excel); eine vorhandene Datei wird nicht überschrieben.")],
                  gemeinden: GemeindenOpt = None, jahr: JahrOpt = None) -> None:
@@ -171,6 +196,7 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 
 
 @app.command()
+@pfade()
 def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
          gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
@@ -186,6 +212,7 @@ def keys(system: Annotated[System, typer.Option("--system", case_sensitive=False
 
 
 @app.command()
+@pfade()
 def status(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
            bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -205,6 +232,7 @@ def status(system: Annotated[str, typer.Option("--system", help="System: flueag 
 
 
 @app.command()
+@pfade()
 def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern), z. B. 05315000 für Köln.")],
             system: Annotated[System, typer.Option("--system", case_sensitive=False, help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov).")],
             gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -237,6 +265,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 
 
 @app.command()
+@pfade()
 def allocate(system: Annotated[str, typer.Option("--system", help="System: flueag (FlüAG) oder wsa (Wohnsitzauflage; auch awov); mit --modell ein System dieses Modells.")],
              bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
              personen: Annotated[int | None, typer.Option("--personen", parser=opt.cli(opt.personen, "--personen"), help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums), ohne Trennzeichen (1000, nicht 1.000).")] = None,
@@ -290,6 +319,7 @@ class CompareFmt(StrEnum):
 
 
 @app.command()
+@pfade(ordner=True)
 def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
@@ -303,6 +333,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             ohne_meldung_null: OhneMeldungOpt = False,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
+            ueberschreiben: UeberschreibenOpt = False,
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich"), blatt: BlattOpt = None) -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
     _blatt(blatt)
@@ -311,7 +342,6 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     from verteilung.report.terminal import print_compare
     from verteilung.report.vergleich import write_outputs
 
-    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
         raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
@@ -320,11 +350,12 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
               kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge))
-    folder = write_outputs(res, out)
+    extra = {}
     if report:
         from verteilung.report.bericht import render_report
 
-        atomic_write_bytes(folder / "bericht.html", render_report(res).encode("utf-8"))
+        extra["bericht.html"] = render_report(res).encode("utf-8")
+    folder = write_outputs(res, out, extra)
     if fmt == CompareFmt.json:
         from verteilung.compare import summary_payload
 
@@ -336,6 +367,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 
 
 @app.command()
+@pfade(ordner=True)
 def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.monate, "--monate"), help=f"Zahl der Monate (1 bis {opt.MONATE_MAX}).")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
              szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: inputs/nrw/szenario/fluesse_2021.yaml).")] = None,
@@ -344,6 +376,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.
              seed: Annotated[int | None, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
              zugaenge: ZugaengeOpt = None,
              report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
+             ueberschreiben: UeberschreibenOpt = False,
              out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation"), blatt: BlattOpt = None) -> None:
     """Monat für Monat: dieselben Menschen in jedem Modell; Konflikte und Streuung im Zeitverlauf."""
     _blatt(blatt)
@@ -353,7 +386,6 @@ def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.
     from verteilung.simulate import simulate as run
     from verteilung.simulate import summary_lines, terminal_progress, uebergang_lines
 
-    check_out_dir(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress(),
               zugaenge=_streams(zugaenge))
@@ -386,6 +418,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.
 
 
 @app.command()
+@pfade()
 def report(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.monate, "--monate", minimum=0), help=f"Monate der Simulation für die Verläufe (0: keine; höchstens {opt.MONATE_MAX}).")] = 24,
            modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
@@ -397,7 +430,6 @@ def report(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.mo
     from verteilung.report.bericht import report as run_report
     from verteilung.simulate import terminal_progress
 
-    check_out_file(out)
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run_report(monate, names, bestand=bestand, szenario=szenario, gemeinden=gemeinden, jahr=jahr,
                      stichtag=stichtag, progress=terminal_progress() if monate > 0 else None)
@@ -426,11 +458,13 @@ RunConfigOpt = Annotated[Path | None, typer.Option("--config", help="Konfigurati
 @app.command("run")
 def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, JJJJ-MM (z. B. 2024-05).")],
             config: Annotated[Path, typer.Option("--config", help="Konfiguration (run.toml) mit Eingaben, Modell, Ausgabeordner und Ledger; Aufbau im README, Abschnitt „Scheduled monthly runs“.")],
-            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Auf einen laufenden Lauf desselben Monats warten (Standard) oder abbrechen (Rückgabewert 75).")] = True) -> None:
+            warten: Annotated[bool, typer.Option("--warten/--nicht-warten", help="Auf einen laufenden Lauf desselben Monats warten (Standard) oder abbrechen (Rückgabewert 75).")] = True,
+            bestand_unveraendert: Annotated[bool, typer.Option("--bestand-unveraendert", help="Die Bestandsdatei darf byteweise gleich der eines anderen Monats sein (keine neue Meldung); sonst abgelehnt.")] = False) -> None:
     """Der Monatslauf: prüfen, Verteilstatistik, Zuweisung, Ausgaben, Ledger. Ein zweiter Aufruf mit denselben Eingaben ändert nichts."""
     from verteilung import api
 
-    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]])
+    outcome = api.run(periode, config, warten=warten, befehl=["verteilung", *sys.argv[1:]],
+                      bestand_unveraendert=bestand_unveraendert)
     if outcome.status == "unveraendert":
         typer.echo(f"unverändert: {outcome.periode}/r{outcome.revision} ({outcome.folder})")
     else:
@@ -438,6 +472,7 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, J
 
 
 @runs_app.command("list")
+@pfade()
 def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Alle eingetragenen Läufe: Periode, Revision, Status, Zeiten, Benutzer und Rechner."""
     from verteilung import api
@@ -446,6 +481,7 @@ def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: Format
 
 
 @runs_app.command("show")
+@pfade()
 def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVISION, z. B. 2024-05 oder 2024-05/2 (Standard: neueste Revision).")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
     """Ein Lauf: Zusammenfassung, Prüfsummen der Eingaben und Ergebnisse je Gemeinde."""
@@ -456,6 +492,7 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVI
 
 
 @runs_app.command("diff")
+@pfade()
 def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISION, z. B. 2024-05/1.")], b: Annotated[str, typer.Argument(help="Zweiter Lauf: PERIODE/REVISION, z. B. 2024-05/2.")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None,
               alle: Annotated[bool, typer.Option("--alle", help="Auch die Gemeinden zeigen, bei denen sich nur die Erfüllungsquote rechnerisch verschiebt (CSV und JSON enthalten sie immer).")] = False,
@@ -501,6 +538,7 @@ def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
 
 
 @app.command()
+@pfade(ordner=True)
 def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
           parameter: Annotated[list[str] | None, typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
           raster: Annotated[int | None, typer.Option("--raster", parser=opt.cli(opt.ganzzahl, "--raster", minimum=1), help="Raster mit K Punkten je Parameter.")] = None,
@@ -518,6 +556,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
+          ueberschreiben: UeberschreibenOpt = False,
           out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep"), blatt: BlattOpt = None) -> None:
     """Belastungstest eines einheitlichen Schlüssels: Tausende bis Millionen Szenarien, paketweise gerechnet."""
     _blatt(blatt)
@@ -525,15 +564,18 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
     from verteilung.sweep_runner import progress_bar, write_results
     from verteilung.sweep_runner import sweep as run_sweep
 
-    check_out_dir(out)
     ranges = _ranges(parameter)
+    if report:  # a person's report of that name is refused before the batches are computed
+        from verteilung.io.pfade import pruefe_ersetzen
+
+        pruefe_ersetzen(out, ["sweep_bericht.html"], ueberschreiben)
     res = run_sweep(modell, ranges, raster=raster, stichprobe=stichprobe, seed=seed,
                     stoerung=parse_weights(stoerung, "--stoerung") if stoerung else None, zugaenge=zugaenge,
                     gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand, gemeinden=gemeinden,
                     jahr=jahr, stichtag=stichtag, out=out, workers=workers, dask=dask, dask_scheduler=dask_scheduler,
                     batch=batch, fortsetzen=fortsetzen, progress=progress_bar(),
                     lesarten=_sweep_lesarten(einmalig, miete, komb, basis), staffelung=staffelung)
-    write_results(res, out)
+    extra = {}
     if report:
         from verteilung.report.html import render_sweep_report
         from verteilung.sensitivity import oat
@@ -542,7 +584,8 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
             tornado = oat(res.base, res.model, ranges) if ranges else None
         except InputError:  # ranges leave the simplex at their ends: no one-at-a-time swings
             tornado = None
-        atomic_write_bytes(out / "sweep_bericht.html", render_sweep_report(res, tornado).encode("utf-8"))
+        extra["sweep_bericht.html"] = render_sweep_report(res, tornado).encode("utf-8")
+    write_results(res, out, extra)
     from rich.text import Text
 
     from verteilung.report.output import wide_console
@@ -568,6 +611,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
 
 
 @app.command()
+@pfade(ordner=True)
 def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
                   parameter: Annotated[list[str], typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
                   gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
@@ -575,6 +619,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
                   seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators.")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
+                  ueberschreiben: UeberschreibenOpt = False,
                   out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet"), blatt: BlattOpt = None) -> None:
     """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
     _blatt(blatt)
@@ -587,7 +632,6 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
     from verteilung.sensitivity import DEFAULT_METRICS
     from verteilung.sensitivity import sensitivitaet as run
 
-    check_out_dir(out)
     res = run(modell, _ranges(parameter), sobol_n=sobol, seed=seed,
               gewichte=parse_weights(gewichte) if gewichte else None, bestand=bestand,
               lesarten=_sweep_lesarten(einmalig, miete, komb, basis))
@@ -613,6 +657,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 
 
 @app.command()
+@pfade()
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
               ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|) oder umverteilung (umzuverteilende Personen).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
@@ -627,7 +672,6 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
     from verteilung.io.deutsch import fmt_dec
     from verteilung.model import parse_weights
 
-    check_out_file(out)
     cols = [c.strip() for c in spalten.split(",") if c.strip()]
     res = run(cols, ziel, grenzen=_ranges(grenze), laendlich_max_anstieg=laendlich_max_anstieg,
               hoechstens=parse_weights(hoechstens, "--hoechstens") if hoechstens else None, bestand=bestand,
@@ -657,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a path the user gave: a folder for a file, missing, not allowed
         if debug:
             raise
+        if is_disk_full(exc):  # not bad input: its own exit code (README "Zusagen")
+            _say_error([f"Fehler: {disk_full_text(exc)}"])
+            return EXIT_DISK_FULL
         _say_error([f"Fehler: {_os_problem(exc)}"])
         return 2
     except Exception as exc:  # an internal error: say so, keep the traceback for --debug

@@ -77,6 +77,7 @@ def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFram
     einwohner = g["einwohner"].to_numpy(dtype=float)
     base_load = ctx.base_load()
     zuweisung = sum((r.zuweisung for r in res.values()), np.zeros(len(g)))
+    # the sum over the model's systems (GLOSSAR.md: Gesamtsoll), never labelled plain "Soll"
     soll = sum((r.allocation.soll for r in res.values()), np.zeros(len(g)))
     counted = sum((r.state.bestand + r.state.anrechnung + r.zuweisung for r in res.values()), np.zeros(len(g)))
     load = base_load + zuweisung
@@ -86,8 +87,9 @@ def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFram
         "modell": model.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
         "kreis": g["kreis"].to_numpy(), "regierungsbezirk": g["regierungsbezirk"].to_numpy(),
         "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "verstaedterung": g["verstaedterung"].to_numpy(),
-        "einwohner": einwohner.astype(np.int64), "soll": soll, "gezaehlt": counted,
-        "quote": np.where(soll > 0, counted / soll * 100, np.nan), "zuweisung": zuweisung.astype(np.int64),
+        "einwohner": einwohner.astype(np.int64), "gesamtsoll_nach_zuweisung": soll, "gezaehlt": counted,
+        "gesamtquote_nach_zuweisung": np.where(soll > 0, counted / soll * 100, np.nan),
+        "zuweisung": zuweisung.astype(np.int64),
     })
     for name, r in res.items():
         df[f"quote_{name}"] = r.quote_nachher
@@ -134,7 +136,7 @@ def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: 
     persons, n_conf = _conflicts(res)
     per = df["last_je_1000"].to_numpy()
     w = df["einwohner"].to_numpy(dtype=float)
-    q = df["quote"]
+    q = df["gesamtquote_nach_zuweisung"]
     row = {
         "modell": d.id, "titel": d.titel, "systeme": len(d.systeme),
         "quote_min": q.min(), "quote_p10": q.quantile(0.1), "quote_median": q.median(),

@@ -70,6 +70,41 @@ class SolverError(VerteilungError):
     exit_code = 4
 
 
+EXIT_DISK_FULL = 74  # EX_IOERR: the disk or quota is full; make room and run again
+
+
+class DiskFullError(VerteilungError):
+    """No space left on the disk (or quota): not bad input (2), not a bug (1), exit code 74.
+
+    Whatever was half written is removed; a run publishes no revision and leaves its ledger as it
+    was, so the same command can simply be repeated once there is room.
+    """
+
+    exit_code = EXIT_DISK_FULL
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether EXC (or what caused it) is a full disk or quota, including SQLite's own message."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "database or disk is full" in str(exc) or "No space left on device" in str(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def disk_full_text(exc: BaseException | None = None) -> str:
+    """The German line for a full disk, naming the file when the error knows it."""
+    name = getattr(exc, "filename", None)
+    where = f" ({name})" if name else ""
+    return (f"kein Speicherplatz mehr auf dem Datenträger{where}; nichts Unvollständiges wurde hinterlassen. "
+            "Platz schaffen und den Befehl erneut starten")
+
+
 # --- validation errors of config and model files (pydantic) as German sentences -----------------
 
 _KIND_TEXT = {

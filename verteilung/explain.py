@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verteilung import params
+from verteilung import params, vocab
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import Inputs
 from verteilung.io import deutsch
@@ -38,10 +38,33 @@ def _percent(value: Any) -> str:
     return f"{deutsch.fmt_exact(round(float(value) * 100.0, 6))} %"
 
 
+def fmt_soll(value: Any, places: int = 2, most: int = 9) -> str:
+    """A Soll with the digits that show how it rounds: two decimals, more where two would hide it.
+
+    1900.0004 shown as "1.900,00" then "gerundet → 1.901" would look wrong; it is shown as
+    "1.900,0004". Digits are added while the shown value sits on a rounding boundary (a whole
+    number or a half) the exact value is not on (within the rounding slack of `verteilung.status`).
+    """
+    from decimal import Decimal
+
+    from verteilung.status import ROUNDING_SLACK
+
+    if value is None or not np.isfinite(float(value)):
+        return ""
+    v = float(value)
+    for p in range(places, most + 1):
+        shown = round(Decimal(repr(v)), p)
+        fraction = shown - shown.to_integral_value(rounding="ROUND_FLOOR")
+        if fraction not in (Decimal(0), Decimal("0.5")) or abs(float(shown) - v) <= ROUNDING_SLACK:
+            return deutsch.fmt_dec(v, p)
+    return deutsch.fmt_dec(v, most)
+
+
 FORMAT = {
     "int": deutsch.fmt_int,
     "dec1": lambda v: deutsch.fmt_dec(v, 1),
     "dec2": lambda v: deutsch.fmt_dec(v, 2),
+    "genau": fmt_soll,                          # a Soll: two decimals, more where they decide the rounding
     "exakt": deutsch.fmt_exact,
     "anteil": deutsch.fmt_share,
     "anteil_vz": lambda v: deutsch.fmt_signed(v, 8),
@@ -164,10 +187,22 @@ def status_schritte(table: pd.DataFrame, system: systems.LegalSystem, stichtag: 
     lesart = f"Lesart Rundung: {rundung}: {ERLAUBT['rundung'].get(rundung, rundung)}"
     b = table["bestand"].to_numpy(dtype=float)
     a = table["anrechnung"].to_numpy(dtype=float)
-    soll = table["soll_exakt"].to_numpy(dtype=float)
+    soll = table["soll_stichtag"].to_numpy(dtype=float)
     total = float(b.sum() + a.sum())
     t_kind = "dec1" if system.anrechnung else "int"
     steps: list[Schritt] = []
+    if system.id == "flueag":
+        # who counts and for how long is the reporting Gemeinde's business (the stock file); the rule
+        # in force on the reference date is named, the 10.12.2024 amendment included
+        dauer = params.get("flueag_zaehldauer_24", stichtag)
+        kreis = params.get("flueag_personenkreis_24", stichtag)
+        wer = "mit Aufenthaltserlaubnis oder Antrag" if kreis.value == "erteilt_oder_beantragt" else \
+            "mit Aufenthaltserlaubnis"
+        steps.append(Schritt(
+            "bestand", "Bestand B", f"gemeldete Personen nach § 2 FlüAG; Personen nach § 24 AufenthG ({wer}) "
+            "zählen höchstens {jahre:int} Jahre ab Einreise", b,
+            f"{kreis.paragraph}; {dauer.paragraph}", "; ".join(dict.fromkeys((kreis.cite(), dauer.cite()))),
+            {"jahre": dauer.value}, art="int", annahme=dauer.uncertain or kreis.uncertain))
     if system.anrechnung:
         f_ae = params.get("flueag_anrechnung_aufnahmeeinrichtung", stichtag)
         f_eae = params.get("flueag_anrechnung_eae", stichtag)
@@ -189,19 +224,20 @@ def status_schritte(table: pd.DataFrame, system: systems.LegalSystem, stichtag: 
                 total,
                 para, "", {"b": float(b.sum()), "a": float(a.sum())},
                 art=t_kind),
-        Schritt("soll_exakt", "Soll (Stichtag), exakt", f"Soll = Schlüssel × T = {{k:anteil}} × {{t:{t_kind}}}", soll,
-                para, "", {"k": table["schluessel"].to_numpy(dtype=float), "t": total}, art="dec2"),
-        Schritt("soll", "Soll (Stichtag), gerundet", "{s:dec2} gerundet", table["soll"].to_numpy(), para,
-                lesart, {"s": soll}, art="int"),
+        Schritt("soll_stichtag", vocab.label("soll_stichtag"),
+                f"Soll = Schlüssel × T = {{k:anteil}} × {{t:{t_kind}}}", soll, para, "",
+                {"k": table["schluessel"].to_numpy(dtype=float), "t": total}, art="genau"),
+        Schritt("soll_gerundet", vocab.label("soll_gerundet"), "{s:genau} gerundet", table["soll_gerundet"].to_numpy(),
+                para, lesart, {"s": soll}, art="int"),
         Schritt("aufnahmeverpflichtung", "Aufnahmeverpflichtung",
-                ("max(0, Soll − Bestand − Anrechnung) = max(0, {s:dec2} − {b:int} − {a:dec1})"
-                 if system.anrechnung else "max(0, Soll − Bestand) = max(0, {s:dec2} − {b:int})")
-                + " = {v:dec2}, gerundet", table["aufnahmeverpflichtung"].to_numpy(), para, lesart,
+                ("max(0, Soll − Bestand − Anrechnung) = max(0, {s:genau} − {b:int} − {a:dec1})"
+                 if system.anrechnung else "max(0, Soll − Bestand) = max(0, {s:genau} − {b:int})")
+                + " = {v:genau}, gerundet", table["aufnahmeverpflichtung"].to_numpy(), para, lesart,
                 {"s": soll, "b": b, "a": a, "v": table["aufnahmeverpflichtung_exakt"].to_numpy(dtype=float)},
                 art="int"),
         Schritt("erfuellungsquote", "Erfüllungsquote",
-                "(Bestand + Anrechnung) / Soll (exakt) = ({b:int} + {a:dec1}) / {s:dec2}" if system.anrechnung
-                else "Bestand / Soll (exakt) = {b:int} / {s:dec2}",
+                "(Bestand + Anrechnung) / Soll (Stichtag) = ({b:int} + {a:dec1}) / {s:genau}" if system.anrechnung
+                else "Bestand / Soll (Stichtag) = {b:int} / {s:genau}",
                 table["erfuellungsquote"].to_numpy(dtype=float), para, "", {"b": b, "a": a, "s": soll},
                 art="quote"),
     ]
@@ -275,8 +311,9 @@ def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
         steps += status_schritte(verteilstatistik, sys, inputs.stichtag, lesarten.rundung, inputs.bestand)
         if inputs.synthetisch:
             hinweise.append(SYNTHETISCH)
-    hinweise += [n for n in inputs.naeherungen
-                 if any(n == s.quelle for s in steps)]  # NÄHERUNG of data this explanation uses
+    # NÄHERUNG of the data this explanation uses: the key year and the population always, the
+    # unemployment approximation only for a key that uses unemployment (not the FlüAG key)
+    hinweise += inputs.kennzeichnung(nutzt_arbeitslose=sys.arbeitslose).get("naeherungen", [])
     used = {name: getattr(lesarten, name) for name in sys.lesarten}
     if verteilstatistik is not None:
         used["rundung"] = lesarten.rundung

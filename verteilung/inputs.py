@@ -68,6 +68,42 @@ class Inputs:
         return out
 
 
+NAEHERUNG_KURZ = "NÄHERUNG"  # the machine-safe row marker (a `hinweis` cell of JSON and machine CSV rows)
+
+
+def naeherung_je_zeile(inputs: Inputs, nutzt_arbeitslose: bool = True) -> pd.Series:
+    """Per Gemeinde (by AGS): does a figure of that row rest on an approximation (NÄHERUNG)?
+
+    A key year standing in for a missing one marks every row, and so do approximated unemployment
+    figures where the result uses unemployment (not the FlüAG key); population the BBSR published
+    rounded to 10 persons marks the rows it concerns.
+    """
+    g = inputs.gemeinden
+    rows = pd.Series(False, index=g["ags"].astype(str).to_numpy())
+    notes = list(inputs.kennzeichnung(nutzt_arbeitslose).get("naeherungen", []))
+    if any("Schlüsseljahr" in n for n in notes):
+        rows[:] = True
+    alo = str(g.attrs.get("arbeitslose_quelle", ""))
+    if nutzt_arbeitslose and alo in notes:
+        rows[:] = True
+    if "genauigkeit" in g.columns:
+        rows |= (g["genauigkeit"].astype(str) == "rounded_10").to_numpy()
+    return rows
+
+
+def mit_naeherung(table: pd.DataFrame, inputs: Inputs, nutzt_arbeitslose: bool = True) -> pd.DataFrame:
+    """``table`` (rows with ``ags``) with a last column ``hinweis`` saying NÄHERUNG on each row that
+    carries an approximated figure; unchanged when no row does (the marker of machine rows)."""
+    rows = naeherung_je_zeile(inputs, nutzt_arbeitslose)
+    if not rows.any() or "ags" not in table.columns:
+        return table
+    marked = table["ags"].astype(str).map(rows).fillna(False).astype(bool)
+    out = table.copy()
+    out.attrs = dict(table.attrs)
+    out["hinweis"] = marked.map({True: NAEHERUNG_KURZ, False: ""}).to_numpy()
+    return out
+
+
 def resolve_stichtag(stichtag: str | dt.date | None, jahr: int | None, user_file: bool,
                      file_column: pd.Series | None = None, source: str = "--gemeinden") -> dt.date:
     """The reference date by the documented rule; never today's date."""
@@ -92,13 +128,36 @@ def resolve_stichtag(stichtag: str | dt.date | None, jahr: int | None, user_file
     raise InputError(Problem("--jahr", "kein Schlüsseljahr angegeben"))
 
 
+def jahr_zum_stichtag(stichtag: str | dt.date | None, years: list[int]) -> tuple[int, str]:
+    """The key year of the shipped data for a reference date, and a NÄHERUNG note when it differs.
+
+    § 3 Abs. 2 FlüAG: the key uses the population and area figures of 1 January of the year in
+    force, i.e. the key year is the Stichtag's year (figures of 31.12. of the year before). Where
+    the shipped data lacks that year, the nearest earlier year stands in, labelled NÄHERUNG with
+    the reason; a date before the first shipped year is refused. Without a date: the newest year.
+    """
+    if stichtag is None:
+        return years[-1], ""
+    wanted = resolve_stichtag(stichtag, None, False).year
+    earlier = [y for y in years if y <= wanted]
+    if not earlier:
+        raise InputError(Problem("--stichtag", f"keine Einwohner- und Flächenzahlen für {wanted} oder früher; "
+                                 f"vorhanden sind die Schlüsseljahre {years[0]}–{years[-1]}"))
+    if earlier[-1] == wanted:
+        return wanted, ""
+    return earlier[-1], (f"NÄHERUNG: Schlüsseljahr {earlier[-1]} statt {wanted}: Einwohner- und Flächenzahlen "
+                         f"zum 01.01.{wanted} (§ 3 Abs. 2 FlüAG) liegen nicht vor, es gelten die neuesten "
+                         f"früheren (Stand 31.12.{earlier[-1] - 1}); mit --jahr wählbar")
+
+
 def prepare(*, land: str = "nrw", jahr: int | None = None, stichtag: str | dt.date | None = None,
             gemeinden: str | Path | pd.DataFrame | None = None, bestand: str | Path | None = None,
             bestand_spalten: tuple[str, ...] = (), ohne_meldung_null: bool = False) -> Inputs:
     """Load, validate and enrich the inputs of one computation.
 
     ``bestand_spalten`` are the stock columns the chosen systems count; they are required in the
-    stock file. The shipped Gemeinde table defaults to the newest key year.
+    stock file. For the shipped Gemeinde table the key year follows ``stichtag`` unless ``jahr`` is
+    given (`jahr_zum_stichtag`); with neither, the newest key year.
     """
     from verteilung.data import available_years, load_bestand, load_gemeinden
 
@@ -108,9 +167,25 @@ def prepare(*, land: str = "nrw", jahr: int | None = None, stichtag: str | dt.da
     if isinstance(gemeinden, pd.DataFrame):
         g = gemeinden
     else:
+        jahr_naeherung = ""
+        auto = not user_file and jahr is None and stichtag is not None
         if not user_file and jahr is None:
-            jahr = available_years()[-1]
+            jahr, jahr_naeherung = jahr_zum_stichtag(stichtag, available_years())
         g = load_gemeinden(gemeinden, None if user_file else jahr)
+        while auto and g["einwohner"].isna().any() and jahr is not None and jahr > available_years()[0]:
+            # a key year without a figure for every Gemeinde cannot give a key: the nearest complete
+            # earlier year stands in, labelled (an explicit --jahr is refused instead, naming them)
+            wanted = resolve_stichtag(stichtag, None, False).year
+            missing = int(g["einwohner"].isna().sum())
+            incomplete = jahr
+            jahr = max(y for y in available_years() if y < incomplete)
+            g = load_gemeinden(None, jahr)
+            jahr_naeherung = (f"NÄHERUNG: Schlüsseljahr {jahr} statt {wanted}: die Einwohnerzahlen zum "
+                              f"31.12.{incomplete - 1} sind unvollständig ({missing} Gemeinden ohne Wert; "
+                              f"§ 3 Abs. 2 FlüAG), es gelten die neuesten vollständigen früheren (Stand "
+                              f"31.12.{jahr - 1}); mit --jahr wählbar")
+        if jahr_naeherung:
+            g.attrs["datenbasis_naeherungen"] = (jahr_naeherung, *g.attrs.get("datenbasis_naeherungen", ()))
     column = g["stichtag"] if user_file and "stichtag" in g.columns else None
     when = resolve_stichtag(stichtag, jahr, user_file, column, str(gemeinden) if user_file else "--jahr")
     key_year = jahr

@@ -113,12 +113,18 @@ def parse_url(url: str, where: str = "--ledger", base: Path | None = None) -> UR
 
 
 class Ledger:
-    def __init__(self, url: str | URL, where: str = "--ledger"):
+    """The run history. ``anlegen=False`` (the read-only ``runs`` commands) refuses a SQLite ledger
+    file that does not exist instead of creating an empty one."""
+
+    def __init__(self, url: str | URL, where: str = "--ledger", anlegen: bool = True):
         parsed = url if isinstance(url, URL) else parse_url(url, where)
         self.url = parsed.render_as_string(hide_password=False)
         self.sqlite_path = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
         if self.sqlite_path is not None and self.sqlite_path.is_dir():
             raise InputError(Problem(where, f"{self.sqlite_path} ist ein Ordner, erwartet eine SQLite-Datei"))
+        if self.sqlite_path is not None and not anlegen and not self.sqlite_path.exists():
+            raise InputError(Problem(where, f"kein Ledger unter {self.sqlite_path} (noch kein Lauf mit dieser "
+                                     "Konfiguration? --config run.toml oder --ledger sqlite:///PFAD angeben)"))
         try:
             self.engine: Engine = create_engine(parsed, future=True)
             if self.sqlite_path is not None:
@@ -195,6 +201,20 @@ class Ledger:
         except IntegrityError as exc:
             raise DuplicateRun(str(exc).splitlines()[0]) from exc
         return int(run_id)
+
+    def runs_with_input(self, name: str, digest: str) -> list[tuple[str, int]]:
+        """The runs (period, revision) whose input NAME had the SHA-256 DIGEST, oldest first."""
+        with self.engine.connect() as con:
+            rows = con.execute(select(runs.c.periode, runs.c.revision, runs.c.input_hashes)
+                               .order_by(runs.c.periode, runs.c.revision)).all()
+        found = []
+        for periode, revision, hashes in rows:
+            try:
+                if json.loads(hashes).get(name) == digest:
+                    found.append((str(periode), int(revision)))
+            except (ValueError, AttributeError):
+                continue
+        return found
 
     def list(self) -> pd.DataFrame:
         cols = [runs.c.periode, runs.c.revision, runs.c.status, runs.c.modell, runs.c.started, runs.c.finished,

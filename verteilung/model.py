@@ -54,7 +54,7 @@ class AwovKey(Strict):
 
 
 class MixKey(Strict):
-    """α·FlüAG + (1−α)·AWoV; α "auto" = FlüAG's share of the combined stock (LEGAL.md § 6.3 M2)."""
+    """α·FlüAG + (1−α)·AWoV; α "auto" = FlüAG's share of the combined stock (docs/recht.md Abschnitt 5 M2)."""
 
     typ: Literal["mix"]
     alpha: float | Literal["auto"] = "auto"
@@ -203,7 +203,7 @@ def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
         "id": "eigene-gewichte", "titel": f"Eigene Gewichte ({label})",
         "beschreibung_de": "Ein System über den gemeinsamen Bestand mit frei gewählten Gewichten.",
         "description_en": "One system over the combined stock with analyst-chosen weights.",
-        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "LEGAL.md § 6.3 (M1/M2 mit anderen Gewichten)",
+        "rechtsgrundlage": "keine (Analyse)", "vorschlag": "docs/recht.md Abschnitt 5 (M1/M2 mit anderen Gewichten)",
         "begruendung": "Vom Nutzer auf der Kommandozeile angegeben.",
         "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": gewichte,
                                                        "kappung": kappung.model_dump() if kappung else None,
@@ -384,6 +384,49 @@ def phase_in(model: ModelDef, ctx: Context, states: dict[str, SystemState], labe
     return own
 
 
+def sperre(s: SystemDef, st: SystemState, n_arr: int, start: dict[str, np.ndarray] | None = None) -> None:
+    """Mark the Gemeinden a system's rules exclude from this period's allocation, each with its cause.
+
+    The one place for these rules: `evaluate` (``run``, ``compare``, ``allocate --modell``) and
+    ``allocate --system`` (through the status-quo system of that name) both call it, so one
+    constraint file gets one answer. ``nur_offene_verpflichtung`` excludes a Gemeinde already at
+    or above its Soll after this period's arrivals (quota ≥ 100 %, § 3 FlüAG: only Gemeinden with
+    an open obligation receive); ``sperre_wenn`` one whose quota in the other system is at or over
+    the threshold. The causes (German, by AGS) go to ``st.info["sperrgruende"]`` so a refusal names
+    the true one instead of "gesperrt".
+    """
+    from verteilung.io.deutsch import fmt_dec
+    from verteilung.vocab import system_label
+
+    n = len(st.gemeinden)
+    blocked = np.zeros(n, dtype=bool)
+    why: dict[str, str] = {}
+    ags = st.gemeinden["ags"].to_numpy()
+    if s.sperre_wenn and start is not None:
+        other = np.nan_to_num(start[s.sperre_wenn], nan=0.0)
+        hit = other >= s.sperre_schwelle
+        blocked |= hit
+        for i in np.flatnonzero(hit):
+            why[str(ags[i])] = (f"ist nach der Sperrregel des Modells ausgenommen (Erfüllungsquote "
+                                f"{system_label(s.sperre_wenn, short=True)} {fmt_dec(other[i] * 100, 2)} % ≥ "
+                                f"{fmt_dec(s.sperre_schwelle * 100, 0)} %)")
+    if s.nur_offene_verpflichtung:
+        soll_after = st.schluessel * (st.total + n_arr)
+        hit = st.last >= soll_after
+        blocked |= hit
+        q = quote(st.last.astype(float), soll_after)
+        for i in np.flatnonzero(hit):
+            why.setdefault(str(ags[i]), "hat kein Soll (Schlüssel 0)" if soll_after[i] <= 0 else
+                           f"hat keine offene Aufnahmeverpflichtung (Erfüllungsquote mit den Zugängen dieser "
+                           f"Periode {fmt_dec(q[i], 2)} %, also 100 % oder mehr; nach § 3 FlüAG erhalten nur "
+                           "aufnahmepflichtige Gemeinden Zuweisungen)")
+    if blocked.all() and n_arr > 0:
+        blocked[:] = False  # a rule that blocks everyone cannot hold: nobody would receive anyone
+        why = {}
+    st.gesperrt = blocked
+    st.info["sperrgruende"] = why
+
+
 def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] | None = None,
              beschraenkungen: dict[str, pd.DataFrame] | None = None, solver: str = "highs",
              zeitlimit: float = 60.0, pfad: str = "auto", monat: int = 1) -> dict[str, SystemResult]:
@@ -395,7 +438,6 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
     """
     haushalte = haushalte or {}
     beschraenkungen = beschraenkungen or {}
-    n = len(ctx.gemeinden)
     states, labels = system_states(model, ctx)
     own = phase_in(model, ctx, states, labels, monat)
     start = {name: quote(st.bestand + st.anrechnung, st.schluessel * st.total) / 100 for name, st in states.items()}
@@ -409,16 +451,8 @@ def evaluate(model: ModelDef, ctx: Context, haushalte: dict[str, pd.DataFrame] |
         st = states[s.name]
         if s.verrechnung_mit:
             st.verrechnung = surplus[s.verrechnung_mit]
-        blocked = np.zeros(n, dtype=bool)
-        if s.sperre_wenn:
-            blocked |= np.nan_to_num(start[s.sperre_wenn], nan=0.0) >= s.sperre_schwelle
         n_arr = ctx.arrivals(s)
-        if s.nur_offene_verpflichtung:
-            soll_after = st.schluessel * (st.total + n_arr)
-            blocked |= st.last >= soll_after
-        if blocked.all() and n_arr > 0:
-            blocked[:] = False  # a rule that blocks everyone cannot hold: nobody would receive anyone
-        st.gesperrt = blocked
+        sperre(s, st, n_arr, start)
         hh = haushalte.get(s.name)
         alloc = allocate(st, personen=None if hh is not None else n_arr, haushalte=hh,
                          beschraenkungen=beschraenkungen.get(s.name), solver=solver, zeitlimit=zeitlimit,

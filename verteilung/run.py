@@ -48,11 +48,20 @@ from verteilung._version import __version__
 from verteilung.data.bestand import required_for_systems
 from verteilung.data.zahlen import pruefe_personen
 from verteilung.data.zugaenge import load_beschraenkungen, load_haushalte
-from verteilung.errors import InputError, Problem, VerteilungError, validation_problems
-from verteilung.inputs import SYNTHETISCH_HINWEIS
+from verteilung.errors import (
+    DiskFullError,
+    InputError,
+    Problem,
+    VerteilungError,
+    disk_full_text,
+    is_disk_full,
+    validation_problems,
+)
+from verteilung.inputs import SYNTHETISCH_HINWEIS, Inputs, mit_naeherung
 from verteilung.inputs import prepare as prepare_inputs
 from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
 from verteilung.io.xlsx import workbook_bytes
+from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.ledger import PERIOD_RE, DuplicateRun, Ledger, default_url, parse_url
 from verteilung.model import Context, evaluate, load_model, models_dir
@@ -109,6 +118,8 @@ class RunConfig(BaseModel):
     lesarten: dict[str, Any] = Field(default_factory=dict)  # validated by Lesarten.from_mapping
     zugaenge: dict[str, Arrivals]
     ausgabe: Output = Output()
+    # the stock file may be byte-identical to one an earlier period used (no new report this month)
+    bestand_unveraendert: bool = Field(default=False, strict=True)
 
     @field_validator("stichtag", mode="before")
     @classmethod
@@ -184,10 +195,28 @@ def lesarten_of(cfg: RunConfig, path: Path | str = "run.toml") -> Lesarten:
     return Lesarten.from_mapping({**cfg.lesarten, "rundung": cfg.rundung}, f"{path}: [lesarten]")
 
 
-def _resolve(base: Path, value: str | None) -> Path | None:
+PLATZHALTER = ("periode", "jahr", "monat")
+_PLATZHALTER_RE = re.compile(r"\{([^{}]*)\}")
+
+
+def platzhalter(value: str, periode: str, where: str) -> str:
+    """``{periode}``, ``{jahr}``, ``{monat}`` in an input path of run.toml, for this period.
+
+    ``meldung_{periode}.csv`` for 2024-05 is ``meldung_2024-05.csv``; ``{jahr}/{monat}.csv`` is
+    ``2024/05.csv``. Any other ``{…}`` is refused, so a typo never reads a file literally named so.
+    """
+    values = {"periode": periode, "jahr": periode[:4], "monat": periode[5:]}
+    unknown = [m for m in _PLATZHALTER_RE.findall(value) if m not in values]
+    if unknown:
+        raise InputError(Problem(where, f"unbekannter Platzhalter {{{unknown[0]}}} in {value!r}; erlaubt: "
+                                 + ", ".join(f"{{{k}}}" for k in PLATZHALTER)))
+    return _PLATZHALTER_RE.sub(lambda m: values[m.group(1)], value)
+
+
+def _resolve(base: Path, value: str | None, periode: str | None = None, where: str = "run.toml") -> Path | None:
     if value is None:
         return None
-    p = Path(value)
+    p = Path(platzhalter(value, periode, where) if periode else value)
     return p if p.is_absolute() else (base / p)
 
 
@@ -212,11 +241,12 @@ def ledger_url(cfg: RunConfig, config_path: Path, out_root: Path) -> URL:
     return parse_url(cfg.ausgabe.ledger, f"{config_path}: ausgabe.ledger", config_path.resolve().parent)
 
 
-def open_ledger(config_path: Path) -> tuple[Ledger, Path]:
-    """The ledger and output folder named by a run config (for ``runs`` commands)."""
+def open_ledger(config_path: Path, anlegen: bool = True) -> tuple[Ledger, Path]:
+    """The ledger and output folder named by a run config (for ``runs`` commands; the read-only
+    ones pass ``anlegen=False`` so a missing SQLite ledger is refused, not created)."""
     cfg = load_config(config_path)
     out_root = output_root(cfg, config_path)
-    return Ledger(ledger_url(cfg, config_path, out_root), f"{config_path}: ausgabe.ledger"), out_root
+    return Ledger(ledger_url(cfg, config_path, out_root), f"{config_path}: ausgabe.ledger", anlegen), out_root
 
 
 @contextmanager
@@ -282,7 +312,8 @@ def gemeinde_rows(system: str, vs: pd.DataFrame) -> pd.DataFrame:
     """The per-Gemeinde result rows the ledger keeps for one system (from the Verteilstatistik)."""
     return pd.DataFrame({
         "system": system, "ags": vs["ags"], "gemeinde": vs["gemeinde"], "bestand": vs["bestand"].astype(float),
-        "anrechnung": vs["anrechnung"].astype(float), "soll": vs["soll"].astype(int),
+        "anrechnung": vs["anrechnung"].astype(float),
+        "soll": vs["soll_gerundet" if "soll_gerundet" in vs else "soll"].astype(int),  # folders before issue 22: soll
         "aufnahmeverpflichtung": vs["aufnahmeverpflichtung"].astype(int),
         "erfuellungsquote": vs["erfuellungsquote"].astype(float), "zuweisung": vs["zuweisung"].astype(int)})
 
@@ -414,6 +445,7 @@ class Prepared:
     out_root: Path
     ledger_url: URL
     monat: int = 1  # month of the model's phase-in that this period is (uebergang.beginn)
+    eingaben: Inputs | None = None  # the prepared inputs: which rows carry approximated figures (NÄHERUNG)
 
 
 def uebergangsmonat(model: Any, periode: str, log: StepLog) -> int:
@@ -429,6 +461,18 @@ def uebergangsmonat(model: Any, periode: str, log: StepLog) -> int:
     return monat
 
 
+def _refuse_blocked_places(out_root: Path, periode: str) -> None:
+    """A file where the period folder goes, or a folder where its lock file goes: refused before a
+    lock file or a ledger is created, so a refused run writes nothing."""
+    period_dir, lock = out_root / periode, out_root / f".{periode}.lock"
+    if period_dir.exists() and not period_dir.is_dir():
+        raise InputError(Problem(str(period_dir), "ist eine Datei; hier legt der Lauf den Ordner der Periode an. "
+                                 "Nichts geschrieben; bitte die Datei umbenennen oder entfernen"))
+    if lock.is_dir():
+        raise InputError(Problem(str(lock), "ist ein Ordner; hier legt der Lauf seine Sperrdatei an. Nichts "
+                                 "geschrieben; bitte den Ordner umbenennen oder entfernen"))
+
+
 def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     """Step 1: validate the period, the config and every input before anything is written."""
     check_period(periode)
@@ -438,8 +482,9 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     url = ledger_url(cfg, config_path, out_root)
     log(f"Lauf {periode}: Konfiguration {config_path}")
     inputs: dict[str, Path] = {"config": config_path}
-    bestand_path = _resolve(base, cfg.bestand)
-    gemeinden_path = _resolve(base, cfg.gemeinden)
+    _refuse_blocked_places(out_root, periode)
+    bestand_path = _resolve(base, cfg.bestand, periode, f"{config_path}: bestand")
+    gemeinden_path = _resolve(base, cfg.gemeinden, periode, f"{config_path}: gemeinden")
     assert bestand_path is not None
     inputs["bestand"] = bestand_path
     if gemeinden_path:
@@ -470,7 +515,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     haushalte, beschr, counts = {}, {}, {}
     for name, arr in cfg.zugaenge.items():
         if arr.haushalte:
-            p = _resolve(base, arr.haushalte)
+            p = _resolve(base, arr.haushalte, periode, f"{config_path}: zugaenge.{name}.haushalte")
             assert p is not None
             inputs[f"haushalte/{name}"] = p
             haushalte[name] = load_haushalte(p, g)
@@ -478,7 +523,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
         else:
             counts[name] = pruefe_personen(arr.personen or 0, f"{config_path}: zugaenge.{name}.personen")
         if arr.beschraenkungen:
-            p = _resolve(base, arr.beschraenkungen)
+            p = _resolve(base, arr.beschraenkungen, periode, f"{config_path}: zugaenge.{name}.beschraenkungen")
             assert p is not None
             inputs[f"beschraenkungen/{name}"] = p
             beschr[name] = load_beschraenkungen(p, g)
@@ -490,7 +535,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     log(f"Eingaben geprüft ({len(inputs)} Dateien), Fingerabdruck {fingerprint[:12]}")
     monat = uebergangsmonat(model, periode, log)  # refused here, before anything is written
     return Prepared(periode, config_path, cfg, model, g, b, when, haushalte, beschr, counts, inputs, hashes,
-                    fingerprint, out_root, url, monat)
+                    fingerprint, out_root, url, monat, inp)
 
 
 def _write(path: Path, data: bytes) -> str:
@@ -520,15 +565,19 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
     for name, r in results.items():
         vs = verteilstatistik(r.state, cfg.rundung)
         vs["zuweisung"] = r.zuweisung
+        zw = r.allocation.table
+        if prep.eingaben is not None:  # machine rows say NÄHERUNG where a figure is approximated
+            nutzt = systems.nutzt_arbeitslose(name)
+            vs, zw = mit_naeherung(vs, prep.eingaben, nutzt), mit_naeherung(zw, prep.eingaben, nutzt)
         kurz = system_short(name)
         # the officer's sheets: glossary columns (exact Soll with its quota, the rounded Soll labelled so);
         # the machine CSVs keep identifiers and carry the marker as a `hinweis` column
         tables[f"Verteilstatistik {kurz}"] = person_view(vs, "run.verteilstatistik")
-        tables[f"Zuweisung {kurz}"] = person_view(r.allocation.table, "run.zuweisung")
+        tables[f"Zuweisung {kurz}"] = person_view(zw, "run.zuweisung")
         ausgaben[f"verteilstatistik_{name}.csv"] = _write(tmp / f"verteilstatistik_{name}.csv",
                                                           to_csv_bytes(with_marker(vs, info)))
         ausgaben[f"zuweisung_{name}.csv"] = _write(tmp / f"zuweisung_{name}.csv",
-                                                   to_csv_bytes(with_marker(r.allocation.table, info)))
+                                                   to_csv_bytes(with_marker(zw, info)))
         if r.allocation.households is not None:
             tables[f"Haushalte {kurz}"] = r.allocation.households
             ausgaben[f"haushalte_{name}.csv"] = _write(tmp / f"haushalte_{name}.csv",
@@ -602,6 +651,10 @@ def publish(prep: Prepared, ledger: Ledger, tmp: Path, final: Path, revision: in
                           Path(prev["folder"]) if prev else final)
     except (OSError, SQLAlchemyError) as exc:
         hidden = _take_back(final, revision)
+        if is_disk_full(exc):
+            raise DiskFullError(f"{ledger.safe_url}: {disk_full_text(exc)}; Ledger-Eintrag für {prep.periode}/"
+                                f"r{revision} nicht geschrieben, die Revision ist nicht veröffentlicht "
+                                f"({hidden.name} wird beim nächsten Lauf entfernt)") from exc
         detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise LedgerCommitError(f"{ledger.safe_url}: Ledger-Eintrag für {prep.periode}/r{revision} fehlgeschlagen "
                                 f"({detail}); die Revision ist nicht veröffentlicht ({hidden.name} wird beim "
@@ -623,8 +676,24 @@ def _take_back(final: Path, revision: int) -> Path:
     return hidden
 
 
+def check_stock_reused(prep: Prepared, ledger: Ledger, allowed: bool) -> None:
+    """Refuse a stock file byte-identical to one another period used: an unedited run.toml would
+    otherwise compute this month on last month's stock. Allowed with ``--bestand-unveraendert`` or
+    ``bestand_unveraendert = true`` (no new report this month)."""
+    if allowed or prep.cfg.bestand_unveraendert:
+        return
+    others = [(p, r) for p, r in ledger.runs_with_input("bestand", prep.hashes["bestand"]) if p != prep.periode]
+    if others:
+        used = ", ".join(f"{p}/r{r}" for p, r in others[:5]) + (" …" if len(others) > 5 else "")
+        raise InputError(Problem(str(prep.inputs["bestand"]), f"byteweise gleich der Bestandsdatei des Laufs {used} "
+                                 f"(andere Periode); die Meldung für {prep.periode} fehlt wohl. Nichts geschrieben. "
+                                 "Abhilfe: in run.toml einen Pfad mit Platzhalter nennen (bestand = "
+                                 "\"meldung_{periode}.csv\"; auch {jahr}, {monat}) oder, wenn der Bestand wirklich "
+                                 "unverändert ist, --bestand-unveraendert angeben (oder bestand_unveraendert = true)"))
+
+
 def run_period(periode: str, config_path: str | Path, warten: bool = True, command: list[str] | None = None,
-               stream: TextIO | None = None) -> RunOutcome:
+               stream: TextIO | None = None, bestand_unveraendert: bool = False) -> RunOutcome:
     log = StepLog(stream)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
@@ -637,6 +706,7 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
         if unknown:   # a lost ledger file: refuse before creating an empty one
             _refuse_unknown(unknown, f"{prep.ledger_url.database} (Datei fehlt)", prep.out_root, fix)
     ledger = Ledger(prep.ledger_url, f"{config_path}: ausgabe.ledger")
+    check_stock_reused(prep, ledger, bestand_unveraendert)
     period_dir = prep.out_root / periode
     with period_lock(prep.out_root / f".{periode}.lock", warten, log):
         reconcile(prep.out_root, ledger, periode, log, fix)
@@ -664,8 +734,11 @@ def run_period(periode: str, config_path: str | Path, warten: bool = True, comma
                 "host": socket.gethostname(), "command": command or sys.argv, "timings": timings}
         try:
             summary, rows = write_revision(tmp, prep, results, explanation, revision, ledger, log, meta)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if is_disk_full(exc):
+                raise DiskFullError(f"{period_dir}: {disk_full_text(exc)}; Revision r{revision} nicht "
+                                    "veröffentlicht, Ledger unverändert") from exc
             raise
 
         # 4. rename, then the ledger, last
@@ -807,11 +880,12 @@ def _explain(model, results, ctx, g, b, cfg, log: StepLog, monat: int = 1) -> li
             f"{tag} Bestand {fmt_int(st.bestand.sum())}, Anrechnung {fmt_dec(st.anrechnung.sum(), 1)} "
             f"({'; '.join(dict.fromkeys(p.paragraph for p in ctx.anrechnung_faktoren))}: {faktoren})"
             if st.anrechnung.any() else f"{tag} Bestand {fmt_int(st.bestand.sum())}, keine Anrechnung",
-            f"{tag} Soll = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} (LEGAL.md Q5)",
+            f"{tag} Soll nach Zuweisung = Schlüssel × (Σ Bestand + Anrechnung + Zugänge); Rundung: {cfg.rundung} "
+            "(docs/recht.md Abschnitt 3)",
             f"{tag} Zuweisung von {fmt_int(a['personen'])} Personen: {a['pfad']}; niedrigste Quote danach "
             f"{fmt_dec(a['niedrigste_quote_nachher'], 2)} %, "
             f"Gemeinden mit Zuweisung: {fmt_int(a['empfangende_gemeinden'])} "
-            "(Verteilung nach niedrigster Erfüllungsquote, LEGAL.md § 3"
+            "(Verteilung nach niedrigster Erfüllungsquote, docs/recht.md Abschnitt 1.4"
             + (f"; Haushalte ungeteilt, {_household_rule(name)})" if a.get("haushalte") else ")")
             if a["niedrigste_quote_nachher"] is not None else f"{tag} keine Zuweisung",
         ]

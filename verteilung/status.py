@@ -85,6 +85,12 @@ def quote(last: np.ndarray, soll: np.ndarray) -> np.ndarray:
         return np.where(soll > 0, last / soll * 100.0, np.nan)
 
 
+def erfuellungsquote(last: np.ndarray, soll_stichtag: np.ndarray) -> np.ndarray:
+    """The Erfüllungsquote as the Verteilstatistik publishes it: against the exact Soll (Stichtag),
+    in percent with two decimals. `allocate` shows the same number as the quota before allocation."""
+    return np.round(quote(last, soll_stichtag), 2)
+
+
 def anrechnung(bestand: pd.DataFrame, stichtag: dt.date | str) -> tuple[np.ndarray, list[params.ParamValue]]:
     """Credited places: each facility type with the factor in force on the date (§ 3 Abs. 5)."""
     f_ae = params.get("flueag_anrechnung_aufnahmeeinrichtung", stichtag)
@@ -106,10 +112,10 @@ def verteilstatistik(state: SystemState, rundung: Rundung = "aufrunden") -> pd.D
         "schluessel": state.schluessel,
         "bestand": state.bestand.astype("int64"),
         "anrechnung": state.anrechnung,
-        "soll": round_persons(soll, rundung),
+        "soll_stichtag": soll,
+        "erfuellungsquote": erfuellungsquote(last, soll),
+        "soll_gerundet": round_persons(soll, rundung),
         "aufnahmeverpflichtung": round_persons(verpflichtung, rundung),
-        "erfuellungsquote": np.round(quote(last, soll), 2),
-        "soll_exakt": soll,
         "aufnahmeverpflichtung_exakt": verpflichtung,
     })
     if np.any(state.verrechnung):
@@ -127,7 +133,7 @@ def summary(table: pd.DataFrame) -> dict:
         "bestand": int(table["bestand"].sum()),
         "anrechnung": float(table["anrechnung"].sum()),
         "gesamt_T": float(table["bestand"].sum() + table["anrechnung"].sum()),
-        "soll_summe": int(table["soll"].sum()),
+        "soll_gerundet_summe": int(table["soll_gerundet"].sum()),
         "aufnahmeverpflichtung_summe": int(table["aufnahmeverpflichtung"].sum()),
         "ueber_100_prozent": int((q > 100).sum()),
         "quote_min": float(q.min()),

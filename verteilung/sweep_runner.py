@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
-from verteilung.io import atomic_write_bytes, to_json_bytes
+from verteilung.io import atomic_write_bytes, to_json_bytes, vermerke
+from verteilung.io.pfade import pruefe_ersetzen, pruefe_unterordner, ueberschreiben_erlaubt
 from verteilung.law.lesarten import Lesarten
 from verteilung.staffelung import Staffelung
 from verteilung.sweep import Base, GemeindeStats, SweepModel, evaluate_batch
@@ -91,13 +92,24 @@ def run_sweep(base: Base, model: SweepModel, scenarios: pd.DataFrame, out: Path,
     folder = out / "batches"
     plan = plan_id(model, scenarios, stoerung, seed, batch)
     plan_file = out / "plan.json"
+    pruefe_unterordner(out, "batches")
+    # a person's file of one of these names is refused before the first batch is written
+    pruefe_ersetzen(out, ["plan.json", *result_names(base.info)], ueberschreiben_erlaubt())
     if folder.exists() and any(folder.iterdir()):
         old = json.loads(plan_file.read_text()) if plan_file.exists() else {}
-        if not fortsetzen or old.get("plan") != plan:
-            raise InputError(Problem(str(out), "holds batches of another or an earlier sweep; use --fortsetzen with "
-                                     "the same arguments to resume it, or choose another --out"))
+        if old.get("plan") != plan:
+            raise InputError(Problem(str(out), "enthält Stapel eines anderen Sweeps; einen anderen Ordner --out "
+                                     "wählen (oder denselben Befehl wie damals mit --fortsetzen)"))
+        complete = len(list(folder.glob("batch_*.npz"))) >= -(-len(scenarios) // batch)
+        if not fortsetzen and not complete:
+            raise InputError(Problem(str(out), "enthält einen abgebrochenen Lauf dieses Sweeps; mit --fortsetzen "
+                                     "fortsetzen oder einen anderen Ordner --out wählen"))
+        if not fortsetzen:  # the same sweep again, finished before: computed afresh, same files
+            for old_batch in folder.glob("batch_*"):
+                old_batch.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(plan_file, to_json_bytes({"plan": plan, "szenarien": len(scenarios), "batch": batch}))
+    vermerke(out, ["plan.json"])
     parts = {k: scenarios.iloc[i:i + batch] for k, i in enumerate(range(0, len(scenarios), batch))}
     done = {k for k in parts if (folder / f"batch_{k:06d}.npz").exists()}
     todo = [k for k in parts if k not in done]
@@ -168,15 +180,28 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def write_results(res: SweepResult, out: Path) -> None:
-    from verteilung.io import to_csv_bytes
+RESULT_FILES = ("szenarien.parquet", "szenarien.csv", "gemeinden.parquet", "gemeinden.csv", "sweep.json")
 
-    label = "SYNTHETISCH_" if res.info.get("synthetisch") else ""
-    atomic_write_bytes(out / f"{label}szenarien.parquet", _parquet_bytes(res.szenarien))
-    atomic_write_bytes(out / f"{label}szenarien.csv", to_csv_bytes(res.szenarien))
-    atomic_write_bytes(out / f"{label}gemeinden.parquet", _parquet_bytes(res.gemeinden))
-    atomic_write_bytes(out / f"{label}gemeinden.csv", to_csv_bytes(res.gemeinden))
-    atomic_write_bytes(out / f"{label}sweep.json", to_json_bytes(res.info))
+
+def result_names(info: dict) -> list[str]:
+    """The result files' names (SYNTHETISCH_ in front when the stock is synthetic)."""
+    label = "SYNTHETISCH_" if info.get("synthetisch") else ""
+    return [f"{label}{name}" for name in RESULT_FILES]
+
+
+def write_results(res: SweepResult, out: Path, extra: dict[str, bytes] | None = None) -> None:
+    """The result files (and EXTRA, e.g. the report) into OUT through `atomic_dir`: only files the
+    tool wrote before are replaced. The JSON leaves out the run time, so equal inputs give
+    byte-identical files."""
+    from verteilung.io import atomic_dir, to_csv_bytes
+
+    data = [_parquet_bytes(res.szenarien), to_csv_bytes(res.szenarien), _parquet_bytes(res.gemeinden),
+            to_csv_bytes(res.gemeinden), to_json_bytes({k: v for k, v in res.info.items() if k != "sekunden"})]
+    with atomic_dir(out) as tmp:
+        for name, content in zip(result_names(res.info), data, strict=True):
+            (tmp / name).write_bytes(content)
+        for name, data in (extra or {}).items():
+            (tmp / name).write_bytes(data)
 
 
 def progress_bar() -> Callable[[int, int], None] | None:

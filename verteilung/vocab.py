@@ -95,15 +95,19 @@ COLUMNS: dict[str, Column] = {
     "anrechnung_plaetze_eae": _c("Plätze mit Erstaufnahme (EAE)", INT),
     "verrechnung": _c("Verrechnung (Überhang im anderen System)", DEC),
     "gesamt": _c("Gesamtzahl (T)", DEC), "gesamt_T": _c("Gesamtzahl (T), Summe", DEC),
-    "soll": _c("Soll (Stichtag)", DEC), "soll_gerundet": _c("Soll, gerundet", INT),
+    # one identifier and one label per quantity (GLOSSAR.md); the plain field name `soll` is not used
+    "soll_stichtag": _c("Soll (Stichtag)", DEC), "soll_gerundet": _c("Soll, gerundet", INT),
     "soll_nach_zuweisung": _c("Soll nach Zuweisung", DEC),
-    "soll_exakt": _c("Soll (Stichtag), exakt", DEC), "soll_summe": _c("Soll, gerundet (Summe)", INT),
+    "soll_gerundet_summe": _c("Soll, gerundet (Summe)", INT),
+    "gesamtsoll_stichtag": _c("Gesamtsoll beider Systeme (Stichtag)", DEC),
+    "gesamtsoll_nach_zuweisung": _c("Gesamtsoll beider Systeme nach Zuweisung", DEC),
+    "gesamtquote_nach_zuweisung": _c("Erfüllungsquote beider Systeme nach Zuweisung (%)", PCT),
     "aufnahmeverpflichtung": _c("Aufnahmeverpflichtung", INT),
     "aufnahmeverpflichtung_exakt": _c("Aufnahmeverpflichtung, exakt", DEC),
     "aufnahmeverpflichtung_summe": _c("Aufnahmeverpflichtung (Summe)", INT),
     "erfuellungsquote": _c("Erfüllungsquote (%)", PCT),
-    "erfuellungsquote_vorher": _c("Erfüllungsquote vor Zuweisung (%)", PCT),
-    "erfuellungsquote_nachher": _c("Erfüllungsquote nach Zuweisung (%)", PCT),
+    "erfuellungsquote_vorher": _c("Erfüllungsquote vor Zuweisung (%)", PCT),  # against Soll (Stichtag)
+    "erfuellungsquote_nachher": _c("Erfüllungsquote nach Zuweisung (%)", PCT),  # against Soll nach Zuweisung
     "ohne_meldung": _c("ohne Meldung", Kind.FLAG), "ueber_100_prozent": _c("Gemeinden über 100 % (Summe)", INT),
     # arrivals and allocation
     "zugaenge": _c("Zugänge", INT), "abgaenge": _c("Abgänge", INT), "anerkennungen": _c("Anerkennungen", INT),
@@ -212,13 +216,8 @@ PRIMARY_SYSTEMS = ("flueag", "wsa")
 # with ``df.rename(columns=RENAMES[output])`` before presenting, so that e.g. a rounded Soll is never
 # labelled as the exact one. Keys name the output (command, or command.table).
 RENAMES: dict[str, dict[str, str]] = {
-    "status": {"soll": "soll_gerundet", "soll_exakt": "soll"},
-    "run.verteilstatistik": {"soll": "soll_gerundet", "soll_exakt": "soll"},
-    "runs.show": {"soll": "soll_gerundet"},
-    "allocate": {"soll": "soll_nach_zuweisung"},
-    "run.zuweisung": {"soll": "soll_nach_zuweisung"},
-    "compare.gemeinden": {"soll": "soll_nach_zuweisung", "quote": "erfuellungsquote_nachher",
-                          **{f"quote_{s}": f"erfuellungsquote_nachher_{s}" for s in SYSTEMS}},
+    "runs.show": {"soll": "soll_gerundet"},  # the ledger's column holds the rounded Soll (Stichtag)
+    "compare.gemeinden": {f"quote_{s}": f"erfuellungsquote_nachher_{s}" for s in SYSTEMS},
     "compare.systeme": {"schluessel": "schluessel_name"},
     "keys.summary": {"gekappt": "gekappt_anzahl"},
     "status.summary": {"ohne_meldung": "ohne_meldung_anzahl"},
@@ -236,6 +235,11 @@ PARAMETERS: dict[str, str] = {
     "flueag_kappung": "Kappung der Flächenkomponente (FlüAG)",
     "flueag_anrechnung_aufnahmeeinrichtung": "Anrechnung der Plätze in Landeseinrichtungen (FlüAG)",
     "flueag_anrechnung_eae": "Anrechnung der Plätze in Erstaufnahmeeinrichtungen (FlüAG)",
+    "flueag_umverteilung": "Umverteilung der gekappten Anteile (FlüAG)",
+    "flueag_zaehldauer_24": "Anrechnungsdauer § 24 AufenthG in Jahren (FlüAG)",
+    "flueag_personenkreis_24": "Personenkreis § 24 AufenthG (FlüAG)",
+    "flueag_pauschale_kreisangehoerig": "Pauschale je Person und Monat in Euro, kreisangehörige Gemeinde (§ 4 FlüAG)",
+    "flueag_pauschale_kreisfrei": "Pauschale je Person und Monat in Euro, kreisfreie Stadt (§ 4 FlüAG)",
     "awov_gewicht_einwohner": "Gewicht Einwohner (AWoV)",
     "awov_gewicht_flaeche": "Gewicht Fläche (AWoV)",
     "awov_gewicht_arbeitslose": "Gewicht Arbeitslose (AWoV)",

@@ -491,7 +491,8 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         with stock_path(e.bestand) as path:
             schritte = {s: [{"schritt": a, "rechtsgrundlage": p}
                             for a, p in explain(ags, s, bestand=path, **data_args)] for s in systems.ids()}
-        cols = ["modell", "soll", "gezaehlt", "quote", "zuweisung", "aenderung_zuweisung", "last_je_1000",
+        cols = ["modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung", "zuweisung",
+                 "aenderung_zuweisung", "last_je_1000",
                 "aenderung_je_1000"]
         return JSONResponse(jsonable({
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],

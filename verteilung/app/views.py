@@ -17,6 +17,7 @@ from verteilung.io.deutsch import fmt_exact
 from verteilung.law import systems
 from verteilung.report.namen import fold
 from verteilung.resources import shipped
+from verteilung.vocab import label
 
 MAX_ZUGAENGE = 100_000
 MAX_MONATE = 60
@@ -27,7 +28,10 @@ SLIDER_SPALTEN = ("einwohner", "flaeche", "arbeitslose")
 LABELS = {
     "modell": "Modell", "ags": "AGS", "gemeinde": "Gemeinde", "kreis": "Kreis",
     "regierungsbezirk": "Regierungsbezirk", "gemeinde_typ": "Gemeindetyp", "verstaedterung": "Verstädterung",
-    "einwohner": "Einwohner", "soll": "Soll", "gezaehlt": "gezählt", "quote": "Quote %",
+    "einwohner": "Einwohner", "gezaehlt": "gezählt",
+    # sums over a model's systems: the glossary's words, never plain "Soll" (vocab.py)
+    "gesamtsoll_nach_zuweisung": label("gesamtsoll_nach_zuweisung"),
+    "gesamtquote_nach_zuweisung": label("gesamtquote_nach_zuweisung"),
     "zuweisung": "Zuweisungen", "last_nachher": "Last nachher", "last_je_1000": "Last je 1.000 EW",
     "last_index": "Lastindex", "aenderung_je_1000": "Änderung je 1.000 EW",
     "aenderung_zuweisung": "Änderung Zuweisungen", "richtung": "Richtung", "titel": "Titel",
@@ -137,7 +141,8 @@ def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame
     gv = res.gewinner_verlierer
     gv = gv[gv["modell"] == karte] if len(gv) else gv
     return {
-        "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "soll", "quote", "zuweisung",
+        "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "gesamtsoll_nach_zuweisung",
+                    "gesamtquote_nach_zuweisung", "zuweisung",
                     "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]],
         "Metriken": res.metriken[["modell", "titel", "quote_p10", "quote_median", "quote_p90", "ueber_100",
                                   "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
@@ -160,8 +165,9 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
         "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, res.info["modell_titel"]),
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
-                  "soll": [round(float(v), 1) for v in m["soll"]],
-                  "quote": [None if not math.isfinite(v) else round(float(v), 1) for v in m["quote"]],
+                  "gesamtsoll_nach_zuweisung": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
+                  "gesamtquote_nach_zuweisung": [None if not math.isfinite(v) else round(float(v), 2)
+                                                 for v in m["gesamtquote_nach_zuweisung"]],
                   "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
         "tabellen": {name: table(df, list(df.columns), res.info["modell_titel"]) for name, df in t.items()
                      if name != "Karte"},

@@ -164,6 +164,15 @@ def _check_file(path: Path, name: str, max_bytes: int) -> int:
     return size
 
 
+# The label line this tool writes above a table (SYNTHETISCH, NÄHERUNG; docs/ausgaben.md): its own
+# Excel CSV and XLSX read back with the header in row 2.
+MARKER_PREFIXES = ("SYNTHETISCH", "NÄHERUNG")
+
+
+def _is_marker(first: str) -> bool:
+    return first.lstrip('\ufeff"').startswith(MARKER_PREFIXES)
+
+
 UTF8, UTF8_BOM, CP1252 = "UTF-8", "UTF-8 mit BOM", "Windows-1252"
 _CODECS = {UTF8: "utf-8", UTF8_BOM: "utf-8-sig", CP1252: "cp1252"}
 
@@ -201,8 +210,11 @@ def _scan(path: Path, text_file: bool) -> tuple[str, str | None]:
 def _csv_rows(path: Path, name: str, kodierung: str
               ) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise]:
     fh = path.open("r", encoding=_CODECS[kodierung], newline="")
+    nr = 1
     try:
         first = fh.readline()
+        if _is_marker(first):
+            first, nr = fh.readline(), 2
     except UnicodeDecodeError as exc:
         fh.close()
         raise InputError(Problem(name, f"weder UTF-8 noch Windows-1252 (Byte 0x{exc.object[exc.start]:02x} "
@@ -212,7 +224,6 @@ def _csv_rows(path: Path, name: str, kodierung: str
         raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
     sep = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(itertools.chain([first], fh), delimiter=sep, quotechar='"', strict=True)
-    nr = 1
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
@@ -290,8 +301,12 @@ def _column_number(letters: str) -> int:
 
 
 def _header_of(ws: object) -> list[str]:
-    first = next(ws.iter_rows(max_row=1, values_only=True), None)  # type: ignore[attr-defined]
-    return [] if first is None else ["" if v is None else str(v).strip() for v in first]
+    """A sheet's header (row 1, or row 2 below the tool's own label line)."""
+    for first in ws.iter_rows(max_row=2, values_only=True):  # type: ignore[attr-defined]
+        if first and isinstance(first[0], str) and _is_marker(first[0]) and not any(first[1:]):
+            continue
+        return ["" if v is None else str(v).strip() for v in first]
+    return []
 
 
 def _sheet(wb: object, name: str, schema: Schema, required: list[str]) -> object:
@@ -351,6 +366,9 @@ def _xlsx_rows(path: Path, name: str, schema: Schema, required: list[str]
         wb.close()
         raise InputError(Problem(name, f"kann nicht als XLSX gelesen werden ({exc.__class__.__name__})"
                                  )) from exc
+    start = 2
+    if first is not None and isinstance(first[0], str) and _is_marker(first[0]) and not any(first[1:]):
+        first, start = next(it, None), 3
     if first is None:
         wb.close()
         raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
@@ -359,7 +377,7 @@ def _xlsx_rows(path: Path, name: str, schema: Schema, required: list[str]
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
-            for nr, values in enumerate(it, start=2):
+            for nr, values in enumerate(it, start=start):
                 yield nr, [_xlsx_value(v) for v in values]
         except InputError:
             raise

@@ -31,7 +31,11 @@ from typing import Literal
 Schreibweise = Literal["de", "offen"]
 
 MAX_ZIFFERN = 15
-"""At most this many digits per number (float64 holds them exactly; int64 with room)."""
+"""At most this many digits per count, and per integer part (float64 holds them exactly; int64 with room)."""
+
+MAX_ZIFFERN_DEZIMAL = 17
+"""At most this many significant digits in a decimal: the shortest text of any float64 has at most
+17, so every decimal the tool writes (JSON, machine CSV) reads back unchanged."""
 
 PERSONEN_MAX = 10_000_000
 """Upper bound for any count of persons in one input: arrivals per period (``--personen``),
@@ -129,8 +133,13 @@ def lesarten(text: str, schreibweise: Schreibweise) -> list[Lesart]:
     return out
 
 
-def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise) -> Decimal:
-    """Read one text cell to an exact Decimal, or raise :class:`Zahlfehler`."""
+def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise, max_wert: float | None = None) -> Decimal:
+    """Read one text cell to an exact Decimal, or raise :class:`Zahlfehler`.
+
+    In a decimal column (coordinates, area, unemployment) a reading above ``max_wert`` is impossible
+    (a longitude of 8362°), so the other is taken: "8.362" there is 8,362. Counts stay strict: a
+    stock "278.000" is refused, the bound of a count is plausibility, not impossibility.
+    """
     text = cell.strip()
     for sp in _SPACES:
         text = text.replace(sp, " ")
@@ -158,9 +167,15 @@ def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise) -> Decimal:
             if sep and frac.isdigit() and frac.strip("0") and sum(c.isdigit() for c in head) <= MAX_ZIFFERN \
                     and not any(c in frac for c in ".,"):
                 raise _nicht_ganz(shown)
-    if digits > MAX_ZIFFERN:
-        raise Zahlfehler(f"{shown} hat {digits} Ziffern; erlaubt sind höchstens {MAX_ZIFFERN}")
+    most = MAX_ZIFFERN if ganz else MAX_ZIFFERN_DEZIMAL
+    if not ganz:  # a decimal's precision is its significant digits: 0.0347… has 16, not 18
+        digits = len("".join(c for c in text if c.isdigit()).lstrip("0"))
+    if digits > most:
+        raise Zahlfehler(f"{shown} hat {digits} Ziffern; erlaubt sind höchstens {most}")
     readings = lesarten(text, schreibweise)
+    if not ganz and max_wert is not None and math.isfinite(max_wert) and len({r.wert for r in readings}) > 1:
+        possible = [r for r in readings if r.wert <= Decimal(repr(float(max_wert)))]
+        readings = possible or readings
     if not readings:
         hint = ("Tausendertrennzeichen stehen zwischen Dreiergruppen"
                 + ("; in ;-getrennten Dateien ist der Punkt nur Tausendertrennzeichen, das Komma "
@@ -211,7 +226,7 @@ def parse_zahl(cell: object, *, ganz: bool, schreibweise: Schreibweise = "offen"
         if ganz and not cell.is_integer():
             raise _nicht_ganz(f"„{shown}“")
     elif isinstance(cell, str):
-        value = parse_text(cell, ganz=ganz, schreibweise=schreibweise)
+        value = parse_text(cell, ganz=ganz, schreibweise=schreibweise, max_wert=max_wert)
         shown = cell.strip()
     else:
         raise Zahlfehler(f"„{cell}“ ist keine Zahl")

@@ -10,12 +10,15 @@ modes the user's umask gives ordinary files (0644/0755 under umask 022), not the
 of ``tempfile``.
 
 An output folder (``--out DIR``) is created if needed; only the files the command writes are
-replaced, one by one. A folder that is a file, or that holds a run ledger or run revisions, is
-refused before anything is written.
+replaced, one by one, and only if the tool wrote them before (the folder's manifest,
+`verteilung.io.pfade`). A folder that is a file, or that holds a run ledger or run revisions, is
+refused before anything is written, as is any output inside a run's period folders. The rules
+that compare a command's outputs with its inputs live in `verteilung.io.pfade`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -28,13 +31,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from verteilung.errors import InputError, Problem
+from verteilung.io.pfade import (
+    LEDGER_NAME,
+    MANIFEST_NAME,
+    lies_manifest,
+    manifest_bytes,
+    pruefe_ersetzen,
+    run_folder,
+    sha256_file,
+    ueberschreiben_erlaubt,
+)
 
 if TYPE_CHECKING:  # heavy imports only where a table is really written
     import pandas as pd
 
-LEDGER_NAME = "ledger.sqlite"
 _PERIOD_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _REVISION_DIR = re.compile(r"^r\d+$")
+_RUN_FOLDER = ("liegt im Ordner {} eines Monatslaufs; veröffentlichte Läufe werden nie verändert, nur "
+               "verteilung run schreibt dort. Ergebnisse bitte in einen eigenen Ordner schreiben")
 
 
 def current_umask() -> int:
@@ -82,6 +96,9 @@ def check_out_dir(path: str | Path, option: str = "--out") -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise InputError(Problem(option, f"{path} ist eine Datei, erwartet wird ein Ordner"))
+    folder = run_folder(path)
+    if folder is not None:
+        raise InputError(Problem(option, f"{path} {_RUN_FOLDER.format(folder)}"))
     if path.is_dir():
         why = _holds_runs(path)
         if why:
@@ -99,6 +116,9 @@ def check_out_file(path: str | Path, option: str = "--out") -> Path:
         raise InputError(Problem(option, f"{path} ist ein Laufbuch und wird nicht überschrieben"))
     if path.parent.exists() and not path.parent.is_dir():
         raise InputError(Problem(option, f"{path.parent} ist eine Datei, erwartet wird ein Ordner"))
+    folder = run_folder(path)
+    if folder is not None:
+        raise InputError(Problem(option, f"{path} {_RUN_FOLDER.format(folder)}"))
     return path
 
 
@@ -123,31 +143,55 @@ def atomic_write_bytes(path: str | Path, data: bytes, option: str = "--out") -> 
 
 
 @contextmanager
-def atomic_dir(path: str | Path, option: str = "--out") -> Iterator[Path]:
+def atomic_dir(path: str | Path, option: str = "--out", ueberschreiben: bool | None = None) -> Iterator[Path]:
     """Stage a command's files in a hidden folder inside PATH, then move each into PATH.
 
     PATH is created if missing; files already in PATH that this command does not write stay as
-    they are; each written file replaces its old version atomically. A PATH that is a file or
-    holds a run ledger or revisions is refused (exit 2) before anything is written. If the block
-    fails, nothing in PATH changes.
+    they are. A written file replaces an existing one only if the tool wrote that one before and
+    it is unchanged (PATH's manifest, `verteilung.io.pfade.MANIFEST_NAME`) or ``ueberschreiben``
+    (``--ueberschreiben``; default: what the CLI set for this call); each replacement is atomic and
+    the manifest records every file written. A PATH that is a file, holds a run ledger or
+    revisions, or lies in a run's period folder is refused (exit 2) before anything is written. If
+    the block fails or a name is refused, nothing in PATH changes (a PATH created here is removed).
     """
     path = check_out_dir(path, option)
+    allow = ueberschreiben_erlaubt() if ueberschreiben is None else ueberschreiben
+    created = [p for p in (path, *path.parents) if not p.exists()]
     path.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(path, prefix=".verteilung-neu-")
+    done = False
     try:
         yield tmp
         names = sorted(p.name for p in tmp.iterdir())
+        pruefe_ersetzen(path, [n for n in names if (tmp / n).is_file()], allow, option)
         for name in names:
             if (path / name).is_dir() and not (tmp / name).is_dir():
                 raise InputError(Problem(option, f"{path / name} ist ein Ordner; die Datei {name} "
                                          "kann dort nicht geschrieben werden"))
+        written = lies_manifest(path)
         for name in names:
             src = tmp / name
             if src.is_file():
                 os.chmod(src, public_mode())
+                written[name] = sha256_file(src)
             os.replace(src, path / name)
+        atomic_write_bytes(path / MANIFEST_NAME, manifest_bytes(written), option)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            for p in created:  # innermost first: only the folders this call made, and only if empty
+                with contextlib.suppress(OSError):
+                    p.rmdir()
+
+
+def vermerke(folder: str | Path, names: list[str]) -> None:
+    """Record files the tool wrote into FOLDER outside `atomic_dir` (e.g. a resumable sweep's plan)."""
+    folder = Path(folder)
+    written = lies_manifest(folder)
+    for name in names:
+        written[name] = sha256_file(folder / name)
+    atomic_write_bytes(folder / MANIFEST_NAME, manifest_bytes(written))
 
 
 def excel_safe_text(value: str) -> str:

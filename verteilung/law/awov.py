@@ -256,7 +256,7 @@ def _unemployment_steps(g: pd.DataFrame, variante: Variante) -> list[Schritt]:
         Schritt("messziffer", "Messziffer m (Anlage 1)", MESSZIFFER_FORMEL[variante],
                 g["awov_messziffer"].to_numpy(dtype=float), PARAGRAPH_ANLAGE1,
                 f"Lesart Anlage 1 {variante}: {VARIANTEN[variante]}; Text der Anlage 1 nicht verfügbar "
-                "(LEGAL.md Q12)",
+                "(docs/recht.md Abschnitt 4)",
                 {"P": P, "U": U, "u": u, "ubar": float(U.sum() / P.sum())}, art="dec2"),
     ]
 

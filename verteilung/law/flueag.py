@@ -20,9 +20,9 @@ from verteilung.law.key import Cap, KeyResult, KeySpec, compute_key_with_steps
 
 KappungLesart = Literal["R1", "R2"]
 
-PARAGRAPH_KEY = "§ 3 Abs. 1 S. 1 FlüAG"
-PARAGRAPH_CAP = "§ 3 Abs. 1 S. 4-5 FlüAG"
-PARAGRAPH_REDISTRIBUTION = "§ 3 Abs. 1 S. 5 FlüAG (übersteigende Anteile auf alle übrigen Gemeinden)"
+# The sentence numbers of § 3 Abs. 1 changed with the Zehntes ÄndG on 01.01.2017 (key S. 2 → S. 4,
+# cap S. 3 → S. 5, redistribution S. 4 → S. 6): every citation comes from the dated parameter in
+# force on the reference date (params/flueag_*.yaml), never from a constant here.
 # the cap limit of each reading as a formula over the parameter values in force
 CAP_FORMULA = {
     "R1": "z ≤ (1 + {c:exakt})·e = {faktor:exakt}·e",
@@ -34,6 +34,7 @@ def spec(stichtag: dt.date | str, kappung: KappungLesart = "R1", iterate: bool =
     p_e = params.get("flueag_gewicht_einwohner", stichtag)
     p_f = params.get("flueag_gewicht_flaeche", stichtag)
     p_c = params.get("flueag_kappung", stichtag)
+    p_u = params.get("flueag_umverteilung", stichtag)
     w_e, w_f, c = p_e.value, p_f.value, p_c.value
     factor = 1.0 + c if kappung == "R1" else w_e + c
     return KeySpec(
@@ -41,8 +42,8 @@ def spec(stichtag: dt.date | str, kappung: KappungLesart = "R1", iterate: bool =
         weights={"einwohner": w_e, "flaeche_km2": w_f},
         cap=Cap("einwohner", factor, iterate, p_c.paragraph, CAP_FORMULA.get(kappung, ""),
                 (("c", float(c)), ("w_e", float(w_e))), p_c, kappung),
-        paragraphs={"weights": PARAGRAPH_KEY, "cap": PARAGRAPH_CAP,
-                    "umverteilung_kappung": PARAGRAPH_REDISTRIBUTION},
+        paragraphs={"weights": p_e.paragraph, "cap": p_c.paragraph,
+                    "umverteilung_kappung": f"{p_u.paragraph} (übersteigende Anteile auf alle übrigen Gemeinden)"},
         symbol="z",
         bezeichnung="Zuweisungsschlüssel",
         weight_params={"einwohner": p_e, "flaeche_km2": p_f},

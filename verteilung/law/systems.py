@@ -68,8 +68,9 @@ FLUEAG = register(LegalSystem(
     id="flueag", anzeige="FlüAG", kurz="FlüAG", schluessel_name="Zuweisungsschlüssel",
     bestand=("flueag_bestand",), anrechnung=True, zugaenge="flueag",
     standard_zugaenge=round(15_122 / 12), key=_flueag_key,
-    paragraphen={"schluessel": "§ 3 Abs. 1 S. 1 FlüAG", "kappung": "§ 3 Abs. 1 S. 4-5 FlüAG",
-                 "status": "§ 3 Abs. 1, 3 FlüAG; Berechnung BR Arnsberg (LEGAL.md § 1.8)",
+    # sentence numbers of the key, cap and redistribution follow the version in force: params/flueag_*.yaml
+    paragraphen={"schluessel": "§ 3 Abs. 1 FlüAG",
+                 "status": "§ 3 Abs. 1, 3 FlüAG; Verteilstatistik der Bezirksregierung Arnsberg (https://bra.nrw.de/-681)",
                  "haushalt": "§ 3 Abs. 1 S. 2 FlüAG"},
     lesarten=("kappung", "kappung_iteriert"), arbeitslose=False,
 ))

@@ -142,7 +142,7 @@ def gemeinde_svg(values: pd.Series, names: pd.Series, label: str, diverging: boo
 
 def quota_boxplot(gemeinden: pd.DataFrame, order: list[str]) -> bytes:
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    data = [gemeinden.loc[gemeinden["modell"] == m, "quote"].dropna().to_numpy() for m in order]
+    data = [gemeinden.loc[gemeinden["modell"] == m, "gesamtquote_nach_zuweisung"].dropna().to_numpy() for m in order]
     ax.boxplot(data, tick_labels=order, showfliers=False)
     ax.axhline(100, color="#999999", lw=0.8, ls="--")
     ax.set_ylabel("Quote (gezählt / Soll), %")

@@ -56,9 +56,11 @@ SYNTHETISCH = ("SYNTHETISCH: Bestandsdaten aus dem synthetischen Szenario (input
                "kein amtlicher Bestand")
 SYNTHETISCH_KURZ = "SYNTHETISCH"  # the machine-safe marker (a `hinweis` column of machine CSVs)
 # Columns a terminal leaves out for width; files (--out, --format) keep every column.
-TERMINAL_HIDDEN = ("aufnahmeverpflichtung_exakt",)
-# Soll columns a quota is computed from: the quota is shown right after it.
-EXACT_SOLL = ("soll", "soll_nach_zuweisung")
+TERMINAL_HIDDEN = ("aufnahmeverpflichtung_exakt", "hinweis")  # hinweis: the marker line above says it
+# Each Erfüllungsquote and the exact Soll it is computed from: the quota is shown right after it.
+QUOTE_OF = {"erfuellungsquote": "soll_stichtag", "erfuellungsquote_vorher": "soll_stichtag",
+            "erfuellungsquote_nachher": "soll_nach_zuweisung",
+            "gesamtquote_nach_zuweisung": "gesamtsoll_nach_zuweisung"}
 
 
 def system_short(system: str) -> str:
@@ -93,31 +95,39 @@ def synthetic_note(info: dict | None) -> str | None:
 
 
 def with_marker(df: pd.DataFrame, info: dict | None) -> pd.DataFrame:
-    """A machine table (machine CSV) carrying the marker machine-safely: a last column ``hinweis``
-    with ``SYNTHETISCH`` in every row when synthetic stock went in; unchanged otherwise."""
-    if not is_synthetic(info) or "hinweis" in df.columns:
+    """A machine table (machine CSV, JSON rows, Parquet) carrying its markers machine-safely: a last
+    column ``hinweis`` with ``SYNTHETISCH`` in every row when synthetic stock went in, joined by
+    ``NÄHERUNG`` on the rows that carry an approximated figure (the column `inputs.mit_naeherung`
+    added); unchanged otherwise."""
+    if not is_synthetic(info):
         return df
-    return df.assign(hinweis=SYNTHETISCH_KURZ)
+    if "hinweis" not in df.columns:
+        return df.assign(hinweis=SYNTHETISCH_KURZ)
+    own = df["hinweis"].fillna("").astype(str)
+    if own.str.startswith(SYNTHETISCH_KURZ).all():
+        return df
+    return df.assign(hinweis=[f"{SYNTHETISCH_KURZ}; {h}" if h else SYNTHETISCH_KURZ for h in own])
 
 
 def person_view(df: pd.DataFrame, ausgabe: str | None = None) -> pd.DataFrame:
     """The table as a person gets it (terminal, XLSX, Excel CSV): the glossary's identifiers for
-    this output (``vocab.RENAMES[ausgabe]``: the rounded Soll is ``soll_gerundet``, the exact one
-    ``soll``), and every Erfüllungsquote placed right after the exact Soll it was computed from."""
+    this output (``vocab.RENAMES[ausgabe]``), and every Erfüllungsquote placed right after the exact
+    Soll it was computed from (``QUOTE_OF``): the quota before allocation after the Soll (Stichtag),
+    the quota after allocation after the Soll nach Zuweisung."""
     from verteilung.vocab import renamed
 
     out = renamed(df, ausgabe)
     cols = [str(c) for c in out.columns]
-    soll = next((c for c in EXACT_SOLL if c in cols), None)
-    quotas = [c for c in cols if c in ("erfuellungsquote", "erfuellungsquote_vorher", "erfuellungsquote_nachher")]
-    if soll is None or not quotas:
+    placed = {q: s for q, s in QUOTE_OF.items() if q in cols and s in cols}
+    if not placed:
         return out
-    rest = [c for c in cols if c not in quotas and c != soll]
-    # the exact Soll with its quotas, before a rounded Soll where there is one (status: Soll (Stichtag),
-    # Erfüllungsquote, Soll gerundet, Aufnahmeverpflichtung)
-    at = (rest.index("soll_gerundet") if "soll_gerundet" in rest
-          else len([c for c in cols[:cols.index(soll)] if c not in quotas]))
-    return out[[*rest[:at], soll, *quotas, *rest[at:]]]
+    order: list[str] = []
+    for c in cols:
+        if c in placed:
+            continue
+        order.append(c)
+        order += [q for q, s in placed.items() if s == c]
+    return out[order]
 
 
 def dropped_line(dropped: list[str]) -> str:
@@ -331,7 +341,8 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
     for r in extra or []:
         rows.append({"kennung": "", **r})
     for name, value in (info.get("lesarten") or {}).items():
-        add(lesart_label(name), lesart_text(name, value), f"lesarten.{name}", quelle="Lesart (LEGAL.md § 8)")
+        add(lesart_label(name), lesart_text(name, value), f"lesarten.{name}",
+            quelle="Lesart (docs/recht.md Abschnitt 3)")
     parameters = info.get("parameter")
     if parameters is None and info.get("stichtag"):
         from verteilung.params import in_force
@@ -405,7 +416,7 @@ def emit(df: pd.DataFrame, fmt: Format, out: str | Path | None, summary: dict | 
         _write_by_extension(df, Path(out), summary, title, ausgabe, sheets or {})
         return
     if fmt == "json":
-        data = to_json_bytes({"summary": summary, "rows": records(df)})
+        data = to_json_bytes({"summary": summary, "rows": records(with_marker(df, summary))})
     elif fmt == "csv":
         data = to_csv_bytes(with_marker(df, summary))
     elif fmt == "table":
@@ -458,7 +469,7 @@ def _write_by_extension(df: pd.DataFrame, out: Path, summary: dict, title: str, 
 
         data = excel_csv_bytes(person_view(df, ausgabe), note=synthetic_note(summary))
     elif suffix == ".json":
-        data = to_json_bytes({"summary": summary, "rows": records(df)})
+        data = to_json_bytes({"summary": summary, "rows": records(with_marker(df, summary))})
     elif suffix == ".xlsx":
         from verteilung.io.xlsx import workbook_bytes
 

@@ -51,8 +51,9 @@ def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
-    """All tables as CSV, a JSON summary and an XLSX workbook, swapped into place atomically.
+def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, bytes] | None = None) -> Path:
+    """All tables as CSV, a JSON summary and an XLSX workbook (and EXTRA files, e.g. the report),
+    swapped into place atomically; only files the tool wrote before are replaced (`atomic_dir`).
 
     The machine CSVs keep identifiers and carry the SYNTHETISCH marker in their file names; the
     workbook has it as the first row of every sheet.
@@ -70,6 +71,8 @@ def write_outputs(res: CompareResult, out_dir: str | Path) -> Path:
         (tmp / f"{label}vergleich.json").write_bytes(to_json_bytes(summary_payload(res)))
         (tmp / f"{label}vergleich.xlsx").write_bytes(workbook_bytes(workbook_sheets(res),
                                                                     note=synthetic_note(res.info)))
+        for name, data in (extra or {}).items():
+            (tmp / name).write_bytes(data)
     return out_dir
 
 

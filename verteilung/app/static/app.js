@@ -146,7 +146,8 @@
         if (m.id === d.karte_modell) o.selected = true; sel.appendChild(o);
       }
       const k = d.karte;
-      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Soll: " + de(k.soll[i], 0) + "<br>Quote: " + de(k.quote[i], 1) +
+      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Gesamtsoll beider Systeme nach Zuweisung: " + de(k.gesamtsoll_nach_zuweisung[i], 2) +
+        "<br>Erfüllungsquote beider Systeme nach Zuweisung: " + de(k.gesamtquote_nach_zuweisung[i], 2) +
         " %<br>Änderung Zuweisungen: " + (k.aenderung[i] > 0 ? "+" : "") + de(k.aenderung[i], 0) +
         "<br>Änderung je 1.000 EW: " + de(k.wert[i], 2));
       const titel = (d.modelle.find((m) => m.id === d.karte_modell) || {}).titel || d.karte_modell;
