@@ -230,7 +230,8 @@ def summary_lines(summary: dict, ausgabe: str | None = None) -> list[tuple[str, 
             out.append((head, "; ".join(f"{parameter_label(k)} {parameter_value_text(v)}" for k, v in value.items())))
         elif key == "system" and isinstance(value, str):
             out.append((head, system_label(value)))
-        elif key == "eingaben" and isinstance(value, list):
+        elif key == "eingaben" and isinstance(value, list) and all(isinstance(e, dict) and "sha256" in e
+                                                                    for e in value):
             out.append((head, "; ".join(eingabe_text(e, mit_hash=False) for e in value)))
         elif key == "beschraenkungen_bindend" and isinstance(value, list):
             out.append((head, "; ".join(f"{b['gemeinde']} ({b['ags']}): {b['beschraenkung']}" for b in value)))
@@ -321,7 +322,9 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
         add("Bestandsdatei", info["bestand_datei"], "bestand_datei",
             hinweis=SYNTHETISCH_KURZ if is_synthetic(info) else "",
             quelle="inputs/nrw/szenario/README.md" if is_synthetic(info) else "Nutzerdatei")
-    for e in info.get("eingaben") or []:
+    files = info.get("eingaben")
+    files = files if isinstance(files, list) and all(isinstance(e, dict) and "sha256" in e for e in files) else []
+    for e in files:  # the input files an allocation read (not runs diff's sentence of changed inputs)
         add(f"Eingabedatei ({EINGABE_ART.get(e['art'], e['art'])})", e["datei"], f"eingaben.{e['art']}",
             hinweis=f"Kodierung {e['kodierung']}; {e['zeilen']} Datenzeilen"
             + (f"; {e['ags_ergaenzt']} AGS um die führende 0 ergänzt" if e.get("ags_ergaenzt") else ""),
@@ -355,7 +358,7 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
             hinweis="(Annahme)" + _param_note(p) if p.get("annahme") else "",
             quelle=f"{p['quelle']} ({p['href']})" if p.get("href") else p.get("quelle", ""))
     shown = {"hinweis", "system", "modell", "datenbasis", "bestand_datei", "naeherungen", "stichtag", "lesarten",
-             "parameter", "eingaben", "beschraenkungen_bindend", *SKIP_IN_SUMMARY}
+             "parameter", "beschraenkungen_bindend", *SKIP_IN_SUMMARY} | ({"eingaben"} if files else set())
     for key, value in info.items():
         if key in shown or value is None or isinstance(value, dict):
             continue
