@@ -64,7 +64,7 @@ def test_top_level_help_names_the_job_and_the_version_option(cli):
     (["status", "--bogus"], "Fehler: Unbekannte Option --bogus."),
     (["status", "--forma", "csv"], "Fehler: Unbekannte Option --forma. Meinten Sie --format?"),
     (["stauts"], "Fehler: Unbekannter Befehl stauts. Meinten Sie status?"),
-    (["simulate", "--monate", "x"], "Fehler: Ungültiger Wert für --monate: erwartet eine ganze Zahl; erhalten 'x'."),
+    (["simulate", "--monate", "x"], "Fehler: Ungültiger Wert für --monate: „x“ ist keine ganze Zahl."),
     (["keys", "--system"], "Fehler: Die Option --system braucht einen Wert."),
     (["keys", "--system", "flueag", "zuviel"], "Fehler: Überzählige Angabe(n): zuviel."),
 ])

@@ -55,10 +55,20 @@ def test_duplicate_ags(cli, tmp_path):
     check_refused(cli, tmp_path, stock_file(tmp_path, rows), "Zeile 398", AGS[3], "AGS doppelt (zuerst in Zeile 5)")
 
 
-def test_malformed_ags_with_lost_leading_zero(cli, tmp_path):
-    bad = AGS[0].lstrip("0")
+def test_seven_digit_ags_gets_its_zero_back_and_is_counted(cli, tmp_path):
+    """A template saved again by Excel: 7-digit AGS are restored, one line says how many."""
+    rows = full_rows({0: f"{AGS[0][1:]},10,0,5", 1: f"{AGS[1][1:]},10,0,5"})
+    r = cli("status", "--system", "flueag", "--bestand", stock_file(tmp_path, rows), "--format", "json")
+    assert r.code == 0, r.stderr
+    d = r.json()
+    assert d["rows"][0]["ags"] == AGS[0] and d["rows"][0]["bestand"] == 10
+    assert "2 AGS mit 7 Ziffern um die führende 0 ergänzt" in d["summary"]["eingabe_hinweise"][0]
+
+
+@pytest.mark.parametrize("bad", ["5111", "511100", "051110000"])
+def test_other_ags_lengths_are_refused_not_guessed(cli, tmp_path, bad):
     check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({0: f"{bad},10,0,5"})), "Zeile 2",
-                  "kein gültiger AGS", "führende Null verloren")
+                  "kein gültiger AGS")
 
 
 def test_ags_not_in_gemeinde_table(cli, tmp_path):
@@ -98,12 +108,24 @@ def test_header_only(cli, tmp_path):
     check_refused(cli, tmp_path, path, "keine Datenzeilen")
 
 
-def test_wrong_encoding(cli, tmp_path):
-    rows = full_rows()
-    rows[0] = rows[0] + ",Düsseldorf"
+def test_windows_1252_is_read_and_named(cli, tmp_path):
+    """Excel's "CSV (Trennzeichen-getrennt)" is Windows-1252: read it, and say so."""
+    rows = [f"{r},Grüße" for r in full_rows()]
     path = stock_file(tmp_path, rows, header="ags,flueag_bestand,anrechnung_plaetze,wsa_bestand,notiz",
                       encoding="cp1252")
-    check_refused(cli, tmp_path, path, "nicht UTF-8")
+    r = cli("data", "check", "--bestand", path, "--format", "json")
+    assert r.code == 0, r.stderr
+    assert r.json()["bestand"]["kodierung"] == "Windows-1252"
+    r = cli("status", "--system", "flueag", "--bestand", path, "--format", "json")
+    assert r.code == 0, r.stderr
+    assert r.json()["summary"]["eingaben"][0]["kodierung"] == "Windows-1252"
+
+
+def test_undecodable_bytes_are_refused(cli, tmp_path):
+    path = tmp_path / "bestand.csv"
+    path.write_bytes(("ags,flueag_bestand,wsa_bestand,notiz\n" + "".join(f"{a},1,1,x\n" for a in AGS))
+                     .encode() .replace(b",x\n", b",\x81\n", 1))
+    check_refused(cli, tmp_path, path, "weder UTF-8 noch Windows-1252")
 
 
 def test_missing_gemeinde_refused_then_accepted_as_no_report(cli, tmp_path):
@@ -138,7 +160,7 @@ def test_semicolon_csv_and_xlsx_are_read(cli, tmp_path):
 @pytest.mark.parametrize("text,needle", [
     ("ags,gemeinde,einwohner,flaeche_km2\n05000001,A,100,0\n", "flaeche_km2: muss größer als 0 sein"),
     ("ags,gemeinde,einwohner\n05000001,A,100\n", "Pflichtspalte(n) fehlen in der Gemeindedatei: flaeche_km2"),
-    ("ags,gemeinde,einwohner,flaeche_km2\n0500001,A,100,3\n", "kein gültiger AGS"),
+    ("ags,gemeinde,einwohner,flaeche_km2\n050001,A,100,3\n", "kein gültiger AGS"),
 ])
 def test_bad_gemeinde_file(cli, tmp_path, text, needle):
     path = write(tmp_path / "g.csv", text)

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from verteilung.data import available_years, load_bestand, load_gemeinden
+from verteilung.data.tables import eingaben_info
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import Inputs, mit_naeherung, prepare
 from verteilung.law import systems
@@ -46,8 +47,18 @@ def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
             "wsa_bestand": int(b["wsa_bestand"].sum()),
             "ohne_meldung": int(b["ohne_meldung"].sum()),
             "angenommen_null": b.attrs["angenommen_null"],
+            "synthetisch": bool(b.attrs.get("synthetisch")),
+            **{k: v for k, v in b.attrs["eingabe"].items() if k in ("sha256", "kodierung", "zeilen")},
         }
+        if b.attrs.get("ags_hinweis"):
+            out["bestand"]["ags_hinweis"] = b.attrs["ags_hinweis"]
+    if g.attrs.get("eingabe"):
+        out["gemeinden_datei"] = {k: v for k, v in g.attrs["eingabe"].items() if k != "art"}
     return out
+
+
+GENAUIGKEIT = {"exact": "exakt (amtlich)", "rounded_10": "auf 10 gerundet (NÄHERUNG)", "SYNTHETISCH": "SYNTHETISCH"}
+"""The accuracy codes of inputs/nrw/bevoelkerung.csv as a person reads them."""
 
 
 def data_list() -> pd.DataFrame:
@@ -63,7 +74,8 @@ def data_list() -> pd.DataFrame:
         rows.append({"datensatz": land.STANDARD, "jahr": y, "stichtag": g.attrs["stichtag"],
                      "gemeinden": len(g), "einwohner": int(g["einwohner"].sum()),
                      "einwohner_fehlend": int(g["einwohner"].isna().sum()),
-                     "genauigkeit": ",".join(sorted(g["genauigkeit"].dropna().unique()))})
+                     "genauigkeit": ", ".join(GENAUIGKEIT.get(x, x)
+                                              for x in sorted(g["genauigkeit"].dropna().unique()))})
     for path in sorted(land.get().datei("szenario").glob("*.csv")):
         rows.append({"datensatz": f"{land.STANDARD}/szenario/{path.name}", "jahr": None, "stichtag": None,
                      "gemeinden": None, "einwohner": None, "einwohner_fehlend": None,
@@ -208,6 +220,7 @@ def status(system: str, bestand: str | Path, gemeinden: str | Path | None = None
         info["ohne_meldung"] = int(b["ohne_meldung"].sum())
     if inp.angenommen_null:
         info["angenommen_null"] = list(inp.angenommen_null)
+    info.update(eingaben_info(inp.gemeinden, b))
     return Result(table, info, inp)
 
 
@@ -313,6 +326,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
                               **inp.kennzeichnung())
         if inp.angenommen_null:
             result.summary["angenommen_null"] = list(inp.angenommen_null)
+        _trace(result, inp, hh and hh[sdef.name], cons and cons[sdef.name])
         return result
     sysdef = systems.get(system, land)
     inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, ohne_meldung_null, land)
@@ -331,7 +345,45 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
                           **inp.kennzeichnung(nutzt_arbeitslose=sysdef.arbeitslose))
     if inp.angenommen_null:
         result.summary["angenommen_null"] = list(inp.angenommen_null)
+    _trace(result, inp, hh, cons)
     return result
+
+
+def bindende_beschraenkungen(table: pd.DataFrame, cons: pd.DataFrame | None) -> list[dict]:
+    """For each Gemeinde where a constraint of ``cons`` binds, which one: a lock (nobody assigned),
+    the maximum reached, or the minimum that set the count. One dict per Gemeinde (AGS order)."""
+    if cons is None:
+        return []
+    import math
+
+    from verteilung.io.deutsch import fmt_int
+
+    by_ags = cons.set_index("ags")
+    out = []
+    for ags, name, n in zip(table["ags"], table["gemeinde"], table["zuweisung"], strict=True):
+        if ags not in by_ags.index:
+            continue
+        c = by_ags.loc[ags]
+        hi, lo = float(c["max_zuweisung"]), float(c["min_zuweisung"])
+        if bool(c["gesperrt"]):
+            what = "gesperrt (keine Zuweisung)"
+        elif not math.isnan(hi) and n >= hi:
+            what = f"Höchstzahl {fmt_int(hi)} erreicht"
+        elif lo > 0 and n <= lo:
+            what = f"Mindestzahl {fmt_int(lo)} zugewiesen"
+        else:
+            continue
+        out.append({"ags": ags, "gemeinde": name, "beschraenkung": what})
+    return out
+
+
+def _trace(result: Any, inp: Inputs, hh: pd.DataFrame | None, cons: pd.DataFrame | None) -> None:
+    """Make an allocation traceable (issue 20): every input file with SHA-256, encoding and rows,
+    the constraint file, and for each Gemeinde where a constraint binds, which one."""
+    result.summary.update(eingaben_info(inp.gemeinden, inp.bestand, hh, cons))
+    if cons is not None:
+        binding = bindende_beschraenkungen(result.table, cons)
+        result.summary["beschraenkungen_bindend"] = binding or "keine"
 
 
 def _status_quo_rules(system: str, state, arrivals: int) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from verteilung import optionen as opt
 from verteilung._version import __version__
 from verteilung.cli_deutsch import Typer
 from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
@@ -80,7 +81,7 @@ def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[...,
 
 UeberschreibenOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Dateien im Ordner --out ersetzen, auch wenn verteilung sie nicht geschrieben hat (sonst abgelehnt).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
-JahrOpt = Annotated[int | None, typer.Option("--jahr", help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das Jahr des Stichtags, sonst das neueste; § 3 Abs. 2 FlüAG).")]
+JahrOpt = Annotated[int | None, typer.Option("--jahr", parser=opt.cli(opt.jahr, "--jahr"), help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das Jahr des Stichtags, sonst das neueste; § 3 Abs. 2 FlüAG).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
 FormatOpt = Annotated[Fmt, typer.Option("--format", help="Ausgabeformat: table (Tabelle am Bildschirm), csv oder json.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="In diese Datei schreiben statt auf den Bildschirm; das Format folgt der Endung (.xlsx, .csv, .json, .parquet).")]
@@ -92,6 +93,7 @@ MieteOpt = Annotated[str, typer.Option("--mietpreisliste", help=lesart_hilfe("mi
 KombOpt = Annotated[str, typer.Option("--minderung", help=lesart_hilfe("minderung"))]
 BasisOpt = Annotated[str, typer.Option("--umverteilung", help=lesart_hilfe("umverteilung"))]
 RundungOpt = Annotated[str, typer.Option("--rundung", help=lesart_hilfe("rundung"))]
+BlattOpt = Annotated[str | None, typer.Option("--blatt", help="Blatt der XLSX-Eingaben, wenn eine Datei mehrere sichtbare Blätter hat (ausgeblendete Blätter werden nie gelesen).")]
 
 
 def _options(kappung: str, einmalig: bool, anlage1: str, miete: str, komb: str, basis: str,
@@ -110,19 +112,16 @@ ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="NA
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
-    """``["drittes=120"]`` → {"drittes": 120}; the count is checked by the analysis."""
-    if not specs:
-        return None
-    out: dict[str, int] = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        if not sep or not name.strip():
-            raise InputError(Problem("--zugaenge", f"erwartet NAME=N, erhalten {spec!r}"))
-        try:
-            out[name.strip()] = int(value.strip())
-        except ValueError:
-            raise InputError(Problem("--zugaenge", f"{name.strip()}: keine ganze Zahl: {value!r}")) from None
-    return out
+    """``["drittes=120"]`` → {"drittes": 120} (`optionen.stroeme`); which streams the models
+    receive is checked by `compare` and `simulate`."""
+    return opt.stroeme(specs)
+
+
+def _blatt(name: str | None) -> None:
+    """``--blatt``: the sheet every XLSX input of this command is read from when it has several."""
+    from verteilung.data.tables import BLATT
+
+    BLATT.set(name.strip() if name else None)
 
 
 def _version(value: bool) -> None:
@@ -137,6 +136,7 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Bei Fehlern die technischen Einzelheiten (Traceback) zeigen.")] = False,
 ) -> None:
     """verteilung: Aufnahmequoten nach FlüAG und Wohnsitzauflage (WSA), Zuweisung und zusammengeführte Modelle."""
+    _blatt(None)  # each command starts without a sheet choice (tests call main() many times in one process)
 
 
 @data_app.command("check")
@@ -144,8 +144,9 @@ def root(
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
                ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
-               land: LandOpt = "nrw") -> None:
+               land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Eingabedaten prüfen: Zahl der Gemeinden, Einwohner, Fläche und Stichtag; mit --bestand auch die Bestandsdatei."""
+    _blatt(blatt)
     from verteilung import api
     from verteilung.report.output import wide_console
 
@@ -155,17 +156,11 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
         formate.get(out)  # an unknown suffix (e.g. .md) is refused before anything is read or written
     result = api.data_check(gemeinden, jahr, bestand, ohne_meldung_null, land=land)
     if fmt == Fmt.table and out is None:
+        from verteilung.report.terminal import data_check_lines
+
         c = wide_console()
-        c.print(f"Datenbasis: {result['quelle']}")
-        for key in ("jahr", "stichtag_bevoelkerung", "gemeinden", "einwohner", "flaeche_km2"):
-            value = result[key]
-            c.print(f"{key}: {value:,}" if isinstance(value, float) or key == "einwohner"
-                    else f"{key}: {value}")
-        for row in result["einwohner_fehlend"]:
-            c.print(f"ohne Einwohnerzahl: {row['ags']} {row['gemeinde']} "
-                    "(ein Schlüssel für dieses Jahr wird abgelehnt)")
-        if "bestand" in result:
-            c.print(f"Bestand: {result['bestand']}")
+        for line in data_check_lines(result):
+            c.print(line, highlight=False)
         return
     if out is not None and fmt == Fmt.table and out.suffix.lower() != ".json":  # a file for people
         from verteilung.report.output import pruefung_tabelle
@@ -220,8 +215,9 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 def keys(system: SystemOpt, land: LandOpt = "nrw", gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-         fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+         fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
     """Schlüssel je Gemeinde: Zuweisungsschlüssel (FlüAG) oder Integrationsschlüssel (WSA)."""
+    _blatt(blatt)
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung)
@@ -238,8 +234,9 @@ def status(system: ModellSystemOpt,
            kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
            modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
-           land: LandOpt = "nrw") -> None:
+           land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Verteilstatistik: Soll, Aufnahmeverpflichtung und Erfüllungsquote je Gemeinde (in Baden-Württemberg je Kreis)."""
+    _blatt(blatt)
     from verteilung import api
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
@@ -256,8 +253,9 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
-            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
     """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage."""
+    _blatt(blatt)
     from rich.text import Text
 
     from verteilung import api
@@ -284,18 +282,19 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 @pfade()
 def allocate(system: ModellSystemOpt,
              bestand: Annotated[Path, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX), Aufbau in docs/eingaben.md; Vorlage: verteilung data vorlage bestand.")],
-             personen: Annotated[int | None, typer.Option("--personen", help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums).")] = None,
+             personen: Annotated[int | None, typer.Option("--personen", parser=opt.cli(opt.personen, "--personen"), help="Zahl der zuzuweisenden Einzelpersonen (Zugänge dieses Zeitraums), ohne Trennzeichen (1000, nicht 1.000).")] = None,
              haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Haushaltsdatei (CSV/XLSX): haushalt_id, personen[, ags_fest]; ein Haushalt wird nie geteilt.")] = None,
              beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Beschränkungen je Gemeinde (CSV/XLSX): ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
              solver: Annotated[str, typer.Option("--solver", help="Rechenprogramm (Solver) für Zuweisungen mit Beschränkungen: highs (Standard) oder cbc.")] = "highs",
              pfad: Annotated[str, typer.Option("--pfad", help="Rechenweg: auto (Standard), referenz (Wasserstandsverfahren) oder solver.")] = "auto",
-             zeitlimit: Annotated[float, typer.Option("--zeitlimit", help="Höchste Rechenzeit des Solvers in Sekunden.")] = 60.0,
+             zeitlimit: Annotated[float, typer.Option("--zeitlimit", parser=opt.cli(opt.zeitlimit, "--zeitlimit"), help=f"Höchste Rechenzeit des Solvers in Sekunden (mehr als 0, höchstens {opt.ZEITLIMIT_MAX_S:.0f}).")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde in diese Datei schreiben; Format nach Endung wie --out (.xlsx, .csv für deutsches Excel, .json, .parquet).")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
              modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
-             land: LandOpt = "nrw") -> None:
+             land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Zugänge dieses Zeitraums zuweisen: niedrigste Erfüllungsquote zuerst, Haushalte bleiben zusammen."""
+    _blatt(blatt)
     from verteilung import api
 
     if (personen is None) == (haushalte is None):
@@ -348,6 +347,16 @@ BasisModellOpt = Annotated[str, typer.Option("--basis", help="Vergleichsbasis: d
 SummeOpt = Annotated[list[str] | None, typer.Option("--summe", metavar="SPALTE=N", help="Landessumme der Personen einer Bestandsspalte statt der mitgelieferten, z. B. flueag_bestand=120000 oder wsa_bestand=160000 (mehrfach möglich).")]
 
 
+def _stock_column(name: str) -> str:
+    """A system's id or alias names its stock column (the registry's); anything else is a column."""
+    from verteilung.law import systems
+
+    try:
+        return systems.get(name).bestand[0]
+    except InputError:
+        return name
+
+
 def _summen(specs: list[str] | None) -> dict[str, float] | None:
     """``["flueag_bestand=120000"]`` → {"flueag_bestand": 120000}; ``flueag``/``wsa`` name their column."""
     if not specs:
@@ -356,7 +365,7 @@ def _summen(specs: list[str] | None) -> dict[str, float] | None:
     for spec in specs:
         name, sep, value = spec.partition("=")
         name = name.strip()
-        name = {"flueag": "flueag_bestand", "wsa": "wsa_bestand", "awov": "wsa_bestand"}.get(name, name)
+        name = _stock_column(name)
         if not sep or not name:
             raise InputError(Problem("--summe", f"erwartet SPALTE=N, erhalten {spec!r}"))
         try:
@@ -371,8 +380,8 @@ def _summen(specs: list[str] | None) -> dict[str, float] | None:
 def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
-            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
-            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
+            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", parser=opt.cli(opt.personen, "--zugaenge-flueag"), help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
+            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", parser=opt.cli(opt.personen, "--zugaenge-wsa"), help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
             zugaenge: ZugaengeOpt = None,
             jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             gewichte: Annotated[str | None, typer.Option("--gewichte", help="Eigener Schlüssel über den gemeinsamen Bestand, z. B. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
@@ -384,8 +393,9 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
             ueberschreiben: UeberschreibenOpt = False,
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich"),
-            land: LandOpt = "nrw") -> None:
+            land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Die heutigen zwei Systeme (Status quo) im Vergleich mit zusammengeführten Modellen: wer mehr aufnimmt, wer weniger."""
+    _blatt(blatt)
     from verteilung.compare import compare as run
     from verteilung.model import parse_weights
     from verteilung.report.terminal import print_compare
@@ -394,7 +404,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     if (gewichte_kappung or gewichte_minderung) and not gewichte:
         raise InputError(Problem("--gewichte-kappung/--gewichte-minderung", "nur zusammen mit --gewichte"))
-    weights = parse_weights(gewichte) if gewichte else None
+    weights = opt.gewichte(gewichte) if gewichte else None
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
     res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
@@ -493,17 +503,18 @@ def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modell
 
 @app.command()
 @pfade(ordner=True)
-def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Monate.")] = 24,
+def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.monate, "--monate"), help=f"Zahl der Monate (1 bis {opt.MONATE_MAX}).")] = 24,
              modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
              szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML; Standard: die Flüsse 2021 des NRW-Szenarios, fluesse_2021.yaml).")] = None,
              bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-             seed: Annotated[int | None, typer.Option("--seed", help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
+             seed: Annotated[int | None, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
              zugaenge: ZugaengeOpt = None,
              report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
              ueberschreiben: UeberschreibenOpt = False,
-             out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation")) -> None:
+             out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation"), blatt: BlattOpt = None) -> None:
     """Monat für Monat: dieselben Menschen in jedem Modell; Konflikte und Streuung im Zeitverlauf."""
+    _blatt(blatt)
     from rich.text import Text
 
     from verteilung.report import ordner
@@ -534,14 +545,15 @@ def simulate(monate: Annotated[int, typer.Option("--monate", help="Zahl der Mona
 
 @app.command()
 @pfade()
-def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simulation für die Verläufe (0: keine).")] = 24,
+def report(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.monate, "--monate", minimum=0), help=f"Monate der Simulation für die Verläufe (0: keine; höchstens {opt.MONATE_MAX}).")] = 24,
            modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            basis: BasisModellOpt = "status-quo",
-           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html")) -> None:
+           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html"), blatt: BlattOpt = None) -> None:
     """Ein eigenständiger HTML-Bericht: Modelle, Karten, Diagramme und Tabellen (öffnet ohne Netz)."""
+    _blatt(blatt)
     from verteilung.report.bericht import report as run_report
     from verteilung.simulate import terminal_progress
 
@@ -554,7 +566,7 @@ def report(monate: Annotated[int, typer.Option("--monate", help="Monate der Simu
 
 @app.command("app")
 def app_cmd(host: Annotated[str | None, typer.Option("--host", help="Adresse (Standard 127.0.0.1; jede andere braucht --token).")] = None,
-            port: Annotated[int | None, typer.Option("--port", help="Port (Standard 8765).")] = None,
+            port: Annotated[int | None, typer.Option("--port", parser=opt.cli(opt.ganzzahl, "--port", minimum=1, maximum=65535, grund="der größte Port"), help="Port (Standard 8765).")] = None,
             token: Annotated[str | None, typer.Option("--token", help="Zugangsschlüssel (oder VERTEILUNG_APP_TOKEN).")] = None,
             config: Annotated[Path | None, typer.Option("--config", help="TOML-Datei: Datenbasis, Bestand, Modelle, Adresse, Grenzen (docs/app.md); Optionen gehen vor.")] = None,
             prozesse: Annotated[int, typer.Option("--prozesse", min=0, max=32, help="Rechenprozesse für Vergleiche (Standard 2: beide Kerne; 0: im Serverprozess).")] = 2) -> None:
@@ -657,24 +669,25 @@ def _sweep_lesarten(einmalig: bool, miete: str, komb: str, basis: str):
 @pfade(ordner=True)
 def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
           parameter: Annotated[list[str] | None, typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS (ein Gewicht, kappung, alpha, anrechnung, zugaenge); mehrfach oder durch Komma getrennt.")] = None,
-          raster: Annotated[int | None, typer.Option("--raster", help="Raster mit K Punkten je Parameter.")] = None,
-          stichprobe: Annotated[int | None, typer.Option("--stichprobe", help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
-          seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
+          raster: Annotated[int | None, typer.Option("--raster", parser=opt.cli(opt.ganzzahl, "--raster", minimum=1), help="Raster mit K Punkten je Parameter.")] = None,
+          stichprobe: Annotated[int | None, typer.Option("--stichprobe", parser=opt.cli(opt.ganzzahl, "--stichprobe", minimum=1), help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
+          seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
           stoerung: Annotated[str | None, typer.Option("--stoerung", help="Zufällige Störung der Daten, z. B. einwohner=0.02,bestand=0.05 (relative Standardabweichung).")] = None,
-          zugaenge: Annotated[int | None, typer.Option("--zugaenge", help="Zugänge je Szenario (Standard: Monatsmittel 2021, FlüAG + WSA).")] = None,
+          zugaenge: Annotated[int | None, typer.Option("--zugaenge", parser=opt.cli(opt.personen, "--zugaenge"), help="Zugänge je Szenario (Standard: Monatsmittel 2021, FlüAG + WSA).")] = None,
           gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
           bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
           gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-          workers: Annotated[int, typer.Option("--workers", help="Zahl der Rechenprozesse auf diesem Rechner.")] = 1,
+          workers: Annotated[int, typer.Option("--workers", parser=opt.cli(opt.ganzzahl, "--workers", minimum=1), help="Zahl der Rechenprozesse auf diesem Rechner.")] = 1,
           dask: Annotated[bool, typer.Option("--dask", help="Die Pakete auf einem lokalen Dask-Cluster rechnen.")] = False,
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Adresse eines laufenden Dask-Schedulers, tcp://RECHNER:PORT.")] = None,
-          batch: Annotated[int, typer.Option("--batch", help="Szenarien je Paket (begrenzt den Speicherbedarf).")] = 2000,
+          batch: Annotated[int, typer.Option("--batch", parser=opt.cli(opt.ganzzahl, "--batch", minimum=1), help="Szenarien je Paket (begrenzt den Speicherbedarf).")] = 2000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,
           ueberschreiben: UeberschreibenOpt = False,
-          out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep")) -> None:
+          out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/sweep"), blatt: BlattOpt = None) -> None:
     """Belastungstest eines einheitlichen Schlüssels: Tausende bis Millionen Szenarien, paketweise gerechnet."""
+    _blatt(blatt)
     from verteilung.model import parse_weights
     from verteilung.sweep_runner import progress_bar, write_results
     from verteilung.sweep_runner import sweep as run_sweep
@@ -730,13 +743,14 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
 def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit einem System: m1-gemeinsamer-bestand, m2-mischschluessel, Pfad einer Modelldatei (YAML) oder gewichtet (mit --gewichte).")],
                   parameter: Annotated[list[str], typer.Option("--parameter", metavar="NAME=VON:BIS", help="NAME=VON:BIS; mehrfach oder durch Komma getrennt.")],
                   gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
-                  sobol: Annotated[int, typer.Option("--sobol", help="Grundgröße N der Saltelli-Stichprobe (N·(k+2) Rechnungen).")] = 1024,
-                  seed: Annotated[int, typer.Option("--seed", help="Startwert des Zufallsgenerators.")] = 0,
+                  sobol: Annotated[int, typer.Option("--sobol", parser=opt.cli(opt.ganzzahl, "--sobol", minimum=1), help="Grundgröße N der Saltelli-Stichprobe (N·(k+2) Rechnungen).")] = 1024,
+                  seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators.")] = 0,
                   bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
                   einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
                   ueberschreiben: UeberschreibenOpt = False,
-                  out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet")) -> None:
+                  out: Annotated[Path, typer.Option("--out", help="Ordner für Tabellen und Tornado-Diagramme.")] = Path("outputs/sensitivitaet"), blatt: BlattOpt = None) -> None:
     """Ausschläge einzeln variierter Parameter (Tornado) und Sobol-Indizes: welcher Parameter welche Kennzahl treibt."""
+    _blatt(blatt)
     from rich.text import Text
 
     from verteilung.model import parse_weights
@@ -768,12 +782,13 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
               ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|), umverteilung (umzuverteilende Personen) oder stadt_land (geringste langfristige Verschiebung von den kreisfreien Städten aufs Land; ohne Bestände).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
-              laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
+              laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", parser=opt.cli(opt.dezimal, "--laendlich-max-anstieg"), help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
               bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml")) -> None:
+              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml"), blatt: BlattOpt = None) -> None:
     """Gewichte eines Schlüssels per linearer Optimierung für ein Ziel unter Grenzen wählen; schreibt eine Modelldatei."""
+    _blatt(blatt)
     from verteilung.calibrate import calibrate as run
     from verteilung.io.deutsch import fmt_dec
     from verteilung.model import parse_weights

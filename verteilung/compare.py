@@ -236,6 +236,9 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     basis_def = load_model(basis, paket.id)
     if basis_def.id not in [d.id for d in defs]:
         defs.insert(1, basis_def)
+    from verteilung.optionen import pruefe_stroeme
+
+    pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | set(systems.streams()))
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "a model is listed twice"))

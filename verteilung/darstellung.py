@@ -154,6 +154,20 @@ def parameter_value_text(value: Any) -> str:
 SKIP_IN_SUMMARY = {"erklaerung", "synthetisch", "modell_titel", "land_name", "einheit", "quellen"}
 
 
+EINGABE_ART = {"bestand": "Bestandsdatei", "gemeinden": "Gemeindedatei", "haushalte": "Haushaltsdatei",
+               "beschraenkungen": "Beschränkungsdatei"}
+
+
+def eingabe_text(e: dict, mit_hash: bool = True) -> str:
+    """One input file as a person reads it: path, encoding, data rows (and its SHA-256)."""
+    from verteilung.io.deutsch import fmt_int
+
+    text = f"{e['datei']} ({e['kodierung']}, {fmt_int(e['zeilen'])} Datenzeilen"
+    if e.get("ags_ergaenzt"):
+        text += f", {fmt_int(e['ags_ergaenzt'])} AGS um die führende 0 ergänzt"
+    return text + (f", SHA-256 {e['sha256']})" if mit_hash else ")")
+
+
 def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame:
     """THE Parameter sheet of every workbook (``--out F.xlsx`` of each table command, the compare and
     run folders): data basis, reference date, readings, the legal parameters in force on the
@@ -189,6 +203,20 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
         add("Bestandsdatei", info["bestand_datei"], "bestand_datei",
             hinweis=SYNTHETISCH_KURZ if is_synthetic(info) else "",
             quelle=paket.anzeige_pfad("szenario", "README.md") if is_synthetic(info) else "Nutzerdatei")
+    files = info.get("eingaben")
+    files = files if isinstance(files, list) and all(isinstance(e, dict) and "sha256" in e for e in files) else []
+    for e in files:  # the input files an allocation read (not runs diff's sentence of changed inputs)
+        add(f"Eingabedatei ({EINGABE_ART.get(e['art'], e['art'])})", e["datei"], f"eingaben.{e['art']}",
+            hinweis=f"Kodierung {e['kodierung']}; {e['zeilen']} Datenzeilen"
+            + (f"; {e['ags_ergaenzt']} AGS um die führende 0 ergänzt" if e.get("ags_ergaenzt") else ""),
+            quelle=f"SHA-256 {e['sha256']}")
+    bindend = info.get("beschraenkungen_bindend")
+    if isinstance(bindend, list):
+        for b in bindend:
+            add("Bindende Beschränkung", f"{b['gemeinde']} ({b['ags']})", "beschraenkungen_bindend",
+                hinweis=b["beschraenkung"])
+    elif bindend:
+        add("Bindende Beschränkung", bindend, "beschraenkungen_bindend")
     for note in info.get("naeherungen") or []:
         add("Näherung", note, "naeherungen", hinweis="NÄHERUNG")
     if info.get("stichtag"):
@@ -211,7 +239,8 @@ def parameter_table(info: dict, extra: list[dict] | None = None) -> pd.DataFrame
             hinweis="(Annahme)" + _param_note(p) if p.get("annahme") else "",
             quelle=f"{p['quelle']} ({p['href']})" if p.get("href") else p.get("quelle", ""))
     shown = {"hinweis", "system", "modell", "datenbasis", "bestand_datei", "naeherungen", "stichtag", "lesarten",
-             "parameter", *SKIP_IN_SUMMARY, *(("land",) if info.get("land_name") else ())}
+             "parameter", "beschraenkungen_bindend", *SKIP_IN_SUMMARY, *(("land",) if info.get("land_name") else ()),
+             *(("eingaben",) if files else ())}
     for key, value in info.items():
         if key in shown or value is None or isinstance(value, dict):
             continue

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
+from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
 from verteilung.model import STOCK_COLUMNS, AwovKey, Context, MixKey, ModelDef, custom_model, load_model, parse_model
 
@@ -353,7 +354,7 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
          anrechnung[["ags", "anrechnung_plaetze", "anrechnung_plaetze_eae"]].reset_index(drop=True).copy())
     for c in STOCK_COLUMNS:
         b[c] = 0
-    ctx = Context(g, b, stichtag, {"flueag": 0, "wsa": 0}, lesarten=lesarten)
+    ctx = Context(g, b, stichtag, dict.fromkeys(systems.streams(), 0), lesarten=lesarten)
     frames = {d.id: _model_rows(d, ctx, totals) for d in defs}
     defs = list(defs)
     if minimum:

@@ -177,7 +177,7 @@ class ModelDef(Strict):
     @field_validator("mittel")
     @classmethod
     def _valid_money(cls, v):
-        from verteilung.mittel import parse_verteilung, topf_ids
+        from verteilung.law.mittel import parse_verteilung, topf_ids
 
         for pot, rows in (v or {}).items():
             if pot not in topf_ids():
@@ -268,17 +268,11 @@ def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
 
 
 def parse_weights(text: str, option: str = "--gewichte") -> dict[str, float]:
-    """``a=0.8,b=0.2`` → {"a": 0.8, "b": 0.2}; also used for cap and reduction options."""
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        if "=" not in part:
-            raise InputError(Problem(option, f"erwartet SPALTE=ZAHL, erhalten {part!r}"))
-        k, v = part.split("=", 1)
-        try:
-            out[k.strip()] = float(v)
-        except ValueError as exc:
-            raise InputError(Problem(option, f"Wert zu {k.strip()!r} ist keine Zahl: {v!r}")) from exc
-    return out
+    """``a=0.8,b=0.2`` → {"a": 0.8, "b": 0.2}; also used for cap and reduction options. Values are
+    checked by `verteilung.optionen.gewichte` (finite, ≥ 0; for --gewichte not all 0)."""
+    from verteilung.optionen import gewichte
+
+    return gewichte(text, option, nicht_alle_null=option == "--gewichte")
 
 
 # ---------------------------------------------------------------- evaluation

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from verteilung.compare import DEFAULT_MODELS, de, metric_row
 from verteilung.errors import InputError, Problem
 from verteilung.io.deutsch import fmt_dec
+from verteilung.law import systems
 from verteilung.model import Context, evaluate, load_model
 from verteilung.params import in_force
 
@@ -216,6 +217,11 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     n_w = int(sz.zugaenge_wsa_monat.wert)
     further = {k: int(v.wert) for k, v in sz.zugaenge_weitere.items()}
     further.update({k: pruefe_personen(v, f"--zugaenge {k}") for k, v in (zugaenge or {}).items()})
+    from verteilung.optionen import monate as check_months
+    from verteilung.optionen import pruefe_stroeme
+
+    check_months(monate)
+    pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | {"flueag", "wsa"})
     for name in ("flueag", "wsa", "alle"):
         if name in further:
             raise InputError(Problem("--zugaenge", f"{name}: FlüAG and WSA arrivals come from the scenario "
@@ -365,7 +371,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     if further:
         info["zugaenge_weitere"] = further
     info["parameter"] = in_force(when)
-    info["startbestand"] = {m: {"flueag": int(r["bestand_flueag"]), "wsa": int(r["bestand_wsa"])}
+    info["startbestand"] = {m: {s: int(r[f"bestand_{s}"]) for s in (systems.FLUEAG.id, systems.WSA.id)}
                             for m, r in start_rows.iterrows()}
     table, paths_table = uebergang_tables(figures, defs)
     return SimResult(monthly, final, info, pd.concat(paths, ignore_index=True) if verlauf else None,

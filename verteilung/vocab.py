@@ -160,6 +160,8 @@ COLUMNS: dict[str, Column] = {
     "parameter": _c("Parameter"), "wert": _c("Wert"), "gueltig_ab": _c("gültig ab", Kind.DATE),
     "paragraph": _c("Rechtsgrundlage"), "lesart": _c("Lesart"), "lesarten": _c("Lesarten"),
     "datenbasis": _c("Datenbasis"), "bestand_datei": _c("Bestandsdatei"), "hinweis": _c("Hinweis"),
+    "eingaben": _c("Eingabedateien"), "eingabe_hinweise": _c("Hinweise zu den Eingaben"),
+    "beschraenkungen_bindend": _c("Bindende Beschränkungen"),
     "rundung": _c("Rundung"), "anrechnung_faktoren": _c("Anrechnungsfaktoren"),
     "summe_schluessel": _c("Summe der Schlüssel", SHARE), "gekappt_anzahl": _c("Gemeinden gekappt", INT),
     "gemindert_mietpreisbremse": _c("Gemeinden mit Minderung Mietpreisbremse", INT),

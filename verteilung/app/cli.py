@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -56,9 +58,10 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
         cfg = settings(host, port, token, config)
         required = check_host(cfg.host, cfg.token, cfg.token_herkunft)
         warn(cfg)
+        check_address(cfg.host, cfg.port)  # a busy port is said at once, before the data are loaded
         from verteilung.app.engine import Engine
 
-        engine = Engine(cfg)  # the data, the stock table and the models: refused before binding
+        engine = Engine(cfg)  # the data, the stock table and the models: refused before serving
     except SystemExit2 as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
@@ -75,6 +78,33 @@ def app_command(host: str | None = None, port: int | None = None, token: str | N
     shown = "localhost" if cfg.host in LOCAL_HOSTS else cfg.host
     print(f"verteilung app: http://{shown}:{cfg.port}/" + ("?token=…" if required else ""), file=sys.stderr,
           flush=True)
-    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", server_header=False)
+    try:
+        uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", server_header=False)
+    except SystemExit as exc:  # uvicorn could not bind after all (taken since the check): exit 2, not 3
+        if exc.code in (0, None):
+            return 0
+        print(f"Fehler: Port {cfg.port} an {cfg.host} kann nicht verwendet werden (belegt?)", file=sys.stderr)
+        return 2
     return 0
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind the address once as uvicorn will, so that a busy port or a foreign address is one German
+    line and exit 2 before anything is loaded (uvicorn says it in English and exits 3, which here
+    means "infeasible")."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit2(f"Port {port} an {host} ist belegt (läuft die Anwendung schon? Einen anderen "
+                              "Port mit --port wählen)") from None
+        if exc.errno == errno.EACCES:
+            raise SystemExit2(f"Port {port} an {host}: keine Berechtigung (Ports unter 1024 brauchen "
+                              "Administratorrechte; z. B. --port 8765)") from None
+        raise SystemExit2(f"Adresse {host}:{port} kann nicht verwendet werden ({exc.strerror or exc})") from None
+    sock.close()
 

@@ -35,6 +35,7 @@ from verteilung.compare import (
     model_part,
 )
 from verteilung.data import load_bestand
+from verteilung.data.tables import MAX_ROWS_TABELLE, pruefe_xlsx
 from verteilung.errors import InputError, Problem
 from verteilung.inputs import prepare
 from verteilung.io.deutsch import fmt_int
@@ -55,6 +56,9 @@ MAX_UPLOADS = 32
 # bounded caches: one model's part is about 0.2 MB (396 Gemeinden), one explanation a few kB
 MAX_MODEL_PARTS = 256
 MAX_RECHENWEGE = 2048
+ENTPACKT_FAKTOR = 16
+"""An uploaded XLSX may unpack to at most 16 times the upload limit (8 MiB for 512 KiB): enough for
+every Gemeinde of Germany, refused before parsing when more (docs/app.md)."""
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -284,6 +288,8 @@ class Engine:
                                      f"{fmt_int(self.max_upload)} Bytes)"))
         with self.temporary(data, suffix) as path:
             try:
+                if suffix == ".xlsx":  # before parsing: bounded time and memory per request (docs/app.md)
+                    pruefe_xlsx(path, str(path), ENTPACKT_FAKTOR * self.max_upload, MAX_ROWS_TABELLE)
                 b = load_bestand(path, self.raw_gemeinden, required=self.spalten)
             except InputError as exc:
                 raise InputError([Problem(label if p.file == str(path) else p.file, p.reason, p.row, p.ags)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from verteilung._version import __version__
 from verteilung.app import views
@@ -56,12 +57,45 @@ def german_validation(exc: RequestValidationError) -> list[str]:
         elif kind.startswith(("int_", "float_")):
             lines.append(f"{feld}: keine gültige Zahl")
         elif kind == "literal_error":
-            lines.append(f"{feld}: erlaubt sind {ctx.get('expected')}")
+            expected = str(ctx.get("expected", "")).replace(" or ", " oder ").replace("'", "")
+            lines.append(f"{feld}: erlaubt sind {expected}")
+        elif kind == "json_invalid":
+            where = f" (Fehler an Stelle {loc[-1]})" if loc and str(loc[-1]).isdigit() else ""
+            lines.append(f"Anfrage: der Inhalt ist kein gültiges JSON{where}; erwartet wird ein JSON-Objekt, "
+                         'z. B. {"system": "flueag", "personen": 1000}')
+        elif kind == "value_error":  # the shared option checks (verteilung.optionen) say why
+            lines.append(f"{feld}: {str(e.get('msg', '')).removeprefix('Value error, ')}")
         elif kind.startswith(("list_", "dict_", "model_")):
             lines.append(f"{feld}: falsche Form (ein einzelner Wert bzw. ein Objekt erwartet)")
         else:
             lines.append(f"{feld}: ungültiger Wert")
     return lines or ["Anfrage ungültig"]
+
+
+HTTP_DE = {404: "nicht gefunden", 405: "Methode nicht erlaubt", 413: "Anfrage zu groß",
+           415: "Format der Anfrage nicht unterstützt"}
+"""German reasons for the HTTP errors the framework raises itself (unknown address, wrong method)."""
+
+
+def _token_problem(request: Request, token: str) -> str | None:
+    """Why a request is refused (None: let it through). Every place that carries a token (header,
+    ``?token=``, cookie) must carry the right one: a wrong one anywhere is refused even when another
+    place holds the right one, so a guess cannot ride along with a stolen cookie."""
+    given: list[tuple[str, str]] = []
+    header = request.headers.get("authorization")
+    if header is not None:
+        given.append(("Kopfzeile Authorization", header[7:] if header.lower().startswith("bearer ") else ""))
+    given += [("Adresse (?token=)", v) for v in request.query_params.getlist("token")]
+    if TOKEN_COOKIE in request.cookies:
+        given.append(("Cookie", request.cookies[TOKEN_COOKIE]))
+    if not given:
+        return ("Zugang nur mit Zugangsschlüssel: Kopfzeile 'Authorization: Bearer …' oder einmal ?token=… "
+                "in der Adresse")
+    wrong = [where for where, value in given
+             if not (value and secrets.compare_digest(value.encode(), token.encode()))]
+    if wrong:
+        return f"falscher Zugangsschlüssel ({', '.join(wrong)})"
+    return None
 
 
 def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False,
@@ -90,15 +124,14 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
             resp: Response = problems([f"Anfrage zu groß (höchstens {deutsch.fmt_int(max_body // 1024)} KiB)"], 413)
         elif request.method == "POST" and length is None:
             resp = problems(["Anfrage ohne Längenangabe (Content-Length) wird nicht angenommen"], 411)
-        elif token is not None and not _authorized(request, token):
-            given = request.query_params.get("token")
-            if given is not None and secrets.compare_digest(given.encode(), token.encode()):
-                rest = {k: v for k, v in request.query_params.items() if k != "token"}
-                resp = RedirectResponse(request.url.path + ("?" + urlencode(rest) if rest else ""), 303)
-                resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-            else:
-                resp = problems(["Zugang nur mit Zugangsschlüssel: Kopfzeile 'Authorization: Bearer …' "
-                                 "oder einmal ?token=… in der Adresse"], 401)
+        elif token is not None and (why := _token_problem(request, token)) is not None:
+            resp = problems([why], 401)
+            if TOKEN_COOKIE in request.cookies:
+                resp.delete_cookie(TOKEN_COOKIE)  # a stale cookie would refuse the next try too
+        elif token is not None and "token" in request.query_params:  # right everywhere: remember it
+            rest = {k: v for k, v in request.query_params.items() if k != "token"}
+            resp = RedirectResponse(request.url.path + ("?" + urlencode(rest) if rest else ""), 303)
+            resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         else:
             resp = await call_next(request)
         resp.headers["Content-Security-Policy"] = CSP
@@ -106,6 +139,13 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
         resp.headers["Referrer-Policy"] = "no-referrer"
         resp.headers["X-Frame-Options"] = "DENY"
         return resp
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        reason = HTTP_DE.get(exc.status_code, f"HTTP-Fehler {exc.status_code}")
+        if exc.status_code == 404:
+            reason = f"{reason}: {request.url.path[:200]} (Übersicht der Adressen: /api)"
+        return problems([reason], exc.status_code)
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError):
@@ -150,9 +190,3 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     app.state.app_state = st
     app.state.rechenprozesse = st.rechner
     return app
-
-
-def _authorized(request: Request, token: str) -> bool:
-    header = request.headers.get("authorization", "")
-    given = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE, "")
-    return bool(given) and secrets.compare_digest(given.encode(), token.encode())

@@ -291,16 +291,17 @@ def simplify(points: list[tuple[float, float]], tol: float) -> list[tuple[float,
 def schluessel_text(key) -> str:
     """A model's key in words with its weights in German percent."""
     from verteilung import params
+    from verteilung.model import AwovKey, FlueagKey
 
     typ = key.typ
     if typ == "gewichtet":
         return deutsch.fmt_gewichte(key.gewichte)
     when = "2024-01-01"
-    if typ == "flueag":
+    if isinstance(key, FlueagKey):
         w = {"einwohner": params.value("flueag_gewicht_einwohner", when),
              "flaeche": params.value("flueag_gewicht_flaeche", when)}
         return f"FlüAG-Schlüssel: {deutsch.fmt_gewichte(w)}"
-    if typ == "awov":
+    if isinstance(key, AwovKey):
         w = {c: params.value(f"awov_gewicht_{c}", when) for c in ("einwohner", "flaeche", "arbeitslose")}
         return f"WSA-Schlüssel: {deutsch.fmt_gewichte(w)}, mit Minderungen"
     return "Mischung aus FlüAG- und WSA-Schlüssel im Verhältnis der Bestände"

@@ -29,6 +29,7 @@ CREDIT_COLUMNS = ("anrechnung_plaetze", "anrechnung_plaetze_eae")
 
 SCHEMA = Schema(
     name="Bestandsdatei",
+    blatt="Bestand",
     spalten={
         "ags": ("AGS", "Gemeindeschlüssel", "Amtlicher Gemeindeschlüssel", "Gemeindekennziffer"),
         "flueag_bestand": ("Bestand FlüAG", "FlüAG-Bestand", "Bestand nach FlüAG"),
@@ -88,7 +89,7 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     reported: list[str] = []
     for chunk in tab.chunks():
         for row in chunk:
-            ags = text(tab.cell(row, "ags"))
+            ags = ags_ok.lesen(tab.cell(row, "ags"))
             ok = ags_ok(ags, row.nr)
             bound = population.get(ags) if ok else None
             bound = None if bound is None or (isinstance(bound, float) and math.isnan(bound)) else bound
@@ -125,5 +126,6 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     out["ohne_meldung"] = np.asarray([i is None for i in pos], dtype=bool)
     marked = "quelle" in extras and any("SYNTHETISCH" in q.upper() for q in extras["quelle"])
     out.attrs.update(quelle=file, synthetisch=bool(marked) or "synthetisch" in path.name.lower()
-                     or "synthetic" in path.name.lower(), angenommen_null=assumed)
+                     or "synthetic" in path.name.lower(), angenommen_null=assumed,
+                     eingabe=tab.eingabe("bestand"), ags_hinweis=tab.ags_hinweis())
     return out.reset_index(drop=True)

@@ -157,7 +157,7 @@ def _load_user_gemeinden(path: Path) -> pd.DataFrame:
     cols.update({h: [] for h in tab.extras})
     for chunk in tab.chunks():
         for row in chunk:
-            ags = text(tab.cell(row, "ags"))
+            ags = ags_ok.lesen(tab.cell(row, "ags"))
             ags_ok(ags, row.nr)
             for col in tab.index:
                 if col == "einwohner":
@@ -197,7 +197,8 @@ def _load_user_gemeinden(path: Path) -> pd.DataFrame:
     if "kreis_ags" in tab.index and not df["kreis_ags"].astype(bool).any():
         df["kreis_ags"] = df["ags"].str[:5]
     df = df.sort_values("ags").reset_index(drop=True)
-    df.attrs.update(jahr=None, stichtag=None, quelle=file, datei=file, datenbasis=f"Nutzerdatei {file}")
+    df.attrs.update(jahr=None, stichtag=None, quelle=file, datei=file, datenbasis=f"Nutzerdatei {file}",
+                    eingabe=tab.eingabe("gemeinden"), ags_hinweis=tab.ags_hinweis())
     return df
 
 

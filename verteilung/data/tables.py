@@ -16,16 +16,32 @@ What is checked before a single data row is read (docs/eingaben.md):
 Data rows are then read in chunks; the first chunk with a defect ends the reading, so a huge
 file of unknown AGS is refused after its first rows. Numbers go through the one grammar of
 ``verteilung.data.zahlen``.
+
+What a person sees is what is read:
+
+- a CSV file is valid UTF-8 (with or without BOM) or else read as Windows-1252, the encoding of
+  Excel's "CSV (Trennzeichen-getrennt)"; which one is recorded (:attr:`Table.kodierung`) and shown
+  in ``data check`` and the Parameter sheet;
+- an XLSX file is read from its *visible* sheet: hidden and very hidden sheets are never read.
+  Several visible sheets: ``--blatt NAME`` (:data:`BLATT`), else the sheet named as in the
+  template, else the one sheet whose first row has the required columns; otherwise refused,
+  listing them;
+- a 7-digit AGS (a template saved again by Excel, leading zero lost) gets its zero back and the
+  number restored is reported in one line; other lengths are refused, never guessed.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
+import hashlib
 import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +61,27 @@ All German Gemeinden (about 10,800) fit in about 1 MB."""
 MAX_ROWS_TABELLE = 100_000
 MAX_BYTES_HAUSHALTE = 500 * MB
 """Size limit of a household file (up to 10 million households at about 50 bytes a row)."""
+MAX_SPALTEN = 500
+"""Columns in a header: every input has a few dozen at most; a header of thousands is refused
+before its names are compared (bounded time for a hostile file)."""
+XLSX_ENTPACKT_FAKTOR = 4
+"""An XLSX file may unpack to at most this many times its kind's size limit (a zip bomb, or a sheet
+of a million empty cells, is refused before a single cell is parsed)."""
 
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | None
+
+BLATT: ContextVar[str | None] = ContextVar("verteilung_blatt", default=None)
+"""The sheet named by ``--blatt``: read from every XLSX input that has more than one visible sheet."""
+
+
+@contextlib.contextmanager
+def blatt(name: str | None) -> Iterator[None]:
+    """Read XLSX inputs from the sheet ``name`` inside this block (the Python API's ``--blatt``)."""
+    token = BLATT.set(name.strip() if name else None)
+    try:
+        yield
+    finally:
+        BLATT.reset(token)
 
 
 # ---------------------------------------------------------------------------------- header
@@ -70,6 +105,7 @@ class Schema:
     verwechselbar: dict[str, str] = field(default_factory=dict)  # normalised name → canonical
     max_bytes: int = MAX_BYTES_TABELLE
     max_rows: int = MAX_ROWS_TABELLE
+    blatt: str | None = None                    # the template's sheet name (data vorlage)
 
     def lookup(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -137,8 +173,43 @@ def _is_marker(first: str) -> bool:
     return first.lstrip('\ufeff"').startswith(MARKER_PREFIXES)
 
 
-def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise]:
-    fh = path.open("r", encoding="utf-8-sig", newline="")
+UTF8, UTF8_BOM, CP1252 = "UTF-8", "UTF-8 mit BOM", "Windows-1252"
+_CODECS = {UTF8: "utf-8", UTF8_BOM: "utf-8-sig", CP1252: "cp1252"}
+
+
+def _scan(path: Path, text_file: bool) -> tuple[str, str | None]:
+    """SHA-256 of the file and, for a text file, its encoding, in one pass over its bytes.
+
+    Valid UTF-8 (with or without BOM) is UTF-8; anything else is taken as Windows-1252, the
+    encoding of Excel's "CSV (Trennzeichen-getrennt)" (checked when the rows are decoded)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")() if text_file else None
+    utf8 = True
+    bom = False
+    with path.open("rb") as fh:
+        first = True
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            if first:
+                bom = block.startswith(codecs.BOM_UTF8)
+                first = False
+            if decoder is not None and utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if decoder is not None and utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    kodierung = None if not text_file else (UTF8_BOM if bom and utf8 else UTF8 if utf8 else CP1252)
+    return digest.hexdigest(), kodierung
+
+
+def _csv_rows(path: Path, name: str, kodierung: str
+              ) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise]:
+    fh = path.open("r", encoding=_CODECS[kodierung], newline="")
     nr = 1
     try:
         first = fh.readline()
@@ -146,8 +217,8 @@ def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, lis
             first, nr = fh.readline(), 2
     except UnicodeDecodeError as exc:
         fh.close()
-        raise InputError(Problem(name, f"nicht UTF-8-kodiert (Byte 0x{exc.object[exc.start]:02x} in "
-                                 "Zeile 1); bitte als „CSV UTF-8“ speichern")) from exc
+        raise InputError(Problem(name, f"weder UTF-8 noch Windows-1252 (Byte 0x{exc.object[exc.start]:02x} "
+                                 "in Zeile 1); bitte als „CSV UTF-8“ speichern")) from exc
     if not first.strip():
         fh.close()
         raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
@@ -170,8 +241,9 @@ def _csv_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, lis
                         if any(cells):          # empty rows (also ";;;") are skipped
                             yield nr, cells
             except UnicodeDecodeError as exc:
-                raise InputError(Problem(name, f"nicht UTF-8-kodiert (Byte 0x{exc.object[exc.start]:02x} "
-                                         f"nach Zeile {nr}); bitte als „CSV UTF-8“ speichern")) from exc
+                raise InputError(Problem(name, f"weder UTF-8 noch Windows-1252 (Byte "
+                                         f"0x{exc.object[exc.start]:02x} nach Zeile {nr}); bitte als "
+                                         "„CSV UTF-8“ speichern")) from exc
             except csv.Error as exc:
                 raise InputError(Problem(name, f"beschädigte CSV-Datei (abgeschnitten oder "
                                          f"beschädigt?): {exc}", nr + 1)) from exc
@@ -187,15 +259,111 @@ def _xlsx_value(v: object) -> Cell:
     return v  # type: ignore[return-value]
 
 
-def _xlsx_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise]:
-    import openpyxl
+def pruefe_xlsx(path: Path, name: str, max_entpackt: int, max_zeilen: int | None = None) -> None:
+    """Refuse an XLSX file before parsing it when it unpacks to more than ``max_entpackt`` bytes or a
+    sheet declares more than :data:`MAX_SPALTEN` columns (or ``max_zeilen`` rows) in its dimension:
+    reading time and memory stay bounded by the file's kind, not by what the file claims."""
+    import zipfile
 
     try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if len(infos) > 10_000 or total > max_entpackt:
+                raise InputError(Problem(name, f"XLSX-Datei entpackt {total / MB:,.1f} MB groß; erlaubt sind "
+                                         f"höchstens {max_entpackt / MB:,.1f} MB für diese Art Datei (zu viele "
+                                         "Zeilen oder Spalten? Nur die Tabelle mit den Daten speichern)"
+                                         .replace(",", "X").replace(".", ",").replace("X", ".")))
+            for info in infos:
+                if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
+                    continue
+                with z.open(info) as fh:
+                    head = fh.read(4096).decode("utf-8", "replace")
+                m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+([0-9]+)(?::([A-Z]+)([0-9]+))?"', head)
+                if m and m.group(2):
+                    cols = _column_number(m.group(2))
+                    rows = int(m.group(3))
+                    if cols > MAX_SPALTEN:
+                        raise InputError(Problem(name, f"ein Blatt hat {tausender(cols)} Spalten; erlaubt sind "
+                                                 f"höchstens {tausender(MAX_SPALTEN)}"))
+                    if max_zeilen is not None and rows > max_zeilen + 1:
+                        raise InputError(Problem(name, f"ein Blatt hat {tausender(rows)} Zeilen; erlaubt sind "
+                                                 f"höchstens {tausender(max_zeilen + 1)}"))
+    except zipfile.BadZipFile as exc:
+        raise InputError(Problem(name, "kann nicht als XLSX gelesen werden (keine gültige XLSX-Datei)")) from exc
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _header_of(ws: object) -> list[str]:
+    """A sheet's header (row 1, or row 2 below the tool's own label line)."""
+    for first in ws.iter_rows(max_row=2, values_only=True):  # type: ignore[attr-defined]
+        if first and isinstance(first[0], str) and _is_marker(first[0]) and not any(first[1:]):
+            continue
+        return ["" if v is None else str(v).strip() for v in first]
+    return []
+
+
+def _sheet(wb: object, name: str, schema: Schema, required: list[str]) -> object:
+    """The sheet a person means: never a hidden one (module docstring)."""
+    sheets = list(wb.worksheets)  # type: ignore[attr-defined]
+    visible = [ws for ws in sheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    names = ", ".join(f"„{ws.title}“" for ws in visible)
+    wanted = BLATT.get()
+    if wanted is not None:
+        for ws in sheets:
+            if ws.title == wanted or normalise(ws.title) == normalise(wanted):
+                if ws in visible:
+                    return ws
+                raise InputError(Problem(name, f"das Blatt „{ws.title}“ ist ausgeblendet; ausgeblendete "
+                                         f"Blätter werden nicht gelesen (sichtbar: {names or 'keins'})"))
+        if len(visible) == 1:
+            return visible[0]  # --blatt chooses among several; a one-sheet file has nothing to choose
+        raise InputError(Problem(name, f"kein Blatt „{wanted}“ (--blatt); sichtbare Blätter: {names}"))
+    if not visible:
+        raise InputError(Problem(name, "alle Blätter sind ausgeblendet; bitte das Blatt mit den Daten "
+                                 "einblenden"))
+    if len(visible) == 1:
+        return visible[0]
+    if schema.blatt is not None:
+        named = [ws for ws in visible if normalise(ws.title) == normalise(schema.blatt)]
+        if len(named) == 1:
+            return named[0]
+    lookup = schema.lookup()
+    need = set(required) or {"ags"}
+    fitting = [ws for ws in visible
+               if need <= {lookup.get(normalise(h), "") for h in _header_of(ws)}]
+    if len(fitting) == 1:
+        return fitting[0]
+    raise InputError(Problem(name, f"{len(visible)} sichtbare Blätter ({names}), "
+                             f"{'keins' if not fitting else 'mehrere'} mit den Spalten der {schema.name}; "
+                             "bitte das Blatt mit --blatt NAME wählen"))
+
+
+def _xlsx_rows(path: Path, name: str, schema: Schema, required: list[str]
+               ) -> tuple[list[str], Iterator[tuple[int, list[Cell]]], Schreibweise, str]:
+    import openpyxl
+
+    pruefe_xlsx(path, name, XLSX_ENTPACKT_FAKTOR * schema.max_bytes, schema.max_rows)
+    try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        first = next(it, None)
     except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InputError(Problem(name, f"kann nicht als XLSX gelesen werden ({exc.__class__.__name__})"
+                                 )) from exc
+    try:
+        ws = _sheet(wb, name, schema, required)
+        it = ws.iter_rows(values_only=True)  # type: ignore[attr-defined]
+        first = next(it, None)
+    except InputError:
+        wb.close()
+        raise
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        wb.close()
         raise InputError(Problem(name, f"kann nicht als XLSX gelesen werden ({exc.__class__.__name__})"
                                  )) from exc
     start = 2
@@ -205,6 +373,7 @@ def _xlsx_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, li
         wb.close()
         raise InputError(Problem(name, "Datei ist leer (keine Kopfzeile in Zeile 1)"))
     header = ["" if v is None else str(v).strip() for v in first]
+    sheet_name = str(ws.title)  # type: ignore[attr-defined]
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
@@ -218,7 +387,7 @@ def _xlsx_rows(path: Path, name: str) -> tuple[list[str], Iterator[tuple[int, li
         finally:
             wb.close()
 
-    return header, rows(), "offen"
+    return header, rows(), "offen", sheet_name
 
 
 def _blank(cell: Cell) -> bool:
@@ -257,10 +426,17 @@ class Table:
         self.schema = schema
         _check_file(self.path, self.file, max_bytes or schema.max_bytes)
         self.xlsx = self.path.suffix.lower() in (".xlsx", ".xlsm")
+        self.sha256, kodierung = _scan(self.path, text_file=not self.xlsx)
+        self.blatt: str | None = None
         if self.xlsx:
-            header, rows, self.schreibweise = _xlsx_rows(self.path, self.file)
+            header, rows, self.schreibweise, self.blatt = _xlsx_rows(self.path, self.file, schema,
+                                                                     list(required))
+            self.kodierung = f"XLSX, Blatt „{self.blatt}“"
         else:
-            header, rows, self.schreibweise = _csv_rows(self.path, self.file)
+            assert kodierung is not None
+            header, rows, self.schreibweise = _csv_rows(self.path, self.file, kodierung)
+            self.kodierung = kodierung
+        self.ags_ergaenzt = 0                   # 7-digit AGS given their leading zero back
         self._rows = rows
         self.header = header
         self.index: dict[str, int] = {}        # canonical name → column position
@@ -274,6 +450,10 @@ class Table:
     def _check_header(self, required: list[str]) -> None:
         while self.width and not self.header[self.width - 1]:
             self.width -= 1                     # trailing empty header cells (";;" at the end)
+        if self.width > MAX_SPALTEN:
+            self.close()
+            raise InputError(Problem(self.file, f"die Kopfzeile hat {tausender(self.width)} Spalten; erlaubt sind "
+                                     f"höchstens {tausender(MAX_SPALTEN)} (falsche Datei gewählt?)", 1))
         header = self.header[: self.width]
         lookup = self.schema.lookup()
         problems: list[Problem] = []
@@ -362,6 +542,28 @@ class Table:
     def cell(self, row: Row, column: str) -> Cell:
         return row.cells[self.index[column]] if column in self.index else ""
 
+    def ref(self, row: Row, column: str) -> str:
+        """The cell's address as a spreadsheet shows it (``B2``), for messages."""
+        return f"{_letter(self.index[column])}{row.nr}" if column in self.index else f"Zeile {row.nr}"
+
+    def eingabe(self, art: str) -> dict:
+        """What the outputs say about this input file: path, SHA-256, encoding, data rows and how
+        many AGS got their leading zero back (the Parameter sheet, ``data check``)."""
+        out = {"art": art, "datei": self.file, "sha256": self.sha256, "kodierung": self.kodierung,
+               "zeilen": self.rows_read}
+        if self.ags_ergaenzt:
+            out["ags_ergaenzt"] = self.ags_ergaenzt
+        return out
+
+    def ags_hinweis(self) -> str | None:
+        """One line on restored leading zeros, or None."""
+        if not self.ags_ergaenzt:
+            return None
+        n = self.ags_ergaenzt
+        return (f"{self.file}: {tausender(n)} AGS mit 7 Ziffern um die führende 0 ergänzt (von Excel als Zahl "
+                f"gespeichert; z. B. 5111000 → 05111000)" if n > 1 else
+                f"{self.file}: 1 AGS mit 7 Ziffern um die führende 0 ergänzt (von Excel als Zahl gespeichert)")
+
 
 class Checker:
     """Collects the problems of one file; numbers through the one grammar."""
@@ -390,7 +592,12 @@ class Checker:
             return parse_zahl(cell, ganz=ganz, schreibweise=self.table.schreibweise, max_wert=max_wert,
                               max_grund=max_grund, positiv=positiv)
         except Zahlfehler as exc:
-            self.add(f"{column}: {exc}", row.nr, ags)
+            hint = ""
+            if exc.nicht_ganz:  # a formula's result: say where and how to make it whole
+                where = self.table.ref(row, column)
+                hint = (f" (Zelle {where}); bitte in der Tabellenkalkulation auf ganze Zahlen runden, z. B. "
+                        f"mit =RUNDEN({where};0), und die Werte (nicht die Formel) speichern")
+            self.add(f"{column}: {exc}{hint}", row.nr, ags)
             return None
 
     def flag(self, row: Row, column: str, ags: str | None) -> bool:
@@ -429,12 +636,18 @@ class AgsCheck:
         self.what = what
         self.seen: dict[str, int] = {}
 
+    def lesen(self, cell: Cell) -> str:
+        """The AGS of a cell; a 7-digit one (Excel dropped the leading zero of ``05…``) gets its zero
+        back and is counted (:meth:`Table.ags_hinweis`). Other lengths are left for the check."""
+        ags = text(cell).strip()
+        if len(ags) == 7 and ags.isascii() and ags.isdigit():
+            self.checker.table.ags_ergaenzt += 1
+            return "0" + ags
+        return ags
+
     def __call__(self, ags: str, nr: int, column: str = "ags", unique: bool = True) -> bool:
         if not AGS_RE.match(ags):
-            hint = ""
-            if re.fullmatch(r"\d{7}", ags):
-                hint = (f" (7 Ziffern: führende Null verloren? Den AGS als Text speichern, z. B. „0{ags}“)")
-            self.checker.add(f"{column}: „{ags}“ ist kein gültiger AGS (erwartet: 8 Ziffern){hint}", nr,
+            self.checker.add(f"{column}: „{ags}“ ist kein gültiger AGS (erwartet: 8 Ziffern)", nr,
                              ags or None)
             return False
         if unique:
@@ -454,3 +667,17 @@ def missing_summary(missing: list[str], names: dict[str, str], total: int, what:
     verb = "fehlt" if len(missing) == 1 else "fehlen"
     first = f"erste {MAX_LISTED}: " if len(missing) > MAX_LISTED else ""
     return f"{tausender(len(missing))} der {tausender(total)} Gemeinden {verb} in der {what}: {first}{shown}"
+
+
+def eingaben_info(*frames: object) -> dict:
+    """The input files a result rests on (``eingaben``: path, SHA-256, encoding, rows) and the
+    reader's notes on them (``eingabe_hinweise``: restored leading zeros), from the tables' attrs."""
+    attrs = [getattr(f, "attrs", {}) for f in frames if f is not None]
+    records = [a["eingabe"] for a in attrs if a.get("eingabe")]
+    notes = [a["ags_hinweis"] for a in attrs if a.get("ags_hinweis")]
+    out: dict = {}
+    if records:
+        out["eingaben"] = records
+    if notes:
+        out["eingabe_hinweise"] = notes
+    return out

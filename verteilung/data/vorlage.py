@@ -37,7 +37,7 @@ SPALTEN = {
     "beschraenkungen": ("ags", "gemeinde", "max_zuweisung", "min_zuweisung", "gesperrt"),
 }
 SCHEMAS: dict[str, Schema] = {"bestand": BESTAND, "haushalte": HAUSHALTE, "beschraenkungen": BESCHRAENKUNGEN}
-BLATT = {"bestand": "Bestand", "haushalte": "Haushalte", "beschraenkungen": "Beschränkungen"}
+BLATT = {art: str(schema.blatt) for art, schema in SCHEMAS.items()}  # the reader prefers these sheets
 
 
 def header_for(schema: Schema, canon: str) -> str:

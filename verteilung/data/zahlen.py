@@ -54,7 +54,19 @@ _CHARS = re.compile(r"^[0-9., ]+$")
 
 
 class Zahlfehler(ValueError):
-    """A cell that is not a number under the grammar; the message is German, without location."""
+    """A cell that is not a number under the grammar; the message is German, without location.
+
+    ``nicht_ganz`` marks a count with a fractional part (e.g. 3,9999999999999996 from a formula), so
+    the reader can add the cell and the hint to round it in the spreadsheet."""
+
+    def __init__(self, message: str, *, nicht_ganz: bool = False):
+        super().__init__(message)
+        self.nicht_ganz = nicht_ganz
+
+
+def _nicht_ganz(shown: str) -> Zahlfehler:
+    return Zahlfehler(f"{shown} ist keine ganze Zahl; gezählt wird in ganzen Personen bzw. Plätzen",
+                      nicht_ganz=True)
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,13 @@ def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise, max_wert: f
     if not _CHARS.match(text) or "  " in text:
         raise Zahlfehler(f"{shown} ist keine Zahl")
     digits = sum(c.isdigit() for c in text)
+    if digits > MAX_ZIFFERN and ganz:
+        # a count written with a long fraction (3,9999999999999996): not whole, whatever its length
+        for dec in ("," if schreibweise == "de" else ",."):
+            head, sep, frac = text.rpartition(dec)
+            if sep and frac.isdigit() and frac.strip("0") and sum(c.isdigit() for c in head) <= MAX_ZIFFERN \
+                    and not any(c in frac for c in ".,"):
+                raise _nicht_ganz(shown)
     most = MAX_ZIFFERN if ganz else MAX_ZIFFERN_DEZIMAL
     if not ganz:  # a decimal's precision is its significant digits: 0.0347… has 16, not 18
         digits = len("".join(c for c in text if c.isdigit()).lstrip("0"))
@@ -170,7 +189,7 @@ def parse_text(cell: str, *, ganz: bool, schreibweise: Schreibweise, max_wert: f
                          "schreiben")
     value = readings[0].wert
     if ganz and value != value.to_integral_value():
-        raise Zahlfehler(f"{shown} ist keine ganze Zahl; gezählt wird in ganzen Personen bzw. Plätzen")
+        raise _nicht_ganz(shown)
     return value
 
 
@@ -205,8 +224,7 @@ def parse_zahl(cell: object, *, ganz: bool, schreibweise: Schreibweise = "offen"
         value = Decimal(repr(cell))
         shown = deutsch(cell)
         if ganz and not cell.is_integer():
-            raise Zahlfehler(f"„{shown}“ ist keine ganze Zahl; gezählt wird in ganzen Personen bzw. "
-                             "Plätzen")
+            raise _nicht_ganz(f"„{shown}“")
     elif isinstance(cell, str):
         value = parse_text(cell, ganz=ganz, schreibweise=schreibweise, max_wert=max_wert)
         shown = cell.strip()
@@ -226,23 +244,11 @@ def parse_zahl(cell: object, *, ganz: bool, schreibweise: Schreibweise = "offen"
 
 
 def pruefe_personen(n: object, quelle: str) -> int:
-    """Range check of a count of persons given as an option or config value (``--personen``).
+    """Range check of a count of persons given as an option or config value (``--personen``):
+    `verteilung.optionen.personen`, the one check the CLI, the web API and run.toml share."""
+    from verteilung.optionen import personen
 
-    Returns the count as int; refuses (exit 2) a non-integer, a negative count or more than
-    :data:`PERSONEN_MAX`, before anything is allocated.
-    """
-    from verteilung.errors import InputError, Problem
-
-    if isinstance(n, float) and n.is_integer():
-        n = int(n)
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise InputError(Problem(quelle, f"„{n}“ ist keine ganze Zahl von Personen"))
-    if n < 0:
-        raise InputError(Problem(quelle, f"„{n}“ ist negativ; die Zahl der Personen ist nicht negativ"))
-    if n > PERSONEN_MAX:
-        raise InputError(Problem(quelle, f"{tausender(n)} Personen sind mehr als die Obergrenze von "
-                                 f"{tausender(PERSONEN_MAX)} je Zeitraum"))
-    return n
+    return personen(n, quelle)
 
 
 def config_datum(value: object) -> dt.date | None:

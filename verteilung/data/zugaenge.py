@@ -13,6 +13,7 @@ from verteilung.errors import InputError, Problem
 
 HAUSHALTE = Schema(
     name="Haushaltsdatei",
+    blatt="Haushalte",
     spalten={
         "haushalt_id": ("Haushalt", "Haushalts-ID", "Haushaltsnummer", "ID"),
         "personen": ("Personen", "Personenzahl", "Anzahl Personen"),
@@ -26,6 +27,7 @@ HAUSHALTE = Schema(
 
 BESCHRAENKUNGEN = Schema(
     name="Beschränkungsdatei",
+    blatt="Beschränkungen",
     spalten={
         "ags": ("AGS", "Gemeindeschlüssel", "Amtlicher Gemeindeschlüssel", "Gemeindekennziffer"),
         "max_zuweisung": ("max", "Höchstzahl", "höchstens", "Maximum"),
@@ -63,7 +65,7 @@ def load_haushalte(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFrame:
             continue
         for row in chunk:
             hid = text(tab.cell(row, "haushalt_id"))
-            fest = text(tab.cell(row, "ags_fest"))
+            fest = ags_ok.lesen(tab.cell(row, "ags_fest"))
             if not hid:
                 check.add("haushalt_id ist leer", row.nr, fest)
             elif hid in seen:
@@ -84,9 +86,11 @@ def load_haushalte(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFrame:
         check.stop_if_wrong()
     if not ids:
         raise InputError(Problem(file, "die Datei hat eine Kopfzeile, aber keine Datenzeilen"))
-    return pd.DataFrame({"haushalt_id": pd.Series(ids, dtype=object),
-                         "personen": np.asarray(sizes, dtype=np.int64),
-                         "ags_fest": pd.Series(fixed, dtype=object)})
+    out = pd.DataFrame({"haushalt_id": pd.Series(ids, dtype=object),
+                        "personen": np.asarray(sizes, dtype=np.int64),
+                        "ags_fest": pd.Series(fixed, dtype=object)})
+    out.attrs.update(eingabe=tab.eingabe("haushalte"), ags_hinweis=tab.ags_hinweis())
+    return out
 
 
 def _fast_chunk(tab: Table, chunk: list, known: set[str], seen: dict[str, int], ids: list[str],
@@ -133,7 +137,7 @@ def load_beschraenkungen(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFr
     cols: dict[str, list] = {"ags": [], **{c: [] for c in present}}
     for chunk in tab.chunks():
         for row in chunk:
-            ags = text(tab.cell(row, "ags"))
+            ags = ags_ok.lesen(tab.cell(row, "ags"))
             ags_ok(ags, row.nr)
             cols["ags"].append(ags)
             for col in ("max_zuweisung", "min_zuweisung"):
@@ -151,4 +155,5 @@ def load_beschraenkungen(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFr
     out["max_zuweisung"] = out.get("max_zuweisung", pd.Series(np.nan, index=out.index)).astype(float)
     out["min_zuweisung"] = out.get("min_zuweisung", pd.Series(np.nan, index=out.index)).astype(float).fillna(0)
     out["gesperrt"] = out.get("gesperrt", pd.Series(False, index=out.index)).fillna(False).astype(bool)
+    out.attrs.update(eingabe=tab.eingabe("beschraenkungen"), ags_hinweis=tab.ags_hinweis())
     return out

@@ -320,42 +320,82 @@ def _text_column(name: str, values: list, col: Column) -> list[str]:
     return out
 
 
-def rich_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None, width: int | None = None) -> Table:
+TERMINAL_FEST = ("ags", "ags_fest", "haushalt_id", "modell", "periode")
+"""Columns whose cells never fold on a terminal (an AGS or a model name cut in two is misread)."""
+TERMINAL_BEHALTEN = ("ags", "gemeinde", "modell", "system", "periode")
+"""Columns a narrow terminal keeps while it drops others (they say what a row is)."""
+TERMINAL_ZUERST_WEG = ("kreis", "regierungsbezirk", "gemeinde_typ", "kreis_ags", "anrechnung", "verrechnung",
+                       "schluessel_roh", "anteil_einwohner", "anteil_flaeche", "anteil_arbeitslose",
+                       "flaeche_km2", "schluessel")
+"""Columns a narrow terminal leaves out first (context, not the result), in this order; then the
+rightmost of the others (a table's columns stand in order of importance)."""
+
+
+def columns_to_drop(floors: list[int], width: int, keep: set[int], first: list[int] = ()) -> list[int]:
+    """The columns (indexes) to leave out so that columns of at least ``floors`` characters, with
+    rich's borders (3 per column and 1), fit ``width``: ``first`` in its order, then the rightmost
+    not in ``keep``."""
+    dropped: list[int] = []
+    order = [*first, *(i for i in reversed(range(len(floors))) if i not in first)]
+    for i in order:
+        if sum(f for j, f in enumerate(floors) if j not in dropped) + 3 * (len(floors) - len(dropped)) + 1 <= width:
+            break
+        if i not in keep:
+            dropped.append(i)
+    return sorted(dropped)
+
+
+def rich_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None, width: int | None = None,
+               dropped: list[str] | None = None) -> Table:
     """A rich table with German headers and numbers, numeric columns right-aligned.
 
     Numeric columns are as wide as their widest value and their header's longest word
     (``Aufnahmeverpflichtung``, ``5.134,73``), so headers break between words; where the terminal
-    ``width`` is too small for that, the widest are narrowed first and text columns wrap.
+    ``width`` is too small for that, the widest are narrowed first and text columns wrap. A number,
+    an AGS or a model name is never broken: where even that does not fit, the rightmost columns
+    (after AGS, Gemeinde, Modell) are left out and their headers appended to ``dropped``.
     """
     from rich.table import Table
 
     shown = df if max_rows is None else df.head(max_rows)
     table = Table(title=title or None, title_justify="left")
     cols = [column_for(str(c), df[c]) for c in df.columns]
+    fest = [str(c) in TERMINAL_FEST for c in df.columns]
     text = present(shown)
     need, floor = [], []
-    for head, col in zip(text.columns, cols, strict=True):
+    for head, col, whole in zip(text.columns, cols, fest, strict=True):
         words = max((len(w) for w in head.split()), default=1)
-        if col.numeric:  # a number never folds: at least its widest value
+        if col.numeric or whole:  # a number (an AGS, a model name) never folds: at least its widest value
             values = max((len(v) for v in text[head]), default=1)
-            floor.append(values)
-        else:  # text wraps between words
+        else:  # text wraps between words, never inside one (up to 20 characters)
             values = min(20, max((len(w) for v in text[head] for w in v.split()), default=1))
-            floor.append(min(values, 6))
+        floor.append(max(values, min(words, 20)))
         need.append(max(words, values))
+    if width is not None:
+        names = [str(c) for c in df.columns]
+        keep = {i for i, c in enumerate(names) if c in TERMINAL_BEHALTEN}
+        first = [names.index(c) for c in TERMINAL_ZUERST_WEG if c in names]
+        out = columns_to_drop(floor, width, keep, first)
+        if out:
+            if dropped is not None:
+                dropped.extend(text.columns[i] for i in out)
+            rest = [i for i in range(len(floor)) if i not in out]
+            text = text.iloc[:, rest]
+            cols, fest = [cols[i] for i in rest], [fest[i] for i in rest]
+            need, floor = [need[i] for i in rest], [floor[i] for i in rest]
     fixed = True
     if width is not None:  # narrow the widest (header words first) until the table fits; 3 per column for borders
         while sum(need) + 3 * len(need) + 1 > width:
             room = [n - f for n, f in zip(need, floor, strict=True)]
             if max(room, default=0) <= 0:
-                fixed = False  # too narrow even for the numbers: rich folds every column evenly
+                fixed = False  # too narrow even for the key columns: rich folds every column evenly
                 break
             widest = max(range(len(need)), key=lambda i: (room[i] > 0, need[i]))
             need[widest] -= 1
-    for head, col, least in zip(text.columns, cols, need, strict=True):
+    for head, col, whole, least in zip(text.columns, cols, fest, need, strict=True):
         # numeric columns get their width fixed, so a narrow terminal narrows the text columns first
         table.add_column(head, justify="right" if col.numeric else "left", overflow="fold",
-                         width=least if col.numeric and fixed else None)
+                         width=least if (col.numeric or whole) and fixed else None, no_wrap=whole and fixed)
     for row in text.itertuples(index=False):
         table.add_row(*row)
     return table

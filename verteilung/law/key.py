@@ -12,6 +12,7 @@ by the presentation layer (`verteilung.explain`), in German format.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -147,22 +148,38 @@ class KeySpec:
     bezeichnung: str = ""                                       # shown name, e.g. "Zuweisungsschlüssel"
     weight_params: Mapping[str, Any] = field(default_factory=dict)  # column → ParamValue in force
 
-    def validate(self, columns: list[str] | None = None, source: str = "key") -> None:
+    def validate(self, columns: list[str] | None = None, source: str = "key",
+                 numeric: set[str] | None = None) -> None:
+        """Weights finite, ≥ 0, summing to 1; every named column in the table and, for weights and
+        the cap, a number column (``numeric``): a weight on ``ags`` or a name is refused."""
         problems = []
-        total = sum(self.weights.values())
-        if abs(total - 1.0) > WEIGHT_TOLERANCE:
-            problems.append(Problem(source, f"weights of key {self.name!r} sum to {total:g}, not 1"))
         for col, w in self.weights.items():
-            if w < 0:
-                problems.append(Problem(source, f"weight of {col!r} is negative ({w:g})"))
+            if not math.isfinite(w) or w < 0:
+                problems.append(Problem(source, f"Gewicht von {col!r} ist {'negativ' if w < 0 else 'keine Zahl'}"))
+        total = sum(self.weights.values())
+        if not problems and abs(total - 1.0) > WEIGHT_TOLERANCE:
+            problems.append(Problem(source, f"Gewichte des Schlüssels {self.name!r} ergeben zusammen {total:g}, "
+                                    "nicht 1".replace(".", ",")))
         if columns is not None:
             needed = list(self.weights) + [r.flag for r in self.reductions]
             if self.cap:
                 needed.append(self.cap.component)
-            problems += [Problem(source, f"column {c!r} does not exist in the Gemeinde table "
-                                 f"(available: {', '.join(columns)})") for c in needed if c not in columns]
+            usable = sorted(numeric) if numeric is not None else columns
+            problems += [Problem(source, f"Spalte {c!r} gibt es in der Gemeindetabelle nicht "
+                                 f"(Zahlenspalten: {', '.join(usable)})") for c in needed if c not in columns]
+            if numeric is not None:
+                counted = list(self.weights) + ([self.cap.component] if self.cap else [])
+                problems += [Problem(source, f"Spalte {c!r} ist keine Zahlenspalte und kann nicht gewichtet "
+                                     f"werden (Zahlenspalten: {', '.join(usable)})")
+                             for c in counted if c in columns and c not in numeric]
         if problems:
             raise InputError(problems)
+
+
+def number_columns(gemeinden: pd.DataFrame) -> set[str]:
+    """The columns a key can weight: numbers, not flags (``ags`` is text, ``mietpreisbremse_2015`` a flag)."""
+    return {str(c) for c in gemeinden.columns if pd.api.types.is_numeric_dtype(gemeinden[c])
+            and not pd.api.types.is_bool_dtype(gemeinden[c])}
 
 
 def shares(values: np.ndarray) -> np.ndarray:
@@ -312,7 +329,7 @@ def compute_key(gemeinden: pd.DataFrame, spec: KeySpec) -> pd.DataFrame:
 
 def compute_key_with_steps(gemeinden: pd.DataFrame, spec: KeySpec) -> KeyResult:
     """`compute_key` and the step records of the computation, in the law's order."""
-    spec.validate(list(gemeinden.columns), source=f"key {spec.name}")
+    spec.validate(list(gemeinden.columns), source=f"Schlüssel {spec.name}", numeric=number_columns(gemeinden))
     require_complete(gemeinden, tuple(spec.weights))
     out = pd.DataFrame({"ags": gemeinden["ags"].to_numpy(), "gemeinde": gemeinden["gemeinde"].to_numpy()})
     raw = np.zeros(len(gemeinden))

@@ -17,6 +17,7 @@ from verteilung.darstellung import (  # re-exported: the presentation helpers li
     SYNTHETISCH,
     SYNTHETISCH_KURZ,
     _date_text,
+    eingabe_text,
     einheit_text,
     is_synthetic,
     lesart_text,
@@ -105,6 +106,12 @@ def wide_console() -> Console:
 TERMINAL_HIDDEN = ("aufnahmeverpflichtung_exakt", "hinweis")  # hinweis: the marker line above says it
 
 
+def dropped_line(dropped: list[str]) -> str:
+    """The one line saying which columns a narrow terminal left out, and where they all are."""
+    return (f"Ausgelassen (Terminal zu schmal): {', '.join('„' + ' '.join(h.split()) + '“' for h in dropped)}; "
+            "alle Spalten mit --out datei.xlsx")
+
+
 def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
                  console: Console | None = None, ausgabe: str | None = None, summary: dict | None = None) -> None:
     """A table on the terminal: German headers and numbers (``io.deutsch``), numbers right-aligned."""
@@ -115,7 +122,10 @@ def render_table(df: pd.DataFrame, title: str = "", max_rows: int | None = None,
     hidden = [c for c in TERMINAL_HIDDEN if c in shown.columns]
     hidden += [c for c in ("ohne_meldung",) if c in shown.columns and not shown[c].fillna(False).astype(bool).any()]
     shown = shown.drop(columns=hidden)
-    console.print(rich_table(shown, title, max_rows, width=console.width))
+    dropped: list[str] = []
+    console.print(rich_table(shown, title, max_rows, width=console.width, dropped=dropped))
+    if dropped:
+        console.print(dropped_line(dropped), highlight=False)
     if max_rows is not None and len(df) > max_rows:
         console.print(f"… {fmt_int(len(df) - max_rows)} weitere Zeilen (alle mit --out DATEI.xlsx|.csv "
                       "oder --format csv)")
@@ -162,6 +172,11 @@ def summary_lines(summary: dict, ausgabe: str | None = None) -> list[tuple[str, 
             out.append((head, system_label(value)))
         elif key == "land" and summary.get("land_name"):
             out.append((head, f"{summary['land_name']} (Quellen: {summary.get('quellen', '')})"))
+        elif key == "eingaben" and isinstance(value, list) and all(isinstance(e, dict) and "sha256" in e
+                                                                    for e in value):
+            out.append((head, "; ".join(eingabe_text(e, mit_hash=False) for e in value)))
+        elif key == "beschraenkungen_bindend" and isinstance(value, list):
+            out.append((head, "; ".join(f"{b['gemeinde']} ({b['ags']}): {b['beschraenkung']}" for b in value)))
         else:
             text = value_text(ident, value)
             if "\n" in text:  # a log or other multi-line text: indented under its label

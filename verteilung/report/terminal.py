@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from verteilung.compare import CompareResult, de_signed
-from verteilung.io.deutsch import fmt_date, fmt_dec, fmt_int, fmt_signed
-from verteilung.report.output import SYNTHETISCH, wide_console
+from verteilung.io.deutsch import columns_to_drop, fmt_date, fmt_dec, fmt_int, fmt_signed
+from verteilung.report.output import SYNTHETISCH, dropped_line, wide_console
 from verteilung.vocab import system_label
 
 
@@ -28,27 +28,42 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
                **info.get("zugaenge_weitere", {})}
     c.print(f"{info['datenbasis']}; Stichtag {fmt_date(info['stichtag'])}; Zugänge "
             + ", ".join(f"{system_label(s, short=True)} {fmt_int(n)}" for s, n in streams.items()), highlight=False)
-    t = Table(title=f"Modelle im Vergleich: diese Periode (Quote = gezählt / Soll nach Zuweisung, in %; Zuweisungen "
-                    f"{unit.stadt_kurz} / {unit.rest_kurz}) und langfristig", title_justify="left")
-    for col, just in (("Modell", "left"), ("Quote P10", "right"), ("Median", "right"), ("P90", "right"),
-                      ("über 100 %", "right"), ("Gini Last je EW", "right"), ("Konflikte", "right"),
-                      (unit.stadt_kurz, "right"), (unit.rest_kurz, "right")):
-        t.add_column(col, justify=just, min_width=max(map(len, info["modelle"])) if col == "Modell" else None)
+    heads = ["Modell", "Quote P10", "Median", "P90", "über 100 %", "Gini Last je EW", "Konflikte", unit.stadt_kurz,
+             unit.rest_kurz]
     lf = res.langfrist.modelle.set_index("modell") if res.langfrist is not None else None
     if lf is not None:
-        t.add_column("langfristig Stadt → Land", justify="right")
+        heads.append("langfristig Stadt → Land")
     typ = res.aggregate["gemeindetypen"]
+    rows = []
     for _, m in res.metriken.iterrows():
         part = typ[typ["modell"] == m["modell"]].set_index("gemeinde_typ")["zuweisung"]
         kreisfrei = int(part.get(unit.stadt_typ, 0))
-        cells = [fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
-                 fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
-                 fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei)]
-        if lf is not None and m["modell"] in lf.index:
-            row = lf.loc[m["modell"]]
-            cells.append(fmt_signed(row["verschiebung_stadt_land"], 0))
-        t.add_row(Text(str(m["modell"])), *cells)
+        row = [str(m["modell"]), fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
+               fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
+               fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei)]
+        if lf is not None:
+            row.append(fmt_signed(lf.loc[m["modell"], "verschiebung_stadt_land"], 0) if m["modell"] in lf.index
+                       else "")
+        rows.append(row)
+    # a model name or a number is never cut or folded: a narrow terminal leaves out the last columns
+    floors = [max([len(r[i]) for r in rows] + [max(len(w) for w in h.split())]) for i, h in enumerate(heads)]
+    out = columns_to_drop(floors, c.width, keep={0})
+    kept = [i for i in range(len(heads)) if i not in out]
+    widths = {i: max(floors[i], len(heads[i])) for i in kept}
+    while sum(widths.values()) + 3 * len(kept) + 1 > c.width:  # fold headers (between words) until it fits
+        i = max((i for i in kept if widths[i] > floors[i]), key=lambda i: widths[i], default=None)
+        if i is None:
+            break
+        widths[i] -= 1
+    t = Table(title=f"Modelle im Vergleich: diese Periode (Quote = gezählt / Soll nach Zuweisung, in %; Zuweisungen "
+                    f"{unit.stadt_kurz} / {unit.rest_kurz}) und langfristig", title_justify="left")
+    for i in kept:
+        t.add_column(heads[i], justify="left" if i == 0 else "right", no_wrap=i == 0, width=widths[i])
+    for r in rows:
+        t.add_row(*(Text(v) for i, v in enumerate(r) if i not in out))
     c.print(t)
+    if out:
+        c.print(dropped_line([heads[i] for i in out]), highlight=False)
     c.print(Text.assemble(("Befunde", "bold"),
                           f" (Zuweisungen dieser Periode je {unit.singular}typ gegenüber {res.basis}):"))
     for line in res.befunde:
@@ -91,3 +106,37 @@ def langfrist_zeile(res: CompareResult) -> str:
     if lf.info.get("naeherungen"):
         bits.append("NÄHERUNG: Arbeitslose je Gemeinde geschätzt")
     return "; ".join(bits) + " (Quellen: langfrist.xlsx, Blatt Parameter)"
+
+
+def data_check_lines(result: dict) -> list[str]:
+    """``verteilung data check`` as German lines: numbers, dates and words as a person reads them
+    (``18.190.422``, ``34.112,56 km²``), never a Python dict or an internal code."""
+    from verteilung.vocab import label
+
+    lines = [f"Datenbasis: {result['quelle']}"]
+    if result.get("gemeinden_datei"):
+        e = result["gemeinden_datei"]
+        lines.append(f"Gemeindedatei: {e['datei']} (Kodierung {e['kodierung']}, {fmt_int(e['zeilen'])} "
+                     f"Datenzeilen, SHA-256 {e['sha256']})")
+    if result.get("jahr") is not None:
+        lines.append(f"Schlüsseljahr: {result['jahr']}")
+    if result.get("stichtag_bevoelkerung"):
+        lines.append(f"Stichtag der Bevölkerungszahlen: {fmt_date(result['stichtag_bevoelkerung'])}")
+    lines += [f"Gemeinden: {fmt_int(result['gemeinden'])}", f"Einwohner: {fmt_int(result['einwohner'])}",
+              f"Fläche: {fmt_dec(result['flaeche_km2'], 2)} km²"]
+    lines += [f"ohne Einwohnerzahl: {row['gemeinde']} ({row['ags']}); ein Schlüssel für dieses Jahr wird "
+              "abgelehnt" for row in result["einwohner_fehlend"]]
+    b = result.get("bestand")
+    if b:
+        lines.append(f"Bestandsdatei: {b['datei']}" + (f" ({SYNTHETISCH})" if b.get("synthetisch") else ""))
+        lines.append(f"  Kodierung: {b['kodierung']}; {fmt_int(b['zeilen'])} Datenzeilen; SHA-256 {b['sha256']}")
+        if b.get("ags_hinweis"):
+            lines.append(f"  {b['ags_hinweis']}")
+        sums = [f"{label(c)} {fmt_int(b[c])}" for c in ("flueag_bestand", "anrechnung_plaetze",
+                                                        "anrechnung_plaetze_eae", "wsa_bestand") if c in b]
+        lines.append(f"  Summen: {'; '.join(sums)}")
+        if b.get("ohne_meldung"):
+            lines.append(f"  ohne Meldung (Bestand 0 angenommen): {fmt_int(b['ohne_meldung'])} Gemeinden")
+        if b.get("angenommen_null"):
+            lines.append(f"  Spalten fehlen, als 0 angenommen: {', '.join(label(c) for c in b['angenommen_null'])}")
+    return lines

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from verteilung import optionen
 from verteilung.app import views
 from verteilung.app.engine import Einstellungen
 from verteilung.app.state import BESTAND_COOKIE, AppState
@@ -40,6 +41,11 @@ def jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _personen(feld: str) -> Any:
+    """A count of persons in a request, checked as ``--personen`` (``"1.000"`` is refused)."""
+    return BeforeValidator(optionen.pydantic_check(optionen.personen, feld))
+
+
 class VergleichAnfrage(BaseModel):
     """One comparison, as `verteilung compare` (one setting per request)."""
 
@@ -51,15 +57,18 @@ class VergleichAnfrage(BaseModel):
     kappung: float | None = Field(default=None, ge=1, le=5, description="eigener Schlüssel ≤ Faktor × EW-Anteil")
     alpha: float | None = Field(default=None, ge=0, le=1, description="α von M2; leer: automatisch")
     anrechnung: float = Field(default=1.0, ge=0, le=3, description="Faktor auf die gesetzliche Anrechnung")
-    zugaenge_flueag: int = Field(default=systems.FLUEAG.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
-    zugaenge_wsa: int = Field(default=systems.WSA.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
+    zugaenge_flueag: Annotated[int, _personen("zugaenge_flueag")] = Field(
+        default=systems.FLUEAG.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
+    zugaenge_wsa: Annotated[int, _personen("zugaenge_wsa")] = Field(
+        default=systems.WSA.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
     bestand: str | None = Field(default=None, max_length=64, description="Kennung einer hochgeladenen Tabelle")
     basis: str = Field(default=BASELINE, max_length=80, description="Vergleichsbasis: Modell-ID (Standard status-quo)")
 
 
 class SimulationAnfrage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    monate: int = Field(default=24, ge=1, le=views.MAX_MONATE)
+    monate: Annotated[int, BeforeValidator(optionen.pydantic_check(optionen.monate, "monate"))] = Field(
+        default=24, ge=1, le=views.MAX_MONATE)
     modelle: list[str] | None = Field(default=None, max_length=50)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     bestand: str | None = Field(default=None, max_length=64)
@@ -68,7 +77,7 @@ class SimulationAnfrage(BaseModel):
 class ZuteilungAnfrage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     system: SystemName
-    personen: int = Field(ge=0, le=views.MAX_ZUGAENGE)
+    personen: Annotated[int, _personen("personen")] = Field(ge=0, le=views.MAX_ZUGAENGE)
     bestand: str | None = Field(default=None, max_length=64)
 
 

@@ -49,7 +49,7 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
                                                "konflikt_personen_kumuliert", "ende_gegen_status_quo_je_1000"]))
 
     def daten_context() -> dict:
-        from verteilung.api import data_list
+        from verteilung.api import GENAUIGKEIT, data_list
 
         when = eng.stichtag
         rows = []
@@ -65,8 +65,7 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
         return {"info": {"datenbasis": eng.gemeinden.attrs["datenbasis"], "stichtag": eng.stichtag,
                          "jahr": eng.jahr, "bestand": eng.bestand_name, "konfiguration": eng.config.quelle,
                          "arbeitslose": eng.gemeinden.attrs.get("arbeitslose_quelle", "")},
-                "genau_de": {"exact": "exakt (amtlich)", "rounded_10": "auf 10 gerundet (NÄHERUNG)",
-                             "SYNTHETISCH": "SYNTHETISCH"},
+                "genau_de": GENAUIGKEIT,
                 "datensaetze": views.records(data_list()), "parameter": rows, "genauigkeit": genau,
                 "max_upload": eng.max_upload // 1024, "spalten": [vocab.label(c) for c in eng.spalten],
                 "systeme": systems.all_systems()}
