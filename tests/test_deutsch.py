@@ -150,7 +150,7 @@ def test_present_german_headers_and_cells():
     assert row["Erfüllungsquote (%)"] == "94,65 %"
     assert row["Schlüssel"] == "0,01234568"
     assert row["Änderung Zuweisung"] == "+17"
-    assert row["Änderung je 1.000 Einwohner"] == "−0,50"
+    assert row["Änderung je 1.000 Einwohner"] == "−0,5"  # per 1.000: one decimal (vocab precision)
     assert row["ohne Meldung"] == "ja"
     assert row["neu_unbekannt"] == "1,50"  # unknown column: label as is, decimals from the dtype
     assert list(p["System"]) == ["FlüAG", "WSA", "WSA"]

@@ -171,7 +171,7 @@ def test_sweep_cli(cli, tmp_path):
     assert "Gini (Last je Einwohner)" in html and "quote_p10" not in html and "soll_anteil_laendlich" not in html
     assert "Tornado: Quote P90 (%)" in html
     assert not re.search(r"<td>\d+\.\d+", html)
-    assert re.search(r"Gini \(Last je Einwohner\): min \d,\d{3}, Median", r.stdout)
+    assert re.search(r"Gini \(Last je Einwohner\): min \d,\d{2}, Median", r.stdout)  # Gini: two decimals
     assert not re.search(r"\d\.\d+ s|\d,\d{3}/s", r.stdout)
     g = pd.read_csv(tmp_path / "s" / "SYNTHETISCH_gemeinden.csv", dtype={"ags": str})
     assert len(g) == 396 and g["anteil_ueber_100"].between(0, 1).all()

@@ -359,9 +359,11 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
                            verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()}, langfrist=lf)
     result.befunde = findings(result)
     if lf is not None:
+        from verteilung import land as laender
         from verteilung.zusammenfassung import zusammenfassung
 
-        result.mittel = _money(lf, defs, ctx.stichtag.year)
+        if info.get("land", laender.STANDARD) == laender.STANDARD:  # the money rules are NRW's (params/mittel)
+            result.mittel = _money(lf, defs, ctx.stichtag.year)
         result.zusammenfassung = zusammenfassung(result, result.mittel)
     return result
 

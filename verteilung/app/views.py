@@ -170,9 +170,9 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
         "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, res.info["modell_titel"]),
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
-                  "soll": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
-                  "quote": [None if not math.isfinite(v) else round(float(v), 1)
-                            for v in m["gesamtquote_nach_zuweisung"]],
+                  "gesamtsoll_nach_zuweisung": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
+                  "gesamtquote_nach_zuweisung": [None if not math.isfinite(v) else round(float(v), 1)
+                                                 for v in m["gesamtquote_nach_zuweisung"]],
                   "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
         "tabellen": {name: table(df, list(df.columns), res.info["modell_titel"]) for name, df in t.items()
                      if name != "Karte"},

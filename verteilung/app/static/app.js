@@ -171,8 +171,8 @@
         if (m.id === d.karte_modell) o.selected = true; sel.appendChild(o);
       }
       const k = d.karte;
-      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Gesamtsoll beider Systeme nach Zuweisung: " + de(k.soll[i], 2) +
-        "<br>Erfüllungsquote beider Systeme nach Zuweisung: " + de(k.quote[i], 1) +
+      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Gesamtsoll beider Systeme nach Zuweisung: " + de(k.gesamtsoll_nach_zuweisung[i], 2) +
+        "<br>Erfüllungsquote beider Systeme nach Zuweisung: " + de(k.gesamtquote_nach_zuweisung[i], 1) +
         " %<br>Änderung Zuweisung: " + vz(k.aenderung[i], 0) + " Personen<br>Änderung je 1.000 Einwohner: " + vz(k.wert[i], 1));
       const titel = (d.modelle.find((m) => m.id === d.karte_modell) || {}).titel || d.karte_modell;
       await karte($("map"), k, titel + ": gegenüber Status quo", hover,
