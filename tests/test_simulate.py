@@ -78,7 +78,7 @@ def test_same_seed_same_result_and_seed_recorded(tmp_path):
 
 
 def test_bad_scenario_is_refused(tmp_path):
-    with pytest.raises(InputError, match="anerkennung_anteil_monat must lie between 0 and 1"):
+    with pytest.raises(InputError, match="anerkennung_anteil_monat muss zwischen 0 und 1 liegen"):
         simulate(2, szenario=szenario(tmp_path, anerkennung_anteil_monat=1.5))
 
 

@@ -299,7 +299,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
 
     chosen = lesarten_aus(lesarten, **readings)
     if solver not in ("highs", "cbc"):
-        raise InputError(Problem("--solver", f"unknown solver {solver!r}; choose highs or cbc"))
+        raise InputError(Problem("--solver", f"unbekannter Solver „{solver}“; erlaubt: highs oder cbc"))
     if pfad not in ("auto", "referenz", "solver"):
         raise InputError(Problem("--pfad", f"unknown path {pfad!r}; choose auto, referenz or solver"))
     if personen is not None:

@@ -104,7 +104,7 @@ def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[s
     """The LP behind `calibrate`; ``ziel_kreisfrei`` (``stadt_land`` only) replaces the cities'
     summed load as the target of their summed Soll (`langfrist` corrects for credited places)."""
     grenzen = grenzen or {}
-    problems = [Problem("--spalten", f"column {c!r} does not exist or is not numeric") for c in columns
+    problems = [Problem("--spalten", f"Spalte „{c}“ gibt es nicht oder sie ist keine Zahlenspalte") for c in columns
                 if c not in gemeinden.columns or not pd.api.types.is_numeric_dtype(gemeinden[c])]
     problems += [Problem("--grenze", f"{c!r} is not among the calibrated columns") for c in grenzen if c not in columns]
     if ziel not in ZIELE:

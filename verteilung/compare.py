@@ -241,7 +241,7 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
     pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | set(systems.streams()))
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
-        raise InputError(Problem("--modelle", "a model is listed twice"))
+        raise InputError(Problem("--modelle", "ein Modell ist doppelt angegeben"))
     columns = stock_columns_of(defs, paket.id)
     bestand_path = Path(bestand) if bestand is not None else default_bestand(paket.id)
     inp = prepare(land=paket.id, jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand_path,

@@ -347,6 +347,11 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     if basis not in ids:
         raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
     given = pruefe_summen(summen)
+    known = set(SUMMEN_STANDARD) | {c for d in defs for s in d.systeme for c in s.bestand}
+    unknown = sorted(set(given) - known)
+    if unknown:  # a typo must not be ignored silently: the total would stay the published one
+        raise InputError(Problem("--summe", f"unbekannte Spalte {', '.join(unknown)}; bekannt: "
+                                 f"{', '.join(sorted(known))} (oder ein System: flueag, wsa)"))
     quellen = {c: "Nutzerangabe" for c in given} | dict(quellen or {})
     totals = {c: float(v) for c, (v, _) in SUMMEN_STANDARD.items()} | given
     g = gemeinden

@@ -77,14 +77,14 @@ def load_szenario(path: str | Path | None = None) -> Szenario:
     try:
         s = Szenario.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (ValidationError, yaml.YAMLError) as exc:
-        raise InputError(Problem(str(path), f"invalid scenario: {exc}".splitlines()[0])) from exc
+        raise InputError(Problem(str(path), f"Szenario nicht lesbar: {exc}".splitlines()[0])) from exc
     problems = []
     for name in ("anerkennung_anteil_monat", "ausreisepflicht_anteil_monat", "fortzug_anteil_monat"):
         v = getattr(s, name).wert
         if not 0 <= v <= 1:
-            problems.append(Problem(str(path), f"{name} must lie between 0 and 1, got {v}"))
+            problems.append(Problem(str(path), f"{name} muss zwischen 0 und 1 liegen, erhalten {v}"))
     if s.wsa_dauer_monate.wert < 1:
-        problems.append(Problem(str(path), "wsa_dauer_monate must be at least 1"))
+        problems.append(Problem(str(path), "wsa_dauer_monate muss mindestens 1 sein"))
     for name in ("zugaenge_flueag_monat", "zugaenge_wsa_monat"):
         v = getattr(s, name).wert
         if v < 0 or v != int(v):
@@ -199,7 +199,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     from verteilung.model import STOCK_COLUMNS, stock_columns_of
 
     if monate < 1:
-        raise InputError(Problem("--monate", "must be at least 1"))
+        raise InputError(Problem("--monate", "muss mindestens 1 sein"))
     sz = load_szenario(szenario)
     seed = sz.seed if seed is None else seed
     names = list(modelle or DEFAULT_MODELS)

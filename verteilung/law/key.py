@@ -176,10 +176,14 @@ class KeySpec:
             raise InputError(problems)
 
 
+NICHT_GEWICHTBAR = frozenset({"lat", "lon"})
+"""Number columns that are no measure of capacity: a map position cannot carry a key's weight."""
+
+
 def number_columns(gemeinden: pd.DataFrame) -> set[str]:
     """The columns a key can weight: numbers, not flags (``ags`` is text, ``mietpreisbremse_2015`` a flag)."""
     return {str(c) for c in gemeinden.columns if pd.api.types.is_numeric_dtype(gemeinden[c])
-            and not pd.api.types.is_bool_dtype(gemeinden[c])}
+            and not pd.api.types.is_bool_dtype(gemeinden[c]) and str(c) not in NICHT_GEWICHTBAR}
 
 
 def shares(values: np.ndarray) -> np.ndarray:

@@ -99,8 +99,8 @@ def get(name: str, when: dt.date | str) -> ParamValue:
             current = (start, entry)
     if current is None:
         raise InputError(Problem(
-            f"parameter {name}", f"no value in force on {when.isoformat()}: the first value "
-            f"starts {entries[0][0].isoformat()} ({spec['paragraph']})"))
+            f"Parameter {name}", f"am {when.strftime('%d.%m.%Y')} galt noch kein Wert: der erste gilt ab "
+            f"{entries[0][0].strftime('%d.%m.%Y')} ({spec['paragraph']})"))
     start, entry = current
     ref = entry.get("reference", {})
     # The paragraph is dated like the value (renumbering, e.g. the credit rule § 3 Abs. 4 → Abs. 5
