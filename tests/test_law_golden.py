@@ -74,7 +74,7 @@ def test_dated_parameters(name, day, expected):
 
 
 def test_parameter_before_first_value_is_an_error():
-    with pytest.raises(InputError, match="am 28.11.2016 galt noch kein Wert"):
+    with pytest.raises(InputError, match=r"am 28\.11\.2016 galt noch kein Wert"):
         params.get("awov_gewicht_einwohner", "2016-11-28")
 
 
