@@ -82,7 +82,7 @@ def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[...,
 UeberschreibenOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Dateien im Ordner --out ersetzen, auch wenn verteilung sie nicht geschrieben hat (sonst abgelehnt).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
 JahrOpt = Annotated[int | None, typer.Option("--jahr", parser=opt.cli(opt.jahr, "--jahr"), help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das Jahr des Stichtags, sonst das neueste; § 3 Abs. 2 FlüAG).")]
-StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag JJJJ-MM-TT für die Rechtsstände der Parameter (Standard: 1. Januar von --jahr).")]
+StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag TT.MM.JJJJ oder JJJJ-MM-TT: die Fassung der Parameter und das Schlüsseljahr (Standard: 1. Januar von --jahr).")]
 FormatOpt = Annotated[Fmt, typer.Option("--format", help="Ausgabeformat: table (Tabelle am Bildschirm), csv oder json.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="In diese Datei schreiben statt auf den Bildschirm; das Format folgt der Endung (.xlsx, .csv, .json, .parquet).")]
 OhneMeldungOpt = Annotated[bool, typer.Option("--ohne-meldung-null", help="Eine in der Bestandsdatei fehlende Gemeinde als „keine Meldung“ zählen (Bestand 0, markiert) statt abzulehnen.")]

@@ -119,16 +119,29 @@ def mit_naeherung(table: pd.DataFrame, inputs: Inputs, nutzt_arbeitslose: bool =
     return out
 
 
+def parse_stichtag(text: str, option: str = "--stichtag") -> dt.date:
+    """A reference date as an officer writes it, ``30.06.2018``, or as files and options write it,
+    ``2018-06-30``; both are unambiguous (four-digit year), anything else is refused."""
+    import re
+
+    value = text.strip()
+    german = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", value)
+    try:
+        if german:
+            day, month, year = (int(x) for x in german.groups())
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(Problem(option, f"kein Datum (TT.MM.JJJJ oder JJJJ-MM-TT): „{text}“")) from exc
+
+
 def resolve_stichtag(stichtag: str | dt.date | None, jahr: int | None, user_file: bool,
                      file_column: pd.Series | None = None, source: str = "--gemeinden") -> dt.date:
     """The reference date by the documented rule; never today's date."""
     if isinstance(stichtag, dt.date):
         return stichtag
     if stichtag is not None:
-        try:
-            return dt.date.fromisoformat(stichtag)
-        except ValueError as exc:
-            raise InputError(Problem("--stichtag", f"kein Datum (JJJJ-MM-TT): {stichtag!r}")) from exc
+        return parse_stichtag(stichtag)
     if jahr is not None:
         return dt.date(jahr, 1, 1)
     if file_column is not None:

@@ -72,7 +72,7 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     for m in [x for x in info["modelle"] if x != res.basis]:
         # every model, both ends: where a model concentrates allocations is as visible as where it relieves
         for richtung, n in (("entlastet", 3), ("belastet", 1)):
-            top = gv[(gv["modell"] == m) & (gv["richtung"] == richtung)].head(n)
+            top = gv[(gv["modell"] == m) & (gv["richtung"] == richtung) & (gv["aenderung_zuweisung"] != 0)].head(n)
             if top.empty:
                 continue
             # changes signed as in the findings above (+17, -36)
