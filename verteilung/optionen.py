@@ -152,17 +152,7 @@ def gewichte(text: str, option: str = "--gewichte", *, nicht_alle_null: bool = T
     finite and ≥ 0, not all 0 (unless ``nicht_alle_null`` is off, for spreads and reductions;
     summing to 1 with ``summe_eins``). Which names are columns of
     the Gemeinde table is checked with the table (`law.key.KeySpec.validate`)."""
-    out: dict[str, float] = {}
-    for part in str(text).split(","):
-        if not part.strip():
-            continue
-        name, sep, value = part.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise _refuse(option, f"erwartet NAME=ZAHL, erhalten „{part.strip()[:40]}“")
-        if name in out:
-            raise _refuse(option, f"{name} ist doppelt angegeben")
-        out[name] = dezimal(value, f"{option} {name}")
+    out = paare((p for p in str(text).split(",") if p.strip()), option, dezimal, "NAME=ZAHL", "")
     if not out:
         raise _refuse(option, "erwartet NAME=ZAHL[,NAME=ZAHL…]")
     if nicht_alle_null and not any(out.values()):
@@ -178,15 +168,22 @@ def stroeme(specs: Iterable[str] | None, option: str = "--zugaenge") -> dict[str
     """``["drittes=120"]`` → {"drittes": 120}; each count as :func:`personen`."""
     if not specs:
         return None
-    out: dict[str, int] = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
+    return paare(specs, option, personen, "NAME=N", "der Strom ")
+
+
+def paare(parts: Iterable[str], option: str, parse: Callable[[object, str], Any], form: str,
+          was: str) -> dict[str, Any]:
+    """``NAME=WERT`` pairs (weights, streams, Land totals): each name once, each value through
+    ``parse`` (named ``OPTION NAME`` in its refusal); ``form`` and ``was`` word the refusals."""
+    out: dict[str, Any] = {}
+    for part in parts:
+        name, sep, value = part.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise _refuse(option, f"erwartet NAME=N, erhalten „{spec[:40]}“")
+            raise _refuse(option, f"erwartet {form}, erhalten „{part.strip()[:40]}“")
         if name in out:
-            raise _refuse(option, f"der Strom {name} ist doppelt angegeben")
-        out[name] = personen(value, f"{option} {name}")
+            raise _refuse(option, f"{was}{name} ist doppelt angegeben")
+        out[name] = parse(value, f"{option} {name}")
     return out
 
 

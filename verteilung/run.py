@@ -61,6 +61,7 @@ from verteilung.errors import (
 from verteilung.inputs import SYNTHETISCH_HINWEIS, Inputs, mit_naeherung
 from verteilung.inputs import prepare as prepare_inputs
 from verteilung.io import jsonable, to_csv_bytes, to_json_bytes
+from verteilung.io.pfade import sha256_file
 from verteilung.io.xlsx import workbook_bytes
 from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
@@ -152,14 +153,6 @@ class StepLog:
         line = f"{dt.datetime.now().isoformat(timespec='seconds')} {message}"
         self.lines.append(line)
         print(line, file=self.stream, flush=True)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_period(periode: str, where: str = "--periode") -> None:
@@ -330,7 +323,7 @@ def ledger_entry_from_disk(rev: DiskRevision, note: str) -> tuple[dict, pd.DataF
         raise ValueError(f"manifest.json nennt {m.get('periode')}/r{m.get('revision')}, nicht den Ordnernamen")
     for name, digest in (m.get("ausgaben") or {}).items():
         f = rev.folder / name
-        if not f.is_file() or sha256(f) != digest:
+        if not f.is_file() or sha256_file(f) != digest:
             raise ValueError(f"{name} fehlt oder weicht von der Prüfsumme im manifest.json ab")
     summary = m.get("zusammenfassung")
     if not isinstance(summary, dict) or not summary or not isinstance(m.get("eingaben"), dict):
@@ -529,7 +522,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
             beschr[name] = load_beschraenkungen(p, g)
     for p in sorted(params_dir().glob("*.yaml")):
         inputs[f"params/{p.name}"] = p
-    hashes = {k: sha256(v) for k, v in sorted(inputs.items())}
+    hashes = {k: sha256_file(v) for k, v in sorted(inputs.items())}
     fingerprint = hashlib.sha256(json.dumps({"periode": periode, "version": __version__, "inputs": hashes,
                                              "stichtag": when.isoformat()}, sort_keys=True).encode()).hexdigest()
     log(f"Eingaben geprüft ({len(inputs)} Dateien), Fingerabdruck {fingerprint[:12]}")

@@ -76,6 +76,34 @@ def _as_datetime(v: Any, kind: Kind) -> dt.datetime | dt.date | None:
     return None
 
 
+def _sheet_head(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any],
+                note: str | None) -> tuple[Any, list[str], list, int, list[int]]:
+    """A new sheet with the label row (``note``) and the German header row; the column specs and
+    the header widths the column widths start from."""
+    from verteilung.io.deutsch import column_for
+
+    ws = wb.add_worksheet(title)
+    cols = [str(c) for c in df.columns]
+    specs = [column_for(c, df[c]) for c in df.columns]
+    heads = labels(cols)
+    head_row = 0
+    if note:
+        ws.write_string(0, 0, note, styles["note"])  # a string cell: never a formula
+        head_row = 1
+    for j, head in enumerate(heads):
+        ws.write_string(head_row, j, head, styles["header"])
+    return ws, cols, specs, head_row, [len(h) for h in heads]
+
+
+def _sheet_tail(ws: Any, df: pd.DataFrame, head_row: int, widths: list[int]) -> None:
+    """Column widths from the measured texts, frozen header row, autofilter over the table."""
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, min(60, max(8, width + 2)))
+    ws.freeze_panes(head_row + 1, 0)
+    if len(df.columns):
+        ws.autofilter(head_row, 0, head_row + max(len(df), 1), len(df.columns) - 1)
+
+
 def write_sheet(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any], note: str | None = None) -> None:
     """One table as a sheet: German headers (vocabulary), number formats per column kind, frozen
     header row, autofilter; ``note`` (e.g. the SYNTHETISCH marker) as a first row above the header.
@@ -87,19 +115,9 @@ def write_sheet(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any], n
     """
     from xlsxwriter.worksheet import _utf16_len, _utf16_truncate
 
-    from verteilung.io.deutsch import NO, YES, column_for
+    from verteilung.io.deutsch import NO, YES
 
-    ws = wb.add_worksheet(title)
-    cols = [str(c) for c in df.columns]
-    specs = [column_for(c, df[c]) for c in df.columns]
-    heads = labels(cols)
-    head_row = 0
-    if note:
-        ws.write_string(0, 0, note, styles["note"])  # a string cell: never a formula
-        head_row = 1
-    widths = [len(h) for h in heads]
-    for j, head in enumerate(heads):
-        ws.write_string(head_row, j, head, styles["header"])
+    ws, cols, specs, head_row, widths = _sheet_head(wb, title, df, styles, note)
     first = head_row + 1
     n_rows = max(0, min(len(df), ws.xls_rowmax - first))  # XlsxWriter drops cells past the last row
     rows: list[list[tuple[int, Any, str]]] = [[] for _ in range(n_rows)]
@@ -154,11 +172,7 @@ def write_sheet(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any], n
                 width = len(text)
         widths[j] = width
     _RowWriter(ws, first, rows).install()
-    for j, width in enumerate(widths):
-        ws.set_column(j, j, min(60, max(8, width + 2)))
-    ws.freeze_panes(head_row + 1, 0)
-    if cols:
-        ws.autofilter(head_row, 0, head_row + max(len(df), 1), len(cols) - 1)
+    _sheet_tail(ws, df, head_row, widths)
 
 
 class _RowWriter:
@@ -227,19 +241,9 @@ def write_sheet_cellwise(wb: Any, title: str, df: pd.DataFrame, styles: dict[str
                          note: str | None = None) -> None:
     """`write_sheet` through XlsxWriter's per-cell API: the previous writer, kept as the reference
     the tests compare bytes with and as the baseline `benchmarks/bench_cli.py` measures."""
-    from verteilung.io.deutsch import NO, YES, column_for
+    from verteilung.io.deutsch import NO, YES
 
-    ws = wb.add_worksheet(title)
-    cols = [str(c) for c in df.columns]
-    specs = [column_for(c, df[c]) for c in df.columns]
-    heads = labels(cols)
-    head_row = 0
-    if note:
-        ws.write_string(0, 0, note, styles["note"])  # a string cell: never a formula
-        head_row = 1
-    widths = [len(h) for h in heads]
-    for j, head in enumerate(heads):
-        ws.write_string(head_row, j, head, styles["header"])
+    ws, cols, specs, head_row, widths = _sheet_head(wb, title, df, styles, note)
     inf = math.inf
     for j, col in enumerate(specs):
         code = col.xlsx_format
@@ -285,11 +289,7 @@ def write_sheet_cellwise(wb: Any, title: str, df: pd.DataFrame, styles: dict[str
             if i <= 500 and len(text) > width:
                 width = len(text)
         widths[j] = width
-    for j, width in enumerate(widths):
-        ws.set_column(j, j, min(60, max(8, width + 2)))
-    ws.freeze_panes(head_row + 1, 0)
-    if cols:
-        ws.autofilter(head_row, 0, head_row + max(len(df), 1), len(cols) - 1)
+    _sheet_tail(ws, df, head_row, widths)
 
 
 
