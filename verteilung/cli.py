@@ -509,7 +509,7 @@ def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.
              bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
              gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
              seed: Annotated[int | None, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators (Standard: der des Szenarios).")] = None,
-             zugaenge: ZugaengeOpt = None,
+             zugaenge: ZugaengeOpt = None, basis: BasisModellOpt = "status-quo",
              report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht (mit Modellvergleich) schreiben.")] = False,
              ueberschreiben: UeberschreibenOpt = False,
              out: Annotated[Path, typer.Option("--out", help="Ordner für die Ergebnisse.")] = Path("outputs/simulation"), blatt: BlattOpt = None) -> None:
@@ -524,12 +524,13 @@ def simulate(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.
 
     names = [m.strip() for m in modelle.split(",") if m.strip()] if modelle else None
     res = run(monate, names, szenario, bestand, gemeinden, jahr, stichtag, seed, progress=terminal_progress(),
-              zugaenge=_streams(zugaenge))
+              zugaenge=_streams(zugaenge), basis=basis)
     cmp = None
     if report:
         from verteilung.compare import compare as run_compare
 
-        cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge=_streams(zugaenge))
+        cmp = run_compare(names, bestand, gemeinden, jahr=jahr, stichtag=stichtag, zugaenge=_streams(zugaenge),
+                          basis=basis)
     ordner.simulation(res, out, cmp)
     c = wide_console()
     if res.info["synthetisch"]:

@@ -186,7 +186,37 @@ def verlauf(sim, defs: list, pots: list[Topf], jahr: int, lf) -> tuple[pd.DataFr
     out = pd.concat(frames, ignore_index=True)
     cols = [c for c in out.columns if c.endswith("_eur")]
     land = out.groupby(["modell", "monat"], sort=True)[cols].sum().reset_index()
+    start = dt.date.fromisoformat(sim.info["stichtag"])
+    land = land_monate(land, lf.info["basis"], start, jahr, [str(m) for m in sim.info["modelle"]])
     return out[["modell", "monat", "ags", "gemeinde", "kreis", "personen_flueag", *cols]], land
+
+
+def monat_datum(start: dt.date, monat: int) -> dt.date:
+    """The first day of simulated month ``monat``: month 1 is the calendar month after the Stichtag
+    (the stock is counted on the Stichtag; the first arrivals come after it)."""
+    index = start.year * 12 + start.month - 1 + monat
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def land_monate(land: pd.DataFrame, basis: str, start: dt.date, jahr: int, order: list[str]) -> pd.DataFrame:
+    """The Land's money month by month per model (`mittel --monate N --ebene monate`, the app's money
+    chart): each month and cumulative, and both against the Vergleichsbasis in the same month.
+
+    The rules are those in force on 1 January of ``jahr``; a month in another calendar year gets
+    them carried forward and is marked NÄHERUNG (``mittel_kennzeichen``): no rate is known for the
+    years after the last dated rule, and a later rule is not applied along the months."""
+    land = land.copy()
+    land["modell"] = pd.Categorical(land["modell"], [m for m in order if m in set(land["modell"])], ordered=True)
+    land = land.sort_values(["modell", "monat"]).reset_index(drop=True)
+    land["modell"] = land["modell"].astype(str)
+    land["mittel_eur_kumuliert"] = land.groupby("modell", sort=False)["mittel_eur"].cumsum()
+    base = land[land["modell"] == basis].set_index("monat")
+    for col in ("mittel_eur", "mittel_eur_kumuliert"):
+        land[f"aenderung_{col}"] = land[col] - land["monat"].map(base[col]) if len(base) else np.nan
+    datum = [monat_datum(start, int(m)) for m in land["monat"]]
+    land.insert(2, "monat_beginn", [d.isoformat() for d in datum])
+    land["mittel_kennzeichen"] = ["NÄHERUNG" if d.year != jahr else "" for d in datum]
+    return land
 
 
 def mittel(modelle: list[str | Path] | None = None, basis: str | Path = "status-quo", *,
@@ -222,7 +252,7 @@ def mittel(modelle: list[str | Path] | None = None, basis: str | Path = "status-
         from verteilung.simulate import simulate
 
         sim = simulate(monate, [str(m) for m in (modelle or [d.id for d in defs])], szenario, bestand, gemeinden,
-                       stichtag=stichtag, seed=seed, verlauf=True)
+                       stichtag=stichtag, seed=seed, verlauf=True, basis=basis)
     return mittel_aus(lf, defs, year, toepfe, sim)
 
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from verteilung.compare import DEFAULT_MODELS, de, metric_row
 from verteilung.errors import InputError, Problem
-from verteilung.io.deutsch import fmt_dec
+from verteilung.io.deutsch import fmt_dec, fmt_signed
 from verteilung.law import systems
 from verteilung.model import Context, evaluate, load_model
 from verteilung.params import in_force
@@ -182,8 +182,12 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
              bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
              stichtag: str | None = None, seed: int | None = None,
              progress: Callable[[int, int], None] | None = None,
-             zugaenge: dict[str, int] | None = None, verlauf: bool = False) -> SimResult:
+             zugaenge: dict[str, int] | None = None, verlauf: bool = False,
+             basis: str | Path = "status-quo") -> SimResult:
     """Month by month: the same people under each model (``verteilung simulate``).
+
+    ``basis`` is the Vergleichsbasis (``--basis``): each model's load at the end is also measured
+    against it (`gegen_basis_spalte`); the status quo is always simulated too (conflicts).
 
     ``zugaenge`` gives the monthly arrivals of further streams by name (``{"drittes": 100}``),
     winning over the scenario's ``zugaenge_weitere``; a further system's people stay (no flows).
@@ -206,6 +210,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     if "status-quo" not in names:
         names.insert(0, "status-quo")
     defs = [load_model(m) for m in names]
+    basis_def = load_model(basis)
+    if basis_def.id not in [d.id for d in defs]:
+        defs.insert(1, basis_def)
     columns = stock_columns_of(defs)
     further_cols = [c for c in columns if c not in STOCK_COLUMNS]
     bestand_path = Path(bestand) if bestand is not None else default_bestand()
@@ -361,10 +368,13 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     final["aenderung_je_1000"] = final["last_je_1000_ende"] - final["last_je_1000_start"]
     sq = final[final["modell"] == "status-quo"].set_index("ags")["last_je_1000_ende"]
     final["ende_gegen_status_quo_je_1000"] = final["last_je_1000_ende"] - final["ags"].map(sq)
+    if basis_def.id != "status-quo":
+        ref = final[final["modell"] == basis_def.id].set_index("ags")["last_je_1000_ende"]
+        final[GEGEN_BASIS] = final["last_je_1000_ende"] - final["ags"].map(ref)
     info = {"monate": monate, "seed": seed, "szenario": sz.titel, "modelle": [d.id for d in defs],
             "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "bestand_datei": bestand_anzeige(bestand, bestand_path),
-            "synthetisch": inp.synthetisch,
+            "synthetisch": inp.synthetisch, "basis": basis_def.id,
             "fluesse": {k: {"wert": v.wert, "quelle": v.quelle} for k, v in sz if isinstance(v, Rate)}}
     if further_cols:
         info["bestand_spalten"] = list(columns)
@@ -376,6 +386,15 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     table, paths_table = uebergang_tables(figures, defs)
     return SimResult(monthly, final, info, pd.concat(paths, ignore_index=True) if verlauf else None,
                      figures, table, paths_table, assigned, bounds)
+
+
+GEGEN_BASIS = "ende_gegen_basis_je_1000"  # end load against a chosen Vergleichsbasis (not the status quo)
+
+
+def gegen_basis_spalte(res: SimResult) -> str:
+    """The column of `SimResult.gemeinden` holding the end load against the Vergleichsbasis: the
+    status-quo column by default (outputs unchanged), `GEGEN_BASIS` for another basis."""
+    return GEGEN_BASIS if res.info.get("basis", "status-quo") != "status-quo" else "ende_gegen_status_quo_je_1000"
 
 
 def target_quote(res: dict, n: int) -> np.ndarray:
@@ -475,4 +494,23 @@ def summary_lines(res: SimResult) -> list[str]:
                          f"{fmt_dec(end['vk_last_je_einwohner'], 3)}; Lastindex P90 "
                          f"{fmt_dec(first['last_index_p90'], 1)} → {fmt_dec(end['last_index_p90'], 1)}; "
                          f"Konflikte kumuliert {de(total)}")
-    return lines
+    return lines + basis_lines(res)
+
+
+def basis_lines(res: SimResult) -> list[str]:
+    """Against a chosen Vergleichsbasis (not the status quo): per model, how many Gemeinden end
+    with more and with less load per 1,000 inhabitants than under the basis, and the largest gap."""
+    basis = res.info.get("basis", "status-quo")
+    if basis == "status-quo":
+        return []
+    g, col, out = res.gemeinden, GEGEN_BASIS, []
+    for model in res.info["modelle"]:
+        if model == basis:
+            continue
+        part = g[g["modell"] == model]
+        more, less = int((part[col] > 0.05).sum()), int((part[col] < -0.05).sum())
+        top = part.loc[part[col].abs().idxmax()]
+        out.append(f"{model} gegenüber {basis} nach {res.info['monate']} Monaten: {de(more)} Gemeinden mit mehr, "
+                   f"{de(less)} mit weniger Last je 1.000 EW; größter Unterschied {top['gemeinde']} "
+                   f"{fmt_signed(float(top[col]), 1)} je 1.000 EW")
+    return out

@@ -180,6 +180,7 @@ COLUMNS: dict[str, Column] = {
     "last_je_1000_start": _c("Last je 1.000 Einwohner, Anfang", DEC, 1),
     "last_je_1000_ende": _c("Last je 1.000 Einwohner, Ende", DEC, 1),
     "ende_gegen_status_quo_je_1000": _c("Ende gegen Status quo je 1.000 Einwohner", DEC, 1, signed=True),
+    "ende_gegen_basis_je_1000": _c("Ende gegen Vergleichsbasis je 1.000 Einwohner", DEC, 1, signed=True),
     # sweep, sensitivity
     "szenario": _c("Szenario", NUM), "alpha": _c("Alpha (Mischungsanteil)", DEC, 4),
     "kappung": _c("Kappungsfaktor", DEC, 4), "anrechnung_faktor": _c("Anrechnungsfaktor", DEC, 4),
@@ -223,6 +224,9 @@ COLUMNS.update({
                                          signed=True),
     "pauschale_flueag_eur": _c("Pauschale § 4 FlüAG (€)", DEC, 0), "mittel_eur": _c("Mittel zusammen (€)", DEC, 0),
     "aenderung_mittel_eur": _c("Änderung Mittel (€)", DEC, 0, signed=True),
+    "mittel_eur_kumuliert": _c("Mittel seit Beginn (€)", DEC, 0),
+    "aenderung_mittel_eur_kumuliert": _c("Änderung Mittel seit Beginn (€)", DEC, 0, signed=True),
+    "monat_beginn": _c("Monatsbeginn", Kind.DATE), "mittel_kennzeichen": _c("Kennzeichen der Mittel"),
     "aenderung_pauschale_flueag_eur": _c("Änderung Pauschale § 4 FlüAG (€)", DEC, 0, signed=True),
     "pauschale_flueag_land_eur": _c("Pauschale § 4 FlüAG, Land (€)", DEC, 0),
     "mittel_land_eur": _c("Mittel zusammen, Land (€)", DEC, 0),
@@ -456,6 +460,10 @@ ERKLAERUNGEN: dict[str, str] = {
     "mittel_eur": "Geld des Landes je Jahr, das den gezählten Personen folgt (Pauschale nach § 4 FlüAG und weitere "
                   "Töpfe), langfristig.",
     "aenderung_mittel_eur": "Mittel unter dem Modell minus unter der Vergleichsbasis, Euro je Jahr.",
+    "mittel_eur_kumuliert": "Mittel aller Monate der Simulation bis zu diesem Monat zusammen, in Euro.",
+    "aenderung_mittel_eur_kumuliert": "Mittel seit Beginn unter dem Modell minus unter der Vergleichsbasis, in Euro.",
+    "mittel_kennzeichen": "NÄHERUNG: der Monat liegt in einem anderen Jahr als dem Jahr der Mittel; dessen Sätze "
+                          "und Töpfe sind fortgeschrieben.",
     "aenderung_zuweisung": "So viele Personen mehr (plus) oder weniger (minus) erhält die Gemeinde in dieser "
                            "Periode als im Status quo.",
     "soll": "Schlüssel × Gesamtzahl am Stichtag: so viele Personen soll die Gemeinde aufnehmen.",
@@ -488,6 +496,7 @@ ERKLAERUNGEN: dict[str, str] = {
     "last_je_1000_start": "Last je 1.000 Einwohner zu Beginn der Simulation.",
     "last_je_1000_ende": "Last je 1.000 Einwohner am Ende der Simulation.",
     "ende_gegen_status_quo_je_1000": "Last am Ende gegenüber dem Status quo am Ende, je 1.000 Einwohner.",
+    "ende_gegen_basis_je_1000": "Last am Ende gegenüber der gewählten Vergleichsbasis am Ende, je 1.000 Einwohner.",
     "einwohner": "Amtliche Einwohnerzahl zum Stichtag der Datenbasis.",
     "gemeinden": "Zahl der Gemeinden.",
     "richtung": "entlastet: weniger als im Status quo; belastet: mehr.",

@@ -134,8 +134,11 @@ class AppState:
         n_models = len(set(modelle) | {BASELINE})
         return max(1, min(views.MAX_MONATE, self.limits.modellmonate // n_models))
 
-    def simulation(self, monate: int, modelle: tuple[str, ...], seed: int | None, bestand: str | None):
-        self.check_models(list(modelle))
+    def simulation(self, monate: int, modelle: tuple[str, ...], seed: int | None, bestand: str | None,
+                   basis: str = BASELINE):
+        """`verteilung.simulate` on the app's data (cached); ``basis``: the Vergleichsbasis."""
+        self.check_models([*modelle, basis])
+        modelle = modelle if basis in modelle or basis == BASELINE else (*modelle, basis)
         n_models = len(set(modelle) | {BASELINE})
         if monate > self.max_monate(modelle):
             grenze = deutsch.fmt_int(self.limits.modellmonate)
@@ -144,7 +147,7 @@ class AppState:
                                      f"Modellmonate, also {self.max_monate(modelle)} Monate mit dieser Auswahl). "
                                      "Weniger Monate oder Modelle wählen; längere Läufe rechnet der Befehl "
                                      "„verteilung simulate“"))
-        key = (monate, modelle, seed, bestand)
+        key = (monate, modelle, seed, bestand, basis)
         with self._lock:
             if key in self._sim_cache:
                 self._sim_cache.move_to_end(key)
@@ -155,7 +158,7 @@ class AppState:
         def run():
             with self.stock_path(bestand) as path:  # inside the computation: the file outlives a timeout
                 return simulate(monate=monate, modelle=[self.eng.quellen[m] for m in modelle], seed=seed,
-                                bestand=path, verlauf=True, **self.data_args)
+                                bestand=path, verlauf=True, basis=self.eng.quellen[basis], **self.data_args)
 
         try:
             with running:  # the same simulation asked twice at once is computed once

@@ -137,6 +137,27 @@ def table(df: pd.DataFrame, columns: list[str], titel: Mapping[str, str] | None 
             "texte": texte(df), "hilfe": [vocab.erklaerung(c) for c in columns]}
 
 
+GELD_SPALTEN = ["modell", "monat", "monat_beginn", "mittel_eur", "mittel_eur_kumuliert", "aenderung_mittel_eur",
+                "aenderung_mittel_eur_kumuliert", "mittel_kennzeichen"]
+
+
+def geld_kurven(land: pd.DataFrame, modell: str, basis: str, titel: Mapping[str, str]) -> dict:
+    """The money chart of the simulation page: the Land's € per month and since the start for
+    ``modell`` and the Vergleichsbasis (`verteilung.mittel.land_monate`), with its table."""
+    def serie(m: str) -> dict:
+        part = land[land["modell"] == m]
+        return {"modell": m, "titel": titel.get(m, m), "monat": part["monat"].tolist(),
+                "eur": [round(float(v)) for v in part["mittel_eur"]],
+                "kumuliert": [round(float(v)) for v in part["mittel_eur_kumuliert"]],
+                "aenderung_kumuliert": [round(float(v)) for v in part["aenderung_mittel_eur_kumuliert"]]}
+
+    shown = land[land["modell"].isin([modell, basis])]
+    naeherung = land.loc[land["modell"] == modell, "mittel_kennzeichen"].eq("NÄHERUNG").tolist()
+    return {"modell": serie(modell), "basis": serie(basis), "naeherung": naeherung,
+            "naeherung_ab": next((i + 1 for i, n in enumerate(naeherung) if n), None),
+            "tabelle": table(shown, GELD_SPALTEN, titel)}
+
+
 def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
     """Exactly the tables the comparison page shows (and its downloads contain)."""
     g = res.gemeinden

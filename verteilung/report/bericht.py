@@ -134,6 +134,6 @@ def report(monate: int = 24, modelle: list[str] | None = None, *, bestand: str |
     >>> Path("bericht.html").write_text(b.html, encoding="utf-8")  # doctest: +SKIP
     """
     cmp = run_compare(modelle, bestand, gemeinden, jahr=jahr, stichtag=stichtag, basis=basis)
-    sim = run_simulate(monate, modelle, szenario, bestand, gemeinden, jahr, stichtag, progress=progress) \
-        if monate > 0 else None
+    sim = run_simulate(monate, modelle, szenario, bestand, gemeinden, jahr, stichtag, progress=progress,
+                       basis=basis) if monate > 0 else None
     return Bericht(render_report(cmp, sim), cmp, sim, dict(cmp.info))

@@ -108,15 +108,18 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     maps = [{"titel": "Gesamtlast heute je 1.000 Einwohner (Status quo, nach der Periode)", "divergierend": False,
              "svg": Markup(charts.gemeinde_svg(sq["last_je_1000"], names, "Personen je 1.000 EW"))}]
     # the change under each merged model: after the simulated months if there are any, else this period
+    sim_basis = sim.info.get("basis", BASELINE) if sim is not None else basis
     if sim is not None:
-        source, column = sim.gemeinden, "ende_gegen_status_quo_je_1000"
+        from verteilung.simulate import gegen_basis_spalte
+
+        source, column = sim.gemeinden, gegen_basis_spalte(sim)
         when = f"nach {sim.info['monate']} Monaten"
     else:
         source, column, when = g, "aenderung_je_1000", "in dieser Periode"
-    gegen = "Status quo" if sim is not None or basis == BASELINE else titel.get(basis, basis)
+    gegen = "Status quo" if sim_basis == BASELINE else titel.get(sim_basis, sim_basis)
     for m in merged:
-        if sim is not None and m == BASELINE:
-            continue  # the simulation measures every model against the status quo
+        if m == sim_basis:
+            continue  # no map of the basis against itself
         vals = source[source["modell"] == m].set_index("ags")[column]
         maps.append({"titel": f"{titel.get(m, m)}: Last {when} gegenüber {gegen}", "divergierend": True,
                      "svg": Markup(charts.gemeinde_svg(vals, names, "Differenz je 1.000 EW", diverging=True))})
@@ -184,7 +187,9 @@ def gemeinde_suche(cmp: CompareResult, merged: list[str], sim: SimResult | None 
         head += [f"{kurz[m]}: Δ Zuweisungen", f"{kurz[m]}: Δ je 1.000 EW"]
         cols += [part["aenderung_zuweisung"], part["aenderung_je_1000"]]
         if sim is not None:
-            s = sim.gemeinden[sim.gemeinden["modell"] == m].set_index("ags")["ende_gegen_status_quo_je_1000"]
+            from verteilung.simulate import gegen_basis_spalte
+
+            s = sim.gemeinden[sim.gemeinden["modell"] == m].set_index("ags")[gegen_basis_spalte(sim)]
             head.append(f"{kurz[m]}: Δ je 1.000 EW nach {sim.info['monate']} Monaten")
             cols.append(s)
     rows = []

@@ -159,15 +159,18 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     def view_simulation(request: Request, monate: Annotated[int, Query(ge=1, le=views.MAX_MONATE)] = 24,
                         monat: Annotated[int, Query(ge=1, le=views.MAX_MONATE)] = 24,
                         modelle: Annotated[str | None, Query(max_length=400)] = None,
-                        karte: Annotated[str | None, Query(max_length=60)] = None):
+                        karte: Annotated[str | None, Query(max_length=60)] = None,
+                        basis: Annotated[str, Query(max_length=80)] = BASELINE):
         names = tuple(m for m in (modelle.split(",") if modelle else eng.standard) if m)
         bestand = st.bestand_of(request)
-        res = st.simulation(monate, names, None, bestand)
+        res = st.simulation(monate, names, None, bestand, basis)
         monat = min(monat, monate)
-        karte = karte if karte in res.info["modelle"] and karte != BASELINE else next(
-            (m for m in res.info["modelle"] if m != BASELINE), BASELINE)
-        at = res if monat == monate else st.simulation(monat, (karte,), None, bestand)
+        karte = karte if karte in res.info["modelle"] and karte != basis else next(
+            (m for m in res.info["modelle"] if m != basis), basis)
+        at = res if monat == monate else st.simulation(monat, (karte,), None, bestand, basis)
         m = at.gemeinden[at.gemeinden["modell"] == karte]
+        geld = st.compute(geld_monate, res, basis)
+        from verteilung.simulate import gegen_basis_spalte
         kurven = {col: [{"modell": mod, "monat": part["monat"].tolist(),
                          "wert": [round(float(v), 5) for v in part[col]]}
                         for mod, part in res.monate.groupby("modell", sort=False)]
@@ -178,12 +181,25 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
             "synthetisch": synth, "hinweise": eng.hinweise(synth), "max_monate": st.max_monate(names),
             "titel": st.titel,
             "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
-                      "wert": [round(float(v), 3) for v in m["ende_gegen_status_quo_je_1000"]],
+                      "wert": [round(float(v), 3) for v in m[gegen_basis_spalte(at)]],
                       "last": [round(float(v), 2) for v in m["last_je_1000_ende"]]},
             "tabellen": {"Monate": views.table(res.monate, ["modell", "monat", "vk_last_je_einwohner",
                                                             "gini_last_je_einwohner", "konflikt_personen",
                                                             "konflikt_personen_kumuliert"], st.titel)},
+            "basis": basis, "geld": views.geld_kurven(geld, karte, basis, st.titel),
         }))
+
+    def geld_monate(res, basis: str):
+        """The Land's money month by month along a simulation: `verteilung.mittel.mittel_aus` on the
+        app's long run and the simulation (the same function as ``verteilung mittel --monate N``)."""
+        import datetime as dt
+
+        from verteilung.mittel import mittel_aus
+
+        modelle = tuple(str(m) for m in res.info["modelle"])
+        lf = eng.langfrist(modelle, basis)
+        year = dt.date.fromisoformat(res.info["stichtag"]).year
+        return mittel_aus(lf, [eng.model(m) for m in modelle], year, None, res).verlauf_land
 
     @r.get("/api/ansicht/grenzen", tags=["Seiten"], summary="Höchste Monatszahl der Simulation je Modellauswahl")
     def view_grenzen(modelle: Annotated[str | None, Query(max_length=400)] = None):

@@ -72,6 +72,7 @@ class SimulationAnfrage(BaseModel):
     modelle: list[str] | None = Field(default=None, max_length=50)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     bestand: str | None = Field(default=None, max_length=64)
+    basis: str = Field(default=BASELINE, max_length=80, description="Vergleichsbasis: Modell-ID (Standard status-quo)")
 
 
 class ZuteilungAnfrage(BaseModel):
@@ -181,9 +182,29 @@ def router(st: AppState) -> APIRouter:
     @r.post("/api/simulate", tags=["Python-API"], summary="Monatssimulation (verteilung.simulate.simulate)")
     def api_simulate(req: SimulationAnfrage):
         res = st.simulation(req.monate, tuple(eng.standard if req.modelle is None else req.modelle), req.seed,
-                            req.bestand)
+                            req.bestand, req.basis)
         return {"info": jsonable(res.info), "monate": views.records(res.monate),
                 "gemeinden": views.records(res.gemeinden)}
+
+    @r.get("/api/mittel", tags=["Python-API"], summary="Geld je Modell, langfristig und Monat für Monat (verteilung.mittel)")
+    def api_mittel(modelle: Annotated[list[str] | None, Query(max_length=50)] = None,
+                   basis: Annotated[str, Query(max_length=80)] = BASELINE,
+                   monate: Annotated[int, Query(ge=0, le=views.MAX_MONATE)] = 0,
+                   bestand: Annotated[str | None, Query(max_length=64)] = None):
+        """`verteilung.mittel.mittel_aus` on the app's long run and, with ``monate`` > 0, its simulation."""
+        import datetime as dt
+
+        from verteilung.mittel import mittel_aus
+
+        names = tuple(modelle or eng.standard)
+        st.check_models([*names, basis])
+        sim = st.simulation(monate, names, None, bestand, basis) if monate > 0 else None
+        ids = tuple(str(m) for m in sim.info["modelle"]) if sim is not None else names
+        res = st.compute(lambda: mittel_aus(eng.langfrist(ids, basis), [eng.model(m) for m in (
+            ids if basis in ids else (basis, *ids))], eng.stichtag.year, None, sim))
+        return {"info": jsonable(res.info), "modelle": views.records(res.modelle), "kreise": views.records(res.kreise),
+                "gemeinden": views.records(res.gemeinden),
+                "monate": None if res.verlauf_land is None else views.records(res.verlauf_land)}
 
     @r.post("/api/bestand", tags=["Daten"], summary="Eigene Bestandstabelle hochladen (nur im Speicher)")
     def api_bestand(datei: Annotated[UploadFile, File()]):

@@ -11,6 +11,7 @@ from verteilung import params, vocab
 from verteilung.app import views
 from verteilung.app.engine import problem_lines
 from verteilung.app.state import BESTAND_COOKIE, AppState
+from verteilung.compare import BASELINE
 from verteilung.errors import InputError
 from verteilung.law import systems
 
@@ -45,8 +46,10 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
     def page_simulation(request: Request):
         return st.render(request, "simulation.html.j2", "simulation", modelle=[st.modelle_info[m] for m in eng.angebot],
                          auswahl=eng.auswahl, max_monate=st.max_monate(eng.auswahl),
+                         basis_titel=st.titel.get(BASELINE, "Status quo"),
                          erklaerungen=legende(["vk_last_je_einwohner", "gini_last_je_einwohner",
-                                               "konflikt_personen_kumuliert", "ende_gegen_status_quo_je_1000"]))
+                                               "konflikt_personen_kumuliert", "ende_gegen_basis_je_1000",
+                                               "mittel_eur_kumuliert", "mittel_kennzeichen"]))
 
     def daten_context() -> dict:
         from verteilung.api import GENAUIGKEIT, data_list

@@ -196,6 +196,26 @@
       document.body.dataset.geladen = String(nr);
     }
 
+    // money along the months: the map's model and the Vergleichsbasis; extrapolated rules marked NÄHERUNG
+    async function geldKurven(g, kurz) {
+      const n = g.naeherung_ab;
+      const hinweis = $("geld_naeherung");
+      hinweis.hidden = !n;
+      hinweis.textContent = n ? "NÄHERUNG ab Monat " + n + ": der Monat liegt nach dem Jahr der Mittel; dessen Sätze und Töpfe sind fortgeschrieben (kein späterer Satz bekannt)." : "";
+      const schatten = n ? [{type: "rect", xref: "x", yref: "paper", x0: n - 0.5, x1: g.modell.monat.length + 0.5, y0: 0, y1: 1,
+        fillcolor: "#eeeeee", line: {width: 0}, layer: "below"}] : [];
+      const notiz = n ? [{xref: "x", yref: "paper", x: n - 0.5, y: 1, xanchor: "left", yanchor: "bottom", showarrow: false, text: "NÄHERUNG", font: {size: 10}}] : [];
+      const layout = (titel, y) => ({title: {text: titel, font: {size: 14}}, margin: {l: 80, r: 10, t: 36, b: 40}, separators: ",.",
+        xaxis: {title: {text: "Monat"}, tickformat: "d"}, yaxis: {title: {text: y}, separatethousands: true, tickformat: ",.0f"},
+        legend: {orientation: "h", y: -0.3}, shapes: schatten, annotations: notiz});
+      const linie = (s, werte, farbe, strich) => ({type: "scatter", mode: "lines+markers", name: kurz(s.modell), x: s.monat, y: werte,
+        line: {color: farbe, dash: strich}, hovertemplate: kurz(s.modell) + ", Monat %{x}: %{y:,.0f} €<extra></extra>"});
+      await Plotly.react($("kurve_geld"), [linie(g.modell, g.modell.eur, "#b35806", "solid"), linie(g.basis, g.basis.eur, "#542788", "dot")],
+        layout("Mittel je Monat", "Euro"), CONFIG);
+      await Plotly.react($("kurve_geld_kum"), [linie(g.modell, g.modell.aenderung_kumuliert, "#b35806", "solid")],
+        layout(kurz(g.modell.modell) + " gegenüber " + kurz(g.basis.modell) + ", seit Beginn", "Euro"), CONFIG);
+      tabelle("t_Geld", g.tabelle);
+    }
     form.addEventListener("change", neu);
     form.addEventListener("input", outputs);
     $("karte").addEventListener("change", () => { kartenModell = $("karte").value; neu(); });
@@ -392,12 +412,14 @@
     $("monat").max = $("monate").value;
     if (url.has("monat")) $("monat").value = url.get("monat");
     let kartenModell = url.get("karte") || "";
+    if (url.has("basis")) $("basis").value = url.get("basis");
     const modelle = () => ["status-quo", ...[...form.querySelectorAll("input[name=modell]:checked")].map((c) => c.value)].join(",");
     function query() {
       const q = new URLSearchParams();
       q.set("modelle", modelle());
       q.set("monate", $("monate").value); q.set("monat", $("monat").value);
       if (kartenModell) q.set("karte", kartenModell);
+      if ($("basis").value !== "status-quo") q.set("basis", $("basis").value);
       return q;
     }
     function outputs() {
@@ -425,7 +447,7 @@
       const nr = ++laufend;
       $("laden").hidden = false;
       let d;
-      try { d = await holen("/api/ansicht/simulation?" + query().toString(), "fehler_sim", ["kurve_vk", "kurve_konflikt", "map", "t_Monate"]); }
+      try { d = await holen("/api/ansicht/simulation?" + query().toString(), "fehler_sim", ["kurve_vk", "kurve_konflikt", "map", "t_Monate", "kurve_geld", "kurve_geld_kum", "t_Geld"]); }
       catch (e) { $("laden").hidden = true; delete document.body.dataset.geladen; return; }
       if (nr !== laufend) return;
       kartenModell = d.karte_modell;
@@ -433,7 +455,7 @@
       $("synth").hidden = !d.synthetisch;
       const sel = $("karte"); sel.replaceChildren();
       for (const m of d.info.modelle) {
-        if (m === "status-quo") continue;
+        if (m === d.basis) continue;
         const o = document.createElement("option"); o.value = m; o.textContent = d.titel[m] || m; if (m === kartenModell) o.selected = true; sel.appendChild(o);
       }
       const plot = (el, serie, titel, y, nk) => Plotly.react(el, serie.map((s) => ({type: "scatter", mode: "lines", name: (d.titel[s.modell] || s.modell).split(":")[0], x: s.monat, y: s.wert,
@@ -443,12 +465,34 @@
       await plot($("kurve_vk"), d.kurven.vk_last_je_einwohner, "Streuung der Last je Einwohner (Variationskoeffizient)", "0 = überall gleich", 2);
       await plot($("kurve_konflikt"), d.kurven.konflikt_personen_kumuliert, "Konflikte zwischen den Systemen, zusammengezählt", "Personen", 0);
       const k = d.karte;
-      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Last je 1.000 Einwohner: " + de(k.last[i], 1) + "<br>gegenüber Status quo: " + vz(k.wert[i], 1));
-      await karte($("map"), k, (d.titel[d.karte_modell] || d.karte_modell).split(":")[0] + " im Monat " + d.monat + " gegenüber Status quo", hover,
+      const kurz = (m) => (d.titel[m] || m).split(":")[0];
+      const hover = k.ags.map((a, i) => k.gemeinde[i] + "<br>Last je 1.000 Einwohner: " + de(k.last[i], 1) + "<br>gegenüber " + kurz(d.basis) + ": " + vz(k.wert[i], 1));
+      await karte($("map"), k, kurz(d.karte_modell) + " im Monat " + d.monat + " gegenüber " + kurz(d.basis), hover,
         (ags) => { location.href = "/gemeinde?ags=" + encodeURIComponent(ags); });
       tabelle("t_Monate", d.tabellen.Monate);
+      await geldKurven(d.geld, kurz);
       $("laden").hidden = true;
       document.body.dataset.geladen = String(nr);
+    }
+    // money along the months: the map's model and the Vergleichsbasis; extrapolated rules marked NÄHERUNG
+    async function geldKurven(g, kurz) {
+      const n = g.naeherung_ab;
+      const hinweis = $("geld_naeherung");
+      hinweis.hidden = !n;
+      hinweis.textContent = n ? "NÄHERUNG ab Monat " + n + ": der Monat liegt nach dem Jahr der Mittel; dessen Sätze und Töpfe sind fortgeschrieben (kein späterer Satz bekannt)." : "";
+      const schatten = n ? [{type: "rect", xref: "x", yref: "paper", x0: n - 0.5, x1: g.modell.monat.length + 0.5, y0: 0, y1: 1,
+        fillcolor: "#eeeeee", line: {width: 0}, layer: "below"}] : [];
+      const notiz = n ? [{xref: "x", yref: "paper", x: n - 0.5, y: 1, xanchor: "left", yanchor: "bottom", showarrow: false, text: "NÄHERUNG", font: {size: 10}}] : [];
+      const layout = (titel, y) => ({title: {text: titel, font: {size: 14}}, margin: {l: 80, r: 10, t: 36, b: 40}, separators: ",.",
+        xaxis: {title: {text: "Monat"}, tickformat: "d"}, yaxis: {title: {text: y}, separatethousands: true, tickformat: ",.0f"},
+        legend: {orientation: "h", y: -0.3}, shapes: schatten, annotations: notiz});
+      const linie = (s, werte, farbe, strich) => ({type: "scatter", mode: "lines+markers", name: kurz(s.modell), x: s.monat, y: werte,
+        line: {color: farbe, dash: strich}, hovertemplate: kurz(s.modell) + ", Monat %{x}: %{y:,.0f} €<extra></extra>"});
+      await Plotly.react($("kurve_geld"), [linie(g.modell, g.modell.eur, "#b35806", "solid"), linie(g.basis, g.basis.eur, "#542788", "dot")],
+        layout("Mittel je Monat", "Euro"), CONFIG);
+      await Plotly.react($("kurve_geld_kum"), [linie(g.modell, g.modell.aenderung_kumuliert, "#b35806", "solid")],
+        layout(kurz(g.modell.modell) + " gegenüber " + kurz(g.basis.modell) + ", seit Beginn", "Euro"), CONFIG);
+      tabelle("t_Geld", g.tabelle);
     }
     form.addEventListener("change", neu);
     form.addEventListener("input", outputs);
