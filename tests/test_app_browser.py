@@ -287,3 +287,28 @@ def test_an_error_replaces_the_charts_where_the_user_looks(server, page):
     page.wait_for_selector("body[data-geladen]", state="attached", timeout=60_000)
     expect(box).to_be_hidden()
     page.errors = [e for e in page.errors if "422" not in e]  # the refused request itself, as intended
+
+
+def test_simulation_page_shows_money_along_the_months_against_the_chosen_basis(server, page):
+    """The money chart (model vs Vergleichsbasis, € per month and since the start) and its table show;
+    months after the money year are marked NÄHERUNG; the basis choice is reachable by keyboard and
+    survives in the permalink."""
+    page.goto(server + "/simulation?monate=13&monat=13&modelle=status-quo,m1-gemeinsamer-bestand")
+    _loaded(page)
+    assert page.locator("#kurve_geld .main-svg").count() > 0
+    assert page.locator("#kurve_geld_kum .main-svg").count() > 0
+    hint = page.inner_text("#geld_naeherung")
+    assert hint.startswith("NÄHERUNG ab Monat 12")  # Stichtag January 2024: month 12 is January 2025
+    page.click("#geld summary")
+    rows = page.locator("#t_Geld tbody tr")
+    assert rows.count() == 2 * 13  # the map's model and the basis, 13 months each
+    assert "NÄHERUNG" in rows.nth(12).inner_text() and "NÄHERUNG" not in rows.nth(10).inner_text()
+    assert "Mittel seit Beginn (€)" in page.inner_text("#t_Geld thead")
+    page.focus("#basis")
+    assert page.evaluate("document.activeElement.id") == "basis"
+    before = page.get_attribute("body", "data-geladen")
+    page.select_option("#basis", "m1-gemeinsamer-bestand")
+    page.wait_for_function(f"document.body.dataset.geladen && document.body.dataset.geladen !== '{before}'",
+                           timeout=90_000)
+    assert "basis=m1-gemeinsamer-bestand" in page.get_attribute("#permalink", "href")
+    assert "gegenüber M1" in page.inner_text("#kurve_geld_kum")

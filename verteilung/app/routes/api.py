@@ -186,14 +186,13 @@ def router(st: AppState) -> APIRouter:
         return {"info": jsonable(res.info), "monate": views.records(res.monate),
                 "gemeinden": views.records(res.gemeinden)}
 
-    @r.get("/api/mittel", tags=["Python-API"], summary="Geld je Modell, langfristig und Monat für Monat (verteilung.mittel)")
+    @r.get("/api/mittel", tags=["Python-API"],
+           summary="Geld je Modell, langfristig und Monat für Monat (verteilung.mittel)")
     def api_mittel(modelle: Annotated[list[str] | None, Query(max_length=50)] = None,
                    basis: Annotated[str, Query(max_length=80)] = BASELINE,
                    monate: Annotated[int, Query(ge=0, le=views.MAX_MONATE)] = 0,
                    bestand: Annotated[str | None, Query(max_length=64)] = None):
         """`verteilung.mittel.mittel_aus` on the app's long run and, with ``monate`` > 0, its simulation."""
-        import datetime as dt
-
         from verteilung.mittel import mittel_aus
 
         names = tuple(modelle or eng.standard)
