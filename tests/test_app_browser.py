@@ -308,7 +308,6 @@ def test_simulation_page_shows_money_along_the_months_against_the_chosen_basis(s
     assert page.evaluate("document.activeElement.id") == "basis"
     before = page.get_attribute("body", "data-geladen")
     page.select_option("#basis", "m1-gemeinsamer-bestand")
-    page.wait_for_function(f"document.body.dataset.geladen && document.body.dataset.geladen !== '{before}'",
-                           timeout=90_000)
+    _loaded(page, before, timeout=90_000)
     assert "basis=m1-gemeinsamer-bestand" in page.get_attribute("#permalink", "href")
     assert "gegenüber M1" in page.inner_text("#kurve_geld_kum")
