@@ -17,6 +17,7 @@ from markupsafe import Markup
 from verteilung._version import __version__
 from verteilung.io.deutsch import fmt_signed
 from verteilung.report import charts
+from verteilung.report.langfrist_karten import langfrist_abschnitt
 from verteilung.report.namen import fold
 from verteilung.vocab import label
 
@@ -161,6 +162,7 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
         sim_befunde=list(sim_befunde or []), sim_info=sim.info if sim is not None else None,
         zusammenfassung=_summary(cmp, sim), modell_titel=cmp.info["modell_titel"],
+        lang=langfrist_abschnitt(cmp, cmp.info["modell_titel"]),
         version=__version__, attribution=charts.ATTRIBUTION)
 
 
