@@ -103,7 +103,6 @@ def test_mittel_cli_month_table_carries_the_new_columns(cli, tmp_path):
     r = cli("mittel", "--modelle", f"status-quo,{M1}", "--monate", "13", "--ebene", "monate", "--format", "csv",
             "--out", str(out))
     assert r.code == 0, (r.stdout + r.stderr)
-    text = out.read_text(encoding="utf-8-sig")
     months = pd.read_csv(out, encoding="utf-8-sig")  # the machine CSV: raw names and values
     sq = months[months["modell"] == "status-quo"]
     assert sq["aenderung_mittel_eur_kumuliert"].iloc[-1] == pytest.approx(sq["aenderung_mittel_eur"].sum())

@@ -28,7 +28,9 @@ def report_file(tmp_path_factory) -> Path:
 def test_report_is_self_contained_german_and_labelled(report_file):
     html = report_file.read_text(encoding="utf-8")
     assert '<html lang="de">' in html
-    assert not re.search(r'(src|href)="(https?:)?//', html)   # nothing is fetched from a network
+    # nothing is fetched from a network (plotly.js, embedded, names web addresses it never loads here:
+    # test_report_long_run_section_draws_without_network checks the requests in the browser)
+    assert not re.search(r'(src|href)="(https?:)?//', re.sub(r"<script>.*?</script>", "", html, flags=re.S))
     assert html.count('src="data:image/png;base64,') >= 4    # 4 charts
     assert html.count('<svg class="karte"') == 5               # 5 maps, one path per Gemeinde with its name
     assert html.count('<path data-ags="') == 5 * 396
@@ -196,3 +198,76 @@ def test_chart_ticks_are_german():
     plt.close(fig)
     assert labels and all("." not in t or "," not in t for t in labels) and any(t.endswith(".000") for t in labels)
     assert not any(re.fullmatch(r"\d+\.\d", t) for t in labels)
+
+
+def test_report_long_run_section_comes_after_the_sentences_with_a_table_per_chart(report_file):
+    """Issue 24: story first. The generated sentences, then the long run on real data per model (map,
+    Kreis ranking, money per Kreis, each with a caption in words and a table), then this period."""
+    from verteilung.compare import DEFAULT_MODELS
+
+    html = report_file.read_text(encoding="utf-8")
+    assert (html.index('<h2 id="wichtigste">Das Wichtigste</h2>') < html.index('<h2 id="langfristig">')
+            < html.index("<h2>Karten dieser Periode</h2>"))
+    section = html.split('<h2 id="langfristig">')[1].split("<h2>Karten dieser Periode</h2>")[0]
+    merged = [m for m in DEFAULT_MODELS if m != "status-quo"]
+    for i in range(len(merged)):
+        assert f'id="lf{i}-karte" class="plot karte-lang" role="img" aria-label="Karte der 396 Gemeinden:' in section
+        assert f'id="lf{i}-kreise"' in section and f'id="lf{i}-geld"' in section
+        kreise = section.split(f'<table id="t-lf{i}"')[1].split("</table>")[0]
+        assert kreise.count("<tr>") == 1 + 53                   # 31 Kreise and 22 kreisfreie Städte
+    assert "NÄHERUNG" in section and "nicht</strong> auf dem SYNTHETISCHEN Bestand" in section
+    assert "Farbskala PuOr" in section
+    everyone = section.split('<table id="t-lf-gemeinden"')[1].split("</table>")[0]
+    assert everyone.count("<tr>") == 1 + 396
+
+
+def test_report_long_run_figures_are_the_long_run_results():
+    """Regression on real data (no stock): the captions and tables carry `langfrist`'s and `mittel`'s
+    numbers for M1 against the status quo, in German format."""
+    from verteilung.report.langfrist_karten import langfrist_abschnitt
+
+    cmp = compare(modelle=["status-quo", "m1-gemeinsamer-bestand"])
+    lang = langfrist_abschnitt(cmp, cmp.info["modell_titel"])
+    assert lang is not None and [m["kurz"] for m in lang["modelle"]] == ["M1"]
+    m1 = lang["modelle"][0]
+    assert m1["karte_text"] == "Am meisten mehr: Köln, Stadt (+1,2 je 1.000 EW); am meisten weniger: Weeze (−10,7)."
+    assert m1["kreise_text"].startswith("Oben: Köln, Stadt (+1,2), Bielefeld, Stadt (+1,2)")
+    assert "Euskirchen (−3,4)" in m1["kreise_text"]
+    assert m1["geld_text"].startswith("Oben: Mönchengladbach, Stadt (+13.616.211)")
+    lf, money = cmp.langfrist, cmp.mittel
+    assert lf is not None and money is not None
+    k = lf.aggregate["kreise"].set_index(["modell", "kreis"]).loc[("m1-gemeinsamer-bestand", "Euskirchen")]
+    row = next(r for r in m1["tabelle"]["rows"] if r[0]["text"] == "Euskirchen")
+    # Kreis, Einwohner, long-run load, change (persons), change per 1,000, money, change in money
+    assert row[3]["sort"] == pytest.approx(k["aenderung_langfristig"]) and row[3]["text"] == "−683"
+    assert row[4]["text"] == "−3,4"
+    g = money.kreise.set_index(["modell", "kreis"]).loc[("m1-gemeinsamer-bestand", "Euskirchen")]
+    assert row[-1]["sort"] == pytest.approx(g["aenderung_mittel_eur"])
+    assert 0 < lang["grenze"] < 10.7                              # the 98th percentile, not Weeze's extreme
+
+
+def test_report_long_run_section_draws_without_network(report_file):
+    """In Chromium: the embedded plotly.js draws a map and two bar charts per model, no request leaves
+    the file, no console error; the table alternatives open by keyboard."""
+    _need_browser()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser.chromium())
+        try:
+            page = b.new_page()
+            requests: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(report_file.resolve().as_uri())
+            page.wait_for_selector("body[data-langfrist]", state="attached", timeout=60_000)
+            assert page.locator("#lf0-karte .choroplethlocation").count() == 396
+            assert page.locator(".plot .main-svg").count() >= 3 * 4
+            summary = page.locator("#langfristig ~ section.modell-lang details summary").first
+            summary.focus()
+            page.keyboard.press("Enter")
+            assert page.locator("#t-lf0").is_visible()
+            assert requests == [] and errors == []
+        finally:
+            b.close()

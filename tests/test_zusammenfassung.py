@@ -78,7 +78,8 @@ def test_any_baseline_reaches_the_summary_and_compare_writes_it(cli, tmp_path):
 def test_report_shows_the_summary_against_the_chosen_baseline():
     b = verteilung.report(monate=0, modelle=["status-quo", "m1-gemeinsamer-bestand"], basis="m1-gemeinsamer-bestand")
     html = b.html
-    assert html.index('<h2 id="wichtigste">Das Wichtigste</h2>') < html.index("<h2>Karten dieser Periode</h2>")  # story first
+    story_first = html.index('<h2 id="wichtigste">Das Wichtigste</h2>') < html.index("<h2>Karten dieser Periode</h2>")
+    assert story_first
     assert "Vergleichsbasis: M1: ein gemeinsamer Bestand mit FlüAG-Schlüssel" in html  # by title, not id
     line = b.vergleich.zusammenfassung.abschnitte["Stadt und Land"]["status-quo"][0]
     assert line in b.html.replace("&#43;", "+")
