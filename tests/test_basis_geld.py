@@ -128,3 +128,23 @@ def test_web_api_money_months_equal_the_python_api(geld):
     sq = mine[mine["modell"] == "status-quo"]
     assert page["geld"]["modell"]["eur"] == [round(v) for v in sq["mittel_eur"]]
     assert page["geld"]["tabelle"]["spalten"][-1] == "Kennzeichen der Mittel"
+
+
+def test_simulation_download_carries_the_money_months_against_the_basis():
+    import io
+
+    import openpyxl
+    from fastapi.testclient import TestClient
+
+    from verteilung.app.server import create_app
+
+    c = TestClient(create_app())
+    r = c.get("/download/simulation.xlsx", params={"monate": 2, "modelle": f"status-quo,{M1}", "basis": M1})
+    assert r.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    rows = list(wb["Mittel je Monat"].iter_rows(values_only=True))
+    head = rows[0]
+    assert "Änderung Mittel seit Beginn (€)" in head and "Kennzeichen der Mittel" in head
+    col = head.index("Änderung Mittel seit Beginn (€)")
+    assert all(r[col] == 0 for r in rows[1:] if r[0] == M1)  # the basis against itself
+    assert "SYNTHETISCH" in " ".join(str(v) for r in wb["Hinweise"].iter_rows(values_only=True) for v in r)

@@ -27,6 +27,7 @@ class Ansichten:
     ueberblick: Callable[[Request, str | None], dict]
     gemeinde: Callable[[Request, str], dict]
     gemeinde_verlauf: Callable[[Request, str], dict]
+    geld_monate: Callable  # (SimResult, basis) -> the Land's money month by month
 
 
 def router(st: AppState) -> tuple[APIRouter, Ansichten]:
@@ -207,4 +208,4 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         st.check_models(list(names))
         return {"max_monate": st.max_monate(names)}
 
-    return r, Ansichten(ueberblick_daten, gemeinde_daten, gemeinde_verlauf)
+    return r, Ansichten(ueberblick_daten, gemeinde_daten, gemeinde_verlauf, geld_monate)

@@ -13,6 +13,7 @@ from verteilung.app import views
 from verteilung.app.engine import csv_bytes
 from verteilung.app.routes.ansicht import Ansichten
 from verteilung.app.state import AppState
+from verteilung.compare import BASELINE
 from verteilung.io import deutsch
 from verteilung.io.xlsx import workbook_bytes
 
@@ -54,8 +55,10 @@ def router(st: AppState, ansicht: Ansichten) -> APIRouter:
             names = tuple(m for m in (q.get("modelle") or ",".join(eng.standard)).split(",") if m)
             monate = int(q.get("monate", "12")) if q.get("monate", "12").isdigit() else 0
             bestand_key = st.bestand_of(request)
-            res = st.simulation(monate, names, None, bestand_key)
-            sheets = {"Monate": res.monate, "Gemeinden": res.gemeinden}
+            basis = q.get("basis") or BASELINE
+            res = st.simulation(monate, names, None, bestand_key, basis)
+            sheets = {"Monate": res.monate, "Gemeinden": res.gemeinden,
+                      "Mittel je Monat": st.compute(ansicht.geld_monate, res, basis)}
             synth = eng.stock(bestand_key)[2]
         hinweise = eng.hinweise(synth)
         name = ("SYNTHETISCH_" if synth else "") + f"verteilung-{seite}"
