@@ -196,26 +196,6 @@
       document.body.dataset.geladen = String(nr);
     }
 
-    // money along the months: the map's model and the Vergleichsbasis; extrapolated rules marked NÄHERUNG
-    async function geldKurven(g, kurz) {
-      const n = g.naeherung_ab;
-      const hinweis = $("geld_naeherung");
-      hinweis.hidden = !n;
-      hinweis.textContent = n ? "NÄHERUNG ab Monat " + n + ": der Monat liegt nach dem Jahr der Mittel; dessen Sätze und Töpfe sind fortgeschrieben (kein späterer Satz bekannt)." : "";
-      const schatten = n ? [{type: "rect", xref: "x", yref: "paper", x0: n - 0.5, x1: g.modell.monat.length + 0.5, y0: 0, y1: 1,
-        fillcolor: "#eeeeee", line: {width: 0}, layer: "below"}] : [];
-      const notiz = n ? [{xref: "x", yref: "paper", x: n - 0.5, y: 1, xanchor: "left", yanchor: "bottom", showarrow: false, text: "NÄHERUNG", font: {size: 10}}] : [];
-      const layout = (titel, y) => ({title: {text: titel, font: {size: 14}}, margin: {l: 80, r: 10, t: 36, b: 40}, separators: ",.",
-        xaxis: {title: {text: "Monat"}, tickformat: "d"}, yaxis: {title: {text: y}, separatethousands: true, tickformat: ",.0f"},
-        legend: {orientation: "h", y: -0.3}, shapes: schatten, annotations: notiz});
-      const linie = (s, werte, farbe, strich) => ({type: "scatter", mode: "lines+markers", name: kurz(s.modell), x: s.monat, y: werte,
-        line: {color: farbe, dash: strich}, hovertemplate: kurz(s.modell) + ", Monat %{x}: %{y:,.0f} €<extra></extra>"});
-      await Plotly.react($("kurve_geld"), [linie(g.modell, g.modell.eur, "#b35806", "solid"), linie(g.basis, g.basis.eur, "#542788", "dot")],
-        layout("Mittel je Monat", "Euro"), CONFIG);
-      await Plotly.react($("kurve_geld_kum"), [linie(g.modell, g.modell.aenderung_kumuliert, "#b35806", "solid")],
-        layout(kurz(g.modell.modell) + " gegenüber " + kurz(g.basis.modell) + ", seit Beginn", "Euro"), CONFIG);
-      tabelle("t_Geld", g.tabelle);
-    }
     form.addEventListener("change", neu);
     form.addEventListener("input", outputs);
     $("karte").addEventListener("change", () => { kartenModell = $("karte").value; neu(); });
@@ -479,7 +459,7 @@
       const n = g.naeherung_ab;
       const hinweis = $("geld_naeherung");
       hinweis.hidden = !n;
-      hinweis.textContent = n ? "NÄHERUNG ab Monat " + n + ": der Monat liegt nach dem Jahr der Mittel; dessen Sätze und Töpfe sind fortgeschrieben (kein späterer Satz bekannt)." : "";
+      hinweis.textContent = n ? "NÄHERUNG ab Monat " + n + ": der Monat liegt nach dem Jahr der Mittel; dessen Sätze und Töpfe sind fortgeschrieben." : "";
       const schatten = n ? [{type: "rect", xref: "x", yref: "paper", x0: n - 0.5, x1: g.modell.monat.length + 0.5, y0: 0, y1: 1,
         fillcolor: "#eeeeee", line: {width: 0}, layer: "below"}] : [];
       const notiz = n ? [{xref: "x", yref: "paper", x: n - 0.5, y: 1, xanchor: "left", yanchor: "bottom", showarrow: false, text: "NÄHERUNG", font: {size: 10}}] : [];
