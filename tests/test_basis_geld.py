@@ -148,3 +148,22 @@ def test_simulation_download_carries_the_money_months_against_the_basis():
     col = head.index("Änderung Mittel seit Beginn (€)")
     assert all(r[col] == 0 for r in rows[1:] if r[0] == M1)  # the basis against itself
     assert "SYNTHETISCH" in " ".join(str(v) for r in wb["Hinweise"].iter_rows(values_only=True) for v in r)
+
+
+def test_web_api_simulate_takes_a_basis_and_refuses_an_unknown_one(sim_m2):
+    from fastapi.testclient import TestClient
+
+    from verteilung.app.server import create_app
+
+    c = TestClient(create_app())
+    r = c.post("/api/simulate", json={"monate": 3, "modelle": ["status-quo", M1], "seed": 7, "basis": M2})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["info"]["basis"] == M2
+    got = pd.DataFrame(body["gemeinden"])
+    mine = got[got["modell"] == M1].set_index("ags")[GEGEN_BASIS]
+    own = sim_m2.gemeinden[sim_m2.gemeinden["modell"] == M1].set_index("ags")[GEGEN_BASIS]
+    # the Python API's numbers, as the JSON rounds them (4 decimals)
+    np.testing.assert_allclose(mine.loc[own.index].to_numpy(), own.to_numpy(), atol=5.1e-5, rtol=0)
+    bad = c.post("/api/simulate", json={"monate": 1, "basis": "gibt-es-nicht"})
+    assert bad.status_code == 422 and "unbekanntes Modell" in " ".join(bad.json()["probleme"])
