@@ -76,7 +76,7 @@ def test_every_module_has_a_layer_and_imports_only_downwards():
 
 
 def test_the_check_sees_an_upward_import(tmp_path):
-    """The checker is not vacuous: run.py importing report/output.py (the old arrow) is found."""
+    """The checker is not vacuous: the run importing report/output.py (the old arrow) is found."""
     fake = tmp_path / "x.py"
     fake.write_text("def f():\n    from verteilung.report.output import emit\n", encoding="utf-8")
     assert ("verteilung.report.output", 2) in _imports(fake)

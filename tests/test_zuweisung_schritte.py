@@ -86,6 +86,29 @@ def test_golden_households_kept_whole():
     assert step_text(steps["zuweisung"]) == "Zuweisung: fest 5 + frei 0 = 5"
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")
+def test_golden_pacing_bound():
+    """Without pacing A and B get 10 each (level 75 %: A 26 + 10 = 36 = 0,75 · 48, B 17 + 10 = 27 = 0,75 · 36).
+    At most 8 per Gemeinde: A and B stop at 8, the 4 left go to D (9/12 = 75 % → 13/12)."""
+    from verteilung.staffelung import Staffelung
+
+    e = entscheidungen(allocate(_state(), personen=20)).set_index("gemeinde")
+    assert e["zuweisung"].to_dict() == {"A": 10, "B": 10, "C": 0, "D": 0, "E": 0}
+    assert e.loc["C", "grund"] == "kein_rang" and e["wasserstand_prozent"].iloc[0] == pytest.approx(75)
+    a = allocate(_state(), personen=20, staffelung=Staffelung(max_personen=8))
+    e = entscheidungen(a).set_index("gemeinde")
+    assert e["zuweisung"].to_dict() == {"A": 8, "B": 8, "C": 0, "D": 4, "E": 0}
+    assert e["grund"].to_dict() == {"A": "staffelung", "B": "staffelung", "C": "kein_rang", "D": "rang",
+                                    "E": "kein_soll"}
+    assert e.loc["A", "grenze"] == 8
+    weekly = allocate(_state(), personen=20, staffelung=Staffelung(max_personen=5, wochen=2))
+    e = entscheidungen(weekly).set_index("gemeinde")
+    assert e["zuweisung"].to_dict() == {"A": 10, "B": 10, "C": 0, "D": 0, "E": 0}
+    assert e.loc["A", "grund"] == "staffelung" and e.loc["A", "grenze"] == 5
+    grund = next(s for s in zuweisung_schritte(weekly) if s.id == "zuweisung_grund").bei(0)
+    assert step_text(grund) == "Entscheidung: Obergrenze der Staffelung erreicht (5 je Woche)"
+
+
 # --- property: the records add up and every named bound is tight ----------------------------------
 
 @st.composite
@@ -163,6 +186,8 @@ def test_explain_zuweisung_through_the_cli(cli):
     assert '"zuweisung_grund"' in j.stdout and '"rang"' in j.stdout
     bad = cli("explain", "Troisdorf", "--system", "flueag", "--personen", "10")
     assert bad.code == 2 and "nur zusammen mit --zuweisung" in bad.stderr
+    koeln = cli("explain", "Köln", "--system", "flueag", "--bestand", bestand, "--zuweisung", "--personen", "1260")
+    assert koeln.code == 0 and "Entscheidung: ausgenommen: hat keine offene Aufnahmeverpflichtung" in koeln.stdout
     nostock = cli("explain", "Troisdorf", "--system", "flueag", "--zuweisung", "--personen", "10")
     assert nostock.code == 2 and "Bestandsdatei" in nostock.stderr
 

@@ -62,6 +62,7 @@ class Grenzen:
     niveau: float              # water level reached (fraction of Soll nach Zuweisung); nan: none
     staffelung: np.ndarray     # pacing bound of the period (nan: none); weekly: the bound reached, if any
     haushalte: np.ndarray | None   # free households placed per Gemeinde (None: single persons)
+    wochen: int = 1            # weekly pacing: ``staffelung`` is a week's bound
 
 
 def _bounds(constraints: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -240,14 +241,20 @@ class _Solution:
     use_solver: bool
 
 
+def _refuse_bad_arrivals(personen: int | None, haushalte: pd.DataFrame | None) -> None:
+    """Exactly one of a person count (≥ 0) or a household table."""
+    if (personen is None) == (haushalte is None):
+        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
+    if haushalte is None and (personen is None or personen < 0):
+        raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
+
+
 def _arrivals(personen: int | None, haushalte: pd.DataFrame | None,
               ags: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, int]:
     """Household ids, sizes, fixed positions and the person count; refuses neither-nor and both."""
-    if (personen is None) == (haushalte is None):
-        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
+    _refuse_bad_arrivals(personen, haushalte)
     if haushalte is None:
-        if personen is None or personen < 0:
-            raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
+        assert personen is not None
         # single persons have no identity: no per-person arrays (10^7 persons stay O(n log n))
         return None, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), int(personen)
     hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
@@ -466,10 +473,7 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     before the first week is allocated."""
     started = time.perf_counter()
     state, beschraenkungen = _in_ags_order(state, beschraenkungen)
-    if (personen is None) == (haushalte is None):
-        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
-    if haushalte is None and (personen is None or personen < 0):
-        raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
+    _refuse_bad_arrivals(personen, haushalte)
     k = staffelung.wochen
     n = len(state.gemeinden)
     lower, upper, file_blocked = _bounds(beschraenkungen, n)
@@ -504,7 +508,7 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
         np.sum([a.grenzen.fest for a in weeks if a.grenzen is not None], axis=0), lower, upper, file_blocked,
         state.gesperrt.copy(), last_week.sperrgruende, last_week.niveau, np.fmin.reduce(reached),
         None if haushalte is None else
-        np.sum([a.grenzen.haushalte for a in weeks if a.grenzen is not None], axis=0))
+        np.sum([a.grenzen.haushalte for a in weeks if a.grenzen is not None], axis=0), wochen=k)
     return result
 
 
@@ -679,7 +683,8 @@ def zuweisung_schritte(a: Allocation, paragraphen: dict[str, str] | None = None)
             text = ("unter dem Wasserstand, kam bei der ganzzahligen Verteilung aber nicht an die Reihe "
                     "(bei gleicher Quote entscheidet der AGS): keine freie Zuweisung")
         elif code in ("hoechstzahl", "mindestzahl", "staffelung"):
-            text = f"{text} ({fmt_int(bound) if float(bound).is_integer() else fmt_dec(bound, 2)})"
+            week = " je Woche" if code == "staffelung" and gr.wochen > 1 else ""
+            text = f"{text} ({fmt_int(bound) if float(bound).is_integer() else fmt_dec(bound, 2)}{week})"
         texts.append(text)
     steps = []
     if gr.haushalte is not None:
