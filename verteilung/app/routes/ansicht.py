@@ -30,6 +30,7 @@ class Ansichten:
     geld_monate: Callable  # (SimResult, basis) -> the Land's money month by month
 
 
+# long: the page's routes as short nested handlers sharing the app state (one router per page)
 def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     r = APIRouter()
     eng = st.eng
