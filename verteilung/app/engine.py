@@ -343,8 +343,14 @@ class Engine:
                 changed = True
         return parse_model(data, "alpha") if changed else d
 
-    def vergleich(self, e: Einstellungen) -> CompareResult:
-        """`verteilung.compare` on the prepared inputs (same tables for the same settings)."""
+    def vergleich(self, e: Einstellungen, langfrist: bool = True) -> CompareResult:
+        """`verteilung.compare` on the prepared inputs (same tables for the same settings).
+
+        ``langfrist=False`` leaves out the long run, its money and the summary: the period pages
+        (comparison, Gemeinde) do not show them, and they are four fifths of a comparison's time,
+        recomputed for every model on every slider move. The long run's page asks with the
+        shipped models only, one key that is computed once.
+        """
         if e.zugaenge_flueag < 0 or e.zugaenge_wsa < 0:
             raise InputError(Problem("zugaenge", "Zugänge dürfen nicht negativ sein"))
         b, bestand_name, synthetisch = self.stock(e.bestand)
@@ -369,7 +375,15 @@ class Engine:
             # slider recomputes the own model, never the shipped ones
             return self.teile.get((d.model_dump_json(), *inputs), lambda: model_part(d, ctx))  # type: ignore[return-value]
 
-        return compare_models(defs, ctx, info, self.langfrist_eingaben(b, bestand_name, synthetisch), part=part)
+        lang = self.langfrist_eingaben(b, bestand_name, synthetisch) if langfrist else None
+        return compare_models(defs, ctx, info, lang, part=part)
+
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> bytes:
+        """The comparison page's JSON as the response sends it: built where it is computed (a
+        worker process), so the server process only passes bytes on."""
+        from verteilung.app import views
+
+        return views.vergleich_bytes(self.vergleich(e, langfrist=False), karte, modelle, echo)
 
     def stock_path(self, key: str | None) -> contextlib.AbstractContextManager[Path]:
         """The path of a stock table for functions that read files (an upload: a temporary copy)."""
@@ -451,8 +465,12 @@ def _im_prozess(upload_key: str | None, upload: Upload | None) -> Engine:
     return eng
 
 
-def _vergleich(e: Einstellungen, upload: Upload | None) -> CompareResult:
-    return _im_prozess(e.bestand, upload).vergleich(e)
+def _vergleich(e: Einstellungen, langfrist: bool, upload: Upload | None) -> CompareResult:
+    return _im_prozess(e.bestand, upload).vergleich(e, langfrist)
+
+
+def _vergleich_seite(e: Einstellungen, karte: str | None, echo: dict, modelle: dict, upload: Upload | None) -> bytes:
+    return _im_prozess(e.bestand, upload).vergleich_seite(e, karte, echo, modelle)
 
 
 def _schritte(ags: str, bestand: str | None, upload: Upload | None) -> dict[str, list[dict[str, str]]]:
@@ -482,14 +500,23 @@ class Rechenprozesse:
     def _upload(self, key: str | None) -> Upload | None:
         return self.engine.uploads.get(key) if key is not None else None
 
-    def vergleich(self, e: Einstellungen) -> CompareResult:
+    def vergleich(self, e: Einstellungen, langfrist: bool = True) -> CompareResult:
         self.engine.stock(e.bestand)  # an unknown upload is refused here, in German
         if self.pool is not None:
             try:
-                return self.pool.submit(_vergleich, e, self._upload(e.bestand)).result()
+                return self.pool.submit(_vergleich, e, langfrist, self._upload(e.bestand)).result()
             except BrokenProcessPool:
                 self.pool = None
-        return self.engine.vergleich(e)
+        return self.engine.vergleich(e, langfrist)
+
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> bytes:
+        self.engine.stock(e.bestand)
+        if self.pool is not None:
+            try:
+                return self.pool.submit(_vergleich_seite, e, karte, echo, modelle, self._upload(e.bestand)).result()
+            except BrokenProcessPool:
+                self.pool = None
+        return self.engine.vergleich_seite(e, karte, echo, modelle)
 
     def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
         self.engine.stock(bestand)

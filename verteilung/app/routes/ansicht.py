@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from verteilung.app import views
-from verteilung.app.routes.api import jsonable
 from verteilung.app.state import AppState
+from verteilung.app.views import jsonable
 from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem
 from verteilung.law import systems
@@ -34,14 +33,8 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     eng = st.eng
 
     def langfrist_vergleich(request: Request):
-        """Every offered model against the status quo with its long run, money and summary
-        (`CompareResult.langfrist`, `.mittel`, `.zusammenfassung`); the session's own table, if any,
-        gives the Land totals, otherwise the published ones."""
-        e, _ = st.page_settings(request)
-        e = dataclasses.replace(e, modelle=tuple(eng.angebot), gewichte=(), kappung=None, alpha=None,
-                                anrechnung=1.0, zugaenge_flueag=systems.FLUEAG.standard_zugaenge,
-                                zugaenge_wsa=systems.WSA.standard_zugaenge, basis=BASELINE)
-        return st.vergleich(e)
+        """The long run's comparison (`AppState.langfrist_vergleich`) on this page's stock table."""
+        return st.langfrist_vergleich(st.page_settings(request)[0].bestand)
 
     @r.get("/api/ansicht/ueberblick", tags=["Seiten"], summary="Daten der Seite 'Überblick' (langfristige Last)")
     def view_ueberblick(request: Request, modell: Annotated[str | None, Query(max_length=80)] = None):
@@ -89,10 +82,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     @r.get("/api/ansicht/vergleich", tags=["Seiten"], summary="Daten der Seite 'Überblick': diese Periode")
     def view_vergleich(request: Request):
         e, echo = st.page_settings(request)
-        res = st.vergleich(e)
-        out = views.vergleich_json(res, request.query_params.get("karte"), st.modelle_info)
-        out["einstellungen"] = echo
-        return JSONResponse(jsonable(out))
+        return Response(st.vergleich_seite(e, request.query_params.get("karte"), echo), media_type="application/json")
 
     @r.get("/api/ansicht/gemeinde", tags=["Seiten"], summary="Daten der Seite 'Meine Gemeinde'")
     def view_gemeinde(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
@@ -102,7 +92,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         e, echo = st.page_settings(request)
         if ags not in set(eng.gemeinden["ags"]):
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
-        res = st.vergleich(e)
+        res = st.vergleich(e, langfrist=False)
         g = res.gemeinden[res.gemeinden["ags"] == ags]
         row = eng.gemeinden[eng.gemeinden["ags"] == ags].iloc[0]
         b, bname, synth = eng.stock(e.bestand)
