@@ -33,6 +33,8 @@ MAX_VERGLEICHE = 32
 MAX_SEITEN = 256
 """Comparison pages kept as response bytes (about 0.1 MB each): a slider position asked again,
 by the same aide going back or by another with the same settings, is answered without computing."""
+MAX_LANGFRIST_GEMEINDEN = 1024
+"""A Gemeinde page's long-run tables (a few kB): the same for every slider position."""
 PAGES = {"vergleich": "Überblick", "gemeinde": "Meine Gemeinde", "simulation": "Simulation",
          "daten": "Daten", "api": "API"}
 
@@ -64,6 +66,7 @@ class AppState:
         self._lock = threading.Lock()
         self._cmp_cache: OrderedDict[tuple[Einstellungen, bool], Any] = OrderedDict()
         self.seiten = LRU(MAX_SEITEN)  # the comparison page's response bytes by settings
+        self.langfrist_gemeinden = LRU(MAX_LANGFRIST_GEMEINDEN)  # a Gemeinde page's long run by Gemeinde and stock
         self.limits = eng.config.grenzen
         self.data_args = {"jahr": eng.jahr, "stichtag": eng.stichtag.isoformat()}  # type: ignore[attr-defined]
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -87,6 +90,7 @@ class AppState:
         self.rechner = Rechenprozesse(eng, prozesse) if prozesse > 0 else None
         self.rechne_vergleich = self.rechner.vergleich if self.rechner else eng.vergleich
         self.rechne_seite = self.rechner.vergleich_seite if self.rechner else eng.vergleich_seite
+        self.rechne_gemeinde = self.rechner.gemeinde_periode if self.rechner else eng.gemeinde_periode
         self.schritte = self.rechner.schritte if self.rechner else eng.schritte
 
     # ------------------------------------------------------------ computing
@@ -137,6 +141,11 @@ class AppState:
         key = (e, karte, json.dumps(echo, sort_keys=True))
         return self.seiten.get(key, lambda: self.compute(self.rechne_seite, e, karte, echo,  # type: ignore[return-value]
                                                          self.modelle_info))
+
+    def gemeinde_periode(self, e: Einstellungen, ags: str):
+        """One Gemeinde's rows of the period comparison and the model titles (`Engine.gemeinde_periode`),
+        from the worker that computed the comparison page of the same settings."""
+        return self.compute(self.rechne_gemeinde, e, ags)
 
     def langfrist_vergleich(self, bestand: str | None):
         """Every offered model against the status quo with its long run, money and summary

@@ -92,8 +92,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         e, echo = st.page_settings(request)
         if ags not in set(eng.gemeinden["ags"]):
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
-        res = st.vergleich(e, langfrist=False)
-        g = res.gemeinden[res.gemeinden["ags"] == ags]
+        g, modell_titel = st.gemeinde_periode(e, ags)
         row = eng.gemeinden[eng.gemeinden["ags"] == ags].iloc[0]
         b, bname, synth = eng.stock(e.bestand)
         brow = b[b["ags"] == ags].iloc[0]
@@ -101,7 +100,22 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         schritte = st.schritte(ags, e.bestand)
         cols = ["modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung", "zuweisung",
                 "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]
-        lres = langfrist_vergleich(request)
+        return {
+            "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
+            "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
+            "einwohner": int(row["einwohner"]), "flaeche_km2": float(row["flaeche_km2"]),
+            "bestand": {**{s.id: int(sum(brow[c] for c in s.bestand)) for s in counted},
+                        "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
+                        "datei": bname, "synthetisch": synth},
+            "systeme": [{"id": s.id, "anzeige": s.anzeige} for s in systems.all_systems()],
+            "hinweise": eng.hinweise(synth),
+            **st.langfrist_gemeinden.get((ags, e.bestand), lambda: langfrist_gemeinde(e.bestand, ags)),
+            "modelle": views.table(g, cols, modell_titel), "schritte": schritte, "einstellungen": echo,
+        }
+
+    def langfrist_gemeinde(bestand: str | None, ags: str) -> dict:
+        """The Gemeinde page's long run and money: the same for every setting of the sliders."""
+        lres = st.langfrist_vergleich(bestand)
         lg = lres.langfrist.gemeinden
         lang = lg[lg["ags"] == ags].drop(columns=["ags"])
         if lres.mittel is not None:
@@ -113,22 +127,10 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         lang_cols = ["modell", "last_langfristig", "last_langfristig_je_1000", "aenderung_langfristig",
                      "aenderung_langfristig_je_1000"] + (["mittel_eur", "aenderung_mittel_eur"]
                                                           if "mittel_eur" in lang.columns else [])
-        return {
-            "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
-            "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
-            "einwohner": int(row["einwohner"]), "flaeche_km2": float(row["flaeche_km2"]),
-            "bestand": {**{s.id: int(sum(brow[c] for c in s.bestand)) for s in counted},
-                        "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
-                        "datei": bname, "synthetisch": synth},
-            "systeme": [{"id": s.id, "anzeige": s.anzeige} for s in systems.all_systems()],
-            "hinweise": eng.hinweise(synth),
-            "langfristig": views.table(lang, lang_cols, st.titel),
-            "langfristig_basis": {"last_langfristig": float(basis["last_langfristig"]),
-                                  "last_langfristig_je_1000": float(basis["last_langfristig_je_1000"]),
-                                  "mittel_eur": float(basis.get("mittel_eur", float("nan")))},
-            "modelle": views.table(g, cols, res.info["modell_titel"]), "schritte": schritte, "einstellungen": echo,
-        }
-
+        return {"langfristig": views.table(lang, lang_cols, st.titel),
+                "langfristig_basis": {"last_langfristig": float(basis["last_langfristig"]),
+                                      "last_langfristig_je_1000": float(basis["last_langfristig_je_1000"]),
+                                      "mittel_eur": float(basis.get("mittel_eur", float("nan")))}}
 
     @r.get("/api/ansicht/gemeinde-simulation", tags=["Seiten"], summary="Simulierter Verlauf einer Gemeinde")
     def view_gemeinde_simulation(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
