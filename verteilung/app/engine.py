@@ -9,6 +9,7 @@ statutory keys loaded once at start instead of on every call, plus the app's ext
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import secrets
 import tempfile
@@ -159,6 +160,7 @@ class Engine:
                 raise
             raise InputError([Problem(str(cfg.quelle), "bestand/jahr/stichtag: die Daten wurden nicht "
                                       "angenommen (Gründe in den folgenden Zeilen)"), *exc.problems]) from None
+        self.eingaben = inp  # the explanations of the app's own stock reuse them (`schritte`)
         self.stichtag = inp.stichtag
         self.jahr = inp.jahr
         self.raw_gemeinden = inp.gemeinden  # uploads are checked against the same table
@@ -407,17 +409,31 @@ class Engine:
         return self.temporary(up.data, Path(up.name).suffix.lower())
 
     def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
-        """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock)."""
+        """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock).
+
+        On the app's own stock the steps come from the inputs prepared at start (`explain_steps`,
+        the function behind `verteilung.explain`) instead of reading the files again per Gemeinde:
+        the same lines (tests/test_app_last.py compares them) at a third of the time. An uploaded
+        table, or a config that reads missing rows as zero, goes through `verteilung.explain`.
+        """
         from verteilung import explain
+        from verteilung.explain import explain_steps
+        from verteilung.law.lesarten import Lesarten
 
         def run() -> dict[str, list[dict[str, str]]]:
             columns = set(self.stock(bestand)[0].columns)
-            with self.stock_path(bestand) as path:  # a system without its stock column: the key's steps only
-                return {s.id: [{"schritt": a, "rechtsgrundlage": p}
-                               for a, p in explain(ags, s.id, bestand=path if set(s.bestand) <= columns else None,
-                                                   jahr=self.jahr,
-                                                   stichtag=self.stichtag.isoformat())]  # type: ignore[attr-defined]
-                        for s in systems.all_systems()}
+            out = {}
+            for s in systems.all_systems():  # a system without its stock column: the key's steps only
+                mit_bestand = set(s.bestand) <= columns
+                if bestand is None and not self.config.ohne_meldung_null:
+                    inp = self.eingaben if mit_bestand else dataclasses.replace(self.eingaben, bestand=None)
+                    zeilen = explain_steps(inp, s, ags, Lesarten()).zeilen()
+                else:
+                    with self.stock_path(bestand) as path:
+                        zeilen = list(explain(ags, s.id, bestand=path if mit_bestand else None, jahr=self.jahr,
+                                              stichtag=self.stichtag.isoformat()))  # type: ignore[attr-defined]
+                out[s.id] = [{"schritt": a, "rechtsgrundlage": p} for a, p in zeilen]
+            return out
 
         return self.rechenwege.get((ags, bestand), run)  # type: ignore[return-value]
 
