@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import warnings
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -165,3 +166,34 @@ def test_precomputed_start_answers_the_first_screens_from_cache():
     assert st_.seiten.misses == misses  # the default page was kept at start
     assert client.get("/api/ansicht/ueberblick").status_code == 200
     assert len(st_._cmp_cache) == 2  # long run and default period: nothing new computed
+
+
+def test_workers_end_when_their_server_dies(tmp_path):
+    """A server killed without shutting down its pool (SIGKILL, a crash) leaves no worker behind."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = ("import os; from verteilung.app.engine import Engine, Rechenprozesse; "
+              "r = Rechenprozesse(Engine(), 2); print(*r.pids, flush=True); os._exit(0)")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, cwd=tmp_path)
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]  # not to EOF: a surviving worker holds the pipe
+    proc.wait(60)
+    assert len(pids) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in pids if alive(p)]
+    for p in left:  # never leave them running, even when the test fails
+        os.kill(p, 9)
+    assert left == []

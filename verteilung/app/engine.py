@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import multiprocessing
+import os
 import secrets
 import tempfile
 import threading
@@ -481,6 +482,20 @@ def _pid() -> int:
     return os.getpid()
 
 
+def _waechter(server: int) -> None:
+    """Ends this worker once its server process is gone (killed, or stopped before the pool was shut
+    down): a worker never outlives the app it computes for."""
+    import os
+    import time
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="verteilung-waechter", daemon=True).start()
+
+
 def _im_prozess(upload_key: str | None, upload: Upload | None) -> Engine:
     eng = _ENGINE_IM_PROZESS
     assert eng is not None, "Rechenprozess ohne Engine"
@@ -528,7 +543,8 @@ class Rechenprozesse:
         self.engine = engine
         self.n = n
         fork = multiprocessing.get_context("fork")
-        self.pools: list[ProcessPoolExecutor] | None = [ProcessPoolExecutor(1, mp_context=fork) for _ in range(n)]
+        self.pools: list[ProcessPoolExecutor] | None = [
+            ProcessPoolExecutor(1, mp_context=fork, initializer=_waechter, initargs=(os.getpid(),)) for _ in range(n)]
         # fork every worker now (a pool forks on its first task, which would come from a threaded server)
         self.pids = sorted({f.result() for f in [pool.submit(_pid) for pool in self.pools]})
 
