@@ -8,15 +8,17 @@ in all. Each client repeats, after a think time of 0.2-1.0 s (seeded):
   (``/api/ansicht/vergleich``);
 - 40 %: opens a random Gemeinde's page with its current settings (``/api/ansicht/gemeinde``, then
   ``/api/ansicht/gemeinde-simulation``, as the page does).
-Reported: requests, errors (any status other than 200, or no answer), p50/p99/max latency, requests
-per second (after one warm-up request of each kind, not counted), the server's peak memory
-(resident set of the server and its child processes, sampled every 0.5 s) and its CPU time.
+Reported: requests, errors (any status other than 200, or no answer), p50/p99/max latency overall
+and per route, requests per second (after one warm-up request of each kind, not counted), the
+server's peak memory (resident set of the server and its child processes, sampled every 0.5 s) and
+its CPU time. ``--clients 20,50`` runs one row per client count (the committee hearing: 50 aides).
 
-Baseline in the same run: the same load against the app as of ``--baseline-rev`` (default: the
-commit before issue 25's app changes), unpacked with ``git archive`` into a temporary folder and
-put first on the server's ``PYTHONPATH``. ``--ohne-baseline`` skips it.
+Baseline in the same run: the same load against the app as of ``--baseline-rev`` (default: main
+before the response cache, the period pages without the long run and the start-up precomputation),
+unpacked with ``git archive`` into a temporary folder and put first on the server's ``PYTHONPATH``,
+with the same number of worker processes. ``--ohne-baseline`` skips it.
 
-Run: python benchmarks/bench_app_last.py [--clients 20] [--dauer 60] [--workers 2]
+Run: python benchmarks/bench_app_last.py [--clients 20,50] [--dauer 60] [--workers 2]
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ergebnis import save
 
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE_REV = "53c039f"  # main before issue 25 (no model cache, explanations computed per request)
+BASELINE_REV = "452a52b"  # main before this change: model parts cached, long run on every page request
 SLIDERS = ("w_einwohner", "w_flaeche", "w_arbeitslose")
 
 
@@ -73,7 +75,7 @@ def start_server(port: int, workers: int, src: Path | None) -> subprocess.Popen:
     if src is not None:
         env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
     args = [sys.executable, "-m", "verteilung", "app", "--port", str(port)]
-    if workers and src is None:
+    if workers:
         args += ["--prozesse", str(workers)]
     return subprocess.Popen(args, cwd=src or ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -128,7 +130,7 @@ async def drive(base: str, clients: int, seconds: float, max_requests: int, ags:
     return out
 
 
-def run_load(label: str, workers: int, src: Path | None, args: argparse.Namespace) -> dict:
+def run_load(label: str, workers: int, src: Path | None, args: argparse.Namespace, clients: int) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(port, workers, src)
@@ -149,7 +151,7 @@ def run_load(label: str, workers: int, src: Path | None, args: argparse.Namespac
         async def main() -> list:
             sampler = asyncio.create_task(sample())
             try:
-                return await drive(base, args.clients, args.dauer, args.max_anfragen, ags)
+                return await drive(base, clients, args.dauer, args.max_anfragen, ags)
             finally:
                 sampler.cancel()
 
@@ -161,12 +163,15 @@ def run_load(label: str, workers: int, src: Path | None, args: argparse.Namespac
         proc.terminate()
         proc.wait(10)
     lat = sorted(t for _, t, _ in out)
-    q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [lat[0]] * 99
     paths = {path: sorted(t for p, t, _ in out if p == path) for path in dict.fromkeys(p for p, *_ in out)}
-    return {"was": label, "anfragen": len(out), "fehler": sum(not ok for *_, ok in out),
-            "je_pfad": {p: (len(ts), statistics.median(ts), ts[-1]) for p, ts in paths.items()},
-            "p50": statistics.median(lat), "p99": q[98], "max": lat[-1], "je_s": len(out) / wall,
+    return {"was": label, "clients": clients, "anfragen": len(out), "fehler": sum(not ok for *_, ok in out),
+            "je_pfad": {p: (len(ts), statistics.median(ts), p99(ts), ts[-1]) for p, ts in paths.items()},
+            "p50": statistics.median(lat), "p99": p99(lat), "max": lat[-1], "je_s": len(out) / wall,
             "speicher_mib": peak[0] / 2**20, "cpu_s": cpu1 - cpu0}
+
+
+def p99(ts: list[float]) -> float:
+    return statistics.quantiles(ts, n=100)[98] if len(ts) >= 2 else ts[0]
 
 
 def baseline_tree(rev: str, tmp: Path) -> Path:
@@ -183,45 +188,55 @@ def de(x: float, places: int = 0) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--clients", default="20,50", help="Clients je Zeile, durch Komma getrennt (20,50)")
     ap.add_argument("--dauer", type=float, default=60.0)
     ap.add_argument("--max-anfragen", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=2, help="Rechenprozesse des Servers (--prozesse)")
     ap.add_argument("--baseline-rev", default=BASELINE_REV)
     ap.add_argument("--ohne-baseline", action="store_true")
     args = ap.parse_args()
+    counts = [int(c) for c in args.clients.split(",") if c.strip()]
     load = os.getloadavg()
-    rows = [run_load(f"jetzt, {args.workers} Rechenprozesse", args.workers, None, args)]
-    if not args.ohne_baseline:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows.append(run_load(f"Stand {args.baseline_rev}", 0, baseline_tree(args.baseline_rev, Path(tmp)), args))
-    print(f"{args.clients} Clients, {de(args.dauer)} s, Last vorher {de(load[0], 2)} (1 min)")
-    print(f"{'was':28} {'Anfragen':>8} {'Fehler':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'je s':>6} "
+    pairs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        src = None if args.ohne_baseline else baseline_tree(args.baseline_rev, Path(tmp))
+        for n in counts:  # now and baseline alternate, so that both see the same machine load
+            now = run_load(f"jetzt, {n} Clients", args.workers, None, args, n)
+            base = None if src is None else run_load(f"Stand {args.baseline_rev}, {n} Clients", args.workers, src,
+                                                     args, n)
+            pairs.append((now, base))
+    print(f"{de(args.dauer)} s je Zeile, {args.workers} Rechenprozesse, Last vorher {de(load[0], 2)} (1 min)")
+    print(f"{'was':30} {'Anfragen':>8} {'Fehler':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'je s':>6} "
           f"{'MiB':>6} {'CPU s':>6}")
-    for r in rows:
-        print(f"{r['was']:28} {r['anfragen']:8d} {r['fehler']:6d} {de(r['p50'] * 1000):>8} "
+    for r in [r for pair in pairs for r in pair if r is not None]:
+        print(f"{r['was']:30} {r['anfragen']:8d} {r['fehler']:6d} {de(r['p50'] * 1000):>8} "
               f"{de(r['p99'] * 1000):>8} {de(r['max'] * 1000):>8} {de(r['je_s'], 1):>6} "
               f"{de(r['speicher_mib']):>6} {de(r['cpu_s'], 1):>6}")
-        for path, (n, p50, mx) in r["je_pfad"].items():
-            print(f"    {path:40} {n:6d} Anfragen, p50 {de(p50 * 1000)} ms, max {de(mx * 1000)} ms")
+        for path, (n, p50, q99, mx) in r["je_pfad"].items():
+            print(f"    {path:40} {n:6d} Anfragen, p50 {de(p50 * 1000)} ms, p99 {de(q99 * 1000)} ms, "
+                  f"max {de(mx * 1000)} ms")
 
     def text(r: dict) -> str:
+        routes = "; ".join(f"{p.rsplit('/', 1)[-1]} p50 {de(p50 * 1000)} ms, p99 {de(q99 * 1000)} ms"
+                           for p, (_, p50, q99, _) in r["je_pfad"].items())
         return (f"{de(r['anfragen'])} Anfragen, {de(r['fehler'])} Fehler, p50 {de(r['p50'] * 1000)} ms, "
                 f"p99 {de(r['p99'] * 1000)} ms, {de(r['je_s'], 1)} Anfragen/s, höchstens "
-                f"{de(r['speicher_mib'])} MiB")
+                f"{de(r['speicher_mib'])} MiB ({routes})")
 
-    now = rows[0]
-    base = rows[1] if len(rows) > 1 else None
-    goal = (f"0 Fehler: {'erreicht' if now['fehler'] == 0 else '**verfehlt**'}; p50 ≤ 200 ms: "
-            f"{'erreicht' if now['p50'] <= 0.2 else '**verfehlt**'}; p99 ≤ 1 s: "
-            f"{'erreicht' if now['p99'] <= 1.0 else '**verfehlt**'}; Speicher begrenzt (LRU)")
-    save("app_last", "python benchmarks/bench_app_last.py " + " ".join(sys.argv[1:]), [{
-        "was": f"`verteilung app`, {args.clients} Clients ziehen Regler und öffnen Gemeindeseiten, "
-               f"{de(args.dauer)} s (127.0.0.1, {args.workers} Rechenprozesse)",
-        "messung": text(now), "basis": "nicht gemessen" if base is None else f"{text(base)} ({base['was']})",
-        "verhaeltnis": "—" if base is None else f"p50 {de(base['p50'] / now['p50'], 1)}×, Durchsatz "
-                                                f"{de(now['je_s'] / base['je_s'], 1)}×",
-        "ziel": goal}])
+    rows = []
+    for now, base in pairs:
+        goal = (f"0 Fehler: {'erreicht' if now['fehler'] == 0 else '**verfehlt**'}; p50 ≤ 200 ms: "
+                f"{'erreicht' if now['p50'] <= 0.2 else '**verfehlt**'}; p99 ≤ 1 s: "
+                f"{'erreicht' if now['p99'] <= 1.0 else '**verfehlt**'}; Speicher begrenzt (LRU)")
+        rows.append({
+            "was": f"`verteilung app`, {now['clients']} Clients ziehen Regler und öffnen Gemeindeseiten, "
+                   f"{de(args.dauer)} s (127.0.0.1, {args.workers} Rechenprozesse)",
+            "messung": text(now), "basis": "nicht gemessen" if base is None else f"{text(base)} ({base['was']})",
+            "verhaeltnis": "—" if base is None else f"p50 {de(base['p50'] / now['p50'], 1)}×, p99 "
+                                                    f"{de(base['p99'] / now['p99'], 1)}×, Durchsatz "
+                                                    f"{de(now['je_s'] / base['je_s'], 1)}×",
+            "ziel": goal})
+    save("app_last", "python benchmarks/bench_app_last.py " + " ".join(sys.argv[1:]), rows)
 
 
 if __name__ == "__main__":

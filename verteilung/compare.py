@@ -300,6 +300,7 @@ class ModelPart:
     rows: pd.DataFrame
     system_rows: list[dict]
     metrics: dict
+    groups: dict[str, pd.DataFrame] | None = None  # its group sums per GROUPS entry (`_group_sums`)
 
 
 def model_part(d: ModelDef, ctx: Context) -> ModelPart:
@@ -308,7 +309,8 @@ def model_part(d: ModelDef, ctx: Context) -> ModelPart:
     res = evaluate(d, ctx)
     rows = _gemeinde_rows(d, res, g, ctx)
     return ModelPart(res, rows, _system_rows(d, res),
-                     {**metric_row(d, res, g, ctx, rows)[0], **largest_assignment(res, g)})
+                     {**metric_row(d, res, g, ctx, rows)[0], **largest_assignment(res, g)},
+                     {name: _group_sums(rows, col) for name, col in GROUPS.items()})
 
 
 def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: dict | None = None,
@@ -327,12 +329,15 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
     basis = info.get("basis", BASELINE)
     g = ctx.gemeinden
     frames, metric_rows, system_rows = [], [], []
+    sums: dict[str, list[pd.DataFrame]] = {name: [] for name in GROUPS}
     sq_states = {}
     for d in defs:
         mp = part(d, ctx)
         if d.id == BASELINE:
             sq_states = {name: r.state for name, r in mp.results.items()}
         frames.append(mp.rows)
+        for name, col in GROUPS.items():
+            sums[name].append(mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, col))
         system_rows += mp.system_rows
         metric_rows.append(dict(mp.metrics))
     long = pd.concat(frames, ignore_index=True)
@@ -341,7 +346,7 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
     base = long[long["modell"] == basis].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
-    aggregate = {name: _aggregate(long, col, basis) for name, col in GROUPS.items()}
+    aggregate = {name: _aggregate_sums(sums[name], col, basis) for name, col in GROUPS.items()}
     info = {**info, "basis": basis, "modell_titel": {d.id: d.titel for d in defs},
             "parameter": in_force(ctx.stichtag, info.get("land"))}
     lf = None
@@ -389,10 +394,24 @@ def largest_assignment(res: dict[str, SystemResult], g: pd.DataFrame) -> dict:
 
 
 def _aggregate(long: pd.DataFrame, col: str, basis: str = BASELINE) -> pd.DataFrame:
-    grp = long[["modell", col, "einwohner", "last_nachher", "zuweisung"]].groupby(["modell", col], sort=True)
+    return _aggregate_sums([_group_sums(long, col)], col, basis)
+
+
+def _group_sums(rows: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Gemeinden, inhabitants, load and assignments summed per model and group."""
+    grp = rows[["modell", col, "einwohner", "last_nachher", "zuweisung"]].groupby(["modell", col], sort=True)
     out = grp.sum()  # one grouped sum of the three columns (a third of the time of named aggregations)
     out.insert(0, "gemeinden", grp.size())
-    out = out.reset_index()
+    return out.reset_index()
+
+
+def _aggregate_sums(parts: list[pd.DataFrame], col: str, basis: str = BASELINE) -> pd.DataFrame:
+    """The aggregate table from group sums (one frame per model, or one for all): sorted by model
+    and group as one grouped sum over all rows would be, with each group's change against the
+    basis. Per model, the sums are kept with the model's part, so that a changed setting sums only
+    the models it recomputes."""
+    out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    out = out.sort_values("modell", kind="stable", ignore_index=True)
     out["last_je_1000"] = out["last_nachher"] / out["einwohner"] * 1000
     base = out[out["modell"] == basis].set_index(col)
     out["aenderung_je_1000"] = out["last_je_1000"] - out[col].map(base["last_je_1000"])
@@ -432,20 +451,19 @@ def findings(res: CompareResult) -> list[str]:
     """Plain sentences: which Gemeinde types take more or fewer of this period's arrivals."""
     basis = res.basis
     typ = res.aggregate["gemeindetypen"]
-    base = typ[typ["modell"] == basis].set_index("gemeinde_typ")
+    # plain dicts: one lookup per model and type (pandas indexing per cell was a fifth of a comparison)
+    zuweisung = {(m, t): int(z) for m, t, z in zip(typ["modell"], typ["gemeinde_typ"], typ["zuweisung"], strict=True)}
+    konflikt = dict(zip(res.metriken["modell"], res.metriken["konflikt_personen"], strict=True))
     lines = []
     for m in res.info["modelle"]:
         if m == basis:
             continue
-        part = typ[typ["modell"] == m].set_index("gemeinde_typ")
         bits = []
         for t in ("kreisfreie Stadt", "kreisangehörige Stadt", "kreisangehörige Gemeinde"):
-            if t in part.index:
-                before, after = int(base.loc[t, "zuweisung"]), int(part.loc[t, "zuweisung"])
+            if (m, t) in zuweisung:
+                before, after = zuweisung[(basis, t)], zuweisung[(m, t)]
                 bits.append(f"{t}: {de(after)} statt {de(before)} Zuweisungen ({de_signed(after - before)})")
-        met = res.metriken.set_index("modell")
-        conf = (f"Konflikte {de(int(met.loc[m, 'konflikt_personen']))} statt "
-                f"{de(int(met.loc[basis, 'konflikt_personen']))} Personen")
+        conf = (f"Konflikte {de(int(konflikt[m]))} statt {de(int(konflikt[basis]))} Personen")
         lines.append(f"{m}: " + "; ".join(bits) + f"; {conf}.")
     return lines
 

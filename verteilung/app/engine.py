@@ -9,7 +9,9 @@ statutory keys loaded once at start instead of on every call, plus the app's ext
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
+import os
 import secrets
 import tempfile
 import threading
@@ -56,6 +58,7 @@ MAX_UPLOADS = 32
 # bounded caches: one model's part is about 0.2 MB (396 Gemeinden), one explanation a few kB
 MAX_MODEL_PARTS = 256
 MAX_RECHENWEGE = 2048
+MAX_PERIODEN = 16  # whole comparisons without the long run, about 1 MB each: a slider's page and its Gemeinde pages
 ENTPACKT_FAKTOR = 16
 """An uploaded XLSX may unpack to at most 16 times the upload limit (8 MiB for 512 KiB): enough for
 every Gemeinde of Germany, refused before parsing when more (docs/app.md)."""
@@ -158,6 +161,7 @@ class Engine:
                 raise
             raise InputError([Problem(str(cfg.quelle), "bestand/jahr/stichtag: die Daten wurden nicht "
                                       "angenommen (Gründe in den folgenden Zeilen)"), *exc.problems]) from None
+        self.eingaben = inp  # the explanations of the app's own stock reuse them (`schritte`)
         self.stichtag = inp.stichtag
         self.jahr = inp.jahr
         self.raw_gemeinden = inp.gemeinden  # uploads are checked against the same table
@@ -171,6 +175,7 @@ class Engine:
         self._lock = threading.Lock()
         self.teile = LRU(MAX_MODEL_PARTS)  # one model's results per inputs it depends on
         self.rechenwege = LRU(MAX_RECHENWEGE)  # explain's steps per Gemeinde and stock table
+        self.perioden = LRU(MAX_PERIODEN)  # the period pages' comparisons (no long run) by settings
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}
         # warm the statutory keys once: every later comparison reuses them
@@ -343,8 +348,14 @@ class Engine:
                 changed = True
         return parse_model(data, "alpha") if changed else d
 
-    def vergleich(self, e: Einstellungen) -> CompareResult:
-        """`verteilung.compare` on the prepared inputs (same tables for the same settings)."""
+    def vergleich(self, e: Einstellungen, langfrist: bool = True) -> CompareResult:
+        """`verteilung.compare` on the prepared inputs (same tables for the same settings).
+
+        ``langfrist=False`` leaves out the long run, its money and the summary: the period pages
+        (comparison, Gemeinde) do not show them, and they are four fifths of a comparison's time,
+        recomputed for every model on every slider move. The long run's page asks with the
+        shipped models only, one key that is computed once.
+        """
         if e.zugaenge_flueag < 0 or e.zugaenge_wsa < 0:
             raise InputError(Problem("zugaenge", "Zugänge dürfen nicht negativ sein"))
         b, bestand_name, synthetisch = self.stock(e.bestand)
@@ -369,7 +380,26 @@ class Engine:
             # slider recomputes the own model, never the shipped ones
             return self.teile.get((d.model_dump_json(), *inputs), lambda: model_part(d, ctx))  # type: ignore[return-value]
 
-        return compare_models(defs, ctx, info, self.langfrist_eingaben(b, bestand_name, synthetisch), part=part)
+        lang = self.langfrist_eingaben(b, bestand_name, synthetisch) if langfrist else None
+        return compare_models(defs, ctx, info, lang, part=part)
+
+    def periode(self, e: Einstellungen) -> CompareResult:
+        """The comparison without the long run (`vergleich(e, langfrist=False)`) that the comparison
+        page and the Gemeinde pages of the same settings share, cached by the settings."""
+        return self.perioden.get(e, lambda: self.vergleich(e, langfrist=False))  # type: ignore[return-value]
+
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> bytes:
+        """The comparison page's JSON as the response sends it: built where it is computed (a
+        worker process), so the server process only passes bytes on."""
+        from verteilung.app import views
+
+        return views.vergleich_bytes(self.periode(e), karte, modelle, echo)
+
+    def gemeinde_periode(self, e: Einstellungen, ags: str) -> tuple[pd.DataFrame, dict[str, str]]:
+        """One Gemeinde's rows of the period comparison (every model) and the model titles: what the
+        Gemeinde page shows of it, a few hundred bytes instead of the whole comparison."""
+        res = self.periode(e)
+        return res.gemeinden[res.gemeinden["ags"] == ags].reset_index(drop=True), res.info["modell_titel"]
 
     def stock_path(self, key: str | None) -> contextlib.AbstractContextManager[Path]:
         """The path of a stock table for functions that read files (an upload: a temporary copy)."""
@@ -380,17 +410,31 @@ class Engine:
         return self.temporary(up.data, Path(up.name).suffix.lower())
 
     def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
-        """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock)."""
+        """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock).
+
+        On the app's own stock the steps come from the inputs prepared at start (`explain_steps`,
+        the function behind `verteilung.explain`) instead of reading the files again per Gemeinde:
+        the same lines (tests/test_app_last.py compares them) at a third of the time. An uploaded
+        table, or a config that reads missing rows as zero, goes through `verteilung.explain`.
+        """
         from verteilung import explain
+        from verteilung.explain import explain_steps
+        from verteilung.law.lesarten import Lesarten
 
         def run() -> dict[str, list[dict[str, str]]]:
             columns = set(self.stock(bestand)[0].columns)
-            with self.stock_path(bestand) as path:  # a system without its stock column: the key's steps only
-                return {s.id: [{"schritt": a, "rechtsgrundlage": p}
-                               for a, p in explain(ags, s.id, bestand=path if set(s.bestand) <= columns else None,
-                                                   jahr=self.jahr,
-                                                   stichtag=self.stichtag.isoformat())]  # type: ignore[attr-defined]
-                        for s in systems.all_systems()}
+            out = {}
+            for s in systems.all_systems():  # a system without its stock column: the key's steps only
+                mit_bestand = set(s.bestand) <= columns
+                if bestand is None and not self.config.ohne_meldung_null:
+                    inp = self.eingaben if mit_bestand else dataclasses.replace(self.eingaben, bestand=None)
+                    zeilen = explain_steps(inp, s, ags, Lesarten()).zeilen()
+                else:
+                    with self.stock_path(bestand) as path:
+                        zeilen = list(explain(ags, s.id, bestand=path if mit_bestand else None, jahr=self.jahr,
+                                              stichtag=self.stichtag.isoformat()))  # type: ignore[attr-defined]
+                out[s.id] = [{"schritt": a, "rechtsgrundlage": p} for a, p in zeilen]
+            return out
 
         return self.rechenwege.get((ags, bestand), run)  # type: ignore[return-value]
 
@@ -432,12 +476,24 @@ def csv_bytes(df: pd.DataFrame, note: str | None = None) -> bytes:
 _ENGINE_IM_PROZESS: Engine | None = None  # the engine a worker process inherited when it was forked
 
 
-def _bereit(pause: float) -> int:
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def _waechter(server: int) -> None:
+    """Ends this worker once its server process is gone (killed, or stopped before the pool was shut
+    down): a worker never outlives the app it computes for."""
     import os
     import time
 
-    time.sleep(pause)  # keeps this worker busy so that the pool forks the next one now
-    return os.getpid()
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="verteilung-waechter", daemon=True).start()
 
 
 def _im_prozess(upload_key: str | None, upload: Upload | None) -> Engine:
@@ -451,8 +507,16 @@ def _im_prozess(upload_key: str | None, upload: Upload | None) -> Engine:
     return eng
 
 
-def _vergleich(e: Einstellungen, upload: Upload | None) -> CompareResult:
-    return _im_prozess(e.bestand, upload).vergleich(e)
+def _vergleich(e: Einstellungen, langfrist: bool, upload: Upload | None) -> CompareResult:
+    return _im_prozess(e.bestand, upload).vergleich(e, langfrist)
+
+
+def _vergleich_seite(e: Einstellungen, karte: str | None, echo: dict, modelle: dict, upload: Upload | None) -> bytes:
+    return _im_prozess(e.bestand, upload).vergleich_seite(e, karte, echo, modelle)
+
+
+def _gemeinde_periode(e: Einstellungen, ags: str, upload: Upload | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    return _im_prozess(e.bestand, upload).gemeinde_periode(e, ags)
 
 
 def _schritte(ags: str, bestand: str | None, upload: Upload | None) -> dict[str, list[dict[str, str]]]:
@@ -464,9 +528,13 @@ class Rechenprozesse:
     (one Python process computes on one core at a time).
 
     The workers are forked from the server process once its engine is ready and before the server
-    starts any thread: each inherits the prepared data and keys and keeps its own model cache. An
-    uploaded stock table travels with each request that uses it. If a worker dies, the pool is
-    given up and the engine computes in the server process again (slower, never wrong).
+    starts any thread: each inherits the prepared data, keys and cached model parts and keeps its
+    own caches. Each worker has its own queue, and a request goes to the worker its settings (or
+    its Gemeinde, for an explanation) are assigned to: the comparison page of a slider position
+    and the Gemeinde pages opened with it meet the same worker's cache instead of computing the
+    comparison once per worker. An uploaded stock table travels with each request that uses it.
+    If a worker dies, the workers are given up and the engine computes in the server process
+    again (slower, never wrong).
     """
 
     def __init__(self, engine: Engine, n: int) -> None:
@@ -474,35 +542,47 @@ class Rechenprozesse:
         _ENGINE_IM_PROZESS = engine
         self.engine = engine
         self.n = n
-        self.pool: ProcessPoolExecutor | None = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
-        # fork all workers now (the pool would fork later ones on demand, from a threaded server)
-        pids = {f.result() for f in [self.pool.submit(_bereit, 0.3) for _ in range(n)]}
-        self.pids = sorted(pids)
+        fork = multiprocessing.get_context("fork")
+        self.pools: list[ProcessPoolExecutor] | None = [
+            ProcessPoolExecutor(1, mp_context=fork, initializer=_waechter, initargs=(os.getpid(),)) for _ in range(n)]
+        # fork every worker now (a pool forks on its first task, which would come from a threaded server)
+        self.pids = sorted({f.result() for f in [pool.submit(_pid) for pool in self.pools]})
 
     def _upload(self, key: str | None) -> Upload | None:
         return self.engine.uploads.get(key) if key is not None else None
 
-    def vergleich(self, e: Einstellungen) -> CompareResult:
-        self.engine.stock(e.bestand)  # an unknown upload is refused here, in German
-        if self.pool is not None:
+    def _run(self, key: Hashable, fn: Callable, *args: object, fallback: Callable[[], object]) -> object:
+        """``fn(*args)`` in the worker assigned to ``key``; in this process if the workers are gone."""
+        pools = self.pools
+        if pools is not None:
             try:
-                return self.pool.submit(_vergleich, e, self._upload(e.bestand)).result()
+                return pools[hash(key) % len(pools)].submit(fn, *args).result()
             except BrokenProcessPool:
-                self.pool = None
-        return self.engine.vergleich(e)
+                self.close()
+        return fallback()
+
+    def vergleich(self, e: Einstellungen, langfrist: bool = True) -> CompareResult:
+        self.engine.stock(e.bestand)  # an unknown upload is refused here, in German
+        return self._run(e, _vergleich, e, langfrist, self._upload(e.bestand),  # type: ignore[return-value]
+                         fallback=lambda: self.engine.vergleich(e, langfrist))
+
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> bytes:
+        self.engine.stock(e.bestand)
+        return self._run(e, _vergleich_seite, e, karte, echo, modelle, self._upload(e.bestand),  # type: ignore[return-value]
+                         fallback=lambda: self.engine.vergleich_seite(e, karte, echo, modelle))
+
+    def gemeinde_periode(self, e: Einstellungen, ags: str) -> tuple[pd.DataFrame, dict[str, str]]:
+        self.engine.stock(e.bestand)
+        return self._run(e, _gemeinde_periode, e, ags, self._upload(e.bestand),  # type: ignore[return-value]
+                         fallback=lambda: self.engine.gemeinde_periode(e, ags))
 
     def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
         self.engine.stock(bestand)
-        if self.pool is not None:
-            try:
-                return self.engine.rechenwege.get(  # type: ignore[return-value]
-                    (ags, bestand), lambda: self.pool.submit(_schritte, ags, bestand,  # type: ignore[union-attr]
-                                                             self._upload(bestand)).result())
-            except BrokenProcessPool:
-                self.pool = None
-        return self.engine.schritte(ags, bestand)
+        return self.engine.rechenwege.get(  # type: ignore[return-value]
+            (ags, bestand), lambda: self._run(ags, _schritte, ags, bestand, self._upload(bestand),
+                                              fallback=lambda: self.engine.schritte(ags, bestand)))
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
+        pools, self.pools = self.pools, None
+        for pool in pools or []:
+            pool.shutdown(wait=False, cancel_futures=True)

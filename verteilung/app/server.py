@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from verteilung._version import __version__
 from verteilung.app import views
@@ -28,6 +29,8 @@ TOKEN_COOKIE = "verteilung_token"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
+GZIP_AB_BYTES = 1024
+GZIP_STUFE = 5
 SWEEP_FIELDS = {"parameter", "raster", "stichprobe", "szenarien", "bereiche"}
 __all__ = ["BESTAND_COOKIE", "CSP", "MAX_BODY_BYTES", "create_app"]
 
@@ -104,17 +107,21 @@ def create_app(token: str | None = None, engine: Engine | None = None, warm: boo
     """The application; ``token`` set means every request must carry it.
 
     ``config`` (`verteilung app --config`) names the data basis, the models and the limits;
-    ``warm`` prepares the map geometry in the background at start, so the first visitor does not
-    wait for it. The routes live in `verteilung.app.routes`, one router per page or concern.
+    ``warm`` computes what the first screens show before serving (`AppState.vorrechnen`) and
+    prepares the map geometry and the Gemeinde profile in the background, so the first visitors do
+    not wait for them. The routes live in `verteilung.app.routes`, one router per page or concern.
     ``prozesse`` > 0 computes comparisons and explanations in that many worker processes
     (`engine.Rechenprozesse`), forked before any thread starts.
     """
     eng = engine or Engine(config or AppConfig())
-    st = AppState(eng, prozesse)
+    st = AppState(eng, prozesse, vorrechnen=warm)
     limits = st.limits
     max_body = limits.body_bytes
     app = FastAPI(title="verteilung", version=__version__, docs_url=None, redoc_url=None,
                   description="Verteilung Geflüchteter auf die Gemeinden NRW: JSON-API (spiegelt die Python-API).")
+    # page data is repetitive JSON (0,1 MB for the comparison): a fifth on the wire; a middle level
+    # costs a few ms where level 9 (Starlette's default) costs several times that
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_AB_BYTES, compresslevel=GZIP_STUFE)
 
     # ------------------------------------------------------------ middleware and errors
 

@@ -6,6 +6,7 @@ the routers hold no globals and two apps in one process (the tests) never share 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -20,13 +21,20 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from verteilung._version import __version__
 from verteilung.app import views
-from verteilung.app.engine import Einstellungen, Engine, Rechenprozesse
+from verteilung.app.engine import LRU, Einstellungen, Engine, Rechenprozesse
 from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem
 from verteilung.io import deutsch
 
 HERE = Path(__file__).resolve().parent
 BESTAND_COOKIE = "verteilung_bestand"
+MAX_VERGLEICHE = 32
+"""Comparisons kept as tables (the Gemeinde page and downloads read them; about 1 MB each)."""
+MAX_SEITEN = 256
+"""Comparison pages kept as response bytes (about 0.1 MB each): a slider position asked again,
+by the same aide going back or by another with the same settings, is answered without computing."""
+MAX_LANGFRIST_GEMEINDEN = 1024
+"""A Gemeinde page's long-run tables (a few kB): the same for every slider position."""
 PAGES = {"vergleich": "Überblick", "gemeinde": "Meine Gemeinde", "simulation": "Simulation",
          "daten": "Daten", "api": "API"}
 
@@ -53,12 +61,12 @@ def zahl(value: Any) -> str:
 class AppState:
     """The engine plus the app's bounded resources: two compute slots, result caches, templates."""
 
-    def __init__(self, eng: Engine, prozesse: int = 0) -> None:
+    def __init__(self, eng: Engine, prozesse: int = 0, vorrechnen: bool = False) -> None:
         self.eng = eng
-        # prozesse > 0: comparisons and explanations in worker processes forked here, before any thread starts
-        self.rechner = Rechenprozesse(eng, prozesse) if prozesse > 0 else None
-        self.rechne_vergleich = self.rechner.vergleich if self.rechner else eng.vergleich
-        self.schritte = self.rechner.schritte if self.rechner else eng.schritte
+        self._lock = threading.Lock()
+        self._cmp_cache: OrderedDict[tuple[Einstellungen, bool], Any] = OrderedDict()
+        self.seiten = LRU(MAX_SEITEN)  # the comparison page's response bytes by settings
+        self.langfrist_gemeinden = LRU(MAX_LANGFRIST_GEMEINDEN)  # a Gemeinde page's long run by Gemeinde and stock
         self.limits = eng.config.grenzen
         self.data_args = {"jahr": eng.jahr, "stichtag": eng.stichtag.isoformat()}  # type: ignore[attr-defined]
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -67,9 +75,7 @@ class AppState:
         slots = max(2, prozesse + 1)  # a long simulation must not hold up the comparisons of the workers
         self._slots = threading.BoundedSemaphore(slots)
         self._workers = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="verteilung-rechnen")
-        self._lock = threading.Lock()
         self._sim_cache: OrderedDict[tuple, Any] = OrderedDict()
-        self._cmp_cache: OrderedDict[Einstellungen, Any] = OrderedDict()
         self._inflight: dict[tuple, threading.Lock] = {}
         self.modelle_info = {m: views.modell_info(d) for m, d in eng.modelle.items()}
         self.modelle_info["eigene-gewichte"] = {
@@ -78,6 +84,14 @@ class AppState:
             "rechtsgrundlage": "keine (Analyse eines Vorschlags)", "vorschlag": "", "begruendung": "",
             "gewichte": ""}
         self.titel = {m: d["titel"] for m, d in self.modelle_info.items()}
+        if vorrechnen:  # before the fork: every worker inherits the shipped models' parts
+            self.vorrechnen()
+        # prozesse > 0: comparisons and explanations in worker processes forked here, before any thread starts
+        self.rechner = Rechenprozesse(eng, prozesse) if prozesse > 0 else None
+        self.rechne_vergleich = self.rechner.vergleich if self.rechner else eng.vergleich
+        self.rechne_seite = self.rechner.vergleich_seite if self.rechner else eng.vergleich_seite
+        self.rechne_gemeinde = self.rechner.gemeinde_periode if self.rechner else eng.gemeinde_periode
+        self.schritte = self.rechner.schritte if self.rechner else eng.schritte
 
     # ------------------------------------------------------------ computing
 
@@ -106,18 +120,52 @@ class AppState:
         except FutureTimeout:
             raise TooSlow() from None
 
-    def vergleich(self, e: Einstellungen):
-        """The comparison for these settings; the last 32 are kept (permalinks, back and forth)."""
+    def vergleich(self, e: Einstellungen, langfrist: bool = True):
+        """The comparison for these settings; the last 32 are kept (permalinks, back and forth).
+        ``langfrist=False``: without the long run (`Engine.vergleich`), for the period pages."""
+        key = (e, langfrist)
         with self._lock:
-            if e in self._cmp_cache:
-                self._cmp_cache.move_to_end(e)
-                return self._cmp_cache[e]
-        res = self.compute(self.rechne_vergleich, e)
+            if key in self._cmp_cache:
+                self._cmp_cache.move_to_end(key)
+                return self._cmp_cache[key]
+        res = self.compute(self.rechne_vergleich, e, langfrist)
         with self._lock:
-            self._cmp_cache[e] = res
-            while len(self._cmp_cache) > 32:
+            self._cmp_cache[key] = res
+            while len(self._cmp_cache) > MAX_VERGLEICHE:
                 self._cmp_cache.popitem(last=False)
         return res
+
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict) -> bytes:
+        """The comparison page's JSON body, computed and rendered in a worker (`Engine.vergleich_seite`)
+        and kept as bytes per settings, map model and echoed settings."""
+        key = (e, karte, json.dumps(echo, sort_keys=True))
+        return self.seiten.get(key, lambda: self.compute(self.rechne_seite, e, karte, echo,  # type: ignore[return-value]
+                                                         self.modelle_info))
+
+    def gemeinde_periode(self, e: Einstellungen, ags: str):
+        """One Gemeinde's rows of the period comparison and the model titles (`Engine.gemeinde_periode`),
+        from the worker that computed the comparison page of the same settings."""
+        return self.compute(self.rechne_gemeinde, e, ags)
+
+    def langfrist_vergleich(self, bestand: str | None):
+        """Every offered model against the status quo with its long run, money and summary
+        (`CompareResult.langfrist`, `.mittel`, `.zusammenfassung`): what the first screen and every
+        Gemeinde page show. It depends only on the stock table (an upload gives the Land totals,
+        else the published ones), so it is one cached comparison per table."""
+        return self.vergleich(Einstellungen(modelle=tuple(self.eng.angebot), bestand=bestand))
+
+    def vorrechnen(self) -> None:
+        """What the first visitors ask for, computed at start in this process (before any worker
+        is forked or thread started): the long run's comparison of the first screen and the
+        Gemeinde pages, and the comparison page at its default settings. Every shipped model's
+        part then sits in the engine's cache, which the worker processes inherit."""
+        eng = self.eng
+        lang = Einstellungen(modelle=tuple(eng.angebot))
+        self._cmp_cache[(lang, True)] = eng.vergleich(lang)
+        e, echo = views.settings_from_query({}, list(eng.modelle), list(eng.zahlspalten), eng.auswahl)
+        self._cmp_cache[(e, False)] = eng.vergleich(e, langfrist=False)
+        self.seiten.get((e, None, json.dumps(echo, sort_keys=True)),
+                        lambda: eng.vergleich_seite(e, None, echo, self.modelle_info))
 
     def check_models(self, names: list[str]) -> None:
         bad = [m for m in names if m not in self.eng.modelle]

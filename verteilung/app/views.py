@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,6 +201,40 @@ def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict
         "modelle": [modelle.get(i, {"id": i, "titel": res.info["modell_titel"].get(i, i)}) for i in ids],
     }
     return out
+
+
+def vergleich_bytes(res: CompareResult, karte: str | None, modelle: dict, echo: dict) -> bytes:
+    """The comparison page's response body (`vergleich_json` with the page's settings echoed)."""
+    out = vergleich_json(res, karte, modelle)
+    out["einstellungen"] = echo
+    return json_bytes(jsonable(out))
+
+
+def json_bytes(content: Any) -> bytes:
+    """JSON exactly as Starlette's JSONResponse renders it (so cached bytes equal a fresh response)."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
+
+
+def jsonable(obj: Any) -> Any:
+    """Frames, numpy scalars and non-finite floats as plain JSON values (NaN, ∞ → null)."""
+    kind = type(obj)
+    if kind is str or kind is int or kind is bool or obj is None:  # most of 100.000 cells: no isinstance chain
+        return obj
+    if kind is float:
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, pd.DataFrame):
+        return records(obj)
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    return str(obj)
 
 
 def befunde_de(befunde: list[str], titel: Mapping[str, str]) -> list[str]:

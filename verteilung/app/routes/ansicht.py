@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from verteilung.app import views
-from verteilung.app.routes.api import jsonable
 from verteilung.app.state import AppState
+from verteilung.app.views import jsonable
 from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem
 from verteilung.law import systems
@@ -36,14 +35,8 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     eng = st.eng
 
     def langfrist_vergleich(request: Request):
-        """Every offered model against the status quo with its long run, money and summary
-        (`CompareResult.langfrist`, `.mittel`, `.zusammenfassung`); the session's own table, if any,
-        gives the Land totals, otherwise the published ones."""
-        e, _ = st.page_settings(request)
-        e = dataclasses.replace(e, modelle=tuple(eng.angebot), gewichte=(), kappung=None, alpha=None,
-                                anrechnung=1.0, zugaenge_flueag=systems.FLUEAG.standard_zugaenge,
-                                zugaenge_wsa=systems.WSA.standard_zugaenge, basis=BASELINE)
-        return st.vergleich(e)
+        """The long run's comparison (`AppState.langfrist_vergleich`) on this page's stock table."""
+        return st.langfrist_vergleich(st.page_settings(request)[0].bestand)
 
     @r.get("/api/ansicht/ueberblick", tags=["Seiten"], summary="Daten der Seite 'Überblick' (langfristige Last)")
     def view_ueberblick(request: Request, modell: Annotated[str | None, Query(max_length=80)] = None):
@@ -91,10 +84,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     @r.get("/api/ansicht/vergleich", tags=["Seiten"], summary="Daten der Seite 'Überblick': diese Periode")
     def view_vergleich(request: Request):
         e, echo = st.page_settings(request)
-        res = st.vergleich(e)
-        out = views.vergleich_json(res, request.query_params.get("karte"), st.modelle_info)
-        out["einstellungen"] = echo
-        return JSONResponse(jsonable(out))
+        return Response(st.vergleich_seite(e, request.query_params.get("karte"), echo), media_type="application/json")
 
     @r.get("/api/ansicht/gemeinde", tags=["Seiten"], summary="Daten der Seite 'Meine Gemeinde'")
     def view_gemeinde(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
@@ -104,8 +94,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         e, echo = st.page_settings(request)
         if ags not in set(eng.gemeinden["ags"]):
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
-        res = st.vergleich(e)
-        g = res.gemeinden[res.gemeinden["ags"] == ags]
+        g, modell_titel = st.gemeinde_periode(e, ags)
         row = eng.gemeinden[eng.gemeinden["ags"] == ags].iloc[0]
         b, bname, synth = eng.stock(e.bestand)
         brow = b[b["ags"] == ags].iloc[0]
@@ -113,7 +102,22 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         schritte = st.schritte(ags, e.bestand)
         cols = ["modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung", "zuweisung",
                 "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]
-        lres = langfrist_vergleich(request)
+        return {
+            "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
+            "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
+            "einwohner": int(row["einwohner"]), "flaeche_km2": float(row["flaeche_km2"]),
+            "bestand": {**{s.id: int(sum(brow[c] for c in s.bestand)) for s in counted},
+                        "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
+                        "datei": bname, "synthetisch": synth},
+            "systeme": [{"id": s.id, "anzeige": s.anzeige} for s in systems.all_systems()],
+            "hinweise": eng.hinweise(synth),
+            **st.langfrist_gemeinden.get((ags, e.bestand), lambda: langfrist_gemeinde(e.bestand, ags)),
+            "modelle": views.table(g, cols, modell_titel), "schritte": schritte, "einstellungen": echo,
+        }
+
+    def langfrist_gemeinde(bestand: str | None, ags: str) -> dict:
+        """The Gemeinde page's long run and money: the same for every setting of the sliders."""
+        lres = st.langfrist_vergleich(bestand)
         lg = lres.langfrist.gemeinden
         lang = lg[lg["ags"] == ags].drop(columns=["ags"])
         if lres.mittel is not None:
@@ -125,22 +129,10 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         lang_cols = ["modell", "last_langfristig", "last_langfristig_je_1000", "aenderung_langfristig",
                      "aenderung_langfristig_je_1000"] + (["mittel_eur", "aenderung_mittel_eur"]
                                                           if "mittel_eur" in lang.columns else [])
-        return {
-            "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
-            "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
-            "einwohner": int(row["einwohner"]), "flaeche_km2": float(row["flaeche_km2"]),
-            "bestand": {**{s.id: int(sum(brow[c] for c in s.bestand)) for s in counted},
-                        "anrechnung_plaetze": int(brow["anrechnung_plaetze"]) + int(brow["anrechnung_plaetze_eae"]),
-                        "datei": bname, "synthetisch": synth},
-            "systeme": [{"id": s.id, "anzeige": s.anzeige} for s in systems.all_systems()],
-            "hinweise": eng.hinweise(synth),
-            "langfristig": views.table(lang, lang_cols, st.titel),
-            "langfristig_basis": {"last_langfristig": float(basis["last_langfristig"]),
-                                  "last_langfristig_je_1000": float(basis["last_langfristig_je_1000"]),
-                                  "mittel_eur": float(basis.get("mittel_eur", float("nan")))},
-            "modelle": views.table(g, cols, res.info["modell_titel"]), "schritte": schritte, "einstellungen": echo,
-        }
-
+        return {"langfristig": views.table(lang, lang_cols, st.titel),
+                "langfristig_basis": {"last_langfristig": float(basis["last_langfristig"]),
+                                      "last_langfristig_je_1000": float(basis["last_langfristig_je_1000"]),
+                                      "mittel_eur": float(basis.get("mittel_eur", float("nan")))}}
 
     @r.get("/api/ansicht/gemeinde-simulation", tags=["Seiten"], summary="Simulierter Verlauf einer Gemeinde")
     def view_gemeinde_simulation(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import pandas as pd
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -15,6 +13,7 @@ from verteilung import optionen
 from verteilung.app import views
 from verteilung.app.engine import Einstellungen
 from verteilung.app.state import BESTAND_COOKIE, AppState
+from verteilung.app.views import jsonable
 from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem
 from verteilung.io import deutsch
@@ -23,22 +22,6 @@ from verteilung.law import systems
 SYSTEM_NAMES = tuple(systems.names())
 SystemName = Literal[SYSTEM_NAMES]  # type: ignore[valid-type]  # the registry's ids and input aliases
 System = Annotated[SystemName, Query(description=" oder ".join(SYSTEM_NAMES))]
-
-
-def jsonable(obj: Any) -> Any:
-    if isinstance(obj, pd.DataFrame):
-        return views.records(obj)
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, str | int | float | bool):
-        return obj
-    return str(obj)
 
 
 def _personen(feld: str) -> Any:

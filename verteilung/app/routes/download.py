@@ -29,7 +29,7 @@ def router(st: AppState, ansicht: Ansichten) -> APIRouter:
         q = request.query_params
         if seite == "vergleich":
             e, _ = st.page_settings(request)
-            res = st.vergleich(e)
+            res = st.vergleich(e, langfrist=False)
             out = views.vergleich_json(res, q.get("karte"), st.modelle_info)
             sheets = views.vergleich_tabellen(res, out["karte_modell"])
             bestand_key, synth = e.bestand, bool(res.info["synthetisch"])

@@ -1,0 +1,199 @@
+"""The app under load keeps its answers: every shortcut taken for speed (page bytes kept per
+settings, the period pages without the long run, explanations from the prepared inputs, German
+number text without babel's pattern, gzip) gives exactly what the direct computation gives, and
+every new cache stays within its bound."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verteilung import explain
+from verteilung.app import views
+from verteilung.app.engine import LRU, MAX_PERIODEN, Einstellungen, Engine
+from verteilung.app.server import create_app
+from verteilung.app.state import MAX_SEITEN
+from verteilung.io import deutsch
+from verteilung.law import systems
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's notice about httpx vs httpx2
+    from fastapi.testclient import TestClient
+
+MODELLE = ("m1-gemeinsamer-bestand", "m2-mischschluessel")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    return create_app(engine=engine)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return TestClient(app)
+
+
+# ------------------------------------------------------------------ German numbers without babel's pattern
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.one_of(st.floats(-1e12, 1e12, allow_nan=False), st.integers(-10**13, 10**13)),
+       places=st.integers(0, 8), grouping=st.booleans())
+def test_number_text_equals_babels_german_pattern(x, places, grouping):
+    d = Decimal(repr(x) if isinstance(x, float) else x).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    d = abs(d) if d == 0 else d
+    assert deutsch._apply(d, places, grouping) == deutsch._pattern(places, grouping).apply(d, deutsch._locale())
+
+
+def test_number_text_examples():
+    assert deutsch.fmt_dec(2169.185) == "2.169,19"
+    assert deutsch.fmt_int(1079) == "1.079"
+    assert deutsch.fmt_signed(-1234567, 0) == "−1.234.567"
+    assert deutsch.fmt_pct(94.6512) == "94,65 %"
+
+
+# ------------------------------------------------------------------ the comparison page's bytes
+
+def fresh_page(engine: Engine, st_modelle: dict, query: dict, karte: str | None = None) -> dict:
+    """The comparison page computed directly: full `compare` (with the long run), then the page's JSON."""
+    e, echo = views.settings_from_query(query, list(engine.modelle), list(engine.zahlspalten), engine.auswahl)
+    out = views.vergleich_json(engine.vergleich(e, langfrist=True), karte, st_modelle)
+    out["einstellungen"] = echo
+    return json.loads(json.dumps(views.jsonable(out)))
+
+
+@settings(max_examples=6, deadline=None)
+@given(w=st.integers(1, 100), f=st.integers(0, 100), a=st.integers(0, 100), zf=st.integers(0, 3000),
+       karte=st.sampled_from([None, "m1-gemeinsamer-bestand", "eigene-gewichte"]))
+def test_page_bytes_equal_the_full_comparison(app, client, engine, w, f, a, zf, karte):
+    """Kept bytes, computed without the long run, equal a fresh comparison with it, asked twice."""
+    query = {"modelle": ",".join(MODELLE), "w_einwohner": w, "w_flaeche": f, "w_arbeitslose": a, "zf": zf}
+    params = {**query, **({"karte": karte} if karte else {})}
+    first = client.get("/api/ansicht/vergleich", params=params)
+    again = client.get("/api/ansicht/vergleich", params=params)
+    assert first.status_code == again.status_code == 200, first.text
+    assert first.content == again.content
+    assert first.json() == fresh_page(engine, app.state.app_state.modelle_info,
+                                      {k: str(v) for k, v in query.items()}, karte)
+
+
+def test_a_setting_asked_again_is_answered_from_the_kept_bytes(app, client):
+    st_ = app.state.app_state
+    params = {"modelle": MODELLE[0], "w_einwohner": 61, "w_flaeche": 39}
+    client.get("/api/ansicht/vergleich", params=params)
+    hits, misses = st_.seiten.hits, st_.seiten.misses
+    assert client.get("/api/ansicht/vergleich", params=params).status_code == 200
+    assert (st_.seiten.hits, st_.seiten.misses) == (hits + 1, misses)
+
+
+def test_page_caches_are_bounded(app, engine):
+    assert app.state.app_state.seiten.size == MAX_SEITEN and engine.perioden.size == MAX_PERIODEN
+    for k in range(MAX_PERIODEN + 3):
+        engine.periode(Einstellungen(modelle=MODELLE[:1], zugaenge_flueag=100 + k))
+    assert len(engine.perioden) == MAX_PERIODEN
+
+
+def test_lru_evicts_the_least_recently_used():
+    cache = LRU(2)
+    cache.get("a", lambda: 1)
+    cache.get("b", lambda: 2)
+    cache.get("a", lambda: -1)  # a is now the most recent
+    cache.get("c", lambda: 3)
+    assert cache.get("a", lambda: -1) == 1 and cache.get("b", lambda: -2) == -2
+
+
+# ------------------------------------------------------------------ the Gemeinde page
+
+def test_gemeinde_rows_equal_the_whole_comparison(engine):
+    e = Einstellungen(modelle=MODELLE, gewichte=(("einwohner", 0.7), ("flaeche", 0.3)))
+    rows, titel = engine.gemeinde_periode(e, "05111000")
+    whole = engine.vergleich(e)
+    expected = whole.gemeinden[whole.gemeinden["ags"] == "05111000"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(rows, expected)
+    assert titel == whole.info["modell_titel"]
+
+
+@pytest.mark.parametrize("ags", ["05111000", "05362036", "05566012", "05974040"])
+def test_explanations_from_prepared_inputs_equal_verteilung_explain(engine, ags):
+    steps = engine.schritte(ags, None)
+    for s in systems.all_systems():
+        direct = explain(ags, s.id, bestand=engine.bestand_pfad, jahr=engine.jahr,
+                         stichtag=engine.stichtag.isoformat())
+        assert steps[s.id] == [{"schritt": a, "rechtsgrundlage": p} for a, p in direct]
+
+
+def test_gemeinde_page_long_run_is_kept_per_gemeinde(app, client):
+    st_ = app.state.app_state
+    a = client.get("/api/ansicht/gemeinde", params={"ags": "05111000", "w_einwohner": 20, "w_flaeche": 80})
+    hits = st_.langfrist_gemeinden.hits
+    b = client.get("/api/ansicht/gemeinde", params={"ags": "05111000", "w_einwohner": 90, "w_flaeche": 10})
+    assert a.status_code == b.status_code == 200, a.text
+    assert st_.langfrist_gemeinden.hits == hits + 1
+    assert a.json()["langfristig"] == b.json()["langfristig"]
+    assert a.json()["modelle"] != b.json()["modelle"]  # the period moved with the sliders
+
+
+# ------------------------------------------------------------------ on the wire
+
+def test_page_data_is_sent_gzipped_and_reads_the_same(client):
+    plain = client.get("/api/ansicht/vergleich", headers={"Accept-Encoding": "identity"})
+    packed = client.get("/api/ansicht/vergleich", headers={"Accept-Encoding": "gzip"})
+    assert plain.status_code == packed.status_code == 200
+    assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert packed.json() == plain.json()
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+    assert packed.headers["content-security-policy"] == plain.headers["content-security-policy"]
+
+
+def test_precomputed_start_answers_the_first_screens_from_cache():
+    """`warm`: the long run and the default comparison page are there before the first request."""
+    app = create_app(warm=True)
+    st_ = app.state.app_state
+    misses = st_.seiten.misses
+    client = TestClient(app)
+    assert client.get("/api/ansicht/vergleich").status_code == 200
+    assert st_.seiten.misses == misses  # the default page was kept at start
+    assert client.get("/api/ansicht/ueberblick").status_code == 200
+    assert len(st_._cmp_cache) == 2  # long run and default period: nothing new computed
+
+
+def test_workers_end_when_their_server_dies(tmp_path):
+    """A server killed without shutting down its pool (SIGKILL, a crash) leaves no worker behind."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = ("import os; from verteilung.app.engine import Engine, Rechenprozesse; "
+              "r = Rechenprozesse(Engine(), 2); print(*r.pids, flush=True); os._exit(0)")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, cwd=tmp_path)
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]  # not to EOF: a surviving worker holds the pipe
+    proc.wait(60)
+    assert len(pids) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in pids if alive(p)]
+    for p in left:  # never leave them running, even when the test fails
+        os.kill(p, 9)
+    assert left == []
