@@ -23,6 +23,7 @@ from verteilung.errors import InputError, Problem, validation_problems
 from verteilung.law import lesarten, systems
 from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
 from verteilung.law.lesarten import Lesarten
+from verteilung.resources import lade_yaml
 from verteilung.status import SystemState, anrechnung, quote
 
 # the stocks of NRW's two statutory systems, always read (zero where a Land has no such stock);
@@ -236,7 +237,7 @@ def load_model(name_or_path: str | Path, land: str = "nrw") -> ModelDef:
         raise InputError(Problem(str(name_or_path), "kein Modell dieses Namens; mitgeliefert: "
                                  f"{', '.join(available_models(land))}"))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = lade_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InputError(Problem(str(path), f"kein gültiges YAML: {exc}")) from exc
     return parse_model(data, str(path))

@@ -299,6 +299,34 @@ def _style(wb: Any, styles: dict[str, Any], code: str) -> Any:
     return styles[code]
 
 
+# Deflate level of the workbook's ZIP container. XlsxWriter compresses with zlib's default (6);
+# level 1 compresses the XML about three times faster for files ~20 % larger (issue 25: on the
+# comparison's workbook 0,014 s instead of 0,044 s). Deterministic like the default.
+ZIP_LEVEL = 1
+
+
+def _fast_zip() -> None:
+    """Have XlsxWriter's packager deflate at ``ZIP_LEVEL``: it builds its container with the
+    module's ``ZipFile`` and passes each member as a ``ZipInfo`` (whose level the archive's default
+    does not reach), so the level is set where the members are written. Idempotent."""
+    import zipfile
+
+    import xlsxwriter.workbook as xw
+
+    if getattr(xw.ZipFile, "verteilung_level", None) == ZIP_LEVEL:
+        return
+
+    class LevelZip(zipfile.ZipFile):
+        verteilung_level = ZIP_LEVEL
+
+        def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None,
+                     compresslevel: int | None = None) -> None:
+            level = ZIP_LEVEL if compresslevel is None else compresslevel
+            super().writestr(zinfo_or_arcname, data, compress_type, level)
+
+    xw.ZipFile = LevelZip
+
+
 def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None,
                    writer: Callable[..., None] | None = None) -> bytes:
     """One workbook with a sheet per table; byte-identical for equal tables.
@@ -309,6 +337,7 @@ def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None,
     """
     import xlsxwriter
 
+    _fast_zip()
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False, "nan_inf_to_errors": False,
