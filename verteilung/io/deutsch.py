@@ -75,7 +75,19 @@ def to_decimal(value: Any, places: int) -> Decimal | None:
     return abs(q) if q == 0 else q  # never "-0,00"
 
 
+_DE_SEPARATORS = str.maketrans(",.", ".,")
+
+
 def _apply(d: Decimal, places: int, grouping: bool = True) -> str:
+    """``d`` (already rounded to ``places``) with the German separators of Babel's de_DE pattern
+    ``#,##0.00``: Python's exact Decimal formatting with the two separators swapped, byte for byte
+    what the pattern gives (tests/test_deutsch.py holds both to each other) and ten times faster;
+    the reasons texts of a blocked Gemeinde are formatted by the ten thousand at 11,000 Gemeinden."""
+    return format(d, f"{',' if grouping else ''}.{places}f").translate(_DE_SEPARATORS)
+
+
+def _apply_babel(d: Decimal, places: int, grouping: bool = True) -> str:
+    """The reference `_apply` is held to: Babel's CLDR pattern for de_DE."""
     return _pattern(places, grouping).apply(d, _locale())
 
 
