@@ -144,6 +144,11 @@ def fmt_date(value: Any) -> str:
     d = _to_date(value)
     if d is None:
         return "" if value is None else str(value)
+    return f"{d.day:02d}.{d.month:02d}.{d.year:04d}"  # Babel's dd.MM.yyyy without loading its locale data
+
+
+def _fmt_date_babel(d: dt.date) -> str:
+    """The reference `fmt_date` is held to (tests/test_deutsch.py)."""
     from babel.dates import format_date
 
     return format_date(d, "dd.MM.yyyy", locale=_locale())
@@ -154,6 +159,11 @@ def fmt_datetime(value: Any) -> str:
     d = _to_date(value)
     if not isinstance(d, dt.datetime):
         return fmt_date(value)
+    return f"{fmt_date(d)} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"  # as stored: no zone conversion
+
+
+def _fmt_datetime_babel(d: dt.datetime) -> str:
+    """The reference `fmt_datetime` is held to (tests/test_deutsch.py)."""
     from babel.dates import format_datetime
 
     return format_datetime(d, "dd.MM.yyyy HH:mm:ss", locale=_locale())
