@@ -327,6 +327,16 @@ class Context:
         return compute_key(self.gemeinden, ks)["schluessel"].to_numpy(), "gewichtet: " + ", ".join(
             f"{c}={w:g}" for c, w in spec.gewichte.items())
 
+    def adopt_keys(self, other: Context) -> None:
+        """Reuse the keys ``other`` computed when both rest on the same Gemeinden, date and readings
+        (a key does not depend on stocks): the long run inside a comparison does not compute the
+        period's keys a second time."""
+        if (other.gemeinden is self.gemeinden and other.stichtag == self.stichtag
+                and other.lesarten_basis == self.lesarten_basis):
+            self._keys.update(other._keys)
+            self.lesarten.update({label: other.lesarten[label] for label in other._keys if label in other.lesarten})
+            self.exakt.update(other.exakt)
+
     def _readings(self, spec: FlueagKey | AwovKey, name: str) -> Lesarten:
         """The context's readings, with the one the model's key sets explicitly."""
         if name in spec.model_fields_set:
