@@ -1,13 +1,20 @@
-"""`verteilung compare`, the main job: wall and CPU time, shipped data and 11,000 Gemeinden.
+"""`verteilung compare`, the main job: wall and CPU time, shipped data and 11,088 Gemeinden.
 
-Rows, each against a baseline measured in the same run:
-- whole process ``verteilung compare --out DIR`` on the shipped data (median of ``--repeat`` fresh
-  processes; CPU = user + system time of the process): against the same command with the
-  workbook written cell by cell through XlsxWriter's API (`io.xlsx.write_sheet_cellwise`, the
-  writer before issue 25, patched in);
+Every row has a baseline measured in the same run: the revision before issue 25's compare work
+(``BASIS``, checked out with ``git worktree`` into a temporary folder and imported from there),
+so only ratios on a loaded machine mean anything.
+
+Rows:
+- whole process ``verteilung compare --out DIR`` on the shipped data, median of ``--repeat`` fresh
+  processes, new and baseline alternating (CPU = user + system time of the process);
+- the same with ``--alles`` (every file, as the baseline writes by default): the speed-up with
+  identical outputs;
 - 11,088 Gemeinden: the shipped NRW table repeated 28 times (AGS made unique, stocks likewise;
-  SYNTHETIC), the five default models compared and the output folder written, in one process
-  (median of 3): the same with the cell-by-cell writer.
+  SYNTHETISCH), the five default models compared and the default output folder written, in one
+  process (median of 3), for both revisions.
+
+Both trees are byte-compiled first (an installed package has its bytecode; this machine sets
+PYTHONDONTWRITEBYTECODE, which would otherwise make both revisions compile on every start).
 
 Run: python benchmarks/bench_compare.py [--repeat 7]
 """
@@ -15,42 +22,74 @@ Run: python benchmarks/bench_compare.py [--repeat 7]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-COMPARE = "from verteilung.cli import main; import sys; sys.exit(main(['compare', '--out', sys.argv[1]]))"
-CELLWISE = ("import verteilung.io.xlsx as x; x.write_sheet = x.write_sheet_cellwise; "
-            "from verteilung.cli import main; import sys; sys.exit(main(['compare', '--out', sys.argv[1]]))")
+BASIS = "452a52b8e5fada3825deedbed4b9b43f40f5da97"  # main before issue 25's compare work
+COMPARE = "from verteilung.cli import main; import sys; sys.exit(main(['compare', '--out', *sys.argv[1:]]))"
 
 
-def process(code: str, repeat: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``repeat`` fresh processes."""
-    walls, cpus = [], []
+@contextlib.contextmanager
+def baseline_tree() -> Iterator[Path]:
+    """The baseline revision as a temporary git worktree (removed afterwards)."""
+    tmp = Path(tempfile.mkdtemp(prefix="verteilung-basis-"))
+    tree = tmp / "basis"
+    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), BASIS], cwd=ROOT, check=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def compiled(tree: Path) -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "verteilung")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def env_for(tree: Path) -> dict[str, str]:
+    """Import ``verteilung`` from ``tree`` (before the editable install's path)."""
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def one_process(tree: Path, args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one fresh ``compare`` process importing ``tree``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", COMPARE, f"{tmp}/v", *args], cwd=tree, env=env_for(tree), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def processes(runs: list[tuple[Path, list[str]]], repeat: int) -> list[tuple[float, float]]:
+    """Median wall and CPU per entry of ``runs``, the entries alternating so load hits all alike."""
+    samples: list[list[tuple[float, float]]] = [[] for _ in runs]
     for _ in range(repeat):
-        with tempfile.TemporaryDirectory() as tmp:
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code, f"{tmp}/v"], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            walls.append(time.perf_counter() - t)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    return statistics.median(walls), statistics.median(cpus)
+        for k, (tree, args) in enumerate(runs):
+            samples[k].append(one_process(tree, args))
+    return [(statistics.median(w for w, _ in s), statistics.median(c for _, c in s)) for s in samples]
 
 
-def large(times: int = 28, repeat: int = 3) -> tuple[tuple[float, float], tuple[float, float], int]:
-    """compare_models + write_outputs on the NRW table repeated ``times`` times."""
+def large(times: int = 28, repeat: int = 3) -> dict[str, float]:
+    """compare_models + write_outputs (the default folder) on the NRW table repeated ``times`` times,
+    with whatever ``verteilung`` is on the path; median wall and CPU seconds."""
     import pandas as pd
 
-    import verteilung.io.xlsx as xlsx
     from verteilung.compare import DEFAULT_MODELS, compare_models, default_bestand
     from verteilung.inputs import prepare
     from verteilung.law import systems
@@ -77,37 +116,45 @@ def large(times: int = 28, repeat: int = 3) -> tuple[tuple[float, float], tuple[
             "bestand_datei": "SYNTHETISCH (28 × NRW)", "synthetisch": True, "angenommen_null": [],
             "naeherungen": [], "zugaenge_flueag": streams["flueag"], "zugaenge_wsa": streams["wsa"],
             "alpha_m2": 0.5, "anrechnung_faktoren": {}}
+    walls, cpus = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        ctx = Context(g, b, inp.stichtag, streams, weitere_bestand=columns)
+        res = compare_models(defs, ctx, info)
+        with tempfile.TemporaryDirectory() as tmp:
+            write_outputs(res, Path(tmp) / "v")
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "gemeinden": len(g)}
 
-    def run(writer) -> tuple[float, float]:
-        walls, cpus = [], []
-        for _ in range(repeat):
-            xlsx.write_sheet, saved = writer, xlsx.write_sheet
-            try:
-                t, c = time.perf_counter(), time.process_time()
-                ctx = Context(g, b, inp.stichtag, streams, weitere_bestand=columns)
-                res = compare_models(defs, ctx, info)
-                with tempfile.TemporaryDirectory() as tmp:
-                    write_outputs(res, Path(tmp) / "v")
-                walls.append(time.perf_counter() - t)
-                cpus.append(time.process_time() - c)
-            finally:
-                xlsx.write_sheet = saved
-        return statistics.median(walls), statistics.median(cpus)
 
-    return run(xlsx.write_sheet), run(xlsx.write_sheet_cellwise), len(g)
+def large_in(tree: Path) -> dict[str, float]:
+    """`large` in a fresh process importing ``tree``."""
+    out = subprocess.run([sys.executable, __file__, "--intern-gross"], cwd=tree, env=env_for(tree), check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--intern-gross", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.intern_gross:
+        print(json.dumps(large()))
+        return
+
     from ergebnis import save
 
     from verteilung.io.deutsch import fmt_dec, fmt_int
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=7)
-    args = ap.parse_args()
     load = os.getloadavg()[0]
-    new, old = process(COMPARE, args.repeat), process(CELLWISE, args.repeat)
-    big_new, big_old, n = large()
+    with baseline_tree() as basis:
+        compiled(ROOT)
+        compiled(basis)
+        new, new_all, old = processes([(ROOT, []), (ROOT, ["--alles"]), (basis, [])], args.repeat)
+        big_new, big_old = large_in(ROOT), large_in(basis)
+    n = int(big_new["gemeinden"])
 
     def s(x: float) -> str:
         return f"{fmt_dec(x, 2)} s"
@@ -115,22 +162,29 @@ def main() -> None:
     def met(ok: bool) -> str:
         return "erreicht" if ok else "**verfehlt**"
 
+    base = f"{s(old[0])} Wand, {s(old[1])} CPU: vorherige Fassung ({BASIS[:7]}, alle Dateien)"
     save("compare", f"python benchmarks/bench_compare.py --repeat {args.repeat}", [
         {"was": "`verteilung compare`, mitgelieferte Daten (ganzer Prozess, Median von "
-                f"{args.repeat})", "messung": f"{s(new[0])} Wand, {s(new[1])} CPU",
-         "basis": f"{s(old[0])} Wand, {s(old[1])} CPU: Arbeitsmappe Zelle für Zelle (vorheriger Schreiber)",
+                f"{args.repeat}; Vergleichsmappe, alle CSV, ohne die zwei Langfrist-Mappen)",
+         "messung": f"{s(new[0])} Wand, {s(new[1])} CPU", "basis": base,
          "verhaeltnis": f"{fmt_dec(old[1] / new[1], 2)}× (CPU)",
          "ziel": f"≤ 1,0 s Wand: {met(new[0] <= 1.0)}; ≤ 0,8 s CPU: {met(new[1] <= 0.8)}"},
+        {"was": "`verteilung compare --alles` (dieselben Dateien wie die Basis)",
+         "messung": f"{s(new_all[0])} Wand, {s(new_all[1])} CPU", "basis": base,
+         "verhaeltnis": f"{fmt_dec(old[1] / new_all[1], 2)}× (CPU)",
+         "ziel": f"≤ 1,0 s Wand: {met(new_all[0] <= 1.0)}; ≤ 0,8 s CPU: {met(new_all[1] <= 0.8)}"},
         {"was": f"`compare` mit {fmt_int(n)} Gemeinden (28 × NRW, Rechnung und Ausgabeordner, Median von 3)",
-         "messung": f"{s(big_new[0])} Wand, {s(big_new[1])} CPU",
-         "basis": f"{s(big_old[0])} Wand, {s(big_old[1])} CPU: Arbeitsmappe Zelle für Zelle",
-         "verhaeltnis": f"{fmt_dec(big_old[1] / big_new[1], 2)}× (CPU)",
-         "ziel": f"≤ 3 s: {met(big_new[0] <= 3.0)} (Wand), {met(big_new[1] <= 3.0)} (CPU)"},
+         "messung": f"{s(big_new['wall'])} Wand, {s(big_new['cpu'])} CPU",
+         "basis": f"{s(big_old['wall'])} Wand, {s(big_old['cpu'])} CPU: vorherige Fassung ({BASIS[:7]})",
+         "verhaeltnis": f"{fmt_dec(big_old['cpu'] / big_new['cpu'], 2)}× (CPU)",
+         "ziel": f"≤ 3 s: {met(big_new['wall'] <= 3.0)} (Wand), {met(big_new['cpu'] <= 3.0)} (CPU)"},
     ])
-    print(f"Last {load:.2f} (1 min), 2 Kerne; Median von {args.repeat} Prozessen / 3 Läufen")
+    print(f"Last {load:.2f} (1 min), 2 Kerne; Median von {args.repeat} Prozessen / 3 Läufen; Basis {BASIS[:7]}")
     print(f"{'was':48} {'Wand s':>7} {'CPU s':>7} {'Basis Wand':>10} {'Basis CPU':>9} {'Faktor CPU':>10}")
-    for label, (w, c), (bw, bc) in (("compare, mitgelieferte Daten (ganzer Prozess)", new, old),
-                                    (f"compare, {n:,} Gemeinden (Rechnung + Ausgabe)", big_new, big_old)):
+    for label, (w, c), (bw, bc) in (("compare, mitgelieferte Daten (Standard)", new, old),
+                                    ("compare --alles, mitgelieferte Daten", new_all, old),
+                                    (f"compare, {n:,} Gemeinden (Rechnung + Ausgabe)",
+                                     (big_new["wall"], big_new["cpu"]), (big_old["wall"], big_old["cpu"]))):
         print(f"{label:48} {w:7.3f} {c:7.3f} {bw:10.3f} {bc:9.3f} {bc / c:9.2f}×")
 
 

@@ -204,7 +204,10 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     assert files[-1] == "verteilung-ausgaben.json"  # the folder's manifest: names and hashes, no figures
     # this period's tables rest on the synthetic stock; the long run on real data only (its own files)
     assert files[:-1] and all(f.startswith(("SYNTHETISCH_", "langfrist")) for f in files[:-1])
-    assert "langfrist.xlsx" in files and "SYNTHETISCH_vergleich.xlsx" in files
+    assert "SYNTHETISCH_vergleich.xlsx" in files and "langfrist_modelle.csv" in files
+    # the long-run and money workbooks only with --alles (their tables are the langfrist_*.csv files)
+    assert "langfrist.xlsx" not in files and "langfrist_mittel.xlsx" not in files
+    assert "Blatt Parameter in langfrist.xlsx, mit --alles" in r.stdout
     assert "langfristig Stadt → Land" in r.stdout and "nicht SYNTHETISCH" in r.stdout
     summary = json.loads((tmp_path / "v" / "SYNTHETISCH_vergleich.json").read_text())
     assert summary["info"]["synthetisch"] is True
@@ -216,6 +219,28 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     ws = wb["Vergleich"]
     assert ws["A1"].value.startswith("SYNTHETISCH")  # the marker above the header of every sheet
     assert ws["A2"].value == "Modell" and ws.freeze_panes == "A3" and ws.auto_filter.ref
+
+
+def test_compare_alles_adds_the_long_run_workbooks_with_the_csv_tables(cli, tmp_path):
+    r = cli("compare", "--alles", "--out", tmp_path / "v")
+    assert r.code == 0, r.stderr
+    assert "(Quellen: langfrist.xlsx, Blatt Parameter)" in r.stdout
+    default = cli("compare", "--out", tmp_path / "d")
+    assert default.code == 0, default.stderr
+    files = {p.name for p in (tmp_path / "v").iterdir()}
+    assert files - {p.name for p in (tmp_path / "d").iterdir()} == {"langfrist.xlsx", "langfrist_mittel.xlsx"}
+    for name in files - {"verteilung-ausgaben.json", "langfrist.xlsx", "langfrist_mittel.xlsx"}:
+        assert (tmp_path / "v" / name).read_bytes() == (tmp_path / "d" / name).read_bytes(), name
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "v" / "langfrist.xlsx", read_only=True)
+    assert {"Stadt-Land", "Gemeinden", "Parameter"} <= set(wb.sheetnames)
+    rows = list(wb["Gemeinden"].values)
+    csv = pd.read_csv(tmp_path / "v" / "langfrist_gemeinden.csv", dtype={"ags": str})
+    assert rows[0][0].startswith("NÄHERUNG") and len(rows) - 2 == len(csv)  # label and header rows, then the CSV
+    money = load_workbook(tmp_path / "v" / "langfrist_mittel.xlsx", read_only=True)
+    assert {"Land", "Kreise", "Gemeinden", "Parameter"} <= set(money.sheetnames)
 
 
 def test_compare_json_is_deterministic(cli, tmp_path):

@@ -49,3 +49,41 @@ def test_rounded_soll_and_obligation_equal_the_rational_rule(einwohner, bestand,
         whole = math.ceil if rundung == "aufrunden" else (lambda x: math.floor(x + Fraction(1, 2)))
         assert table["soll_gerundet"].iloc[i] == whole(soll)
         assert table["aufnahmeverpflichtung"].iloc[i] == whole(duty)
+
+
+_decimals = st.decimals(min_value="0.001", max_value="5000", places=3, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 2_000_000), _decimals, _decimals, st.integers(0, 900), _decimals),
+                min_size=2, max_size=10),
+       st.sampled_from(["0.7", "0.9", "0.25"]), st.sampled_from(["aufrunden", "runden"]))
+def test_decimal_components_stocks_and_credits_follow_the_rational_rule(rows, w, rundung):
+    # the key, Soll and obligation are computed in integers over common denominators (issue 25);
+    # this is the rule written out in Fractions: the decimals as written, weights as written
+    einwohner = [r[0] for r in rows]
+    flaeche, anrechnung = [float(r[1]) for r in rows], [float(r[2]) for r in rows]
+    bestand, verrechnung = [r[3] for r in rows], [float(r[4]) for r in rows]
+    g = pd.DataFrame({"ags": [f"0900{i:04d}" for i in range(len(rows))],
+                      "gemeinde": [f"G{i}" for i in range(len(rows))],
+                      "einwohner": np.array(einwohner, dtype=float), "flaeche": np.array(flaeche)})
+    spec = KeySpec("gemischt", {"einwohner": float(w), "flaeche": 1 - float(w)})
+    k = compute_key(g, spec)
+    state = SystemState("test", g, k["schluessel"].to_numpy(), np.array(bestand, dtype=float), np.array(anrechnung),
+                        verrechnung=np.array(verrechnung), info={"schluessel_exakt": k.attrs["exakt"]})
+    table = verteilstatistik(state, rundung)
+
+    def dec(x: float) -> Fraction:
+        return Fraction(repr(x))
+
+    we, wf = Fraction(w), dec(1 - float(w))  # the weights as the spec holds them
+    key = [we * Fraction(e, sum(einwohner)) + wf * dec(f) / sum(map(dec, flaeche), Fraction(0))
+           for e, f in zip(einwohner, flaeche, strict=True)]
+    assert k.attrs["exakt"]() == key
+    total = sum(bestand) + sum((dec(round(a, 9)) for a in anrechnung), Fraction(0))
+    whole = math.ceil if rundung == "aufrunden" else (lambda x: math.floor(x + Fraction(1, 2)))
+    for i in range(len(rows)):
+        soll = key[i] * total
+        duty = max(Fraction(0), soll - bestand[i] - dec(round(anrechnung[i], 9)) - dec(round(verrechnung[i], 9)))
+        assert table["soll_gerundet"].iloc[i] == whole(soll)
+        assert table["aufnahmeverpflichtung"].iloc[i] == whole(duty)

@@ -69,6 +69,23 @@ def test_fast_writer_gives_the_cellwise_bytes_for_the_compare_workbook():
     assert fast == reference
 
 
+def test_rows_assembled_in_chunks_give_the_cellwise_bytes(monkeypatch):
+    """Rows are joined a chunk at a time; chunk borders inside a 16-row span block, empty rows and
+    columns with gaps change nothing."""
+    from verteilung.io import xlsx
+
+    monkeypatch.setattr(xlsx._RowWriter, "CHUNK", 7)
+    n = 61
+    soll = np.arange(n, dtype=float) * 1.25
+    soll[[3, 20, 40]] = np.nan
+    frame = pd.DataFrame({"gemeinde": [None if i in (5, 33) else f"G{i}" for i in range(n)], "soll": soll,
+                          "zuweisung": np.arange(n, dtype="int64"), "gekappt": [i % 3 == 0 for i in range(n)]})
+    frame.loc[33, ["soll"]] = np.nan
+    sparse = pd.DataFrame({"gemeinde": [None] * 20 + ["x"] + [None] * 20, "soll": [np.nan] * 41})
+    fast, reference = both({"A": frame, "B": sparse}, "SYNTHETISCH")
+    assert fast == reference
+
+
 def test_long_text_is_cut_like_xlsxwriter_cuts_it():
     frame = pd.DataFrame({"gemeinde": ["x" * 40_000, "ü" * 20_000, "kurz"]})
     fast, reference = both({"Lang": frame}, None)

@@ -396,6 +396,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
             basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
             fmt: Annotated[CompareFmt, typer.Option("--format", help="Was auf dem Bildschirm erscheint: table (Zusammenfassung), csv oder json. Die Arbeitsmappe (XLSX) steht immer im Ordner --out.")] = CompareFmt.table,
             report: Annotated[bool, typer.Option("--report", help="Zusätzlich den HTML-Bericht bericht.html schreiben.")] = False,
+            alles: Annotated[bool, typer.Option("--alles", help="Zusätzlich die Arbeitsmappen langfrist.xlsx und langfrist_mittel.xlsx schreiben (dieselben Tabellen wie die CSV-Dateien langfrist_*; ohne sie ist compare schneller).")] = False,
             ueberschreiben: UeberschreibenOpt = False,
             out: Annotated[Path, typer.Option("--out", help="Ordner für alle Tabellen (CSV, JSON, XLSX).")] = Path("outputs/vergleich"),
             land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
@@ -419,7 +420,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
         from verteilung.report.bericht import render_report
 
         extra["bericht.html"] = render_report(res).encode("utf-8")
-    folder = write_outputs(res, out, extra)
+    folder = write_outputs(res, out, extra, alles=alles)
     if fmt == CompareFmt.json:
         from verteilung.compare import summary_payload
 
@@ -427,7 +428,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     elif fmt == CompareFmt.csv:
         sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
     else:
-        print_compare(res, folder)
+        print_compare(res, folder, alles=alles)
 
 
 @app.command()

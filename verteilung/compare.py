@@ -354,7 +354,8 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
         meta = {"jahr": info.get("jahr"), "datenbasis": info.get("datenbasis"),
                 "naeherungen": info.get("naeherungen", [])}
         try:
-            lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta, **langfrist)
+            lf = langfrist_modelle(defs, basis, g, ctx.stichtag, lesarten=ctx.lesarten_basis, meta=meta,
+                                   keys_from=ctx, **langfrist)
         except InputError as exc:  # a further system without a Land total: this period only, said so
             if not all(p.file == "--summe" for p in exc.problems):
                 raise

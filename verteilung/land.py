@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from verteilung.errors import InputError, Problem
-from verteilung.resources import params_dir, shipped
+from verteilung.resources import lade_yaml, params_dir, shipped
 
 STANDARD = "nrw"
 DESCRIPTION = "land.yaml"
@@ -103,7 +103,7 @@ def _load(land_id: str) -> Land:
     folder = _inputs_root() / land_id
     path = folder / DESCRIPTION
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = lade_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(Problem(str(path), f"Landesbeschreibung nicht lesbar: {exc}")) from exc
     return from_mapping(land_id, folder, data, str(path))

@@ -334,11 +334,12 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
                       summen: dict[str, float] | None = None, quellen: dict[str, str] | None = None,
                       anrechnung: pd.DataFrame | None = None, anrechnung_quelle: str = LE_QUELLE,
                       lesarten: Lesarten | None = None, minimum: bool = False,
-                      meta: dict | None = None) -> LangfristResult:
+                      meta: dict | None = None, keys_from: Context | None = None) -> LangfristResult:
     """The long run of prepared model definitions on prepared Gemeinden: the part `langfrist`,
     `compare` and the app share. ``summen``/``quellen``: totals and their sources per stock column
     (missing ones: SUMMEN_STANDARD); ``anrechnung``: a frame with the stock file's credit columns
-    (default: the shipped facility list); ``meta``: jahr, datenbasis, naeherungen of the inputs."""
+    (default: the shipped facility list); ``meta``: jahr, datenbasis, naeherungen of the inputs;
+    ``keys_from``: a comparison's context on the same Gemeinden whose keys are reused."""
     from verteilung.params import in_force
 
     ids = [d.id for d in defs]
@@ -360,6 +361,8 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     for c in STOCK_COLUMNS:
         b[c] = 0
     ctx = Context(g, b, stichtag, dict.fromkeys(systems.streams(), 0), lesarten=lesarten)
+    if keys_from is not None:
+        ctx.adopt_keys(keys_from)
     frames = {d.id: _model_rows(d, ctx, totals) for d in defs}
     defs = list(defs)
     if minimum:

@@ -118,8 +118,8 @@ def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=N
     money_cols = [c for c in long.columns if c.endswith("_eur") and not c.startswith("aenderung")]
     kreise = long.groupby(["modell", "kreis"], sort=True)[money_cols].sum().reset_index()
     kreis_pots = [t for t in pots if t.empfaenger == "kreise"]
-    landkreis = long.groupby(["modell", "kreis"], sort=True)["gemeinde_typ"].apply(
-        lambda s: bool((s != "kreisfreie Stadt").all())).reset_index(drop=True)
+    landkreis = (long["gemeinde_typ"] != "kreisfreie Stadt").groupby(  # one vectorised all() per Kreis
+        [long["modell"], long["kreis"]], sort=True).all().reset_index(drop=True)
     for t in kreis_pots:
         kreise[f"mittel_{t.id}_eur"] = np.where(landkreis, t.betrag_je_kreis_eur, 0.0)
         kreise["mittel_eur"] = kreise["mittel_eur"] + kreise[f"mittel_{t.id}_eur"]

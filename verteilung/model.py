@@ -23,6 +23,7 @@ from verteilung.errors import InputError, Problem, validation_problems
 from verteilung.law import lesarten, systems
 from verteilung.law.key import Cap, KeySpec, Reduction, compute_key
 from verteilung.law.lesarten import Lesarten
+from verteilung.resources import lade_yaml
 from verteilung.status import SystemState, anrechnung, quote
 
 # the stocks of NRW's two statutory systems, always read (zero where a Land has no such stock);
@@ -236,7 +237,7 @@ def load_model(name_or_path: str | Path, land: str = "nrw") -> ModelDef:
         raise InputError(Problem(str(name_or_path), "kein Modell dieses Namens; mitgeliefert: "
                                  f"{', '.join(available_models(land))}"))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = lade_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InputError(Problem(str(path), f"kein gültiges YAML: {exc}")) from exc
     return parse_model(data, str(path))
@@ -325,6 +326,16 @@ class Context:
                      reductions=tuple(Reduction(m.merkmal, m.satz) for m in spec.minderungen))
         return compute_key(self.gemeinden, ks)["schluessel"].to_numpy(), "gewichtet: " + ", ".join(
             f"{c}={w:g}" for c, w in spec.gewichte.items())
+
+    def adopt_keys(self, other: Context) -> None:
+        """Reuse the keys ``other`` computed when both rest on the same Gemeinden, date and readings
+        (a key does not depend on stocks): the long run inside a comparison does not compute the
+        period's keys a second time."""
+        if (other.gemeinden is self.gemeinden and other.stichtag == self.stichtag
+                and other.lesarten_basis == self.lesarten_basis):
+            self._keys.update(other._keys)
+            self.lesarten.update({label: other.lesarten[label] for label in other._keys if label in other.lesarten})
+            self.exakt.update(other.exakt)
 
     def _readings(self, spec: FlueagKey | AwovKey, name: str) -> Lesarten:
         """The context's readings, with the one the model's key sets explicitly."""

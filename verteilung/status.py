@@ -105,30 +105,41 @@ def exact_rounding(state: SystemState, rundung: Rundung) -> tuple[np.ndarray, np
     """Soll and Aufnahmeverpflichtung rounded to whole persons from exact rationals: key_i · T and
     max(0, key_i · T − B_i − A_i), where the key's shares of integers are fractions (`law.key.
     exact_key`) and stocks and credited places are the decimals they were written as. None when
-    the state's key has no exact form (a blended key of a phase-in, a mixed key)."""
-    from fractions import Fraction
+    the state's key has no exact form (a blended key of a phase-in, a mixed key).
 
-    from verteilung.law.key import decimal_fraction
+    Computed in integers over common denominators (the rounding is floor/ceiling of a quotient of
+    integers), not with a normalised Fraction per operation: the same results, a fraction of the
+    time at 11,000 Gemeinden."""
+    from verteilung.law.key import decimal_ratio
 
     exact = state.info.get("schluessel_exakt")
     if not callable(exact):
         return None
+    if rundung not in ("aufrunden", "runden"):
+        return None
     key = exact()
     if len(key) != len(state.schluessel):
         return None
-    stock = [Fraction(int(b)) if float(b).is_integer() else decimal_fraction(b) for b in state.bestand]
-    credit = [decimal_fraction(round(float(a), 9)) for a in state.anrechnung]
-    offset = [decimal_fraction(round(float(v), 9)) for v in state.verrechnung]
-    total = sum(stock, Fraction(0)) + sum(credit, Fraction(0))
-    soll = [k * total for k in key]
-    duty = [max(Fraction(0), s - b - a - v) for s, b, a, v in zip(soll, stock, credit, offset, strict=True)]
+    stock = [decimal_ratio(b) for b in state.bestand]
+    credit = [decimal_ratio(round(float(a), 9)) for a in state.anrechnung]
+    offset = [decimal_ratio(round(float(v), 9)) for v in state.verrechnung]
+    scale = math.lcm(*(d for part in (stock, credit, offset) for _, d in part))
+    # B_i + A_i + V_i over ``scale``; T = Σ B + Σ A over ``scale``
+    held = [(b * (scale // bd) + a * (scale // ad) + v * (scale // vd))
+            for (b, bd), (a, ad), (v, vd) in zip(stock, credit, offset, strict=True)]
+    total = sum(b * (scale // d) for b, d in stock) + sum(a * (scale // d) for a, d in credit)
 
-    def whole(x: Fraction) -> int:
-        return math.ceil(x) if rundung == "aufrunden" else math.floor(x + Fraction(1, 2))
+    def whole(num: int, den: int) -> int:  # den > 0
+        return -((-num) // den) if rundung == "aufrunden" else (2 * num + den) // (2 * den)
 
-    if rundung not in ("aufrunden", "runden"):
-        return None
-    return (np.array([whole(x) for x in soll], dtype="int64"), np.array([whole(x) for x in duty], dtype="int64"))
+    soll, duty = [], []
+    for k, h in zip(key, held, strict=True):
+        kn, kd = k.numerator, k.denominator
+        den = kd * scale  # soll_i = kn·total / den; duty_i = (kn·total − kd·h) / den
+        s = kn * total
+        soll.append(whole(s, den))
+        duty.append(whole(max(0, s - kd * h), den))
+    return np.array(soll, dtype="int64"), np.array(duty, dtype="int64")
 
 
 def verteilstatistik(state: SystemState, rundung: Rundung = "aufrunden") -> pd.DataFrame:

@@ -45,8 +45,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rapidfuzz.distance import OSA
-
 from verteilung.data.zahlen import MAX_ZIFFERN, Schreibweise, Zahlfehler, parse_zahl, tausender
 from verteilung.errors import MAX_LISTED, InputError, Problem
 
@@ -136,6 +134,8 @@ def _suggest(key: str, schema: Schema, lookup: dict[str, str], present: set[str]
     """The known column an unknown header most likely misspells (None if none is close)."""
     if key in schema.verwechselbar and schema.verwechselbar[key] not in present:
         return schema.verwechselbar[key]
+    from rapidfuzz.distance import OSA  # only for an unknown header: not on every table read
+
     best: tuple[int, str] | None = None
     for alias, canon in lookup.items():
         if canon in present:

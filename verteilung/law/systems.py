@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import yaml
 
 from verteilung.errors import InputError, Problem
 from verteilung.law.lesarten import Lesarten
+from verteilung.resources import lade_yaml
 
 KeyBuilder = Callable[[pd.DataFrame, dt.date, Lesarten], pd.DataFrame]
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def register_land(land_id: str) -> None:
     paket = land.get(land_id)
     if paket.parameter:  # the shown names of the Land's own parameters (``anzeige`` in their YAML)
         for path in sorted(paket.parameter_ordner().glob("*.yaml")):
-            shown = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("anzeige")
+            shown = (lade_yaml(path.read_text(encoding="utf-8")) or {}).get("anzeige")
             if shown:
                 vocab.PARAMETERS.setdefault(path.stem, shown)
     for entry in paket.systemdefinitionen:

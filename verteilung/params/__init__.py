@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import yaml
-
 from verteilung.errors import InputError, Problem
-from verteilung.resources import params_dir
+from verteilung.resources import lade_yaml, params_dir
 
 ANNAHME = " (Annahme)"
 
@@ -71,7 +69,7 @@ def _load(name: str) -> dict:
         path = folder / f"{name}.yaml"
         if path.exists():
             with path.open(encoding="utf-8") as fh:
-                return yaml.safe_load(fh)
+                return lade_yaml(fh)
     raise KeyError(f"unknown parameter {name!r}")
 
 

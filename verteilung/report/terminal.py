@@ -14,7 +14,7 @@ from verteilung.report.output import SYNTHETISCH, dropped_line, wide_console
 from verteilung.vocab import system_label
 
 
-def print_compare(res: CompareResult, folder: Path, console: Console | None = None) -> None:
+def print_compare(res: CompareResult, folder: Path, console: Console | None = None, alles: bool = False) -> None:
     c = console or wide_console()  # markup off: model and Gemeinde names are printed as they are
     from verteilung import land
 
@@ -79,7 +79,7 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
             names = ", ".join(f"{r.gemeinde} ({de_signed(int(r.aenderung_zuweisung))})" for r in top.itertuples())
             c.print(f" {m}: am stärksten {richtung}: {names}", highlight=False)
     if res.langfrist is not None:
-        c.print(langfrist_zeile(res), highlight=False)
+        c.print(langfrist_zeile(res, alles), highlight=False)
     if res.zusammenfassung is not None:
         stadt = res.zusammenfassung.abschnitte["Stadt und Land"]
         first = next((lines[0] for lines in stadt.values() if lines), "")
@@ -90,8 +90,9 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     c.print(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/", highlight=False)
 
 
-def langfrist_zeile(res: CompareResult) -> str:
-    """One line: what the long-run columns rest on (the details: langfrist.xlsx, Parameter sheet)."""
+def langfrist_zeile(res: CompareResult, alles: bool = False) -> str:
+    """One line: what the long-run columns rest on (the details: langfrist.xlsx, Parameter sheet,
+    written with ``--alles``)."""
     lf = res.langfrist
     assert lf is not None
     summen = {x["spalte"]: x["personen"] for x in lf.info["summen"]}
@@ -105,7 +106,8 @@ def langfrist_zeile(res: CompareResult) -> str:
         bits.append(f"Anlage 1 AWoV: Lesart {lesart}")
     if lf.info.get("naeherungen"):
         bits.append("NÄHERUNG: Arbeitslose je Gemeinde geschätzt")
-    return "; ".join(bits) + " (Quellen: langfrist.xlsx, Blatt Parameter)"
+    quellen = "langfrist.xlsx, Blatt Parameter" if alles else "Blatt Parameter in langfrist.xlsx, mit --alles"
+    return "; ".join(bits) + f" (Quellen: {quellen})"
 
 
 def data_check_lines(result: dict) -> list[str]:

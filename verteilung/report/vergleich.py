@@ -59,10 +59,14 @@ def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, bytes] | None = None) -> Path:
-    """All tables as CSV, a JSON summary and an XLSX workbook (and EXTRA files, e.g. the report),
-    swapped into place atomically; only files the tool wrote before are replaced (`atomic_dir`).
+def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, bytes] | None = None,
+                  alles: bool = False) -> Path:
+    """All tables as CSV, a JSON summary and the officer's XLSX workbook (and EXTRA files, e.g. the
+    report), swapped into place atomically; only files the tool wrote before are replaced (`atomic_dir`).
 
+    ``alles`` adds the long-run and money workbooks (``langfrist.xlsx``, ``langfrist_mittel.xlsx``).
+    They hold the same tables as the ``langfrist_*.csv`` files beside them but cost a third of the
+    command's output time, so the default leaves them out (issue 25, numbers in docs/handbuch.md).
     The machine CSVs keep identifiers and carry the SYNTHETISCH marker in their file names; the
     workbook has it as the first row of every sheet.
     """
@@ -80,18 +84,21 @@ def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, byte
         lf = res.langfrist
         for name, df in langfrist_tabellen(lf).items():
             dateien[f"langfrist_{name}.csv"] = formate.Tabelle(df)
-        dateien["langfrist.xlsx"] = formate.Tabelle(lf.modelle, blaetter=langfrist_sheets(lf),
-                                                    hinweis=synthetic_note(lf.info))
+        if alles:
+            dateien["langfrist.xlsx"] = formate.Tabelle(lf.modelle, blaetter=langfrist_sheets(lf),
+                                                        hinweis=synthetic_note(lf.info))
     if res.mittel is not None:  # on the long run: real data
         m = res.mittel
         from verteilung.mittel import summary as mittel_summary
 
         for name, df in (("modelle", m.modelle), ("kreise", m.kreise), ("gemeinden", m.gemeinden)):
             dateien[f"langfrist_mittel_{name}.csv"] = formate.Tabelle(df)
-        sheets = {"Land": m.modelle, "Kreise": m.kreise, "Gemeinden": m.gemeinden,
-                  "Gewinner und Verlierer": m.gewinner_verlierer,
-                  "Parameter": build_parameter_table(mittel_summary(m))}
-        dateien["langfrist_mittel.xlsx"] = formate.Tabelle(m.modelle, blaetter=sheets, hinweis=synthetic_note(m.info))
+        if alles:
+            sheets = {"Land": m.modelle, "Kreise": m.kreise, "Gemeinden": m.gemeinden,
+                      "Gewinner und Verlierer": m.gewinner_verlierer,
+                      "Parameter": build_parameter_table(mittel_summary(m))}
+            dateien["langfrist_mittel.xlsx"] = formate.Tabelle(m.modelle, blaetter=sheets,
+                                                               hinweis=synthetic_note(m.info))
     if res.zusammenfassung is not None:  # speaks of this period too: labelled like the comparison
         dateien[f"{label}zusammenfassung.txt"] = res.zusammenfassung.text().encode("utf-8")
     dateien.update(extra or {})
