@@ -61,7 +61,7 @@ def test_recipe_ein_neues_system(drittes, cli):
               "--format", "json")
     assert cmp.code == 0, cmp.stderr
     info = cmp.json()["info"]
-    assert info["zugaenge_weitere"] == {"drittes": 100}  # the registry's default for its stream
+    assert info["zugaenge"]["drittes"] == 100  # the registry's default for its stream
     g = pd.read_csv(next((drittes / "v").glob("*gemeinden.csv")))
     assert int(g[g["modell"] == "drei"]["zuweisung"].sum()) == 100
     sweep = cli("sweep", "--modell", drittes / "drei.yaml", "--bestand", stock, "--stichprobe", "4",

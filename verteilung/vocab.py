@@ -238,15 +238,42 @@ COLUMNS.update({
 })
 
 # Systems: identifier -> label shown in text; short form for sheet names, column suffixes and tight tables.
-SYSTEMS: dict[str, str] = {"flueag": "FlüAG", "wsa": "Wohnsitzauflage (WSA)", "gesamt": "Gesamtsystem"}
-SYSTEMS_SHORT: dict[str, str] = {"flueag": "FlüAG", "wsa": "WSA", "gesamt": "Gesamt"}
+# The legal systems' entries come from their registry (`verteilung.law.systems.register` calls
+# `register_system`), so no system is spelled here; only the merged system of a model is.
+SYSTEMS: dict[str, str] = {"gesamt": "Gesamtsystem"}
+SYSTEMS_SHORT: dict[str, str] = {"gesamt": "Gesamt"}
 # Spellings accepted on input (lower-case, compared case-insensitively) -> identifier.
-SYSTEM_ALIASES: dict[str, str] = {
-    "flueag": "flueag", "flüag": "flueag", "fluag": "flueag",
-    "wsa": "wsa", "awov": "wsa", "wohnsitzauflage": "wsa", "wohnsitzauflage (wsa)": "wsa",
-    "gesamt": "gesamt", "gesamtsystem": "gesamt",
-}
-PRIMARY_SYSTEMS = ("flueag", "wsa")
+SYSTEM_ALIASES: dict[str, str] = {"gesamt": "gesamt", "gesamtsystem": "gesamt"}
+# Registered system identifiers (in registration order) and the identifier-like aliases that name
+# them in column names (``quote_awov``), for `column`.
+PRIMARY_SYSTEMS: list[str] = []
+_KENNUNGEN: dict[str, str] = {}
+
+
+def register_system(ident: str, anzeige: str, kurz: str, schreibweisen: Iterable[str] = (),
+                    kennungen: Iterable[str] = ()) -> None:
+    """Enter a registered system's labels and accepted spellings (called by the registry)."""
+    SYSTEMS[ident], SYSTEMS_SHORT[ident] = anzeige, kurz
+    for spelling in (ident, *schreibweisen):
+        SYSTEM_ALIASES.setdefault(spelling.strip().lower(), ident)
+    if ident not in PRIMARY_SYSTEMS:
+        PRIMARY_SYSTEMS.append(ident)
+    for k in kennungen:
+        _KENNUNGEN[k] = ident
+    RENAMES["compare.gemeinden"][f"quote_{ident}"] = f"erfuellungsquote_nachher_{ident}"
+
+
+def unregister_system(ident: str) -> None:
+    """Remove what `register_system` entered (a test's further system cleans up with it)."""
+    SYSTEMS.pop(ident, None)
+    SYSTEMS_SHORT.pop(ident, None)
+    for spelling in [k for k, v in SYSTEM_ALIASES.items() if v == ident]:
+        del SYSTEM_ALIASES[spelling]
+    if ident in PRIMARY_SYSTEMS:
+        PRIMARY_SYSTEMS.remove(ident)
+    for k in [k for k, v in _KENNUNGEN.items() if v == ident]:
+        del _KENNUNGEN[k]
+    RENAMES["compare.gemeinden"].pop(f"quote_{ident}", None)
 
 # Today's output columns whose meaning differs from the canonical identifier (GLOSSAR.md): rename them
 # with ``df.rename(columns=RENAMES[output])`` before presenting, so that e.g. a rounded Soll is never
@@ -325,7 +352,7 @@ def column(ident: str) -> Column | None:
         if base is not None:
             label = f"Änderung {base.label}" if word == "Änderung" else _with_suffix(base.label, f"Lauf {word}")
             return Column(label, base.kind, base.decimals, signed or base.signed)
-    for sid in ("flueag", "wsa", "awov", "gesamt"):  # identifiers and the input alias awov
+    for sid in (*PRIMARY_SYSTEMS, *_KENNUNGEN, "gesamt"):  # identifiers and input aliases (awov)
         short = system_label(sid, short=True)
         base = None
         if ident.endswith(f"_{sid}"):
@@ -404,7 +431,7 @@ def xlsx_format(col: Column) -> str:
     return code
 
 
-def system_id(name: str, known: Iterable[str] = PRIMARY_SYSTEMS) -> str:
+def system_id(name: str, known: Iterable[str] | None = None) -> str:
     """Canonical system identifier for a spelling a user may type: ``system_id("awov") == "wsa"``.
 
     Case-insensitive; names of a model's own systems pass when listed in ``known``. Unknown names are
@@ -412,11 +439,12 @@ def system_id(name: str, known: Iterable[str] = PRIMARY_SYSTEMS) -> str:
     """
     key = name.strip().lower()
     ident = SYSTEM_ALIASES.get(key, key)
-    allowed = list(known)
+    allowed = list(PRIMARY_SYSTEMS if known is None else known)
     if ident not in allowed:
         shown = ", ".join(f"{a} ({SYSTEMS_SHORT.get(a, a)})" for a in allowed)
+        also = [f"{k} wird als {v} angenommen" for k, v in _KENNUNGEN.items() if v in allowed]
         raise ValueError(f"unbekanntes System „{name}“; erlaubt: {shown}"
-                         + (" (awov wird als wsa angenommen)" if "wsa" in allowed else ""))
+                         + (f" ({'; '.join(also)})" if also else ""))
     return ident
 
 

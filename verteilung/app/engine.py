@@ -75,10 +75,13 @@ class Einstellungen:
     kappung: float | None = None          # cap of the own key: ≤ factor × population share
     alpha: float | None = None            # M2's α; None: FlüAG's share of the combined stock
     anrechnung: float = 1.0               # multiplier on the statutory credit factors
-    zugaenge_flueag: int = systems.FLUEAG.standard_zugaenge
-    zugaenge_wsa: int = systems.WSA.standard_zugaenge
+    zugaenge: tuple[tuple[str, int], ...] = ()  # arrivals per stream id; a stream not named: its default
     bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
     basis: str = BASELINE                 # the model every change is against (Vergleichsbasis)
+
+    def stroeme(self) -> dict[str, int]:
+        """Arrivals per stream id: the registry's defaults with the chosen counts."""
+        return {**systems.standard_zugaenge(), **dict(self.zugaenge)}
 
 
 class LRU:
@@ -345,24 +348,25 @@ class Engine:
 
     def vergleich(self, e: Einstellungen) -> CompareResult:
         """`verteilung.compare` on the prepared inputs (same tables for the same settings)."""
-        if e.zugaenge_flueag < 0 or e.zugaenge_wsa < 0:
+        streams = e.stroeme()
+        if any(n < 0 for n in streams.values()):
             raise InputError(Problem("zugaenge", "Zugänge dürfen nicht negativ sein"))
         b, bestand_name, synthetisch = self.stock(e.bestand)
         defs = self.definitions(e)
         g = self.gemeinden
-        ctx = self._context(b, {systems.FLUEAG.zugaenge: e.zugaenge_flueag, systems.WSA.zugaenge: e.zugaenge_wsa})
+        ctx = self._context(b, streams)
         if e.anrechnung != 1.0:
             ctx.anrechnung = ctx.anrechnung * e.anrechnung
         info = {
             "modelle": [d.id for d in defs], "stichtag": self.stichtag.isoformat(),  # type: ignore[attr-defined]
             "datenbasis": g.attrs["datenbasis"], "bestand_datei": bestand_name, "synthetisch": synthetisch,
             "hinweise": self.hinweise(synthetisch),
-            "zugaenge_flueag": e.zugaenge_flueag, "zugaenge_wsa": e.zugaenge_wsa,
+            "zugaenge": streams,
             "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
             "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
             "basis": e.basis, "naeherungen": list(self.naeherungen), "jahr": self.jahr,
         }
-        inputs = (e.bestand, e.zugaenge_flueag, e.zugaenge_wsa, e.anrechnung)
+        inputs = (e.bestand, tuple(streams.items()), e.anrechnung)
 
         def part(d: ModelDef, ctx: Context) -> ModelPart:
             # a model's part depends on its definition and these inputs only: moving the own-weights

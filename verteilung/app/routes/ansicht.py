@@ -39,8 +39,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         gives the Land totals, otherwise the published ones."""
         e, _ = st.page_settings(request)
         e = dataclasses.replace(e, modelle=tuple(eng.angebot), gewichte=(), kappung=None, alpha=None,
-                                anrechnung=1.0, zugaenge_flueag=systems.FLUEAG.standard_zugaenge,
-                                zugaenge_wsa=systems.WSA.standard_zugaenge, basis=BASELINE)
+                                anrechnung=1.0, zugaenge=(), basis=BASELINE)
         return st.vergleich(e)
 
     @r.get("/api/ansicht/ueberblick", tags=["Seiten"], summary="Daten der Seite 'Überblick' (langfristige Last)")
