@@ -415,11 +415,15 @@ class Engine:
     def langfrist_eingaben(self, b: pd.DataFrame, name: str, synthetisch: bool) -> dict:
         """The long run's totals and credited places as `compare` takes them: published totals and
         the facility list on the shipped scenario, an uploaded table's own totals otherwise."""
-        if synthetisch:
-            return {}
         quelle = f"Bestandsdatei {name}"
-        return {"summen": {c: float(b[c].sum()) for c in ("flueag_bestand", "wsa_bestand")},
-                "quellen": dict.fromkeys(("flueag_bestand", "wsa_bestand"), quelle), "anrechnung": b,
+        columns = [c for c in self.spalten if c in b.columns]  # every system's stock, a further one's too
+        if synthetisch:  # published totals; a further system's stock (none published) from the table
+            from verteilung.langfrist import SUMMEN_STANDARD
+
+            own = [c for c in columns if c not in SUMMEN_STANDARD]
+            return {"summen": {c: float(b[c].sum()) for c in own}, "quellen": dict.fromkeys(own, quelle)} if own else {}
+        return {"summen": {c: float(b[c].sum()) for c in columns},
+                "quellen": dict.fromkeys(columns, quelle), "anrechnung": b,
                 "anrechnung_quelle": f"{quelle} (Spalten anrechnung_plaetze, anrechnung_plaetze_eae)"}
 
 
