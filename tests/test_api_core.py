@@ -124,7 +124,7 @@ def _three_system_inputs(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_third_system_runs_through_compare_and_run(cli, tmp_path):
     model, stock = _three_system_inputs(tmp_path)
     r = cli("compare", "--modelle", model, "--bestand", stock, "--zugaenge", "drittes=120",
-            "--zugaenge-flueag", "100", "--zugaenge-wsa", "50", "--out", tmp_path / "v", "--format", "json")
+            "--zugaenge", "flueag=100", "--zugaenge", "wsa=50", "--out", tmp_path / "v", "--format", "json")
     assert r.code == 0, r.stderr
     systeme = {(s["modell"], s["system"]): s for s in r.json()["systeme"]}
     assert systeme[("drei-systeme", "drittes")]["zugaenge"] == 120
