@@ -11,7 +11,7 @@ Pure standard library on purpose: the CLI imports this for option parsing and he
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -170,7 +170,6 @@ COLUMNS: dict[str, Column] = {
     "land": _c("Land"), "kennung": _c("Kennung"), "annahme": _c("Annahme", Kind.FLAG),
     "bestand_spalten": _c("Bestandsspalten"), "modell_titel": _c("Modelltitel"),
     "alpha_m2": _c("α (M2, FlüAG-Anteil am gemeinsamen Bestand)", DEC, 6),
-    "zugaenge_weitere": _c("Zugänge weiterer Systeme"),
     # explain as a table
     "schritt": _c("Schritt", NUM), "groesse": _c("Größe"), "rechnung": _c("Rechnung"),
     # simulation
@@ -248,6 +247,15 @@ SYSTEM_ALIASES: dict[str, str] = {"gesamt": "gesamt", "gesamtsystem": "gesamt"}
 # them in column names (``quote_awov``), for `column`.
 PRIMARY_SYSTEMS: list[str] = []
 _KENNUNGEN: dict[str, str] = {}
+# Loads the registry, whose registration enters the systems here. The package sets it
+# (`verteilung/__init__.py`): this module sits below the law layer and never imports it.
+REGISTER_LADEN: Callable[[], object] | None = None
+
+
+def _systeme() -> None:
+    """Make sure the registered systems' labels are here before a system is looked up."""
+    if not PRIMARY_SYSTEMS and REGISTER_LADEN is not None:
+        REGISTER_LADEN()
 
 
 def register_system(ident: str, anzeige: str, kurz: str, schreibweisen: Iterable[str] = (),
@@ -352,6 +360,7 @@ def column(ident: str) -> Column | None:
         if base is not None:
             label = f"Änderung {base.label}" if word == "Änderung" else _with_suffix(base.label, f"Lauf {word}")
             return Column(label, base.kind, base.decimals, signed or base.signed)
+    _systeme()
     for sid in (*PRIMARY_SYSTEMS, *_KENNUNGEN, "gesamt"):  # identifiers and input aliases (awov)
         short = system_label(sid, short=True)
         base = None
@@ -384,6 +393,7 @@ def lesart_label(name: str) -> str:
 
 def renamed(df: pd.DataFrame, ausgabe: str | None) -> pd.DataFrame:
     """``df`` with the glossary's identifiers for ``ausgabe`` (``RENAMES``); unchanged without one."""
+    _systeme()
     mapping = RENAMES.get(ausgabe or "", {})
     present = {k: v for k, v in mapping.items() if k in df.columns}
     return df.rename(columns=present) if present else df
@@ -437,6 +447,7 @@ def system_id(name: str, known: Iterable[str] | None = None) -> str:
     Case-insensitive; names of a model's own systems pass when listed in ``known``. Unknown names are
     refused with a German message naming the accepted spellings, never guessed.
     """
+    _systeme()
     key = name.strip().lower()
     ident = SYSTEM_ALIASES.get(key, key)
     allowed = list(PRIMARY_SYSTEMS if known is None else known)
@@ -450,6 +461,7 @@ def system_id(name: str, known: Iterable[str] | None = None) -> str:
 
 def system_label(ident: str, short: bool = False) -> str:
     """How a system is named where a person reads it (FlüAG, Wohnsitzauflage (WSA)); aliases accepted."""
+    _systeme()
     key = SYSTEM_ALIASES.get(ident.strip().lower(), ident)
     table = SYSTEMS_SHORT if short else SYSTEMS
     return table.get(key, ident)
