@@ -67,9 +67,10 @@ def calibrate(spalten: list[str], ziel: str = "max_abstand", *, grenzen: dict[st
         rural = (inp.gemeinden["verstaedterung"] == "gering besiedelt").to_numpy()
     else:
         from verteilung.law import systems
+        from verteilung.model import base_stock_columns
 
         inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
-                      bestand_spalten=systems.stock_columns())
+                      bestand_spalten=base_stock_columns())
         cmp = compare(["status-quo"], bestand, gemeinden, dict.fromkeys(systems.standard_zugaenge(), 0), jahr=jahr,
                       stichtag=inp.stichtag)
         sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]

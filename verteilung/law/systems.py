@@ -197,6 +197,11 @@ def standard_zugaenge(land: str = "nrw") -> dict[str, int]:
     return {s.zugaenge: s.standard_zugaenge for s in all_systems(land)}
 
 
+def stock_columns(land: str = "nrw") -> tuple[str, ...]:
+    """The stock columns of one Land's registered systems, in registration order."""
+    return tuple(dict.fromkeys(c for s in all_systems(land) for c in s.bestand))
+
+
 def strom_system(stream: str, land: str = "nrw") -> LegalSystem | None:
     """The registered system whose arrivals stream this is; None for a model's own stream."""
     return next((s for s in all_systems(land) if s.zugaenge == stream), None)
