@@ -121,7 +121,7 @@ def test_page_view_normalises_slider_weights_like_the_cli(client):
 @given(st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)).filter(lambda w: sum(w) > 0),
        st.integers(0, 3000))
 def test_own_weights_assign_exactly_the_arrivals(client, w, arrivals):
-    q = {"modelle": "", "w_einwohner": w[0], "w_flaeche": w[1], "w_arbeitslose": w[2], "zf": arrivals, "zw": 0}
+    q = {"modelle": "", "w_einwohner": w[0], "w_flaeche": w[1], "w_arbeitslose": w[2], "z_flueag": arrivals, "z_wsa": 0}
     d = client.get("/api/ansicht/vergleich", params=q).json()
     rows = d["tabellen"]["Metriken"]["zeilen"]  # status quo first, the own key last
     assert d["info"]["modelle"] == ["status-quo", "eigene-gewichte"]

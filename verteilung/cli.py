@@ -109,7 +109,7 @@ ModellOpt = Annotated[str | None, typer.Option("--modell", help="Modell (Pfad ei
 StaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Staffelung der Zuweisungen (docs/uebergang.md), z. B. max_anteil_soll=0.02 oder max_personen=20,wochen=4; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner, wochen, min_gemeinden.")]
 SweepStaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Obergrenze je Gemeinde und Szenario (docs/uebergang.md), z. B. max_anteil_soll=0.02; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner.")]
 ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="NAME=N", help="Zugänge eines benannten Stroms, NAME=N (mehrfach möglich), z. B. drittes=120 für das eigene System eines Modells.")]
-ZugaengeStandardOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="STROM=N", help="Zugänge je Strom in diesem Zeitraum, STROM=N (mehrfach möglich), z. B. flueag=1000, wsa=400 oder drittes=120 für das eigene System eines Modells; ein nicht genannter Strom hat seinen Standard (Monatsmittel 2021). --zugaenge-flueag N und --zugaenge-wsa N werden weiter gelesen.")]
+ZugaengeStandardOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="NAME=N", help="Zugänge je Strom in diesem Zeitraum, NAME=N mit dem Strom als NAME (mehrfach möglich), z. B. flueag=1000, wsa=400 oder drittes=120 für das eigene System eines Modells; ein nicht genannter Strom hat seinen Standard (Monatsmittel 2021). --zugaenge-flueag N und --zugaenge-wsa N werden weiter gelesen.")]
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
@@ -675,7 +675,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           stichprobe: Annotated[int | None, typer.Option("--stichprobe", parser=opt.cli(opt.ganzzahl, "--stichprobe", minimum=1), help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
           seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
           stoerung: Annotated[str | None, typer.Option("--stoerung", help="Zufällige Störung der Daten, z. B. einwohner=0.02,bestand=0.05 (relative Standardabweichung).")] = None,
-          zugaenge: Annotated[int | None, typer.Option("--zugaenge", parser=opt.cli(opt.personen, "--zugaenge"), help="Zugänge je Szenario (Standard: Monatsmittel 2021, FlüAG + WSA).")] = None,
+          zugaenge: Annotated[int | None, typer.Option("--zugaenge", parser=opt.cli(opt.personen, "--zugaenge"), help="Zugänge je Szenario in den Strom, den das Modell erhält (Standard: dessen Monatsmittel 2021; bei „alle“ FlüAG + WSA).")] = None,
           gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
           bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
           gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
