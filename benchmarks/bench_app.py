@@ -51,7 +51,7 @@ def main() -> None:
         return one
 
     def api(i: int) -> None:
-        r = client.post("/api/compare", json={"zugaenge_flueag": 1000 + i})
+        r = client.post("/api/compare", json={"zugaenge": {"flueag": 1000 + i}})
         assert r.status_code == 200, r.text
 
     view("m1-gemeinsamer-bestand")(0)  # warm-up

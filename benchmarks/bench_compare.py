@@ -114,7 +114,7 @@ def large(times: int = 28, repeat: int = 3) -> dict[str, float]:
     streams = {"flueag": systems.FLUEAG.standard_zugaenge * times, "wsa": systems.WSA.standard_zugaenge * times}
     info = {"modelle": [d.id for d in defs], "stichtag": inp.stichtag.isoformat(), "datenbasis": inp.datenbasis,
             "bestand_datei": "SYNTHETISCH (28 × NRW)", "synthetisch": True, "angenommen_null": [],
-            "naeherungen": [], "zugaenge_flueag": streams["flueag"], "zugaenge_wsa": streams["wsa"],
+            "naeherungen": [], "zugaenge": streams,
             "alpha_m2": 0.5, "anrechnung_faktoren": {}}
     walls, cpus = [], []
     for _ in range(repeat):

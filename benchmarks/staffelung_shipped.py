@@ -10,9 +10,10 @@ import time
 import numpy as np
 
 from verteilung.allocate import allocate
-from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, default_bestand
+from verteilung.compare import default_bestand
 from verteilung.errors import InfeasibleError
 from verteilung.inputs import prepare
+from verteilung.law import systems
 from verteilung.model import Context, evaluate, load_model
 from verteilung.staffelung import Staffelung
 from verteilung.status import SystemState, quote
@@ -22,7 +23,7 @@ from verteilung.uebergang import Uebergang, effektiver_schluessel, kennzahlen, z
 def main() -> None:
     inp = prepare(bestand=default_bestand(), bestand_spalten=("flueag_bestand", "wsa_bestand"))
     g, b, when = inp.gemeinden, inp.bestand, inp.stichtag
-    ctx = Context(g, b, when, {"flueag": DEFAULT_ZUGAENGE_FLUEAG, "wsa": DEFAULT_ZUGAENGE_WSA})
+    ctx = Context(g, b, when, systems.standard_zugaenge())
     m1 = evaluate(load_model("m1-gemeinsamer-bestand"), ctx)["gesamt"]
     sq = [r.state for r in evaluate(load_model("status-quo"), ctx).values()]
     st, n = m1.state, int(m1.zuweisung.sum())

@@ -124,7 +124,7 @@ def _three_system_inputs(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_third_system_runs_through_compare_and_run(cli, tmp_path):
     model, stock = _three_system_inputs(tmp_path)
     r = cli("compare", "--modelle", model, "--bestand", stock, "--zugaenge", "drittes=120",
-            "--zugaenge-flueag", "100", "--zugaenge-wsa", "50", "--out", tmp_path / "v", "--format", "json")
+            "--zugaenge", "flueag=100", "--zugaenge", "wsa=50", "--out", tmp_path / "v", "--format", "json")
     assert r.code == 0, r.stderr
     systeme = {(s["modell"], s["system"]): s for s in r.json()["systeme"]}
     assert systeme[("drei-systeme", "drittes")]["zugaenge"] == 120
@@ -182,7 +182,7 @@ def test_a_third_system_runs_through_simulate(cli, tmp_path):
             "--zugaenge", "drittes=40", "--out", tmp_path / "sim")
     assert r.code == 0, r.stderr
     info = json.loads(next((tmp_path / "sim").glob("*simulation.json")).read_text(encoding="utf-8"))["info"]
-    assert info["zugaenge_weitere"] == {"drittes": 40}
+    assert info["zugaenge"] == {"flueag": 1260, "wsa": 493, "drittes": 40}  # per stream id
     res = verteilung.simulate(2, ["status-quo", str(model)], bestand=stock, zugaenge={"drittes": 40})
     m = res.monate.set_index(["modell", "monat"])
     # the further system's people stay: its stock grows by exactly its arrivals each month

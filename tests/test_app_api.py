@@ -61,13 +61,22 @@ def test_compare_equals_python_api(client):
 def test_compare_with_own_weights_equals_python_api(client):
     req = {"modelle": ["status-quo", "m2-mischschluessel"], "gewichte": {"einwohner": 0.7, "flaeche": 0.2,
                                                                         "arbeitslose": 0.1},
-           "kappung": 1.25, "zugaenge_flueag": 900, "zugaenge_wsa": 300}
+           "kappung": 1.25, "zugaenge": {"flueag": 900, "wsa": 300}}
     r = client.post("/api/compare", json=req)
     assert r.status_code == 200, r.text
     res = verteilung.compare(modelle=req["modelle"], gewichte=req["gewichte"], kappung={"einwohner": 1.25},
-                             zugaenge_flueag=900, zugaenge_wsa=300)
+                             zugaenge={"flueag": 900, "wsa": 300})
     assert r.json()["gemeinden"] == views.records(res.gemeinden)
     assert r.json()["metriken"] == views.records(res.metriken)
+    assert r.json()["info"]["zugaenge"] == {"flueag": 900, "wsa": 300}
+    # the fields before the mapping (a saved request) and the Python API's old keywords still read
+    old = {**req, "zugaenge": {"wsa": 300}, "zugaenge_flueag": 900}
+    again = client.post("/api/compare", json=old)
+    assert again.status_code == 200, again.text
+    assert again.json()["gemeinden"] == r.json()["gemeinden"]
+    alias = verteilung.compare(modelle=req["modelle"], gewichte=req["gewichte"], kappung={"einwohner": 1.25},
+                               zugaenge_flueag=900, zugaenge_wsa=300)
+    assert alias.info["zugaenge"] == res.info["zugaenge"] and alias.gemeinden.equals(res.gemeinden)
 
 
 def test_keys_status_explain_allocate_equal_python_api(client):
@@ -112,7 +121,7 @@ def test_page_view_normalises_slider_weights_like_the_cli(client):
 @given(st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)).filter(lambda w: sum(w) > 0),
        st.integers(0, 3000))
 def test_own_weights_assign_exactly_the_arrivals(client, w, arrivals):
-    q = {"modelle": "", "w_einwohner": w[0], "w_flaeche": w[1], "w_arbeitslose": w[2], "zf": arrivals, "zw": 0}
+    q = {"modelle": "", "w_einwohner": w[0], "w_flaeche": w[1], "w_arbeitslose": w[2], "z_flueag": arrivals, "z_wsa": 0}
     d = client.get("/api/ansicht/vergleich", params=q).json()
     rows = d["tabellen"]["Metriken"]["zeilen"]  # status quo first, the own key last
     assert d["info"]["modelle"] == ["status-quo", "eigene-gewichte"]
@@ -214,6 +223,8 @@ def test_pages_render_in_german_with_csp(client):
     ("post", "/api/compare", {"gewichte": {"geheim": 1.0}}, "unbekannte Spalte"),
     ("post", "/api/compare", {"zugaenge_flueag": -1}, "„-1“ ist negativ; erlaubt sind Zahlen ab 0"),
     ("post", "/api/compare", {"zugaenge_flueag": "viele"}, "„viele“ ist keine ganze Zahl"),
+    ("post", "/api/compare", {"zugaenge": {"wsa": -1}}, "„-1“ ist negativ; erlaubt sind Zahlen ab 0"),
+    ("post", "/api/compare", {"zugaenge": {"asyl": 5}}, "kein gewähltes Modell erhält den Zugangsstrom asyl"),
     ("post", "/api/compare", {"parameter": ["einwohner=0.5:0.9"], "raster": 100}, "verteilung sweep"),
     ("post", "/api/simulate", {"monate": 61}, "höchstens 60"),
     ("post", "/api/simulate", {"monate": 59}, "zu großer Rechenauftrag"),
@@ -311,18 +322,20 @@ def test_cli_app_refuses_other_host_without_token(cli, monkeypatch):
 
 
 def test_systems_and_arrival_defaults_come_from_the_registry(client):
-    from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA
     from verteilung.law import systems
 
     defaults = systems.standard_zugaenge()
-    assert defaults == {systems.FLUEAG.zugaenge: DEFAULT_ZUGAENGE_FLUEAG, systems.WSA.zugaenge: DEFAULT_ZUGAENGE_WSA}
+    assert defaults == {s.zugaenge: s.standard_zugaenge for s in systems.all_systems()}
     page = client.get("/").text
     for s in systems.all_systems():
         assert f"Zugänge {s.anzeige} in der Periode" in page and f'value="{s.standard_zugaenge}"' in page
     for name in systems.names():  # every registered name and alias is accepted
         assert client.get("/api/keys", params={"system": name}).status_code == 200
     e, _ = views.settings_from_query({}, ["status-quo"], ["einwohner"])
-    assert (e.zugaenge_flueag, e.zugaenge_wsa) == (systems.FLUEAG.standard_zugaenge, systems.WSA.standard_zugaenge)
+    assert e.stroeme() == defaults
+    # a saved link's older parameters zf/zw still read; z_<stream> wins
+    e, echo = views.settings_from_query({"zf": "10", "zw": "20", "z_wsa": "30"}, ["status-quo"], ["einwohner"])
+    assert e.stroeme() == {systems.FLUEAG.zugaenge: 10, systems.WSA.zugaenge: 30} == echo["zugaenge"]
 
 
 def test_every_page_and_download_says_synthetisch_and_naeherung(client):

@@ -282,15 +282,16 @@ def test_an_error_replaces_the_charts_where_the_user_looks(server, page):
     page.goto(server + "/")
     mark = _loaded(page)
     assert page.evaluate("document.getElementById('map').data.length") == 1
-    page.fill("#zf", "999999")
-    page.dispatch_event("#zf", "change")
+    page.fill("#z_flueag", "999999")
+    page.dispatch_event("#z_flueag", "change")
     box = page.locator("#fehler_details")
     expect(box).to_be_visible(timeout=30_000)
-    assert box.inner_text().startswith("Zugänge FlüAG: 999.999 liegt nicht zwischen 0 und 100.000")  # words, no "zf:"
+    # the error names the field in words, not "z_flueag:"
+    assert box.inner_text().startswith("Zugänge FlüAG: 999.999 liegt nicht zwischen 0 und 100.000")
     assert page.evaluate("document.getElementById('map').data === undefined")
     assert page.get_attribute("body", "data-geladen") in (None, mark)
-    page.fill("#zf", "1000")                                    # corrected: the map comes back
-    page.dispatch_event("#zf", "change")
+    page.fill("#z_flueag", "1000")                              # corrected: the map comes back
+    page.dispatch_event("#z_flueag", "change")
     page.wait_for_selector("body[data-geladen]", state="attached", timeout=60_000)
     expect(box).to_be_hidden()
     page.errors = [e for e in page.errors if "422" not in e]  # the refused request itself, as intended

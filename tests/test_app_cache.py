@@ -25,7 +25,7 @@ def engine() -> Engine:
 
 def uncached(eng: Engine, e: Einstellungen):
     """The same comparison with every model computed afresh (the engine's context, no cache)."""
-    ctx = eng._context(eng.bestand, {"flueag": e.zugaenge_flueag, "wsa": e.zugaenge_wsa})
+    ctx = eng._context(eng.bestand, e.stroeme())
     if e.anrechnung != 1.0:
         ctx.anrechnung = ctx.anrechnung * e.anrechnung
     defs = eng.definitions(e)
@@ -67,7 +67,7 @@ def test_alpha_recomputes_only_the_mixed_key_model(engine):
 def test_cached_comparisons_equal_fresh_ones(engine, zf, zw, anrechnung, w):
     """Arrivals and the credit factor enter every model's cache key: no stale part is reused."""
     e = Einstellungen(modelle=MODELLE, gewichte=(("einwohner", w / 100), ("flaeche", 1 - w / 100)),
-                      zugaenge_flueag=zf, zugaenge_wsa=zw, anrechnung=anrechnung)
+                      zugaenge=(("flueag", zf), ("wsa", zw)), anrechnung=anrechnung)
     engine.vergleich(e)
     assert_same(engine.vergleich(e), uncached(engine, e))
 
@@ -105,7 +105,8 @@ def test_lru_computes_a_value_asked_for_at_once_only_once():
     assert calls == [1] and cache.get("k", lambda: "y") == "x"
 
 
-@pytest.mark.parametrize("change", [{"anrechnung": 2.0}, {"zugaenge_flueag": 50}, {"zugaenge_wsa": 7}])
+@pytest.mark.parametrize("change", [{"anrechnung": 2.0}, {"zugaenge": (("flueag", 50),)},
+                                    {"zugaenge": (("wsa", 7),)}])
 def test_every_input_of_a_model_enters_its_cache_key(engine, change):
     base = Einstellungen(modelle=MODELLE)
     engine.vergleich(base)

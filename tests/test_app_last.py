@@ -100,7 +100,7 @@ def test_a_setting_asked_again_is_answered_from_the_kept_bytes(app, client):
 def test_page_caches_are_bounded(app, engine):
     assert app.state.app_state.seiten.size == MAX_SEITEN and engine.perioden.size == MAX_PERIODEN
     for k in range(MAX_PERIODEN + 3):
-        engine.periode(Einstellungen(modelle=MODELLE[:1], zugaenge_flueag=100 + k))
+        engine.periode(Einstellungen(modelle=MODELLE[:1], zugaenge=(("flueag", 100 + k),)))
     assert len(engine.perioden) == MAX_PERIODEN
 
 

@@ -26,7 +26,7 @@ SCENARIO = ROOT / "inputs" / "nrw" / "szenario" / "bestand_synthetisch_2024.csv"
 G = ROOT / "tests" / "data" / "modelle_gemeinden.csv"
 B = ROOT / "tests" / "data" / "modelle_bestand.csv"
 SMALL = ("--modelle", "status-quo,m1-gemeinsamer-bestand", "--gemeinden", G, "--bestand", B,
-         "--stichtag", "2024-01-01", "--zugaenge-flueag", "100", "--zugaenge-wsa", "50")
+         "--stichtag", "2024-01-01", "--zugaenge", "flueag=100", "--zugaenge", "wsa=50")
 PARAMETER_HEAD = ["Parameter", "Wert", "Rechtsgrundlage", "gültig ab", "Hinweis", "Quelle", "Kennung"]
 TWO_DECIMALS = "#,##0.00"
 

@@ -28,7 +28,7 @@ K = 0.8 * np.array([0.6, 0.3, 0.1]) + 0.1 * np.array([0.1, 0.15, 0.75]) + 0.1 * 
 
 @pytest.fixture(scope="module")
 def result():
-    return compare(bestand=B, gemeinden=G, zugaenge_flueag=100, zugaenge_wsa=50, stichtag="2024-01-01")
+    return compare(bestand=B, gemeinden=G, zugaenge={"flueag": 100, "wsa": 50}, stichtag="2024-01-01")
 
 
 def rows(result, model):
@@ -93,7 +93,7 @@ def test_changes_against_status_quo_and_aggregates(result):
 
 
 def test_status_quo_reproduces_status_and_allocate():
-    res = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge_flueag=100, zugaenge_wsa=50,
+    res = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge={"flueag": 100, "wsa": 50},
                   stichtag="2024-01-01")
     sq = rows(res, "status-quo")
     for system, col in (("flueag", "zuweisung_flueag"), ("awov", "zuweisung_wsa")):
@@ -108,7 +108,7 @@ def test_status_quo_reproduces_status_and_allocate():
 
 
 def test_custom_weights(result):
-    res = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge_flueag=100, zugaenge_wsa=50,
+    res = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge={"flueag": 100, "wsa": 50},
                   stichtag="2024-01-01", gewichte={"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
     own = rows(res, "eigene-gewichte")
     key = 0.8 * np.array([0.6, 0.3, 0.1]) + 0.1 * np.array([0.1, 0.15, 0.75]) + 0.1 * np.array([0.75, 0.1875, 0.0625])
@@ -272,7 +272,7 @@ def test_scenario_generator_reproduces_the_shipped_file():
 
 def test_custom_weights_with_cap_and_reduction_through_cli(cli, tmp_path):
     r = cli("compare", "--modelle", "status-quo", "--gemeinden", G, "--bestand", B, "--stichtag", "2024-01-01",
-            "--zugaenge-flueag", "100", "--zugaenge-wsa", "50", "--gewichte", "einwohner=0.9,flaeche=0.1",
+            "--zugaenge", "flueag=100", "--zugaenge", "wsa=50", "--gewichte", "einwohner=0.9,flaeche=0.1",
             "--gewichte-kappung", "einwohner=1.25", "--format", "csv", "--out", tmp_path / "o")
     assert r.code == 0, r.stderr
     df = pd.read_csv(pd.io.common.StringIO(r.stdout), dtype={"ags": str})
@@ -289,6 +289,33 @@ def test_package_level_api():
     assert set(res.gemeinden["modell"]) == {"status-quo", "m1-gemeinsamer-bestand"}
 
 
+def test_arrivals_are_a_mapping_and_the_old_names_still_read(cli, tmp_path):
+    """``zugaenge={stream: N}`` everywhere; ``zugaenge_flueag=``/``--zugaenge-flueag`` (saved scripts)
+    give the same result; a stream not named keeps its registry default; nonsense is refused."""
+    import verteilung
+    from verteilung.law import systems
+
+    new = verteilung.compare(["status-quo"], B, G, {"flueag": 100}, stichtag="2024-01-01")
+    assert new.info["zugaenge"] == {"flueag": 100, "wsa": systems.WSA.standard_zugaenge}
+    old = verteilung.compare(["status-quo"], B, G, zugaenge_flueag=100, stichtag="2024-01-01")
+    assert old.info["zugaenge"] == new.info["zugaenge"] and old.gemeinden.equals(new.gemeinden)
+    args = ("compare", "--modelle", "status-quo", "--gemeinden", G, "--bestand", B, "--stichtag", "2024-01-01",
+            "--format", "json")
+    via_map = cli(*args, "--zugaenge", "flueag=100", "--zugaenge", "wsa=50", "--out", tmp_path / "a")
+    via_old = cli(*args, "--zugaenge-flueag", "100", "--zugaenge-wsa", "50", "--out", tmp_path / "b")
+    assert via_map.code == via_old.code == 0, via_old.stderr
+    assert via_map.json()["info"]["zugaenge"] == via_old.json()["info"]["zugaenge"] == {"flueag": 100, "wsa": 50}
+    bad = cli(*args, "--zugaenge", "asyl=5", "--out", tmp_path / "c")
+    assert bad.code == 2 and "kein gewähltes Modell erhält den Zugangsstrom asyl" in bad.stderr
+    with pytest.raises(InputError, match="Zugangsstrom typo"):
+        verteilung.compare(["status-quo"], B, G, zugaenge_typo=1)  # a stream nobody receives
+    with pytest.raises(TypeError, match="personen"):
+        verteilung.compare(["status-quo"], B, G, personen=1)
+
+    with pytest.raises(TypeError, match="Zuordnung"):
+        verteilung.compare(["status-quo"], B, G, 100)  # type: ignore[arg-type]
+
+
 def test_models_name_the_real_unemployment_source():
     """Regression: compare filled the column itself and then labelled it as the user's file."""
     import datetime as dt
@@ -301,6 +328,6 @@ def test_models_name_the_real_unemployment_source():
                   bestand_spalten=("flueag_bestand", "wsa_bestand"))
     res = evaluate(load_model("status-quo"), Context(inp.gemeinden, inp.bestand, when, {"flueag": 10, "wsa": 5}))
     assert res["wsa"].state.info["lesarten"]["arbeitslose_quelle"].startswith("NÄHERUNG")
-    own = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge_flueag=1, zugaenge_wsa=1,
+    own = compare(modelle=["status-quo"], bestand=B, gemeinden=G, zugaenge={"flueag": 1, "wsa": 1},
                   stichtag="2024-01-01")
     assert own.systeme.set_index("system").loc["wsa", "schluessel"] == "AWoV (Anlage 1: B)"

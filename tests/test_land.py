@@ -116,7 +116,7 @@ def test_compare_bw_status_quo(cli, bw_stock, tmp_path):
             "--format", "json")
     assert r.code == 0, r.stderr
     info = r.json()["info"]
-    assert info["modelle"] == ["status-quo"] and info["zugaenge_weitere"] == {"bw_vu": 500}
+    assert info["modelle"] == ["status-quo"] and info["zugaenge"] == {"bw_vu": 500}
     assert "zugaenge_flueag" not in info and [p["name"] for p in info["parameter"]] == ["bw_vu_gewicht_einwohner"]
     g = pd.read_csv(out / "gemeinden.csv", dtype={"ags": str})
     assert len(g) == 44 and int(g["zuweisung"].sum()) == 500

@@ -21,7 +21,7 @@ from verteilung.report.output import atomic_write_bytes, excel_safe_text
 G = "tests/data/modelle_gemeinden.csv"
 B = "tests/data/modelle_bestand.csv"
 SMALL = ("--modelle", "status-quo,m1-gemeinsamer-bestand", "--gemeinden", G, "--bestand", B,
-         "--stichtag", "2024-01-01", "--zugaenge-flueag", "100", "--zugaenge-wsa", "50")
+         "--stichtag", "2024-01-01", "--zugaenge", "flueag=100", "--zugaenge", "wsa=50")
 PAYLOADS = ("=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "=1+1")
 
 

@@ -142,7 +142,7 @@ def test_officers_workbook(tmp_path):
     from openpyxl import load_workbook
 
     res = compare(bestand="tests/data/modelle_bestand.csv", gemeinden="tests/data/modelle_gemeinden.csv",
-                  zugaenge_flueag=100, zugaenge_wsa=50, stichtag="2024-01-01")
+                  zugaenge={"flueag": 100, "wsa": 50}, stichtag="2024-01-01")
     folder = write_outputs(res, tmp_path / "v")
     wb = load_workbook(folder / "vergleich.xlsx")
     for sheet in ("Verteilstatistik FlüAG", "Verteilstatistik WSA", "Vergleich", "Kreise", "Regierungsbezirke",

@@ -20,8 +20,10 @@ G = "tests/data/modelle_gemeinden.csv"
 B = "tests/data/modelle_bestand.csv"
 
 
-def szenario(tmp_path: Path, **changes) -> Path:
+def szenario(tmp_path: Path, zugaenge: dict[str, int] | None = None, **changes) -> Path:
     data = yaml.safe_load(default_szenario().read_text(encoding="utf-8"))
+    for stream, value in (zugaenge or {}).items():  # monthly arrivals per stream id
+        data["zugaenge_monat"][stream]["wert"] = value
     for key, value in changes.items():
         data[key]["wert"] = value
     path = tmp_path / "s.yaml"
@@ -49,7 +51,7 @@ def test_every_month_allocates_exactly_the_arrivals(shipped_run):
 
 
 def test_zero_flows_change_nothing(tmp_path):
-    path = szenario(tmp_path, zugaenge_flueag_monat=0, zugaenge_wsa_monat=0, anerkennung_anteil_monat=0.0,
+    path = szenario(tmp_path, {"flueag": 0, "wsa": 0}, anerkennung_anteil_monat=0.0,
                     ausreisepflicht_anteil_monat=0.0, fortzug_anteil_monat=0.0, wsa_dauer_monate=10**9)
     res = simulate(4, szenario=path, bestand=B, gemeinden=G, stichtag="2024-01-01")
     end = res.gemeinden
@@ -58,7 +60,7 @@ def test_zero_flows_change_nothing(tmp_path):
 
 
 def test_recognition_moves_people_between_stocks_in_place(tmp_path):
-    path = szenario(tmp_path, zugaenge_flueag_monat=0, zugaenge_wsa_monat=0, anerkennung_anteil_monat=0.5,
+    path = szenario(tmp_path, {"flueag": 0, "wsa": 0}, anerkennung_anteil_monat=0.5,
                     ausreisepflicht_anteil_monat=0.0, fortzug_anteil_monat=0.0, wsa_dauer_monate=10**9)
     res = simulate(1, szenario=path, bestand=B, gemeinden=G, stichtag="2024-01-01", modelle=["status-quo"])
     end = res.gemeinden

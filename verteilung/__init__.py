@@ -21,7 +21,11 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from verteilung import vocab as _vocab
 from verteilung._version import __version__
+
+# the vocabulary's system labels come from the registry of legal systems, loaded on first need
+_vocab.REGISTER_LADEN = lambda: importlib.import_module("verteilung.law.systems")
 
 _LAZY = {
     "allocate": "verteilung.api", "data_check": "verteilung.api", "data_list": "verteilung.api",

@@ -66,10 +66,13 @@ def calibrate(spalten: list[str], ziel: str = "max_abstand", *, grenzen: dict[st
         load = lf.gemeinden["last_langfristig"].to_numpy(dtype=float)
         rural = (inp.gemeinden["verstaedterung"] == "gering besiedelt").to_numpy()
     else:
+        from verteilung.law import systems
+        from verteilung.model import base_stock_columns
+
         inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
-                      bestand_spalten=("flueag_bestand", "wsa_bestand"))
-        cmp = compare(["status-quo"], bestand, gemeinden, jahr=jahr, stichtag=inp.stichtag, zugaenge_flueag=0,
-                      zugaenge_wsa=0)
+                      bestand_spalten=base_stock_columns())
+        cmp = compare(["status-quo"], bestand, gemeinden, dict.fromkeys(systems.standard_zugaenge(), 0), jahr=jahr,
+                      stichtag=inp.stichtag)
         sq = cmp.gemeinden[cmp.gemeinden["modell"] == "status-quo"]
         rural = (sq["verstaedterung"] == "gering besiedelt").to_numpy()
         load = sq["last_nachher"].to_numpy(dtype=float)

@@ -109,6 +109,7 @@ ModellOpt = Annotated[str | None, typer.Option("--modell", help="Modell (Pfad ei
 StaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Staffelung der Zuweisungen (docs/uebergang.md), z. B. max_anteil_soll=0.02 oder max_personen=20,wochen=4; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner, wochen, min_gemeinden.")]
 SweepStaffelungOpt = Annotated[str | None, typer.Option("--staffelung", help="Obergrenze je Gemeinde und Szenario (docs/uebergang.md), z. B. max_anteil_soll=0.02; Namen: max_personen, max_anteil_soll, max_je_1000_einwohner.")]
 ZugaengeOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="NAME=N", help="Zugänge eines benannten Stroms, NAME=N (mehrfach möglich), z. B. drittes=120 für das eigene System eines Modells.")]
+ZugaengeStandardOpt = Annotated[list[str] | None, typer.Option("--zugaenge", metavar="NAME=N", help="Zugänge je Strom in diesem Zeitraum, NAME=N mit dem Strom als NAME (mehrfach möglich), z. B. flueag=1000, wsa=400 oder drittes=120 für das eigene System eines Modells; ein nicht genannter Strom hat seinen Standard (Monatsmittel 2021). --zugaenge-flueag N und --zugaenge-wsa N werden weiter gelesen.")]
 
 
 def _streams(specs: list[str] | None) -> dict[str, int] | None:
@@ -385,9 +386,9 @@ def _summen(specs: list[str] | None) -> dict[str, float] | None:
 def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4; die gestaffelten und Übergangsmodelle mit --modelle wählen.")] = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
             gemeinden: GemeindenOpt = None,
-            zugaenge_flueag: Annotated[int, typer.Option("--zugaenge-flueag", parser=opt.cli(opt.personen, "--zugaenge-flueag"), help="Zugänge FlüAG in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 1260,
-            zugaenge_wsa: Annotated[int, typer.Option("--zugaenge-wsa", parser=opt.cli(opt.personen, "--zugaenge-wsa"), help="Zugänge Wohnsitzauflage (WSA) in diesem Zeitraum (Standard: Monatsmittel 2021).")] = 493,
-            zugaenge: ZugaengeOpt = None,
+            zugaenge: ZugaengeStandardOpt = None,
+            zugaenge_flueag: Annotated[int | None, typer.Option("--zugaenge-flueag", hidden=True, parser=opt.cli(opt.personen, "--zugaenge-flueag"), help="Ältere Schreibweise von --zugaenge flueag=N.")] = None,
+            zugaenge_wsa: Annotated[int | None, typer.Option("--zugaenge-wsa", hidden=True, parser=opt.cli(opt.personen, "--zugaenge-wsa"), help="Ältere Schreibweise von --zugaenge wsa=N.")] = None,
             jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             gewichte: Annotated[str | None, typer.Option("--gewichte", help="Eigener Schlüssel über den gemeinsamen Bestand, z. B. einwohner=0.8,flaeche=0.1,arbeitslose=0.1.")] = None,
             gewichte_kappung: Annotated[str | None, typer.Option("--gewichte-kappung", help="Kappung zu --gewichte: SPALTE=FAKTOR, Schlüssel ≤ FAKTOR × Anteil an SPALTE (z. B. einwohner=1.25).")] = None,
@@ -413,8 +414,9 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
     weights = opt.gewichte(gewichte) if gewichte else None
     cap = parse_weights(gewichte_kappung, "--gewichte-kappung") if gewichte_kappung else None
     cuts = parse_weights(gewichte_minderung, "--gewichte-minderung") if gewichte_minderung else None
-    res = run(names, bestand, gemeinden, zugaenge_flueag, zugaenge_wsa, jahr, stichtag, weights, ohne_meldung_null,
-              kappung=cap, minderungen=cuts, zugaenge=_streams(zugaenge), basis=basis, summen=_summen(summe), land=land)
+    res = run(names, bestand, gemeinden, _streams(zugaenge), jahr=jahr, stichtag=stichtag, gewichte=weights,
+              ohne_meldung_null=ohne_meldung_null, kappung=cap, minderungen=cuts, basis=basis, summen=_summen(summe),
+              land=land, zugaenge_flueag=zugaenge_flueag, zugaenge_wsa=zugaenge_wsa)
     extra = {}
     if report:
         from verteilung.report.bericht import render_report
@@ -680,7 +682,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           stichprobe: Annotated[int | None, typer.Option("--stichprobe", parser=opt.cli(opt.ganzzahl, "--stichprobe", minimum=1), help="Gleichverteilte Zufallsstichprobe von S Szenarien.")] = None,
           seed: Annotated[int, typer.Option("--seed", parser=opt.cli(opt.ganzzahl, "--seed"), help="Startwert des Zufallsgenerators für Stichprobe und Störungen.")] = 0,
           stoerung: Annotated[str | None, typer.Option("--stoerung", help="Zufällige Störung der Daten, z. B. einwohner=0.02,bestand=0.05 (relative Standardabweichung).")] = None,
-          zugaenge: Annotated[int | None, typer.Option("--zugaenge", parser=opt.cli(opt.personen, "--zugaenge"), help="Zugänge je Szenario (Standard: Monatsmittel 2021, FlüAG + WSA).")] = None,
+          zugaenge: Annotated[int | None, typer.Option("--zugaenge", parser=opt.cli(opt.personen, "--zugaenge"), help="Zugänge je Szenario in den Strom, den das Modell erhält (Standard: dessen Monatsmittel 2021; bei „alle“ FlüAG + WSA).")] = None,
           gewichte: Annotated[str | None, typer.Option("--gewichte", help="Grundgewichte für --modell gewichtet.")] = None,
           bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
           gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,

@@ -8,7 +8,7 @@ assignments) per 1,000 inhabitants, and its index to the state average (= 100).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 
 BASELINE = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
-# monthly averages of 2021 (AfD KA 397, LEGAL.md § 4.1), as the law registry states them
-DEFAULT_ZUGAENGE_FLUEAG = systems.FLUEAG.standard_zugaenge
-DEFAULT_ZUGAENGE_WSA = systems.WSA.standard_zugaenge
 GROUPS = {"kreise": "kreis", "regierungsbezirke": "regierungsbezirk", "gemeindetypen": "gemeinde_typ",
           "verstaedterung": "verstaedterung"}
 
@@ -186,12 +183,12 @@ def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: 
 
 
 def compare(modelle: list[str] | None = None, bestand: str | Path | None = None, gemeinden: str | Path | None = None,
-            zugaenge_flueag: int = DEFAULT_ZUGAENGE_FLUEAG, zugaenge_wsa: int = DEFAULT_ZUGAENGE_WSA,
+            zugaenge: Mapping[str, int] | None = None, *,
             jahr: int | None = None, stichtag: str | dt.date | None = None, gewichte: dict[str, float] | None = None,
             ohne_meldung_null: bool = False, kappung: dict[str, float] | None = None,
-            minderungen: dict[str, float] | None = None, zugaenge: dict[str, int] | None = None,
+            minderungen: dict[str, float] | None = None,
             basis: str | Path = BASELINE, summen: dict[str, float] | None = None,
-            land: str = "nrw") -> CompareResult:
+            land: str = "nrw", **veraltet: int | None) -> CompareResult:
     """Evaluate each model on the same inputs; every change is against ``basis`` (default the
     status quo, which is always computed: the Verteilstatistik and conflicts refer to it).
 
@@ -202,26 +199,26 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
 
     ``gewichte`` adds a one-system model over the combined stock with these weights, optionally
     capped (``kappung={column: factor}``) and reduced (``minderungen={flag: rate}``).
-    ``zugaenge`` gives arrivals per stream by name (``{"drittes": 100}``; also ``flueag``/``wsa``,
-    which then win over ``zugaenge_flueag``/``zugaenge_wsa``); a model's own system over its own
-    stock column receives its own stream. ``land`` chooses the Land package: its shipped models
-    (default: its ``standard_modelle``), its stock columns and its default stock file; outside NRW
-    every stream's count comes from ``zugaenge`` (the Land packages ship no default counts yet).
+    ``zugaenge`` gives arrivals per stream id (``{"flueag": 1000, "drittes": 100}``); a stream not
+    named takes its registry default (`law.systems.standard_zugaenge`); a model's own system over
+    its own stock column receives its own stream. The keywords ``zugaenge_<stream>=N``
+    (``zugaenge_flueag``, ``zugaenge_wsa``) are still read as documented aliases; the mapping wins.
+    ``land`` chooses the Land package: its shipped models (default: its ``standard_modelle``), its
+    stock columns and its default stock file.
 
-    >>> res = verteilung.compare(["status-quo", "m1-gemeinsamer-bestand"], zugaenge_flueag=1000)
+    >>> res = verteilung.compare(["status-quo", "m1-gemeinsamer-bestand"], {"flueag": 1000})
     >>> res.metriken[["modell", "gini_last_je_einwohner"]]
     """
     from verteilung import land as laender
     from verteilung.inputs import prepare
 
+    if zugaenge is not None and not isinstance(zugaenge, Mapping):
+        raise TypeError("zugaenge: erwartet eine Zuordnung Strom → Personen, z. B. {'flueag': 1000}")
     paket = laender.get(land)
     standard = paket.id == laender.STANDARD
-    # the two statutory streams have their own options (--zugaenge-flueag, --zugaenge-wsa)
-    named = {systems.FLUEAG.zugaenge: zugaenge_flueag, systems.WSA.zugaenge: zugaenge_wsa} if standard else {}
+    named = systems.zugaenge_mapping(zugaenge, veraltet)
     registered = {s: n for s, n in systems.standard_zugaenge(paket.id).items() if n > 0}  # the registry's defaults
-    streams = {**registered, **named, **(zugaenge or {})}
-    streams = {name: pruefe_personen(n, f"--zugaenge-{name}" if name in named
-                                     else f"--zugaenge {name}") for name, n in streams.items()}
+    streams = {name: pruefe_personen(n, f"--zugaenge {name}") for name, n in {**registered, **named}.items()}
     defs: list[ModelDef] = [load_model(m, paket.id) for m in (modelle or paket.standard_modelle or DEFAULT_MODELS)]
     if gewichte:
         from verteilung.model import CapSpec, ReductionSpec
@@ -238,7 +235,7 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         defs.insert(1, basis_def)
     from verteilung.optionen import pruefe_stroeme
 
-    pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | set(systems.streams()))
+    pruefe_stroeme(named, {s.zugaenge for d in defs for s in d.systeme} | set(systems.streams(paket.id)))
     ids = [d.id for d in defs]
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "ein Modell ist doppelt angegeben"))
@@ -256,16 +253,13 @@ def compare(modelle: list[str] | None = None, bestand: str | Path | None = None,
         "synthetisch": inp.synthetisch, "angenommen_null": list(inp.angenommen_null),
         "naeherungen": list(inp.naeherungen),
     }
+    info["zugaenge"] = dict(streams)
     if standard:
-        info.update({f"zugaenge_{s}": streams[s] for s in named})
         info.update(alpha_m2=ctx.auto_alpha(),
                     anrechnung_faktoren={p.name: p.value for p in ctx.anrechnung_faktoren})
     else:
         info.update(inp.land_angaben())
     info.update(basis=basis_def.id, jahr=inp.jahr)
-    further = {k: v for k, v in streams.items() if k not in named}
-    if further:
-        info["zugaenge_weitere"] = further
     if standard and len(columns) > len(STOCK_COLUMNS):
         info["bestand_spalten"] = list(columns)
     return compare_models(defs, ctx, info, langfrist_eingaben(inp, bestand_path, summen))

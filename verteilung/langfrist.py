@@ -25,7 +25,7 @@ import pandas as pd
 from verteilung.errors import InputError, Problem
 from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
-from verteilung.model import STOCK_COLUMNS, AwovKey, Context, MixKey, ModelDef, custom_model, load_model, parse_model
+from verteilung.model import STOCK_COLUMNS, Context, GesetzKey, MixKey, ModelDef, custom_model, load_model, parse_model
 
 BASIS = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
@@ -374,7 +374,8 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     long["aenderung_langfristig"] = long["last_langfristig"] - long["ags"].map(base["last_langfristig"])
     long["aenderung_langfristig_je_1000"] = long["last_langfristig_je_1000"] - long["ags"].map(
         base["last_langfristig_je_1000"])
-    uses_awov = any(isinstance(s.schluessel, AwovKey | MixKey) or
+    uses_awov = any(isinstance(s.schluessel, MixKey) or
+                    (isinstance(s.schluessel, GesetzKey) and s.schluessel.system.arbeitslose) or
                     (getattr(s.schluessel, "gewichte", None) and "arbeitslose" in s.schluessel.gewichte)
                     for d in defs for s in d.systeme)
     modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])

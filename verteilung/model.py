@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from verteilung.allocate import Allocation, allocate
 from verteilung.errors import InputError, Problem, validation_problems
@@ -49,26 +49,58 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FlueagKey(Strict):
-    typ: Literal["flueag"]
-    kappung: str = lesarten.LESARTEN["kappung"].standard
+def _reading_check(name: str) -> Any:
+    """A model key's reading, allowed as the law layer defines it (`lesarten.LESARTEN`), nowhere else."""
 
-    @field_validator("kappung")
-    @classmethod
-    def _reading(cls, v: str) -> str:
-        """Allowed as the law layer defines the reading (`lesarten.LESARTEN`), nowhere else."""
+    def check(cls: type, v: Any) -> Any:
         try:
-            lesarten.wert("kappung", v)
+            lesarten.wert(name, v)
         except InputError:
-            allowed = [str(a) for a in lesarten.ERLAUBT["kappung"]]
+            allowed = [str(a) for a in lesarten.ERLAUBT[name]]
             choices = ", ".join(allowed[:-1]) + " oder " + allowed[-1] if len(allowed) > 1 else allowed[0]
             raise ValueError(f"erwartet {choices}; erhalten {v!r}") from None
         return v
 
+    return field_validator(name)(classmethod(check))  # type: ignore[arg-type]
 
-class AwovKey(Strict):
-    typ: Literal["awov"]
-    anlage1: Literal["A", "B", "C"] = "B"
+
+class GesetzKey(Strict):
+    """The statutory key of a registered system, named in a model file by its key type
+    (`LegalSystem.modell_typ`: ``typ: flueag``, ``typ: awov``) with the readings the registry lets a
+    model set (`LegalSystem.modell_lesarten`). One subclass per type, derived from the registry
+    (`GESETZ_KEYS`), so the model grammar spells no system."""
+
+    typ: str
+    system: ClassVar[systems.LegalSystem]
+
+    def gesetzte_lesarten(self) -> dict[str, Any]:
+        """The readings this key sets itself (the context's readings apply to the others)."""
+        return {n: getattr(self, n) for n in self.model_fields_set if n != "typ"}
+
+
+def _gesetz_key(system: systems.LegalSystem) -> type[GesetzKey]:
+    fields: dict[str, Any] = {"typ": (Literal[system.modell_typ], ...)}  # type: ignore[valid-type]
+    for name in system.modell_lesarten:
+        fields[name] = (type(lesarten.LESARTEN[name].standard), lesarten.LESARTEN[name].standard)
+    cls = create_model(f"{system.id.capitalize()}Key", __base__=GesetzKey,  # type: ignore[call-overload]
+                       __validators__={f"_{n}": _reading_check(n) for n in system.modell_lesarten}, **fields)
+    cls.system = system
+    return cls
+
+
+# model-file key type → its key class (typ: flueag → FlüAG's key with ``kappung``)
+GESETZ_KEYS: dict[str, type[GesetzKey]] = {t: _gesetz_key(s) for t, s in systems.modell_typen().items()}
+
+
+def mix_keys() -> tuple[GesetzKey, GesetzKey]:
+    """The two statutory keys the mixed key M2 blends, at the context's readings: the registry's
+    recognition pair (`systems.anerkennungspaar`: FlüAG, then WSA)."""
+    pair = systems.anerkennungspaar()
+    if pair is None or not all(s.modell_typ in GESETZ_KEYS for s in pair):
+        raise InputError(Problem("Modell", "der Mischschlüssel (typ: mix) braucht zwei Systeme mit Übergang "
+                                 "(anerkennung_nach) und Schlüsseltyp im Register"))
+    von, nach = (GESETZ_KEYS[s.modell_typ](typ=s.modell_typ) for s in pair)  # type: ignore[index]
+    return von, nach
 
 
 class MixKey(Strict):
@@ -129,7 +161,8 @@ class SystemKey(Strict):
             raise ValueError(exc.problems[0].reason) from None
 
 
-KeyDef = Annotated[FlueagKey | AwovKey | MixKey | WeightedKey | SystemKey, Field(discriminator="typ")]
+KeyDef = Annotated[Union[(*GESETZ_KEYS.values(), MixKey, WeightedKey, SystemKey)],
+                   Field(discriminator="typ")]
 
 
 _NAME = r"^[a-z][a-z0-9_]*$"
@@ -264,7 +297,7 @@ def custom_model(gewichte: dict[str, float], kappung: CapSpec | None = None,
         "systeme": [{"name": "gesamt", "schluessel": {"typ": "gewichtet", "gewichte": gewichte,
                                                        "kappung": kappung.model_dump() if kappung else None,
                                                        "minderungen": [m.model_dump() for m in minderungen or []]},
-                     "bestand": ["flueag_bestand", "wsa_bestand"], "anrechnung": True, "zugaenge": "alle"}],
+                     "bestand": list(STOCK_COLUMNS), "anrechnung": True, "zugaenge": systems.ALLE}],
     }, "--gewichte")
 
 
@@ -296,28 +329,24 @@ class Context:
         self.lesarten: dict[str, dict] = {}  # readings of ambiguous law per key label
         self.anrechnung, self.anrechnung_faktoren = anrechnung(bestand, stichtag)
 
-    def key(self, spec: FlueagKey | AwovKey | MixKey | WeightedKey | SystemKey) -> tuple[np.ndarray, str]:
+    def key(self, spec: GesetzKey | MixKey | WeightedKey | SystemKey) -> tuple[np.ndarray, str]:
         if isinstance(spec, SystemKey):
             registered = systems.get(spec.system)
             label = registered.schluessel_name + f" ({registered.kurz})"
             return self._cached(label, lambda: registered.key(self.gemeinden, self.stichtag,
                                                               self.lesarten_basis)), label
-        if isinstance(spec, FlueagKey):
-            chosen = self._readings(spec, "kappung")
-            label = f"FlüAG ({chosen.kappung})"
-            k = self._cached(label, lambda: systems.FLUEAG.key(self.gemeinden, self.stichtag, chosen))
-            return k, label
-        if isinstance(spec, AwovKey):
-            chosen = self._readings(spec, "anlage1")
-            label = f"AWoV (Anlage 1: {chosen.anlage1})"
-            k = self._cached(label, lambda: systems.WSA.key(self.gemeinden, self.stichtag, chosen))
+        if isinstance(spec, GesetzKey):
+            chosen = dataclasses.replace(self.lesarten_basis, **spec.gesetzte_lesarten())
+            label = spec.system.modell_label.format(**dataclasses.asdict(chosen))
+            k = self._cached(label, lambda: spec.system.key(self.gemeinden, self.stichtag, chosen))
             return k, label
         if isinstance(spec, MixKey):
             from verteilung.io.deutsch import fmt_dec
 
             alpha = self.auto_alpha() if spec.alpha == "auto" else float(spec.alpha)
-            z, z_label = self.key(FlueagKey(typ="flueag"))
-            k, k_label = self.key(AwovKey(typ="awov"))
+            von, nach = mix_keys()
+            z, z_label = self.key(von)
+            k, k_label = self.key(nach)
             label = f"Mischschlüssel α = {fmt_dec(alpha, 4)}"
             self.lesarten[label] = {**self.lesarten[z_label], **self.lesarten[k_label]}
             return alpha * z + (1 - alpha) * k, label
@@ -337,12 +366,6 @@ class Context:
             self.lesarten.update({label: other.lesarten[label] for label in other._keys if label in other.lesarten})
             self.exakt.update(other.exakt)
 
-    def _readings(self, spec: FlueagKey | AwovKey, name: str) -> Lesarten:
-        """The context's readings, with the one the model's key sets explicitly."""
-        if name in spec.model_fields_set:
-            return dataclasses.replace(self.lesarten_basis, **{name: getattr(spec, name)})
-        return self.lesarten_basis
-
     def _cached(self, label: str, fn) -> np.ndarray:
         if label not in self._keys:
             table = fn()
@@ -353,8 +376,11 @@ class Context:
         return self._keys[label]
 
     def auto_alpha(self) -> float:
-        f = self.bestand["flueag_bestand"].sum() + self.anrechnung.sum()
-        w = self.bestand["wsa_bestand"].sum()
+        """α of the mixed key: the first system's share of the pair's stock (its credits included)."""
+        von, nach = mix_keys()
+        f = sum(self.bestand[c].sum() for c in von.system.bestand) + (self.anrechnung.sum()
+                                                                      if von.system.anrechnung else 0)
+        w = sum(self.bestand[c].sum() for c in nach.system.bestand)
         return float(f / (f + w)) if f + w > 0 else 0.5
 
     def stock_columns(self) -> list[str]:
@@ -375,7 +401,7 @@ class Context:
         if sysdef.name in self.zugaenge_system:
             return self.zugaenge_system[sysdef.name]
         if sysdef.zugaenge == systems.ALLE:  # the statutory streams together (FlüAG and WSA in NRW)
-            return sum(self.zugaenge[s.zugaenge] for s in (systems.FLUEAG, systems.WSA))
+            return sum(self.zugaenge[s] for s in systems.alle_stroeme())
         if sysdef.zugaenge not in self.zugaenge:
             raise InputError(Problem("--zugaenge", f"System {sysdef.name!r} erhält den Zugangsstrom "
                                      f"{sysdef.zugaenge!r}: bitte --zugaenge {sysdef.zugaenge}=N angeben "

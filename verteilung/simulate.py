@@ -17,10 +17,11 @@ Equal seeds give equal results, and the seed is recorded in every output.
 
 A further system that a model file defines (its own stock column, its own arrivals stream, e.g.
 ``drittes``) is simulated too: its stock starts from its column of the stock file and receives
-its stream's arrivals every month (``zugaenge={"drittes": 100}``, ``--zugaenge drittes=100`` or
-``zugaenge_weitere`` in the scenario), allocated by the model like any other system. The people
-in it stay where they are: no recognition, removal or departure flows apply to a further system
-(the scenario's rates describe FlüAG and WSA only). Models without such a system leave its stock
+its stream's arrivals every month (``zugaenge={"drittes": 100}``, ``--zugaenge drittes=100``,
+``zugaenge_monat`` in the scenario or the registry's default of a registered system), allocated
+by the model like any other system. The people in it stay where they are: no recognition,
+removal or departure flows apply to a further system (the scenario's rates describe the registry's
+recognition pair, `law.systems.anerkennungspaar`: FlüAG → WSA). Models without such a system leave its stock
 unchanged; it still counts in every model's load per inhabitant.
 """
 
@@ -30,11 +31,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from verteilung.compare import DEFAULT_MODELS, de, metric_row
 from verteilung.errors import InputError, Problem
@@ -51,18 +53,34 @@ class Rate(BaseModel):
 
 
 class Szenario(BaseModel):
+    """A scenario file: monthly arrivals per stream id (``zugaenge_monat: {flueag: {wert, quelle}}``)
+    and the monthly rates of the flows between the registry's recognition pair (FlüAG → WSA in NRW).
+
+    The older spellings ``zugaenge_<stream>_monat`` (``zugaenge_flueag_monat``) and
+    ``zugaenge_weitere: {drittes: …}`` are still read as documented aliases."""
+
     model_config = ConfigDict(extra="forbid")
     titel: str
     seed: int
-    zugaenge_flueag_monat: Rate
-    zugaenge_wsa_monat: Rate
+    zugaenge_monat: dict[str, Rate] = {}
     anerkennung_anteil_monat: Rate
     ausreisepflicht_anteil_monat: Rate
     wsa_dauer_monate: Rate
     fortzug_anteil_monat: Rate
-    # monthly arrivals of further streams named by a model's own system (e.g. drittes)
-    zugaenge_weitere: dict[str, Rate] = {}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        """Fold the older per-stream keys into ``zugaenge_monat`` (the mapping wins)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        old: dict[str, Any] = dict(data.pop("zugaenge_weitere", None) or {})
+        for key in [k for k in data if k.startswith("zugaenge_") and k.endswith("_monat") and k != "zugaenge_monat"]:
+            old[key.removeprefix("zugaenge_").removesuffix("_monat")] = data.pop(key)
+        if old:
+            data["zugaenge_monat"] = {**old, **(data.get("zugaenge_monat") or {})}
+        return data
 
 def default_szenario() -> Path:
     from verteilung import land
@@ -85,14 +103,10 @@ def load_szenario(path: str | Path | None = None) -> Szenario:
             problems.append(Problem(str(path), f"{name} muss zwischen 0 und 1 liegen, erhalten {v}"))
     if s.wsa_dauer_monate.wert < 1:
         problems.append(Problem(str(path), "wsa_dauer_monate muss mindestens 1 sein"))
-    for name in ("zugaenge_flueag_monat", "zugaenge_wsa_monat"):
-        v = getattr(s, name).wert
-        if v < 0 or v != int(v):
-            problems.append(Problem(str(path), f"{name} must be a whole number ≥ 0, got {v}"))
-    for name, rate in s.zugaenge_weitere.items():
+    for name, rate in s.zugaenge_monat.items():
         if rate.wert < 0 or rate.wert != int(rate.wert):
-            problems.append(Problem(str(path), f"zugaenge_weitere.{name} must be a whole number ≥ 0, "
-                                    f"got {rate.wert}"))
+            problems.append(Problem(str(path), f"zugaenge_monat.{name} muss eine ganze Zahl ≥ 0 sein, "
+                                    f"erhalten {rate.wert}"))
     if problems:
         raise InputError(problems)
     return s
@@ -190,8 +204,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
     ``basis`` is the Vergleichsbasis (``--basis``): each model's load at the end is also measured
     against it (`gegen_basis_spalte`); the status quo is always simulated too (conflicts).
 
-    ``zugaenge`` gives the monthly arrivals of further streams by name (``{"drittes": 100}``),
-    winning over the scenario's ``zugaenge_weitere``; a further system's people stay (no flows).
+    ``zugaenge`` gives monthly arrivals per stream id (``{"flueag": 1000, "drittes": 100}``), winning
+    over the scenario's ``zugaenge_monat`` and the registry's defaults; a further system's people
+    stay (no flows).
     ``verlauf=True`` also keeps every Gemeinde's combined load per 1,000 inhabitants after each
     month (`SimResult.verlauf`; the app's Gemeinde profile draws it).
 
@@ -221,23 +236,28 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                   bestand_spalten=columns)
     g, when, b0 = inp.gemeinden, inp.stichtag, inp.bestand
     assert b0 is not None
-    n_f = int(sz.zugaenge_flueag_monat.wert)
-    n_w = int(sz.zugaenge_wsa_monat.wert)
-    further = {k: int(v.wert) for k, v in sz.zugaenge_weitere.items()}
-    further.update({k: pruefe_personen(v, f"--zugaenge {k}") for k, v in (zugaenge or {}).items()})
     from verteilung.optionen import monate as check_months
     from verteilung.optionen import pruefe_stroeme
 
     check_months(monate)
-    pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | {"flueag", "wsa"})
-    for name in ("flueag", "wsa", "alle"):
-        if name in further:
-            raise InputError(Problem("--zugaenge", f"{name}: FlüAG and WSA arrivals come from the scenario "
-                                     "(zugaenge_flueag_monat, zugaenge_wsa_monat); --zugaenge names further "
-                                     "streams only"))
-    streams = {"flueag": n_f, "wsa": n_w, **further}
-    fb0 = b0["flueag_bestand"].to_numpy().astype(np.int64)
-    wb0 = b0["wsa_bestand"].to_numpy().astype(np.int64)
+    pair = systems.anerkennungspaar()
+    if pair is None:
+        raise InputError(Problem("simulate", "die Simulation braucht ein System mit Übergang bei Anerkennung "
+                                 "(anerkennung_nach im Register)"))
+    von, nach = pair  # FlüAG → WSA in NRW: the scenario's rates describe these two
+    sv, sn = von.zugaenge, nach.zugaenge
+    cv, cn = von.bestand[0], nach.bestand[0]
+    pruefe_stroeme(zugaenge, {s.zugaenge for d in defs for s in d.systeme} | set(systems.streams()))
+    if zugaenge and systems.ALLE in zugaenge:
+        raise InputError(Problem("--zugaenge", f"{systems.ALLE} ist kein Strom, sondern die Summe von "
+                                 f"{', '.join(systems.alle_stroeme())}: bitte diese einzeln angeben"))
+    # monthly arrivals per stream: --zugaenge, else the scenario, else the registry's default
+    streams = {**systems.standard_zugaenge(), **{k: int(v.wert) for k, v in sz.zugaenge_monat.items()}}
+    streams.update({k: pruefe_personen(v, f"--zugaenge {k}") for k, v in (zugaenge or {}).items()})
+    streams = {k: v for k, v in streams.items() if k in (sv, sn) or v or k in (zugaenge or {})}
+    n_f, n_w = streams.setdefault(sv, 0), streams.setdefault(sn, 0)
+    fb0 = b0[cv].to_numpy().astype(np.int64)
+    wb0 = b0[cn].to_numpy().astype(np.int64)
     people = draw_people(fb0, wb0, n_f, n_w, monate, sz, seed)
     n_gem = len(fb0)
     # the month's events, the same people under every model
@@ -274,11 +294,11 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
         month_q: list[np.ndarray] = []   # fulfilment after the month's allocation, % of the model's own Soll
         month_c: list[int] = []
         month_b: list[np.ndarray] = []   # pacing bound per month and Gemeinde (inf: none)
-        rows.append({"monat": 0, "modell": d.id, "bestand_flueag": int(start_b.sum()),
-                     "bestand_wsa": int(start_w.sum()), "zugaenge": 0, "abgaenge": 0, "anerkennungen": 0})
+        rows.append({"monat": 0, "modell": d.id, f"bestand_{von.id}": int(start_b.sum()),
+                     f"bestand_{nach.id}": int(start_w.sum()), "zugaenge": 0, "abgaenge": 0, "anerkennungen": 0})
         for month in range(1, monate + 1):
             ev = events[month - 1]
-            b["flueag_bestand"], b["wsa_bestand"] = fb, wb
+            b[cv], b[cn] = fb, wb
             for c, v in xb.items():
                 b[c] = v
             ctx = Context(g, b, when, streams, weitere_bestand=columns)
@@ -295,7 +315,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             zw = np.zeros(n_gem, dtype=np.int64)
             for s in d.systeme:
                 z = np.asarray(res[s.name].zuweisung, dtype=np.int64)
-                if s.zugaenge not in ("flueag", "wsa", "alle"):
+                if s.zugaenge not in (sv, sn, systems.ALLE):
                     # a further stream: its people join the system's (first) stock column and stay
                     target = s.bestand[0]
                     if target in xb:
@@ -304,9 +324,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                         raise InputError(Problem(d.id, f"system {s.name!r} receives the further stream "
                                                  f"{s.zugaenge!r} into {target!r}; in the simulation a "
                                                  "further stream needs its own stock column"))
-                elif s.zugaenge == "flueag":
+                elif s.zugaenge == sv:
                     zf += z
-                elif s.zugaenge == "wsa":
+                elif s.zugaenge == sn:
                     zw += z
                 else:  # merged: the same people, asylum seekers and recognised in their proportion
                     part = _split(z, n_f, n_f + n_w)
@@ -322,7 +342,7 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             fb, wb = fb - moved, wb + moved
             fb = fb - np.bincount(where[ev["exit_f"]], minlength=n_gem)
             wb = wb - np.bincount(where[ev["exit_w"]], minlength=n_gem)
-            b["flueag_bestand"], b["wsa_bestand"] = fb, wb
+            b[cv], b[cn] = fb, wb
             for c, v in xb.items():
                 b[c] = v
             extra = {f"bestand_{c}": int(v.sum()) for c, v in xb.items()}
@@ -333,11 +353,11 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                          "anerkennungen": len(ev["recognised"]),
                          "abgaenge": len(ev["exit_f"]) + len(ev["exit_w"]), **ev["totals"],
                          "zugaenge": int(row["zuweisungen"]),
-                         "bestand_flueag": int(fb.sum()), "bestand_wsa": int(wb.sum()), **extra})
+                         f"bestand_{von.id}": int(fb.sum()), f"bestand_{nach.id}": int(wb.sum()), **extra})
             step += 1
             if progress:
                 progress(step, total_steps)
-        final_load = b["flueag_bestand"].to_numpy() + ctx.anrechnung + b["wsa_bestand"].to_numpy()
+        final_load = b[cv].to_numpy() + ctx.anrechnung + b[cn].to_numpy()
         start_load = start_b + ctx.anrechnung + start_w
         for c in further_cols:
             final_load = final_load + b[c].to_numpy()
@@ -346,8 +366,8 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
         finals.append(pd.DataFrame({
             "modell": d.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
             "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "einwohner": ein.astype(np.int64),
-            "flueag_bestand_start": start_b, "wsa_bestand_start": start_w,
-            "flueag_bestand_ende": b["flueag_bestand"].to_numpy(), "wsa_bestand_ende": b["wsa_bestand"].to_numpy(),
+            f"{cv}_start": start_b, f"{cn}_start": start_w,
+            f"{cv}_ende": b[cv].to_numpy(), f"{cn}_ende": b[cn].to_numpy(),
             **{f"{c}_start": b0[c].to_numpy().astype(np.int64) for c in further_cols},
             **{f"{c}_ende": b[c].to_numpy().astype(np.int64) for c in further_cols},
             "last_je_1000_start": start_load / ein * 1000, "last_je_1000_ende": final_load / ein * 1000,
@@ -360,8 +380,8 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             paths.append(pd.DataFrame({"modell": d.id, "monat": np.repeat(np.arange(monate + 1), n_gem),
                                        "ags": np.tile(g["ags"].to_numpy(), monate + 1),
                                        "last_je_1000": per_month.ravel(),
-                                       "flueag_bestand": np.concatenate([start_b, *(f for f, _ in groups)]),
-                                       "wsa_bestand": np.concatenate([start_w, *(w for _, w in groups)])}))
+                                       cv: np.concatenate([start_b, *(f for f, _ in groups)]),
+                                       cn: np.concatenate([start_w, *(w for _, w in groups)])}))
     everything = pd.DataFrame(rows)
     monthly = everything[everything["monat"] > 0].reset_index(drop=True)
     start_rows = everything[everything["monat"] == 0].set_index("modell")
@@ -376,13 +396,11 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
             "stichtag": when.isoformat(), "datenbasis": inp.datenbasis,
             "bestand_datei": bestand_anzeige(bestand, bestand_path),
             "synthetisch": inp.synthetisch, "basis": basis_def.id,
-            "fluesse": {k: {"wert": v.wert, "quelle": v.quelle} for k, v in sz if isinstance(v, Rate)}}
+            "zugaenge": streams, "fluesse": fluesse(sz)}
     if further_cols:
         info["bestand_spalten"] = list(columns)
-    if further:
-        info["zugaenge_weitere"] = further
     info["parameter"] = in_force(when)
-    info["startbestand"] = {m: {s: int(r[f"bestand_{s}"]) for s in (systems.FLUEAG.id, systems.WSA.id)}
+    info["startbestand"] = {m: {s: int(r[f"bestand_{s}"]) for s in (von.id, nach.id)}
                             for m, r in start_rows.iterrows()}
     table, paths_table = uebergang_tables(figures, defs)
     return SimResult(monthly, final, info, pd.concat(paths, ignore_index=True) if verlauf else None,
@@ -396,6 +414,13 @@ def gegen_basis_spalte(res: SimResult) -> str:
     """The column of `SimResult.gemeinden` holding the end load against the Vergleichsbasis: the
     status-quo column by default (outputs unchanged), `GEGEN_BASIS` for another basis."""
     return GEGEN_BASIS if res.info.get("basis", "status-quo") != "status-quo" else "ende_gegen_status_quo_je_1000"
+
+
+def fluesse(sz: Szenario) -> dict:
+    """The scenario's figures with their sources, as every output lists them."""
+    out: dict = {"zugaenge_monat": {k: {"wert": v.wert, "quelle": v.quelle} for k, v in sz.zugaenge_monat.items()}}
+    out.update({k: {"wert": v.wert, "quelle": v.quelle} for k, v in sz if isinstance(v, Rate)})
+    return out
 
 
 def target_quote(res: dict, n: int) -> np.ndarray:

@@ -16,6 +16,7 @@ quo, M3, M4) are the baseline, not swept. This module computes numbers only; it 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from verteilung.errors import InfeasibleError, InputError, Problem
 from verteilung.law import awov, flueag, systems
 from verteilung.law.key import Cap, KeySpec, Reduction, apply_cap, apply_reductions, compute_key
 from verteilung.law.lesarten import Lesarten
-from verteilung.model import AwovKey, FlueagKey, MixKey, ModelDef, SystemKey, custom_model, load_model
+from verteilung.model import GesetzKey, MixKey, ModelDef, SystemKey, custom_model, load_model, mix_keys
 from verteilung.solve.waterfill import water_level, water_levels
 from verteilung.staffelung import Staffelung
 
@@ -102,6 +103,18 @@ def awov_sweepkey(when: dt.date, anlage1: str = "B", lesarten: Lesarten | None =
                               {"awov_messziffer": messziffer_column(anlage1)})
 
 
+def gesetz_sweepkey(k: GesetzKey, when: dt.date, lesarten: Lesarten) -> SweepKey:
+    """The sweep's form of a statutory key named by its model-file type, with the readings it sets."""
+    chosen = {n: getattr(k, n) for n in k.system.modell_lesarten}
+    if k.system is systems.FLUEAG:
+        return flueag_sweepkey(when, chosen["kappung"], lesarten)
+    if k.system is systems.WSA:
+        return awov_sweepkey(when, chosen["anlage1"], lesarten)
+    if k.system.spec is None:  # pragma: no cover - every other registered key has its spec
+        raise InputError(Problem("--modell", f"das System {k.system.id} hat keinen Schlüssel als Daten"))
+    return SweepKey.from_spec(k.system.spec(when, lesarten))
+
+
 def from_model(md: ModelDef, when: dt.date, lesarten: Lesarten | None = None) -> SweepModel:
     """A one-system model file → the sweep's key (caps and reductions in every reading)."""
     lesarten = lesarten or Lesarten()
@@ -112,12 +125,10 @@ def from_model(md: ModelDef, when: dt.date, lesarten: Lesarten | None = None) ->
     s = md.systeme[0]
     k = s.schluessel
     b, alpha = None, None
-    if isinstance(k, FlueagKey):
-        a = flueag_sweepkey(when, k.kappung, lesarten)
-    elif isinstance(k, AwovKey):
-        a = awov_sweepkey(when, k.anlage1, lesarten)
-    elif isinstance(k, MixKey):  # as model.Context: FlüAG (R1) and AWoV (Anlage 1 B)
-        a, b = flueag_sweepkey(when, "R1", lesarten), awov_sweepkey(when, "B", lesarten)
+    if isinstance(k, GesetzKey):
+        a = gesetz_sweepkey(k, when, lesarten)
+    elif isinstance(k, MixKey):  # as model.Context: the recognition pair's keys at the standard readings
+        a, b = (gesetz_sweepkey(m, when, lesarten) for m in mix_keys())
         alpha = None if k.alpha == "auto" else float(k.alpha)
     elif isinstance(k, SystemKey):  # a registered system's key, as its registry entry specifies it
         registered = systems.get(k.system)
@@ -243,22 +254,24 @@ class Base:
 
 
 def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr: int | None = None,
-                 stichtag: str | None = None, zugaenge_flueag: int | None = None,
-                 zugaenge_wsa: int | None = None, lesarten: Lesarten | None = None,
-                 weitere_spalten: tuple[str, ...] = ()) -> Base:
-    """The inputs (one preparation, `verteilung.inputs.prepare`) and the status-quo baseline."""
-    from verteilung.compare import DEFAULT_ZUGAENGE_FLUEAG, DEFAULT_ZUGAENGE_WSA, compare, default_bestand
+                 stichtag: str | None = None, zugaenge: Mapping[str, int] | None = None,
+                 lesarten: Lesarten | None = None, weitere_spalten: tuple[str, ...] = ()) -> Base:
+    """The inputs (one preparation, `verteilung.inputs.prepare`) and the status-quo baseline.
+    ``zugaenge``: arrivals per stream id; a stream not named takes its registry default."""
+    from verteilung.compare import compare, default_bestand
     from verteilung.inputs import prepare
     from verteilung.status import anrechnung
 
     lesarten = lesarten or Lesarten()
-    zf = DEFAULT_ZUGAENGE_FLUEAG if zugaenge_flueag is None else zugaenge_flueag
-    zw = DEFAULT_ZUGAENGE_WSA if zugaenge_wsa is None else zugaenge_wsa
+    strom = {**systems.standard_zugaenge(), **(zugaenge or {})}
+    alle = sum(strom.get(s, 0) for s in systems.alle_stroeme())
     columns = tuple(dict.fromkeys(("flueag_bestand", "wsa_bestand", *weitere_spalten)))  # + the swept model's
     inp = prepare(jahr=jahr, stichtag=stichtag, gemeinden=gemeinden, bestand=bestand or default_bestand(),
                   bestand_spalten=columns)
     when = inp.stichtag
-    res = compare(["status-quo"], bestand, gemeinden, zf, zw, jahr, when)
+    known = set(systems.streams())  # a model's own stream is the sweep's, not the baseline's
+    res = compare(["status-quo"], bestand, gemeinden, {k: v for k, v in strom.items() if k in known}, jahr=jahr,
+                  stichtag=when)
     b = inp.bestand
     assert b is not None
     g = awov.prepare(inp.gemeinden, when, "B", lesarten.mietpreisliste)  # type: ignore[arg-type]
@@ -274,11 +287,11 @@ def prepare_base(gemeinden: str | None = None, bestand: str | None = None, jahr:
     rural = (g["verstaedterung"] == "gering besiedelt").to_numpy()
     kreisfrei = (g["gemeinde_typ"] == "kreisfreie Stadt").to_numpy()
     return Base(g, numeric, flags, b["flueag_bestand"].to_numpy(dtype=float), b["wsa_bestand"].to_numpy(dtype=float),
-                credit, g["einwohner"].to_numpy(dtype=float), sq["last_nachher"].to_numpy(dtype=float), zf + zw,
+                credit, g["einwohner"].to_numpy(dtype=float), sq["last_nachher"].to_numpy(dtype=float), alle,
                 rural, kreisfrei,
                 info={"stichtag": when.isoformat(), "jahr": inp.jahr, "datenbasis": inp.datenbasis,
-                      "synthetisch": inp.synthetisch, "zugaenge": zf + zw, "lesarten": lesarten.as_dict()},
-                zugaenge_strom={systems.FLUEAG.zugaenge: zf, systems.WSA.zugaenge: zw, systems.ALLE: zf + zw},
+                      "synthetisch": inp.synthetisch, "zugaenge": alle, "lesarten": lesarten.as_dict()},
+                zugaenge_strom={**strom, systems.ALLE: alle},
                 weitere_bestand={c: b[c].to_numpy(dtype=float) for c in columns
                                  if c not in ("flueag_bestand", "wsa_bestand")})
 

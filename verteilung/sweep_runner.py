@@ -8,6 +8,7 @@ worker count or engine; batch results are combined in batch order.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -217,6 +218,24 @@ def _model_stock_columns(modell: str | Path) -> tuple[str, ...]:
         return ()  # sweep_model names the problem
 
 
+def _sweep_streams(modell: str | Path, zugaenge: int | None) -> dict[str, int] | None:
+    """``--zugaenge N`` (each scenario's count) as arrivals per stream: N on the swept model's
+    stream (for a merged model the first stream of ALLE), the other registered streams 0; None:
+    the registry's defaults."""
+    from verteilung.law import systems
+    from verteilung.model import load_model
+    from verteilung.sweep import CUSTOM
+
+    if zugaenge is None:
+        return None
+    stream = systems.ALLE
+    if str(modell) not in CUSTOM:
+        with contextlib.suppress(InputError):  # sweep_model names the problem
+            stream = load_model(modell).systeme[0].zugaenge
+    target = systems.alle_stroeme()[0] if stream == systems.ALLE else stream
+    return {**dict.fromkeys(systems.standard_zugaenge(), 0), target: zugaenge}
+
+
 def progress_bar() -> Callable[[int, int], None] | None:
     """Scenarios per second and time left on a terminal; silent when output is redirected."""
     if not sys.stderr.isatty():
@@ -290,7 +309,7 @@ def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None =
     if (raster is None) == (stichprobe is None):
         raise InputError(Problem("sweep", "give exactly one of --raster K or --stichprobe S"))
     ranges = dict(parameter or {})
-    base = prepare_base(gemeinden, bestand, jahr, stichtag, zugaenge, 0 if zugaenge is not None else None, lesarten,
+    base = prepare_base(gemeinden, bestand, jahr, stichtag, _sweep_streams(modell, zugaenge), lesarten,
                         weitere_spalten=_model_stock_columns(modell))
     model = sweep_model(modell, dt.date.fromisoformat(base.info["stichtag"]), gewichte, lesarten=lesarten)
     if staffelung is not None:

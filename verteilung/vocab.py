@@ -11,7 +11,7 @@ Pure standard library on purpose: the CLI imports this for option parsing and he
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -170,7 +170,6 @@ COLUMNS: dict[str, Column] = {
     "land": _c("Land"), "kennung": _c("Kennung"), "annahme": _c("Annahme", Kind.FLAG),
     "bestand_spalten": _c("Bestandsspalten"), "modell_titel": _c("Modelltitel"),
     "alpha_m2": _c("α (M2, FlüAG-Anteil am gemeinsamen Bestand)", DEC, 6),
-    "zugaenge_weitere": _c("Zugänge weiterer Systeme"),
     # explain as a table
     "schritt": _c("Schritt", NUM), "groesse": _c("Größe"), "rechnung": _c("Rechnung"),
     # simulation
@@ -242,15 +241,51 @@ COLUMNS.update({
 })
 
 # Systems: identifier -> label shown in text; short form for sheet names, column suffixes and tight tables.
-SYSTEMS: dict[str, str] = {"flueag": "FlüAG", "wsa": "Wohnsitzauflage (WSA)", "gesamt": "Gesamtsystem"}
-SYSTEMS_SHORT: dict[str, str] = {"flueag": "FlüAG", "wsa": "WSA", "gesamt": "Gesamt"}
+# The legal systems' entries come from their registry (`verteilung.law.systems.register` calls
+# `register_system`), so no system is spelled here; only the merged system of a model is.
+SYSTEMS: dict[str, str] = {"gesamt": "Gesamtsystem"}
+SYSTEMS_SHORT: dict[str, str] = {"gesamt": "Gesamt"}
 # Spellings accepted on input (lower-case, compared case-insensitively) -> identifier.
-SYSTEM_ALIASES: dict[str, str] = {
-    "flueag": "flueag", "flüag": "flueag", "fluag": "flueag",
-    "wsa": "wsa", "awov": "wsa", "wohnsitzauflage": "wsa", "wohnsitzauflage (wsa)": "wsa",
-    "gesamt": "gesamt", "gesamtsystem": "gesamt",
-}
-PRIMARY_SYSTEMS = ("flueag", "wsa")
+SYSTEM_ALIASES: dict[str, str] = {"gesamt": "gesamt", "gesamtsystem": "gesamt"}
+# Registered system identifiers (in registration order) and the identifier-like aliases that name
+# them in column names (``quote_awov``), for `column`.
+PRIMARY_SYSTEMS: list[str] = []
+_KENNUNGEN: dict[str, str] = {}
+# Loads the registry, whose registration enters the systems here. The package sets it
+# (`verteilung/__init__.py`): this module sits below the law layer and never imports it.
+REGISTER_LADEN: Callable[[], object] | None = None
+
+
+def _systeme() -> None:
+    """Make sure the registered systems' labels are here before a system is looked up."""
+    if not PRIMARY_SYSTEMS and REGISTER_LADEN is not None:
+        REGISTER_LADEN()
+
+
+def register_system(ident: str, anzeige: str, kurz: str, schreibweisen: Iterable[str] = (),
+                    kennungen: Iterable[str] = ()) -> None:
+    """Enter a registered system's labels and accepted spellings (called by the registry)."""
+    SYSTEMS[ident], SYSTEMS_SHORT[ident] = anzeige, kurz
+    for spelling in (ident, *schreibweisen):
+        SYSTEM_ALIASES.setdefault(spelling.strip().lower(), ident)
+    if ident not in PRIMARY_SYSTEMS:
+        PRIMARY_SYSTEMS.append(ident)
+    for k in kennungen:
+        _KENNUNGEN[k] = ident
+    RENAMES["compare.gemeinden"][f"quote_{ident}"] = f"erfuellungsquote_nachher_{ident}"
+
+
+def unregister_system(ident: str) -> None:
+    """Remove what `register_system` entered (a test's further system cleans up with it)."""
+    SYSTEMS.pop(ident, None)
+    SYSTEMS_SHORT.pop(ident, None)
+    for spelling in [k for k, v in SYSTEM_ALIASES.items() if v == ident]:
+        del SYSTEM_ALIASES[spelling]
+    if ident in PRIMARY_SYSTEMS:
+        PRIMARY_SYSTEMS.remove(ident)
+    for k in [k for k, v in _KENNUNGEN.items() if v == ident]:
+        del _KENNUNGEN[k]
+    RENAMES["compare.gemeinden"].pop(f"quote_{ident}", None)
 
 # Today's output columns whose meaning differs from the canonical identifier (GLOSSAR.md): rename them
 # with ``df.rename(columns=RENAMES[output])`` before presenting, so that e.g. a rounded Soll is never
@@ -329,7 +364,8 @@ def column(ident: str) -> Column | None:
         if base is not None:
             label = f"Änderung {base.label}" if word == "Änderung" else _with_suffix(base.label, f"Lauf {word}")
             return Column(label, base.kind, base.decimals, signed or base.signed)
-    for sid in ("flueag", "wsa", "awov", "gesamt"):  # identifiers and the input alias awov
+    _systeme()
+    for sid in (*PRIMARY_SYSTEMS, *_KENNUNGEN, "gesamt"):  # identifiers and input aliases (awov)
         short = system_label(sid, short=True)
         base = None
         if ident.endswith(f"_{sid}"):
@@ -361,6 +397,7 @@ def lesart_label(name: str) -> str:
 
 def renamed(df: pd.DataFrame, ausgabe: str | None) -> pd.DataFrame:
     """``df`` with the glossary's identifiers for ``ausgabe`` (``RENAMES``); unchanged without one."""
+    _systeme()
     mapping = RENAMES.get(ausgabe or "", {})
     present = {k: v for k, v in mapping.items() if k in df.columns}
     return df.rename(columns=present) if present else df
@@ -408,24 +445,27 @@ def xlsx_format(col: Column) -> str:
     return code
 
 
-def system_id(name: str, known: Iterable[str] = PRIMARY_SYSTEMS) -> str:
+def system_id(name: str, known: Iterable[str] | None = None) -> str:
     """Canonical system identifier for a spelling a user may type: ``system_id("awov") == "wsa"``.
 
     Case-insensitive; names of a model's own systems pass when listed in ``known``. Unknown names are
     refused with a German message naming the accepted spellings, never guessed.
     """
+    _systeme()
     key = name.strip().lower()
     ident = SYSTEM_ALIASES.get(key, key)
-    allowed = list(known)
+    allowed = list(PRIMARY_SYSTEMS if known is None else known)
     if ident not in allowed:
         shown = ", ".join(f"{a} ({SYSTEMS_SHORT.get(a, a)})" for a in allowed)
+        also = [f"{k} wird als {v} angenommen" for k, v in _KENNUNGEN.items() if v in allowed]
         raise ValueError(f"unbekanntes System „{name}“; erlaubt: {shown}"
-                         + (" (awov wird als wsa angenommen)" if "wsa" in allowed else ""))
+                         + (f" ({'; '.join(also)})" if also else ""))
     return ident
 
 
 def system_label(ident: str, short: bool = False) -> str:
     """How a system is named where a person reads it (FlüAG, Wohnsitzauflage (WSA)); aliases accepted."""
+    _systeme()
     key = SYSTEM_ALIASES.get(ident.strip().lower(), ident)
     table = SYSTEMS_SHORT if short else SYSTEMS
     return table.get(key, ident)

@@ -78,10 +78,13 @@ class Einstellungen:
     kappung: float | None = None          # cap of the own key: ≤ factor × population share
     alpha: float | None = None            # M2's α; None: FlüAG's share of the combined stock
     anrechnung: float = 1.0               # multiplier on the statutory credit factors
-    zugaenge_flueag: int = systems.FLUEAG.standard_zugaenge
-    zugaenge_wsa: int = systems.WSA.standard_zugaenge
+    zugaenge: tuple[tuple[str, int], ...] = ()  # arrivals per stream id; a stream not named: its default
     bestand: str | None = None            # id of an uploaded stock table, None: shipped scenario
     basis: str = BASELINE                 # the model every change is against (Vergleichsbasis)
+
+    def stroeme(self) -> dict[str, int]:
+        """Arrivals per stream id: the registry's defaults with the chosen counts."""
+        return {**systems.standard_zugaenge(), **dict(self.zugaenge)}
 
 
 class LRU:
@@ -356,24 +359,25 @@ class Engine:
         recomputed for every model on every slider move. The long run's page asks with the
         shipped models only, one key that is computed once.
         """
-        if e.zugaenge_flueag < 0 or e.zugaenge_wsa < 0:
+        streams = e.stroeme()
+        if any(n < 0 for n in streams.values()):
             raise InputError(Problem("zugaenge", "Zugänge dürfen nicht negativ sein"))
         b, bestand_name, synthetisch = self.stock(e.bestand)
         defs = self.definitions(e)
         g = self.gemeinden
-        ctx = self._context(b, {systems.FLUEAG.zugaenge: e.zugaenge_flueag, systems.WSA.zugaenge: e.zugaenge_wsa})
+        ctx = self._context(b, streams)
         if e.anrechnung != 1.0:
             ctx.anrechnung = ctx.anrechnung * e.anrechnung
         info = {
             "modelle": [d.id for d in defs], "stichtag": self.stichtag.isoformat(),  # type: ignore[attr-defined]
             "datenbasis": g.attrs["datenbasis"], "bestand_datei": bestand_name, "synthetisch": synthetisch,
             "hinweise": self.hinweise(synthetisch),
-            "zugaenge_flueag": e.zugaenge_flueag, "zugaenge_wsa": e.zugaenge_wsa,
+            "zugaenge": streams,
             "alpha_m2": ctx.auto_alpha() if e.alpha is None else e.alpha,
             "anrechnung_faktoren": {p.name: p.value * e.anrechnung for p in ctx.anrechnung_faktoren},
             "basis": e.basis, "naeherungen": list(self.naeherungen), "jahr": self.jahr,
         }
-        inputs = (e.bestand, e.zugaenge_flueag, e.zugaenge_wsa, e.anrechnung)
+        inputs = (e.bestand, tuple(streams.items()), e.anrechnung)
 
         def part(d: ModelDef, ctx: Context) -> ModelPart:
             # a model's part depends on its definition and these inputs only: moving the own-weights
@@ -455,11 +459,15 @@ class Engine:
     def langfrist_eingaben(self, b: pd.DataFrame, name: str, synthetisch: bool) -> dict:
         """The long run's totals and credited places as `compare` takes them: published totals and
         the facility list on the shipped scenario, an uploaded table's own totals otherwise."""
-        if synthetisch:
-            return {}
         quelle = f"Bestandsdatei {name}"
-        return {"summen": {c: float(b[c].sum()) for c in ("flueag_bestand", "wsa_bestand")},
-                "quellen": dict.fromkeys(("flueag_bestand", "wsa_bestand"), quelle), "anrechnung": b,
+        columns = [c for c in self.spalten if c in b.columns]  # every system's stock, a further one's too
+        if synthetisch:  # published totals; a further system's stock (none published) from the table
+            from verteilung.langfrist import SUMMEN_STANDARD
+
+            own = [c for c in columns if c not in SUMMEN_STANDARD]
+            return {"summen": {c: float(b[c].sum()) for c in own}, "quellen": dict.fromkeys(own, quelle)} if own else {}
+        return {"summen": {c: float(b[c].sum()) for c in columns},
+                "quellen": dict.fromkeys(columns, quelle), "anrechnung": b,
                 "anrechnung_quelle": f"{quelle} (Spalten anrechnung_plaetze, anrechnung_plaetze_eae)"}
 
 

@@ -52,6 +52,21 @@ def _num(params: Mapping[str, str], name: str, default: float, lo: float, hi: fl
     return v
 
 
+# the page's URL parameters for the arrival streams before they were keyed by stream id (saved links)
+ALTE_FELDER = {systems.FLUEAG.zugaenge: "zf", systems.WSA.zugaenge: "zw"}
+
+
+def strom_feld(stream: str) -> str:
+    """The URL parameter and form field of an arrival stream (``z_flueag``)."""
+    return f"z_{stream}"
+
+
+def zugaenge_felder() -> list[dict]:
+    """The page's inputs for the arrival streams, one per registered stream, from the registry."""
+    return [{"feld": strom_feld(s.zugaenge), "strom": s.zugaenge, "alt": ALTE_FELDER.get(s.zugaenge, ""),
+             "anzeige": s.anzeige, "wert": s.standard_zugaenge} for s in systems.all_systems()]
+
+
 def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahlspalten: list[str],
                         auswahl: tuple[str, ...] | None = None) -> tuple[Einstellungen, dict]:
     """The page's URL parameters (the permalink) → settings; German problem lines on bad input.
@@ -90,18 +105,21 @@ def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahl
     alpha_raw = params.get("alpha", "auto")
     alpha = None if alpha_raw in ("auto", "") else _num(params, "alpha", 0.5, 0, 1, problems, "α (M2)")
     anrechnung = _num(params, "anrechnung", 1.0, 0, 3, problems, "Faktor Anrechnung")
-    f, w = systems.FLUEAG, systems.WSA
-    zf = _num(params, "zf", f.standard_zugaenge, 0, MAX_ZUGAENGE, problems, f"Zugänge {f.kurz}")
-    zw = _num(params, "zw", w.standard_zugaenge, 0, MAX_ZUGAENGE, problems, f"Zugänge {w.kurz}")
+    zugaenge = {}
+    for s in systems.all_systems():  # z_<stream>; the older names zf, zw of saved links still read
+        feld = strom_feld(s.zugaenge)
+        wert = params.get(feld) or params.get(ALTE_FELDER.get(s.zugaenge, feld))
+        zugaenge[s.zugaenge] = round(_num({feld: wert} if wert else {}, feld, s.standard_zugaenge, 0, MAX_ZUGAENGE,
+                                          problems, f"Zugänge {s.kurz}"))
     if problems:
         raise InputError(problems)
     total = sum(gewichte.values())
     weights = tuple((k, v / total) for k, v in gewichte.items()) if gewichte else ()
     e = Einstellungen(modelle=tuple(names), gewichte=weights, kappung=kappung or None, alpha=alpha,
-                      anrechnung=anrechnung, zugaenge_flueag=round(zf), zugaenge_wsa=round(zw),
+                      anrechnung=anrechnung, zugaenge=tuple(zugaenge.items()),
                       bestand=params.get("bestand") or None)
     echo = {"modelle": names, "eigene": eigene, "gewichte": gewichte, "kappung": kappung, "alpha": alpha,
-            "anrechnung": anrechnung, "zf": e.zugaenge_flueag, "zw": e.zugaenge_wsa}
+            "anrechnung": anrechnung, "zugaenge": zugaenge}
     return e, echo
 
 
@@ -290,17 +308,18 @@ def suche(gemeinden: pd.DataFrame, q: str, limit: int = 10) -> list[dict]:
 def schluessel_text(key) -> str:
     """A model's key in words with its weights in German percent."""
     from verteilung import params
-    from verteilung.model import AwovKey, FlueagKey
+    from verteilung.law import systems
+    from verteilung.model import GesetzKey
 
     typ = key.typ
     if typ == "gewichtet":
         return deutsch.fmt_gewichte(key.gewichte)
     when = "2024-01-01"
-    if isinstance(key, FlueagKey):
+    if isinstance(key, GesetzKey) and key.system is systems.FLUEAG:
         w = {"einwohner": params.value("flueag_gewicht_einwohner", when),
              "flaeche": params.value("flueag_gewicht_flaeche", when)}
         return f"FlüAG-Schlüssel: {deutsch.fmt_gewichte(w)}"
-    if isinstance(key, AwovKey):
+    if isinstance(key, GesetzKey) and key.system is systems.WSA:
         w = {c: params.value(f"awov_gewicht_{c}", when) for c in ("einwohner", "flaeche", "arbeitslose")}
         return f"WSA-Schlüssel: {deutsch.fmt_gewichte(w)}, mit Minderungen"
     return "Mischung aus FlüAG- und WSA-Schlüssel im Verhältnis der Bestände"

@@ -46,6 +46,13 @@ class LegalSystem:
     key_steps: Callable[[pd.DataFrame, dt.date, Lesarten], KeyResult] | None = None  # key + step records
     schluessel_spalten: tuple[str, ...] = ()  # the columns `keys` shows (all of the key table when empty)
     spec: Callable[[dt.date, Lesarten], KeySpec] | None = None  # the key as data, for generic engines (sweep)
+    schreibweisen: tuple[str, ...] = ()      # further input spellings (case-insensitive), e.g. "fluag"
+    modell_typ: str | None = None            # its key type in model files ({typ: flueag}); else {typ: system}
+    modell_label: str = ""                   # that key's label with the readings it sets, "FlüAG ({kappung})"
+    modell_lesarten: tuple[str, ...] = ()    # readings a model file's key of this type may set
+    in_alle: bool = False                    # its stream is part of ALLE (what a merged model receives)
+    anerkennung_nach: str | None = None      # simulate: a recognised person moves to this system's stock
+    standard_quelle: str = ""                # where standard_zugaenge comes from (Parameter sheet)
 
 
 def _flueag_key(g: pd.DataFrame, when: dt.date, lesarten: Lesarten) -> pd.DataFrame:
@@ -79,23 +86,36 @@ _REGISTRY: dict[str, LegalSystem] = {}
 
 def unregister(system_id: str) -> None:
     """Remove a system and its aliases (tests that register a further one clean up with it)."""
+    from verteilung import vocab
+
     for name in [n for n, s in _REGISTRY.items() if s.id == system_id]:
         del _REGISTRY[name]
+    vocab.unregister_system(system_id)
 
 
 def register(system: LegalSystem) -> LegalSystem:
+    """Enter a system and its labels: the vocabulary tables (names, short names, input spellings)
+    are derived from the registry here, so nothing below the law layer spells a system."""
+    from verteilung import vocab
+
     for name in (system.id, *system.aliases):
         if name in _REGISTRY and _REGISTRY[name] is not system:
             raise ValueError(f"system name {name!r} is registered twice")
     for name in (system.id, *system.aliases):
         _REGISTRY[name] = system
+    vocab.register_system(system.id, system.anzeige, system.kurz,
+                          (*system.aliases, system.anzeige, system.kurz, *system.schreibweisen),
+                          kennungen=system.aliases)
     return system
 
 
 FLUEAG = register(LegalSystem(
     id="flueag", anzeige="FlüAG", kurz="FlüAG", schluessel_name="Zuweisungsschlüssel",
     bestand=("flueag_bestand",), anrechnung=True, zugaenge="flueag",
-    standard_zugaenge=round(15_122 / 12), key=_flueag_key,
+    standard_zugaenge=round(15_122 / 12), standard_quelle="Monatsmittel 2021 (15.122 / 12), AfD KA 397",
+    key=_flueag_key, schreibweisen=("fluag",),
+    modell_typ="flueag", modell_label="FlüAG ({kappung})", modell_lesarten=("kappung",), in_alle=True,
+    anerkennung_nach="wsa",  # recognition ends the asylum procedure: the person moves to the WSA stock
     # sentence numbers of the key, cap and redistribution follow the version in force: params/flueag_*.yaml
     paragraphen={"schluessel": "§ 3 Abs. 1 FlüAG",
                  "status": "§ 3 Abs. 1, 3 FlüAG; Verteilstatistik der Bezirksregierung Arnsberg (https://bra.nrw.de/-681)",
@@ -108,7 +128,9 @@ FLUEAG = register(LegalSystem(
 WSA = register(LegalSystem(
     id="wsa", anzeige="Wohnsitzauflage (WSA)", kurz="WSA", schluessel_name="Integrationsschlüssel",
     bestand=("wsa_bestand",), anrechnung=False, zugaenge="wsa",
-    standard_zugaenge=round(5_916 / 12), key=_wsa_key,
+    standard_zugaenge=round(5_916 / 12), standard_quelle="Monatsmittel 2021 (5.916 / 12), AfD KA 397",
+    key=_wsa_key, schreibweisen=("wohnsitzauflage",),
+    modell_typ="awov", modell_label="AWoV (Anlage 1: {anlage1})", modell_lesarten=("anlage1",), in_alle=True,
     paragraphen={"schluessel": "§ 4 Abs. 2 AWoV", "status": "§ 4, § 5 Abs. 1 AWoV",
                  "haushalt": "§ 5 Abs. 2 AWoV"},
     lesarten=("anlage1", "mietpreisliste", "minderung", "umverteilung"),
@@ -156,7 +178,7 @@ def all_systems(land: str = "nrw") -> list[LegalSystem]:
     return [get(i) for i in ids(land)]
 
 
-ALLE = "alle"  # the arrivals stream of a system that receives every registered stream
+ALLE = "alle"  # the arrivals stream of a merged system: the streams of `alle_stroeme` together
 
 
 def names(land: str = "nrw") -> list[str]:
@@ -178,6 +200,45 @@ def standard_zugaenge(land: str = "nrw") -> dict[str, int]:
 def stock_columns(land: str = "nrw") -> tuple[str, ...]:
     """The stock columns of one Land's registered systems, in registration order."""
     return tuple(dict.fromkeys(c for s in all_systems(land) for c in s.bestand))
+
+
+def strom_system(stream: str, land: str = "nrw") -> LegalSystem | None:
+    """The registered system whose arrivals stream this is; None for a model's own stream."""
+    return next((s for s in all_systems(land) if s.zugaenge == stream), None)
+
+
+def alle_stroeme(land: str = "nrw") -> tuple[str, ...]:
+    """The streams ALLE adds up (what a merged model receives): those of systems marked ``in_alle``."""
+    return tuple(dict.fromkeys(s.zugaenge for s in all_systems(land) if s.in_alle))
+
+
+def modell_typen(land: str | None = None) -> dict[str, LegalSystem]:
+    """Model-file key types (``typ: flueag``) → the registered system whose statutory key they name."""
+    _register_laender()
+    return {s.modell_typ: s for s in _REGISTRY.values() if s.modell_typ and (land is None or s.land == land)}
+
+
+def anerkennungspaar(land: str = "nrw") -> tuple[LegalSystem, LegalSystem] | None:
+    """The asylum-procedure system and the one a recognised person moves to (``anerkennung_nach``):
+    the flows of `simulate` and the two keys the mixed key M2 blends; None if the Land has none."""
+    for s in all_systems(land):
+        if s.anerkennung_nach:
+            return s, get(s.anerkennung_nach)
+    return None
+
+
+def zugaenge_mapping(zugaenge: Mapping[str, int] | None, veraltet: Mapping[str, Any]) -> dict[str, int]:
+    """Arrivals per stream from the mapping and the documented old keywords ``zugaenge_<stream>``
+    (``zugaenge_flueag=…`` of the Python API before the mapping; None: not given); the mapping
+    wins. Another keyword is refused as Python refuses one (TypeError); whether a stream exists
+    is the caller's check (`optionen.pruefe_stroeme`)."""
+    out: dict[str, int] = {}
+    for name, value in veraltet.items():
+        if not name.startswith("zugaenge_") or name == "zugaenge_":
+            raise TypeError(f"unexpected keyword argument {name!r}")
+        if value is not None:
+            out[name.removeprefix("zugaenge_")] = value
+    return {**out, **(zugaenge or {})}
 
 
 # ---------------------------------------------------------------- systems a Land package defines
@@ -227,6 +288,8 @@ def from_land(land_id: str, entry: Mapping[str, Any]) -> LegalSystem:
         zugaenge=entry.get("zugaenge", entry["id"]), standard_zugaenge=int(entry.get("standard_zugaenge", 0)),
         key=key, key_steps=steps, paragraphen=dict(entry.get("paragraphen", {})),
         aliases=tuple(entry.get("aliase", ())), arbeitslose=False, land=land_id,
+        standard_quelle=entry.get("standard_quelle", ""),
+        in_alle=bool(entry.get("in_alle", False)), anerkennung_nach=entry.get("anerkennung_nach"),
         bestand_aliase={c: tuple(v) for c, v in (entry.get("bestand_aliase") or {}).items()},
         schluessel_spalten=("ags", "gemeinde", "einwohner", "flaeche_km2",
                             *(f"anteil_{c}" for c in entry["schluessel"]), "schluessel"),
@@ -258,11 +321,7 @@ def register_land(land_id: str) -> None:
             if shown:
                 vocab.PARAMETERS.setdefault(path.stem, shown)
     for entry in paket.systemdefinitionen:
-        system = register(from_land(land_id, entry))
-        vocab.SYSTEMS.setdefault(system.id, system.anzeige)
-        vocab.SYSTEMS_SHORT.setdefault(system.id, system.kurz)
-        for alias in (system.id, *system.aliases):
-            vocab.SYSTEM_ALIASES.setdefault(alias, system.id)
+        register(from_land(land_id, entry))
 
 
 def system_from_model(name: str, anzeige: str, key: KeyBuilder, bestand: tuple[str, ...],

@@ -157,13 +157,28 @@ def render_report(cmp: CompareResult, sim: SimResult | None = None, modelle: lis
     return env.get_template(TEMPLATE.name).render(
         info=cmp.info, synthetisch=cmp.info["synthetisch"], modelle=models, maps=maps, figures=figures,
         stichtag_de=fmt_date(cmp.info["stichtag"]), naeherungen=cmp.info.get("naeherungen", []),
-        parameter=parameter_lines(cmp.info),
+        parameter=parameter_lines(cmp.info), zugaenge=zugaenge_text(cmp.info),
         suche=gemeinde_suche(cmp, merged, sim),
         metriken=met, gewinner=gv, kreise=kreise, rb=rb, befunde=cmp.befunde,
         sim_befunde=list(sim_befunde or []), sim_info=sim.info if sim is not None else None,
         zusammenfassung=_summary(cmp, sim), modell_titel=cmp.info["modell_titel"],
         lang=langfrist_abschnitt(cmp, cmp.info["modell_titel"]),
         version=__version__, attribution=charts.ATTRIBUTION)
+
+
+def zugaenge_text(info: dict) -> str:
+    """The period's arrivals per stream in words: each registered stream under its system's name
+    with the registry's source where the count is its default, a model's own stream by name."""
+    from verteilung.io.deutsch import fmt_int
+    from verteilung.law import systems
+
+    parts = []
+    for stream, n in info.get("zugaenge", {}).items():
+        system = systems.strom_system(stream, info.get("land") or "nrw")
+        name = system.anzeige if system else stream
+        standard = system is not None and n == system.standard_zugaenge and system.standard_quelle
+        parts.append(f"{name} {fmt_int(n)}" + (f" ({system.standard_quelle})" if standard else ""))
+    return ", ".join(parts) or "keine"
 
 
 def _summary(cmp: CompareResult, sim: SimResult | None):

@@ -22,10 +22,7 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     unit = land.get(info.get("land")).einheit
     if info["synthetisch"]:
         c.print(Text.assemble((SYNTHETISCH, "bold yellow"), "; echte Tabellen mit --bestand DATEI"))
-    from verteilung.law import systems
-
-    streams = {**({s: info[f"zugaenge_{s}"] for s in systems.streams() if f"zugaenge_{s}" in info}),
-               **info.get("zugaenge_weitere", {})}
+    streams = info.get("zugaenge", {})
     c.print(f"{info['datenbasis']}; Stichtag {fmt_date(info['stichtag'])}; Zugänge "
             + ", ".join(f"{system_label(s, short=True)} {fmt_int(n)}" for s, n in streams.items()), highlight=False)
     heads = ["Modell", "Quote P10", "Median", "P90", "über 100 %", "Gini Last je EW", "Konflikte", unit.stadt_kurz,

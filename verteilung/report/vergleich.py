@@ -19,28 +19,33 @@ def parameter_table(res: CompareResult) -> pd.DataFrame:
     every workbook): data basis, reference date, arrivals, models, legal parameters in force."""
 
     info = res.info
-    further = [{"parameter": f"Zugänge {name}", "wert": n, "quelle": "--zugaenge", "kennung": f"zugaenge.{name}"}
-               for name, n in info.get("zugaenge_weitere", {}).items()]
-    standard = [  # NRW's two streams and the M2 share; a Land package without them lists its own streams
-        {"parameter": "Zugänge FlüAG", "wert": info["zugaenge_flueag"], "kennung": "zugaenge_flueag",
-         "quelle": "Standard: Monatsmittel 2021 (15.122 / 12), AfD KA 397"},
-        {"parameter": "Zugänge WSA", "wert": info["zugaenge_wsa"], "kennung": "zugaenge_wsa",
-         "quelle": "Standard: Monatsmittel 2021 (5.916 / 12), AfD KA 397"},
-    ] if "zugaenge_flueag" in info else []
+    streams = [zugaenge_zeile(name, n, info.get("land")) for name, n in info.get("zugaenge", {}).items()]
     alpha = [{"parameter": "α (M2)", "wert": round(info["alpha_m2"], 6), "kennung": "alpha_m2",
               "quelle": "FlüAG-Anteil am gemeinsamen Bestand"}] if "alpha_m2" in info else []
     from verteilung import land
 
     paket = land.get(info.get("land"))
     extra = [
-        *standard, *further, *alpha,
+        *streams, *alpha,
         *({"parameter": f"Modell {m}", "wert": info["modell_titel"][m],
            "quelle": "/".join((*(("inputs", paket.id, paket.modelle) if paket.modelle else ("models",)), f"{m}.yaml")),
            "kennung": "modelle"} for m in info["modelle"]),
     ]
-    rest = {k: v for k, v in info.items() if k not in {"zugaenge_flueag", "zugaenge_wsa", "zugaenge_weitere",
-                                                       "alpha_m2", "modelle", "anrechnung_faktoren"}}
+    rest = {k: v for k, v in info.items() if k not in {"zugaenge", "alpha_m2", "modelle", "anrechnung_faktoren"}}
     return build_parameter_table(rest, extra)
+
+
+def zugaenge_zeile(stream: str, n: int, land: str | None = None) -> dict:
+    """One arrival stream's row of the Parameter sheet: a registered stream under its system's
+    short name, with the registry's source where the count is its default; a further one by name."""
+    from verteilung.law import systems
+
+    system = systems.strom_system(stream, land or "nrw")
+    if system is None:
+        return {"parameter": f"Zugänge {stream}", "wert": n, "quelle": "--zugaenge", "kennung": f"zugaenge.{stream}"}
+    quelle = (f"Standard: {system.standard_quelle}" if n == system.standard_zugaenge and system.standard_quelle
+              else "--zugaenge")
+    return {"parameter": f"Zugänge {system.kurz}", "wert": n, "kennung": f"zugaenge_{stream}", "quelle": quelle}
 
 
 def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:

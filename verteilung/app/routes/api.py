@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from verteilung import optionen
 from verteilung.app import views
@@ -40,12 +40,29 @@ class VergleichAnfrage(BaseModel):
     kappung: float | None = Field(default=None, ge=1, le=5, description="eigener Schlüssel ≤ Faktor × EW-Anteil")
     alpha: float | None = Field(default=None, ge=0, le=1, description="α von M2; leer: automatisch")
     anrechnung: float = Field(default=1.0, ge=0, le=3, description="Faktor auf die gesetzliche Anrechnung")
-    zugaenge_flueag: Annotated[int, _personen("zugaenge_flueag")] = Field(
-        default=systems.FLUEAG.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
-    zugaenge_wsa: Annotated[int, _personen("zugaenge_wsa")] = Field(
-        default=systems.WSA.standard_zugaenge, ge=0, le=views.MAX_ZUGAENGE)
+    zugaenge: dict[str, Annotated[int, _personen("zugaenge"), Field(ge=0, le=views.MAX_ZUGAENGE)]] = Field(
+        default_factory=dict, max_length=20,
+        description="Zugänge je Strom, z. B. {\"flueag\": 900, \"wsa\": 300}; ein nicht genannter Strom hat "
+                    "seinen Standard. Die älteren Felder zugaenge_<strom> (zugaenge_flueag) werden weiter gelesen.")
     bestand: str | None = Field(default=None, max_length=64, description="Kennung einer hochgeladenen Tabelle")
     basis: str = Field(default=BASELINE, max_length=80, description="Vergleichsbasis: Modell-ID (Standard status-quo)")
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alte_felder(cls, data: Any) -> Any:
+        """``zugaenge_<stream>: N`` (the fields before the mapping) → ``zugaenge[stream]``; the mapping wins."""
+        if not isinstance(data, dict):
+            return data
+        old = {k: k.removeprefix("zugaenge_") for k in data if k.startswith("zugaenge_")}
+        known = [k for k, s in old.items() if s in systems.streams() and s != systems.ALLE]
+        if not known:
+            return data
+        data = dict(data)
+        folded = {old[k]: data.pop(k) for k in known}
+        given = data.get("zugaenge")
+        data["zugaenge"] = {**folded, **given} if isinstance(given, dict) else (given if given is not None else folded)
+        return data
 
 
 class SimulationAnfrage(BaseModel):
@@ -140,8 +157,10 @@ def router(st: AppState) -> APIRouter:
         elif req.kappung is not None:
             raise InputError(Problem("kappung", "nur zusammen mit gewichte"))
         st.check_models([req.basis])
-        e = Einstellungen(tuple(modelle), gew, req.kappung, req.alpha, req.anrechnung, req.zugaenge_flueag,
-                          req.zugaenge_wsa, req.bestand, req.basis)
+        optionen.pruefe_stroeme(req.zugaenge, set(systems.streams()) | {
+            s.zugaenge for m in modelle if m in eng.modelle for s in eng.modelle[m].systeme}, "zugaenge")
+        e = Einstellungen(tuple(modelle), gew, req.kappung, req.alpha, req.anrechnung, tuple(req.zugaenge.items()),
+                          req.bestand, req.basis)
         res = st.compute(eng.vergleich, e)  # uncached: the API always computes
         return {"info": jsonable(res.info), "befunde": res.befunde, "metriken": views.records(res.metriken),
                 "systeme": views.records(res.systeme), "gemeinden": views.records(res.gemeinden),

@@ -30,10 +30,7 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
                                                "mittel_eur", "aenderung_je_1000", "gesamtquote_nach_zuweisung",
                                                "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
                                                "quote_p10", "quote_p90", "ueber_100"]),
-                         zugaenge=[{"feld": "zf", "anzeige": systems.FLUEAG.anzeige,
-                                    "wert": systems.FLUEAG.standard_zugaenge},
-                                   {"feld": "zw", "anzeige": systems.WSA.anzeige,
-                                    "wert": systems.WSA.standard_zugaenge}])
+                         zugaenge=views.zugaenge_felder())
 
     @r.get("/gemeinde", response_class=HTMLResponse)
     def page_gemeinde(request: Request):

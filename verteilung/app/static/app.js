@@ -18,7 +18,7 @@
     box.replaceChildren();
     if (!lines || !lines.length) { box.hidden = true; return; }
     const ul = document.createElement("ul");
-    // the JSON names the field ("zf: …"); a reader gets the reason, which names the thing in words
+    // the JSON names the field ("z_flueag: …"); a reader gets the reason, which names the thing in words
     for (const l of lines) { const li = document.createElement("li"); li.textContent = l.replace(/^[a-z][a-z0-9_.]*: /, ""); ul.appendChild(li); }
     box.appendChild(ul); box.hidden = false;
     for (const id of leeren || []) { const el = $(id); if (el && window.Plotly) Plotly.purge(el); if (el) el.replaceChildren(); }
@@ -116,7 +116,13 @@
     }
     if (url.get("eigene") === "0") $("eigene").checked = false;
     for (const s of spalten) if (url.has("w_" + s)) $("w_" + s).value = url.get("w_" + s);
-    for (const n of ["kappung", "anrechnung", "zf", "zw"]) if (url.has(n)) $(n).value = url.get(n);
+    for (const n of ["kappung", "anrechnung"]) if (url.has(n)) $(n).value = url.get(n);
+    // arrival streams (z_<stream>, from the registry); a saved link's older names (zf, zw) still read
+    const stroeme = [...form.querySelectorAll("input[data-strom]")];
+    for (const z of stroeme) {
+      const v = url.get(z.name) ?? (z.dataset.alt ? url.get(z.dataset.alt) : null);
+      if (v !== null) z.value = v;
+    }
     if (url.has("alpha") && url.get("alpha") !== "auto") { $("alpha_auto").checked = false; $("alpha").value = url.get("alpha"); }
     let kartenModell = url.get("karte") || "";
     const extra = url.get("bestand");
@@ -132,7 +138,7 @@
       }
       q.set("alpha", $("alpha_auto").checked ? "auto" : $("alpha").value);
       q.set("anrechnung", $("anrechnung").value);
-      q.set("zf", $("zf").value); q.set("zw", $("zw").value);
+      for (const z of stroeme) q.set(z.name, z.value);
       if (kartenModell) q.set("karte", kartenModell);
       if (extra) q.set("bestand", extra);
       if ($("modell")) q.set("modell", $("modell").value);
