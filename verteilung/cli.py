@@ -32,7 +32,7 @@ from verteilung.io import (
     to_csv_bytes,
     to_json_bytes,
 )
-from verteilung.io.pfade import pruefe_aufruf, ueberschreiben
+from verteilung.io.pfade import ausgaben_geprueft
 from verteilung.law.lesarten import hilfe as lesart_hilfe
 from verteilung.report.output import emit, write_table
 from verteilung.vocab import system_label
@@ -60,9 +60,10 @@ ModellSystemOpt = Annotated[str, typer.Option("--system", help=SYSTEM_HILFE[:-1]
 LandOpt = Annotated[str, typer.Option("--land", help="Land: nrw (Nordrhein-Westfalen, 396 Gemeinden; Standard) oder bw (Baden-Württemberg, vorläufige Unterbringung in 44 Stadt- und Landkreisen).")]
 
 
-def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Check a command's output paths against its inputs and published runs before it computes
-    (`verteilung.io.pfade`); ``--ueberschreiben``, where a command has it, holds for its folder."""
+def pfade(ordner: bool = False, einzeldateien: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Check a command's output paths against its inputs, published runs and files the tool did not
+    write before it computes, and record the files it wrote (`verteilung.io.pfade.ausgaben_geprueft`);
+    ``--ueberschreiben`` holds for the call."""
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
         signature = inspect.signature(fn)
@@ -70,8 +71,7 @@ def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[...,
         @functools.wraps(fn)
         def checked(*args: object, **kwargs: object) -> None:
             werte = signature.bind(*args, **kwargs).arguments
-            pruefe_aufruf(werte, ordner)
-            with ueberschreiben(bool(werte.get("ueberschreiben", False))):
+            with ausgaben_geprueft(werte, ordner, einzeldateien):
                 fn(*args, **kwargs)
 
         return checked
@@ -80,6 +80,7 @@ def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[...,
 
 
 UeberschreibenOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Dateien im Ordner --out ersetzen, auch wenn verteilung sie nicht geschrieben hat (sonst abgelehnt).")]
+UeberschreibenDateiOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Eine vorhandene Ausgabedatei ersetzen, auch wenn verteilung sie nicht geschrieben hat oder sie seitdem geändert wurde (sonst abgelehnt).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
 JahrOpt = Annotated[int | None, typer.Option("--jahr", parser=opt.cli(opt.jahr, "--jahr"), help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das Jahr des Stichtags, sonst das neueste; § 3 Abs. 2 FlüAG).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag TT.MM.JJJJ oder JJJJ-MM-TT: die Fassung der Parameter und das Schlüsseljahr (Standard: 1. Januar von --jahr).")]
@@ -143,7 +144,7 @@ def root(
 @pfade()
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
-               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False,
                land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Eingabedaten prüfen: Zahl der Gemeinden, Einwohner, Fläche und Stichtag; mit --bestand auch die Bestandsdatei."""
     _blatt(blatt)
@@ -181,7 +182,7 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
 
 @data_app.command("list")
 @pfade()
-def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Mitgelieferte Daten und die Schlüsseljahre, die sie abdecken."""
     from verteilung import api
 
@@ -195,7 +196,7 @@ class VorlageArt(StrEnum):
 
 
 @data_app.command("vorlage")
-@pfade()
+@pfade(einzeldateien=False)  # a template is never replaced once written (write_template), not even its own
 def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage: bestand (alle Gemeinden, Bestände leer), haushalte (Beispielzeilen) oder beschraenkungen (alle Gemeinden, ohne Grenzen).")],
                  out: Annotated[Path, typer.Option("--out", help="Die Datei, die geschrieben wird: .xlsx (zum Ausfüllen in Excel empfohlen) oder .csv (deutsches Excel); eine vorhandene Datei wird nicht überschrieben.")],
                  gemeinden: GemeindenOpt = None, jahr: JahrOpt = None) -> None:
@@ -215,7 +216,7 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 def keys(system: SystemOpt, land: LandOpt = "nrw", gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-         fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
+         fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Schlüssel je Gemeinde: Zuweisungsschlüssel (FlüAG) oder Integrationsschlüssel (WSA)."""
     _blatt(blatt)
     from verteilung import api
@@ -233,7 +234,7 @@ def status(system: ModellSystemOpt,
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
            kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False,
            land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Verteilstatistik: Soll, Aufnahmeverpflichtung und Erfüllungsquote je Gemeinde (in Baden-Württemberg je Kreis)."""
     _blatt(blatt)
@@ -253,7 +254,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
-            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
+            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage."""
     _blatt(blatt)
     from rich.text import Text
@@ -291,7 +292,7 @@ def allocate(system: ModellSystemOpt,
              zeitlimit: Annotated[float, typer.Option("--zeitlimit", parser=opt.cli(opt.zeitlimit, "--zeitlimit"), help=f"Höchste Rechenzeit des Solvers in Sekunden (mehr als 0, höchstens {opt.ZEITLIMIT_MAX_S:.0f}).")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde in diese Datei schreiben; Format nach Endung wie --out (.xlsx, .csv für deutsches Excel, .json, .parquet).")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
-             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False,
              land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Zugänge dieses Zeitraums zuweisen: niedrigste Erfüllungsquote zuerst, Haushalte bleiben zusammen."""
     _blatt(blatt)
@@ -433,7 +434,7 @@ def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Mod
               ohne_minimum: Annotated[bool, typer.Option("--ohne-minimum", help="Die Gewichtung mit der geringsten Stadt-Land-Verschiebung nicht berechnen.")] = False,
               kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Langfristige Last je Modell auf echten Daten: wohin jedes Modell führt, wenn die Bestände dem Schlüssel folgen (ohne Bestände, nicht SYNTHETISCH)."""
     from verteilung.langfrist import langfrist as run
     from verteilung.langfrist import summary
@@ -473,7 +474,7 @@ def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modell
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn der Simulation (Standard: das SYNTHETISCHE Szenario).")] = None,
            ebene: Annotated[MittelEbene, typer.Option("--ebene", help="Welche Tabelle: modelle (Land, Standard), gemeinden, kreise, gewinner oder monate (mit --monate).")] = MittelEbene.modelle,
            gemeinden: GemeindenOpt = None, stichtag: StichtagOpt = None,
-           fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+           fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Geld, das der Verteilung folgt: Euro je Gemeinde, Kreis und Jahr je Modell (Pauschale § 4 FlüAG und Töpfe), langfristig und Monat für Monat."""
     from verteilung.mittel import mittel as run
     from verteilung.mittel import summary
@@ -551,7 +552,8 @@ def report(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.mo
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            basis: BasisModellOpt = "status-quo",
-           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html"), blatt: BlattOpt = None) -> None:
+           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html"),
+           ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Ein eigenständiger HTML-Bericht: Modelle, Karten, Diagramme und Tabellen (öffnet ohne Netz)."""
     _blatt(blatt)
     from verteilung.report.bericht import report as run_report
@@ -601,7 +603,7 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, J
 
 @runs_app.command("list")
 @pfade()
-def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Alle eingetragenen Läufe: Periode, Revision, Status, Zeiten, Benutzer und Rechner."""
     from verteilung import api
 
@@ -611,7 +613,7 @@ def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: Format
 @runs_app.command("show")
 @pfade()
 def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVISION, z. B. 2024-05 oder 2024-05/2 (Standard: neueste Revision).")],
-              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Ein Lauf: Zusammenfassung, Prüfsummen der Eingaben und Ergebnisse je Gemeinde."""
     from verteilung import api
 
@@ -624,7 +626,7 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVI
 def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISION, z. B. 2024-05/1.")], b: Annotated[str, typer.Argument(help="Zweiter Lauf: PERIODE/REVISION, z. B. 2024-05/2.")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None,
               alle: Annotated[bool, typer.Option("--alle", help="Auch die Gemeinden zeigen, bei denen sich nur die Erfüllungsquote rechnerisch verschiebt (CSV und JSON enthalten sie immer).")] = False,
-              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Was sich zwischen zwei Läufen geändert hat: zuerst die geänderten Eingaben, dann die Gemeinden mit geändertem Ergebnis."""
     from verteilung import api
 
@@ -786,7 +788,8 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
               bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml"), blatt: BlattOpt = None) -> None:
+              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml"),
+              ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Gewichte eines Schlüssels per linearer Optimierung für ein Ziel unter Grenzen wählen; schreibt eine Modelldatei."""
     _blatt(blatt)
     from verteilung.calibrate import calibrate as run

@@ -114,6 +114,7 @@ class RunConfig(BaseModel):
     jahr: int | None = Field(default=None, ge=1900, le=2999, strict=True)  # TOML is typed: "2024" is refused
     stichtag: dt.date | None = None
     ohne_meldung_null: bool = Field(default=False, strict=True)
+    blatt: str | None = None  # the sheet of every XLSX input with several visible sheets (as --blatt)
     rundung: Rundung = "aufrunden"
     solver: Literal["highs", "cbc"] = "highs"
     lesarten: dict[str, Any] = Field(default_factory=dict)  # validated by Lesarten.from_mapping
@@ -468,8 +469,15 @@ def _refuse_blocked_places(out_root: Path, periode: str) -> None:
 
 def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     """Step 1: validate the period, the config and every input before anything is written."""
+    from verteilung.data.tables import blatt
+
     check_period(periode)
     cfg = load_config(config_path)
+    with blatt(cfg.blatt):  # run.toml's ``blatt`` holds for every XLSX input, as --blatt does
+        return _prepare(periode, config_path, cfg, log)
+
+
+def _prepare(periode: str, config_path: Path, cfg: RunConfig, log: StepLog) -> Prepared:
     base = config_path.resolve().parent
     out_root = output_root(cfg, config_path)
     url = ledger_url(cfg, config_path, out_root)

@@ -77,7 +77,8 @@ COLUMNS: dict[str, Column] = {
     "datensatz": _c("Datensatz"), "jahr": _c("Jahr", NUM), "stichtag": _c("Stichtag", Kind.DATE),
     "stichtag_bevoelkerung": _c("Stand der Bevölkerungszahl", Kind.DATE),
     "einwohner_fehlend": _c("Gemeinden ohne Einwohnerzahl", INT), "genauigkeit": _c("Genauigkeit"),
-    "quelle": _c("Quelle"),
+    "quelle": _c("Quelle"), "einheit": _c("Einheit (Gemeinden oder Kreise)"),
+    "einheiten": _c("Zahl der Einheiten", INT),
     # key and its steps
     "schluessel": _c("Schlüssel", SHARE), "schluessel_name": _c("Schlüssel (Art)"),
     "schluessel_roh": _c("Schlüssel vor Kappung und Minderung", SHARE),

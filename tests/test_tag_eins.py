@@ -1,0 +1,101 @@
+"""Day-one safety and wording leftovers of issues 20, 22 and 23 (session 5), each through the real
+CLI: a single output file obeys the manifest rule, run.toml reads ``blatt``, BW speaks of Kreise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from verteilung.io.pfade import MANIFEST_NAME
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "inputs" / "nrw" / "szenario" / "bestand_synthetisch_2024.csv"
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.csv").write_bytes(SCENARIO.read_bytes())
+    (tmp_path / "h.csv").write_text("haushalt_id,personen\nh1,3\nh2,1\n", encoding="utf-8")
+    return tmp_path
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# --- 1. a single --out FILE replaces only what the tool wrote ------------------------------------
+
+# Every command with a single output file; the file "eigen.*" is a person's own (not in a manifest).
+EINZELDATEI = [
+    ("keys", "--system", "flueag", "--out", "eigen.csv"),
+    ("status", "--system", "flueag", "--bestand", "b.csv", "--out", "eigen.xlsx"),
+    ("explain", "05315000", "--system", "flueag", "--out", "eigen.json"),
+    ("allocate", "--system", "flueag", "--bestand", "b.csv", "--personen", "10", "--out", "eigen.csv"),
+    ("allocate", "--system", "flueag", "--bestand", "b.csv", "--haushalte", "h.csv", "--haushalte-out", "eigen.csv"),
+    ("data", "check", "--format", "json", "--out", "eigen.json"),
+    ("data", "list", "--out", "eigen.csv"),
+    ("langfrist", "--out", "eigen.xlsx"),
+    ("mittel", "--out", "eigen.xlsx"),
+    ("report", "--monate", "0", "--out", "eigen.html"),
+    ("calibrate", "--spalten", "einwohner,flaeche", "--out", "eigen.yaml"),
+]
+
+
+@pytest.mark.parametrize("args", EINZELDATEI, ids=lambda a: " ".join(a))
+def test_a_persons_file_is_never_replaced_by_a_single_output(cli, ws, args):
+    name = next(a for a in args if a.startswith("eigen."))
+    (ws / name).write_bytes(b"meine Zahlen\n")
+    before = _files(ws)
+    r = cli(*args)
+    assert r.code == 2, r.stderr
+    assert r.stderr.startswith("Fehler: ") and "Traceback" not in r.stderr
+    assert f"{name}: vorhandene Datei (nicht von verteilung geschrieben) wird nicht überschrieben" in r.stderr
+    assert "--ueberschreiben" in r.stderr
+    assert _files(ws) == before  # nothing written, not even a manifest
+
+
+def test_own_file_is_replaced_a_changed_one_only_with_ueberschreiben(cli, ws):
+    args = ("keys", "--system", "flueag", "--out", "schluessel.csv")
+    assert cli(*args).code == 0
+    recorded = json.loads((ws / MANIFEST_NAME).read_text(encoding="utf-8"))["dateien"]
+    assert set(recorded) == {"schluessel.csv"}
+    first = (ws / "schluessel.csv").read_bytes()
+    r = cli(*args)  # the tool's own, unchanged file: replaced (same bytes)
+    assert r.code == 0, r.stderr
+    assert (ws / "schluessel.csv").read_bytes() == first
+    (ws / "schluessel.csv").write_bytes(first + b"meine Notiz\n")  # a person edits it
+    r = cli(*args)
+    assert r.code == 2 and "seit dem letzten Aufruf geändert" in r.stderr and "--ueberschreiben" in r.stderr
+    assert (ws / "schluessel.csv").read_bytes().endswith(b"meine Notiz\n")
+    r = cli(*args, "--ueberschreiben")
+    assert r.code == 0, r.stderr
+    assert (ws / "schluessel.csv").read_bytes() == first
+    assert cli(*args).code == 0  # recorded again: the next call may replace it
+
+
+def test_ueberschreiben_replaces_a_persons_file_and_records_it(cli, ws):
+    (ws / "stand.json").write_text("{}", encoding="utf-8")
+    r = cli("data", "check", "--format", "json", "--out", "stand.json", "--ueberschreiben")
+    assert r.code == 0, r.stderr
+    assert json.loads((ws / "stand.json").read_text(encoding="utf-8"))["einheiten"] == 396
+    assert "stand.json" in json.loads((ws / MANIFEST_NAME).read_text(encoding="utf-8"))["dateien"]
+
+
+def test_two_outputs_of_allocate_are_both_recorded(cli, ws):
+    r = cli("allocate", "--system", "flueag", "--bestand", "b.csv", "--haushalte", "h.csv",
+            "--out", "z.csv", "--haushalte-out", "sub/hh.csv")
+    assert r.code == 0, r.stderr
+    assert set(json.loads((ws / MANIFEST_NAME).read_text(encoding="utf-8"))["dateien"]) == {"z.csv"}
+    assert set(json.loads((ws / "sub" / MANIFEST_NAME).read_text(encoding="utf-8"))["dateien"]) == {"hh.csv"}
+
+
+def test_a_template_is_still_never_replaced(cli, ws):
+    """`data vorlage` keeps its stricter rule: a template may hold figures once opened, so not
+    even its own earlier file is replaced (the same bytes again are left as they are)."""
+    assert cli("data", "vorlage", "bestand", "--out", "v.csv").code == 0
+    r = cli("data", "vorlage", "bestand", "--out", "v.csv")
+    assert r.code == 0 and "unverändert" in r.stderr
+    assert not (ws / MANIFEST_NAME).exists()
