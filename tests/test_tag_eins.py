@@ -99,3 +99,46 @@ def test_a_template_is_still_never_replaced(cli, ws):
     r = cli("data", "vorlage", "bestand", "--out", "v.csv")
     assert r.code == 0 and "unverändert" in r.stderr
     assert not (ws / MANIFEST_NAME).exists()
+
+
+# --- 2. run.toml reads blatt, as --blatt ---------------------------------------------------------
+
+def test_run_toml_blatt_chooses_the_sheet(cli, tmp_path):
+    from tests.test_eingaben_lesen import HEADER, KOELN, _rows, workbook
+
+    workbook(tmp_path / "b.xlsx", [("April", "visible", [HEADER, *_rows(4000)]),
+                                   ("Mai", "visible", [HEADER, *_rows(5557)])])
+    toml = ('bestand = "b.xlsx"\n{blatt}[zugaenge.flueag]\npersonen = 10\n[zugaenge.wsa]\npersonen = 5\n'
+            '[ausgabe]\nordner = "out"\n')
+    config = tmp_path / "run.toml"
+    config.write_text(toml.format(blatt=""), encoding="utf-8")
+    r = cli("run", "--periode", "2024-05", "--config", config)
+    assert r.code == 2 and "2 sichtbare Blätter („April“, „Mai“)" in r.stderr, r.stderr
+    assert not (tmp_path / "out" / "2024-05").exists()
+    config.write_text(toml.format(blatt='blatt = "Mai"\n'), encoding="utf-8")
+    r = cli("run", "--periode", "2024-05", "--config", config)
+    assert r.code == 0, r.stderr
+    shown = cli("runs", "show", "2024-05", "--config", config, "--format", "json").json()["rows"]
+    koeln = [row for row in shown if row["ags"] == KOELN and row["system"] == "flueag"]
+    assert koeln and koeln[0]["bestand"] == 5557
+
+
+# --- 3. every Land in data list; data check counts the Land's unit -------------------------------
+
+def test_data_list_names_every_land_and_its_unit(cli):
+    rows = cli("data", "list", "--format", "json").json()["rows"]
+    bw = [r for r in rows if r["datensatz"] == "bw"]
+    assert bw and all(r["einheit"] == "Kreise" and r["einheiten"] == 44 for r in bw)
+    assert all(r["einheit"] == "Gemeinden" and r["einheiten"] == 396 for r in rows if r["datensatz"] == "nrw")
+    table = cli("data", "list").stdout
+    assert "Baden-Württemberg" in table and "Kreise" in table
+
+
+def test_data_check_bw_speaks_of_kreise(cli, tmp_path):
+    r = cli("data", "check", "--land", "bw")
+    assert r.code == 0, r.stderr
+    assert "Kreise: 44" in r.stdout and "Gemeinden: 44" not in r.stdout
+    assert "Land: Baden-Württemberg" in r.stdout
+    assert cli("data", "check", "--land", "bw", "--out", tmp_path / "p.csv").code == 0
+    text = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
+    assert "Kreise;44" in text and "Gemeinden;44" not in text
