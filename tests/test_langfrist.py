@@ -129,7 +129,9 @@ def test_cli_langfrist_json_and_refusals(cli):
     bad = cli("langfrist", "--summe", "flueag=viele")
     assert bad.code == 2 and "keine ganze Zahl" in bad.stderr
     neg = cli("langfrist", "--summe", "wsa=-5")
-    assert neg.code == 2 and "Personenzahl" in neg.stderr
+    assert neg.code == 2 and "--summe wsa: „-5“ ist negativ" in neg.stderr  # optionen.summen (was langfrist's own)
+    twice = cli("langfrist", "--summe", "flueag=1", "--summe", "flueag_bestand=2")
+    assert twice.code == 2 and "die Spalte flueag_bestand ist doppelt angegeben" in twice.stderr
 
 
 def test_cli_langfrist_terminal_is_german_and_labelled(cli):

@@ -358,22 +358,10 @@ def _stock_column(name: str) -> str:
         return name
 
 
-def _summen(specs: list[str] | None) -> dict[str, float] | None:
-    """``["flueag_bestand=120000"]`` → {"flueag_bestand": 120000}; ``flueag``/``wsa`` name their column."""
-    if not specs:
-        return None
-    out: dict[str, float] = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        name = name.strip()
-        name = _stock_column(name)
-        if not sep or not name:
-            raise InputError(Problem("--summe", f"erwartet SPALTE=N, erhalten {spec!r}"))
-        try:
-            out[name] = int(value.strip())
-        except ValueError:
-            raise InputError(Problem("--summe", f"{name}: keine ganze Zahl: {value!r}")) from None
-    return out
+def _summen(specs: list[str] | None) -> dict[str, int] | None:
+    """``["flueag_bestand=120000"]`` → {"flueag_bestand": 120000}; ``flueag``/``wsa`` name their column
+    (`optionen.summen`)."""
+    return opt.summen(specs, "--summe", _stock_column)
 
 
 @app.command()

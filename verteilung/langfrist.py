@@ -326,7 +326,7 @@ def pruefe_summen(summen: dict[str, float] | None) -> dict[str, float]:
     given = dict(summen or {})
     for col, v in given.items():
         if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v) or v < 0:
-            raise InputError(Problem("--summe", f"{col}: keine Personenzahl ≥ 0: {v!r}"))
+            raise InputError(Problem("--summe", f"{col}: keine Personenzahl ≥ 0: „{v}“"))
     return {c: float(v) for c, v in given.items()}
 
 
