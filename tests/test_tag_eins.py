@@ -142,3 +142,49 @@ def test_data_check_bw_speaks_of_kreise(cli, tmp_path):
     assert cli("data", "check", "--land", "bw", "--out", tmp_path / "p.csv").code == 0
     text = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
     assert "Kreise;44" in text and "Gemeinden;44" not in text
+
+
+# --- 4. German quotes in messages ---------------------------------------------------------------
+
+def test_refused_values_are_quoted_in_german(cli, ws):
+    r = cli("keys", "--system", "flueag", "--format", "xml")
+    assert r.code == 2 and "„xml“ ist nicht erlaubt" in r.stderr and "'xml'" not in r.stderr
+    r = cli("allocate", "--system", "flueag", "--bestand", "b.csv", "--personen", "5", "--pfad", "schnell")
+    assert r.code == 2 and "unbekannter Rechenweg „schnell“" in r.stderr, r.stderr
+    r = cli("keys", "--system", "flueag", "--land", "by")
+    assert r.code == 2 and "unbekanntes Land „by“" in r.stderr and "'by'" not in r.stderr, r.stderr
+
+
+def test_no_python_repr_in_messages():
+    """Messages quote values „so“ (docs/ausgaben.md); ``!r`` stays only in programmer errors that
+    no refusal shows (an unknown attribute, a parameter or system registered twice)."""
+    import re
+
+    internal = ("AttributeError(", "KeyError(f\"unknown parameter", "alias {alias!r}", "default {lesart",
+                "is registered twice", "unknown solver {solver!r}")
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "verteilung").rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"!r\}", line) and not any(k in line for k in internal)]
+    assert found == []
+
+
+# --- 5. template errors speak the template's headings -------------------------------------------
+
+def test_template_errors_name_the_heading_the_user_sees(cli, ws):
+    assert cli("data", "vorlage", "bestand", "--out", "v.csv").code == 0
+    lines = (ws / "v.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "AGS;Gemeinde;Bestand FlüAG;Anrechnung;Anrechnung EAE;Bestand WSA"
+    rows = [line.split(";") for line in lines[1:]]
+    for r in rows:
+        r[2:] = ["10", "0", "0", "5"]
+    rows[0][2], rows[1][5] = "viele", "-3"
+    (ws / "v.csv").write_text("\n".join([lines[0], *(";".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    r = cli("status", "--system", "flueag", "--bestand", "v.csv", "--out", "s.csv")
+    assert r.code == 2 and not (ws / "s.csv").exists()
+    assert "v.csv, Zeile 2, AGS 05111000: „Bestand FlüAG“: „viele“ ist keine Zahl" in r.stderr, r.stderr
+    assert "v.csv, Zeile 3, AGS 05112000: „Bestand WSA“: „-3“ ist negativ" in r.stderr
+    assert "flueag_bestand" not in r.stderr and "wsa_bestand" not in r.stderr
+    (ws / "w.csv").write_text("\n".join(";".join(r[:5]) for r in [lines[0].split(";"), *rows[2:]]) + "\n",
+                              encoding="utf-8")
+    r = cli("status", "--system", "wsa", "--bestand", "w.csv")
+    assert r.code == 2 and "Pflichtspalte(n) fehlen in der Bestandsdatei: „Bestand WSA“" in r.stderr, r.stderr

@@ -311,7 +311,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     if solver not in ("highs", "cbc"):
         raise InputError(Problem("--solver", f"unbekannter Solver „{solver}“; erlaubt: highs oder cbc"))
     if pfad not in ("auto", "referenz", "solver"):
-        raise InputError(Problem("--pfad", f"unknown path {pfad!r}; choose auto, referenz or solver"))
+        raise InputError(Problem("--pfad", f"unbekannter Rechenweg „{pfad}“; erlaubt: auto, referenz oder solver"))
     if personen is not None:
         personen = pruefe_personen(personen, "--personen")
     pacing = staffelung_aus(staffelung)

@@ -337,7 +337,7 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
         metric_rows.append(dict(mp.metrics))
     long = pd.concat(frames, ignore_index=True)
     if basis not in set(long["modell"]):
-        raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
+        raise InputError(Problem("--basis", f"die Vergleichsbasis „{basis}“ ist nicht unter den Modellen"))
     base = long[long["modell"] == basis].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])

@@ -144,7 +144,7 @@ def _system_loads(model: ModelDef, ctx: Context, summen: dict[str, float],
     for s in model.systeme:
         missing = [c for c in s.bestand if c not in summen]
         if missing:
-            raise InputError(Problem("--summe", f"Modell {model.id!r}, System {s.name!r}: keine Landessumme für "
+            raise InputError(Problem("--summe", f"Modell „{model.id}“, System „{s.name}“: keine Landessumme für "
                                      f"{', '.join(missing)}; bitte --summe SPALTE=N angeben"))
         spec = s.schluessel
         if isinstance(spec, MixKey) and spec.alpha == "auto":
@@ -345,7 +345,7 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "ein Modell ist doppelt angegeben"))
     if basis not in ids:
-        raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
+        raise InputError(Problem("--basis", f"die Vergleichsbasis „{basis}“ ist nicht unter den Modellen"))
     given = pruefe_summen(summen)
     known = set(SUMMEN_STANDARD) | {c for d in defs for s in d.systeme for c in s.bestand}
     unknown = sorted(set(given) - known)

@@ -48,7 +48,7 @@ def _gewichte(rule: tuple[Anteil, ...], rows: pd.DataFrame, model_systems: list[
         else:
             system = a.system if a.system in model_systems else (model_systems[0] if len(model_systems) == 1 else "")
             if not system:
-                raise InputError(Problem("mittel", f"Modell {modell!r} hat kein System {a.system!r} für den "
+                raise InputError(Problem("mittel", f"Modell „{modell}“ hat kein System „{a.system}“ für den "
                                          f"Schlüssel des Topfs; seine Systeme: {', '.join(model_systems)}"))
             w = rows[f"schluessel_{system}"].to_numpy(dtype=float)
         total = float(np.sum(w))

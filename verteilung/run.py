@@ -160,7 +160,7 @@ def check_period(periode: str, where: str = "--periode") -> None:
     """``YYYY-MM`` in ASCII digits, nothing stripped: one month has exactly one spelling."""
     if not PERIOD_RE.fullmatch(periode):
         raise InputError(Problem(where, f"erwartet JJJJ-MM mit Ziffern 0-9 und Monat 01 bis 12, z. B. 2024-05; "
-                                 f"erhalten {periode!r}"))
+                                 f"erhalten „{periode}“"))
 
 
 def load_config(path: Path) -> RunConfig:
@@ -202,7 +202,7 @@ def platzhalter(value: str, periode: str, where: str) -> str:
     values = {"periode": periode, "jahr": periode[:4], "monat": periode[5:]}
     unknown = [m for m in _PLATZHALTER_RE.findall(value) if m not in values]
     if unknown:
-        raise InputError(Problem(where, f"unbekannter Platzhalter {{{unknown[0]}}} in {value!r}; erlaubt: "
+        raise InputError(Problem(where, f"unbekannter Platzhalter {{{unknown[0]}}} in „{value}“; erlaubt: "
                                  + ", ".join(f"{{{k}}}" for k in PLATZHALTER)))
     return _PLATZHALTER_RE.sub(lambda m: values[m.group(1)], value)
 
@@ -507,7 +507,7 @@ def _prepare(periode: str, config_path: Path, cfg: RunConfig, log: StepLog) -> P
     names = {s.name for s in model.systeme}
     unknown = set(cfg.zugaenge) - names
     missing = names - set(cfg.zugaenge)
-    problems = [Problem(str(config_path), f"zugaenge.{n}: Modell {model.id} hat kein System {n!r} "
+    problems = [Problem(str(config_path), f"zugaenge.{n}: Modell {model.id} hat kein System „{n}“ "
                         f"(Systeme: {', '.join(sorted(names))})") for n in sorted(unknown)]
     problems += [Problem(str(config_path), f"zugaenge.{n}: Pflichtangabe fehlt (Zugänge für jedes System von "
                          f"{model.id})") for n in sorted(missing)]

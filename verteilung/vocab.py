@@ -402,7 +402,7 @@ def xlsx_format(col: Column) -> str:
         return "General"
     if col.signed:
         return f'"+"{code};"−"{code};{code}'
-    return code
+    return f'{code};"−"{code}'  # one minus sign in every output a person reads (io.deutsch.MINUS)
 
 
 def system_id(name: str, known: Iterable[str] = PRIMARY_SYSTEMS) -> str:

@@ -102,7 +102,7 @@ def topf_ids() -> list[str]:
 def topf(name: str, jahr: int | None = None) -> Topf:
     """The pot rule in force on 1 January of ``jahr``; without a year its first (dated) rule."""
     if name not in topf_ids():
-        raise InputError(Problem("--topf", f"unbekannter Topf {name!r}; vorhanden: {', '.join(topf_ids())}"))
+        raise InputError(Problem("--topf", f"unbekannter Topf „{name}“; vorhanden: {', '.join(topf_ids())}"))
     key = f"mittel/{name}"
     spec = params._load(key)
     first = min(dt.date.fromisoformat(str(k)) for k in spec["values"])

@@ -124,7 +124,8 @@ def data_check_lines(result: dict) -> list[str]:
         lines.append(f"Stichtag der Bevölkerungszahlen: {fmt_date(result['stichtag_bevoelkerung'])}")
     if result.get("land"):
         lines.append(f"Land: {result['land']}")
-    lines += [f"{result.get('einheit', 'Gemeinden')}: {fmt_int(result['einheiten'])}", f"Einwohner: {fmt_int(result['einwohner'])}",
+    lines += [f"{result.get('einheit', 'Gemeinden')}: {fmt_int(result['einheiten'])}",
+              f"Einwohner: {fmt_int(result['einwohner'])}",
               f"Fläche: {fmt_dec(result['flaeche_km2'], 2)} km²"]
     lines += [f"ohne Einwohnerzahl: {row['gemeinde']} ({row['ags']}); ein Schlüssel für dieses Jahr wird "
               "abgelehnt" for row in result["einwohner_fehlend"]]
