@@ -188,3 +188,28 @@ def test_template_errors_name_the_heading_the_user_sees(cli, ws):
                               encoding="utf-8")
     r = cli("status", "--system", "wsa", "--bestand", "w.csv")
     assert r.code == 2 and "Pflichtspalte(n) fehlen in der Bestandsdatei: „Bestand WSA“" in r.stderr, r.stderr
+
+
+# --- 6. money of a year after the dated rules is NÄHERUNG ---------------------------------------
+
+def test_mittel_after_the_dated_rules_says_naeherung_in_every_format(cli, tmp_path):
+    import openpyxl
+
+    grund = "Pauschale § 4 FlüAG (kreisfrei) für 2030: kein Satz hinterlegt, der Satz ab 01.01.2024 ist fortgeschrieben"
+    args = ("mittel", "--modelle", "status-quo,m1-gemeinsamer-bestand", "--jahr-mittel", "2030")
+    r = cli(*args)
+    assert r.code == 0, r.stderr
+    assert grund in " ".join(r.stdout.split())  # the terminal wraps long lines
+    data = cli(*args, "--format", "json").json()
+    assert f"NÄHERUNG: {grund}" in data["summary"]["naeherungen"]
+    assert {row["hinweis"] for row in data["rows"]} == {"NÄHERUNG"}
+    machine = cli(*args, "--format", "csv", "--ebene", "kreise").stdout.splitlines()
+    assert machine[0].endswith(",hinweis") and all(line.endswith(",NÄHERUNG") for line in machine[1:])
+    assert cli(*args, "--out", tmp_path / "m.xlsx").code == 0
+    first = openpyxl.load_workbook(tmp_path / "m.xlsx").worksheets[0]["A1"].value
+    assert grund in first
+    assert cli(*args, "--out", tmp_path / "m.csv").code == 0
+    assert grund in (tmp_path / "m.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    within = cli("mittel", "--modelle", "status-quo", "--jahr-mittel", "2024", "--format", "json").json()
+    assert not any("fortgeschrieben" in n for n in within["summary"].get("naeherungen", []))
+    assert all("hinweis" not in row for row in within["rows"])
