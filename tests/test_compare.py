@@ -205,7 +205,7 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     # this period's tables rest on the synthetic stock; the long run on real data only (its own files)
     assert files[:-1] and all(f.startswith(("SYNTHETISCH_", "langfrist")) for f in files[:-1])
     assert "langfrist.xlsx" in files and "SYNTHETISCH_vergleich.xlsx" in files
-    assert "langfristig Stadt → Land" in r.stdout and "nicht SYNTHETISCH" in r.stdout
+    assert "langfristig zu den Städten" in r.stdout and "nicht SYNTHETISCH" in r.stdout
     summary = json.loads((tmp_path / "v" / "SYNTHETISCH_vergleich.json").read_text())
     assert summary["info"]["synthetisch"] is True
     assert summary["metriken"][0]["modell"] == "status-quo"

@@ -213,3 +213,42 @@ def test_mittel_after_the_dated_rules_says_naeherung_in_every_format(cli, tmp_pa
     within = cli("mittel", "--modelle", "status-quo", "--jahr-mittel", "2024", "--format", "json").json()
     assert not any("fortgeschrieben" in n for n in within["summary"].get("naeherungen", []))
     assert all("hinweis" not in row for row in within["rows"])
+
+
+# --- 7. long-run persons shown whole, kept exact ------------------------------------------------
+
+def test_long_run_persons_are_shown_whole_and_kept_exact(cli, tmp_path):
+    import openpyxl
+
+    args = ("langfrist", "--ohne-minimum", "--modelle", "status-quo,m1-gemeinsamer-bestand")
+    rows = {r["modell"]: r for r in cli(*args, "--format", "json").json()["rows"]}
+    exact = rows["status-quo"]["last_kreisfrei"]
+    assert exact != round(exact)  # a computed count of persons with decimals (key × Land total)
+    from verteilung.io.deutsch import fmt_dec, fmt_int
+
+    shown = cli(*args).stdout
+    assert fmt_int(exact) in shown and fmt_dec(exact, 2) not in shown
+    assert cli(*args, "--out", tmp_path / "l.xlsx").code == 0
+    ws = openpyxl.load_workbook(tmp_path / "l.xlsx").worksheets[0]
+    header_row = next(i for i, row in enumerate(ws.iter_rows(values_only=True), 1)
+                      if "Langfristige Last kreisfreier Städte" in row)
+    col = [c.value for c in ws[header_row]].index("Langfristige Last kreisfreier Städte") + 1
+    cell = ws.cell(header_row + 1, col)
+    assert cell.value == pytest.approx(exact, rel=1e-14) and cell.number_format == '#,##0;"−"#,##0'
+
+
+# --- 9. the long-run shift says its direction ----------------------------------------------------
+
+def test_shift_is_named_by_its_direction_positive_towards_the_cities(cli, tmp_path):
+    args = ("langfrist", "--ohne-minimum", "--modelle", "status-quo,m1-gemeinsamer-bestand")
+    rows = {r["modell"]: r for r in cli(*args, "--format", "json").json()["rows"]}
+    m1, sq = rows["m1-gemeinsamer-bestand"], rows["status-quo"]
+    assert m1["verschiebung_zu_staedten"] == m1["last_kreisfrei"] - sq["last_kreisfrei"] > 0
+    assert "verschiebung_stadt_land" not in m1
+    assert cli(*args, "--out", tmp_path / "l.csv").code == 0
+    head = (tmp_path / "l.csv").read_text(encoding="utf-8-sig").splitlines()[1].split(";")  # below the label line
+    assert "Verschiebung zu den kreisfreien Städten (Personen)" in head
+    r = cli("compare", "--modelle", "status-quo,m1-gemeinsamer-bestand", "--out", tmp_path / "v")
+    assert r.code == 0 and "langfristig zu den Städten" in r.stdout and "Stadt → Land" not in r.stdout
+    csv = (tmp_path / "v" / "langfrist_modelle.csv").read_text(encoding="utf-8")
+    assert "verschiebung_zu_staedten" in csv.splitlines()[0]

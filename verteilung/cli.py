@@ -418,7 +418,7 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 @pfade()
 def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
               basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
-              ebene: Annotated[Ebene, typer.Option("--ebene", help="Welche Tabelle: modelle (Verschiebung Stadt → Land, Standard), gemeinden, kreise, regierungsbezirke, gemeindetypen, groessenklassen oder gewinner.")] = Ebene.modelle,
+              ebene: Annotated[Ebene, typer.Option("--ebene", help="Welche Tabelle: modelle (Verschiebung zu den kreisfreien Städten, Standard), gemeinden, kreise, regierungsbezirke, gemeindetypen, groessenklassen oder gewinner.")] = Ebene.modelle,
               ohne_minimum: Annotated[bool, typer.Option("--ohne-minimum", help="Die Gewichtung mit der geringsten Stadt-Land-Verschiebung nicht berechnen.")] = False,
               kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
@@ -434,7 +434,7 @@ def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Mod
               lesarten=Lesarten(kappung=kappung, anlage1=anlage1), minimum=not ohne_minimum)
     tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "gewinner": res.gewinner_verlierer,
               **res.aggregate}
-    titles = {"modelle": "Langfristige Last: Verschiebung von den kreisfreien Städten aufs Land",
+    titles = {"modelle": "Langfristige Last: Verschiebung zu den kreisfreien Städten",
               "gemeinden": "Langfristige Last je Gemeinde", "kreise": "Langfristige Last je Kreis",
               "regierungsbezirke": "Langfristige Last je Regierungsbezirk",
               "gemeindetypen": "Langfristige Last je Gemeindetyp", "groessenklassen": "Langfristige Last je Größenklasse",
@@ -770,7 +770,7 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 @app.command()
 @pfade()
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
-              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|), umverteilung (umzuverteilende Personen) oder stadt_land (geringste langfristige Verschiebung von den kreisfreien Städten aufs Land; ohne Bestände).")] = "max_abstand",
+              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|), umverteilung (umzuverteilende Personen) oder stadt_land (geringste langfristige Verschiebung zwischen den kreisfreien Städten und den übrigen Gemeinden; ohne Bestände).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
               laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", parser=opt.cli(opt.dezimal, "--laendlich-max-anstieg"), help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,

@@ -420,12 +420,17 @@ def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) ->
 
 
 def de(n: int) -> str:
-    """German thousands separator: 1.148, -36."""
-    return f"{n:,}".replace(",", ".")
+    """German thousands separator and minus sign: 1.148, −36 (`io.deutsch.fmt_int`)."""
+    from verteilung.io.deutsch import fmt_int
+
+    return fmt_int(n)
 
 
 def de_signed(n: int) -> str:
-    return ("+" if n > 0 else "") + de(n)
+    """A change with its sign: +211, −110 (`io.deutsch.fmt_signed`)."""
+    from verteilung.io.deutsch import fmt_signed
+
+    return fmt_signed(n)
 
 
 def findings(res: CompareResult) -> list[str]:
