@@ -137,7 +137,7 @@ def test_bad_model_files_are_refused(tmp_path, change, needle):
 
 def test_unknown_column_in_weights_is_refused(cli):
     r = cli("compare", "--gewichte", "einwohner=0.5,steuerkraft=0.5", "--out", "/tmp/verteilung-never")
-    assert r.code == 2 and "'steuerkraft' gibt es in der Gemeindetabelle nicht" in r.stderr
+    assert r.code == 2 and "„steuerkraft“ gibt es in der Gemeindetabelle nicht" in r.stderr
 
 
 def test_every_shipped_model_is_documented():

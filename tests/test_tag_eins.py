@@ -252,3 +252,31 @@ def test_shift_is_named_by_its_direction_positive_towards_the_cities(cli, tmp_pa
     assert r.code == 0 and "langfristig zu den Städten" in r.stdout and "Stadt → Land" not in r.stdout
     csv = (tmp_path / "v" / "langfrist_modelle.csv").read_text(encoding="utf-8")
     assert "verschiebung_zu_staedten" in csv.splitlines()[0]
+
+
+# --- 8. outputs as docs/ausgaben.md promises them ------------------------------------------------
+
+def test_compare_rows_carry_their_markers_and_simulate_writes_a_workbook(cli, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    r = cli("compare", "--modelle", "status-quo,m1-gemeinsamer-bestand", "--out", tmp_path / "v")
+    assert r.code == 0, r.stderr
+    g = pd.read_csv(tmp_path / "v" / "SYNTHETISCH_gemeinden.csv", dtype={"ags": str})
+    assert g.columns[-1] == "hinweis"
+    by_model = g.groupby("modell")["hinweis"].unique().to_dict()
+    # the status quo's WSA key uses the approximated unemployment; M1's FlüAG key does not
+    assert list(by_model["status-quo"]) == ["SYNTHETISCH; NÄHERUNG"]
+    assert list(by_model["m1-gemeinsamer-bestand"]) == ["SYNTHETISCH"]
+    stdout = cli("compare", "--modelle", "status-quo", "--format", "csv", "--out", tmp_path / "w").stdout
+    assert stdout.splitlines()[0].endswith(",hinweis") and stdout.splitlines()[1].endswith("SYNTHETISCH; NÄHERUNG")
+
+    r = cli("simulate", "--monate", "2", "--modelle", "status-quo,m1-gemeinsamer-bestand", "--out", tmp_path / "s")
+    assert r.code == 0, r.stderr
+    wb = openpyxl.load_workbook(tmp_path / "s" / "SYNTHETISCH_simulation.xlsx")
+    assert wb.sheetnames == ["Monate", "Gemeinden am Ende", "Übergang", "Übergang im Verlauf", "Parameter"]
+    for ws in wb.worksheets:
+        assert ws["A1"].value.startswith("SYNTHETISCH")
+    assert [c.value for c in wb["Monate"][2]][:2] == ["Monat", "Modell"]  # German headers below the marker
+    months = pd.read_csv(tmp_path / "s" / "SYNTHETISCH_monate.csv")
+    assert wb["Monate"].max_row - 2 == len(months)

@@ -409,7 +409,9 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 
         sys.stdout.buffer.write(to_json_bytes(summary_payload(res)))
     elif fmt == CompareFmt.csv:
-        sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
+        from verteilung.darstellung import with_marker
+
+        sys.stdout.buffer.write(to_csv_bytes(with_marker(res.gemeinden, res.info)))
     else:
         print_compare(res, folder)
 
