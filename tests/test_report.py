@@ -187,7 +187,8 @@ def test_chart_ticks_are_german():
 
     from verteilung.report import charts
 
-    assert [charts._de_tick(v) for v in (1000.0, 0.1 + 0.2, 2.5, -50.0, 0.0)] == ["1.000", "0,3", "2,5", "\u221250", "0"]
+    ticks = [charts._de_tick(v) for v in (1000.0, 0.1 + 0.2, 2.5, -50.0, 0.0)]
+    assert ticks == ["1.000", "0,3", "2,5", "\u221250", "0"]  # the typographic minus, as in all text
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1500.5])
     charts.german_ticks(fig)
