@@ -137,7 +137,7 @@ def test_bad_model_files_are_refused(tmp_path, change, needle):
 
 def test_unknown_column_in_weights_is_refused(cli):
     r = cli("compare", "--gewichte", "einwohner=0.5,steuerkraft=0.5", "--out", "/tmp/verteilung-never")
-    assert r.code == 2 and "'steuerkraft' gibt es in der Gemeindetabelle nicht" in r.stderr
+    assert r.code == 2 and "„steuerkraft“ gibt es in der Gemeindetabelle nicht" in r.stderr
 
 
 def test_every_shipped_model_is_documented():
@@ -208,7 +208,7 @@ def test_compare_cli_default_run_writes_labelled_outputs(cli, tmp_path):
     # the long-run and money workbooks only with --alles (their tables are the langfrist_*.csv files)
     assert "langfrist.xlsx" not in files and "langfrist_mittel.xlsx" not in files
     assert "Blatt Parameter in langfrist.xlsx, mit --alles" in r.stdout
-    assert "langfristig Stadt → Land" in r.stdout and "nicht SYNTHETISCH" in r.stdout
+    assert "langfristig zu den Städten" in r.stdout and "nicht SYNTHETISCH" in r.stdout
     summary = json.loads((tmp_path / "v" / "SYNTHETISCH_vergleich.json").read_text())
     assert summary["info"]["synthetisch"] is True
     assert summary["metriken"][0]["modell"] == "status-quo"

@@ -13,7 +13,7 @@ def test_shipped_2024_matches_destatis_sums(cli):
     r = cli("data", "check", "--format", "json", "--jahr", "2024")
     assert r.code == 0, r.stderr
     d = r.json()
-    assert d["gemeinden"] == 396
+    assert d["einheiten"] == 396 and d["einheit"] == "Gemeinden"
     assert d["einwohner"] == 18_190_422
     assert d["flaeche_km2"] == pytest.approx(34_112.56, abs=0.005)
     assert d["stichtag_bevoelkerung"] == "2023-12-31"

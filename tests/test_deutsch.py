@@ -24,7 +24,7 @@ from verteilung.report.output import records, to_csv_bytes
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (1079, "1.079"), (0, "0"), (999, "999"), (18190422, "18.190.422"), (-1234567, "-1.234.567"),
+    (1079, "1.079"), (0, "0"), (999, "999"), (18190422, "18.190.422"), (-1234567, "\u22121.234.567"),
     (np.int64(265885), "265.885"), (2169.5, "2.170"), (2169.49, "2.169"), (None, ""), (float("nan"), ""),
 ])
 def test_fmt_int(value, text):
@@ -33,7 +33,7 @@ def test_fmt_int(value, text):
 
 @pytest.mark.parametrize(("value", "places", "text"), [
     (2169.185, 2, "2.169,19"),  # half up on the digits shown in JSON (binary value is ...18499...)
-    (2169.184999, 2, "2.169,18"), (4805.65, 2, "4.805,65"), (0.005, 2, "0,01"), (-0.005, 2, "-0,01"),
+    (2169.184999, 2, "2.169,18"), (4805.65, 2, "4.805,65"), (0.005, 2, "0,01"), (-0.005, 2, "\u22120,01"),
     (-0.001, 2, "0,00"), (1e12, 2, "1.000.000.000.000,00"), (np.float64(74.0), 2, "74,00"),
     (Decimal("2.5"), 0, "3"), (float("inf"), 2, ""), (pd.NA, 2, ""), ("x", 2, ""),
 ])
@@ -72,7 +72,7 @@ def test_fmt_exact_keeps_every_digit():
     assert de.fmt_exact(0.035) == "0,035"
     assert de.fmt_exact(1079) == "1.079"
     assert de.fmt_exact(1234.5678901) == "1.234,5678901"
-    assert de.fmt_exact(-0.5) == "-0,5"
+    assert de.fmt_exact(-0.5) == "\u22120,5"
     assert de.fmt_exact(Decimal("2.50")) == "2,5"
     assert de.fmt_exact(True) == "ja"
     assert de.fmt_exact(float("nan")) == ""
@@ -90,7 +90,7 @@ def test_babel_supplies_the_symbols():
 
     for v in (0.0, 1.25, 1079.0, 123456.789, -98765.4321):
         assert de.fmt_dec(v, 2) == format_decimal(Decimal(repr(v)).quantize(Decimal("0.01")),
-                                                  format="#,##0.00", locale="de_DE")
+                                                  format="#,##0.00", locale="de_DE").replace("-", de.MINUS)
 
 
 # --- properties -----------------------------------------------------------------------------------
@@ -123,8 +123,8 @@ def test_dates_and_timestamps_equal_babels_de_patterns(when):
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_thousands_separator_every_three_digits(n):
     text = de.fmt_int(n)
-    assert re.fullmatch(r"-?\d{1,3}(\.\d{3})*", text)
-    assert text.replace(".", "") == str(n)
+    assert re.fullmatch(r"\u2212?\d{1,3}(\.\d{3})*", text)
+    assert text.replace(".", "").replace(de.MINUS, "-") == str(n)
     assert de.parse_number(de.fmt_signed(n)) == n
 
 
@@ -133,7 +133,7 @@ def test_percent_and_decimals(x):
     text = de.fmt_pct(x)
     assert text.endswith(" %")
     whole, _, frac = text[:-2].partition(",")
-    assert len(frac) == 2 and re.fullmatch(r"-?\d{1,3}(\.\d{3})*", whole)
+    assert len(frac) == 2 and re.fullmatch(r"\u2212?\d{1,3}(\.\d{3})*", whole)
 
 
 # --- tables for terminal and HTML -----------------------------------------------------------------
@@ -284,3 +284,18 @@ def test_excel_csv_round_trip_property(rows):
     assert list(back["Soll (Stichtag)"]) == list(df["soll_stichtag"])
     assert list(back["Zuweisung"]) == list(df["zuweisung"])
     assert list(back["Gemeinde"]) == [de.neutralise(t) for t in df["gemeinde"]]
+
+
+def test_one_minus_sign_for_people_ascii_for_machines():
+    """Text a person reads writes every negative number with the typographic minus (io.deutsch.MINUS),
+    signed or not, and XLSX number formats show the same; what is read back as a number keeps '-'."""
+    import pandas as pd
+
+    from verteilung.vocab import column
+
+    assert de.fmt_dec(-0.58, 2) == "\u22120,58" and de.fmt_signed(-0.58, 2) == "\u22120,58"
+    assert de.fmt_pct(-2.5) == "\u22122,50 %" and de.fmt_dec(-0.001, 2) == "0,00"  # a rounded zero has no sign
+    assert de.parse_number("\u22122.169,19") == de.parse_number("-2.169,19")
+    assert column("flaeche_km2").xlsx_format.endswith(';"\u2212"#,##0.00')
+    csv = de.excel_csv_bytes(pd.DataFrame({"flaeche_km2": [-0.58]})).decode("utf-8-sig")
+    assert "-0,58" in csv and "\u2212" not in csv  # German Excel reads only '-' as a sign

@@ -116,7 +116,7 @@ def test_count_with_float_noise_in_xlsx_is_refused_with_cell_and_round_hint(cli,
     r = cli("status", "--system", "flueag", "--bestand", path, "--out", out)
     assert r.code == 2 and not out.exists()
     assert f"Zeile 2, AGS {AGS[0]}" in r.stderr
-    assert "flueag_bestand: „3,9999999999999996“ ist keine ganze Zahl" in r.stderr
+    assert "„flueag_bestand“: „3,9999999999999996“ ist keine ganze Zahl" in r.stderr
     assert "(Zelle B2); bitte in der Tabellenkalkulation auf ganze Zahlen runden, z. B. mit =RUNDEN(B2;0)" in r.stderr
 
 

@@ -102,7 +102,7 @@ def test_option_placeholders_and_choices(cli):
 @pytest.mark.parametrize("args,message", [
     (["keys", "--system", "zz"], "Fehler: --system: unbekanntes System „zz“; bekannt: flueag (FlüAG), wsa (WSA)"),
     (["keys", "--land", "bw", "--system", "flueag"], "Fehler: --system: das System „flueag“ gehört zum Land nrw"),
-    (["keys", "--land", "by", "--system", "flueag"], "Fehler: --land: unbekanntes Land 'by'; vorhanden: nrw, bw"),
+    (["keys", "--land", "by", "--system", "flueag"], "Fehler: --land: unbekanntes Land „by“; vorhanden: nrw, bw"),
 ])
 def test_system_and_land_are_refused_by_the_registry(cli, args, message):
     """The choices of --system depend on --land, so the registry (not the option parser) refuses

@@ -123,7 +123,7 @@ def test_misspelt_column_is_refused_with_a_suggestion(cli, tmp_path, header, gue
 
 def test_duplicated_header_is_refused(cli, tmp_path):
     path = stock(tmp_path, header="ags,flueag_bestand,anrechnung_plaetze,Flueag_Bestand ", row="{ags},10,0,5")
-    refused(cli, path, "flueag_bestand steht doppelt", "Spalten B „flueag_bestand“ und D „Flueag_Bestand“",
+    refused(cli, path, "die Spalte „Bestand FlüAG“ steht doppelt", "Spalten B „flueag_bestand“ und D „Flueag_Bestand“",
             command=("data", "check"))
 
 
@@ -137,7 +137,7 @@ def test_german_headers_and_case_are_accepted(cli, tmp_path):
 def test_required_column_per_system(cli, tmp_path):
     only_flueag = stock(tmp_path, header="ags,flueag_bestand", row="{ags},10")
     assert status_json(cli, only_flueag)["summary"]["bestand"] == 3960
-    refused(cli, only_flueag, "Pflichtspalte(n) fehlen", "wsa_bestand", command=("status", "--system", "awov"))
+    refused(cli, only_flueag, "Pflichtspalte(n) fehlen", "„Bestand WSA“", command=("status", "--system", "awov"))
 
 
 def test_absent_credit_columns_are_reported_as_assumed_zero(cli, tmp_path):
@@ -162,7 +162,7 @@ def test_run_requires_every_stock_column_of_its_model_and_records_assumed_zero(c
     stock(tmp_path, header="ags,flueag_bestand", row="{ags},10")
     config = _run_config(tmp_path)
     r = cli("run", "--periode", "2024-05", "--config", config)
-    assert r.code == 2 and "wsa_bestand" in r.stderr, r.stderr     # was published with WSA stocks 0
+    assert r.code == 2 and "„Bestand WSA“" in r.stderr, r.stderr     # was published with WSA stocks 0
     assert not (tmp_path / "out" / "2024-05").exists()
     stock(tmp_path, header="ags,flueag_bestand,wsa_bestand", row="{ags},10,5")
     r = cli("run", "--periode", "2024-05", "--config", config)

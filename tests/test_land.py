@@ -134,7 +134,7 @@ def test_compare_bw_status_quo(cli, bw_stock, tmp_path):
 def test_nrw_stock_file_is_refused_for_bw(cli):
     stock = ROOT / "inputs" / "nrw" / "szenario" / "bestand_synthetisch_2024.csv"
     r = cli("status", "--land", "bw", "--system", "bw_vu", "--bestand", stock)
-    assert r.code == 2 and "vu_bestand" in r.stderr
+    assert r.code == 2 and "„Bestand vorläufige Unterbringung“" in r.stderr
 
 
 # ------------------------------------------------------------------ recipe "Ein neues Land"

@@ -65,13 +65,13 @@ def test_shift_and_aggregates_follow_from_the_gemeinde_rows(res):
         df = _model(res, m)
         city = df[df["gemeinde_typ"] == "kreisfreie Stadt"]
         assert typ.loc[(m, "kreisfreie Stadt"), "last_langfristig"] == pytest.approx(city["last_langfristig"].sum())
-        assert sl.loc[m, "verschiebung_stadt_land"] == pytest.approx(-city["aenderung_langfristig"].sum(), abs=1e-6)
+        assert sl.loc[m, "verschiebung_zu_staedten"] == pytest.approx(city["aenderung_langfristig"].sum(), abs=1e-6)
     kreise = res.aggregate["kreise"]
     assert kreise[kreise["modell"] == "status-quo"]["gemeinden"].sum() == 396
     # the calibrated weighting removes the city→rural shift (within half a person)
-    assert abs(sl.loc["minimale-verschiebung", "verschiebung_stadt_land"]) < 0.5
+    assert abs(sl.loc["minimale-verschiebung", "verschiebung_zu_staedten"]) < 0.5
     # M1 on real data moves load towards the cities: the FlüAG key has no unemployment factor
-    assert sl.loc["m1-gemeinsamer-bestand", "verschiebung_stadt_land"] < -1000
+    assert sl.loc["m1-gemeinsamer-bestand", "verschiebung_zu_staedten"] > 1000  # M1: more on the cities
 
 
 def test_any_baseline_and_user_totals():
@@ -129,14 +129,16 @@ def test_cli_langfrist_json_and_refusals(cli):
     bad = cli("langfrist", "--summe", "flueag=viele")
     assert bad.code == 2 and "keine ganze Zahl" in bad.stderr
     neg = cli("langfrist", "--summe", "wsa=-5")
-    assert neg.code == 2 and "Personenzahl" in neg.stderr
+    assert neg.code == 2 and "--summe wsa: „-5“ ist negativ" in neg.stderr  # optionen.summen (was langfrist's own)
+    twice = cli("langfrist", "--summe", "flueag=1", "--summe", "flueag_bestand=2")
+    assert twice.code == 2 and "die Spalte flueag_bestand ist doppelt angegeben" in twice.stderr
 
 
 def test_cli_langfrist_terminal_is_german_and_labelled(cli):
     r = cli("langfrist", "--ohne-minimum", "--modelle", "status-quo,m1-gemeinsamer-bestand")
     assert r.code == 0, r.stderr
     assert "NÄHERUNG" in r.stdout and "nichts SYNTHETISCH" in r.stdout
-    assert "−4.245" in r.stdout  # M1's shift towards the cities, German signed thousands
+    assert "+4.245" in r.stdout  # M1's shift towards the cities, German signed thousands
 
 
 def test_compare_takes_any_baseline_and_carries_the_long_run(cli, tmp_path):
@@ -154,13 +156,13 @@ def test_compare_takes_any_baseline_and_carries_the_long_run(cli, tmp_path):
         assert m1[t]["aenderung_zuweisung"] == m1[t]["zuweisung"] - m2[t]["zuweisung"]
         assert sq[t]["aenderung_zuweisung"] == sq[t]["zuweisung"] - m2[t]["zuweisung"]
     lf = {x["modell"]: x for x in data["langfrist"]["modelle"]}
-    assert lf["m2-mischschluessel"]["verschiebung_stadt_land"] == 0
+    assert lf["m2-mischschluessel"]["verschiebung_zu_staedten"] == 0
     assert data["langfrist"]["info"]["synthetisch"] is False
     # the long run inside compare equals the stand-alone one with the same baseline
     alone = verteilung.langfrist(["m1-gemeinsamer-bestand", "status-quo"], basis="m2-mischschluessel",
                                  minimum=False).modelle.set_index("modell")
-    assert lf["m1-gemeinsamer-bestand"]["verschiebung_stadt_land"] == pytest.approx(
-        alone.loc["m1-gemeinsamer-bestand", "verschiebung_stadt_land"])
+    assert lf["m1-gemeinsamer-bestand"]["verschiebung_zu_staedten"] == pytest.approx(
+        alone.loc["m1-gemeinsamer-bestand", "verschiebung_zu_staedten"])
 
 
 def test_compare_refuses_an_unknown_baseline(cli, tmp_path):
@@ -198,8 +200,8 @@ def test_web_api_long_run_and_baseline_equal_the_python_api():
     assert r.status_code == 200, r.text
     body = r.json()
     py = verteilung.langfrist(["m1-gemeinsamer-bestand"], summen={"flueag_bestand": 120000}, minimum=False)
-    got = {x["modell"]: x["verschiebung_stadt_land"] for x in body["modelle"]}
-    want = py.modelle.set_index("modell")["verschiebung_stadt_land"]
+    got = {x["modell"]: x["verschiebung_zu_staedten"] for x in body["modelle"]}
+    want = py.modelle.set_index("modell")["verschiebung_zu_staedten"]
     assert got["m1-gemeinsamer-bestand"] == pytest.approx(want["m1-gemeinsamer-bestand"], abs=1e-3)
     assert client.get("/api/langfrist", params={"basis": "../etc"}).status_code == 422
     c = client.post("/api/compare", json={"modelle": ["m1-gemeinsamer-bestand"], "basis": "m1-gemeinsamer-bestand"})
@@ -231,7 +233,7 @@ def test_calibrate_target_stadt_land_needs_no_stock_and_removes_the_shift(cli, t
     res = verteilung.langfrist(["status-quo", str(out)], minimum=False).modelle.set_index("modell")
     # the LP ignores credited places above a Soll (a few hundred persons here); langfrist's own
     # minimum (`minimale-verschiebung`) corrects for them and is tested to within half a person
-    assert abs(res.loc["kalibriert", "verschiebung_stadt_land"]) < 1000
-    assert abs(res.loc["kalibriert", "verschiebung_stadt_land"]) < abs(
+    assert abs(res.loc["kalibriert", "verschiebung_zu_staedten"]) < 1000
+    assert abs(res.loc["kalibriert", "verschiebung_zu_staedten"]) < abs(
         verteilung.langfrist(["m1-gemeinsamer-bestand"], minimum=False).modelle.set_index("modell").loc[
-            "m1-gemeinsamer-bestand", "verschiebung_stadt_land"])
+            "m1-gemeinsamer-bestand", "verschiebung_zu_staedten"])

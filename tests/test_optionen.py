@@ -51,9 +51,9 @@ def test_allocate_refuses_meaningless_options(cli, tmp_path, extra, needle):
 
 
 @pytest.mark.parametrize("extra,needle", [
-    (("--gewichte", "ags=1"), "Spalte 'ags' ist keine Zahlenspalte und kann nicht gewichtet werden"),
-    (("--gewichte", "gemeinde=1"), "Spalte 'gemeinde' ist keine Zahlenspalte"),
-    (("--gewichte", "Köln=1"), "Spalte 'Köln' gibt es in der Gemeindetabelle nicht"),
+    (("--gewichte", "ags=1"), "Spalte „ags“ ist keine Zahlenspalte und kann nicht gewichtet werden"),
+    (("--gewichte", "gemeinde=1"), "Spalte „gemeinde“ ist keine Zahlenspalte"),
+    (("--gewichte", "Köln=1"), "Spalte „Köln“ gibt es in der Gemeindetabelle nicht"),
     (("--gewichte", "einwohner=-1"), "--gewichte einwohner: „-1“ ist negativ"),
     (("--gewichte", "einwohner=nan"), "--gewichte einwohner: „nan“ ist keine Zahl"),
     (("--gewichte", "einwohner=inf"), "--gewichte einwohner: „inf“ ist keine Zahl"),

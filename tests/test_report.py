@@ -156,7 +156,7 @@ def test_officers_workbook(tmp_path):
     assert ws.cell(row=2, column=col["AGS"]).value == "05000001"
     assert ws.cell(row=4, column=col["Aufnahmeverpflichtung"]).value == 475     # LEGAL.md § 5, Gemeinde 3
     assert ws.cell(row=4, column=col["Erfüllungsquote (%)"]).value == pytest.approx(55.81)
-    assert ws.cell(row=4, column=col["Erfüllungsquote (%)"]).number_format == '0.00" %"'
+    assert ws.cell(row=4, column=col["Erfüllungsquote (%)"]).number_format == '0.00" %";"−"0.00" %"'
     assert ws.cell(row=4, column=col["Soll (Stichtag)"]).number_format == "#,##0.00"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
     params = {r[6].value: r[1].value for r in wb["Parameter"].iter_rows(min_row=2)}  # Kennung -> Wert
@@ -189,7 +189,8 @@ def test_chart_ticks_are_german():
 
     from verteilung.report import charts
 
-    assert [charts._de_tick(v) for v in (1000.0, 0.1 + 0.2, 2.5, -50.0, 0.0)] == ["1.000", "0,3", "2,5", "-50", "0"]
+    ticks = [charts._de_tick(v) for v in (1000.0, 0.1 + 0.2, 2.5, -50.0, 0.0)]
+    assert ticks == ["1.000", "0,3", "2,5", "\u221250", "0"]  # the typographic minus, as in all text
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1500.5])
     charts.german_ticks(fig)

@@ -118,7 +118,7 @@ def test_sensitivitaet_cli_names_the_driver(cli, tmp_path):
     assert (out / "SYNTHETISCH_tornado_quote_p90.png").read_bytes()[:4] == b"\x89PNG"
     r = cli("sensitivitaet", "--modell", "status-quo", "--parameter", "kappung=1.1:1.5,zugaenge=1:2",
             "--sobol", "8", "--out", tmp_path / "x")
-    assert r.code == 2 and "cannot sweep" in r.stderr
+    assert r.code == 2 and "hat 2 Systeme; der Belastungstest braucht ein Modell mit einem System" in r.stderr
 
 
 def test_api_results_carry_their_metadata(base):

@@ -90,7 +90,8 @@ def test_simulate_cli_summary_and_files(cli, tmp_path):
     assert "SYNTHETISCH" in r.stdout and "Konflikte" in r.stdout and "Seed 2021" in r.stdout
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert names == ["SYNTHETISCH_gemeinden_ende.csv", "SYNTHETISCH_monate.csv", "SYNTHETISCH_simulation.json",
-                     "SYNTHETISCH_uebergang.csv", "SYNTHETISCH_uebergang_verlauf.csv", "verteilung-ausgaben.json"]
+                     "SYNTHETISCH_simulation.xlsx", "SYNTHETISCH_uebergang.csv", "SYNTHETISCH_uebergang_verlauf.csv",
+                     "verteilung-ausgaben.json"]
     assert "Übergang:" in r.stdout and "größte Monatszuweisung 590 an Bonn" in r.stdout
     # findings in German decimals (they go into the HTML report too)
     assert re.search(r"\(VK\) \d,\d{3} → \d,\d{3}; Lastindex P90 \d+,\d → \d+,\d;", r.stdout)

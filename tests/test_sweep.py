@@ -186,7 +186,7 @@ def test_grid_points_off_the_simplex_are_dropped(base):
 
 def test_unsweepable_model_is_refused(cli, tmp_path):
     r = cli("sweep", "--modell", "status-quo", "--raster", "2", "--out", tmp_path / "x")
-    assert r.code == 2 and "cannot sweep" in r.stderr
+    assert r.code == 2 and "der Belastungstest braucht ein Modell mit einem System" in r.stderr
 
 
 ALL_METRICS = ("quote_min", "quote_p10", "quote_median", "quote_p90", "quote_max", "ueber_100",

@@ -47,8 +47,8 @@ def test_glossary_terms():
     assert vocab.label("last_je_1000") == "Last je 1.000 Einwohner"
     assert vocab.label("konflikt") == "Konflikt"
     # the exact Soll has decimals, the rounded one none
-    assert vocab.COLUMNS["soll_stichtag"].xlsx_format == "#,##0.00"
-    assert vocab.COLUMNS["soll_gerundet"].xlsx_format == "#,##0"
+    assert vocab.COLUMNS["soll_stichtag"].xlsx_format == '#,##0.00;"−"#,##0.00'
+    assert vocab.COLUMNS["soll_gerundet"].xlsx_format == '#,##0;"−"#,##0'
 
 
 def test_every_output_column_today_has_a_label():
@@ -119,10 +119,11 @@ def test_system_names():
 
 
 def test_xlsx_formats():
-    assert vocab.COLUMNS["einwohner"].xlsx_format == "#,##0"
-    assert vocab.COLUMNS["erfuellungsquote"].xlsx_format == '0.00" %"'
-    assert vocab.COLUMNS["schluessel"].xlsx_format == "0.00000000"
-    assert vocab.COLUMNS["soll_anteil_laendlich"].xlsx_format == "0.00 %"
+    # a negative value shows the typographic minus, as in every text a person reads (io.deutsch.MINUS)
+    assert vocab.COLUMNS["einwohner"].xlsx_format == '#,##0;"−"#,##0'
+    assert vocab.COLUMNS["erfuellungsquote"].xlsx_format == '0.00" %";"−"0.00" %"'
+    assert vocab.COLUMNS["schluessel"].xlsx_format == '0.00000000;"−"0.00000000'
+    assert vocab.COLUMNS["soll_anteil_laendlich"].xlsx_format == '0.00 %;"−"0.00 %'
     assert vocab.COLUMNS["ags"].xlsx_format == "@"
     assert vocab.COLUMNS["jahr"].xlsx_format == "0"
     assert vocab.COLUMNS["aenderung_zuweisung"].xlsx_format == '"+"#,##0;"−"#,##0;#,##0'

@@ -57,7 +57,7 @@ def test_stock_template_lists_all_396_gemeinden_and_refuses_until_filled(cli, tm
         rows = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(min_row=2, values_only=True))
         assert [r[0] for r in rows] == AGS and all(v is None for r in rows for v in r[2:])
     r = cli("status", "--system", "flueag", "--bestand", out)          # empty: refused, not read as 0
-    assert r.code == 2 and "flueag_bestand ist leer" in r.stderr
+    assert r.code == 2 and "„Bestand FlüAG“ ist leer" in r.stderr  # the template's heading, not the identifier
 
 
 def test_filled_csv_templates_run_through_status_and_allocate(cli, tmp_path):

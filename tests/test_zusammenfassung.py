@@ -34,7 +34,7 @@ def test_city_rural_and_money_sentences_carry_the_result_numbers(cmp):
     z = cmp.zusammenfassung
     row = cmp.langfrist.modelle.set_index("modell").loc["m1-gemeinsamer-bestand"]
     city = z.abschnitte["Stadt und Land"]["m1-gemeinsamer-bestand"]
-    more = -row["verschiebung_stadt_land"]
+    more = row["verschiebung_zu_staedten"]
     assert f"{fmt_int(abs(round(more)))} Personen {'mehr' if more > 0 else 'weniger'}" in city[0]
     assert fmt_dec(row["last_kreisfrei_je_1000"], 1) in city[0]  # per 1.000: one decimal everywhere
     typ = cmp.aggregate["gemeindetypen"].set_index(["modell", "gemeinde_typ"])

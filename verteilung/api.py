@@ -25,13 +25,18 @@ def data_check(gemeinden: str | Path | None = None, jahr: int | None = None,
 
     >>> verteilung.data_check(bestand="bestand.csv")["bestand"]["flueag_bestand"]
     """
+    from verteilung import land as laender
+
     g = load_gemeinden(gemeinden, jahr, land=land)
     blank = g[g["einwohner"].isna()]
+    paket = laender.get(land)
     out = {
         "quelle": g.attrs["datenbasis"],
+        "land": paket.name,
         "jahr": g.attrs.get("jahr"),
         "stichtag_bevoelkerung": g.attrs.get("stichtag"),
-        "gemeinden": len(g),
+        "einheit": paket.einheit.plural,  # what the Land distributes to: Gemeinden (NRW), Kreise (BW)
+        "einheiten": len(g),
         "einwohner": int(g["einwohner"].sum()),
         "flaeche_km2": round(float(g["flaeche_km2"].sum()), 2),
         "einwohner_fehlend": [{"ags": a, "gemeinde": n} for a, n in zip(blank["ags"], blank["gemeinde"],
@@ -61,26 +66,31 @@ GENAUIGKEIT = {"exact": "exakt (amtlich)", "rounded_10": "auf 10 gerundet (NÄHE
 """The accuracy codes of inputs/nrw/bevoelkerung.csv as a person reads them."""
 
 
-def data_list() -> pd.DataFrame:
-    """Shipped datasets and the key years they cover (``verteilung data list``).
+def data_list(land: str | None = None) -> pd.DataFrame:
+    """Shipped datasets and the key years they cover (``verteilung data list``): every Land's
+    package (or only LAND), each row naming the unit it counts (Gemeinden in NRW, Kreise in BW).
 
-    >>> verteilung.data_list()[["datensatz", "jahr", "stichtag"]]
+    >>> verteilung.data_list()[["datensatz", "jahr", "stichtag", "einheit", "einheiten"]]
     """
-    from verteilung import land
+    from verteilung import land as laender
 
     rows = []
-    for y in available_years():
-        g = load_gemeinden(jahr=y)
-        rows.append({"datensatz": land.STANDARD, "jahr": y, "stichtag": g.attrs["stichtag"],
-                     "gemeinden": len(g), "einwohner": int(g["einwohner"].sum()),
-                     "einwohner_fehlend": int(g["einwohner"].isna().sum()),
-                     "genauigkeit": ", ".join(GENAUIGKEIT.get(x, x)
-                                              for x in sorted(g["genauigkeit"].dropna().unique()))})
-    for path in sorted(land.get().datei("szenario").glob("*.csv")):
-        rows.append({"datensatz": f"{land.STANDARD}/szenario/{path.name}", "jahr": None, "stichtag": None,
-                     "gemeinden": None, "einwohner": None, "einwohner_fehlend": None,
-                     "genauigkeit": "SYNTHETISCH"})
-    return pd.DataFrame(rows).astype({"jahr": "Int64", "gemeinden": "Int64", "einwohner": "Int64",
+    for land_id in [land] if land else laender.ids():
+        paket = laender.get(land_id)
+        for y in available_years(land_id):
+            g = load_gemeinden(jahr=y, land=land_id)
+            rows.append({"datensatz": land_id, "land": paket.name, "jahr": y, "stichtag": g.attrs["stichtag"],
+                         "einheit": paket.einheit.plural, "einheiten": len(g),
+                         "einwohner": int(g["einwohner"].sum()),
+                         "einwohner_fehlend": int(g["einwohner"].isna().sum()),
+                         "genauigkeit": ", ".join(GENAUIGKEIT.get(x, x)
+                                                  for x in sorted(g["genauigkeit"].dropna().unique()))})
+        szenarien = paket.datei("szenario")
+        for path in sorted(szenarien.glob("*.csv")) if szenarien.is_dir() else []:
+            rows.append({"datensatz": f"{land_id}/szenario/{path.name}", "land": paket.name, "jahr": None,
+                         "stichtag": None, "einheit": paket.einheit.plural, "einheiten": None, "einwohner": None,
+                         "einwohner_fehlend": None, "genauigkeit": "SYNTHETISCH"})
+    return pd.DataFrame(rows).astype({"jahr": "Int64", "einheiten": "Int64", "einwohner": "Int64",
                                       "einwohner_fehlend": "Int64"})
 
 
@@ -324,7 +334,7 @@ def allocate(system: str, bestand: str | Path, personen: int | None = None, haus
     if solver not in ("highs", "cbc"):
         raise InputError(Problem("--solver", f"unbekannter Solver „{solver}“; erlaubt: highs oder cbc"))
     if pfad not in ("auto", "referenz", "solver"):
-        raise InputError(Problem("--pfad", f"unknown path {pfad!r}; choose auto, referenz or solver"))
+        raise InputError(Problem("--pfad", f"unbekannter Rechenweg „{pfad}“; erlaubt: auto, referenz oder solver"))
     if personen is not None:
         personen = pruefe_personen(personen, "--personen")
     pacing = staffelung_aus(staffelung)

@@ -109,9 +109,10 @@ def calibrate_weights(gemeinden: pd.DataFrame, load: np.ndarray, columns: list[s
     grenzen = grenzen or {}
     problems = [Problem("--spalten", f"Spalte „{c}“ gibt es nicht oder sie ist keine Zahlenspalte") for c in columns
                 if c not in gemeinden.columns or not pd.api.types.is_numeric_dtype(gemeinden[c])]
-    problems += [Problem("--grenze", f"{c!r} is not among the calibrated columns") for c in grenzen if c not in columns]
+    problems += [Problem("--grenze", f"„{c}“ ist keine der kalibrierten Spalten ({', '.join(columns)})")
+                 for c in grenzen if c not in columns]
     if ziel not in ZIELE:
-        problems.append(Problem("--ziel", f"unbekanntes Ziel {ziel!r}; möglich: {', '.join(ZIELE)}"))
+        problems.append(Problem("--ziel", f"unbekanntes Ziel „{ziel}“; möglich: {', '.join(ZIELE)}"))
     if problems:
         raise InputError(problems)
     shares = {c: gemeinden[c].to_numpy(dtype=float) / gemeinden[c].sum() for c in columns}

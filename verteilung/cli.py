@@ -32,7 +32,7 @@ from verteilung.io import (
     to_csv_bytes,
     to_json_bytes,
 )
-from verteilung.io.pfade import pruefe_aufruf, ueberschreiben
+from verteilung.io.pfade import ausgaben_geprueft
 from verteilung.law.lesarten import hilfe as lesart_hilfe
 from verteilung.report.output import emit, write_table
 from verteilung.vocab import system_label
@@ -60,9 +60,10 @@ ModellSystemOpt = Annotated[str, typer.Option("--system", help=SYSTEM_HILFE[:-1]
 LandOpt = Annotated[str, typer.Option("--land", help="Land: nrw (Nordrhein-Westfalen, 396 Gemeinden; Standard) oder bw (Baden-Württemberg, vorläufige Unterbringung in 44 Stadt- und Landkreisen).")]
 
 
-def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Check a command's output paths against its inputs and published runs before it computes
-    (`verteilung.io.pfade`); ``--ueberschreiben``, where a command has it, holds for its folder."""
+def pfade(ordner: bool = False, einzeldateien: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Check a command's output paths against its inputs, published runs and files the tool did not
+    write before it computes, and record the files it wrote (`verteilung.io.pfade.ausgaben_geprueft`);
+    ``--ueberschreiben`` holds for the call."""
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
         signature = inspect.signature(fn)
@@ -70,8 +71,7 @@ def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[...,
         @functools.wraps(fn)
         def checked(*args: object, **kwargs: object) -> None:
             werte = signature.bind(*args, **kwargs).arguments
-            pruefe_aufruf(werte, ordner)
-            with ueberschreiben(bool(werte.get("ueberschreiben", False))):
+            with ausgaben_geprueft(werte, ordner, einzeldateien):
                 fn(*args, **kwargs)
 
         return checked
@@ -80,6 +80,7 @@ def pfade(ordner: bool = False) -> Callable[[Callable[..., None]], Callable[...,
 
 
 UeberschreibenOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Dateien im Ordner --out ersetzen, auch wenn verteilung sie nicht geschrieben hat (sonst abgelehnt).")]
+UeberschreibenDateiOpt = Annotated[bool, typer.Option("--ueberschreiben", help="Eine vorhandene Ausgabedatei ersetzen, auch wenn verteilung sie nicht geschrieben hat oder sie seitdem geändert wurde (sonst abgelehnt).")]
 GemeindenOpt = Annotated[Path | None, typer.Option("--gemeinden", help="Eigene Gemeindetabelle (CSV/XLSX): ags, gemeinde, einwohner, flaeche_km2 [+ Merkmale].")]
 JahrOpt = Annotated[int | None, typer.Option("--jahr", parser=opt.cli(opt.jahr, "--jahr"), help="Schlüsseljahr: Einwohner und Fläche zum 31.12. des Vorjahres (Standard: das Jahr des Stichtags, sonst das neueste; § 3 Abs. 2 FlüAG).")]
 StichtagOpt = Annotated[str | None, typer.Option("--stichtag", help="Stichtag TT.MM.JJJJ oder JJJJ-MM-TT: die Fassung der Parameter und das Schlüsseljahr (Standard: 1. Januar von --jahr).")]
@@ -144,7 +145,7 @@ def root(
 @pfade()
 def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
                bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei, die geprüft werden soll.")] = None,
-               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+               ohne_meldung_null: OhneMeldungOpt = False, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False,
                land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Eingabedaten prüfen: Zahl der Gemeinden, Einwohner, Fläche und Stichtag; mit --bestand auch die Bestandsdatei."""
     _blatt(blatt)
@@ -182,7 +183,7 @@ def data_check(gemeinden: GemeindenOpt = None, jahr: JahrOpt = None,
 
 @data_app.command("list")
 @pfade()
-def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+def data_list(fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Mitgelieferte Daten und die Schlüsseljahre, die sie abdecken."""
     from verteilung import api
 
@@ -196,7 +197,7 @@ class VorlageArt(StrEnum):
 
 
 @data_app.command("vorlage")
-@pfade()
+@pfade(einzeldateien=False)  # a template is never replaced once written (write_template), not even its own
 def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage: bestand (alle Gemeinden, Bestände leer), haushalte (Beispielzeilen) oder beschraenkungen (alle Gemeinden, ohne Grenzen).")],
                  out: Annotated[Path, typer.Option("--out", help="Die Datei, die geschrieben wird: .xlsx (zum Ausfüllen in Excel empfohlen) oder .csv (deutsches Excel); eine vorhandene Datei wird nicht überschrieben.")],
                  gemeinden: GemeindenOpt = None, jahr: JahrOpt = None) -> None:
@@ -216,7 +217,7 @@ def data_vorlage(art: Annotated[VorlageArt, typer.Argument(help="Welche Vorlage:
 def keys(system: SystemOpt, land: LandOpt = "nrw", gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
          kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
          mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-         fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
+         fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Schlüssel je Gemeinde: Zuweisungsschlüssel (FlüAG) oder Integrationsschlüssel (WSA)."""
     _blatt(blatt)
     from verteilung import api
@@ -234,7 +235,7 @@ def status(system: ModellSystemOpt,
            rundung: RundungOpt = "aufrunden", ohne_meldung_null: OhneMeldungOpt = False,
            kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False, anlage1: Anlage1Opt = "B",
            mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv", umverteilung: BasisOpt = "k0",
-           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+           modell: ModellOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False,
            land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Verteilstatistik: Soll, Aufnahmeverpflichtung und Erfüllungsquote je Gemeinde (in Baden-Württemberg je Kreis)."""
     _blatt(blatt)
@@ -258,7 +259,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
             beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Mit --zuweisung: Beschränkungen je Gemeinde (CSV/XLSX): ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
-            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
+            umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage; mit --zuweisung auch ihre Zuweisung."""
     _blatt(blatt)
     from rich.text import Text
@@ -297,7 +298,7 @@ def allocate(system: ModellSystemOpt,
              zeitlimit: Annotated[float, typer.Option("--zeitlimit", parser=opt.cli(opt.zeitlimit, "--zeitlimit"), help=f"Höchste Rechenzeit des Solvers in Sekunden (mehr als 0, höchstens {opt.ZEITLIMIT_MAX_S:.0f}).")] = 60.0,
              haushalte_out: Annotated[Path | None, typer.Option("--haushalte-out", help="Die Liste der Haushalte mit ihrer Gemeinde in diese Datei schreiben; Format nach Endung wie --out (.xlsx, .csv für deutsches Excel, .json, .parquet).")] = None,
              ohne_meldung_null: OhneMeldungOpt = False, kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
-             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None,
+             modell: ModellOpt = None, staffelung: StaffelungOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False,
              land: LandOpt = "nrw", blatt: BlattOpt = None) -> None:
     """Zugänge dieses Zeitraums zuweisen: niedrigste Erfüllungsquote zuerst, Haushalte bleiben zusammen."""
     _blatt(blatt)
@@ -363,22 +364,10 @@ def _stock_column(name: str) -> str:
         return name
 
 
-def _summen(specs: list[str] | None) -> dict[str, float] | None:
-    """``["flueag_bestand=120000"]`` → {"flueag_bestand": 120000}; ``flueag``/``wsa`` name their column."""
-    if not specs:
-        return None
-    out: dict[str, float] = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        name = name.strip()
-        name = _stock_column(name)
-        if not sep or not name:
-            raise InputError(Problem("--summe", f"erwartet SPALTE=N, erhalten {spec!r}"))
-        try:
-            out[name] = int(value.strip())
-        except ValueError:
-            raise InputError(Problem("--summe", f"{name}: keine ganze Zahl: {value!r}")) from None
-    return out
+def _summen(specs: list[str] | None) -> dict[str, int] | None:
+    """``["flueag_bestand=120000"]`` → {"flueag_bestand": 120000}; ``flueag``/``wsa`` name their column
+    (`optionen.summen`)."""
+    return opt.summen(specs, "--summe", _stock_column)
 
 
 @app.command()
@@ -428,7 +417,9 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 
         sys.stdout.buffer.write(to_json_bytes(summary_payload(res)))
     elif fmt == CompareFmt.csv:
-        sys.stdout.buffer.write(to_csv_bytes(res.gemeinden))
+        from verteilung.darstellung import with_marker
+
+        sys.stdout.buffer.write(to_csv_bytes(with_marker(res.gemeinden, res.info)))
     else:
         print_compare(res, folder, alles=alles)
 
@@ -437,11 +428,11 @@ def compare(modelle: Annotated[str | None, typer.Option("--modelle", help="Model
 @pfade()
 def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Modelle, durch Komma getrennt (Namen oder YAML-Pfade). Standard: status-quo, m1 … m4.")] = None,
               basis: BasisModellOpt = "status-quo", summe: SummeOpt = None,
-              ebene: Annotated[Ebene, typer.Option("--ebene", help="Welche Tabelle: modelle (Verschiebung Stadt → Land, Standard), gemeinden, kreise, regierungsbezirke, gemeindetypen, groessenklassen oder gewinner.")] = Ebene.modelle,
+              ebene: Annotated[Ebene, typer.Option("--ebene", help="Welche Tabelle: modelle (Verschiebung zu den kreisfreien Städten, Standard), gemeinden, kreise, regierungsbezirke, gemeindetypen, groessenklassen oder gewinner.")] = Ebene.modelle,
               ohne_minimum: Annotated[bool, typer.Option("--ohne-minimum", help="Die Gewichtung mit der geringsten Stadt-Land-Verschiebung nicht berechnen.")] = False,
               kappung: KappungOpt = "R1", anlage1: Anlage1Opt = "B",
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Langfristige Last je Modell auf echten Daten: wohin jedes Modell führt, wenn die Bestände dem Schlüssel folgen (ohne Bestände, nicht SYNTHETISCH)."""
     from verteilung.langfrist import langfrist as run
     from verteilung.langfrist import summary
@@ -453,7 +444,7 @@ def langfrist(modelle: Annotated[str | None, typer.Option("--modelle", help="Mod
               lesarten=Lesarten(kappung=kappung, anlage1=anlage1), minimum=not ohne_minimum)
     tables = {"modelle": res.modelle, "gemeinden": res.gemeinden, "gewinner": res.gewinner_verlierer,
               **res.aggregate}
-    titles = {"modelle": "Langfristige Last: Verschiebung von den kreisfreien Städten aufs Land",
+    titles = {"modelle": "Langfristige Last: Verschiebung zu den kreisfreien Städten",
               "gemeinden": "Langfristige Last je Gemeinde", "kreise": "Langfristige Last je Kreis",
               "regierungsbezirke": "Langfristige Last je Regierungsbezirk",
               "gemeindetypen": "Langfristige Last je Gemeindetyp", "groessenklassen": "Langfristige Last je Größenklasse",
@@ -481,7 +472,7 @@ def mittel(modelle: Annotated[str | None, typer.Option("--modelle", help="Modell
            bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestände zu Beginn der Simulation (Standard: das SYNTHETISCHE Szenario).")] = None,
            ebene: Annotated[MittelEbene, typer.Option("--ebene", help="Welche Tabelle: modelle (Land, Standard), gemeinden, kreise, gewinner oder monate (mit --monate).")] = MittelEbene.modelle,
            gemeinden: GemeindenOpt = None, stichtag: StichtagOpt = None,
-           fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+           fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Geld, das der Verteilung folgt: Euro je Gemeinde, Kreis und Jahr je Modell (Pauschale § 4 FlüAG und Töpfe), langfristig und Monat für Monat."""
     from verteilung.mittel import mittel as run
     from verteilung.mittel import summary
@@ -560,7 +551,8 @@ def report(monate: Annotated[int, typer.Option("--monate", parser=opt.cli(opt.mo
            szenario: Annotated[Path | None, typer.Option("--szenario", help="Szenario der Zu- und Abgänge (YAML) für die Simulation.")] = None,
            gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
            basis: BasisModellOpt = "status-quo",
-           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html"), blatt: BlattOpt = None) -> None:
+           out: Annotated[Path, typer.Option("--out", help="Die HTML-Datei, die geschrieben wird.")] = Path("outputs/bericht.html"),
+           ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Ein eigenständiger HTML-Bericht: Modelle, Karten, Diagramme und Tabellen (öffnet ohne Netz)."""
     _blatt(blatt)
     from verteilung.report.bericht import report as run_report
@@ -610,7 +602,7 @@ def run_cmd(periode: Annotated[str, typer.Option("--periode", help="Der Monat, J
 
 @runs_app.command("list")
 @pfade()
-def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Alle eingetragenen Läufe: Periode, Revision, Status, Zeiten, Benutzer und Rechner."""
     from verteilung import api
 
@@ -620,7 +612,7 @@ def runs_list(ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: Format
 @runs_app.command("show")
 @pfade()
 def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVISION, z. B. 2024-05 oder 2024-05/2 (Standard: neueste Revision).")],
-              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+              ledger: LedgerOpt = None, config: RunConfigOpt = None, fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Ein Lauf: Zusammenfassung, Prüfsummen der Eingaben und Ergebnisse je Gemeinde."""
     from verteilung import api
 
@@ -633,7 +625,7 @@ def runs_show(ref: Annotated[str, typer.Argument(help="PERIODE oder PERIODE/REVI
 def runs_diff(a: Annotated[str, typer.Argument(help="Erster Lauf: PERIODE/REVISION, z. B. 2024-05/1.")], b: Annotated[str, typer.Argument(help="Zweiter Lauf: PERIODE/REVISION, z. B. 2024-05/2.")],
               ledger: LedgerOpt = None, config: RunConfigOpt = None,
               alle: Annotated[bool, typer.Option("--alle", help="Auch die Gemeinden zeigen, bei denen sich nur die Erfüllungsquote rechnerisch verschiebt (CSV und JSON enthalten sie immer).")] = False,
-              fmt: FormatOpt = Fmt.table, out: OutOpt = None) -> None:
+              fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False) -> None:
     """Was sich zwischen zwei Läufen geändert hat: zuerst die geänderten Eingaben, dann die Gemeinden mit geändertem Ergebnis."""
     from verteilung import api
 
@@ -789,13 +781,14 @@ def sensitivitaet(modell: Annotated[str, typer.Option("--modell", help="Ein Mode
 @app.command()
 @pfade()
 def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten des Schlüssels, die gewichtet werden, z. B. einwohner,flaeche,arbeitslose.")],
-              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|), umverteilung (umzuverteilende Personen) oder stadt_land (geringste langfristige Verschiebung von den kreisfreien Städten aufs Land; ohne Bestände).")] = "max_abstand",
+              ziel: Annotated[str, typer.Option("--ziel", help="Ziel: max_abstand (größter Abstand |Last − Soll|), umverteilung (umzuverteilende Personen) oder stadt_land (geringste langfristige Verschiebung zwischen den kreisfreien Städten und den übrigen Gemeinden; ohne Bestände).")] = "max_abstand",
               grenze: Annotated[list[str] | None, typer.Option("--grenze", metavar="SPALTE=VON:BIS", help="Grenzen eines Gewichts SPALTE=VON:BIS; mehrfach möglich.")] = None,
               laendlich_max_anstieg: Annotated[float | None, typer.Option("--laendlich-max-anstieg", parser=opt.cli(opt.dezimal, "--laendlich-max-anstieg"), help="Der Soll-Anteil dünn besiedelter Gemeinden darf gegenüber dem Status quo um höchstens X % steigen.")] = None,
               hoechstens: Annotated[str | None, typer.Option("--hoechstens", help="Genannte Gemeinden mit einer Erfüllungsquote von höchstens Y %: AGS=Y[,...].")] = None,
               bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX; Standard: das SYNTHETISCHE Szenario).")] = None,
               gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
-              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml"), blatt: BlattOpt = None) -> None:
+              out: Annotated[Path, typer.Option("--out", help="Die Modelldatei, die geschrieben wird (YAML; nutzbar mit compare --modelle DATEI).")] = Path("outputs/kalibriert.yaml"),
+              ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
     """Gewichte eines Schlüssels per linearer Optimierung für ein Ziel unter Grenzen wählen; schreibt eine Modelldatei."""
     _blatt(blatt)
     from verteilung.calibrate import calibrate as run

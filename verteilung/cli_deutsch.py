@@ -183,14 +183,14 @@ def _value_problem(exc: BadParameter) -> str:
     text = text.removeprefix("Value error, ")
     m = re.match(r"^(?P<v>.*) is not one of (?P<c>.*)\.$", text, re.S)
     if m:
-        return f"{m.group('v')} ist nicht erlaubt; erlaubt: {m.group('c').replace(chr(39), '')}"
+        return f"{_zitat(m.group('v'))} ist nicht erlaubt; erlaubt: {m.group('c').replace(chr(39), '')}"
     m = re.match(r"^(?P<v>.*) is not a valid (?P<t>integer|float|boolean)( range)?\.?$", text, re.S)
     if m:
         kind = {"integer": "keine ganze Zahl", "float": "keine Zahl", "boolean": "kein Ja/Nein-Wert"}
-        return f"{m.group('v')} ist {kind[m.group('t')]}"
+        return f"{_zitat(m.group('v'))} ist {kind[m.group('t')]}"
     m = re.match(r"^(?P<v>.*) is not in the range (?P<r>.*)\.$", text, re.S)
     if m:
-        return f"{m.group('v')} liegt nicht im Bereich {m.group('r')}"
+        return f"{_zitat(m.group('v'))} liegt nicht im Bereich {m.group('r')}"
     return text
 
 
@@ -253,3 +253,11 @@ class Typer(typer.Typer):
         if kwargs.get("cls") is None:
             kwargs["cls"] = DeutschCommand
         return super().command(*args, **kwargs)
+
+
+def _zitat(value: str) -> str:
+    """click's ``'xml'`` (Python quotes) as the German „xml“; a value without quotes stays as it is."""
+    v = value.strip()
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+        return f"„{v[1:-1]}“"
+    return v

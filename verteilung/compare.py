@@ -336,10 +336,11 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
         metric_rows.append(dict(mp.metrics))
     long = pd.concat(frames, ignore_index=True)
     if basis not in set(long["modell"]):
-        raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
+        raise InputError(Problem("--basis", f"die Vergleichsbasis „{basis}“ ist nicht unter den Modellen"))
     base = long[long["modell"] == basis].set_index("ags")
     long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
     long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
+    long = _mit_naeherung(long, defs, g, info.get("naeherungen", []))
     aggregate = {name: _aggregate_sums(sums[name], col, basis) for name, col in GROUPS.items()}
     info = {**info, "basis": basis, "modell_titel": {d.id: d.titel for d in defs},
             "parameter": in_force(ctx.stichtag, info.get("land"))}
@@ -366,6 +367,36 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
             result.mittel = _money(lf, defs, ctx.stichtag.year)
         result.zusammenfassung = zusammenfassung(result, result.mittel)
     return result
+
+
+def _mit_naeherung(long: pd.DataFrame, defs: list[ModelDef], g: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The Gemeinde rows with a last column ``hinweis`` saying NÄHERUNG where a row's figures rest on
+    an approximation under its model (`inputs.naeherung_zeilen`: unemployment only where a system
+    of the model may use it); unchanged when no row does (docs/ausgaben.md, NÄHERUNG)."""
+    from verteilung.inputs import NAEHERUNG_KURZ, naeherung_zeilen
+
+    marked = pd.Series(False, index=long.index)
+    for d in defs:
+        nutzt = any(_key_uses_unemployment(s) for s in d.systeme)
+        rows = naeherung_zeilen(g, notes, nutzt)
+        mine = long["modell"] == d.id
+        marked |= mine & long["ags"].astype(str).map(rows).fillna(False).astype(bool)
+    if not marked.any():
+        return long
+    return long.assign(hinweis=marked.map({True: NAEHERUNG_KURZ, False: ""}).to_numpy())
+
+
+def _key_uses_unemployment(s) -> bool:
+    """Whether a model system's key reads the unemployment figures: the FlüAG key does not, AWoV and
+    the mixed key do, a weighted key if it weights them, a registered system's key as registered."""
+    key = s.schluessel
+    if key.typ == "flueag":
+        return False
+    if key.typ == "gewichtet":
+        return "arbeitslose" in key.gewichte
+    if key.typ == "system":
+        return systems.nutzt_arbeitslose(key.system)
+    return True
 
 
 def _money(lf: LangfristResult, defs: list[ModelDef], jahr: int) -> MittelResult | None:
@@ -434,12 +465,17 @@ def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) ->
 
 
 def de(n: int) -> str:
-    """German thousands separator: 1.148, -36."""
-    return f"{n:,}".replace(",", ".")
+    """German thousands separator and minus sign: 1.148, −36 (`io.deutsch.fmt_int`)."""
+    from verteilung.io.deutsch import fmt_int
+
+    return fmt_int(n)
 
 
 def de_signed(n: int) -> str:
-    return ("+" if n > 0 else "") + de(n)
+    """A change with its sign: +211, −110 (`io.deutsch.fmt_signed`)."""
+    from verteilung.io.deutsch import fmt_signed
+
+    return fmt_signed(n)
 
 
 def findings(res: CompareResult) -> list[str]:

@@ -232,7 +232,8 @@ def validation_reason(err: dict, root: type | None = None, expected: dict[str, s
     """What is wrong with the value of one pydantic error, in German (without the key)."""
     loc = tuple(err.get("loc", ()))
     kind, given, ctx = err["type"], err.get("input"), err.get("ctx") or {}
-    shown = f"; erhalten {given!r}" if isinstance(given, str | int | float | bool) else ""
+    shown = (f"; erhalten „{given}“" if isinstance(given, str) else f"; erhalten {given}"
+             if isinstance(given, int | float | bool) else "")
     last = str(loc[-1]) if loc else ""
     if kind == "missing":
         return "Pflichtangabe fehlt"
@@ -245,7 +246,7 @@ def validation_reason(err: dict, root: type | None = None, expected: dict[str, s
         return f"erwartet {_choices(ctx.get('expected', ''))}{shown}"
     if kind == "union_tag_invalid":
         tags = _choices(ctx.get("expected_tags", ""))
-        return f"erwartet einen der Werte {tags}; erhalten {ctx.get('tag')!r}"
+        return f"erwartet einen der Werte {tags}; erhalten „{ctx.get('tag')}“"
     if kind == "union_tag_not_found":
         return f"Pflichtangabe {_choices(ctx.get('discriminator', 'typ'))} fehlt"
     if kind in _BOUNDS:

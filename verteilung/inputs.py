@@ -93,9 +93,14 @@ def naeherung_je_zeile(inputs: Inputs, nutzt_arbeitslose: bool = True) -> pd.Ser
     figures where the result uses unemployment (not the FlüAG key); population the BBSR published
     rounded to 10 persons marks the rows it concerns.
     """
-    g = inputs.gemeinden
-    rows = pd.Series(False, index=g["ags"].astype(str).to_numpy())
     notes = list(inputs.kennzeichnung(nutzt_arbeitslose).get("naeherungen", []))
+    return naeherung_zeilen(inputs.gemeinden, notes, nutzt_arbeitslose)
+
+
+def naeherung_zeilen(g: pd.DataFrame, notes: list[str], nutzt_arbeitslose: bool = True) -> pd.Series:
+    """`naeherung_je_zeile` from a Gemeinde table and the result's NÄHERUNG notes (for callers
+    that keep the notes, not the `Inputs`: a comparison)."""
+    rows = pd.Series(False, index=g["ags"].astype(str).to_numpy())
     if any("Schlüsseljahr" in n for n in notes):
         rows[:] = True
     alo = str(g.attrs.get("arbeitslose_quelle", ""))

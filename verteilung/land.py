@@ -94,7 +94,7 @@ def get(land: str | Land | None = None) -> Land:
         return land
     key = (land or STANDARD).strip().lower()
     if key not in ids():
-        raise InputError(Problem("--land", f"unbekanntes Land {land!r}; vorhanden: {', '.join(ids())}"))
+        raise InputError(Problem("--land", f"unbekanntes Land „{land}“; vorhanden: {', '.join(ids())}"))
     return _load(key)
 
 

@@ -144,7 +144,7 @@ def _system_loads(model: ModelDef, ctx: Context, summen: dict[str, float],
     for s in model.systeme:
         missing = [c for c in s.bestand if c not in summen]
         if missing:
-            raise InputError(Problem("--summe", f"Modell {model.id!r}, System {s.name!r}: keine Landessumme für "
+            raise InputError(Problem("--summe", f"Modell „{model.id}“, System „{s.name}“: keine Landessumme für "
                                      f"{', '.join(missing)}; bitte --summe SPALTE=N angeben"))
         spec = s.schluessel
         if isinstance(spec, MixKey) and spec.alpha == "auto":
@@ -257,8 +257,9 @@ def stadt_land(long: pd.DataFrame, basis: str) -> pd.DataFrame:
                      "last_kreisangehoerig_je_1000": rest["last_langfristig"].sum() / rest["einwohner"].sum() * 1000})
     out = pd.DataFrame(rows)
     base = float(out.loc[out["modell"] == basis, "last_kreisfrei"].iloc[0])
-    out["verschiebung_stadt_land"] = base - out["last_kreisfrei"]
-    out["verschiebung_stadt_land_anteil"] = out["verschiebung_stadt_land"] / base if base else np.nan
+    # positive: the kreisfreie Städte carry more than in the baseline (the direction is in the name)
+    out["verschiebung_zu_staedten"] = out["last_kreisfrei"] - base
+    out["verschiebung_zu_staedten_anteil"] = out["verschiebung_zu_staedten"] / base if base else np.nan
     return out
 
 
@@ -285,7 +286,7 @@ def minimum_model(ctx: Context, basis_last: np.ndarray, spalten: tuple[str, ...]
     d.update(id=MINIMUM_ID, titel=f"Geringste Stadt-Land-Verschiebung ({label})",
              beschreibung_de="Ein System über den gemeinsamen Bestand; Gewichte aus verteilung calibrate "
                              "--ziel stadt_land (langfristige Last der kreisfreien Städte wie in der Vergleichsbasis).",
-             begruendung="Zeigt, wie weit Gewichte die Verschiebung von den Städten aufs Land verringern können.")
+             begruendung="Zeigt, wie weit Gewichte die Verschiebung zwischen Städten und Land verringern können.")
     return parse_model(d, "calibrate --ziel stadt_land")
 
 
@@ -306,7 +307,7 @@ def langfrist(modelle: list[str | Path] | None = None, basis: str | Path = BASIS
     force on the Stichtag. ``minimum`` adds the weighting that minimises the city→rural shift.
 
     >>> res = verteilung.langfrist(["status-quo", "m1-gemeinsamer-bestand"])
-    >>> res.modelle[["modell", "verschiebung_stadt_land"]]
+    >>> res.modelle[["modell", "verschiebung_zu_staedten"]]
     """
     from verteilung.inputs import prepare
 
@@ -326,7 +327,7 @@ def pruefe_summen(summen: dict[str, float] | None) -> dict[str, float]:
     given = dict(summen or {})
     for col, v in given.items():
         if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v) or v < 0:
-            raise InputError(Problem("--summe", f"{col}: keine Personenzahl ≥ 0: {v!r}"))
+            raise InputError(Problem("--summe", f"{col}: keine Personenzahl ≥ 0: „{v}“"))
     return {c: float(v) for c, v in given.items()}
 
 
@@ -346,7 +347,7 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     if len(set(ids)) != len(ids):
         raise InputError(Problem("--modelle", "ein Modell ist doppelt angegeben"))
     if basis not in ids:
-        raise InputError(Problem("--basis", f"die Vergleichsbasis {basis!r} ist nicht unter den Modellen"))
+        raise InputError(Problem("--basis", f"die Vergleichsbasis „{basis}“ ist nicht unter den Modellen"))
     given = pruefe_summen(summen)
     known = set(SUMMEN_STANDARD) | {c for d in defs for s in d.systeme for c in s.bestand}
     unknown = sorted(set(given) - known)

@@ -100,7 +100,7 @@ def parse_url(url: str, where: str = "--ledger", base: Path | None = None) -> UR
         raise InputError(Problem(where, f"keine gültige Datenbank-URL ({URL_HINT})")) from None
     dialect = parsed.get_backend_name()
     if dialect not in ("sqlite", "postgresql"):
-        raise InputError(Problem(where, f"Datenbank {dialect!r} wird nicht unterstützt ({URL_HINT})"))
+        raise InputError(Problem(where, f"Datenbank „{dialect}“ wird nicht unterstützt ({URL_HINT})"))
     if dialect == "sqlite":
         db = parsed.database or ""
         if db in ("", ":memory:") or db.startswith("file:"):
@@ -309,6 +309,6 @@ def parse_ref(text: str) -> tuple[str, int | None]:
     m = REF_RE.fullmatch(text)
     if m is None:
         raise InputError(Problem("Lauf-Angabe", f"erwartet PERIODE oder PERIODE/REVISION mit Ziffern 0-9, "
-                                 f"z. B. 2024-05 oder 2024-05/2, erhalten {text!r}"))
+                                 f"z. B. 2024-05 oder 2024-05/2, erhalten „{text}“"))
     rev = m.group("revision")
     return m.group("periode"), int(rev) if rev else None

@@ -29,6 +29,7 @@ from verteilung.law.mittel import (  # noqa: F401  (the rules, re-exported for c
     Anteil,
     Topf,
     _eur,
+    fortgeschrieben,
     in_kraft,
     mit_mindestbetrag,
     parse_verteilung,
@@ -48,7 +49,7 @@ def _gewichte(rule: tuple[Anteil, ...], rows: pd.DataFrame, model_systems: list[
         else:
             system = a.system if a.system in model_systems else (model_systems[0] if len(model_systems) == 1 else "")
             if not system:
-                raise InputError(Problem("mittel", f"Modell {modell!r} hat kein System {a.system!r} für den "
+                raise InputError(Problem("mittel", f"Modell „{modell}“ hat kein System „{a.system}“ für den "
                                          f"Schlüssel des Topfs; seine Systeme: {', '.join(model_systems)}"))
             w = rows[f"schluessel_{system}"].to_numpy(dtype=float)
         total = float(np.sum(w))
@@ -157,9 +158,15 @@ def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=N
                          "Personen eines zusammengeführten Systems im Landesverhältnis FlüAG : WSA",
             "langfrist": {k: lf.info[k] for k in ("summen", "stichtag", "datenbasis") if k in lf.info},
             "synthetisch": False}
-    if lf.info.get("naeherungen"):
-        info["naeherungen"] = lf.info["naeherungen"]
-    res = MittelResult(long, kreise, modelle, pd.DataFrame(gv), info)
+    from verteilung.inputs import NAEHERUNG_KURZ
+
+    geschaetzt = [f"NÄHERUNG: {grund}" for grund in fortgeschrieben(jahr, pots)]
+    if lf.info.get("naeherungen") or geschaetzt:
+        info["naeherungen"] = [*lf.info.get("naeherungen", []), *geschaetzt]
+    tables = [long, kreise, modelle, pd.DataFrame(gv)]
+    if geschaetzt:  # every money figure of the year rests on the carried-forward rule: each row says so
+        tables = [t.assign(hinweis=NAEHERUNG_KURZ) for t in tables]
+    res = MittelResult(*tables, info)
     if sim is not None:
         res.verlauf, res.verlauf_land = verlauf(sim, defs, pots, jahr, lf)
         res.info["verlauf_synthetisch"] = bool(sim.info.get("synthetisch"))

@@ -58,7 +58,7 @@ def _reading_check(name: str) -> Any:
         except InputError:
             allowed = [str(a) for a in lesarten.ERLAUBT[name]]
             choices = ", ".join(allowed[:-1]) + " oder " + allowed[-1] if len(allowed) > 1 else allowed[0]
-            raise ValueError(f"erwartet {choices}; erhalten {v!r}") from None
+            raise ValueError(f"erwartet {choices}; erhalten „{v}“") from None
         return v
 
     return field_validator(name)(classmethod(check))  # type: ignore[arg-type]
@@ -215,7 +215,7 @@ class ModelDef(Strict):
 
         for pot, rows in (v or {}).items():
             if pot not in topf_ids():
-                raise ValueError(f"unbekannter Topf {pot!r}; vorhanden: {', '.join(topf_ids())}")
+                raise ValueError(f"unbekannter Topf „{pot}“; vorhanden: {', '.join(topf_ids())}")
             try:
                 parse_verteilung(rows, f"mittel.{pot}")
             except InputError as exc:
@@ -403,8 +403,8 @@ class Context:
         if sysdef.zugaenge == systems.ALLE:  # the statutory streams together (FlüAG and WSA in NRW)
             return sum(self.zugaenge[s] for s in systems.alle_stroeme())
         if sysdef.zugaenge not in self.zugaenge:
-            raise InputError(Problem("--zugaenge", f"System {sysdef.name!r} erhält den Zugangsstrom "
-                                     f"{sysdef.zugaenge!r}: bitte --zugaenge {sysdef.zugaenge}=N angeben "
+            raise InputError(Problem("--zugaenge", f"System „{sysdef.name}“ erhält den Zugangsstrom "
+                                     f"„{sysdef.zugaenge}“: bitte --zugaenge {sysdef.zugaenge}=N angeben "
                                      f"(in run.toml: [zugaenge.{sysdef.name}])"))
         return self.zugaenge[sysdef.zugaenge]
 
@@ -460,7 +460,7 @@ def model_system(model: ModelDef, name: str) -> SystemDef:
     for s in model.systeme:
         if s.name in wanted:
             return s
-    raise InputError(Problem("--system", f"Modell {model.id!r} hat kein System {name!r}; "
+    raise InputError(Problem("--system", f"Modell „{model.id}“ hat kein System „{name}“; "
                              f"seine Systeme: {', '.join(s.name for s in model.systeme)}"))
 
 

@@ -187,6 +187,22 @@ def paare(parts: Iterable[str], option: str, parse: Callable[[object, str], Any]
     return out
 
 
+def summen(specs: Iterable[str] | None, option: str = "--summe",
+           spalte: Callable[[str], str] = str) -> dict[str, int] | None:
+    """``["flueag=120000"]`` → {"flueag_bestand": 120000}: Land totals of persons per stock column,
+    each a whole number ≥ 0 (:func:`ganzzahl`); ``spalte`` maps a system's id to its column, and a
+    column named twice (also once by id and once by name) is refused."""
+    if not specs:
+        return None
+    out: dict[str, int] = {}
+    for name, value in paare(specs, option, ganzzahl, "SPALTE=N", "die Spalte ").items():
+        column = spalte(name)
+        if column in out:
+            raise _refuse(option, f"die Spalte {column} ist doppelt angegeben")
+        out[column] = value
+    return out
+
+
 def pruefe_stroeme(streams: dict[str, Any] | None, bekannt: Iterable[str], option: str = "--zugaenge") -> None:
     """Refuse arrival streams that no chosen model receives (they would be silently ignored)."""
     known = sorted(set(bekannt) - {"alle"})  # "alle" is a system's share of flueag + wsa, not a stream

@@ -321,9 +321,9 @@ def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str |
                     if target in xb:
                         xb[target] = xb[target] + z
                     else:
-                        raise InputError(Problem(d.id, f"system {s.name!r} receives the further stream "
-                                                 f"{s.zugaenge!r} into {target!r}; in the simulation a "
-                                                 "further stream needs its own stock column"))
+                        raise InputError(Problem(d.id, f"System „{s.name}“ erhält den weiteren Zugangsstrom "
+                                                 f"„{s.zugaenge}“ in „{target}“; in der Simulation braucht ein "
+                                                 "weiterer Strom eine eigene Bestandsspalte"))
                 elif s.zugaenge == sv:
                     zf += z
                 elif s.zugaenge == sn:

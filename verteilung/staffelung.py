@@ -46,20 +46,20 @@ class Staffelung:
         if self.max_personen is not None and (isinstance(self.max_personen, bool)
                                               or not isinstance(self.max_personen, int | np.integer)
                                               or self.max_personen < 0):
-            bad("max_personen", f"muss eine ganze Zahl ≥ 0 sein, nicht {self.max_personen!r}")
+            bad("max_personen", f"muss eine ganze Zahl ≥ 0 sein, nicht „{self.max_personen}“")
         for name in ("max_anteil_soll", "max_je_1000_einwohner"):
             v = getattr(self, name)
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float | np.number) or not np.isfinite(v) or v < 0:
-                bad(name, f"muss eine Zahl ≥ 0 sein, nicht {v!r}")
+                bad(name, f"muss eine Zahl ≥ 0 sein, nicht „{v}“")
         if self.max_anteil_soll is not None and not isinstance(self.max_anteil_soll, bool) \
                 and isinstance(self.max_anteil_soll, int | float) and self.max_anteil_soll > 1:
-            bad("max_anteil_soll", f"ist ein Anteil (0,02 = 2 %), {self.max_anteil_soll!r} liegt über 1")
+            bad("max_anteil_soll", f"ist ein Anteil (0,02 = 2 %), „{self.max_anteil_soll}“ liegt über 1")
         for name, least in (("wochen", 1), ("min_gemeinden", 0)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < least:
-                bad(name, f"muss eine ganze Zahl ≥ {least} sein, nicht {v!r}")
+                bad(name, f"muss eine ganze Zahl ≥ {least} sein, nicht „{v}“")
         if problems:
             raise InputError(problems)
 
@@ -141,11 +141,11 @@ def staffelung_aus(value: Staffelung | dict[str, Any] | str | None, option: str 
         if not part.strip():
             continue
         if "=" not in part:
-            raise InputError(Problem(option, f"erwartet NAME=WERT, z. B. max_anteil_soll=0.02, nicht {part.strip()!r}"))
+            raise InputError(Problem(option, f"erwartet NAME=WERT, z. B. max_anteil_soll=0.02, nicht „{part.strip()}“"))
         name, text = (x.strip() for x in part.split("=", 1))
         try:
             data[name] = int(text) if name in WHOLE else float(text)
         except ValueError:
             kind = "keine ganze Zahl" if name in WHOLE else "keine Zahl"
-            raise InputError(Problem(option, f"{name}: {text!r} ist {kind}")) from None
+            raise InputError(Problem(option, f"{name}: „{text}“ ist {kind}")) from None
     return Staffelung.from_dict(data)

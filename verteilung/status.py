@@ -78,7 +78,7 @@ def round_persons(x: np.ndarray, rundung: Rundung) -> np.ndarray:
         return np.ceil(x - ROUNDING_SLACK).astype("int64")
     if rundung == "runden":
         return np.floor(x + 0.5 + ROUNDING_SLACK).astype("int64")
-    raise InputError(Problem("status", f"unknown rounding rule {rundung!r}; choose aufrunden or runden"))
+    raise InputError(Problem("status", f"unbekannte Rundung „{rundung}“; erlaubt: aufrunden oder runden"))
 
 
 def quote(last: np.ndarray, soll: np.ndarray) -> np.ndarray:

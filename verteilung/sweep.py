@@ -119,9 +119,9 @@ def from_model(md: ModelDef, when: dt.date, lesarten: Lesarten | None = None) ->
     """A one-system model file → the sweep's key (caps and reductions in every reading)."""
     lesarten = lesarten or Lesarten()
     if len(md.systeme) != 1:
-        raise InputError(Problem("--modell", f"cannot sweep {md.id!r}: it has {len(md.systeme)} systems; a sweep "
-                                 "needs a one-system model (m1-gemeinsamer-bestand, m2-mischschluessel, "
-                                 "gewichtet or a YAML file; two-system models are the baseline)"))
+        raise InputError(Problem("--modell", f"„{md.id}“ hat {len(md.systeme)} Systeme; der Belastungstest braucht ein "
+                                 "Modell mit einem System (m1-gemeinsamer-bestand, m2-mischschluessel, "
+                                 "gewichtet oder eine YAML-Datei; Modelle mit zwei Systemen sind die Vergleichsbasis)"))
     s = md.systeme[0]
     k = s.schluessel
     b, alpha = None, None
@@ -304,8 +304,8 @@ def build_scenarios(model: SweepModel, base: Base, ranges: dict[str, tuple[float
     names = list(ranges)
     for n in names:
         if n not in SPECIAL and n not in model.a.weights:
-            raise InputError(Problem("--parameter", f"{n!r} is neither a weight of the model "
-                                     f"({', '.join(model.a.weights)}) nor one of {', '.join(SPECIAL)}"))
+            raise InputError(Problem("--parameter", f"„{n}“ ist weder ein Gewicht des Modells "
+                                     f"({', '.join(model.a.weights)}) noch einer von {', '.join(SPECIAL)}"))
         lo, hi = ranges[n]
         if lo > hi:
             raise InputError(Problem("--parameter", f"{n}: lower bound {lo} above upper bound {hi}"))
@@ -361,7 +361,7 @@ def perturbation(base: Base, stoerung: dict[str, float], seed: int, scenario_ids
     n = len(base.einwohner)
     for j, (name, sigma) in enumerate(sorted(stoerung.items())):
         if name not in PERTURBABLE:
-            raise InputError(Problem("--stoerung", f"can perturb {', '.join(PERTURBABLE)}, not {name!r}"))
+            raise InputError(Problem("--stoerung", f"gestört werden können {', '.join(PERTURBABLE)}, nicht „{name}“"))
         if sigma == 0:
             continue
         rows = [np.random.default_rng([seed, j, int(s)]).standard_normal(n) for s in scenario_ids]
@@ -383,7 +383,7 @@ def vector_key(kd: SweepKey, base: Base, weights: np.ndarray, cap_factor: np.nda
     share_cache: dict[str, np.ndarray] = {}
     for j, col in enumerate(kd.weights):
         if col not in base.columns:
-            raise InputError(Problem("key", f"column {col!r} does not exist in the Gemeinde table"))
+            raise InputError(Problem("key", f"die Spalte „{col}“ gibt es in der Gemeindetabelle nicht"))
         values = base.columns[col]
         sh = _shares(values * pop_factor) if (col == "einwohner" and pop_factor is not None) else _shares(values)
         share_cache[col] = sh

@@ -155,7 +155,7 @@ def _run_dask(base, model, parts, todo, stoerung, seed, workers, address):
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as exc:
-        raise InputError(Problem("--dask", "Dask is not installed: pip install '.[distributed]'")) from exc
+        raise InputError(Problem("--dask", "Dask ist nicht installiert: pip install „.[distributed]“")) from exc
     cluster = None
     if address:
         client = Client(address)
@@ -269,7 +269,7 @@ def parse_ranges(specs: list[str] | str | None) -> dict[str, tuple[float, float]
             try:
                 out[name.strip()] = (float(lo), float(hi or lo))
             except ValueError as exc:
-                raise InputError(Problem("--parameter", f"expected NAME=LOW:HIGH, got {part!r}")) from exc
+                raise InputError(Problem("--parameter", f"erwartet NAME=VON:BIS, erhalten „{part}“")) from exc
     return out
 
 

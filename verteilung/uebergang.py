@@ -38,15 +38,15 @@ class Uebergang:
             raise InputError(Problem("uebergang", reason))
 
         if not isinstance(self.von, str) or not self.von:
-            bad(f"von muss die id eines Modells sein, nicht {self.von!r}")
+            bad(f"von muss die id eines Modells sein, nicht „{self.von}“")
         if isinstance(self.monate, bool) or not isinstance(self.monate, int | np.integer) or self.monate < 0:
-            bad(f"monate muss eine ganze Zahl ≥ 0 sein, nicht {self.monate!r}")
+            bad(f"monate muss eine ganze Zahl ≥ 0 sein, nicht „{self.monate}“")
         if self.beginn is not None and (not isinstance(self.beginn, str)
                                         or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", self.beginn)):
-            bad(f"beginn ist die erste Periode des Übergangs als JJJJ-MM, z. B. 2025-01, nicht {self.beginn!r}")
+            bad(f"beginn ist die erste Periode des Übergangs als JJJJ-MM, z. B. 2025-01, nicht „{self.beginn}“")
         if isinstance(self.verlauf, str):
             if self.verlauf != "linear":
-                bad(f"verlauf muss 'linear' oder eine Liste von Gewichten sein, nicht {self.verlauf!r}")
+                bad(f"verlauf muss „linear“ oder eine Liste von Gewichten sein, nicht „{self.verlauf}“")
             return
         w = list(self.verlauf)
         if not all(isinstance(x, int | float | np.number) and not isinstance(x, bool) for x in w):
@@ -58,7 +58,7 @@ class Uebergang:
         if any(b < a for a, b in pairwise(w)):
             bad("verlauf: die Gewichte dürfen nicht fallen")
         if w and w[-1] != 1:
-            bad(f"verlauf: das letzte Gewicht muss 1 sein (das neue Modell), nicht {w[-1]!r}")
+            bad(f"verlauf: das letzte Gewicht muss 1 sein (das neue Modell), nicht „{w[-1]}“")
         object.__setattr__(self, "verlauf", tuple(float(x) for x in w))
 
     @classmethod

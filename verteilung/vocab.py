@@ -77,7 +77,8 @@ COLUMNS: dict[str, Column] = {
     "datensatz": _c("Datensatz"), "jahr": _c("Jahr", NUM), "stichtag": _c("Stichtag", Kind.DATE),
     "stichtag_bevoelkerung": _c("Stand der Bevölkerungszahl", Kind.DATE),
     "einwohner_fehlend": _c("Gemeinden ohne Einwohnerzahl", INT), "genauigkeit": _c("Genauigkeit"),
-    "quelle": _c("Quelle"),
+    "quelle": _c("Quelle"), "einheit": _c("Einheit (Gemeinden oder Kreise)"),
+    "einheiten": _c("Zahl der Einheiten", INT),
     # key and its steps
     "schluessel": _c("Schlüssel", SHARE), "schluessel_name": _c("Schlüssel (Art)"),
     "schluessel_roh": _c("Schlüssel vor Kappung und Minderung", SHARE),
@@ -206,20 +207,20 @@ COLUMNS.update({
     "groessenklasse": _c("Größenklasse (Einwohner)"),
     "last_langfristig": _c("Langfristige Last", INT),
     "last_langfristig_je_1000": _c("Langfristige Last je 1.000 Einwohner", DEC, 1),
-    "last_langfristig_flueag": _c("Langfristige Last FlüAG", DEC),
-    "last_langfristig_wsa": _c("Langfristige Last WSA", DEC),
-    "last_langfristig_gesamt": _c("Langfristige Last Gesamtsystem", DEC),
+    "last_langfristig_flueag": _c("Langfristige Last FlüAG", INT),
+    "last_langfristig_wsa": _c("Langfristige Last WSA", INT),
+    "last_langfristig_gesamt": _c("Langfristige Last Gesamtsystem", INT),
     "aenderung_langfristig": _c("Änderung langfristig (Personen)", INT, signed=True),
     "aenderung_langfristig_je_1000": _c("Änderung langfristig je 1.000 Einwohner", DEC, 1, signed=True),
     "langfrist": _c("Langfristig bestimmt durch"), "grundlage": _c("Grundlage"),
     "vergleichsbasis": _c("Vergleichsbasis"), "landessummen": _c("Landessummen"),
     "lesart_anlage1": _c("Lesart Anlage 1"), "jahr_mittel": _c("Jahr der Mittel", NUM),
     "regeln": _c("Regeln (Paragraph, Quelle)"), "eigene_regeln": _c("Eigene Regeln der Modelldatei"),
-    "last_kreisfrei": _c("Langfristige Last kreisfreier Städte", DEC),
+    "last_kreisfrei": _c("Langfristige Last kreisfreier Städte", INT),  # persons: shown whole (docs/ausgaben.md)
     "last_kreisfrei_je_1000": _c("Langfristige Last je 1.000 Einwohner, kreisfreie Städte", DEC),
     "last_kreisangehoerig_je_1000": _c("Langfristige Last je 1.000 Einwohner, kreisangehörige Gemeinden", DEC),
-    "verschiebung_stadt_land": _c("Verschiebung Stadt → Land (Personen)", DEC, 0, signed=True),
-    "verschiebung_stadt_land_anteil": _c("Verschiebung Stadt → Land, Anteil an der Last der Städte (%)", FRAC,
+    "verschiebung_zu_staedten": _c("Verschiebung zu den kreisfreien Städten (Personen)", DEC, 0, signed=True),
+    "verschiebung_zu_staedten_anteil": _c("Verschiebung zu den kreisfreien Städten, Anteil an ihrer Last (%)", FRAC,
                                          signed=True),
     "pauschale_flueag_eur": _c("Pauschale § 4 FlüAG (€)", DEC, 0), "mittel_eur": _c("Mittel zusammen (€)", DEC, 0),
     "aenderung_mittel_eur": _c("Änderung Mittel (€)", DEC, 0, signed=True),
@@ -442,7 +443,7 @@ def xlsx_format(col: Column) -> str:
         return "General"
     if col.signed:
         return f'"+"{code};"−"{code};{code}'
-    return code
+    return f'{code};"−"{code}'  # one minus sign in every output a person reads (io.deutsch.MINUS)
 
 
 def system_id(name: str, known: Iterable[str] | None = None) -> str:

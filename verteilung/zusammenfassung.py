@@ -59,12 +59,12 @@ def _kreise(lf, m: str) -> list[str]:
 def _stadt_land(cmp, lf, m: str) -> list[str]:
     row = lf.modelle.set_index("modell").loc[m]
     base = lf.modelle.set_index("modell").loc[lf.info["basis"]]
-    shift = -float(row["verschiebung_stadt_land"])  # persons the kreisfreie Städte carry more
+    shift = float(row["verschiebung_zu_staedten"])  # persons the kreisfreie Städte carry more
     if abs(shift) < 0.5:
         first = "Langfristig tragen die kreisfreien Städte dieselbe Last wie in der Vergleichsbasis."
     else:
         first = (f"Langfristig trügen die kreisfreien Städte {_mehr_weniger(shift)} "
-                 f"({fmt_signed(-row['verschiebung_stadt_land_anteil'] * 100, 1)} % ihrer Last): "
+                 f"({fmt_signed(row['verschiebung_zu_staedten_anteil'] * 100, 1)} % ihrer Last): "
                  f"{fmt_dec(row['last_kreisfrei_je_1000'], 1)} statt {fmt_dec(base['last_kreisfrei_je_1000'], 1)} "
                  "je 1.000 Einwohner, die kreisangehörigen Gemeinden "
                  f"{fmt_dec(row['last_kreisangehoerig_je_1000'], 1)} "
@@ -163,7 +163,7 @@ def langfrist_saetze(lf, mittel, m: str) -> list[str]:
                  f"{fmt_dec(row['last_kreisfrei_je_1000'], 2)} und die kreisangehörigen Gemeinden "
                  f"{fmt_dec(row['last_kreisangehoerig_je_1000'], 2)} Personen je 1.000 Einwohner.")
     else:
-        shift = -float(row["verschiebung_stadt_land"])
+        shift = float(row["verschiebung_zu_staedten"])
         k = lf.aggregate["kreise"]
         part = k[k["modell"] == m]
         top = part.loc[part["aenderung_langfristig"].abs().idxmax()] if len(part) else None

@@ -115,7 +115,8 @@ def _german(err: dict) -> str:
         return f"{key}: unbekannter Schlüssel" + (f" (erlaubt: {', '.join(allowed)})" if allowed else "")
     if loc in _EXPECTED and err["type"] != "missing":
         given = err.get("input")
-        shown = f"; erhalten {given!r}" if isinstance(given, str | int | float | bool) else ""
+        shown = (f"; erhalten „{given}“" if isinstance(given, str) else f"; erhalten {given}"
+                 if isinstance(given, int | float | bool) else "")
         return f"{key}: erwartet {_EXPECTED[loc]}{shown}"
     if err["type"] in ("list_type", "tuple_type"):
         return f"{key}: erwartet eine Liste in eckigen Klammern, z. B. [\"a.yaml\"]"
@@ -226,7 +227,7 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppC
         p = _resolve(base, name)
         key = f"modelle.dateien[{i + 1}]"
         if p.suffix.lower() not in MODEL_SUFFIXES:
-            problems.append(Problem(where, f"{key}: {name!r} ist keine YAML-Datei; erwartet eine Modelldatei "
+            problems.append(Problem(where, f"{key}: „{name}“ ist keine YAML-Datei; erwartet eine Modelldatei "
                                     "(.yaml)"))
         elif not p.is_file():
             what = "ist ein Ordner" if p.is_dir() else "nicht gefunden"

@@ -209,7 +209,7 @@ class Engine:
                 continue
             if d.id in RESERVED_IDS or d.id in modelle:
                 other = "die eigenen Gewichte der Seite" if d.id in RESERVED_IDS else quellen[d.id]
-                problems.append(Problem(where, f"modelle: {path} hat die ID {d.id!r}, die schon {other} trägt; "
+                problems.append(Problem(where, f"modelle: {path} hat die ID „{d.id}“, die schon {other} trägt; "
                                         "erwartet eindeutige Modell-IDs (Feld id in der Datei)"))
                 continue
             fremd = sorted({s.zugaenge for s in d.systeme} - streams)
@@ -238,7 +238,7 @@ class Engine:
         else:
             bad = [m for m in wanted if m not in self.modelle]
             if bad:
-                raise InputError([Problem(str(self.config.quelle), f"modelle.auswahl: unbekanntes Modell {m!r}; "
+                raise InputError([Problem(str(self.config.quelle), f"modelle.auswahl: unbekanntes Modell „{m}“; "
                                           f"erwartet eine der IDs {', '.join(self.modelle)}") for m in bad])
             pages = api = list(dict.fromkeys(wanted))
 
@@ -272,7 +272,7 @@ class Engine:
     def model(self, name: str) -> ModelDef:
         """An offered model by id only: a request never names a file."""
         if name not in self.modelle:
-            raise InputError(Problem("modelle", f"unbekanntes Modell {name!r}; verfügbar: "
+            raise InputError(Problem("modelle", f"unbekanntes Modell „{name}“; verfügbar: "
                                      f"{', '.join(self.modelle)}"))
         return self.modelle[name]
 

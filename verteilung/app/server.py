@@ -92,7 +92,7 @@ def _token_problem(request: Request, token: str) -> str | None:
     if TOKEN_COOKIE in request.cookies:
         given.append(("Cookie", request.cookies[TOKEN_COOKIE]))
     if not given:
-        return ("Zugang nur mit Zugangsschlüssel: Kopfzeile 'Authorization: Bearer …' oder einmal ?token=… "
+        return ("Zugang nur mit Zugangsschlüssel: Kopfzeile „Authorization: Bearer …“ oder einmal ?token=… "
                 "in der Adresse")
     wrong = [where for where, value in given
              if not (value and secrets.compare_digest(value.encode(), token.encode()))]

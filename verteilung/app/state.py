@@ -170,7 +170,7 @@ class AppState:
     def check_models(self, names: list[str]) -> None:
         bad = [m for m in names if m not in self.eng.modelle]
         if bad:
-            raise InputError([Problem("modelle", f"unbekanntes Modell {m[:60]!r}; verfügbar: "
+            raise InputError([Problem("modelle", f"unbekanntes Modell „{m[:60]}“; verfügbar: "
                                       f"{', '.join(self.eng.modelle)}") for m in bad])
 
     def stock_path(self, key: str | None):

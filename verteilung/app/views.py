@@ -43,7 +43,7 @@ def _num(params: Mapping[str, str], name: str, default: float, lo: float, hi: fl
     try:
         v = float(raw.replace(",", "."))
     except ValueError:
-        problems.append(Problem(name, f"{label}: keine Zahl ({raw[:40]!r})"))
+        problems.append(Problem(name, f"{label}: keine Zahl („{raw[:40]}“)"))
         return default
     if not math.isfinite(v) or not lo <= v <= hi:
         problems.append(Problem(name, f"{label}: {fmt_exact(v)} liegt nicht zwischen {fmt_exact(lo)} und "
@@ -81,7 +81,7 @@ def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahl
         names = [m.strip() for m in raw_models.split(",") if m.strip()]
     for m in names:
         if m not in modelle_alle:
-            problems.append(Problem("modelle", f"unbekanntes Modell {m[:60]!r}; verfügbar: {', '.join(modelle_alle)}"))
+            problems.append(Problem("modelle", f"unbekanntes Modell „{m[:60]}“; verfügbar: {', '.join(modelle_alle)}"))
     if len(names) > len(modelle_alle):
         problems.append(Problem("modelle", "zu viele Modelle"))
     eigene = params.get("eigene", "1") not in ("0", "", "nein")
@@ -95,7 +95,7 @@ def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahl
                 gewichte[col] = v
         unknown = [k[2:] for k in params if k.startswith("w_") and k[2:] not in zahlspalten]
         if unknown:
-            problems.append(Problem("gewichte", f"unbekannte Spalte {unknown[0][:40]!r}; möglich: "
+            problems.append(Problem("gewichte", f"unbekannte Spalte „{unknown[0][:40]}“; möglich: "
                                     f"{', '.join(zahlspalten)}"))
         if not gewichte and not problems:
             problems.append(Problem("gewichte", "mindestens ein Gewicht muss größer als 0 sein"))

@@ -71,7 +71,8 @@ def load_bestand(path: str | Path, gemeinden: pd.DataFrame, *,
     if not any(tab.has(c) for c in stock_columns):
         tab.close()
         raise InputError(Problem(file, "keine Bestandsspalte gefunden; erwartet wird mindestens eine von "
-                                 f"{', '.join(STOCK_COLUMNS)} (gefunden: {', '.join(h for h in tab.header if h)})",
+                                 f"{', '.join(tab.spalte(c) for c in STOCK_COLUMNS)} "
+                                 f"(gefunden: {', '.join(h for h in tab.header if h)})",
                                  1))
     present = [c for c in stock_columns if tab.has(c)]
     relevant = STOCK_COLUMNS if not required or "flueag_bestand" in required else required

@@ -467,7 +467,8 @@ class Table:
             name = lookup.get(key, key)
             if name in seen:
                 first = seen[name]
-                problems.append(Problem(self.file, f"die Spalte {name} steht doppelt in der Kopfzeile "
+                problems.append(Problem(self.file, f"die Spalte „{ueberschrift(self.schema, name)}“ steht doppelt "
+                                        "in der Kopfzeile "
                                         f"(Spalten {_letter(first)} „{header[first]}“ und {_letter(i)} "
                                         f"„{h}“); bitte eine davon löschen", 1))
                 continue
@@ -487,7 +488,8 @@ class Table:
         missing = [c for c in required if c not in self.index]
         if missing:
             problems.append(Problem(self.file, f"Pflichtspalte(n) fehlen in der {self.schema.name}: "
-                                    f"{', '.join(missing)} (gefunden: {', '.join(h for h in header if h)})",
+                                    f"{', '.join(self.spalte(c) for c in missing)} "
+                                    f"(gefunden: {', '.join(h for h in header if h)})",
                                     1))
         if problems:
             self.close()
@@ -539,6 +541,14 @@ class Table:
                 return
             yield chunk
 
+    def spalte(self, column: str) -> str:
+        """A column as the person sees it, in German quotes: its heading in this file, else the
+        heading the template writes (``flueag_bestand`` → „Bestand FlüAG“), never the identifier."""
+        i = self.index.get(column)
+        if i is not None and i < len(self.header) and self.header[i]:
+            return f"„{self.header[i]}“"
+        return f"„{ueberschrift(self.schema, column)}“"
+
     def cell(self, row: Row, column: str) -> Cell:
         return row.cells[self.index[column]] if column in self.index else ""
 
@@ -586,7 +596,7 @@ class Checker:
                 return n
         if _blank(cell):
             if not leer_ok:
-                self.add(f"{column} ist leer", row.nr, ags)
+                self.add(f"{self.table.spalte(column)} ist leer", row.nr, ags)
             return None
         try:
             return parse_zahl(cell, ganz=ganz, schreibweise=self.table.schreibweise, max_wert=max_wert,
@@ -597,7 +607,7 @@ class Checker:
                 where = self.table.ref(row, column)
                 hint = (f" (Zelle {where}); bitte in der Tabellenkalkulation auf ganze Zahlen runden, z. B. "
                         f"mit =RUNDEN({where};0), und die Werte (nicht die Formel) speichern")
-            self.add(f"{column}: {exc}{hint}", row.nr, ags)
+            self.add(f"{self.table.spalte(column)}: {exc}{hint}", row.nr, ags)
             return None
 
     def flag(self, row: Row, column: str, ags: str | None) -> bool:
@@ -612,7 +622,7 @@ class Checker:
             return True
         if low in {"0", "nein", "n", "false", "falsch", "no", ""}:
             return False
-        self.add(f"{column} muss 0/1 (oder ja/nein) sein, nicht „{text(cell)}“", row.nr, ags)
+        self.add(f"{self.table.spalte(column)} muss 0/1 (oder ja/nein) sein, nicht „{text(cell)}“", row.nr, ags)
         return False
 
     def stop_if_wrong(self) -> None:
@@ -647,7 +657,8 @@ class AgsCheck:
 
     def __call__(self, ags: str, nr: int, column: str = "ags", unique: bool = True) -> bool:
         if not AGS_RE.match(ags):
-            self.checker.add(f"{column}: „{ags}“ ist kein gültiger AGS (erwartet: 8 Ziffern)", nr,
+            self.checker.add(f"{self.checker.table.spalte(column)}: „{ags}“ ist kein gültiger AGS "
+                             "(erwartet: 8 Ziffern)", nr,
                              ags or None)
             return False
         if unique:
@@ -656,9 +667,22 @@ class AgsCheck:
                 return False
             self.seen[ags] = nr
         if self.known is not None and ags not in self.known:
-            self.checker.add(f"{column}: AGS nicht {self.what}", nr, ags)
+            self.checker.add(f"{self.checker.table.spalte(column)}: AGS nicht {self.what}", nr, ags)
             return False
         return True
+
+
+def ueberschrift(schema: Schema, column: str) -> str:
+    """The heading ``data vorlage`` writes for COLUMN (the German label), or the column's first
+    alias where no template has it; the identifier only for a column the reader does not know."""
+    from verteilung.data.vorlage import header_for  # the template module imports this one
+    from verteilung.vocab import label
+
+    try:
+        return label(header_for(schema, column))
+    except AssertionError:
+        aliases = schema.spalten.get(column, ())
+        return aliases[0] if aliases else column
 
 
 def missing_summary(missing: list[str], names: dict[str, str], total: int, what: str) -> str:

@@ -59,7 +59,7 @@ def template(art: str, gemeinden: pd.DataFrame, suffix: str) -> dict[str, pd.Dat
     """The template's sheets (the first is the one the reader reads), columns already named so
     that the written headers are the accepted ones."""
     if art not in ARTEN:
-        raise InputError(Problem("Vorlage", f"unbekannte Art {art!r}; erlaubt: {', '.join(ARTEN)}"))
+        raise InputError(Problem("Vorlage", f"unbekannte Art „{art}“; erlaubt: {', '.join(ARTEN)}"))
     g = gemeinden.sort_values("ags", kind="stable")
     n = len(g)
     empty = pd.array([pd.NA] * n, dtype="Int64")

@@ -67,9 +67,9 @@ def load_haushalte(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFrame:
             hid = text(tab.cell(row, "haushalt_id"))
             fest = ags_ok.lesen(tab.cell(row, "ags_fest"))
             if not hid:
-                check.add("haushalt_id ist leer", row.nr, fest)
+                check.add(f"{tab.spalte('haushalt_id')} ist leer", row.nr, fest)
             elif hid in seen:
-                check.add(f"haushalt_id „{hid}“ doppelt (zuerst in Zeile {seen[hid]})", row.nr, fest)
+                check.add(f"{tab.spalte('haushalt_id')} „{hid}“ doppelt (zuerst in Zeile {seen[hid]})", row.nr, fest)
             else:
                 seen[hid] = row.nr
             if fest:
@@ -130,8 +130,9 @@ def load_beschraenkungen(path: str | Path, gemeinden: pd.DataFrame) -> pd.DataFr
     present = [c for c in ("max_zuweisung", "min_zuweisung", "gesperrt") if tab.has(c)]
     if not present:
         tab.close()
-        raise InputError(Problem(file, "keine Beschränkungsspalte; erwartet wird max_zuweisung, "
-                                 "min_zuweisung oder gesperrt", 1))
+        raise InputError(Problem(file, "keine Beschränkungsspalte; erwartet wird "
+                                 f"{', '.join(tab.spalte(c) for c in ('max_zuweisung', 'min_zuweisung'))} oder "
+                                 f"{tab.spalte('gesperrt')}", 1))
     check = Checker(tab)
     ags_ok = AgsCheck(check, set(gemeinden["ags"]))
     cols: dict[str, list] = {"ags": [], **{c: [] for c in present}}

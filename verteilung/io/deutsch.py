@@ -33,7 +33,12 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 LOCALE = "de_DE"
-MINUS = "\u2212"  # typographic minus for signed changes (−36); plain numbers keep '-' so they parse back
+MINUS = "\u2212"
+"""The one minus sign of text a person reads (terminal, HTML, sentences, text cells): every negative
+number shown as text, a signed change (``−36``) or a plain value (``−0,58``), is written with the
+typographic minus. Numbers a program or a spreadsheet reads back as numbers (JSON, the machine CSV,
+Parquet, the German Excel CSV's cells, XLSX number cells) keep ASCII ``-``, because Excel does not
+read ``−`` as a sign; :func:`parse_number` accepts both."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: cells Excel would run as formulas
 YES, NO = "ja", "nein"
 
@@ -84,12 +89,19 @@ def _apply(d: Decimal, places: int, grouping: bool = True) -> str:
     ``#,##0.00``: Python's exact Decimal formatting with the two separators swapped, byte for byte
     what the pattern gives (tests/test_deutsch.py, tests/test_app_last.py) and ten times faster;
     the reasons texts of a blocked Gemeinde are formatted by the ten thousand at 11,000 Gemeinden."""
-    return format(d, f"{',' if grouping else ''}.{places}f").translate(_DE_SEPARATORS)
+    return _minus(format(d, f"{',' if grouping else ''}.{places}f").translate(_DE_SEPARATORS))
 
 
 def _apply_babel(d: Decimal, places: int, grouping: bool = True) -> str:
     """The reference `_apply` is held to: Babel's CLDR pattern for de_DE."""
-    return _pattern(places, grouping).apply(d, _locale())
+    return _minus(_pattern(places, grouping).apply(d, _locale()))
+
+
+def _minus(text: str) -> str:
+    """Babel's ASCII ``-`` as the typographic minus (`MINUS`); a rounded zero has no sign."""
+    if not text.startswith("-"):
+        return text
+    return text[1:] if not text.strip("-0,.\u00a0 ") else MINUS + text[1:]
 
 
 def fmt_dec(value: Any, places: int = 2) -> str:
@@ -211,7 +223,7 @@ def fmt_exact(value: Any) -> str:
         d = f
     from babel.numbers import format_decimal
 
-    return format_decimal(d, format="#,##0.###", locale=_locale(), decimal_quantization=False)
+    return _minus(format_decimal(d, format="#,##0.###", locale=_locale(), decimal_quantization=False))
 
 
 def fmt_gewichte(gewichte: Any) -> str:

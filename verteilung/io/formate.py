@@ -75,7 +75,7 @@ def get(path: str | Path, option: str = "--out") -> Format:
     suffix = Path(path).suffix.lower()
     fmt = FORMATE.get(suffix)
     if fmt is None:
-        raise InputError(Problem(option, f"unbekannte Dateiendung {Path(path).suffix or '(keine)'!r}; erlaubt: "
+        raise InputError(Problem(option, f"unbekannte Dateiendung „{Path(path).suffix or '(keine)'}“; erlaubt: "
                                  f"{', '.join(FORMATE)} (oder --format csv|json)"))
     return fmt
 

@@ -17,6 +17,12 @@ the tool wrote there). `pruefe_ersetzen` lets a command replace only files it wr
 that are unchanged since; a person's own file of the same name is refused with its path unless
 ``--ueberschreiben`` is given. A symbolic link in the folder that points outside it is refused,
 never followed.
+
+A single output file (``--out bericht.xlsx``, ``--haushalte-out h.csv``) follows the same rule:
+after the command it is recorded in the manifest of the folder it lies in (`ausgaben_geprueft`),
+so a later call may replace it while it is unchanged; any other existing file of that name is
+refused before computing (exit 2). One rule for files and folders, so "no command overwrites a
+file it did not write" holds without exceptions.
 """
 
 from __future__ import annotations
@@ -110,12 +116,15 @@ def _replaceable(p: Path, folder: Path, ueberschreiben: bool) -> bool:
 
 
 def pruefe_pfade(ausgaben: Iterable[Ausgabe], eingaben: Iterable[tuple[str, Path]],
-                 ueberschreiben: bool = False) -> None:
-    """Refuse outputs that would overwrite an input, each other, or a published run (exit 2).
+                 ueberschreiben: bool = False, einzeldateien: bool = True) -> None:
+    """Refuse outputs that would overwrite an input, each other, a published run, or a file the
+    tool did not write (exit 2).
 
     An input inside an output folder is refused where the command may replace it (a file the tool
-    wrote there before, or any file with ``ueberschreiben``). Nothing is created or written here;
-    every problem is listed at once.
+    wrote there before, or any file with ``ueberschreiben``). With EINZELDATEIEN, an existing single
+    output file is refused unless its folder's manifest records it unchanged (or ``ueberschreiben``);
+    a command with a stricter rule of its own (``data vorlage``) turns that off. Nothing is created
+    or written here; every problem is listed at once.
     """
     from verteilung.io import check_out_dir, check_out_file  # io imports this module
 
@@ -128,6 +137,11 @@ def pruefe_pfade(ausgaben: Iterable[Ausgabe], eingaben: Iterable[tuple[str, Path
         except InputError as exc:
             problems += exc.problems
     for a in outs:
+        if einzeldateien and not a.ordner and not any(same_file(a.pfad, p) for _, p in ins):
+            try:
+                pruefe_ersetzen(a.pfad.parent, [a.pfad.name], ueberschreiben, a.option)
+            except InputError as exc:
+                problems += exc.problems
         for option, p in ins:
             if same_file(a.pfad, p):
                 problems.append(Problem(a.option, f"{a.pfad} ist dieselbe Datei wie die Eingabe {option} {p}; "
@@ -284,7 +298,45 @@ def aufruf_pfade(werte: dict[str, object], ordner: bool = False) -> tuple[list[A
     return outs, ins
 
 
-def pruefe_aufruf(werte: dict[str, object], ordner: bool = False) -> None:
+def pruefe_aufruf(werte: dict[str, object], ordner: bool = False, einzeldateien: bool = True) -> None:
     """`pruefe_pfade` for one CLI call: before anything is computed, refuse outputs onto inputs,
-    onto each other, or into a published run (exit 2)."""
-    pruefe_pfade(*aufruf_pfade(werte, ordner), ueberschreiben=bool(werte.get("ueberschreiben", False)))
+    onto each other, into a published run, or onto a file the tool did not write (exit 2)."""
+    pruefe_pfade(*aufruf_pfade(werte, ordner), ueberschreiben=bool(werte.get("ueberschreiben", False)),
+                 einzeldateien=einzeldateien)
+
+
+def _kennung(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when a file is (atomically) written: inode, size, modification time; None if absent."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@contextmanager
+def ausgaben_geprueft(werte: dict[str, object], ordner: bool = False,
+                      einzeldateien: bool = True) -> Iterator[None]:
+    """One CLI call under the path rules: check before (`pruefe_aufruf`), allow ``--ueberschreiben``
+    for the folder writers within, and afterwards record every single output file the call wrote
+    in its folder's manifest, so the next call may replace it (and nothing else)."""
+    pruefe_aufruf(werte, ordner, einzeldateien)
+    dateien = [a.pfad for a in aufruf_pfade(werte, ordner)[0] if not a.ordner] if einzeldateien else []
+    vorher = {p: _kennung(p) for p in dateien}
+    try:
+        with ueberschreiben(bool(werte.get("ueberschreiben", False))):
+            yield
+    finally:
+        vermerke_dateien([p for p in dateien if _kennung(p) not in (None, vorher[p])])
+
+
+def vermerke_dateien(dateien: Iterable[Path]) -> None:
+    """Record single files the tool wrote in the manifest of their folders (name → SHA-256)."""
+    from verteilung.io import vermerke  # io imports this module
+
+    folders: dict[Path, list[str]] = {}
+    for p in dateien:
+        if p.is_file() and not p.is_symlink():
+            folders.setdefault(p.parent, []).append(p.name)
+    for folder, names in folders.items():
+        vermerke(folder, names)

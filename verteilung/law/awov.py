@@ -152,21 +152,21 @@ def unemployed(gemeinden: pd.DataFrame, datenjahr: int) -> tuple[np.ndarray, str
         if r.notna().all():
             return _scaled_rate_approximation(gemeinden, r, int(best_k), datenjahr)
     raise InputError(Problem(
-        gemeinden.attrs.get("datei", "Gemeinde table"),
+        gemeinden.attrs.get("datei", "Gemeindetabelle"),
         "no unemployment figures for the AWoV key: add a column 'arbeitslose' "
         "(registered unemployed per Gemeinde) to the Gemeinde file"))
 
 
 def messziffer(einwohner: np.ndarray, arbeitslose: np.ndarray, variante: Variante) -> np.ndarray:
     if variante not in VARIANTEN:
-        raise InputError(Problem("AWoV", f"unknown Anlage-1 variant {variante!r}; choose A, B or C"))
+        raise InputError(Problem("AWoV", f"unbekannte Variante der Anlage 1 „{variante}“; erlaubt: A, B oder C"))
     if variante == "C":
         return arbeitslose.astype(float)
     u = arbeitslose / einwohner
     if variante == "A":
         return einwohner * (1.0 - u)
     if (arbeitslose <= 0).any():
-        raise InputError(Problem("AWoV", "variant B needs unemployed > 0 in every Gemeinde"))
+        raise InputError(Problem("AWoV", "Variante B braucht in jeder Gemeinde mehr als 0 Arbeitslose"))
     ubar = arbeitslose.sum() / einwohner.sum()
     return einwohner * ubar / u
 
@@ -176,8 +176,8 @@ def rent_cap_flags(gemeinden: pd.DataFrame, stichtag: dt.date | str, liste: Miet
         ags = set(params.value("awov_mietpreisbremse_liste", stichtag))
         return gemeinden["ags"].isin(ags)
     if liste not in gemeinden.columns:
-        raise InputError(Problem(gemeinden.attrs.get("datei", "Gemeinde table"),
-                                 f"rent-cap list column {liste!r} does not exist"))
+        raise InputError(Problem(gemeinden.attrs.get("datei", "Gemeindetabelle"),
+                                 f"die Spalte der Mietpreisliste „{liste}“ gibt es nicht"))
     return gemeinden[liste].astype(bool)
 
 

@@ -156,21 +156,21 @@ class KeySpec:
         problems = []
         for col, w in self.weights.items():
             if not math.isfinite(w) or w < 0:
-                problems.append(Problem(source, f"Gewicht von {col!r} ist {'negativ' if w < 0 else 'keine Zahl'}"))
+                problems.append(Problem(source, f"Gewicht von „{col}“ ist {'negativ' if w < 0 else 'keine Zahl'}"))
         total = sum(self.weights.values())
         if not problems and abs(total - 1.0) > WEIGHT_TOLERANCE:
-            problems.append(Problem(source, f"Gewichte des Schlüssels {self.name!r} ergeben zusammen {total:g}, "
+            problems.append(Problem(source, f"Gewichte des Schlüssels „{self.name}“ ergeben zusammen {total:g}, "
                                     "nicht 1".replace(".", ",")))
         if columns is not None:
             needed = list(self.weights) + [r.flag for r in self.reductions]
             if self.cap:
                 needed.append(self.cap.component)
             usable = sorted(numeric) if numeric is not None else columns
-            problems += [Problem(source, f"Spalte {c!r} gibt es in der Gemeindetabelle nicht "
+            problems += [Problem(source, f"Spalte „{c}“ gibt es in der Gemeindetabelle nicht "
                                  f"(Zahlenspalten: {', '.join(usable)})") for c in needed if c not in columns]
             if numeric is not None:
                 counted = list(self.weights) + ([self.cap.component] if self.cap else [])
-                problems += [Problem(source, f"Spalte {c!r} ist keine Zahlenspalte und kann nicht gewichtet "
+                problems += [Problem(source, f"Spalte „{c}“ ist keine Zahlenspalte und kann nicht gewichtet "
                                      f"werden (Zahlenspalten: {', '.join(usable)})")
                              for c in counted if c in columns and c not in numeric]
         if problems:

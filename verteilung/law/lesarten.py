@@ -145,7 +145,7 @@ def wert(name: str, value: Any) -> Wert:
     lesart = LESARTEN[name]
     if value not in lesart.werte or type(value) is not type(lesart.standard):
         choices = ", ".join(str(v) for v in lesart.werte)
-        raise InputError(Problem(lesart.option or name, f"unbekannte Lesart {value!r}; erlaubt: {choices}"))
+        raise InputError(Problem(lesart.option or name, f"unbekannte Lesart „{value}“; erlaubt: {choices}"))
     return lesart.werte[value]
 
 

@@ -102,7 +102,7 @@ def topf_ids() -> list[str]:
 def topf(name: str, jahr: int | None = None) -> Topf:
     """The pot rule in force on 1 January of ``jahr``; without a year its first (dated) rule."""
     if name not in topf_ids():
-        raise InputError(Problem("--topf", f"unbekannter Topf {name!r}; vorhanden: {', '.join(topf_ids())}"))
+        raise InputError(Problem("--topf", f"unbekannter Topf „{name}“; vorhanden: {', '.join(topf_ids())}"))
     key = f"mittel/{name}"
     spec = params._load(key)
     first = min(dt.date.fromisoformat(str(k)) for k in spec["values"])
@@ -129,6 +129,36 @@ def in_kraft(jahr: int) -> list[str]:
             continue
         if t.gueltig_bis is None or t.gueltig_bis >= dt.date(jahr, 1, 1):
             out.append(name)
+    return out
+
+
+def _neuester_wert(name: str) -> dt.date:
+    """The start of a dated parameter's newest value (after it, the value is only carried forward)."""
+    return max(dt.date.fromisoformat(str(k)) for k in params._load(name)["values"])
+
+
+def fortgeschrieben(jahr: int, pots: list[Topf]) -> list[str]:
+    """Why the money of ``jahr`` is an approximation (NÄHERUNG), one sentence per rule, or [].
+
+    A rule counts as carried forward when ``jahr`` lies after the year of its newest dated value
+    (no rate or pot has been dated for that year, so the last known one is applied), or when a pot is
+    applied after its own end (``--topf`` of a past year). Within the dated years nothing is said.
+    """
+    from verteilung.io.deutsch import fmt_date
+
+    out = []
+    for art, name in PAUSCHALE.items():
+        neu = _neuester_wert(name)
+        if jahr > neu.year:
+            out.append(f"Pauschale § 4 FlüAG ({art.replace('angehoerig', 'angehörig')}) für {jahr}: kein Satz "
+                       f"hinterlegt, der Satz ab {fmt_date(neu)} ist fortgeschrieben")
+    for t in pots:
+        if t.gueltig_bis is not None and t.gueltig_bis < dt.date(jahr, 1, 1):
+            out.append(f"Topf {t.id} galt bis {fmt_date(t.gueltig_bis)}; für {jahr} ist er mit seiner damaligen "
+                       "Regel und Summe angewandt")
+        elif t.gueltig_bis is None and jahr > _neuester_wert(f"mittel/{t.id}").year:
+            out.append(f"Topf {t.id} für {jahr}: kein Betrag hinterlegt, der ab {fmt_date(t.gueltig_ab)} ist "
+                       "fortgeschrieben")
     return out
 
 

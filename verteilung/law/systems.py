@@ -329,7 +329,7 @@ def system_from_model(name: str, anzeige: str, key: KeyBuilder, bestand: tuple[s
     """A further system defined by a model file; not registered globally (it lives with its model)."""
     _register_laender()
     if name in _REGISTRY:
-        raise InputError(Problem("Modell", f"der Systemname {name!r} ist schon vergeben"))
+        raise InputError(Problem("Modell", f"der Systemname „{name}“ ist schon vergeben"))
     return LegalSystem(id=name, anzeige=anzeige, kurz=anzeige, schluessel_name=f"Schlüssel ({anzeige})",
                        bestand=bestand, anrechnung=anrechnung, zugaenge=zugaenge,
                        standard_zugaenge=standard_zugaenge, key=key)

@@ -22,17 +22,23 @@ def _label(info: dict) -> str:
 
 
 def simulation(res: SimResult, out: str | Path, vergleich: CompareResult | None = None) -> Path:
-    """``monate.csv``, ``gemeinden_ende.csv``, ``simulation.json``, the transition tables and, with a
-    comparison, ``bericht.html``."""
+    """``monate.csv``, ``gemeinden_ende.csv``, ``simulation.json``, the transition tables, the same
+    tables for people in ``simulation.xlsx`` (German headers, the marker line, a Parameter sheet) and,
+    with a comparison, ``bericht.html``."""
+    from verteilung.darstellung import synthetic_note
+    from verteilung.report.output import parameter_table
     from verteilung.simulate import summary_lines
 
     label = _label(res.info)
+    sheets = {"Monate": res.monate, "Gemeinden am Ende": res.gemeinden, "Übergang": res.uebergang,
+              "Übergang im Verlauf": res.uebergang_verlauf, "Parameter": parameter_table(res.info)}
     dateien: dict[str, formate.Tabelle | bytes] = {
         f"{label}monate.csv": formate.Tabelle(res.monate),
         f"{label}gemeinden_ende.csv": formate.Tabelle(res.gemeinden),
         f"{label}simulation.json": to_json_bytes({"info": res.info, "befunde": summary_lines(res)}),
         f"{label}uebergang.csv": formate.Tabelle(res.uebergang),
         f"{label}uebergang_verlauf.csv": formate.Tabelle(res.uebergang_verlauf),
+        f"{label}simulation.xlsx": formate.Tabelle(res.monate, blaetter=sheets, hinweis=synthetic_note(res.info)),
     }
     if vergleich is not None:
         from verteilung.report.bericht import render_report

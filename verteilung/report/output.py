@@ -236,6 +236,10 @@ def pruefung_tabelle(result: dict) -> pd.DataFrame:
             rows.append({"parameter": label(key), "wert": text})
         elif key == "quelle":
             rows.append({"parameter": "Datenbasis", "wert": str(value)})
+        elif key == "einheit":
+            continue  # names the count below (Gemeinden, Kreise)
+        elif key == "einheiten":
+            rows.append({"parameter": str(result.get("einheit", "Gemeinden")), "wert": value_text("gemeinden", value)})
         else:
             rows.append({"parameter": label(key), "wert": value_text(key, value)})
     return pd.DataFrame(rows, columns=["parameter", "wert"], dtype=object)

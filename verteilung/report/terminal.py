@@ -29,7 +29,7 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
              unit.rest_kurz]
     lf = res.langfrist.modelle.set_index("modell") if res.langfrist is not None else None
     if lf is not None:
-        heads.append("langfristig Stadt → Land")
+        heads.append("langfristig zu den Städten")  # + more on the kreisfreie Städte (Stadtkreise)
     typ = res.aggregate["gemeindetypen"]
     rows = []
     for _, m in res.metriken.iterrows():
@@ -39,7 +39,7 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
                fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
                fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei)]
         if lf is not None:
-            row.append(fmt_signed(lf.loc[m["modell"], "verschiebung_stadt_land"], 0) if m["modell"] in lf.index
+            row.append(fmt_signed(lf.loc[m["modell"], "verschiebung_zu_staedten"], 0) if m["modell"] in lf.index
                        else "")
         rows.append(row)
     # a model name or a number is never cut or folded: a narrow terminal leaves out the last columns
@@ -121,7 +121,10 @@ def data_check_lines(result: dict) -> list[str]:
         lines.append(f"Schlüsseljahr: {result['jahr']}")
     if result.get("stichtag_bevoelkerung"):
         lines.append(f"Stichtag der Bevölkerungszahlen: {fmt_date(result['stichtag_bevoelkerung'])}")
-    lines += [f"Gemeinden: {fmt_int(result['gemeinden'])}", f"Einwohner: {fmt_int(result['einwohner'])}",
+    if result.get("land"):
+        lines.append(f"Land: {result['land']}")
+    lines += [f"{result.get('einheit', 'Gemeinden')}: {fmt_int(result['einheiten'])}",
+              f"Einwohner: {fmt_int(result['einwohner'])}",
               f"Fläche: {fmt_dec(result['flaeche_km2'], 2)} km²"]
     lines += [f"ohne Einwohnerzahl: {row['gemeinde']} ({row['ags']}); ein Schlüssel für dieses Jahr wird "
               "abgelehnt" for row in result["einwohner_fehlend"]]

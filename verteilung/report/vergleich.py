@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from verteilung.compare import CompareResult, summary_payload
+from verteilung.darstellung import with_marker
 from verteilung.report.output import einheit_text, person_view, synthetic_note, system_short
 from verteilung.report.output import parameter_table as build_parameter_table
 
@@ -80,8 +81,10 @@ def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, byte
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
     tables = {"gemeinden": res.gemeinden, "metriken": res.metriken, "systeme": res.systeme,
               "gewinner_verlierer": res.gewinner_verlierer, "parameter": parameter_table(res), **res.aggregate}
-    dateien: dict[str, formate.Tabelle | bytes] = {f"{label}{name}.csv": formate.Tabelle(df)
-                                                   for name, df in tables.items()}
+    # machine CSVs carry their markers in a last column hinweis (SYNTHETISCH; NÄHERUNG per row)
+    dateien: dict[str, formate.Tabelle | bytes] = {
+        f"{label}{name}.csv": formate.Tabelle(df if name == "parameter" else with_marker(df, res.info))
+        for name, df in tables.items()}
     dateien[f"{label}vergleich.json"] = to_json_bytes(summary_payload(res))
     dateien[f"{label}vergleich.xlsx"] = formate.Tabelle(res.gemeinden, blaetter=workbook_sheets(res),
                                                         hinweis=synthetic_note(res.info))

@@ -73,6 +73,7 @@ class RunConfig(BaseModel):
     jahr: int | None = Field(default=None, ge=1900, le=2999, strict=True)  # TOML is typed: "2024" is refused
     stichtag: dt.date | None = None
     ohne_meldung_null: bool = Field(default=False, strict=True)
+    blatt: str | None = None  # the sheet of every XLSX input with several visible sheets (as --blatt)
     rundung: Rundung = "aufrunden"
     solver: Literal["highs", "cbc"] = "highs"
     lesarten: dict[str, Any] = Field(default_factory=dict)  # validated by Lesarten.from_mapping
@@ -118,7 +119,7 @@ def check_period(periode: str, where: str = "--periode") -> None:
     """``YYYY-MM`` in ASCII digits, nothing stripped: one month has exactly one spelling."""
     if not PERIOD_RE.fullmatch(periode):
         raise InputError(Problem(where, f"erwartet JJJJ-MM mit Ziffern 0-9 und Monat 01 bis 12, z. B. 2024-05; "
-                                 f"erhalten {periode!r}"))
+                                 f"erhalten „{periode}“"))
 
 
 def load_config(path: Path) -> RunConfig:
@@ -160,7 +161,7 @@ def platzhalter(value: str, periode: str, where: str) -> str:
     values = {"periode": periode, "jahr": periode[:4], "monat": periode[5:]}
     unknown = [m for m in _PLATZHALTER_RE.findall(value) if m not in values]
     if unknown:
-        raise InputError(Problem(where, f"unbekannter Platzhalter {{{unknown[0]}}} in {value!r}; erlaubt: "
+        raise InputError(Problem(where, f"unbekannter Platzhalter {{{unknown[0]}}} in „{value}“; erlaubt: "
                                  + ", ".join(f"{{{k}}}" for k in PLATZHALTER)))
     return _PLATZHALTER_RE.sub(lambda m: values[m.group(1)], value)
 

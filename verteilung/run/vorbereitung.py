@@ -80,8 +80,15 @@ def _refuse_blocked_places(out_root: Path, periode: str) -> None:
 
 def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     """Step 1: validate the period, the config and every input before anything is written."""
+    from verteilung.data.tables import blatt
+
     check_period(periode)
     cfg = load_config(config_path)
+    with blatt(cfg.blatt):  # run.toml's ``blatt`` holds for every XLSX input, as --blatt does
+        return _prepare(periode, config_path, cfg, log)
+
+
+def _prepare(periode: str, config_path: Path, cfg: RunConfig, log: StepLog) -> Prepared:
     base = config_path.resolve().parent
     out_root = output_root(cfg, config_path)
     url = ledger_url(cfg, config_path, out_root)
@@ -111,7 +118,7 @@ def prepare(periode: str, config_path: Path, log: StepLog) -> Prepared:
     names = {s.name for s in model.systeme}
     unknown = set(cfg.zugaenge) - names
     missing = names - set(cfg.zugaenge)
-    problems = [Problem(str(config_path), f"zugaenge.{n}: Modell {model.id} hat kein System {n!r} "
+    problems = [Problem(str(config_path), f"zugaenge.{n}: Modell {model.id} hat kein System „{n}“ "
                         f"(Systeme: {', '.join(sorted(names))})") for n in sorted(unknown)]
     problems += [Problem(str(config_path), f"zugaenge.{n}: Pflichtangabe fehlt (Zugänge für jedes System von "
                          f"{model.id})") for n in sorted(missing)]

@@ -47,7 +47,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         lf = res.langfrist
         ids = [m for m in lf.info["modelle"] if m != BASELINE and m in eng.modelle]
         if modell is not None and modell not in ids:
-            raise InputError(Problem("modell", f"unbekanntes Modell {modell[:60]!r}; verfügbar: {', '.join(ids)}"))
+            raise InputError(Problem("modell", f"unbekanntes Modell „{modell[:60]}“; verfügbar: {', '.join(ids)}"))
         modell = modell or next((m for m in eng.auswahl if m in ids), ids[0])
         info = st.modelle_info
         g = lf.gemeinden

@@ -146,7 +146,7 @@ def router(st: AppState) -> APIRouter:
         if req.gewichte:
             bad = [k for k in req.gewichte if k not in eng.zahlspalten]
             if bad:
-                raise InputError(Problem("gewichte", f"unbekannte Spalte {bad[0][:40]!r}; möglich: "
+                raise InputError(Problem("gewichte", f"unbekannte Spalte „{bad[0][:40]}“; möglich: "
                                          f"{', '.join(eng.zahlspalten)}"))
             if any(v < 0 or not math.isfinite(v) for v in req.gewichte.values()):
                 raise InputError(Problem("gewichte", "Gewichte dürfen nicht negativ sein"))

@@ -67,7 +67,7 @@ def router(st: AppState, app: FastAPI) -> APIRouter:
                          "jahr": eng.jahr, "bestand": eng.bestand_name, "konfiguration": eng.config.quelle,
                          "arbeitslose": eng.gemeinden.attrs.get("arbeitslose_quelle", "")},
                 "genau_de": GENAUIGKEIT,
-                "datensaetze": views.records(data_list()), "parameter": rows, "genauigkeit": genau,
+                "datensaetze": views.records(data_list("nrw")), "parameter": rows, "genauigkeit": genau,
                 "max_upload": eng.max_upload // 1024, "spalten": [vocab.label(c) for c in eng.spalten],
                 "systeme": systems.all_systems()}
 
