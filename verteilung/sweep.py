@@ -467,23 +467,25 @@ def _levels(last: np.ndarray, soll: np.ndarray, n: np.ndarray, buf: Scratch | No
     buf = buf or Scratch()
     shape = soll.shape
     ratio = np.divide(last, soll, out=buf.get("ratio", shape))
-    active = np.isfinite(ratio, out=buf.get("active", shape, np.bool_))  # ratio ≤ s is False for inf and NaN too
-    new = buf.get("active_new", shape, np.bool_)
+    finite = np.isfinite(ratio, out=buf.get("finite", shape, np.bool_))  # ratio ≤ s is False for inf and NaN too
     n = np.asarray(n, dtype=float).reshape(-1)
     lasts = buf.get("lasts", shape)
     solls = buf.get("solls", shape)
     lasts[...] = 0.0
     solls[...] = 0.0
-    np.copyto(lasts, last, where=active)
-    np.copyto(solls, soll, where=active)
+    np.copyto(lasts, last, where=finite)
+    np.copyto(solls, soll, where=finite)
     s = (n + lasts.sum(axis=1)) / solls.sum(axis=1)
+    active = buf.get("active", shape)  # the active set as 0/1 floats: einsum then runs a plain dot loop
     for _ in range(shape[1] + 1):
-        np.less_equal(ratio, s[:, None], out=new)
-        if np.array_equal(new, active):
-            break
-        active, new = new, active
+        np.less_equal(ratio, s[:, None], out=active)
         # row-wise masked sums without temporaries (einsum: 2.3× faster than where + sum here)
-        s = (n + np.einsum("ij,ij->i", lasts, active)) / np.einsum("ij,ij->i", solls, active)
+        new = (n + np.einsum("ij,ij->i", lasts, active)) / np.einsum("ij,ij->i", solls, active)
+        # the same level from the new set as from the last one: the set is a fixed point (or
+        # gives the same level as one), the check costs S comparisons instead of S × n
+        if np.array_equal(new, s, equal_nan=True):
+            break
+        s = new
     return s
 
 
@@ -749,14 +751,20 @@ def evaluate_single(base: Base, model: SweepModel, row: pd.Series, pop_factor: n
 
 # ---------------------------------------------------------------- streaming per-Gemeinde aggregates
 
-def quota_bin(quote: np.ndarray) -> np.ndarray:
+def quota_bin(quote: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray | None = None) -> np.ndarray:
     """``np.searchsorted(QUOTA_BINS, quote, side="right")`` by arithmetic: the edges are k/4 exactly,
-    and 4·q and its floor are exact in binary floating point (NaN goes last, as in searchsorted)."""
+    and 4·q and its floor are exact in binary floating point (NaN goes last, as in searchsorted).
+    ``out`` (intp) and ``scratch`` (float64, the shape of ``quote``) avoid allocations."""
     with np.errstate(invalid="ignore", over="ignore"):
-        idx = np.floor(quote * 4.0)
-        idx = np.clip(idx, -1.0, len(QUOTA_BINS) - 1.0) + 1.0
+        idx = np.multiply(quote, 4.0, out=scratch)
+        np.floor(idx, out=idx)
+        np.clip(idx, -1.0, len(QUOTA_BINS) - 1.0, out=idx)
+    idx += 1.0
     idx[np.isnan(quote)] = len(QUOTA_BINS)
-    return idx.astype(np.intp)
+    if out is None:
+        return idx.astype(np.intp)
+    out[...] = idx
+    return out
 
 
 STATS_FLUSH_ROWS = 4096  # scenario rows whose quota bins are counted together (one bincount)
@@ -776,6 +784,7 @@ class GemeindeStats:
         self.relieved = np.zeros(n, dtype=np.int64)
         self.count = 0
         self._pending: np.ndarray | None = None
+        self._scratch: np.ndarray | None = None
         self._filled = 0
 
     def add(self, batch: BatchResult, baseline_load: np.ndarray) -> None:
@@ -792,7 +801,9 @@ class GemeindeStats:
         if r > len(self._pending):
             self._pending = np.empty((r, n), dtype=np.intp)
         block = self._pending[self._filled : self._filled + r]
-        block[...] = quota_bin(quote)
+        if self._scratch is None or self._scratch.shape[0] < r:
+            self._scratch = np.empty((r, n))
+        quota_bin(quote, block, self._scratch[:r])
         block += np.arange(n) * self.hist.shape[1]  # flat cell index: one bincount for all Gemeinden
         self._filled += r
         self.over_100 += (quote > 100 + 1e-9).sum(axis=0)
