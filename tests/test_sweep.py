@@ -333,3 +333,77 @@ def test_sweep_equals_the_golden_of_the_implementation_before_issue_25(base, tmp
             else:
                 np.testing.assert_allclose(got[col].to_numpy(dtype=float), want[col].to_numpy(), rtol=1e-12,
                                            atol=1e-12, err_msg=col)
+
+
+def _stopped_after_first_batch(**kw):
+    from verteilung.sweep_runner import sweep
+
+    def stop(done: int, total: int) -> None:
+        if done >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, progress=stop, **kw)
+
+
+def test_a_changed_stock_file_is_not_resumed_as_the_old_plan(tmp_path):
+    """Reviewer finding: plan_id hashed model and scenarios but not the input numbers, so a
+    sweep interrupted on one stock file resumed on another and mixed the two in one result."""
+    from verteilung.compare import default_bestand
+    from verteilung.errors import InputError
+    from verteilung.sweep_runner import sweep
+
+    import csv
+
+    with default_bestand().open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    col = rows[0].index("flueag_bestand")
+    rows[1][col] = str(int(rows[1][col]) + 7)  # one Gemeinde, seven persons more
+    changed = tmp_path / "bestand_geaendert.csv"
+    with changed.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    out = tmp_path / "lauf"
+    _stopped_after_first_batch(out=out)
+    with pytest.raises(InputError, match="andere Eingabedaten"):
+        sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, out=out, fortsetzen=True, bestand=changed)
+    assert sorted(p.name for p in (out / "batches").iterdir()) == ["batch_000000.npz"]  # nothing touched
+    resumed = sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, out=out, fortsetzen=True)
+    other = sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, bestand=changed)
+    assert len(resumed.szenarien) == len(other.szenarien) == 60
+    assert (resumed.szenarien["gini_last_je_einwohner"] != other.szenarien["gini_last_je_einwohner"]).all()
+
+
+def test_a_killed_sweep_resumes_to_the_result_of_an_uninterrupted_one(cli, tmp_path):
+    """SIGKILL, not Ctrl-C: the process gets no chance to clean up. Each batch is one file
+    written atomically, so what is there is whole; --fortsetzen computes the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["sweep", "--modell", "gewichtet", "--gewichte", "einwohner=0.8,flaeche=0.1,arbeitslose=0.1",
+            "--parameter", "einwohner=0.6:0.9,flaeche=0:0.2", "--stichprobe", "40000", "--seed", "2",
+            "--batch", "250"]
+    out = tmp_path / "getoetet"
+    proc = subprocess.Popen([sys.executable, "-m", "verteilung", *args, "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batches = out / "batches"
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if batches.is_dir() and len(list(batches.glob("batch_*.npz"))) >= 2:
+            break
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
+    kept = len(list(batches.glob("batch_*.npz")))
+    assert 2 <= kept < 160 and not (out / "SYNTHETISCH_szenarien.parquet").exists()
+    r = cli(*args, "--out", out)
+    assert r.code != 0 and "--fortsetzen" in r.stderr
+    assert cli(*args, "--out", out, "--fortsetzen").code == 0
+    assert cli(*args, "--out", tmp_path / "ganz").code == 0
+    assert not list(batches.glob(".batch_*"))  # a half-written file of the killed run is gone
+    for name in ("SYNTHETISCH_szenarien.parquet", "SYNTHETISCH_gemeinden.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / name), pd.read_parquet(tmp_path / "ganz" / name),
+                                      check_exact=True)
