@@ -349,11 +349,11 @@ def _stopped_after_first_batch(**kw):
 def test_a_changed_stock_file_is_not_resumed_as_the_old_plan(tmp_path):
     """Reviewer finding: plan_id hashed model and scenarios but not the input numbers, so a
     sweep interrupted on one stock file resumed on another and mixed the two in one result."""
+    import csv
+
     from verteilung.compare import default_bestand
     from verteilung.errors import InputError
     from verteilung.sweep_runner import sweep
-
-    import csv
 
     with default_bestand().open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))

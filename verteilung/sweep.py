@@ -529,7 +529,7 @@ def _sort_order(values: np.ndarray, buf: Scratch) -> np.ndarray:
     the bits are read back. Values closer than 2^-(52−bits) relative may swap places, which moves
     a Gini by that order of magnitude at most (the tests hold it to 1e-12 against argsort). Long
     rows fall back to argsort."""
-    r, m = values.shape
+    m = values.shape[1]
     bits = max(1, (m - 1).bit_length())
     if bits > PACK_BITS_MAX:
         return np.argsort(values, axis=1)

@@ -58,7 +58,8 @@ def base_digest(base: Base) -> str:
     arrays = {"flueag_bestand": base.flueag_bestand, "wsa_bestand": base.wsa_bestand, "plaetze": base.plaetze,
               "einwohner": base.einwohner, "baseline_load": base.baseline_load, "rural": base.rural,
               "kreisfrei": base.kreisfrei, **{f"bestand:{k}": v for k, v in base.weitere_bestand.items()},
-              **{f"spalte:{k}": v for k, v in base.columns.items()}, **{f"merkmal:{k}": v for k, v in base.flags.items()}}
+              **{f"spalte:{k}": v for k, v in base.columns.items()},
+              **{f"merkmal:{k}": v for k, v in base.flags.items()}}
     for name in sorted(arrays):
         values = np.ascontiguousarray(arrays[name])
         h.update(f"{name}:{values.dtype.str}:{values.shape}".encode())
