@@ -407,3 +407,21 @@ def test_a_killed_sweep_resumes_to_the_result_of_an_uninterrupted_one(cli, tmp_p
     for name in ("SYNTHETISCH_szenarien.parquet", "SYNTHETISCH_gemeinden.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(out / name), pd.read_parquet(tmp_path / "ganz" / name),
                                       check_exact=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 700), st.integers(1, 6), st.integers(0, 2**32 - 1), st.booleans())
+def test_packed_sort_order_sorts_like_argsort(m, rows, seed, ties):
+    """`_sort_order` is a permutation per row that sorts the values (NaN last); with exact ties,
+    zeros and inf among them the sorted values equal np.sort's exactly."""
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(0, 2, (rows, m))
+    if ties:
+        values = np.round(values, 1)
+        values[:, ::7] = 0.0
+        values[:, 1::11] = np.inf
+        values[:, 2::13] = np.nan
+    order = sw._sort_order(values, sw.Scratch()).copy()
+    assert (np.sort(order, axis=1) == np.arange(m)).all()
+    got = np.take_along_axis(values, order, axis=1)
+    np.testing.assert_array_equal(got, np.sort(values, axis=1))

@@ -528,10 +528,11 @@ def _sort_order(values: np.ndarray, buf: Scratch) -> np.ndarray:
     floats are sorted (numpy's SIMD sort, 2–5× faster than argsort on rows of a few hundred), and
     the bits are read back. Values closer than 2^-(52−bits) relative may swap places, which moves
     a Gini by that order of magnitude at most (the tests hold it to 1e-12 against argsort). Long
-    rows fall back to argsort."""
+    rows and rows with inf or NaN (their bits are the marker; the SIMD sort rewrites NaNs) fall back
+    to argsort."""
     m = values.shape[1]
     bits = max(1, (m - 1).bit_length())
-    if bits > PACK_BITS_MAX:
+    if bits > PACK_BITS_MAX or not np.isfinite(values).all():
         return np.argsort(values, axis=1)
     mask = np.int64((1 << bits) - 1)
     packed = buf.get("packed", values.shape)
