@@ -359,7 +359,7 @@ def _enospc(*_args, **_kwargs):
 
 
 def test_full_disk_during_a_run_has_its_own_exit_code_and_keeps_the_ledger(cli, ws, monkeypatch):
-    run_module = importlib.import_module("verteilung.run")  # the package's `run` is the API function
+    run_module = importlib.import_module("verteilung.run.schreiben")  # where the revision's files are written
     config = _config(ws)
     with monkeypatch.context() as m:
         m.setattr(run_module, "_write", _enospc)

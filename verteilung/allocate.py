@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InfeasibleError, InputError, Problem
+from verteilung.law.key import Schritt
 from verteilung.solve import greedy
 from verteilung.solve.waterfill import water_level
 from verteilung.staffelung import Staffelung, haushalte_je_woche, personen_je_woche
@@ -43,6 +44,25 @@ class Allocation:
     # each week's own allocation (in week order); empty without pacing
     obergrenze: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
     wochen: list[Allocation] = field(default_factory=list)
+    # the bounds and rules the allocation was decided under (for its step records, `entscheidungen`)
+    grenzen: Grenzen | None = None
+
+
+@dataclass
+class Grenzen:
+    """What an allocation read besides the Soll, per Gemeinde (AGS order): its step records derive
+    from these and the result, so `explain` names the bound that decided a Gemeinde's count."""
+
+    fest: np.ndarray           # persons in households fixed to the Gemeinde (ags_fest)
+    mindest: np.ndarray        # min_zuweisung of the constraints file (0: none)
+    hoechst: np.ndarray        # max_zuweisung of the constraints file (inf: none)
+    gesperrt: np.ndarray       # gesperrt in the constraints file
+    sperre: np.ndarray         # excluded by the model's rules or the constraints file
+    sperrgruende: dict[str, str]   # the model rule's reason by AGS (German)
+    niveau: float              # water level reached (fraction of Soll nach Zuweisung); nan: none
+    staffelung: np.ndarray     # pacing bound of the period (nan: none); weekly: the bound reached, if any
+    haushalte: np.ndarray | None   # free households placed per Gemeinde (None: single persons)
+    wochen: int = 1            # weekly pacing: ``staffelung`` is a week's bound
 
 
 def _bounds(constraints: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,41 +190,96 @@ def allocate(state: SystemState, personen: int | None = None, haushalte: pd.Data
     return _allocate_weeks(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, milp, staffelung)
 
 
-def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
-                     beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float,
-                     milp: bool, staffelung: Staffelung | None = None) -> Allocation:
-    started = time.perf_counter()
-    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
+@dataclass
+class _Period:
+    """One period's arrivals and bounds, validated: what both paths (reference, solver) read."""
+
+    state: SystemState
+    ags: np.ndarray
+    names: np.ndarray
+    ags_rank: np.ndarray
+    persons_only: bool
+    hh_ids: np.ndarray | None
+    hh_sizes: np.ndarray
+    hh_fixed: np.ndarray       # position of each household's fixed Gemeinde (-1: free)
+    n_persons: int
+    lower: np.ndarray
+    upper: np.ndarray          # constraints file's maximum, tightened by the pacing bound
+    upper_file: np.ndarray     # the constraints file's maximum alone (inf: none)
+    gesperrt: np.ndarray       # blocked by the constraints file
+    soll: np.ndarray
+    last: np.ndarray
+    eligible: np.ndarray
+    fixed: np.ndarray          # persons of fixed households per Gemeinde
+    order: np.ndarray          # free households, in placing order
+    free_sizes: np.ndarray
+    n_free: int
+    cap: np.ndarray | None     # pacing bound (Staffelung), None without pacing
+    spread: int
+
+    @property
+    def is_fixed(self) -> np.ndarray:
+        return self.hh_fixed >= 0
+
+    @property
+    def base(self) -> np.ndarray:
+        return self.last + self.fixed
+
+
+@dataclass
+class _Solution:
+    """Where the free arrivals went and how: the reference path or the solver's answer."""
+
+    target: np.ndarray         # Gemeinde position of each household (persons only: empty)
+    free_zuweisung: np.ndarray | None
+    path: str
+    level: float
+    continuous: np.ndarray
+    r_before: np.ndarray
+    integer_max_min: float
+    binds: bool
+    use_solver: bool
+
+
+def _refuse_bad_arrivals(personen: int | None, haushalte: pd.DataFrame | None) -> None:
+    """Exactly one of a person count (≥ 0) or a household table."""
+    if (personen is None) == (haushalte is None):
+        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
+    if haushalte is None and (personen is None or personen < 0):
+        raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
+
+
+def _arrivals(personen: int | None, haushalte: pd.DataFrame | None,
+              ags: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, int]:
+    """Household ids, sizes, fixed positions and the person count; refuses neither-nor and both."""
+    _refuse_bad_arrivals(personen, haushalte)
+    if haushalte is None:
+        assert personen is not None
+        # single persons have no identity: no per-person arrays (10^7 persons stay O(n log n))
+        return None, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), int(personen)
+    hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
+    # position of each fixed household's Gemeinde (-1: free; unknown AGS are refused earlier)
+    fest = haushalte["ags_fest"]
+    named = fest.notna().to_numpy() & (fest != "").to_numpy()
+    hh_fixed = np.full(len(fest), -1, dtype=np.int64)
+    if named.any():
+        hh_fixed[named] = pd.Index(ags).get_indexer(fest[named])
+    return haushalte["haushalt_id"].to_numpy(), hh_sizes, hh_fixed, int(hh_sizes.sum())
+
+
+def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
+            beschraenkungen: pd.DataFrame | None, staffelung: Staffelung | None) -> _Period:
+    """Arrivals, bounds and pacing of one period, every refusal (`precheck`) made before solving."""
     g = state.gemeinden
     n = len(g)
     ags = g["ags"].to_numpy()
     names = g["gemeinde"].to_numpy()
     ags_rank = np.argsort(np.argsort(ags, kind="stable"), kind="stable")
-    if (personen is None) == (haushalte is None):
-        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
-    persons_only = haushalte is None
-    if persons_only:
-        if personen is None or personen < 0:
-            raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
-        # single persons have no identity: no per-person arrays (10^7 persons stay O(n log n))
-        hh_ids = None
-        n_persons = int(personen)
-        hh_sizes = np.empty(0, dtype=np.int64)
-        hh_fixed = np.empty(0, dtype=np.int64)
-    else:
-        hh_ids = haushalte["haushalt_id"].to_numpy()
-        hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
-        # position of each fixed household's Gemeinde (-1: free; unknown AGS are refused earlier)
-        fest = haushalte["ags_fest"]
-        named = fest.notna().to_numpy() & (fest != "").to_numpy()
-        hh_fixed = np.full(len(fest), -1, dtype=np.int64)
-        if named.any():
-            hh_fixed[named] = pd.Index(ags).get_indexer(fest[named])
-        n_persons = int(hh_sizes.sum())
-    total_n = n_persons
+    hh_ids, hh_sizes, hh_fixed, n_persons = _arrivals(personen, haushalte, ags)
+    persons_only = hh_ids is None
     lower, upper, gesperrt = _bounds(beschraenkungen, n)
     blocked = gesperrt | state.gesperrt
-    soll = state.schluessel * (state.total + total_n)
+    soll = state.schluessel * (state.total + n_persons)
     last = state.last.astype(float)
     eligible = ~blocked & (soll > 0)
 
@@ -223,6 +298,7 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
     largest = (1 if n_free else 0) if persons_only else (int(free_sizes.max()) if free_sizes.size else 0)
     cap = None
     spread = 0
+    upper_file = upper
     if staffelung is not None:
         einwohner = g["einwohner"].to_numpy(dtype=float) if "einwohner" in g.columns else None
         cap = staffelung.obergrenze(soll, einwohner)
@@ -237,42 +313,50 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
     for i in np.flatnonzero(gesperrt):  # the constraints file's own Sperre is the cause named first
         rule_only.pop(str(ags[i]), None)
     _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked, rule_only)
+    return _Period(state, ags, names, ags_rank, persons_only, hh_ids, hh_sizes, hh_fixed, n_persons, lower, upper,
+                   upper_file, gesperrt, soll, last, eligible, fixed, order, free_sizes, n_free, cap, spread)
 
-    base = last + fixed
-    if cap is not None:
-        ref = _paced_reference(base, soll, eligible, free_sizes, n_free, persons_only, ags_rank,
-                               np.maximum(0, upper - fixed), spread, eligible & (fixed > 0))
-    elif persons_only:
-        ref = greedy.person_counts(base, soll, eligible, n_free, ags_rank) or \
-            greedy.assign_units(base, soll, eligible, np.ones(n_free, dtype=np.int64), ags_rank)
+
+def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool) -> _Solution:
+    """The reference path ("lowest fulfilment first"); the solver when a bound breaks it (or asked)."""
+    n = len(p.ags)
+    base, soll, eligible, upper, fixed = p.base, p.soll, p.eligible, p.upper, p.fixed
+    if p.cap is not None:
+        ref = _paced_reference(base, soll, eligible, p.free_sizes, p.n_free, p.persons_only, p.ags_rank,
+                               np.maximum(0, upper - fixed), p.spread, eligible & (fixed > 0))
+    elif p.persons_only:
+        ref = greedy.person_counts(base, soll, eligible, p.n_free, p.ags_rank) or \
+            greedy.assign_units(base, soll, eligible, np.ones(p.n_free, dtype=np.int64), p.ags_rank)
     else:
-        ref = greedy.assign_households(base, soll, eligible, free_sizes, ags_rank)
+        ref = greedy.assign_households(base, soll, eligible, p.free_sizes, p.ags_rank)
     stuck = ref is None  # paced: a household fits under no remaining bound, or the spread fails
     if stuck:
-        ref = greedy.GreedyResult(np.zeros(n, dtype=np.int64), np.full(len(free_sizes), -1, dtype=np.int64),
+        ref = greedy.GreedyResult(np.zeros(n, dtype=np.int64), np.full(len(p.free_sizes), -1, dtype=np.int64),
                                   np.full(n, np.nan))
     total = ref.zuweisung + fixed
-    binds = stuck or bool(np.any(total > upper + 1e-9) or np.any(total < lower - 1e-9))
+    binds = stuck or bool(np.any(total > upper + 1e-9) or np.any(total < p.lower - 1e-9))
     use_solver = pfad == "solver" or (pfad == "auto" and binds)
     if pfad == "referenz" and binds:
         raise InfeasibleError("das Referenzverfahren verletzt eine Höchst- oder Mindestzuweisung; "
                               "mit --pfad solver oder auto rechnen")
-    target = np.full(len(hh_sizes), -1, dtype=np.int64)
-    target[is_fixed] = hh_fixed[is_fixed]
+    target = np.full(len(p.hh_sizes), -1, dtype=np.int64)
+    target[p.is_fixed] = p.hh_fixed[p.is_fixed]
+    free_zuweisung = None
     if use_solver:
         from verteilung.solve import lp  # PuLP is imported only when the solver path runs
 
-        if persons_only:
-            sizes, counts = [1], [n_free]
+        free_sizes, order = p.free_sizes, p.order
+        if p.persons_only:
+            sizes, counts = [1], [p.n_free]
         else:
             sizes = sorted({int(v) for v in free_sizes}, reverse=True) or [1]
             counts = [int((free_sizes == v).sum()) for v in sizes]
-        res = lp.solve(base, soll, eligible, np.maximum(0, lower - fixed), np.maximum(0, upper - fixed), sizes,
-                       counts, ags_rank, solver, zeitlimit, milp=milp)
-        if persons_only:
+        res = lp.solve(base, soll, eligible, np.maximum(0, p.lower - fixed), np.maximum(0, upper - fixed), sizes,
+                       counts, p.ags_rank, solver, zeitlimit, milp=milp)
+        if p.persons_only:
             free_zuweisung = res.slots[:, 0].astype(np.int64)
         else:
-            target[order] = lp.place_households(res.slots, sizes, hh_sizes, order, base, soll, ags_rank)[order]
+            target[order] = lp.place_households(res.slots, sizes, p.hh_sizes, order, base, soll, p.ags_rank)[order]
         path = res.solver
         integer_max_min = res.max_min
         if res.hinweis:
@@ -283,28 +367,48 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
         continuous = res.target
         r_before = np.full(n, np.nan)
     else:
-        if persons_only:
+        if p.persons_only:
             free_zuweisung = ref.zuweisung
         else:
-            target[order] = ref.unit_target
+            target[p.order] = ref.unit_target
         integer_max_min = float("nan")
         path = "Referenzverfahren (niedrigste Erfüllungsquote zuerst)"
         if eligible.any():
             # paced: the continuous optimum under the bounds
-            wl = water_level(base, soll, float(n_free), eligible,
-                             upper=None if cap is None else np.maximum(0, upper - fixed))
+            wl = water_level(base, soll, float(p.n_free), eligible,
+                             upper=None if p.cap is None else np.maximum(0, upper - fixed))
             level, continuous = wl.level, wl.allocation
         else:  # nobody has a Soll (empty state, no arrivals): nothing to level
             level, continuous = float("nan"), np.zeros(n)
         r_before = ref.r_before_last
-    if persons_only:
-        zuweisung = free_zuweisung
+    return _Solution(target, free_zuweisung, path, level, continuous, r_before, integer_max_min, binds, use_solver)
+
+
+def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
+                     beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float,
+                     milp: bool, staffelung: Staffelung | None = None) -> Allocation:
+    started = time.perf_counter()
+    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
+    p = _period(state, personen, haushalte, beschraenkungen, staffelung)
+    sol = _solve(p, solver, pfad, zeitlimit, milp)
+    return _result(p, sol, haushalte, staffelung, started)
+
+
+def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelung: Staffelung | None,
+            started: float) -> Allocation:
+    """Table, households and summary of one period from its solution."""
+    state, g = p.state, p.state.gemeinden
+    n = len(g)
+    soll, last, eligible, cap, target, hh_sizes = p.soll, p.last, p.eligible, p.cap, sol.target, p.hh_sizes
+    if p.persons_only:
+        assert sol.free_zuweisung is not None
+        zuweisung = sol.free_zuweisung
         chosen = zuweisung > 0
     else:
         zuweisung = np.bincount(target, weights=hh_sizes, minlength=n).astype(np.int64) if len(target) else \
             np.zeros(n, dtype=np.int64)
         chosen = np.zeros(n, dtype=bool)
-        chosen[target[~is_fixed]] = True
+        chosen[target[~p.is_fixed]] = True
     soll_stichtag = state.schluessel * state.total
     vorher = quote_vorher(last, soll_stichtag)
     nachher = quote(last + zuweisung, soll)
@@ -320,37 +424,44 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
     if np.any(state.verrechnung):
         table.insert(5, "verrechnung", state.verrechnung)
     households = None
-    if hh_ids is not None:
+    if p.hh_ids is not None:
+        assert haushalte is not None
         households = pd.DataFrame({"haushalt_id": haushalte["haushalt_id"].array, "personen": hh_sizes,
                                    "ags": ags_col.take(target), "gemeinde": name_col.take(target),
-                                   "fest": hh_fixed >= 0})
+                                   "fest": p.hh_fixed >= 0})
     elig_after = nachher[eligible]
     summary = {
         "system": state.name,
-        "personen": total_n,
-        "haushalte": len(hh_sizes) if hh_ids is not None else None,
-        "pfad": path,
-        "wasserstand_prozent": level * 100,
+        "personen": p.n_persons,
+        "haushalte": len(hh_sizes) if p.hh_ids is not None else None,
+        "pfad": sol.path,
+        "wasserstand_prozent": sol.level * 100,
         # max-min value of the continuous (LP) optimum: the lowest fulfilment it reaches
-        "lp_niveau_prozent": float(np.min(((base + continuous) / soll)[eligible]) * 100) if eligible.any() else None,
+        "lp_niveau_prozent": float(np.min(((p.base + sol.continuous) / soll)[eligible]) * 100)
+        if eligible.any() else None,
         # solver path: the largest lowest fulfilment any integer allocation reaches (stage 2)
-        "ganzzahliges_max_min_prozent": integer_max_min * 100 if use_solver else None,
+        "ganzzahliges_max_min_prozent": sol.integer_max_min * 100 if sol.use_solver else None,
         "niedrigste_quote_nachher": float(np.nanmin(elig_after)) if elig_after.size else None,
         "hoechste_quote_nachher": float(np.nanmax(elig_after)) if elig_after.size else None,
         "empfangende_gemeinden": int((zuweisung > 0).sum()),
-        "beschraenkung_bindet": binds,
+        "beschraenkung_bindet": sol.binds,
     }
     if staffelung is not None:
-        if spread and int((zuweisung > 0).sum()) < spread:
-            raise InfeasibleError(f"Staffelung: mindestens {spread} empfangende Gemeinden verlangt, "
+        assert cap is not None
+        if p.spread and int((zuweisung > 0).sum()) < p.spread:
+            raise InfeasibleError(f"Staffelung: mindestens {p.spread} empfangende Gemeinden verlangt, "
                                   f"der Solver-Pfad erreicht nur {int((zuweisung > 0).sum())}")
         summary["staffelung"] = staffelung.as_dict()
         summary["staffelung_an_grenze"] = int((np.isfinite(cap) & (zuweisung >= cap)).sum())
         table["obergrenze"] = np.where(np.isfinite(cap), cap, np.nan)
     # wall time stays out of the summary so that files from equal inputs are byte-identical
-    return Allocation(table, households, summary, soll, last, zuweisung, eligible, r_before, chosen=chosen,
+    return Allocation(table, households, summary, soll, last, zuweisung, eligible, sol.r_before, chosen=chosen,
                       seconds=time.perf_counter() - started,
-                      obergrenze=np.empty((0, n)) if cap is None else cap.reshape(1, n))
+                      obergrenze=np.empty((0, n)) if cap is None else cap.reshape(1, n),
+                      grenzen=Grenzen(p.fixed, p.lower, p.upper_file, p.gesperrt, state.gesperrt.copy(),
+                                      dict(state.info.get("sperrgruende", {})), sol.level,
+                                      np.full(n, np.nan) if cap is None else np.where(np.isfinite(cap), cap, np.nan),
+                                      None if p.hh_ids is None else np.bincount(target[~p.is_fixed], minlength=n)))
 
 
 def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
@@ -362,29 +473,57 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     before the first week is allocated."""
     started = time.perf_counter()
     state, beschraenkungen = _in_ags_order(state, beschraenkungen)
-    if (personen is None) == (haushalte is None):
-        raise InputError(Problem("Zugänge", "entweder eine Zahl von Personen oder eine Haushaltsdatei angeben"))
-    if haushalte is None and (personen is None or personen < 0):
-        raise InputError(Problem("--personen", "muss eine ganze Zahl ≥ 0 sein"))
+    _refuse_bad_arrivals(personen, haushalte)
     k = staffelung.wochen
-    g = state.gemeinden
-    n = len(g)
-    ags, names = g["ags"].to_numpy(), g["gemeinde"].to_numpy()
-    lower, upper, blocked = _bounds(beschraenkungen, n)
-    blocked = blocked | state.gesperrt
-    einwohner = g["einwohner"].to_numpy(dtype=float) if "einwohner" in g.columns else None
+    n = len(state.gemeinden)
+    lower, upper, file_blocked = _bounds(beschraenkungen, n)
+    blocked = file_blocked | state.gesperrt
     if haushalte is None:
         parts: list[tuple[int | None, pd.DataFrame | None]] = [(p, None) for p in personen_je_woche(personen, k)]
         week_of = np.empty(0, dtype=np.int64)
     else:
         week_of = haushalte_je_woche(haushalte["personen"].to_numpy(dtype=np.int64), k)
         parts = [(None, haushalte[week_of == w].reset_index(drop=True)) for w in range(k)]
-    # refuse before solving: each week's Soll, and so its bounds, is known in advance
+    _check_weeks(state, parts, upper, blocked, staffelung)
+
+    done = np.zeros(n, dtype=np.int64)
+    weeks: list[Allocation] = []
+    for w, (p, hh) in enumerate(parts):
+        week_state = SystemState(state.name, state.gemeinden, state.schluessel, state.bestand + done,
+                                 state.anrechnung, state.verrechnung, state.gesperrt, state.info)
+        cons = None
+        if beschraenkungen is not None:
+            cons = beschraenkungen.copy()
+            left = upper - done
+            cons["max_zuweisung"] = np.where(np.isfinite(left), left, np.nan)
+            cons["min_zuweisung"] = np.maximum(0, lower - done) if w == k - 1 else 0.0
+        a = _allocate_period(week_state, p, hh, cons, solver, pfad, zeitlimit, milp, staffelung)
+        weeks.append(a)
+        done = done + a.zuweisung
+    result = _combine_weeks(state, weeks, haushalte, week_of, blocked, started)
+    last_week = weeks[-1].grenzen
+    assert last_week is not None
+    reached = [np.where(a.zuweisung >= a.obergrenze[0], a.obergrenze[0], np.nan) for a in weeks]
+    result.grenzen = Grenzen(
+        np.sum([a.grenzen.fest for a in weeks if a.grenzen is not None], axis=0), lower, upper, file_blocked,
+        state.gesperrt.copy(), last_week.sperrgruende, last_week.niveau, np.fmin.reduce(reached),
+        None if haushalte is None else
+        np.sum([a.grenzen.haushalte for a in weeks if a.grenzen is not None], axis=0), wochen=k)
+    return result
+
+
+def _check_weeks(state: SystemState, parts: list[tuple[int | None, pd.DataFrame | None]], upper: np.ndarray,
+                 blocked: np.ndarray, staffelung: Staffelung) -> None:
+    """Refuse before solving: each week's Soll, and so its bounds, is known in advance."""
+    g = state.gemeinden
+    n = len(g)
+    ags, names = g["ags"].to_numpy(), g["gemeinde"].to_numpy()
+    einwohner = g["einwohner"].to_numpy(dtype=float) if "einwohner" in g.columns else None
     reasons = []
     so_far = 0
     for w, (p, hh) in enumerate(parts):
         if hh is None:
-            n_w, sizes, fixed = int(p), np.empty(0, dtype=np.int64), np.zeros(n)
+            n_w, sizes, fixed = int(p or 0), np.empty(0, dtype=np.int64), np.zeros(n)
             free_sizes = sizes
         else:
             sizes = hh["personen"].to_numpy(dtype=np.int64)
@@ -408,21 +547,12 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     if reasons:
         raise InfeasibleError("Staffelung nicht erfüllbar: " + "; ".join(reasons))
 
-    done = np.zeros(n, dtype=np.int64)
-    weeks: list[Allocation] = []
-    for w, (p, hh) in enumerate(parts):
-        week_state = SystemState(state.name, g, state.schluessel, state.bestand + done, state.anrechnung,
-                                 state.verrechnung, state.gesperrt, state.info)
-        cons = None
-        if beschraenkungen is not None:
-            cons = beschraenkungen.copy()
-            left = upper - done
-            cons["max_zuweisung"] = np.where(np.isfinite(left), left, np.nan)
-            cons["min_zuweisung"] = np.maximum(0, lower - done) if w == k - 1 else 0.0
-        a = _allocate_period(week_state, p, hh, cons, solver, pfad, zeitlimit, milp, staffelung)
-        weeks.append(a)
-        done = done + a.zuweisung
 
+def _combine_weeks(state: SystemState, weeks: list[Allocation], haushalte: pd.DataFrame | None,
+                   week_of: np.ndarray, blocked: np.ndarray, started: float) -> Allocation:
+    """The month's allocation from its weeks: totals, one column per week, households in input order."""
+    k, n = len(weeks), len(state.gemeinden)
+    done = np.sum([a.zuweisung for a in weeks], axis=0)
     n_persons = int(done.sum())
     soll = state.schluessel * (state.total + n_persons)
     last = state.last.astype(float)
@@ -464,3 +594,125 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     return Allocation(table, households, summary, soll, last, done, eligible, r_before, chosen=done > 0,
                       seconds=time.perf_counter() - started,
                       obergrenze=np.vstack([a.obergrenze for a in weeks]), wochen=weeks)
+
+
+# --- step records: why each Gemeinde got what it got -------------------------------------------
+
+GRUENDE = {
+    "gesperrt": "in den Beschränkungen gesperrt: keine freie Zuweisung",
+    "regel": "nach einer Regel des Systems ausgenommen: keine freie Zuweisung",
+    "kein_soll": "kein Soll (Schlüssel 0): keine freie Zuweisung",
+    "hoechstzahl": "Höchstzuweisung der Beschränkungen erreicht",
+    "staffelung": "Obergrenze der Staffelung erreicht",
+    "mindestzahl": "Mindestzuweisung der Beschränkungen gesetzt",
+    "haushalt": "ein ungeteilter Haushalt hebt die Quote über den Wasserstand",
+    "rang": "niedrigste Erfüllungsquote zuerst: aufgefüllt bis zum Wasserstand",
+    "kein_rang": "Erfüllungsquote schon am oder über dem Wasserstand: keine freie Zuweisung",
+}
+"""Why a Gemeinde got its count, by decision code; the first that applies is named (`entscheidungen`)."""
+
+
+def entscheidungen(a: Allocation) -> pd.DataFrame:
+    """One row per Gemeinde: its allocation split into fixed households and free arrivals, and the
+    decision that set the count, with the bound that was tight (``grenze``; NaN where none).
+
+    Derived from the allocation's result and the bounds it read (`Grenzen`), never recomputed: the
+    order of the codes is the order of `GRUENDE`, so a blocked Gemeinde is named blocked even when
+    it also has no Soll, and a bound is named only where the count equals it.
+    """
+    gr = a.grenzen
+    if gr is None:
+        raise ValueError("Zuweisung ohne Grenzen (vor dieser Version berechnet)")
+    t = a.table
+    z = a.zuweisung.astype(np.int64)
+    fest = gr.fest.astype(np.int64)
+    frei = z - fest
+    level = gr.niveau * 100 if np.isfinite(gr.niveau) else np.nan
+    vorher = quote(a.last + gr.fest, a.soll)        # with the fixed households, against Soll nach Zuweisung
+    nachher = quote(a.last + z, a.soll)
+    regel = gr.sperre & ~gr.gesperrt
+    cases = [
+        ("gesperrt", gr.gesperrt, np.nan),
+        ("regel", regel, np.nan),
+        ("kein_soll", a.soll <= 0, np.nan),
+        ("hoechstzahl", np.isfinite(gr.hoechst) & (z == gr.hoechst), gr.hoechst),
+        ("staffelung", np.isfinite(gr.staffelung) & (z >= gr.staffelung), gr.staffelung),
+        ("mindestzahl", (gr.mindest > 0) & (z == gr.mindest), gr.mindest),
+        ("haushalt", (frei > 0) & (gr.haushalte is not None) & (nachher > level + 1e-9), np.nan),
+        ("rang", frei > 0, np.nan),
+    ]
+    grund = np.full(len(z), "kein_rang", dtype=object)
+    grenze = np.full(len(z), np.nan)
+    decided = np.zeros(len(z), dtype=bool)
+    for code, hit, bound in cases:
+        new = np.asarray(hit, dtype=bool) & ~decided
+        grund[new] = code
+        grenze = np.where(new, bound, grenze)
+        decided |= new
+    out = pd.DataFrame({"ags": t["ags"].array, "gemeinde": t["gemeinde"].array, "zuweisung": z, "fest": fest,
+                        "frei": frei, "erfuellungsquote_vor_zuweisung": vorher,
+                        "erfuellungsquote_nachher": nachher, "wasserstand_prozent": level,
+                        "grund": grund, "grenze": grenze})
+    if gr.haushalte is not None:
+        out.insert(5, "haushalte_frei", gr.haushalte.astype(np.int64))
+    return out
+
+
+def zuweisung_schritte(a: Allocation, paragraphen: dict[str, str] | None = None) -> tuple[Schritt, ...]:
+    """The allocation as step records (per-Gemeinde arrays, as the key's steps), for `explain`.
+
+    ``paragraphen`` are the system's (`LegalSystem.paragraphen`): ``status`` for the ranking,
+    ``haushalt`` for households kept whole.
+    """
+    from verteilung.io.deutsch import fmt_dec, fmt_int
+    from verteilung.vocab import label
+
+    vocab_soll = label("soll_nach_zuweisung")
+    para = paragraphen or {}
+    rang_para = para.get("status", "")
+    e = entscheidungen(a)
+    gr = a.grenzen
+    assert gr is not None
+    regel_text = [gr.sperrgruende.get(str(ags), GRUENDE["regel"]) for ags in e["ags"]]
+    texts = []
+    for i, (code, bound) in enumerate(zip(e["grund"], e["grenze"], strict=True)):
+        text = GRUENDE[code]
+        if code == "regel":
+            text = f"ausgenommen: {regel_text[i]}; keine freie Zuweisung"
+        elif code == "kein_rang" and e["erfuellungsquote_vor_zuweisung"].iat[i] < e["wasserstand_prozent"].iat[i]:
+            text = ("unter dem Wasserstand, kam bei der ganzzahligen Verteilung aber nicht an die Reihe "
+                    "(bei gleicher Quote entscheidet der AGS): keine freie Zuweisung")
+        elif code in ("hoechstzahl", "mindestzahl", "staffelung"):
+            week = " je Woche" if code == "staffelung" and gr.wochen > 1 else ""
+            text = f"{text} ({fmt_int(bound) if float(bound).is_integer() else fmt_dec(bound, 2)}{week})"
+        texts.append(text)
+    steps = []
+    if gr.haushalte is not None:
+        steps.append(Schritt("zuweisung_fest", "Fest zugewiesene Haushalte",
+                             "Personen in Haushalten mit ags_fest", e["fest"].to_numpy(), para.get("haushalt", ""),
+                             "", {}, art="int"))
+    last, soll = a.last, a.soll
+    steps += [
+        Schritt("zuweisung_soll", vocab_soll, "Schlüssel × (T + Zugänge)", soll, rang_para, "", {}, art="genau"),
+        Schritt("zuweisung_quote_vorher", "Erfüllungsquote vor Zuweisung",
+                "(Bestand + Anrechnung + fest) / Soll nach Zuweisung = ({l:dec1} + {fest:int}) / {s:genau}",
+                e["erfuellungsquote_vor_zuweisung"].to_numpy(), rang_para, "",
+                {"l": last, "fest": e["fest"].to_numpy(), "s": soll}, art="quote"),
+        Schritt("zuweisung_wasserstand", "Wasserstand (bis dahin aufgefüllt, niedrigste Erfüllungsquote zuerst)",
+                "", e["wasserstand_prozent"].to_numpy(), rang_para, "docs/recht.md Abschnitt 1.4", {}, art="quote"),
+        Schritt("zuweisung_frei", "Zuweisung nach Rang", "", e["frei"].to_numpy(), rang_para, "", {}, art="int"),
+    ]
+    if gr.haushalte is not None:
+        steps.append(Schritt("zuweisung_haushalte", "Freie Haushalte, ungeteilt", "",
+                             e["haushalte_frei"].to_numpy(), para.get("haushalt", ""), "", {}, art="int"))
+    steps += [
+        Schritt("zuweisung", "Zuweisung", "fest {fest:int} + frei {frei:int}", e["zuweisung"].to_numpy(),
+                rang_para, "", {"fest": e["fest"].to_numpy(), "frei": e["frei"].to_numpy()}, art="int"),
+        Schritt("zuweisung_grund", "Entscheidung", "", np.array(texts, dtype=object), rang_para, "",
+                {"grund": e["grund"].to_numpy(), "grenze": e["grenze"].to_numpy()}, art="text"),
+        Schritt("zuweisung_quote_nachher", "Erfüllungsquote nach Zuweisung",
+                "(Bestand + Anrechnung + Zuweisung) / Soll nach Zuweisung = ({l:dec1} + {z:int}) / {s:genau}",
+                e["erfuellungsquote_nachher"].to_numpy(), rang_para, "",
+                {"l": last, "z": e["zuweisung"].to_numpy(), "s": soll}, art="quote"),
+    ]
+    return tuple(steps)

@@ -247,24 +247,47 @@ class ExplainResult:
 def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: int | None = None,
             stichtag: str | None = None, bestand: str | Path | None = None,
             rundung: Rundung | None = None, lesarten: Lesarten | None = None, land: str = "nrw",
-            **readings: Any) -> ExplainResult:
+            *, zuweisung: bool = False, personen: int | None = None, haushalte: str | Path | None = None,
+            beschraenkungen: str | Path | None = None, **readings: Any) -> ExplainResult:
     """The computation for one Gemeinde as (step, paragraph) lines, in the law's order.
+
+    ``ags`` is the AGS (8 digits, or 7 with the leading zero lost) or the Gemeinde's name.
+    ``zuweisung=True`` adds this period's allocation (``personen`` or ``haushalte``, optionally
+    ``beschraenkungen``; computed by `allocate` with the same inputs): how many persons this
+    Gemeinde got, why, and the bound that was tight.
 
     >>> for text, paragraph in verteilung.explain("05513000", "flueag", jahr=2024):
     ...     print(text, paragraph)
+    >>> steps = verteilung.explain("Köln", "flueag", bestand="bestand.csv", zuweisung=True, personen=1260)
     """
-    from verteilung.explain import explain_steps
+    from verteilung.explain import explain_steps, finde_gemeinde
 
     sysdef = systems.get(system, land)
+    if (personen is not None or haushalte is not None or beschraenkungen is not None) and not zuweisung:
+        raise InputError(Problem("--zuweisung", "--personen, --haushalte und --beschraenkungen gelten nur "
+                                 "zusammen mit --zuweisung"))
+    if zuweisung and bestand is None:
+        raise InputError(Problem("--bestand", "die Zuweisung braucht eine Bestandsdatei (--bestand)"))
     if rundung is not None:
         readings["rundung"] = rundung
     chosen = lesarten_aus(lesarten, **readings)
     inp = _prepare(gemeinden, jahr, stichtag, bestand, sysdef.bestand, land=land)
-    erklaerung = explain_steps(inp, sysdef, ags, chosen)
+    unit = inp.paket.einheit
+    ags = finde_gemeinde(inp.gemeinden, ags, unit.schluessel, unit.singular)
+    alloc = None
+    if zuweisung:
+        alloc = allocate(sysdef.id, bestand, personen=personen, haushalte=haushalte,  # type: ignore[arg-type]
+                         beschraenkungen=beschraenkungen, gemeinden=gemeinden, jahr=jahr, stichtag=stichtag,
+                         lesarten=chosen, land=land)
+    erklaerung = explain_steps(inp, sysdef, ags, chosen, zuweisung=alloc)
+    extra = {}
+    if alloc is not None:
+        extra["zuweisung"] = {k: alloc.summary.get(k) for k in ("personen", "haushalte", "pfad",
+                                                                "wasserstand_prozent", "beschraenkung_bindet")}
     return ExplainResult(erklaerung.zeilen(), {"system": sysdef.id, **inp.info(), "lesarten": chosen.as_dict(),
                                                "erklaerung": erklaerung.as_dict(),
                                                "parameter": in_force(inp.stichtag, inp.land),
-                                               **inp.land_angaben()})
+                                               **inp.land_angaben(), **extra})
 
 
 def allocate(system: str, bestand: str | Path, personen: int | None = None, haushalte: str | Path | None = None,

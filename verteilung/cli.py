@@ -248,13 +248,17 @@ def status(system: ModellSystemOpt,
 
 @app.command()
 @pfade()
-def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern), z. B. 05315000 für Köln.")],
+def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern, z. B. 05315000 für Köln; 7 Ziffern ohne führende Null werden ergänzt) oder der Name der Gemeinde (z. B. Köln).")],
             system: SystemOpt, land: LandOpt = "nrw", gemeinden: GemeindenOpt = None, jahr: JahrOpt = None, stichtag: StichtagOpt = None,
             bestand: Annotated[Path | None, typer.Option("--bestand", help="Bestandsdatei (CSV/XLSX): ergänzt Soll, Aufnahmeverpflichtung und Erfüllungsquote.")] = None,
+            zuweisung: Annotated[bool, typer.Option("--zuweisung", help="Auch die Zuweisung dieses Zeitraums erklären (mit --bestand und --personen oder --haushalte, wie allocate): wie viele Personen die Gemeinde erhält, warum und welche Grenze bindet.")] = False,
+            personen: Annotated[int | None, typer.Option("--personen", parser=opt.cli(opt.personen, "--personen"), help="Mit --zuweisung: Zahl der zuzuweisenden Einzelpersonen, ohne Trennzeichen (1000, nicht 1.000).")] = None,
+            haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Mit --zuweisung: Haushaltsdatei (CSV/XLSX): haushalt_id, personen[, ags_fest].")] = None,
+            beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Mit --zuweisung: Beschränkungen je Gemeinde (CSV/XLSX): ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
             umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, blatt: BlattOpt = None) -> None:
-    """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage."""
+    """Die Rechnung für eine Gemeinde Schritt für Schritt, jeder Schritt mit seiner Rechtsgrundlage; mit --zuweisung auch ihre Zuweisung."""
     _blatt(blatt)
     from rich.text import Text
 
@@ -262,12 +266,13 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
     from verteilung.report.output import wide_console
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
-    steps = api.explain(ags, system, gemeinden, jahr, stichtag, bestand, lesarten=opts, land=land)
+    steps = api.explain(ags, system, gemeinden, jahr, stichtag, bestand, lesarten=opts, land=land, zuweisung=zuweisung,
+                        personen=personen, haushalte=haushalte, beschraenkungen=beschraenkungen)
     if fmt != Fmt.table or out is not None:  # a table of the steps: --out F.xlsx|.csv|.json, --format
         from verteilung.report.output import explain_table
 
         head = {k: steps.info["erklaerung"][k] for k in ("ags", "gemeinde")}
-        emit(explain_table(steps.info), fmt.value, out, {**head, **steps.info}, title=f"Erklärung {ags}",
+        emit(explain_table(steps.info), fmt.value, out, {**head, **steps.info}, title=f"Erklärung {head['ags']}",
              ausgabe="explain")
         return
     c = wide_console()

@@ -154,6 +154,8 @@ class Erklaerung:
 
 def step_text(s: Schritt) -> str:
     """'Einwohneranteil e: e = 265.885 / 18.190.422 = 0,01461676' for one Gemeinde's step."""
+    if s.art == "text":  # a decision in words (the allocation's reason)
+        return f"{s.groesse}: {s.wert}"
     if s.art == "minderung":
         liste = s.zahlen.get("liste", "")
         if not bool(s.zahlen.get("betroffen")):
@@ -277,13 +279,58 @@ def _verteilstatistik(inputs: Inputs, system: systems.LegalSystem, key: pd.DataF
     return verteilstatistik(state, rundung)  # type: ignore[arg-type]
 
 
+def _fold(text: str) -> str:
+    """A name as compared: NFC, case-folded, umlauts and ß spelled out, spaces collapsed."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFC", text).casefold()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        t = t.replace(a, b)
+    return " ".join(t.split())
+
+
+def finde_gemeinde(g: pd.DataFrame, eingabe: str, schluessel: str = "AGS", singular: str = "Gemeinde") -> str:
+    """The AGS a person means: 8 digits as given; 7 digits with the leading zero Excel dropped
+    (``5315000`` → ``05315000``); otherwise a name, case-insensitive and with umlauts spelled either
+    way (``koeln``, ``Köln``, ``Köln, Stadt``). A name matches the full name or the name before its
+    first comma; failing that, names that begin with it. More than one match is refused with every
+    candidate and its AGS, so the wrong Gemeinde is never explained."""
+    text = str(eingabe).strip()
+    ags = g["ags"].astype(str).to_numpy()
+    if text.isascii() and text.isdigit():
+        wanted = text.zfill(8) if len(text) == 7 else text
+        if wanted in set(ags):
+            return wanted
+        raise InputError(Problem(schluessel, f"{text} ist nicht in der {singular}-Tabelle"
+                                 + (" (erwartet 8 Ziffern, z. B. 05315000)" if len(text) not in (7, 8) else ""),
+                                 ags=text))
+    query = _fold(text)
+    names = g["gemeinde"].astype(str).to_numpy()
+    folded = [_fold(n) for n in names]
+    base = [f.split(",")[0].strip() for f in folded]
+    hits = [i for i, (f, b) in enumerate(zip(folded, base, strict=True)) if query in (f, b)]
+    if not hits and query:
+        hits = [i for i, f in enumerate(folded) if f.startswith(query)]
+    if len(hits) == 1:
+        return str(ags[hits[0]])
+    if not hits:
+        raise InputError(Problem(schluessel, f"„{text}“: weder ein {schluessel} (8 Ziffern) noch der Name einer "
+                                 f"{singular} in der {singular}-Tabelle"))
+    shown = "; ".join(f"{names[i]} ({ags[i]})" for i in hits[:12]) + (" …" if len(hits) > 12 else "")
+    raise InputError(Problem(schluessel, f"„{text}“ ist mehrdeutig ({len(hits)} Treffer): {shown}; bitte den "
+                             f"{schluessel} oder den vollen Namen angeben"))
+
+
 def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
                   lesarten: Lesarten | None = None,
-                  verteilstatistik: pd.DataFrame | None = None) -> Erklaerung:
+                  verteilstatistik: pd.DataFrame | None = None,
+                  zuweisung: Any = None) -> Erklaerung:
     """The computation for one Gemeinde as step records, in the law's order.
 
     Key steps always; the Verteilstatistik steps when ``inputs.bestand`` is given (or a status
-    table is passed as ``verteilstatistik``, rows in the order of ``inputs.gemeinden``).
+    table is passed as ``verteilstatistik``, rows in the order of ``inputs.gemeinden``); the
+    allocation's step records (`allocate.zuweisung_schritte`) when an `Allocation` is passed as
+    ``zuweisung``. ``ags`` may be 7 digits or a name (`finde_gemeinde`).
 
     >>> from verteilung.inputs import prepare
     >>> e = explain_steps(prepare(jahr=2024), "wsa", "05362036",
@@ -295,10 +342,8 @@ def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
     lesarten = lesarten or Lesarten()
     g = inputs.gemeinden
     unit = inputs.paket.einheit
-    rows = np.flatnonzero(g["ags"].astype(str).to_numpy() == ags)
-    if not len(rows):
-        raise InputError(Problem(unit.schluessel, f"{ags} ist nicht in der {unit.singular}-Tabelle", ags=ags))
-    i = int(rows[0])
+    ags = finde_gemeinde(g, ags, unit.schluessel, unit.singular)
+    i = int(np.flatnonzero(g["ags"].astype(str).to_numpy() == ags)[0])
     result = key_steps(inputs, sys, lesarten)
     steps = list(result.schritte)
     hinweise: list[str] = []
@@ -314,7 +359,13 @@ def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
     used = {name: getattr(lesarten, name) for name in sys.lesarten}
     if verteilstatistik is not None:
         used["rundung"] = lesarten.rundung
+    mine = [s.bei(i) for s in steps]
+    if zuweisung is not None:  # its rows are in AGS order
+        from verteilung.allocate import zuweisung_schritte
+
+        j = int(np.flatnonzero(zuweisung.table["ags"].astype(str).to_numpy() == ags)[0])
+        mine += [s.bei(j) for s in zuweisung_schritte(zuweisung, dict(sys.paragraphen))]
     return Erklaerung(ags=ags, gemeinde=str(g["gemeinde"].iloc[i]), system=sys.id,
                       stichtag=inputs.stichtag, datenbasis=inputs.datenbasis,
-                      schritte=tuple(s.bei(i) for s in steps), hinweise=tuple(hinweise), lesarten=used,
+                      schritte=tuple(mine), hinweise=tuple(hinweise), lesarten=used,
                       kennung=unit.schluessel)

@@ -178,6 +178,7 @@ def draw_people(fb0: np.ndarray, wb0: np.ndarray, n_f: int, n_w: int, monate: in
     return People(home, arrival, kind, recognised, exit_month, exit_kind, exit_from)
 
 
+# long: the monthly loop over models and flows; being reshaped for arrival streams (issue 21, h31/h38), split after that
 def simulate(monate: int = 24, modelle: list[str] | None = None, szenario: str | Path | None = None,
              bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
              stichtag: str | None = None, seed: int | None = None,

@@ -176,6 +176,7 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
+# long: one check per config key in the file's order, every problem collected before one refusal
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppConfig:
     """Read and check an app config; every problem names the file and the key (InputError, exit 2).
 

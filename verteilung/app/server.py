@@ -98,6 +98,7 @@ def _token_problem(request: Request, token: str) -> str | None:
     return None
 
 
+# long: middleware and error handlers are nested closures over the limits; the routes live in routers
 def create_app(token: str | None = None, engine: Engine | None = None, warm: bool = False,
                config: AppConfig | None = None, prozesse: int = 0) -> FastAPI:
     """The application; ``token`` set means every request must carry it.

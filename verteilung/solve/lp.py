@@ -451,6 +451,7 @@ EXACT_LABEL = ("Exakte Zerlegung ohne MILP (Max-Min und Fehlbetrag erreichen die
                "Personen-Relaxation: optimal bewiesen)")
 
 
+# long: the staged solver (exact route, then the integer stages) shares one time budget (issue 25 reworks it)
 def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray, upper: np.ndarray,
           sizes: list[int], counts: list[int], ags_rank: np.ndarray, solver: str = "highs",
           time_limit: float = 60.0, milp: bool = False) -> SolverResult:

@@ -29,6 +29,7 @@ class Ansichten:
     gemeinde_verlauf: Callable[[Request, str], dict]
 
 
+# long: the page's routes as short nested handlers sharing the app state (one router per page)
 def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     r = APIRouter()
     eng = st.eng

@@ -81,6 +81,7 @@ class ZuteilungAnfrage(BaseModel):
     bestand: str | None = Field(default=None, max_length=64)
 
 
+# long: the JSON API's routes as short nested handlers sharing the app state, one per Python-API function
 def router(st: AppState) -> APIRouter:
     r = APIRouter()
     eng = st.eng
@@ -106,13 +107,22 @@ def router(st: AppState) -> APIRouter:
         return {"info": jsonable(info), "gemeinden": views.records(table, 6)}
 
     @r.get("/api/explain", tags=["Python-API"], summary="Rechenweg einer Gemeinde (verteilung.explain)")
-    def api_explain(ags: Annotated[str, Query(pattern=r"^\d{8}$")], system: System,
-                    mit_bestand: bool = True, bestand: Annotated[str | None, Query(max_length=64)] = None):
+    def api_explain(ags: Annotated[str, Query(pattern=r"^(\d{7,8}|[^/\\<>{}]{2,80})$")], system: System,
+                    mit_bestand: bool = True, bestand: Annotated[str | None, Query(max_length=64)] = None,
+                    personen: Annotated[int | None, Query(ge=0, le=10_000_000)] = None):
+        """``ags``: AGS (8 Ziffern, 7 ohne führende Null) oder Name; mit ``personen`` auch die Zuweisung."""
         from verteilung import explain
 
-        with st.stock_path(bestand) as path:
-            steps = explain(ags, system, bestand=path if mit_bestand else None, **st.data_args)
-        return {"ags": ags, "system": system, "schritte": [{"schritt": s, "rechtsgrundlage": p} for s, p in steps]}
+        def run():
+            with st.stock_path(bestand) as path:
+                return explain(ags, system, bestand=path if mit_bestand or personen is not None else None,
+                               zuweisung=personen is not None, personen=personen, **st.data_args)
+
+        steps = st.compute(run) if personen is not None else run()
+        info = steps.info["erklaerung"]
+        return {"ags": info["ags"], "gemeinde": info["gemeinde"], "system": system,
+                "schritte": [{"schritt": s, "rechtsgrundlage": p} for s, p in steps],
+                **({"zuweisung": jsonable(steps.info["zuweisung"])} if personen is not None else {})}
 
     @r.post("/api/allocate", tags=["Python-API"], summary="Zugänge einer Periode zuweisen (verteilung.allocate)")
     def api_allocate(req: ZuteilungAnfrage):

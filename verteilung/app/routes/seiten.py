@@ -15,6 +15,7 @@ from verteilung.errors import InputError
 from verteilung.law import systems
 
 
+# long: the HTML pages' routes as short nested handlers sharing the app state
 def router(st: AppState, app: FastAPI) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     eng = st.eng
