@@ -1,182 +1,225 @@
-"""Benchmark sweeps: scenarios per second by engine, a naive PuLP baseline, the memory-bandwidth bound.
+"""`sweep` with 1,000,000 scenarios on two worker processes: wall, CPU and peak memory of all processes.
 
-Workload: a three-weight sweep (einwohner, flaeche, arbeitslose on the simplex) of the own-weights
-model on the 396 NRW Gemeinden with the SYNTHETIC stock scenario. Engines: one process,
---workers 2, Dask LocalCluster with 2 workers. Naive baseline: per scenario, the key with numpy
-and the continuous allocation as a PuLP/HiGHS LP (maximise the lowest fulfilment), measured on a
-subset and extrapolated (said so in the output). Physical limit: the time to read the S × 396
-float64 quota matrix once at the measured memory bandwidth. Previous implementation: the same
-runs with the metric code before issue 16 (sorting water levels, np.quantile, a separate Gini
-sort, searchsorted histogram, whole batches at once), measured in the same run as the ratio
-baseline (`faktor_vs_vorher`).
+Workload: a three-weight sweep (einwohner, flaeche, arbeitslose on the simplex; the own-weights
+model) on the 396 NRW Gemeinden with the SYNTHETIC stock, ``run_sweep(..., workers=2)`` with the
+revision's default batch size: the batches computed, written to the output folder and read back
+into the scenario table and the per-Gemeinde quantiles (what ``verteilung sweep --workers 2``
+does before it writes its result files).
 
-At 1,000,000 scenarios only the goal's engine (--workers 2) is run; add --million-baseline for
-the previous implementation there too (its ratio row), --million-all for the single process
-and Dask. Rows are printed as they finish.
+Each measurement is a fresh process (``python -c``); only ``run_sweep`` is timed. CPU is user +
+system time of that process and its worker processes. Memory: every 50 ms the benchmark reads
+``/proc`` for the process and all its children and keeps the peak of the summed RSS (pages
+shared after ``fork`` count once per process, so this is an upper bound), the peak of the summed
+PSS (shared pages split between the processes) and the largest single RSS.
 
-Run: python benchmarks/bench_sweep.py [--repeat 3] [--skip-million] [--million-all]
+Baseline in the same run: the same call with ``verteilung`` as of ``--baseline-rev`` (default:
+main before this work on issue 25), unpacked with ``git archive`` into a temporary folder and put
+first on ``PYTHONPATH``; ``--basis-szenarien`` runs it on fewer scenarios and scales time linearly
+(said so in the row); ``--ohne-baseline`` skips it.
+
+Run: python benchmarks/bench_sweep.py [--szenarien 1000000] [--repeat 3] [--repeat-basis 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import datetime as dt
-import importlib
-import resource
-import shutil
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tarfile
 import tempfile
+import threading
 import time
+from io import BytesIO
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ergebnis import save  # noqa: E402
+
+BASELINE_REV = "452a52b"  # main before issue 25's sweep work (two sorts per chunk, two files per batch)
+GOAL_S, GOAL_MIB = 30.0, 700.0
+
+RUN = r"""
+import datetime as dt, importlib, json, resource, sys, tempfile, time
+from pathlib import Path
 import numpy as np
-import pandas as pd
-import pulp
-
-from verteilung.solve.lp import quiet_stdout
 from verteilung.sweep_runner import run_sweep
-
-# the module, not the API function `verteilung.sweep` of the same name
 sw = importlib.import_module("verteilung.sweep")
-
-WEIGHTS = {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1}
-RANGES = {"einwohner": (0.6, 0.95), "flaeche": (0.0, 0.2)}
-
-
-def scenarios(base: sw.Base, model: sw.SweepModel, count: int) -> pd.DataFrame:
-    # sample more than needed, keep the first `count` on the simplex
-    sc = sw.build_scenarios(model, base, RANGES, stichprobe=int(count * 1.25) + 10, seed=1)
-    sc = sc.head(count).copy()
-    sc["szenario"] = np.arange(len(sc))
-    return sc
-
-
-def _add_reference(self: sw.GemeindeStats, batch: sw.BatchResult, baseline_load: np.ndarray) -> None:
-    """GemeindeStats.add before issue 16: searchsorted and one bincount per Gemeinde."""
-    idx = np.searchsorted(sw.QUOTA_BINS, batch.quote, side="right")
-    for i in range(batch.quote.shape[1]):
-        self.hist[i] += np.bincount(idx[:, i], minlength=self.hist.shape[1])
-    self.over_100 += (batch.quote > 100 + 1e-9).sum(axis=0)
-    self.relieved += (batch.load < baseline_load - 1e-9).sum(axis=0)
-    self.count += batch.quote.shape[0]
-
-
-@contextlib.contextmanager
-def previous_implementation():
-    """Swap in the pre-issue-16 row work (workers fork from this process and inherit it)."""
-    saved = sw._metrics, sw.chunk_rows, sw.GemeindeStats.add
-    sw._metrics, sw.chunk_rows, sw.GemeindeStats.add = (sw.metrics_reference, lambda n: 10**9,
-                                                         _add_reference)
-    try:
-        yield
-    finally:
-        sw._metrics, sw.chunk_rows, sw.GemeindeStats.add = saved
-
-
-def timed_sweep(base, model, sc, repeat: int, **engine) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        out = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
-        t0 = time.perf_counter()
-        run_sweep(base, model, sc, out, batch=5000, **engine)
-        times.append(time.perf_counter() - t0)
-        shutil.rmtree(out)
-    med = statistics.median(times)
-    return med, len(sc) / med
-
-
-def naive_rate(base: sw.Base, model: sw.SweepModel, sc: pd.DataFrame, subset: int = 40) -> float:
-    """Scenarios per second of a loop that solves one PuLP LP per scenario."""
+count = int(sys.argv[1])
+base = sw.prepare_base()
+model = sw.sweep_model("gewichtet", dt.date.fromisoformat(base.info["stichtag"]),
+                       {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
+sc = sw.build_scenarios(model, base, {"einwohner": (0.6, 0.95), "flaeche": (0.0, 0.2)},
+                        stichprobe=int(count * 1.25) + 10, seed=1).head(count).copy()
+sc["szenario"] = np.arange(len(sc))
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime, s.ru_stime + c.ru_stime
+with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+    print("START", flush=True)
+    c0, s0 = cpu()
     t0 = time.perf_counter()
-    for _, row in sc.head(subset).iterrows():
-        w = np.array([[row[c] for c in model.a.weights]])
-        key = sw.vector_key(model.a, base, w, np.array([np.nan]), None)[0]
-        last = base.flueag_bestand + base.wsa_bestand + base.plaetze
-        n = float(row["zugaenge"])
-        soll = key * (last.sum() + n)
-        prob = pulp.LpProblem("naiv", pulp.LpMaximize)
-        t = prob.add_variable("t")
-        x = [prob.add_variable(f"x{i}", 0) for i in range(len(soll))]
-        prob += t
-        prob += pulp.lpSum(x) == n
-        for i in range(len(soll)):
-            prob += last[i] + x[i] >= t * soll[i]
-        with quiet_stdout():
-            prob.solve(pulp.HiGHS(msg=False))
-    return subset / (time.perf_counter() - t0)
+    res = run_sweep(base, model, sc, Path(tmp) / "s", workers=2)
+    wall = time.perf_counter() - t0
+    c1, s1 = cpu()
+    batch = res.info["stapelgroesse"]
+    files = len(list((Path(tmp) / "s" / "batches").iterdir()))
+print(json.dumps({"wall": wall, "cpu": c1 - c0, "sys": s1 - s0, "rows": len(res.szenarien),
+                  "batch": batch, "files": files}), flush=True)
+"""
 
 
-def bandwidth_gbs() -> float:
-    a = np.ones(64 * 1024 * 1024 // 8 * 4)  # 256 MiB
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        a.sum()
-        times.append(time.perf_counter() - t0)
-    return a.nbytes / statistics.median(times) / 1e9
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _mib(path: str, field: str) -> float:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Peak:
+    """Peak summed RSS, summed PSS and largest RSS of a process tree, sampled from /proc."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid, self.interval = pid, interval
+        self.rss = self.pss = self.largest = 0.0
+        self.armed = False  # sampled from the start of run_sweep (after the inputs are prepared)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self.armed:
+                pids = _tree(self.pid)
+                rss = [_mib(f"/proc/{p}/status", "VmRSS:") for p in pids]
+                pss = [_mib(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids]
+                self.rss, self.pss = max(self.rss, sum(rss)), max(self.pss, sum(pss))
+                self.largest = max(self.largest, max(rss, default=0.0))
+            time.sleep(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def one(count: int, src: Path | None) -> dict:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.Popen([sys.executable, "-c", RUN, str(count)], cwd=src or ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = Peak(proc.pid)
+    assert proc.stdout is not None
+    result = None
+    for line in proc.stdout:
+        if line.startswith("START"):
+            peak.armed = True
+        elif line.startswith("{"):
+            result = json.loads(line)
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.wait()
+    peak.stop()
+    if proc.returncode or result is None:
+        raise SystemExit(f"sweep failed ({'baseline' if src else 'current'}): {err[-2000:]}")
+    return {**result, "rss": peak.rss, "pss": peak.pss, "largest": peak.largest}
+
+
+def median_of(runs: list[dict]) -> dict:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def baseline_tree(rev: str, into: Path) -> Path:
+    data = subprocess.run(["git", "archive", rev, "verteilung", "inputs", "models"], cwd=ROOT, check=True,
+                          capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--szenarien", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--skip-million", action="store_true")
-    ap.add_argument("--million-all", action="store_true")
-    ap.add_argument("--million-baseline", action="store_true")
+    ap.add_argument("--repeat-basis", type=int, default=1)
+    ap.add_argument("--basis-szenarien", type=int, default=None, help="baseline on fewer scenarios, scaled")
+    ap.add_argument("--baseline-rev", default=BASELINE_REV)
+    ap.add_argument("--ohne-baseline", action="store_true")
     args = ap.parse_args()
-    base = sw.prepare_base()
-    model = sw.sweep_model("gewichtet", dt.date.fromisoformat(base.info["stichtag"]), WEIGHTS)
-    rows = []
-    sizes = [(10_000, args.repeat)] + ([] if args.skip_million else [(1_000_000, 1)])
-    bw = bandwidth_gbs()
-    for count, reps in sizes:
-        sc = scenarios(base, model, count)
-        before = {}
-        with previous_implementation():
-            for label, engine in (("1 Prozess", {}), ("--workers 2", {"workers": 2})):
-                if count > 100_000 and (label == "1 Prozess" or not args.million_baseline):
-                    continue  # the slow baseline at 1,000,000 only on request (those runs are long)
-                med, rate = timed_sweep(base, model, sc, reps, **engine)
-                before[label] = med
-                rows.append({"szenarien": count, "engine": f"vorher: {label}", "median_s": med,
-                             "szenarien_je_s": rate, "wiederholungen": reps})
-                print(f"  {count:>9,} vorher {label}: median {med:,.2f} s", flush=True)
-        for label, engine in (("1 Prozess", {}), ("--workers 2", {"workers": 2}),
-                              ("Dask LocalCluster (2)", {"workers": 2, "dask": True})):
-            if count > 100_000 and not args.million_all and label != "--workers 2":
-                continue
-            med, rate = timed_sweep(base, model, sc, reps, **engine)
-            print(f"  {count:>9,} {label}: median {med:,.2f} s", flush=True)
-            rows.append({"szenarien": count, "engine": label, "median_s": med, "szenarien_je_s": rate,
-                         "wiederholungen": reps, "faktor_vs_vorher": before[label] / med if label in before
-                         else np.nan})
-        bound = bw * 1e9 / (len(base.einwohner) * 8)
-        rows.append({"szenarien": count, "engine": f"Grenze: S×396 float64 einmal lesen bei {bw:.1f} GB/s",
-                     "median_s": count / bound, "szenarien_je_s": bound, "wiederholungen": 0})
-    naive = naive_rate(base, model, scenarios(base, model, 40))
-    rows.append({"szenarien": 40, "engine": "naiv: ein PuLP/HiGHS-LP je Szenario (40 gemessen, hochgerechnet)",
-                 "median_s": 10_000 / naive, "szenarien_je_s": naive, "wiederholungen": 1})
-    df = pd.DataFrame(rows)
-    single = df[(df["engine"] == "1 Prozess") & (df["szenarien"] == 10_000)]["szenarien_je_s"].iloc[0]
-    df["faktor_vs_naiv"] = df["szenarien_je_s"] / naive
-    df["faktor_vs_1_prozess_10k"] = df["szenarien_je_s"] / single
-    pd.set_option("display.width", 220)
-    print("Three-weight sweep on 396 NRW Gemeinden (SYNTHETIC stocks); naive row: extrapolated to 10,000; "
-          "'vorher' rows: the previous metric code measured in this run; median_s: median of the repeats.")
-    print(f"inner chunk: {sw.chunk_rows(len(base.einwohner))} scenario rows "
-          f"({sw.CACHE_BYTES / 2**20:.0f} MiB last-level cache per core); load average {_load()}")
-    print(df.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS: this process {peak:,.0f} MiB, largest child {peak_children:,.0f} MiB "
-          "(batches of 5,000 scenarios)")
+    from verteilung.io.deutsch import fmt_dec, fmt_int
 
+    print(f"{args.szenarien:,} scenarios, --workers 2, load {os.getloadavg()[0]:.2f} (1 min)", flush=True)
+    runs = []
+    before = None
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-basis-") as tmp:
+        src = None if args.ohne_baseline else baseline_tree(args.baseline_rev, Path(tmp))
+        base_count = args.basis_szenarien or args.szenarien
+        base_runs = []
+        for i in range(max(args.repeat, args.repeat_basis if src else 0)):  # interleaved: same load for both
+            if i < args.repeat:
+                runs.append(one(args.szenarien, None))
+                print(f"  jetzt  {runs[-1]}", flush=True)
+            if src is not None and i < args.repeat_basis:
+                base_runs.append(one(base_count, src))
+                print(f"  vorher {base_runs[-1]}", flush=True)
+        if base_runs:
+            before = median_of(base_runs)
+    now = median_of(runs)
+    scale = args.szenarien / (args.basis_szenarien or args.szenarien)
 
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unbekannt"
+    def described(m: dict, factor: float = 1.0) -> str:
+        per = m["cpu"] * factor / args.szenarien * 1e6
+        return (f"{fmt_dec(m['wall'] * factor, 1)} s Wand, {fmt_dec(m['cpu'] * factor, 1)} s CPU "
+                f"({fmt_dec(per, 1)} µs je Szenario, davon {fmt_dec(m['sys'] * factor, 1)} s Systemzeit), "
+                f"Stapel {fmt_int(m['batch'])}, {fmt_int(m['files'])} Stapeldateien; Speicher höchstens "
+                f"{fmt_int(m['rss'])} MiB RSS aller Prozesse zusammen ({fmt_int(m['pss'])} MiB PSS), "
+                f"größter Prozess {fmt_int(m['largest'])} MiB")
+
+    n_runs = f"Median von {args.repeat}" if args.repeat > 1 else "1 Lauf"
+    basis = "nicht gemessen"
+    ratio = "–"
+    if before is not None:
+        scaled = "" if scale == 1 else (f"; gemessen mit {fmt_int(args.basis_szenarien)} Szenarien, Zeiten linear "
+                                        f"auf {fmt_int(args.szenarien)} hochgerechnet, Speicher nicht")
+        runs_b = f"Median von {args.repeat_basis}" if args.repeat_basis > 1 else "1 Lauf"
+        basis = f"{described(before, scale)} (Stand {args.baseline_rev}, {runs_b}{scaled})"
+        ratio = (f"Wand {fmt_dec(before['wall'] * scale / now['wall'], 1)}×, CPU "
+                 f"{fmt_dec(before['cpu'] * scale / now['cpu'], 1)}×, Speicher (RSS-Summe) "
+                 f"{fmt_dec(before['rss'] / now['rss'], 1)}×")
+    rows = [{
+        "was": f"`sweep`, {fmt_int(args.szenarien)} Szenarien (drei Gewichte, 396 Gemeinden, SYNTHETISCHER "
+               f"Bestand), `--workers 2`, Rechnen, Stapeldateien und Zusammenführen ({n_runs})",
+        "messung": described(now),
+        "basis": basis,
+        "verhaeltnis": ratio,
+        "ziel": f"≤ {fmt_int(GOAL_S)} s Wand: " + ("erreicht" if now["wall"] <= GOAL_S else "**verfehlt**")
+                + f" (die CPU-Zeit allein erlaubt auf zwei freien Kernen {fmt_dec(now['cpu'] / 2, 1)} s)"
+                + f"; ≤ {fmt_int(GOAL_MIB)} MiB: RSS-Summe "
+                + ("erreicht" if now["rss"] <= GOAL_MIB else "**verfehlt**")
+                + ", PSS-Summe " + ("erreicht" if now["pss"] <= GOAL_MIB else "**verfehlt**")
+                + " (RSS zählt die nach fork geteilten Seiten in jedem Prozess, PSS teilt sie auf)",
+    }]
+    for r in rows:
+        print(json.dumps(r, ensure_ascii=False, indent=1))
+    save("sweep", "python benchmarks/bench_sweep.py " + " ".join(sys.argv[1:]), rows)
 
 
 if __name__ == "__main__":

@@ -302,3 +302,126 @@ def test_paced_sweep_equals_the_single_path_and_refuses_what_cannot_hold(base, c
     assert stoerung_text({"einwohner": 0.02, "bestand": 0.05}) == "Einwohner ± 2 %, Bestand ± 5 %"
     with pytest.raises(InfeasibleError):
         sw.evaluate_batch(base, dataclasses.replace(model, staffelung=sw.Staffelung(max_personen=1)), sc)
+
+
+GOLDEN_SWEEPS = {
+    "m1": ("m1", {"kappung": (1.05, 1.6), "zugaenge": (0, 6000), "anrechnung": (0, 1.2)}, {}, {"raster": 4}),
+    "gewichtet": ("gewichtet", {"einwohner": (0.6, 0.9), "flaeche": (0, 0.2)}, {"einwohner": 0.02, "bestand": 0.05},
+                  {"stichprobe": 150, "seed": 7}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_SWEEPS))
+def test_sweep_equals_the_golden_of_the_implementation_before_issue_25(base, tmp_path, name):
+    """tests/golden/sweep/ was written by the sweep as of commit 452a52b (two full sorts per chunk,
+    two files per batch) with ``float_format="%.17g"``: every scenario metric and every per-Gemeinde
+    aggregate is reproduced; counts exactly, floats to 1e-12 (the packed Gini sort may swap loads
+    equal to 2^-43 relative)."""
+    from pathlib import Path
+
+    model_name, ranges, stoerung, how = GOLDEN_SWEEPS[name]
+    model = sw.sweep_model(model_name, WHEN, {"einwohner": 0.8, "flaeche": 0.1, "arbeitslose": 0.1})
+    sc = sw.build_scenarios(model, base, ranges, **how)
+    res = run_sweep(base, model, sc, tmp_path / "s", stoerung, seed=3, batch=37, workers=2)
+    golden = Path(__file__).parent / "golden" / "sweep"
+    for got, file in ((res.szenarien, f"{name}_szenarien.csv"), (res.gemeinden, f"{name}_gemeinden.csv")):
+        want = pd.read_csv(golden / file, dtype={"ags": str})
+        assert list(got.columns) == list(want.columns)
+        for col in want.columns:
+            if want[col].dtype.kind in "iuO":
+                assert (got[col].to_numpy() == want[col].to_numpy()).all(), col
+            else:
+                np.testing.assert_allclose(got[col].to_numpy(dtype=float), want[col].to_numpy(), rtol=1e-12,
+                                           atol=1e-12, err_msg=col)
+
+
+def _stopped_after_first_batch(**kw):
+    from verteilung.sweep_runner import sweep
+
+    def stop(done: int, total: int) -> None:
+        if done >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, progress=stop, **kw)
+
+
+def test_a_changed_stock_file_is_not_resumed_as_the_old_plan(tmp_path):
+    """Reviewer finding: plan_id hashed model and scenarios but not the input numbers, so a
+    sweep interrupted on one stock file resumed on another and mixed the two in one result."""
+    import csv
+
+    from verteilung.compare import default_bestand
+    from verteilung.errors import InputError
+    from verteilung.sweep_runner import sweep
+
+    with default_bestand().open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    col = rows[0].index("flueag_bestand")
+    rows[1][col] = str(int(rows[1][col]) + 7)  # one Gemeinde, seven persons more
+    changed = tmp_path / "bestand_geaendert.csv"
+    with changed.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    out = tmp_path / "lauf"
+    _stopped_after_first_batch(out=out)
+    with pytest.raises(InputError, match="andere Eingabedaten"):
+        sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, out=out, fortsetzen=True, bestand=changed)
+    assert sorted(p.name for p in (out / "batches").iterdir()) == ["batch_000000.npz"]  # nothing touched
+    resumed = sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, out=out, fortsetzen=True)
+    other = sweep("m1", {"kappung": (1.1, 1.6)}, raster=60, batch=20, bestand=changed)
+    assert len(resumed.szenarien) == len(other.szenarien) == 60
+    assert (resumed.szenarien["gini_last_je_einwohner"] != other.szenarien["gini_last_je_einwohner"]).all()
+
+
+def test_a_killed_sweep_resumes_to_the_result_of_an_uninterrupted_one(cli, tmp_path):
+    """SIGKILL, not Ctrl-C: the process gets no chance to clean up. Each batch is one file
+    written atomically, so what is there is whole; --fortsetzen computes the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["sweep", "--modell", "gewichtet", "--gewichte", "einwohner=0.8,flaeche=0.1,arbeitslose=0.1",
+            "--parameter", "einwohner=0.6:0.9,flaeche=0:0.2", "--stichprobe", "40000", "--seed", "2",
+            "--batch", "250"]
+    out = tmp_path / "getoetet"
+    proc = subprocess.Popen([sys.executable, "-m", "verteilung", *args, "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batches = out / "batches"
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if batches.is_dir() and len(list(batches.glob("batch_*.npz"))) >= 2:
+            break
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
+    kept = len(list(batches.glob("batch_*.npz")))
+    assert 2 <= kept < 160 and not (out / "SYNTHETISCH_szenarien.parquet").exists()
+    r = cli(*args, "--out", out)
+    assert r.code != 0 and "--fortsetzen" in r.stderr
+    assert cli(*args, "--out", out, "--fortsetzen").code == 0
+    assert cli(*args, "--out", tmp_path / "ganz").code == 0
+    assert not list(batches.glob(".batch_*"))  # a half-written file of the killed run is gone
+    for name in ("SYNTHETISCH_szenarien.parquet", "SYNTHETISCH_gemeinden.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / name), pd.read_parquet(tmp_path / "ganz" / name),
+                                      check_exact=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 700), st.integers(1, 6), st.integers(0, 2**32 - 1), st.booleans())
+def test_packed_sort_order_sorts_like_argsort(m, rows, seed, ties):
+    """`_sort_order` is a permutation per row that sorts the values (NaN last); with exact ties,
+    zeros and inf among them the sorted values equal np.sort's exactly."""
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(0, 2, (rows, m))
+    if ties:
+        values = np.round(values, 1)
+        values[:, ::7] = 0.0
+        values[:, 1::11] = np.inf
+        values[:, 2::13] = np.nan
+    order = sw._sort_order(values, sw.Scratch()).copy()
+    assert (np.sort(order, axis=1) == np.arange(m)).all()
+    got = np.take_along_axis(values, order, axis=1)
+    np.testing.assert_array_equal(got, np.sort(values, axis=1))

@@ -681,7 +681,7 @@ def sweep(modell: Annotated[str, typer.Option("--modell", help="Ein Modell mit e
           workers: Annotated[int, typer.Option("--workers", parser=opt.cli(opt.ganzzahl, "--workers", minimum=1), help="Zahl der Rechenprozesse auf diesem Rechner.")] = 1,
           dask: Annotated[bool, typer.Option("--dask", help="Die Pakete auf einem lokalen Dask-Cluster rechnen.")] = False,
           dask_scheduler: Annotated[str | None, typer.Option("--dask-scheduler", help="Adresse eines laufenden Dask-Schedulers, tcp://RECHNER:PORT.")] = None,
-          batch: Annotated[int, typer.Option("--batch", parser=opt.cli(opt.ganzzahl, "--batch", minimum=1), help="Szenarien je Paket (begrenzt den Speicherbedarf).")] = 2000,
+          batch: Annotated[int, typer.Option("--batch", parser=opt.cli(opt.ganzzahl, "--batch", minimum=1), help="Szenarien je Paket: jedes fertige Paket wird sofort gespeichert (eine Datei).")] = 10_000,
           fortsetzen: Annotated[bool, typer.Option("--fortsetzen", help="Einen abgebrochenen Lauf in --out fortsetzen.")] = False,
           staffelung: SweepStaffelungOpt = None, einmalig: EinmaligOpt = False, miete: MieteOpt = "2015", komb: KombOpt = "additiv", basis: BasisOpt = "k0",
           report: Annotated[bool, typer.Option("--report", help="Zusätzlich sweep_bericht.html schreiben (Fächerdiagramm, Seitenwechsel, Tornado).")] = False,

@@ -376,10 +376,14 @@ def _shares(values: np.ndarray) -> np.ndarray:
 
 
 def vector_key(kd: SweepKey, base: Base, weights: np.ndarray, cap_factor: np.ndarray,
-               pop_factor: np.ndarray | None) -> np.ndarray:
-    """Keys (S × n) for S weight rows; same operations in the same order as the single path."""
-    s_count = weights.shape[0]
-    raw = np.zeros((s_count, len(base.einwohner)))
+               pop_factor: np.ndarray | None, buf: Scratch | None = None) -> np.ndarray:
+    """Keys (S × n) for S weight rows; same operations in the same order as the single path.
+    ``buf``: scratch arrays reused chunk after chunk (the key is then one of them)."""
+    buf = buf or Scratch()
+    shape = (weights.shape[0], len(base.einwohner))
+    raw = buf.get("key", shape)
+    raw[...] = 0.0
+    term = buf.get("term", shape)
     share_cache: dict[str, np.ndarray] = {}
     for j, col in enumerate(kd.weights):
         if col not in base.columns:
@@ -387,7 +391,7 @@ def vector_key(kd: SweepKey, base: Base, weights: np.ndarray, cap_factor: np.nda
         values = base.columns[col]
         sh = _shares(values * pop_factor) if (col == "einwohner" and pop_factor is not None) else _shares(values)
         share_cache[col] = sh
-        raw = raw + weights[:, j : j + 1] * sh
+        np.add(raw, np.multiply(weights[:, j : j + 1], sh, out=term), out=raw)
     key = raw
     if kd.cap_component is not None:
         comp = share_cache.get(kd.cap_component)
@@ -422,8 +426,24 @@ def weighted_cv_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 @dataclass
 class BatchResult:
     scenarios: pd.DataFrame      # parameters + metrics, one row per scenario
-    quote: np.ndarray            # S × n, combined quota after the continuous allocation (percent)
-    load: np.ndarray             # S × n, combined load after
+    quote: np.ndarray | None     # S × n, combined quota after the continuous allocation (percent)
+    load: np.ndarray | None      # S × n, combined load after (both None when not kept: `evaluate_batch`)
+
+
+class Scratch:
+    """Named scratch arrays reused chunk after chunk: a sweep allocates its S × n temporaries once
+    per worker instead of some twenty per chunk (fresh allocations of that size are page faults,
+    measured as a fifth of the CPU time in system time before issue 25)."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, int], dtype: type = np.float64) -> np.ndarray:
+        """A C-contiguous array of ``shape`` (its content is whatever the last user left)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape[1] != shape[1] or a.shape[0] < shape[0] or a.dtype != dtype:
+            a = self._arrays[name] = np.empty((max(shape[0], a.shape[0] if a is not None else 0), shape[1]), dtype)
+        return a[: shape[0]]
 
 
 def _cache_bytes() -> int:
@@ -450,41 +470,57 @@ def chunk_rows(n: int, cache_bytes: int = CACHE_BYTES) -> int:
     return int(min(2048, max(32, cache_bytes // (12 * 8 * max(1, n)))))
 
 
-def _levels(last: np.ndarray, soll: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _levels(last: np.ndarray, soll: np.ndarray, n: np.ndarray, buf: Scratch | None = None) -> np.ndarray:
     """Water levels per row without sorting: Newton's method on the convex, piecewise linear
     f(s) = Σ max(0, s·soll − last) − n, started right of the root (everyone in the water).
 
     Each step is s ← (n + Σ_A last) / Σ_A soll over A = {ratio ≤ s}; A only shrinks, so the
     iteration ends after at most n steps (in practice a handful) with the same active set and
     the same closed form as the sorting version (`water_levels`, kept as the reference)."""
-    ratio = last / soll
-    active = np.isfinite(ratio)  # ratio ≤ s is False for inf and NaN as well
+    buf = buf or Scratch()
+    shape = soll.shape
+    ratio = np.divide(last, soll, out=buf.get("ratio", shape))
+    finite = np.isfinite(ratio, out=buf.get("finite", shape, np.bool_))  # ratio ≤ s is False for inf and NaN too
     n = np.asarray(n, dtype=float).reshape(-1)
-    lasts = np.where(active, last, 0.0)
-    solls = np.where(active, soll, 0.0)
+    lasts = buf.get("lasts", shape)
+    solls = buf.get("solls", shape)
+    lasts[...] = 0.0
+    solls[...] = 0.0
+    np.copyto(lasts, last, where=finite)
+    np.copyto(solls, soll, where=finite)
     s = (n + lasts.sum(axis=1)) / solls.sum(axis=1)
-    for _ in range(last.shape[1] + 1):
-        new = ratio <= s[:, None]
-        if np.array_equal(new, active):
-            break
-        active = new
+    active = buf.get("active", shape)  # the active set as 0/1 floats: einsum then runs a plain dot loop
+    for _ in range(shape[1] + 1):
+        np.less_equal(ratio, s[:, None], out=active)
         # row-wise masked sums without temporaries (einsum: 2.3× faster than where + sum here)
-        s = (n + np.einsum("ij,ij->i", lasts, active)) / np.einsum("ij,ij->i", solls, active)
+        new = (n + np.einsum("ij,ij->i", lasts, active)) / np.einsum("ij,ij->i", solls, active)
+        # the same level from the new set as from the last one: the set is a fixed point (or
+        # gives the same level as one), the check costs S comparisons instead of S × n
+        if np.array_equal(new, s, equal_nan=True):
+            break
+        s = new
     return s
+
+
+def _quantile_position(m: int, q: float) -> tuple[int, int, float]:
+    """The two order statistics (0-based) and the weight of linear-interpolation quantile Q of M values."""
+    pos = q * (m - 1)
+    lo = int(np.floor(pos))
+    return lo, min(lo + 1, m - 1), pos - lo
+
+
+def _interpolate(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """numpy's linear interpolation between neighbouring order statistics (the same bits)."""
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
 
 
 def _quantiles_sorted(v: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     """Linear-interpolation quantiles (numpy's and pandas' default) of rows whose order statistics
     at the needed positions are in place (after a sort or a partition at those positions)."""
-    m = v.shape[1]
     out = []
     for q in qs:
-        pos = q * (m - 1)
-        lo = int(np.floor(pos))
-        hi = min(lo + 1, m - 1)
-        t = pos - lo
-        a, b = v[:, lo], v[:, hi]
-        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t))
+        lo, hi, t = _quantile_position(v.shape[1], q)
+        out.append(_interpolate(v[:, lo], v[:, hi], t))
     return out
 
 
@@ -496,58 +532,119 @@ def _kth(m: int, qs: tuple[float, ...]) -> list[int]:
     return sorted(ks)
 
 
+PACK_BITS_MAX = 20  # index bits packed into a float's mantissa for the Gini sort (2^-32 relative at most)
+
+
+def _sort_order(values: np.ndarray, buf: Scratch) -> np.ndarray:
+    """Per row the indices that sort ``values`` (ascending, NaN last), by one value sort instead
+    of an argsort: each value's lowest mantissa bits are replaced by its column index, the packed
+    floats are sorted (numpy's SIMD sort, 2–5× faster than argsort on rows of a few hundred), and
+    the bits are read back. Values closer than 2^-(52−bits) relative may swap places, which moves
+    a Gini by that order of magnitude at most (the tests hold it to 1e-12 against argsort). Long
+    rows and rows with inf or NaN (their bits are the marker; the SIMD sort rewrites NaNs) fall back
+    to argsort."""
+    m = values.shape[1]
+    bits = max(1, (m - 1).bit_length())
+    if bits > PACK_BITS_MAX or not np.isfinite(values).all():
+        return np.argsort(values, axis=1)
+    mask = np.int64((1 << bits) - 1)
+    packed = buf.get("packed", values.shape)
+    np.copyto(packed, values)
+    pv = packed.view(np.int64)
+    pv &= ~mask
+    pv |= np.arange(m, dtype=np.int64)
+    packed.sort(axis=1)
+    return np.bitwise_and(pv, mask, out=buf.get("order", values.shape, np.int64))
+
+
+def _take_rows(values: np.ndarray, order: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.take_along_axis(values, order, axis=1)`` as one flat take (half the time); ``order``
+    is overwritten. A 1-D ``values`` is the same row for every row."""
+    if values.ndim == 1:
+        return values.take(order, out=out)
+    order += (np.arange(order.shape[0]) * order.shape[1])[:, None]
+    return np.ascontiguousarray(values).take(order, out=out)
+
+
 def _metrics(base: Base, last: np.ndarray, soll: np.ndarray, n_arr: np.ndarray, ein: np.ndarray,
-             w_ein: np.ndarray, cap: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Metrics of one cache-sized chunk: no sort for the level (Newton steps), a value sort (or a
-    partition) for the quota quantiles, one shared argsort of the load per inhabitant for the
-    Gini and the load-index quantile (the index is that load over a per-row constant).
+             w_ein: np.ndarray, cap: np.ndarray | None = None, buf: Scratch | None = None
+             ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Metrics of one cache-sized chunk: no sort for the level (Newton steps), one value sort for
+    the quota quantiles, one packed value sort (`_sort_order`) of the load per inhabitant for the
+    Gini and the load-index quantile (the index is that load over a per-row constant). Every
+    S × n intermediate lives in ``buf`` (reused by the next chunk: the returned quota and load
+    are valid until then). Same operations in the same order as before, so the numbers are the
+    same bits except where `_sort_order` swaps values equal to 2^-43 relative.
     ``cap``: per-Gemeinde pacing bounds (`capped_levels`)."""
+    buf = buf or Scratch()
+    shape = soll.shape
+    alloc = buf.get("alloc", shape)
     if cap is None:
-        level = _levels(last, soll, n_arr)
-        alloc = np.maximum(0.0, level[:, None] * soll - last)
+        level = _levels(last, soll, n_arr, buf)
+        np.subtract(np.multiply(level[:, None], soll, out=alloc), last, out=alloc)
+        np.maximum(0.0, alloc, out=alloc)
     else:
-        level, alloc = capped_levels(last, soll, n_arr, cap)
-    after = last + alloc
-    quote = after / soll * 100
-    per_1000 = after / ein * 1000
+        level, capped = capped_levels(last, soll, n_arr, cap)
+        np.copyto(alloc, capped)
+    after = np.add(last, alloc, out=buf.get("after", shape))
+    quote = np.divide(after, soll, out=buf.get("quote", shape))
+    quote *= 100
+    per_1000 = np.divide(after, ein, out=buf.get("per_1000", shape))
+    per_1000 *= 1000
     state_avg = after.sum(axis=1) / ein.sum(axis=1) * 1000
+    m = shape[1]
+    qs = (0.1, 0.5, 0.9)
+    part = buf.get("quote_sorted", shape)
+    np.copyto(part, quote)
     # np.sort (SIMD) beats np.partition at eight positions on rows of a few hundred (measured:
     # 1.0 vs 3.7 ms for 441 × 396); np.partition is kept for long rows
-    m = quote.shape[1]
-    qs = (0.1, 0.5, 0.9)
-    part = np.sort(quote, axis=1) if m <= 4096 else np.partition(quote, _kth(m, qs), axis=1)
+    if m <= 4096:
+        part.sort(axis=1)
+    else:
+        part = np.partition(part, _kth(m, qs), axis=1)
     q10, q50, q90 = _quantiles_sorted(part, qs)
-    order = np.argsort(per_1000, axis=1)
-    v = np.take_along_axis(per_1000, order, axis=1)
-    w = w_ein[order] if w_ein.ndim == 1 else np.take_along_axis(w_ein, order, axis=1)
-    vw = v * w
-    cv = np.cumsum(vw, axis=1)
+    order = _sort_order(per_1000, buf)
+    w = _take_rows(w_ein, order.copy() if w_ein.ndim == 2 else order, buf.get("w_sorted", shape))
+    v = _take_rows(per_1000, order, buf.get("v_sorted", shape))
+    vw = np.multiply(v, w, out=buf.get("vw", shape))
+    cv = np.cumsum(vw, axis=1, out=buf.get("cv", shape))
     total_w = w.sum(axis=1)
     # 1 − Σ p_k (L_k + L_{k−1}) with p_k = w_k / W and L_k = cv_k / cv_n
-    gini = 1 - np.sum(w * (2 * cv - vw), axis=1) / (total_w * cv[:, -1])
-    wb = np.broadcast_to(w_ein, per_1000.shape)
-    mean = np.sum(per_1000 * wb, axis=1) / np.sum(wb, axis=1)
-    var = np.sum((per_1000 - mean[:, None]) ** 2 * wb, axis=1) / np.sum(wb, axis=1)
-    (idx90,) = _quantiles_sorted(v / state_avg[:, None] * 100, (0.9,))
+    tmp = buf.get("tmp", shape)
+    np.multiply(2, cv, out=tmp)
+    np.subtract(tmp, vw, out=tmp)
+    tmp *= w
+    gini = 1 - np.sum(tmp, axis=1) / (total_w * cv[:, -1])
+    wb = np.broadcast_to(w_ein, shape)
+    sum_w = np.sum(wb, axis=1)
+    mean = np.sum(np.multiply(per_1000, wb, out=tmp), axis=1) / sum_w
+    np.subtract(per_1000, mean[:, None], out=tmp)
+    np.square(tmp, out=tmp)
+    tmp *= wb
+    var = np.sum(tmp, axis=1) / sum_w
+    # the load index's 90 % quantile reads two order statistics: divide those two columns only
+    lo, hi, t = _quantile_position(m, 0.9)
+    idx90 = _interpolate(v[:, lo] / state_avg * 100, v[:, hi] / state_avg * 100, t)
     soll_sum = soll.sum(axis=1)
+    flag = buf.get("flag", shape, np.bool_)
     metrics = {
-        "quote_min": part[:, 0], "quote_p10": q10, "quote_median": q50, "quote_p90": q90,
-        "quote_max": part[:, -1], "ueber_100": (quote > 100 + 1e-9).sum(axis=1),
+        "quote_min": part[:, 0].copy(), "quote_p10": q10, "quote_median": q50, "quote_p90": q90,
+        "quote_max": part[:, -1].copy(), "ueber_100": np.greater(quote, 100 + 1e-9, out=flag).sum(axis=1),
         "gini_last_je_einwohner": gini, "vk_last_je_einwohner": np.sqrt(var) / mean,
         "last_index_p90": idx90, "wasserstand": level * 100,
-        "soll_anteil_laendlich": (soll * base.rural).sum(axis=1) / soll_sum,
-        "zuweisung_anteil_kreisfrei": np.divide((alloc * base.kreisfrei).sum(axis=1), n_arr,
+        "soll_anteil_laendlich": np.multiply(soll, base.rural, out=tmp).sum(axis=1) / soll_sum,
+        "zuweisung_anteil_kreisfrei": np.divide(np.multiply(alloc, base.kreisfrei, out=tmp).sum(axis=1), n_arr,
                                                 out=np.zeros(len(n_arr)), where=n_arr > 0),
-        "gemeinden_entlastet": (after < base.baseline_load - 1e-9).sum(axis=1),
+        "gemeinden_entlastet": np.less(after, base.baseline_load - 1e-9, out=flag).sum(axis=1),
     }
     return metrics, quote, after
 
 
 def metrics_reference(base: Base, last: np.ndarray, soll: np.ndarray, n_arr: np.ndarray, ein: np.ndarray,
-                      w_ein: np.ndarray, cap: np.ndarray | None = None
+                      w_ein: np.ndarray, cap: np.ndarray | None = None, buf: Scratch | None = None
                       ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """The previous metric code (sorting water levels, np.quantile, a separate Gini sort), kept
-    as the reference for tests and as the baseline the benchmark measures in the same run."""
+    """The metric code before issue 16 (sorting water levels, np.quantile, a separate Gini sort),
+    kept as the reference for tests; ``buf`` is ignored (it allocates as it goes)."""
     if cap is None:
         level = water_levels(last, soll, n_arr)
         alloc = np.maximum(0.0, level[:, None] * soll - last)
@@ -575,10 +672,15 @@ def metrics_reference(base: Base, last: np.ndarray, soll: np.ndarray, n_arr: np.
 
 
 def evaluate_batch(base: Base, model: SweepModel, sc: pd.DataFrame, stoerung: dict[str, float] | None = None,
-                   seed: int = 0, metrics=None, rows: int | None = None) -> BatchResult:
+                   seed: int = 0, metrics=None, rows: int | None = None, stats: GemeindeStats | None = None,
+                   keep: bool = True, buf: Scratch | None = None) -> BatchResult:
     """All scenarios of ``sc``; the row work runs in cache-sized chunks (``rows``, default
-    `chunk_rows`). ``metrics`` swaps the metric code (the benchmark passes `metrics_reference`)."""
+    `chunk_rows`) on scratch arrays reused from chunk to chunk (``buf``, one per worker).
+    ``stats`` takes each chunk's per-Gemeinde counts as it is done; ``keep=False`` then drops the
+    S × n quota and load matrices, so memory is bounded by the chunk, not the batch.
+    ``metrics`` swaps the metric code (the benchmark passes `metrics_reference`)."""
     metrics = metrics or _metrics
+    buf = buf or Scratch()
     ids = sc["szenario"].to_numpy()
     pert = perturbation(base, stoerung or {}, seed, ids)
     pop_factor = pert.get("einwohner")
@@ -590,29 +692,36 @@ def evaluate_batch(base: Base, model: SweepModel, sc: pd.DataFrame, stoerung: di
     zugaenge = sc["zugaenge"].to_numpy(dtype=float)
     n = len(base.einwohner)
     s_count = len(sc)
-    quote = np.empty((s_count, n))
-    load = np.empty((s_count, n))
+    quote = np.empty((s_count, n)) if keep else None
+    load = np.empty((s_count, n)) if keep else None
     cols: dict[str, list[np.ndarray]] = {}
     step = rows or chunk_rows(n)
+    stocks = base.stock(model.bestand)
     for i in range(0, s_count, step):
         sl = slice(i, min(s_count, i + step))
         pf = pop_factor[sl] if pop_factor is not None else None
-        key = vector_key(model.a, base, weights[sl], kappung[sl], pf)
+        key = vector_key(model.a, base, weights[sl], kappung[sl], pf, buf)
+        shape = key.shape
         if model.b is not None:
-            wb = np.tile(np.array(list(model.b.weights.values())), (key.shape[0], 1))
-            kb = vector_key(model.b, base, wb, np.full(key.shape[0], np.nan), pf)
+            wb = np.tile(np.array(list(model.b.weights.values())), (shape[0], 1))
+            kb = vector_key(model.b, base, wb, np.full(shape[0], np.nan), pf)
             key = alpha[sl, None] * key + (1 - alpha[sl, None]) * kb
-        stocks = base.stock(model.bestand)
-        stocks = stocks * stock_factor[sl] if stock_factor is not None else stocks
-        last = stocks + anrechnung[sl, None] * base.plaetze
-        last = np.broadcast_to(last, key.shape)
+        last = buf.get("last", shape)
+        if stock_factor is not None:
+            np.add(np.multiply(stocks, stock_factor[sl], out=last), np.multiply(anrechnung[sl, None], base.plaetze,
+                                                                               out=buf.get("term", shape)), out=last)
+        else:
+            np.add(stocks, np.multiply(anrechnung[sl, None], base.plaetze, out=last), out=last)
         n_arr = zugaenge[sl]
-        soll = key * (last.sum(axis=1) + n_arr)[:, None]
-        ein = base.einwohner * pf if pf is not None else np.broadcast_to(base.einwohner, key.shape)
+        soll = np.multiply(key, (last.sum(axis=1) + n_arr)[:, None], out=buf.get("soll", shape))
+        ein = base.einwohner * pf if pf is not None else np.broadcast_to(base.einwohner, shape)
         w_ein = ein if pf is not None else base.einwohner
         cap = sweep_bounds(model, soll, ein, n_arr, ids[sl])
-        part, quote[sl], load[sl] = (metrics(base, last, soll, n_arr, ein, w_ein) if cap is None
-                                     else metrics(base, last, soll, n_arr, ein, w_ein, cap))
+        part, q, after = metrics(base, last, soll, n_arr, ein, w_ein, cap, buf=buf)
+        if keep:
+            quote[sl], load[sl] = q, after  # type: ignore[index]
+        if stats is not None:
+            stats.add_rows(q, after, base.baseline_load)
         for name, values in part.items():
             cols.setdefault(name, []).append(values)
     frame = pd.DataFrame({name: np.concatenate(parts) for name, parts in cols.items()})
@@ -656,41 +765,97 @@ def evaluate_single(base: Base, model: SweepModel, row: pd.Series, pop_factor: n
 
 # ---------------------------------------------------------------- streaming per-Gemeinde aggregates
 
-def quota_bin(quote: np.ndarray) -> np.ndarray:
+def quota_bin(quote: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray | None = None) -> np.ndarray:
     """``np.searchsorted(QUOTA_BINS, quote, side="right")`` by arithmetic: the edges are k/4 exactly,
-    and 4·q and its floor are exact in binary floating point (NaN goes last, as in searchsorted)."""
+    and 4·q and its floor are exact in binary floating point (NaN goes last, as in searchsorted).
+    ``out`` (intp) and ``scratch`` (float64, the shape of ``quote``) avoid allocations."""
     with np.errstate(invalid="ignore", over="ignore"):
-        idx = np.floor(quote * 4.0)
-        idx = np.clip(idx, -1.0, len(QUOTA_BINS) - 1.0) + 1.0
+        idx = np.multiply(quote, 4.0, out=scratch)
+        np.floor(idx, out=idx)
+        np.clip(idx, -1.0, len(QUOTA_BINS) - 1.0, out=idx)
+    idx += 1.0
     idx[np.isnan(quote)] = len(QUOTA_BINS)
-    return idx.astype(np.intp)
+    if out is None:
+        return idx.astype(np.intp)
+    out[...] = idx
+    return out
+
+
+STATS_FLUSH_ROWS = 4096  # scenario rows whose quota bins are counted together (one bincount)
 
 
 class GemeindeStats:
-    """Per Gemeinde across all scenarios, in bounded memory: quota histogram, counters."""
+    """Per Gemeinde across all scenarios, in bounded memory: quota histogram, counters.
+
+    Chunks add their rows (`add_rows`); their bins wait in a small buffer and are counted
+    together, because one bincount over the whole n × bins table costs as much as a few
+    thousand rows. A batch's counts are saved sparse (`sparse`, `from_sparse`): a Gemeinde's
+    quota spans a few hundred of the 2,002 cells."""
 
     def __init__(self, n: int):
         self.hist = np.zeros((n, len(QUOTA_BINS) + 1), dtype=np.int64)
         self.over_100 = np.zeros(n, dtype=np.int64)
         self.relieved = np.zeros(n, dtype=np.int64)
         self.count = 0
+        self._pending: np.ndarray | None = None
+        self._scratch: np.ndarray | None = None
+        self._filled = 0
 
     def add(self, batch: BatchResult, baseline_load: np.ndarray) -> None:
-        idx = quota_bin(batch.quote)
-        cells = self.hist.shape[1]
-        flat = idx + np.arange(idx.shape[1]) * cells  # one bincount for all Gemeinden
-        self.hist += np.bincount(flat.ravel(), minlength=self.hist.size).reshape(self.hist.shape)
-        self.over_100 += (batch.quote > 100 + 1e-9).sum(axis=0)
-        self.relieved += (batch.load < baseline_load - 1e-9).sum(axis=0)
-        self.count += batch.quote.shape[0]
+        assert batch.quote is not None and batch.load is not None, "a batch evaluated with keep=True"
+        self.add_rows(batch.quote, batch.load, baseline_load)
+
+    def add_rows(self, quote: np.ndarray, load: np.ndarray, baseline_load: np.ndarray) -> None:
+        """Count S × n quotas and loads (the arrays may be reused after the call)."""
+        r, n = quote.shape
+        if self._pending is None:
+            self._pending = np.empty((max(STATS_FLUSH_ROWS, r), n), dtype=np.intp)
+        if self._filled + r > len(self._pending):
+            self.flush()
+        if r > len(self._pending):
+            self._pending = np.empty((r, n), dtype=np.intp)
+        block = self._pending[self._filled : self._filled + r]
+        if self._scratch is None or self._scratch.shape[0] < r:
+            self._scratch = np.empty((r, n))
+        quota_bin(quote, block, self._scratch[:r])
+        block += np.arange(n) * self.hist.shape[1]  # flat cell index: one bincount for all Gemeinden
+        self._filled += r
+        self.over_100 += (quote > 100 + 1e-9).sum(axis=0)
+        self.relieved += (load < baseline_load - 1e-9).sum(axis=0)
+        self.count += r
+
+    def flush(self) -> None:
+        """Count the buffered bins into the histogram."""
+        if self._filled:
+            assert self._pending is not None
+            flat = self._pending[: self._filled].ravel()
+            self.hist += np.bincount(flat, minlength=self.hist.size).reshape(self.hist.shape)
+            self._filled = 0
 
     def merge(self, other: GemeindeStats) -> None:
+        other.flush()
         self.hist += other.hist
         self.over_100 += other.over_100
         self.relieved += other.relieved
         self.count += other.count
 
+    def sparse(self) -> dict[str, np.ndarray]:
+        """The counts as arrays for a batch file: the histogram's non-empty cells only."""
+        self.flush()
+        cells = np.flatnonzero(self.hist)
+        return {"hist_zellen": cells.astype(np.int32), "hist_anzahl": self.hist.ravel()[cells],
+                "over_100": self.over_100, "relieved": self.relieved, "count": np.int64(self.count)}
+
+    def add_sparse(self, data) -> None:
+        """Add a batch's saved counts (`sparse`)."""
+        self.flush()
+        self.hist.ravel()[data["hist_zellen"]] += data["hist_anzahl"]
+        self.over_100 += data["over_100"]
+        self.relieved += data["relieved"]
+        self.count += int(data["count"])
+
     def quantile(self, q: float) -> np.ndarray:
+        self.flush()
         cum = np.cumsum(self.hist, axis=1)
         pos = np.argmax(cum >= q * self.count, axis=1)
         edges = np.concatenate([[QUOTA_BINS[0]], QUOTA_BINS])  # right edge of each histogram cell

@@ -1,7 +1,10 @@
 """Run a sweep in batches: one process, local worker processes, or a Dask cluster.
 
 Batches, not one task per scenario. Each finished batch is written to ``<out>/batches/`` at
-once, so Ctrl-C keeps what is done and ``--fortsetzen`` resumes with the missing batches only.
+once as one file (atomic: one fsync per batch), by the local worker that computed it, so Ctrl-C
+or a killed process keeps what is done and ``--fortsetzen`` resumes with the missing batches
+only. The plan (`plan_id`) covers the model, the scenarios and the input numbers, so a folder of
+another sweep or of other input files is never resumed.
 Random perturbations are seeded per scenario id, so results do not depend on batch size,
 worker count or engine; batch results are combined in batch order.
 """
@@ -14,7 +17,7 @@ import io
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,7 @@ from verteilung.io import atomic_write_bytes, to_json_bytes, vermerke
 from verteilung.io.pfade import pruefe_ersetzen, pruefe_unterordner, ueberschreiben_erlaubt
 from verteilung.law.lesarten import Lesarten
 from verteilung.staffelung import Staffelung
-from verteilung.sweep import Base, GemeindeStats, SweepModel, evaluate_batch
+from verteilung.sweep import Base, GemeindeStats, Scratch, SweepModel, evaluate_batch
 
 _WORKER: dict = {}
 
@@ -43,55 +46,113 @@ class SweepResult:
     base: Base | None = None
 
 
-def plan_id(model: SweepModel, scenarios: pd.DataFrame, stoerung: dict, seed: int, batch: int) -> str:
+BATCH = 10_000  # scenarios per batch file: a fraction of a second of work, one fsync each
+BATCH_FORMAT = 2  # one .npz per batch (scenario columns and sparse per-Gemeinde counts); part of the plan
+
+
+def base_digest(base: Base) -> str:
+    """The numbers a sweep reads from its inputs: the stock (every stock column, the credited
+    places), the Gemeinde table's numeric columns and flags, the status-quo baseline, the date,
+    the readings and the arrivals. Two plans over different stock files never match, even with
+    the same model and scenarios (reviewer finding: a changed stock was resumed as the old plan)."""
     h = hashlib.sha256()
-    h.update(repr((model, sorted(stoerung.items()), seed, batch)).encode())
+    arrays = {"flueag_bestand": base.flueag_bestand, "wsa_bestand": base.wsa_bestand, "plaetze": base.plaetze,
+              "einwohner": base.einwohner, "baseline_load": base.baseline_load, "rural": base.rural,
+              "kreisfrei": base.kreisfrei, **{f"bestand:{k}": v for k, v in base.weitere_bestand.items()},
+              **{f"spalte:{k}": v for k, v in base.columns.items()},
+              **{f"merkmal:{k}": v for k, v in base.flags.items()}}
+    for name in sorted(arrays):
+        values = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{values.dtype.str}:{values.shape}".encode())
+        h.update(values.tobytes())
+    h.update(pd.util.hash_pandas_object(base.gemeinden["ags"].astype(str), index=False).to_numpy().tobytes())
+    h.update(repr((base.zugaenge, sorted(base.zugaenge_strom.items()), sorted(
+        (k, repr(v)) for k, v in base.info.items()))).encode())
+    return h.hexdigest()
+
+
+def plan_id(model: SweepModel, scenarios: pd.DataFrame, stoerung: dict, seed: int, batch: int,
+            base: Base | None = None) -> str:
+    """What a resumable sweep folder belongs to: model, scenarios, perturbation, seed, batch size,
+    batch file format and the input numbers (`base_digest`)."""
+    h = hashlib.sha256()
+    h.update(repr((model, sorted(stoerung.items()), seed, batch, BATCH_FORMAT)).encode())
     h.update(pd.util.hash_pandas_object(scenarios, index=False).to_numpy().tobytes())
+    if base is not None:
+        h.update(base_digest(base).encode())
     return h.hexdigest()[:16]
 
 
-def _evaluate(base: Base, model: SweepModel, part: pd.DataFrame, stoerung: dict, seed: int):
-    res = evaluate_batch(base, model, part, stoerung, seed)
+def _batch_bytes(base: Base, model: SweepModel, part: pd.DataFrame, stoerung: dict, seed: int,
+                 buf: Scratch | None = None) -> bytes:
+    """One batch evaluated and packed as one file: its scenario rows column by column and its
+    per-Gemeinde counts (sparse). The S × n matrices stay in the chunk (``keep=False``)."""
     stats = GemeindeStats(len(base.einwohner))
-    stats.add(res, base.baseline_load)
-    return res.scenarios, stats
+    res = evaluate_batch(base, model, part, stoerung, seed, stats=stats, keep=False, buf=buf)
+    frame = res.scenarios
+    arrays = {f"spalte_{i}": frame[c].to_numpy() for i, c in enumerate(frame.columns)}
+    out = io.BytesIO()
+    np.savez(out, spalten=np.array(frame.columns, dtype=str), **arrays, **stats.sparse())
+    return out.getvalue()
+
+
+def _batch_path(folder: Path, k: int) -> Path:
+    return folder / f"batch_{k:06d}.npz"
+
+
+def _compute_and_save(k: int, part: pd.DataFrame, folder: Path) -> tuple[int, int]:
+    """A local worker's task: evaluate batch K and write its file (atomic, one fsync), so only
+    a count travels back to the parent and nothing of the batch is held there."""
+    atomic_write_bytes(_batch_path(folder, k), _batch_bytes(_WORKER["base"], _WORKER["model"], part,
+                                                            _WORKER["stoerung"], _WORKER["seed"], _WORKER["buf"]))
+    return k, len(part)
 
 
 def _init_worker(base: Base, model: SweepModel, stoerung: dict, seed: int) -> None:
-    _WORKER.update(base=base, model=model, stoerung=stoerung, seed=seed)
-
-
-def _worker_task(k: int, part: pd.DataFrame):
-    return k, *_evaluate(_WORKER["base"], _WORKER["model"], part, _WORKER["stoerung"], _WORKER["seed"])
+    _WORKER.update(base=base, model=model, stoerung=stoerung, seed=seed, buf=Scratch())
 
 
 def _dask_task(k: int, part: pd.DataFrame, base: Base, model: SweepModel, stoerung: dict, seed: int):
-    return k, *_evaluate(base, model, part, stoerung, seed)
+    return k, len(part), _batch_bytes(base, model, part, stoerung, seed)
 
 
-def _save(folder: Path, k: int, frame: pd.DataFrame, stats: GemeindeStats) -> None:
-    """Both files of a batch, each atomically; the .npz last, as the mark of a finished batch."""
-    atomic_write_bytes(folder / f"batch_{k:06d}.parquet", _parquet_bytes(frame))
-    buf = io.BytesIO()
-    np.savez(buf, hist=stats.hist, over_100=stats.over_100, relieved=stats.relieved, count=stats.count)
-    atomic_write_bytes(folder / f"batch_{k:06d}.npz", buf.getvalue())
+def _assemble(folder: Path, keys: list[int], total: int, n: int) -> tuple[pd.DataFrame | None, GemeindeStats]:
+    """The scenario table and the per-Gemeinde counts from the batch files, read one at a time
+    into columns allocated once (no list of frames and no concatenated copy: peak memory is the
+    table plus one batch)."""
+    stats = GemeindeStats(n)
+    columns: dict[str, np.ndarray] = {}
+    names: list[str] = []
+    row = 0
+    for k in keys:
+        with np.load(_batch_path(folder, k)) as data:
+            if not names:
+                names = [str(c) for c in data["spalten"]]
+                columns = {c: np.empty(total, dtype=data[f"spalte_{i}"].dtype) for i, c in enumerate(names)}
+            size = len(data["spalte_0"])
+            for i, c in enumerate(names):
+                columns[c][row : row + size] = data[f"spalte_{i}"]
+            stats.add_sparse(data)
+            row += size
+    if not names:
+        return None, stats
+    return pd.DataFrame(columns, copy=False), stats
 
 
-def _load_stats(path: Path, n: int) -> GemeindeStats:
-    data = np.load(path)
-    s = GemeindeStats(n)
-    s.hist, s.over_100, s.relieved, s.count = data["hist"], data["over_100"], data["relieved"], int(data["count"])
-    return s
+def _clean_temporaries(folder: Path) -> None:
+    """Half-written batch files of a killed run (atomic writes leave only these hidden names)."""
+    for tmp in folder.glob(".batch_*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def run_sweep(base: Base, model: SweepModel, scenarios: pd.DataFrame, out: Path, stoerung: dict | None = None,
-              seed: int = 0, batch: int = 2000, workers: int = 1, dask: bool = False,
+              seed: int = 0, batch: int = BATCH, workers: int = 1, dask: bool = False,
               dask_scheduler: str | None = None, fortsetzen: bool = False,
               progress: Callable[[int, int], None] | None = None) -> SweepResult:
     stoerung = stoerung or {}
     started = time.perf_counter()
     folder = out / "batches"
-    plan = plan_id(model, scenarios, stoerung, seed, batch)
+    plan = plan_id(model, scenarios, stoerung, seed, batch, base)
     plan_file = out / "plan.json"
     pruefe_unterordner(out, "batches")
     # a person's file of one of these names is refused before the first batch is written
@@ -99,8 +160,9 @@ def run_sweep(base: Base, model: SweepModel, scenarios: pd.DataFrame, out: Path,
     if folder.exists() and any(folder.iterdir()):
         old = json.loads(plan_file.read_text()) if plan_file.exists() else {}
         if old.get("plan") != plan:
-            raise InputError(Problem(str(out), "enthält Stapel eines anderen Sweeps; einen anderen Ordner --out "
-                                     "wählen (oder denselben Befehl wie damals mit --fortsetzen)"))
+            raise InputError(Problem(str(out), "enthält Stapel eines anderen Sweeps (anderes Modell, andere "
+                                     "Szenarien oder andere Eingabedaten); einen anderen Ordner --out wählen "
+                                     "(oder denselben Befehl wie damals mit --fortsetzen)"))
         complete = len(list(folder.glob("batch_*.npz"))) >= -(-len(scenarios) // batch)
         if not fortsetzen and not complete:
             raise InputError(Problem(str(out), "enthält einen abgebrochenen Lauf dieses Sweeps; mit --fortsetzen "
@@ -108,45 +170,52 @@ def run_sweep(base: Base, model: SweepModel, scenarios: pd.DataFrame, out: Path,
         if not fortsetzen:  # the same sweep again, finished before: computed afresh, same files
             for old_batch in folder.glob("batch_*"):
                 old_batch.unlink()
+        _clean_temporaries(folder)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(plan_file, to_json_bytes({"plan": plan, "szenarien": len(scenarios), "batch": batch}))
     vermerke(out, ["plan.json"])
     parts = {k: scenarios.iloc[i:i + batch] for k, i in enumerate(range(0, len(scenarios), batch))}
-    done = {k for k in parts if (folder / f"batch_{k:06d}.npz").exists()}
+    done = {k for k in parts if _batch_path(folder, k).exists()}
     todo = [k for k in parts if k not in done]
     finished = sum(len(parts[k]) for k in done)
     if progress:
         progress(finished, len(scenarios))
 
-    def consume(results: Iterable[tuple[int, pd.DataFrame, GemeindeStats]]) -> None:
+    def consume(results: Iterable[tuple[int, int]]) -> None:
         nonlocal finished
-        for k, frame, stats in results:
-            _save(folder, k, frame, stats)
-            finished += len(frame)
+        for _k, rows in results:
+            finished += rows
             if progress:
                 progress(finished, len(scenarios))
 
+    def saved(results: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, int]]:
+        for k, rows, data in results:
+            atomic_write_bytes(_batch_path(folder, k), data)
+            yield k, rows
+
+    engine = "dask" if (dask or dask_scheduler) else (f"{workers} Prozesse" if workers > 1 else "1 Prozess")
     try:
         if dask or dask_scheduler:
-            consume(_run_dask(base, model, parts, todo, stoerung, seed, workers, dask_scheduler))
-        elif workers > 1:
-            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(base, model, stoerung, seed)) as ex:
-                consume(ex.map(_worker_task, todo, [parts[k] for k in todo]))
+            consume(saved(_run_dask(base, model, parts, todo, stoerung, seed, workers, dask_scheduler)))
+        elif workers > 1 and len(todo) > 1:
+            with ProcessPoolExecutor(min(workers, len(todo)), initializer=_init_worker,
+                                     initargs=(base, model, stoerung, seed)) as ex:
+                consume(ex.map(_compute_and_save, todo, [parts[k] for k in todo], [folder] * len(todo)))
         else:
-            consume((k, *_evaluate(base, model, parts[k], stoerung, seed)) for k in todo)
+            _init_worker(base, model, stoerung, seed)
+            try:
+                consume(_compute_and_save(k, parts[k], folder) for k in todo)
+            finally:
+                _WORKER.clear()
     except KeyboardInterrupt:
         n_done = len(list(folder.glob("batch_*.npz")))
         print(f"\nabgebrochen: {n_done} von {len(parts)} Stapeln gespeichert in {folder}; fortsetzen mit "
               "demselben Befehl und --fortsetzen", file=sys.stderr)
         raise
-    frames = [pd.read_parquet(folder / f"batch_{k:06d}.parquet") for k in sorted(parts)]
-    stats = GemeindeStats(len(base.einwohner))
-    for k in sorted(parts):
-        stats.merge(_load_stats(folder / f"batch_{k:06d}.npz", len(base.einwohner)))
-    table = pd.concat(frames, ignore_index=True) if frames else scenarios.iloc[0:0]
+    frame, stats = _assemble(folder, sorted(parts), len(scenarios), len(base.einwohner))
+    table = frame if frame is not None else scenarios.iloc[0:0]
     info = {"modell": model.name, "szenarien": len(table), "stapel": len(parts), "stapelgroesse": batch,
-            "seed": seed, "stoerung": stoerung, "engine": "dask" if (dask or dask_scheduler) else
-            (f"{workers} Prozesse" if workers > 1 else "1 Prozess"), "sekunden": time.perf_counter() - started,
+            "seed": seed, "stoerung": stoerung, "engine": engine, "sekunden": time.perf_counter() - started,
             **base.info}
     return SweepResult(table, stats.table(base), info)
 
@@ -168,7 +237,7 @@ def _run_dask(base, model, parts, todo, stoerung, seed, workers, address):
         futures = [client.submit(_dask_task, k, parts[k], shared[0], shared[1], stoerung, seed, pure=False)
                    for k in todo]
         for fut in as_completed(futures):
-            yield fut.result()
+            yield fut.result()  # (k, rows, file bytes): the parent writes, the workers may be elsewhere
     finally:
         client.close()
         if cluster is not None:
@@ -279,7 +348,7 @@ def sweep(modell: str | Path, parameter: dict[str, tuple[float, float]] | None =
           gewichte: dict[str, float] | None = None, lesarten: Lesarten | None = None,
           bestand: str | Path | None = None, gemeinden: str | Path | None = None, jahr: int | None = None,
           stichtag: str | None = None, out: str | Path | None = None, workers: int = 1, dask: bool = False,
-          dask_scheduler: str | None = None, batch: int = 2000, fortsetzen: bool = False,
+          dask_scheduler: str | None = None, batch: int = BATCH, fortsetzen: bool = False,
           progress: Callable[[int, int], None] | None = None,
           staffelung: Staffelung | dict | str | None = None) -> SweepResult:
     """Stress-test a one-system model: many scenarios of its parameters, vectorised and batched.
