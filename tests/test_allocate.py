@@ -119,8 +119,8 @@ def test_bad_household_file(cli, tmp_path):
     hh.write_text("haushalt_id,personen,ags_fest\nh1,0,\nh1,2,\nh3,2,09999999\n")
     r = cli(*BASE, "--haushalte", hh)
     assert r.code == 2
-    assert "Zeile 2" in r.stderr and "personen: muss größer als 0 sein" in r.stderr
-    assert "Zeile 3" in r.stderr and "haushalt_id „h1“ doppelt" in r.stderr
+    assert "Zeile 2" in r.stderr and "„personen“: muss größer als 0 sein" in r.stderr
+    assert "Zeile 3" in r.stderr and "„haushalt_id“ „h1“ doppelt" in r.stderr
     assert "AGS 09999999" in r.stderr
 
 

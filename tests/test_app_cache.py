@@ -29,7 +29,8 @@ def uncached(eng: Engine, e: Einstellungen):
     if e.anrechnung != 1.0:
         ctx.anrechnung = ctx.anrechnung * e.anrechnung
     defs = eng.definitions(e)
-    return compare_models(defs, ctx, {"modelle": [d.id for d in defs]}, part=model_part)
+    return compare_models(defs, ctx, {"modelle": [d.id for d in defs], "naeherungen": list(eng.naeherungen)},
+                          part=model_part)
 
 
 def assert_same(a, b) -> None:

@@ -177,7 +177,7 @@ def test_token_in_file_is_accepted_with_a_warning(cli, tmp_path, served):
     ('bestand = "fehlt.csv"\n', "bestand: "),
     ('[modelle]\ndateien = ["fehlt.yaml"]\n', "modelle.dateien[1]: "),
     ('[modelle]\nordner = "daten"\n', "modelle.ordner: "),
-    ('[modelle]\nauswahl = ["m7"]\n', "modelle.auswahl: unbekanntes Modell 'm7'"),
+    ('[modelle]\nauswahl = ["m7"]\n', "modelle.auswahl: unbekanntes Modell „m7“"),
     ('[modelle]\nmitgelieferte = false\n', "modelle.mitgelieferte = false"),
     ('[server]\ntoken_variable = "NICHT_GESETZT_XYZ"\n', "server.token_variable: die Umgebungsvariable"),
     ('[server]\nport = 70000\n', "server.port: muss höchstens"),
@@ -197,7 +197,7 @@ def test_bad_config_is_refused_with_exit_2(cli, tmp_path, served, toml, needle):
 def test_bad_model_file_or_stock_table_is_refused(cli, tmp_path, served):
     cfg = _project(tmp_path, '[modelle]\nordner = "modelle"\n', MODEL_YAML.replace(EIGEN_ID, "status-quo"))
     r = cli("app", "--config", cfg)
-    assert r.code == 2 and "modelle: " in r.stderr and "'status-quo'" in r.stderr, r.stderr
+    assert r.code == 2 and "modelle: " in r.stderr and "„status-quo“" in r.stderr, r.stderr
     cfg = _project(tmp_path, '[modelle]\nordner = "modelle"\n', MODEL_YAML.replace("zugaenge: alle",
                                                                                    "zugaenge: drittes"))
     r = cli("app", "--config", cfg)

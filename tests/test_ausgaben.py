@@ -28,7 +28,7 @@ B = ROOT / "tests" / "data" / "modelle_bestand.csv"
 SMALL = ("--modelle", "status-quo,m1-gemeinsamer-bestand", "--gemeinden", G, "--bestand", B,
          "--stichtag", "2024-01-01", "--zugaenge", "flueag=100", "--zugaenge", "wsa=50")
 PARAMETER_HEAD = ["Parameter", "Wert", "Rechtsgrundlage", "gültig ab", "Hinweis", "Quelle", "Kennung"]
-TWO_DECIMALS = "#,##0.00"
+TWO_DECIMALS = '#,##0.00;"−"#,##0.00'  # a negative shows the typographic minus (docs/ausgaben.md)
 
 
 def _real_stock(tmp_path: Path) -> Path:
@@ -93,8 +93,8 @@ def test_status_xlsx_and_excel_csv(cli, tmp_path):
     assert {c.number_format for c in soll} == {TWO_DECIMALS}
     # XLSX holds 16 significant digits (Excel shows 15): equal to the JSON's numbers at that precision
     assert [c.value for c in soll] == pytest.approx(machine["soll_stichtag"].tolist(), rel=1e-15)
-    assert {c.number_format for c in _column(ws, "Soll, gerundet")} == {"#,##0"}
-    assert {c.number_format for c in _column(ws, "Erfüllungsquote (%)")} == {'0.00" %"'}
+    assert {c.number_format for c in _column(ws, "Soll, gerundet")} == {'#,##0;"−"#,##0'}
+    assert {c.number_format for c in _column(ws, "Erfüllungsquote (%)")} == {'0.00" %";"−"0.00" %"'}
     assert {c.data_type for c in _column(ws, "AGS")} == {"s"}
     assert book["parameter"]["system"][1] == "WSA" or book["parameter"]["system"][1] == "Wohnsitzauflage (WSA)"
 
@@ -117,7 +117,7 @@ def test_keys_xlsx_without_stock_has_no_marker(cli, tmp_path):
     book = check_workbook(tmp_path / "k.xlsx", ["Schlüssel FlüAG", "Parameter"], synthetic=False)
     ws = book["wb"]["Schlüssel FlüAG"]
     assert _header(ws)[:3] == ["AGS", "Gemeinde", "Einwohner"]
-    assert {c.number_format for c in _column(ws, "Schlüssel")} == {"0.00000000"}
+    assert {c.number_format for c in _column(ws, "Schlüssel")} == {'0.00000000;"−"0.00000000'}
     assert {c.value for c in _column(ws, "gekappt")} <= {"ja", "nein"}
     machine = pd.DataFrame(cli("keys", "--system", "flueag", "--format", "json").json()["rows"])
     assert cli("keys", "--system", "flueag", "--out", tmp_path / "k.csv").code == 0

@@ -30,7 +30,7 @@ def markdown(monkeypatch):
 def test_unknown_suffix_is_refused_before_anything_is_written(cli, tmp_path):
     for args in (["data", "check"], ["keys", "--system", "flueag"]):
         r = cli(*args, "--out", tmp_path / "x.md")
-        assert r.code == 2 and "unbekannte Dateiendung '.md'; erlaubt: .csv, .json, .xlsx, .parquet" in r.stderr
+        assert r.code == 2 and "unbekannte Dateiendung „.md“; erlaubt: .csv, .json, .xlsx, .parquet" in r.stderr
         assert not (tmp_path / "x.md").exists()
 
 

@@ -151,5 +151,5 @@ def test_weights_must_sum_to_one_and_columns_must_exist():
     g = pd.DataFrame({"ags": ["05000001"], "gemeinde": ["A"], "einwohner": [1.0]})
     with pytest.raises(InputError, match=r"ergeben zusammen 0,9"):
         compute_key(g, KeySpec("x", {"einwohner": 0.9}))
-    with pytest.raises(InputError, match="'steuerkraft' gibt es in der Gemeindetabelle nicht"):
+    with pytest.raises(InputError, match="„steuerkraft“ gibt es in der Gemeindetabelle nicht"):
         compute_key(g, KeySpec("x", {"einwohner": 0.5, "steuerkraft": 0.5}))

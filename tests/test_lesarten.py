@@ -39,7 +39,7 @@ def r3(tmp_path, monkeypatch):
 def test_unknown_cap_reading_is_refused_not_treated_as_r2():
     with pytest.raises(InputError) as exc:
         flueag.spec("2024-01-01", "R9")
-    assert "unbekannte Lesart 'R9'; erlaubt: R1, R2" in str(exc.value)
+    assert "unbekannte Lesart „R9“; erlaubt: R1, R2" in str(exc.value)
 
 
 def test_cap_factors_come_from_dated_parameters():

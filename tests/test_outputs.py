@@ -247,8 +247,8 @@ def test_workbook_cells_keep_types_and_household_ids_stay_text():
     ws = wb["Haushalte"]
     assert [c.value for c in ws[1]] == ["Haushalt-Nr.", "AGS", "Zuweisung", "Quote nach Zuweisung (%)"]
     assert [(c.value, c.data_type) for c in ws["A"][1:]] == [("=1+1", "s"), ("@A1", "s"), ("-5", "s"), ("007", "s")]
-    assert ws["B2"].data_type == "s" and ws["C2"].value == 1 and ws["C2"].number_format == "#,##0"
-    assert ws["D2"].number_format == '0.0" %"' and ws["D3"].value is None  # quotas: one decimal
+    assert ws["B2"].data_type == "s" and ws["C2"].value == 1 and ws["C2"].number_format == '#,##0;"−"#,##0'
+    assert ws["D2"].number_format == '0.0" %";"−"0.0" %"' and ws["D3"].value is None  # quotas: one decimal
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:D5"
 
 

@@ -80,7 +80,7 @@ def test_ags_not_in_gemeinde_table(cli, tmp_path):
 
 def test_negative_number(cli, tmp_path):
     check_refused(cli, tmp_path, stock_file(tmp_path, full_rows({5: f"{AGS[5]},-3,0,5"})), "Zeile 7",
-                  f"AGS {AGS[5]}", "flueag_bestand: „-3“ ist negativ")
+                  f"AGS {AGS[5]}", "„flueag_bestand“: „-3“ ist negativ")
 
 
 def test_non_numeric(cli, tmp_path):
@@ -158,8 +158,8 @@ def test_semicolon_csv_and_xlsx_are_read(cli, tmp_path):
 
 
 @pytest.mark.parametrize("text,needle", [
-    ("ags,gemeinde,einwohner,flaeche_km2\n05000001,A,100,0\n", "flaeche_km2: muss größer als 0 sein"),
-    ("ags,gemeinde,einwohner\n05000001,A,100\n", "Pflichtspalte(n) fehlen in der Gemeindedatei: flaeche_km2"),
+    ("ags,gemeinde,einwohner,flaeche_km2\n05000001,A,100,0\n", "„flaeche_km2“: muss größer als 0 sein"),
+    ("ags,gemeinde,einwohner\n05000001,A,100\n", "fehlen in der Gemeindedatei: „Fläche (km²)“ (oder flaeche_km2)"),
     ("ags,gemeinde,einwohner,flaeche_km2\n050001,A,100,3\n", "kein gültiger AGS"),
 ])
 def test_bad_gemeinde_file(cli, tmp_path, text, needle):

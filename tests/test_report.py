@@ -157,7 +157,7 @@ def test_officers_workbook(tmp_path):
     assert ws.cell(row=4, column=col["Aufnahmeverpflichtung"]).value == 475     # LEGAL.md § 5, Gemeinde 3
     assert ws.cell(row=4, column=col["Erfüllungsquote (%)"]).value == pytest.approx(55.81)
     assert ws.cell(row=4, column=col["Erfüllungsquote (%)"]).number_format == '0.00" %";"−"0.00" %"'
-    assert ws.cell(row=4, column=col["Soll (Stichtag)"]).number_format == "#,##0.00"
+    assert ws.cell(row=4, column=col["Soll (Stichtag)"]).number_format == '#,##0.00;"−"#,##0.00'
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
     params = {r[6].value: r[1].value for r in wb["Parameter"].iter_rows(min_row=2)}  # Kennung -> Wert
     assert params["flueag_kappung"] == 0.25

@@ -341,7 +341,7 @@ def test_api_and_cli_take_pacing(cli, tmp_path):
     assert r.code == 3 and "Staffelung nicht erfüllbar" in r.stderr and "510" in r.stderr
     r = cli("allocate", "--system", "flueag", "--bestand", bestand, "--personen", "1260",
             "--staffelung", "max_personen=drei")
-    assert r.code == 2 and "max_personen: 'drei' ist keine ganze Zahl" in r.stderr
+    assert r.code == 2 and "max_personen: „drei“ ist keine ganze Zahl" in r.stderr
     r = cli("allocate", "--system", "flueag", "--bestand", bestand, "--personen", "1260",
             "--staffelung", "max_anteil_soll=0.05", "--format", "json")
     assert r.code == 0, r.stderr

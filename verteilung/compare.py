@@ -387,11 +387,13 @@ def _mit_naeherung(long: pd.DataFrame, defs: list[ModelDef], g: pd.DataFrame, no
 
 
 def _key_uses_unemployment(s) -> bool:
-    """Whether a model system's key reads the unemployment figures: the FlüAG key does not, AWoV and
-    the mixed key do, a weighted key if it weights them, a registered system's key as registered."""
+    """Whether a model system's key reads the unemployment figures: a statutory key as its registry
+    entry says (FlüAG no, AWoV yes), the mixed key does, a weighted key if it weights them, a
+    registered system's key as registered."""
     key = s.schluessel
-    if key.typ == "flueag":
-        return False
+    gesetz = systems.modell_typen().get(key.typ)
+    if gesetz is not None:  # a statutory key type (typ: flueag / awov): as its registry entry says
+        return gesetz.arbeitslose
     if key.typ == "gewichtet":
         return "arbeitslose" in key.gewichte
     if key.typ == "system":

@@ -488,7 +488,7 @@ class Table:
         missing = [c for c in required if c not in self.index]
         if missing:
             problems.append(Problem(self.file, f"Pflichtspalte(n) fehlen in der {self.schema.name}: "
-                                    f"{', '.join(self.spalte(c) for c in missing)} "
+                                    f"{', '.join(self._fehlend(c) for c in missing)} "
                                     f"(gefunden: {', '.join(h for h in header if h)})",
                                     1))
         if problems:
@@ -548,6 +548,12 @@ class Table:
         if i is not None and i < len(self.header) and self.header[i]:
             return f"„{self.header[i]}“"
         return f"„{ueberschrift(self.schema, column)}“"
+
+    def _fehlend(self, column: str) -> str:
+        """A missing column by both headings the reader accepts: the template's German one and the
+        identifier (a file with machine headings such as ``wsa_bestand`` needs the latter)."""
+        shown = self.spalte(column)
+        return shown if shown == f"„{column}“" else f"{shown} (oder {column})"
 
     def cell(self, row: Row, column: str) -> Cell:
         return row.cells[self.index[column]] if column in self.index else ""
