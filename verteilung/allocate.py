@@ -267,8 +267,9 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
         else:
             sizes = sorted({int(v) for v in free_sizes}, reverse=True) or [1]
             counts = [int((free_sizes == v).sum()) for v in sizes]
+        # the limit bounds the whole allocation: what this call has spent so far is taken off
         res = lp.solve(base, soll, eligible, np.maximum(0, lower - fixed), np.maximum(0, upper - fixed), sizes,
-                       counts, ags_rank, solver, zeitlimit, milp=milp)
+                       counts, ags_rank, solver, max(zeitlimit - (time.perf_counter() - started), 1e-3), milp=milp)
         if persons_only:
             free_zuweisung = res.slots[:, 0].astype(np.int64)
         else:
@@ -276,7 +277,7 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
         path = res.solver
         integer_max_min = res.max_min
         if res.hinweis:
-            path += f" ({res.hinweis}; Optimalität nicht bewiesen)"
+            path += f" ({res.hinweis}; {'optimal bewiesen' if res.bewiesen else 'Optimalität nicht bewiesen'})"
         elif not res.max_min_bewiesen:
             path += f" (Max-Min-Stufe nach {lp.MAX_MIN_NODES} Knoten beendet, Optimalität nicht bewiesen)"
         level = res.level
