@@ -722,7 +722,8 @@ def _integer_stages(report: prozess.Report, job: _Job) -> None:
     except SolverError:
         if fallback is None:
             raise
-        report(with_fallback("Fehlbetragsstufe ohne Lösung beendet"), True)
+        # HiGHS may have proven a bound (its relaxation) without finding a solution
+        report(with_fallback("Fehlbetragsstufe ohne Lösung beendet", dual_bound(prob)), True)
         return
     gap = 0.0
     slots = _slots(y, len(last), len(sizes))
