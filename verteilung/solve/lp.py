@@ -34,6 +34,11 @@ min(t_p, the (H+1)-th lowest fulfilment for H households) above and a capacity-a
 below (equal bounds: proven without a model). A stage that stops at its limit with a feasible
 solution is used and the result says so; a solver without any usable solution raises
 SolverError (exit code 4) with a German message of what to change.
+
+Time limit (issue 25): the integer models (packing model, stages 2–3) run in a child process
+(`prozess.run_until`) that is killed at the limit; the capacity-aware greedy's answer, or the
+one the child reported after stage 2, stands then, with its proven level bound and its proven
+shortfall gap (`_shortfall_bound`: stage 3 for whole persons, solved exactly, bounds it below).
 """
 
 from __future__ import annotations
