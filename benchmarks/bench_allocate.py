@@ -20,7 +20,14 @@ Issue 16 rows, each against a baseline measured in the same run:
   against the integer models forced (`allocate(..., milp=True)`); the forced models are not run
   for 200,000 households (one integer variable per Gemeinde and size class, far beyond the limit).
 
+Issue 25 rows (``--issue25``, saved to benchmarks/ergebnisse/allocate.json for the README table):
+households in-core, the whole `allocate` against the plain heapq loop on Python floats
+(`greedy.household_heap`), interleaved run by run in this process so the machine's load hits both
+alike, and against `allocate` of the revision before (``--baseline-rev``, unpacked with ``git
+archive`` and timed in a process of its own right after).
+
 Run: python benchmarks/bench_allocate.py [--repeat 5] [--skip-de] [--skip-naive] [--heap-10m]
+     python benchmarks/bench_allocate.py --issue25 [--repeat 300]
 """
 
 from __future__ import annotations
@@ -187,6 +194,80 @@ def issue16_rows(g: pd.DataFrame, key: np.ndarray, de: tuple | None, repeat: int
     return rows
 
 
+BASELINE_REV = "452a52b"  # before households by size class (issue 25)
+PREVIOUS = """
+import sys, time, statistics
+sys.path[:0] = [{tree!r}, {tree!r} + "/benchmarks"]
+from bench_allocate import instance
+from verteilung.allocate import allocate
+from verteilung.data import load_gemeinden
+from verteilung.law import flueag
+g = load_gemeinden(jahr=2024)
+key = flueag.key(g, "2024-01-01")["schluessel"].to_numpy()
+state, hh, _ = instance(g, key, seed=42, persons={persons})
+times = []
+for _ in range({repeat}):
+    t = time.perf_counter(); allocate(state, haushalte=hh); times.append(time.perf_counter() - t)
+print(statistics.median(times))
+"""
+
+
+def previous_allocate(rev: str, persons: int, repeat: int) -> float:
+    """Median of `allocate` for the same instance with the code of ``rev`` (its own process)."""
+    import subprocess
+    import sys
+    import tarfile
+    import tempfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "src.tar"
+        subprocess.run(["git", "archive", "--format=tar", "-o", str(archive), rev], cwd=root, check=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(Path(tmp) / "src", filter="data")
+        code = PREVIOUS.format(tree=str(Path(tmp) / "src"), persons=persons, repeat=repeat)
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def households_row(g: pd.DataFrame, key: np.ndarray, persons: int, repeat: int, rev: str) -> dict[str, str]:
+    from verteilung.io.deutsch import fmt_dec, fmt_int
+
+    state, hh, _ = instance(g, key, seed=42, persons=persons)
+    rank = np.argsort(np.argsort(g["ags"].to_numpy(), kind="stable"), kind="stable")
+    sizes = hh["personen"].to_numpy()[greedy.household_order(hh["personen"].to_numpy())]
+    soll = state.schluessel * (state.total + sizes.sum())
+    elig = soll > 0
+    runs = {"allocate": lambda: allocate(state, haushalte=hh),
+            "heapq": lambda: greedy.household_heap(state.last, soll, elig, sizes, rank)}
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(repeat):           # interleaved: the machine's load hits both alike
+        for k, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    now, heap = (statistics.median(times[k]) for k in runs)
+    fastest = {k: min(v) for k, v in times.items()}
+    before = previous_allocate(rev, persons, repeat)
+    return {
+        "was": f"NRW, {fmt_int(len(hh))} Haushalte im Speicher: ganzes `allocate` (Median von {repeat})",
+        "messung": f"{fmt_dec(now * 1e3, 2)} ms (schnellster Lauf {fmt_dec(fastest['allocate'] * 1e3, 2)} ms)",
+        "basis": f"{fmt_dec(heap * 1e3, 2)} ms (schnellster {fmt_dec(fastest['heapq'] * 1e3, 2)} ms): die einfache "
+                 f"heapq-Schleife auf Python-Zahlen allein (abwechselnd gemessen); {fmt_dec(before * 1e3, 2)} ms: "
+                 f"`allocate` im Stand {rev} (eigener Prozess, direkt danach)",
+        "verhaeltnis": f"{fmt_dec(now / heap, 2)} × heapq-Schleife; {fmt_dec(before / now, 2)}× schneller als {rev}",
+        "ziel": "nicht langsamer als die heapq-Schleife: "
+                + ("erreicht" if now <= heap else f"**verfehlt** (Median {fmt_dec(now / heap, 1)}-fach, schnellster "
+                   f"Lauf {fmt_dec(fastest['allocate'] / fastest['heapq'], 1)}-fach)"),
+    }
+
+
+def issue25_rows(g: pd.DataFrame, key: np.ndarray, repeat: int, rev: str) -> list[dict[str, str]]:
+    """NRW with 1.088 and about 10.000 households (3.000 and 27.500 persons)."""
+    return [households_row(g, key, persons, repeat, rev) for persons in (3000, 27_500)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
@@ -195,9 +276,21 @@ def main() -> None:
     ap.add_argument("--skip-de", action="store_true")
     ap.add_argument("--skip-naive", action="store_true", help="only the issue-16 rows")
     ap.add_argument("--heap-10m", action="store_true", help="run the heap for 10^7 persons (minutes)")
+    ap.add_argument("--issue25", action="store_true", help="only the issue-25 rows, saved for the README")
+    ap.add_argument("--baseline-rev", default=BASELINE_REV)
     args = ap.parse_args()
     g = load_gemeinden(jahr=2024)
     key = flueag.key(g, "2024-01-01")["schluessel"].to_numpy()
+    if args.issue25:
+        import sys
+
+        from ergebnis import save
+
+        rows = issue25_rows(g, key, args.repeat, args.baseline_rev)
+        for r in rows:
+            print(" | ".join(r.values()))
+        save("allocate", "python benchmarks/bench_allocate.py " + " ".join(sys.argv[1:]), rows)
+        return
     de_inst = None
     if not args.skip_de:
         de = pd.read_csv(shipped("inputs", "de", "gemeinden_2023.csv"), dtype={"ags": str})

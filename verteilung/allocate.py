@@ -317,8 +317,11 @@ def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | 
                    upper_file, gesperrt, soll, last, eligible, fixed, order, free_sizes, n_free, cap, spread)
 
 
-def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool) -> _Solution:
-    """The reference path ("lowest fulfilment first"); the solver when a bound breaks it (or asked)."""
+def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool,
+           started: float | None = None) -> _Solution:
+    """The reference path ("lowest fulfilment first"); the solver when a bound breaks it (or asked).
+    ``started`` is when the allocation began: the solver gets what is left of ``zeitlimit``."""
+    started = time.perf_counter() if started is None else started
     n = len(p.ags)
     base, soll, eligible, upper, fixed = p.base, p.soll, p.eligible, p.upper, p.fixed
     if p.cap is not None:
@@ -351,8 +354,9 @@ def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool) ->
         else:
             sizes = sorted({int(v) for v in free_sizes}, reverse=True) or [1]
             counts = [int((free_sizes == v).sum()) for v in sizes]
+        # the limit bounds the whole allocation: what this call has spent so far is taken off
         res = lp.solve(base, soll, eligible, np.maximum(0, p.lower - fixed), np.maximum(0, upper - fixed), sizes,
-                       counts, p.ags_rank, solver, zeitlimit, milp=milp)
+                       counts, p.ags_rank, solver, max(zeitlimit - (time.perf_counter() - started), 1e-3), milp=milp)
         if p.persons_only:
             free_zuweisung = res.slots[:, 0].astype(np.int64)
         else:
@@ -360,7 +364,7 @@ def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool) ->
         path = res.solver
         integer_max_min = res.max_min
         if res.hinweis:
-            path += f" ({res.hinweis}; Optimalität nicht bewiesen)"
+            path += f" ({res.hinweis}; {'optimal bewiesen' if res.bewiesen else 'Optimalität nicht bewiesen'})"
         elif not res.max_min_bewiesen:
             path += f" (Max-Min-Stufe nach {lp.MAX_MIN_NODES} Knoten beendet, Optimalität nicht bewiesen)"
         level = res.level
@@ -390,7 +394,7 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
     started = time.perf_counter()
     state, beschraenkungen = _in_ags_order(state, beschraenkungen)
     p = _period(state, personen, haushalte, beschraenkungen, staffelung)
-    sol = _solve(p, solver, pfad, zeitlimit, milp)
+    sol = _solve(p, solver, pfad, zeitlimit, milp, started)
     return _result(p, sol, haushalte, staffelung, started)
 
 

@@ -34,6 +34,11 @@ min(t_p, the (H+1)-th lowest fulfilment for H households) above and a capacity-a
 below (equal bounds: proven without a model). A stage that stops at its limit with a feasible
 solution is used and the result says so; a solver without any usable solution raises
 SolverError (exit code 4) with a German message of what to change.
+
+Time limit (issue 25): the integer models (packing model, stages 2–3) run in a child process
+(`prozess.run_until`) that is killed at the limit; the capacity-aware greedy's answer, or the
+one the child reported after stage 2, stands then, with its proven level bound and its proven
+shortfall gap (`_shortfall_bound`: stage 3 for whole persons, solved exactly, bounds it below).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ import pulp
 
 from verteilung.errors import InfeasibleError, SolverError
 from verteilung.io.deutsch import fmt_dec, fmt_pct
-from verteilung.solve import greedy
+from verteilung.solve import greedy, prozess
 from verteilung.solve.greedy import TIE_DIGITS, priority
 from verteilung.solve.waterfill import water_level
 
@@ -59,7 +64,7 @@ BEYOND_ONE_HOUSEHOLD = 1000.0
 MAX_MIN_NODES = 500
 MIN_STAGE_S = 0.2       # a solver stage given less than this is skipped for the solution at hand
 RESERVE_SHARE = 0.03    # of the time limit, kept for reading the last stage's solution back
-HANDOVER_FACTOR = 2.0   # PuLP's handover of a model to HiGHS against the time to build it in PuLP
+HANDOVER_FACTOR = 2.0   # PuLP's handover of a model to HiGHS against the time to build it in PuLP (measured 1.7×)
 TIE_BREAK = 1e-6
 
 
@@ -75,6 +80,11 @@ class SolverResult:
     hinweis: str = ""        # said in the result when a stage stopped before proving optimality
     max_min_schranke: float = float("nan")  # proven upper bound of the lowest fulfilment (= max_min if proven)
     fehlbetrag_luecke: float = 0.0          # proven relative gap of the shortfall stage (0: optimal)
+
+    @property
+    def bewiesen(self) -> bool:
+        """Both integer stages proven optimal (a stopped stage may still have reached its bound)."""
+        return self.max_min_bewiesen and self.fehlbetrag_luecke == 0.0
 
 
 @contextmanager
@@ -449,6 +459,96 @@ def fixed_persons_packing(x: np.ndarray, idx: np.ndarray, sizes: list[int], coun
 
 EXACT_LABEL = ("Exakte Zerlegung ohne MILP (Max-Min und Fehlbetrag erreichen die Schranke der "
                "Personen-Relaxation: optimal bewiesen)")
+KILL_MARGIN_SHARE = 0.02  # of the time limit, left after stopping the child (placing households, tables)
+KILL_MARGIN_MAX_S = 0.3
+
+
+@dataclass
+class _Job:
+    """What the integer stages need, computed in the calling process and sent to the child as is."""
+
+    last: np.ndarray
+    soll: np.ndarray
+    eligible: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    sizes: list[int]
+    counts: list[int]
+    ags_rank: np.ndarray
+    solver: str
+    time_limit: float
+    ende: float                  # time.monotonic() at which the child is stopped
+    level: float                 # continuous water level and its targets (stage 1)
+    target: np.ndarray
+    idx_full: np.ndarray         # eligible Gemeinden with a Soll
+    idx: np.ndarray              # the exactly reduced set the integer models are built on
+    rank: np.ndarray
+    weight: np.ndarray
+    one_household: float
+    t_p: float                   # persons max-min: an upper bound of the household max-min
+    t_lb: float | None           # level of the capacity-aware greedy (a feasible level)
+    t_ub: float
+    heur: np.ndarray | None      # the capacity-aware greedy's households per Gemeinde and class
+    persons: np.ndarray | None   # the exact route's persons per Gemeinde when only its packing failed
+
+
+def _shortfall_bound(job: _Job, t: float) -> float:
+    """A proven lower bound of stage 3's objective at level t: the same stage for whole persons
+    (households relaxed), solved exactly by `shortfall_greedy`. NaN if the relaxation is empty."""
+    n_free = int(sum(s * c for s, c in zip(job.sizes, job.counts, strict=True)))
+    need = np.ceil(t * job.soll * (1 - 1e-7) - job.last - 1e-9)
+    need = np.where(job.eligible, np.maximum(need, job.lower), 0)
+    need = np.clip(np.minimum(need, job.upper), 0, None).astype(np.int64)
+    if int(need[job.idx_full].sum()) > n_free:
+        return float("nan")
+    x = shortfall_greedy(job.last, job.soll, job.idx_full, job.lower, job.upper, job.target, need, n_free,
+                         job.one_household, job.weight, job.rank)
+    return _shortfall_cost(x, job.target, job.idx_full, job.soll, job.weight, job.one_household)
+
+
+def _fallback_gap(job: _Job, slots: np.ndarray, t: float, bound: float = float("nan")) -> float:
+    """Proven relative gap of ``slots`` in stage 3 (the larger of the solver's and the relaxation's bound)."""
+    relaxed = _shortfall_bound(job, t)
+    best = max((b for b in (bound, relaxed) if np.isfinite(b)), default=float("nan"))
+    cost = _shortfall_cost(slots @ np.asarray(job.sizes), job.target, job.idx_full, job.soll, job.weight,
+                           job.one_household)
+    gap = _relative_gap(cost, best)
+    return 0.0 if gap <= 1e-9 else gap  # float noise of an allocation that reaches the bound
+
+
+def _gap_text(gap: float) -> str:
+    if not np.isfinite(gap):
+        return "bewiesene Lücke zum optimalen Fehlbetrag unbekannt (nicht bewiesen)"
+    if gap <= 1e-9:
+        return "Fehlbetrag dennoch optimal (erreicht die Schranke der Personen-Relaxation)"
+    return f"bewiesene Lücke zum optimalen Fehlbetrag höchstens {fmt_pct(gap * 100, 2)}"
+
+
+def _level_note(t_star: float, t_bound: float) -> str:
+    return (f"niedrigste Erfüllungsquote {fmt_pct(t_star * 100, 4)} erreicht, bewiesene Obergrenze "
+            f"{fmt_pct(t_bound * 100, 4)} (Lücke höchstens {fmt_dec((t_bound - t_star) * 100, 4)} Prozentpunkte)")
+
+
+def _greedy_result(job: _Job) -> SolverResult | None:
+    """What stands when the integer stages deliver nothing within the limit: the capacity-aware
+    greedy (for single persons the exact route's optimum), with what is proven about it."""
+    if job.sizes == [1] and job.persons is not None:
+        slots, t_star, proven, from_ = job.persons.reshape(-1, 1), job.t_p, True, "exakte Zerlegung"
+    elif job.heur is not None and job.t_lb is not None:
+        slots, t_star, from_ = job.heur, job.t_lb, "kapazitätsbewusste Zuweisung"
+        proven = job.t_lb >= job.t_ub - 1e-12
+    else:
+        return None
+    notes = []
+    if not proven:
+        notes += ["Max-Min-Stufe beim Zeitlimit abgebrochen: Niveau der kapazitätsbewussten Zuweisung verwendet",
+                  _level_note(t_star, job.t_ub)]
+    gap = _fallback_gap(job, slots, t_star)
+    notes.append(f"Fehlbetragsstufe beim Zeitlimit abgebrochen: {from_} verwendet, Fehlbetrag nicht minimiert, "
+                 + _gap_text(gap))
+    return SolverResult(slots, job.level, job.target, solver_name(job.solver), 0.0, t_star, proven,
+                        hinweis="; ".join(notes), max_min_schranke=t_star if proven else job.t_ub,
+                        fehlbetrag_luecke=gap)
 
 
 # long: the staged solver (exact route, then the integer stages) shares one time budget (issue 25 reworks it)
@@ -464,16 +564,15 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
     reaches both bounds: optimal, proven, without branch-and-bound. Otherwise the integer
     models below run, stage 2 bounded above by t_p.
 
-    ``time_limit`` bounds the whole call: each stage gets what is left of it (stage 2 half), a
-    stage with no time left is skipped for the best solution at hand, and the result says what is
-    proven: the level's bound (``max_min_schranke``) and the shortfall stage's gap.
+    ``time_limit`` bounds the whole call (wall time): the integer models run in a child process
+    (`prozess.run_until`) that reports each stage's answer as it has one and is stopped at the
+    limit; the capacity-aware greedy's allocation stands until then. Each stage also gets what is
+    left of the limit (stage 2 half), so the child usually ends on its own with the solver's best.
+    The result says what is proven: the level's bound (``max_min_schranke``) and the shortfall
+    stage's gap (against the solver's bound or the persons relaxation's, whichever is tighter).
     """
     started = time.perf_counter()
-    deadline = started + time_limit
-
-    def left() -> float:
-        return deadline - time.perf_counter()
-
+    ende = time.monotonic() + time_limit - min(KILL_MARGIN_SHARE * time_limit, KILL_MARGIN_MAX_S)
     n_free = int(sum(s * c for s, c in zip(sizes, counts, strict=True)))
     lvl = water_level(last, soll, n_free, eligible, lower, upper)
     idx = np.flatnonzero(eligible & (soll > 0))
@@ -482,48 +581,80 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
     one_household = float(max(sizes)) - 1e-6
     t_p, x_p = _bounded_greedy(last, soll, eligible, lower, upper, n_free, ags_rank)
 
-    if not milp:
+    x = None
+    if not milp or sizes == [1]:
         need = np.ceil(t_p * soll * (1 - 1e-7) - last - 1e-9)
         need = np.minimum(np.maximum(need, np.where(eligible, lower, 0)), x_p).astype(np.int64)
         x = shortfall_greedy(last, soll, idx, lower, upper, lvl.allocation, need, n_free, one_household,
                              weight, rank)
-        if sizes == [1]:
-            slots, label = x.reshape(-1, 1), EXACT_LABEL
-        else:
-            slots, label = pack_households(x, sizes, counts, ags_rank), EXACT_LABEL
-            if slots is None and left() / 2 >= MIN_STAGE_S:
-                slots = fixed_persons_packing(x, idx, sizes, counts, solver, left() / 2,
-                                              deadline=time.perf_counter() + left() / 2)
-                label = (f"{solver_name(solver)} nur für die Haushaltspackung (Max-Min und Fehlbetrag exakt: "
-                         "optimal bewiesen)")
+    if not milp:
+        slots = x.reshape(-1, 1) if sizes == [1] else pack_households(x, sizes, counts, ags_rank)
         if slots is not None:
-            return SolverResult(slots, lvl.level, lvl.allocation, label, time.perf_counter() - started, t_p, True,
-                                max_min_schranke=t_p)
+            return SolverResult(slots, lvl.level, lvl.allocation, EXACT_LABEL, time.perf_counter() - started, t_p,
+                                True, max_min_schranke=t_p)
 
     # Exact model reduction: a Gemeinde whose continuous target is 0 (no minimum) already lies at or
     # above the level s ≥ t_p ≥ t*, and persons sent there cost nothing in stage 3; one uncapped
     # such Gemeinde can take whatever the others would, so all others can be left out.
-    idx_full = idx
+    idx_model = idx
     dumps = idx[(lvl.allocation[idx] <= 0) & (lower[idx] <= 0) & ~np.isfinite(upper[idx])]
     if dumps.size:
         keep = (lvl.allocation[idx] > 0) | (lower[idx] > 0)
-        idx = np.union1d(idx[keep], dumps[np.argmin(rank[dumps])])
-
-    # stage 2: integer max-min, between a feasible level (capacity-aware greedy) and t_p
+        idx_model = np.union1d(idx[keep], dumps[np.argmin(rank[dumps])])
     heur = capacity_greedy(last, soll, eligible, lower, upper, sizes, counts, ags_rank)
-    fallback = heur
-    t_lb = None
-    if heur is not None:
-        t_lb = float(np.min(((last + heur @ np.asarray(sizes)) / soll)[idx_full]))
+    t_lb = None if heur is None else float(np.min(((last + heur @ np.asarray(sizes)) / soll)[idx]))
     # upper bound: the persons max-min, and at most H Gemeinden can receive one of the H households,
     # so one of the H + 1 lowest fulfilments stays where it is
     households = int(sum(counts))
-    ratios = np.sort(last[idx_full] / soll[idx_full])
+    ratios = np.sort(last[idx] / soll[idx])
     t_ub = min(t_p, float(ratios[households])) if households < ratios.size else t_p
+    job = _Job(last, soll, eligible, lower, upper, sizes, counts, ags_rank, solver, time_limit, ende, lvl.level,
+               lvl.allocation, idx, idx_model, rank, weight, one_household, t_p, t_lb, t_ub, heur, x)
+    standing = _greedy_result(job)
+    got, final, stopped = prozess.run_until(_integer_stages, (job,), ende)
+    res = got if got is not None else standing
+    if res is None:
+        raise SolverError(f"Innerhalb des Zeitlimits von {fmt_dec(time_limit, 1)} s wurde keine zulässige Zuweisung "
+                          "gefunden (die kapazitätsbewusste Zuweisung findet keine, die ganzzahligen Modelle "
+                          "wurden beim Zeitlimit angehalten). Abhilfe: --zeitlimit erhöhen oder Kapazitäten/"
+                          "Mindestwerte lockern.")
+    if not final and not stopped:
+        res.hinweis += "; der Rechenprozess der ganzzahligen Modelle endete ohne Ergebnis"
+    res.seconds = time.perf_counter() - started
+    if res.seconds > time_limit * 1.1:  # never a silent overrun
+        res.hinweis = "; ".join(filter(None, [res.hinweis, f"Zeitlimit von {fmt_dec(time_limit, 1)} s um "
+                                              f"{fmt_dec(res.seconds - time_limit, 1)} s überschritten"]))
+    return res
+
+
+def _integer_stages(report: prozess.Report, job: _Job) -> None:
+    """The integer models (in the child process): the packing model when only the exact route's
+    packing failed, stage 2 (max-min) and stage 3 (shortfall). ``report`` gets the answer after
+    stage 2 (what stands if stage 3 is stopped) and the final one."""
+    deadline = time.perf_counter() + (job.ende - time.monotonic())
+    sizes, counts, solver, time_limit = job.sizes, job.counts, job.solver, job.time_limit
+    last, soll, lower, upper = job.last, job.soll, job.lower, job.upper
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
+    if job.persons is not None and sizes != [1] and left() / 2 >= MIN_STAGE_S:
+        slots = fixed_persons_packing(job.persons, job.idx_full, sizes, counts, solver, left() / 2,
+                                      deadline=time.perf_counter() + left() / 2)
+        if slots is not None:
+            label = (f"{solver_name(solver)} nur für die Haushaltspackung (Max-Min und Fehlbetrag exakt: "
+                     "optimal bewiesen)")
+            report(SolverResult(slots, job.level, job.target, label, 0.0, job.t_p, True, max_min_schranke=job.t_p),
+                   True)
+            return
+
+    # stage 2: integer max-min, between a feasible level (capacity-aware greedy) and t_p
+    idx, heur, t_lb, t_ub = job.idx, job.heur, job.t_lb, job.t_ub
+    fallback = heur
     notes = []
     t_bound = t_ub
     if sizes == [1]:
-        t_star, proven = t_p, True
+        t_star, proven = job.t_p, True
     elif t_lb is not None and t_lb >= t_ub - 1e-12:
         t_star, proven = t_lb, True        # the greedy's level reaches the bound: proven
     elif heur is not None and left() / 2 < MIN_STAGE_S:
@@ -548,68 +679,71 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
     if proven:
         t_bound = t_star
     elif t_star is not None:
-        notes.append(f"niedrigste Erfüllungsquote {fmt_pct(t_star * 100, 4)} erreicht, bewiesene Obergrenze "
-                     f"{fmt_pct(t_bound * 100, 4)} (Lücke höchstens {fmt_dec((t_bound - t_star) * 100, 4)} "
-                     "Prozentpunkte)")
+        notes.append(_level_note(t_star, t_bound))
     if heur is not None and t_lb is not None and t_lb >= t_star - 1e-9:
         candidates = [c for c in (fallback, heur) if c is not None]
-        fallback = min(candidates, key=lambda sl: _shortfall_cost(sl @ np.asarray(sizes), lvl.allocation, idx_full,
-                                                                   soll, weight, one_household))
+        fallback = min(candidates, key=lambda sl: _shortfall_cost(sl @ np.asarray(sizes), job.target, job.idx_full,
+                                                                   soll, job.weight, job.one_household))
     fallback_from = "kapazitätsbewusste Zuweisung" if fallback is heur else "Lösung der Max-Min-Stufe"
+    if job.sizes == [1] and job.persons is not None:
+        fallback, fallback_from = job.persons.reshape(-1, 1), "exakte Zerlegung"
 
-    # stage 3: shortfall below the continuous targets, keeping everybody at or above t*
+    def with_fallback(note: str, bound: float = float("nan")) -> SolverResult:
+        gap = _fallback_gap(job, fallback, t_star, bound)
+        said = "; ".join([*notes, f"{note}: {fallback_from} verwendet, Fehlbetrag nicht minimiert, {_gap_text(gap)}"])
+        return SolverResult(fallback, job.level, job.target, solver_name(solver), 0.0, t_star, proven, hinweis=said,
+                            max_min_schranke=t_bound, fehlbetrag_luecke=gap)
+
+    if fallback is not None:
+        report(with_fallback("Fehlbetragsstufe beim Zeitlimit abgebrochen"), False)
+
+    # stage 3: shortfall below the continuous targets, keeping everybody at or above t*. The child
+    # is stopped at the limit whatever happens, but a stage that cannot fit is not started: the
+    # answer at hand is then returned at once (PuLP's further rows cost about twice the base model,
+    # its handover to HiGHS about twice the whole build, measured 1.7×)
     building = time.perf_counter()
     prob = None
     if fallback is None or left() >= MIN_STAGE_S:
         prob, y = _base_model("zuweisung", pulp.LpMinimize, idx, sizes, counts, lower, upper)
-        # the stage's further rows cost about twice the base model, PuLP's handover to HiGHS about
-        # twice the whole build (measured 1.7×): when that cannot fit, the stage is not built
         base_s = time.perf_counter() - building
         if fallback is not None and left() < 3 * base_s * (1 + HANDOVER_FACTOR) + MIN_STAGE_S:
             prob = None
     if prob is not None:
-        d = {i: prob.add_variable(f"d_{i}", lowBound=0, upBound=one_household) for i in idx}
+        d = {i: prob.add_variable(f"d_{i}", lowBound=0, upBound=job.one_household) for i in idx}
         e = {i: prob.add_variable(f"e_{i}", lowBound=0) for i in idx}
-        prob += pulp.lpSum((d[i] + BEYOND_ONE_HOUSEHOLD * e[i]) * (weight[i] / soll[i]) for i in idx)
+        prob += pulp.lpSum((d[i] + BEYOND_ONE_HOUSEHOLD * e[i]) * (job.weight[i] / soll[i]) for i in idx)
         for i in idx:
             persons = _persons(y, i, sizes)
-            prob += d[i] + e[i] >= float(lvl.allocation[i]) - persons, f"fehl_{i}"
+            prob += d[i] + e[i] >= float(job.target[i]) - persons, f"fehl_{i}"
             prob += float(last[i]) + persons >= t_star * float(soll[i]) - 1e-7 * float(soll[i]), f"niveau_{i}"
         # keep PuLP's handover and a reserve for reading the solution back out of the solver's share
         handover = HANDOVER_FACTOR * (time.perf_counter() - building)
         remaining = left() - handover - RESERVE_SHARE * time_limit
     else:
         remaining = left()
-    gap = 0.0
     if (prob is None or remaining < MIN_STAGE_S) and fallback is not None:
-        notes.append(_time_note("Fehlbetragsstufe", remaining) + f": {fallback_from} verwendet, "
-                     "Fehlbetrag nicht minimiert")
-        slots, gap = fallback, float("nan")
-    else:
-        if remaining < MIN_STAGE_S:  # no solution at hand: the stage must run, and the result says so
-            notes.append(f"Zeitlimit überschritten: ohne zulässige Lösung rechnet die Fehlbetragsstufe noch "
-                         f"{fmt_dec(MIN_STAGE_S, 1)} s")
-            remaining = MIN_STAGE_S
-        assert prob is not None
-        try:
-            if not _run(prob, solver, remaining, accept_incumbent=True,
-                        deadline=max(deadline - RESERVE_SHARE * time_limit, time.perf_counter() + remaining)):
-                gap = _relative_gap(pulp.value(prob.objective), dual_bound(prob))
-                notes.append(f"Fehlbetragsstufe beim Zeitlimit ({fmt_dec(remaining, 1)} s) mit zulässiger Lösung "
-                             "beendet, bewiesene Lücke zum optimalen Fehlbetrag "
-                             + ("unbekannt" if not np.isfinite(gap) else fmt_pct(gap * 100, 2)))
-            slots = _slots(y, len(last), len(sizes))
-        except SolverError:
-            if fallback is None:
-                raise
-            notes.append(f"Fehlbetragsstufe ohne Lösung beendet: {fallback_from} verwendet")
-            slots, gap = fallback, float("nan")
-    seconds = time.perf_counter() - started
-    if seconds > time_limit * 1.1:  # never a silent overrun
-        notes.append(f"Zeitlimit von {fmt_dec(time_limit, 1)} s um {fmt_dec(seconds - time_limit, 1)} s "
-                     "überschritten (Aufbau und Übergabe der ganzzahligen Modelle)")
-    return SolverResult(slots, lvl.level, lvl.allocation, solver_name(solver), seconds, t_star, proven,
-                        hinweis="; ".join(notes), max_min_schranke=t_bound, fehlbetrag_luecke=gap)
+        report(with_fallback(_time_note("Fehlbetragsstufe", remaining)), True)
+        return
+    remaining = max(remaining, MIN_STAGE_S)  # no answer at hand: HiGHS tries until the child is stopped
+    assert prob is not None
+    try:
+        optimal = _run(prob, solver, remaining, accept_incumbent=True,
+                       deadline=max(deadline - RESERVE_SHARE * time_limit, time.perf_counter() + remaining))
+    except SolverError:
+        if fallback is None:
+            raise
+        # HiGHS may have proven a bound (its relaxation) without finding a solution
+        report(with_fallback("Fehlbetragsstufe ohne Lösung beendet", dual_bound(prob)), True)
+        return
+    gap = 0.0
+    slots = _slots(y, len(last), len(sizes))
+    if not optimal:
+        gap = _fallback_gap(job, slots, t_star, dual_bound(prob))
+        notes.append(f"Fehlbetragsstufe beim Zeitlimit ({fmt_dec(remaining, 1)} s) mit zulässiger Lösung beendet, "
+                     + ("bewiesene Lücke zum optimalen Fehlbetrag unbekannt" if not np.isfinite(gap)
+                        else f"bewiesene Lücke zum optimalen Fehlbetrag {fmt_pct(gap * 100, 2)}"))
+    report(SolverResult(slots, job.level, job.target, solver_name(solver), 0.0, t_star, proven,
+                        hinweis="; ".join(notes), max_min_schranke=t_bound, fehlbetrag_luecke=gap), True)
 
 
 def _relative_gap(value: float | None, bound: float) -> float:
