@@ -551,7 +551,7 @@ def _greedy_result(job: _Job) -> SolverResult | None:
                         fehlbetrag_luecke=gap)
 
 
-# long: the staged solver (exact route, then the integer stages) shares one time budget (issue 25 reworks it)
+# long: the staged solver (exact route, then the integer stages in a child) shares one time budget
 def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.ndarray, upper: np.ndarray,
           sizes: list[int], counts: list[int], ags_rank: np.ndarray, solver: str = "highs",
           time_limit: float = 60.0, milp: bool = False) -> SolverResult:
@@ -627,6 +627,7 @@ def solve(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, lower: np.nd
     return res
 
 
+# long: the integer stages in order, the answer reported between them (budget and best answer in one place)
 def _integer_stages(report: prozess.Report, job: _Job) -> None:
     """The integer models (in the child process): the packing model when only the exact route's
     packing failed, stage 2 (max-min) and stage 3 (shortfall). ``report`` gets the answer after
