@@ -233,3 +233,18 @@ def test_recipe_ein_neues_land(cli, testland):
     assert cmp.code == 0, cmp.stderr
     assert json.loads(io.StringIO(cmp.stdout).read())["info"]["land"] == "xx"
     assert int(pd.read_csv(out / "gemeinden.csv")["zuweisung"].sum()) == 20
+
+
+def test_bw_long_run_names_only_its_own_totals(cli, bw_stock, tmp_path):
+    """The long-run line and summary of a BW comparison list BW's stock total by its system's name,
+    no FlüAG/WSA zeros of NRW and no identifier (``vu_bestand``); no Stadt-Kreis group is 0/0."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        r = cli("compare", "--land", "bw", "--bestand", bw_stock, "--zugaenge", "bw_vu=500", "--out", tmp_path / "v")
+    assert r.code == 0, r.stderr
+    line = next(x for x in r.stdout.replace("\n", " ").split("Zusammenfassung")[0].split("Langfristig:")[1:])
+    assert "Landessummen VU BW " in line and "FlüAG" not in line and "WSA" not in line
+    text = (tmp_path / "v" / "zusammenfassung.txt").read_text(encoding="utf-8")
+    assert "Personen VU BW" in text and "vu_bestand" not in text and "FlüAG-Personen" not in text

@@ -244,17 +244,29 @@ def _winners_losers(long: pd.DataFrame, basis: str, top: int = 10) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def _system_ids(columns: set[str]) -> list[str]:
+    """The systems whose stock columns ``--summe`` may name by the system's id."""
+    return sorted({o.id for o in map(systems.stock_owner, columns) if o is not None})
+
+
+def _je_1000(df: pd.DataFrame) -> float:
+    """Long-run load per 1,000 inhabitants of a group; NaN (no warning) for an empty group, as a
+    Land whose table has no kreisfreie Städte gives."""
+    ew = float(df["einwohner"].sum())
+    return float(df["last_langfristig"].sum()) / ew * 1000 if ew else float("nan")
+
+
 def stadt_land(long: pd.DataFrame, basis: str) -> pd.DataFrame:
     """Per model: load of kreisfreie Städte and kreisangehörige Gemeinden, and the shift from the
-    cities to the rest against the baseline (persons; positive: the cities carry less)."""
+    cities to the rest against the baseline (persons; positive: the cities carry more)."""
     kf = long["gemeinde_typ"] == "kreisfreie Stadt"
     rows = []
     for m, df in long.groupby("modell", sort=False):
         city = df[kf.loc[df.index]]
         rest = df[~kf.loc[df.index]]
         rows.append({"modell": m, "last_kreisfrei": city["last_langfristig"].sum(),
-                     "last_kreisfrei_je_1000": city["last_langfristig"].sum() / city["einwohner"].sum() * 1000,
-                     "last_kreisangehoerig_je_1000": rest["last_langfristig"].sum() / rest["einwohner"].sum() * 1000})
+                     "last_kreisfrei_je_1000": _je_1000(city),
+                     "last_kreisangehoerig_je_1000": _je_1000(rest)})
     out = pd.DataFrame(rows)
     base = float(out.loc[out["modell"] == basis, "last_kreisfrei"].iloc[0])
     # positive: the kreisfreie Städte carry more than in the baseline (the direction is in the name)
@@ -353,7 +365,7 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     unknown = sorted(set(given) - known)
     if unknown:  # a typo must not be ignored silently: the total would stay the published one
         raise InputError(Problem("--summe", f"unbekannte Spalte {', '.join(unknown)}; bekannt: "
-                                 f"{', '.join(sorted(known))} (oder ein System: flueag, wsa)"))
+                                 f"{', '.join(sorted(known))} (oder ein System: {', '.join(_system_ids(known))})"))
     quellen = {c: "Nutzerangabe" for c in given} | dict(quellen or {})
     totals = {c: float(v) for c, (v, _) in SUMMEN_STANDARD.items()} | given
     g = gemeinden
@@ -381,8 +393,9 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
                     for d in defs for s in d.systeme)
     modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
     modelle_df = modelle_df.merge(stadt_land(long, basis), on="modell")
-    summen_info = [{"spalte": c, "personen": totals[c],
-                    "quelle": quellen.get(c) or SUMMEN_STANDARD[c][1]} for c in totals]
+    counted = {c for d in defs for s in d.systeme for c in s.bestand}
+    summen_info = [{"spalte": c, "personen": totals[c],  # only what these models count (a BW run: no FlüAG)
+                    "quelle": quellen.get(c) or SUMMEN_STANDARD[c][1]} for c in totals if c in counted]
     summen_info.append({"spalte": "anrechnung", "personen": float(ctx.anrechnung.sum()),
                         "quelle": anrechnung_quelle})
     meta = meta or {}
@@ -405,7 +418,7 @@ def grundlage_zeilen(info: dict) -> dict[str, str]:
     from verteilung.io.deutsch import fmt_int
 
     titles = info.get("modell_titel", {})
-    summen = "; ".join(f"{_SPALTEN_TEXT.get(s['spalte'], s['spalte'])} {fmt_int(round(s['personen']))} ({s['quelle']})"
+    summen = "; ".join(f"{spalten_text(s['spalte'])} {fmt_int(round(s['personen']))} ({s['quelle']})"
                        for s in info["summen"])
     lesart = next((v.get("anlage1_variante") for v in info.get("lesarten", {}).values() if "anlage1_variante" in v),
                   None)
@@ -419,6 +432,18 @@ def grundlage_zeilen(info: dict) -> dict[str, str]:
 
 _SPALTEN_TEXT = {"flueag_bestand": "FlüAG-Personen", "wsa_bestand": "WSA-Personen",
                  "anrechnung": "angerechnete Plätze"}
+
+
+def spalten_text(spalte: str, kurz: bool = False) -> str:
+    """A long-run total's name as a person reads it: NRW's fixed words, a further system's stock
+    column by its system's short name (never the identifier ``vu_bestand``)."""
+    if spalte in _SPALTEN_TEXT:
+        return {"flueag_bestand": "FlüAG", "wsa_bestand": "WSA", "anrechnung": "Anrechnung"}[spalte] if kurz \
+            else _SPALTEN_TEXT[spalte]
+    owner = systems.stock_owner(spalte)
+    if owner is None:
+        return spalte
+    return owner.kurz if kurz else f"Personen {owner.kurz}"
 
 
 def summary(res: LangfristResult) -> dict:

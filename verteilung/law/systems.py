@@ -178,6 +178,12 @@ def all_systems(land: str = "nrw") -> list[LegalSystem]:
     return [get(i) for i in ids(land)]
 
 
+def stock_owner(spalte: str) -> LegalSystem | None:
+    """The registered system (of any Land) that counts the stock column ``spalte``."""
+    _register_laender()
+    return next((s for s in _REGISTRY.values() if spalte in s.bestand), None)
+
+
 ALLE = "alle"  # the arrivals stream of a merged system: the streams of `alle_stroeme` together
 
 

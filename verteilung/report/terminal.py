@@ -95,10 +95,11 @@ def langfrist_zeile(res: CompareResult, alles: bool = False) -> str:
     summen = {x["spalte"]: x["personen"] for x in lf.info["summen"]}
     lesart = next((v["anlage1_variante"].split(":")[0] for v in lf.info["lesarten"].values()
                    if "anlage1_variante" in v), None)
+    from verteilung.langfrist import spalten_text
+
     bits = [f"Langfristig: wenn die Bestände dem Schlüssel folgen, gegenüber {lf.info['basis']}; echte "
-            "Strukturdaten, nicht SYNTHETISCH; Landessummen FlüAG "
-            f"{fmt_int(round(summen.get('flueag_bestand', 0)))}, WSA {fmt_int(round(summen.get('wsa_bestand', 0)))}, "
-            f"Anrechnung {fmt_int(round(summen.get('anrechnung', 0)))}"]
+            "Strukturdaten, nicht SYNTHETISCH; Landessummen "
+            + ", ".join(f"{spalten_text(c, kurz=True)} {fmt_int(round(n))}" for c, n in summen.items())]
     if lesart:
         bits.append(f"Anlage 1 AWoV: Lesart {lesart}")
     if lf.info.get("naeherungen"):
