@@ -22,12 +22,8 @@ from verteilung.io.deutsch import fmt_pct
 from verteilung.solve import lp
 
 
-@st.composite
-def instances(draw):
-    n = draw(st.integers(8, 40))
-    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
-    sizes = [3, 2, 1]
-    counts = [draw(st.integers(1, 6)) for _ in sizes]
+def _build(rng: np.random.Generator, n: int, sizes: list[int], counts: list[int]):
+    """A small constrained instance: random key, stock near it, every second Gemeinde capped."""
     persons = sum(s * c for s, c in zip(sizes, counts, strict=True))
     key = rng.uniform(0.5, 2.0, n)
     key /= key.sum()
@@ -36,6 +32,14 @@ def instances(draw):
     upper = np.where(rng.random(n) < 0.5, np.floor(rng.uniform(0, 4, n)), np.inf)
     upper[np.argmax(key)] = np.inf  # room for everybody somewhere
     return last, soll, np.ones(n, dtype=bool), np.zeros(n), upper, sizes, counts, np.arange(n)
+
+
+@st.composite
+def instances(draw):
+    n = draw(st.integers(8, 40))
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    sizes = [3, 2, 1]
+    return _build(rng, n, sizes, [draw(st.integers(1, 6)) for _ in sizes])
 
 
 @settings(max_examples=30, deadline=None)
@@ -99,15 +103,7 @@ def _hangs_after_stage_2(report, job):
 def _instance(seed: int):
     rng = np.random.default_rng(seed)
     n = 12   # more households than Gemeinden: the greedy's level need not reach the bound
-    sizes, counts = [3, 2, 1], [int(v) for v in rng.integers(4, 12, 3)]
-    persons = sum(s * c for s, c in zip(sizes, counts, strict=True))
-    key = rng.uniform(0.5, 2.0, n)
-    key /= key.sum()
-    last = np.round(key * 200 * rng.uniform(0.7, 1.3, n))
-    soll = key * (last.sum() + persons)
-    upper = np.where(rng.random(n) < 0.5, np.floor(rng.uniform(0, 4, n)), np.inf)
-    upper[np.argmax(key)] = np.inf
-    return last, soll, np.ones(n, dtype=bool), np.zeros(n), upper, sizes, counts, np.arange(n)
+    return _build(rng, n, [3, 2, 1], [int(v) for v in rng.integers(4, 12, 3)])
 
 
 def _granular():

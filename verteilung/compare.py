@@ -377,28 +377,13 @@ def _mit_naeherung(long: pd.DataFrame, defs: list[ModelDef], g: pd.DataFrame, no
 
     marked = pd.Series(False, index=long.index)
     for d in defs:
-        nutzt = any(_key_uses_unemployment(s) for s in d.systeme)
+        nutzt = any(s.liest_arbeitslose() for s in d.systeme)
         rows = naeherung_zeilen(g, notes, nutzt)
         mine = long["modell"] == d.id
         marked |= mine & long["ags"].astype(str).map(rows).fillna(False).astype(bool)
     if not marked.any():
         return long
     return long.assign(hinweis=marked.map({True: NAEHERUNG_KURZ, False: ""}).to_numpy())
-
-
-def _key_uses_unemployment(s) -> bool:
-    """Whether a model system's key reads the unemployment figures: a statutory key as its registry
-    entry says (FlüAG no, AWoV yes), the mixed key does, a weighted key if it weights them, a
-    registered system's key as registered."""
-    key = s.schluessel
-    gesetz = systems.modell_typen().get(key.typ)
-    if gesetz is not None:  # a statutory key type (typ: flueag / awov): as its registry entry says
-        return gesetz.arbeitslose
-    if key.typ == "gewichtet":
-        return "arbeitslose" in key.gewichte
-    if key.typ == "system":
-        return systems.nutzt_arbeitslose(key.system)
-    return True
 
 
 def _money(lf: LangfristResult, defs: list[ModelDef], jahr: int) -> MittelResult | None:

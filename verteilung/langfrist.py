@@ -25,7 +25,7 @@ import pandas as pd
 from verteilung.errors import InputError, Problem
 from verteilung.law import systems
 from verteilung.law.lesarten import Lesarten
-from verteilung.model import STOCK_COLUMNS, Context, GesetzKey, MixKey, ModelDef, custom_model, load_model, parse_model
+from verteilung.model import STOCK_COLUMNS, Context, MixKey, ModelDef, custom_model, load_model, parse_model
 
 BASIS = "status-quo"
 DEFAULT_MODELS = ("status-quo", "m1-gemeinsamer-bestand", "m2-mischschluessel", "m3-verrechnung", "m4-sperre")
@@ -387,10 +387,7 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     long["aenderung_langfristig"] = long["last_langfristig"] - long["ags"].map(base["last_langfristig"])
     long["aenderung_langfristig_je_1000"] = long["last_langfristig_je_1000"] - long["ags"].map(
         base["last_langfristig_je_1000"])
-    uses_awov = any(isinstance(s.schluessel, MixKey) or
-                    (isinstance(s.schluessel, GesetzKey) and s.schluessel.system.arbeitslose) or
-                    (getattr(s.schluessel, "gewichte", None) and "arbeitslose" in s.schluessel.gewichte)
-                    for d in defs for s in d.systeme)
+    uses_awov = any(s.liest_arbeitslose() for d in defs for s in d.systeme)
     modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
     modelle_df = modelle_df.merge(stadt_land(long, basis), on="modell")
     counted = {c for d in defs for s in d.systeme for c in s.bestand}
@@ -430,16 +427,15 @@ def grundlage_zeilen(info: dict) -> dict[str, str]:
     return out
 
 
-_SPALTEN_TEXT = {"flueag_bestand": "FlüAG-Personen", "wsa_bestand": "WSA-Personen",
-                 "anrechnung": "angerechnete Plätze"}
+_SPALTEN_TEXT = {"flueag_bestand": ("FlüAG", "FlüAG-Personen"), "wsa_bestand": ("WSA", "WSA-Personen"),
+                 "anrechnung": ("Anrechnung", "angerechnete Plätze")}  # (short, long)
 
 
 def spalten_text(spalte: str, kurz: bool = False) -> str:
     """A long-run total's name as a person reads it: NRW's fixed words, a further system's stock
     column by its system's short name (never the identifier ``vu_bestand``)."""
     if spalte in _SPALTEN_TEXT:
-        return {"flueag_bestand": "FlüAG", "wsa_bestand": "WSA", "anrechnung": "Anrechnung"}[spalte] if kurz \
-            else _SPALTEN_TEXT[spalte]
+        return _SPALTEN_TEXT[spalte][0 if kurz else 1]
     owner = systems.stock_owner(spalte)
     if owner is None:
         return spalte

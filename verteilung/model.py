@@ -186,6 +186,19 @@ class SystemDef(Strict):
     sperre_wenn: str | None = None
     sperre_schwelle: float = Field(default=1.0, gt=0)
 
+    def liest_arbeitslose(self) -> bool:
+        """Whether this system's key reads the unemployment figures (their NÄHERUNG label belongs to
+        its rows): a statutory key as its registry entry says, the mixed key does, a weighted key
+        if it weights them, a registered system's key as registered."""
+        key = self.schluessel
+        if isinstance(key, GesetzKey):
+            return key.system.arbeitslose
+        if isinstance(key, WeightedKey):
+            return "arbeitslose" in key.gewichte
+        if isinstance(key, SystemKey):
+            return systems.nutzt_arbeitslose(key.system)
+        return True
+
 
 class ModelDef(Strict):
     id: str
