@@ -79,6 +79,12 @@ class CompareResult:
     langfrist: LangfristResult | None = None
     mittel: MittelResult | None = None
     zusammenfassung: Zusammenfassung | None = None
+    # each model's pieces (`AgainstBasis`) the tables were assembled from; views keep page fragments there
+    je_modell: dict[str, AgainstBasis] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict:
+        """Pickled without the pieces (a worker process sends the tables, not its cached parts)."""
+        return {**self.__dict__, "je_modell": {}}
 
     @property
     def basis(self) -> str:
@@ -307,41 +313,108 @@ def model_part(d: ModelDef, ctx: Context) -> ModelPart:
                      {name: _group_sums(rows, col) for name, col in GROUPS.items()})
 
 
+@dataclass(frozen=True, eq=False)
+class AgainstBasis:
+    """One model's part measured against the basis model's part: everything of a comparison that
+    depends on these two parts alone (each Gemeinde's and group's change, the NÄHERUNG marks, the
+    winners and losers). The app keeps it with the part (`Engine`), so a slider move derives only
+    the moved model's; ``seite`` is where a view keeps what it rendered from it (the app's page
+    fragments), so that lives and dies with the part."""
+
+    part: ModelPart
+    basis: ModelPart
+    aenderung_je_1000: np.ndarray
+    aenderung_zuweisung: np.ndarray
+    naeherung: np.ndarray  # per Gemeinde row: its figures rest on an approximation under this model
+    groups: dict[str, pd.DataFrame]  # per GROUPS entry: the sums with load per 1,000 and the changes
+    winners: list[dict]  # `_winners_losers` rows; none for the basis itself
+    seite: dict = field(default_factory=dict, repr=False)
+
+
+def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.DataFrame,
+                  notes: list[str]) -> AgainstBasis:
+    """`AgainstBasis` of model ``d`` (its part ``mp``) against the basis ``basis`` (part ``bmp``);
+    ``notes``: the NÄHERUNG notes of the inputs (`inputs.naeherung_zeilen`: unemployment only where
+    a system of the model may use it)."""
+    from verteilung.inputs import naeherung_zeilen
+
+    rows, base = mp.rows, bmp.rows
+    ags = rows["ags"].to_numpy()
+    if np.array_equal(ags, base["ags"].to_numpy()):  # every part's rows are in the Gemeinde table's order
+        je_1000 = rows["last_je_1000"].to_numpy() - base["last_je_1000"].to_numpy()
+        zuweisung = rows["zuweisung"].to_numpy() - base["zuweisung"].to_numpy()
+    else:
+        indexed = base.set_index("ags")
+        je_1000 = (rows["last_je_1000"] - rows["ags"].map(indexed["last_je_1000"])).to_numpy()
+        zuweisung = (rows["zuweisung"] - rows["ags"].map(indexed["zuweisung"])).to_numpy()
+    marks = naeherung_zeilen(g, notes, any(s.liest_arbeitslose() for s in d.systeme))
+    keys = ags.astype(str)
+    if np.array_equal(marks.index.to_numpy(), keys):
+        naeherung = marks.to_numpy(dtype=bool)
+    else:
+        naeherung = pd.Series(keys).map(marks).fillna(False).astype(bool).to_numpy()
+    groups = {name: _against_group(_sums_of(mp, name), _sums_of(bmp, name), col) for name, col in GROUPS.items()}
+    changed = {"modell": rows["modell"].to_numpy(), "ags": ags, "gemeinde": rows["gemeinde"].to_numpy(),
+               "gemeinde_typ": rows["gemeinde_typ"].to_numpy(), "aenderung_zuweisung": zuweisung,
+               "aenderung_je_1000": je_1000}
+    return AgainstBasis(mp, bmp, je_1000, zuweisung, naeherung, groups, _ranked(changed, basis))
+
+
+def _sums_of(mp: ModelPart, name: str) -> pd.DataFrame:
+    return mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, GROUPS[name])
+
+
+def _against_group(sums: pd.DataFrame, base: pd.DataFrame, col: str) -> pd.DataFrame:
+    """One model's group sums with the load per 1,000 and each group's change against the basis's
+    sums (what `_aggregate_sums` does to that model's rows, in numpy: a few groups per table)."""
+    last = sums["last_nachher"].to_numpy() / sums["einwohner"].to_numpy() * 1000
+    base_last = base["last_nachher"].to_numpy() / base["einwohner"].to_numpy() * 1000
+    at = pd.Index(base[col]).get_indexer(sums[col])
+    found = at >= 0
+    zuweisung, base_zuweisung = sums["zuweisung"].to_numpy(), base["zuweisung"].to_numpy()
+    if found.all():
+        je_1000, diff = last - base_last[at], zuweisung - base_zuweisung[at]
+    else:  # a group the basis lacks: no change to show (NaN), as `Series.map` gives
+        je_1000 = np.where(found, last - base_last[at], np.nan)
+        diff = np.where(found, zuweisung - base_zuweisung[at].astype(float), np.nan)
+    return sums.reset_index(drop=True).assign(last_je_1000=last, aenderung_je_1000=je_1000,
+                                              aenderung_zuweisung=diff)
+
+
 def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: dict | None = None,
-                   part: Callable[[ModelDef, Context], ModelPart] = model_part) -> CompareResult:
+                   part: Callable[[ModelDef, Context], ModelPart] = model_part,
+                   against: Callable[..., AgainstBasis] = against_basis) -> CompareResult:
     """Evaluate the models on one prepared context: the part `compare` and the app share.
 
     ``defs`` must include the status quo and ``info["basis"]`` (default the status quo), the
     model every change is against; ``info`` is the metadata of the inputs, completed here with
     the model titles and the parameters in force. ``langfrist``: keyword arguments of
     `langfrist.langfrist_modelle` (totals, credited places); None: no long run.
-    ``part`` computes one model's `ModelPart` (the app passes a cached one).
+    ``part`` computes one model's `ModelPart` and ``against`` its `AgainstBasis` (the app passes
+    cached ones, so that a changed setting derives only the models it touches); the result is
+    assembled from these pieces: rows in the models' order, group tables sorted by model id.
     """
+    from verteilung.inputs import NAEHERUNG_KURZ
     from verteilung.langfrist import langfrist_modelle
     from verteilung.status import verteilstatistik
 
     basis = info.get("basis", BASELINE)
     g = ctx.gemeinden
-    frames, metric_rows, system_rows = [], [], []
-    sums: dict[str, list[pd.DataFrame]] = {name: [] for name in GROUPS}
-    sq_states = {}
-    for d in defs:
-        mp = part(d, ctx)
-        if d.id == BASELINE:
-            sq_states = {name: r.state for name, r in mp.results.items()}
-        frames.append(mp.rows)
-        for name, col in GROUPS.items():
-            sums[name].append(mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, col))
-        system_rows += mp.system_rows
-        metric_rows.append(dict(mp.metrics))
-    long = pd.concat(frames, ignore_index=True)
-    if basis not in set(long["modell"]):
+    if basis not in {d.id for d in defs}:
         raise InputError(Problem("--basis", f"die Vergleichsbasis „{basis}“ ist nicht unter den Modellen"))
-    base = long[long["modell"] == basis].set_index("ags")
-    long["aenderung_je_1000"] = long["last_je_1000"] - long["ags"].map(base["last_je_1000"])
-    long["aenderung_zuweisung"] = long["zuweisung"] - long["ags"].map(base["zuweisung"])
-    long = _mit_naeherung(long, defs, g, info.get("naeherungen", []))
-    aggregate = {name: _aggregate_sums(sums[name], col, basis) for name, col in GROUPS.items()}
+    parts = {d.id: part(d, ctx) for d in defs}
+    notes = info.get("naeherungen", [])
+    pieces = {d.id: against(d, parts[d.id], basis, parts[basis], g, notes) for d in defs}
+    sq_states = {name: r.state for name, r in parts[BASELINE].results.items()} if BASELINE in parts else {}
+    long = pd.concat([parts[d.id].rows for d in defs], ignore_index=True)
+    long["aenderung_je_1000"] = np.concatenate([pieces[d.id].aenderung_je_1000 for d in defs])
+    long["aenderung_zuweisung"] = np.concatenate([pieces[d.id].aenderung_zuweisung for d in defs])
+    marked = np.concatenate([pieces[d.id].naeherung for d in defs])
+    if marked.any():  # the NÄHERUNG column only where a row carries it (docs/ausgaben.md, NÄHERUNG)
+        long = long.assign(hinweis=np.where(marked, NAEHERUNG_KURZ, "").astype(object))
+    by_id = sorted(pieces)  # the group tables list the models in the order of their ids
+    aggregate = {name: pd.concat([pieces[m].groups[name] for m in by_id], ignore_index=True) for name in GROUPS}
+    winners = pd.DataFrame([row for d in defs if d.id != basis for row in pieces[d.id].winners])
     info = {**info, "basis": basis, "modell_titel": {d.id: d.titel for d in defs},
             "parameter": in_force(ctx.stichtag, info.get("land"))}
     lf = None
@@ -355,9 +428,10 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
             if not all(p.file == "--summe" for p in exc.problems):
                 raise
             info["langfrist_fehlt"] = "; ".join(p.reason for p in exc.problems)
-    result = CompareResult(long, pd.DataFrame(metric_rows), pd.DataFrame(system_rows), aggregate,
-                           _winners_losers(long, basis), info,
-                           verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()}, langfrist=lf)
+    result = CompareResult(long, pd.DataFrame([dict(parts[d.id].metrics) for d in defs]),
+                           pd.DataFrame([row for d in defs for row in parts[d.id].system_rows]), aggregate,
+                           winners, info, verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()},
+                           langfrist=lf, je_modell=pieces)
     result.befunde = findings(result)
     if lf is not None:
         from verteilung import land as laender
@@ -367,23 +441,6 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
             result.mittel = _money(lf, defs, ctx.stichtag.year)
         result.zusammenfassung = zusammenfassung(result, result.mittel)
     return result
-
-
-def _mit_naeherung(long: pd.DataFrame, defs: list[ModelDef], g: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """The Gemeinde rows with a last column ``hinweis`` saying NÄHERUNG where a row's figures rest on
-    an approximation under its model (`inputs.naeherung_zeilen`: unemployment only where a system
-    of the model may use it); unchanged when no row does (docs/ausgaben.md, NÄHERUNG)."""
-    from verteilung.inputs import NAEHERUNG_KURZ, naeherung_zeilen
-
-    marked = pd.Series(False, index=long.index)
-    for d in defs:
-        nutzt = any(s.liest_arbeitslose() for s in d.systeme)
-        rows = naeherung_zeilen(g, notes, nutzt)
-        mine = long["modell"] == d.id
-        marked |= mine & long["ags"].astype(str).map(rows).fillna(False).astype(bool)
-    if not marked.any():
-        return long
-    return long.assign(hinweis=marked.map({True: NAEHERUNG_KURZ, False: ""}).to_numpy())
 
 
 def _money(lf: LangfristResult, defs: list[ModelDef], jahr: int) -> MittelResult | None:
@@ -435,9 +492,13 @@ def _aggregate_sums(parts: list[pd.DataFrame], col: str, basis: str = BASELINE) 
 def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) -> pd.DataFrame:
     """Per model the ``top`` Gemeinden with the largest decrease and increase of assignments
     (ties broken by AGS)."""
-    names = ("ags", "gemeinde", "gemeinde_typ", "aenderung_zuweisung", "aenderung_je_1000")
-    modell = long["modell"].to_numpy()
-    col = {c: long[c].to_numpy() for c in names}
+    names = ("modell", "ags", "gemeinde", "gemeinde_typ", "aenderung_zuweisung", "aenderung_je_1000")
+    return pd.DataFrame(_ranked({c: long[c].to_numpy() for c in names}, basis, top))
+
+
+def _ranked(col: dict[str, np.ndarray], basis: str, top: int = 10) -> list[dict]:
+    """`_winners_losers` rows from its columns as arrays (one model's or all)."""
+    modell = col["modell"]
     rows = []
     for m in pd.unique(modell[modell != basis]):
         idx = np.flatnonzero(modell == m)
@@ -448,7 +509,7 @@ def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) ->
                              "gemeinde_typ": col["gemeinde_typ"][i],
                              "aenderung_zuweisung": int(col["aenderung_zuweisung"][i]),
                              "aenderung_je_1000": col["aenderung_je_1000"][i]})
-    return pd.DataFrame(rows)
+    return rows
 
 
 def de(n: int) -> str:

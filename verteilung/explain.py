@@ -321,29 +321,14 @@ def finde_gemeinde(g: pd.DataFrame, eingabe: str, schluessel: str = "AGS", singu
                              f"{schluessel} oder den vollen Namen angeben"))
 
 
-def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
-                  lesarten: Lesarten | None = None,
-                  verteilstatistik: pd.DataFrame | None = None,
-                  zuweisung: Any = None) -> Erklaerung:
-    """The computation for one Gemeinde as step records, in the law's order.
+AlleSchritte = tuple[list[Schritt], list[str], dict[str, Any]]
+"""Every Gemeinde's step records of one system, the NÄHERUNG/SYNTHETISCH notes and the readings used."""
 
-    Key steps always; the Verteilstatistik steps when ``inputs.bestand`` is given (or a status
-    table is passed as ``verteilstatistik``, rows in the order of ``inputs.gemeinden``); the
-    allocation's step records (`allocate.zuweisung_schritte`) when an `Allocation` is passed as
-    ``zuweisung``. ``ags`` may be 7 digits or a name (`finde_gemeinde`).
 
-    >>> from verteilung.inputs import prepare
-    >>> e = explain_steps(prepare(jahr=2024), "wsa", "05362036",
-    ...                   Lesarten(mietpreisliste="mieterschutzvo_2020"))
-    >>> any("Mieterschutzverordnung 2020" in text for text, _ in e.zeilen())
-    True
-    """
-    sys = systems.get(system) if isinstance(system, str) else system
-    lesarten = lesarten or Lesarten()
-    g = inputs.gemeinden
-    unit = inputs.paket.einheit
-    ags = finde_gemeinde(g, ags, unit.schluessel, unit.singular)
-    i = int(np.flatnonzero(g["ags"].astype(str).to_numpy() == ags)[0])
+def alle_schritte(inputs: Inputs, sys: systems.LegalSystem, lesarten: Lesarten,
+                  verteilstatistik: pd.DataFrame | None = None) -> AlleSchritte:
+    """What `explain_steps` computes for all Gemeinden at once before it picks one (the key, and
+    the Verteilstatistik when there is a stock): kept by a caller that explains many Gemeinden."""
     result = key_steps(inputs, sys, lesarten)
     steps = list(result.schritte)
     hinweise: list[str] = []
@@ -359,6 +344,34 @@ def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
     used = {name: getattr(lesarten, name) for name in sys.lesarten}
     if verteilstatistik is not None:
         used["rundung"] = lesarten.rundung
+    return steps, hinweise, used
+
+
+def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
+                  lesarten: Lesarten | None = None,
+                  verteilstatistik: pd.DataFrame | None = None,
+                  zuweisung: Any = None, alle: AlleSchritte | None = None) -> Erklaerung:
+    """The computation for one Gemeinde as step records, in the law's order.
+
+    Key steps always; the Verteilstatistik steps when ``inputs.bestand`` is given (or a status
+    table is passed as ``verteilstatistik``, rows in the order of ``inputs.gemeinden``); the
+    allocation's step records (`allocate.zuweisung_schritte`) when an `Allocation` is passed as
+    ``zuweisung``. ``ags`` may be 7 digits or a name (`finde_gemeinde`). ``alle``: `alle_schritte` of
+    the same inputs, system and readings, computed once for many Gemeinden (the app's pages).
+
+    >>> from verteilung.inputs import prepare
+    >>> e = explain_steps(prepare(jahr=2024), "wsa", "05362036",
+    ...                   Lesarten(mietpreisliste="mieterschutzvo_2020"))
+    >>> any("Mieterschutzverordnung 2020" in text for text, _ in e.zeilen())
+    True
+    """
+    sys = systems.get(system) if isinstance(system, str) else system
+    lesarten = lesarten or Lesarten()
+    g = inputs.gemeinden
+    unit = inputs.paket.einheit
+    ags = finde_gemeinde(g, ags, unit.schluessel, unit.singular)
+    i = int(np.flatnonzero(g["ags"].astype(str).to_numpy() == ags)[0])
+    steps, hinweise, used = alle_schritte(inputs, sys, lesarten, verteilstatistik) if alle is None else alle
     mine = [s.bei(i) for s in steps]
     if zuweisung is not None:  # its rows are in AGS order
         from verteilung.allocate import zuweisung_schritte

@@ -29,8 +29,10 @@ from verteilung.app.config import RESERVED_IDS, AppConfig
 from verteilung.compare import (
     BASELINE,
     DEFAULT_MODELS,
+    AgainstBasis,
     CompareResult,
     ModelPart,
+    against_basis,
     bestand_anzeige,
     compare_models,
     default_bestand,
@@ -55,7 +57,8 @@ from verteilung.model import (
 
 MAX_UPLOAD_BYTES = AppConfig().grenzen.upload_bytes  # the default; a config may set another
 MAX_UPLOADS = 32
-# bounded caches: one model's part is about 0.2 MB (396 Gemeinden), one explanation a few kB
+# bounded caches: one model's part is about 0.2 MB (396 Gemeinden), its pieces against the basis with
+# their page fragments about 0.1 MB, one explanation a few kB
 MAX_MODEL_PARTS = 256
 MAX_RECHENWEGE = 2048
 MAX_PERIODEN = 16  # whole comparisons without the long run, about 1 MB each: a slider's page and its Gemeinde pages
@@ -128,6 +131,28 @@ class LRU:
             with self._lock:
                 self._running.pop(key, None)
 
+    def put(self, key: Hashable, value: object) -> None:
+        """Keep ``value`` (computed elsewhere, e.g. along with another value) under ``key``."""
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+GEMEINDE_SPALTEN = ["ags", "modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung",
+                    "zuweisung", "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]
+"""The columns of the period comparison a Gemeinde page shows (with ``ags`` to pick its rows)."""
+
+
+@dataclass(frozen=True)
+class Seite:
+    """The comparison page's response body and the Gemeinde pages' rows of the same settings."""
+
+    body: bytes
+    gemeinden: pd.DataFrame
+    titel: dict[str, str]
+
 
 @dataclass
 class Upload:
@@ -177,7 +202,9 @@ class Engine:
                                             else default_bestand())
         self._lock = threading.Lock()
         self.teile = LRU(MAX_MODEL_PARTS)  # one model's results per inputs it depends on
+        self.gegen_basis = LRU(MAX_MODEL_PARTS)  # a part against the basis's part, with its page fragments
         self.rechenwege = LRU(MAX_RECHENWEGE)  # explain's steps per Gemeinde and stock table
+        self.alle_schritte = LRU(8)  # every Gemeinde's step records per system (the app's own stock)
         self.perioden = LRU(MAX_PERIODEN)  # the period pages' comparisons (no long run) by settings
         self._keys: dict[str, np.ndarray] = {}
         self._lesarten: dict[str, dict] = {}
@@ -384,20 +411,38 @@ class Engine:
             # slider recomputes the own model, never the shipped ones
             return self.teile.get((d.model_dump_json(), *inputs), lambda: model_part(d, ctx))  # type: ignore[return-value]
 
+        def against(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, *args: object) -> AgainstBasis:
+            # keyed by the two parts' identities: the cached value holds both, so no other object
+            # can take their ids while it is kept
+            return self.gegen_basis.get((id(mp), id(bmp), basis),  # type: ignore[return-value]
+                                        lambda: against_basis(d, mp, basis, bmp, *args))  # type: ignore[arg-type]
+
         lang = self.langfrist_eingaben(b, bestand_name, synthetisch) if langfrist else None
-        return compare_models(defs, ctx, info, lang, part=part)
+        return compare_models(defs, ctx, info, lang, part=part, against=against)
 
     def periode(self, e: Einstellungen) -> CompareResult:
         """The comparison without the long run (`vergleich(e, langfrist=False)`) that the comparison
         page and the Gemeinde pages of the same settings share, cached by the settings."""
         return self.perioden.get(e, lambda: self.vergleich(e, langfrist=False))  # type: ignore[return-value]
 
-    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> bytes:
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> Seite:
         """The comparison page's JSON as the response sends it: built where it is computed (a
-        worker process), so the server process only passes bytes on."""
+        worker process), so the server process only passes bytes on; with it the Gemeinde pages'
+        rows of the same settings (`gemeinde_tabelle`), so that the server answers those pages
+        opened after a slider move without asking a worker again."""
         from verteilung.app import views
 
-        return views.vergleich_bytes(self.periode(e), karte, modelle, echo)
+        res = self.periode(e)
+        return Seite(views.vergleich_bytes(res, karte, modelle, echo), *self._gemeinde_tabelle(res))
+
+    def gemeinde_tabelle(self, e: Einstellungen) -> tuple[pd.DataFrame, dict[str, str]]:
+        """Every Gemeinde's rows of the period comparison in the Gemeinde page's columns
+        (`GEMEINDE_SPALTEN`, every model) and the model titles: what that page shows of it."""
+        return self._gemeinde_tabelle(self.periode(e))
+
+    @staticmethod
+    def _gemeinde_tabelle(res: CompareResult) -> tuple[pd.DataFrame, dict[str, str]]:
+        return res.gemeinden[GEMEINDE_SPALTEN], res.info["modell_titel"]
 
     def gemeinde_periode(self, e: Einstellungen, ags: str) -> tuple[pd.DataFrame, dict[str, str]]:
         """One Gemeinde's rows of the period comparison (every model) and the model titles: what the
@@ -417,12 +462,13 @@ class Engine:
         """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock).
 
         On the app's own stock the steps come from the inputs prepared at start (`explain_steps`,
-        the function behind `verteilung.explain`) instead of reading the files again per Gemeinde:
-        the same lines (tests/test_app_last.py compares them) at a third of the time. An uploaded
+        the function behind `verteilung.explain`) instead of reading the files again per Gemeinde,
+        and every Gemeinde's step records of a system are computed once (`explain.alle_schritte`):
+        the same lines (tests/test_app_last.py compares them) at a fiftieth of the time. An uploaded
         table, or a config that reads missing rows as zero, goes through `verteilung.explain`.
         """
         from verteilung import explain
-        from verteilung.explain import explain_steps
+        from verteilung.explain import alle_schritte, explain_steps
         from verteilung.law.lesarten import Lesarten
 
         def run() -> dict[str, list[dict[str, str]]]:
@@ -432,7 +478,11 @@ class Engine:
                 mit_bestand = set(s.bestand) <= columns
                 if bestand is None and not self.config.ohne_meldung_null:
                     inp = self.eingaben if mit_bestand else dataclasses.replace(self.eingaben, bestand=None)
-                    zeilen = explain_steps(inp, s, ags, Lesarten()).zeilen()
+                    # every Gemeinde's steps of the system once (the key and the Verteilstatistik of all
+                    # Gemeinden, nine tenths of one explanation's time), then this Gemeinde's
+                    alle = self.alle_schritte.get((s.id, mit_bestand), lambda inp=inp, s=s: alle_schritte(
+                        inp, s, Lesarten()))
+                    zeilen = explain_steps(inp, s, ags, Lesarten(), alle=alle).zeilen()  # type: ignore[arg-type]
                 else:
                     with self.stock_path(bestand) as path:
                         zeilen = list(explain(ags, s.id, bestand=path if mit_bestand else None, jahr=self.jahr,
@@ -519,12 +569,12 @@ def _vergleich(e: Einstellungen, langfrist: bool, upload: Upload | None) -> Comp
     return _im_prozess(e.bestand, upload).vergleich(e, langfrist)
 
 
-def _vergleich_seite(e: Einstellungen, karte: str | None, echo: dict, modelle: dict, upload: Upload | None) -> bytes:
+def _vergleich_seite(e: Einstellungen, karte: str | None, echo: dict, modelle: dict, upload: Upload | None) -> Seite:
     return _im_prozess(e.bestand, upload).vergleich_seite(e, karte, echo, modelle)
 
 
-def _gemeinde_periode(e: Einstellungen, ags: str, upload: Upload | None) -> tuple[pd.DataFrame, dict[str, str]]:
-    return _im_prozess(e.bestand, upload).gemeinde_periode(e, ags)
+def _gemeinde_tabelle(e: Einstellungen, upload: Upload | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    return _im_prozess(e.bestand, upload).gemeinde_tabelle(e)
 
 
 def _schritte(ags: str, bestand: str | None, upload: Upload | None) -> dict[str, list[dict[str, str]]]:
@@ -574,15 +624,15 @@ class Rechenprozesse:
         return self._run(e, _vergleich, e, langfrist, self._upload(e.bestand),  # type: ignore[return-value]
                          fallback=lambda: self.engine.vergleich(e, langfrist))
 
-    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> bytes:
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict, modelle: dict) -> Seite:
         self.engine.stock(e.bestand)
         return self._run(e, _vergleich_seite, e, karte, echo, modelle, self._upload(e.bestand),  # type: ignore[return-value]
                          fallback=lambda: self.engine.vergleich_seite(e, karte, echo, modelle))
 
-    def gemeinde_periode(self, e: Einstellungen, ags: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    def gemeinde_tabelle(self, e: Einstellungen) -> tuple[pd.DataFrame, dict[str, str]]:
         self.engine.stock(e.bestand)
-        return self._run(e, _gemeinde_periode, e, ags, self._upload(e.bestand),  # type: ignore[return-value]
-                         fallback=lambda: self.engine.gemeinde_periode(e, ags))
+        return self._run(e, _gemeinde_tabelle, e, self._upload(e.bestand),  # type: ignore[return-value]
+                         fallback=lambda: self.engine.gemeinde_tabelle(e))
 
     def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
         self.engine.stock(bestand)

@@ -16,12 +16,13 @@ from typing import Any
 
 import jinja2
 import numpy as np
+import pandas as pd
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from verteilung._version import __version__
 from verteilung.app import views
-from verteilung.app.engine import LRU, Einstellungen, Engine, Rechenprozesse
+from verteilung.app.engine import LRU, Einstellungen, Engine, Rechenprozesse, Seite
 from verteilung.compare import BASELINE
 from verteilung.errors import InputError, Problem
 from verteilung.io import deutsch
@@ -35,6 +36,11 @@ MAX_SEITEN = 256
 by the same aide going back or by another with the same settings, is answered without computing."""
 MAX_LANGFRIST_GEMEINDEN = 1024
 """A Gemeinde page's long-run tables (a few kB): the same for every slider position."""
+MAX_GEMEINDE_TABELLEN = 64
+"""Every Gemeinde's period rows per settings (`Engine.gemeinde_tabelle`, about 0.3 MB each): the
+Gemeinde pages opened after a slider move are answered here, without a worker."""
+MAX_GEMEINDE_VERLAEUFE = 1024
+"""A Gemeinde's simulated path as response bytes (a few kB): the same for every slider position."""
 PAGES = {"vergleich": "Überblick", "gemeinde": "Meine Gemeinde", "simulation": "Simulation",
          "daten": "Daten", "api": "API"}
 
@@ -67,6 +73,8 @@ class AppState:
         self._cmp_cache: OrderedDict[tuple[Einstellungen, bool], Any] = OrderedDict()
         self.seiten = LRU(MAX_SEITEN)  # the comparison page's response bytes by settings
         self.langfrist_gemeinden = LRU(MAX_LANGFRIST_GEMEINDEN)  # a Gemeinde page's long run by Gemeinde and stock
+        self.gemeinde_tabellen = LRU(MAX_GEMEINDE_TABELLEN)  # the Gemeinde pages' period rows by settings
+        self.gemeinde_verlaeufe = LRU(MAX_GEMEINDE_VERLAEUFE)  # a Gemeinde's simulated path by Gemeinde and stock
         self.limits = eng.config.grenzen
         self.data_args = {"jahr": eng.jahr, "stichtag": eng.stichtag.isoformat()}  # type: ignore[attr-defined]
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -90,7 +98,7 @@ class AppState:
         self.rechner = Rechenprozesse(eng, prozesse) if prozesse > 0 else None
         self.rechne_vergleich = self.rechner.vergleich if self.rechner else eng.vergleich
         self.rechne_seite = self.rechner.vergleich_seite if self.rechner else eng.vergleich_seite
-        self.rechne_gemeinde = self.rechner.gemeinde_periode if self.rechner else eng.gemeinde_periode
+        self.rechne_gemeinden = self.rechner.gemeinde_tabelle if self.rechner else eng.gemeinde_tabelle
         self.schritte = self.rechner.schritte if self.rechner else eng.schritte
 
     # ------------------------------------------------------------ computing
@@ -137,15 +145,22 @@ class AppState:
 
     def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict) -> bytes:
         """The comparison page's JSON body, computed and rendered in a worker (`Engine.vergleich_seite`)
-        and kept as bytes per settings, map model and echoed settings."""
+        and kept as bytes per settings, map model and echoed settings; the Gemeinde pages' rows of
+        the same settings, which come along, are kept per settings (`gemeinde_periode`)."""
         key = (e, karte, json.dumps(echo, sort_keys=True))
-        return self.seiten.get(key, lambda: self.compute(self.rechne_seite, e, karte, echo,  # type: ignore[return-value]
-                                                         self.modelle_info))
+        return self.seiten.get(key, lambda: self._seite(self.compute(self.rechne_seite, e, karte, echo,  # type: ignore[return-value]
+                                                                     self.modelle_info), e))
 
-    def gemeinde_periode(self, e: Einstellungen, ags: str):
-        """One Gemeinde's rows of the period comparison and the model titles (`Engine.gemeinde_periode`),
-        from the worker that computed the comparison page of the same settings."""
-        return self.compute(self.rechne_gemeinde, e, ags)
+    def _seite(self, seite: Seite, e: Einstellungen) -> bytes:
+        self.gemeinde_tabellen.put(e, (seite.gemeinden, seite.titel))
+        return seite.body
+
+    def gemeinde_periode(self, e: Einstellungen, ags: str) -> tuple[pd.DataFrame, dict[str, str]]:
+        """One Gemeinde's rows of the period comparison (`GEMEINDE_SPALTEN`, every model) and the
+        model titles: from the rows kept per settings (a Gemeinde page opened after a slider move
+        needs no worker), else from the worker that computed the comparison page of the settings."""
+        tabelle, titel = self.gemeinde_tabellen.get(e, lambda: self.compute(self.rechne_gemeinden, e))  # type: ignore[misc]
+        return tabelle[tabelle["ags"].to_numpy() == ags].reset_index(drop=True), titel
 
     def langfrist_vergleich(self, bestand: str | None):
         """Every offered model against the status quo with its long run, money and summary
@@ -165,7 +180,7 @@ class AppState:
         e, echo = views.settings_from_query({}, list(eng.modelle), list(eng.zahlspalten), eng.auswahl)
         self._cmp_cache[(e, False)] = eng.vergleich(e, langfrist=False)
         self.seiten.get((e, None, json.dumps(echo, sort_keys=True)),
-                        lambda: eng.vergleich_seite(e, None, echo, self.modelle_info))
+                        lambda: self._seite(eng.vergleich_seite(e, None, echo, self.modelle_info), e))
 
     def check_models(self, names: list[str]) -> None:
         bad = [m for m in names if m not in self.eng.modelle]

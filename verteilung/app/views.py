@@ -177,6 +177,10 @@ def geld_kurven(land: pd.DataFrame, modell: str, basis: str, titel: Mapping[str,
             "tabelle": table(shown, GELD_SPALTEN, titel)}
 
 
+METRIK_SPALTEN = ["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100", "gini_last_je_einwohner",
+                  "vk_last_je_einwohner", "konflikt_personen", "konflikt_gemeinden", "zuweisungen"]
+
+
 def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
     """Exactly the tables the comparison page shows (and its downloads contain)."""
     g = res.gemeinden
@@ -188,9 +192,7 @@ def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame
         "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "gesamtsoll_nach_zuweisung",
                     "gesamtquote_nach_zuweisung", "zuweisung",
                     "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]],
-        "Metriken": res.metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100",
-                                  "gini_last_je_einwohner", "vk_last_je_einwohner", "konflikt_personen",
-                                  "konflikt_gemeinden", "zuweisungen"]],
+        "Metriken": res.metriken[METRIK_SPALTEN],
         "Gewinner und Verlierer": gv,
         "Kreise": kreise[kreise["modell"] == karte].sort_values("aenderung_zuweisung", ascending=False),
         "Stadt und Land": res.aggregate["verstaedterung"],
@@ -199,26 +201,86 @@ def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame
     }
 
 
-def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict:
-    ids = res.info["modelle"]
-    if karte not in ids:
-        karte = next((m for m in ids if m == "eigene-gewichte"), None) or next(
-            (m for m in ids if m != BASELINE), BASELINE)
+MODELL_TABELLEN = {"Metriken": None, "Stadt und Land": "verstaedterung", "Gemeindetypen": "gemeindetypen",
+                   "Regierungsbezirke": "regierungsbezirke"}
+"""The comparison page's tables with rows of every model (the metrics, the aggregates by group);
+the others show the map's model only."""
+
+
+def _kept(res: CompareResult, modell: str, key: tuple, build: Any) -> Any:
+    """What the page rendered from one model's piece (`CompareResult.je_modell`), kept on the piece:
+    a slider move renders only the models it recomputed. Without pieces: rendered afresh."""
+    piece = res.je_modell.get(modell)
+    if piece is None:
+        return build()
+    hit = piece.seite.get(key)
+    if hit is None:
+        hit = piece.seite[key] = build()
+    return hit
+
+
+def _modell_tabelle(res: CompareResult, name: str, df: pd.DataFrame, columns: list[str]) -> dict:
+    """`table` of a table with rows of every model, its rows rendered model by model (`_kept`)."""
+    titel = res.info["modell_titel"]
+    art = tuple(str(t) for t in df.dtypes)  # a cell's text may depend on its column's dtype
+    zeilen: list[dict] = []
+    texte_: list[list[str]] = []
+    modell = df["modell"].to_numpy()
+    for m in pd.unique(modell):
+        def build(m: str = m) -> tuple[list[dict], list[list[str]]]:
+            t = table(df[modell == m], columns, titel)
+            return t["zeilen"], t["texte"]
+
+        z, tx = _kept(res, m, (name, titel.get(m, m), art), build)
+        zeilen += z
+        texte_ += tx
+    return {"spalten": [spalte(c) for c in columns], "schluessel": columns, "zeilen": zeilen, "texte": texte_,
+            "hilfe": [vocab.erklaerung(c) for c in columns]}
+
+
+def _karte(res: CompareResult, karte: str) -> dict:
+    """The map and the map model's own tables (winners and losers, Kreise) as the page shows them."""
     t = vergleich_tabellen(res, karte)
     m = t["Karte"]
-    out = {
-        "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, res.info["modell_titel"]),
+    return {
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
                   "gesamtsoll_nach_zuweisung": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
                   "gesamtquote_nach_zuweisung": [None if not math.isfinite(v) else round(float(v), 1)
                                                  for v in m["gesamtquote_nach_zuweisung"]],
                   "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
-        "tabellen": {name: table(df, list(df.columns), res.info["modell_titel"]) for name, df in t.items()
-                     if name != "Karte"},
-        "modelle": [modelle.get(i, {"id": i, "titel": res.info["modell_titel"].get(i, i)}) for i in ids],
+        **{name: table(t[name], list(t[name].columns), res.info["modell_titel"])
+           for name in ("Gewinner und Verlierer", "Kreise")},
     }
-    return out
+
+
+def vergleich_json(res: CompareResult, karte: str | None, modelle: dict) -> dict:
+    """The comparison page's data: the tables of `vergleich_tabellen` as `table` renders them.
+
+    Rendered model by model and kept with each model's piece (`_kept`), so a slider move renders
+    the moved model only; the same bytes as rendering the whole tables (tests/test_app_last.py)."""
+    ids = res.info["modelle"]
+    if karte not in ids:
+        karte = next((m for m in ids if m == "eigene-gewichte"), None) or next(
+            (m for m in ids if m != BASELINE), BASELINE)
+    titel = res.info["modell_titel"]
+    gv, kreise = res.gewinner_verlierer, res.aggregate["kreise"]
+    art = (tuple(str(t) for t in res.gemeinden.dtypes), tuple(str(t) for t in gv.dtypes),
+           tuple(str(t) for t in kreise.dtypes))
+    k = _kept(res, karte, ("Karte", titel.get(karte, karte), art), lambda: _karte(res, karte))
+    tabellen = {}
+    for name, gruppe in MODELL_TABELLEN.items():
+        df = res.metriken if gruppe is None else res.aggregate[gruppe]
+        columns = METRIK_SPALTEN if gruppe is None else list(df.columns)
+        tabellen[name] = _modell_tabelle(res, name, df, columns)
+    tabellen = {"Metriken": tabellen["Metriken"], "Gewinner und Verlierer": k["Gewinner und Verlierer"],
+                "Kreise": k["Kreise"], **{n: tabellen[n] for n in ("Stadt und Land", "Gemeindetypen",
+                                                                  "Regierungsbezirke")}}
+    return {
+        "info": res.info, "karte_modell": karte, "befunde": befunde_de(res.befunde, titel),
+        "karte": k["karte"], "tabellen": tabellen,
+        "modelle": [modelle.get(i, {"id": i, "titel": titel.get(i, i)}) for i in ids],
+    }
 
 
 def vergleich_bytes(res: CompareResult, karte: str | None, modelle: dict, echo: dict) -> bytes:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from verteilung.app import views
+from verteilung.app.engine import GEMEINDE_SPALTEN
 from verteilung.app.state import AppState
 from verteilung.app.views import jsonable
 from verteilung.compare import BASELINE
@@ -100,8 +101,7 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         brow = b[b["ags"] == ags].iloc[0]
         counted = [s for s in systems.all_systems() if set(s.bestand) <= set(b.columns)]  # stock in the file
         schritte = st.schritte(ags, e.bestand)
-        cols = ["modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "gesamtquote_nach_zuweisung", "zuweisung",
-                "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]
+        cols = GEMEINDE_SPALTEN[1:]  # without the AGS the rows were picked by
         return {
             "ags": ags, "gemeinde": row["gemeinde"], "kreis": row["kreis"],
             "regierungsbezirk": row["regierungsbezirk"], "gemeinde_typ": row["gemeinde_typ"],
@@ -136,7 +136,11 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
 
     @r.get("/api/ansicht/gemeinde-simulation", tags=["Seiten"], summary="Simulierter Verlauf einer Gemeinde")
     def view_gemeinde_simulation(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
-        return JSONResponse(jsonable(gemeinde_verlauf(request, ags)))
+        # the same for every slider position: kept as bytes per Gemeinde and stock table
+        bestand = st.page_settings(request)[0].bestand
+        body = st.gemeinde_verlaeufe.get((ags, bestand), lambda: views.json_bytes(jsonable(gemeinde_verlauf(
+            request, ags))))
+        return Response(body, media_type="application/json")
 
     def gemeinde_verlauf(request: Request, ags: str) -> dict:
         e, _ = st.page_settings(request)
