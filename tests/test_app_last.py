@@ -5,6 +5,7 @@ every new cache stays within its bound."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from verteilung import explain
 from verteilung.app import views
-from verteilung.app.engine import LRU, MAX_PERIODEN, Einstellungen, Engine
+from verteilung.app.engine import GEMEINDE_SPALTEN, LRU, MAX_MODEL_PARTS, MAX_PERIODEN, Einstellungen, Engine
 from verteilung.app.server import create_app
 from verteilung.app.state import MAX_SEITEN
 from verteilung.io import deutsch
@@ -88,6 +89,74 @@ def test_page_bytes_equal_the_full_comparison(app, client, engine, w, f, a, zf, 
                                       {k: str(v) for k, v in query.items()}, karte)
 
 
+def reference_page(res, karte: str | None, modelle: dict, echo: dict) -> bytes:
+    """The comparison page as rendered before the per-model fragments: every table whole, through
+    `records` and `texte` row by row (the reference the model-by-model rendering is held to)."""
+    ids, titel = res.info["modelle"], res.info["modell_titel"]
+    if karte not in ids:
+        karte = next((m for m in ids if m == "eigene-gewichte"), None) or next(
+            (m for m in ids if m != "status-quo"), "status-quo")
+    t = views.vergleich_tabellen(res, karte)
+
+    def whole(df: pd.DataFrame) -> dict:
+        columns = list(df.columns)
+        if "modell" in columns:
+            df = df.assign(modell=df["modell"].map(lambda m: titel.get(m, m)))
+        return {"spalten": [views.spalte(c) for c in columns], "schluessel": columns, "zeilen": views.records(df),
+                "texte": views.texte(df), "hilfe": [views.vocab.erklaerung(c) for c in columns]}
+
+    m = t["Karte"]
+    out = {"info": res.info, "karte_modell": karte, "befunde": views.befunde_de(res.befunde, titel),
+           "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
+                     "wert": [None if v != v else round(float(v), 3) for v in m["aenderung_je_1000"]],
+                     "gesamtsoll_nach_zuweisung": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
+                     "gesamtquote_nach_zuweisung": [None if v != v else round(float(v), 1)
+                                                    for v in m["gesamtquote_nach_zuweisung"]],
+                     "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
+           "tabellen": {name: whole(df) for name, df in t.items() if name != "Karte"},
+           "modelle": [modelle.get(i, {"id": i, "titel": titel.get(i, i)}) for i in ids], "einstellungen": echo}
+    return views.json_bytes(views.jsonable(out))
+
+
+@pytest.fixture(scope="module")
+def fresh() -> Engine:
+    """A second engine whose caches are emptied before each use: every model computed afresh."""
+    return Engine()
+
+
+@settings(max_examples=12, deadline=None)
+@given(moves=st.lists(st.tuples(st.sampled_from(["einwohner", "flaeche", "arbeitslose"]), st.integers(0, 100)),
+                      min_size=1, max_size=4),
+       karte=st.sampled_from([None, "status-quo", "m1-gemeinsamer-bestand", "eigene-gewichte"]),
+       basis=st.sampled_from(["status-quo", "m1-gemeinsamer-bestand", "m4-sperre"]),
+       zf=st.sampled_from([None, 0, 1700]), modelle=st.sampled_from([None, "m1-gemeinsamer-bestand",
+                                                                      "m2-mischschluessel,m3-verrechnung"]))
+def test_slider_moves_render_the_same_bytes_as_the_whole_recomputation(app, engine, fresh, moves, karte, basis, zf,
+                                                                         modelle):
+    """A slider move recomputes and renders only the own model (pieces and page fragments kept per
+    model); the page bytes equal those of a comparison computed afresh and rendered table by table."""
+    info = app.state.app_state.modelle_info
+    query = {"w_einwohner": "80", "w_flaeche": "10", "w_arbeitslose": "10"}
+    if zf is not None:
+        query["z_flueag"] = str(zf)
+    if modelle is not None:
+        query["modelle"] = modelle
+    for spalte, wert in moves:  # one client's slider moves, each page asked twice (the second from kept pieces)
+        query[f"w_{spalte}"] = str(wert)
+        try:
+            e, echo = views.settings_from_query(query, list(engine.modelle), list(engine.zahlspalten),
+                                                engine.auswahl)
+        except Exception:  # every weight at 0: refused, as on the page
+            continue
+        e = dataclasses.replace(e, basis=basis)
+        for cache in ("teile", "gegen_basis", "perioden"):
+            setattr(fresh, cache, LRU(MAX_MODEL_PARTS))
+        expected = reference_page(fresh.vergleich(e, langfrist=False), karte, info, echo)
+        assert engine.vergleich_seite(e, karte, echo, info).body == expected
+        engine.perioden = LRU(MAX_PERIODEN)  # assembled again from the kept model pieces
+        assert engine.vergleich_seite(e, karte, echo, info).body == expected
+
+
 def test_a_setting_asked_again_is_answered_from_the_kept_bytes(app, client):
     st_ = app.state.app_state
     params = {"modelle": MODELLE[0], "w_einwohner": 61, "w_flaeche": 39}
@@ -122,6 +191,36 @@ def test_gemeinde_rows_equal_the_whole_comparison(engine):
     expected = whole.gemeinden[whole.gemeinden["ags"] == "05111000"].reset_index(drop=True)
     pd.testing.assert_frame_equal(rows, expected)
     assert titel == whole.info["modell_titel"]
+
+
+def test_gemeinde_page_after_a_slider_move_needs_no_worker(engine):
+    """The comparison page's computation brings every Gemeinde's rows along; the server keeps them,
+    so the Gemeinde pages of the same settings are answered without computing (same rows)."""
+    from verteilung.app.state import AppState
+
+    st_ = AppState(engine)
+    query = {"w_einwohner": "35", "w_flaeche": "65", "w_arbeitslose": "0"}
+    e, echo = views.settings_from_query(query, list(engine.modelle), list(engine.zahlspalten), engine.auswahl)
+    st_.vergleich_seite(e, None, echo)
+    calls: list = []
+    st_.rechne_gemeinden = lambda *a: calls.append(a)  # a worker asked would show here
+    for ags in ("05111000", "05974040"):
+        rows, titel = st_.gemeinde_periode(e, ags)
+        whole, titel_ = engine.gemeinde_periode(e, ags)
+        pd.testing.assert_frame_equal(rows, whole[GEMEINDE_SPALTEN])
+        assert titel == titel_
+    assert calls == []
+
+
+def test_gemeinde_simulation_is_kept_as_the_same_bytes(app, client):
+    st_ = app.state.app_state
+    params = {"ags": "05111000", "w_einwohner": 10, "w_flaeche": 90}
+    first = client.get("/api/ansicht/gemeinde-simulation", params=params)
+    hits = st_.gemeinde_verlaeufe.hits
+    moved = client.get("/api/ansicht/gemeinde-simulation", params={**params, "w_flaeche": 5})
+    assert first.status_code == moved.status_code == 200, first.text
+    assert st_.gemeinde_verlaeufe.hits == hits + 1 and moved.content == first.content
+    assert client.get("/api/ansicht/gemeinde-simulation", params={"ags": "05111001"}).status_code == 422
 
 
 @pytest.mark.parametrize("ags", ["05111000", "05362036", "05566012", "05974040"])

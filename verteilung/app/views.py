@@ -148,12 +148,32 @@ def texte(df: pd.DataFrame) -> list[list[str]]:
 
 def table(df: pd.DataFrame, columns: list[str], titel: Mapping[str, str] | None = None) -> dict:
     """Rows for the page: raw values (downloads, API) and their German text; headers and hover
-    explanations from the vocabulary; model ids shown by their titles (no slugs to readers)."""
-    df = df[columns]
+    explanations from the vocabulary; model ids shown by their titles (no slugs to readers).
+
+    The cells are `records` and `texte` of ``df[columns]``, read column by column (`Series.tolist`)
+    instead of row by row through pandas: a third of the time (tests/test_app_last.py holds them
+    equal)."""
+    spalten = [df[c] for c in columns]
+    werte = [s.tolist() for s in spalten]  # the Python values `records` and `texte` see, column by column
     if titel and "modell" in columns:
-        df = df.assign(modell=df["modell"].map(lambda m: titel.get(m, m)))
-    return {"spalten": [spalte(c) for c in columns], "schluessel": columns, "zeilen": records(df),
-            "texte": texte(df), "hilfe": [vocab.erklaerung(c) for c in columns]}
+        i = columns.index("modell")
+        werte[i] = [titel.get(m, m) for m in werte[i]]
+    kinds = [deutsch.column_for(c, s) for c, s in zip(columns, spalten, strict=True)]
+    zeilen, text = [], []
+    for row in zip(*werte, strict=True):
+        zeilen.append({c: _wert(v) for c, v in zip(columns, row, strict=True)})
+        text.append([deutsch.fmt_value(v, k) for v, k in zip(row, kinds, strict=True)])
+    return {"spalten": [spalte(c) for c in columns], "schluessel": columns, "zeilen": zeilen,
+            "texte": text, "hilfe": [vocab.erklaerung(c) for c in columns]}
+
+
+def _wert(v: Any, digits: int = 4) -> Any:
+    """One cell as `records` gives it (rounded float, None for NaN), for `table`'s column-wise rows."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        return None if not math.isfinite(v) else round(v, digits)
+    return v
 
 
 GELD_SPALTEN = ["modell", "monat", "monat_beginn", "mittel_eur", "mittel_eur_kumuliert", "aenderung_mittel_eur",
@@ -183,22 +203,28 @@ METRIK_SPALTEN = ["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100
 
 def vergleich_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
     """Exactly the tables the comparison page shows (and its downloads contain)."""
-    g = res.gemeinden
-    m = g[g["modell"] == karte]
-    gv = res.gewinner_verlierer
-    gv = gv[gv["modell"] == karte] if len(gv) else gv
-    kreise = res.aggregate["kreise"]
+    m = _des_modells(res.gemeinden, karte)
     return {
         "Karte": m[["modell", "ags", "gemeinde", "kreis", "einwohner", "gesamtsoll_nach_zuweisung",
                     "gesamtquote_nach_zuweisung", "zuweisung",
                     "aenderung_zuweisung", "last_je_1000", "aenderung_je_1000"]],
         "Metriken": res.metriken[METRIK_SPALTEN],
-        "Gewinner und Verlierer": gv,
-        "Kreise": kreise[kreise["modell"] == karte].sort_values("aenderung_zuweisung", ascending=False),
+        **_karte_tabellen(res, karte),
         "Stadt und Land": res.aggregate["verstaedterung"],
         "Gemeindetypen": res.aggregate["gemeindetypen"],
         "Regierungsbezirke": res.aggregate["regierungsbezirke"],
     }
+
+
+def _des_modells(df: pd.DataFrame, modell: str) -> pd.DataFrame:
+    return df[df["modell"].to_numpy() == modell] if len(df) else df
+
+
+def _karte_tabellen(res: CompareResult, karte: str) -> dict[str, pd.DataFrame]:
+    """The tables of the map's model only: its winners and losers, its Kreise by change."""
+    return {"Gewinner und Verlierer": _des_modells(res.gewinner_verlierer, karte),
+            "Kreise": _des_modells(res.aggregate["kreise"], karte).sort_values("aenderung_zuweisung",
+                                                                              ascending=False)}
 
 
 MODELL_TABELLEN = {"Metriken": None, "Stadt und Land": "verstaedterung", "Gemeindetypen": "gemeindetypen",
@@ -240,8 +266,8 @@ def _modell_tabelle(res: CompareResult, name: str, df: pd.DataFrame, columns: li
 
 def _karte(res: CompareResult, karte: str) -> dict:
     """The map and the map model's own tables (winners and losers, Kreise) as the page shows them."""
-    t = vergleich_tabellen(res, karte)
-    m = t["Karte"]
+    t = _karte_tabellen(res, karte)
+    m = _des_modells(res.gemeinden, karte)
     return {
         "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
                   "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
