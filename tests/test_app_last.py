@@ -6,6 +6,7 @@ every new cache stays within its bound."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import warnings
 from decimal import ROUND_HALF_UP, Decimal
@@ -152,7 +153,8 @@ def test_slider_moves_render_the_same_bytes_as_the_whole_recomputation(app, engi
         for cache in ("teile", "gegen_basis", "perioden"):
             setattr(fresh, cache, LRU(MAX_MODEL_PARTS))
         expected = reference_page(fresh.vergleich(e, langfrist=False), karte, info, echo)
-        assert engine.vergleich_seite(e, karte, echo, info).body == expected
+        seite = engine.vergleich_seite(e, karte, echo, info)
+        assert seite.body == expected and gzip.decompress(seite.gzip) == expected
         engine.perioden = LRU(MAX_PERIODEN)  # assembled again from the kept model pieces
         assert engine.vergleich_seite(e, karte, echo, info).body == expected
 

@@ -147,9 +147,11 @@ GEMEINDE_SPALTEN = ["ags", "modell", "gesamtsoll_nach_zuweisung", "gezaehlt", "g
 
 @dataclass(frozen=True)
 class Seite:
-    """The comparison page's response body and the Gemeinde pages' rows of the same settings."""
+    """The comparison page's response body (plain and gzipped) and the Gemeinde pages' rows of the
+    same settings."""
 
     body: bytes
+    gzip: bytes
     gemeinden: pd.DataFrame
     titel: dict[str, str]
 
@@ -433,7 +435,8 @@ class Engine:
         from verteilung.app import views
 
         res = self.periode(e)
-        return Seite(views.vergleich_bytes(res, karte, modelle, echo), *self._gemeinde_tabelle(res))
+        body = views.vergleich_bytes(res, karte, modelle, echo)
+        return Seite(body, views.gzip_bytes(body), *self._gemeinde_tabelle(res))
 
     def gemeinde_tabelle(self, e: Einstellungen) -> tuple[pd.DataFrame, dict[str, str]]:
         """Every Gemeinde's rows of the period comparison in the Gemeinde page's columns

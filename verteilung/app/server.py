@@ -20,6 +20,7 @@ from verteilung.app.engine import Engine, problem_lines
 from verteilung.app.routes import ansicht, api, assets, download, seiten
 from verteilung.app.routes.ansicht import PROFIL_MONATE
 from verteilung.app.state import BESTAND_COOKIE, AppState, Busy, TooSlow, problems, zahl
+from verteilung.app.views import GZIP_AB_BYTES, GZIP_STUFE
 from verteilung.errors import InputError, VerteilungError
 from verteilung.io import deutsch
 
@@ -29,8 +30,6 @@ TOKEN_COOKIE = "verteilung_token"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
-GZIP_AB_BYTES = 1024
-GZIP_STUFE = 5
 SWEEP_FIELDS = {"parameter", "raster", "stichprobe", "szenarien", "bereiche"}
 __all__ = ["BESTAND_COOKIE", "CSP", "MAX_BODY_BYTES", "create_app"]
 

@@ -143,17 +143,17 @@ class AppState:
                 self._cmp_cache.popitem(last=False)
         return res
 
-    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict) -> bytes:
-        """The comparison page's JSON body, computed and rendered in a worker (`Engine.vergleich_seite`)
-        and kept as bytes per settings, map model and echoed settings; the Gemeinde pages' rows of
-        the same settings, which come along, are kept per settings (`gemeinde_periode`)."""
+    def vergleich_seite(self, e: Einstellungen, karte: str | None, echo: dict) -> tuple[bytes, bytes]:
+        """The comparison page's JSON body, plain and gzipped, computed and rendered in a worker
+        (`Engine.vergleich_seite`) and kept per settings, map model and echoed settings; the Gemeinde
+        pages' rows of the same settings, which come along, are kept per settings (`gemeinde_periode`)."""
         key = (e, karte, json.dumps(echo, sort_keys=True))
         return self.seiten.get(key, lambda: self._seite(self.compute(self.rechne_seite, e, karte, echo,  # type: ignore[return-value]
                                                                      self.modelle_info), e))
 
-    def _seite(self, seite: Seite, e: Einstellungen) -> bytes:
+    def _seite(self, seite: Seite, e: Einstellungen) -> tuple[bytes, bytes]:
         self.gemeinde_tabellen.put(e, (seite.gemeinden, seite.titel))
-        return seite.body
+        return seite.body, seite.gzip
 
     def gemeinde_periode(self, e: Einstellungen, ags: str) -> tuple[pd.DataFrame, dict[str, str]]:
         """One Gemeinde's rows of the period comparison (`GEMEINDE_SPALTEN`, every model) and the

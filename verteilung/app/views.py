@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -314,6 +315,19 @@ def vergleich_bytes(res: CompareResult, karte: str | None, modelle: dict, echo: 
     out = vergleich_json(res, karte, modelle)
     out["einstellungen"] = echo
     return json_bytes(jsonable(out))
+
+
+GZIP_AB_BYTES = 1024
+GZIP_STUFE = 5
+"""The app's responses from 1 KiB on are gzipped at level 5 (`server.create_app`'s GZipMiddleware)."""
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    """``body`` gzipped as the app's GZipMiddleware compresses a response: done where a page is
+    computed (a worker process), so the server process passes kept bytes on without compressing
+    them again for every request."""
+    z = zlib.compressobj(GZIP_STUFE, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return z.compress(body) + z.flush()
 
 
 def json_bytes(content: Any) -> bytes:

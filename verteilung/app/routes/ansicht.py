@@ -85,7 +85,12 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     @r.get("/api/ansicht/vergleich", tags=["Seiten"], summary="Daten der Seite 'Überblick': diese Periode")
     def view_vergleich(request: Request):
         e, echo = st.page_settings(request)
-        return Response(st.vergleich_seite(e, request.query_params.get("karte"), echo), media_type="application/json")
+        body, gz = st.vergleich_seite(e, request.query_params.get("karte"), echo)
+        if "gzip" in request.headers.get("accept-encoding", "") and len(body) >= views.GZIP_AB_BYTES:
+            # compressed by the worker that computed it; the GZipMiddleware passes an encoded body on
+            return Response(gz, media_type="application/json",
+                            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(body, media_type="application/json")
 
     @r.get("/api/ansicht/gemeinde", tags=["Seiten"], summary="Daten der Seite 'Meine Gemeinde'")
     def view_gemeinde(request: Request, ags: Annotated[str, Query(pattern=r"^\d{8}$")]):
