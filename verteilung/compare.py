@@ -328,6 +328,7 @@ class AgainstBasis:
     naeherung: np.ndarray  # per Gemeinde row: its figures rest on an approximation under this model
     groups: dict[str, pd.DataFrame]  # per GROUPS entry: the sums with load per 1,000 and the changes
     winners: list[dict]  # `_winners_losers` rows; none for the basis itself
+    verteilstatistik: dict[str, pd.DataFrame] = field(default_factory=dict)  # the status quo's own (start of period)
     seite: dict = field(default_factory=dict, repr=False)
 
 
@@ -337,6 +338,7 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
     ``notes``: the NÄHERUNG notes of the inputs (`inputs.naeherung_zeilen`: unemployment only where
     a system of the model may use it)."""
     from verteilung.inputs import naeherung_zeilen
+    from verteilung.status import verteilstatistik
 
     rows, base = mp.rows, bmp.rows
     ags = rows["ags"].to_numpy()
@@ -357,7 +359,8 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
     changed = {"modell": rows["modell"].to_numpy(), "ags": ags, "gemeinde": rows["gemeinde"].to_numpy(),
                "gemeinde_typ": rows["gemeinde_typ"].to_numpy(), "aenderung_zuweisung": zuweisung,
                "aenderung_je_1000": je_1000}
-    return AgainstBasis(mp, bmp, je_1000, zuweisung, naeherung, groups, _ranked(changed, basis))
+    start = {name: verteilstatistik(r.state) for name, r in mp.results.items()} if d.id == BASELINE else {}
+    return AgainstBasis(mp, bmp, je_1000, zuweisung, naeherung, groups, _ranked(changed, basis), start)
 
 
 def _sums_of(mp: ModelPart, name: str) -> pd.DataFrame:
@@ -396,7 +399,6 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
     """
     from verteilung.inputs import NAEHERUNG_KURZ
     from verteilung.langfrist import langfrist_modelle
-    from verteilung.status import verteilstatistik
 
     basis = info.get("basis", BASELINE)
     g = ctx.gemeinden
@@ -405,7 +407,6 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
     parts = {d.id: part(d, ctx) for d in defs}
     notes = info.get("naeherungen", [])
     pieces = {d.id: against(d, parts[d.id], basis, parts[basis], g, notes) for d in defs}
-    sq_states = {name: r.state for name, r in parts[BASELINE].results.items()} if BASELINE in parts else {}
     long = pd.concat([parts[d.id].rows for d in defs], ignore_index=True)
     long["aenderung_je_1000"] = np.concatenate([pieces[d.id].aenderung_je_1000 for d in defs])
     long["aenderung_zuweisung"] = np.concatenate([pieces[d.id].aenderung_zuweisung for d in defs])
@@ -430,8 +431,8 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
             info["langfrist_fehlt"] = "; ".join(p.reason for p in exc.problems)
     result = CompareResult(long, pd.DataFrame([dict(parts[d.id].metrics) for d in defs]),
                            pd.DataFrame([row for d in defs for row in parts[d.id].system_rows]), aggregate,
-                           winners, info, verteilstatistik={k: verteilstatistik(v) for k, v in sq_states.items()},
-                           langfrist=lf, je_modell=pieces)
+                           winners, info, verteilstatistik=dict(pieces[BASELINE].verteilstatistik) if BASELINE in pieces
+                           else {}, langfrist=lf, je_modell=pieces)
     result.befunde = findings(result)
     if lf is not None:
         from verteilung import land as laender

@@ -268,14 +268,19 @@ def _modell_tabelle(res: CompareResult, name: str, df: pd.DataFrame, columns: li
 def _karte(res: CompareResult, karte: str) -> dict:
     """The map and the map model's own tables (winners and losers, Kreise) as the page shows them."""
     t = _karte_tabellen(res, karte)
-    m = _des_modells(res.gemeinden, karte)
+    g = res.gemeinden
+    sel = g["modell"].to_numpy() == karte
+
+    def m(c: str) -> list:  # the map model's column, without slicing the whole comparison
+        return g[c].to_numpy()[sel].tolist()
+
     return {
-        "karte": {"ags": m["ags"].tolist(), "gemeinde": m["gemeinde"].tolist(),
-                  "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m["aenderung_je_1000"]],
-                  "gesamtsoll_nach_zuweisung": [round(float(v), 2) for v in m["gesamtsoll_nach_zuweisung"]],
+        "karte": {"ags": m("ags"), "gemeinde": m("gemeinde"),
+                  "wert": [None if not math.isfinite(v) else round(float(v), 3) for v in m("aenderung_je_1000")],
+                  "gesamtsoll_nach_zuweisung": [round(float(v), 2) for v in m("gesamtsoll_nach_zuweisung")],
                   "gesamtquote_nach_zuweisung": [None if not math.isfinite(v) else round(float(v), 1)
-                                                 for v in m["gesamtquote_nach_zuweisung"]],
-                  "aenderung": [int(v) for v in m["aenderung_zuweisung"]]},
+                                                 for v in m("gesamtquote_nach_zuweisung")],
+                  "aenderung": [int(v) for v in m("aenderung_zuweisung")]},
         **{name: table(t[name], list(t[name].columns), res.info["modell_titel"])
            for name in ("Gewinner und Verlierer", "Kreise")},
     }
