@@ -310,7 +310,7 @@ def model_part(d: ModelDef, ctx: Context) -> ModelPart:
     rows = _gemeinde_rows(d, res, g, ctx)
     return ModelPart(res, rows, _system_rows(d, res),
                      {**metric_row(d, res, g, ctx, rows)[0], **largest_assignment(res, g)},
-                     {name: _group_sums(rows, col) for name, col in GROUPS.items()})
+                     _all_group_sums(rows))
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,7 +326,7 @@ class AgainstBasis:
     aenderung_je_1000: np.ndarray
     aenderung_zuweisung: np.ndarray
     naeherung: np.ndarray  # per Gemeinde row: its figures rest on an approximation under this model
-    groups: dict[str, pd.DataFrame]  # per GROUPS entry: the sums with load per 1,000 and the changes
+    groups: dict[str, dict[str, np.ndarray]]  # per GROUPS entry: the sums, load per 1,000 and changes, by column
     winners: list[dict]  # `_winners_losers` rows; none for the basis itself
     verteilstatistik: dict[str, pd.DataFrame] = field(default_factory=dict)  # the status quo's own (start of period)
     seite: dict = field(default_factory=dict, repr=False)
@@ -367,21 +367,22 @@ def _sums_of(mp: ModelPart, name: str) -> pd.DataFrame:
     return mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, GROUPS[name])
 
 
-def _against_group(sums: pd.DataFrame, base: pd.DataFrame, col: str) -> pd.DataFrame:
+def _against_group(sums: pd.DataFrame, base: pd.DataFrame, col: str) -> dict[str, np.ndarray]:
     """One model's group sums with the load per 1,000 and each group's change against the basis's
-    sums (what `_aggregate_sums` does to that model's rows, in numpy: a few groups per table)."""
-    last = sums["last_nachher"].to_numpy() / sums["einwohner"].to_numpy() * 1000
+    sums (what `_aggregate_sums` does to that model's rows), as columns: a few groups per table,
+    put into one frame per table for all models (`compare_models`)."""
+    out = {c: sums[c].to_numpy() for c in sums.columns}
+    last = out["last_nachher"] / out["einwohner"] * 1000
     base_last = base["last_nachher"].to_numpy() / base["einwohner"].to_numpy() * 1000
     at = pd.Index(base[col]).get_indexer(sums[col])
     found = at >= 0
-    zuweisung, base_zuweisung = sums["zuweisung"].to_numpy(), base["zuweisung"].to_numpy()
+    zuweisung, base_zuweisung = out["zuweisung"], base["zuweisung"].to_numpy()
     if found.all():
         je_1000, diff = last - base_last[at], zuweisung - base_zuweisung[at]
     else:  # a group the basis lacks: no change to show (NaN), as `Series.map` gives
         je_1000 = np.where(found, last - base_last[at], np.nan)
         diff = np.where(found, zuweisung - base_zuweisung[at].astype(float), np.nan)
-    return sums.reset_index(drop=True).assign(last_je_1000=last, aenderung_je_1000=je_1000,
-                                              aenderung_zuweisung=diff)
+    return {**out, "last_je_1000": last, "aenderung_je_1000": je_1000, "aenderung_zuweisung": diff}
 
 
 def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: dict | None = None,
@@ -414,7 +415,7 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
     if marked.any():  # the NÄHERUNG column only where a row carries it (docs/ausgaben.md, NÄHERUNG)
         long = long.assign(hinweis=np.where(marked, NAEHERUNG_KURZ, "").astype(object))
     by_id = sorted(pieces)  # the group tables list the models in the order of their ids
-    aggregate = {name: pd.concat([pieces[m].groups[name] for m in by_id], ignore_index=True) for name in GROUPS}
+    aggregate = {name: _columns_frame([pieces[m].groups[name] for m in by_id]) for name in GROUPS}
     winners = pd.DataFrame([row for d in defs if d.id != basis for row in pieces[d.id].winners])
     info = {**info, "basis": basis, "modell_titel": {d.id: d.titel for d in defs},
             "parameter": in_force(ctx.stichtag, info.get("land"))}
@@ -442,6 +443,11 @@ def compare_models(defs: list[ModelDef], ctx: Context, info: dict, langfrist: di
             result.mittel = _money(lf, defs, ctx.stichtag.year)
         result.zusammenfassung = zusammenfassung(result, result.mittel)
     return result
+
+
+def _columns_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One frame of the models' columns, one after the other (as `pd.concat` of their frames)."""
+    return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in parts[0]})
 
 
 def _money(lf: LangfristResult, defs: list[ModelDef], jahr: int) -> MittelResult | None:
@@ -474,6 +480,28 @@ def _group_sums(rows: pd.DataFrame, col: str) -> pd.DataFrame:
     out = grp.sum()  # one grouped sum of the three columns (a third of the time of named aggregations)
     out.insert(0, "gemeinden", grp.size())
     return out.reset_index()
+
+
+def _all_group_sums(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """`_group_sums` for every GROUPS column in one grouped sum instead of four (half the time): the
+    rows stacked once per grouping and grouped by (grouping, model, group). Each group sums its rows
+    in their order, as `_group_sums` does, so the sums are the same to the last bit."""
+    n, k = len(rows), len(GROUPS)
+    summed = ("einwohner", "last_nachher", "zuweisung")
+    stacked = pd.DataFrame({"gruppierung": np.repeat(np.arange(k), n), "modell": np.tile(rows["modell"].to_numpy(), k),
+                            "gruppe": np.concatenate([rows[c].to_numpy() for c in GROUPS.values()]),
+                            **{c: np.tile(rows[c].to_numpy(), k) for c in summed}})
+    grp = stacked.groupby(["gruppierung", "modell", "gruppe"], sort=True)
+    sums, size = grp.sum(), grp.size().to_numpy()
+    index = sums.index
+    which = index.get_level_values(0).to_numpy()
+    modell, gruppe = index.get_level_values(1).to_numpy(), index.get_level_values(2).to_numpy()
+    out = {}
+    for i, (name, col) in enumerate(GROUPS.items()):
+        mine = which == i
+        out[name] = pd.DataFrame({"modell": modell[mine], col: gruppe[mine], "gemeinden": size[mine],
+                                  **{c: sums[c].to_numpy()[mine] for c in summed}})
+    return out
 
 
 def _aggregate_sums(parts: list[pd.DataFrame], col: str, basis: str = BASELINE) -> pd.DataFrame:
