@@ -163,20 +163,3 @@ def test_pieces_assemble_to_the_tables_computed_from_all_rows(engine):
     for name, col in GROUPS.items():
         pd.testing.assert_frame_equal(res.aggregate[name], _aggregate(res.gemeinden, col, res.basis), check_exact=True)
     pd.testing.assert_frame_equal(res.gewinner_verlierer, _winners_losers(res.gemeinden, res.basis), check_exact=True)
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a", "b", "Köln", "z"]), st.sampled_from(["x", "y"]),
-                          st.integers(0, 10**6), st.floats(0, 1e6, allow_nan=False), st.integers(0, 500)),
-                min_size=1, max_size=60))
-def test_all_group_sums_in_one_grouping_equal_one_at_a_time(rows):
-    """`_all_group_sums` (one grouped sum for the four groupings) gives `_group_sums`' frames exactly."""
-    from verteilung.compare import GROUPS, _all_group_sums, _group_sums
-
-    df = pd.DataFrame({"modell": "m", "kreis": [r[0] for r in rows], "regierungsbezirk": [r[1] for r in rows],
-                       "gemeinde_typ": [r[1] + r[0] for r in rows], "verstaedterung": [r[1] for r in rows],
-                       "einwohner": [r[2] for r in rows], "last_nachher": [r[3] for r in rows],
-                       "zuweisung": [r[4] for r in rows]})
-    together = _all_group_sums(df)
-    for name, col in GROUPS.items():
-        pd.testing.assert_frame_equal(together[name], _group_sums(df, col), check_exact=True)

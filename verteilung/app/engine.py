@@ -461,6 +461,11 @@ class Engine:
         up = self.uploads[key]
         return self.temporary(up.data, Path(up.name).suffix.lower())
 
+    def schritte_vorbereitet(self, bestand: str | None) -> bool:
+        """Whether explanations on this stock come from the inputs prepared at start (the app's own
+        stock, read as given): a few ms each once `explain.alle_schritte` is kept."""
+        return bestand is None and not self.config.ohne_meldung_null
+
     def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
         """`verteilung.explain`'s steps of one Gemeinde in each system (cached per Gemeinde and stock).
 
@@ -479,7 +484,7 @@ class Engine:
             out = {}
             for s in systems.all_systems():  # a system without its stock column: the key's steps only
                 mit_bestand = set(s.bestand) <= columns
-                if bestand is None and not self.config.ohne_meldung_null:
+                if self.schritte_vorbereitet(bestand):
                     inp = self.eingaben if mit_bestand else dataclasses.replace(self.eingaben, bestand=None)
                     # every Gemeinde's steps of the system once (the key and the Verteilstatistik of all
                     # Gemeinden, nine tenths of one explanation's time), then this Gemeinde's
@@ -593,9 +598,11 @@ class Rechenprozesse:
     own caches. Each worker has its own queue, and a request goes to the worker its settings (or
     its Gemeinde, for an explanation) are assigned to: the comparison page of a slider position
     and the Gemeinde pages opened with it meet the same worker's cache instead of computing the
-    comparison once per worker. An uploaded stock table travels with each request that uses it.
-    If a worker dies, the workers are given up and the engine computes in the server process
-    again (slower, never wrong).
+    comparison once per worker. Explanations on the app's own stock take a few ms from the step
+    records prepared at start and are answered in the server process, not queued behind
+    comparisons. An uploaded stock table travels with each request that uses it. If a worker dies,
+    the workers are given up and the engine computes in the server process again (slower, never
+    wrong).
     """
 
     def __init__(self, engine: Engine, n: int) -> None:
@@ -639,6 +646,8 @@ class Rechenprozesse:
 
     def schritte(self, ags: str, bestand: str | None) -> dict[str, list[dict[str, str]]]:
         self.engine.stock(bestand)
+        if self.engine.schritte_vorbereitet(bestand):  # a few ms here, rather than queueing behind comparisons
+            return self.engine.schritte(ags, bestand)
         return self.engine.rechenwege.get(  # type: ignore[return-value]
             (ags, bestand), lambda: self._run(ags, _schritte, ags, bestand, self._upload(bestand),
                                               fallback=lambda: self.engine.schritte(ags, bestand)))

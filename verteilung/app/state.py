@@ -172,8 +172,9 @@ class AppState:
     def vorrechnen(self) -> None:
         """What the first visitors ask for, computed at start in this process (before any worker
         is forked or thread started): the long run's comparison of the first screen and the
-        Gemeinde pages, and the comparison page at its default settings. Every shipped model's
-        part then sits in the engine's cache, which the worker processes inherit."""
+        Gemeinde pages, the comparison page at its default settings and every Gemeinde's step
+        records (`Engine.schritte`). Every shipped model's part then sits in the engine's cache,
+        which the worker processes inherit."""
         eng = self.eng
         lang = Einstellungen(modelle=tuple(eng.angebot))
         self._cmp_cache[(lang, True)] = eng.vergleich(lang)
@@ -181,6 +182,8 @@ class AppState:
         self._cmp_cache[(e, False)] = eng.vergleich(e, langfrist=False)
         self.seiten.get((e, None, json.dumps(echo, sort_keys=True)),
                         lambda: self._seite(eng.vergleich_seite(e, None, echo, self.modelle_info), e))
+        if eng.schritte_vorbereitet(None):  # every Gemeinde's step records: later explanations take ms
+            eng.schritte(str(eng.gemeinden["ags"].iloc[0]), None)
 
     def check_models(self, names: list[str]) -> None:
         bad = [m for m in names if m not in self.eng.modelle]
