@@ -169,7 +169,15 @@ def test_a_setting_asked_again_is_answered_from_the_kept_bytes(app, client):
 
 
 def test_page_caches_are_bounded(app, engine):
-    assert app.state.app_state.seiten.size == MAX_SEITEN and engine.perioden.size == MAX_PERIODEN
+    from verteilung.app.engine import MAX_GEGEN_BASIS
+    from verteilung.app.state import MAX_GEMEINDE_TABELLEN, MAX_GEMEINDE_VERLAEUFE
+
+    st_ = app.state.app_state
+    assert st_.seiten.size == MAX_SEITEN and engine.perioden.size == MAX_PERIODEN
+    assert (engine.teile.size, engine.gegen_basis.size) == (MAX_MODEL_PARTS, MAX_GEGEN_BASIS)
+    assert (st_.gemeinde_tabellen.size, st_.gemeinde_verlaeufe.size) == (MAX_GEMEINDE_TABELLEN, MAX_GEMEINDE_VERLAEUFE)
+    for piece in engine.gegen_basis._data.values():  # a piece keeps one entry per table (and map title)
+        assert len(piece.seite) <= 8
     for k in range(MAX_PERIODEN + 3):
         engine.periode(Einstellungen(modelle=MODELLE[:1], zugaenge=(("flueag", 100 + k),)))
     assert len(engine.perioden) == MAX_PERIODEN

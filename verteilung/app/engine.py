@@ -57,9 +57,12 @@ from verteilung.model import (
 
 MAX_UPLOAD_BYTES = AppConfig().grenzen.upload_bytes  # the default; a config may set another
 MAX_UPLOADS = 32
-# bounded caches: one model's part is about 0.2 MB (396 Gemeinden), its pieces against the basis with
-# their page fragments about 0.1 MB, one explanation a few kB
-MAX_MODEL_PARTS = 256
+# bounded caches: one model's part is about 0.4 MB (396 Gemeinden), its piece against the basis with
+# its page fragments about 0.1 MB, one explanation a few kB. A piece holds its two parts, so at most
+# MAX_MODEL_PARTS + MAX_GEGEN_BASIS parts are alive; the shipped models' parts, used by every slider
+# move, stay the most recent and are never pushed out by the own model's.
+MAX_MODEL_PARTS = 128
+MAX_GEGEN_BASIS = 128
 MAX_RECHENWEGE = 2048
 MAX_PERIODEN = 16  # whole comparisons without the long run, about 1 MB each: a slider's page and its Gemeinde pages
 ENTPACKT_FAKTOR = 16
@@ -204,7 +207,7 @@ class Engine:
                                             else default_bestand())
         self._lock = threading.Lock()
         self.teile = LRU(MAX_MODEL_PARTS)  # one model's results per inputs it depends on
-        self.gegen_basis = LRU(MAX_MODEL_PARTS)  # a part against the basis's part, with its page fragments
+        self.gegen_basis = LRU(MAX_GEGEN_BASIS)  # a part against the basis's part, with its page fragments
         self.rechenwege = LRU(MAX_RECHENWEGE)  # explain's steps per Gemeinde and stock table
         self.alle_schritte = LRU(8)  # every Gemeinde's step records per system (the app's own stock)
         self.perioden = LRU(MAX_PERIODEN)  # the period pages' comparisons (no long run) by settings
