@@ -501,7 +501,10 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
             left = upper - done
             cons["max_zuweisung"] = np.where(np.isfinite(left), left, np.nan)
             cons["min_zuweisung"] = np.maximum(0, lower - done) if w == k - 1 else 0.0
-        a = _allocate_period(week_state, p, hh, cons, solver, pfad, zeitlimit, milp, staffelung)
+        # --zeitlimit bounds the month, not each week: a week gets an equal share of what is left
+        # (a week finishing early leaves its rest to the later ones)
+        share = max(zeitlimit - (time.perf_counter() - started), 1e-3) / (k - w)
+        a = _allocate_period(week_state, p, hh, cons, solver, pfad, share, milp, staffelung)
         weeks.append(a)
         done = done + a.zuweisung
     result = _combine_weeks(state, weeks, haushalte, week_of, blocked, started)
