@@ -36,9 +36,10 @@ MAX_SEITEN = 256
 by the same aide going back or by another with the same settings, is answered without computing."""
 MAX_LANGFRIST_GEMEINDEN = 1024
 """A Gemeinde page's long-run tables (a few kB): the same for every slider position."""
-MAX_GEMEINDE_TABELLEN = 64
-"""Every Gemeinde's period rows per settings (`Engine.gemeinde_tabelle`, about 0.3 MB each): the
-Gemeinde pages opened after a slider move are answered here, without a worker."""
+MAX_GEMEINDE_TABELLEN = 128
+"""Every Gemeinde's period rows per settings (`Engine.gemeinde_tabelle`, about 0.2 MB each): the
+Gemeinde pages opened after a slider move are answered here, without a worker (with 50 aides moving
+sliders, 64 settings were pushed out within seconds)."""
 MAX_GEMEINDE_VERLAEUFE = 1024
 """A Gemeinde's simulated path as response bytes (a few kB): the same for every slider position."""
 PAGES = {"vergleich": "Überblick", "gemeinde": "Meine Gemeinde", "simulation": "Simulation",
