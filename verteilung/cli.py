@@ -28,6 +28,7 @@ from verteilung.cli_deutsch import Typer
 from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
 from verteilung.io import (
     atomic_write_bytes,
+    python_strings,
     records,
     to_csv_bytes,
     to_json_bytes,
@@ -812,7 +813,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        app(args=argv, prog_name="verteilung", standalone_mode=True)
+        with python_strings():  # the same tables, without Arrow's per-operation cost (issue 25)
+            app(args=argv, prog_name="verteilung", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
