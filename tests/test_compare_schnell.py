@@ -6,6 +6,7 @@ the Python API keeps pandas' default (Arrow). Both must write the same files.
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pandas as pd
@@ -91,3 +92,53 @@ def test_command_annotations_are_objects_not_strings():
     for fn in commands:
         for p in inspect.signature(fn).parameters.values():
             assert not isinstance(p.annotation, str), (fn.__name__, p.name)
+
+
+_cells = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**20, 10**20),
+                   st.booleans(), st.text(alphabet=st.sampled_from(list('aöß ,;"\'\n\r\t=-1.')), max_size=6))
+
+
+@st.composite
+def _frames(draw) -> pd.DataFrame:
+    n = draw(st.integers(0, 6))
+    kinds = draw(st.lists(st.sampled_from(["float", "float32", "int", "uint", "bool", "object", "str", "date",
+                                           "Int64"]), min_size=1, max_size=6))
+    names = draw(st.lists(st.text(alphabet=st.sampled_from(list('ab ,"ö')), min_size=0, max_size=4),
+                          min_size=len(kinds), max_size=len(kinds)))
+    cols = []
+    for kind in kinds:
+        if kind in ("float", "float32"):
+            xs = draw(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32 if kind == "float32"
+                                                   else 64), st.sampled_from([0.1, 1e16, 1e-5, 123456.789, -0.0])),
+                               min_size=n, max_size=n))
+            cols.append(pd.Series(xs, dtype="float32" if kind == "float32" else "float64"))
+        elif kind in ("int", "uint"):
+            xs = draw(st.lists(st.integers(0 if kind == "uint" else -(2**63), 2**63 - 1), min_size=n, max_size=n))
+            cols.append(pd.Series(xs, dtype="uint64" if kind == "uint" else "int64"))
+        elif kind == "bool":
+            cols.append(pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool))
+        elif kind == "object":
+            cols.append(pd.Series(draw(st.lists(_cells, min_size=n, max_size=n)), dtype=object))
+        elif kind == "str":
+            xs = draw(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('aö ,"\n\r')), max_size=5)),
+                               min_size=n, max_size=n))
+            cols.append(pd.Series(xs, dtype="str"))
+        elif kind == "Int64":
+            cols.append(pd.Series(draw(st.lists(st.one_of(st.none(), st.integers(-5, 5)), min_size=n, max_size=n)),
+                                  dtype="Int64"))
+        else:
+            cols.append(pd.Series(pd.date_range("2024-01-01", periods=n, freq="D")))
+    df = pd.concat(cols, axis=1, ignore_index=True) if cols else pd.DataFrame()
+    df.columns = names
+    return df
+
+
+@settings(max_examples=150, deadline=None)
+@given(_frames(), st.booleans())
+def test_csv_writer_gives_pandas_bytes(df, python_storage):
+    """`io.to_csv_bytes` writes plain tables itself; its bytes are pandas' ``to_csv``, always."""
+    from verteilung.io import to_csv_bytes
+
+    with python_strings() if python_storage else contextlib.nullcontext():
+        frame = df.copy()
+        assert to_csv_bytes(frame) == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
