@@ -142,3 +142,24 @@ def test_csv_writer_gives_pandas_bytes(df, python_storage):
     with python_strings() if python_storage else contextlib.nullcontext():
         frame = df.copy()
         assert to_csv_bytes(frame) == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def test_the_cli_loads_without_numpy_and_compare_runs_on_one_blas_thread():
+    """numpy reads OPENBLAS_NUM_THREADS when it loads: the CLI module must not load it, so `main`
+    can choose one thread for `compare` (its pool costs ~0,08 s CPU there) and keep the default
+    for `sweep`. A fresh process, because this test session has numpy loaded."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, sys\n"
+            "import verteilung.cli as c\n"
+            "print('numpy' in sys.modules, 'pandas' in sys.modules)\n"
+            "c._blas_threads(['sweep']); print(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+            "c._blas_threads(['--debug', 'compare', '--out', 'x']); print(os.environ.get('OPENBLAS_NUM_THREADS'))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split("\n")[:3] == ["False False", "None", "1"]
+    kept = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**env, "OPENBLAS_NUM_THREADS": "2"}).stdout
+    assert kept.split("\n")[1:3] == ["2", "2"]  # the user's setting wins

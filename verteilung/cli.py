@@ -810,10 +810,27 @@ def calibrate(spalten: Annotated[str, typer.Option("--spalten", help="Spalten de
     typer.echo(f"Modelldatei: {out} (verteilung compare --modelle {out})")
 
 
+# Commands whose arithmetic is vectors of a few hundred or thousand Gemeinden: OpenBLAS's thread
+# pool gives them nothing, but starting it costs ~0,08 s CPU when numpy loads (issue 25). Others
+# (sweep's matrix products) keep OpenBLAS's default.
+EIN_BLAS_FADEN = frozenset({"compare", "langfrist"})
+
+
+def _blas_threads(argv: list[str]) -> None:
+    """One OpenBLAS thread for the commands in `EIN_BLAS_FADEN`, unless the user set a number or
+    numpy is already loaded (an in-process caller keeps its own)."""
+    import os
+
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in EIN_BLAS_FADEN and "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; usage errors are told in German by cli_deutsch (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    _blas_threads(argv)
     try:
         with python_strings():  # the same tables, without Arrow's per-operation cost (issue 25)
             app(args=argv, prog_name="verteilung", standalone_mode=True)
