@@ -11,7 +11,8 @@ Rows:
   identical outputs;
 - 11,088 Gemeinden: the shipped NRW table repeated 28 times (AGS made unique, stocks likewise;
   SYNTHETISCH), the five default models compared and the default output folder written, in one
-  process (median of 3), for both revisions.
+  process (median of 3), for both revisions; in the string storage the CLI uses
+  (`verteilung.io.python_strings`) where the revision has it.
 
 Both trees are byte-compiled first (an installed package has its bytecode; this machine sets
 PYTHONDONTWRITEBYTECODE, which would otherwise make both revisions compile on every start).
@@ -116,13 +117,18 @@ def large(times: int = 28, repeat: int = 3) -> dict[str, float]:
             "bestand_datei": "SYNTHETISCH (28 × NRW)", "synthetisch": True, "angenommen_null": [],
             "naeherungen": [], "zugaenge": streams,
             "alpha_m2": 0.5, "anrechnung_faktoren": {}}
+    try:  # the string storage `verteilung compare` runs in (the CLI's, since issue 25)
+        from verteilung.io import python_strings
+    except ImportError:  # the baseline revision: pandas' default
+        python_strings = contextlib.nullcontext
     walls, cpus = [], []
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
-        ctx = Context(g, b, inp.stichtag, streams, weitere_bestand=columns)
-        res = compare_models(defs, ctx, info)
-        with tempfile.TemporaryDirectory() as tmp:
-            write_outputs(res, Path(tmp) / "v")
+        with python_strings():
+            ctx = Context(g, b, inp.stichtag, streams, weitere_bestand=columns)
+            res = compare_models(defs, ctx, info)
+            with tempfile.TemporaryDirectory() as tmp:
+                write_outputs(res, Path(tmp) / "v")
         walls.append(time.perf_counter() - t)
         cpus.append(time.process_time() - c)
     return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "gemeinden": len(g)}
