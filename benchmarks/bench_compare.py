@@ -5,8 +5,9 @@ Every row has a baseline measured in the same run: the revision before issue 25'
 so only ratios on a loaded machine mean anything.
 
 Rows:
-- whole process ``verteilung compare --out DIR`` on the shipped data, median of ``--repeat`` fresh
-  processes, new and baseline alternating (CPU = user + system time of the process);
+- whole process ``verteilung compare --out DIR`` (the console script's entry point) on the shipped
+  data, median of ``--repeat`` fresh processes, new and baseline alternating (CPU = user + system
+  time of the process);
 - the same with ``--alles`` (every file, as the baseline writes by default): the speed-up with
   identical outputs;
 - 11,088 Gemeinden: the shipped NRW table repeated 28 times (AGS made unique, stocks likewise;
@@ -39,7 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 BASIS = "452a52b8e5fada3825deedbed4b9b43f40f5da97"  # main before issue 25's compare work
-COMPARE = "from verteilung.cli import main; import sys; sys.exit(main(['compare', '--out', *sys.argv[1:]]))"
+# the console script `verteilung compare --out DIR` (`cli.entry`, as the README's quick start runs it)
+COMPARE = ("import sys; sys.argv = ['verteilung', 'compare', '--out', *sys.argv[1:]]; "
+           "from verteilung.cli import entry; entry()")
 
 
 @contextlib.contextmanager

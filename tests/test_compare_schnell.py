@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -163,3 +164,33 @@ def test_the_cli_loads_without_numpy_and_compare_runs_on_one_blas_thread():
     kept = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**env, "OPENBLAS_NUM_THREADS": "2"}).stdout
     assert kept.split("\n")[1:3] == ["2", "2"]  # the user's setting wins
+
+
+def test_console_script_ends_compare_without_teardown_but_complete(tmp_path):
+    """`verteilung compare` ends with ``os._exit`` after its atexit handlers: every file whole, the
+    terminal output flushed, the exit code kept, also for a refusal (exit 2). A fresh process:
+    only the console script ends so."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "atexit-lief"
+    code = ("import atexit, pathlib, sys\n"
+            f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ja')\n"
+            "sys.argv = ['verteilung', *sys.argv[1:]]\n"
+            "from verteilung.cli import entry\n"
+            "entry()\n")
+    r = subprocess.run([sys.executable, "-c", code, "compare", "--out", str(tmp_path / "v")], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.rstrip().endswith(f"Alle Tabellen (CSV, JSON, XLSX): {tmp_path / 'v'}/")
+    assert marker.read_text() == "ja"
+    golden = Path(__file__).parent / "golden" / "compare"
+    for name in ("SYNTHETISCH_gemeinden.csv", "langfrist_mittel_gemeinden.csv"):
+        assert (tmp_path / "v" / name).read_bytes() == (golden / name).read_bytes(), name
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "v" / "SYNTHETISCH_vergleich.xlsx") as book:
+        assert book.testzip() is None and "xl/worksheets/sheet3.xml" in book.namelist()
+    refused = subprocess.run([sys.executable, "-c", code, "compare", "--bestand", str(tmp_path / "fehlt.csv"),
+                              "--out", str(tmp_path / "w")], capture_output=True, text=True)
+    assert refused.returncode == 2 and "Fehler:" in refused.stderr and not (tmp_path / "w").exists()
