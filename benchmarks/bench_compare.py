@@ -12,8 +12,9 @@ Rows:
   identical outputs;
 - 11,088 Gemeinden: the shipped NRW table repeated 28 times (AGS made unique, stocks likewise;
   SYNTHETISCH), the five default models compared and the default output folder written, in one
-  process (median of 3), for both revisions; in the string storage the CLI uses
-  (`verteilung.io.python_strings`) where the revision has it.
+  process (median of 3), for both revisions; with the string storage and garbage collection the
+  CLI uses (`verteilung.io.python_strings`, `verteilung.cli.ohne_zyklen_gc`) where the revision
+  has them.
 
 Both trees are byte-compiled first (an installed package has its bytecode; this machine sets
 PYTHONDONTWRITEBYTECODE, which would otherwise make both revisions compile on every start).
@@ -120,14 +121,18 @@ def large(times: int = 28, repeat: int = 3) -> dict[str, float]:
             "bestand_datei": "SYNTHETISCH (28 × NRW)", "synthetisch": True, "angenommen_null": [],
             "naeherungen": [], "zugaenge": streams,
             "alpha_m2": 0.5, "anrechnung_faktoren": {}}
-    try:  # the string storage `verteilung compare` runs in (the CLI's, since issue 25)
+    try:  # the string storage and garbage collection `verteilung compare` runs with (the CLI's, issue 25)
+        from verteilung.cli import ohne_zyklen_gc
         from verteilung.io import python_strings
-    except ImportError:  # the baseline revision: pandas' default
+    except ImportError:  # the baseline revision: pandas' and Python's defaults
         python_strings = contextlib.nullcontext
+
+        def ohne_zyklen_gc(argv: list[str]) -> contextlib.nullcontext:
+            return contextlib.nullcontext()
     walls, cpus = [], []
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
-        with python_strings():
+        with python_strings(), ohne_zyklen_gc(["compare"]):
             ctx = Context(g, b, inp.stichtag, streams, weitere_bestand=columns)
             res = compare_models(defs, ctx, info)
             with tempfile.TemporaryDirectory() as tmp:

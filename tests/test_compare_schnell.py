@@ -194,3 +194,22 @@ def test_console_script_ends_compare_without_teardown_but_complete(tmp_path):
     refused = subprocess.run([sys.executable, "-c", code, "compare", "--bestand", str(tmp_path / "fehlt.csv"),
                               "--out", str(tmp_path / "w")], capture_output=True, text=True)
     assert refused.returncode == 2 and "Fehler:" in refused.stderr and not (tmp_path / "w").exists()
+
+
+def test_compare_runs_without_the_cyclic_gc_and_restores_it(cli, monkeypatch, tmp_path):
+    import gc
+    import importlib
+
+    from verteilung.errors import InputError, Problem
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        raise InputError(Problem("--bestand", "Probe"))
+
+    monkeypatch.setattr(importlib.import_module("verteilung.compare"), "compare", spy)
+    assert gc.isenabled()
+    assert cli("compare", "--out", tmp_path / "v").code == 2
+    assert seen == [False] and gc.isenabled()
+    assert cli("keys", "--system", "flueag", "--format", "csv").code == 0 and gc.isenabled()

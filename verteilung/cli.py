@@ -17,7 +17,7 @@ import contextlib
 import functools
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -824,6 +824,25 @@ def _befehl(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+@contextlib.contextmanager
+def ohne_zyklen_gc(argv: list[str]) -> Iterator[None]:
+    """The commands in `EINFACHE_BEFEHLE` run without Python's cyclic garbage collector (restored
+    afterwards): they make many short-lived tables and almost no reference cycles, so the
+    collector's passes over every live object found nothing (the same peak memory, 176 MiB for
+    compare, 450 MiB at 11.088 Gemeinden) and cost 0,12 s CPU of compare's 1,2 s. Reference
+    counting still frees everything else at once."""
+    import gc
+
+    if _befehl(argv) not in EINFACHE_BEFEHLE or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _blas_threads(argv: list[str]) -> None:
     """One OpenBLAS thread for the commands in `EINFACHE_BEFEHLE`, unless the user set a number or
     numpy is already loaded (an in-process caller keeps its own)."""
@@ -839,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     _blas_threads(argv)
     try:
-        with python_strings():  # the same tables, without Arrow's per-operation cost (issue 25)
+        with python_strings(), ohne_zyklen_gc(argv):  # the same results, faster (issue 25)
             app(args=argv, prog_name="verteilung", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
