@@ -858,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     _blas_threads(argv)
     try:
-        with python_strings(), ohne_zyklen_gc(argv):  # the same results, faster (issue 25)
+        with ohne_zyklen_gc(argv), python_strings():  # the same results, faster (issue 25)
             app(args=argv, prog_name="verteilung", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
