@@ -205,3 +205,63 @@ def test_household_classes_equal_the_reference_heap(data):
         assert (res.zuweisung == ref.zuweisung).all()
         assert (res.unit_target == ref.unit_target).all()
         assert np.array_equal(res.r_before_last, ref.r_before_last, equal_nan=True)
+
+
+def water_level_loop(last, soll, n, eligible=None, lower=None, upper=None):
+    """`waterfill.water_level` as it was: one Python step per breakpoint (the reference)."""
+    last, soll = np.asarray(last, dtype=float), np.asarray(soll, dtype=float)
+    ok = soll > 0 if eligible is None else (np.asarray(eligible, dtype=bool) & (soll > 0))
+    lo = np.zeros(len(last)) if lower is None else np.asarray(lower, dtype=float)
+    hi = np.full(len(last), np.inf) if upper is None else np.asarray(upper, dtype=float)
+    idx = np.flatnonzero(ok)
+    L, S, lo_e, hi_e = last[idx], soll[idx], lo[idx], hi[idx]
+    events = np.concatenate([(L + lo_e) / S, (L + hi_e) / S])
+    deltas = np.concatenate([S, -S])
+    finite = np.isfinite(events)
+    events, deltas = events[finite], deltas[finite]
+    order = np.argsort(events, kind="stable")
+    events, deltas = events[order], deltas[order]
+    value, slope, prev = lo_e.sum(), 0.0, events[0]
+    level = prev
+    for pos in range(events.size):
+        b = events[pos]
+        nxt = value + slope * (b - prev)
+        if nxt >= n - 1e-12 and slope > 0:
+            level = prev + (n - value) / slope
+            break
+        value, prev = nxt, b
+        slope += deltas[pos]
+        level = b
+    else:
+        if slope > 0:
+            level = prev + (n - value) / slope
+    return float(level)
+
+
+@FAST
+@given(st.data())
+def test_water_level_is_the_loop_bit_for_bit(data):
+    """The breakpoint walk without a Python loop gives the very same float as the loop, with and
+    without bounds (the level is shown and written: it must not move in the last digit)."""
+    last, soll, eligible, n, _rank, upper = data.draw(person_instances(capped=data.draw(st.booleans())))
+    lower = None
+    if upper is not None and data.draw(st.booleans()):
+        lower = np.minimum(np.array(data.draw(st.lists(st.integers(0, 5), min_size=len(last), max_size=len(last))),
+                                    dtype=float), upper)
+        n = max(n, int(np.where(eligible & (soll > 0), lower, 0).sum()))
+        room = np.where(eligible & (soll > 0), upper, 0).sum()
+        if n > room:
+            return
+    n = float(n) + data.draw(st.sampled_from([0.0, 0.5, 1e-13]))
+    from verteilung.solve.waterfill import water_level
+
+    ok = eligible & (soll > 0)
+    try:
+        got = water_level(last, soll, n, eligible, lower, upper).level
+    except ValueError:
+        lo_sum = 0.0 if lower is None else lower[ok].sum()
+        hi_sum = np.inf if upper is None else upper[ok].sum()
+        assert n < lo_sum - 1e-9 or n > hi_sum + 1e-9
+        return
+    assert got == water_level_loop(last, soll, n, eligible, lower, upper) or \
+        (np.isnan(got) and np.isnan(water_level_loop(last, soll, n, eligible, lower, upper)))

@@ -9,6 +9,7 @@ largest first, ties in input order. A heap keeps this at O(n + units · log n).
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,20 +74,33 @@ def _round9(x: float) -> float:
 
 def assign_households(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,
                       ags_rank: np.ndarray) -> GreedyResult:
-    """`assign_units` for households: the heap on plain Python floats, or, for many households per
-    Gemeinde, by size class with numpy (`household_classes`). Same keys, same order, same result.
-
-    The classes cost a fixed ~25 numpy calls each; the heap about a microsecond per household. Below
-    about three households per eligible Gemeinde (NRW: 1.088 households on 396 Gemeinden) the heap
-    is as fast or faster (benchmarks/bench_allocate.py); at 10.000 it is about 3× slower."""
-    if len(sizes) >= CLASSES_FROM * int((eligible & (np.asarray(soll) > 0)).sum()):
+    """`assign_units` for households: the heap on plain Python floats, or by size class with numpy
+    (`household_classes`), whichever the measured costs (`cheaper_by_class`) say is faster. Same
+    keys, same order, same result."""
+    sizes = np.asarray(sizes)
+    classes = 1 + int(np.count_nonzero(sizes[1:] != sizes[:-1])) if sizes.size else 0
+    if cheaper_by_class(sizes.size, classes, int(np.count_nonzero(eligible & (np.asarray(soll) > 0)))):
         res = household_classes(last, soll, eligible, sizes, ags_rank)
         if res is not None:
             return res
     return household_heap(last, soll, eligible, sizes, ags_rank)
 
 
-CLASSES_FROM = 4  # households per eligible Gemeinde from which the classes beat the heap
+def cheaper_by_class(households: int, classes: int, gemeinden: int) -> bool:
+    """Whether `household_classes` beats `household_heap`, in units of one heap step (~1 µs).
+
+    Measured on 50 to 11.000 Gemeinden with 1 to 12 size classes (the heap: ~1 step per household
+    plus ~2 per Gemeinde for building it; a class: ~60 steps plus ~0,1 per Gemeinde in its numpy
+    calls). NRW with 1.088 households in 6 classes: 6 · 100 against 1.900 steps, by class."""
+    return classes * (60 + gemeinden / 10) < households + 2 * gemeinden
+
+
+def _level(load: np.ndarray, s: np.ndarray, n: float) -> float:
+    """The continuous water level for n persons (`waterfill.water_levels` for one row)."""
+    ratio = load / s
+    order = np.argsort(ratio, kind="stable")
+    level = (n + np.cumsum(load[order])) / np.cumsum(s[order])
+    return float(level[np.flatnonzero(ratio[order] <= level + 1e-15)[-1]])
 
 
 def household_classes(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,
@@ -96,64 +110,106 @@ def household_classes(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, 
     Within a run of equal sizes s (``sizes`` comes largest first, so each class is one run) Gemeinde
     i's k-th household would be popped at key_i(k) = key of load_i + k·s; these keys increase in k,
     so the heap hands the run's c households to the c smallest keys of all Gemeinden, in key order.
-    Every one of them has a fulfilment at most τ, the c-th smallest current fulfilment, so only
-    the keys up to τ (and one more per Gemeinde against float doubt) are computed, with the heap's
-    own rounding, and sorted. Needs integral loads (then load + k·s is what repeated addition
-    gives); returns None otherwise, or when the floats leave a doubt.
+    Every one of them has a fulfilment at most τ, the c-th smallest current fulfilment (or the
+    continuous level for c·s persons, when that is lower or c exceeds the Gemeinden), so only the
+    keys up to τ (and one more per Gemeinde against float doubt) are computed, with the heap's own
+    rounding, and sorted. Needs integral loads (then load + k·s is what repeated addition gives);
+    returns None otherwise, or when the floats leave a doubt.
     """
-    from verteilung.solve.waterfill import water_levels
-
-    cur = np.asarray(last, dtype=float).copy()
+    cur = np.asarray(last, dtype=float)
     soll = np.asarray(soll, dtype=float)
     sizes = np.asarray(sizes, dtype=np.int64)
     idx = np.flatnonzero(eligible & (soll > 0))
-    if idx.size == 0 or not np.all(cur == np.floor(cur)) or np.abs(cur).max(initial=0) + sizes.sum() >= 2.0 ** 52:
+    m, n_h = idx.size, sizes.size
+    if m == 0:
         return None
-    if sizes.size and np.any(np.diff(sizes) > 0):
+    load = cur[idx]
+    if np.any(load != np.floor(load)) or np.abs(load).max() + sizes.sum() >= 2.0 ** 52:
+        return None
+    step = sizes[1:] != sizes[:-1]
+    if np.any(sizes[1:][step] > sizes[:-1][step]):
         return None  # not largest first: a class would come back later
-    starts = np.flatnonzero(np.r_[True, sizes[1:] != sizes[:-1]]) if sizes.size else np.empty(0, np.int64)
-    ends = np.r_[starts[1:], sizes.size][: starts.size]
-    s_e, rank_e = soll[idx], np.asarray(ags_rank)[idx]
-    target = np.empty(sizes.size, dtype=np.int64)
-    r_before = np.full(len(cur), np.nan)
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        size, c = int(sizes[a]), b - a
-        load = cur[idx]
-        r0 = np.round(load / s_e, TIE_DIGITS)
-        # at least c keys lie at or below the c-th current fulfilment, and at or below the continuous
-        # level for c·s persons (Σ max(0, level·soll − load) = c·s): the lower of the two bounds them
-        tau = water_levels(load[None, :], s_e[None, :], np.array([c * size]))[0]
-        if c <= idx.size:
-            tau = min(tau, np.partition(r0, c - 1)[c - 1])
-        # keys per Gemeinde (k = 0 … k_max − 1): those up to τ and one more, whatever the float error
-        k_max = np.where(r0 <= tau, np.floor((tau * s_e - load) / size) + 2, 0)
-        k_max = np.clip(k_max, 0, c).astype(np.int64)
-        owner = np.repeat(np.arange(idx.size), k_max)
-        k = np.arange(owner.size) - np.repeat(np.cumsum(k_max) - k_max, k_max)
-        ld = load[owner] + k * size
-        r, t2 = np.round(ld / s_e[owner], TIE_DIGITS), np.round(-(s_e[owner] - ld), 9)
-        order = np.lexsort((rank_e[owner], t2, r))
-        if order.size < c or r[order[c - 1]] > tau:
+    bounds = [0, *(np.flatnonzero(step) + 1).tolist(), n_h] if n_h else [0]
+    s_e, rank_e, every = soll[idx], np.asarray(ags_rank)[idx], np.arange(m)
+    target = np.empty(n_h, dtype=np.int64)
+    r_last = np.full(m, np.nan)
+    for a, b in itertools.pairwise(bounds):
+        taken = _one_class(load, s_e, rank_e, every, int(sizes[a]), b - a)
+        if taken is None:
             return None
-        taken = order[:c]
-        got = np.bincount(owner[taken], minlength=idx.size)
-        # a Gemeinde that got all its computed keys (fewer than c) might have had one more in the c
-        # smallest: its next key must come after the c-th taken one (else the floats were off)
-        full = np.flatnonzero((got == k_max) & (k_max < c))
-        if full.size:
-            ld_n = load[full] + k_max[full] * size
-            r_n, t2_n = np.round(ld_n / s_e[full], TIE_DIGITS), np.round(-(s_e[full] - ld_n), 9)
-            last_c = order[c - 1]
-            r_c, t2_c, rank_c = r[last_c], t2[last_c], rank_e[owner[last_c]]
-            if np.any((r_n < r_c) | ((r_n == r_c) & ((t2_n < t2_c) | ((t2_n == t2_c) & (rank_e[full] < rank_c))))):
-                return None
-        target[a:b] = idx[owner[taken]]
-        cur[idx] = load + got * size
-        hit = got > 0
-        r_before[idx[hit]] = r[(np.cumsum(k_max) - k_max)[hit] + got[hit] - 1]  # each one's last key
-    zuweisung = np.bincount(target, weights=sizes.astype(float), minlength=len(cur)).astype(np.int64) \
-        if sizes.size else np.zeros(len(cur), dtype=np.int64)
+        who, got, r_new = taken
+        target[a:b] = idx[who]
+        r_last = np.where(got > 0, r_new, r_last)
+        load = load + got * sizes[a]
+    r_before = np.full(len(cur), np.nan)
+    r_before[idx] = r_last
+    zuweisung = np.zeros(len(cur), dtype=np.int64)
+    zuweisung[idx] = (load - cur[idx]).astype(np.int64)
     return GreedyResult(zuweisung, target, r_before)
+
+
+def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.ndarray, size: int,
+               c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The c households of one size class: the Gemeinde (position among ``load``) of each, in heap
+    order, the count per Gemeinde, and each one's key r of its last household (where it got one)."""
+    m = load.size
+    tau = np.inf
+    if c <= m:  # the c-th smallest key with k = 0 is a key: at least c keys lie at or below it
+        tau = _round12(float(np.partition(load / s_e, c - 1)[c - 1]))
+        k_max = np.floor((tau * s_e - load) / size) + 2
+        np.clip(k_max, 0, c, out=k_max)
+    if c > m or k_max.sum() > 2 * (c + m):
+        # at or below the level for c·s persons lie at least c keys: a tighter bound when the
+        # fulfilments are spread (and the only one for more households than Gemeinden)
+        tau = min(tau, _round12(_level(load, s_e, c * size)))
+        k_max = np.clip(np.floor((tau * s_e - load) / size) + 2, 0, c)
+    k_max = k_max.astype(np.int64)
+    offs = np.cumsum(k_max) - k_max
+    owner = np.repeat(every, k_max)
+    ld = load[owner] + (np.arange(owner.size) - offs[owner]) * size
+    r = np.round(ld / s_e[owner], TIE_DIGITS)
+    if owner.size < c:
+        return None
+    order = np.argsort(r)
+    head = r[order[: c + 1]]
+    tie = head[1:] == head[:-1]
+    if np.any(tie):
+        order = _break_ties(order, r, tie, rank_e[owner], s_e[owner], ld)
+    last_c = order[c - 1]
+    if r[last_c] > tau:
+        return None
+    who = owner[order[:c]]
+    got = np.bincount(who, minlength=m)
+    # a Gemeinde that got all its computed keys (fewer than c) might have had one more in the c
+    # smallest: its next key must come after the c-th taken one (else the floats were off)
+    full = np.flatnonzero((got == k_max) & (k_max > 0) & (k_max < c))
+    if full.size:
+        ld_n = load[full] + k_max[full] * size
+        r_n, t2_n = np.round(ld_n / s_e[full], TIE_DIGITS), np.round(-(s_e[full] - ld_n), 9)
+        r_c, t2_c, rank_c = r[last_c], np.round(-(s_e[who[-1]] - ld[last_c]), 9), rank_e[who[-1]]
+        if np.any((r_n < r_c) | ((r_n == r_c) & ((t2_n < t2_c) | ((t2_n == t2_c) & (rank_e[full] < rank_c))))):
+            return None
+    # each Gemeinde's keys are taken from k = 0 on, so its last taken key sits at offs + got − 1
+    return who, got, r[offs + got - 1]
+
+
+def _break_ties(order: np.ndarray, r: np.ndarray, tie: np.ndarray, rank: np.ndarray, s: np.ndarray,
+                ld: np.ndarray) -> np.ndarray:
+    """``order`` (by r alone, ties in any order) with equal r ordered as the heap does: the larger
+    remaining obligation, then the smaller AGS. Only the tied keys among the first len(tie) + 1
+    (and the rest of the last one's group) are sorted again; the groups stay where they are."""
+    at = np.zeros(tie.size + 1, dtype=bool)
+    at[1:] |= tie
+    at[:-1] |= tie
+    pos = np.flatnonzero(at)
+    # the group at the boundary may go on past the head
+    end = int(np.searchsorted(r[order], r[order[tie.size]], side="right"))
+    if end > tie.size + 1 and at[-1]:
+        pos = np.r_[pos, np.arange(tie.size + 1, end)]
+    sub = order[pos]
+    out = order.copy()
+    out[pos] = sub[np.lexsort((rank[sub], np.round(-(s[sub] - ld[sub]), 9), r[sub]))]
+    return out
 
 
 def household_heap(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,

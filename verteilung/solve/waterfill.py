@@ -42,25 +42,35 @@ def water_level(last: np.ndarray, soll: np.ndarray, n: float, eligible: np.ndarr
     events, deltas = events[finite], deltas[finite]
     order = np.argsort(events, kind="stable")
     events, deltas = events[order], deltas[order]
-    value = lo_e.sum()
-    slope = 0.0
-    prev = events[0]
-    level = prev
-    for pos in range(events.size):
-        b = events[pos]
-        nxt = value + slope * (b - prev)
-        if nxt >= n - 1e-12 and slope > 0:
-            level = prev + (n - value) / slope
-            break
-        value, prev = nxt, b
-        slope += deltas[pos]
-        level = b
-    else:
-        if slope > 0:
-            level = prev + (n - value) / slope
+    level = _first_reach(events, deltas, float(lo_e.sum()), float(n))
     alloc = np.zeros(size)
     alloc[idx] = np.clip(level * S - L, lo_e, hi_e)
     return Level(float(level), alloc)
+
+
+def _first_reach(events: np.ndarray, deltas: np.ndarray, start: float, n: float) -> float:
+    """Where the piecewise linear sum first reaches n: walk the sorted breakpoints, the slope
+    changing by ``deltas`` at each. The running slope and value are sequential sums
+    (``np.cumsum`` adds in order), so this gives bit for bit what the loop
+
+        value, slope, prev = start, 0, events[0]
+        for b, d in zip(events, deltas):
+            if value + slope·(b − prev) ≥ n − 1e-12 and slope > 0: return prev + (n − value) / slope
+            value, prev, slope = value + slope·(b − prev), b, slope + d
+
+    gives (after the last breakpoint: prev + (n − value) / slope, or the last breakpoint itself if
+    the slope is 0), without a Python step per Gemeinde."""
+    slope_after = np.cumsum(deltas)
+    slope = np.concatenate(([0.0], slope_after[:-1]))        # slope in force before each breakpoint
+    prev = np.concatenate((events[:1], events[:-1]))
+    value = np.cumsum(np.concatenate(([start], slope * (events - prev))))  # value[p]: before breakpoint p
+    hit = np.flatnonzero((value[1:] >= n - 1e-12) & (slope > 0))
+    if hit.size:
+        p = hit[0]
+        return float(prev[p] + (n - value[p]) / slope[p])
+    if slope_after[-1] > 0:
+        return float(events[-1] + (n - value[-1]) / slope_after[-1])
+    return float(events[-1])
 
 
 def water_levels(last: np.ndarray, soll: np.ndarray, n: np.ndarray) -> np.ndarray:
