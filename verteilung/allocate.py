@@ -73,18 +73,29 @@ def _bounds(constraints: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.nd
     return constraints["min_zuweisung"].to_numpy(dtype=float), upper, constraints["gesperrt"].to_numpy(dtype=bool)
 
 
-def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None) -> tuple[SystemState, pd.DataFrame | None]:
-    """Row order must not matter: the solver model is always built in AGS order."""
-    order = np.argsort(state.gemeinden["ags"].to_numpy(), kind="stable")
-    if (order == np.arange(len(order))).all():
-        return state, constraints
+def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
+                  ) -> tuple[SystemState, pd.DataFrame | None, np.ndarray]:
+    """Row order must not matter: the solver model is always built in AGS order (and a Gemeinde's
+    position is then its AGS rank, the heap's last tie-break). Also returns the AGS in that order."""
+    ags = state.gemeinden["ags"].to_numpy()
+    if _ascending(ags):  # the usual case: checked in one pass, no sort
+        return state, constraints, ags
+    order = np.argsort(ags, kind="stable")
     pick = lambda a: None if a is None else np.asarray(a)[order]  # noqa: E731
     sorted_state = SystemState(state.name, state.gemeinden.iloc[order].reset_index(drop=True),
                                pick(state.schluessel), pick(state.bestand), pick(state.anrechnung),
                                pick(state.verrechnung), pick(state.gesperrt), state.info)
     if constraints is not None:
         constraints = constraints.set_index("ags").loc[sorted_state.gemeinden["ags"]].reset_index()
-    return sorted_state, constraints
+    return sorted_state, constraints, ags[order]
+
+
+def _ascending(values: np.ndarray) -> bool:
+    """Whether a stable sort would leave ``values`` as they are (non-decreasing)."""
+    try:
+        return bool(np.all(values[1:] >= values[:-1]))
+    except TypeError:  # mixed types: the sort decides (and refuses what it cannot order)
+        return False
 
 
 def precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np.ndarray, lower: np.ndarray,
@@ -196,12 +207,14 @@ class _Period:
 
     state: SystemState
     ags: np.ndarray
-    names: np.ndarray
+    ags_col: pd.api.extensions.ExtensionArray  # the frame's own columns, for the output tables
+    names: pd.api.extensions.ExtensionArray
     ags_rank: np.ndarray
     persons_only: bool
-    hh_ids: np.ndarray | None
+    hh_ids: pd.api.extensions.ExtensionArray | None
     hh_sizes: np.ndarray
     hh_fixed: np.ndarray       # position of each household's fixed Gemeinde (-1: free)
+    is_fixed: np.ndarray       # hh_fixed >= 0
     n_persons: int
     lower: np.ndarray
     upper: np.ndarray          # constraints file's maximum, tightened by the pacing bound
@@ -216,10 +229,6 @@ class _Period:
     n_free: int
     cap: np.ndarray | None     # pacing bound (Staffelung), None without pacing
     spread: int
-
-    @property
-    def is_fixed(self) -> np.ndarray:
-        return self.hh_fixed >= 0
 
     @property
     def base(self) -> np.ndarray:
@@ -259,22 +268,35 @@ def _arrivals(personen: int | None, haushalte: pd.DataFrame | None,
         return None, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), int(personen)
     hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
     # position of each fixed household's Gemeinde (-1: free; unknown AGS are refused earlier)
-    fest = haushalte["ags_fest"]
-    named = fest.notna().to_numpy() & (fest != "").to_numpy()
+    fest, named = _fixed_to(haushalte["ags_fest"])
     hh_fixed = np.full(len(fest), -1, dtype=np.int64)
     if named.any():
         hh_fixed[named] = pd.Index(ags).get_indexer(fest[named])
-    return haushalte["haushalt_id"].to_numpy(), hh_sizes, hh_fixed, int(hh_sizes.sum())
+    # the ids as the frame holds them (read for messages and the output table only)
+    return haushalte["haushalt_id"].array, hh_sizes, hh_fixed, int(hh_sizes.sum())
 
 
-def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
+def _fixed_to(fest: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The ags_fest values and where one is named (neither missing nor blank), in one pass over
+    plain Python strings (pandas' own comparison costs a tenth of a millisecond per thousand)."""
+    values = fest.to_numpy() if fest.dtype == object else fest.to_numpy(dtype=object, na_value="")
+    try:
+        named = np.asarray(values != "", dtype=bool)
+    except TypeError:  # pd.NA in an object column: no truth value
+        return values, fest.notna().to_numpy() & (fest != "").to_numpy()
+    if named.any():
+        named[named] = pd.notna(values[named])  # None and NaN differ from "" but name nothing
+    return values, named
+
+
+def _period(state: SystemState, ags: np.ndarray, personen: int | None, haushalte: pd.DataFrame | None,
             beschraenkungen: pd.DataFrame | None, staffelung: Staffelung | None) -> _Period:
-    """Arrivals, bounds and pacing of one period, every refusal (`precheck`) made before solving."""
+    """Arrivals, bounds and pacing of one period, every refusal (`precheck`) made before solving.
+    The state comes in AGS order (`_in_ags_order`, ``ags`` its AGS): a Gemeinde's rank is its position."""
     g = state.gemeinden
     n = len(g)
-    ags = g["ags"].to_numpy()
-    names = g["gemeinde"].to_numpy()
-    ags_rank = np.argsort(np.argsort(ags, kind="stable"), kind="stable")
+    ags_col, names = g["ags"].array, g["gemeinde"].array
+    ags_rank = np.arange(n)
     hh_ids, hh_sizes, hh_fixed, n_persons = _arrivals(personen, haushalte, ags)
     persons_only = hh_ids is None
     lower, upper, gesperrt = _bounds(beschraenkungen, n)
@@ -285,14 +307,19 @@ def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | 
 
     fixed = np.zeros(n)
     is_fixed = hh_fixed >= 0
-    np.add.at(fixed, hh_fixed[is_fixed], hh_sizes[is_fixed])
+    any_fixed = bool(is_fixed.any())
+    if any_fixed:
+        np.add.at(fixed, hh_fixed[is_fixed], hh_sizes[is_fixed])
     # A Sperre in the constraints file refuses a fixed household; a model's rule (no open obligation,
     # sperre_wenn) only steers the free arrivals: a household the officer placed goes where placed.
     fixed_blocked = [f"{hh_ids[h]} ist fest {names[hh_fixed[h]]} (AGS {ags[hh_fixed[h]]}) zugewiesen, "
                      "die Gemeinde ist aber in den Beschränkungen gesperrt"
-                     for h in np.flatnonzero(is_fixed) if gesperrt[hh_fixed[h]]] if hh_ids is not None else []
-    free = np.flatnonzero(~is_fixed)
-    order = free[greedy.household_order(hh_sizes[free])]
+                     for h in np.flatnonzero(is_fixed) if gesperrt[hh_fixed[h]]] if any_fixed else []
+    if any_fixed:
+        free = np.flatnonzero(~is_fixed)
+        order = free[greedy.household_order(hh_sizes[free])]
+    else:
+        order = greedy.household_order(hh_sizes)
     free_sizes = hh_sizes[order]
     n_free = n_persons if persons_only else int(free_sizes.sum())
     largest = (1 if n_free else 0) if persons_only else (int(free_sizes.max()) if free_sizes.size else 0)
@@ -313,8 +340,9 @@ def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | 
     for i in np.flatnonzero(gesperrt):  # the constraints file's own Sperre is the cause named first
         rule_only.pop(str(ags[i]), None)
     _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked, rule_only)
-    return _Period(state, ags, names, ags_rank, persons_only, hh_ids, hh_sizes, hh_fixed, n_persons, lower, upper,
-                   upper_file, gesperrt, soll, last, eligible, fixed, order, free_sizes, n_free, cap, spread)
+    return _Period(state, ags, ags_col, names, ags_rank, persons_only, hh_ids, hh_sizes, hh_fixed, is_fixed,
+                   n_persons, lower, upper, upper_file, gesperrt, soll, last, eligible, fixed, order, free_sizes,
+                   n_free, cap, spread)
 
 
 def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool,
@@ -392,8 +420,8 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
                      beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float,
                      milp: bool, staffelung: Staffelung | None = None) -> Allocation:
     started = time.perf_counter()
-    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
-    p = _period(state, personen, haushalte, beschraenkungen, staffelung)
+    state, beschraenkungen, ags = _in_ags_order(state, beschraenkungen)
+    p = _period(state, ags, personen, haushalte, beschraenkungen, staffelung)
     sol = _solve(p, solver, pfad, zeitlimit, milp, started)
     return _result(p, sol, haushalte, staffelung, started)
 
@@ -416,23 +444,24 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
     soll_stichtag = state.schluessel * state.total
     vorher = quote_vorher(last, soll_stichtag)
     nachher = quote(last + zuweisung, soll)
-    # the frame's own string arrays, not numpy object copies: no re-conversion per row
-    ags_col, name_col = g["ags"].array, g["gemeinde"].array
+    # the frame's own string arrays, not numpy object copies: no re-conversion per row. The frames
+    # are built without pandas' copies (a third of their cost); what they share is copied here
+    ags_col, name_col = p.ags_col, p.names
     table = pd.DataFrame({
-        "ags": ags_col, "gemeinde": name_col,
-        "soll_stichtag": soll_stichtag, "soll_nach_zuweisung": soll,
-        "bestand": state.bestand.astype(np.int64), "anrechnung": state.anrechnung,
-        "zuweisung": zuweisung,
+        "ags": ags_col.copy(), "gemeinde": name_col.copy(),
+        "soll_stichtag": soll_stichtag, "soll_nach_zuweisung": soll.copy(),
+        "bestand": state.bestand.astype(np.int64), "anrechnung": np.array(state.anrechnung),
+        "zuweisung": zuweisung.copy(),
         "erfuellungsquote_vorher": vorher, "erfuellungsquote_nachher": np.round(nachher, 4),
-    })
+    }, copy=False)
     if np.any(state.verrechnung):
         table.insert(5, "verrechnung", state.verrechnung)
     households = None
     if p.hh_ids is not None:
         assert haushalte is not None
-        households = pd.DataFrame({"haushalt_id": haushalte["haushalt_id"].array, "personen": hh_sizes,
+        households = pd.DataFrame({"haushalt_id": p.hh_ids.copy(), "personen": hh_sizes.copy(),
                                    "ags": ags_col.take(target), "gemeinde": name_col.take(target),
-                                   "fest": p.hh_fixed >= 0})
+                                   "fest": p.is_fixed.copy()}, copy=False)
     elig_after = nachher[eligible]
     summary = {
         "system": state.name,
@@ -476,7 +505,7 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     asked of the last week (what the earlier weeks left open). Every week's pacing is checked
     before the first week is allocated."""
     started = time.perf_counter()
-    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
+    state, beschraenkungen, _ = _in_ags_order(state, beschraenkungen)
     _refuse_bad_arrivals(personen, haushalte)
     k = staffelung.wochen
     n = len(state.gemeinden)
@@ -531,8 +560,7 @@ def _check_weeks(state: SystemState, parts: list[tuple[int | None, pd.DataFrame 
             free_sizes = sizes
         else:
             sizes = hh["personen"].to_numpy(dtype=np.int64)
-            fest = hh["ags_fest"]
-            named = fest.notna().to_numpy() & (fest != "").to_numpy()
+            fest, named = _fixed_to(hh["ags_fest"])
             pos = pd.Index(ags).get_indexer(fest[named])
             fixed = np.zeros(n)
             np.add.at(fixed, pos[pos >= 0], sizes[named][pos >= 0])

@@ -131,49 +131,53 @@ def household_classes(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, 
         return None  # not largest first: a class would come back later
     bounds = [0, *(np.flatnonzero(step) + 1).tolist(), n_h] if n_h else [0]
     s_e, rank_e, every = soll[idx], np.asarray(ags_rank)[idx], np.arange(m)
-    target = np.empty(n_h, dtype=np.int64)
-    r_last = np.full(m, np.nan)
+    at = np.empty(n_h, dtype=np.int64)   # position among the eligible Gemeinden, per household
+    last_size = np.zeros(m)              # size of each one's last household (classes: largest first)
     for a, b in itertools.pairwise(bounds):
-        taken = _one_class(load, s_e, rank_e, every, int(sizes[a]), b - a)
-        if taken is None:
+        size = int(sizes[a])
+        got = _one_class(load, s_e, rank_e, every, size, b - a, at[a:b])
+        if got is None:
             return None
-        who, got, r_new = taken
-        target[a:b] = idx[who]
-        r_last = np.where(got > 0, r_new, r_last)
-        load = load + got * sizes[a]
+        last_size = np.where(got > 0, size, last_size)
+        load = load + got * size
     r_before = np.full(len(cur), np.nan)
-    r_before[idx] = r_last
+    # the key each Gemeinde's last household was popped at: the heap's rounding of the load before it
+    r_before[idx] = np.where(last_size > 0, ((load - last_size) / s_e).round(TIE_DIGITS), np.nan)
     zuweisung = np.zeros(len(cur), dtype=np.int64)
     zuweisung[idx] = (load - cur[idx]).astype(np.int64)
-    return GreedyResult(zuweisung, target, r_before)
+    return GreedyResult(zuweisung, idx[at], r_before)
 
 
-def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.ndarray, size: int,
-               c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The c households of one size class: the Gemeinde (position among ``load``) of each, in heap
-    order, the count per Gemeinde, and each one's key r of its last household (where it got one)."""
+def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.ndarray, size: int, c: int,
+               out: np.ndarray) -> np.ndarray | None:
+    """The c households of one size class: writes the Gemeinde (position among ``load``) of each,
+    in heap order, to ``out`` and returns the count per Gemeinde (None: the floats leave a doubt).
+
+    Numpy calls on a few hundred numbers cost their call, not their data: the steps are kept few
+    (array methods, one sort by fulfilment alone, the tie rule only where keys tie)."""
     m = load.size
     tau = np.inf
     if c <= m:  # the c-th smallest key with k = 0 is a key: at least c keys lie at or below it
         tau = _round12(float(np.partition(load / s_e, c - 1)[c - 1]))
-        k_max = np.floor((tau * s_e - load) / size) + 2
-        np.clip(k_max, 0, c, out=k_max)
-    if c > m or k_max.sum() > 2 * (c + m):
+        k_max = np.floor(((tau * s_e - load) / size).clip(-2.0, c - 2.0))
+    if c > m or k_max.sum() > 2 * c:
         # at or below the level for c·s persons lie at least c keys: a tighter bound when the
         # fulfilments are spread (and the only one for more households than Gemeinden)
         tau = min(tau, _round12(_level(load, s_e, c * size)))
-        k_max = np.clip(np.floor((tau * s_e - load) / size) + 2, 0, c)
-    k_max = k_max.astype(np.int64)
-    offs = np.cumsum(k_max) - k_max
-    owner = np.repeat(every, k_max)
-    ld = load[owner] + (np.arange(owner.size) - offs[owner]) * size
-    r = np.round(ld / s_e[owner], TIE_DIGITS)
-    if owner.size < c:
+        k_max = np.floor(((tau * s_e - load) / size).clip(-2.0, c - 2.0))
+    # keys k = 0 … k_max + 1 per Gemeinde: those up to τ and one more, whatever the float error
+    k_max = k_max.astype(np.int64) + 2
+    ends = k_max.cumsum()
+    if ends[-1] < c:
         return None
-    order = np.argsort(r)
+    offs = ends - k_max
+    owner = every.repeat(k_max)
+    ld = load[owner] + (np.arange(owner.size) - offs[owner]) * size
+    r = (ld / s_e[owner]).round(TIE_DIGITS)
+    order = r.argsort()
     head = r[order[: c + 1]]
     tie = head[1:] == head[:-1]
-    if np.any(tie):
+    if tie.any():
         order = _break_ties(order, r, tie, rank_e[owner], s_e[owner], ld)
     last_c = order[c - 1]
     if r[last_c] > tau:
@@ -182,15 +186,16 @@ def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.
     got = np.bincount(who, minlength=m)
     # a Gemeinde that got all its computed keys (fewer than c) might have had one more in the c
     # smallest: its next key must come after the c-th taken one (else the floats were off)
-    full = np.flatnonzero((got == k_max) & (k_max > 0) & (k_max < c))
+    full = ((got == k_max) & (got > 0)).nonzero()[0]
+    full = full[k_max[full] < c]
     if full.size:
         ld_n = load[full] + k_max[full] * size
         r_n, t2_n = np.round(ld_n / s_e[full], TIE_DIGITS), np.round(-(s_e[full] - ld_n), 9)
         r_c, t2_c, rank_c = r[last_c], np.round(-(s_e[who[-1]] - ld[last_c]), 9), rank_e[who[-1]]
         if np.any((r_n < r_c) | ((r_n == r_c) & ((t2_n < t2_c) | ((t2_n == t2_c) & (rank_e[full] < rank_c))))):
             return None
-    # each Gemeinde's keys are taken from k = 0 on, so its last taken key sits at offs + got − 1
-    return who, got, r[offs + got - 1]
+    out[:] = who
+    return got
 
 
 def _break_ties(order: np.ndarray, r: np.ndarray, tie: np.ndarray, rank: np.ndarray, s: np.ndarray,

@@ -34,12 +34,14 @@ def water_level(last: np.ndarray, soll: np.ndarray, n: float, eligible: np.ndarr
     if n < lo_e.sum() - 1e-9 or n > hi_e.sum() + 1e-9:
         raise ValueError("arrivals outside the bounds' range")
     # each Gemeinde adds slope S_i between its two breakpoints
-    start = (L + lo_e) / S
-    stop = (L + hi_e) / S
-    events = np.concatenate([start, stop])
-    deltas = np.concatenate([S, -S])
+    if lower is None and upper is None:  # no bounds: the stops lie at infinity and drop out
+        events, deltas = (L + 0.0) / S, S  # + 0.0 as with lower = 0: no −0.0 breakpoint
+    else:
+        events = np.concatenate([(L + lo_e) / S, (L + hi_e) / S])
+        deltas = np.concatenate([S, -S])
     finite = np.isfinite(events)
-    events, deltas = events[finite], deltas[finite]
+    if not finite.all():
+        events, deltas = events[finite], deltas[finite]
     order = np.argsort(events, kind="stable")
     events, deltas = events[order], deltas[order]
     level = _first_reach(events, deltas, float(lo_e.sum()), float(n))
