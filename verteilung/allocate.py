@@ -339,7 +339,11 @@ def _period(state: SystemState, ags: np.ndarray, personen: int | None, haushalte
     rule_only = {a: w for a, w in state.info.get("sperrgruende", {}).items()}
     for i in np.flatnonzero(gesperrt):  # the constraints file's own Sperre is the cause named first
         rule_only.pop(str(ags[i]), None)
-    _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked, rule_only)
+    # without a constraints file or pacing (bounds 0 and ∞, no Sperre of the file) only "nobody may
+    # receive" can fail: the checks run when bounds are given or nobody is eligible
+    if beschraenkungen is not None or staffelung is not None or not eligible.any():
+        _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked,
+                  rule_only)
     return _Period(state, ags, ags_col, names, ags_rank, persons_only, hh_ids, hh_sizes, hh_fixed, is_fixed,
                    n_persons, lower, upper, upper_file, gesperrt, soll, last, eligible, fixed, order, free_sizes,
                    n_free, cap, spread)
@@ -444,24 +448,24 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
     soll_stichtag = state.schluessel * state.total
     vorher = quote_vorher(last, soll_stichtag)
     nachher = quote(last + zuweisung, soll)
-    # the frame's own string arrays, not numpy object copies: no re-conversion per row. The frames
-    # are built without pandas' copies (a third of their cost); what they share is copied here
+    # the frame's own string arrays, not numpy object copies: no re-conversion per row; the frames
+    # are built from arrays of their own (`_frame`): what they share with the inputs is copied here
     ags_col, name_col = p.ags_col, p.names
-    table = pd.DataFrame({
+    table = _frame({
         "ags": ags_col.copy(), "gemeinde": name_col.copy(),
         "soll_stichtag": soll_stichtag, "soll_nach_zuweisung": soll.copy(),
         "bestand": state.bestand.astype(np.int64), "anrechnung": np.array(state.anrechnung),
         "zuweisung": zuweisung.copy(),
         "erfuellungsquote_vorher": vorher, "erfuellungsquote_nachher": np.round(nachher, 4),
-    }, copy=False)
+    }, n)
     if np.any(state.verrechnung):
         table.insert(5, "verrechnung", state.verrechnung)
     households = None
     if p.hh_ids is not None:
         assert haushalte is not None
-        households = pd.DataFrame({"haushalt_id": p.hh_ids.copy(), "personen": hh_sizes.copy(),
-                                   "ags": ags_col.take(target), "gemeinde": name_col.take(target),
-                                   "fest": p.is_fixed.copy()}, copy=False)
+        households = _frame({"haushalt_id": p.hh_ids.copy(), "personen": hh_sizes.copy(),
+                             "ags": ags_col.take(target), "gemeinde": name_col.take(target),
+                             "fest": p.is_fixed.copy()}, len(hh_sizes))
     elig_after = nachher[eligible]
     summary = {
         "system": state.name,
@@ -495,6 +499,27 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
                                       dict(state.info.get("sperrgruende", {})), sol.level,
                                       np.full(n, np.nan) if cap is None else np.where(np.isfinite(cap), cap, np.nan),
                                       None if p.hh_ids is None else np.bincount(target[~p.is_fixed], minlength=n)))
+
+
+_LABELS: dict[tuple[str, ...], pd.Index] = {}
+
+
+def _frame(columns: dict[str, np.ndarray | pd.api.extensions.ExtensionArray], n: int) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` for arrays of length n that no one else holds (not copied).
+
+    pandas' dict constructor spends half its time (~0,1 ms per frame) inferring the string dtype
+    of the column labels; here the label Index is built once per set of names and the frame comes
+    from pandas' own constructor for arrays (`DataFrame._from_arrays`, the route of `from_records`)
+    with the same checks and conversions. The public constructor if that route is missing."""
+    names = tuple(columns)
+    labels = _LABELS.get(names)
+    if labels is None:
+        labels = _LABELS[names] = pd.Index(list(names))
+    try:
+        return pd.DataFrame._from_arrays(list(columns.values()), columns=labels.view(),  # type: ignore[attr-defined]
+                                         index=pd.RangeIndex(n), verify_integrity=True)
+    except (AttributeError, TypeError):  # pragma: no cover - a pandas without the route
+        return pd.DataFrame(columns, copy=False)
 
 
 def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,

@@ -53,8 +53,12 @@ def assign_units(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes
 
 
 def household_order(sizes: np.ndarray) -> np.ndarray:
-    """Largest households first; equal sizes keep their input order (stable sort)."""
-    return np.argsort(-np.asarray(sizes), kind="stable")
+    """Largest households first; equal sizes keep their input order (stable sort). Sizes that fit
+    16 bits are sorted as such: numpy's stable sort is then a radix sort, the same order."""
+    neg = -np.asarray(sizes)
+    if neg.size and neg.dtype.kind in "iu" and -(2**15) <= neg.min() and neg.max() < 2**15:
+        neg = neg.astype(np.int16)
+    return np.argsort(neg, kind="stable")
 
 
 # ---------------------------------------------------------------- fast paths
