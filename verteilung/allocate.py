@@ -74,12 +74,13 @@ def _bounds(constraints: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.nd
 
 
 def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
-                  ) -> tuple[SystemState, pd.DataFrame | None, np.ndarray]:
+                  ) -> tuple[SystemState, pd.DataFrame | None, pd.Series]:
     """Row order must not matter: the solver model is always built in AGS order (and a Gemeinde's
-    position is then its AGS rank, the heap's last tie-break). Also returns the AGS in that order."""
-    ags = state.gemeinden["ags"].to_numpy()
+    position is then its AGS rank, the heap's last tie-break). Also returns the AGS column."""
+    column = state.gemeinden["ags"]
+    ags = column.to_numpy()
     if _ascending(ags):  # the usual case: checked in one pass, no sort
-        return state, constraints, ags
+        return state, constraints, column
     order = np.argsort(ags, kind="stable")
     pick = lambda a: None if a is None else np.asarray(a)[order]  # noqa: E731
     sorted_state = SystemState(state.name, state.gemeinden.iloc[order].reset_index(drop=True),
@@ -87,7 +88,7 @@ def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
                                pick(state.verrechnung), pick(state.gesperrt), state.info)
     if constraints is not None:
         constraints = constraints.set_index("ags").loc[sorted_state.gemeinden["ags"]].reset_index()
-    return sorted_state, constraints, ags[order]
+    return sorted_state, constraints, sorted_state.gemeinden["ags"]
 
 
 def _ascending(values: np.ndarray) -> bool:
@@ -289,13 +290,13 @@ def _fixed_to(fest: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, named
 
 
-def _period(state: SystemState, ags: np.ndarray, personen: int | None, haushalte: pd.DataFrame | None,
+def _period(state: SystemState, ags_column: pd.Series, personen: int | None, haushalte: pd.DataFrame | None,
             beschraenkungen: pd.DataFrame | None, staffelung: Staffelung | None) -> _Period:
     """Arrivals, bounds and pacing of one period, every refusal (`precheck`) made before solving.
-    The state comes in AGS order (`_in_ags_order`, ``ags`` its AGS): a Gemeinde's rank is its position."""
+    The state comes in AGS order (`_in_ags_order`, ``ags_column``): a Gemeinde's rank is its position."""
     g = state.gemeinden
     n = len(g)
-    ags_col, names = g["ags"].array, g["gemeinde"].array
+    ags, ags_col, names = ags_column.to_numpy(), ags_column.array, g["gemeinde"].array
     ags_rank = np.arange(n)
     hh_ids, hh_sizes, hh_fixed, n_persons = _arrivals(personen, haushalte, ags)
     persons_only = hh_ids is None
@@ -424,8 +425,8 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
                      beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float,
                      milp: bool, staffelung: Staffelung | None = None) -> Allocation:
     started = time.perf_counter()
-    state, beschraenkungen, ags = _in_ags_order(state, beschraenkungen)
-    p = _period(state, ags, personen, haushalte, beschraenkungen, staffelung)
+    state, beschraenkungen, ags_column = _in_ags_order(state, beschraenkungen)
+    p = _period(state, ags_column, personen, haushalte, beschraenkungen, staffelung)
     sol = _solve(p, solver, pfad, zeitlimit, milp, started)
     return _result(p, sol, haushalte, staffelung, started)
 
@@ -478,8 +479,9 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
         if eligible.any() else None,
         # solver path: the largest lowest fulfilment any integer allocation reaches (stage 2)
         "ganzzahliges_max_min_prozent": sol.integer_max_min * 100 if sol.use_solver else None,
-        "niedrigste_quote_nachher": float(np.nanmin(elig_after)) if elig_after.size else None,
-        "hoechste_quote_nachher": float(np.nanmax(elig_after)) if elig_after.size else None,
+        # fmin/fmax skip NaN as nanmin/nanmax do, without their Python layer
+        "niedrigste_quote_nachher": float(np.fmin.reduce(elig_after)) if elig_after.size else None,
+        "hoechste_quote_nachher": float(np.fmax.reduce(elig_after)) if elig_after.size else None,
         "empfangende_gemeinden": int((zuweisung > 0).sum()),
         "beschraenkung_bindet": sol.binds,
     }
@@ -515,9 +517,13 @@ def _frame(columns: dict[str, np.ndarray | pd.api.extensions.ExtensionArray], n:
     labels = _LABELS.get(names)
     if labels is None:
         labels = _LABELS[names] = pd.Index(list(names))
+    arrays = list(columns.values())
+    # numbers and typed arrays are stored as they are; object arrays go through pandas' inference
+    plain = all(a.dtype.kind in "biuf" if isinstance(a, np.ndarray)
+                else not isinstance(a, pd.arrays.NumpyExtensionArray) for a in arrays)
     try:
-        return pd.DataFrame._from_arrays(list(columns.values()), columns=labels.view(),  # type: ignore[attr-defined]
-                                         index=pd.RangeIndex(n), verify_integrity=True)
+        return pd.DataFrame._from_arrays(arrays, columns=labels.view(), index=pd.RangeIndex(n),  # type: ignore[attr-defined]
+                                         verify_integrity=not plain)
     except (AttributeError, TypeError):  # pragma: no cover - a pandas without the route
         return pd.DataFrame(columns, copy=False)
 

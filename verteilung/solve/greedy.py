@@ -56,7 +56,7 @@ def household_order(sizes: np.ndarray) -> np.ndarray:
     """Largest households first; equal sizes keep their input order (stable sort). Sizes that fit
     16 bits are sorted as such: numpy's stable sort is then a radix sort, the same order."""
     neg = -np.asarray(sizes)
-    if neg.size and neg.dtype.kind in "iu" and -(2**15) <= neg.min() and neg.max() < 2**15:
+    if neg.size and neg.dtype.kind in "iu" and neg.min() >= -(2**15) and neg.max() < 2**15:
         neg = neg.astype(np.int16)
     return np.argsort(neg, kind="stable")
 
@@ -128,12 +128,12 @@ def household_classes(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, 
     if m == 0:
         return None
     load = cur[idx]
-    if np.any(load != np.floor(load)) or np.abs(load).max() + sizes.sum() >= 2.0 ** 52:
+    if (load != np.floor(load)).any() or np.abs(load).max() + sizes.sum() >= 2.0 ** 52:
         return None
-    step = sizes[1:] != sizes[:-1]
-    if np.any(sizes[1:][step] > sizes[:-1][step]):
+    step = np.diff(sizes)
+    if (step > 0).any():
         return None  # not largest first: a class would come back later
-    bounds = [0, *(np.flatnonzero(step) + 1).tolist(), n_h] if n_h else [0]
+    bounds = [0, *(step.nonzero()[0] + 1).tolist(), n_h] if n_h else [0]
     s_e, rank_e, every = soll[idx], np.asarray(ags_rank)[idx], np.arange(m)
     at = np.empty(n_h, dtype=np.int64)   # position among the eligible Gemeinden, per household
     last_size = np.zeros(m)              # size of each one's last household (classes: largest first)
@@ -163,20 +163,21 @@ def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.
     tau = np.inf
     if c <= m:  # the c-th smallest key with k = 0 is a key: at least c keys lie at or below it
         tau = _round12(float(np.partition(load / s_e, c - 1)[c - 1]))
-        k_max = np.floor(((tau * s_e - load) / size).clip(-2.0, c - 2.0))
-    if c > m or k_max.sum() > 2 * c:
+        # keys k = 0 … up to τ, and one more whatever the float error
+        k_max = (((tau * s_e - load) / size + 2.0).clip(0.0, c)).astype(np.int64)
+        ends = k_max.cumsum()
+    if c > m or ends[-1] > 2 * c + 2 * m:
         # at or below the level for c·s persons lie at least c keys: a tighter bound when the
         # fulfilments are spread (and the only one for more households than Gemeinden)
         tau = min(tau, _round12(_level(load, s_e, c * size)))
-        k_max = np.floor(((tau * s_e - load) / size).clip(-2.0, c - 2.0))
-    # keys k = 0 … k_max + 1 per Gemeinde: those up to τ and one more, whatever the float error
-    k_max = k_max.astype(np.int64) + 2
-    ends = k_max.cumsum()
-    if ends[-1] < c:
+        k_max = (((tau * s_e - load) / size + 2.0).clip(0.0, c)).astype(np.int64)
+        ends = k_max.cumsum()
+    total = int(ends[-1])
+    if total < c:
         return None
-    offs = ends - k_max
     owner = every.repeat(k_max)
-    ld = load[owner] + (np.arange(owner.size) - offs[owner]) * size
+    # load + k·size for k = 0 … k_max − 1, counted from each one's first candidate
+    ld = (load - (ends - k_max) * size)[owner] + np.arange(0, total * size, size)
     r = (ld / s_e[owner]).round(TIE_DIGITS)
     order = r.argsort()
     head = r[order[: c + 1]]
@@ -190,8 +191,9 @@ def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.
     got = np.bincount(who, minlength=m)
     # a Gemeinde that got all its computed keys (fewer than c) might have had one more in the c
     # smallest: its next key must come after the c-th taken one (else the floats were off)
-    full = ((got == k_max) & (got > 0)).nonzero()[0]
-    full = full[k_max[full] < c]
+    full = (got == np.maximum(k_max, 1)).nonzero()[0]
+    if full.size:
+        full = full[k_max[full] < c]
     if full.size:
         ld_n = load[full] + k_max[full] * size
         r_n, t2_n = np.round(ld_n / s_e[full], TIE_DIGITS), np.round(-(s_e[full] - ld_n), 9)

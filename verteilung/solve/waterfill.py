@@ -25,18 +25,23 @@ def water_level(last: np.ndarray, soll: np.ndarray, n: float, eligible: np.ndarr
     soll = np.asarray(soll, dtype=float)
     size = last.shape[0]
     ok = soll > 0 if eligible is None else (np.asarray(eligible, dtype=bool) & (soll > 0))
-    lo = np.zeros(size) if lower is None else np.asarray(lower, dtype=float)
-    hi = np.full(size, np.inf) if upper is None else np.asarray(upper, dtype=float)
     idx = np.flatnonzero(ok)
     if idx.size == 0:
         raise ValueError("no eligible Gemeinde with a positive Soll")
-    L, S, lo_e, hi_e = last[idx], soll[idx], lo[idx], hi[idx]
-    if n < lo_e.sum() - 1e-9 or n > hi_e.sum() + 1e-9:
-        raise ValueError("arrivals outside the bounds' range")
-    # each Gemeinde adds slope S_i between its two breakpoints
-    if lower is None and upper is None:  # no bounds: the stops lie at infinity and drop out
+    L, S = last[idx], soll[idx]
+    lo_e: np.ndarray | float
+    hi_e: np.ndarray | float
+    if lower is None and upper is None:  # no bounds (0 and ∞): the stops lie at infinity and drop out
+        lo_e, hi_e = 0.0, np.inf
+        if n < -1e-9:
+            raise ValueError("arrivals outside the bounds' range")
         events, deltas = (L + 0.0) / S, S  # + 0.0 as with lower = 0: no −0.0 breakpoint
     else:
+        lo_e = np.zeros(idx.size) if lower is None else np.asarray(lower, dtype=float)[idx]
+        hi_e = np.full(idx.size, np.inf) if upper is None else np.asarray(upper, dtype=float)[idx]
+        if n < lo_e.sum() - 1e-9 or n > hi_e.sum() + 1e-9:
+            raise ValueError("arrivals outside the bounds' range")
+        # each Gemeinde adds slope S_i between its two breakpoints
         events = np.concatenate([(L + lo_e) / S, (L + hi_e) / S])
         deltas = np.concatenate([S, -S])
     finite = np.isfinite(events)
@@ -44,7 +49,7 @@ def water_level(last: np.ndarray, soll: np.ndarray, n: float, eligible: np.ndarr
         events, deltas = events[finite], deltas[finite]
     order = np.argsort(events, kind="stable")
     events, deltas = events[order], deltas[order]
-    level = _first_reach(events, deltas, float(lo_e.sum()), float(n))
+    level = _first_reach(events, deltas, float(np.sum(lo_e)), float(n))
     alloc = np.zeros(size)
     alloc[idx] = np.clip(level * S - L, lo_e, hi_e)
     return Level(float(level), alloc)
