@@ -93,10 +93,11 @@ def assign_households(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, 
 def cheaper_by_class(households: int, classes: int, gemeinden: int) -> bool:
     """Whether `household_classes` beats `household_heap`, in units of one heap step (~1 µs).
 
-    Measured on 50 to 11.000 Gemeinden with 1 to 12 size classes (the heap: ~1 step per household
-    plus ~2 per Gemeinde for building it; a class: ~60 steps plus ~0,1 per Gemeinde in its numpy
-    calls). NRW with 1.088 households in 6 classes: 6 · 100 against 1.900 steps, by class."""
-    return classes * (60 + gemeinden / 10) < households + 2 * gemeinden
+    Fitted to timings on 50 to 11.000 Gemeinden with 1 to 12 size classes: the heap ~1 step per
+    household plus ~0,7 per Gemeinde to build it, a class ~40 steps plus ~1/20 per Gemeinde for
+    its numpy calls. NRW (396 Gemeinden) in 6 classes: by class from about 80 households on
+    (1.088 households: 360 against 1.365 steps); one class: always by class."""
+    return classes * (40 + gemeinden / 20) < households + 0.7 * gemeinden
 
 
 def _level(load: np.ndarray, s: np.ndarray, n: float) -> float:
