@@ -204,7 +204,8 @@ def test_run_workbook_and_marked_machine_csvs(cli, tmp_path):
     r = cli("run", "--periode", "2024-05", "--config", tmp_path / "run.toml")
     assert r.code == 0, r.stderr
     folder = tmp_path / "out" / "2024-05" / "r1"
-    sheets = ["Verteilstatistik FlüAG", "Zuweisung FlüAG", "Verteilstatistik WSA", "Zuweisung WSA", "Parameter"]
+    sheets = ["Verteilstatistik FlüAG", "Zuweisung FlüAG", "Entscheidungen FlüAG", "Verteilstatistik WSA",
+              "Zuweisung WSA", "Entscheidungen WSA", "Parameter"]
     book = check_workbook(folder / "verteilstatistik.xlsx", sheets, synthetic=True)
     ws = book["wb"]["Verteilstatistik FlüAG"]
     vs = pd.read_csv(folder / "verteilstatistik_flueag.csv", dtype={"ags": str})

@@ -44,6 +44,24 @@ def test_lump_sum_is_flueag_persons_times_the_rate_of_the_gemeinde_type(res, lf)
     assert land.loc["m1-gemeinsamer-bestand", "aenderung_pauschale_flueag_land_eur"] > 0
 
 
+@pytest.mark.parametrize(("ags", "sq_persons", "sq_eur", "m1_load", "m1_eur"), [
+    # docs/langfrist.md „Mehr Personen, weniger Geld“: Köln takes 1.279 more persons and gets 2,69 Mio. € less,
+    # Mönchengladbach fewer persons and 13,6 Mio. € more (its credited places exceed its FlüAG Soll today)
+    ("05315000", 15_619, 134.7e6, 16_898, 132.0e6),
+    ("05116000", 4_494, 0.0, 4_243, 13.6e6),
+])
+def test_the_two_worked_money_examples_of_the_handbook(res, lf, ags, sq_persons, sq_eur, m1_load, m1_eur):
+    g = lf.gemeinden.set_index(["modell", "ags"])
+    money = res.gemeinden.set_index(["modell", "ags"])["pauschale_flueag_eur"]
+    assert round(g.loc[("status-quo", ags), "last_langfristig"]) == sq_persons
+    assert round(g.loc[("m1-gemeinsamer-bestand", ags), "last_langfristig"]) == m1_load
+    assert money[("status-quo", ags)] == pytest.approx(sq_eur, abs=0.05e6)
+    assert money[("m1-gemeinsamer-bestand", ags)] == pytest.approx(m1_eur, abs=0.05e6)
+    m1 = g.loc[("m1-gemeinsamer-bestand", ags)]
+    flueag = (m1["last_langfristig"] - m1["anrechnung"]) * 146_000 / 292_210
+    assert money[("m1-gemeinsamer-bestand", ags)] == pytest.approx(flueag * KREISFREI_2024 * 12, rel=1e-12)
+
+
 def test_integrationspauschale_2018_keeps_its_pot_minimum_and_40_60_rule(res, lf):
     g = res.gemeinden[res.gemeinden["modell"] == "status-quo"].reset_index(drop=True)
     amount = g["mittel_integrationspauschale_2018_eur"].to_numpy()

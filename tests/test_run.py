@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -101,6 +103,20 @@ def test_run_twice_gives_one_revision(ws):
     assert any(p["name"] == "flueag_kappung" and p["paragraph"].startswith("§ 3") for p in manifest["parameter"])
     assert manifest["befehl"][:2] == ["verteilung", "run"] or "run" in manifest["befehl"]
     assert "§ 3 Abs. 5 S. 3 FlüAG" in (folder / "erlaeuterung.txt").read_text()
+    # the audit trail: each Gemeinde's decision adds up to its allocation, and the log counts them
+    for system, personen in (("flueag", 1260), ("wsa", 493)):
+        ent = pd.read_csv(folder / f"entscheidungen_{system}.csv", dtype={"ags": str})
+        zw = pd.read_csv(folder / f"zuweisung_{system}.csv", dtype={"ags": str})
+        assert list(ent["ags"]) == list(zw["ags"]) and list(ent["zuweisung"]) == list(zw["zuweisung"])
+        assert (ent["zuweisung_fest"] + ent["zuweisung_frei"] == ent["zuweisung"]).all()
+        assert ent["zuweisung"].sum() == personen and set(ent["hinweis"]) == {"SYNTHETISCH"}
+        assert (ent.loc[ent["zuweisung_frei"] > 0, "grund"] == "rang").all()  # no bound in this config
+        line = next(x for x in (folder / "erlaeuterung.txt").read_text().splitlines()
+                    if x.startswith(f"[{'FlüAG' if system == 'flueag' else 'WSA'}] Entscheidungen"))
+        counts = [int(n.replace(".", "")) for n in re.findall(r"([\d.]+) × ", line)]
+        assert sum(counts) == len(ent) == 396
+        assert f"{(ent['grund'] == 'rang').sum()} × niedrigste Erfüllungsquote zuerst" in line
+    assert "Entscheidungen FlüAG" in openpyxl.load_workbook(folder / "verteilstatistik.xlsx").sheetnames
     assert "Ledger eingetragen" in first.stderr            # one log line per step on stderr
     before = tree_hash(ws / "out" / PERIODE)
     second = run(ws)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -363,3 +365,26 @@ def test_model_whose_bounds_cannot_hold_is_refused_with_the_reason(cli, tmp_path
                  ("simulate", "--monate", "1", "--modelle", tight, "--out", tmp_path / "s")):
         r = cli(*args)
         assert r.code == 3 and "erlauben zusammen nur 396" in r.stderr, r.stderr
+
+
+
+def test_the_time_limit_bounds_the_whole_month_not_each_week(monkeypatch):
+    # --zeitlimit 4 over 4 weeks: a week may use an equal share of what is left when it starts, so no
+    # week may run past the month's limit (before: each week had the full 4 s, 16 s in all)
+    allocate_mod = importlib.import_module("verteilung.allocate")  # the package exports a function of that name
+
+    calls, real = [], allocate_mod._allocate_period
+    t0 = time.perf_counter()
+
+    def spy(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, *rest):
+        calls.append((time.perf_counter() - t0, zeitlimit))
+        time.sleep(0.05)  # a week that takes time leaves less to the later ones
+        return real(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, *rest)
+
+    monkeypatch.setattr(allocate_mod, "_allocate_period", spy)
+    a = allocate(small_state(), 20, zeitlimit=4.0, staffelung=Staffelung(wochen=4))
+    assert a.zuweisung.sum() == 20 and len(calls) == 4
+    assert calls[0][1] == pytest.approx(1.0, abs=0.02)          # a quarter of the month
+    assert all(start + limit <= 4.0 + 0.01 for start, limit in calls)
+    start, limit = calls[-1]
+    assert limit == pytest.approx(4.0 - start, abs=0.02)         # the last week gets all that is left

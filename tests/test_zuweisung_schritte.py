@@ -190,6 +190,16 @@ def test_explain_zuweisung_through_the_cli(cli):
     assert koeln.code == 0 and "Entscheidung: ausgenommen: hat keine offene Aufnahmeverpflichtung" in koeln.stdout
     nostock = cli("explain", "Troisdorf", "--system", "flueag", "--zuweisung", "--personen", "10")
     assert nostock.code == 2 and "Bestandsdatei" in nostock.stderr
+    # the pacing an allocation ran with explains its bound: the same count and the same decision as allocate
+    paced = verteilung.allocate("wsa", bestand, personen=493, staffelung="max_personen=5")
+    assert int(paced.table.set_index("ags").loc["05314000", "zuweisung"]) == 5  # Bonn, at the bound
+    bonn = cli("explain", "Bonn", "--system", "wsa", "--bestand", bestand, "--zuweisung", "--personen", "493",
+               "--staffelung", "max_personen=5")
+    assert bonn.code == 0, bonn.stderr
+    assert "Zuweisung: fest 0 + frei 5 = 5" in bonn.stdout
+    assert "Entscheidung: Obergrenze der Staffelung erreicht (5)" in bonn.stdout
+    alone = cli("explain", "Bonn", "--system", "wsa", "--staffelung", "max_personen=5")
+    assert alone.code == 2 and "--staffelung" in alone.stderr and "nur zusammen mit --zuweisung" in alone.stderr
 
 
 def test_explain_zuweisung_web_api_equals_python_api():

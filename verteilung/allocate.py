@@ -561,7 +561,10 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
             left = upper - done
             cons["max_zuweisung"] = np.where(np.isfinite(left), left, np.nan)
             cons["min_zuweisung"] = np.maximum(0, lower - done) if w == k - 1 else 0.0
-        a = _allocate_period(week_state, p, hh, cons, solver, pfad, zeitlimit, milp, staffelung)
+        # --zeitlimit bounds the month, not each week: a week gets an equal share of what is left
+        # (a week finishing early leaves its rest to the later ones)
+        share = max(zeitlimit - (time.perf_counter() - started), 1e-3) / (k - w)
+        a = _allocate_period(week_state, p, hh, cons, solver, pfad, share, milp, staffelung)
         weeks.append(a)
         done = done + a.zuweisung
     result = _combine_weeks(state, weeks, haushalte, week_of, blocked, started)
@@ -727,7 +730,6 @@ def zuweisung_schritte(a: Allocation, paragraphen: dict[str, str] | None = None)
     ``paragraphen`` are the system's (`LegalSystem.paragraphen`): ``status`` for the ranking,
     ``haushalt`` for households kept whole.
     """
-    from verteilung.io.deutsch import fmt_dec, fmt_int
     from verteilung.vocab import label
 
     vocab_soll = label("soll_nach_zuweisung")
@@ -736,19 +738,7 @@ def zuweisung_schritte(a: Allocation, paragraphen: dict[str, str] | None = None)
     e = entscheidungen(a)
     gr = a.grenzen
     assert gr is not None
-    regel_text = [gr.sperrgruende.get(str(ags), GRUENDE["regel"]) for ags in e["ags"]]
-    texts = []
-    for i, (code, bound) in enumerate(zip(e["grund"], e["grenze"], strict=True)):
-        text = GRUENDE[code]
-        if code == "regel":
-            text = f"ausgenommen: {regel_text[i]}; keine freie Zuweisung"
-        elif code == "kein_rang" and e["erfuellungsquote_vor_zuweisung"].iat[i] < e["wasserstand_prozent"].iat[i]:
-            text = ("unter dem Wasserstand, kam bei der ganzzahligen Verteilung aber nicht an die Reihe "
-                    "(bei gleicher Quote entscheidet der AGS): keine freie Zuweisung")
-        elif code in ("hoechstzahl", "mindestzahl", "staffelung"):
-            week = " je Woche" if code == "staffelung" and gr.wochen > 1 else ""
-            text = f"{text} ({fmt_int(bound) if float(bound).is_integer() else fmt_dec(bound, 2)}{week})"
-        texts.append(text)
+    texts = gruende_texte(a, e)
     steps = []
     if gr.haushalte is not None:
         steps.append(Schritt("zuweisung_fest", "Fest zugewiesene Haushalte",
@@ -779,3 +769,38 @@ def zuweisung_schritte(a: Allocation, paragraphen: dict[str, str] | None = None)
                 {"l": last, "z": e["zuweisung"].to_numpy(), "s": soll}, art="quote"),
     ]
     return tuple(steps)
+
+
+def gruende_texte(a: Allocation, e: pd.DataFrame | None = None) -> list[str]:
+    """Each Gemeinde's decision (`entscheidungen`) as the sentence a person reads: the code's text
+    with the rule's own reason and the binding bound (`explain --zuweisung` and the run's sheet)."""
+    from verteilung.io.deutsch import fmt_dec, fmt_int
+
+    e = entscheidungen(a) if e is None else e
+    gr = a.grenzen
+    assert gr is not None
+    regel_text = [gr.sperrgruende.get(str(ags), GRUENDE["regel"]) for ags in e["ags"]]
+    texts = []
+    for i, (code, bound) in enumerate(zip(e["grund"], e["grenze"], strict=True)):
+        text = GRUENDE[code]
+        if code == "regel":
+            text = f"ausgenommen: {regel_text[i]}; keine freie Zuweisung"
+        elif code == "kein_rang" and e["erfuellungsquote_vor_zuweisung"].iat[i] < e["wasserstand_prozent"].iat[i]:
+            text = ("unter dem Wasserstand, kam bei der ganzzahligen Verteilung aber nicht an die Reihe "
+                    "(bei gleicher Quote entscheidet der AGS): keine freie Zuweisung")
+        elif code in ("hoechstzahl", "mindestzahl", "staffelung"):
+            week = " je Woche" if code == "staffelung" and gr.wochen > 1 else ""
+            text = f"{text} ({fmt_int(bound) if float(bound).is_integer() else fmt_dec(bound, 2)}{week})"
+        texts.append(text)
+    return texts
+
+
+def entscheidungen_tabelle(a: Allocation) -> pd.DataFrame:
+    """The decisions as the run files them for the audit trail: one row per Gemeinde with the
+    sentence (`gruende_texte`) next to the code, under the glossary's identifiers (``fest`` is a
+    household's flag elsewhere, so the counts are ``zuweisung_fest`` and ``zuweisung_frei``)."""
+    e = entscheidungen(a)
+    out = e.rename(columns={"fest": "zuweisung_fest", "frei": "zuweisung_frei",
+                            "erfuellungsquote_vor_zuweisung": "erfuellungsquote_vor_freier_zuweisung"})
+    out.insert(out.columns.get_loc("grund"), "entscheidung", gruende_texte(a, e))
+    return out

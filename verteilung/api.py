@@ -258,13 +258,14 @@ def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: in
             stichtag: str | None = None, bestand: str | Path | None = None,
             rundung: Rundung | None = None, lesarten: Lesarten | None = None, land: str = "nrw",
             *, zuweisung: bool = False, personen: int | None = None, haushalte: str | Path | None = None,
-            beschraenkungen: str | Path | None = None, **readings: Any) -> ExplainResult:
+            beschraenkungen: str | Path | None = None, staffelung: Staffelung | dict | str | None = None,
+            **readings: Any) -> ExplainResult:
     """The computation for one Gemeinde as (step, paragraph) lines, in the law's order.
 
     ``ags`` is the AGS (8 digits, or 7 with the leading zero lost) or the Gemeinde's name.
     ``zuweisung=True`` adds this period's allocation (``personen`` or ``haushalte``, optionally
-    ``beschraenkungen``; computed by `allocate` with the same inputs): how many persons this
-    Gemeinde got, why, and the bound that was tight.
+    ``beschraenkungen`` and ``staffelung``; computed by `allocate` with the same inputs): how many
+    persons this Gemeinde got, why, and the bound that was tight (a pacing bound among them).
 
     >>> for text, paragraph in verteilung.explain("05513000", "flueag", jahr=2024):
     ...     print(text, paragraph)
@@ -273,9 +274,10 @@ def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: in
     from verteilung.explain import explain_steps, finde_gemeinde
 
     sysdef = systems.get(system, land)
-    if (personen is not None or haushalte is not None or beschraenkungen is not None) and not zuweisung:
-        raise InputError(Problem("--zuweisung", "--personen, --haushalte und --beschraenkungen gelten nur "
-                                 "zusammen mit --zuweisung"))
+    if (personen is not None or haushalte is not None or beschraenkungen is not None
+            or staffelung is not None) and not zuweisung:
+        raise InputError(Problem("--zuweisung", "--personen, --haushalte, --beschraenkungen und --staffelung "
+                                 "gelten nur zusammen mit --zuweisung"))
     if zuweisung and bestand is None:
         raise InputError(Problem("--bestand", "die Zuweisung braucht eine Bestandsdatei (--bestand)"))
     if rundung is not None:
@@ -288,7 +290,7 @@ def explain(ags: str, system: str, gemeinden: str | Path | None = None, jahr: in
     if zuweisung:
         alloc = allocate(sysdef.id, bestand, personen=personen, haushalte=haushalte,  # type: ignore[arg-type]
                          beschraenkungen=beschraenkungen, gemeinden=gemeinden, jahr=jahr, stichtag=stichtag,
-                         lesarten=chosen, land=land)
+                         lesarten=chosen, land=land, staffelung=staffelung)
     erklaerung = explain_steps(inp, sysdef, ags, chosen, zuweisung=alloc)
     extra = {}
     if alloc is not None:

@@ -257,6 +257,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
             personen: Annotated[int | None, typer.Option("--personen", parser=opt.cli(opt.personen, "--personen"), help="Mit --zuweisung: Zahl der zuzuweisenden Einzelpersonen, ohne Trennzeichen (1000, nicht 1.000).")] = None,
             haushalte: Annotated[Path | None, typer.Option("--haushalte", help="Mit --zuweisung: Haushaltsdatei (CSV/XLSX): haushalt_id, personen[, ags_fest].")] = None,
             beschraenkungen: Annotated[Path | None, typer.Option("--beschraenkungen", help="Mit --zuweisung: Beschränkungen je Gemeinde (CSV/XLSX): ags[, max_zuweisung, min_zuweisung, gesperrt].")] = None,
+            staffelung: StaffelungOpt = None,
             rundung: RundungOpt = "aufrunden", kappung: KappungOpt = "R1", kappung_einmalig: EinmaligOpt = False,
             anlage1: Anlage1Opt = "B", mietpreisliste: MieteOpt = "2015", minderung: KombOpt = "additiv",
             umverteilung: BasisOpt = "k0", fmt: FormatOpt = Fmt.table, out: OutOpt = None, ueberschreiben: UeberschreibenDateiOpt = False, blatt: BlattOpt = None) -> None:
@@ -269,7 +270,7 @@ def explain(ags: Annotated[str, typer.Argument(help="Amtlicher Gemeindeschlüsse
 
     opts = _options(kappung, kappung_einmalig, anlage1, mietpreisliste, minderung, umverteilung, rundung)
     steps = api.explain(ags, system, gemeinden, jahr, stichtag, bestand, lesarten=opts, land=land, zuweisung=zuweisung,
-                        personen=personen, haushalte=haushalte, beschraenkungen=beschraenkungen)
+                        personen=personen, haushalte=haushalte, beschraenkungen=beschraenkungen, staffelung=staffelung)
     if fmt != Fmt.table or out is not None:  # a table of the steps: --out F.xlsx|.csv|.json, --format
         from verteilung.report.output import explain_table
 

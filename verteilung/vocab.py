@@ -118,6 +118,12 @@ COLUMNS: dict[str, Column] = {
     "personen": _c("Personen", INT), "fest": _c("fest zugewiesen", Kind.FLAG),
     "pfad": _c("Verfahren"), "wasserstand": _c("Wasserstand (%)", PCT),
     "wasserstand_prozent": _c("Wasserstand der stetigen Verteilung (%)", PCT),
+    # an allocation's decisions (allocate.entscheidungen_tabelle; the run's audit trail)
+    "zuweisung_fest": _c("Zuweisung in fest zugewiesenen Haushalten", INT),
+    "zuweisung_frei": _c("Zuweisung nach Rang", INT), "haushalte_frei": _c("Freie Haushalte, ungeteilt", INT),
+    "erfuellungsquote_vor_freier_zuweisung": _c("Erfüllungsquote vor freier Zuweisung (%)", PCT),
+    "entscheidung": _c("Entscheidung"), "grund": _c("Entscheidung (Kennung)"),
+    "grenze": _c("Bindende Grenze", DEC),
     "lp_niveau_prozent": _c("Niveau der LP-Lösung (%)", PCT),
     "ganzzahliges_max_min_prozent": _c("Bestes ganzzahliges Mindestniveau (%)", PCT),
     "niedrigste_quote_nachher": _c("Niedrigste Erfüllungsquote nach Zuweisung, aufnahmeberechtigte Gemeinden (%)", PCT),

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from verteilung import params
 from verteilung._version import __version__
+from verteilung.allocate import GRUENDE, entscheidungen, entscheidungen_tabelle
 from verteilung.darstellung import parameter_table, person_view, synthetic_note, system_short, with_marker
 from verteilung.errors import (
     DiskFullError,
@@ -83,6 +84,11 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
                                                           to_csv_bytes(with_marker(vs, info)))
         ausgaben[f"zuweisung_{name}.csv"] = _write(tmp / f"zuweisung_{name}.csv",
                                                    to_csv_bytes(with_marker(zw, info)))
+        if r.allocation.grenzen is not None:  # the audit trail: why each Gemeinde got its count
+            ent = entscheidungen_tabelle(r.allocation)
+            tables[f"Entscheidungen {kurz}"] = person_view(ent)
+            ausgaben[f"entscheidungen_{name}.csv"] = _write(tmp / f"entscheidungen_{name}.csv",
+                                                            to_csv_bytes(with_marker(ent, info)))
         if r.allocation.households is not None:
             tables[f"Haushalte {kurz}"] = r.allocation.households
             ausgaben[f"haushalte_{name}.csv"] = _write(tmp / f"haushalte_{name}.csv",
@@ -231,6 +237,11 @@ def _explain(model, results, ctx, g, b, cfg, log: StepLog, monat: int = 1) -> li
             + (f"; Haushalte ungeteilt, {_household_rule(name)})" if a.get("haushalte") else ")")
             if a["niedrigste_quote_nachher"] is not None else f"{tag} keine Zuweisung",
         ]
+        if r.allocation.grenzen is not None:
+            codes = entscheidungen(r.allocation)["grund"].value_counts()
+            lines.append(f"{tag} Entscheidungen (je Gemeinde mit Satz und bindender Grenze: entscheidungen_{name}.csv "
+                         f"und Blatt „Entscheidungen {system_short(name)}“): "
+                         + "; ".join(f"{fmt_int(int(codes[c]))} × {text}" for c, text in GRUENDE.items() if c in codes))
     for line in lines:
         log(line)
     return lines
