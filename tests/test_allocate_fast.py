@@ -277,19 +277,21 @@ def test_household_order_is_the_stable_sort_for_any_sizes():
         assert np.array_equal(greedy.household_order(sizes), np.argsort(-sizes, kind="stable"))
 
 
-@pytest.mark.parametrize("dtype", [object, "str"])
+@pytest.mark.parametrize("dtype", [object, "str", "string", float])
 def test_fixed_gemeinde_read_as_the_frame_comparison_reads_it(dtype):
-    """Blank and missing ags_fest name nothing, in object and string columns alike."""
+    """Blank and missing ags_fest name nothing, whatever the column's type and however it is held."""
     import importlib
 
     import pandas as pd
 
     alloc = importlib.import_module("verteilung.allocate")
-    values = ["", "05111000", None, "", np.nan, "05315000"]
-    fest = pd.Series(values, dtype=dtype)
-    got_values, named = alloc._fixed_to(fest)
-    assert np.array_equal(named, fest.notna().to_numpy() & (fest != "").to_numpy())
-    assert list(got_values[named]) == ["05111000", "05315000"]
+    values = [np.nan] * 4 if dtype is float else ["", "05111000", None, "", np.nan, "05315000"]
+    fest = pd.DataFrame({"ags_fest": pd.Series(values, dtype=dtype)})
+    expect = (fest["ags_fest"].notna() & (fest["ags_fest"] != "")).to_numpy(dtype=bool)
+    for column in (alloc._column(fest, "ags_fest"), fest["ags_fest"].array):
+        got_values, named = alloc._fixed_to(column)
+        assert np.array_equal(named, expect)
+        assert list(got_values[named]) == ([] if dtype is float else ["05111000", "05315000"])
 
 
 def test_output_frames_equal_the_dict_constructor():
