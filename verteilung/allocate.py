@@ -93,13 +93,14 @@ def _values(column: Column, dtype: type | None = None) -> np.ndarray:
 
 
 def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
-                  ) -> tuple[SystemState, pd.DataFrame | None, Column]:
+                  ) -> tuple[SystemState, pd.DataFrame | None, Column, np.ndarray]:
     """Row order must not matter: the solver model is always built in AGS order (and a Gemeinde's
-    position is then its AGS rank, the heap's last tie-break). Also returns the AGS column."""
+    position is then its AGS rank, the heap's last tie-break). Also returns the AGS column as
+    stored and as numpy values."""
     column = _column(state.gemeinden, "ags")
     ags = _values(column)
     if _ascending(ags):  # the usual case: checked in one pass, no sort
-        return state, constraints, column
+        return state, constraints, column, ags
     order = np.argsort(ags, kind="stable")
     pick = lambda a: None if a is None else np.asarray(a)[order]  # noqa: E731
     sorted_state = SystemState(state.name, state.gemeinden.iloc[order].reset_index(drop=True),
@@ -107,7 +108,7 @@ def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
                                pick(state.verrechnung), pick(state.gesperrt), state.info)
     if constraints is not None:
         constraints = constraints.set_index("ags").loc[sorted_state.gemeinden["ags"]].reset_index()
-    return sorted_state, constraints, _column(sorted_state.gemeinden, "ags")
+    return sorted_state, constraints, _column(sorted_state.gemeinden, "ags"), ags[order]
 
 
 def _ascending(values: np.ndarray) -> bool:
@@ -310,13 +311,15 @@ def _fixed_to(column: Column) -> tuple[np.ndarray, np.ndarray]:
     return values, named
 
 
-def _period(state: SystemState, ags_column: Column, personen: int | None, haushalte: pd.DataFrame | None,
-            beschraenkungen: pd.DataFrame | None, staffelung: Staffelung | None) -> _Period:
+def _period(state: SystemState, ags_column: Column, ags: np.ndarray, personen: int | None,
+            haushalte: pd.DataFrame | None, beschraenkungen: pd.DataFrame | None,
+            staffelung: Staffelung | None) -> _Period:
     """Arrivals, bounds and pacing of one period, every refusal (`precheck`) made before solving.
-    The state comes in AGS order (`_in_ags_order`, ``ags_column``): a Gemeinde's rank is its position."""
+    The state comes in AGS order (`_in_ags_order`: ``ags_column``, ``ags``): a Gemeinde's rank is its
+    position."""
     g = state.gemeinden
     n = len(g)
-    ags, ags_col, names = _values(ags_column), ags_column, _column(g, "gemeinde")
+    ags_col, names = ags_column, _column(g, "gemeinde")
     ags_rank = np.arange(n)
     hh_ids, hh_sizes, hh_fixed, n_persons = _arrivals(personen, haushalte, ags)
     persons_only = hh_ids is None
@@ -445,8 +448,8 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
                      beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float,
                      milp: bool, staffelung: Staffelung | None = None) -> Allocation:
     started = time.perf_counter()
-    state, beschraenkungen, ags_column = _in_ags_order(state, beschraenkungen)
-    p = _period(state, ags_column, personen, haushalte, beschraenkungen, staffelung)
+    state, beschraenkungen, ags_column, ags = _in_ags_order(state, beschraenkungen)
+    p = _period(state, ags_column, ags, personen, haushalte, beschraenkungen, staffelung)
     sol = _solve(p, solver, pfad, zeitlimit, milp, started)
     return _result(p, sol, haushalte, staffelung, started)
 
@@ -556,7 +559,7 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     asked of the last week (what the earlier weeks left open). Every week's pacing is checked
     before the first week is allocated."""
     started = time.perf_counter()
-    state, beschraenkungen, _ = _in_ags_order(state, beschraenkungen)
+    state, beschraenkungen, _, _ = _in_ags_order(state, beschraenkungen)
     _refuse_bad_arrivals(personen, haushalte)
     k = staffelung.wochen
     n = len(state.gemeinden)
