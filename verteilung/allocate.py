@@ -393,7 +393,9 @@ def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool,
         ref = greedy.GreedyResult(np.zeros(n, dtype=np.int64), np.full(len(p.free_sizes), -1, dtype=np.int64),
                                   np.full(n, np.nan))
     total = ref.zuweisung + fixed
-    binds = stuck or bool(np.any(total > upper + 1e-9) or np.any(total < p.lower - 1e-9))
+    # without a constraints file or pacing the bounds are 0 and ∞: nothing can bind
+    bounded = p.cap is not None or np.isfinite(upper).any() or p.lower.any()
+    binds = stuck or bool(bounded and (np.any(total > upper + 1e-9) or np.any(total < p.lower - 1e-9)))
     use_solver = pfad == "solver" or (pfad == "auto" and binds)
     if pfad == "referenz" and binds:
         raise InfeasibleError("das Referenzverfahren verletzt eine Höchst- oder Mindestzuweisung; "

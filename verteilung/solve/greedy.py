@@ -103,8 +103,8 @@ def cheaper_by_class(households: int, classes: int, gemeinden: int) -> bool:
 def _level(load: np.ndarray, s: np.ndarray, n: float) -> float:
     """The continuous water level for n persons (`waterfill.water_levels` for one row)."""
     ratio = load / s
-    order = np.argsort(ratio, kind="stable")
-    level = (n + np.cumsum(load[order])) / np.cumsum(s[order])
+    order = ratio.argsort()  # any order of equal ratios: the level only bounds the keys to compute
+    level = (n + load[order].cumsum()) / s[order].cumsum()
     return float(level[np.flatnonzero(ratio[order] <= level + 1e-15)[-1]])
 
 
@@ -162,14 +162,15 @@ def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.
     (array methods, one sort by fulfilment alone, the tie rule only where keys tie)."""
     m = load.size
     tau = np.inf
-    if c <= m:  # the c-th smallest key with k = 0 is a key: at least c keys lie at or below it
+    if 2 * c <= m:  # the c-th smallest key with k = 0 is a key: at least c keys lie at or below it
         tau = _round12(float(np.partition(load / s_e, c - 1)[c - 1]))
         # keys k = 0 … up to τ, and one more whatever the float error
         k_max = (((tau * s_e - load) / size + 2.0).clip(0.0, c)).astype(np.int64)
         ends = k_max.cumsum()
-    if c > m or ends[-1] > 2 * c + 2 * m:
+    if 2 * c > m or ends[-1] > 2 * c + 2 * m:
         # at or below the level for c·s persons lie at least c keys: a tighter bound when the
-        # fulfilments are spread (and the only one for more households than Gemeinden)
+        # fulfilments are spread or the class is large (the only one for more households than
+        # Gemeinden)
         tau = min(tau, _round12(_level(load, s_e, c * size)))
         k_max = (((tau * s_e - load) / size + 2.0).clip(0.0, c)).astype(np.int64)
         ends = k_max.cumsum()
