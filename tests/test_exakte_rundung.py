@@ -87,3 +87,80 @@ def test_decimal_components_stocks_and_credits_follow_the_rational_rule(rows, w,
         duty = max(Fraction(0), soll - bestand[i] - dec(round(anrechnung[i], 9)) - dec(round(verrechnung[i], 9)))
         assert table["soll_gerundet"].iloc[i] == whole(soll)
         assert table["aufnahmeverpflichtung"].iloc[i] == whole(duty)
+
+
+def _fraction_rule(g: pd.DataFrame, spec: KeySpec) -> list[Fraction]:
+    """The exact key's cap and reductions written out in normalised Fractions, one per operation
+    (the implementation before issue 25 computed them so; `exact_key` now uses integers over a
+    common denominator and must give the same rationals)."""
+    from verteilung.law.key import decimal_fraction
+
+    def shares(col: str) -> list[Fraction]:
+        xs = [decimal_fraction(v) for v in g[col].to_numpy(dtype=float)]
+        total = sum(xs, Fraction(0))
+        return [x / total for x in xs]
+
+    n = len(g)
+    share = {col: shares(col) for col in spec.weights}
+    key = [sum((decimal_fraction(w) * share[c][i] for c, w in spec.weights.items()), Fraction(0)) for i in range(n)]
+    if spec.cap is not None:
+        limit = [decimal_fraction(spec.cap.factor) * x for x in shares(spec.cap.component)]
+        capped = [False] * n
+        while True:
+            over = [not capped[i] and key[i] > limit[i] for i in range(n)]
+            if not any(over):
+                break
+            capped = [c or o for c, o in zip(capped, over, strict=True)]
+            free = sum((k for k, c in zip(key, capped, strict=True) if not c), Fraction(0))
+            fixed = sum((lim for lim, c in zip(limit, capped, strict=True) if c), Fraction(0))
+            key = [limit[i] if capped[i] else key[i] * (1 - fixed) / free for i in range(n)]
+            if not spec.cap.iterate:
+                break
+    if spec.reductions:
+        k0, flags = key, [g[r.flag].to_numpy(dtype=bool) for r in spec.reductions]
+        remaining, cuts = list(k0), []
+        for flag, r in zip(flags, spec.reductions, strict=True):
+            base = k0 if spec.kombination == "additiv" else remaining
+            cut = [decimal_fraction(r.rate) * base[i] if flag[i] else Fraction(0) for i in range(n)]
+            cuts.append(cut)
+            remaining = [remaining[i] - cut[i] for i in range(n)]
+        key = list(remaining)
+        any_flag = [any(f[i] for f in flags) for i in range(n)]
+        dist = k0 if spec.umverteilung_basis == "k0" else remaining
+        for flag, cut in zip(flags, cuts, strict=True):
+            pool = sum(cut, Fraction(0))
+            if not pool:
+                continue
+            takes = [not flag[i] if spec.empfaenger == "nicht_betroffen" else not any_flag[i] for i in range(n)]
+            w = [dist[i] if takes[i] else Fraction(0) for i in range(n)]
+            total = sum(w, Fraction(0))
+            key = [key[i] + pool * w[i] / total for i in range(n)]
+    return key
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 2_000_000), _decimals, _decimals, st.booleans(), st.booleans()),
+                min_size=3, max_size=12),
+       st.sampled_from(["0.9", "0.8", "0.5"]), st.sampled_from([None, "1.25", "1.1", "1.05"]), st.booleans(),
+       st.sampled_from([(), ("0.1",), ("0.1", "0.1"), ("0.15", "0.05")]),
+       st.sampled_from(["additiv", "multiplikativ"]), st.sampled_from(["k0", "gemindert"]),
+       st.sampled_from(["nicht_betroffen", "ohne_jede_minderung"]))
+def test_exact_key_with_cap_and_reductions_equals_the_fraction_rule(rows, w, cap, iterate, rates, kombination,
+                                                                    basis, empfaenger):
+    from verteilung.law.key import Cap, Reduction, exact_key
+
+    g = pd.DataFrame({"ags": [f"0900{i:04d}" for i in range(len(rows))],
+                      "einwohner": [float(r[0]) for r in rows], "flaeche": [float(r[1]) for r in rows],
+                      "messziffer": [float(r[2]) for r in rows], "a": [r[3] for r in rows],
+                      "b": [r[4] for r in rows]})
+    g.loc[0, ["a", "b"]] = False  # someone receives every cut (else both rules divide by zero)
+    rest = 1 - float(w)
+    spec = KeySpec("probe", {"einwohner": float(w), "flaeche": rest / 2, "messziffer": rest / 2},
+                   cap=Cap("einwohner", float(cap), iterate) if cap else None,
+                   reductions=tuple(Reduction(f, float(r)) for f, r in zip("ab", rates, strict=False)),
+                   kombination=kombination, umverteilung_basis=basis, empfaenger=empfaenger)
+    try:
+        expected = _fraction_rule(g, spec)
+    except ZeroDivisionError:
+        return
+    assert exact_key(g, spec) == expected

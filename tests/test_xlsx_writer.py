@@ -52,7 +52,9 @@ def test_fast_writer_gives_the_cellwise_bytes_for_typed_columns(values, counts, 
         ints[gap % n] = pd.NA
     frame = pd.DataFrame({"soll": np.array(values, dtype=float), "zuweisung": ints,
                           "gekappt": np.array([c % 2 == 0 for c in counts[:n]]),
-                          "ags": [f"05{c:07d}" for c in counts[:n]]})
+                          "ags": [f"05{c:07d}" for c in counts[:n]],
+                          # numpy integers on both sides of 2^53 (exact as floats below, %.16G rounds above)
+                          "einwohner": np.array([c * (10**8 + 7) - 5 * 10**16 for c in counts[:n]], dtype="int64")})
     if n:
         frame.loc[gap % n, ["soll", "ags"]] = [np.nan, None]
     fast, reference = both({"A": frame, "B": frame.iloc[::-1]}, None)

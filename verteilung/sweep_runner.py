@@ -245,9 +245,9 @@ def _run_dask(base, model, parts, todo, stoerung, seed, workers, address):
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
-    return buf.getvalue()
+    from verteilung.io import parquet_bytes
+
+    return parquet_bytes(df)
 
 
 RESULT_FILES = ("szenarien.parquet", "szenarien.csv", "gemeinden.parquet", "gemeinden.csv", "sweep.json")

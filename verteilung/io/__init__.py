@@ -19,6 +19,8 @@ that compare a command's outputs with its inputs live in `verteilung.io.pfade`.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import math
 import os
@@ -231,12 +233,101 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def python_strings() -> Iterator[None]:
+    """pandas' ``str`` columns stored as Python objects (``mode.string_storage = "python"``) for the
+    block, instead of Arrow arrays.
+
+    The dtype and its semantics are the same (``str``, NaN for missing), so every output is the
+    same byte for byte; but on tables of a few hundred rows each take, filter and concat through
+    pyarrow's compute kernels costs more than the work, and ``verteilung compare`` spent 0,18 s of
+    its 1,6 s CPU there (issue 25). The CLI runs its commands inside this block; the previous
+    setting is restored afterwards, so an in-process caller keeps its own."""
+    import pandas as pd
+
+    with pd.option_context("mode.string_storage", "python"):
+        yield
+
+
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """``df`` as Parquet, its ``str`` columns stored as Arrow strings whatever the session's
+    storage (`python_strings`): pandas records the storage in the file's metadata, so the same
+    table gives the same bytes inside and outside the CLI."""
+    import pandas as pd
+
+    def arrow(t: Any) -> Any:  # the str dtype under the default (Arrow) storage, or None
+        if isinstance(t, pd.StringDtype) and t.storage != "pyarrow":
+            return pd.StringDtype("pyarrow", na_value=t.na_value)
+        return None
+
+    out = df
+    for c, t in df.dtypes.items():
+        if (a := arrow(t)) is not None:
+            out = out.astype({c: a})
+        elif isinstance(t, pd.CategoricalDtype) and (a := arrow(t.categories.dtype)) is not None:
+            out = out.assign(**{c: df[c].cat.rename_categories(t.categories.astype(a))})
+    buf = io.BytesIO()
+    out.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
 def to_json_bytes(payload: dict) -> bytes:
     return (json.dumps(jsonable(payload), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """``df.to_csv(index=False, lineterminator="\\n")`` in UTF-8, byte for byte.
+
+    Tables of plain columns (numpy numbers and flags, objects, ``str``; text headers) are written
+    with the standard library's ``csv`` writer over the values pandas itself would hand it, without
+    pandas' per-call and per-chunk machinery: the 19 CSV files of `verteilung compare` took 0,10 s
+    that way (issue 25). Anything else (dates, categories, nullable numbers, a MultiIndex) goes
+    through pandas. tests/test_compare_schnell.py holds both paths equal."""
+    columns = _csv_columns(df)
+    if columns is None:
+        return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")  # pandas' dialect: ',', '"', QUOTE_MINIMAL, doublequote
+    writer.writerow(list(df.columns))
+    writer.writerows(zip(*columns, strict=True))
+    return buf.getvalue().encode("utf-8")
+
+
+def _csv_columns(df: pd.DataFrame) -> list[list[Any]] | None:
+    """Each column as the values pandas' CSV writer gives ``csv.writer`` (`pandas.core.indexes.
+    base.get_values_for_csv` with ``na_rep=""``); None where a column needs pandas' own formatting."""
+    import numpy as np
+    import pandas as pd
+
+    if df.shape[1] == 0 or not all(type(c) is str for c in df.columns):
+        return None
+    out = []
+    for j in range(df.shape[1]):
+        s = df.iloc[:, j]
+        dtype = s.dtype
+        if isinstance(dtype, np.dtype):
+            values = s.to_numpy()
+            if dtype == np.float64:  # the shortest repr (numpy's str is Python's repr), missing empty
+                out.append([repr(v) if v == v else "" for v in values.tolist()])
+            elif dtype.kind == "f":  # float32 and friends: numpy's own shortest digits
+                text = values.astype(str).astype(object)
+                text[np.isnan(values)] = ""
+                out.append(text.tolist())
+            elif dtype.kind in "iub":  # Python ints and bools, written with str()
+                out.append(values.tolist())
+            elif dtype.kind == "O":
+                values = values.copy()
+                values[pd.isna(values)] = ""
+                out.append(values.tolist())
+            else:
+                return None
+        elif isinstance(dtype, pd.StringDtype):
+            values = np.asarray(s.array.astype(object))
+            values[s.isna().to_numpy()] = ""
+            out.append(values.tolist())
+        else:
+            return None
+    return out
 
 
 def records(df: pd.DataFrame) -> list[dict]:

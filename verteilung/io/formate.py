@@ -131,13 +131,11 @@ def _xlsx(t: Tabelle) -> bytes:
 
 
 def _parquet(t: Tabelle) -> bytes:
-    import io as _io
+    from verteilung.io import parquet_bytes
 
-    buf = _io.BytesIO()
     plain = t.df.copy()  # the caller marks machine rows (darstellung.with_marker)
     plain.attrs = {}  # the computation's metadata is not table data
-    plain.to_parquet(buf, index=False)
-    return buf.getvalue()
+    return parquet_bytes(plain)
 
 
 register(Format(".csv", "CSV (für Personen: deutsches Excel-CSV; im Ergebnisordner: maschinenlesbar)",

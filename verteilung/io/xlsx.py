@@ -133,9 +133,26 @@ def write_sheet(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any], n
     _sheet_tail(ws, df, head_row, widths)
 
 
+BIG = 2**53  # integers below this in magnitude are exact floats: %.16G prints their digits, as str()
+
 # One column's cells: the XML after ``<c r="A1"`` (None: no cell) and the format of each cell
-# (one format for the whole column, or a list).
+# (one format for the whole column, or a list); or a plain number column as `_Numbers`.
 _Column = tuple[list[str | None], Any]
+
+
+class _Numbers(list):
+    """A plain float or integer column's values, formatted straight into each cell's XML by
+    `_RowWriter.write` (one string per cell instead of a body and then a cell); a NaN or ±inf is
+    no cell. ``digits``: every value prints its %.16G as ``str()`` (integers below 2^53)."""
+
+    def __init__(self, values: list[Any], digits: bool) -> None:
+        super().__init__(values)
+        self.digits = digits
+
+    def present(self) -> Any:
+        import numpy as np
+
+        return np.isfinite(np.asarray(self, dtype=float))
 
 
 def _column(wb: Any, ws: Any, styles: dict[str, Any], col: Any, dtype_kind: str, values: list[Any], width: int,
@@ -152,12 +169,11 @@ def _column(wb: Any, ws: Any, styles: dict[str, Any], col: Any, dtype_kind: str,
     numeric, places = col.numeric, max(col.places, 0)
     head = values[: measured + 1]
     if date_fmt is None and dtype_kind == "f":  # plain floats: numbers, NaN and ±inf left empty
-        bodies: list[str | None] = [f"><v>{v:.16G}</v></c>" if v - v == 0 else None for v in values]
         texts = [f"{v:,.{places}f}" if numeric else repr(v) for v in head if v - v == 0]
-        return (bodies, num_fmt), max([width, *map(len, texts)])
+        return (_Numbers(values, False), num_fmt), max([width, *map(len, texts)])
     if date_fmt is None and dtype_kind in "iu" and col.kind is not Kind.FLAG:  # plain integers
-        bodies = [f"><v>{v:.16G}</v></c>" for v in values]
-        return (bodies, num_fmt), max([width, *(len(f"{v:,}") for v in head)])
+        digits = not values or (min(values) > -BIG and max(values) < BIG)
+        return (_Numbers(values, digits), num_fmt), max([width, *(len(f"{v:,}") for v in head)])
 
     shared = ws.str_table._get_shared_string_index
     max_half = ws.xls_strmax // 2
@@ -169,7 +185,13 @@ def _column(wb: Any, ws: Any, styles: dict[str, Any], col: Any, dtype_kind: str,
         return f' t="s"><v>{shared(text)}</v></c>'
 
     if date_fmt is None and all(type(v) is str for v in values):  # plain texts: shared strings
-        return ([string_cell(v) for v in values], text_fmt), max([width, *map(len, head)])
+        # each distinct text registered once, in order of first use (the indices XlsxWriter assigns
+        # cell by cell); the repeats only add to the table's reference count
+        cells = dict.fromkeys(values, "")
+        for v in cells:
+            cells[v] = string_cell(v)
+        ws.str_table.count += len(values) - len(cells)
+        return (list(map(cells.__getitem__, values)), text_fmt), max([width, *map(len, head)])
     bodies, fmts = [], []
     for i, v in enumerate(values):
         t = type(v)
@@ -222,8 +244,11 @@ class _RowWriter:
         self.ws, self.first, self.columns, self.n_rows = ws, first, columns, n_rows
         filled = np.ones((len(columns), n_rows), dtype=bool)
         for j, (bodies, _) in enumerate(columns):
-            if None in bodies:
+            if isinstance(bodies, _Numbers):
+                filled[j] = bodies.present()
+            elif None in bodies:
                 filled[j] = [b is not None for b in bodies]
+        self.filled = filled
         self.any = filled.any(axis=0) if len(columns) else np.zeros(n_rows, dtype=bool)
         self.lo = filled.argmax(axis=0) if len(columns) else np.zeros(n_rows, dtype=int)
         self.hi = len(columns) - 1 - filled[::-1].argmax(axis=0) if len(columns) else np.zeros(n_rows, dtype=int)
@@ -242,23 +267,31 @@ class _RowWriter:
             old = bounds.get(block)
             bounds[block] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
 
+        import numpy as np
+
         for row, cells in self.ws.table.items():
             if cells:
                 add(row // 16, min(cells), max(cells))
-        for i in range(0, self.n_rows):
-            if self.any[i]:
-                add((self.first + i) // 16, int(self.lo[i]), int(self.hi[i]))
+        rows = np.flatnonzero(self.any)
+        if len(rows):  # the data rows' first and last cell per block of 16 rows, in numpy
+            blocks = (self.first + rows) // 16
+            starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
+            los = np.minimum.reduceat(self.lo[rows], starts)
+            his = np.maximum.reduceat(self.hi[rows], starts)
+            for block, lo, hi in zip(blocks[starts].tolist(), los.tolist(), his.tolist(), strict=True):
+                add(block, lo, hi)
         return {block: f"{lo + 1}:{hi + 1}" for block, (lo, hi) in bounds.items()}
 
     def _formats_in_row_order(self) -> list[Any]:
         """The data cells' formats by their first cell in row-major order."""
         first: dict[int, tuple[int, int, Any]] = {}
-        for j, (bodies, fmts) in enumerate(self.columns):
+        for j, (_, fmts) in enumerate(self.columns):
             if isinstance(fmts, list):  # a cell has a format only if it has a body (`_column`)
                 distinct = {id(f): f for f in fmts if f is not None}.values()
                 pairs = iter([(fmts.index(f), f) for f in distinct])
             else:
-                i = next((i for i, b in enumerate(bodies) if b is not None), None)
+                present = self.filled[j].nonzero()[0]
+                i = int(present[0]) if len(present) else None
                 pairs = iter(() if i is None or fmts is None else ((i, fmts),))
             for i, f in pairs:
                 if id(f) not in first or (i, j) < first[id(f)][:2]:
@@ -289,13 +322,23 @@ class _RowWriter:
 
         for fmt in self._formats_in_row_order():  # XlsxWriter numbers formats in the order cells use them
             style(fmt)
+        # default height, Excel 2007 attributes: a row's tag is r and spans only (`Worksheet._write_row`)
+        plain_rows = ws.default_row_height == ws.original_row_height and ws.excel_version != 2010
         for start in range(0, self.n_rows, self.CHUNK):
             stop = min(start + self.CHUNK, self.n_rows)
             numbers = range(self.first + start + 1, self.first + stop + 1)  # row numbers as Excel counts
             texts = []
             for name, (bodies, fmts) in zip(names, self.columns, strict=True):
                 part = bodies[start:stop]
-                if isinstance(fmts, list):
+                if isinstance(bodies, _Numbers):  # %.16G as XlsxWriter's write_number; NaN, ±inf: no cell
+                    s = xf.get(id(fmts), "")
+                    if bodies.digits:
+                        texts.append([f'<c r="{name}{r}"{s}><v>{v}</v></c>'
+                                      for r, v in zip(numbers, part, strict=True)])
+                    else:
+                        texts.append([f'<c r="{name}{r}"{s}><v>{v:.16G}</v></c>' if v - v == 0 else ""
+                                      for r, v in zip(numbers, part, strict=True)])
+                elif isinstance(fmts, list):
                     texts.append([f'<c r="{name}{r}"{style(f)}{b}' if b is not None else ""
                                   for r, b, f in zip(numbers, part, fmts[start:stop], strict=True)])
                 else:
@@ -306,9 +349,12 @@ class _RowWriter:
                 if not self.any[i]:
                     continue
                 row = self.first + i
-                ws._write_row(row, spans.get(row // 16))
-                write("".join(cells))
-                write("</row>")
+                span = spans.get(row // 16)
+                if plain_rows and row not in ws.row_info:  # XlsxWriter's <row> of a row without options
+                    write(f'<row r="{row + 1}" spans="{span}">' if span else f'<row r="{row + 1}">')
+                else:
+                    ws._write_row(row, span)
+                write("".join(cells) + "</row>")
 
 
 def write_sheet_cellwise(wb: Any, title: str, df: pd.DataFrame, styles: dict[str, Any],

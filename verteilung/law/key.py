@@ -294,17 +294,14 @@ def _scaled_shares(values: np.ndarray) -> tuple[list[int], int]:
     return nums, total
 
 
-def _exact_shares(values: np.ndarray) -> list[Fraction]:
-    nums, total = _scaled_shares(values)
-    return [Fraction(x, total) for x in nums]
-
-
 def exact_key(gemeinden: pd.DataFrame, spec: KeySpec) -> list[Fraction]:
-    """`compute_key_with_steps`'s key, step for step, in `fractions.Fraction`.
+    """`compute_key_with_steps`'s key, step for step, in exact rationals.
 
-    The weighted sum of the shares is formed in integers over one common denominator (one
-    Fraction per Gemeinde at the end, instead of a normalised Fraction per product and sum: the
-    exact key was most of `compare` at 11,000 Gemeinden); the values are the same rationals."""
+    Every stage (weighted sum, cap, reductions) is computed as integer numerators over one common
+    denominator, with one `Fraction` per Gemeinde only at the end, instead of a normalised
+    Fraction per product and sum: the values are the same rationals (tests/test_exakte_rundung.py
+    holds them equal to the Fraction rule written out), and the exact key was most of `compare`'s
+    computation at 11,000 Gemeinden (issue 25)."""
     n = len(gemeinden)
     scaled = {col: _scaled_shares(gemeinden[col].to_numpy(dtype=float)) for col in spec.weights}
     weights = {col: decimal_ratio(w) for col, w in spec.weights.items()}
@@ -314,48 +311,84 @@ def exact_key(gemeinden: pd.DataFrame, spec: KeySpec) -> list[Fraction]:
     for col in spec.weights:
         f, xs = factor[col], scaled[col][0]
         nums = [a + f * x for a, x in zip(nums, xs, strict=True)]
-    key = [Fraction(a, den) for a in nums]
-    share_of = {col: [Fraction(x, scaled[col][1]) for x in scaled[col][0]]
-                for col in spec.weights if spec.cap is not None and col == spec.cap.component}
     if spec.cap is not None:
-        cap = spec.cap
-        e = share_of.get(cap.component) or _exact_shares(gemeinden[cap.component].to_numpy(dtype=float))
-        limit = [decimal_fraction(cap.factor) * x for x in e]
-        capped = [False] * n
-        while True:
-            over = [not capped[i] and key[i] > limit[i] for i in range(n)]
-            if not any(over):
-                break
-            capped = [c or o for c, o in zip(capped, over, strict=True)]
-            if all(capped):
-                raise InputError(Problem("key", "every Gemeinde is capped; the cap cannot be met"))
-            free = sum((k for k, c in zip(key, capped, strict=True) if not c), Fraction(0))
-            fixed = sum((lim for lim, c in zip(limit, capped, strict=True) if c), Fraction(0))
-            key = [limit[i] if capped[i] else key[i] * (1 - fixed) / free for i in range(n)]
-            if not cap.iterate:
-                break
+        if spec.cap.component in spec.weights:
+            shares = scaled[spec.cap.component]
+        else:
+            shares = _scaled_shares(gemeinden[spec.cap.component].to_numpy(dtype=float))
+        nums, den = _exact_cap(nums, den, shares, spec.cap)
     if spec.reductions:
-        k0 = key
-        flags = [gemeinden[r.flag].to_numpy(dtype=bool) for r in spec.reductions]
-        remaining = list(k0)
-        cuts = []
-        for flag, r in zip(flags, spec.reductions, strict=True):
-            base = k0 if spec.kombination == "additiv" else remaining
-            cut = [decimal_fraction(r.rate) * base[i] if flag[i] else Fraction(0) for i in range(n)]
-            cuts.append(cut)
-            remaining = [remaining[i] - cut[i] for i in range(n)]
-        key = list(remaining)
-        any_flag = [any(f[i] for f in flags) for i in range(n)]
-        dist = k0 if spec.umverteilung_basis == "k0" else remaining
-        for flag, cut in zip(flags, cuts, strict=True):
-            pool = sum(cut, Fraction(0))
-            if not pool:
-                continue
-            takes = [not flag[i] if spec.empfaenger == "nicht_betroffen" else not any_flag[i] for i in range(n)]
-            w = [dist[i] if takes[i] else Fraction(0) for i in range(n)]
-            total = sum(w, Fraction(0))
-            key = [key[i] + pool * w[i] / total for i in range(n)]
-    return key
+        nums, den = _exact_reductions(gemeinden, spec, nums, den)
+    return [Fraction(a, den) for a in nums]
+
+
+def _reduced(nums: list[int], den: int) -> tuple[list[int], int]:
+    """The same rationals over the smallest common denominator (keeps the integers short)."""
+    g = math.gcd(den, *nums)
+    return ([a // g for a in nums], den // g) if g > 1 else (nums, den)
+
+
+def _exact_cap(nums: list[int], den: int, shares: tuple[list[int], int], cap: Cap) -> tuple[list[int], int]:
+    """The cap key_i ≤ factor · e_i, the excess spread over the uncapped Gemeinden in proportion
+    to their key, in integers: key_i = nums_i / den, limit_i = lim_i / lim_den."""
+    n = len(nums)
+    fn, fd = decimal_ratio(cap.factor)
+    xs, total = shares
+    lim, lim_den = _reduced([fn * x for x in xs], fd * total)
+    capped = [False] * n
+    while True:
+        # key_i > limit_i  ⇔  nums_i · lim_den > lim_i · den (both denominators > 0)
+        over = [not c and a * lim_den > b * den for a, b, c in zip(nums, lim, capped, strict=True)]
+        if not any(over):
+            break
+        capped = [c or o for c, o in zip(capped, over, strict=True)]
+        if all(capped):
+            raise InputError(Problem("key", "every Gemeinde is capped; the cap cannot be met"))
+        free = sum(a for a, c in zip(nums, capped, strict=True) if not c)  # over den
+        fixed = sum(b for b, c in zip(lim, capped, strict=True) if c)  # over lim_den
+        # uncapped: key_i · (1 − fixed) / free = nums_i · (lim_den − fixed) / (lim_den · free)
+        # capped: lim_i / lim_den = lim_i · free / (lim_den · free)
+        rest = lim_den - fixed
+        nums, den = _reduced([b * free if c else a * rest for a, b, c in zip(nums, lim, capped, strict=True)],
+                             lim_den * free)
+        if not cap.iterate:
+            break
+    return nums, den
+
+
+def _exact_reductions(gemeinden: pd.DataFrame, spec: KeySpec, nums: list[int], den: int) -> tuple[list[int], int]:
+    """The percentage reductions and the redistribution of each cut, in integers over a common
+    denominator: every rate's denominator is taken into ``e`` up front, so each cut is a whole
+    numerator over ``e``; each redistribution adds pool · w_i / (e · Σw) over the common denominator."""
+    n = len(nums)
+    flags = [gemeinden[r.flag].to_numpy(dtype=bool).tolist() for r in spec.reductions]
+    rates = [decimal_ratio(r.rate) for r in spec.reductions]
+    e = den * math.prod(rd for _, rd in rates)
+    k0 = [a * (e // den) for a in nums]  # over e
+    remaining = list(k0)
+    cuts = []
+    for flag, (rn, rd) in zip(flags, rates, strict=True):
+        base = k0 if spec.kombination == "additiv" else remaining
+        cut = [b * rn // rd if f else 0 for b, f in zip(base, flag, strict=True)]  # exact: rd divides b
+        cuts.append(cut)
+        remaining = [a - c for a, c in zip(remaining, cut, strict=True)]
+    key, key_den = remaining, e
+    any_flag = [any(f[i] for f in flags) for i in range(n)]
+    dist = k0 if spec.umverteilung_basis == "k0" else remaining
+    for flag, cut in zip(flags, cuts, strict=True):
+        pool = sum(cut)
+        if not pool:
+            continue
+        takes = [not f for f in flag] if spec.empfaenger == "nicht_betroffen" else [not a for a in any_flag]
+        w = [d if t else 0 for d, t in zip(dist, takes, strict=True)]
+        total = sum(w)
+        if total == 0:
+            raise ZeroDivisionError("Fraction(0, 0)")  # as the rule in Fractions: nobody receives the cut
+        # key_i + pool/e · (w_i/e) / (total/e) = key_i + pool · w_i / (e · total), over their lcm
+        common = math.lcm(key_den, e * total)
+        a, m = common // key_den, pool * (common // (e * total))
+        key, key_den = _reduced([k * a + m * x for k, x in zip(key, w, strict=True)], common)
+    return key, key_den
 
 
 def compute_key(gemeinden: pd.DataFrame, spec: KeySpec) -> pd.DataFrame:
