@@ -23,8 +23,9 @@ Issue 16 rows, each against a baseline measured in the same run:
 Issue 25 rows (``--issue25``, saved to benchmarks/ergebnisse/allocate.json for the README table):
 households in-core, the whole `allocate` against the plain heapq loop on Python floats
 (`greedy.household_heap`), interleaved run by run in this process so the machine's load hits both
-alike, and against `allocate` of the revision before (``--baseline-rev``, unpacked with ``git
-archive`` and timed in a process of its own right after).
+alike (checked first to place every household alike, else no row), and against `allocate` of the
+revision before (``--baseline-rev``, unpacked with ``git archive`` and timed in a process of its own
+right after).
 
 Run: python benchmarks/bench_allocate.py [--repeat 5] [--skip-de] [--skip-naive] [--heap-10m]
      python benchmarks/bench_allocate.py --issue25 [--repeat 300]
@@ -231,6 +232,16 @@ def previous_allocate(rev: str, persons: int, repeat: int) -> float:
     return float(out.strip().splitlines()[-1])
 
 
+def same_result(a, heap: greedy.GreedyResult, hh: pd.DataFrame, g: pd.DataFrame) -> None:
+    """The two timed calls decide alike: every household in the same Gemeinde, the same counts."""
+    order = greedy.household_order(hh["personen"].to_numpy())
+    target = np.empty(len(hh), dtype=np.int64)
+    target[order] = heap.unit_target
+    if not (np.array_equal(a.households["ags"].to_numpy(), g["ags"].to_numpy()[target])
+            and np.array_equal(a.zuweisung, heap.zuweisung)):
+        raise SystemExit("allocate und die heapq-Schleife entscheiden verschieden: Messung ungültig")
+
+
 def households_row(g: pd.DataFrame, key: np.ndarray, persons: int, repeat: int, rev: str) -> dict[str, str]:
     from verteilung.io.deutsch import fmt_dec, fmt_int
 
@@ -241,6 +252,7 @@ def households_row(g: pd.DataFrame, key: np.ndarray, persons: int, repeat: int, 
     elig = soll > 0
     runs = {"allocate": lambda: allocate(state, haushalte=hh),
             "heapq": lambda: greedy.household_heap(state.last, soll, elig, sizes, rank)}
+    same_result(allocate(state, haushalte=hh), greedy.household_heap(state.last, soll, elig, sizes, rank), hh, g)
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(repeat):           # interleaved: the machine's load hits both alike
         for k, fn in runs.items():

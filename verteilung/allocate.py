@@ -73,18 +73,50 @@ def _bounds(constraints: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.nd
     return constraints["min_zuweisung"].to_numpy(dtype=float), upper, constraints["gesperrt"].to_numpy(dtype=bool)
 
 
-def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None) -> tuple[SystemState, pd.DataFrame | None]:
-    """Row order must not matter: the solver model is always built in AGS order."""
-    order = np.argsort(state.gemeinden["ags"].to_numpy(), kind="stable")
-    if (order == np.arange(len(order))).all():
-        return state, constraints
+Column = np.ndarray | pd.api.extensions.ExtensionArray
+
+
+def _column(frame: pd.DataFrame, name: str) -> Column:
+    """A column's values as the frame stores them (read only), without a Series: pandas copies the
+    frame's attrs deeply into every Series (~25 µs a column of the Gemeinden, 1 µs this way)."""
+    loc = frame.columns.get_loc(name)
+    if isinstance(loc, int) and hasattr(frame, "_get_column_array"):
+        return frame._get_column_array(loc)
+    return frame[name].array  # pragma: no cover - a pandas without the accessor
+
+
+def _values(column: Column, dtype: type | None = None) -> np.ndarray:
+    """The column as a numpy array (Python objects for strings), as ``Series.to_numpy`` gives it."""
+    if isinstance(column, np.ndarray):
+        return column if dtype is None else column.astype(dtype, copy=False)
+    return column.to_numpy() if dtype is None else column.to_numpy(dtype=dtype)
+
+
+def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
+                  ) -> tuple[SystemState, pd.DataFrame | None, Column, np.ndarray]:
+    """Row order must not matter: the solver model is always built in AGS order (and a Gemeinde's
+    position is then its AGS rank, the heap's last tie-break). Also returns the AGS column as
+    stored and as numpy values."""
+    column = _column(state.gemeinden, "ags")
+    ags = _values(column)
+    if _ascending(ags):  # the usual case: checked in one pass, no sort
+        return state, constraints, column, ags
+    order = np.argsort(ags, kind="stable")
     pick = lambda a: None if a is None else np.asarray(a)[order]  # noqa: E731
     sorted_state = SystemState(state.name, state.gemeinden.iloc[order].reset_index(drop=True),
                                pick(state.schluessel), pick(state.bestand), pick(state.anrechnung),
                                pick(state.verrechnung), pick(state.gesperrt), state.info)
     if constraints is not None:
         constraints = constraints.set_index("ags").loc[sorted_state.gemeinden["ags"]].reset_index()
-    return sorted_state, constraints
+    return sorted_state, constraints, _column(sorted_state.gemeinden, "ags"), ags[order]
+
+
+def _ascending(values: np.ndarray) -> bool:
+    """Whether a stable sort would leave ``values`` as they are (non-decreasing)."""
+    try:
+        return bool(np.all(values[1:] >= values[:-1]))
+    except TypeError:  # mixed types: the sort decides (and refuses what it cannot order)
+        return False
 
 
 def precheck(names: np.ndarray, ags: np.ndarray, eligible: np.ndarray, fixed: np.ndarray, lower: np.ndarray,
@@ -196,12 +228,14 @@ class _Period:
 
     state: SystemState
     ags: np.ndarray
-    names: np.ndarray
+    ags_col: Column            # the frame's own columns, for the output tables
+    names: Column
     ags_rank: np.ndarray
     persons_only: bool
-    hh_ids: np.ndarray | None
+    hh_ids: Column | None
     hh_sizes: np.ndarray
     hh_fixed: np.ndarray       # position of each household's fixed Gemeinde (-1: free)
+    is_fixed: np.ndarray       # hh_fixed >= 0
     n_persons: int
     lower: np.ndarray
     upper: np.ndarray          # constraints file's maximum, tightened by the pacing bound
@@ -216,10 +250,6 @@ class _Period:
     n_free: int
     cap: np.ndarray | None     # pacing bound (Staffelung), None without pacing
     spread: int
-
-    @property
-    def is_fixed(self) -> np.ndarray:
-        return self.hh_fixed >= 0
 
     @property
     def base(self) -> np.ndarray:
@@ -257,24 +287,40 @@ def _arrivals(personen: int | None, haushalte: pd.DataFrame | None,
         assert personen is not None
         # single persons have no identity: no per-person arrays (10^7 persons stay O(n log n))
         return None, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), int(personen)
-    hh_sizes = haushalte["personen"].to_numpy(dtype=np.int64)
+    hh_sizes = _values(_column(haushalte, "personen"), np.int64)
     # position of each fixed household's Gemeinde (-1: free; unknown AGS are refused earlier)
-    fest = haushalte["ags_fest"]
-    named = fest.notna().to_numpy() & (fest != "").to_numpy()
+    fest, named = _fixed_to(_column(haushalte, "ags_fest"))
     hh_fixed = np.full(len(fest), -1, dtype=np.int64)
     if named.any():
         hh_fixed[named] = pd.Index(ags).get_indexer(fest[named])
-    return haushalte["haushalt_id"].to_numpy(), hh_sizes, hh_fixed, int(hh_sizes.sum())
+    # the ids as the frame holds them (read for messages and the output table only)
+    return _column(haushalte, "haushalt_id"), hh_sizes, hh_fixed, int(hh_sizes.sum())
 
 
-def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
-            beschraenkungen: pd.DataFrame | None, staffelung: Staffelung | None) -> _Period:
-    """Arrivals, bounds and pacing of one period, every refusal (`precheck`) made before solving."""
+def _fixed_to(column: Column) -> tuple[np.ndarray, np.ndarray]:
+    """The ags_fest values and where one is named (neither missing nor blank), in one pass over
+    plain Python strings (pandas' own comparison costs a tenth of a millisecond per thousand)."""
+    values = np.asarray(column, dtype=object)  # no copy for an object column
+    try:
+        named = np.asarray(values != "", dtype=bool)
+    except TypeError:  # pd.NA in an object column: no truth value
+        fest = pd.Series(values, dtype=object)
+        return values, fest.notna().to_numpy() & (fest != "").to_numpy()
+    if named.any():
+        named[named] = pd.notna(values[named])  # None and NaN differ from "" but name nothing
+    return values, named
+
+
+def _period(state: SystemState, ags_column: Column, ags: np.ndarray, personen: int | None,
+            haushalte: pd.DataFrame | None, beschraenkungen: pd.DataFrame | None,
+            staffelung: Staffelung | None) -> _Period:
+    """Arrivals, bounds and pacing of one period, every refusal (`precheck`) made before solving.
+    The state comes in AGS order (`_in_ags_order`: ``ags_column``, ``ags``): a Gemeinde's rank is its
+    position."""
     g = state.gemeinden
     n = len(g)
-    ags = g["ags"].to_numpy()
-    names = g["gemeinde"].to_numpy()
-    ags_rank = np.argsort(np.argsort(ags, kind="stable"), kind="stable")
+    ags_col, names = ags_column, _column(g, "gemeinde")
+    ags_rank = np.arange(n)
     hh_ids, hh_sizes, hh_fixed, n_persons = _arrivals(personen, haushalte, ags)
     persons_only = hh_ids is None
     lower, upper, gesperrt = _bounds(beschraenkungen, n)
@@ -285,14 +331,19 @@ def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | 
 
     fixed = np.zeros(n)
     is_fixed = hh_fixed >= 0
-    np.add.at(fixed, hh_fixed[is_fixed], hh_sizes[is_fixed])
+    any_fixed = bool(is_fixed.any())
+    if any_fixed:
+        np.add.at(fixed, hh_fixed[is_fixed], hh_sizes[is_fixed])
     # A Sperre in the constraints file refuses a fixed household; a model's rule (no open obligation,
     # sperre_wenn) only steers the free arrivals: a household the officer placed goes where placed.
     fixed_blocked = [f"{hh_ids[h]} ist fest {names[hh_fixed[h]]} (AGS {ags[hh_fixed[h]]}) zugewiesen, "
                      "die Gemeinde ist aber in den Beschränkungen gesperrt"
-                     for h in np.flatnonzero(is_fixed) if gesperrt[hh_fixed[h]]] if hh_ids is not None else []
-    free = np.flatnonzero(~is_fixed)
-    order = free[greedy.household_order(hh_sizes[free])]
+                     for h in np.flatnonzero(is_fixed) if gesperrt[hh_fixed[h]]] if any_fixed else []
+    if any_fixed:
+        free = np.flatnonzero(~is_fixed)
+        order = free[greedy.household_order(hh_sizes[free])]
+    else:
+        order = greedy.household_order(hh_sizes)
     free_sizes = hh_sizes[order]
     n_free = n_persons if persons_only else int(free_sizes.sum())
     largest = (1 if n_free else 0) if persons_only else (int(free_sizes.max()) if free_sizes.size else 0)
@@ -312,9 +363,14 @@ def _period(state: SystemState, personen: int | None, haushalte: pd.DataFrame | 
     rule_only = {a: w for a, w in state.info.get("sperrgruende", {}).items()}
     for i in np.flatnonzero(gesperrt):  # the constraints file's own Sperre is the cause named first
         rule_only.pop(str(ags[i]), None)
-    _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked, rule_only)
-    return _Period(state, ags, names, ags_rank, persons_only, hh_ids, hh_sizes, hh_fixed, n_persons, lower, upper,
-                   upper_file, gesperrt, soll, last, eligible, fixed, order, free_sizes, n_free, cap, spread)
+    # without a constraints file or pacing (bounds 0 and ∞, no Sperre of the file) only "nobody may
+    # receive" can fail: the checks run when bounds are given or nobody is eligible
+    if beschraenkungen is not None or staffelung is not None or not eligible.any():
+        _precheck(names, ags, eligible, fixed, lower, upper, blocked, float(n_free), largest, fixed_blocked,
+                  rule_only)
+    return _Period(state, ags, ags_col, names, ags_rank, persons_only, hh_ids, hh_sizes, hh_fixed, is_fixed,
+                   n_persons, lower, upper, upper_file, gesperrt, soll, last, eligible, fixed, order, free_sizes,
+                   n_free, cap, spread)
 
 
 def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool,
@@ -337,7 +393,9 @@ def _solve(p: _Period, solver: str, pfad: Pfad, zeitlimit: float, milp: bool,
         ref = greedy.GreedyResult(np.zeros(n, dtype=np.int64), np.full(len(p.free_sizes), -1, dtype=np.int64),
                                   np.full(n, np.nan))
     total = ref.zuweisung + fixed
-    binds = stuck or bool(np.any(total > upper + 1e-9) or np.any(total < p.lower - 1e-9))
+    # without a constraints file or pacing the bounds are 0 and ∞: nothing can bind
+    bounded = p.cap is not None or np.isfinite(upper).any() or p.lower.any()
+    binds = stuck or bool(bounded and (np.any(total > upper + 1e-9) or np.any(total < p.lower - 1e-9)))
     use_solver = pfad == "solver" or (pfad == "auto" and binds)
     if pfad == "referenz" and binds:
         raise InfeasibleError("das Referenzverfahren verletzt eine Höchst- oder Mindestzuweisung; "
@@ -392,8 +450,8 @@ def _allocate_period(state: SystemState, personen: int | None, haushalte: pd.Dat
                      beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float,
                      milp: bool, staffelung: Staffelung | None = None) -> Allocation:
     started = time.perf_counter()
-    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
-    p = _period(state, personen, haushalte, beschraenkungen, staffelung)
+    state, beschraenkungen, ags_column, ags = _in_ags_order(state, beschraenkungen)
+    p = _period(state, ags_column, ags, personen, haushalte, beschraenkungen, staffelung)
     sol = _solve(p, solver, pfad, zeitlimit, milp, started)
     return _result(p, sol, haushalte, staffelung, started)
 
@@ -416,23 +474,24 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
     soll_stichtag = state.schluessel * state.total
     vorher = quote_vorher(last, soll_stichtag)
     nachher = quote(last + zuweisung, soll)
-    # the frame's own string arrays, not numpy object copies: no re-conversion per row
-    ags_col, name_col = g["ags"].array, g["gemeinde"].array
-    table = pd.DataFrame({
-        "ags": ags_col, "gemeinde": name_col,
-        "soll_stichtag": soll_stichtag, "soll_nach_zuweisung": soll,
-        "bestand": state.bestand.astype(np.int64), "anrechnung": state.anrechnung,
-        "zuweisung": zuweisung,
+    # the frame's own string arrays, not numpy object copies: no re-conversion per row; the frames
+    # are built from arrays of their own (`_frame`): what they share with the inputs is copied here
+    ags_col, name_col = p.ags_col, p.names
+    table = _frame({
+        "ags": ags_col.copy(), "gemeinde": name_col.copy(),
+        "soll_stichtag": soll_stichtag, "soll_nach_zuweisung": soll.copy(),
+        "bestand": state.bestand.astype(np.int64), "anrechnung": np.array(state.anrechnung),
+        "zuweisung": zuweisung.copy(),
         "erfuellungsquote_vorher": vorher, "erfuellungsquote_nachher": np.round(nachher, 4),
-    })
+    }, n)
     if np.any(state.verrechnung):
         table.insert(5, "verrechnung", state.verrechnung)
     households = None
     if p.hh_ids is not None:
         assert haushalte is not None
-        households = pd.DataFrame({"haushalt_id": haushalte["haushalt_id"].array, "personen": hh_sizes,
-                                   "ags": ags_col.take(target), "gemeinde": name_col.take(target),
-                                   "fest": p.hh_fixed >= 0})
+        households = _frame({"haushalt_id": p.hh_ids.copy(), "personen": hh_sizes.copy(),
+                             "ags": ags_col.take(target), "gemeinde": name_col.take(target),
+                             "fest": p.is_fixed.copy()}, len(hh_sizes))
     elig_after = nachher[eligible]
     summary = {
         "system": state.name,
@@ -445,8 +504,9 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
         if eligible.any() else None,
         # solver path: the largest lowest fulfilment any integer allocation reaches (stage 2)
         "ganzzahliges_max_min_prozent": sol.integer_max_min * 100 if sol.use_solver else None,
-        "niedrigste_quote_nachher": float(np.nanmin(elig_after)) if elig_after.size else None,
-        "hoechste_quote_nachher": float(np.nanmax(elig_after)) if elig_after.size else None,
+        # fmin/fmax skip NaN as nanmin/nanmax do, without their Python layer
+        "niedrigste_quote_nachher": float(np.fmin.reduce(elig_after)) if elig_after.size else None,
+        "hoechste_quote_nachher": float(np.fmax.reduce(elig_after)) if elig_after.size else None,
         "empfangende_gemeinden": int((zuweisung > 0).sum()),
         "beschraenkung_bindet": sol.binds,
     }
@@ -468,6 +528,31 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
                                       None if p.hh_ids is None else np.bincount(target[~p.is_fixed], minlength=n)))
 
 
+_LABELS: dict[tuple[str, ...], pd.Index] = {}
+
+
+def _frame(columns: dict[str, np.ndarray | pd.api.extensions.ExtensionArray], n: int) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` for arrays of length n that no one else holds (not copied).
+
+    pandas' dict constructor spends half its time (~0,1 ms per frame) inferring the string dtype
+    of the column labels; here the label Index is built once per set of names and the frame comes
+    from pandas' own constructor for arrays (`DataFrame._from_arrays`, the route of `from_records`)
+    with the same checks and conversions. The public constructor if that route is missing."""
+    names = tuple(columns)
+    labels = _LABELS.get(names)
+    if labels is None:
+        labels = _LABELS[names] = pd.Index(list(names))
+    arrays = list(columns.values())
+    # numbers and typed arrays are stored as they are; object arrays go through pandas' inference
+    plain = all(a.dtype.kind in "biuf" if isinstance(a, np.ndarray)
+                else not isinstance(a, pd.arrays.NumpyExtensionArray) for a in arrays)
+    try:
+        return pd.DataFrame._from_arrays(arrays, columns=labels.view(), index=pd.RangeIndex(n),  # type: ignore[attr-defined]
+                                         verify_integrity=not plain)
+    except (AttributeError, TypeError):  # pragma: no cover - a pandas without the route
+        return pd.DataFrame(columns, copy=False)
+
+
 def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.DataFrame | None,
                     beschraenkungen: pd.DataFrame | None, solver: str, pfad: Pfad, zeitlimit: float, milp: bool,
                     staffelung: Staffelung) -> Allocation:
@@ -476,7 +561,7 @@ def _allocate_weeks(state: SystemState, personen: int | None, haushalte: pd.Data
     asked of the last week (what the earlier weeks left open). Every week's pacing is checked
     before the first week is allocated."""
     started = time.perf_counter()
-    state, beschraenkungen = _in_ags_order(state, beschraenkungen)
+    state, beschraenkungen, _, _ = _in_ags_order(state, beschraenkungen)
     _refuse_bad_arrivals(personen, haushalte)
     k = staffelung.wochen
     n = len(state.gemeinden)
@@ -534,8 +619,7 @@ def _check_weeks(state: SystemState, parts: list[tuple[int | None, pd.DataFrame 
             free_sizes = sizes
         else:
             sizes = hh["personen"].to_numpy(dtype=np.int64)
-            fest = hh["ags_fest"]
-            named = fest.notna().to_numpy() & (fest != "").to_numpy()
+            fest, named = _fixed_to(hh["ags_fest"])
             pos = pd.Index(ags).get_indexer(fest[named])
             fixed = np.zeros(n)
             np.add.at(fixed, pos[pos >= 0], sizes[named][pos >= 0])

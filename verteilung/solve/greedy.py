@@ -9,6 +9,7 @@ largest first, ties in input order. A heap keeps this at O(n + units · log n).
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +53,12 @@ def assign_units(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes
 
 
 def household_order(sizes: np.ndarray) -> np.ndarray:
-    """Largest households first; equal sizes keep their input order (stable sort)."""
-    return np.argsort(-np.asarray(sizes), kind="stable")
+    """Largest households first; equal sizes keep their input order (stable sort). Sizes that fit
+    16 bits are sorted as such: numpy's stable sort is then a radix sort, the same order."""
+    neg = -np.asarray(sizes)
+    if neg.size and neg.dtype.kind in "iu" and neg.min() >= -(2**15) and neg.max() < 2**15:
+        neg = neg.astype(np.int16)
+    return np.argsort(neg, kind="stable")
 
 
 # ---------------------------------------------------------------- fast paths
@@ -73,20 +78,34 @@ def _round9(x: float) -> float:
 
 def assign_households(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,
                       ags_rank: np.ndarray) -> GreedyResult:
-    """`assign_units` for households: the heap on plain Python floats, or, for many households per
-    Gemeinde, by size class with numpy (`household_classes`). Same keys, same order, same result.
-
-    The classes cost a fixed ~25 numpy calls each; the heap about a microsecond per household. Below
-    about three households per eligible Gemeinde (NRW: 1.088 households on 396 Gemeinden) the heap
-    is as fast or faster (benchmarks/bench_allocate.py); at 10.000 it is about 3× slower."""
-    if len(sizes) >= CLASSES_FROM * int((eligible & (np.asarray(soll) > 0)).sum()):
+    """`assign_units` for households: the heap on plain Python floats, or by size class with numpy
+    (`household_classes`), whichever the measured costs (`cheaper_by_class`) say is faster. Same
+    keys, same order, same result."""
+    sizes = np.asarray(sizes)
+    classes = 1 + int(np.count_nonzero(sizes[1:] != sizes[:-1])) if sizes.size else 0
+    if cheaper_by_class(sizes.size, classes, int(np.count_nonzero(eligible & (np.asarray(soll) > 0)))):
         res = household_classes(last, soll, eligible, sizes, ags_rank)
         if res is not None:
             return res
     return household_heap(last, soll, eligible, sizes, ags_rank)
 
 
-CLASSES_FROM = 4  # households per eligible Gemeinde from which the classes beat the heap
+def cheaper_by_class(households: int, classes: int, gemeinden: int) -> bool:
+    """Whether `household_classes` beats `household_heap`, in units of one heap step (~1 µs).
+
+    Fitted to timings on 50 to 11.000 Gemeinden with 1 to 12 size classes: the heap ~1 step per
+    household plus ~0,7 per Gemeinde to build it, a class ~40 steps plus ~1/20 per Gemeinde for
+    its numpy calls. NRW (396 Gemeinden) in 6 classes: by class from about 80 households on
+    (1.088 households: 360 against 1.365 steps); one class: always by class."""
+    return classes * (40 + gemeinden / 20) < households + 0.7 * gemeinden
+
+
+def _level(load: np.ndarray, s: np.ndarray, n: float) -> float:
+    """The continuous water level for n persons (`waterfill.water_levels` for one row)."""
+    ratio = load / s
+    order = ratio.argsort()  # any order of equal ratios: the level only bounds the keys to compute
+    level = (n + load[order].cumsum()) / s[order].cumsum()
+    return float(level[np.flatnonzero(ratio[order] <= level + 1e-15)[-1]])
 
 
 def household_classes(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,
@@ -96,64 +115,114 @@ def household_classes(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, 
     Within a run of equal sizes s (``sizes`` comes largest first, so each class is one run) Gemeinde
     i's k-th household would be popped at key_i(k) = key of load_i + k·s; these keys increase in k,
     so the heap hands the run's c households to the c smallest keys of all Gemeinden, in key order.
-    Every one of them has a fulfilment at most τ, the c-th smallest current fulfilment, so only
-    the keys up to τ (and one more per Gemeinde against float doubt) are computed, with the heap's
-    own rounding, and sorted. Needs integral loads (then load + k·s is what repeated addition
-    gives); returns None otherwise, or when the floats leave a doubt.
+    Every one of them has a fulfilment at most τ, the c-th smallest current fulfilment (or the
+    continuous level for c·s persons, when that is lower or c exceeds the Gemeinden), so only the
+    keys up to τ (and one more per Gemeinde against float doubt) are computed, with the heap's own
+    rounding, and sorted. Needs integral loads (then load + k·s is what repeated addition gives);
+    returns None otherwise, or when the floats leave a doubt.
     """
-    from verteilung.solve.waterfill import water_levels
-
-    cur = np.asarray(last, dtype=float).copy()
+    cur = np.asarray(last, dtype=float)
     soll = np.asarray(soll, dtype=float)
     sizes = np.asarray(sizes, dtype=np.int64)
     idx = np.flatnonzero(eligible & (soll > 0))
-    if idx.size == 0 or not np.all(cur == np.floor(cur)) or np.abs(cur).max(initial=0) + sizes.sum() >= 2.0 ** 52:
+    m, n_h = idx.size, sizes.size
+    if m == 0:
         return None
-    if sizes.size and np.any(np.diff(sizes) > 0):
+    load = cur[idx]
+    if (load != np.floor(load)).any() or np.abs(load).max() + sizes.sum() >= 2.0 ** 52:
+        return None
+    step = np.diff(sizes)
+    if (step > 0).any():
         return None  # not largest first: a class would come back later
-    starts = np.flatnonzero(np.r_[True, sizes[1:] != sizes[:-1]]) if sizes.size else np.empty(0, np.int64)
-    ends = np.r_[starts[1:], sizes.size][: starts.size]
-    s_e, rank_e = soll[idx], np.asarray(ags_rank)[idx]
-    target = np.empty(sizes.size, dtype=np.int64)
-    r_before = np.full(len(cur), np.nan)
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        size, c = int(sizes[a]), b - a
-        load = cur[idx]
-        r0 = np.round(load / s_e, TIE_DIGITS)
-        # at least c keys lie at or below the c-th current fulfilment, and at or below the continuous
-        # level for c·s persons (Σ max(0, level·soll − load) = c·s): the lower of the two bounds them
-        tau = water_levels(load[None, :], s_e[None, :], np.array([c * size]))[0]
-        if c <= idx.size:
-            tau = min(tau, np.partition(r0, c - 1)[c - 1])
-        # keys per Gemeinde (k = 0 … k_max − 1): those up to τ and one more, whatever the float error
-        k_max = np.where(r0 <= tau, np.floor((tau * s_e - load) / size) + 2, 0)
-        k_max = np.clip(k_max, 0, c).astype(np.int64)
-        owner = np.repeat(np.arange(idx.size), k_max)
-        k = np.arange(owner.size) - np.repeat(np.cumsum(k_max) - k_max, k_max)
-        ld = load[owner] + k * size
-        r, t2 = np.round(ld / s_e[owner], TIE_DIGITS), np.round(-(s_e[owner] - ld), 9)
-        order = np.lexsort((rank_e[owner], t2, r))
-        if order.size < c or r[order[c - 1]] > tau:
+    bounds = [0, *(step.nonzero()[0] + 1).tolist(), n_h] if n_h else [0]
+    s_e, rank_e, every = soll[idx], np.asarray(ags_rank)[idx], np.arange(m)
+    at = np.empty(n_h, dtype=np.int64)   # position among the eligible Gemeinden, per household
+    last_size = np.zeros(m)              # size of each one's last household (classes: largest first)
+    for a, b in itertools.pairwise(bounds):
+        size = int(sizes[a])
+        got = _one_class(load, s_e, rank_e, every, size, b - a, at[a:b])
+        if got is None:
             return None
-        taken = order[:c]
-        got = np.bincount(owner[taken], minlength=idx.size)
-        # a Gemeinde that got all its computed keys (fewer than c) might have had one more in the c
-        # smallest: its next key must come after the c-th taken one (else the floats were off)
-        full = np.flatnonzero((got == k_max) & (k_max < c))
-        if full.size:
-            ld_n = load[full] + k_max[full] * size
-            r_n, t2_n = np.round(ld_n / s_e[full], TIE_DIGITS), np.round(-(s_e[full] - ld_n), 9)
-            last_c = order[c - 1]
-            r_c, t2_c, rank_c = r[last_c], t2[last_c], rank_e[owner[last_c]]
-            if np.any((r_n < r_c) | ((r_n == r_c) & ((t2_n < t2_c) | ((t2_n == t2_c) & (rank_e[full] < rank_c))))):
-                return None
-        target[a:b] = idx[owner[taken]]
-        cur[idx] = load + got * size
-        hit = got > 0
-        r_before[idx[hit]] = r[(np.cumsum(k_max) - k_max)[hit] + got[hit] - 1]  # each one's last key
-    zuweisung = np.bincount(target, weights=sizes.astype(float), minlength=len(cur)).astype(np.int64) \
-        if sizes.size else np.zeros(len(cur), dtype=np.int64)
-    return GreedyResult(zuweisung, target, r_before)
+        last_size = np.where(got > 0, size, last_size)
+        load = load + got * size
+    r_before = np.full(len(cur), np.nan)
+    # the key each Gemeinde's last household was popped at: the heap's rounding of the load before it
+    r_before[idx] = np.where(last_size > 0, ((load - last_size) / s_e).round(TIE_DIGITS), np.nan)
+    zuweisung = np.zeros(len(cur), dtype=np.int64)
+    zuweisung[idx] = (load - cur[idx]).astype(np.int64)
+    return GreedyResult(zuweisung, idx[at], r_before)
+
+
+def _one_class(load: np.ndarray, s_e: np.ndarray, rank_e: np.ndarray, every: np.ndarray, size: int, c: int,
+               out: np.ndarray) -> np.ndarray | None:
+    """The c households of one size class: writes the Gemeinde (position among ``load``) of each,
+    in heap order, to ``out`` and returns the count per Gemeinde (None: the floats leave a doubt).
+
+    Numpy calls on a few hundred numbers cost their call, not their data: the steps are kept few
+    (array methods, one sort by fulfilment alone, the tie rule only where keys tie)."""
+    m = load.size
+    tau = np.inf
+    if 2 * c <= m:  # the c-th smallest key with k = 0 is a key: at least c keys lie at or below it
+        tau = _round12(float(np.partition(load / s_e, c - 1)[c - 1]))
+        # keys k = 0 … up to τ, and one more whatever the float error
+        k_max = (((tau * s_e - load) / size + 2.0).clip(0.0, c)).astype(np.int64)
+        ends = k_max.cumsum()
+    if 2 * c > m or ends[-1] > 2 * c + 2 * m:
+        # at or below the level for c·s persons lie at least c keys: a tighter bound when the
+        # fulfilments are spread or the class is large (the only one for more households than
+        # Gemeinden)
+        tau = min(tau, _round12(_level(load, s_e, c * size)))
+        k_max = (((tau * s_e - load) / size + 2.0).clip(0.0, c)).astype(np.int64)
+        ends = k_max.cumsum()
+    total = int(ends[-1])
+    if total < c:
+        return None
+    owner = every.repeat(k_max)
+    # load + k·size for k = 0 … k_max − 1, counted from each one's first candidate
+    ld = (load - (ends - k_max) * size)[owner] + np.arange(0, total * size, size)
+    r = (ld / s_e[owner]).round(TIE_DIGITS)
+    order = r.argsort()
+    head = r[order[: c + 1]]
+    tie = head[1:] == head[:-1]
+    if tie.any():
+        order = _break_ties(order, r, tie, rank_e[owner], s_e[owner], ld)
+    last_c = order[c - 1]
+    if r[last_c] > tau:
+        return None
+    who = owner[order[:c]]
+    got = np.bincount(who, minlength=m)
+    # a Gemeinde that got all its computed keys (fewer than c) might have had one more in the c
+    # smallest: its next key must come after the c-th taken one (else the floats were off)
+    full = (got == np.maximum(k_max, 1)).nonzero()[0]
+    if full.size:
+        full = full[k_max[full] < c]
+    if full.size:
+        ld_n = load[full] + k_max[full] * size
+        r_n, t2_n = np.round(ld_n / s_e[full], TIE_DIGITS), np.round(-(s_e[full] - ld_n), 9)
+        r_c, t2_c, rank_c = r[last_c], np.round(-(s_e[who[-1]] - ld[last_c]), 9), rank_e[who[-1]]
+        if np.any((r_n < r_c) | ((r_n == r_c) & ((t2_n < t2_c) | ((t2_n == t2_c) & (rank_e[full] < rank_c))))):
+            return None
+    out[:] = who
+    return got
+
+
+def _break_ties(order: np.ndarray, r: np.ndarray, tie: np.ndarray, rank: np.ndarray, s: np.ndarray,
+                ld: np.ndarray) -> np.ndarray:
+    """``order`` (by r alone, ties in any order) with equal r ordered as the heap does: the larger
+    remaining obligation, then the smaller AGS. Only the tied keys among the first len(tie) + 1
+    (and the rest of the last one's group) are sorted again; the groups stay where they are."""
+    at = np.zeros(tie.size + 1, dtype=bool)
+    at[1:] |= tie
+    at[:-1] |= tie
+    pos = np.flatnonzero(at)
+    # the group at the boundary may go on past the head
+    end = int(np.searchsorted(r[order], r[order[tie.size]], side="right"))
+    if end > tie.size + 1 and at[-1]:
+        pos = np.r_[pos, np.arange(tie.size + 1, end)]
+    sub = order[pos]
+    out = order.copy()
+    out[pos] = sub[np.lexsort((rank[sub], np.round(-(s[sub] - ld[sub]), 9), r[sub]))]
+    return out
 
 
 def household_heap(last: np.ndarray, soll: np.ndarray, eligible: np.ndarray, sizes: np.ndarray,

@@ -25,42 +25,59 @@ def water_level(last: np.ndarray, soll: np.ndarray, n: float, eligible: np.ndarr
     soll = np.asarray(soll, dtype=float)
     size = last.shape[0]
     ok = soll > 0 if eligible is None else (np.asarray(eligible, dtype=bool) & (soll > 0))
-    lo = np.zeros(size) if lower is None else np.asarray(lower, dtype=float)
-    hi = np.full(size, np.inf) if upper is None else np.asarray(upper, dtype=float)
     idx = np.flatnonzero(ok)
     if idx.size == 0:
         raise ValueError("no eligible Gemeinde with a positive Soll")
-    L, S, lo_e, hi_e = last[idx], soll[idx], lo[idx], hi[idx]
-    if n < lo_e.sum() - 1e-9 or n > hi_e.sum() + 1e-9:
-        raise ValueError("arrivals outside the bounds' range")
-    # each Gemeinde adds slope S_i between its two breakpoints
-    start = (L + lo_e) / S
-    stop = (L + hi_e) / S
-    events = np.concatenate([start, stop])
-    deltas = np.concatenate([S, -S])
+    L, S = last[idx], soll[idx]
+    lo_e: np.ndarray | float
+    hi_e: np.ndarray | float
+    if lower is None and upper is None:  # no bounds (0 and ∞): the stops lie at infinity and drop out
+        lo_e, hi_e = 0.0, np.inf
+        if n < -1e-9:
+            raise ValueError("arrivals outside the bounds' range")
+        events, deltas = (L + 0.0) / S, S  # + 0.0 as with lower = 0: no −0.0 breakpoint
+    else:
+        lo_e = np.zeros(idx.size) if lower is None else np.asarray(lower, dtype=float)[idx]
+        hi_e = np.full(idx.size, np.inf) if upper is None else np.asarray(upper, dtype=float)[idx]
+        if n < lo_e.sum() - 1e-9 or n > hi_e.sum() + 1e-9:
+            raise ValueError("arrivals outside the bounds' range")
+        # each Gemeinde adds slope S_i between its two breakpoints
+        events = np.concatenate([(L + lo_e) / S, (L + hi_e) / S])
+        deltas = np.concatenate([S, -S])
     finite = np.isfinite(events)
-    events, deltas = events[finite], deltas[finite]
+    if not finite.all():
+        events, deltas = events[finite], deltas[finite]
     order = np.argsort(events, kind="stable")
     events, deltas = events[order], deltas[order]
-    value = lo_e.sum()
-    slope = 0.0
-    prev = events[0]
-    level = prev
-    for pos in range(events.size):
-        b = events[pos]
-        nxt = value + slope * (b - prev)
-        if nxt >= n - 1e-12 and slope > 0:
-            level = prev + (n - value) / slope
-            break
-        value, prev = nxt, b
-        slope += deltas[pos]
-        level = b
-    else:
-        if slope > 0:
-            level = prev + (n - value) / slope
+    level = _first_reach(events, deltas, float(np.sum(lo_e)), float(n))
     alloc = np.zeros(size)
     alloc[idx] = np.clip(level * S - L, lo_e, hi_e)
     return Level(float(level), alloc)
+
+
+def _first_reach(events: np.ndarray, deltas: np.ndarray, start: float, n: float) -> float:
+    """Where the piecewise linear sum first reaches n: walk the sorted breakpoints, the slope
+    changing by ``deltas`` at each. The running slope and value are sequential sums
+    (``np.cumsum`` adds in order), so this gives bit for bit what the loop
+
+        value, slope, prev = start, 0, events[0]
+        for b, d in zip(events, deltas):
+            if value + slope·(b − prev) ≥ n − 1e-12 and slope > 0: return prev + (n − value) / slope
+            value, prev, slope = value + slope·(b − prev), b, slope + d
+
+    gives (after the last breakpoint: prev + (n − value) / slope, or the last breakpoint itself if
+    the slope is 0), without a Python step per Gemeinde."""
+    slope_after = np.cumsum(deltas)
+    slope = np.concatenate(([0.0], slope_after[:-1]))        # slope in force before each breakpoint
+    prev = np.concatenate((events[:1], events[:-1]))
+    value = np.cumsum(np.concatenate(([start], slope * (events - prev))))  # value[p]: before breakpoint p
+    hit = np.flatnonzero((value[1:] >= n - 1e-12) & (slope > 0))
+    if hit.size:
+        p = hit[0]
+        return float(prev[p] + (n - value[p]) / slope[p])
+    if slope_after[-1] > 0:
+        return float(events[-1] + (n - value[-1]) / slope_after[-1])
+    return float(events[-1])
 
 
 def water_levels(last: np.ndarray, soll: np.ndarray, n: np.ndarray) -> np.ndarray:
