@@ -345,3 +345,28 @@ def test_allocate_places_households_as_the_reference_heap_at_nrw_scale():
         assert np.array_equal(res.zuweisung, ref.zuweisung)
         got = res.zuweisung > 0
         assert np.array_equal(res.r_before_last[got], ref.r_before_last[got])
+
+
+@pytest.mark.parametrize("route", ["_get_column_array", "_from_arrays"])
+def test_allocate_without_pandas_private_routes_gives_the_same_tables(route, monkeypatch):
+    """`allocate._column` and `allocate._frame` use pandas internals with a public fallback (a pandas
+    without them): the fallback gives the same tables, dtypes and households."""
+    import pandas as pd
+
+    from verteilung.allocate import allocate
+    from verteilung.data import load_gemeinden
+    from verteilung.law import flueag
+    from verteilung.status import SystemState
+
+    g = load_gemeinden(jahr=2024)
+    key = flueag.key(g, "2024-01-01")["schluessel"].to_numpy()
+    state = SystemState("flueag", g, key, np.round(key * 100_000), np.zeros(len(g)))
+    hh = pd.DataFrame({"haushalt_id": [f"h{i}" for i in range(40)], "personen": [1, 2, 3, 4] * 10,
+                       "ags_fest": ["05315000"] + [""] * 39})
+    want = [allocate(state, 300), allocate(state, haushalte=hh)]
+    monkeypatch.delattr(pd.DataFrame, route)
+    got = [allocate(state, 300), allocate(state, haushalte=hh)]
+    for w, x in zip(want, got, strict=True):
+        pd.testing.assert_frame_equal(x.table, w.table, check_exact=True)
+        assert np.array_equal(x.zuweisung, w.zuweisung)
+    pd.testing.assert_frame_equal(got[1].households, want[1].households, check_exact=True)

@@ -213,3 +213,21 @@ def test_compare_runs_without_the_cyclic_gc_and_restores_it(cli, monkeypatch, tm
     assert cli("compare", "--out", tmp_path / "v").code == 2
     assert seen == [False] and gc.isenabled()
     assert cli("keys", "--system", "flueag", "--format", "csv").code == 0 and gc.isenabled()
+    # the report's matplotlib figures are reference cycles: with --report the collector stays on
+    assert cli("compare", "--out", tmp_path / "r", "--report").code == 2
+    assert seen == [False, True] and gc.isenabled()
+
+
+def test_a_lost_final_flush_is_an_error_not_a_silent_0():
+    """The fast exit flushes the terminal itself: output the disk could not take exits non-zero with a
+    German message, as the interpreter's teardown would (it exits 120)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.stdout.write('{\"a\": 1}\\n')\n"
+            "from verteilung.cli import _exit_now\n_exit_now(0)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    assert r.returncode == 74 and r.stderr.startswith("Fehler:")

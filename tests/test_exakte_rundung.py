@@ -164,3 +164,20 @@ def test_exact_key_with_cap_and_reductions_equals_the_fraction_rule(rows, w, cap
     except ZeroDivisionError:
         return
     assert exact_key(g, spec) == expected
+
+
+def test_a_cut_nobody_with_a_share_can_take_is_refused_in_german_by_both_rules():
+    """The only Gemeinde a reduction's pool may go to has the share 0: the float rule divided 0 by 0
+    (a key of NaN), the exact one raised ZeroDivisionError; both now refuse with the reason."""
+    import pytest
+
+    from verteilung.errors import InputError
+    from verteilung.law.key import Reduction, exact_key
+
+    g = pd.DataFrame({"ags": ["09000001", "09000002", "09000003"], "gemeinde": ["A", "B", "C"],
+                      "einwohner": [100.0, 100.0, 0.0],
+                      "a": [True, True, False]})
+    spec = KeySpec("probe", {"einwohner": 1.0}, reductions=(Reduction("a", 0.5),), empfaenger="nicht_betroffen")
+    for rule in (compute_key, exact_key):
+        with pytest.raises(InputError, match="haben alle den Anteil 0"):
+            rule(g, spec)

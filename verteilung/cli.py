@@ -833,7 +833,8 @@ def ohne_zyklen_gc(argv: list[str]) -> Iterator[None]:
     counting still frees everything else at once."""
     import gc
 
-    if _befehl(argv) not in EINFACHE_BEFEHLE or not gc.isenabled():
+    # --report draws matplotlib figures, which are reference cycles: only the collector frees them
+    if _befehl(argv) not in EINFACHE_BEFEHLE or "--report" in argv or not gc.isenabled():
         yield
         return
     gc.disable()
@@ -845,7 +846,8 @@ def ohne_zyklen_gc(argv: list[str]) -> Iterator[None]:
 
 def _blas_threads(argv: list[str]) -> None:
     """One OpenBLAS thread for the commands in `EINFACHE_BEFEHLE`, unless the user set a number or
-    numpy is already loaded (an in-process caller keeps its own)."""
+    numpy is already loaded (an in-process caller keeps its own). The variable stays set for the
+    rest of the process and its children: numpy reads it once, when it loads."""
     import os
 
     if _befehl(argv) in EINFACHE_BEFEHLE and "numpy" not in sys.modules:
@@ -858,7 +860,9 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     _blas_threads(argv)
     try:
-        with ohne_zyklen_gc(argv), python_strings():  # the same results, faster (issue 25)
+        # the same results, faster (issue 25); --help and --version alone load no pandas
+        strings = python_strings() if _befehl(argv) is not None else contextlib.nullcontext()
+        with ohne_zyklen_gc(argv), strings:
             app(args=argv, prog_name="verteilung", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
@@ -928,8 +932,14 @@ def _exit_now(code: int) -> None:
     import atexit
     import os
 
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
+    try:
+        sys.stdout.flush()
+    except OSError as exc:  # the teardown would say so and exit 120: never a silent 0
+        if code == 0:
+            disk_full = is_disk_full(exc)
+            _say_error([f"Fehler: {disk_full_text(exc) if disk_full else _os_problem(exc)}"])
+            code = EXIT_DISK_FULL if disk_full else 1
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
     atexit._run_exitfuncs()
     os._exit(code)

@@ -380,5 +380,5 @@ def explain_steps(inputs: Inputs, system: str | systems.LegalSystem, ags: str,
         mine += [s.bei(j) for s in zuweisung_schritte(zuweisung, dict(sys.paragraphen))]
     return Erklaerung(ags=ags, gemeinde=str(g["gemeinde"].iloc[i]), system=sys.id,
                       stichtag=inputs.stichtag, datenbasis=inputs.datenbasis,
-                      schritte=tuple(mine), hinweise=tuple(hinweise), lesarten=used,
+                      schritte=tuple(mine), hinweise=tuple(hinweise), lesarten=dict(used),  # a copy of the cached one
                       kennung=unit.schluessel)

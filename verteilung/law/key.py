@@ -187,10 +187,14 @@ def number_columns(gemeinden: pd.DataFrame) -> set[str]:
             and not pd.api.types.is_bool_dtype(gemeinden[c]) and str(c) not in NICHT_GEWICHTBAR}
 
 
+KEIN_EMPFAENGER = ("die Gemeinden, die den Überhang einer Minderung aufnehmen, haben alle den Anteil 0; "
+                   "niemand kann ihn aufnehmen")
+
+
 def shares(values: np.ndarray) -> np.ndarray:
     total = values.sum()
     if total <= 0:
-        raise InputError(Problem("Gemeinde table", "a key component sums to zero"))
+        raise InputError(Problem("Gemeindetabelle", "ein Merkmal des Schlüssels ergibt in der Summe 0"))
     return values / total
 
 
@@ -211,7 +215,7 @@ def apply_cap(raw: np.ndarray, cap_values: np.ndarray, iterate: bool) -> tuple[n
             break
         capped |= over
         if capped.all(axis=-1).any():
-            raise InputError(Problem("key", "every Gemeinde is capped; the cap cannot be met"))
+            raise InputError(Problem("Kappung", "jede Gemeinde ist gekappt; die Kappung ist nicht erfüllbar"))
         free_sum = np.where(capped, 0.0, key).sum(axis=-1, keepdims=True)
         capped_sum = np.where(capped, cap_values, 0.0).sum(axis=-1, keepdims=True)
         key = np.where(capped, cap_values, key * ((1.0 - capped_sum) / free_sum))
@@ -243,7 +247,10 @@ def apply_reductions(k0: np.ndarray, flags: list[np.ndarray], rates: list[float]
         if not recipients.any():
             raise InputError(Problem("Schlüssel", "jede Gemeinde ist gemindert; niemand kann den Überhang aufnehmen"))
         w = np.where(recipients, dist_base, 0.0)
-        key = key + pool * w / w.sum(axis=-1, keepdims=True)
+        total = w.sum(axis=-1, keepdims=True)
+        if np.any((pool != 0) & (total <= 0)):
+            raise InputError(Problem("Schlüssel", KEIN_EMPFAENGER))
+        key = key + np.divide(pool * w, total, out=np.zeros_like(w), where=total > 0)
     return key, cuts
 
 
@@ -290,7 +297,7 @@ def _scaled_shares(values: np.ndarray) -> tuple[list[int], int]:
     nums = [n * (scale // d) for n, d in ratios]
     total = sum(nums)
     if total <= 0:
-        raise InputError(Problem("Gemeinde table", "a key component sums to zero"))
+        raise InputError(Problem("Gemeindetabelle", "ein Merkmal des Schlüssels ergibt in der Summe 0"))
     return nums, total
 
 
@@ -343,7 +350,7 @@ def _exact_cap(nums: list[int], den: int, shares: tuple[list[int], int], cap: Ca
             break
         capped = [c or o for c, o in zip(capped, over, strict=True)]
         if all(capped):
-            raise InputError(Problem("key", "every Gemeinde is capped; the cap cannot be met"))
+            raise InputError(Problem("Kappung", "jede Gemeinde ist gekappt; die Kappung ist nicht erfüllbar"))
         free = sum(a for a, c in zip(nums, capped, strict=True) if not c)  # over den
         fixed = sum(b for b, c in zip(lim, capped, strict=True) if c)  # over lim_den
         # uncapped: key_i · (1 − fixed) / free = nums_i · (lim_den − fixed) / (lim_den · free)
@@ -382,8 +389,8 @@ def _exact_reductions(gemeinden: pd.DataFrame, spec: KeySpec, nums: list[int], d
         takes = [not f for f in flag] if spec.empfaenger == "nicht_betroffen" else [not a for a in any_flag]
         w = [d if t else 0 for d, t in zip(dist, takes, strict=True)]
         total = sum(w)
-        if total == 0:
-            raise ZeroDivisionError("Fraction(0, 0)")  # as the rule in Fractions: nobody receives the cut
+        if total == 0:  # as the rule in Fractions would divide by zero: nobody can receive the cut
+            raise InputError(Problem("Schlüssel", KEIN_EMPFAENGER))
         # key_i + pool/e · (w_i/e) / (total/e) = key_i + pool · w_i / (e · total), over their lcm
         common = math.lcm(key_den, e * total)
         a, m = common // key_den, pool * (common // (e * total))
