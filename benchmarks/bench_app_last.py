@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -77,7 +79,10 @@ def start_server(port: int, workers: int, src: Path | None) -> subprocess.Popen:
     args = [sys.executable, "-m", "verteilung", "app", "--port", str(port)]
     if workers:
         args += ["--prozesse", str(workers)]
-    return subprocess.Popen(args, cwd=src or ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # its own process group: the baseline revision's workers outlive a terminated server (it has no
+    # watchdog), and left running they would load the machine for the benchmarks after this one
+    return subprocess.Popen(args, cwd=src or ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
 
 
 def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -162,6 +167,8 @@ def run_load(label: str, workers: int, src: Path | None, args: argparse.Namespac
     finally:
         proc.terminate()
         proc.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the server's worker processes too
     lat = sorted(t for _, t, _ in out)
     paths = {path: sorted(t for p, t, _ in out if p == path) for path in dict.fromkeys(p for p, *_ in out)}
     return {"was": label, "clients": clients, "anfragen": len(out), "fehler": sum(not ok for *_, ok in out),

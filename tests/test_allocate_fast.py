@@ -355,6 +355,7 @@ def test_allocate_without_pandas_private_routes_gives_the_same_tables(route, mon
 
     from verteilung.allocate import allocate
     from verteilung.data import load_gemeinden
+    from verteilung.io import python_strings
     from verteilung.law import flueag
     from verteilung.status import SystemState
 
@@ -363,6 +364,8 @@ def test_allocate_without_pandas_private_routes_gives_the_same_tables(route, mon
     state = SystemState("flueag", g, key, np.round(key * 100_000), np.zeros(len(g)))
     hh = pd.DataFrame({"haushalt_id": [f"h{i}" for i in range(40)], "personen": [1, 2, 3, 4] * 10,
                        "ags_fest": ["05315000"] + [""] * 39})
+    with python_strings():  # the CLI's string storage first: labels built there are not reused outside
+        allocate(state, 300), allocate(state, haushalte=hh)
     want = [allocate(state, 300), allocate(state, haushalte=hh)]
     monkeypatch.delattr(pd.DataFrame, route)
     got = [allocate(state, 300), allocate(state, haushalte=hh)]

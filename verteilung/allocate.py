@@ -528,7 +528,7 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
                                       None if p.hh_ids is None else np.bincount(target[~p.is_fixed], minlength=n)))
 
 
-_LABELS: dict[tuple[str, ...], pd.Index] = {}
+_LABELS: dict[tuple[str, ...], pd.Index] = {}  # by labels and the session's string storage
 
 
 def _frame(columns: dict[str, np.ndarray | pd.api.extensions.ExtensionArray], n: int) -> pd.DataFrame:
@@ -539,9 +539,10 @@ def _frame(columns: dict[str, np.ndarray | pd.api.extensions.ExtensionArray], n:
     from pandas' own constructor for arrays (`DataFrame._from_arrays`, the route of `from_records`)
     with the same checks and conversions. The public constructor if that route is missing."""
     names = tuple(columns)
-    labels = _LABELS.get(names)
+    key = (*names, pd.get_option("mode.string_storage"))  # the CLI's (`io.python_strings`) or the default
+    labels = _LABELS.get(key)
     if labels is None:
-        labels = _LABELS[names] = pd.Index(list(names))
+        labels = _LABELS[key] = pd.Index(list(names))
     arrays = list(columns.values())
     # numbers and typed arrays are stored as they are; object arrays go through pandas' inference
     plain = all(a.dtype.kind in "biuf" if isinstance(a, np.ndarray)
