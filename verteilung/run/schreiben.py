@@ -72,9 +72,12 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
         vs = verteilstatistik(r.state, cfg.rundung)
         vs["zuweisung"] = r.zuweisung
         zw = r.allocation.table
+        # the audit trail: why each Gemeinde got its count
+        ent = entscheidungen_tabelle(r.allocation) if r.allocation.grenzen is not None else None
         if prep.eingaben is not None:  # machine rows say NÄHERUNG where a figure is approximated
             nutzt = systems.nutzt_arbeitslose(name)
             vs, zw = mit_naeherung(vs, prep.eingaben, nutzt), mit_naeherung(zw, prep.eingaben, nutzt)
+            ent = None if ent is None else mit_naeherung(ent, prep.eingaben, nutzt)
         kurz = system_short(name)
         # the officer's sheets: glossary columns (exact Soll with its quota, the rounded Soll labelled so);
         # the machine CSVs keep identifiers and carry the marker as a `hinweis` column
@@ -84,8 +87,7 @@ def write_revision(tmp: Path, prep: Prepared, results: dict, explanation: list[s
                                                           to_csv_bytes(with_marker(vs, info)))
         ausgaben[f"zuweisung_{name}.csv"] = _write(tmp / f"zuweisung_{name}.csv",
                                                    to_csv_bytes(with_marker(zw, info)))
-        if r.allocation.grenzen is not None:  # the audit trail: why each Gemeinde got its count
-            ent = entscheidungen_tabelle(r.allocation)
+        if ent is not None:
             tables[f"Entscheidungen {kurz}"] = person_view(ent)
             ausgaben[f"entscheidungen_{name}.csv"] = _write(tmp / f"entscheidungen_{name}.csv",
                                                             to_csv_bytes(with_marker(ent, info)))
