@@ -104,11 +104,15 @@ def auffuellen(schluessel: np.ndarray, personen: float, sockel: np.ndarray,
     lo, hi = 0.0, 1.0
     while np.maximum(0.0, hi * schluessel - floor).sum() < personen:
         hi *= 2
-    for _ in range(200):
+    for _ in range(200):  # stops early where the bounds no longer move: the same ``hi``, bit for bit
         mid = (lo + hi) / 2
         if np.maximum(0.0, mid * schluessel - floor).sum() < personen:
+            if lo == mid:
+                break
             lo = mid
         else:
+            if hi == mid:
+                break
             hi = mid
     out = np.maximum(0.0, hi * schluessel - floor)
     return out * (personen / out.sum())
@@ -203,47 +207,56 @@ def _rows(model: ModelDef, loads: dict[str, np.ndarray], g: pd.DataFrame, anrech
           summen: dict[str, float] | None = None, keys: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     einwohner = g["einwohner"].to_numpy(dtype=float)
     last = sum(loads.values(), np.zeros(len(g)))
-    df = pd.DataFrame({
+    columns: dict[str, object] = {
         "modell": model.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
         "kreis": g["kreis"].to_numpy(), "regierungsbezirk": g["regierungsbezirk"].to_numpy(),
         "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "groessenklasse": groessenklasse(einwohner),
         "einwohner": einwohner.astype(np.int64), "anrechnung": anrechnung,
         "last_langfristig": last, "last_langfristig_je_1000": last / einwohner * 1000,
-    })
+    }
     for name, v in loads.items():
-        df[f"last_langfristig_{name}"] = v
+        columns[f"last_langfristig_{name}"] = v
     if summen is not None:
         for c, v in personen_je_gruppe(model, loads, anrechnung, summen).items():
-            df[f"personen_{c.removesuffix('_bestand')}"] = v
+            columns[f"personen_{c.removesuffix('_bestand')}"] = v
     for name, k in (keys or {}).items():
-        df[f"schluessel_{name}"] = k
-    return df
+        columns[f"schluessel_{name}"] = k
+    return pd.DataFrame(columns)  # one frame of all columns (a column set at a time copied the frame's blocks)
 
 
 def _aggregate(long: pd.DataFrame, col: str, basis: str) -> pd.DataFrame:
-    # one grouped sum of two columns and the group sizes (every row has an AGS), not named
-    # aggregations: the same table at a third of the time (as `compare._group_sums`)
-    grp = long[["modell", col, "einwohner", "last_langfristig"]].groupby(["modell", col], sort=True)
-    out = grp.sum()
-    out.insert(0, "gemeinden", grp.size())
-    out = out.reset_index()
-    out["last_langfristig_je_1000"] = out["last_langfristig"] / out["einwohner"] * 1000
-    base = out[out["modell"] == basis].set_index(col)
-    out["aenderung_langfristig"] = out["last_langfristig"] - out[col].map(base["last_langfristig"])
-    out["aenderung_langfristig_je_1000"] = out["last_langfristig_je_1000"] - out[col].map(
-        base["last_langfristig_je_1000"])
+    """Long-run load per model and group, with each group's change against the basis's group."""
+    from verteilung.gruppen import group_sums, je_schluessel
+
+    # pandas' grouped sum and sizes without its per-call cost (`gruppen.group_sums`), else its own
+    out = group_sums(long, ["modell", col], ["einwohner", "last_langfristig"], size="gemeinden")
+    if out is None:
+        grp = long[["modell", col, "einwohner", "last_langfristig"]].groupby(["modell", col], sort=True)
+        out = grp.sum()
+        out.insert(0, "gemeinden", grp.size())
+        out = out.reset_index()
+    last = out["last_langfristig"].to_numpy()
+    je_1000 = last / out["einwohner"].to_numpy() * 1000
+    out["last_langfristig_je_1000"] = je_1000
+    groups = out[col].to_numpy()
+    of_basis = (out["modell"] == basis).to_numpy()
+    out["aenderung_langfristig"] = last - je_schluessel(groups[of_basis], last[of_basis], groups)
+    out["aenderung_langfristig_je_1000"] = je_1000 - je_schluessel(groups[of_basis], je_1000[of_basis], groups)
     return out
 
 
 def _winners_losers(long: pd.DataFrame, basis: str, top: int = 10) -> pd.DataFrame:
+    """Per model the ``top`` Gemeinden whose long-run load falls and rises the most (ties by AGS):
+    the order of ``sort_values(["aenderung_langfristig", "ags"])``, on the columns as arrays."""
+    names = ("modell", "ags", "gemeinde", "gemeinde_typ", "aenderung_langfristig", "aenderung_langfristig_je_1000")
+    col = {c: long[c].to_numpy() for c in names}
+    modell = col["modell"]
     rows = []
-    for m, df in long[long["modell"] != basis].groupby("modell", sort=False):
-        ranked = df.sort_values(["aenderung_langfristig", "ags"])
-        for label, part in (("entlastet", ranked.head(top)), ("belastet", ranked.tail(top)[::-1])):
-            for r in part.itertuples():
-                rows.append({"modell": m, "richtung": label, "ags": r.ags, "gemeinde": r.gemeinde,
-                             "gemeinde_typ": r.gemeinde_typ, "aenderung_langfristig": r.aenderung_langfristig,
-                             "aenderung_langfristig_je_1000": r.aenderung_langfristig_je_1000})
+    for m in pd.unique(modell[modell != basis]):
+        idx = np.flatnonzero(modell == m)
+        ranked = idx[np.lexsort((col["ags"][idx], col["aenderung_langfristig"][idx]))]
+        for label, part in (("entlastet", ranked[:top]), ("belastet", ranked[-top:][::-1])):
+            rows += [{"modell": m, "richtung": label, **{c: col[c][i] for c in names[1:]}} for i in part]
     return pd.DataFrame(rows)
 
 
@@ -252,24 +265,30 @@ def _system_ids(columns: set[str]) -> list[str]:
     return sorted({o.id for o in map(systems.stock_owner, columns) if o is not None})
 
 
-def _je_1000(df: pd.DataFrame) -> float:
+def _je_1000(last: np.ndarray, einwohner: np.ndarray) -> float:
     """Long-run load per 1,000 inhabitants of a group; NaN (no warning) for an empty group, as a
     Land whose table has no kreisfreie Städte gives."""
-    ew = float(df["einwohner"].sum())
-    return float(df["last_langfristig"].sum()) / ew * 1000 if ew else float("nan")
+    from verteilung.gruppen import summe
+
+    ew = float(einwohner.sum())
+    return float(summe(last)) / ew * 1000 if ew else float("nan")
 
 
 def stadt_land(long: pd.DataFrame, basis: str) -> pd.DataFrame:
     """Per model: load of kreisfreie Städte and kreisangehörige Gemeinden, and the shift from the
     cities to the rest against the baseline (persons; positive: the cities carry more)."""
-    kf = long["gemeinde_typ"] == "kreisfreie Stadt"
+    from verteilung.gruppen import summe
+
+    kf = (long["gemeinde_typ"] == "kreisfreie Stadt").to_numpy()
+    modell = long["modell"].to_numpy()
+    last, einwohner = long["last_langfristig"].to_numpy(), long["einwohner"].to_numpy()
     rows = []
-    for m, df in long.groupby("modell", sort=False):
-        city = df[kf.loc[df.index]]
-        rest = df[~kf.loc[df.index]]
-        rows.append({"modell": m, "last_kreisfrei": city["last_langfristig"].sum(),
-                     "last_kreisfrei_je_1000": _je_1000(city),
-                     "last_kreisangehoerig_je_1000": _je_1000(rest)})
+    for m in pd.unique(modell):  # the models in their order, as groupby(sort=False)
+        of_m = modell == m
+        city, rest = of_m & kf, of_m & ~kf
+        rows.append({"modell": m, "last_kreisfrei": summe(last[city]),
+                     "last_kreisfrei_je_1000": _je_1000(last[city], einwohner[city]),
+                     "last_kreisangehoerig_je_1000": _je_1000(last[rest], einwohner[rest])})
     out = pd.DataFrame(rows)
     base = float(out.loc[out["modell"] == basis, "last_kreisfrei"].iloc[0])
     # positive: the kreisfreie Städte carry more than in the baseline (the direction is in the name)
@@ -386,10 +405,12 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
         defs.append(md)
         frames[md.id] = _model_rows(md, ctx, totals)
     long = pd.concat(frames.values(), ignore_index=True)
-    base = frames[basis].set_index("ags")
-    long["aenderung_langfristig"] = long["last_langfristig"] - long["ags"].map(base["last_langfristig"])
-    long["aenderung_langfristig_je_1000"] = long["last_langfristig_je_1000"] - long["ags"].map(
-        base["last_langfristig_je_1000"])
+    from verteilung.gruppen import je_schluessel
+
+    base = frames[basis]
+    ags, base_ags = long["ags"].to_numpy(), base["ags"].to_numpy()
+    for c in ("last_langfristig", "last_langfristig_je_1000"):  # minus the basis's value of the same AGS
+        long[c.replace("last_", "aenderung_")] = long[c].to_numpy() - je_schluessel(base_ags, base[c].to_numpy(), ags)
     uses_awov = any(s.liest_arbeitslose() for d in defs for s in d.systeme)
     modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
     modelle_df = modelle_df.merge(stadt_land(long, basis), on="modell")
