@@ -186,7 +186,7 @@ def pauschale_saetze(jahr: int) -> dict[str, params.ParamValue]:
     return {k: params.get(v, dt.date(jahr, 1, 1)) for k, v in PAUSCHALE.items()}
 
 
-def satz_je_gemeinde(gemeinde_typ: pd.Series, jahr: int) -> np.ndarray:
+def satz_je_gemeinde(gemeinde_typ: pd.Series | np.ndarray, jahr: int) -> np.ndarray:
     saetze = pauschale_saetze(jahr)
-    kreisfrei = (gemeinde_typ == "kreisfreie Stadt").to_numpy()
+    kreisfrei = np.asarray(gemeinde_typ == "kreisfreie Stadt", dtype=bool)
     return np.where(kreisfrei, float(saetze["kreisfrei"].value), float(saetze["kreisangehoerig"].value))
