@@ -99,3 +99,18 @@ def test_je_schluessel_is_series_map(keys, wanted, values):
 def test_summe_is_series_sum(values):
     a = np.array(values, dtype=float)
     assert _bits(np.float64(summe(a))) == _bits(np.float64(pd.Series(a, dtype=float).sum()))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.one_of(FLOATS, st.just(float("nan")), st.floats(0, 500)), min_size=0, max_size=120),
+       st.sampled_from([0.1, 0.9, 0.5, 0.25]))
+def test_metric_statistics_are_pandas_series_statistics(values, q):
+    """`compare.metric_row` reads quantiles, median and extremes of the quota column from its array."""
+    from verteilung.compare import _series_extreme, _series_median, _series_quantile
+
+    a = np.array(values, dtype=float)
+    s = pd.Series(a, dtype=float)
+    assert _bits(np.float64(_series_quantile(a, q))) == _bits(np.float64(s.quantile(q)))
+    assert _bits(np.float64(_series_median(a))) == _bits(np.float64(s.median()))
+    assert _bits(np.float64(_series_extreme(a, np.min))) == _bits(np.float64(s.min()))
+    assert _bits(np.float64(_series_extreme(a, np.max))) == _bits(np.float64(s.max()))

@@ -120,21 +120,20 @@ def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFram
     load = base_load + zuweisung
     per_1000 = load / einwohner * 1000
     state_avg = load.sum() / einwohner.sum() * 1000
-    df = pd.DataFrame({
-        "modell": model.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
-        "kreis": g["kreis"].to_numpy(), "regierungsbezirk": g["regierungsbezirk"].to_numpy(),
-        "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "verstaedterung": g["verstaedterung"].to_numpy(),
+    columns: dict[str, object] = {
+        "modell": model.id, **{c: ctx.spalte(c) for c in ("ags", "gemeinde", "kreis", "regierungsbezirk",
+                                                           "gemeinde_typ", "verstaedterung")},
         "einwohner": einwohner.astype(np.int64), "gesamtsoll_nach_zuweisung": soll, "gezaehlt": counted,
         "gesamtquote_nach_zuweisung": np.where(soll > 0, counted / soll * 100, np.nan),
         "zuweisung": zuweisung.astype(np.int64),
-    })
+    }
     for name, r in res.items():
-        df[f"quote_{name}"] = r.quote_nachher
-        df[f"zuweisung_{name}"] = r.zuweisung
-    df["last_nachher"] = load
-    df["last_je_1000"] = per_1000
-    df["last_index"] = per_1000 / state_avg * 100
-    return df
+        columns[f"quote_{name}"] = r.quote_nachher
+        columns[f"zuweisung_{name}"] = r.zuweisung
+    columns["last_nachher"] = load
+    columns["last_je_1000"] = per_1000
+    columns["last_index"] = per_1000 / state_avg * 100
+    return pd.DataFrame(columns)  # one frame of all columns (setting them one by one copied blocks)
 
 
 def _conflicts(res: dict[str, SystemResult]) -> tuple[int, int]:
@@ -175,17 +174,44 @@ def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: 
     persons, n_conf = _conflicts(res)
     per = df["last_je_1000"].to_numpy()
     w = df["einwohner"].to_numpy(dtype=float)
-    q = df["gesamtquote_nach_zuweisung"]
-    row = {
+    q = df["gesamtquote_nach_zuweisung"].to_numpy()
+    index = df["last_index"].to_numpy()
+    row = {  # pandas' Series statistics on the arrays (`_series_quantile`, `_series_median`), the same bits
         "modell": d.id, "titel": d.titel, "systeme": len(d.systeme),
-        "quote_min": q.min(), "quote_p10": q.quantile(0.1), "quote_median": q.median(),
-        "quote_p90": q.quantile(0.9), "quote_max": q.max(),
+        "quote_min": _series_extreme(q, np.min), "quote_p10": _series_quantile(q, 0.1),
+        "quote_median": _series_median(q), "quote_p90": _series_quantile(q, 0.9),
+        "quote_max": _series_extreme(q, np.max),
         "ueber_100": int((q > 100).sum()), "ueber_120": int((q > 120).sum()), "ueber_150": int((q > 150).sum()),
         "gini_last_je_einwohner": weighted_gini(per, w), "vk_last_je_einwohner": weighted_cv(per, w),
-        "last_index_p10": df["last_index"].quantile(0.1), "last_index_p90": df["last_index"].quantile(0.9),
+        "last_index_p10": _series_quantile(index, 0.1), "last_index_p90": _series_quantile(index, 0.9),
         "konflikt_personen": persons, "konflikt_gemeinden": n_conf, "zuweisungen": int(df["zuweisung"].sum()),
     }
     return row, persons
+
+
+def _series_quantile(values: np.ndarray, q: float) -> np.float64:
+    """``pd.Series(values).quantile(q)`` of a float array: the linear percentile of the values that
+    are not NaN, at ``q · 100`` as pandas computes it; NaN when none is."""
+    valid = values[~np.isnan(values)]
+    return np.percentile(valid, np.array([q]) * 100.0, method="linear")[0] if len(valid) else np.float64(np.nan)
+
+
+def _series_median(values: np.ndarray) -> np.float64:
+    """``pd.Series(values).median()`` of a float array (pandas' ``nanmedian``: ``np.nanmedian`` of
+    the values that are not NaN, even of none, whose NaN pandas passes on); NaN for no values."""
+    if not len(values):
+        return np.float64(np.nan)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all NaN: pandas silences the same warning
+        return np.nanmedian(values[~np.isnan(values)])
+
+
+def _series_extreme(values: np.ndarray, fn: Callable[[np.ndarray], np.float64]) -> np.float64:
+    """``Series.min()``/``max()`` of a float array: over the values that are not NaN; NaN when none is."""
+    valid = values[~np.isnan(values)]
+    return fn(valid) if len(valid) else np.float64(np.nan)
 
 
 def compare(modelle: list[str] | None = None, bestand: str | Path | None = None, gemeinden: str | Path | None = None,
