@@ -327,6 +327,8 @@ class ModelPart:
     system_rows: list[dict]
     metrics: dict
     groups: dict[str, pd.DataFrame] | None = None  # its group sums per GROUPS entry (`_group_sums`)
+    # the same sums as arrays by column (what `against_basis` reads; None: taken from ``groups``)
+    group_columns: dict[str, dict[str, np.ndarray]] | None = field(default=None, repr=False)
 
 
 def model_part(d: ModelDef, ctx: Context) -> ModelPart:
@@ -335,9 +337,11 @@ def model_part(d: ModelDef, ctx: Context) -> ModelPart:
     res = evaluate(d, ctx)
     rows = _gemeinde_rows(d, res, g, ctx)
     columns = {c: rows[c] for c in ("modell", "einwohner", "last_nachher", "zuweisung", *GROUPS.values())}
+    sums = {name: _group_sum_columns(columns, col) for name, col in GROUPS.items()}
     return ModelPart(res, rows, _system_rows(d, res),
                      {**metric_row(d, res, g, ctx, rows)[0], **largest_assignment(res, g)},
-                     {name: _group_sums(columns, col) for name, col in GROUPS.items()})
+                     {name: pd.DataFrame(c) for name, c in sums.items()},
+                     {name: {k: np.asarray(v) for k, v in c.items()} for name, c in sums.items()})
 
 
 @dataclass(frozen=True, eq=False)
@@ -390,20 +394,28 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
     return AgainstBasis(mp, bmp, je_1000, zuweisung, naeherung, groups, _ranked(changed, basis), start)
 
 
-def _sums_of(mp: ModelPart, name: str) -> pd.DataFrame:
-    return mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, GROUPS[name])
+def _sums_of(mp: ModelPart, name: str) -> dict[str, np.ndarray]:
+    """A part's group sums of one GROUPS entry as arrays by column."""
+    if mp.group_columns is not None:
+        return mp.group_columns[name]
+    sums = mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, GROUPS[name])
+    return {c: sums[c].to_numpy() for c in sums.columns}
 
 
-def _against_group(sums: pd.DataFrame, base: pd.DataFrame, col: str) -> dict[str, np.ndarray]:
+def _against_group(sums: dict[str, np.ndarray], base: dict[str, np.ndarray], col: str) -> dict[str, np.ndarray]:
     """One model's group sums with the load per 1,000 and each group's change against the basis's
     sums (what `_aggregate_sums` does to that model's rows), as columns: a few groups per table,
     put into one frame per table for all models (`compare_models`)."""
-    out = {c: sums[c].to_numpy() for c in sums.columns}
+    out = dict(sums)
     last = out["last_nachher"] / out["einwohner"] * 1000
-    base_last = base["last_nachher"].to_numpy() / base["einwohner"].to_numpy() * 1000
-    at = pd.Index(base[col]).get_indexer(sums[col])
+    base_last = base["last_nachher"] / base["einwohner"] * 1000
+    keys, base_keys = sums[col], base[col]
+    if len(keys) == len(base_keys) and (keys == base_keys).all():  # the same groups in the same order
+        at = np.arange(len(keys))
+    else:
+        at = pd.Index(base_keys).get_indexer(keys)
     found = at >= 0
-    zuweisung, base_zuweisung = out["zuweisung"], base["zuweisung"].to_numpy()
+    zuweisung, base_zuweisung = out["zuweisung"], base["zuweisung"]
     if found.all():
         je_1000, diff = last - base_last[at], zuweisung - base_zuweisung[at]
     else:  # a group the basis lacks: no change to show (NaN), as `Series.map` gives
@@ -502,19 +514,25 @@ def _aggregate(long: pd.DataFrame, col: str, basis: str = BASELINE) -> pd.DataFr
 
 
 def _group_sums(rows: pd.DataFrame | Mapping[str, pd.Series], col: str) -> pd.DataFrame:
-    """Gemeinden, inhabitants, load and assignments summed per model and group (`gruppen.group_sums`:
-    pandas' table without pandas' per-call cost; pandas' own groupby where it must decide).
-    ``rows``: a model's rows, or a mapping of their columns (a part's four tables take them once)."""
-    from verteilung.gruppen import group_sums
+    """Gemeinden, inhabitants, load and assignments summed per model and group."""
+    return pd.DataFrame(_group_sum_columns(rows, col))
 
-    fast = group_sums(rows, ["modell", col], ["einwohner", "last_nachher", "zuweisung"], size="gemeinden")
+
+def _group_sum_columns(rows: pd.DataFrame | Mapping[str, pd.Series], col: str) -> dict[str, object]:
+    """`_group_sums` as columns (`gruppen.group_sum_columns`: pandas' table without pandas' per-call
+    cost; pandas' own groupby where it must decide). ``rows``: a model's rows, or a mapping of their
+    columns (a part's four tables take them once)."""
+    from verteilung.gruppen import group_sum_columns
+
+    fast = group_sum_columns(rows, ["modell", col], ["einwohner", "last_nachher", "zuweisung"], size="gemeinden")
     if fast is not None:
         return fast
     rows = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
     grp = rows[["modell", col, "einwohner", "last_nachher", "zuweisung"]].groupby(["modell", col], sort=True)
     out = grp.sum()  # one grouped sum of the three columns (a third of the time of named aggregations)
     out.insert(0, "gemeinden", grp.size())
-    return out.reset_index()
+    out = out.reset_index()
+    return {c: out[c].array for c in out.columns}
 
 
 def _aggregate_sums(parts: list[pd.DataFrame], col: str, basis: str = BASELINE) -> pd.DataFrame:

@@ -52,6 +52,14 @@ def group_sums(frame: pd.DataFrame | Mapping[str, object], keys: Sequence[str], 
     ``size`` with the group sizes where given, then the sums), or None where pandas must decide.
 
     ``frame``: a DataFrame or a mapping of column name → 1-d array/Series of equal length."""
+    out = group_sum_columns(frame, keys, columns, size)
+    return None if out is None else pd.DataFrame(out)
+
+
+def group_sum_columns(frame: pd.DataFrame | Mapping[str, object], keys: Sequence[str], columns: Sequence[str],
+                      size: str | None = None) -> dict[str, object] | None:
+    """`group_sums` as its columns (a key column taken from a Series keeps the Series' dtype as a
+    pandas array; the rest are numpy arrays), for callers that read them as arrays."""
     cols = {c: frame[c] for c in (*keys, *columns)}
     arrays = {c: np.asarray(v.to_numpy() if isinstance(v, pd.Series | pd.Index) else v) for c, v in cols.items()}
     n = len(next(iter(arrays.values())))
@@ -92,7 +100,7 @@ def group_sums(frame: pd.DataFrame | Mapping[str, object], keys: Sequence[str], 
                 out[c] = total
         else:
             out[c] = kahan_group_sum(a, ids, m)
-    return pd.DataFrame(out)
+    return out
 
 
 def je_schluessel(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
