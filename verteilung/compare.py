@@ -368,7 +368,7 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
     """`AgainstBasis` of model ``d`` (its part ``mp``) against the basis ``basis`` (part ``bmp``);
     ``notes``: the NÄHERUNG notes of the inputs (`inputs.naeherung_zeilen`: unemployment only where
     a system of the model may use it)."""
-    from verteilung.inputs import naeherung_zeilen
+    from verteilung.inputs import naeherung_maske, naeherung_zeilen
     from verteilung.status import verteilstatistik
 
     rows, base = mp.rows, bmp.rows
@@ -380,12 +380,12 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
         indexed = base.set_index("ags")
         je_1000 = (rows["last_je_1000"] - rows["ags"].map(indexed["last_je_1000"])).to_numpy()
         zuweisung = (rows["zuweisung"] - rows["ags"].map(indexed["zuweisung"])).to_numpy()
-    marks = naeherung_zeilen(g, notes, any(s.liest_arbeitslose() for s in d.systeme))
-    keys = ags.astype(str)
-    if np.array_equal(marks.index.to_numpy(), keys):
-        naeherung = marks.to_numpy(dtype=bool)
+    reads_unemployment = any(s.liest_arbeitslose() for s in d.systeme)
+    if len(ags) == len(g) and (ags == g["ags"].to_numpy()).all():  # the rows in the table's order
+        naeherung = naeherung_maske(g, notes, reads_unemployment)
     else:
-        naeherung = pd.Series(keys).map(marks).fillna(False).astype(bool).to_numpy()
+        marks = naeherung_zeilen(g, notes, reads_unemployment)
+        naeherung = pd.Series(ags.astype(str)).map(marks).fillna(False).astype(bool).to_numpy()
     groups = {name: _against_group(_sums_of(mp, name), _sums_of(bmp, name), col) for name, col in GROUPS.items()}
     changed = {"modell": rows["modell"].to_numpy(), "ags": ags, "gemeinde": rows["gemeinde"].to_numpy(),
                "gemeinde_typ": rows["gemeinde_typ"].to_numpy(), "aenderung_zuweisung": zuweisung,

@@ -226,23 +226,24 @@ def _rows(model: ModelDef, loads: dict[str, np.ndarray], g: pd.DataFrame, anrech
 
 def _aggregate(long: pd.DataFrame, col: str, basis: str) -> pd.DataFrame:
     """Long-run load per model and group, with each group's change against the basis's group."""
-    from verteilung.gruppen import group_sums, je_schluessel
+    from verteilung.gruppen import group_sum_columns, je_schluessel
 
-    # pandas' grouped sum and sizes without its per-call cost (`gruppen.group_sums`), else its own
-    out = group_sums(long, ["modell", col], ["einwohner", "last_langfristig"], size="gemeinden")
+    # pandas' grouped sum and sizes without its per-call cost (`gruppen.group_sum_columns`), else its own
+    out = group_sum_columns(long, ["modell", col], ["einwohner", "last_langfristig"], size="gemeinden")
     if out is None:
         grp = long[["modell", col, "einwohner", "last_langfristig"]].groupby(["modell", col], sort=True)
-        out = grp.sum()
-        out.insert(0, "gemeinden", grp.size())
-        out = out.reset_index()
-    last = out["last_langfristig"].to_numpy()
-    je_1000 = last / out["einwohner"].to_numpy() * 1000
+        table = grp.sum()
+        table.insert(0, "gemeinden", grp.size())
+        table = table.reset_index()
+        out = {c: table[c].array for c in table.columns}
+    last = np.asarray(out["last_langfristig"])
+    je_1000 = last / np.asarray(out["einwohner"]) * 1000
+    groups = np.asarray(out[col])
+    of_basis = np.asarray(out["modell"]) == basis
     out["last_langfristig_je_1000"] = je_1000
-    groups = out[col].to_numpy()
-    of_basis = (out["modell"] == basis).to_numpy()
     out["aenderung_langfristig"] = last - je_schluessel(groups[of_basis], last[of_basis], groups)
     out["aenderung_langfristig_je_1000"] = je_1000 - je_schluessel(groups[of_basis], je_1000[of_basis], groups)
-    return out
+    return pd.DataFrame(out)
 
 
 def _winners_losers(long: pd.DataFrame, basis: str, top: int = 10) -> pd.DataFrame:
