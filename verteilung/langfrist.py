@@ -80,18 +80,33 @@ def groessenklasse(einwohner: np.ndarray) -> np.ndarray:
 def plaetze_landeseinrichtungen(gemeinden: pd.DataFrame) -> pd.DataFrame:
     """Places per Gemeinde from the shipped facility list as stock-file columns
     (``anrechnung_plaetze``, ``anrechnung_plaetze_eae``); the synthetic scenario uses the same."""
-    from verteilung.resources import shipped
-
-    le = pd.read_csv(shipped("inputs", "nrw", "landeseinrichtungen.csv"), dtype={"ags": str})
-    used = le[~le["einrichtung"].isin(LE_AUSGESCHLOSSEN)]
     pos = {a: i for i, a in enumerate(gemeinden["ags"])}
     plaetze = np.zeros(len(gemeinden), dtype=np.int64)
     eae = np.zeros(len(gemeinden), dtype=np.int64)
-    for ags, typ, n in zip(used["ags"], used["typ"], used["plaetze"], strict=True):
-        if ags in pos:
+    for name, ags, typ, n in _einrichtungen():
+        if name not in LE_AUSGESCHLOSSEN and ags in pos:
             (eae if typ == "EAE" else plaetze)[pos[ags]] += int(n)
     return pd.DataFrame({"ags": gemeinden["ags"].to_numpy(), "anrechnung_plaetze": plaetze,
                          "anrechnung_plaetze_eae": eae})
+
+
+def _einrichtungen() -> list[tuple[object, object, object, object]]:
+    """(einrichtung, ags, typ, plaetze) of each row of the shipped facility list. Read with the
+    ``csv`` module where every place count is a plain integer (a twentieth of ``pd.read_csv``'s
+    time, the same values); otherwise as pandas reads it."""
+    import csv
+    import re
+
+    from verteilung.resources import shipped
+
+    path = shipped("inputs", "nrw", "landeseinrichtungen.csv")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = [(r["einrichtung"], r["ags"], r["typ"], r["plaetze"]) for r in csv.DictReader(f)]
+    if all(isinstance(n, str) and re.fullmatch(r"[0-9]+", n) for *_, n in rows) and all(
+            isinstance(x, str) and x and x.strip() == x for r in rows for x in r[:3]):
+        return rows
+    le = pd.read_csv(path, dtype={"ags": str})
+    return list(zip(le["einrichtung"], le["ags"], le["typ"], le["plaetze"], strict=True))
 
 
 def auffuellen(schluessel: np.ndarray, personen: float, sockel: np.ndarray,
@@ -413,8 +428,14 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
     for c in ("last_langfristig", "last_langfristig_je_1000"):  # minus the basis's value of the same AGS
         long[c.replace("last_", "aenderung_")] = long[c].to_numpy() - je_schluessel(base_ags, base[c].to_numpy(), ags)
     uses_awov = any(s.liest_arbeitslose() for d in defs for s in d.systeme)
-    modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
-    modelle_df = modelle_df.merge(stadt_land(long, basis), on="modell")
+    shift = stadt_land(long, basis)
+    if list(shift["modell"]) == [d.id for d in defs]:  # its rows in the models' order: the merge's table
+        modelle_df = pd.DataFrame({"modell": [d.id for d in defs], "titel": [d.titel for d in defs],
+                                   "langfrist": [art(d) for d in defs],
+                                   **{c: shift[c].to_numpy() for c in shift.columns if c != "modell"}})
+    else:
+        modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
+        modelle_df = modelle_df.merge(shift, on="modell")
     counted = {c for d in defs for s in d.systeme for c in s.bestand}
     summen_info = [{"spalte": c, "personen": totals[c],  # only what these models count (a BW run: no FlüAG)
                     "quelle": quellen.get(c) or SUMMEN_STANDARD[c][1]} for c in totals if c in counted]
