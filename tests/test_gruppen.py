@@ -80,6 +80,7 @@ def test_compensated_sum_differs_from_the_plain_one_and_matches_pandas():
     pd.DataFrame({"k": ["a", "a", "b"], "x": np.array([1, 2, 3], dtype=np.int32)}),  # another dtype
     pd.DataFrame({"k": pd.Series([], dtype=str), "x": pd.Series([], dtype=float)}),  # no rows
     pd.DataFrame({"k": ["a", "a", "b"], "x": [1e16, 1.0, 3.0]}),           # in group order: pandas' reduceat
+    pd.DataFrame({"k": ["b", "a"] * 10_001, "x": 1.0}),                      # more floats than the loop pays for
 ])
 def test_what_pandas_must_decide_goes_back_to_pandas(frame):
     assert group_sums(frame, ["k"], ["x"]) is None
