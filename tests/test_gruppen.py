@@ -95,6 +95,15 @@ def test_je_schluessel_is_series_map(keys, wanted, values):
     assert _bits(je_schluessel(np.array(keys, dtype=object), vals, np.array(wanted, dtype=object))) == _bits(want)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(KEYS, unique=True, min_size=1, max_size=6), st.integers(1, 5), st.lists(FLOATS, min_size=6, max_size=6))
+def test_je_schluessel_of_keys_repeated_per_model_is_series_map(keys, times, values):
+    vals = np.array(values[:len(keys)], dtype=float)
+    wanted = np.array(keys * times, dtype=object)
+    want = pd.Series(wanted).map(pd.Series(vals, index=keys, dtype=float)).to_numpy(dtype=float)
+    assert _bits(je_schluessel(np.array(keys, dtype=object), vals, wanted)) == _bits(want)
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.one_of(FLOATS, st.just(float("nan"))), min_size=0, max_size=300))
 def test_summe_is_series_sum(values):

@@ -111,8 +111,12 @@ def group_sum_columns(frame: pd.DataFrame | Mapping[str, object], keys: Sequence
 
 
 def je_schluessel(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``pd.Series(wanted).map(pd.Series(values, index=keys))`` for float ``values``: each wanted
-    key's value, NaN where ``keys`` lack it (a change against a basis without that group)."""
+    """``pd.Series(wanted).map(pd.Series(values, index=keys))`` for float ``values`` and distinct
+    ``keys``: each wanted key's value, NaN where ``keys`` lack it (a change against a basis without
+    that group)."""
+    n = len(keys)
+    if n and len(wanted) % n == 0 and (np.asarray(wanted).reshape(-1, n) == np.asarray(keys)).all():
+        return np.tile(values, len(wanted) // n)  # ``wanted`` is ``keys`` repeated (each model's rows)
     at = pd.Index(keys).get_indexer(wanted)
     return np.where(at >= 0, values[at], np.nan) if len(values) else np.full(len(wanted), np.nan)
 

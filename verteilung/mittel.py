@@ -155,8 +155,9 @@ def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=N
     addition to those in force in ``jahr`` (a past rule applied today, e.g. the Integrationspauschale
     2018); ``sim``: a `SimResult` with ``verlauf`` for month by month."""
     basis = lf.info["basis"]
-    names = list(dict.fromkeys([*in_kraft(jahr), *(toepfe or [])]))
-    pots = [topf(n, jahr) if n in in_kraft(jahr) else topf(n) for n in names]
+    in_force = in_kraft(jahr)
+    names = list(dict.fromkeys([*in_force, *(toepfe or [])]))
+    pots = [topf(n, jahr) if n in in_force else topf(n) for n in names]
     by_id = {d.id: d for d in defs}
     g = lf.gemeinden
     wanted = ["ags", "gemeinde", "kreis", "gemeinde_typ",
