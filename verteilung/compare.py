@@ -209,9 +209,13 @@ def _series_median(values: np.ndarray) -> np.float64:
 
 
 def _series_extreme(values: np.ndarray, fn: Callable[[np.ndarray], np.float64]) -> np.float64:
-    """``Series.min()``/``max()`` of a float array: over the values that are not NaN; NaN when none is."""
-    valid = values[~np.isnan(values)]
-    return fn(valid) if len(valid) else np.float64(np.nan)
+    """``Series.min()``/``max()`` of a float array as pandas' ``nanmin``/``nanmax`` compute it: NaN
+    replaced by the neutral infinity in a copy of the same length (which of 0,0 and −0,0 a
+    reduction returns depends on the layout); NaN when no value is a number."""
+    missing = np.isnan(values)
+    if missing.all():
+        return np.float64(np.nan)
+    return fn(np.where(missing, np.inf if fn is np.min else -np.inf, values))
 
 
 def compare(modelle: list[str] | None = None, bestand: str | Path | None = None, gemeinden: str | Path | None = None,
