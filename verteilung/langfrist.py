@@ -112,16 +112,26 @@ def _einrichtungen() -> list[tuple[object, object, object, object]]:
 def auffuellen(schluessel: np.ndarray, personen: float, sockel: np.ndarray,
                abzug: np.ndarray | None = None) -> np.ndarray:
     """Persons per Gemeinde once quotas are equal: ``max(0, λ·k_i − sockel_i − abzug_i)`` with
-    Σ = ``personen`` (water-filling; ``sockel`` are credited places, ``abzug`` a surplus offset)."""
+    Σ = ``personen`` (water-filling; ``sockel`` are credited places, ``abzug`` a surplus offset).
+
+    λ is found by bisection on the computed sum until the bounds are neighbouring doubles: then
+    ``hi`` is the smallest double whose sum reaches ``personen`` (the sum is monotone in λ for
+    keys and floors ≥ 0, each rounding step being monotone), whatever bracket the bisection
+    started from. `_klammer` starts it next to the exact λ instead of at [0, 2^k]: the same
+    ``hi``, bit for bit, in about a fifth of the steps (tests/test_langfrist.py holds it equal)."""
     floor = sockel + (abzug if abzug is not None else 0.0)
     if personen <= 0:
         return np.zeros_like(schluessel, dtype=float)
-    lo, hi = 0.0, 1.0
-    while np.maximum(0.0, hi * schluessel - floor).sum() < personen:
+
+    def reached(level: float) -> bool:
+        return not np.maximum(0.0, level * schluessel - floor).sum() < personen
+
+    lo, hi = _klammer(schluessel, floor, personen, reached) or (0.0, 1.0)
+    while not reached(hi):
         hi *= 2
-    for _ in range(200):  # stops early where the bounds no longer move: the same ``hi``, bit for bit
+    for _ in range(200):  # stops where the bounds no longer move: every later step would keep them
         mid = (lo + hi) / 2
-        if np.maximum(0.0, mid * schluessel - floor).sum() < personen:
+        if not reached(mid):
             if lo == mid:
                 break
             lo = mid
@@ -131,6 +141,32 @@ def auffuellen(schluessel: np.ndarray, personen: float, sockel: np.ndarray,
             hi = mid
     out = np.maximum(0.0, hi * schluessel - floor)
     return out * (personen / out.sum())
+
+
+def _klammer(schluessel: np.ndarray, floor: np.ndarray, personen: float,
+             reached) -> tuple[float, float] | None:
+    """Bounds ``lo < hi`` around λ with ``reached(hi)`` and not ``reached(lo)``, 2·10⁻¹² of λ apart,
+    from the exact piecewise-linear solution; None (bisect from [0, 2^k]) where the sum need not
+    be monotone (a negative or non-finite key or floor) or λ is so small or large that the plain
+    bisection would not reach neighbouring doubles within its 200 steps."""
+    if not (np.isfinite(schluessel).all() and np.isfinite(floor).all()
+            and (schluessel >= 0).all() and (floor >= 0).all()):
+        return None
+    k, f = schluessel[schluessel > 0], floor[schluessel > 0]
+    if not len(k):
+        return None
+    order = np.argsort(f / k, kind="stable")
+    k, f = k[order], f[order]
+    edges = np.append(f / k, np.inf)  # a Gemeinde receives from λ = floor/key on
+    level = (personen + np.cumsum(f)) / np.cumsum(k)  # λ if exactly the first j+1 Gemeinden receive
+    inside = np.flatnonzero((level >= edges[:-1]) & (level <= edges[1:]))
+    if not len(inside):
+        return None
+    lam = float(level[inside[0]])
+    if not 1e-6 <= lam <= 1e30:
+        return None
+    lo, hi = lam * (1 - 1e-12), lam * (1 + 1e-12)
+    return (lo, hi) if reached(hi) and not reached(lo) else None
 
 
 def art(model: ModelDef) -> str:
