@@ -561,18 +561,13 @@ def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) ->
 
 
 def _ranked(col: dict[str, np.ndarray], basis: str, top: int = 10) -> list[dict]:
-    """`_winners_losers` rows from its columns as arrays (one model's or all)."""
-    modell = col["modell"]
-    rows = []
-    for m in pd.unique(modell[modell != basis]):
-        idx = np.flatnonzero(modell == m)
-        ranked = idx[np.lexsort((col["ags"][idx], col["aenderung_zuweisung"][idx]))]
-        for label, part in (("entlastet", ranked[:top]), ("belastet", ranked[-top:][::-1])):
-            for i in part:
-                rows.append({"modell": m, "richtung": label, "ags": col["ags"][i], "gemeinde": col["gemeinde"][i],
-                             "gemeinde_typ": col["gemeinde_typ"][i],
-                             "aenderung_zuweisung": int(col["aenderung_zuweisung"][i]),
-                             "aenderung_je_1000": col["aenderung_je_1000"][i]})
+    """`_winners_losers` rows from its columns as arrays (one model's or all; `gruppen.rangfolge`)."""
+    from verteilung.gruppen import rangfolge
+
+    names = ("ags", "gemeinde", "gemeinde_typ", "aenderung_zuweisung", "aenderung_je_1000")
+    rows = rangfolge(col, "aenderung_zuweisung", basis, ("entlastet", "belastet"), names, top)
+    for r in rows:
+        r["aenderung_zuweisung"] = int(r["aenderung_zuweisung"])
     return rows
 
 

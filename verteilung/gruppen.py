@@ -125,3 +125,19 @@ def summe(values: np.ndarray) -> np.float64:
     """``Series.sum()`` of a float column on its array: NaN counts as 0 (pandas' ``nansum``), the
     same pairwise sum over the same contiguous values, the same bits."""
     return np.where(np.isnan(values), 0.0, values).sum()
+
+
+def rangfolge(col: Mapping[str, np.ndarray], by: str, basis: str, labels: tuple[str, str],
+              names: Sequence[str], top: int = 10) -> list[dict]:
+    """Per model but ``basis`` (``col["modell"]``, in order of appearance) the ``top`` rows with the
+    smallest ``by`` (labelled ``labels[0]``) and the ``top`` with the largest (``labels[1]``, largest
+    first), ties by AGS: the order of ``sort_values([by, "ags"])``'s head and reversed tail, on arrays
+    (the winners and losers of a comparison, of its long run and of its money)."""
+    modell = np.asarray(col["modell"])
+    rows: list[dict] = []
+    for m in pd.unique(modell[modell != basis]):
+        idx = np.flatnonzero(modell == m)
+        ranked = idx[np.lexsort((col["ags"][idx], col[by][idx]))]
+        for label, part in zip(labels, (ranked[:top], ranked[-top:][::-1]), strict=True):
+            rows += [{"modell": m, "richtung": label, **{c: col[c][i] for c in names}} for i in part]
+    return rows

@@ -300,15 +300,11 @@ def _aggregate(long: pd.DataFrame, col: str, basis: str) -> pd.DataFrame:
 def _winners_losers(long: pd.DataFrame, basis: str, top: int = 10) -> pd.DataFrame:
     """Per model the ``top`` Gemeinden whose long-run load falls and rises the most (ties by AGS):
     the order of ``sort_values(["aenderung_langfristig", "ags"])``, on the columns as arrays."""
-    names = ("modell", "ags", "gemeinde", "gemeinde_typ", "aenderung_langfristig", "aenderung_langfristig_je_1000")
-    col = {c: long[c].to_numpy() for c in names}
-    modell = col["modell"]
-    rows = []
-    for m in pd.unique(modell[modell != basis]):
-        idx = np.flatnonzero(modell == m)
-        ranked = idx[np.lexsort((col["ags"][idx], col["aenderung_langfristig"][idx]))]
-        for label, part in (("entlastet", ranked[:top]), ("belastet", ranked[-top:][::-1])):
-            rows += [{"modell": m, "richtung": label, **{c: col[c][i] for c in names[1:]}} for i in part]
+    from verteilung.gruppen import rangfolge
+
+    names = ("ags", "gemeinde", "gemeinde_typ", "aenderung_langfristig", "aenderung_langfristig_je_1000")
+    col = {c: long[c].to_numpy() for c in ("modell", *names)}
+    rows = rangfolge(col, "aenderung_langfristig", basis, ("entlastet", "belastet"), names, top)
     return pd.DataFrame(rows)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
-from verteilung.gruppen import group_sums, je_schluessel, summe
+from verteilung.gruppen import group_sums, je_schluessel, rangfolge, summe
 from verteilung.law.mittel import (  # noqa: F401  (the rules, re-exported for callers of verteilung.mittel)
     GRUPPEN,
     PAUSCHALE,
@@ -113,20 +113,6 @@ def _geld_spalten(rows: pd.DataFrame | Mapping[str, object], d, toepfe: list[Top
     return out
 
 
-def _ranked(col: dict[str, np.ndarray], by: str, basis: str, labels: tuple[str, str], names: tuple[str, ...],
-            top: int = 10) -> list[dict]:
-    """Per model (but the basis) the ``top`` rows with the smallest and the largest ``by`` (ties by
-    AGS): the order of ``sort_values([by, "ags"])``, head and reversed tail, on arrays."""
-    modell = col["modell"]
-    rows = []
-    for m in pd.unique(modell[modell != basis]):
-        idx = np.flatnonzero(modell == m)
-        ranked = idx[np.lexsort((col["ags"][idx], col[by][idx]))]
-        for label, part in zip(labels, (ranked[:top], ranked[-top:][::-1]), strict=True):
-            rows += [{"modell": m, "richtung": label, **{c: col[c][i] for c in names}} for i in part]
-    return rows
-
-
 def _kreise(col: dict[str, np.ndarray], long: pd.DataFrame, money_cols: list[str], pots: list[Topf],
             basis: str) -> pd.DataFrame:
     """Money per model and Kreis: the Gemeinden's sums, the Kreis pots of the Landkreise (Kreise
@@ -192,8 +178,8 @@ def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=N
     mb = modelle.set_index("modell").loc[basis]
     for c in ("pauschale_flueag_land_eur", "mittel_land_eur", "mittel_kreisfrei_eur"):
         modelle[f"aenderung_{c}"] = modelle[c] - mb[c]
-    gv = _ranked(col, "aenderung_mittel_eur", basis, ("verliert", "gewinnt"),
-                 ("ags", "gemeinde", "kreis", "aenderung_mittel_eur"))
+    gv = rangfolge(col, "aenderung_mittel_eur", basis, ("verliert", "gewinnt"),
+                   ("ags", "gemeinde", "kreis", "aenderung_mittel_eur"))
     saetze = pauschale_saetze(jahr)
     typ = {"kreisfrei": "kreisfreie Stadt", "kreisangehoerig": "kreisangehörige Gemeinde"}
     regeln = [{"name": f"Pauschale § 4 FlüAG, {typ[k]}", "wert": f"{_eur(p.value)} je Person und Monat",
