@@ -30,6 +30,7 @@ from verteilung.cli_deutsch import Typer
 from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
 from verteilung.io import (
     atomic_write_bytes,
+    pandas_ohne_pyarrow,
     python_strings,
     records,
     to_csv_bytes,
@@ -917,9 +918,22 @@ def _say_error(lines: list[str]) -> None:
     sys.stderr.flush()
 
 
+def ohne_pyarrow(argv: list[str]) -> bool:
+    """The console script runs the commands in `EINFACHE_BEFEHLE` with pandas loaded without pyarrow
+    (`verteilung.io.pandas_ohne_pyarrow`: 0,075 s CPU of compare's ~1 s, issue 25), unless an
+    argument names a Parquet file (``langfrist --out X.parquet`` needs pyarrow to write it). They
+    run in `python_strings`, so pyarrow would store nothing: the outputs are the same bytes
+    (tests/test_import_kosten.py). Only `entry` calls it: the process ends with the command, so no
+    later code of the process misses pyarrow; `main`, the app, the sweep and `run` never do."""
+    if _befehl(argv) not in EINFACHE_BEFEHLE or any(a.lower().endswith(".parquet") for a in argv):
+        return False
+    return pandas_ohne_pyarrow()
+
+
 def entry() -> None:
     """The console script ``verteilung``."""
     argv = sys.argv[1:]
+    ohne_pyarrow(argv)
     code = main(argv)
     if _befehl(argv) in EINFACHE_BEFEHLE:
         _exit_now(code)
