@@ -113,3 +113,66 @@ def test_console_script_langfrist_without_pyarrow_and_with_parquet(capfd, tmp_pa
     fresh = (tmp_path / "frisch.parquet").read_bytes()
     assert fresh == (tmp_path / "hier.parquet").read_bytes()
     assert pd.read_parquet(io.BytesIO(fresh))["modell"].tolist()[0] == "status-quo"
+
+
+def test_a_simple_command_gets_a_group_of_itself_alone():
+    """typer builds every registered command on each call; `compare` and `langfrist` get theirs alone."""
+    import typer.main
+
+    for argv in (["compare", "--out", "v"], ["--debug", "langfrist"]):
+        group = typer.main.get_command(cli_module._app_fuer(argv))
+        assert list(group.commands) == [argv[0] if argv[0] != "--debug" else argv[1]]
+    for argv in (["--help", "compare"], ["keys", "--system", "flueag"], ["comapre"], ["data", "list"], []):
+        assert cli_module._app_fuer(argv) is cli_module.app
+    whole = typer.main.get_command(cli_module.app).commands  # the whole app is untouched
+    assert {"compare", "langfrist", "keys", "data", "runs"} <= set(whole) and len(whole) > 10
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["compare", "--help"], 0),
+    (["langfrist", "--help"], 0),
+    (["compare", "--unbekannt"], 2),
+    (["compare", "--format", "xml"], 2),
+    (["--debug", "compare", "--jahr", "zwei"], 2),
+    (["langfrist", "--ebene", "doerfer"], 2),
+    (["langfrist", "--summe"], 2),
+])
+def test_help_and_usage_errors_of_a_simple_command_are_those_of_the_whole_app(capfd, monkeypatch, argv, code):
+    capfd.readouterr()
+    assert cli_module.main(argv) == code
+    alone = capfd.readouterr()
+    monkeypatch.setattr(cli_module, "_app_fuer", lambda argv: cli_module.app)
+    assert cli_module.main(argv) == code
+    whole = capfd.readouterr()
+    assert (alone.out, alone.err) == (whole.out, whole.err)
+    command = next(a for a in argv if not a.startswith("-"))
+    assert f"Aufruf: verteilung {command} [OPTIONEN]" in alone.out + alone.err
+
+
+def test_simple_commands_of_the_console_script_look_for_no_pydantic_plugins(monkeypatch):
+    import os
+
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    for argv in (["keys", "--system", "flueag"], ["sweep"], ["--help"]):
+        cli_module.ohne_pydantic_plugins(argv)
+        assert "PYDANTIC_DISABLE_PLUGINS" not in os.environ
+    cli_module.ohne_pydantic_plugins(["compare", "--out", "v"])
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")  # the user's setting wins
+    cli_module.ohne_pydantic_plugins(["langfrist"])
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == ""
+
+
+def test_the_terminal_prints_names_as_they_are_without_emoji_codes(capfd):
+    """rich would show ``:smile:`` as 😄 (and load its emoji table to do so); names stay as written."""
+    from rich.table import Table
+
+    from verteilung.report.output import wide_console
+
+    console = wide_console()
+    table = Table("gemeinde")
+    table.add_row("Dorf :smile: am See")
+    console.print("Modell :thumbs_up:")
+    console.print(table)
+    out = capfd.readouterr().out
+    assert "Modell :thumbs_up:" in out and "Dorf :smile: am See" in out and "😄" not in out

@@ -14,6 +14,7 @@ of ``verteilung compare``, issue 25); real annotations are read as they are.
 """
 
 import contextlib
+import copy
 import functools
 import inspect
 import sys
@@ -855,6 +856,22 @@ def _blas_threads(argv: list[str]) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def _app_fuer(argv: list[str]) -> typer.Typer:
+    """The command group typer builds for this call: for a command in `EINFACHE_BEFEHLE` named
+    first (after ``--debug`` at most), the same group with that command alone. typer builds the
+    click command of every registered command on each call (signatures, annotations, options: 0,012 s
+    CPU, issue 25), though one runs; the command's help page, options and usage errors are the
+    same (tests/test_import_kosten.py). The group's own help, a misspelt command and every other
+    command get the whole app."""
+    name = _befehl(argv)
+    if name not in EINFACHE_BEFEHLE or any(a != "--debug" for a in argv[:argv.index(name)]):
+        return app
+    einer = copy.copy(app)
+    einer.registered_commands = [c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", None)) == name]
+    einer.registered_groups = []
+    return einer
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; usage errors are told in German by cli_deutsch (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -864,7 +881,7 @@ def main(argv: list[str] | None = None) -> int:
         # the same results, faster (issue 25); --help and --version alone load no pandas
         strings = python_strings() if _befehl(argv) is not None else contextlib.nullcontext()
         with ohne_zyklen_gc(argv), strings:
-            app(args=argv, prog_name="verteilung", standalone_mode=True)
+            _app_fuer(argv)(args=argv, prog_name="verteilung", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -930,10 +947,23 @@ def ohne_pyarrow(argv: list[str]) -> bool:
     return pandas_ohne_pyarrow()
 
 
+def ohne_pydantic_plugins(argv: list[str]) -> None:
+    """The console script's commands in `EINFACHE_BEFEHLE` build their model-file classes without
+    looking for pydantic plugins (``PYDANTIC_DISABLE_PLUGINS``, pydantic's documented switch; a value
+    the user set wins): to find them pydantic reads the entry points of every installed distribution,
+    0,0055 s CPU with 86 of them (issue 25), and a command of the CLI has no use for them. typer
+    turns them off the same way for its own option adapters."""
+    import os
+
+    if _befehl(argv) in EINFACHE_BEFEHLE:
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 def entry() -> None:
     """The console script ``verteilung``."""
     argv = sys.argv[1:]
     ohne_pyarrow(argv)
+    ohne_pydantic_plugins(argv)
     code = main(argv)
     if _befehl(argv) in EINFACHE_BEFEHLE:
         _exit_now(code)
