@@ -71,11 +71,10 @@ def pfade(ordner: bool = False, einzeldateien: bool = True) -> Callable[[Callabl
     ``--ueberschreiben`` holds for the call."""
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
-        signature = inspect.signature(fn)
-
         @functools.wraps(fn)
         def checked(*args: object, **kwargs: object) -> None:
-            werte = signature.bind(*args, **kwargs).arguments
+            # the signature of the one command that runs, not of all 18 at import (issue 25)
+            werte = inspect.signature(fn).bind(*args, **kwargs).arguments
             with ausgaben_geprueft(werte, ordner, einzeldateien):
                 fn(*args, **kwargs)
 
