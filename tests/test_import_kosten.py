@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # the console script `verteilung ARGS` (`cli.entry`, which ends the process with `os._exit` after the
 # atexit handlers); an atexit handler reports what the process loaded
-ENTRY = """import atexit, json, sys
+ENTRY = """import atexit, gc, json, sys
 def report():
     loaded = {m: sys.modules.get(m) is not None for m in ("pandas", "pyarrow")}
+    loaded["gc"] = gc.isenabled()
     sys.stderr.write("GELADEN " + json.dumps(loaded) + "\\n")
 atexit.register(report)
 sys.argv = ["verteilung", *sys.argv[1:]]
@@ -89,7 +90,7 @@ def test_console_script_compare_writes_the_same_bytes_without_pyarrow(capfd, tmp
     a fresh `verteilung compare` (pandas without pyarrow) against `cli.main` in this process."""
     code, out, loaded = console_script("compare", "--out", tmp_path / "frisch")
     assert code == 0
-    assert loaded == {"pandas": True, "pyarrow": False}
+    assert loaded == {"pandas": True, "pyarrow": False, "gc": False}  # the collector stayed off to the end
     shown = in_process(capfd, "compare", "--out", tmp_path / "hier")
     assert out.replace(b"frisch", b"hier") == shown
     names = sorted(p.name for p in (tmp_path / "frisch").iterdir())
@@ -104,11 +105,11 @@ def test_console_script_langfrist_without_pyarrow_and_with_parquet(capfd, tmp_pa
     writes the same file as in-process."""
     args = ("langfrist", "--ohne-minimum", "--ebene", "gemeinden", "--format", "csv")
     code, out, loaded = console_script(*args)
-    assert (code, loaded) == (0, {"pandas": True, "pyarrow": False})
+    assert (code, loaded) == (0, {"pandas": True, "pyarrow": False, "gc": False})
     assert out == in_process(capfd, *args) and out.count(b"\n") > 396
 
     code, _, loaded = console_script("langfrist", "--ohne-minimum", "--out", tmp_path / "frisch.parquet")
-    assert (code, loaded) == (0, {"pandas": True, "pyarrow": True})
+    assert (code, loaded) == (0, {"pandas": True, "pyarrow": True, "gc": False})
     in_process(capfd, "langfrist", "--ohne-minimum", "--out", tmp_path / "hier.parquet")
     fresh = (tmp_path / "frisch.parquet").read_bytes()
     assert fresh == (tmp_path / "hier.parquet").read_bytes()
@@ -176,3 +177,11 @@ def test_the_terminal_prints_names_as_they_are_without_emoji_codes(capfd):
     console.print(table)
     out = capfd.readouterr().out
     assert "Modell :thumbs_up:" in out and "Dorf :smile: am See" in out and "😄" not in out
+
+
+def test_the_console_script_keeps_the_collector_off_to_the_end_only_where_the_command_runs_without_it():
+    """`entry` turns the collector off before `main` exactly where `ohne_zyklen_gc` would turn it off
+    for the command, and never turns it on again: the process ends with the command."""
+    assert cli_module._ohne_gc(["compare", "--out", "v"]) and cli_module._ohne_gc(["--debug", "langfrist"])
+    for argv in (["compare", "--report"], ["keys", "--system", "flueag"], ["sweep"], ["run"], ["app"], []):
+        assert not cli_module._ohne_gc(argv)
