@@ -306,3 +306,43 @@ def test_workers_end_when_their_server_dies(tmp_path):
     for p in left:  # never leave them running, even when the test fails
         os.kill(p, 9)
     assert left == []
+
+
+def test_a_busy_workers_settings_go_to_the_idle_one():
+    """`Rechenprozesse.waehle`: settings go to their own worker (its caches) while the load is even,
+    to the worker with fewer open tasks otherwise; a task's slot is given back when it is answered,
+    also when it failed."""
+    import threading
+    from concurrent.futures import Future
+
+    from verteilung.app.engine import Rechenprozesse
+
+    class Pool:
+        def __init__(self, fail: bool = False) -> None:
+            self.fail, self.seen = fail, []
+
+        def submit(self, fn, *args):
+            self.seen.append(list(r.offen))  # the open tasks while this one runs
+            f: Future = Future()
+            if self.fail:
+                f.set_exception(ValueError("kaputt"))
+            else:
+                f.set_result(fn(*args))
+            return f
+
+    r = Rechenprozesse.__new__(Rechenprozesse)
+    r.n, r.offen, r._offen_lock = 2, [0, 0], threading.Lock()
+    e = Einstellungen(gewichte=(("einwohner", 1.0),))
+    own = hash(e) % 2
+    assert r.waehle(e) == own and r.offen[own] == 1  # even load: its own worker
+    assert r.waehle(e) == 1 - own  # its own is busy, the other idle: the other
+    assert r.waehle(e) == own  # even again: its own
+    assert r.offen == ([2, 1] if own == 0 else [1, 2])
+    r.offen = [0, 0]
+    r.pools = [Pool(), Pool()]
+    assert r._run(e, lambda x: x + 1, 1, fallback=lambda: None) == 2
+    assert r.pools[own].seen == [[1, 0] if own == 0 else [0, 1]] and r.offen == [0, 0]
+    r.pools = [Pool(fail=True), Pool(fail=True)]
+    with pytest.raises(ValueError):
+        r._run(e, lambda: None, fallback=lambda: None)
+    assert r.offen == [0, 0]
