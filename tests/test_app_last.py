@@ -346,3 +346,39 @@ def test_a_busy_workers_settings_go_to_the_idle_one():
     with pytest.raises(ValueError):
         r._run(e, lambda: None, fallback=lambda: None)
     assert r.offen == [0, 0]
+
+
+def test_cheap_requests_do_not_queue_behind_waiting_comparisons(app, monkeypatch):
+    """45 comparison pages waiting for their worker (more than the server's 40 threads) leave the
+    other routes their threads: the model list answers at once (before, it waited for a thread)."""
+    import asyncio
+    import threading
+    import time
+
+    import httpx
+
+    st_ = app.state.app_state
+    release = threading.Event()
+
+    def waiting_comparison(e, karte, echo):
+        release.wait(20)
+        return b"{}", b""
+
+    monkeypatch.setattr(st_, "vergleich_seite", waiting_comparison)
+
+    async def run():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+            waiting = [asyncio.create_task(c.get("/api/ansicht/vergleich", params={"w_einwohner": str(i + 1)}))
+                       for i in range(45)]
+            try:
+                await asyncio.sleep(0.5)
+                t = time.perf_counter()
+                cheap = await asyncio.wait_for(c.get("/api/modelle"), 10)
+                took = time.perf_counter() - t
+            finally:
+                release.set()
+            return cheap, took, await asyncio.gather(*waiting)
+
+    cheap, took, done = asyncio.run(run())
+    assert cheap.status_code == 200 and took < 2
+    assert [d.status_code for d in done] == [200] * 45
