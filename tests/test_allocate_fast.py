@@ -289,9 +289,9 @@ def test_fixed_gemeinde_read_as_the_frame_comparison_reads_it(dtype):
     fest = pd.DataFrame({"ags_fest": pd.Series(values, dtype=dtype)})
     expect = (fest["ags_fest"].notna() & (fest["ags_fest"] != "")).to_numpy(dtype=bool)
     for column in (alloc._column(fest, "ags_fest"), fest["ags_fest"].array):
-        got_values, named = alloc._fixed_to(column)
+        named, got_values = alloc._fixed_to(column)
         assert np.array_equal(named, expect)
-        assert list(got_values[named]) == ([] if dtype is float else ["05111000", "05315000"])
+        assert list(got_values) == ([] if dtype is float else ["05111000", "05315000"])
 
 
 def test_output_frames_equal_the_dict_constructor():
@@ -373,3 +373,53 @@ def test_allocate_without_pandas_private_routes_gives_the_same_tables(route, mon
         pd.testing.assert_frame_equal(x.table, w.table, check_exact=True)
         assert np.array_equal(x.zuweisung, w.zuweisung)
     pd.testing.assert_frame_equal(got[1].households, want[1].households, check_exact=True)
+
+
+@pytest.mark.parametrize("how", ["whole", "sliced", "chunked", "nulls", "python"])
+def test_arrow_string_reads_equal_pandas_own(how):
+    """`allocate`'s Arrow routes (blank check by offsets, take by Arrow, AGS values kept per Arrow
+    array) give what pandas gives, for a column sliced, in several chunks, with nulls, or held in
+    Python storage (then the ordinary routes run)."""
+    import importlib
+
+    import pandas as pd
+    import pyarrow as pa
+
+    alloc = importlib.import_module("verteilung.allocate")
+    values = ["", "05111000", "", "05315000", "", "05911000", ""]
+    if how == "nulls":
+        values[2] = None
+    storage = "python" if how == "python" else "pyarrow"
+    column = pd.Series(values, dtype=pd.StringDtype(storage, na_value=np.nan)).array
+    if how == "sliced":
+        column = column[2:]
+    elif how == "chunked":
+        column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([values[:3], values[3:]],
+                                                                       type=pa.large_string()))).array
+    expect = (pd.Series(column).notna() & (pd.Series(column) != "")).to_numpy(dtype=bool)
+    named, fest = alloc._fixed_to(column)
+    assert np.array_equal(named, expect)
+    assert list(fest) == list(np.asarray(column, dtype=object)[expect])
+    assert (alloc._arrow_nonblank(column) is None) == (how in ("chunked", "nulls", "python"))
+    positions = np.array([4, 0, 0, 3, 1], dtype=np.int64)[: len(column) - 1]
+    taken, want = alloc._take(column, positions), column.take(positions)
+    assert taken.dtype == want.dtype and type(taken) is type(want)
+    pd.testing.assert_extension_array_equal(taken, want)
+
+
+def test_ags_values_follow_a_changed_column():
+    """The AGS values kept per Arrow array are read only and never outlive a change of the column:
+    pandas gives a changed column a new Arrow array, so the new order is checked again."""
+    import importlib
+
+    import pandas as pd
+
+    alloc = importlib.import_module("verteilung.allocate")
+    g = pd.DataFrame({"ags": pd.Series(["05111000", "05315000", "05911000"], dtype="str")})
+    values, ascending = alloc._ags_values(alloc._column(g, "ags"))
+    assert ascending and list(values) == ["05111000", "05315000", "05911000"]
+    assert not values.flags.writeable
+    assert alloc._ags_values(alloc._column(g, "ags"))[0] is values  # converted once
+    g.loc[0, "ags"] = "05999000"
+    values, ascending = alloc._ags_values(alloc._column(g, "ags"))
+    assert not ascending and values[0] == "05999000"

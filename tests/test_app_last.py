@@ -306,3 +306,79 @@ def test_workers_end_when_their_server_dies(tmp_path):
     for p in left:  # never leave them running, even when the test fails
         os.kill(p, 9)
     assert left == []
+
+
+def test_a_busy_workers_settings_go_to_the_idle_one():
+    """`Rechenprozesse.waehle`: settings go to their own worker (its caches) while the load is even,
+    to the worker with fewer open tasks otherwise; a task's slot is given back when it is answered,
+    also when it failed."""
+    import threading
+    from concurrent.futures import Future
+
+    from verteilung.app.engine import Rechenprozesse
+
+    class Pool:
+        def __init__(self, fail: bool = False) -> None:
+            self.fail, self.seen = fail, []
+
+        def submit(self, fn, *args):
+            self.seen.append(list(r.offen))  # the open tasks while this one runs
+            f: Future = Future()
+            if self.fail:
+                f.set_exception(ValueError("kaputt"))
+            else:
+                f.set_result(fn(*args))
+            return f
+
+    r = Rechenprozesse.__new__(Rechenprozesse)
+    r.n, r.offen, r._offen_lock = 2, [0, 0], threading.Lock()
+    e = Einstellungen(gewichte=(("einwohner", 1.0),))
+    own = hash(e) % 2
+    assert r.waehle(e) == own and r.offen[own] == 1  # even load: its own worker
+    assert r.waehle(e) == 1 - own  # its own is busy, the other idle: the other
+    assert r.waehle(e) == own  # even again: its own
+    assert r.offen == ([2, 1] if own == 0 else [1, 2])
+    r.offen = [0, 0]
+    r.pools = [Pool(), Pool()]
+    assert r._run(e, lambda x: x + 1, 1, fallback=lambda: None) == 2
+    assert r.pools[own].seen == [[1, 0] if own == 0 else [0, 1]] and r.offen == [0, 0]
+    r.pools = [Pool(fail=True), Pool(fail=True)]
+    with pytest.raises(ValueError):
+        r._run(e, lambda: None, fallback=lambda: None)
+    assert r.offen == [0, 0]
+
+
+def test_cheap_requests_do_not_queue_behind_waiting_comparisons(app, monkeypatch):
+    """45 comparison pages waiting for their worker (more than the server's 40 threads) leave the
+    other routes their threads: the model list answers at once (before, it waited for a thread)."""
+    import asyncio
+    import threading
+    import time
+
+    import httpx
+
+    st_ = app.state.app_state
+    release = threading.Event()
+
+    def waiting_comparison(e, karte, echo):
+        release.wait(20)
+        return b"{}", b""
+
+    monkeypatch.setattr(st_, "vergleich_seite", waiting_comparison)
+
+    async def run():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+            waiting = [asyncio.create_task(c.get("/api/ansicht/vergleich", params={"w_einwohner": str(i + 1)}))
+                       for i in range(45)]
+            try:
+                await asyncio.sleep(0.5)
+                t = time.perf_counter()
+                cheap = await asyncio.wait_for(c.get("/api/modelle"), 10)
+                took = time.perf_counter() - t
+            finally:
+                release.set()
+            return cheap, took, await asyncio.gather(*waiting)
+
+    cheap, took, done = asyncio.run(run())
+    assert cheap.status_code == 200 and took < 2
+    assert [d.status_code for d in done] == [200] * 45

@@ -92,14 +92,38 @@ def _values(column: Column, dtype: type | None = None) -> np.ndarray:
     return column.to_numpy() if dtype is None else column.to_numpy(dtype=dtype)
 
 
+_ARROW_TAKE: tuple | None = None  # Arrow's take function and its options, made once
+
+
+def _take(column: Column, positions: np.ndarray) -> Column:
+    """``column.take(positions)`` for positions inside the column. Arrow strings are taken by Arrow
+    itself and wrapped as pandas wraps its own results (`_from_pyarrow_array`): pandas' take of the
+    chunked array costs twice the take of its one chunk after a Python loop has cooled the caches
+    (two columns of 1.088 households: ~130 µs against ~70 µs; called through the function itself,
+    without Arrow's per-call wrapper, ~45 µs). Anything else: pandas' take."""
+    wrap = getattr(column, "_from_pyarrow_array", None)
+    if wrap is None or not isinstance(column, pd.arrays.ArrowStringArray) or \
+            (positions.size and positions.min() < 0):
+        return column.take(positions)
+    global _ARROW_TAKE
+    if _ARROW_TAKE is None:  # Arrow is loaded with the Arrow strings already; its wrapper builds both per call
+        import pyarrow.compute as pc
+
+        _ARROW_TAKE = (pc.get_function("take"), pc.TakeOptions(boundscheck=True))
+    take, options = _ARROW_TAKE
+    arrow = column.__arrow_array__()
+    # one chunk (the usual case): its own take, half the cost of the chunked array's when cold
+    return wrap(take.call([arrow.chunk(0) if arrow.num_chunks == 1 else arrow, positions], options))
+
+
 def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
                   ) -> tuple[SystemState, pd.DataFrame | None, Column, np.ndarray]:
     """Row order must not matter: the solver model is always built in AGS order (and a Gemeinde's
     position is then its AGS rank, the heap's last tie-break). Also returns the AGS column as
     stored and as numpy values."""
     column = _column(state.gemeinden, "ags")
-    ags = _values(column)
-    if _ascending(ags):  # the usual case: checked in one pass, no sort
+    ags, ascending = _ags_values(column)
+    if ascending:  # the usual case: checked in one pass, no sort
         return state, constraints, column, ags
     order = np.argsort(ags, kind="stable")
     pick = lambda a: None if a is None else np.asarray(a)[order]  # noqa: E731
@@ -109,6 +133,28 @@ def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
     if constraints is not None:
         constraints = constraints.set_index("ags").loc[sorted_state.gemeinden["ags"]].reset_index()
     return sorted_state, constraints, _column(sorted_state.gemeinden, "ags"), ags[order]
+
+
+_AGS_SEEN: dict[int, tuple[object, np.ndarray, bool]] = {}  # by id of an immutable Arrow array, held
+
+
+def _ags_values(column: Column) -> tuple[np.ndarray, bool]:
+    """The AGS as numpy values and whether they ascend. A column held by Arrow is immutable (pandas
+    replaces its Arrow array on assignment), so its conversion to Python strings (~15 µs for 396)
+    and the check are done once per array and handed out read only; a numpy column is its own
+    values and is checked every call."""
+    arrow = column.__arrow_array__() if isinstance(column, pd.arrays.ArrowStringArray) else None
+    if arrow is None:
+        values = _values(column)
+        return values, _ascending(values)
+    seen = _AGS_SEEN.get(id(arrow))
+    if seen is None or seen[0] is not arrow:
+        values = _values(column)
+        values.flags.writeable = False
+        if len(_AGS_SEEN) >= 8:  # a few Gemeinden tables per process: keep the newest
+            _AGS_SEEN.pop(next(iter(_AGS_SEEN)))
+        seen = _AGS_SEEN[id(arrow)] = (arrow, values, _ascending(values))
+    return seen[1], seen[2]
 
 
 def _ascending(values: np.ndarray) -> bool:
@@ -289,26 +335,47 @@ def _arrivals(personen: int | None, haushalte: pd.DataFrame | None,
         return None, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), int(personen)
     hh_sizes = _values(_column(haushalte, "personen"), np.int64)
     # position of each fixed household's Gemeinde (-1: free; unknown AGS are refused earlier)
-    fest, named = _fixed_to(_column(haushalte, "ags_fest"))
-    hh_fixed = np.full(len(fest), -1, dtype=np.int64)
+    named, fest = _fixed_to(_column(haushalte, "ags_fest"))
+    hh_fixed = np.full(len(named), -1, dtype=np.int64)
     if named.any():
-        hh_fixed[named] = pd.Index(ags).get_indexer(fest[named])
+        hh_fixed[named] = pd.Index(ags).get_indexer(fest)
     # the ids as the frame holds them (read for messages and the output table only)
     return _column(haushalte, "haushalt_id"), hh_sizes, hh_fixed, int(hh_sizes.sum())
 
 
 def _fixed_to(column: Column) -> tuple[np.ndarray, np.ndarray]:
-    """The ags_fest values and where one is named (neither missing nor blank), in one pass over
-    plain Python strings (pandas' own comparison costs a tenth of a millisecond per thousand)."""
+    """Where ags_fest names a Gemeinde (neither missing nor blank) and the names there, in one pass
+    over plain Python strings (pandas' own comparison costs a tenth of a millisecond per thousand).
+    Arrow strings without nulls are read by their offsets (a blank has length 0): no strings are
+    made where none is named, the usual case."""
+    named = _arrow_nonblank(column)
+    if named is not None:
+        return named, np.asarray(column, dtype=object)[named] if named.any() else np.empty(0, dtype=object)
     values = np.asarray(column, dtype=object)  # no copy for an object column
     try:
         named = np.asarray(values != "", dtype=bool)
     except TypeError:  # pd.NA in an object column: no truth value
         fest = pd.Series(values, dtype=object)
-        return values, fest.notna().to_numpy() & (fest != "").to_numpy()
+        named = fest.notna().to_numpy() & (fest != "").to_numpy()
+        return named, values[named]
     if named.any():
         named[named] = pd.notna(values[named])  # None and NaN differ from "" but name nothing
-    return values, named
+    return named, values[named]
+
+
+def _arrow_nonblank(column: Column) -> np.ndarray | None:
+    """Which strings of an Arrow string column (one chunk, no nulls) are not empty, from its offsets
+    buffer; None for any other column."""
+    if not isinstance(column, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa  # loaded with the Arrow strings already
+
+    arrow = column.__arrow_array__()
+    if arrow.num_chunks != 1 or arrow.null_count or arrow.type != pa.large_string():
+        return None
+    chunk = arrow.chunk(0)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=len(chunk) + 1, offset=chunk.offset * 8)
+    return offsets[1:] != offsets[:-1]
 
 
 def _period(state: SystemState, ags_column: Column, ags: np.ndarray, personen: int | None,
@@ -490,7 +557,7 @@ def _result(p: _Period, sol: _Solution, haushalte: pd.DataFrame | None, staffelu
     if p.hh_ids is not None:
         assert haushalte is not None
         households = _frame({"haushalt_id": p.hh_ids.copy(), "personen": hh_sizes.copy(),
-                             "ags": ags_col.take(target), "gemeinde": name_col.take(target),
+                             "ags": _take(ags_col, target), "gemeinde": _take(name_col, target),
                              "fest": p.is_fixed.copy()}, len(hh_sizes))
     elig_after = nachher[eligible]
     summary = {
@@ -620,8 +687,8 @@ def _check_weeks(state: SystemState, parts: list[tuple[int | None, pd.DataFrame 
             free_sizes = sizes
         else:
             sizes = hh["personen"].to_numpy(dtype=np.int64)
-            fest, named = _fixed_to(hh["ags_fest"])
-            pos = pd.Index(ags).get_indexer(fest[named])
+            named, fest = _fixed_to(_column(hh, "ags_fest"))
+            pos = pd.Index(ags).get_indexer(fest)
             fixed = np.zeros(n)
             np.add.at(fixed, pos[pos >= 0], sizes[named][pos >= 0])
             free_sizes = sizes[~named]

@@ -599,9 +599,10 @@ class Rechenprozesse:
     The workers are forked from the server process once its engine is ready and before the server
     starts any thread: each inherits the prepared data, keys and cached model parts and keeps its
     own caches. Each worker has its own queue, and a request goes to the worker its settings (or
-    its Gemeinde, for an explanation) are assigned to: the comparison page of a slider position
-    and the Gemeinde pages opened with it meet the same worker's cache instead of computing the
-    comparison once per worker. Explanations on the app's own stock take a few ms from the step
+    its Gemeinde, for an explanation) are assigned to, unless the other has fewer tasks waiting
+    (`waehle`): the comparison page of a slider position and the Gemeinde pages opened with it
+    meet the same worker's cache while the load is even, and no request waits behind a busy
+    worker while the other is idle. Explanations on the app's own stock take a few ms from the step
     records prepared at start and are answered in the server process, not queued behind
     comparisons. An uploaded stock table travels with each request that uses it. If a worker dies,
     the workers are given up and the engine computes in the server process again (slower, never
@@ -613,6 +614,8 @@ class Rechenprozesse:
         _ENGINE_IM_PROZESS = engine
         self.engine = engine
         self.n = n
+        self.offen = [0] * n  # tasks sent to each worker and not yet answered
+        self._offen_lock = threading.Lock()
         fork = multiprocessing.get_context("fork")
         self.pools: list[ProcessPoolExecutor] | None = [
             ProcessPoolExecutor(1, mp_context=fork, initializer=_waechter, initargs=(os.getpid(),)) for _ in range(n)]
@@ -622,14 +625,30 @@ class Rechenprozesse:
     def _upload(self, key: str | None) -> Upload | None:
         return self.engine.uploads.get(key) if key is not None else None
 
+    def waehle(self, key: Hashable) -> int:
+        """The worker for ``key``: the one its settings are assigned to (its caches hold what they
+        computed), unless another has fewer tasks waiting. Under a committee's load a fixed
+        assignment let one worker's queue grow while the other idled (two queues of one server
+        each); this way the two share one queue, and a busy worker's key goes to the idle one."""
+        own = hash(key) % self.n
+        with self._offen_lock:
+            least = min(range(self.n), key=lambda i: (self.offen[i], i != own))
+            chosen = own if self.offen[own] <= self.offen[least] else least
+            self.offen[chosen] += 1
+        return chosen
+
     def _run(self, key: Hashable, fn: Callable, *args: object, fallback: Callable[[], object]) -> object:
-        """``fn(*args)`` in the worker assigned to ``key``; in this process if the workers are gone."""
+        """``fn(*args)`` in a worker (`waehle`); in this process if the workers are gone."""
         pools = self.pools
         if pools is not None:
+            i = self.waehle(key)
             try:
-                return pools[hash(key) % len(pools)].submit(fn, *args).result()
+                return pools[i].submit(fn, *args).result()
             except BrokenProcessPool:
                 self.close()
+            finally:
+                with self._offen_lock:
+                    self.offen[i] -= 1
         return fallback()
 
     def vergleich(self, e: Einstellungen, langfrist: bool = True) -> CompareResult:

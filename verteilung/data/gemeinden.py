@@ -215,7 +215,10 @@ def require_complete(gemeinden: pd.DataFrame, columns: tuple[str, ...]) -> None:
         if col not in gemeinden.columns:
             problems.append(Problem(file, f"die Spalte {col} fehlt"))
             continue
-        for _, row in gemeinden[gemeinden[col].isna()].iterrows():
+        blank = gemeinden[col].isna()
+        if not blank.any():  # the usual case: no frame is filtered (~1 ms a key for 396 Gemeinden)
+            continue
+        for _, row in gemeinden[blank].iterrows():
             problems.append(Problem(
                 file, f"{col} ist leer für {row['gemeinde']}; für dieses Jahr lässt sich kein Schlüssel "
                 "berechnen (das Statistische Landesamt hat keinen Wert veröffentlicht)", ags=row["ags"]))

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
+import numpy as np
+from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -18,6 +21,22 @@ from verteilung.errors import InputError, Problem
 from verteilung.law import systems
 
 PROFIL_MONATE = 12
+VERGLEICH_THREADS = 64
+"""Threads in which comparison page requests wait for their worker, apart from the server's pool
+(40 threads, shared by every other route): under a committee's load waiting comparisons filled that
+pool and the cheap Gemeinde pages queued behind them. Above this many waiting comparisons a request
+waits for a thread (the compute slots, `AppState.compute`, bound the work itself)."""
+_VERGLEICH_PLAETZE: RunVar[anyio.CapacityLimiter] = RunVar("verteilung_vergleich_plaetze")
+
+
+def vergleich_plaetze() -> anyio.CapacityLimiter:
+    """The comparison pages' own threads (`VERGLEICH_THREADS`), one limiter per event loop."""
+    try:
+        return _VERGLEICH_PLAETZE.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(VERGLEICH_THREADS)
+        _VERGLEICH_PLAETZE.set(limiter)
+        return limiter
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,9 @@ class Ansichten:
 def router(st: AppState) -> tuple[APIRouter, Ansichten]:
     r = APIRouter()
     eng = st.eng
+    # each Gemeinde's row by AGS, once: a page request looked it up by filtering the whole table
+    # twice (~1,4 ms of the server process's time per Gemeinde page)
+    zeile_von = {a: i for i, a in enumerate(eng.gemeinden["ags"].tolist())}
 
     def langfrist_vergleich(request: Request):
         """The long run's comparison (`AppState.langfrist_vergleich`) on this page's stock table."""
@@ -83,9 +105,11 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
         }
 
     @r.get("/api/ansicht/vergleich", tags=["Seiten"], summary="Daten der Seite 'Überblick': diese Periode")
-    def view_vergleich(request: Request):
+    async def view_vergleich(request: Request):
         e, echo = st.page_settings(request)
-        body, gz = st.vergleich_seite(e, request.query_params.get("karte"), echo)
+        # waits for its worker in a thread of its own pool (`VERGLEICH_THREADS`), not the server's
+        body, gz = await anyio.to_thread.run_sync(st.vergleich_seite, e, request.query_params.get("karte"), echo,
+                                                  limiter=vergleich_plaetze())
         if "gzip" in request.headers.get("accept-encoding", "") and len(body) >= views.GZIP_AB_BYTES:
             # compressed by the worker that computed it; the GZipMiddleware passes an encoded body on
             return Response(gz, media_type="application/json",
@@ -98,12 +122,12 @@ def router(st: AppState) -> tuple[APIRouter, Ansichten]:
 
     def gemeinde_daten(request: Request, ags: str) -> dict:
         e, echo = st.page_settings(request)
-        if ags not in set(eng.gemeinden["ags"]):
+        if ags not in zeile_von:
             raise InputError(Problem("ags", f"{ags} ist keine Gemeinde in NRW"))
         g, modell_titel = st.gemeinde_periode(e, ags)
-        row = eng.gemeinden[eng.gemeinden["ags"] == ags].iloc[0]
+        row = eng.gemeinden.iloc[zeile_von[ags]]
         b, bname, synth = eng.stock(e.bestand)
-        brow = b[b["ags"] == ags].iloc[0]
+        brow = b.iloc[int(np.flatnonzero(b["ags"].to_numpy() == ags)[0])]
         counted = [s for s in systems.all_systems() if set(s.bestand) <= set(b.columns)]  # stock in the file
         schritte = st.schritte(ags, e.bestand)
         cols = GEMEINDE_SPALTEN[1:]  # without the AGS the rows were picked by
