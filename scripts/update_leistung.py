@@ -32,15 +32,15 @@ def _zahl(x: float) -> str:
 
 
 def _last(data: dict) -> str:
-    """The load as measured: the 1-minute load at the end includes the benchmark's own processes;
-    whether other work shared the machine is told by the load before it started (``last_vorher``,
-    saved since session 7; older results only have the end's)."""
+    """The load as measured: the 1-minute load at the end includes the benchmark's own processes,
+    the load before it started (``last_vorher``, saved since session 7; older results only have the
+    end's) what else ran, and the previous benchmark's tail."""
     end = _zahl(data["last_1min"])
     if "last_vorher" not in data:
         return f"Last {end} über 1 Minute am Ende, der Lauf selbst eingeschlossen"
-    before = data["last_vorher"]
-    frei = ("die Maschine war nicht frei" if before >= 1 else "die Maschine war sonst frei")
-    return f"Last {_zahl(before)} vor dem Lauf ({frei}), {end} am Ende (1-Minuten-Mittel, der Lauf eingeschlossen)"
+    # no verdict: the 1-minute mean before the run still carries the previous benchmark's tail
+    return (f"Last {_zahl(data['last_vorher'])} vor dem Lauf und {end} am Ende (Mittel der letzten Minute, "
+            "am Ende der Lauf selbst eingeschlossen)")
 
 
 def block(folder: Path = RESULTS) -> str:

@@ -124,3 +124,23 @@ def test_metric_statistics_are_pandas_series_statistics(values, q):
     assert _bits(np.float64(_series_median(a))) == _bits(np.float64(s.median()))
     assert _bits(np.float64(_series_extreme(a, np.min))) == _bits(np.float64(s.min()))
     assert _bits(np.float64(_series_extreme(a, np.max))) == _bits(np.float64(s.max()))
+
+
+@pytest.mark.parametrize("case", ["overflow", "categorical", "int64_extremes"])
+def test_what_the_loop_cannot_reproduce_goes_back_to_pandas(case):
+    """Review r55: finite floats whose sum overflows (pandas: inf, the loop: NaN), categorical keys
+    (pandas sorts them in the declared order), int64 extremes (|INT64_MIN| is not an int64)."""
+    keys = ["b", "a", "b", "b", "b"]
+    x = np.array([1.0, 0.0, 2.0, 3.0, 4.0])
+    z = np.array([1, 2, 3, 4, 5], dtype=np.int64)
+    if case == "overflow":
+        x = np.array([1e308, 0.0, 1e308, 1.0, -1e308])
+    elif case == "int64_extremes":
+        z = np.array([np.iinfo(np.int64).min, 0, 1, 0, 0], dtype=np.int64)
+    frame = pd.DataFrame({"k": pd.Categorical(keys, categories=["b", "a"]) if case == "categorical" else keys,
+                          "x": x, "z": z})
+    got = group_sums(frame, ["k"], ["x", "z"], size="n")
+    if case in ("overflow", "categorical"):
+        assert got is None
+    else:
+        assert_same_frame(got, _pandas(frame, ["k"], ["x", "z"]))

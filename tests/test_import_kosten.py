@@ -56,6 +56,8 @@ def in_process(capfd, *args: str | Path) -> bytes:
     (["langfrist", "--ebene", "gemeinden", "--format", "csv"], True),
     (["langfrist", "--out", "x.xlsx"], True),
     (["langfrist", "--out", "x.parquet"], False),
+    (["langfrist", "--out", "x.parquet/"], False),  # Path drops the slash: still the Parquet file
+    (["langfrist", "--out=X.Parquet"], False),
     (["langfrist", "--out=X.PARQUET"], False),
     (["compare", "--bestand", "b.parquet"], False),  # refused later, as before: pandas says so itself
     (["status", "--system", "flueag"], False),
@@ -153,7 +155,9 @@ def test_help_and_usage_errors_of_a_simple_command_are_those_of_the_whole_app(ca
 def test_simple_commands_of_the_console_script_look_for_no_pydantic_plugins(monkeypatch):
     import os
 
-    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    # set first, so that undo restores the variable's state before the test (absent or the user's)
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "x")
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
     for argv in (["keys", "--system", "flueag"], ["sweep"], ["--help"]):
         cli_module.ohne_pydantic_plugins(argv)
         assert "PYDANTIC_DISABLE_PLUGINS" not in os.environ

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -248,3 +250,21 @@ def test_bw_long_run_names_only_its_own_totals(cli, bw_stock, tmp_path):
     assert "Landessummen VU BW " in line and "FlüAG" not in line and "WSA" not in line
     text = (tmp_path / "v" / "zusammenfassung.txt").read_text(encoding="utf-8")
     assert "Personen VU BW" in text and "vu_bestand" not in text and "FlüAG-Personen" not in text
+
+
+def test_a_description_file_added_to_an_existing_folder_is_seen(monkeypatch, tmp_path):
+    """Review r55: the scan of ``inputs/`` is cached by modification times; a ``land.yaml`` written
+    into a folder that already exists changes only that folder's, and must still be seen."""
+    root = tmp_path / "inputs"
+    (root / "nrw").mkdir(parents=True)
+    (root / "nrw" / land.DESCRIPTION).write_text("id: nrw\n", encoding="utf-8")
+    (root / "he").mkdir()
+    monkeypatch.setattr(land, "_inputs_root", lambda: root)
+    assert land.ids() == ["nrw"]
+    (root / "he" / land.DESCRIPTION).write_text("id: he\n", encoding="utf-8")
+    later = time.time_ns() + 10**9  # a tick of the file system's clock later, whatever its grain
+    os.utime(root / "he", ns=(later, later))
+    assert land.ids() == ["nrw", "he"]
+    (root / "nrw" / land.DESCRIPTION).unlink()
+    os.utime(root / "nrw", ns=(later + 10**9, later + 10**9))
+    assert land.ids() == ["he"]

@@ -274,3 +274,21 @@ def test_auffuellen_from_its_bracket_gives_the_plain_bisections_bits(rows, perso
     got = auffuellen(k, personen, sockel, abzug)
     want = _auffuellen_plain(k, personen, sockel, abzug)
     assert got.view(np.int64).tolist() == want.view(np.int64).tolist()
+
+
+def test_the_bracket_is_taken_on_the_shipped_long_run(monkeypatch):
+    """The property test above would pass if `_klammer` never gave a bracket (the plain bisection
+    is its fallback); on the shipped data every call of the long run must start from one."""
+    import importlib
+
+    lf_module = importlib.import_module("verteilung.langfrist")
+    original, given_back = lf_module._klammer, []
+
+    def counting(*args, **kwargs):
+        out = original(*args, **kwargs)
+        given_back.append(out is not None)
+        return out
+
+    monkeypatch.setattr(lf_module, "_klammer", counting)
+    lf_module.langfrist(["status-quo", "m1-gemeinsamer-bestand"], minimum=False)
+    assert given_back and all(given_back)

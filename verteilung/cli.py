@@ -946,7 +946,8 @@ def ohne_pyarrow(argv: list[str]) -> bool:
     run in `python_strings`, so pyarrow would store nothing: the outputs are the same bytes
     (tests/test_import_kosten.py). Only `entry` calls it: the process ends with the command, so no
     later code of the process misses pyarrow; `main`, the app, the sweep and `run` never do."""
-    if _befehl(argv) not in EINFACHE_BEFEHLE or any(a.lower().endswith(".parquet") for a in argv):
+    # anything that mentions Parquet keeps pyarrow: ``--out x.parquet/`` is the file x.parquet to Path
+    if _befehl(argv) not in EINFACHE_BEFEHLE or any(".parquet" in a.lower() for a in argv):
         return False
     return pandas_ohne_pyarrow()
 

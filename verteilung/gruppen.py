@@ -77,11 +77,17 @@ def group_sum_columns(frame: pd.DataFrame | Mapping[str, object], keys: Sequence
     if n * sum(arrays[c].dtype == np.float64 for c in columns) > KAHAN_PYTHON_MAX:
         return None  # so many values that pandas' compiled loop is cheaper than its per-call cost
     combined = np.zeros(n, dtype=np.int64)
+    combinations = 1
     for k in keys:
+        if isinstance(cols[k], pd.Series) and isinstance(cols[k].dtype, pd.CategoricalDtype):
+            return None  # pandas sorts categories in their declared order, not by code point
         found = _codes(arrays[k])
         if found is None:
             return None
         uniques, codes = found
+        combinations *= len(uniques)
+        if combinations >= 2**62:  # the combined code would wrap around in int64
+            return None
         combined = combined * len(uniques) + codes
     # groups in the order of their keys; ``first``: the row each group's keys are taken from
     group_codes, first, ids = np.unique(combined, return_index=True, return_inverse=True)
@@ -99,7 +105,7 @@ def group_sum_columns(frame: pd.DataFrame | Mapping[str, object], keys: Sequence
     for c in columns:
         a = arrays[c]
         if a.dtype == np.int64:
-            if int(np.abs(a).max()) * n < 2**53:  # every partial sum is an exact double
+            if max(-int(a.min()), int(a.max())) * n < 2**53:  # every partial sum is an exact double
                 out[c] = np.bincount(ids, weights=a, minlength=m).astype(np.int64)
             else:
                 total = np.zeros(m, dtype=np.int64)
@@ -107,6 +113,8 @@ def group_sum_columns(frame: pd.DataFrame | Mapping[str, object], keys: Sequence
                 out[c] = total
         else:
             out[c] = kahan_group_sum(a, ids, m)
+            if not np.isfinite(out[c]).all():  # finite values that overflow: pandas' inf, not the loop's NaN
+                return None
     return out
 
 

@@ -347,7 +347,11 @@ class Context:
         """A column of the Gemeinde table as an array, taken once per context (each model's rows
         read the same seven; taking a column from the frame copies its attributes every time)."""
         if name not in self._spalten:
-            self._spalten[name] = self.gemeinden[name].to_numpy()
+            arr = self.gemeinden[name].to_numpy()
+            if arr.flags.writeable:  # may be the table's own memory (Python strings): read-only here
+                arr = arr.view()
+                arr.flags.writeable = False
+            self._spalten[name] = arr
         return self._spalten[name]
 
     def key(self, spec: GesetzKey | MixKey | WeightedKey | SystemKey) -> tuple[np.ndarray, str]:

@@ -121,7 +121,7 @@ def print_diff(diff: pd.DataFrame, info: dict, alle: bool = False, console: Any 
     from rich.console import Console
     from rich.table import Table
 
-    c = console or Console(markup=False, highlight=False)
+    c = console or Console(markup=False, highlight=False, emoji=False)
     c.print(f"Vergleich der Läufe A = {info['a']} und B = {info['b']}", style="bold")
     inputs = input_lines(info)
     stock = stock_lines(diff)
