@@ -1,0 +1,77 @@
+"""Issue 25, `verteilung compare`'s output folder and terminal: the faster writers give the bytes
+of the plain ones (pandas' ``to_csv``, XlsxWriter's per-cell API), on tables long enough to take
+the fast routes (distinct-value formatting from 64 values on)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verteilung.io import float_texts, to_csv_bytes
+
+# few distinct values (as the comparison's columns have) and the awkward ones: both zeros, NaN with
+# another payload, infinities, the smallest subnormal, integers beyond 2^53
+POOL = [0.0, -0.0, 1.0, 0.1, 1e16, 1e-5, 123456.789, -2.5, np.nan, float.fromhex("0x7ff8000000000001"), np.inf,
+        -np.inf, 5e-324, 2.0**60, 9309.278809234567]
+FLOAT = st.one_of(st.sampled_from(POOL), st.floats(allow_nan=True, allow_infinity=True))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 300).flatmap(lambda n: st.lists(FLOAT, min_size=n, max_size=n)))
+def test_float_texts_formats_each_value_as_itself(xs):
+    values = np.array(xs, dtype=np.float64)
+    for text in (repr, lambda v: f"{v:.16G}"):
+        assert float_texts(values, text) == [text(v) for v in values.tolist()]
+    assert float_texts(values[::2], repr) == [repr(v) for v in values[::2].tolist()]  # a strided view
+
+
+@st.composite
+def _long_frames(draw) -> pd.DataFrame:
+    n = draw(st.integers(60, 200))
+    kinds = draw(st.lists(st.sampled_from(["float", "int", "str", "object"]), min_size=1, max_size=4))
+    cols = {}
+    for j, kind in enumerate(kinds):
+        if kind == "float":
+            cols[f"c{j}"] = pd.Series(draw(st.lists(st.sampled_from(POOL), min_size=n, max_size=n)), dtype="float64")
+        elif kind == "int":
+            cols[f"c{j}"] = pd.Series(draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n)),
+                                      dtype="int64")
+        else:
+            texts = st.one_of(st.none(), st.sampled_from(["", "a", 'a,"b"', "x\ny", "c\rd", "Düsseldorf, Stadt", "=1"]))
+            xs = draw(st.lists(texts if kind == "str" else st.one_of(texts, st.sampled_from([1, 1.0, True, 0.1, -0.0])),
+                               min_size=n, max_size=n))
+            cols[f"c{j}"] = pd.Series(xs, dtype="str" if kind == "str" else object)
+    return pd.DataFrame(cols)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_long_frames())
+def test_csv_writer_gives_pandas_bytes_on_long_tables(df):
+    assert to_csv_bytes(df) == df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def test_csv_writer_without_pandas_private_route_gives_the_same_bytes(monkeypatch):
+    """`io._column_arrays` reads columns through a pandas internal (a Series per column deep-copies
+    the frame's attrs); a pandas without it gets the same bytes through Series."""
+    from verteilung.compare import compare
+    from verteilung.darstellung import with_marker
+
+    res = compare()
+    table = with_marker(res.gemeinden, res.info)
+    want = to_csv_bytes(table)
+    assert want == table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    monkeypatch.delattr(pd.DataFrame, "_get_column_array")
+    assert to_csv_bytes(table) == want
+
+
+@pytest.mark.parametrize("values", [[""] * 70, [None] * 70, ["a", ""] * 35])
+def test_a_single_column_writes_its_empty_rows_quoted(values):
+    """csv writes a row of one empty field as ``""`` (else the row would vanish)."""
+    for dtype in ("str", object):
+        df = pd.DataFrame({"a": pd.Series(values, dtype=dtype)})
+        assert to_csv_bytes(df) == df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    df = pd.DataFrame({"a": [np.nan if v is None or v == "" else 1.5 for v in values]})
+    assert to_csv_bytes(df) == df.to_csv(index=False, lineterminator="\n").encode("utf-8")
