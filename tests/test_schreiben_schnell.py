@@ -75,3 +75,20 @@ def test_a_single_column_writes_its_empty_rows_quoted(values):
         assert to_csv_bytes(df) == df.to_csv(index=False, lineterminator="\n").encode("utf-8")
     df = pd.DataFrame({"a": [np.nan if v is None or v == "" else 1.5 for v in values]})
     assert to_csv_bytes(df) == df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(64, 300), data=st.data())
+def test_fast_sheet_writer_gives_the_cellwise_bytes_on_long_number_columns(n, data):
+    """Long float and integer columns (texts once per distinct value, widths from the extremes):
+    the bytes of XlsxWriter's per-cell API, for counts, exact decimals, quotas, text-kind and
+    unknown columns, with the awkward values of `POOL` and integers beyond 2^53."""
+    from verteilung.io.xlsx import workbook_bytes, write_sheet_cellwise
+
+    floats = st.lists(st.one_of(st.sampled_from(POOL), st.floats(-1e12, 1e12)), min_size=n, max_size=n)
+    ints = st.lists(st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-999, 999)), min_size=n, max_size=n)
+    frame = pd.DataFrame({"soll": data.draw(floats), "quote": data.draw(floats), "gemeinde": data.draw(floats),
+                          "spalte_x": data.draw(floats), "zuweisung": np.array(data.draw(ints), dtype="int64"),
+                          "einwohner": np.array([abs(v) % 10**9 for v in data.draw(ints)], dtype="int64")})
+    sheets = {"A": frame, "B": frame.iloc[::-1]}
+    assert workbook_bytes(sheets) == workbook_bytes(sheets, writer=write_sheet_cellwise)
