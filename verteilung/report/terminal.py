@@ -27,20 +27,28 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
             + ", ".join(f"{system_label(s, short=True)} {fmt_int(n)}" for s, n in streams.items()), highlight=False)
     heads = ["Modell", "Quote P10", "Median", "P90", "über 100 %", "Gini Last je EW", "Konflikte", unit.stadt_kurz,
              unit.rest_kurz]
-    lf = res.langfrist.modelle.set_index("modell") if res.langfrist is not None else None
-    if lf is not None:
+    # plain lists and dicts: a few dozen numbers, where pandas' row and mask machinery was half the time
+    lf = None
+    if res.langfrist is not None:
         heads.append("langfristig zu den Städten")  # + more on the kreisfreie Städte (Stadtkreise)
+        lm = res.langfrist.modelle
+        lf = dict(zip(lm["modell"].tolist(), lm["verschiebung_zu_staedten"].tolist(), strict=True))
     typ = res.aggregate["gemeindetypen"]
+    zuweisung: dict[str, dict[str, int]] = {}
+    for m, t, z in zip(typ["modell"].tolist(), typ["gemeinde_typ"].tolist(), typ["zuweisung"].tolist(), strict=True):
+        per_typ = zuweisung.setdefault(m, {})
+        per_typ[t] = per_typ.get(t, 0) + z
     rows = []
-    for _, m in res.metriken.iterrows():
-        part = typ[typ["modell"] == m["modell"]].set_index("gemeinde_typ")["zuweisung"]
+    metriken = res.metriken
+    for m in metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100", "gini_last_je_einwohner",
+                       "konflikt_personen"]].to_dict("records"):
+        part = zuweisung.get(m["modell"], {})
         kreisfrei = int(part.get(unit.stadt_typ, 0))
         row = [str(m["modell"]), fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
                fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
-               fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei)]
+               fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(sum(part.values())) - kreisfrei)]
         if lf is not None:
-            row.append(fmt_signed(lf.loc[m["modell"], "verschiebung_zu_staedten"], 0) if m["modell"] in lf.index
-                       else "")
+            row.append(fmt_signed(lf[m["modell"]], 0) if m["modell"] in lf else "")
         rows.append(row)
     # a model name or a number is never cut or folded: a narrow terminal leaves out the last columns
     floors = [max([len(r[i]) for r in rows] + [max(len(w) for w in h.split())]) for i, h in enumerate(heads)]
@@ -66,14 +74,16 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     for line in res.befunde:
         c.print(f" • {line}", highlight=False)
     gv = res.gewinner_verlierer
+    ends = list(zip(*(gv[k].tolist() for k in ("modell", "richtung", "aenderung_zuweisung", "gemeinde")),
+                    strict=True))
     for m in [x for x in info["modelle"] if x != res.basis]:
         # every model, both ends: where a model concentrates allocations is as visible as where it relieves
         for richtung, n in (("entlastet", 3), ("belastet", 1)):
-            top = gv[(gv["modell"] == m) & (gv["richtung"] == richtung) & (gv["aenderung_zuweisung"] != 0)].head(n)
-            if top.empty:
+            top = [(g, z) for mm, r, z, g in ends if mm == m and r == richtung and z != 0][:n]
+            if not top:
                 continue
             # changes signed as in the findings above (+17, -36)
-            names = ", ".join(f"{r.gemeinde} ({de_signed(int(r.aenderung_zuweisung))})" for r in top.itertuples())
+            names = ", ".join(f"{g} ({de_signed(int(z))})" for g, z in top)
             c.print(f" {m}: am stärksten {richtung}: {names}", highlight=False)
     if res.langfrist is not None:
         c.print(langfrist_zeile(res, alles), highlight=False)
