@@ -4,13 +4,16 @@ the fast routes (distinct-value formatting from 64 values on)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verteilung.io import float_texts, to_csv_bytes
+from tests.test_compare_schnell import _frames
+from verteilung.io import float_texts, jsonable, python_strings, records, to_csv_bytes
 
 # few distinct values (as the comparison's columns have) and the awkward ones: both zeros, NaN with
 # another payload, infinities, the smallest subnormal, integers beyond 2^53
@@ -92,3 +95,15 @@ def test_fast_sheet_writer_gives_the_cellwise_bytes_on_long_number_columns(n, da
                           "einwohner": np.array([abs(v) % 10**9 for v in data.draw(ints)], dtype="int64")})
     sheets = {"A": frame, "B": frame.iloc[::-1]}
     assert workbook_bytes(sheets) == workbook_bytes(sheets, writer=write_sheet_cellwise)
+
+
+@pytest.mark.filterwarnings("ignore:DataFrame columns are not unique")  # pandas' route, in both
+@settings(max_examples=150, deadline=None)
+@given(_frames_any=st.data(), python_storage=st.booleans())
+def test_records_are_pandas_records_made_jsonable(_frames_any, python_storage):
+    """`io.records` reads plain columns as lists; the rows are pandas' ``to_dict("records")``
+    through `jsonable`, for every kind of column (dates and nullable numbers take pandas' route)."""
+    df = _frames_any.draw(_frames())
+    with python_strings() if python_storage else contextlib.nullcontext():
+        frame = df.copy()
+        assert records(frame) == [jsonable(r) for r in frame.to_dict(orient="records")]

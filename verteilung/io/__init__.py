@@ -351,7 +351,7 @@ def _csv_quoted(values: list[Any], single: bool) -> list[str]:
         writer.writerow((v, ""))  # a second field: an empty value stays empty, as beside other fields
         return buf.getvalue()[:-2]
 
-    if all(type(v) is str for v in values):  # texts: each distinct one through the writer once
+    if set(map(type, values)) <= {str}:  # texts: each distinct one through the writer once
         memo = dict.fromkeys(values, "")
         for v in memo:
             memo[v] = field(v)
@@ -404,4 +404,23 @@ def _csv_fields(df: pd.DataFrame) -> list[list[str]] | None:
 
 
 def records(df: pd.DataFrame) -> list[dict]:
-    return [jsonable(r) for r in df.to_dict(orient="records")]
+    """The rows as JSON-ready dicts: ``df.to_dict(orient="records")`` through `jsonable`.
+
+    Columns of numbers, flags, objects and ``str`` are read as lists (`_column_arrays`): pandas'
+    own route made a Series per column and row tuple, copying the result's attrs into each, which
+    cost more than the values (issue 25); `jsonable` turns both routes' values into the same JSON
+    values. Other columns (dates, categories, nullable numbers) keep pandas' route."""
+    import numpy as np
+    import pandas as pd
+
+    lists = []
+    for values in _column_arrays(df):
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiubO":
+            lists.append(values.tolist())
+        elif isinstance(values.dtype, pd.StringDtype):
+            lists.append(np.asarray(values, dtype=object).tolist())
+        else:
+            return [jsonable(r) for r in df.to_dict(orient="records")]
+    names = list(df.columns)
+    return [jsonable(dict(zip(names, row, strict=True))) for row in zip(*lists, strict=True)] if names else \
+        [{} for _ in range(len(df))]
