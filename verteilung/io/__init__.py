@@ -338,6 +338,9 @@ def float_texts(values: np.ndarray, text: Callable[[float], str]) -> list[str]:
     return texts[where.reshape(-1)].tolist()
 
 
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
 def _csv_quoted(values: list[Any], single: bool) -> list[str]:
     """Each value as ``csv.writer`` writes it as a field (``str()``, floats by ``repr``, quoted
     where the dialect needs it), computed by the writer itself, once per distinct text; ``single``:
@@ -353,8 +356,8 @@ def _csv_quoted(values: list[Any], single: bool) -> list[str]:
 
     if set(map(type, values)) <= {str}:  # texts: each distinct one through the writer once
         memo = dict.fromkeys(values, "")
-        for v in memo:
-            memo[v] = field(v)
+        for v in memo:  # a text without delimiter, quote or line break is its own field (QUOTE_MINIMAL)
+            memo[v] = field(v) if _CSV_SPECIAL.search(v) else v
         out = list(map(memo.__getitem__, values))
     else:  # mixed objects one by one (1 and True are equal keys but different fields)
         out = list(map(field, values))
