@@ -107,3 +107,16 @@ def test_records_are_pandas_records_made_jsonable(_frames_any, python_storage):
     with python_strings() if python_storage else contextlib.nullcontext():
         frame = df.copy()
         assert records(frame) == [jsonable(r) for r in frame.to_dict(orient="records")]
+
+
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+def test_writing_leaves_the_table_as_it_was(storage):
+    """The writers read the frame's own arrays; missing texts become empty fields in a copy."""
+    with pd.option_context("mode.string_storage", storage):
+        df = pd.DataFrame({"gemeinde": pd.Series(["a", None, "b,c"] * 30, dtype="str"),
+                           "soll": [1.5, np.nan, -0.0] * 30, "wert": pd.Series([None, 1, "x"] * 30, dtype=object)})
+    before = df.copy()
+    to_csv_bytes(df)
+    records(df)
+    pd.testing.assert_frame_equal(df, before)
+    assert df["gemeinde"].isna().sum() == 30 and df["wert"].isna().sum() == 30

@@ -395,7 +395,7 @@ def _csv_fields(df: pd.DataFrame) -> list[list[str]] | None:
             else:
                 return None
         elif isinstance(dtype, pd.StringDtype):
-            objects = np.asarray(values.astype(object))
+            objects = np.array(values, dtype=object)  # a copy: the frame's own array stays as it is
             objects[pd.isna(objects)] = ""
             texts = _csv_quoted(objects.tolist(), single)
         else:
