@@ -20,5 +20,16 @@ def test_rows_are_rendered_as_saved_with_german_date_and_load(tmp_path: Path):
                                                        "last_1min": 6.5, "kerne": 2, "zeilen": [row]}))
     out = block(tmp_path)
     assert out.startswith(START) and out.endswith(END)
-    assert "(07.12.2026, 2 Kerne, Last 6,50" in out
+    assert "(07.12.2026, 2 Kerne, Last 6,50 über 1 Minute am Ende, der Lauf selbst eingeschlossen;" in out
+    assert "geteilt" not in out and "frei" not in out  # the end's load alone says nothing of others
     assert "| a \\| b | 0,52 s | 1,10 s | 2,12× | erreicht |" in out
+
+
+def test_load_before_the_run_says_whether_the_machine_was_shared(tmp_path: Path):
+    row = {"was": "x", "messung": "1", "basis": "2", "verhaeltnis": "2×", "ziel": "erreicht"}
+    for name, before, said in (("a", 0.3, "Last 0,30 vor dem Lauf (die Maschine war sonst frei), 2,10 am Ende"),
+                               ("b", 3.2, "Last 3,20 vor dem Lauf (die Maschine war nicht frei), 2,10 am Ende")):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"befehl": name, "datum": "2026-12-07", "last_1min": 2.1,
+                                                           "last_vorher": before, "kerne": 2, "zeilen": [row]}))
+        assert said in block(tmp_path)
+        (tmp_path / f"{name}.json").unlink()
