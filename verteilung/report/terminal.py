@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -12,6 +13,9 @@ from verteilung.compare import CompareResult, de_signed
 from verteilung.io.deutsch import columns_to_drop, fmt_date, fmt_dec, fmt_int, fmt_signed
 from verteilung.report.output import SYNTHETISCH, dropped_line, wide_console
 from verteilung.vocab import system_label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def print_compare(res: CompareResult, folder: Path, console: Console | None = None, alles: bool = False) -> None:
@@ -33,15 +37,12 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
         heads.append("langfristig zu den Städten")  # + more on the kreisfreie Städte (Stadtkreise)
         lm = res.langfrist.modelle
         lf = dict(zip(lm["modell"].tolist(), lm["verschiebung_zu_staedten"].tolist(), strict=True))
-    typ = res.aggregate["gemeindetypen"]
-    zuweisung: dict[str, dict[str, int]] = {}
-    for m, t, z in zip(typ["modell"].tolist(), typ["gemeinde_typ"].tolist(), typ["zuweisung"].tolist(), strict=True):
-        per_typ = zuweisung.setdefault(m, {})
-        per_typ[t] = per_typ.get(t, 0) + z
-    rows = []
     metriken = res.metriken
-    for m in metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100", "gini_last_je_einwohner",
-                       "konflikt_personen"]].to_dict("records"):
+    models = metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100", "gini_last_je_einwohner",
+                       "konflikt_personen"]].to_dict("records") if len(metriken) else []
+    zuweisung = _zuweisung_je_typ(res.aggregate["gemeindetypen"]) if models else {}
+    rows = []
+    for m in models:
         part = zuweisung.get(m["modell"], {})
         kreisfrei = int(part.get(unit.stadt_typ, 0))
         row = [str(m["modell"]), fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
@@ -74,9 +75,10 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     for line in res.befunde:
         c.print(f" • {line}", highlight=False)
     gv = res.gewinner_verlierer
+    others = [x for x in info["modelle"] if x != res.basis]  # none: the table may have no columns at all
     ends = list(zip(*(gv[k].tolist() for k in ("modell", "richtung", "aenderung_zuweisung", "gemeinde")),
-                    strict=True))
-    for m in [x for x in info["modelle"] if x != res.basis]:
+                    strict=True)) if others else []
+    for m in others:
         # every model, both ends: where a model concentrates allocations is as visible as where it relieves
         for richtung, n in (("entlastet", 3), ("belastet", 1)):
             top = [(g, z) for mm, r, z, g in ends if mm == m and r == richtung and z != 0][:n]
@@ -95,6 +97,15 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
         if first:
             c.print(f" • {next(iter(stadt))}: {first}", highlight=False)
     c.print(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/", highlight=False)
+
+
+def _zuweisung_je_typ(typ: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Each model's allocations by Gemeinde type (the aggregate table ``gemeindetypen``)."""
+    out: dict[str, dict[str, int]] = {}
+    for m, t, z in zip(*(typ[k].tolist() for k in ("modell", "gemeinde_typ", "zuweisung")), strict=True):
+        per_typ = out.setdefault(m, {})
+        per_typ[t] = per_typ.get(t, 0) + z
+    return out
 
 
 def langfrist_zeile(res: CompareResult, alles: bool = False) -> str:
