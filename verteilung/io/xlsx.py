@@ -175,6 +175,27 @@ def _float_width(head: Any, numeric: bool, places: int) -> int:
     return max((len(f"{v:,.{places}f}") for v in ends if v - v == 0), default=0)
 
 
+def _number_column(values: Any, floats: bool, numeric: bool, places: int, measured: int) -> tuple[_Numbers, int]:
+    """A plain float (NaN and ±inf left empty) or integer column's cells and its longest text in
+    the first ``measured + 1`` rows."""
+    import numpy as np
+
+    from verteilung.io import float_texts
+
+    if floats:
+        array = np.asarray(values, dtype=np.float64)
+        cells = _Numbers(float_texts(array, _number_text), np.isfinite(array))
+        return cells, _float_width(array[: measured + 1], numeric, places)
+    values = values.tolist() if isinstance(values, np.ndarray) else values
+    if not values or (min(values) > -BIG and max(values) < BIG):  # %.16G prints their digits, as str()
+        texts = list(map(str, values))
+    else:
+        texts = [f"{v:.16G}" for v in values]
+    head = values[: measured + 1]
+    longest = max(len(f"{max(head):,}"), len(f"{min(head):,}")) if head else 0  # the ends: as for floats
+    return _Numbers(texts, np.ones(len(values), dtype=bool)), longest
+
+
 def _column(wb: Any, ws: Any, styles: dict[str, Any], col: Any, dtype_kind: str, values: Any, width: int,
             measured: int) -> tuple[_Column, int]:
     """The cells of one column and the column's width (from its first ``measured + 1`` rows);
@@ -182,27 +203,17 @@ def _column(wb: Any, ws: Any, styles: dict[str, Any], col: Any, dtype_kind: str,
     import numpy as np
     from xlsxwriter.worksheet import _utf16_len, _utf16_truncate
 
-    from verteilung.io import float_texts
     from verteilung.io.deutsch import NO, YES
 
     code = col.xlsx_format
     num_fmt = _style(wb, styles, code) if col.numeric else None
     text_fmt = _style(wb, styles, "@") if col.kind is Kind.TEXT else None
     date_fmt = _style(wb, styles, code) if col.kind in (Kind.DATE, Kind.DATETIME) else None
-    numeric, places = col.numeric, max(col.places, 0)
-    if date_fmt is None and dtype_kind == "f":  # plain floats: numbers, NaN and ±inf left empty
-        floats = np.asarray(values, dtype=np.float64)
-        cells = _Numbers(float_texts(floats, _number_text), np.isfinite(floats))
-        return (cells, num_fmt), max(width, _float_width(floats[: measured + 1], numeric, places))
+    if date_fmt is None and (dtype_kind == "f" or (dtype_kind in "iu" and col.kind is not Kind.FLAG)):
+        cells, longest = _number_column(values, dtype_kind == "f", col.numeric, max(col.places, 0), measured)
+        return (cells, num_fmt), max(width, longest)
     values = values.tolist() if isinstance(values, np.ndarray) else values
-    head = values[: measured + 1]
-    if date_fmt is None and dtype_kind in "iu" and col.kind is not Kind.FLAG:  # plain integers
-        if not values or (min(values) > -BIG and max(values) < BIG):  # %.16G prints their digits, as str()
-            texts = list(map(str, values))
-        else:
-            texts = [f"{v:.16G}" for v in values]
-        longest = max(len(f"{max(head):,}"), len(f"{min(head):,}")) if head else 0  # the ends: as for floats
-        return (_Numbers(texts, np.ones(len(values), dtype=bool)), num_fmt), max(width, longest)
+    numeric, places, head = col.numeric, max(col.places, 0), values[: measured + 1]
 
     shared = ws.str_table._get_shared_string_index
     max_half = ws.xls_strmax // 2
