@@ -72,8 +72,9 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
         c.print(dropped_line([heads[i] for i in out]), highlight=False)
     c.print(Text.assemble(("Befunde", "bold"),
                           f" (Zuweisungen dieser Periode je {unit.singular}typ gegenüber {res.basis}):"))
-    for line in res.befunde:
-        c.print(f" • {line}", highlight=False)
+    # the plain lines below in one print: rich wraps each line of a text on its own, as it wraps
+    # separate prints, so the characters are the same without a render pass per line
+    lines = [f" • {line}" for line in res.befunde]
     gv = res.gewinner_verlierer
     others = [x for x in info["modelle"] if x != res.basis]  # none: the table may have no columns at all
     ends = list(zip(*(gv[k].tolist() for k in ("modell", "richtung", "aenderung_zuweisung", "gemeinde")),
@@ -86,17 +87,18 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
                 continue
             # changes signed as in the findings above (+17, -36)
             names = ", ".join(f"{g} ({de_signed(int(z))})" for g, z in top)
-            c.print(f" {m}: am stärksten {richtung}: {names}", highlight=False)
+            lines.append(f" {m}: am stärksten {richtung}: {names}")
     if res.langfrist is not None:
-        c.print(langfrist_zeile(res, alles), highlight=False)
+        lines.append(langfrist_zeile(res, alles))
     if res.zusammenfassung is not None:
         stadt = res.zusammenfassung.abschnitte["Stadt und Land"]
-        first = next((lines[0] for lines in stadt.values() if lines), "")
-        c.print(f"Zusammenfassung in Sätzen: {folder}/{'SYNTHETISCH_' if info['synthetisch'] else ''}"
-                f"zusammenfassung.txt", highlight=False)
+        first = next((texte[0] for texte in stadt.values() if texte), "")
+        lines.append(f"Zusammenfassung in Sätzen: {folder}/{'SYNTHETISCH_' if info['synthetisch'] else ''}"
+                     "zusammenfassung.txt")
         if first:
-            c.print(f" • {next(iter(stadt))}: {first}", highlight=False)
-    c.print(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/", highlight=False)
+            lines.append(f" • {next(iter(stadt))}: {first}")
+    lines.append(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/")
+    c.print("\n".join(lines), highlight=False)
 
 
 def _zuweisung_je_typ(typ: pd.DataFrame) -> dict[str, dict[str, int]]:
