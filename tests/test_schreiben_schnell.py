@@ -120,3 +120,31 @@ def test_writing_leaves_the_table_as_it_was(storage):
     records(df)
     pd.testing.assert_frame_equal(df, before)
     assert df["gemeinde"].isna().sum() == 30 and df["wert"].isna().sum() == 30
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=8), st.sampled_from(
+    [" a", "a ", "a\n", "\ta", "_x0041_", "a_b", "x&y", "<r>b</r>", 'say "hi"', "\ufffe", "\x07", "Düsseldorf, Stadt",
+     "\u00a0a", "a\u2003", "", "\x1f"])), max_size=30))
+def test_shared_strings_are_written_as_xlsxwriter_writes_them(strings):
+    """`io.xlsx._fast_shared_strings` writes plain texts itself: the same bytes as XlsxWriter's own
+    method for every text, whitespace, control characters, ``_xHHHH_`` and XML characters included."""
+    import io as stdio
+
+    from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+
+    from verteilung.io.xlsx import _fast_shared_strings
+
+    _fast_shared_strings()
+    table = SharedStringTable()
+    for text in strings:
+        table._get_shared_string_index(text)
+    table._sort_string_data()  # the table as the workbook hands it to the writer when it closes
+    assert len(table.string_array) == len(set(strings))
+    out = []
+    for method in (SharedStrings._write_sst_strings, SharedStrings._write_sst_strings.original):
+        sst = SharedStrings()
+        sst.string_table, sst.fh = table, stdio.StringIO()
+        method(sst)
+        out.append(sst.fh.getvalue())
+    assert out[0] == out[1]

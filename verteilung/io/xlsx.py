@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -491,6 +492,35 @@ def _fast_zip() -> None:
     xw.ZipFile = LevelZip
 
 
+# A shared string XlsxWriter writes as it is: no control character, no XML special character or
+# quote, no ``_`` (its ``_xHHHH_`` escapes), no non-character, no leading or trailing whitespace.
+_SST_SPECIAL = re.compile(r'[\x00-\x1f"&<>_\ufffe\uffff]|^\s|\s$')
+
+
+def _fast_shared_strings() -> None:
+    """Have XlsxWriter write each shared string that needs no escaping straight as
+    ``<si><t>text</t></si>``, the bytes its ``_write_si`` writes for it after five regular
+    expressions and a tag writer (a tenth of the workbook's time for its thousand distinct texts);
+    every other string still goes through ``_write_si``. The original method stays reachable as
+    ``.original`` (tests compare both). Idempotent."""
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    original = SharedStrings._write_sst_strings
+    if getattr(original, "original", None) is not None:
+        return
+
+    def _write_sst_strings(self: Any) -> None:
+        write, write_si, special = self.fh.write, self._write_si, _SST_SPECIAL.search
+        for string in self.string_table.string_array:
+            if type(string) is not str or special(string):
+                write_si(string)
+            else:
+                write(f"<si><t>{string}</t></si>")
+
+    _write_sst_strings.original = original  # type: ignore[attr-defined]
+    SharedStrings._write_sst_strings = _write_sst_strings
+
+
 def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None,
                    writer: Callable[..., None] | None = None) -> bytes:
     """One workbook with a sheet per table; byte-identical for equal tables.
@@ -502,6 +532,7 @@ def workbook_bytes(sheets: Mapping[str, pd.DataFrame], note: str | None = None,
     import xlsxwriter
 
     _fast_zip()
+    _fast_shared_strings()
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False, "nan_inf_to_errors": False,
