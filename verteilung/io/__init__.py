@@ -318,24 +318,26 @@ def _column_arrays(df: pd.DataFrame) -> list[Any]:
     return [s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array for s in columns]
 
 
-def _repr_or_empty(v: float) -> str:
-    return repr(v) if v == v else ""
-
-
-def float_texts(values: np.ndarray, text: Callable[[float], str]) -> list[str]:
-    """``[text(v) for v in values]`` for a float64 array, ``text`` called once per distinct value.
+def float_texts(values: np.ndarray, text: Callable[[float], str], infinite: bool = True) -> list[str]:
+    """``[text(v) for v in values]`` for a float64 array, NaN as ``""`` (a missing value), ±inf as
+    ``text(v)`` or, with ``infinite=False``, as ``""`` too; ``text`` is called once per distinct value.
 
     Formatting a float (``repr``, ``%.16G``) is most of the time of writing a table of numbers,
     and the comparison's columns repeat their values (five models over the same Gemeinden, many
     zeros): about a third are distinct. Values are told apart by their bits, so ``-0.0`` and
-    ``0.0`` keep their own texts; the sort costs far less than the formatting it saves."""
+    ``0.0`` keep their own texts; the sort costs far less than the formatting it saves. ``text``
+    is best a function of C (``repr``, ``"{:.16G}".format``): no Python frame per value."""
     import numpy as np
 
+    values = np.ascontiguousarray(values, dtype=np.float64)
     if len(values) < 64:  # nothing to gain from sorting a handful
-        return list(map(text, values.tolist()))
-    distinct, where = np.unique(np.ascontiguousarray(values, dtype=np.float64).view(np.int64), return_inverse=True)
-    texts = np.array(list(map(text, distinct.view(np.float64).tolist())), dtype=object)
-    return texts[where.reshape(-1)].tolist()
+        distinct, where = values, None
+    else:
+        bits, where = np.unique(values.view(np.int64), return_inverse=True)
+        distinct = bits.view(np.float64)
+    texts = np.array(list(map(text, distinct.tolist())), dtype=object)
+    texts[np.isnan(distinct) if infinite else ~np.isfinite(distinct)] = ""
+    return (texts if where is None else texts[where.reshape(-1)]).tolist()
 
 
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
@@ -381,7 +383,7 @@ def _csv_fields(df: pd.DataFrame) -> list[list[str]] | None:
         dtype = values.dtype
         if isinstance(dtype, np.dtype):
             if dtype == np.float64:  # the shortest repr (numpy's str is Python's repr), missing empty
-                texts = float_texts(values, _repr_or_empty)
+                texts = float_texts(values, repr)
             elif dtype.kind == "f":  # float32 and friends: numpy's own shortest digits
                 text = values.astype(str).astype(object)
                 text[np.isnan(values)] = ""

@@ -156,10 +156,6 @@ class _Numbers(list):
         return self.filled
 
 
-def _number_text(v: float) -> str:
-    return f"{v:.16G}" if v - v == 0 else ""
-
-
 def _float_width(head: Any, numeric: bool, places: int) -> int:
     """The longest text among the finite values of ``head`` (``f"{v:,.{places}f}"``, else ``repr``).
 
@@ -185,7 +181,8 @@ def _number_column(values: Any, floats: bool, numeric: bool, places: int, measur
 
     if floats:
         array = np.asarray(values, dtype=np.float64)
-        cells = _Numbers(float_texts(array, _number_text), np.isfinite(array))
+        # %.16G as XlsxWriter's write_number writes a number; NaN and ±inf: no cell
+        cells = _Numbers(float_texts(array, "{:.16G}".format, infinite=False), np.isfinite(array))
         return cells, _float_width(array[: measured + 1], numeric, places)
     values = values.tolist() if isinstance(values, np.ndarray) else values
     if not values or (min(values) > -BIG and max(values) < BIG):  # %.16G prints their digits, as str()
