@@ -10,6 +10,9 @@ Rows:
   time of the process);
 - the same with ``--alles`` (every file, as the baseline writes by default): the speed-up with
   identical outputs;
+- the start alone: the same fresh process, ended where the command calls ``verteilung.compare.compare``
+  (an import hook replaces it by ``os._exit``): interpreter, imports and command line, before anything
+  is computed;
 - 11,088 Gemeinden: the shipped NRW table repeated 28 times (AGS made unique, stocks likewise;
   SYNTHETISCH), the five default models compared and the default output folder written, in one
   process (median of 3), for both revisions; with the string storage and garbage collection the
@@ -44,6 +47,22 @@ BASIS = "452a52b8e5fada3825deedbed4b9b43f40f5da97"  # main before issue 25's com
 # the console script `verteilung compare --out DIR` (`cli.entry`, as the README's quick start runs it)
 COMPARE = ("import sys; sys.argv = ['verteilung', 'compare', '--out', *sys.argv[1:]]; "
            "from verteilung.cli import entry; entry()")
+# the same process, ended when the command starts computing: `verteilung.compare.compare` becomes `os._exit`
+START = """import importlib.abc, importlib.util, os, sys
+class Halt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "verteilung.compare":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+        def exec_module(module):
+            load(module)
+            module.compare = lambda *args, **kwargs: os._exit(0)
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, Halt())
+""" + COMPARE
 
 
 @contextlib.contextmanager
@@ -69,24 +88,28 @@ def env_for(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree)}
 
 
-def one_process(tree: Path, args: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one fresh ``compare`` process importing ``tree``."""
+def one_process(tree: Path, args: list[str], code: str = COMPARE) -> tuple[float, float]:
+    """Wall and CPU seconds of one fresh ``compare`` process importing ``tree`` (``code``: `COMPARE`
+    or `START`)."""
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", COMPARE, f"{tmp}/v", *args], cwd=tree, env=env_for(tree), check=True,
+        subprocess.run([sys.executable, "-c", code, f"{tmp}/v", *args], cwd=tree, env=env_for(tree), check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wall = time.perf_counter() - t
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if code is START and Path(tmp, "v").exists():  # the hook missed: the whole command ran
+            raise RuntimeError(f"{tree}: compare was not stopped before it computed")
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def processes(runs: list[tuple[Path, list[str]]], repeat: int) -> list[tuple[float, float]]:
-    """Median wall and CPU per entry of ``runs``, the entries alternating so load hits all alike."""
+def processes(runs: list[tuple[Path, list[str], str]], repeat: int) -> list[tuple[float, float]]:
+    """Median wall and CPU per entry of ``runs`` (tree, arguments, code), the entries alternating so
+    load hits all alike."""
     samples: list[list[tuple[float, float]]] = [[] for _ in runs]
     for _ in range(repeat):
-        for k, (tree, args) in enumerate(runs):
-            samples[k].append(one_process(tree, args))
+        for k, (tree, args, code) in enumerate(runs):
+            samples[k].append(one_process(tree, args, code))
     return [(statistics.median(w for w, _ in s), statistics.median(c for _, c in s)) for s in samples]
 
 
@@ -166,7 +189,9 @@ def main() -> None:
     with baseline_tree() as basis:
         compiled(ROOT)
         compiled(basis)
-        new, new_all, old = processes([(ROOT, []), (ROOT, ["--alles"]), (basis, [])], args.repeat)
+        new, new_all, old, start_new, start_old = processes(
+            [(ROOT, [], COMPARE), (ROOT, ["--alles"], COMPARE), (basis, [], COMPARE), (ROOT, [], START),
+             (basis, [], START)], args.repeat)
         big_new, big_old = large_in(ROOT), large_in(basis)
     n = int(big_new["gemeinden"])
 
@@ -187,6 +212,12 @@ def main() -> None:
          "messung": f"{s(new_all[0])} Wand, {s(new_all[1])} CPU", "basis": base,
          "verhaeltnis": f"{fmt_dec(old[1] / new_all[1], 2)}× (CPU)",
          "ziel": f"≤ 1,0 s Wand: {met(new_all[0] <= 1.0)}; ≤ 0,8 s CPU: {met(new_all[1] <= 0.8)}"},
+        {"was": "Start von `verteilung compare` bis zur Rechnung (Interpreter, Importe, Befehlszeile; derselbe "
+                f"Prozess, beendet, wo compare zu rechnen beginnt; Median von {args.repeat})",
+         "messung": f"{s(start_new[0])} Wand, {s(start_new[1])} CPU",
+         "basis": f"{s(start_old[0])} Wand, {s(start_old[1])} CPU: vorherige Fassung ({BASIS[:7]})",
+         "verhaeltnis": f"{fmt_dec(start_old[1] / start_new[1], 2)}× (CPU)",
+         "ziel": f"Teil der ≤ 0,8 s CPU: {fmt_dec(100 * start_new[1] / new[1], 0)} % des ganzen Prozesses"},
         {"was": f"`compare` mit {fmt_int(n)} Gemeinden (28 × NRW, Rechnung und Ausgabeordner, Median von 3)",
          "messung": f"{s(big_new['wall'])} Wand, {s(big_new['cpu'])} CPU",
          "basis": f"{s(big_old['wall'])} Wand, {s(big_old['cpu'])} CPU: vorherige Fassung ({BASIS[:7]})",
@@ -197,6 +228,7 @@ def main() -> None:
     print(f"{'was':48} {'Wand s':>7} {'CPU s':>7} {'Basis Wand':>10} {'Basis CPU':>9} {'Faktor CPU':>10}")
     for label, (w, c), (bw, bc) in (("compare, mitgelieferte Daten (Standard)", new, old),
                                     ("compare --alles, mitgelieferte Daten", new_all, old),
+                                    ("Start bis zur Rechnung (Importe, Befehlszeile)", start_new, start_old),
                                     (f"compare, {n:,} Gemeinden (Rechnung + Ausgabe)",
                                      (big_new["wall"], big_new["cpu"]), (big_old["wall"], big_old["cpu"]))):
         print(f"{label:48} {w:7.3f} {c:7.3f} {bw:10.3f} {bc:9.3f} {bc / c:9.2f}×")

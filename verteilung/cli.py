@@ -14,6 +14,7 @@ of ``verteilung compare``, issue 25); real annotations are read as they are.
 """
 
 import contextlib
+import copy
 import functools
 import inspect
 import sys
@@ -30,6 +31,7 @@ from verteilung.cli_deutsch import Typer
 from verteilung.errors import EXIT_DISK_FULL, InputError, Problem, VerteilungError, disk_full_text, is_disk_full
 from verteilung.io import (
     atomic_write_bytes,
+    pandas_ohne_pyarrow,
     python_strings,
     records,
     to_csv_bytes,
@@ -69,11 +71,10 @@ def pfade(ordner: bool = False, einzeldateien: bool = True) -> Callable[[Callabl
     ``--ueberschreiben`` holds for the call."""
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
-        signature = inspect.signature(fn)
-
         @functools.wraps(fn)
         def checked(*args: object, **kwargs: object) -> None:
-            werte = signature.bind(*args, **kwargs).arguments
+            # the signature of the one command that runs, not of all 18 at import (issue 25)
+            werte = inspect.signature(fn).bind(*args, **kwargs).arguments
             with ausgaben_geprueft(werte, ordner, einzeldateien):
                 fn(*args, **kwargs)
 
@@ -833,8 +834,7 @@ def ohne_zyklen_gc(argv: list[str]) -> Iterator[None]:
     counting still frees everything else at once."""
     import gc
 
-    # --report draws matplotlib figures, which are reference cycles: only the collector frees them
-    if _befehl(argv) not in EINFACHE_BEFEHLE or "--report" in argv or not gc.isenabled():
+    if not _ohne_gc(argv) or not gc.isenabled():
         yield
         return
     gc.disable()
@@ -842,6 +842,12 @@ def ohne_zyklen_gc(argv: list[str]) -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def _ohne_gc(argv: list[str]) -> bool:
+    """Whether the command runs without the cyclic collector (`ohne_zyklen_gc`)."""
+    # --report draws matplotlib figures, which are reference cycles: only the collector frees them
+    return _befehl(argv) in EINFACHE_BEFEHLE and "--report" not in argv
 
 
 def _blas_threads(argv: list[str]) -> None:
@@ -854,6 +860,22 @@ def _blas_threads(argv: list[str]) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def _app_fuer(argv: list[str]) -> typer.Typer:
+    """The command group typer builds for this call: for a command in `EINFACHE_BEFEHLE` named
+    first (after ``--debug`` at most), the same group with that command alone. typer builds the
+    click command of every registered command on each call (signatures, annotations, options: 0,012 s
+    CPU, issue 25), though one runs; the command's help page, options and usage errors are the
+    same (tests/test_import_kosten.py). The group's own help, a misspelt command and every other
+    command get the whole app."""
+    name = _befehl(argv)
+    if name not in EINFACHE_BEFEHLE or any(a != "--debug" for a in argv[:argv.index(name)]):
+        return app
+    einer = copy.copy(app)
+    einer.registered_commands = [c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", None)) == name]
+    einer.registered_groups = []
+    return einer
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; usage errors are told in German by cli_deutsch (exit 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -863,7 +885,7 @@ def main(argv: list[str] | None = None) -> int:
         # the same results, faster (issue 25); --help and --version alone load no pandas
         strings = python_strings() if _befehl(argv) is not None else contextlib.nullcontext()
         with ohne_zyklen_gc(argv), strings:
-            app(args=argv, prog_name="verteilung", standalone_mode=True)
+            _app_fuer(argv)(args=argv, prog_name="verteilung", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -917,9 +939,42 @@ def _say_error(lines: list[str]) -> None:
     sys.stderr.flush()
 
 
+def ohne_pyarrow(argv: list[str]) -> bool:
+    """The console script runs the commands in `EINFACHE_BEFEHLE` with pandas loaded without pyarrow
+    (`verteilung.io.pandas_ohne_pyarrow`: 0,075 s CPU of compare's ~1 s, issue 25), unless an
+    argument names a Parquet file (``langfrist --out X.parquet`` needs pyarrow to write it). They
+    run in `python_strings`, so pyarrow would store nothing: the outputs are the same bytes
+    (tests/test_import_kosten.py). Only `entry` calls it: the process ends with the command, so no
+    later code of the process misses pyarrow; `main`, the app, the sweep and `run` never do."""
+    if _befehl(argv) not in EINFACHE_BEFEHLE or any(a.lower().endswith(".parquet") for a in argv):
+        return False
+    return pandas_ohne_pyarrow()
+
+
+def ohne_pydantic_plugins(argv: list[str]) -> None:
+    """The console script's commands in `EINFACHE_BEFEHLE` build their model-file classes without
+    looking for pydantic plugins (``PYDANTIC_DISABLE_PLUGINS``, pydantic's documented switch; a value
+    the user set wins): to find them pydantic reads the entry points of every installed distribution,
+    0,0055 s CPU with 86 of them (issue 25), and a command of the CLI has no use for them. typer
+    turns them off the same way for its own option adapters."""
+    import os
+
+    if _befehl(argv) in EINFACHE_BEFEHLE:
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 def entry() -> None:
     """The console script ``verteilung``."""
     argv = sys.argv[1:]
+    ohne_pyarrow(argv)
+    ohne_pydantic_plugins(argv)
+    if _ohne_gc(argv):
+        # the process ends with the command: the collector stays off to the end. Turned on again, its
+        # first pass would walk every object the command made (they all sit in its youngest
+        # generation): 0,04 s CPU of compare, for nothing, right before `_exit_now` (issue 25)
+        import gc
+
+        gc.disable()
     code = main(argv)
     if _befehl(argv) in EINFACHE_BEFEHLE:
         _exit_now(code)

@@ -26,6 +26,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -248,6 +249,27 @@ def python_strings() -> Iterator[None]:
 
     with pd.option_context("mode.string_storage", "python"):
         yield
+
+
+def pandas_ohne_pyarrow() -> bool:
+    """Let pandas load without pyarrow for the rest of this process; True if it will.
+
+    pandas 3 imports pyarrow as soon as it is installed (``pandas.compat.pyarrow``, and
+    ``pyarrow.compute`` for its Arrow accessors), whether or not anything is stored in Arrow: 0,075 s
+    CPU of a fresh ``verteilung compare`` (issue 25), most of it system time mapping the library. A
+    command that runs in `python_strings` and writes no Parquet file uses none of it: pandas' ``str``
+    dtype is then stored as Python objects either way, and pandas treats pyarrow as not installed
+    (``PYARROW_INSTALLED`` False), so the results are the same bytes.
+
+    The means is the import system's documented one: ``sys.modules["pyarrow"] = None`` makes
+    ``import pyarrow`` raise ``ModuleNotFoundError``, which pandas reads as "not installed". It is
+    irreversible for the process (pandas decides once, when it loads), so only a process that runs
+    one such command and ends may call it (`verteilung.cli.entry`), and it does nothing once pandas
+    or pyarrow is loaded. Writing Parquet afterwards would fail (pandas asks for pyarrow)."""
+    if "pandas" in sys.modules or "pyarrow" in sys.modules:
+        return False
+    sys.modules["pyarrow"] = None  # type: ignore[assignment]
+    return True
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
