@@ -75,19 +75,7 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
     # the plain lines below in one print: rich wraps each line of a text on its own, as it wraps
     # separate prints, so the characters are the same without a render pass per line
     lines = [f" • {line}" for line in res.befunde]
-    gv = res.gewinner_verlierer
-    others = [x for x in info["modelle"] if x != res.basis]  # none: the table may have no columns at all
-    ends = list(zip(*(gv[k].tolist() for k in ("modell", "richtung", "aenderung_zuweisung", "gemeinde")),
-                    strict=True)) if others else []
-    for m in others:
-        # every model, both ends: where a model concentrates allocations is as visible as where it relieves
-        for richtung, n in (("entlastet", 3), ("belastet", 1)):
-            top = [(g, z) for mm, r, z, g in ends if mm == m and r == richtung and z != 0][:n]
-            if not top:
-                continue
-            # changes signed as in the findings above (+17, -36)
-            names = ", ".join(f"{g} ({de_signed(int(z))})" for g, z in top)
-            lines.append(f" {m}: am stärksten {richtung}: {names}")
+    lines += _staerkste(res, [x for x in info["modelle"] if x != res.basis])
     if res.langfrist is not None:
         lines.append(langfrist_zeile(res, alles))
     if res.zusammenfassung is not None:
@@ -99,6 +87,24 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
             lines.append(f" • {next(iter(stadt))}: {first}")
     lines.append(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/")
     c.print("\n".join(lines), highlight=False)
+
+
+def _staerkste(res: CompareResult, others: list[str]) -> list[str]:
+    """Each model's most relieved and most burdened Gemeinden (winners and losers table), a line each."""
+    if not others:  # the status quo alone: the table may have no columns at all
+        return []
+    gv = res.gewinner_verlierer
+    ends = list(zip(*(gv[k].tolist() for k in ("modell", "richtung", "aenderung_zuweisung", "gemeinde")),
+                    strict=True))
+    lines = []
+    for m in others:
+        # every model, both ends: where a model concentrates allocations is as visible as where it relieves
+        for richtung, n in (("entlastet", 3), ("belastet", 1)):
+            top = [(g, z) for mm, r, z, g in ends if mm == m and r == richtung and z != 0][:n]
+            if top:  # changes signed as in the findings above (+17, -36)
+                names = ", ".join(f"{g} ({de_signed(int(z))})" for g, z in top)
+                lines.append(f" {m}: am stärksten {richtung}: {names}")
+    return lines
 
 
 def _zuweisung_je_typ(typ: pd.DataFrame) -> dict[str, dict[str, int]]:
