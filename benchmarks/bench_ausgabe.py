@@ -21,31 +21,16 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 BASIS = "d9dfa676369e63e67a73a51394d4f5b2050862a6"  # main before the writer work of issue 25
-
-
-@contextlib.contextmanager
-def baseline_tree() -> Iterator[Path]:
-    """The baseline revision as a temporary git worktree (removed afterwards)."""
-    tmp = Path(tempfile.mkdtemp(prefix="verteilung-basis-"))
-    tree = tmp / "basis"
-    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), BASIS], cwd=ROOT, check=True)
-    try:
-        yield tree
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def measure(calls: int) -> dict[str, float]:
@@ -98,13 +83,14 @@ def main() -> None:
         print(json.dumps(measure(args.intern)))
         return
 
+    from bench_compare import baseline_tree
     from ergebnis import save
 
     from verteilung.io.deutsch import fmt_dec
 
     new: list[dict[str, float]] = []
     old: list[dict[str, float]] = []
-    with baseline_tree() as basis:
+    with baseline_tree(BASIS) as basis:
         for _ in range(args.repeat):  # alternating, so load hits both alike
             new.append(in_process(ROOT, args.calls))
             old.append(in_process(basis, args.calls))
