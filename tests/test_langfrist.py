@@ -237,3 +237,40 @@ def test_calibrate_target_stadt_land_needs_no_stock_and_removes_the_shift(cli, t
     assert abs(res.loc["kalibriert", "verschiebung_zu_staedten"]) < abs(
         verteilung.langfrist(["m1-gemeinsamer-bestand"], minimum=False).modelle.set_index("modell").loc[
             "m1-gemeinsamer-bestand", "verschiebung_zu_staedten"])
+
+
+def _auffuellen_plain(schluessel, personen, sockel, abzug=None):
+    """`auffuellen` as it was before issue 25: bisection from [0, 2^k], 200 steps."""
+    floor = sockel + (abzug if abzug is not None else 0.0)
+    if personen <= 0:
+        return np.zeros_like(schluessel, dtype=float)
+    lo, hi = 0.0, 1.0
+    while np.maximum(0.0, hi * schluessel - floor).sum() < personen:
+        hi *= 2
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if np.maximum(0.0, mid * schluessel - floor).sum() < personen:
+            lo = mid
+        else:
+            hi = mid
+    out = np.maximum(0.0, hi * schluessel - floor)
+    return out * (personen / out.sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.just(0.0), st.floats(1e-6, 1.0)),
+                          st.one_of(st.just(0.0), st.floats(0, 5000), st.integers(0, 3000).map(float)),
+                          st.one_of(st.just(0.0), st.floats(0, 800))), min_size=1, max_size=40),
+       st.one_of(st.floats(0.5, 300_000), st.integers(1, 200_000).map(float)), st.booleans())
+def test_auffuellen_from_its_bracket_gives_the_plain_bisections_bits(rows, personen, with_offset):
+    """The bracket next to the exact λ (`langfrist._klammer`) ends on the same neighbouring doubles
+    as the bisection from [0, 2^k] did: every long-run load keeps its bits."""
+    k = np.array([r[0] for r in rows])
+    if k.sum() == 0:
+        k[0] = 1.0
+    k = k / k.sum()
+    sockel = np.array([r[1] for r in rows])
+    abzug = np.array([r[2] for r in rows]) if with_offset else None
+    got = auffuellen(k, personen, sockel, abzug)
+    want = _auffuellen_plain(k, personen, sockel, abzug)
+    assert got.view(np.int64).tolist() == want.view(np.int64).tolist()

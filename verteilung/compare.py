@@ -120,21 +120,20 @@ def _gemeinde_rows(model: ModelDef, res: dict[str, SystemResult], g: pd.DataFram
     load = base_load + zuweisung
     per_1000 = load / einwohner * 1000
     state_avg = load.sum() / einwohner.sum() * 1000
-    df = pd.DataFrame({
-        "modell": model.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
-        "kreis": g["kreis"].to_numpy(), "regierungsbezirk": g["regierungsbezirk"].to_numpy(),
-        "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "verstaedterung": g["verstaedterung"].to_numpy(),
+    columns: dict[str, object] = {
+        "modell": model.id, **{c: ctx.spalte(c) for c in ("ags", "gemeinde", "kreis", "regierungsbezirk",
+                                                           "gemeinde_typ", "verstaedterung")},
         "einwohner": einwohner.astype(np.int64), "gesamtsoll_nach_zuweisung": soll, "gezaehlt": counted,
         "gesamtquote_nach_zuweisung": np.where(soll > 0, counted / soll * 100, np.nan),
         "zuweisung": zuweisung.astype(np.int64),
-    })
+    }
     for name, r in res.items():
-        df[f"quote_{name}"] = r.quote_nachher
-        df[f"zuweisung_{name}"] = r.zuweisung
-    df["last_nachher"] = load
-    df["last_je_1000"] = per_1000
-    df["last_index"] = per_1000 / state_avg * 100
-    return df
+        columns[f"quote_{name}"] = r.quote_nachher
+        columns[f"zuweisung_{name}"] = r.zuweisung
+    columns["last_nachher"] = load
+    columns["last_je_1000"] = per_1000
+    columns["last_index"] = per_1000 / state_avg * 100
+    return pd.DataFrame(columns)  # one frame of all columns (setting them one by one copied blocks)
 
 
 def _conflicts(res: dict[str, SystemResult]) -> tuple[int, int]:
@@ -175,17 +174,48 @@ def metric_row(d: ModelDef, res: dict[str, SystemResult], g: pd.DataFrame, ctx: 
     persons, n_conf = _conflicts(res)
     per = df["last_je_1000"].to_numpy()
     w = df["einwohner"].to_numpy(dtype=float)
-    q = df["gesamtquote_nach_zuweisung"]
-    row = {
+    q = df["gesamtquote_nach_zuweisung"].to_numpy()
+    index = df["last_index"].to_numpy()
+    row = {  # pandas' Series statistics on the arrays (`_series_quantile`, `_series_median`), the same bits
         "modell": d.id, "titel": d.titel, "systeme": len(d.systeme),
-        "quote_min": q.min(), "quote_p10": q.quantile(0.1), "quote_median": q.median(),
-        "quote_p90": q.quantile(0.9), "quote_max": q.max(),
+        "quote_min": _series_extreme(q, np.min), "quote_p10": _series_quantile(q, 0.1),
+        "quote_median": _series_median(q), "quote_p90": _series_quantile(q, 0.9),
+        "quote_max": _series_extreme(q, np.max),
         "ueber_100": int((q > 100).sum()), "ueber_120": int((q > 120).sum()), "ueber_150": int((q > 150).sum()),
         "gini_last_je_einwohner": weighted_gini(per, w), "vk_last_je_einwohner": weighted_cv(per, w),
-        "last_index_p10": df["last_index"].quantile(0.1), "last_index_p90": df["last_index"].quantile(0.9),
+        "last_index_p10": _series_quantile(index, 0.1), "last_index_p90": _series_quantile(index, 0.9),
         "konflikt_personen": persons, "konflikt_gemeinden": n_conf, "zuweisungen": int(df["zuweisung"].sum()),
     }
     return row, persons
+
+
+def _series_quantile(values: np.ndarray, q: float) -> np.float64:
+    """``pd.Series(values).quantile(q)`` of a float array: the linear percentile of the values that
+    are not NaN, at ``q · 100`` as pandas computes it; NaN when none is."""
+    valid = values[~np.isnan(values)]
+    return np.percentile(valid, np.array([q]) * 100.0, method="linear")[0] if len(valid) else np.float64(np.nan)
+
+
+def _series_median(values: np.ndarray) -> np.float64:
+    """``pd.Series(values).median()`` of a float array (pandas' ``nanmedian``: ``np.nanmedian`` of
+    the values that are not NaN, even of none, whose NaN pandas passes on); NaN for no values."""
+    if not len(values):
+        return np.float64(np.nan)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all NaN: pandas silences the same warning
+        return np.nanmedian(values[~np.isnan(values)])
+
+
+def _series_extreme(values: np.ndarray, fn: Callable[[np.ndarray], np.float64]) -> np.float64:
+    """``Series.min()``/``max()`` of a float array as pandas' ``nanmin``/``nanmax`` compute it: NaN
+    replaced by the neutral infinity in a copy of the same length (which of 0,0 and −0,0 a
+    reduction returns depends on the layout); NaN when no value is a number."""
+    missing = np.isnan(values)
+    if missing.all():
+        return np.float64(np.nan)
+    return fn(np.where(missing, np.inf if fn is np.min else -np.inf, values))
 
 
 def compare(modelle: list[str] | None = None, bestand: str | Path | None = None, gemeinden: str | Path | None = None,
@@ -301,6 +331,8 @@ class ModelPart:
     system_rows: list[dict]
     metrics: dict
     groups: dict[str, pd.DataFrame] | None = None  # its group sums per GROUPS entry (`_group_sums`)
+    # the same sums as arrays by column (what `against_basis` reads; None: taken from ``groups``)
+    group_columns: dict[str, dict[str, np.ndarray]] | None = field(default=None, repr=False)
 
 
 def model_part(d: ModelDef, ctx: Context) -> ModelPart:
@@ -308,9 +340,12 @@ def model_part(d: ModelDef, ctx: Context) -> ModelPart:
     g = ctx.gemeinden
     res = evaluate(d, ctx)
     rows = _gemeinde_rows(d, res, g, ctx)
+    columns = {c: rows[c] for c in ("modell", "einwohner", "last_nachher", "zuweisung", *GROUPS.values())}
+    sums = {name: _group_sum_columns(columns, col) for name, col in GROUPS.items()}
     return ModelPart(res, rows, _system_rows(d, res),
                      {**metric_row(d, res, g, ctx, rows)[0], **largest_assignment(res, g)},
-                     {name: _group_sums(rows, col) for name, col in GROUPS.items()})
+                     {name: pd.DataFrame(c) for name, c in sums.items()},
+                     {name: {k: np.asarray(v) for k, v in c.items()} for name, c in sums.items()})
 
 
 @dataclass(frozen=True, eq=False)
@@ -337,7 +372,7 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
     """`AgainstBasis` of model ``d`` (its part ``mp``) against the basis ``basis`` (part ``bmp``);
     ``notes``: the NÄHERUNG notes of the inputs (`inputs.naeherung_zeilen`: unemployment only where
     a system of the model may use it)."""
-    from verteilung.inputs import naeherung_zeilen
+    from verteilung.inputs import naeherung_maske, naeherung_zeilen
     from verteilung.status import verteilstatistik
 
     rows, base = mp.rows, bmp.rows
@@ -349,12 +384,12 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
         indexed = base.set_index("ags")
         je_1000 = (rows["last_je_1000"] - rows["ags"].map(indexed["last_je_1000"])).to_numpy()
         zuweisung = (rows["zuweisung"] - rows["ags"].map(indexed["zuweisung"])).to_numpy()
-    marks = naeherung_zeilen(g, notes, any(s.liest_arbeitslose() for s in d.systeme))
-    keys = ags.astype(str)
-    if np.array_equal(marks.index.to_numpy(), keys):
-        naeherung = marks.to_numpy(dtype=bool)
+    reads_unemployment = any(s.liest_arbeitslose() for s in d.systeme)
+    if len(ags) == len(g) and (ags == g["ags"].to_numpy()).all():  # the rows in the table's order
+        naeherung = naeherung_maske(g, notes, reads_unemployment)
     else:
-        naeherung = pd.Series(keys).map(marks).fillna(False).astype(bool).to_numpy()
+        marks = naeherung_zeilen(g, notes, reads_unemployment)
+        naeherung = pd.Series(ags.astype(str)).map(marks).fillna(False).astype(bool).to_numpy()
     groups = {name: _against_group(_sums_of(mp, name), _sums_of(bmp, name), col) for name, col in GROUPS.items()}
     changed = {"modell": rows["modell"].to_numpy(), "ags": ags, "gemeinde": rows["gemeinde"].to_numpy(),
                "gemeinde_typ": rows["gemeinde_typ"].to_numpy(), "aenderung_zuweisung": zuweisung,
@@ -363,20 +398,28 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
     return AgainstBasis(mp, bmp, je_1000, zuweisung, naeherung, groups, _ranked(changed, basis), start)
 
 
-def _sums_of(mp: ModelPart, name: str) -> pd.DataFrame:
-    return mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, GROUPS[name])
+def _sums_of(mp: ModelPart, name: str) -> dict[str, np.ndarray]:
+    """A part's group sums of one GROUPS entry as arrays by column."""
+    if mp.group_columns is not None:
+        return mp.group_columns[name]
+    sums = mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, GROUPS[name])
+    return {c: sums[c].to_numpy() for c in sums.columns}
 
 
-def _against_group(sums: pd.DataFrame, base: pd.DataFrame, col: str) -> dict[str, np.ndarray]:
+def _against_group(sums: dict[str, np.ndarray], base: dict[str, np.ndarray], col: str) -> dict[str, np.ndarray]:
     """One model's group sums with the load per 1,000 and each group's change against the basis's
     sums (what `_aggregate_sums` does to that model's rows), as columns: a few groups per table,
     put into one frame per table for all models (`compare_models`)."""
-    out = {c: sums[c].to_numpy() for c in sums.columns}
+    out = dict(sums)
     last = out["last_nachher"] / out["einwohner"] * 1000
-    base_last = base["last_nachher"].to_numpy() / base["einwohner"].to_numpy() * 1000
-    at = pd.Index(base[col]).get_indexer(sums[col])
+    base_last = base["last_nachher"] / base["einwohner"] * 1000
+    keys, base_keys = sums[col], base[col]
+    if len(keys) == len(base_keys) and (keys == base_keys).all():  # the same groups in the same order
+        at = np.arange(len(keys))
+    else:
+        at = pd.Index(base_keys).get_indexer(keys)
     found = at >= 0
-    zuweisung, base_zuweisung = out["zuweisung"], base["zuweisung"].to_numpy()
+    zuweisung, base_zuweisung = out["zuweisung"], base["zuweisung"]
     if found.all():
         je_1000, diff = last - base_last[at], zuweisung - base_zuweisung[at]
     else:  # a group the basis lacks: no change to show (NaN), as `Series.map` gives
@@ -474,12 +517,26 @@ def _aggregate(long: pd.DataFrame, col: str, basis: str = BASELINE) -> pd.DataFr
     return _aggregate_sums([_group_sums(long, col)], col, basis)
 
 
-def _group_sums(rows: pd.DataFrame, col: str) -> pd.DataFrame:
+def _group_sums(rows: pd.DataFrame | Mapping[str, pd.Series], col: str) -> pd.DataFrame:
     """Gemeinden, inhabitants, load and assignments summed per model and group."""
+    return pd.DataFrame(_group_sum_columns(rows, col))
+
+
+def _group_sum_columns(rows: pd.DataFrame | Mapping[str, pd.Series], col: str) -> dict[str, object]:
+    """`_group_sums` as columns (`gruppen.group_sum_columns`: pandas' table without pandas' per-call
+    cost; pandas' own groupby where it must decide). ``rows``: a model's rows, or a mapping of their
+    columns (a part's four tables take them once)."""
+    from verteilung.gruppen import group_sum_columns
+
+    fast = group_sum_columns(rows, ["modell", col], ["einwohner", "last_nachher", "zuweisung"], size="gemeinden")
+    if fast is not None:
+        return fast
+    rows = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
     grp = rows[["modell", col, "einwohner", "last_nachher", "zuweisung"]].groupby(["modell", col], sort=True)
     out = grp.sum()  # one grouped sum of the three columns (a third of the time of named aggregations)
     out.insert(0, "gemeinden", grp.size())
-    return out.reset_index()
+    out = out.reset_index()
+    return {c: out[c].array for c in out.columns}
 
 
 def _aggregate_sums(parts: list[pd.DataFrame], col: str, basis: str = BASELINE) -> pd.DataFrame:
@@ -504,18 +561,13 @@ def _winners_losers(long: pd.DataFrame, basis: str = BASELINE, top: int = 10) ->
 
 
 def _ranked(col: dict[str, np.ndarray], basis: str, top: int = 10) -> list[dict]:
-    """`_winners_losers` rows from its columns as arrays (one model's or all)."""
-    modell = col["modell"]
-    rows = []
-    for m in pd.unique(modell[modell != basis]):
-        idx = np.flatnonzero(modell == m)
-        ranked = idx[np.lexsort((col["ags"][idx], col["aenderung_zuweisung"][idx]))]
-        for label, part in (("entlastet", ranked[:top]), ("belastet", ranked[-top:][::-1])):
-            for i in part:
-                rows.append({"modell": m, "richtung": label, "ags": col["ags"][i], "gemeinde": col["gemeinde"][i],
-                             "gemeinde_typ": col["gemeinde_typ"][i],
-                             "aenderung_zuweisung": int(col["aenderung_zuweisung"][i]),
-                             "aenderung_je_1000": col["aenderung_je_1000"][i]})
+    """`_winners_losers` rows from its columns as arrays (one model's or all; `gruppen.rangfolge`)."""
+    from verteilung.gruppen import rangfolge
+
+    names = ("ags", "gemeinde", "gemeinde_typ", "aenderung_zuweisung", "aenderung_je_1000")
+    rows = rangfolge(col, "aenderung_zuweisung", basis, ("entlastet", "belastet"), names, top)
+    for r in rows:
+        r["aenderung_zuweisung"] = int(r["aenderung_zuweisung"])
     return rows
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from verteilung import land as laender
@@ -100,13 +101,17 @@ def naeherung_je_zeile(inputs: Inputs, nutzt_arbeitslose: bool = True) -> pd.Ser
 def naeherung_zeilen(g: pd.DataFrame, notes: list[str], nutzt_arbeitslose: bool = True) -> pd.Series:
     """`naeherung_je_zeile` from a Gemeinde table and the result's NÄHERUNG notes (for callers
     that keep the notes, not the `Inputs`: a comparison)."""
-    rows = pd.Series(False, index=g["ags"].astype(str).to_numpy())
-    if any("Schlüsseljahr" in n for n in notes):
-        rows[:] = True
+    return pd.Series(naeherung_maske(g, notes, nutzt_arbeitslose), index=g["ags"].astype(str).to_numpy())
+
+
+def naeherung_maske(g: pd.DataFrame, notes: list[str], nutzt_arbeitslose: bool = True) -> np.ndarray:
+    """`naeherung_zeilen` as a flag per row of ``g`` (a comparison marks each model's rows, which
+    are in the table's order)."""
+    rows = np.zeros(len(g), dtype=bool)
     alo = str(g.attrs.get("arbeitslose_quelle", ""))
-    if nutzt_arbeitslose and alo in notes:
+    if any("Schlüsseljahr" in n for n in notes) or (nutzt_arbeitslose and alo in notes):
         rows[:] = True
-    if "genauigkeit" in g.columns:
+    elif "genauigkeit" in g.columns:
         rows |= (g["genauigkeit"].astype(str) == "rounded_10").to_numpy()
     return rows
 

@@ -84,8 +84,20 @@ def _inputs_root() -> Path:
 
 def ids() -> list[str]:
     """The shipped Länder: folders of ``inputs/`` with a description file, the default first."""
-    found = sorted(p.parent.name for p in _inputs_root().glob(f"*/{DESCRIPTION}"))
-    return sorted(found, key=lambda x: x != STANDARD)
+    root = _inputs_root()
+    try:
+        stamp = root.stat().st_mtime_ns
+    except OSError:
+        return []
+    return list(_ids_in(root, stamp))
+
+
+@cache
+def _ids_in(root: Path, stamp: int) -> tuple[str, ...]:
+    """`ids` of one inputs folder as of its modification time (a Land folder added or removed
+    changes it): a comparison asks some fifty times, each a directory scan (issue 25)."""
+    found = sorted(p.parent.name for p in root.glob(f"*/{DESCRIPTION}"))
+    return tuple(sorted(found, key=lambda x: x != STANDARD))
 
 
 def get(land: str | Land | None = None) -> Land:

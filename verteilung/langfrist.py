@@ -80,38 +80,93 @@ def groessenklasse(einwohner: np.ndarray) -> np.ndarray:
 def plaetze_landeseinrichtungen(gemeinden: pd.DataFrame) -> pd.DataFrame:
     """Places per Gemeinde from the shipped facility list as stock-file columns
     (``anrechnung_plaetze``, ``anrechnung_plaetze_eae``); the synthetic scenario uses the same."""
-    from verteilung.resources import shipped
-
-    le = pd.read_csv(shipped("inputs", "nrw", "landeseinrichtungen.csv"), dtype={"ags": str})
-    used = le[~le["einrichtung"].isin(LE_AUSGESCHLOSSEN)]
     pos = {a: i for i, a in enumerate(gemeinden["ags"])}
     plaetze = np.zeros(len(gemeinden), dtype=np.int64)
     eae = np.zeros(len(gemeinden), dtype=np.int64)
-    for ags, typ, n in zip(used["ags"], used["typ"], used["plaetze"], strict=True):
-        if ags in pos:
+    for name, ags, typ, n in _einrichtungen():
+        if name not in LE_AUSGESCHLOSSEN and ags in pos:
             (eae if typ == "EAE" else plaetze)[pos[ags]] += int(n)
     return pd.DataFrame({"ags": gemeinden["ags"].to_numpy(), "anrechnung_plaetze": plaetze,
                          "anrechnung_plaetze_eae": eae})
 
 
+def _einrichtungen() -> list[tuple[object, object, object, object]]:
+    """(einrichtung, ags, typ, plaetze) of each row of the shipped facility list. Read with the
+    ``csv`` module where every place count is a plain integer (a twentieth of ``pd.read_csv``'s
+    time, the same values); otherwise as pandas reads it."""
+    import csv
+    import re
+
+    from verteilung.resources import shipped
+
+    path = shipped("inputs", "nrw", "landeseinrichtungen.csv")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = [(r["einrichtung"], r["ags"], r["typ"], r["plaetze"]) for r in csv.DictReader(f)]
+    if all(isinstance(n, str) and re.fullmatch(r"[0-9]+", n) for *_, n in rows) and all(
+            isinstance(x, str) and x and x.strip() == x for r in rows for x in r[:3]):
+        return rows
+    le = pd.read_csv(path, dtype={"ags": str})
+    return list(zip(le["einrichtung"], le["ags"], le["typ"], le["plaetze"], strict=True))
+
+
 def auffuellen(schluessel: np.ndarray, personen: float, sockel: np.ndarray,
                abzug: np.ndarray | None = None) -> np.ndarray:
     """Persons per Gemeinde once quotas are equal: ``max(0, λ·k_i − sockel_i − abzug_i)`` with
-    Σ = ``personen`` (water-filling; ``sockel`` are credited places, ``abzug`` a surplus offset)."""
+    Σ = ``personen`` (water-filling; ``sockel`` are credited places, ``abzug`` a surplus offset).
+
+    λ is found by bisection on the computed sum until the bounds are neighbouring doubles: then
+    ``hi`` is the smallest double whose sum reaches ``personen`` (the sum is monotone in λ for
+    keys and floors ≥ 0, each rounding step being monotone), whatever bracket the bisection
+    started from. `_klammer` starts it next to the exact λ instead of at [0, 2^k]: the same
+    ``hi``, bit for bit, in about a fifth of the steps (tests/test_langfrist.py holds it equal)."""
     floor = sockel + (abzug if abzug is not None else 0.0)
     if personen <= 0:
         return np.zeros_like(schluessel, dtype=float)
-    lo, hi = 0.0, 1.0
-    while np.maximum(0.0, hi * schluessel - floor).sum() < personen:
+
+    def reached(level: float) -> bool:
+        return not np.maximum(0.0, level * schluessel - floor).sum() < personen
+
+    lo, hi = _klammer(schluessel, floor, personen, reached) or (0.0, 1.0)
+    while not reached(hi):
         hi *= 2
-    for _ in range(200):
+    for _ in range(200):  # stops where the bounds no longer move: every later step would keep them
         mid = (lo + hi) / 2
-        if np.maximum(0.0, mid * schluessel - floor).sum() < personen:
+        if not reached(mid):
+            if lo == mid:
+                break
             lo = mid
         else:
+            if hi == mid:
+                break
             hi = mid
     out = np.maximum(0.0, hi * schluessel - floor)
     return out * (personen / out.sum())
+
+
+def _klammer(schluessel: np.ndarray, floor: np.ndarray, personen: float,
+             reached) -> tuple[float, float] | None:
+    """Bounds ``lo < hi`` around λ with ``reached(hi)`` and not ``reached(lo)``, 2·10⁻¹² of λ apart,
+    from the exact piecewise-linear solution; None (bisect from [0, 2^k]) where the sum need not
+    be monotone (a negative or non-finite key or floor) or λ is so small or large that the plain
+    bisection would not reach neighbouring doubles within its 200 steps."""
+    if not (np.isfinite(schluessel).all() and np.isfinite(floor).all()
+            and (schluessel >= 0).all() and (floor >= 0).all()):
+        return None
+    k, f = schluessel[schluessel > 0], floor[schluessel > 0]
+    if not len(k):
+        return None
+    order = np.argsort(f / k, kind="stable")
+    k, f = k[order], f[order]
+    edges = np.append(f / k, np.inf)  # a Gemeinde receives from λ = floor/key on
+    level = (personen + np.cumsum(f)) / np.cumsum(k)  # λ if exactly the first j+1 Gemeinden receive
+    inside = np.flatnonzero((level >= edges[:-1]) & (level <= edges[1:]))
+    if not len(inside):
+        return None
+    lam = float(level[inside[0]])
+    if not 1e-6 <= lam <= 1e30:
+        return None
+    lo, hi = lam * (1 - 1e-12), lam * (1 + 1e-12)
+    return (lo, hi) if reached(hi) and not reached(lo) else None
 
 
 def art(model: ModelDef) -> str:
@@ -203,47 +258,53 @@ def _rows(model: ModelDef, loads: dict[str, np.ndarray], g: pd.DataFrame, anrech
           summen: dict[str, float] | None = None, keys: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     einwohner = g["einwohner"].to_numpy(dtype=float)
     last = sum(loads.values(), np.zeros(len(g)))
-    df = pd.DataFrame({
+    columns: dict[str, object] = {
         "modell": model.id, "ags": g["ags"].to_numpy(), "gemeinde": g["gemeinde"].to_numpy(),
         "kreis": g["kreis"].to_numpy(), "regierungsbezirk": g["regierungsbezirk"].to_numpy(),
         "gemeinde_typ": g["gemeinde_typ"].to_numpy(), "groessenklasse": groessenklasse(einwohner),
         "einwohner": einwohner.astype(np.int64), "anrechnung": anrechnung,
         "last_langfristig": last, "last_langfristig_je_1000": last / einwohner * 1000,
-    })
+    }
     for name, v in loads.items():
-        df[f"last_langfristig_{name}"] = v
+        columns[f"last_langfristig_{name}"] = v
     if summen is not None:
         for c, v in personen_je_gruppe(model, loads, anrechnung, summen).items():
-            df[f"personen_{c.removesuffix('_bestand')}"] = v
+            columns[f"personen_{c.removesuffix('_bestand')}"] = v
     for name, k in (keys or {}).items():
-        df[f"schluessel_{name}"] = k
-    return df
+        columns[f"schluessel_{name}"] = k
+    return pd.DataFrame(columns)  # one frame of all columns (a column set at a time copied the frame's blocks)
 
 
 def _aggregate(long: pd.DataFrame, col: str, basis: str) -> pd.DataFrame:
-    # one grouped sum of two columns and the group sizes (every row has an AGS), not named
-    # aggregations: the same table at a third of the time (as `compare._group_sums`)
-    grp = long[["modell", col, "einwohner", "last_langfristig"]].groupby(["modell", col], sort=True)
-    out = grp.sum()
-    out.insert(0, "gemeinden", grp.size())
-    out = out.reset_index()
-    out["last_langfristig_je_1000"] = out["last_langfristig"] / out["einwohner"] * 1000
-    base = out[out["modell"] == basis].set_index(col)
-    out["aenderung_langfristig"] = out["last_langfristig"] - out[col].map(base["last_langfristig"])
-    out["aenderung_langfristig_je_1000"] = out["last_langfristig_je_1000"] - out[col].map(
-        base["last_langfristig_je_1000"])
-    return out
+    """Long-run load per model and group, with each group's change against the basis's group."""
+    from verteilung.gruppen import group_sum_columns, je_schluessel
+
+    # pandas' grouped sum and sizes without its per-call cost (`gruppen.group_sum_columns`), else its own
+    out = group_sum_columns(long, ["modell", col], ["einwohner", "last_langfristig"], size="gemeinden")
+    if out is None:
+        grp = long[["modell", col, "einwohner", "last_langfristig"]].groupby(["modell", col], sort=True)
+        table = grp.sum()
+        table.insert(0, "gemeinden", grp.size())
+        table = table.reset_index()
+        out = {c: table[c].array for c in table.columns}
+    last = np.asarray(out["last_langfristig"])
+    je_1000 = last / np.asarray(out["einwohner"]) * 1000
+    groups = np.asarray(out[col])
+    of_basis = np.asarray(out["modell"]) == basis
+    out["last_langfristig_je_1000"] = je_1000
+    out["aenderung_langfristig"] = last - je_schluessel(groups[of_basis], last[of_basis], groups)
+    out["aenderung_langfristig_je_1000"] = je_1000 - je_schluessel(groups[of_basis], je_1000[of_basis], groups)
+    return pd.DataFrame(out)
 
 
 def _winners_losers(long: pd.DataFrame, basis: str, top: int = 10) -> pd.DataFrame:
-    rows = []
-    for m, df in long[long["modell"] != basis].groupby("modell", sort=False):
-        ranked = df.sort_values(["aenderung_langfristig", "ags"])
-        for label, part in (("entlastet", ranked.head(top)), ("belastet", ranked.tail(top)[::-1])):
-            for r in part.itertuples():
-                rows.append({"modell": m, "richtung": label, "ags": r.ags, "gemeinde": r.gemeinde,
-                             "gemeinde_typ": r.gemeinde_typ, "aenderung_langfristig": r.aenderung_langfristig,
-                             "aenderung_langfristig_je_1000": r.aenderung_langfristig_je_1000})
+    """Per model the ``top`` Gemeinden whose long-run load falls and rises the most (ties by AGS):
+    the order of ``sort_values(["aenderung_langfristig", "ags"])``, on the columns as arrays."""
+    from verteilung.gruppen import rangfolge
+
+    names = ("ags", "gemeinde", "gemeinde_typ", "aenderung_langfristig", "aenderung_langfristig_je_1000")
+    col = {c: long[c].to_numpy() for c in ("modell", *names)}
+    rows = rangfolge(col, "aenderung_langfristig", basis, ("entlastet", "belastet"), names, top)
     return pd.DataFrame(rows)
 
 
@@ -252,24 +313,30 @@ def _system_ids(columns: set[str]) -> list[str]:
     return sorted({o.id for o in map(systems.stock_owner, columns) if o is not None})
 
 
-def _je_1000(df: pd.DataFrame) -> float:
+def _je_1000(last: np.ndarray, einwohner: np.ndarray) -> float:
     """Long-run load per 1,000 inhabitants of a group; NaN (no warning) for an empty group, as a
     Land whose table has no kreisfreie Städte gives."""
-    ew = float(df["einwohner"].sum())
-    return float(df["last_langfristig"].sum()) / ew * 1000 if ew else float("nan")
+    from verteilung.gruppen import summe
+
+    ew = float(einwohner.sum())
+    return float(summe(last)) / ew * 1000 if ew else float("nan")
 
 
 def stadt_land(long: pd.DataFrame, basis: str) -> pd.DataFrame:
     """Per model: load of kreisfreie Städte and kreisangehörige Gemeinden, and the shift from the
     cities to the rest against the baseline (persons; positive: the cities carry more)."""
-    kf = long["gemeinde_typ"] == "kreisfreie Stadt"
+    from verteilung.gruppen import summe
+
+    kf = (long["gemeinde_typ"] == "kreisfreie Stadt").to_numpy()
+    modell = long["modell"].to_numpy()
+    last, einwohner = long["last_langfristig"].to_numpy(), long["einwohner"].to_numpy()
     rows = []
-    for m, df in long.groupby("modell", sort=False):
-        city = df[kf.loc[df.index]]
-        rest = df[~kf.loc[df.index]]
-        rows.append({"modell": m, "last_kreisfrei": city["last_langfristig"].sum(),
-                     "last_kreisfrei_je_1000": _je_1000(city),
-                     "last_kreisangehoerig_je_1000": _je_1000(rest)})
+    for m in pd.unique(modell):  # the models in their order, as groupby(sort=False)
+        of_m = modell == m
+        city, rest = of_m & kf, of_m & ~kf
+        rows.append({"modell": m, "last_kreisfrei": summe(last[city]),
+                     "last_kreisfrei_je_1000": _je_1000(last[city], einwohner[city]),
+                     "last_kreisangehoerig_je_1000": _je_1000(last[rest], einwohner[rest])})
     out = pd.DataFrame(rows)
     base = float(out.loc[out["modell"] == basis, "last_kreisfrei"].iloc[0])
     # positive: the kreisfreie Städte carry more than in the baseline (the direction is in the name)
@@ -386,13 +453,21 @@ def langfrist_modelle(defs: list[ModelDef], basis: str, gemeinden: pd.DataFrame,
         defs.append(md)
         frames[md.id] = _model_rows(md, ctx, totals)
     long = pd.concat(frames.values(), ignore_index=True)
-    base = frames[basis].set_index("ags")
-    long["aenderung_langfristig"] = long["last_langfristig"] - long["ags"].map(base["last_langfristig"])
-    long["aenderung_langfristig_je_1000"] = long["last_langfristig_je_1000"] - long["ags"].map(
-        base["last_langfristig_je_1000"])
+    from verteilung.gruppen import je_schluessel
+
+    base = frames[basis]
+    ags, base_ags = long["ags"].to_numpy(), base["ags"].to_numpy()
+    for c in ("last_langfristig", "last_langfristig_je_1000"):  # minus the basis's value of the same AGS
+        long[c.replace("last_", "aenderung_")] = long[c].to_numpy() - je_schluessel(base_ags, base[c].to_numpy(), ags)
     uses_awov = any(s.liest_arbeitslose() for d in defs for s in d.systeme)
-    modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
-    modelle_df = modelle_df.merge(stadt_land(long, basis), on="modell")
+    shift = stadt_land(long, basis)
+    if list(shift["modell"]) == [d.id for d in defs]:  # its rows in the models' order: the merge's table
+        modelle_df = pd.DataFrame({"modell": [d.id for d in defs], "titel": [d.titel for d in defs],
+                                   "langfrist": [art(d) for d in defs],
+                                   **{c: shift[c].to_numpy() for c in shift.columns if c != "modell"}})
+    else:
+        modelle_df = pd.DataFrame([{"modell": d.id, "titel": d.titel, "langfrist": art(d)} for d in defs])
+        modelle_df = modelle_df.merge(shift, on="modell")
     counted = {c for d in defs for s in d.systeme for c in s.bestand}
     summen_info = [{"spalte": c, "personen": totals[c],  # only what these models count (a BW run: no FlüAG)
                     "quelle": quellen.get(c) or SUMMEN_STANDARD[c][1]} for c in totals if c in counted]

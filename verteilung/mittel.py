@@ -16,6 +16,7 @@ of `verteilung.simulate` (the stock it starts from: synthetic unless the user's 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
+from verteilung.gruppen import group_sums, je_schluessel, rangfolge, summe
 from verteilung.law.mittel import (  # noqa: F401  (the rules, re-exported for callers of verteilung.mittel)
     GRUPPEN,
     PAUSCHALE,
@@ -40,18 +42,19 @@ from verteilung.law.mittel import (  # noqa: F401  (the rules, re-exported for c
 )
 
 
-def _gewichte(rule: tuple[Anteil, ...], rows: pd.DataFrame, model_systems: list[str], modell: str) -> np.ndarray:
+def _gewichte(rule: tuple[Anteil, ...], rows: pd.DataFrame | Mapping[str, object], model_systems: list[str],
+              modell: str) -> np.ndarray:
     """Each Gemeinde's share of a pot under ``rule`` for one model's rows (long run or one month)."""
-    share = np.zeros(len(rows))
+    share = np.zeros(len(rows["ags"]))
     for a in rule:
         if a.nach == "personen":
-            w = sum(rows[f"personen_{g}"].to_numpy(dtype=float) for g in a.gruppen)
+            w = sum(np.asarray(rows[f"personen_{g}"], dtype=float) for g in a.gruppen)
         else:
             system = a.system if a.system in model_systems else (model_systems[0] if len(model_systems) == 1 else "")
             if not system:
                 raise InputError(Problem("mittel", f"Modell „{modell}“ hat kein System „{a.system}“ für den "
                                          f"Schlüssel des Topfs; seine Systeme: {', '.join(model_systems)}"))
-            w = rows[f"schluessel_{system}"].to_numpy(dtype=float)
+            w = np.asarray(rows[f"schluessel_{system}"], dtype=float)
         total = float(np.sum(w))
         if total > 0:
             share = share + a.anteil * w / total
@@ -80,24 +83,56 @@ def _regel_fuer(t: Topf, d) -> tuple[tuple[Anteil, ...], str]:
     return t.verteilung, "Recht"
 
 
-def geld(rows: pd.DataFrame, d, toepfe: list[Topf], jahr: int, monate: float = 12.0) -> pd.DataFrame:
+def geld(rows: pd.DataFrame | Mapping[str, object], d, toepfe: list[Topf], jahr: int,
+         monate: float = 12.0) -> pd.DataFrame:
     """Money of one model's Gemeinden for ``monate`` months: the § 4 lump sum on FlüAG persons at
     the rate of the Gemeinde type, each Gemeinde pot by its rule (with minimum, pro rata)."""
+    return pd.DataFrame(_geld_spalten(rows, d, toepfe, jahr, monate))
+
+
+def _geld_spalten(rows: pd.DataFrame | Mapping[str, object], d, toepfe: list[Topf], jahr: int,
+                  monate: float = 12.0) -> dict[str, np.ndarray]:
+    """`geld`'s columns as arrays (``rows``: a frame, or its columns as arrays)."""
     systems = [s.name for s in d.systeme]
-    out = pd.DataFrame({"modell": d.id, "ags": rows["ags"].to_numpy(), "gemeinde": rows["gemeinde"].to_numpy(),
-                        "kreis": rows["kreis"].to_numpy(), "gemeinde_typ": rows["gemeinde_typ"].to_numpy(),
-                        "personen_flueag": rows["personen_flueag"].to_numpy(dtype=float)})
-    out["pauschale_flueag_eur"] = out["personen_flueag"] * satz_je_gemeinde(rows["gemeinde_typ"], jahr) * monate
-    total = out["pauschale_flueag_eur"].to_numpy().copy()
+    n = len(rows["ags"])
+    personen = np.asarray(rows["personen_flueag"], dtype=float)
+    out: dict[str, np.ndarray] = {"modell": np.full(n, d.id, dtype=object),
+                                  **{c: np.asarray(rows[c], dtype=object) for c in ("ags", "gemeinde", "kreis",
+                                                                                    "gemeinde_typ")},
+                                  "personen_flueag": personen}
+    out["pauschale_flueag_eur"] = personen * satz_je_gemeinde(rows["gemeinde_typ"], jahr) * monate
+    total = out["pauschale_flueag_eur"].copy()
     for t in toepfe:
         if t.empfaenger != "gemeinden":
             continue
         rule, _ = _regel_fuer(t, d)
         amount = mit_mindestbetrag(t.betrag_eur, _gewichte(rule, rows, systems, d.id), t.mindestbetrag_eur)
         out[f"mittel_{t.id}_eur"] = amount * monate / 12
-        total = total + out[f"mittel_{t.id}_eur"].to_numpy()
+        total = total + out[f"mittel_{t.id}_eur"]
     out["mittel_eur"] = total
     return out
+
+
+def _kreise(col: dict[str, np.ndarray], long: pd.DataFrame, money_cols: list[str], pots: list[Topf],
+            basis: str) -> pd.DataFrame:
+    """Money per model and Kreis: the Gemeinden's sums, the Kreis pots of the Landkreise (Kreise
+    without a kreisfreie Stadt) and the change against the basis's Kreis (``col``: ``long`` as arrays)."""
+    kf = col["gemeinde_typ"] == "kreisfreie Stadt"
+    kreise = group_sums({**col, "_kreisfrei": kf.astype(np.int64)}, ["modell", "kreis"], [*money_cols, "_kreisfrei"])
+    if kreise is not None:
+        landkreis = kreise.pop("_kreisfrei").to_numpy() == 0
+    else:
+        kreise = long.groupby(["modell", "kreis"], sort=True)[money_cols].sum().reset_index()
+        landkreis = (long["gemeinde_typ"] != "kreisfreie Stadt").groupby(  # one vectorised all() per Kreis
+            [long["modell"], long["kreis"]], sort=True).all().to_numpy()
+    for t in pots:
+        if t.empfaenger == "kreise":
+            kreise[f"mittel_{t.id}_eur"] = np.where(landkreis, t.betrag_je_kreis_eur, 0.0)
+            kreise["mittel_eur"] = kreise["mittel_eur"] + kreise[f"mittel_{t.id}_eur"]
+    k_modell, k_kreis, k_mittel = (kreise[c].to_numpy() for c in ("modell", "kreis", "mittel_eur"))
+    kreise["aenderung_mittel_eur"] = k_mittel - je_schluessel(k_kreis[k_modell == basis],
+                                                             k_mittel[k_modell == basis], k_kreis)
+    return kreise
 
 
 def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=None) -> MittelResult:
@@ -106,42 +141,45 @@ def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=N
     addition to those in force in ``jahr`` (a past rule applied today, e.g. the Integrationspauschale
     2018); ``sim``: a `SimResult` with ``verlauf`` for month by month."""
     basis = lf.info["basis"]
-    names = list(dict.fromkeys([*in_kraft(jahr), *(toepfe or [])]))
-    pots = [topf(n, jahr) if n in in_kraft(jahr) else topf(n) for n in names]
+    in_force = in_kraft(jahr)
+    names = list(dict.fromkeys([*in_force, *(toepfe or [])]))
+    pots = [topf(n, jahr) if n in in_force else topf(n) for n in names]
     by_id = {d.id: d for d in defs}
-    frames = [geld(lf.gemeinden[lf.gemeinden["modell"] == m].reset_index(drop=True), by_id[m], pots, jahr)
-              for m in lf.info["modelle"] if m in by_id]
-    long = pd.concat(frames, ignore_index=True)
-    base = long[long["modell"] == basis].set_index("ags")
-    long["aenderung_mittel_eur"] = long["mittel_eur"] - long["ags"].map(base["mittel_eur"])
-    long["aenderung_pauschale_flueag_eur"] = long["pauschale_flueag_eur"] - long["ags"].map(
-        base["pauschale_flueag_eur"])
+    g = lf.gemeinden
+    wanted = ["ags", "gemeinde", "kreis", "gemeinde_typ",
+              *(c for c in g.columns if c.startswith(("personen_", "schluessel_")))]
+    spalten = {c: g[c].to_numpy() for c in ["modell", *wanted]}
+    parts = []
+    for m in lf.info["modelle"]:
+        if m in by_id:  # the model's rows of the long run, as arrays (a filtered frame per model cost more)
+            of_m = spalten["modell"] == m
+            parts.append(_geld_spalten({c: spalten[c][of_m] for c in wanted}, by_id[m], pots, jahr))
+    if all(list(p) == list(parts[0]) for p in parts):
+        col = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+    else:  # columns that differ between models: pandas aligns them
+        long = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
+        col = {c: long[c].to_numpy() for c in long.columns}
+    of_basis = col["modell"] == basis
+    for c in ("mittel_eur", "pauschale_flueag_eur"):  # minus the basis's amount of the same AGS
+        col[f"aenderung_{c}"] = col[c] - je_schluessel(col["ags"][of_basis], col[c][of_basis], col["ags"])
+    long = pd.DataFrame(col)
     money_cols = [c for c in long.columns if c.endswith("_eur") and not c.startswith("aenderung")]
-    kreise = long.groupby(["modell", "kreis"], sort=True)[money_cols].sum().reset_index()
-    kreis_pots = [t for t in pots if t.empfaenger == "kreise"]
-    landkreis = (long["gemeinde_typ"] != "kreisfreie Stadt").groupby(  # one vectorised all() per Kreis
-        [long["modell"], long["kreis"]], sort=True).all().reset_index(drop=True)
-    for t in kreis_pots:
-        kreise[f"mittel_{t.id}_eur"] = np.where(landkreis, t.betrag_je_kreis_eur, 0.0)
-        kreise["mittel_eur"] = kreise["mittel_eur"] + kreise[f"mittel_{t.id}_eur"]
-    kbase = kreise[kreise["modell"] == basis].set_index("kreis")
-    kreise["aenderung_mittel_eur"] = kreise["mittel_eur"] - kreise["kreis"].map(kbase["mittel_eur"])
-    kf = long["gemeinde_typ"] == "kreisfreie Stadt"
-    modelle = pd.DataFrame([{
-        "modell": m, "pauschale_flueag_land_eur": df["pauschale_flueag_eur"].sum(),
-        "mittel_land_eur": kreise.loc[kreise["modell"] == m, "mittel_eur"].sum(),
-        "mittel_kreisfrei_eur": df.loc[kf[df.index], "mittel_eur"].sum(),
-        "mittel_kreisangehoerig_eur": df.loc[~kf[df.index], "mittel_eur"].sum(),
-    } for m, df in long.groupby("modell", sort=False)])
+    kf = col["gemeinde_typ"] == "kreisfreie Stadt"
+    kreise = _kreise(col, long, money_cols, pots, basis)
+    k_modell, k_mittel = kreise["modell"].to_numpy(), kreise["mittel_eur"].to_numpy()
+    rows = []
+    for m in pd.unique(col["modell"]):  # the models in their order, as groupby(sort=False)
+        of_m = col["modell"] == m
+        rows.append({"modell": m, "pauschale_flueag_land_eur": summe(col["pauschale_flueag_eur"][of_m]),
+                     "mittel_land_eur": summe(k_mittel[k_modell == m]),
+                     "mittel_kreisfrei_eur": summe(col["mittel_eur"][of_m & kf]),
+                     "mittel_kreisangehoerig_eur": summe(col["mittel_eur"][of_m & ~kf])})
+    modelle = pd.DataFrame(rows)
     mb = modelle.set_index("modell").loc[basis]
     for c in ("pauschale_flueag_land_eur", "mittel_land_eur", "mittel_kreisfrei_eur"):
         modelle[f"aenderung_{c}"] = modelle[c] - mb[c]
-    gv = []
-    for m, df in long[long["modell"] != basis].groupby("modell", sort=False):
-        ranked = df.sort_values(["aenderung_mittel_eur", "ags"])
-        for label, part in (("verliert", ranked.head(10)), ("gewinnt", ranked.tail(10)[::-1])):
-            gv += [{"modell": m, "richtung": label, "ags": r.ags, "gemeinde": r.gemeinde, "kreis": r.kreis,
-                    "aenderung_mittel_eur": r.aenderung_mittel_eur} for r in part.itertuples()]
+    gv = rangfolge(col, "aenderung_mittel_eur", basis, ("verliert", "gewinnt"),
+                   ("ags", "gemeinde", "kreis", "aenderung_mittel_eur"))
     saetze = pauschale_saetze(jahr)
     typ = {"kreisfrei": "kreisfreie Stadt", "kreisangehoerig": "kreisangehörige Gemeinde"}
     regeln = [{"name": f"Pauschale § 4 FlüAG, {typ[k]}", "wert": f"{_eur(p.value)} je Person und Monat",

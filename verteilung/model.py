@@ -341,6 +341,14 @@ class Context:
         self.exakt: dict[str, Any] = {}  # key label → its exact form (law.key.ExactKey), where it has one
         self.lesarten: dict[str, dict] = {}  # readings of ambiguous law per key label
         self.anrechnung, self.anrechnung_faktoren = anrechnung(bestand, stichtag)
+        self._spalten: dict[str, np.ndarray] = {}
+
+    def spalte(self, name: str) -> np.ndarray:
+        """A column of the Gemeinde table as an array, taken once per context (each model's rows
+        read the same seven; taking a column from the frame copies its attributes every time)."""
+        if name not in self._spalten:
+            self._spalten[name] = self.gemeinden[name].to_numpy()
+        return self._spalten[name]
 
     def key(self, spec: GesetzKey | MixKey | WeightedKey | SystemKey) -> tuple[np.ndarray, str]:
         if isinstance(spec, SystemKey):

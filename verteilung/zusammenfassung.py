@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
 from verteilung.io.deutsch import fmt_dec, fmt_int, fmt_pct, fmt_signed
 
 ABSCHNITTE = ("Verschiebungen nach Kreis", "Stadt und Land", "Geld", "Übergang", "Annahmen")
@@ -45,20 +48,51 @@ def _mehr_weniger(x: float, einheit: str = "Personen") -> str:
     return f"{fmt_int(abs(round(x)))} {einheit} {'mehr' if x > 0 else 'weniger'}"
 
 
-def _kreise(lf, m: str) -> list[str]:
-    k = lf.aggregate["kreise"]
-    part = k[k["modell"] == m].assign(betrag=lambda d: d["aenderung_langfristig"].abs())
-    top = part.sort_values(["betrag", "kreis"], ascending=[False, True]).head(5)
-    if top.empty or top["betrag"].max() < 0.5:
+def _je_modell(table, key: str = "modell") -> dict[str, dict]:
+    """A table's rows by model, as dicts (looked up once per summary, not filtered per sentence)."""
+    return {row[key]: row for row in table.to_dict("records")}
+
+
+@dataclass
+class _Zeilen:
+    """The rows the sentences read, taken from the result tables once per summary (filtering a
+    frame per model and sentence was most of the summary's time, issue 25)."""
+
+    lf_modelle: dict[str, dict]
+    kreise: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # kreis, change, change per 1,000
+    zuweisung_kreisfrei: dict[str, int]
+    mittel_modelle: dict[str, dict]
+    metriken: dict[str, dict]
+
+    @classmethod
+    def aus(cls, cmp, lf, mittel) -> _Zeilen:
+        k = lf.aggregate["kreise"]
+        modell = k["modell"].to_numpy()
+        cols = [k[c].to_numpy() for c in ("kreis", "aenderung_langfristig", "aenderung_langfristig_je_1000")]
+        kreise = {m: tuple(c[modell == m] for c in cols) for m in pd.unique(modell)}
+        typ = cmp.aggregate["gemeindetypen"]
+        kreisfrei = {m: int(z) for m, t, z in zip(typ["modell"], typ["gemeinde_typ"], typ["zuweisung"], strict=True)
+                     if t == "kreisfreie Stadt"}
+        return cls(_je_modell(lf.modelle), kreise, kreisfrei,  # type: ignore[arg-type]
+                   _je_modell(mittel.modelle) if mittel is not None else {}, _je_modell(cmp.metriken))
+
+
+def _kreise(z: _Zeilen, m: str) -> list[str]:
+    kreis, change, per_1000 = z.kreise.get(m, (np.array([], dtype=object), np.array([]), np.array([])))
+    betrag = np.abs(change)
+    # the order of sort_values(["betrag", "kreis"], ascending=[False, True]): largest first, NaN last
+    top = np.lexsort((kreis, -betrag))[:5]
+    shown = betrag[top][~np.isnan(betrag[top])]
+    if len(top) == 0 or (len(shown) and shown.max() < 0.5):
         return ["Langfristig ändert sich die Last keines Kreises."]
-    bits = [f"{r.kreis} {fmt_signed(r.aenderung_langfristig, 0)} Personen "
-            f"({fmt_signed(r.aenderung_langfristig_je_1000, 1)} je 1.000 Einwohner)" for r in top.itertuples()]
+    bits = [f"{kreis[i]} {fmt_signed(change[i], 0)} Personen "
+            f"({fmt_signed(per_1000[i], 1)} je 1.000 Einwohner)" for i in top]
     return [f"Die fünf größten langfristigen Verschiebungen nach Kreis und kreisfreier Stadt: {'; '.join(bits)}."]
 
 
-def _stadt_land(cmp, lf, m: str) -> list[str]:
-    row = lf.modelle.set_index("modell").loc[m]
-    base = lf.modelle.set_index("modell").loc[lf.info["basis"]]
+def _stadt_land(cmp, lf, z: _Zeilen, m: str) -> list[str]:
+    row = z.lf_modelle[m]
+    base = z.lf_modelle[lf.info["basis"]]
     shift = float(row["verschiebung_zu_staedten"])  # persons the kreisfreie Städte carry more
     if abs(shift) < 0.5:
         first = "Langfristig tragen die kreisfreien Städte dieselbe Last wie in der Vergleichsbasis."
@@ -70,20 +104,17 @@ def _stadt_land(cmp, lf, m: str) -> list[str]:
                  f"{fmt_dec(row['last_kreisangehoerig_je_1000'], 1)} "
                  f"statt {fmt_dec(base['last_kreisangehoerig_je_1000'], 1)}.")
     out = [first]
-    typ = cmp.aggregate["gemeindetypen"]
-    now = typ[(typ["modell"] == m) & (typ["gemeinde_typ"] == "kreisfreie Stadt")]
-    was = typ[(typ["modell"] == cmp.basis) & (typ["gemeinde_typ"] == "kreisfreie Stadt")]
-    if len(now) and len(was):
+    if m in z.zuweisung_kreisfrei and cmp.basis in z.zuweisung_kreisfrei:
         label = " (SYNTHETISCHER Bestand)" if cmp.info.get("synthetisch") else ""
-        out.append(f"In dieser Periode erhielten die kreisfreien Städte {fmt_int(int(now['zuweisung'].iloc[0]))} "
-                   f"statt {fmt_int(int(was['zuweisung'].iloc[0]))} Zuweisungen{label}.")
+        out.append(f"In dieser Periode erhielten die kreisfreien Städte {fmt_int(z.zuweisung_kreisfrei[m])} "
+                   f"statt {fmt_int(z.zuweisung_kreisfrei[cmp.basis])} Zuweisungen{label}.")
     return out
 
 
-def _geld(mittel, m: str) -> list[str]:
-    if mittel is None or m not in set(mittel.modelle["modell"]):
+def _geld(mittel, z: _Zeilen, m: str) -> list[str]:
+    if mittel is None or m not in z.mittel_modelle:
         return []
-    row = mittel.modelle.set_index("modell").loc[m]
+    row = z.mittel_modelle[m]
     d = float(row["aenderung_pauschale_flueag_land_eur"])
     out = [f"Die Pauschale nach § 4 FlüAG ({mittel.info['jahr']}) kostete das Land langfristig "
            f"{fmt_int(round(row['pauschale_flueag_land_eur']))} € im Jahr"
@@ -94,7 +125,7 @@ def _geld(mittel, m: str) -> list[str]:
     return out
 
 
-def _uebergang(cmp, sim, m: str) -> list[str]:
+def _uebergang(cmp, sim, z: _Zeilen, m: str) -> list[str]:
     label = "; SYNTHETISCHER Bestand" if cmp.info.get("synthetisch") else ""
     if sim is not None and m in getattr(sim, "kennzahlen", {}):
         f = sim.kennzahlen[m]
@@ -105,14 +136,14 @@ def _uebergang(cmp, sim, m: str) -> list[str]:
         return [f"In den {fmt_int(monate)} simulierten Monaten liegen am Ende {fmt_int(f.im_toleranzband_ende)} von "
                 f"{fmt_int(f.gemeinden_bewertet)} Gemeinden innerhalb von ±{fmt_dec(f.toleranz_prozent, 0)} "
                 f"Prozentpunkten ihres Solls; der Übergang ist nicht abgeschlossen ({label[2:] or 'Simulation'})."]
-    met = cmp.metriken.set_index("modell")
-    if m in met.index and "groesste_zuweisung" in met.columns:
-        share = met.loc[m, "groesste_zuweisung_anteil"]
+    met = z.metriken.get(m)
+    if met is not None and "groesste_zuweisung" in met:
+        share = met["groesste_zuweisung_anteil"]
         parts = [f"{fmt_pct(share * 100, 1)} der Zugänge"] if share is not None and share == share else []
         parts += [label[2:]] if label else []
         paren = f" ({'; '.join(parts)})" if parts else ""
         return [f"Wie lange der Übergang dauert, zeigt die Simulation (verteilung simulate); in dieser Periode "
-                f"erhält eine Gemeinde höchstens {fmt_int(int(met.loc[m, 'groesste_zuweisung']))} Personen{paren}."]
+                f"erhält eine Gemeinde höchstens {fmt_int(int(met['groesste_zuweisung']))} Personen{paren}."]
     return []
 
 
@@ -143,15 +174,16 @@ def zusammenfassung(cmp, mittel=None, sim=None) -> Zusammenfassung:
     lf = cmp.langfrist
     if lf is None:
         raise ValueError("the comparison has no long run (compare_models without langfrist)")
-    models = [m for m in cmp.info["modelle"] if m != cmp.basis and m in set(lf.modelle["modell"])]
-    z = Zusammenfassung(cmp.basis, {name: {} for name in ABSCHNITTE})
+    z = _Zeilen.aus(cmp, lf, mittel)
+    models = [m for m in cmp.info["modelle"] if m != cmp.basis and m in z.lf_modelle]
+    out = Zusammenfassung(cmp.basis, {name: {} for name in ABSCHNITTE})
     for m in models:
-        z.abschnitte["Verschiebungen nach Kreis"][m] = _kreise(lf, m)
-        z.abschnitte["Stadt und Land"][m] = _stadt_land(cmp, lf, m)
-        z.abschnitte["Geld"][m] = _geld(mittel, m)
-        z.abschnitte["Übergang"][m] = _uebergang(cmp, sim, m)
-    z.abschnitte["Annahmen"][""] = _annahmen(cmp, lf)
-    return z
+        out.abschnitte["Verschiebungen nach Kreis"][m] = _kreise(z, m)
+        out.abschnitte["Stadt und Land"][m] = _stadt_land(cmp, lf, z, m)
+        out.abschnitte["Geld"][m] = _geld(mittel, z, m)
+        out.abschnitte["Übergang"][m] = _uebergang(cmp, sim, z, m)
+    out.abschnitte["Annahmen"][""] = _annahmen(cmp, lf)
+    return out
 
 
 def langfrist_saetze(lf, mittel, m: str) -> list[str]:

@@ -8,7 +8,9 @@ validated without importing the analysis above it; `verteilung.mittel` computes 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -96,7 +98,19 @@ def parse_verteilung(rows: Any, source: str) -> tuple[Anteil, ...]:
 
 
 def topf_ids() -> list[str]:
-    return sorted(p.stem for p in (params.params_dir() / "mittel").glob("*.yaml"))
+    folder = params.params_dir() / "mittel"
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return []
+    return list(_topf_ids_in(folder, stamp))
+
+
+@functools.cache
+def _topf_ids_in(folder: Path, stamp: int) -> tuple[str, ...]:
+    """The pot files of ``folder`` as of its modification time (a pot file added or removed changes
+    it): the money of a comparison asks a dozen times, each a directory scan (issue 25)."""
+    return tuple(sorted(p.stem for p in folder.glob("*.yaml")))
 
 
 def topf(name: str, jahr: int | None = None) -> Topf:
@@ -186,7 +200,7 @@ def pauschale_saetze(jahr: int) -> dict[str, params.ParamValue]:
     return {k: params.get(v, dt.date(jahr, 1, 1)) for k, v in PAUSCHALE.items()}
 
 
-def satz_je_gemeinde(gemeinde_typ: pd.Series, jahr: int) -> np.ndarray:
+def satz_je_gemeinde(gemeinde_typ: pd.Series | np.ndarray, jahr: int) -> np.ndarray:
     saetze = pauschale_saetze(jahr)
-    kreisfrei = (gemeinde_typ == "kreisfreie Stadt").to_numpy()
+    kreisfrei = np.asarray(gemeinde_typ == "kreisfreie Stadt", dtype=bool)
     return np.where(kreisfrei, float(saetze["kreisfrei"].value), float(saetze["kreisangehoerig"].value))
