@@ -66,11 +66,11 @@ sys.meta_path.insert(0, Halt())
 
 
 @contextlib.contextmanager
-def baseline_tree() -> Iterator[Path]:
-    """The baseline revision as a temporary git worktree (removed afterwards)."""
+def baseline_tree(rev: str = BASIS) -> Iterator[Path]:
+    """The baseline revision (``rev``) as a temporary git worktree (removed afterwards)."""
     tmp = Path(tempfile.mkdtemp(prefix="verteilung-basis-"))
     tree = tmp / "basis"
-    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), BASIS], cwd=ROOT, check=True)
+    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), rev], cwd=ROOT, check=True)
     try:
         yield tree
     finally:

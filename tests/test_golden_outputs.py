@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.arbeitsmappe import inhalt_bytes
 from verteilung.io.pfade import MANIFEST_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,6 +93,8 @@ def test_compare_outputs_are_golden(cli, tmp_path):
     r = cli("compare", "--out", out)
     assert r.code == 0, r.stderr
     _folder_goldens("compare", out, tmp_path, (".csv", ".json"))
+    # the officer's workbook has no golden bytes: its cells, formats, widths and sheets as openpyxl reads them
+    check("compare_arbeitsmappe.txt", inhalt_bytes(out / "SYNTHETISCH_vergleich.xlsx"), tmp_path)
     # the terminal summary in German number format (1.079, 78,2, 0,142, 01.01.2024)
     check("compare_zusammenfassung.txt", r.stdout.encode(), tmp_path)
 

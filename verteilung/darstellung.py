@@ -67,8 +67,8 @@ def with_marker(df: pd.DataFrame, info: dict | None) -> pd.DataFrame:
         return df
     if "hinweis" not in df.columns:
         return df.assign(hinweis=SYNTHETISCH_KURZ)
-    own = df["hinweis"].fillna("").astype(str)
-    if own.str.startswith(SYNTHETISCH_KURZ).all():
+    own = df["hinweis"].fillna("").astype(str).tolist()  # a list: iterating a Series of str is per element
+    if all(h.startswith(SYNTHETISCH_KURZ) for h in own):
         return df
     return df.assign(hinweis=[f"{SYNTHETISCH_KURZ}; {h}" if h else SYNTHETISCH_KURZ for h in own])
 

@@ -28,7 +28,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from verteilung.io.pfade import (
 )
 
 if TYPE_CHECKING:  # heavy imports only where a table is really written
+    import numpy as np
     import pandas as pd
 
 _PERIOD_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -301,56 +302,152 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """``df.to_csv(index=False, lineterminator="\\n")`` in UTF-8, byte for byte.
 
     Tables of plain columns (numpy numbers and flags, objects, ``str``; text headers) are written
-    with the standard library's ``csv`` writer over the values pandas itself would hand it, without
-    pandas' per-call and per-chunk machinery: the 19 CSV files of `verteilung compare` took 0,10 s
-    that way (issue 25). Anything else (dates, categories, nullable numbers, a MultiIndex) goes
-    through pandas. tests/test_compare_schnell.py holds both paths equal."""
-    columns = _csv_columns(df)
-    if columns is None:
+    here without pandas' per-call and per-chunk machinery: each column becomes its fields' final
+    text once (`_csv_fields`: numbers formatted once per distinct value, texts quoted by the
+    ``csv`` module itself once per distinct text), and the rows are those fields joined by commas
+    (``csv.writer`` examined every character of every field again). The 19 CSV files of
+    `verteilung compare` took 0,10 s through pandas, 0,062 s through ``csv.writer`` over the
+    values and 0,034 s this way (issue 25). Anything else (dates, categories, nullable numbers, a
+    MultiIndex) goes through pandas. tests/test_compare_schnell.py and
+    tests/test_schreiben_schnell.py hold both paths equal."""
+    fields = _csv_fields(df)
+    if fields is None:
         return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")  # pandas' dialect: ',', '"', QUOTE_MINIMAL, doublequote
-    writer.writerow(list(df.columns))
-    writer.writerows(zip(*columns, strict=True))
+    csv.writer(buf, lineterminator="\n").writerow(list(df.columns))  # pandas' dialect: ',', '"', QUOTE_MINIMAL
+    n = len(df)
+    for start in range(0, n, _CSV_CHUNK):  # rows joined a chunk at a time: a large table holds no second copy
+        stop = min(start + _CSV_CHUNK, n)
+        buf.write("\n".join(map(",".join, zip(*(f[start:stop] for f in fields), strict=True))))
+        buf.write("\n")
     return buf.getvalue().encode("utf-8")
 
 
-def _csv_columns(df: pd.DataFrame) -> list[list[Any]] | None:
-    """Each column as the values pandas' CSV writer gives ``csv.writer`` (`pandas.core.indexes.
-    base.get_values_for_csv` with ``na_rep=""``); None where a column needs pandas' own formatting."""
+_CSV_CHUNK = 1 << 16
+
+
+def _column_arrays(df: pd.DataFrame) -> list[Any]:
+    """Each column's values as the frame stores them (a numpy array or an extension array), by
+    position. pandas deep-copies the frame's ``attrs`` (a result's metadata) into every Series it
+    makes, ~35 µs a column of the comparison's tables; the frame's own accessor takes 1 µs. A
+    pandas without it gets the same arrays through Series."""
+    import numpy as np
+
+    get = getattr(df, "_get_column_array", None)
+    if get is not None:
+        return [get(j) for j in range(df.shape[1])]
+    columns = [df.iloc[:, j] for j in range(df.shape[1])]
+    return [s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array for s in columns]
+
+
+def float_texts(values: np.ndarray, text: Callable[[float], str], infinite: bool = True) -> list[str]:
+    """``[text(v) for v in values]`` for a float64 array, NaN as ``""`` (a missing value), ±inf as
+    ``text(v)`` or, with ``infinite=False``, as ``""`` too; ``text`` is called once per distinct value.
+
+    Formatting a float (``repr``, ``%.16G``) is most of the time of writing a table of numbers,
+    and the comparison's columns repeat their values (five models over the same Gemeinden, many
+    zeros): about a third are distinct. Values are told apart by their bits, so ``-0.0`` and
+    ``0.0`` keep their own texts; the sort costs far less than the formatting it saves. ``text``
+    is best a function of C (``repr``, ``"{:.16G}".format``): no Python frame per value."""
+    import numpy as np
+
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if len(values) < 64:  # nothing to gain from sorting a handful
+        distinct, where = values, None
+    else:
+        bits, where = np.unique(values.view(np.int64), return_inverse=True)
+        distinct = bits.view(np.float64)
+    texts = np.array(list(map(text, distinct.tolist())), dtype=object)
+    texts[np.isnan(distinct) if infinite else ~np.isfinite(distinct)] = ""
+    return (texts if where is None else texts[where.reshape(-1)]).tolist()
+
+
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
+def _csv_quoted(values: list[Any], single: bool) -> list[str]:
+    """Each value as ``csv.writer`` writes it as a field (``str()``, floats by ``repr``, quoted
+    where the dialect needs it), computed by the writer itself, once per distinct text; ``single``:
+    the table has one column, where an empty row is written ``""``."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+
+    def field(v: Any) -> str:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow((v, ""))  # a second field: an empty value stays empty, as beside other fields
+        return buf.getvalue()[:-2]
+
+    if set(map(type, values)) <= {str}:  # texts: each distinct one through the writer once
+        memo = dict.fromkeys(values, "")
+        for v in memo:  # a text without delimiter, quote or line break is its own field (QUOTE_MINIMAL)
+            memo[v] = field(v) if _CSV_SPECIAL.search(v) else v
+        out = list(map(memo.__getitem__, values))
+    else:  # mixed objects one by one (1 and True are equal keys but different fields)
+        out = list(map(field, values))
+    if single:
+        out = [t or '""' for t in out]
+    return out
+
+
+def _csv_fields(df: pd.DataFrame) -> list[list[str]] | None:
+    """Each column as the field texts pandas' CSV writer writes (the values of `pandas.core.indexes.
+    base.get_values_for_csv` with ``na_rep=""``, through ``csv.writer``); None where a column needs
+    pandas' own formatting."""
     import numpy as np
     import pandas as pd
 
     if df.shape[1] == 0 or not all(type(c) is str for c in df.columns):
         return None
+    single = df.shape[1] == 1
     out = []
-    for j in range(df.shape[1]):
-        s = df.iloc[:, j]
-        dtype = s.dtype
+    for values in _column_arrays(df):
+        dtype = values.dtype
         if isinstance(dtype, np.dtype):
-            values = s.to_numpy()
             if dtype == np.float64:  # the shortest repr (numpy's str is Python's repr), missing empty
-                out.append([repr(v) if v == v else "" for v in values.tolist()])
+                texts = float_texts(values, repr)
             elif dtype.kind == "f":  # float32 and friends: numpy's own shortest digits
                 text = values.astype(str).astype(object)
                 text[np.isnan(values)] = ""
-                out.append(text.tolist())
+                texts = text.tolist()
             elif dtype.kind in "iub":  # Python ints and bools, written with str()
-                out.append(values.tolist())
+                texts = list(map(str, values.tolist()))
             elif dtype.kind == "O":
-                values = values.copy()
-                values[pd.isna(values)] = ""
-                out.append(values.tolist())
+                objects = values.copy()
+                objects[pd.isna(objects)] = ""
+                texts = _csv_quoted(objects.tolist(), single)
             else:
                 return None
         elif isinstance(dtype, pd.StringDtype):
-            values = np.asarray(s.array.astype(object))
-            values[s.isna().to_numpy()] = ""
-            out.append(values.tolist())
+            objects = np.array(values, dtype=object)  # a copy: the frame's own array stays as it is
+            objects[pd.isna(objects)] = ""
+            texts = _csv_quoted(objects.tolist(), single)
         else:
             return None
+        if single and dtype.kind == "f":
+            texts = [t or '""' for t in texts]
+        out.append(texts)
     return out
 
 
 def records(df: pd.DataFrame) -> list[dict]:
-    return [jsonable(r) for r in df.to_dict(orient="records")]
+    """The rows as JSON-ready dicts: ``df.to_dict(orient="records")`` through `jsonable`.
+
+    Columns of numbers, flags, objects and ``str`` are read as lists (`_column_arrays`): pandas'
+    own route made a Series per column and row tuple, copying the result's attrs into each, which
+    cost more than the values (issue 25); `jsonable` turns both routes' values into the same JSON
+    values. Other columns (dates, categories, nullable numbers) keep pandas' route."""
+    import numpy as np
+    import pandas as pd
+
+    lists = []
+    for values in _column_arrays(df):
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiubO":
+            lists.append(values.tolist())
+        elif isinstance(values.dtype, pd.StringDtype):
+            lists.append(np.asarray(values, dtype=object).tolist())
+        else:
+            return [jsonable(r) for r in df.to_dict(orient="records")]
+    names = list(df.columns)
+    return [jsonable(dict(zip(names, row, strict=True))) for row in zip(*lists, strict=True)] if names else \
+        [{} for _ in range(len(df))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -12,6 +13,9 @@ from verteilung.compare import CompareResult, de_signed
 from verteilung.io.deutsch import columns_to_drop, fmt_date, fmt_dec, fmt_int, fmt_signed
 from verteilung.report.output import SYNTHETISCH, dropped_line, wide_console
 from verteilung.vocab import system_label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def print_compare(res: CompareResult, folder: Path, console: Console | None = None, alles: bool = False) -> None:
@@ -27,20 +31,25 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
             + ", ".join(f"{system_label(s, short=True)} {fmt_int(n)}" for s, n in streams.items()), highlight=False)
     heads = ["Modell", "Quote P10", "Median", "P90", "über 100 %", "Gini Last je EW", "Konflikte", unit.stadt_kurz,
              unit.rest_kurz]
-    lf = res.langfrist.modelle.set_index("modell") if res.langfrist is not None else None
-    if lf is not None:
+    # plain lists and dicts: a few dozen numbers, where pandas' row and mask machinery was half the time
+    lf = None
+    if res.langfrist is not None:
         heads.append("langfristig zu den Städten")  # + more on the kreisfreie Städte (Stadtkreise)
-    typ = res.aggregate["gemeindetypen"]
+        lm = res.langfrist.modelle
+        lf = dict(zip(lm["modell"].tolist(), lm["verschiebung_zu_staedten"].tolist(), strict=True))
+    metriken = res.metriken
+    models = metriken[["modell", "quote_p10", "quote_median", "quote_p90", "ueber_100", "gini_last_je_einwohner",
+                       "konflikt_personen"]].to_dict("records") if len(metriken) else []
+    zuweisung = _zuweisung_je_typ(res.aggregate["gemeindetypen"]) if models else {}
     rows = []
-    for _, m in res.metriken.iterrows():
-        part = typ[typ["modell"] == m["modell"]].set_index("gemeinde_typ")["zuweisung"]
+    for m in models:
+        part = zuweisung.get(m["modell"], {})
         kreisfrei = int(part.get(unit.stadt_typ, 0))
         row = [str(m["modell"]), fmt_dec(m["quote_p10"], 1), fmt_dec(m["quote_median"], 1),
                fmt_dec(m["quote_p90"], 1), fmt_int(m["ueber_100"]), fmt_dec(m["gini_last_je_einwohner"], 3),
-               fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(part.sum()) - kreisfrei)]
+               fmt_int(m["konflikt_personen"]), fmt_int(kreisfrei), fmt_int(int(sum(part.values())) - kreisfrei)]
         if lf is not None:
-            row.append(fmt_signed(lf.loc[m["modell"], "verschiebung_zu_staedten"], 0) if m["modell"] in lf.index
-                       else "")
+            row.append(fmt_signed(lf[m["modell"]], 0) if m["modell"] in lf else "")
         rows.append(row)
     # a model name or a number is never cut or folded: a narrow terminal leaves out the last columns
     floors = [max([len(r[i]) for r in rows] + [max(len(w) for w in h.split())]) for i, h in enumerate(heads)]
@@ -63,28 +72,48 @@ def print_compare(res: CompareResult, folder: Path, console: Console | None = No
         c.print(dropped_line([heads[i] for i in out]), highlight=False)
     c.print(Text.assemble(("Befunde", "bold"),
                           f" (Zuweisungen dieser Periode je {unit.singular}typ gegenüber {res.basis}):"))
-    for line in res.befunde:
-        c.print(f" • {line}", highlight=False)
-    gv = res.gewinner_verlierer
-    for m in [x for x in info["modelle"] if x != res.basis]:
-        # every model, both ends: where a model concentrates allocations is as visible as where it relieves
-        for richtung, n in (("entlastet", 3), ("belastet", 1)):
-            top = gv[(gv["modell"] == m) & (gv["richtung"] == richtung) & (gv["aenderung_zuweisung"] != 0)].head(n)
-            if top.empty:
-                continue
-            # changes signed as in the findings above (+17, -36)
-            names = ", ".join(f"{r.gemeinde} ({de_signed(int(r.aenderung_zuweisung))})" for r in top.itertuples())
-            c.print(f" {m}: am stärksten {richtung}: {names}", highlight=False)
+    # the plain lines below in one print: rich wraps each line of a text on its own, as it wraps
+    # separate prints, so the characters are the same without a render pass per line
+    lines = [f" • {line}" for line in res.befunde]
+    lines += _staerkste(res, [x for x in info["modelle"] if x != res.basis])
     if res.langfrist is not None:
-        c.print(langfrist_zeile(res, alles), highlight=False)
+        lines.append(langfrist_zeile(res, alles))
     if res.zusammenfassung is not None:
         stadt = res.zusammenfassung.abschnitte["Stadt und Land"]
-        first = next((lines[0] for lines in stadt.values() if lines), "")
-        c.print(f"Zusammenfassung in Sätzen: {folder}/{'SYNTHETISCH_' if info['synthetisch'] else ''}"
-                f"zusammenfassung.txt", highlight=False)
+        first = next((texte[0] for texte in stadt.values() if texte), "")
+        lines.append(f"Zusammenfassung in Sätzen: {folder}/{'SYNTHETISCH_' if info['synthetisch'] else ''}"
+                     "zusammenfassung.txt")
         if first:
-            c.print(f" • {next(iter(stadt))}: {first}", highlight=False)
-    c.print(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/", highlight=False)
+            lines.append(f" • {next(iter(stadt))}: {first}")
+    lines.append(f"Alle Tabellen (CSV, JSON, XLSX): {folder}/")
+    c.print("\n".join(lines), highlight=False)
+
+
+def _staerkste(res: CompareResult, others: list[str]) -> list[str]:
+    """Each model's most relieved and most burdened Gemeinden (winners and losers table), a line each."""
+    if not others:  # the status quo alone: the table may have no columns at all
+        return []
+    gv = res.gewinner_verlierer
+    ends = list(zip(*(gv[k].tolist() for k in ("modell", "richtung", "aenderung_zuweisung", "gemeinde")),
+                    strict=True))
+    lines = []
+    for m in others:
+        # every model, both ends: where a model concentrates allocations is as visible as where it relieves
+        for richtung, n in (("entlastet", 3), ("belastet", 1)):
+            top = [(g, z) for mm, r, z, g in ends if mm == m and r == richtung and z != 0][:n]
+            if top:  # changes signed as in the findings above (+17, -36)
+                names = ", ".join(f"{g} ({de_signed(int(z))})" for g, z in top)
+                lines.append(f" {m}: am stärksten {richtung}: {names}")
+    return lines
+
+
+def _zuweisung_je_typ(typ: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Each model's allocations by Gemeinde type (the aggregate table ``gemeindetypen``)."""
+    out: dict[str, dict[str, int]] = {}
+    for m, t, z in zip(*(typ[k].tolist() for k in ("modell", "gemeinde_typ", "zuweisung")), strict=True):
+        per_typ = out.setdefault(m, {})
+        per_typ[t] = per_typ.get(t, 0) + z
+    return out
 
 
 def langfrist_zeile(res: CompareResult, alles: bool = False) -> str:

@@ -49,8 +49,9 @@ def zugaenge_zeile(stream: str, n: int, land: str | None = None) -> dict:
     return {"parameter": f"Zugänge {system.kurz}", "wert": n, "kennung": f"zugaenge_{stream}", "quelle": quelle}
 
 
-def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:
-    """The officer's workbook: tables with the glossary's columns, sheets named as in `run`'s workbook."""
+def workbook_sheets(res: CompareResult, parameter: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The officer's workbook: tables with the glossary's columns, sheets named as in `run`'s workbook
+    (``parameter``: the comparison's `parameter_table`, when the caller has built it already)."""
 
     info = res.info  # the Land's unit words (Kreis in Baden-Württemberg) in headers and sheet names
     return {
@@ -61,7 +62,8 @@ def workbook_sheets(res: CompareResult) -> dict[str, pd.DataFrame]:
         "Kreise": res.aggregate["kreise"], "Regierungsbezirke": res.aggregate["regierungsbezirke"],
         einheit_text("Gemeindetypen", info): res.aggregate["gemeindetypen"],
         "Verstädterung": res.aggregate["verstaedterung"],
-        "Gewinner und Verlierer": person_view(res.gewinner_verlierer, None, info), "Parameter": parameter_table(res),
+        "Gewinner und Verlierer": person_view(res.gewinner_verlierer, None, info),
+        "Parameter": parameter_table(res) if parameter is None else parameter,
     }
 
 
@@ -79,14 +81,15 @@ def write_outputs(res: CompareResult, out_dir: str | Path, extra: dict[str, byte
     from verteilung.io import formate, to_json_bytes
 
     label = "SYNTHETISCH_" if res.info["synthetisch"] else ""
+    parameter = parameter_table(res)
     tables = {"gemeinden": res.gemeinden, "metriken": res.metriken, "systeme": res.systeme,
-              "gewinner_verlierer": res.gewinner_verlierer, "parameter": parameter_table(res), **res.aggregate}
+              "gewinner_verlierer": res.gewinner_verlierer, "parameter": parameter, **res.aggregate}
     # machine CSVs carry their markers in a last column hinweis (SYNTHETISCH; NÄHERUNG per row)
     dateien: dict[str, formate.Tabelle | bytes] = {
         f"{label}{name}.csv": formate.Tabelle(df if name == "parameter" else with_marker(df, res.info))
         for name, df in tables.items()}
     dateien[f"{label}vergleich.json"] = to_json_bytes(summary_payload(res))
-    dateien[f"{label}vergleich.xlsx"] = formate.Tabelle(res.gemeinden, blaetter=workbook_sheets(res),
+    dateien[f"{label}vergleich.xlsx"] = formate.Tabelle(res.gemeinden, blaetter=workbook_sheets(res, parameter),
                                                         hinweis=synthetic_note(res.info))
     if res.langfrist is not None:  # real data only: its own files, without the SYNTHETISCH label
         lf = res.langfrist
