@@ -423,3 +423,39 @@ def test_ags_values_follow_a_changed_column():
     g.loc[0, "ags"] = "05999000"
     values, ascending = alloc._ags_values(alloc._column(g, "ags"))
     assert not ascending and values[0] == "05999000"
+
+
+def test_the_ags_cache_takes_threads_missing_at_once():
+    """Review r56: the app's compute threads miss the AGS cache together; its eviction raced
+    (``dictionary changed size during iteration`` or a ``KeyError``, 1 of 4 threads within 3 s)."""
+    import importlib
+    import sys
+    import threading
+    import time
+
+    import pandas as pd
+
+    allocate_module = importlib.import_module("verteilung.allocate")
+    errors: list[str] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def work() -> None:
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            try:
+                allocate_module._ags_values(pd.array(["05111000", "05315000"], dtype="str"))
+            except Exception as exc:  # any error of the cache is the finding
+                errors.append(repr(exc))
+                return
+
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(allocate_module._AGS_SEEN) <= 8

@@ -331,21 +331,26 @@ def test_a_busy_workers_settings_go_to_the_idle_one():
             return f
 
     r = Rechenprozesse.__new__(Rechenprozesse)
-    r.n, r.offen, r._offen_lock = 2, [0, 0], threading.Lock()
+    r.n, r.offen, r.laufend, r._offen_lock = 2, [0, 0], {}, threading.Lock()
     e = Einstellungen(gewichte=(("einwohner", 1.0),))
     own = hash(e) % 2
+    others = (Einstellungen(gewichte=(("einwohner", 1.0 - k / 100), ("flaeche", k / 100))) for k in range(1, 99))
+    f = next(x for x in others if hash(x) % 2 == own)  # other settings assigned to the same worker
     assert r.waehle(e) == own and r.offen[own] == 1  # even load: its own worker
-    assert r.waehle(e) == 1 - own  # its own is busy, the other idle: the other
-    assert r.waehle(e) == own  # even again: its own
-    assert r.offen == ([2, 1] if own == 0 else [1, 2])
-    r.offen = [0, 0]
+    assert r.waehle(f) == 1 - own  # its own is busy, the other idle: the other
+    assert r.waehle(e) == own  # in flight on its own worker: there, whatever the load (review r56)
+    assert r.waehle(f) == 1 - own  # likewise where it runs
+    assert r.offen == [2, 2] and r.laufend == {e: [own, 2], f: [1 - own, 2]}
+    for key, i in ((e, own), (e, own), (f, 1 - own), (f, 1 - own)):
+        r.frei(key, i)
+    assert r.offen == [0, 0] and r.laufend == {}
     r.pools = [Pool(), Pool()]
     assert r._run(e, lambda x: x + 1, 1, fallback=lambda: None) == 2
     assert r.pools[own].seen == [[1, 0] if own == 0 else [0, 1]] and r.offen == [0, 0]
     r.pools = [Pool(fail=True), Pool(fail=True)]
     with pytest.raises(ValueError):
         r._run(e, lambda: None, fallback=lambda: None)
-    assert r.offen == [0, 0]
+    assert r.offen == [0, 0] and r.laufend == {}
 
 
 def test_cheap_requests_do_not_queue_behind_waiting_comparisons(app, monkeypatch):

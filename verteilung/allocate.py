@@ -10,6 +10,7 @@ result breaks one; blocks and fixed households are handled by both paths.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -136,6 +137,7 @@ def _in_ags_order(state: SystemState, constraints: pd.DataFrame | None
 
 
 _AGS_SEEN: dict[int, tuple[object, np.ndarray, bool]] = {}  # by id of an immutable Arrow array, held
+_AGS_LOCK = threading.Lock()
 
 
 def _ags_values(column: Column) -> tuple[np.ndarray, bool]:
@@ -151,9 +153,11 @@ def _ags_values(column: Column) -> tuple[np.ndarray, bool]:
     if seen is None or seen[0] is not arrow:
         values = _values(column)
         values.flags.writeable = False
-        if len(_AGS_SEEN) >= 8:  # a few Gemeinden tables per process: keep the newest
-            _AGS_SEEN.pop(next(iter(_AGS_SEEN)))
-        seen = _AGS_SEEN[id(arrow)] = (arrow, values, _ascending(values))
+        seen = (arrow, values, _ascending(values))
+        with _AGS_LOCK:  # the app's compute threads miss at once (review r56: eviction raced)
+            if len(_AGS_SEEN) >= 8:  # a few Gemeinden tables per process: keep the newest
+                _AGS_SEEN.pop(next(iter(_AGS_SEEN)))
+            _AGS_SEEN[id(arrow)] = seen
     return seen[1], seen[2]
 
 

@@ -615,6 +615,7 @@ class Rechenprozesse:
         self.engine = engine
         self.n = n
         self.offen = [0] * n  # tasks sent to each worker and not yet answered
+        self.laufend: dict[Hashable, list[int]] = {}  # key in flight → [its worker, its open tasks]
         self._offen_lock = threading.Lock()
         fork = multiprocessing.get_context("fork")
         self.pools: list[ProcessPoolExecutor] | None = [
@@ -629,13 +630,32 @@ class Rechenprozesse:
         """The worker for ``key``: the one its settings are assigned to (its caches hold what they
         computed), unless another has fewer tasks waiting. Under a committee's load a fixed
         assignment let one worker's queue grow while the other idled (two queues of one server
-        each); this way the two share one queue, and a busy worker's key goes to the idle one."""
+        each); this way the two share one queue, and a busy worker's key goes to the idle one.
+        A key already in flight goes where it runs (review r56): the page of a slider position, its
+        Gemeinde table and its API comparison meet that worker's cache instead of computing the
+        same model parts on both. `frei` gives the slot back."""
         own = hash(key) % self.n
         with self._offen_lock:
-            least = min(range(self.n), key=lambda i: (self.offen[i], i != own))
-            chosen = own if self.offen[own] <= self.offen[least] else least
+            running = self.laufend.get(key)
+            if running is not None:
+                chosen = running[0]
+                running[1] += 1
+            else:
+                least = min(range(self.n), key=lambda i: (self.offen[i], i != own))
+                chosen = own if self.offen[own] <= self.offen[least] else least
+                self.laufend[key] = [chosen, 1]
             self.offen[chosen] += 1
         return chosen
+
+    def frei(self, key: Hashable, i: int) -> None:
+        """A task of ``key`` on worker ``i`` is answered (or failed)."""
+        with self._offen_lock:
+            self.offen[i] -= 1
+            running = self.laufend.get(key)
+            if running is not None:
+                running[1] -= 1
+                if running[1] <= 0:
+                    del self.laufend[key]
 
     def _run(self, key: Hashable, fn: Callable, *args: object, fallback: Callable[[], object]) -> object:
         """``fn(*args)`` in a worker (`waehle`); in this process if the workers are gone."""
@@ -647,8 +667,7 @@ class Rechenprozesse:
             except BrokenProcessPool:
                 self.close()
             finally:
-                with self._offen_lock:
-                    self.offen[i] -= 1
+                self.frei(key, i)
         return fallback()
 
     def vergleich(self, e: Einstellungen, langfrist: bool = True) -> CompareResult:

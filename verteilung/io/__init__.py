@@ -440,6 +440,8 @@ def records(df: pd.DataFrame) -> list[dict]:
     import numpy as np
     import pandas as pd
 
+    if df.columns.has_duplicates:  # pandas' route warns that it keeps only one of them
+        return [jsonable(r) for r in df.to_dict(orient="records")]
     lists = []
     for values in _column_arrays(df):
         if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiubO":

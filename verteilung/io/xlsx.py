@@ -492,6 +492,9 @@ def _fast_zip() -> None:
 # A shared string XlsxWriter writes as it is: no control character, no XML special character or
 # quote, no ``_`` (its ``_xHHHH_`` escapes), no non-character, no leading or trailing whitespace.
 _SST_SPECIAL = re.compile(r'[\x00-\x1f"&<>_\ufffe\uffff]|^\s|\s$')
+# the XlsxWriter versions whose ``SharedStrings._write_si`` was read against `_SST_SPECIAL` (review
+# r56): another version keeps its own method (slower, never different)
+SST_GEPRUEFT = ("3.3.1",)
 
 
 def _fast_shared_strings() -> None:
@@ -499,8 +502,13 @@ def _fast_shared_strings() -> None:
     ``<si><t>text</t></si>``, the bytes its ``_write_si`` writes for it after five regular
     expressions and a tag writer (a tenth of the workbook's time for its thousand distinct texts);
     every other string still goes through ``_write_si``. The original method stays reachable as
-    ``.original`` (tests compare both). Idempotent."""
+    ``.original`` (tests compare both). Idempotent. The patch is process-wide (every workbook
+    XlsxWriter writes afterwards, a caller's own too), so only for the versions in `SST_GEPRUEFT`."""
+    import xlsxwriter
     from xlsxwriter.sharedstrings import SharedStrings
+
+    if xlsxwriter.__version__ not in SST_GEPRUEFT:
+        return
 
     original = SharedStrings._write_sst_strings
     if getattr(original, "original", None) is not None:

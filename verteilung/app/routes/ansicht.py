@@ -22,9 +22,10 @@ from verteilung.law import systems
 
 PROFIL_MONATE = 12
 VERGLEICH_THREADS = 64
-"""Threads in which comparison page requests wait for their worker, apart from the server's pool
-(40 threads, shared by every other route): under a committee's load waiting comparisons filled that
-pool and the cheap Gemeinde pages queued behind them. Above this many waiting comparisons a request
+"""Comparison page requests wait for their worker in threads counted by a limiter of their own (an
+anyio token count next to the default limiter's 40 that every other route shares; anyio keeps one
+set of threads, so up to 40 + 64 can exist): under a committee's load waiting comparisons took all
+40 tokens and the cheap Gemeinde pages queued behind them. Above this many waiting comparisons a request
 waits for a thread (the compute slots, `AppState.compute`, bound the work itself)."""
 _VERGLEICH_PLAETZE: RunVar[anyio.CapacityLimiter] = RunVar("verteilung_vergleich_plaetze")
 
