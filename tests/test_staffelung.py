@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -374,17 +373,25 @@ def test_the_time_limit_bounds_the_whole_month_not_each_week(monkeypatch):
     allocate_mod = importlib.import_module("verteilung.allocate")  # the package exports a function of that name
 
     calls, real = [], allocate_mod._allocate_period
-    t0 = time.perf_counter()
+    clock = [100.0]  # the module's clock, advanced only by the weeks: exact under any machine load
+
+    class Uhr:
+        @staticmethod
+        def perf_counter() -> float:
+            return clock[0]
 
     def spy(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, *rest):
-        calls.append((time.perf_counter() - t0, zeitlimit))
-        time.sleep(0.05)  # a week that takes time leaves less to the later ones
+        calls.append((clock[0] - 100.0, zeitlimit))
+        clock[0] += 0.05  # a week that takes time leaves less to the later ones
         return real(state, personen, haushalte, beschraenkungen, solver, pfad, zeitlimit, *rest)
 
     monkeypatch.setattr(allocate_mod, "_allocate_period", spy)
+    monkeypatch.setattr(allocate_mod, "time", Uhr)
     a = allocate(small_state(), 20, zeitlimit=4.0, staffelung=Staffelung(wochen=4))
     assert a.zuweisung.sum() == 20 and len(calls) == 4
-    assert calls[0][1] == pytest.approx(1.0, abs=0.02)          # a quarter of the month
-    assert all(start + limit <= 4.0 + 0.01 for start, limit in calls)
+    assert calls[0] == (0.0, pytest.approx(1.0))                  # a quarter of the month
+    assert [round(start, 9) for start, _ in calls] == [0.0, 0.05, 0.1, 0.15]
+    assert calls[1][1] == pytest.approx(3.95 / 3)                 # an equal share of what is left
+    assert all(start + limit <= 4.0 + 1e-9 for start, limit in calls)
     start, limit = calls[-1]
-    assert limit == pytest.approx(4.0 - start, abs=0.02)         # the last week gets all that is left
+    assert limit == pytest.approx(4.0 - start)                    # the last week gets all that is left
