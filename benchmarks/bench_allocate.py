@@ -281,6 +281,8 @@ def issue25_rows(g: pd.DataFrame, key: np.ndarray, repeat: int, rev: str) -> lis
 
 
 def main() -> None:
+    import ergebnis  # noqa: F401 - its LAST_VORHER: the load before this run starts its work
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--slow-repeat", type=int, default=3)
