@@ -330,9 +330,8 @@ class ModelPart:
     rows: pd.DataFrame
     system_rows: list[dict]
     metrics: dict
-    groups: dict[str, pd.DataFrame] | None = None  # its group sums per GROUPS entry (`_group_sums`)
-    # the same sums as arrays by column (what `against_basis` reads; None: taken from ``groups``)
-    group_columns: dict[str, dict[str, np.ndarray]] | None = field(default=None, repr=False)
+    # its group sums per GROUPS entry as arrays by column (`_group_sums`; what `against_basis` reads)
+    groups: dict[str, dict[str, np.ndarray]] | None = field(default=None, repr=False)
 
 
 def model_part(d: ModelDef, ctx: Context) -> ModelPart:
@@ -344,7 +343,6 @@ def model_part(d: ModelDef, ctx: Context) -> ModelPart:
     sums = {name: _group_sum_columns(columns, col) for name, col in GROUPS.items()}
     return ModelPart(res, rows, _system_rows(d, res),
                      {**metric_row(d, res, g, ctx, rows)[0], **largest_assignment(res, g)},
-                     {name: pd.DataFrame(c) for name, c in sums.items()},
                      {name: {k: np.asarray(v) for k, v in c.items()} for name, c in sums.items()})
 
 
@@ -400,10 +398,9 @@ def against_basis(d: ModelDef, mp: ModelPart, basis: str, bmp: ModelPart, g: pd.
 
 def _sums_of(mp: ModelPart, name: str) -> dict[str, np.ndarray]:
     """A part's group sums of one GROUPS entry as arrays by column."""
-    if mp.group_columns is not None:
-        return mp.group_columns[name]
-    sums = mp.groups[name] if mp.groups is not None else _group_sums(mp.rows, GROUPS[name])
-    return {c: sums[c].to_numpy() for c in sums.columns}
+    if mp.groups is not None:
+        return mp.groups[name]
+    return {c: np.asarray(v) for c, v in _group_sum_columns(mp.rows, GROUPS[name]).items()}
 
 
 def _against_group(sums: dict[str, np.ndarray], base: dict[str, np.ndarray], col: str) -> dict[str, np.ndarray]:
@@ -523,20 +520,12 @@ def _group_sums(rows: pd.DataFrame | Mapping[str, pd.Series], col: str) -> pd.Da
 
 
 def _group_sum_columns(rows: pd.DataFrame | Mapping[str, pd.Series], col: str) -> dict[str, object]:
-    """`_group_sums` as columns (`gruppen.group_sum_columns`: pandas' table without pandas' per-call
-    cost; pandas' own groupby where it must decide). ``rows``: a model's rows, or a mapping of their
-    columns (a part's four tables take them once)."""
-    from verteilung.gruppen import group_sum_columns
+    """`_group_sums` as columns (`gruppen.group_sum_columns_or_pandas`). ``rows``: a model's rows,
+    or a mapping of their columns (a part's four tables take them once)."""
+    from verteilung.gruppen import group_sum_columns_or_pandas
 
-    fast = group_sum_columns(rows, ["modell", col], ["einwohner", "last_nachher", "zuweisung"], size="gemeinden")
-    if fast is not None:
-        return fast
-    rows = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
-    grp = rows[["modell", col, "einwohner", "last_nachher", "zuweisung"]].groupby(["modell", col], sort=True)
-    out = grp.sum()  # one grouped sum of the three columns (a third of the time of named aggregations)
-    out.insert(0, "gemeinden", grp.size())
-    out = out.reset_index()
-    return {c: out[c].array for c in out.columns}
+    return group_sum_columns_or_pandas(rows, ["modell", col], ["einwohner", "last_nachher", "zuweisung"],
+                                       size="gemeinden")
 
 
 def _aggregate_sums(parts: list[pd.DataFrame], col: str, basis: str = BASELINE) -> pd.DataFrame:

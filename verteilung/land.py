@@ -10,7 +10,6 @@ prepared `Inputs`, and no module reads ``inputs/nrw`` by name.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 
 from verteilung.errors import InputError, Problem
-from verteilung.resources import lade_yaml, params_dir, shipped
+from verteilung.resources import glob_gemerkt, lade_yaml, params_dir, shipped
 
 STANDARD = "nrw"
 DESCRIPTION = "land.yaml"
@@ -87,24 +86,8 @@ def _inputs_root() -> Path:
 
 def ids() -> list[str]:
     """The shipped Länder: folders of ``inputs/`` with a description file, the default first."""
-    root = _inputs_root()
-    try:  # the folder's and each subfolder's modification time: a Land folder added or removed
-        # changes the first, its description file added or removed the second (review r55)
-        with os.scandir(root) as entries:
-            stamp = (root.stat().st_mtime_ns,
-                     *sorted((e.name, e.stat().st_mtime_ns) for e in entries if e.is_dir()))
-    except OSError:
-        return []
-    return list(_ids_in(root, stamp))
-
-
-@cache
-def _ids_in(root: Path, stamp: tuple) -> tuple[str, ...]:
-    """`ids` of one inputs folder as of its and its subfolders' modification times: a comparison
-    asks some fifty times, each a glob over the folders (issue 25). Two changes within one tick of
-    the file system's clock look the same; no command changes ``inputs/`` while it runs."""
-    found = sorted(p.parent.name for p in root.glob(f"*/{DESCRIPTION}"))
-    return tuple(sorted(found, key=lambda x: x != STANDARD))
+    found = sorted(p.parent.name for p in glob_gemerkt(_inputs_root(), f"*/{DESCRIPTION}"))
+    return sorted(found, key=lambda x: x != STANDARD)
 
 
 def get(land: str | Land | None = None) -> Land:

@@ -277,16 +277,9 @@ def _rows(model: ModelDef, loads: dict[str, np.ndarray], g: pd.DataFrame, anrech
 
 def _aggregate(long: pd.DataFrame, col: str, basis: str) -> pd.DataFrame:
     """Long-run load per model and group, with each group's change against the basis's group."""
-    from verteilung.gruppen import group_sum_columns, je_schluessel
+    from verteilung.gruppen import group_sum_columns_or_pandas, je_schluessel
 
-    # pandas' grouped sum and sizes without its per-call cost (`gruppen.group_sum_columns`), else its own
-    out = group_sum_columns(long, ["modell", col], ["einwohner", "last_langfristig"], size="gemeinden")
-    if out is None:
-        grp = long[["modell", col, "einwohner", "last_langfristig"]].groupby(["modell", col], sort=True)
-        table = grp.sum()
-        table.insert(0, "gemeinden", grp.size())
-        table = table.reset_index()
-        out = {c: table[c].array for c in table.columns}
+    out = group_sum_columns_or_pandas(long, ["modell", col], ["einwohner", "last_langfristig"], size="gemeinden")
     last = np.asarray(out["last_langfristig"])
     je_1000 = last / np.asarray(out["einwohner"]) * 1000
     groups = np.asarray(out[col])

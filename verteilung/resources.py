@@ -6,6 +6,8 @@ are the repository's top-level folders. Both layouts resolve to the same names.
 
 from __future__ import annotations
 
+import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +33,24 @@ def lade_yaml(text: Any) -> Any:
     import yaml
 
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def glob_gemerkt(folder: Path, pattern: str) -> tuple[Path, ...]:
+    """``sorted(folder.glob(pattern))``, scanned again only when ``folder``'s modification time
+    changes, or, for a pattern into subfolders (``*/land.yaml``), one of theirs (a file added to
+    an existing subfolder changes only its own): a comparison asks for the Länder and the money
+    pots some sixty times (issue 25). Two changes within one tick of the file system's clock look
+    the same; no command changes its inputs while it runs. A missing folder has no files."""
+    try:
+        stamp: tuple = (folder.stat().st_mtime_ns,)
+        if "/" in pattern:
+            with os.scandir(folder) as entries:
+                stamp += tuple(sorted((e.name, e.stat().st_mtime_ns) for e in entries if e.is_dir()))
+    except OSError:
+        return ()
+    return _glob(folder, pattern, stamp)
+
+
+@cache
+def _glob(folder: Path, pattern: str, stamp: tuple) -> tuple[Path, ...]:
+    return tuple(sorted(folder.glob(pattern)))

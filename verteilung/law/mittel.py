@@ -8,9 +8,7 @@ validated without importing the analysis above it; `verteilung.mittel` computes 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -19,6 +17,7 @@ import pandas as pd
 from verteilung import params
 from verteilung.errors import InputError, Problem
 from verteilung.law import systems
+from verteilung.resources import glob_gemerkt
 
 GRUPPEN = (systems.FLUEAG.id, systems.WSA.id)
 PAUSCHALE = {"kreisfrei": "flueag_pauschale_kreisfrei", "kreisangehoerig": "flueag_pauschale_kreisangehoerig"}
@@ -98,19 +97,7 @@ def parse_verteilung(rows: Any, source: str) -> tuple[Anteil, ...]:
 
 
 def topf_ids() -> list[str]:
-    folder = params.params_dir() / "mittel"
-    try:
-        stamp = folder.stat().st_mtime_ns
-    except OSError:
-        return []
-    return list(_topf_ids_in(folder, stamp))
-
-
-@functools.cache
-def _topf_ids_in(folder: Path, stamp: int) -> tuple[str, ...]:
-    """The pot files of ``folder`` as of its modification time (a pot file added or removed changes
-    it): the money of a comparison asks a dozen times, each a directory scan (issue 25)."""
-    return tuple(sorted(p.stem for p in folder.glob("*.yaml")))
+    return sorted(p.stem for p in glob_gemerkt(params.params_dir() / "mittel", "*.yaml"))
 
 
 def topf(name: str, jahr: int | None = None) -> Topf:
