@@ -126,17 +126,7 @@ def settings_from_query(params: Mapping[str, str], modelle_alle: list[str], zahl
 
 def records(df: pd.DataFrame, digits: int = 4) -> list[dict]:
     """JSON-safe rows: NaN → None, numpy scalars → Python, floats rounded."""
-    out = []
-    for row in df.to_dict(orient="records"):
-        clean = {}
-        for k, v in row.items():
-            if isinstance(v, np.generic):
-                v = v.item()
-            if isinstance(v, float):
-                v = None if not math.isfinite(v) else round(v, digits)
-            clean[str(k)] = v
-        out.append(clean)
-    return out
+    return [{str(k): _wert(v, digits) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
 def texte(df: pd.DataFrame) -> list[list[str]]:
@@ -169,7 +159,8 @@ def table(df: pd.DataFrame, columns: list[str], titel: Mapping[str, str] | None 
 
 
 def _wert(v: Any, digits: int = 4) -> Any:
-    """One cell as `records` gives it (rounded float, None for NaN), for `table`'s column-wise rows."""
+    """One JSON-safe cell (numpy scalar → Python, NaN → None, float rounded): of `records`' rows
+    and of `table`'s column-wise rows alike."""
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float):
