@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from verteilung.errors import InputError, Problem
-from verteilung.gruppen import group_sums, je_schluessel, rangfolge, summe
+from verteilung.gruppen import group_sum_columns_or_pandas, je_schluessel, rangfolge, summe
 from verteilung.law.mittel import (  # noqa: F401  (the rules, re-exported for callers of verteilung.mittel)
     GRUPPEN,
     PAUSCHALE,
@@ -113,18 +113,14 @@ def _geld_spalten(rows: pd.DataFrame | Mapping[str, object], d, toepfe: list[Top
     return out
 
 
-def _kreise(col: dict[str, np.ndarray], long: pd.DataFrame, money_cols: list[str], pots: list[Topf],
+def _kreise(col: dict[str, np.ndarray], money_cols: list[str], pots: list[Topf],
             basis: str) -> pd.DataFrame:
     """Money per model and Kreis: the Gemeinden's sums, the Kreis pots of the Landkreise (Kreise
-    without a kreisfreie Stadt) and the change against the basis's Kreis (``col``: ``long`` as arrays)."""
+    without a kreisfreie Stadt) and the change against the basis's Kreis (``col``: the rows as arrays)."""
     kf = col["gemeinde_typ"] == "kreisfreie Stadt"
-    kreise = group_sums({**col, "_kreisfrei": kf.astype(np.int64)}, ["modell", "kreis"], [*money_cols, "_kreisfrei"])
-    if kreise is not None:
-        landkreis = kreise.pop("_kreisfrei").to_numpy() == 0
-    else:
-        kreise = long.groupby(["modell", "kreis"], sort=True)[money_cols].sum().reset_index()
-        landkreis = (long["gemeinde_typ"] != "kreisfreie Stadt").groupby(  # one vectorised all() per Kreis
-            [long["modell"], long["kreis"]], sort=True).all().to_numpy()
+    kreise = pd.DataFrame(group_sum_columns_or_pandas({**col, "_kreisfrei": kf.astype(np.int64)}, ["modell", "kreis"],
+                                                      [*money_cols, "_kreisfrei"]))
+    landkreis = kreise.pop("_kreisfrei").to_numpy() == 0  # no kreisfreie Stadt among its Gemeinden
     for t in pots:
         if t.empfaenger == "kreise":
             kreise[f"mittel_{t.id}_eur"] = np.where(landkreis, t.betrag_je_kreis_eur, 0.0)
@@ -165,7 +161,7 @@ def mittel_aus(lf, defs: list, jahr: int, toepfe: list[str] | None = None, sim=N
     long = pd.DataFrame(col)
     money_cols = [c for c in long.columns if c.endswith("_eur") and not c.startswith("aenderung")]
     kf = col["gemeinde_typ"] == "kreisfreie Stadt"
-    kreise = _kreise(col, long, money_cols, pots, basis)
+    kreise = _kreise(col, money_cols, pots, basis)
     k_modell, k_mittel = kreise["modell"].to_numpy(), kreise["mittel_eur"].to_numpy()
     rows = []
     for m in pd.unique(col["modell"]):  # the models in their order, as groupby(sort=False)
